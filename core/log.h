@@ -1,0 +1,61 @@
+/*
+ * Logging in the OpenBSD daemon style: log_warn() appends strerror(errno),
+ * log_warnx() does not; fatal()/fatalx() log and exit. Levels follow the
+ * reference's -x scale (spec §2): 0 errors .. 5 debug, default 2.
+ *
+ * Bad input from the network is logged at LL_PROTO and dropped; it never
+ * reaches fatal() (DESIGN.md "Security by construction").
+ */
+#ifndef UFTP_LOG_H
+#define UFTP_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+enum log_level {
+    LL_ERR = 0,     /* errors */
+    LL_WARN = 1,    /* warnings, session-level events */
+    LL_INFO = 2,    /* per-file progress (default) */
+    LL_VERBOSE = 3, /* per-client detail */
+    LL_PROTO = 4,   /* dropped or invalid packets */
+    LL_DEBUG = 5,
+};
+
+enum log_sink {
+    LOG_SINK_STDERR,
+    LOG_SINK_FILE,
+    LOG_SINK_SYSLOG,
+};
+
+/* Sets the program name and level; logs to stderr until told otherwise. */
+void log_init(const char *progname, int level);
+void log_set_level(int level);
+int log_get_level(void);
+/* Prefix every stderr/file line with a timestamp. */
+void log_set_timestamps(bool on);
+/*
+ * Sends output to a file (opened O_APPEND|O_NOFOLLOW, mode 0640). When
+ * roll_bytes > 0 the file is rolled to name.1 .. name.keep once it grows past
+ * roll_bytes. Returns 0 or -errno.
+ */
+int log_open_file(const char *path, long long roll_bytes, int keep);
+void log_use_syslog(void);
+void log_close(void);
+
+bool log_enabled(int level);
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_proto(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+_Noreturn void fatal(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+_Noreturn void fatalx(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
