@@ -18,7 +18,10 @@
  * The caller keeps the rest and retries when the socket is writable (or
  * after a short timer on -ENOBUFS). With the socket's recverr option on
  * (the default), a full device queue is reported as -ENOBUFS instead of
- * being dropped silently.
+ * being dropped silently. A GSO send is all or nothing at the socket, but a
+ * qdisc that cuts GSO packets itself (tbf with a bucket below 64 KiB) may
+ * drop some of the segments and still report success; the protocol's NAKs
+ * cover that.
  */
 #ifndef UFTP_NET_BATCH_H
 #define UFTP_NET_BATCH_H

@@ -40,6 +40,14 @@ void net_sock_opts_init(struct net_sock_opts *o, int family)
     o->recverr = true;
 }
 
+int net_sock_family_for(const struct net_addr *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (net_addr_family(&a[i]) == AF_INET6 && !net_addr_is_v4mapped(&a[i]))
+            return AF_INET6;
+    return AF_INET;
+}
+
 uint8_t net_tos(int dscp, bool ect)
 {
     /* ECT(0) is ECN codepoint 10 (RFC 3168), what TFMCC marks (spec §1.7). */

@@ -7,7 +7,12 @@
  * receivers on the sender's machine get the data), and by default receives
  * only the multicast groups it joined itself (IP_MULTICAST_ALL off), so that
  * several daemons sharing port 1044 on one host (SO_REUSEADDR) each see
- * their own sessions only.
+ * their own sessions only. (Measured on Linux 6.18: with SO_REUSEADDR or
+ * SO_REUSEPORT every socket on the port gets each multicast datagram; a
+ * unicast datagram goes to the last socket bound with SO_REUSEADDR, or to
+ * one chosen by a hash of the sender's address with SO_REUSEPORT. Unicast to
+ * a shared port is therefore only reliable with one receiver per host.
+ * SO_REUSEADDR is used: deterministic, and no same-user requirement.)
  *
  * An AF_INET6 socket is dual-stack unless v6only is set: it then also sends
  * to and receives from IPv4 peers (as ::ffff:a.b.c.d; core/net/batch maps
@@ -21,6 +26,7 @@
 #define UFTP_NET_SOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/net/addr.h"
@@ -66,6 +72,14 @@ struct net_sock {
  * TOS reporting on, recverr on, GRO off.
  */
 void net_sock_opts_init(struct net_sock_opts *o, int family);
+
+/*
+ * The family for a role's one socket, given the addresses it will use (the
+ * -M list, the interface addresses...): AF_INET when all are IPv4 (or
+ * IPv4-mapped), otherwise AF_INET6, dual-stack so that IPv4 still works.
+ * Unset entries are ignored; AF_INET for none.
+ */
+int net_sock_family_for(const struct net_addr *a, size_t n);
 
 /* TOS byte for -Q dscp (spec §2.1): dscp << 2, plus ECT(0) under TFMCC. */
 uint8_t net_tos(int dscp, bool ect);

@@ -35,6 +35,7 @@
 #                                       (224/4) is routed out of the first link
 #   netns_forwarding NAME               make NAME a router (IPv4 + IPv6)
 #   netns_route NAME ROUTE...           "ip route add ROUTE..." in NAME
+#   netns_lan_subnet BR                 the L of a netns_lan's 10.L.0.0/24, fd00:L::/64
 #   netns_ip4 NAME [IF] / netns_ip6 NAME [IF]
 #                                       first address of NAME's interface (eth0)
 #   netns_ns NAME                       the real namespace name (for ip -n / nsenter)
@@ -187,6 +188,10 @@ netns_lan() {
         netns_add "$prefix$i"
         netns_link "$prefix$i" "$br" eth0 "10.$l.0.$i/24" "fd00:$l::$i/64"
     done
+}
+
+netns_lan_subnet() {
+    echo "${NETNS_LANIDX[$1]:?no LAN $1}"
 }
 
 netns_forwarding() {

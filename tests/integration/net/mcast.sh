@@ -11,6 +11,7 @@
 set -u
 tool=${1:?usage: mcast.sh path/to/net_mcast_tool}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../../lib/netns.sh
 . "$here/../../lib/netns.sh"
 
 netns_require_root nft tc

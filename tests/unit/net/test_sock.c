@@ -41,6 +41,19 @@ static void test_tos(void)
     CU_ASSERT_EQUAL(net_tos(63, false), 0xfc);
 }
 
+static void test_family_for(void)
+{
+    struct net_addr a[3];
+    net_addr_parse(&a[0], "230.4.4.1", 0);
+    net_addr_parse(&a[1], "::ffff:230.4.4.2", 0);
+    net_addr_clear(&a[2]);
+    CU_ASSERT_EQUAL(net_sock_family_for(a, 0), AF_INET);
+    CU_ASSERT_EQUAL(net_sock_family_for(a, 3), AF_INET);
+    net_addr_parse(&a[2], "ff15::1", 0);
+    CU_ASSERT_EQUAL(net_sock_family_for(a, 3), AF_INET6);
+    CU_ASSERT_EQUAL(net_sock_family_for(a + 2, 1), AF_INET6);
+}
+
 static void test_v4_options(void)
 {
     struct net_sock_opts o;
@@ -186,6 +199,7 @@ static void test_buffers(void)
 
 static const struct cu_test sock_tests[] = {
     {"TOS byte from DSCP and ECT", test_tos},
+    {"socket family for an address set", test_family_for},
     {"IPv4 socket options as set", test_v4_options},
     {"IPv6 dual-stack options, bind families", test_v6_dual},
     {"SO_REUSEADDR shares a port", test_reuse},
