@@ -154,6 +154,7 @@ static int send_split(struct net_tx *tx, const struct net_addr *dst, const struc
                       size_t iovcnt, size_t seg, size_t nsegs)
 {
     struct iovec *sl = &tx->iov[NET_BATCH_MAX];
+    const size_t maxsl = sizeof(tx->iov) / sizeof(tx->iov[0]) - NET_BATCH_MAX;
     size_t nsl = 0, vi = 0, voff = 0;
 
     for (size_t s = 0; s < nsegs; s++) {
@@ -167,6 +168,8 @@ static int send_split(struct net_tx *tx, const struct net_addr *dst, const struc
             size_t avail = iov[vi].iov_len - voff;
             size_t take = avail < need ? avail : need;
             if (take > 0) {
+                if (nsl == maxsl)
+                    return -EINVAL; /* cannot happen within the documented limits */
                 sl[nsl].iov_base = (uint8_t *)iov[vi].iov_base + voff;
                 sl[nsl].iov_len = take;
                 nsl++;

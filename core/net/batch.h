@@ -71,7 +71,9 @@ struct net_tx {
     struct net_tx_stats st;
     /* Scratch for one call. */
     struct mmsghdr msgs[NET_BATCH_MAX];
-    struct iovec iov[NET_BATCH_MAX + NET_GSO_MAX_IOV];
+    /* [0, NET_BATCH_MAX): one per datagram of net_tx_send(); above: the GSO
+     * fallback's slices, at most one per segment plus one per iov boundary. */
+    struct iovec iov[NET_BATCH_MAX + NET_GSO_MAX_SEGS + NET_GSO_MAX_IOV];
     struct sockaddr_in6 names[NET_BATCH_MAX];
     struct net_dgram split[NET_GSO_MAX_SEGS];
 };

@@ -93,7 +93,8 @@ void net_iflist_free(struct net_iflist *l)
     l->n = 0;
 }
 
-/* Best entry among those matching pred, by family preference (see by_name). */
+/* Best entry of the named interface (or, when name is NULL, of ifindex),
+ * by family preference (see net_iflist_by_name). */
 static const struct net_iface *pick(const struct net_iflist *l, const char *name,
                                     unsigned int index, int family)
 {

@@ -264,6 +264,42 @@ static void test_gso_forced_fallback(void)
     run_gso(AF_INET6, false, false, true, 1000, 64, 1000);
 }
 
+/* 128 iov pieces of odd sizes over 64 segments: every slice boundary case. */
+static void test_gso_many_pieces(void)
+{
+    for (int forced = 0; forced < 2; forced++) {
+        struct pair p;
+        static uint8_t payload[64 * 1000];
+        struct iovec iov[NET_GSO_MAX_IOV];
+        struct rx_result r;
+        size_t off = 0, total = sizeof(payload);
+
+        open_pair(&p, AF_INET, false, false, -1);
+        p.tx.gso_force_fail = forced;
+        for (unsigned k = 0; k < 64; k++)
+            fill(payload + k * 1000, k, 1000);
+        for (size_t i = 0; i < NET_GSO_MAX_IOV; i++) {
+            size_t n = i + 1 < NET_GSO_MAX_IOV ? 1 + (i * 7919) % 900 : total - off;
+            if (off + n > total)
+                n = total - off;
+            iov[i].iov_base = payload + off;
+            iov[i].iov_len = n;
+            off += n;
+        }
+        CU_ASSERT_EQUAL_FATAL(off, total);
+        CU_ASSERT_EQUAL(net_tx_send_gso(&p.tx, &p.to, iov, NET_GSO_MAX_IOV, 1000), 64);
+        receive(&p.rx_s, 64, 2048, &r);
+        CU_ASSERT_EQUAL(r.n, 64);
+        CU_ASSERT_FALSE(r.bad);
+        for (unsigned k = 0; k < 64; k++) {
+            CU_ASSERT_EQUAL(r.order[k], k);
+            CU_ASSERT_EQUAL(r.len[k], 1000);
+        }
+        CU_ASSERT_EQUAL(net_tx_send_gso(&p.tx, &p.to, iov, NET_GSO_MAX_IOV + 1, 1000), -EINVAL);
+        close_pair(&p);
+    }
+}
+
 static void test_gso_refusals(void)
 {
     struct pair p;
@@ -484,6 +520,7 @@ static const struct cu_test batch_tests[] = {
     {"GSO IPv6 to GRO, 2-byte last segment", test_gso_v6_gro},
     {"GSO dual-stack to IPv4 GRO", test_gso_dual_to_v4_gro},
     {"GSO refused: forced fallback loses nothing", test_gso_forced_fallback},
+    {"GSO of 128 odd iov pieces, GSO and fallback", test_gso_many_pieces},
     {"GSO argument checks", test_gso_refusals},
     {"GSO with 32000-byte segments on lo", test_gso_big_segments},
     {"partial sends report how far they got", test_partial_send},
