@@ -4,7 +4,8 @@
 # one more there that did not join; ASM and SSM, IPv4 and IPv6, dual-stack
 # receivers; sendmmsg, GSO (with and without GRO at the receivers), the
 # forced and the real (MTU) GSO fallback, ENOBUFS back-pressure with
-# IP_RECVERR, and the loss helper of tests/lib/netns.sh.
+# IP_RECVERR, DF off and the TOS byte on the wire (dumpcap), and the loss
+# helper of tests/lib/netns.sh.
 #
 #   mcast.sh TOOL      (TOOL = the net_mcast_tool binary)
 # Exit: 0 pass, 1 fail, 77 skipped (not root).
@@ -14,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../../lib/netns.sh
 . "$here/../../lib/netns.sh"
 
-netns_require_root nft tc
+netns_require_root nft tc dumpcap tshark
 netns_init mcast
 
 fails=0
@@ -76,7 +77,16 @@ run_case() {
     LAST="$d"
 }
 
+# Capture on a receiver's link: DF must be off (IP_PMTUDISC_DONT, spec §0)
+# and the TOS byte as set (DSCP 46 + ECT(0) = 0xba).
+netns_capture lan3 eth0 "$NETNS_TMP/tos.pcapng" "udp port 1044" || fail "dumpcap did not start"
+cap=$NETNS_LAST_PID
 run_case "v4 ASM sendmmsg, TOS" 230.4.4.1 "" "" "-m mmsg -T 186"
+netns_capture_stop "$cap"
+wire=$(tshark -r "$NETNS_TMP/tos.pcapng" -T fields -e ip.flags.df -e ip.dsfield 2>/dev/null |
+    sort | uniq -c | awk '{ print $1, $2, $3 }')
+echo "[wire] count DF TOS: $wire"
+[ "$wire" = "$N 0 0xba" ] || fail "on the wire: expected $N datagrams with DF=0, TOS 0xba"
 for r in r1 r2 r4; do
     [ "$(field tos "$LAST/$r")" = 186 ] || fail "TOS not reported as 186 by $r"
     [ "$(field src "$LAST/$r")" = "$S4:$(field src "$LAST/$r" | sed 's/.*://')" ] ||
