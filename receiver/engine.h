@@ -45,6 +45,7 @@
 #include "core/fs/beneath.h"
 #include "core/net/addr.h"
 #include "core/proto/engine.h"
+#include "core/wire/wire.h"
 
 /* Limits (spec §4). */
 #define RECEIVER_MAX_SESSIONS 100
