@@ -17,6 +17,8 @@
  */
 #include "sender/sender_int.h"
 
+#include "core/fs/name.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -833,20 +835,22 @@ static void recv_completion_phase(struct sender *s, struct sdest *d, const struc
 static void recv_abort(struct sender *s, struct sdest *d, const struct uftp_hdr *h,
                        const struct wire_abort *a, uint64_t now)
 {
+    char text[WIRE_ABORT_TEXT_LEN + 8];
+    fs_name_escape(text, sizeof(text), a->text, strlen(a->text)); /* network text */
     if (d == NULL) {
-        SLOG(s, LL_WARN, "transfer aborted by %08X: %s", h->src_id, a->text);
+        SLOG(s, LL_WARN, "transfer aborted by %08X: %s", h->src_id, text);
         return;
     }
     if (a->host != 0) {
         /* A proxy relaying its client's abort (spec §3.4). */
         struct sdest *c = dest_of(s, a->host);
         if (c == NULL) {
-            SLOG(s, LL_WARN, "transfer aborted by %08X: %s", a->host, a->text);
+            SLOG(s, LL_WARN, "transfer aborted by %08X: %s", a->host, text);
             return;
         }
         d = c;
     }
-    SLOG(s, LL_WARN, "transfer aborted by client %08X: %s", d->id, a->text);
+    SLOG(s, LL_WARN, "transfer aborted by client %08X: %s", d->id, text);
     dset(s, d, D_ABORT);
     if (s->cfg.quit_on_error)
         phase_abort_all(s, "A client aborted, aborting all", 0, M_ACTIVE | 1u << D_REGISTERED);

@@ -46,6 +46,11 @@ void job_done(struct sender *s, uint16_t file_id, uint16_t section)
 void job_abort(struct sender *s, uint32_t host, uint8_t flags, const char *text,
                const struct net_addr *peer)
 {
+    if (peer != NULL && s->job_n >= SJOB_RING / 2) {
+        /* Answers to strangers never crowd out the session's own messages. */
+        SLOG(s, LL_PROTO, "not answering %08X: output queue busy", host);
+        return;
+    }
     struct sjob j;
     memset(&j, 0, sizeof(j));
     j.func = ABORT;

@@ -16,9 +16,12 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/proto/quant.h"
+#include "core/wire/msg.h"
 #include "sim.h"
 
 static const char *g_scen;
+static const char *g_pcap; /* --pcap FILE: the wire_check scenario writes its datagrams there */
 static uint64_t g_seed;
 static int g_fail;
 
@@ -167,10 +170,10 @@ struct run {
     struct sim *s;
     struct files *f;
     struct sender_config sc;
-    struct receiver_config rc[64];
+    struct receiver_config rc[400];
     struct net_addr pub;
     int tx;
-    int rx[64];
+    int rx[400];
     int nrx;
 };
 
@@ -193,7 +196,7 @@ static void run_free(struct run *r)
 static void add_receivers(struct run *r, int n, const struct sim_link *link)
 {
     sim_group_addr(r->s, 0, 0, false, &r->pub);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && r->nrx < 400; i++) {
         receiver_defaults(&r->rc[r->nrx], false, false, &r->pub);
         r->rx[r->nrx] = sim_add_receiver(r->s, &r->rc[r->nrx], link);
         CHECK(r->rx[r->nrx] >= 0, "receiver_new failed");
@@ -827,6 +830,270 @@ static void scen_robust_timing(uint64_t seed)
     run_free(r);
 }
 
+/* ------------------------------------------------------------ wire checks */
+
+struct wiretap {
+    unsigned by_func[32];
+    unsigned errors, lossy, max_ids, full_lists, bad_len;
+    uint16_t blocksize;
+    int sender;
+    uint16_t last_seq;
+    uint32_t group_id;
+};
+
+static size_t msg_ids(const struct wire_msg *m)
+{
+    switch (m->func) {
+    case ANNOUNCE:
+        return m->u.announce.ids.n;
+    case REGISTER:
+        return m->u.reg.ids.n;
+    case REG_CONF:
+        return m->u.reg_conf.ids.n;
+    case FILEINFO:
+        return m->u.fileinfo.ids.n;
+    case FILEINFO_ACK:
+        return m->u.fileinfo_ack.ids.n;
+    case DONE:
+        return m->u.done.ids.n;
+    case COMPLETE:
+        return m->u.complete.ids.n;
+    case DONE_CONF:
+        return m->u.done_conf.ids.n;
+    default:
+        return 0;
+    }
+}
+
+static void wire_tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+                     const uint8_t *p, size_t len, uint64_t t)
+{
+    (void)src;
+    (void)dst;
+    (void)t;
+    struct wiretap *w = arg;
+    struct wire_datagram d;
+    ssize_t n = wire_datagram_decode(&d, p, len);
+    if (n != (ssize_t)len) {
+        w->errors++;
+        return;
+    }
+    if (wire_datagram_lossy(&d))
+        w->lossy++;
+    if (d.hdr.version != UFTP_VER5)
+        w->errors++;
+    w->by_func[d.msg.func & 31]++;
+    size_t ids = msg_ids(&d.msg);
+    if (ids > w->max_ids)
+        w->max_ids = (unsigned)ids;
+    if (ids == w->blocksize / 4u)
+        w->full_lists++;
+    if (from == w->sender) {
+        w->last_seq = d.hdr.seq;
+        w->group_id = d.hdr.group_id;
+        /* FILESEG: header + data, exactly a block except the file's last. */
+        if (d.msg.func == FILESEG && d.msg.u.fileseg.data_len > w->blocksize)
+            w->bad_len++;
+    } else if (d.hdr.grtt != 0 || d.hdr.gsize != 0) {
+        w->errors++; /* clients send grtt/gsize 0, as 5.0.1 does */
+    }
+}
+
+static void scen_wire_check(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "wire1", 100000);
+    add_reg(r->s, r->f, "wire2", 0);
+    add_other(r->f, FTYPE_DIR, "wdir", NULL);
+    add_other(r->f, FTYPE_LINK, "wlink", "wire1");
+    add_other(r->f, FTYPE_FREESPACE, ".", NULL);
+    struct sim_link lk = {.loss_pct = 10, .delay_us = 500, .jitter_us = 2000};
+    add_receivers(r, 3, &lk);
+    struct sender_dest d[3];
+    for (int i = 0; i < 3; i++)
+        d[i] = (struct sender_dest){.id = r->rc[i].client_id};
+    sender_defaults(&r->sc, r->f);
+    r->sc.dests = d;
+    r->sc.ndest = 3;
+    static struct wiretap w;
+    memset(&w, 0, sizeof(w));
+    w.blocksize = r->sc.blocksize;
+    w.sender = 3;
+    sim_set_tap(r->s, wire_tap, &w);
+    if (g_pcap != NULL)
+        CHECK(sim_pcap_open(r->s, g_pcap) == 0, "cannot write %s", g_pcap);
+    add_sender(r, NULL);
+    CHECK(r->tx == 3, "sender index");
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++)
+        check_delivered(r->s, r->rx[i], r->f);
+    CHECK(w.errors == 0 && w.lossy == 0 && w.bad_len == 0, "decode errors %u lossy %u len %u",
+          w.errors, w.lossy, w.bad_len);
+    static const uint8_t seen[] = {ANNOUNCE, REGISTER, REG_CONF, FILEINFO, FILEINFO_ACK,
+                                   FILESEG,  DONE,     STATUS,   COMPLETE, DONE_CONF};
+    for (size_t i = 0; i < sizeof(seen); i++)
+        CHECK(w.by_func[seen[i]] > 0, "no %s on the wire", wire_func_name(seen[i]));
+    run_free(r);
+}
+
+static void scen_idlist_split(uint64_t seed)
+{
+    /* 300 receivers at 512-byte blocks: 128 IDs per packet, lists in 3 packets. */
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "split", 3000);
+    struct sim_link lk = {.loss_pct = 2, .delay_us = 500, .jitter_us = 500};
+    add_receivers(r, 300, &lk);
+    static struct sender_dest d[300];
+    for (int i = 0; i < 300; i++)
+        d[i] = (struct sender_dest){.id = r->rc[i].client_id};
+    sender_defaults(&r->sc, r->f);
+    r->sc.blocksize = 512;
+    r->sc.dests = d;
+    r->sc.ndest = 300;
+    static struct wiretap w;
+    memset(&w, 0, sizeof(w));
+    w.blocksize = 512;
+    w.sender = 300;
+    sim_set_tap(r->s, wire_tap, &w);
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    CHECK(w.errors == 0, "decode errors %u", w.errors);
+    CHECK(w.max_ids == 128 && w.full_lists >= 4, "max IDs %u, full lists %u", w.max_ids,
+          w.full_lists);
+    for (int i = 0; i < r->nrx; i++)
+        check_delivered(r->s, r->rx[i], r->f);
+    run_free(r);
+}
+
+/* ------------------------------------------------------------ hostile packets */
+
+struct hostile {
+    struct run *r;
+    struct wiretap w;
+    unsigned injected;
+};
+
+static size_t forge(uint8_t *out, size_t cap, uint32_t src, uint32_t group, uint16_t seq,
+                    struct wire_msg *m)
+{
+    struct uftp_hdr h = {
+        .version = UFTP_VER5, .func = m->func, .seq = seq, .src_id = src, .group_id = group};
+    uftp_hdr_encode(out, cap, &h);
+    ssize_t n = wire_msg_encode(out + UFTP_HDR_LEN, cap - UFTP_HDR_LEN, m);
+    return n < 0 ? 0 : UFTP_HDR_LEN + (size_t)n;
+}
+
+static void hostile_fire(struct sim *s, void *arg)
+{
+    struct hostile *hs = arg;
+    struct run *r = hs->r;
+    uint8_t pkt[9000];
+    static uint8_t data[1300];
+    struct net_addr priv, sender;
+    sim_group_addr(s, 1, r->tx, false, &priv);
+    sim_node_addr(s, r->tx, &sender);
+    uint32_t sid = r->sc.server_id, g = hs->w.group_id;
+    uint16_t seq = hs->w.last_seq;
+    struct wire_msg m;
+
+    /* To the receivers, as the sender: FILESEGs outside the file (spec 6.5). */
+    static const uint16_t secs[][2] = {{60000, 0}, {0, 65535}, {1, 0}, {0, 10399}};
+    for (size_t i = 0; i < 4; i++) {
+        memset(&m, 0, sizeof(m));
+        m.func = FILESEG;
+        m.u.fileseg = (struct wire_fileseg){.ver = UFTP_VER5,
+                                            .file_id = 1,
+                                            .section = secs[i][0],
+                                            .sec_block = secs[i][1],
+                                            .data = data,
+                                            .data_len = sizeof(data)};
+        size_t n = forge(pkt, sizeof(pkt), sid, g, seq, &m);
+        sim_inject(s, r->tx, &priv, pkt, n);
+        hs->injected++;
+    }
+    /* A FILESEG of the wrong length, a truncated header, a bad hlen. */
+    memset(&m, 0, sizeof(m));
+    m.func = FILESEG;
+    m.u.fileseg = (struct wire_fileseg){
+        .ver = UFTP_VER5, .file_id = 1, .section = 0, .sec_block = 3, .data = data, .data_len = 7};
+    size_t n = forge(pkt, sizeof(pkt), sid, g, seq, &m);
+    sim_inject(s, r->tx, &priv, pkt, n);
+    sim_inject(s, r->tx, &priv, pkt, 19);
+    pkt[UFTP_HDR_LEN + 1] = 0xFF; /* hlen far past the end */
+    sim_inject(s, r->tx, &priv, pkt, n);
+    /* A DONE whose ID list is not a whole number of IDs. */
+    memset(&m, 0, sizeof(m));
+    m.func = DONE;
+    uint32_t ids[2] = {r->rc[0].client_id, r->rc[1].client_id};
+    m.u.done = (struct wire_done){.ver = UFTP_VER5, .file_id = 1, .ids = wire_ids_of(ids, 2)};
+    n = forge(pkt, sizeof(pkt), sid, g, seq, &m);
+    sim_inject(s, r->tx, &priv, pkt, n - 3);
+    hs->injected += 4;
+
+    /* To the sender, as receiver 0: STATUS for a section the file lacks
+     * (spec 6.4), a too-short bitmap, COMPLETE for another file, and a
+     * REGISTER from an ID outside the closed group. */
+    int rx = r->rx[0];
+    uint32_t cid = r->rc[0].client_id;
+    static uint8_t naks[1301];
+    memset(naks, 0xFF, sizeof(naks));
+    memset(&m, 0, sizeof(m));
+    m.func = STATUS;
+    m.u.status = (struct wire_status){
+        .ver = UFTP_VER5, .file_id = 1, .section = 9999, .naks = naks, .naks_len = 1301};
+    n = forge(pkt, sizeof(pkt), cid, g, 1, &m);
+    sim_inject(s, rx, &sender, pkt, n);
+    m.u.status.section = 0;
+    m.u.status.naks_len = 1;
+    n = forge(pkt, sizeof(pkt), cid, g, 2, &m);
+    sim_inject(s, rx, &sender, pkt, n);
+    memset(&m, 0, sizeof(m));
+    m.func = COMPLETE;
+    m.u.complete = (struct wire_complete){.ver = UFTP_VER5, .file_id = 77};
+    n = forge(pkt, sizeof(pkt), cid, g, 3, &m);
+    sim_inject(s, rx, &sender, pkt, n);
+    memset(&m, 0, sizeof(m));
+    m.func = REGISTER;
+    m.u.reg = (struct wire_register){.ver = UFTP_VER5};
+    n = forge(pkt, sizeof(pkt), 0x7F000001, g, 4, &m);
+    sim_inject(s, rx, &sender, pkt, n);
+    hs->injected += 4;
+}
+
+static void scen_hostile_packets(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "target", 400000);
+    add_reg(r->s, r->f, "after", 3000);
+    add_receivers(r, 2, NULL);
+    struct sender_dest d[2] = {{.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}};
+    sender_defaults(&r->sc, r->f);
+    r->sc.rate_kbps = 10000;
+    r->sc.dests = d;
+    r->sc.ndest = 2;
+    static struct hostile hs;
+    memset(&hs, 0, sizeof(hs));
+    hs.r = r;
+    hs.w.blocksize = r->sc.blocksize;
+    hs.w.sender = 2;
+    sim_set_tap(r->s, wire_tap, &hs.w);
+    add_sender(r, NULL);
+    sim_call_at(r->s, 150000, hostile_fire, &hs);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(hs.injected == 12, "injected %u", hs.injected);
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++) {
+        check_delivered(r->s, r->rx[i], r->f);
+        struct receiver_stats st;
+        receiver_stats(sim_receiver(r->s, r->rx[i]), &st);
+        CHECK(st.dropped >= 3, "receiver %d dropped only %" PRIu64, i, st.dropped);
+    }
+    CHECK(hs.w.by_func[ABORT] >= 1, "no ABORT for the stranger's REGISTER");
+    run_free(r);
+}
+
 static const struct {
     const char *name;
     void (*fn)(uint64_t);
@@ -855,15 +1122,24 @@ static const struct {
     {"multi_session", scen_multi_session, 21},
     {"tempdir", scen_tempdir, 22},
     {"robust_timing", scen_robust_timing, 23},
+    {"wire_check", scen_wire_check, 24},
+    {"idlist_split", scen_idlist_split, 25},
+    {"hostile_packets", scen_hostile_packets, 26},
 };
 
 int main(int argc, char **argv)
 {
     int a = 1;
     log_init("sim", LL_ERR - 1);
-    if (a < argc && strcmp(argv[a], "-v") == 0) {
-        log_set_level(LL_DEBUG);
-        a++;
+    for (; a < argc && argv[a][0] == '-'; a++) {
+        if (strcmp(argv[a], "-v") == 0) {
+            log_set_level(LL_DEBUG);
+        } else if (strcmp(argv[a], "--pcap") == 0 && a + 1 < argc) {
+            g_pcap = argv[++a];
+        } else {
+            fprintf(stderr, "usage: sim_scenarios [-v] [--pcap FILE] [NAME [SEED]]\n");
+            return 2;
+        }
     }
     const char *only = a < argc ? argv[a++] : NULL;
     const char *seed_txt = a < argc ? argv[a++] : NULL;

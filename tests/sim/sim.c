@@ -31,7 +31,9 @@ static uint64_t rotl(uint64_t x, int k)
 struct pkt {
     uint64_t t;
     uint64_t order; /* FIFO among equal times: determinism */
-    int dst;
+    int dst;        /* -1: a timed call */
+    void (*fn)(struct sim *s, void *arg);
+    void *arg;
     struct net_addr from, to;
     size_t len;
     uint8_t data[];
@@ -82,9 +84,12 @@ struct sim {
     uint64_t hash;
     uint64_t delivered;
     uint8_t *buf;
+    sim_tap_fn tap;
+    void *tap_arg;
+    FILE *pcap;
 };
 
-#define SIM_MAX_NODES 256
+#define SIM_MAX_NODES 512
 #define SIM_BUF       (ENG_MAX_SEG * 9000)
 
 uint64_t sim_rand(struct sim *s)
@@ -153,6 +158,8 @@ void sim_free(struct sim *s)
     free(s->blobs);
     free(s->nodes);
     free(s->buf);
+    if (s->pcap)
+        fclose(s->pcap);
     free(s);
 }
 
@@ -225,8 +232,8 @@ void sim_group_addr(struct sim *s, int which, int k, bool ssm, struct net_addr *
     if (s->v6)
         snprintf(txt, sizeof(txt), "[ff%d5::%d:%d]:1044", ssm ? 3 : 1, which + 4, k + 1);
     else
-        snprintf(txt, sizeof(txt), "%d.%d.%d.%d:1044", ssm ? 232 : 230, which + 4, which + 4,
-                 k + 1);
+        snprintf(txt, sizeof(txt), "%d.%d.%d.%d:1044", ssm ? 232 : 230, which + 4,
+                 which + 4 + k / 250, k % 250 + 1);
     net_addr_parse(out, txt, 0);
 }
 
@@ -672,6 +679,98 @@ static void membership(struct node *n, const struct eng_out *o)
     }
 }
 
+void sim_set_tap(struct sim *s, sim_tap_fn fn, void *arg)
+{
+    s->tap = fn;
+    s->tap_arg = arg;
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+int sim_pcap_open(struct sim *s, const char *path)
+{
+    s->pcap = fopen(path, "wb");
+    if (s->pcap == NULL)
+        return -1;
+    /* Classic pcap, microsecond stamps, snaplen 65535, LINKTYPE_RAW (101). */
+    uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 101};
+    fwrite(hdr, sizeof(hdr), 1, s->pcap);
+    return 0;
+}
+
+static void pcap_write(struct sim *s, const struct net_addr *src, const struct net_addr *dst,
+                       const uint8_t *p, size_t len, uint64_t t)
+{
+    uint8_t h[48];
+    size_t hl;
+    uint8_t sip[16], dip[16];
+    size_t alen = net_addr_get_ip(src, sip);
+    net_addr_get_ip(dst, dip);
+    memset(h, 0, sizeof(h));
+    if (alen == 4) {
+        hl = 28;
+        h[0] = 0x45;
+        put16(h + 2, (unsigned)(len + 28));
+        h[8] = 64;
+        h[9] = 17;
+        memcpy(h + 12, sip, 4);
+        memcpy(h + 16, dip, 4);
+        unsigned sum = 0;
+        for (int i = 0; i < 20; i += 2)
+            sum += (unsigned)h[i] << 8 | h[i + 1];
+        while (sum >> 16)
+            sum = (sum & 0xFFFF) + (sum >> 16);
+        put16(h + 10, ~sum & 0xFFFF);
+    } else {
+        hl = 48;
+        h[0] = 0x60;
+        put16(h + 4, (unsigned)(len + 8));
+        h[6] = 17;
+        h[7] = 64;
+        memcpy(h + 8, sip, 16);
+        memcpy(h + 24, dip, 16);
+    }
+    uint8_t *u = h + hl - 8;
+    put16(u, net_addr_port(src));
+    put16(u + 2, net_addr_port(dst));
+    put16(u + 4, (unsigned)(len + 8));
+    uint32_t rec[4] = {(uint32_t)(t / 1000000), (uint32_t)(t % 1000000), (uint32_t)(len + hl),
+                       (uint32_t)(len + hl)};
+    fwrite(rec, sizeof(rec), 1, s->pcap);
+    fwrite(h, hl, 1, s->pcap);
+    fwrite(p, len, 1, s->pcap);
+}
+
+void sim_call_at(struct sim *s, uint64_t t, void (*fn)(struct sim *s, void *arg), void *arg)
+{
+    struct pkt *p = calloc(1, sizeof(*p));
+    p->t = t;
+    p->order = s->order++;
+    p->dst = -1;
+    p->fn = fn;
+    p->arg = arg;
+    heap_push(s, p);
+}
+
+static void emit(struct sim *s, int from, const struct net_addr *dst, const uint8_t *data,
+                 size_t len, uint64_t depart)
+{
+    if (s->tap)
+        s->tap(s->tap_arg, from, &s->nodes[from].addr, dst, data, len, depart);
+    if (s->pcap)
+        pcap_write(s, &s->nodes[from].addr, dst, data, len, depart);
+    route(s, from, dst, data, len, depart);
+}
+
+void sim_inject(struct sim *s, int from, const struct net_addr *dst, const uint8_t *p, size_t len)
+{
+    route(s, from, dst, p, len, s->now);
+}
+
 /* Drains a node's outputs at s->now. */
 static void drain(struct sim *s, int idx)
 {
@@ -722,7 +821,7 @@ static void drain(struct sim *s, int idx)
                 n->nic_free_ns = start + (uint64_t)(len + 28) * 1000000000u / s->nic_Bps;
                 depart = n->nic_free_ns / 1000;
             }
-            route(s, idx, &o.dst, o.buf + off, len, depart);
+            emit(s, idx, &o.dst, o.buf + off, len, depart);
         }
     }
     n->deadline = n->kind == SIM_SENDER ? sender_deadline(n->snd) : receiver_deadline(n->rcv);
@@ -799,6 +898,11 @@ bool sim_run(struct sim *s, uint64_t limit_us)
         memset(touched, 0, sizeof(touched));
         while (s->nheap > 0 && s->heap[0]->t <= s->now) {
             struct pkt *p = heap_pop(s);
+            if (p->dst < 0) {
+                p->fn(s, p->arg);
+                free(p);
+                continue;
+            }
             struct node *n = &s->nodes[p->dst];
             if (!dead(n, s->now)) {
                 hash_pkt(s, p);

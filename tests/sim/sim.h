@@ -108,6 +108,21 @@ void sim_interrupt_at(struct sim *s, int i, uint64_t t_us);
  */
 bool sim_run(struct sim *s, uint64_t limit_us);
 
+/*
+ * Every datagram a node sends (after its own death check, before loss) is
+ * shown to the tap: the sending node, addresses, bytes, virtual time.
+ */
+typedef void (*sim_tap_fn)(void *arg, int from, const struct net_addr *src,
+                           const struct net_addr *dst, const uint8_t *p, size_t len, uint64_t t);
+void sim_set_tap(struct sim *s, sim_tap_fn fn, void *arg);
+/* Writes every datagram sent into a pcap (LINKTYPE_RAW, IPv4/IPv6 + UDP). 0 or -1. */
+int sim_pcap_open(struct sim *s, const char *path);
+
+/* Calls fn(s, arg) at virtual time t (from inside sim_run). */
+void sim_call_at(struct sim *s, uint64_t t, void (*fn)(struct sim *s, void *arg), void *arg);
+/* Sends a forged datagram as node `from` would, now: routed, lossy like any other. */
+void sim_inject(struct sim *s, int from, const struct net_addr *dst, const uint8_t *p, size_t len);
+
 /* Results. */
 int sim_exit_code(struct sim *s, int i); /* sender: ENG_DONE code, -1 if none */
 struct sim_store *sim_store(struct sim *s, int i);
