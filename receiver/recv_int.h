@@ -79,6 +79,7 @@ struct rsession {
     struct net_addr ssm_src;
     bool joined;
     uint64_t grtt_us;
+    uint8_t grtt_code; /* the header byte grtt_us came from */
     uint8_t robust;
     uint16_t blocksize;
     bool sync_mode, sync_preview;

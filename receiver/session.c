@@ -54,6 +54,9 @@ static void set_timeout(struct rsession *s, uint64_t now, bool rescale)
 
 void sess_grtt(struct rsession *s, uint8_t code)
 {
+    if (code == s->grtt_code)
+        return; /* the common case: no decode per data packet */
+    s->grtt_code = code;
     uint64_t g = quant_rtt_decode_us(code);
     uint64_t diff = g > s->grtt_us ? g - s->grtt_us : s->grtt_us - g;
     if (diff > 1000) {
@@ -207,6 +210,7 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
     s->server = *from;
     s->reply = *from;
     s->grtt_us = quant_rtt_decode_us(h->grtt);
+    s->grtt_code = h->grtt;
     s->robust = a->robust;
     s->blocksize = a->blocksize;
     s->sync_preview = (a->flags & FLAG_SYNC_PREVIEW) != 0;
@@ -705,6 +709,10 @@ void sess_dispatch(struct receiver *r, struct rsession *s, const struct uftp_hdr
         if (m->func == DONE_CONF && wire_ids_contains(&m->u.done_conf.ids, r->cfg.client_id)) {
             RLOG(s, LL_INFO, "group file transfer confirmed");
             sess_complete(s);
+        } else if (m->func == DONE && m->u.done.file_id == 0 &&
+                   wire_ids_contains(&m->u.done.ids, r->cfg.client_id)) {
+            /* Our COMPLETE(0) was lost: answer now rather than at the next 4·GRTT. */
+            s->pending |= P_COMPLETE;
         }
         break;
     default:

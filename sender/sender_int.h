@@ -114,6 +114,11 @@ struct sender {
     uint64_t rate_Bps; /* 0 = unpaced */
     struct pace pace;
     uint16_t seq;
+    /* Header bytes, recomputed only when what they encode changes. */
+    uint64_t hdr_grtt_us;
+    uint8_t hdr_grtt;
+    size_t hdr_ndest;
+    uint8_t hdr_gsize;
 
     /* Phase timer: announce / FILEINFO / completion cycles. */
     uint32_t attempt;

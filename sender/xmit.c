@@ -67,6 +67,15 @@ void job_abort(struct sender *s, uint32_t host, uint8_t flags, const char *text,
 /* The common header of every datagram we send (spec §1.1). */
 static void put_hdr(struct sender *s, uint8_t *p, uint8_t func)
 {
+    uint64_t adv = s_adv_grtt(s);
+    if (adv != s->hdr_grtt_us || s->hdr_grtt == 0) {
+        s->hdr_grtt_us = adv;
+        s->hdr_grtt = quant_rtt_encode_us(adv);
+    }
+    if (s->ndest != s->hdr_ndest || s->hdr_gsize == 0) {
+        s->hdr_ndest = s->ndest;
+        s->hdr_gsize = quant_gsize_encode((uint32_t)s->ndest);
+    }
     struct uftp_hdr h = {
         .version = UFTP_VER5,
         .func = func,
@@ -74,8 +83,8 @@ static void put_hdr(struct sender *s, uint8_t *p, uint8_t func)
         .src_id = s->cfg.server_id,
         .group_id = s->group_id,
         .group_inst = s->group_inst,
-        .grtt = quant_rtt_encode_us(s_adv_grtt(s)),
-        .gsize = quant_gsize_encode((uint32_t)s->ndest),
+        .grtt = s->hdr_grtt,
+        .gsize = s->hdr_gsize,
     };
     uftp_hdr_encode(p, UFTP_HDR_LEN, &h);
 }
