@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -393,8 +394,10 @@ static int parse_into(const struct conf_option *o, const char *text, void *dst, 
     }
     case CONF_STRING: {
         char *s = strdup(text);
-        if (!s)
+        if (!s) {
+            snprintf(msg, ml, "is out of memory");
             return CONF_ENOMEM;
+        }
         memcpy(dst, &s, sizeof(s));
         break;
     }
@@ -427,24 +430,26 @@ static int parse_into(const struct conf_option *o, const char *text, void *dst, 
 }
 
 /* Replaces the field with scratch (freeing the old value), or appends a list. */
-static void commit(const struct conf_option *o, void *st, void *scratch, bool append)
+static int commit(const struct conf_option *o, void *st, void *scratch, bool append)
 {
     void *dst = field(o, st);
     if (append && o->type == CONF_LIST) {
         struct conf_list *d = dst, *s = scratch;
-        char **nv = realloc(d->v, (d->n + s->n) * sizeof(*nv));
-        if (!nv) {
+        char **nv = s->n ? realloc(d->v, (d->n + s->n) * sizeof(*nv)) : d->v;
+        if (s->n && !nv) {
             list_free(s);
-            return;
+            return CONF_ENOMEM;
         }
         d->v = nv;
-        memcpy(d->v + d->n, s->v, s->n * sizeof(*nv));
+        if (s->n)
+            memcpy(d->v + d->n, s->v, s->n * sizeof(*nv));
         d->n += s->n;
         free(s->v);
-        return;
+        return 0;
     }
     free_value(o, dst);
     memcpy(dst, scratch, o->size);
+    return 0;
 }
 
 /* Sets option o from text; `where` prefixes any message. */
@@ -465,9 +470,9 @@ static int set_text(const struct conf_option *o, void *st, const char *text, boo
         free(scratch);
         return fail(e, rc, "%s: '%s' %s", where, o->name, msg);
     }
-    commit(o, st, scratch, append);
+    rc = commit(o, st, scratch, append);
     free(scratch);
-    return 0;
+    return rc < 0 ? fail(e, rc, "%s: out of memory", where) : 0;
 }
 
 static const struct conf_option *find(const struct conf_spec *s, const char *name)
@@ -727,8 +732,7 @@ static int apply_setting(const struct conf_option *o, void *st, const config_set
                 list_free(&l);
                 return rc;
             }
-            commit(o, st, &l, false);
-            return 0;
+            return commit(o, st, &l, false);
         }
         break;
     }
@@ -887,6 +891,8 @@ static const struct conf_option *by_val(const struct conf_spec *s, int c, bool *
     }
     if (c >= VAL_OPT && c < VAL_NO)
         return &s->opts[c - VAL_OPT];
+    if (c <= 0 || c >= VAL_OPT)
+        return NULL;
     for (const struct conf_option *o = s->opts; o->name; o++)
         if (o->short_name == c && !(o->flags & CONF_NOCMDLINE))
             return o;
@@ -913,13 +919,17 @@ static int args_pass(const struct conf_spec *s, void *st, int argc, char **argv,
     optind = 0; /* full reset of glibc's getopt state */
     opterr = 0;
     int c, li;
-    while (rc == 0 && (c = getopt_long(argc, argv, t.optstring, t.longopts, &li)) != -1) {
+    /* optopt is only meaningful for this call: clear what an earlier one left. */
+    while (rc == 0 &&
+           (optopt = 0, c = getopt_long(argc, argv, t.optstring, t.longopts, &li)) != -1) {
         bool no;
         const struct conf_option *o;
         char where[96];
         if (c == '?') {
             if (optopt && optopt < VAL_OPT)
                 rc = fail(e, CONF_EUNKNOWN, "unknown option '-%c'", optopt);
+            else if ((o = by_val(s, optopt, &no)) != NULL)
+                rc = fail(e, CONF_EARG, "option --%s%s takes no value", no ? "no-" : "", o->name);
             else
                 rc = fail(e, CONF_EUNKNOWN, "unknown option '%s'", argv[optind - 1]);
         } else if (c == ':') {
@@ -1281,6 +1291,11 @@ static bool valid_name(const char *n)
 
 int conf_table_check(const struct conf_spec *s, struct conf_err *e)
 {
+    size_t count = 0;
+    for (const struct conf_option *o = s->opts; o->name; o++)
+        count++;
+    if (count >= VAL_NO - VAL_OPT)
+        return fail(e, CONF_ETABLE, "%s: too many options", s->prog);
     for (const struct conf_option *o = s->opts; o->name; o++) {
         const char *n = o->name;
         size_t want = 0;

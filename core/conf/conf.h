@@ -100,7 +100,8 @@ struct conf_option;
  * on failure dst must still be safe to hand to free().
  * print() writes text that parse() accepts back; it returns 0, 1 when the
  * value is unset (nothing to print), or < 0. free() releases what parse()
- * allocated. check() (any type) vets a parsed value the same way as parse().
+ * allocated. check() (any type) vets a parsed value the same way as parse();
+ * for a CONF_APPEND list it sees the entries being added.
  */
 typedef int (*conf_parse_fn)(const struct conf_option *o, const char *text, void *dst, char *msg,
                              size_t msglen);

@@ -706,7 +706,8 @@ static void test_cmdline_rules(void)
     /* Misuse. */
     CHECK_ERR(ARGS("-Z"), CONF_EUNKNOWN, "unknown option '-Z'");
     CHECK_ERR(ARGS("--bogus"), CONF_EUNKNOWN, "unknown option '--bogus'");
-    CHECK_ERR(ARGS("--debug=yes"), CONF_EUNKNOWN, "unknown option '--debug=yes'");
+    CHECK_ERR(ARGS("--debug=yes"), CONF_EARG, "option --debug takes no value");
+    CHECK_ERR(ARGS("--no-debug=1"), CONF_EARG, "option --no-debug takes no value");
     CHECK_ERR(ARGS("-p"), CONF_EARG, "option -p needs a value");
     CHECK_ERR(ARGS("--port"), CONF_EARG, "option --port needs a value");
     CHECK_ERR(ARGS("--config"), CONF_EARG, "option --config needs a value");
