@@ -1,0 +1,72 @@
+#include "core/fs/fs.h"
+
+#include <string.h>
+
+const char *fs_strerror(int err)
+{
+    switch (err) {
+    case FS_OK:
+        return "success";
+    case FS_ENAME_EMPTY:
+        return "empty name";
+    case FS_ENAME_LONG:
+        return "name too long";
+    case FS_ENAME_EMPTYCOMP:
+        return "empty path component";
+    case FS_ENAME_DOT:
+        return "'.' path component";
+    case FS_ENAME_DOTDOT:
+        return "'..' path component";
+    case FS_ENAME_BACKSLASH:
+        return "backslash in name";
+    case FS_ENAME_CTRL:
+        return "control character in name";
+    case FS_ENAME_COMPLONG:
+        return "path component too long";
+    case FS_ENAME_DEPTH:
+        return "too many path components";
+    case FS_ENAME_ABS:
+        return "absolute names not allowed";
+    case FS_ENAME_NOTUNDER:
+        return "absolute name under no destination directory";
+    case FS_ENAME_ISDEST:
+        return "name is a destination directory";
+    case FS_ELINK_EMPTY:
+        return "empty link target";
+    case FS_ELINK_LONG:
+        return "link target too long";
+    case FS_ELINK_CTRL:
+        return "control character in link target";
+    case FS_ELINK_ABS:
+        return "absolute link target refused";
+    case FS_ELINK_DOTDOT:
+        return "link target with '..' refused";
+    case FS_ESYMLINK:
+        return "symlink in path";
+    case FS_EFINALLINK:
+        return "target is a symlink";
+    case FS_ENOTREG:
+        return "target is not a regular file";
+    case FS_EHARDLINK:
+        return "target has other hard links";
+    case FS_EDEPTH:
+        return "directory tree too deep";
+    case FS_EWALK_EXCLUDED:
+        return "excluded";
+    case FS_EWALK_SPECIAL:
+        return "special file";
+    case FS_EWALK_NOBASE:
+        return "under no base directory";
+    case FS_EWALK_LONG:
+        return "name longer than 300 bytes";
+    case FS_EWALK_LOOP:
+        return "directory loop";
+    case FS_EWALK_BADNAME:
+        return "no usable name";
+    case FS_EWALK_LIST:
+        return "bad list file";
+    }
+    if (err < 0 && err > -4096)
+        return strerror(-err);
+    return "unknown error";
+}
