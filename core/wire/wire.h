@@ -9,6 +9,11 @@
  *       returns bytes written or a negative WIRE_E* code.
  * Decoded structs may point into the datagram (no copies, no allocation);
  * they are valid only as long as the datagram buffer is.
+ *
+ * The message codecs live one family per file (announce.h, fileinfo.h,
+ * transfer.h, cc.h, abort.h, heartbeat.h, proxykey.h, encrypted.h, with
+ * ids.h for ID lists); msg.h has the tagged union, the dispatcher and the
+ * datagram decoder. announce.h states the conventions they all share.
  */
 #ifndef UFTP_WIRE_H
 #define UFTP_WIRE_H

@@ -1,0 +1,165 @@
+/*
+ * Internal helpers shared by the message codecs (not for engines).
+ *
+ * Every message header is laid out the same way (spec §1.4 conventions):
+ *
+ *   func, hlen, fixed fields, variable header fields (blobs, names),
+ *   zero padding to a 4-byte boundary, header extensions ... = hlen*4 bytes
+ *   then the body (IDs, KEYINFO entries, CC items, data or a NAK bitmap).
+ *
+ * msg_open() checks func, version and hlen against the datagram and splits
+ * off the header; ext_next() walks the extension area.
+ */
+#ifndef UFTP_WIRE_INT_H
+#define UFTP_WIRE_INT_H
+
+#include "core/proto/quant.h"
+#include "core/wire/buf.h"
+#include "core/wire/ids.h"
+#include "core/wire/transfer.h"
+#include "core/wire/wire.h"
+
+#include <stdbool.h>
+
+static inline bool ver_ok(uint8_t ver)
+{
+    return ver == UFTP_VER5 || ver == UFTP_VER4;
+}
+
+static inline size_t pad4(size_t n)
+{
+    return (n + 3) & ~(size_t)3;
+}
+
+/* Skips n reserved bytes; any nonzero bit makes the message lossy. */
+static inline void rb_rsv(struct rbuf *r, size_t n, bool *lossy)
+{
+    const uint8_t *q = rb_ptr(r, n);
+    if (!q)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (q[i])
+            *lossy = true;
+}
+
+/*
+ * Reads a timestamp in the version's format (spec §1.3, §1.9) as µs.
+ * A v4 timeval with usec ≥ 10^6 is accepted (lossy) unless its normalised
+ * seconds no longer fit 32 bits: then false, so that everything a decoder
+ * accepts can be encoded again.
+ */
+static inline bool rb_ts(struct rbuf *r, uint8_t ver, uint64_t *us, bool *lossy)
+{
+    uint32_t hi = rb_u32(r);
+    uint32_t lo = rb_u32(r);
+    if (ver != UFTP_VER4) {
+        *us = quant_ts_join(hi, lo);
+        return true;
+    }
+    if (lo >= 1000000u)
+        *lossy = true; /* not a normalised timeval */
+    *us = quant_ts_from_tv4(hi, lo);
+    return *us / 1000000u <= UINT32_MAX;
+}
+
+/* Writes a timestamp; false when a v4 timestamp's seconds overflow. */
+static inline bool wb_ts(struct wbuf *w, uint8_t ver, uint64_t us)
+{
+    if (ver == UFTP_VER4) {
+        uint32_t sec, usec;
+        if (!quant_ts_to_tv4(us, &sec, &usec))
+            return false;
+        wb_u32(w, sec);
+        wb_u32(w, usec);
+        return true;
+    }
+    wb_u64(w, us);
+    return true;
+}
+
+/* Bytes pointed to by a decoded field, or written from an encode field. */
+static inline void wb_blob(struct wbuf *w, const void *p, size_t n)
+{
+    if (p)
+        wb_bytes(w, p, n);
+    else
+        wb_zero(w, n); /* e.g. a signature placeholder to be signed later */
+}
+
+/* Largest header: hlen is one byte of 4-byte words. */
+#define WIRE_MAX_HLEN 1020
+
+/*
+ * Opens a message: checks the version, the func byte, that the header
+ * (hlen*4 bytes) is at least `fixed` bytes and lies inside the datagram.
+ * On success *hdr reads the header [p, p+hlen*4) positioned after func and
+ * hlen (offsets in it are message offsets), *body the rest of the datagram.
+ * Returns 0 or WIRE_EVERSION, WIRE_ETRUNC, WIRE_EFUNC, WIRE_EHLEN.
+ */
+int msg_open(const uint8_t *p, size_t len, uint8_t func, uint8_t ver, size_t fixed,
+             struct rbuf *hdr, struct rbuf *body);
+
+/* A body that must be empty: WIRE_ETRAIL otherwise. */
+static inline int body_empty(const struct rbuf *body)
+{
+    return rb_left(body) ? WIRE_ETRAIL : 0;
+}
+
+/* True when a timestamp can be written in this version. */
+static inline bool ts_ok(uint8_t ver, uint64_t us)
+{
+    return ver != UFTP_VER4 || us / 1000000u <= UINT32_MAX;
+}
+
+/* The result of an encode: bytes written, or WIRE_ENOSPC. */
+static inline ssize_t wb_result(const struct wbuf *w)
+{
+    return w->err ? WIRE_ENOSPC : (ssize_t)w->off;
+}
+
+/*
+ * Reads the next header extension from the extension area `a` into *ext
+ * (a sub-reader over the whole extension, type and length bytes included).
+ * Returns 1 with *type set, 0 at the end of the area, or WIRE_EHLEN for a
+ * malformed extension (fewer than 2 bytes left, extlen 0, or past hlen).
+ */
+int ext_next(struct rbuf *a, uint8_t *type, struct rbuf *ext);
+
+/*
+ * Walks an extension area in which this message knows no extension:
+ * every well-formed extension is skipped and makes the message lossy.
+ * Returns 0 or WIRE_EHLEN.
+ */
+int ext_skip_all(struct rbuf *a, bool *lossy);
+
+/* Skips the zero padding up to the next 4-byte boundary of the header. */
+void rb_pad4(struct rbuf *r, bool *lossy);
+
+/* Writes zero padding up to the next 4-byte boundary. */
+static inline void wb_pad4(struct wbuf *w)
+{
+    wb_zero(w, pad4(w->off) - w->off);
+}
+
+/* An ID list an encoder can write: empty, or with an array behind it. */
+static inline bool ids_ok(const struct wire_ids *l)
+{
+    return l->n == 0 || l->be || l->host;
+}
+
+/* A body of 4-byte IDs; WIRE_ETRAIL when not a whole number of IDs. */
+int ids_decode(struct wire_ids *l, struct rbuf *body);
+void ids_encode(struct wbuf *w, const struct wire_ids *l);
+
+/*
+ * Known-extension bodies. `ext` spans the whole extension; shorter than the
+ * extension's size → WIRE_EHLEN; longer is accepted (as the reference does)
+ * but lossy.
+ */
+#define EXT_TFMCC_DATA_LEN 8
+#define EXT_TFMCC_ACK_LEN  20
+#define EXT_FREESPACE_LEN  12
+int ext_tfmcc_ack_read(struct rbuf *ext, uint8_t ver, struct wire_tfmcc_ack *t, bool *lossy);
+void ext_tfmcc_ack_write(struct wbuf *w, uint8_t ver, const struct wire_tfmcc_ack *t);
+
+#endif
