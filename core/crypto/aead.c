@@ -145,7 +145,11 @@ int aead_seal(struct aead *a, const uint8_t nonce[static AEAD_NONCE_LEN], const 
     int outl = 0, fl = 0;
     if (!start(a, 1, nonce, aad, aadlen, len, NULL))
         goto fail;
-    /* CCM must see the payload call even when it is empty. */
+    /* CCM must see the payload call even when it is empty, with non-NULL
+     * pointers (NULL in and non-NULL out means "final" to OpenSSL). */
+    uint8_t dummy[1];
+    if (len == 0)
+        in = out = dummy;
     if ((len || a->ccm) && !EVP_CipherUpdate(a->ctx[1], out, &outl, in, (int)len))
         goto fail;
     if (!EVP_CipherFinal_ex(a->ctx[1], out + outl, &fl) || (size_t)(outl + fl) != len)
@@ -168,6 +172,9 @@ int aead_open(struct aead *a, const uint8_t nonce[static AEAD_NONCE_LEN], const 
     if (!start(a, 0, nonce, aad, aadlen, len, tag))
         goto fail;
     /* CCM verifies the tag inside this call; GCM in the final call. */
+    uint8_t dummy[1];
+    if (len == 0)
+        in = out = dummy;
     if ((len || a->ccm) && !EVP_CipherUpdate(a->ctx[0], out, &outl, in, (int)len)) {
         rc = a->ccm ? CRYPTO_EAUTH : CRYPTO_ELIB;
         goto fail;

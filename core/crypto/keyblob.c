@@ -266,9 +266,11 @@ static int import_ec(struct rbuf *r, const uint8_t *blob, size_t len, EVP_PKEY *
     int rc = pkey_from_params("EC", params, pk);
     if (rc)
         return rc;
-    /* On the curve, coordinates in range, not the point at infinity. */
+    /* On the curve, coordinates in range, not the point at infinity. The
+     * quick check skips n*Q = O, which is implied on these prime-order curves
+     * (cofactor 1) and would cost a scalar multiplication per blob. */
     EVP_PKEY_CTX *vc = EVP_PKEY_CTX_new_from_pkey(NULL, *pk, NULL);
-    if (!vc || EVP_PKEY_public_check(vc) != 1)
+    if (!vc || EVP_PKEY_public_check_quick(vc) != 1)
         rc = vc ? CRYPTO_EBLOB : CRYPTO_ENOMEM;
     EVP_PKEY_CTX_free(vc);
     if (rc) {

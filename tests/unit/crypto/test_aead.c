@@ -251,8 +251,13 @@ static void test_types_and_lengths(void)
     CU_ASSERT_EQUAL_FATAL(aead_new(&a, KEY_AES128_CCM, key), CRYPTO_OK);
     CU_ASSERT_EQUAL(aead_seal(a, nonce, key, 4, buf, buf, 0, tag), CRYPTO_OK);
     CU_ASSERT_EQUAL(aead_open(a, nonce, key, 4, buf, buf, 0, tag), CRYPTO_OK);
+    uint8_t tag2[16];
+    CU_ASSERT_EQUAL(aead_seal(a, nonce, key, 4, NULL, NULL, 0, tag2), CRYPTO_OK);
+    CU_ASSERT_EQUAL(memcmp(tag, tag2, 16), 0);
+    CU_ASSERT_EQUAL(aead_open(a, nonce, key, 4, NULL, NULL, 0, tag), CRYPTO_OK);
     tag[0] ^= 1;
     CU_ASSERT_EQUAL(aead_open(a, nonce, key, 4, buf, buf, 0, tag), CRYPTO_EAUTH);
+    CU_ASSERT_EQUAL(aead_open(a, nonce, key, 4, NULL, NULL, 0, tag), CRYPTO_EAUTH);
     aead_free(a);
 }
 
