@@ -265,3 +265,34 @@ int fs_link_target_check(const char *target, size_t len, unsigned policy)
     }
     return 0;
 }
+
+int fs_backup_name(char *out, size_t cap, const struct tm *start, const char *destdir,
+                   const char *rel)
+{
+    char stamp[32];
+    if (strftime(stamp, sizeof(stamp), "%Y%m%d/%H%M%S", start) == 0)
+        return FS_ENAME_LONG;
+    size_t o = 0;
+    int n = snprintf(out, cap, "%s", stamp);
+    if (n < 0 || (size_t)n >= cap)
+        return FS_ENAME_LONG;
+    o = (size_t)n;
+    /* The dest dir's components, without empty ones ("/srv//in/" is srv/in). */
+    for (const char *p = destdir; *p;) {
+        while (*p == '/')
+            p++;
+        size_t len = strcspn(p, "/");
+        if (len == 0)
+            break;
+        if (o + 1 + len >= cap)
+            return FS_ENAME_LONG;
+        out[o++] = '/';
+        memcpy(out + o, p, len);
+        o += len;
+        p += len;
+    }
+    n = snprintf(out + o, cap - o, "/%s", rel);
+    if (n < 0 || (size_t)n >= cap - o || o + (size_t)n > PATH_MAX)
+        return FS_ENAME_LONG;
+    return (int)(o + (size_t)n);
+}

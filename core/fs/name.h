@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "core/fs/fs.h"
 
@@ -71,6 +72,17 @@ enum {
  * FS_ELINK_LONG, FS_ELINK_CTRL, FS_ELINK_ABS, FS_ELINK_DOTDOT.
  */
 int fs_link_target_check(const char *target, size_t len, unsigned policy);
+
+/*
+ * The path, beneath a backup dir, that a replaced file moves to (uftpd -A,
+ * spec §2.2): "YYYYMMDD/HHMMSS/<destdir>/<rel>" where the date and time are
+ * the session's start (local time, as 5.0.1 does) and <destdir> is the
+ * absolute dest dir without its leading '/' (so backups of several dest dirs
+ * do not collide). Returns the length, or FS_ENAME_LONG if it does not fit
+ * in cap or PATH_MAX.
+ */
+int fs_backup_name(char *out, size_t cap, const struct tm *start, const char *destdir,
+                   const char *rel);
 
 /*
  * Writes s[0..len) into out (always NUL-terminated when cap > 0) with

@@ -119,7 +119,8 @@ ssize_t wire_announce_decode(struct wire_announce *m, const uint8_t *p, size_t l
     m->cc_type = rb_u8(&h);
     rb_rsv(&h, 1, &m->lossy);
     m->blocksize = rb_u16(&h);
-    m->tstamp = rb_ts(&h, ver, &m->lossy);
+    if (!rb_ts(&h, ver, &m->tstamp, &m->lossy))
+        return WIRE_ERANGE;
     size_t iplen = announce_iplen(m->flags);
     /* spec §1.4: hlen*4 ≥ 16 + 2·iplen. */
     rb_copy(&h, m->pub_addr, iplen);
@@ -195,7 +196,8 @@ ssize_t wire_register_decode(struct wire_register *m, const uint8_t *p, size_t l
     if (rc)
         return rc;
     m->dhlen = rb_u16(&h);
-    m->tstamp = rb_ts(&h, ver, &m->lossy);
+    if (!rb_ts(&h, ver, &m->tstamp, &m->lossy))
+        return WIRE_ERANGE;
     rb_copy(&h, m->rand2, WIRE_RAND_LEN);
     if (m->dhlen > rb_left(&h))
         return WIRE_ECOUNT;

@@ -17,7 +17,9 @@
  *    byte for byte (nonzero reserved bits or padding, skipped unknown
  *    extensions, oversized known extensions); encode ignores it.
  *  - Timestamps are µs since the epoch whatever the version; v4 sec/µs is
- *    converted here. A v4 encode of a time past 2106 gives WIRE_EINVAL.
+ *    converted here. A v4 encode of a time past 2106 gives WIRE_EINVAL; a v4
+ *    decode whose (unnormalised) timeval lands past 2106 gives WIRE_ERANGE
+ *    ("v4 time"), so that whatever decodes can be encoded again.
  */
 #ifndef UFTP_WIRE_ANNOUNCE_H
 #define UFTP_WIRE_ANNOUNCE_H
@@ -82,7 +84,7 @@ struct wire_announce {
 };
 
 /* Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN, WIRE_ECOUNT, WIRE_ERANGE (duplicate
- * extension), WIRE_ETRAIL. */
+ * extension, v4 time), WIRE_ETRAIL. */
 ssize_t wire_announce_decode(struct wire_announce *m, const uint8_t *p, size_t len);
 /* Errors: WIRE_EVERSION, WIRE_EINVAL, WIRE_ENOSPC. */
 ssize_t wire_announce_encode(uint8_t *out, size_t cap, const struct wire_announce *m);
@@ -98,7 +100,8 @@ struct wire_register {
     bool lossy;
 };
 
-/* Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN, WIRE_ECOUNT, WIRE_ETRAIL. */
+/* Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN, WIRE_ECOUNT, WIRE_ERANGE (v4 time),
+ * WIRE_ETRAIL. */
 ssize_t wire_register_decode(struct wire_register *m, const uint8_t *p, size_t len);
 /* Errors: WIRE_EVERSION, WIRE_EINVAL, WIRE_ENOSPC. */
 ssize_t wire_register_encode(uint8_t *out, size_t cap, const struct wire_register *m);

@@ -27,7 +27,8 @@ ssize_t wire_cong_ctrl_decode(struct wire_cong_ctrl *m, const uint8_t *p, size_t
     rb_rsv(&h, 2, &m->lossy);
     m->cc_seq = rb_u16(&h);
     m->cc_rate = rb_u16(&h);
-    m->tstamp = rb_ts(&h, ver, &m->lossy);
+    if (!rb_ts(&h, ver, &m->tstamp, &m->lossy))
+        return WIRE_ERANGE;
     if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
         return rc;
     size_t n = rb_left(&b);

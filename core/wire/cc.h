@@ -46,7 +46,8 @@ struct wire_cong_ctrl {
     bool lossy;
 };
 
-/* Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN, WIRE_ETRAIL. */
+/* Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN, WIRE_ERANGE (v4 time), WIRE_ETRAIL.
+ */
 ssize_t wire_cong_ctrl_decode(struct wire_cong_ctrl *m, const uint8_t *p, size_t len);
 /* Errors: WIRE_EVERSION, WIRE_EINVAL, WIRE_ENOSPC. */
 ssize_t wire_cong_ctrl_encode(uint8_t *out, size_t cap, const struct wire_cong_ctrl *m);
@@ -59,8 +60,8 @@ struct wire_cc_ack {
     bool lossy;
 };
 
-/* Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN, WIRE_ERANGE (duplicate extension),
- * WIRE_ETRAIL. */
+/* Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN, WIRE_ERANGE (duplicate extension, v4
+ * time), WIRE_ETRAIL. */
 ssize_t wire_cc_ack_decode(struct wire_cc_ack *m, const uint8_t *p, size_t len);
 /* Errors: WIRE_EVERSION, WIRE_EINVAL, WIRE_ENOSPC. */
 ssize_t wire_cc_ack_encode(uint8_t *out, size_t cap, const struct wire_cc_ack *m);

@@ -46,7 +46,8 @@ ssize_t wire_fileinfo_decode(struct wire_fileinfo *m, const uint8_t *p, size_t l
     uint64_t sz_hi = rb_u16(&h);
     m->size = sz_hi << 32 | rb_u32(&h);
     m->mtime = mt_hi << 32 | rb_u32(&h);
-    m->tstamp = rb_ts(&h, ver, &m->lossy);
+    if (!rb_ts(&h, ver, &m->tstamp, &m->lossy))
+        return WIRE_ERANGE;
     /* The client's check (spec §1.4): each field at most 300 bytes. */
     if (namew * 4 > WIRE_MAX_PATH || linkw * 4 > WIRE_MAX_PATH)
         return WIRE_ECOUNT;
@@ -109,7 +110,8 @@ ssize_t wire_fileinfo_ack_decode(struct wire_fileinfo_ack *m, const uint8_t *p, 
     m->file_id = rb_u16(&h);
     m->flags = rb_u8(&h);
     rb_rsv(&h, 3, &m->lossy);
-    m->tstamp = rb_ts(&h, ver, &m->lossy);
+    if (!rb_ts(&h, ver, &m->tstamp, &m->lossy))
+        return WIRE_ERANGE;
     if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
         return rc;
     if ((rc = ids_decode(&m->ids, &b)))

@@ -39,7 +39,7 @@ struct wire_fileinfo {
 
 /*
  * Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN,
- * WIRE_ECOUNT (name or link field over 300 bytes), WIRE_ETRAIL.
+ * WIRE_ECOUNT (name or link field over 300 bytes), WIRE_ERANGE (v4 time), WIRE_ETRAIL.
  */
 ssize_t wire_fileinfo_decode(struct wire_fileinfo *m, const uint8_t *p, size_t len);
 /*
@@ -58,7 +58,8 @@ struct wire_fileinfo_ack {
     bool lossy;
 };
 
-/* Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN, WIRE_ETRAIL. */
+/* Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN, WIRE_ERANGE (v4 time), WIRE_ETRAIL.
+ */
 ssize_t wire_fileinfo_ack_decode(struct wire_fileinfo_ack *m, const uint8_t *p, size_t len);
 /* Errors: WIRE_EVERSION, WIRE_EINVAL, WIRE_ENOSPC. */
 ssize_t wire_fileinfo_ack_encode(uint8_t *out, size_t cap, const struct wire_fileinfo_ack *m);

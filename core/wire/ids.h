@@ -39,7 +39,12 @@ static inline struct wire_ids wire_ids_of(const uint32_t *ids, size_t n)
     return l;
 }
 
-/* spec §4: how many 4-byte IDs a packet may carry at this block size. */
+/*
+ * spec §4: how many 4-byte IDs a packet may carry at this block size, as
+ * the reference counts them. The datagram is then 16 + hlen*4 + 4·n bytes:
+ * with a large header (ENC_INFO, RSA keys) and 8800-byte blocks that is more
+ * than UFTP_MAX_DATAGRAM, so size send buffers as 16 + 1020 + blocksize.
+ */
 static inline size_t wire_max_ids(uint32_t blocksize)
 {
     return blocksize / 4;

@@ -30,7 +30,9 @@ int ext_tfmcc_ack_read(struct rbuf *ext, uint8_t ver, struct wire_tfmcc_ack *t, 
     t->cc_seq = rb_u16(ext);
     t->cc_rate = rb_u16(ext);
     t->client_id = rb_u32(ext);
-    t->tstamp = rb_ts(ext, ver, lossy); /* spec §1.9 item 6: v4 time format in v4 */
+    /* spec §1.9 item 6: the v4 time format in v4 sessions. */
+    if (!rb_ts(ext, ver, &t->tstamp, lossy))
+        return WIRE_ERANGE;
     return ext->err ? WIRE_EHLEN : 0;
 }
 

@@ -80,7 +80,8 @@ struct wire_status {
     bool lossy;
 };
 
-/* Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN, WIRE_ERANGE (duplicate extension). */
+/* Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN, WIRE_ERANGE (duplicate extension, v4
+ * time). */
 ssize_t wire_status_decode(struct wire_status *m, const uint8_t *p, size_t len);
 /* Errors: WIRE_EVERSION, WIRE_EINVAL (naks NULL with a length, v4 tstamp past 2106), WIRE_ENOSPC.
  */

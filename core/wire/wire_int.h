@@ -42,17 +42,24 @@ static inline void rb_rsv(struct rbuf *r, size_t n, bool *lossy)
             *lossy = true;
 }
 
-/* A timestamp in the version's format (spec §1.3, §1.9), as µs. */
-static inline uint64_t rb_ts(struct rbuf *r, uint8_t ver, bool *lossy)
+/*
+ * Reads a timestamp in the version's format (spec §1.3, §1.9) as µs.
+ * A v4 timeval with usec ≥ 10^6 is accepted (lossy) unless its normalised
+ * seconds no longer fit 32 bits: then false, so that everything a decoder
+ * accepts can be encoded again.
+ */
+static inline bool rb_ts(struct rbuf *r, uint8_t ver, uint64_t *us, bool *lossy)
 {
     uint32_t hi = rb_u32(r);
     uint32_t lo = rb_u32(r);
-    if (ver == UFTP_VER4) {
-        if (lo >= 1000000u)
-            *lossy = true; /* not a normalised timeval */
-        return quant_ts_from_tv4(hi, lo);
+    if (ver != UFTP_VER4) {
+        *us = quant_ts_join(hi, lo);
+        return true;
     }
-    return quant_ts_join(hi, lo);
+    if (lo >= 1000000u)
+        *lossy = true; /* not a normalised timeval */
+    *us = quant_ts_from_tv4(hi, lo);
+    return *us / 1000000u <= UINT32_MAX;
 }
 
 /* Writes a timestamp; false when a v4 timestamp's seconds overflow. */

@@ -31,7 +31,7 @@ static void die(const char *what)
     exit(2);
 }
 
-static void expect(const char *field, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void expect(const char *field, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/fs/beneath.h"
+#include "core/fs/name.h"
 #include "core/wire/wire.h"
 #include "cu.h"
 
@@ -269,6 +270,28 @@ static void body_temp_rename(void)
     lng[250] = '\0';
     CU_ASSERT_EQUAL(fs_temp_name(tmp, sizeof(tmp), lng, 1, 1), -ENAMETOOLONG);
     CU_ASSERT_EQUAL(fs_temp_name(tmp, 20, "abc", 1, 1), -ENAMETOOLONG);
+}
+
+static void body_backup(void)
+{
+    /* uftpd -A: the replaced file moves under the backup dir, parents made. */
+    char name[PATH_MAX];
+    struct tm t = {.tm_year = 124, .tm_mon = 11, .tm_mday = 31, .tm_hour = 23, .tm_min = 59};
+    mkdir(at("backup"), 0755);
+    int bk = fs_dir_open(at("backup"));
+    CU_ASSERT_FATAL(bk >= 0);
+    CU_ASSERT_EQUAL(fs_mkdir(dest, "a", 0), 0);
+    put("dest/a/f", "old");
+    CU_ASSERT(fs_backup_name(name, sizeof(name), &t, "/srv/in", "a/f") > 0);
+    CU_ASSERT_EQUAL(fs_rename(dest, "a/f", bk, name, FS_F_PARENTS), 0);
+    CU_ASSERT_STRING_EQUAL(get("backup/20241231/235900/srv/in/a/f"), "old");
+    CU_ASSERT_FALSE(exists("dest/a/f"));
+    /* A symlink planted in the backup tree is not followed either. */
+    CU_ASSERT_EQUAL(symlink(at("outside"), at("backup/20241231/235900/srv/in/b")), 0);
+    put("dest/a/g", "g");
+    CU_ASSERT_EQUAL(fs_rename(dest, "a/g", bk, "20241231/235900/srv/in/b/sub/g", FS_F_PARENTS),
+                    FS_ESYMLINK);
+    close(bk);
 }
 
 static void body_remove(void)
@@ -555,6 +578,7 @@ BOTH(type_mismatch)
 BOTH(hardlink)
 BOTH(excl_trunc)
 BOTH(temp_rename)
+BOTH(backup)
 BOTH(remove)
 BOTH(symlink_mkdir)
 BOTH(stat_mtime)
@@ -571,6 +595,7 @@ static const struct cu_test beneath_tests[] = {
     {"hard-linked targets are not written", test_hardlink},
     {"exclusive, in place and truncating opens", test_excl_trunc},
     {"temp file then atomic rename", test_temp_rename},
+    {"backup moves (-A)", test_backup},
     {"remove trees without following links", test_remove},
     {"symlinks and directories beneath", test_symlink_mkdir},
     {"stat and mtime without following", test_stat_mtime},

@@ -231,6 +231,23 @@ static void test_link_targets(void)
     CU_ASSERT_EQUAL(fs_link_target_check(big, 301, 0), FS_ELINK_LONG);
 }
 
+static void test_backup_name(void)
+{
+    char out[PATH_MAX + 8];
+    struct tm t = {
+        .tm_year = 124, .tm_mon = 0, .tm_mday = 2, .tm_hour = 3, .tm_min = 4, .tm_sec = 5};
+    CU_ASSERT_EQUAL(fs_backup_name(out, sizeof(out), &t, "/srv//in/", "a/b.txt"), 30);
+    CU_ASSERT_STRING_EQUAL(out, "20240102/030405/srv/in/a/b.txt");
+    CU_ASSERT_EQUAL(fs_backup_name(out, sizeof(out), &t, "/", "x"), 17);
+    CU_ASSERT_STRING_EQUAL(out, "20240102/030405/x");
+    /* The result is a clean relative path for fs_rename(..., FS_F_PARENTS). */
+    CU_ASSERT_EQUAL(fs_rel_check(out), 0);
+    CU_ASSERT_EQUAL(fs_backup_name(out, 20, &t, "/srv/in", "a"), FS_ENAME_LONG);
+    CU_ASSERT_EQUAL(fs_backup_name(out, 26, &t, "/srv/in", "abc"), FS_ENAME_LONG);
+    CU_ASSERT_EQUAL(fs_backup_name(out, 27, &t, "/srv/in", "abc"), 26);
+    CU_ASSERT_STRING_EQUAL(out, "20240102/030405/srv/in/abc");
+}
+
 static const struct cu_test name_tests[] = {
     {"hostile name table", test_table},
     {"dest dir matching", test_only_one_dest},
@@ -239,6 +256,7 @@ static const struct cu_test name_tests[] = {
     {"escaping for logs", test_escape},
     {"relative path check", test_rel_check},
     {"symlink target policy", test_link_targets},
+    {"backup names (-A)", test_backup_name},
     {NULL, NULL},
 };
 

@@ -273,6 +273,13 @@ static void test_register(void)
     struct wire_register *d = wt_decode(&wire_register_codec, UFTP_VER4, wt_buf, len);
     CU_ASSERT_EQUAL(d->tstamp, 1700000001ull * 1000000);
     CU_ASSERT_TRUE(d->lossy);
+    /* ...unless it normalises past 2106: then it could not be encoded again. */
+    be32_put(wt_buf + 4, UINT32_MAX);
+    CU_ASSERT_EQUAL(wire_register_decode(wt_fresh(&wire_register_codec, UFTP_VER4), wt_buf, len),
+                    WIRE_ERANGE);
+    be32_put(wt_buf + 8, 999999);
+    d = wt_decode(&wire_register_codec, UFTP_VER4, wt_buf, len);
+    CU_ASSERT_EQUAL(d->tstamp, UINT64_C(4294967295999999));
     /* dhlen beyond hlen. */
     be32_put(wt_buf + 8, 0);
     be16_put(wt_buf + 2, 69);
