@@ -6,6 +6,8 @@
  *   sim_scenarios                 run all scenarios with their default seeds
  *   sim_scenarios NAME [SEED]     run one scenario (replay a failing seed)
  *   sim_scenarios -v ...          with engine logs at debug level
+ *   sim_scenarios --pcap F ...    wire_check writes every datagram to F
+ *   sim_scenarios --corpus DIR    writes fuzz seeds to DIR/receiver, DIR/sender
  *
  * A failure prints the scenario and the seed.
  */
@@ -1094,6 +1096,93 @@ static void scen_hostile_packets(uint64_t seed)
     run_free(r);
 }
 
+/* ------------------------------------------------------------ fuzz seeds */
+
+/*
+ * --corpus DIR: writes seed inputs for tests/fuzz/fuzz_receiver and
+ * fuzz_sender from real sessions: the datagrams receiver 0 was sent, and
+ * those it sent to the sender, framed as [ms step][length BE16][bytes].
+ */
+struct seedrec {
+    FILE *rx, *tx;
+    uint64_t rx_t, tx_t;
+    int sender;
+    struct net_addr rx0;
+};
+
+static void seed_put(FILE *f, uint64_t *last, uint64_t t, const uint8_t *p, size_t len)
+{
+    uint64_t step = (t - *last) / 1000;
+    *last = t;
+    while (step > 255) {
+        /* Long gaps become empty records. */
+        fputc(255, f);
+        fputc(0, f);
+        fputc(0, f);
+        step -= 255;
+    }
+    fputc((int)step, f);
+    fputc((int)(len >> 8), f);
+    fputc((int)(len & 0xFF), f);
+    fwrite(p, 1, len, f);
+}
+
+static void seed_tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+                     const uint8_t *p, size_t len, uint64_t t)
+{
+    (void)src;
+    struct seedrec *sr = arg;
+    if (from == sr->sender && (net_addr_is_multicast(dst) || net_addr_equal(dst, &sr->rx0)))
+        seed_put(sr->rx, &sr->rx_t, t, p, len);
+    else if (from == 0 && sr->tx != NULL)
+        seed_put(sr->tx, &sr->tx_t, t, p, len);
+}
+
+static int dump_corpus(const char *dir)
+{
+    char path[512];
+    for (int k = 0; k < 2; k++) {
+        struct run *r = run_new(100 + (uint64_t)k);
+        add_reg(r->s, r->f, "f", 3000);
+        if (k == 1) {
+            add_other(r->f, FTYPE_DIR, "d", NULL);
+            add_other(r->f, FTYPE_LINK, "l", "f");
+            add_other(r->f, FTYPE_DELETE, "gone", NULL);
+            add_other(r->f, FTYPE_FREESPACE, ".", NULL);
+            add_reg(r->s, r->f, "sub/g", 20000);
+        }
+        struct sim_link lk = {.loss_pct = 10, .delay_us = 500, .jitter_us = 300};
+        add_receivers(r, 2, &lk);
+        struct sender_dest d[2] = {{.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}};
+        sender_defaults(&r->sc, r->f);
+        r->sc.group_id = 0x5EED0001;
+        r->sc.dests = d;
+        r->sc.ndest = 2;
+        static struct seedrec sr;
+        memset(&sr, 0, sizeof(sr));
+        sr.sender = 2;
+        sim_node_addr(r->s, 0, &sr.rx0);
+        snprintf(path, sizeof(path), "%s/receiver/session%d", dir, k + 1);
+        sr.rx = fopen(path, "wb");
+        if (k == 0) {
+            snprintf(path, sizeof(path), "%s/sender/session1", dir);
+            sr.tx = fopen(path, "wb");
+        }
+        if (sr.rx == NULL || (k == 0 && sr.tx == NULL)) {
+            fprintf(stderr, "cannot write under %s (need receiver/ and sender/)\n", dir);
+            return 1;
+        }
+        sim_set_tap(r->s, seed_tap, &sr);
+        add_sender(r, NULL);
+        CHECK(sim_run(r->s, LIMIT_US), "corpus session did not finish");
+        fclose(sr.rx);
+        if (sr.tx)
+            fclose(sr.tx);
+        run_free(r);
+    }
+    return g_fail ? 1 : 0;
+}
+
 static const struct {
     const char *name;
     void (*fn)(uint64_t);
@@ -1136,8 +1225,12 @@ int main(int argc, char **argv)
             log_set_level(LL_DEBUG);
         } else if (strcmp(argv[a], "--pcap") == 0 && a + 1 < argc) {
             g_pcap = argv[++a];
+        } else if (strcmp(argv[a], "--corpus") == 0 && a + 1 < argc) {
+            g_scen = "corpus";
+            return dump_corpus(argv[a + 1]);
         } else {
-            fprintf(stderr, "usage: sim_scenarios [-v] [--pcap FILE] [NAME [SEED]]\n");
+            fprintf(stderr,
+                    "usage: sim_scenarios [-v] [--pcap FILE] [--corpus DIR] [NAME [SEED]]\n");
             return 2;
         }
     }
