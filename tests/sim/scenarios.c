@@ -817,7 +817,9 @@ static void scen_robust_timing(uint64_t seed)
     /* A slow path (40 ms each way): GRTT is measured above the minimum. */
     struct run *r = run_new(seed);
     add_reg(r->s, r->f, "slow", 150000);
-    struct sim_link lk = {.loss_pct = 10, .delay_us = 40000, .jitter_us = 10000};
+    /* With -s 10 a receiver gives up after 1 s of silence: three lost ANNOUNCEs in a
+     * row (3·GRTT apart) end its session, as in 5.0.1. Keep the loss low. */
+    struct sim_link lk = {.loss_pct = 3, .delay_us = 40000, .jitter_us = 10000};
     add_receivers(r, 5, &lk);
     sender_defaults(&r->sc, r->f);
     r->sc.robust = 10;
@@ -829,6 +831,53 @@ static void scen_robust_timing(uint64_t seed)
     CHECK(st.grtt_us >= 80000 && st.grtt_us <= 200000, "grtt %" PRIu64, st.grtt_us);
     for (int i = 0; i < r->nrx; i++)
         check_delivered(r->s, r->rx[i], r->f);
+    run_free(r);
+}
+
+static void scen_sync_preview(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    struct fs_item *newer = add_reg(r->s, r->f, "newer", 4000); /* receiver has an older one */
+    add_reg(r->s, r->f, "fresh", 6000);                         /* receiver lacks it */
+    add_other(r->f, FTYPE_DELETE, "keep", NULL);
+    add_receivers(r, 1, NULL);
+    struct sim_store *st = sim_store(r->s, r->rx[0]);
+    static const uint8_t junk[10] = "junkjunkj";
+    sim_store_put(st, 0, "newer", FTYPE_REG, junk, 10, newer->mtime - 100);
+    sim_store_put(st, 0, "keep", FTYPE_REG, junk, 10, 0);
+    sender_defaults(&r->sc, r->f);
+    r->sc.sync_preview = true; /* -Z: report what would happen, change nothing */
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    CHECK(g_ev.results[SENDER_RES_OVERWRITE] == 1 && g_ev.results[SENDER_RES_COPY] == 2,
+          "overwrite %u copy %u", g_ev.results[SENDER_RES_OVERWRITE],
+          g_ev.results[SENDER_RES_COPY]);
+    const struct sim_mfile *m = sim_store_find(st, 0, "newer");
+    CHECK(m != NULL && m->size == 10, "preview overwrote a file");
+    CHECK(sim_store_find(st, 0, "fresh") == NULL, "preview received a file");
+    CHECK(sim_store_find(st, 0, "keep") != NULL, "preview deleted a file");
+    CHECK(st->opens == 0, "preview opened %u files", st->opens);
+    run_free(r);
+}
+
+static void scen_max_time(uint64_t seed)
+{
+    /* -W 110 at 1000 Kbps: 1 MB is due in 8.6 s (8 s as 5.0.1 floors it); 40% loss cannot make it.
+     */
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "slowfile", 1000000);
+    struct sim_link lk = {.loss_pct = 40};
+    add_receivers(r, 2, &lk);
+    sender_defaults(&r->sc, r->f);
+    r->sc.rate_kbps = 1000;
+    r->sc.max_time_pct = 110;
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_DROPPED, "exit %d", sim_exit_code(r->s, r->tx));
+    CHECK(g_ev.results[SENDER_RES_ABORTED] == 2, "aborted %u", g_ev.results[SENDER_RES_ABORTED]);
+    for (int i = 0; i < r->nrx; i++)
+        CHECK(sim_store_count(sim_store(r->s, r->rx[i])) == 0, "receiver %d kept a file", i);
     run_free(r);
 }
 
@@ -1214,6 +1263,8 @@ static const struct {
     {"wire_check", scen_wire_check, 24},
     {"idlist_split", scen_idlist_split, 25},
     {"hostile_packets", scen_hostile_packets, 26},
+    {"sync_preview", scen_sync_preview, 27},
+    {"max_time", scen_max_time, 28},
 };
 
 int main(int argc, char **argv)
