@@ -882,6 +882,11 @@ const uint8_t *skeys_client_dh(const struct skeys_client *c, size_t *len)
     return crypto_key_blob(c->dh, len);
 }
 
+void skeys_client_rand2(const struct skeys_client *c, uint8_t out[static WIRE_RAND_LEN])
+{
+    memcpy(out, c->rand2, WIRE_RAND_LEN);
+}
+
 const uint8_t *skeys_client_client_key(const struct skeys_client *c, size_t *len)
 {
     *len = c->cklen;

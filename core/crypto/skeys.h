@@ -305,6 +305,8 @@ void skeys_client_set_dh(struct skeys_client *c, struct crypto_key *dh);
 
 /* REGISTER's ECDH blob (after the handshake). */
 const uint8_t *skeys_client_dh(const struct skeys_client *c, size_t *len);
+/* REGISTER's client random (rand2). */
+void skeys_client_rand2(const struct skeys_client *c, uint8_t out[static WIRE_RAND_LEN]);
 /* The plaintext CLIENT_KEY message to seal with skeys_client_hs_tx, or NULL. */
 const uint8_t *skeys_client_client_key(const struct skeys_client *c, size_t *len);
 

@@ -84,6 +84,8 @@ static void sender_defaults(struct sender_config *c, const struct files *f)
 {
     sender_config_defaults(c);
     c->rate_kbps = 100000;
+    if (getenv("SIM_NOENC"))
+        c->keytype = KEY_NONE;
     c->files = f->it;
     c->nfiles = f->n;
 }
@@ -964,6 +966,7 @@ static void scen_wire_check(uint64_t seed)
     for (int i = 0; i < 3; i++)
         d[i] = (struct sender_dest){.id = r->rc[i].client_id};
     sender_defaults(&r->sc, r->f);
+    r->sc.keytype = KEY_NONE; /* every message visible (scen_wire_enc checks encryption) */
     r->sc.dests = d;
     r->sc.ndest = 3;
     static struct wiretap w;
@@ -999,6 +1002,7 @@ static void scen_idlist_split(uint64_t seed)
     for (int i = 0; i < 300; i++)
         d[i] = (struct sender_dest){.id = r->rc[i].client_id};
     sender_defaults(&r->sc, r->f);
+    r->sc.keytype = KEY_NONE; /* lists visible on the wire */
     r->sc.blocksize = 512;
     r->sc.dests = d;
     r->sc.ndest = 300;
