@@ -94,9 +94,9 @@ struct rsession {
     uint64_t timeout_start, timeout_at, expire_at;
     uint32_t pending; /* P_* */
     char abort_text[64];
-    bool ending;      /* free the slot once the pending replies are out */
-    bool end_ok;      /* how it ended (session_end / event) */
-    uint16_t file_id; /* the session's current file; 0 after DONE(0) */
+    bool ending;               /* free the slot once the pending replies are out */
+    bool end_ok;               /* how it ended (session_end / event) */
+    uint16_t file_id;          /* the session's current file; 0 after DONE(0) */
     struct skeys_client *keys; /* encrypted session (spec §1.8); NULL = cleartext */
     uint32_t verify_cost;      /* µs to check one of the server's signatures */
     struct rfile f;

@@ -236,8 +236,8 @@ static int announce_keys(struct receiver *r, const struct net_addr *from, const 
     }
     skeys_client_free(k);
     char ab[NET_ADDR_STRLEN];
-    log_msg(LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X at %s: %s", h->group_id,
-            h->group_inst, h->src_id, net_addr_str(from, ab), skeys_strerror(rc));
+    log_msg(LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X at %s: %s", h->group_id, h->group_inst,
+            h->src_id, net_addr_str(from, ab), skeys_strerror(rc));
     if (rc == SKEYS_EFP) {
         *why = "Failed to verify server key fingerprint";
         return 1;

@@ -285,8 +285,7 @@ static bool cleartext_ok(struct sender *s, const struct uftp_hdr *h)
         if (s->phase != SP_ANNOUNCE)
             return false;
         uint32_t i = idmap_get(&s->ids, h->src_id);
-        return i == IDMAP_NONE || s->dests[i].state == D_MUTE ||
-               s->dests[i].state == D_REGISTERED;
+        return i == IDMAP_NONE || s->dests[i].state == D_MUTE || s->dests[i].state == D_REGISTERED;
     }
     default:
         return false;
@@ -318,8 +317,8 @@ static bool authenticate(struct sender *s, const struct uftp_hdr *h, uint8_t *pk
     const uint8_t *msg;
     size_t mlen;
     bool hs = false;
-    int rc = skeys_peer_open(d->keys, s->phase == SP_ANNOUNCE, pkt, len, s->scratch, &msg, &mlen,
-                             &hs);
+    int rc =
+        skeys_peer_open(d->keys, s->phase == SP_ANNOUNCE, pkt, len, s->scratch, &msg, &mlen, &hs);
     if (rc != CRYPTO_OK) {
         if (rc == SKEYS_EREPLAY || rc == SKEYS_EOLD)
             s->st.replayed++;
@@ -341,8 +340,8 @@ static bool authenticate(struct sender *s, const struct uftp_hdr *h, uint8_t *pk
     /* CLIENT_KEY travels under the handshake key and nothing else does. */
     bool want_hs = m->func == CLIENT_KEY;
     if (hs != want_hs || m->func == REGISTER || m->func == ENCRYPTED) {
-        SLOG(s, LL_PROTO, "rejecting %s from %08X under the %s key", wire_func_name(m->func),
-             d->id, hs ? "handshake" : "application");
+        SLOG(s, LL_PROTO, "rejecting %s from %08X under the %s key", wire_func_name(m->func), d->id,
+             hs ? "handshake" : "application");
         return false;
     }
     s->cur_msg = msg;

@@ -66,7 +66,7 @@ struct crypto_key;
 #define SENDER_LIMIT_PASSES 2
 /* Default budget for public-key work on unauthenticated input: µs of CPU per second. */
 #define SENDER_PK_BUDGET_US 250000
-#define SENDER_FP_MAX   64 /* key fingerprint bytes (SHA-1 uses 20) */
+#define SENDER_FP_MAX       64 /* key fingerprint bytes (SHA-1 uses 20) */
 
 /*
  * A destination of a closed group (-H) or an expected proxy (-j). The
@@ -290,11 +290,11 @@ struct sender_stats {
     uint64_t naks;         /* NAKed blocks received in the session */
     uint32_t files_done;   /* files finished (whatever the outcome) */
     /* Encryption: datagrams dropped by the authentication step. */
-    uint64_t auth_failed;  /* did not authenticate (forged, corrupted, wrong key) */
-    uint64_t replayed;     /* counter already seen or behind the window */
-    uint64_t cleartext;    /* cleartext where encryption is required */
-    uint64_t nokeys;       /* ENCRYPTED from a client without keys (spec §6.3) */
-    uint64_t pk_limited;   /* REGISTER / CLIENT_KEY dropped by the public-key budget */
+    uint64_t auth_failed; /* did not authenticate (forged, corrupted, wrong key) */
+    uint64_t replayed;    /* counter already seen or behind the window */
+    uint64_t cleartext;   /* cleartext where encryption is required */
+    uint64_t nokeys;      /* ENCRYPTED from a client without keys (spec §6.3) */
+    uint64_t pk_limited;  /* REGISTER / CLIENT_KEY dropped by the public-key budget */
 };
 
 enum sender_phase_id {

@@ -156,8 +156,9 @@ static void pk_log(struct sender *s, uint64_t now)
     if (now < s->pk_log_at)
         return;
     s->pk_log_at = now + 1000000;
-    SLOG(s, LL_WARN, "rate-limiting key exchanges: %llu REGISTER/CLIENT_KEY dropped (budget %u "
-                     "us/s of public-key work); clients will retry",
+    SLOG(s, LL_WARN,
+         "rate-limiting key exchanges: %llu REGISTER/CLIENT_KEY dropped (budget %u "
+         "us/s of public-key work); clients will retry",
          (unsigned long long)ratelim_take_refused(&s->pk), s->cfg.pk_budget_us);
 }
 

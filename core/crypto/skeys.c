@@ -820,7 +820,8 @@ int skeys_client_handshake(struct skeys_client *c, const uint8_t *p_ctx, size_t 
 {
     if (c->hs_live || c->keyed || plen > sizeof(c->p_ctx) || (c->client_auth && !c->sigkey))
         return SKEYS_ESTATE;
-    memcpy(c->p_ctx, p_ctx, plen);
+    if (plen > 0)
+        memcpy(c->p_ctx, p_ctx, plen);
     c->plen = plen;
     uint8_t pm[PM_MAX];
     int rc = c->dh ? CRYPTO_OK : ecdh_keygen(crypto_key_curve(c->srv_dh), &c->dh);
