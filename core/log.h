@@ -41,6 +41,24 @@ void log_set_timestamps(bool on);
 int log_open_file(const char *path, long long roll_bytes, int keep);
 void log_use_syslog(void);
 void log_close(void);
+/*
+ * Reopens the log file at its path (SIGHUP after an external rotation).
+ * Returns 0 (also when not logging to a file) or -errno; on failure the old
+ * file stays in use.
+ */
+int log_reopen(void);
+/*
+ * Prefixes stderr lines with the syslog priority ("<3>", ...) so that
+ * journald files each line at its level (sd-daemon(3)).
+ */
+void log_set_level_prefix(bool on);
+enum log_sink log_get_sink(void);
+/*
+ * Writes one line as it is (no prefix, no timestamp; a newline is added),
+ * to wherever the log goes: for status lines mixed into the log (@LOG,
+ * spec §2.1, §2.2), as the reference does.
+ */
+void log_raw(const char *line);
 
 bool log_enabled(int level);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
