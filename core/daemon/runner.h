@@ -48,7 +48,7 @@
 #define RUNNER_POLL_US (250 * 1000ULL)
 
 struct runner_done {
-    const char *path; /* argv[0] */
+    const char *path; /* argv[0]; valid during the done() call only */
     pid_t pid;        /* 0 when the command could not be started */
     int status;       /* wait status (WIFEXITED ...), valid when pid > 0 */
     int spawn_err;    /* errno of a failed start, else 0 */
