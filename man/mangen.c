@@ -205,6 +205,16 @@ static int put_var(const char *name, const char *val, FILE *out)
     return 0;
 }
 
+/* The default config file; /etc/uftp/PROG.conf for a table that does not name one. */
+static int put_config(const struct conf_spec *spec, FILE *out)
+{
+    if (spec && !spec->default_file && spec->prog) {
+        fprintf(out, "/etc/uftp/%s.conf", spec->prog);
+        return 0;
+    }
+    return put_var("CONFIG", spec ? spec->default_file : NULL, out);
+}
+
 int mangen_render(const struct conf_spec *spec, const struct mangen_vars *v, const char *tmpl,
                   size_t len, FILE *out)
 {
@@ -240,7 +250,7 @@ int mangen_render(const struct conf_spec *spec, const struct mangen_vars *v, con
                 else if (close && nlen == 4 && !memcmp(at + 1, "DATE", 4))
                     rc = put_var("DATE", v->date, out);
                 else if (close && nlen == 6 && !memcmp(at + 1, "CONFIG", 6))
-                    rc = put_var("CONFIG", spec ? spec->default_file : NULL, out);
+                    rc = put_config(spec, out);
                 if (rc < 0)
                     return rc;
                 if (rc == 0) {

@@ -12,7 +12,7 @@
  *   @PROG@      the program name (spec->prog)
  *   @VERSION@   the project version
  *   @DATE@      the page date (e.g. from SOURCE_DATE_EPOCH, for reproducible builds)
- *   @CONFIG@    the default config file (spec->default_file)
+ *   @CONFIG@    the default config file (spec->default_file, else /etc/uftp/PROG.conf)
  */
 #ifndef UFTP_MANGEN_H
 #define UFTP_MANGEN_H

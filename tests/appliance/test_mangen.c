@@ -251,6 +251,13 @@ static void test_template(void)
     tmpl = "@CONFIG@\n";
     render(render_tmpl);
     CU_ASSERT_EQUAL(tmpl_rc, -2);
+    /* A table that names no config file: the packaged place, /etc/uftp/PROG.conf. */
+    static const struct conf_spec nofile = {.prog = "uftpproxyd", .opts = opts};
+    tspec = &nofile;
+    tmpl = "@CONFIG@\n";
+    CU_ASSERT_STRING_EQUAL(render(render_tmpl), "/etc/uftp/uftpproxyd.conf\n");
+    CU_ASSERT_EQUAL(tmpl_rc, 0);
+    tspec = NULL;
     tmpl = ".TH UFTP_KEYMGT 1 \"@DATE@\"\n";
     CU_ASSERT_STRING_EQUAL(render(render_tmpl), ".TH UFTP_KEYMGT 1 \"2024-01-02\"\n");
     CU_ASSERT_EQUAL(tmpl_rc, 0);
