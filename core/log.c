@@ -22,7 +22,6 @@ static struct {
     long long roll_bytes;
     int keep;
 } lg = {"uftp", LL_INFO, LOG_SINK_STDERR, false, -1, "", 0, 5};
-static bool lg_level_prefix;
 
 void log_init(const char *progname, int level)
 {
@@ -78,6 +77,9 @@ void log_use_syslog(void)
     openlog(lg.prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
     lg.sink = LOG_SINK_SYSLOG;
 }
+
+/* "<N>" syslog priorities in front of stderr lines, for journald. */
+static bool lg_level_prefix;
 
 int log_reopen(void)
 {

@@ -34,14 +34,6 @@ int log_get_level(void);
 /* Prefix every stderr/file line with a timestamp. */
 void log_set_timestamps(bool on);
 /*
- * Sends output to a file (opened O_APPEND|O_NOFOLLOW, mode 0640). When
- * roll_bytes > 0 the file is rolled to name.1 .. name.keep once it grows past
- * roll_bytes. Returns 0 or -errno.
- */
-int log_open_file(const char *path, long long roll_bytes, int keep);
-void log_use_syslog(void);
-void log_close(void);
-/*
  * Reopens the log file at its path (SIGHUP after an external rotation).
  * Returns 0 (also when not logging to a file) or -errno; on failure the old
  * file stays in use.
@@ -59,6 +51,14 @@ enum log_sink log_get_sink(void);
  * spec §2.1, §2.2), as the reference does.
  */
 void log_raw(const char *line);
+/*
+ * Sends output to a file (opened O_APPEND|O_NOFOLLOW, mode 0640). When
+ * roll_bytes > 0 the file is rolled to name.1 .. name.keep once it grows past
+ * roll_bytes. Returns 0 or -errno.
+ */
+int log_open_file(const char *path, long long roll_bytes, int keep);
+void log_use_syslog(void);
+void log_close(void);
 
 bool log_enabled(int level);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
