@@ -10,7 +10,8 @@
 #
 # Usage: confcheck.sh MANGEN PROG CONF CASES_DIR
 set -u
-mangen=$1 prog=$2 conf=$3 cases=$4
+mangen=$1 conf=$3 cases=$4
+prog=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 name=$(basename "$prog")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
