@@ -459,7 +459,13 @@ static void test_terminate_and_free(void)
     CU_ASSERT_EQUAL(waitpid(-1, NULL, WNOHANG), -1); /* no child left, none unreaped */
     CU_ASSERT_EQUAL(errno, ECHILD);
     runner_free(NULL);
-    CU_ASSERT_EQUAL(rmdir(dir) == 0 || errno == ENOTEMPTY, 1);
+    static const char *const left[] = {"report", "report2", "grandchild", "count", "split"};
+    for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+        char p[PATH_MAX + 16];
+        snprintf(p, sizeof(p), "%s/%s", dir, left[i]);
+        unlink(p);
+    }
+    CU_ASSERT_EQUAL(rmdir(dir), 0);
 }
 
 static const struct cu_test runner_tests[] = {
