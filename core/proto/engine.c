@@ -1,0 +1,44 @@
+/*
+ * Helpers for struct eng_out (core/proto/engine.h).
+ */
+#include "core/proto/engine.h"
+
+#include <string.h>
+
+const char *eng_out_kind_name(int kind)
+{
+    switch (kind) {
+    case ENG_NONE:
+        return "none";
+    case ENG_SEND:
+        return "send";
+    case ENG_JOIN:
+        return "join";
+    case ENG_LEAVE:
+        return "leave";
+    case ENG_DONE:
+        return "done";
+    default:
+        return "?";
+    }
+}
+
+void eng_out_reset(struct eng_out *out)
+{
+    out->kind = ENG_NONE;
+    net_addr_clear(&out->dst);
+    out->len = 0;
+    out->seglen = 0;
+    out->nseg = 0;
+    net_addr_clear(&out->group);
+    net_addr_clear(&out->source);
+    out->ifindex = 0;
+    out->exit_code = 0;
+}
+
+int eng_out_check(const struct eng_out *out)
+{
+    if (out->buf == NULL || out->cap < ENG_MIN_BUF || out->max_seg == 0)
+        return ENG_ENOSPC;
+    return ENG_OK;
+}

@@ -1,0 +1,273 @@
+/*
+ * The sender engine (uftp): the server side of a UFTP session as a state
+ * machine without I/O (DESIGN.md "Engines without I/O", spec §1.6).
+ *
+ * One engine = one session: announce/register, then each file in turn
+ * (FILEINFO, FILESEG passes, DONE), then completion (DONE 0 / DONE_CONF),
+ * then ENG_DONE with the exit code of spec §2.1.
+ *
+ * Use:
+ *   struct sender_config c;  sender_config_defaults(&c);  ...fill c...
+ *   sender_new(&s, &c, &env);
+ *   loop:
+ *     on a datagram:  sender_recv(s, &from, &to, pkt, len, tos, now);
+ *     always then:    while ((k = sender_poll(s, now, &out)) > 0) act on out;
+ *     arm one timer:  sender_deadline(s) (absolute µs, ENG_NEVER = none)
+ *     on SIGINT:      sender_interrupt(s, now), then keep polling until ENG_DONE
+ *   sender_free(s);
+ *
+ * Until ENG_DONE the engine needs the shell to keep polling at the deadline;
+ * the first poll starts the session (the initial deadline is 0).
+ *
+ * Threading: none. An engine is used from one thread; the callbacks are
+ * called only from inside sender_new/recv/poll/interrupt/free.
+ */
+#ifndef UFTP_SENDER_ENGINE_H
+#define UFTP_SENDER_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "core/fs/walk.h"
+#include "core/net/addr.h"
+#include "core/proto/engine.h"
+
+/* Exit codes (spec §2.1; the values of the reference's ERR_* constants). */
+enum sender_exit {
+    SENDER_EXIT_OK = 0,
+    SENDER_EXIT_PARAM = 1,
+    SENDER_EXIT_SOCKET = 2,
+    SENDER_EXIT_CRYPTO = 3,
+    SENDER_EXIT_LOGGING = 4,
+    SENDER_EXIT_ALLOC = 5,
+    SENDER_EXIT_INTERRUPTED = 6, /* sender_interrupt() */
+    SENDER_EXIT_NO_REGISTER = 7, /* nobody registered */
+    SENDER_EXIT_NO_FILEINFO = 8, /* nobody answered a FILEINFO */
+    SENDER_EXIT_DROPPED = 9,     /* every client lost or aborted (any, with -q) */
+    SENDER_EXIT_NO_FILES = 10,   /* finished, but no file reached anyone */
+};
+
+/* Limits (spec §4). */
+#define SENDER_MAX_DEST 100000
+#define SENDER_FP_MAX   64 /* key fingerprint bytes (SHA-1 uses 20) */
+
+/*
+ * A destination of a closed group (-H) or an expected proxy (-j). The
+ * fingerprint is used by issue 4's client authentication (-c) only; leave
+ * fplen 0 for none.
+ */
+struct sender_dest {
+    uint32_t id; /* never 0 or 0xFFFFFFFF */
+    uint8_t fp[SENDER_FP_MAX];
+    uint8_t fplen;
+};
+
+/*
+ * Configuration: every sender option of spec §2.1 the engine acts on. The
+ * shell parses and range-checks them (core/conf); sender_new checks again
+ * and refuses (ENG_EINVAL, with a log line) anything out of range.
+ * Times are in microseconds, rates in the units of the option.
+ */
+struct sender_config {
+    /*
+     * -M/-p: where ANNOUNCE goes. A multicast address gives the normal
+     * mode; a unicast address gives unicast mode (spec §2.1): both ANNOUNCE
+     * address fields are zero and everything goes to this address. Its
+     * family sets FLAG_IPV6 and the IP header size used for pacing.
+     */
+    struct net_addr pub;
+    /* -P/-p: the private (data) group, 'x' parts already expanded by the
+     * shell; same family as pub. Ignored in unicast mode. */
+    struct net_addr priv;
+    uint32_t server_id; /* -U, or derived from the interface by the shell; nonzero */
+    uint32_t group_id;  /* 0 = draw one from env->rng (restart -F passes the old one) */
+    uint8_t group_inst; /* 0, or the restart instance */
+
+    uint16_t blocksize;    /* -b: 512..8800, default 1300 */
+    int64_t rate_kbps;     /* -R: 1..2^30 Kbps (1 Kbps = 1024 bit/s), -1 = unpaced; 1000 */
+    uint64_t grtt_init_us; /* -r init: default 500000 */
+    uint64_t grtt_min_us;  /* -r min: default 10000 */
+    uint64_t grtt_max_us; /* -r max: default 15000000; 1000 µs ≤ min ≤ init ≤ max ≤ 1000 s */
+    uint8_t robust;       /* -s: 10..50, default 20 */
+    uint8_t cc_type;      /* -C: CC_NONE (TFMCC is a later issue; others refused) */
+    uint8_t nak_pct;      /* -N: 0..100, default 100 (100 = no policing) */
+    uint16_t nak_strikes;  /* -m: 1..1000, default 1 */
+    uint16_t max_passes;   /* -a: 1..65535, default 65535 */
+    uint16_t max_time_pct; /* -W: 0 = none, else 110..10000 (fixed rate only) */
+    bool quit_on_error;    /* -q */
+    bool sync_mode;        /* -z */
+    bool sync_preview;     /* -Z (implies sync_mode) */
+
+    /* -H: closed group when ndest > 0, else open. Borrowed until sender_free. */
+    const struct sender_dest *dests;
+    size_t ndest;
+    /* -j: proxies expected to register (issue 5). Borrowed. */
+    const struct sender_dest *proxies;
+    size_t nproxy;
+
+    /*
+     * The files to send, in order, as produced by fs_walk_next() (the shell
+     * copies each item's strings, since the walker reuses them). Borrowed:
+     * the array and its strings must stay valid until sender_free.
+     * FTYPE_DELETE / FTYPE_FREESPACE items are the @DELETE / @FREESPACE
+     * pseudo-files. A regular file's size and mtime are taken from the item.
+     */
+    const struct fs_item *files;
+    size_t nfiles;
+
+    /* realtime − monotonic, µs: wire timestamps are now_us + wall_offset_us (spec §1.3). */
+    int64_t wall_offset_us;
+};
+
+/* Fills *c with the defaults of spec §2.1 (addresses unset, ids 0, no files). */
+void sender_config_defaults(struct sender_config *c);
+
+/*
+ * File contents, read through the shell (real files via pread in uftp,
+ * memory in the simulator). Handles are opaque to the engine.
+ */
+struct sender_storage {
+    /*
+     * Opens it->path (a FTYPE_REG item) for reading. Returns 0 and sets *h,
+     * or a negative errno: the file is then skipped with a log line before
+     * any FILEINFO, as the reference does, and the session goes on.
+     */
+    int (*open)(void *ctx, const struct fs_item *it, void **h);
+    /*
+     * Reads iov[0..iovcnt) (total n bytes, iovcnt ≤ ENG_MAX_SEG) from offset
+     * off: one call per FILESEG batch (one preadv in the real shell).
+     * Returns n, or fewer when the file shrank, or a negative errno. Either
+     * failure aborts the file for everyone (ABORT with FLAG_CURRENT_FILE)
+     * and the session goes on with the next file.
+     */
+    ssize_t (*read)(void *ctx, void *h, uint64_t off, const struct iovec *iov, int iovcnt);
+    /* Releases h; called exactly once per successful open. */
+    void (*close)(void *ctx, void *h);
+};
+
+/* Per-client outcomes reported through sender_env.event (status file, issue 7). */
+enum sender_result {
+    SENDER_RES_COPY = 0,      /* COMPLETE normal */
+    SENDER_RES_SKIPPED = 1,   /* COMPLETE skipped (sync mode) */
+    SENDER_RES_OVERWRITE = 2, /* COMPLETE overwrite (sync mode) */
+    SENDER_RES_REJECTED = 3,  /* COMPLETE rejected */
+    SENDER_RES_MUTE = 4,      /* never answered FILEINFO */
+    SENDER_RES_LOST = 5,      /* went silent */
+    SENDER_RES_ABORTED = 6,   /* aborted (by itself or by us) */
+};
+
+enum sender_event_kind {
+    SENDER_EV_CONNECT,   /* end of registration: client_id, ok (spec §2.1 CONNECT line) */
+    SENDER_EV_FILE,      /* a file's transfer ends: file, file_id, elapsed_us */
+    SENDER_EV_RESULT,    /* client_id's outcome for file: result */
+    SENDER_EV_FREESPACE, /* client_id reported freespace bytes (@FREESPACE) */
+};
+
+struct sender_event {
+    enum sender_event_kind kind;
+    uint32_t client_id;
+    bool ok;
+    const struct fs_item *file; /* points into config.files */
+    uint16_t file_id;
+    enum sender_result result;
+    uint64_t freespace;
+    uint64_t elapsed_us; /* SENDER_EV_FILE / RESULT: time since the file's FILEINFO */
+};
+
+struct sender_env {
+    void *ctx; /* passed to every callback */
+    /*
+     * Fills buf with len random bytes. The shell passes the OS CSPRNG, the
+     * simulator a seeded PRNG. Returns 0, or negative on failure.
+     */
+    int (*rng)(void *ctx, void *buf, size_t len);
+    struct sender_storage storage;
+    /* Optional (may be NULL): session events for status files and progress. */
+    void (*event)(void *ctx, const struct sender_event *ev);
+};
+
+struct sender;
+
+/*
+ * Creates a session. Copies *cfg and *env (not the arrays they point to).
+ * Draws the group ID from env->rng if cfg->group_id is 0. Sends nothing
+ * yet: the first sender_poll starts the announce phase.
+ * Errors: ENG_EINVAL (a config value out of range, missing address,
+ * pub/priv of different families, a closed group with an invalid ID or
+ * more than SENDER_MAX_DEST entries, a storage/rng callback missing),
+ * ENG_ENOMEM, ENG_ERNG. *out is NULL on error.
+ */
+int sender_new(struct sender **out, const struct sender_config *cfg, const struct sender_env *env);
+
+/*
+ * Feeds one received datagram: pkt[0..len) from `from` (the peer's address
+ * and port), to `to` (the local destination address, or NULL when the
+ * shell does not know it), with IP TOS byte tos, received at now_us.
+ * pkt is writable so that decryption can work in place (issue 4); the
+ * engine does not keep it. Invalid, unexpected or unauthenticated
+ * datagrams are logged at LL_PROTO and dropped: this never fails.
+ * Replies are not produced here; call sender_poll afterwards.
+ */
+void sender_recv(struct sender *s, const struct net_addr *from, const struct net_addr *to,
+                 uint8_t *pkt, size_t len, uint8_t tos, uint64_t now_us);
+
+/*
+ * Produces the next output at now_us into *out (see core/proto/engine.h).
+ * Returns the kind written (ENG_NONE = nothing to do before the deadline or
+ * the next datagram), or ENG_ENOSPC when out's buffer is unusable.
+ * Data come as ENG_SEND batches of FILESEG (at most out->max_seg), paced at
+ * -R: when the rate allows no packet yet, poll returns ENG_NONE and the
+ * deadline says when the next batch is due. With -R -1 every poll yields a
+ * batch while there is data to send; the shell should return to its event
+ * loop every few batches (or on EAGAIN) so that replies get read.
+ */
+int sender_poll(struct sender *s, uint64_t now_us, struct eng_out *out);
+
+/* Absolute µs at which sender_poll must next be called; ENG_NEVER after ENG_DONE. */
+uint64_t sender_deadline(const struct sender *s);
+
+/*
+ * The user interrupted (SIGINT/SIGTERM): ABORT goes to everyone, then
+ * ENG_DONE with SENDER_EXIT_INTERRUPTED. Idempotent.
+ */
+void sender_interrupt(struct sender *s, uint64_t now_us);
+
+/* Progress, for the shell's status line and the final summary. */
+struct sender_stats {
+    uint32_t group_id;
+    uint8_t group_inst;
+    int phase;             /* enum sender_phase_id below */
+    uint64_t grtt_us;      /* the GRTT currently advertised */
+    uint32_t clients;      /* registered clients (closed group: of ndest) */
+    uint32_t active;       /* clients still in the session */
+    uint32_t file_index;   /* index into config.files of the current file */
+    uint16_t file_id;      /* 0 outside the file phase */
+    uint64_t file_size;    /* current file */
+    uint32_t file_blocks;  /* current file */
+    uint32_t pass;         /* current pass over the current file, from 1 */
+    uint32_t section;      /* section being sent */
+    uint64_t data_packets; /* FILESEG sent in the session */
+    uint64_t data_bytes;   /* FILESEG payload bytes sent in the session */
+    uint64_t naks;         /* NAKed blocks received in the session */
+    uint32_t files_done;   /* files finished (whatever the outcome) */
+};
+
+enum sender_phase_id {
+    SENDER_PH_START = 0,
+    SENDER_PH_ANNOUNCE = 1,
+    SENDER_PH_FILEINFO = 2,
+    SENDER_PH_DATA = 3,
+    SENDER_PH_DONE = 4, /* DONE for a file */
+    SENDER_PH_COMPLETION = 5,
+    SENDER_PH_FINISHED = 6,
+};
+
+void sender_stats(const struct sender *s, struct sender_stats *st);
+
+/* Frees the engine; closes any open storage handle. NULL is a no-op. */
+void sender_free(struct sender *s);
+
+#endif
