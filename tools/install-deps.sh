@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config libevent-dev libssl-dev libconfig-dev
-libcunit1-dev clang libclang-rt-dev tshark iproute2 nftables procps psmisc"
+libcunit1-dev clang libclang-rt-dev tshark iproute2 nftables procps psmisc iputils-ping"
 
 missing=""
 for p in $PKGS; do

@@ -63,6 +63,41 @@
 #   MATCH is extra nft match syntax, default "meta l4proto udp"; e.g.
 #   "udp dport 1044". Each rule is "MATCH numgen random mod 100 < PCT drop".
 #
+# WAN emulation (the user-space relay tests/tools/wanrelay; there is no netem):
+#
+#   netns_relay_link BR1 BR2 [OPT...]   new host relayK (K = 1, 2, ...) with
+#                                       interface wana in bridge BR1 and wanb in
+#                                       BR2, running wanrelay between them: the
+#                                       two bridges become one L2 segment (one
+#                                       subnet, multicast, ARP/ND) through an
+#                                       emulated WAN. OPTs are wanrelay's:
+#                                       --delay MS --jitter MS --no-reorder
+#                                       --loss PCT --dup PCT --queue-limit N
+#                                       --queue-bytes N --seed N; a value is for
+#                                       both directions, "X:Y" is X for BR1->BR2
+#                                       and Y for BR2->BR1. Offloads are off on
+#                                       its links (the relay sees wire frames,
+#                                       not GSO super-frames) and their MTU is
+#                                       9000 (the hosts' links decide). Name in
+#                                       NETNS_LAST_RELAY, PID in NETNS_LAST_PID.
+#                                       Binary: $NETNS_WANRELAY, by default
+#                                       $UFTP_BUILD/tests/tools/wanrelay
+#   netns_relay_set RELAY [OPT...]      restart RELAY's wanrelay with new OPTs
+#                                       (queued frames are dropped)
+#   netns_relay_stats RELAY             its counters, one line per direction:
+#                                       "wanrelay a>b rx=N tx=N lost=N dup=N
+#                                       qdrop=N kdrop=N ... late_max_us=N ..."
+#                                       (a>b is BR1->BR2; kdrop > 0: the relay
+#                                       itself was too slow)
+#   netns_mtu NAME MTU [IF]             MTU of NAME's link IF (default eth0),
+#                                       both ends
+#
+#   e.g. sender on one LAN, four receivers 50 ms away on another:
+#     netns_bridge wan; netns_bridge lan
+#     netns_add s; netns_link s wan eth0 10.9.0.1/24
+#     for i in 1 2 3 4; do netns_add r$i; netns_link r$i lan eth0 10.9.0.1$i/24; done
+#     netns_relay_link wan lan --delay 50 --loss 10
+#
 # Capture (tshark cannot capture live here; dumpcap can):
 #
 #   netns_capture NAME IF FILE [FILTER]  start dumpcap (default filter
@@ -90,6 +125,10 @@ NETNS_NPORTS=0
 NETNS_NLANS=0
 NETNS_LOSS_READY=0
 NETNS_CLEANED=0
+NETNS_NRELAYS=0
+NETNS_LAST_RELAY=""
+declare -A NETNS_RELAY_PID=() # relay host -> PID of its wanrelay
+declare -A NETNS_RELAY_RUNS=() # relay host -> number of starts (log names)
 
 _netns_log() { [ "${NETNS_DEBUG:-0}" = 1 ] && echo "netns: $*" >&2; return 0; }
 _netns_die() { echo "netns: $*" >&2; exit 1; }
@@ -324,6 +363,100 @@ netns_loss_bridge() {
 netns_loss_clear() {
     [ "$NETNS_LOSS_READY" = 1 ] || return 0
     ip netns exec "$NETNS_HUB" nft flush chain bridge uftploss loss
+}
+
+netns_mtu() {
+    local name=$1 mtu=$2 ifn=${3:-eth0} port
+    port=${NETNS_HUBPORT["$name/$ifn"]:-}
+    [ -n "$port" ] || _netns_die "no link $name/$ifn"
+    _netns_run ip -n "$NETNS_HUB" link set "$port" mtu "$mtu" || _netns_die "mtu $mtu on $port"
+    _netns_run ip -n "$(netns_ns "$name")" link set "$ifn" mtu "$mtu" ||
+        _netns_die "mtu $mtu on $name/$ifn"
+}
+
+_netns_wanrelay() {
+    local bin=${NETNS_WANRELAY:-${UFTP_BUILD:+$UFTP_BUILD/tests/tools/wanrelay}}
+    if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+        _netns_die "wanrelay not found: set NETNS_WANRELAY"
+    fi
+    echo "$bin"
+}
+
+_netns_forget_pid() {
+    local p keep=()
+    for p in "${NETNS_PIDS[@]}"; do
+        [ "$p" = "$1" ] || keep+=("$p")
+    done
+    NETNS_PIDS=("${keep[@]}")
+}
+
+# Starts wanrelay in relay host NAME and waits until it has both interfaces.
+_netns_relay_start() {
+    local name=$1 bin run log ready i
+    shift
+    bin=$(_netns_wanrelay) || exit 1
+    run=$((${NETNS_RELAY_RUNS[$name]:-0} + 1))
+    NETNS_RELAY_RUNS[$name]=$run
+    log="$NETNS_TMP/$name.$run.log"
+    ready="$NETNS_TMP/$name.ready"
+    rm -f "$ready"
+    netns_spawn "$name" "$log" "$bin" --ready "$ready" --stats "$NETNS_TMP/$name.stats" \
+        "$@" wana wanb || _netns_die "cannot start wanrelay in $name"
+    NETNS_RELAY_PID[$name]=$NETNS_LAST_PID
+    for ((i = 0; i < 200; i++)); do
+        [ -e "$ready" ] && return 0
+        kill -0 "$NETNS_LAST_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    _netns_die "wanrelay in $name did not start: $(cat "$log")"
+}
+
+netns_relay_link() {
+    local br1=$1 br2=$2 name ns bin
+    shift 2
+    bin=$(_netns_wanrelay) || exit 1
+    NETNS_NRELAYS=$((NETNS_NRELAYS + 1))
+    name="relay$NETNS_NRELAYS"
+    netns_add "$name"
+    ns=$(netns_ns "$name")
+    # The relay host's own stack stays silent on the segment (no RS, MLD).
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+        net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+    netns_link "$name" "$br1" wana
+    netns_link "$name" "$br2" wanb
+    netns_mtu "$name" 9000 wana
+    netns_mtu "$name" 9000 wanb
+    # Without checksum offload on the bridge ports the bridge checksums and
+    # segments GSO frames before they reach the relay.
+    _netns_run ip netns exec "$NETNS_HUB" "$bin" --offloads-off \
+        "${NETNS_HUBPORT[$name/wana]}" "${NETNS_HUBPORT[$name/wanb]}" ||
+        _netns_die "cannot turn offloads off on $name's bridge ports"
+    _netns_run ip netns exec "$ns" "$bin" --offloads-off wana wanb ||
+        _netns_die "cannot turn offloads off in $name"
+    _netns_relay_start "$name" "$@"
+    # shellcheck disable=SC2034 # for the caller
+    NETNS_LAST_RELAY=$name
+}
+
+netns_relay_set() {
+    local name=$1 pid
+    shift
+    pid=${NETNS_RELAY_PID[$name]:-}
+    [ -n "$pid" ] || _netns_die "no relay $name"
+    netns_stop "$pid"
+    _netns_forget_pid "$pid"
+    _netns_relay_start "$name" "$@"
+}
+
+netns_relay_stats() {
+    local name=$1 pid f
+    pid=${NETNS_RELAY_PID[$name]:-}
+    [ -n "$pid" ] || _netns_die "no relay $name"
+    f="$NETNS_TMP/$name.stats"
+    rm -f "$f"
+    kill -USR1 "$pid" 2>/dev/null || { echo "netns: relay $name is not running" >&2; return 1; }
+    netns_wait_file "$f" 5 || return 1
+    cat "$f"
 }
 
 netns_capture() {
