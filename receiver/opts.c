@@ -40,12 +40,23 @@ static int id_print(const struct conf_option *o, const void *src, char *buf, siz
     return 0;
 }
 
+/* A reserved option: its letter keeps the reference meaning, not implemented yet.
+ * Its unset value (false, 0, an empty list) is accepted so that --check reads back. */
 static int reserved_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
 {
     if (o->type == CONF_BOOL) {
         bool b;
         memcpy(&b, val, sizeof(b));
         if (!b)
+            return 0;
+    } else if (o->type == CONF_LIST) {
+        const struct conf_list *l = val;
+        if (l->n == 0)
+            return 0;
+    } else if (o->type == CONF_INT) {
+        long long v;
+        memcpy(&v, val, sizeof(v));
+        if (v == 0)
             return 0;
     }
     snprintf(msg, ml, "is not supported yet");
@@ -353,7 +364,7 @@ static const struct conf_option opts[] = {
      .type = CONF_INT,
      .section = "Heartbeat",
      .argname = "SECONDS",
-     .min = 1,
+     .min = 0,
      .max = 3600,
      .help = "heartbeat interval (not supported yet)",
      .check = reserved_check,

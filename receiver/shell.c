@@ -227,7 +227,13 @@ void uftpd_free_loop(struct uftpd *d)
 
 int uftpd_run(struct uftpd *d)
 {
-    d->base = event_base_new();
+    /* Pacing needs sub-millisecond timers (timerfd), not epoll's milliseconds. */
+    struct event_config *ec = event_config_new();
+    if (ec != NULL) {
+        event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+        d->base = event_base_new_with_config(ec);
+        event_config_free(ec);
+    }
     if (d->base == NULL) {
         log_errx("cannot create the event loop");
         return 5;

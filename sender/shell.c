@@ -538,7 +538,13 @@ int shell_run(struct uftp *u)
     log_info("starting session %08X, %zu item%s", st.group_id, u->nitems,
              u->nitems == 1 ? "" : "s");
 
-    u->base = event_base_new();
+    /* Pacing needs sub-millisecond timers (timerfd), not epoll's milliseconds. */
+    struct event_config *ec = event_config_new();
+    if (ec != NULL) {
+        event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+        u->base = event_base_new_with_config(ec);
+        event_config_free(ec);
+    }
     if (u->base == NULL) {
         log_errx("cannot create the event loop");
         return SENDER_EXIT_ALLOC;
