@@ -45,6 +45,7 @@
 #include "core/fs/beneath.h"
 #include "core/net/addr.h"
 #include "core/proto/engine.h"
+#include "core/wire/wire.h"
 
 /* Limits (spec §4). */
 #define RECEIVER_MAX_SESSIONS 100
@@ -121,7 +122,8 @@ struct receiver_file {
     uint16_t file_id;
     uint8_t ftype;    /* FTYPE_REG, _DIR, _LINK, _DELETE, _FREESPACE */
     size_t dest;      /* index into config.dests */
-    const char *rel;  /* checked, relative to dests[dest] (with -T: to the session temp dir) */
+    const char *rel;  /* checked, relative to dests[dest] (with -T: to the session temp dir);
+                       * "." for FTYPE_FREESPACE (the dest dir itself) */
     const char *name; /* the name as received, for logs and status lines */
     const char *link; /* FTYPE_LINK: the target (checked against link_policy); else "" */
     uint64_t size;    /* FTYPE_REG */

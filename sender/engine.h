@@ -34,6 +34,7 @@
 #include "core/fs/walk.h"
 #include "core/net/addr.h"
 #include "core/proto/engine.h"
+#include "core/wire/wire.h"
 
 /* Exit codes (spec §2.1; the values of the reference's ERR_* constants). */
 enum sender_exit {
@@ -140,8 +141,9 @@ struct sender_storage {
      * Reads iov[0..iovcnt) (total n bytes, iovcnt ≤ ENG_MAX_SEG) from offset
      * off: one call per FILESEG batch (one preadv in the real shell).
      * Returns n, or fewer when the file shrank, or a negative errno. Either
-     * failure aborts the file for everyone (ABORT with FLAG_CURRENT_FILE)
-     * and the session goes on with the next file.
+     * failure aborts the clients still receiving the file (ABORT with
+     * FLAG_CURRENT_FILE: receivers that already hold it stay, spec §1.4);
+     * the session goes on with the others.
      */
     ssize_t (*read)(void *ctx, void *h, uint64_t off, const struct iovec *iov, int iovcnt);
     /* Releases h; called exactly once per successful open. */

@@ -1,0 +1,410 @@
+/*
+ * The receiver engine's public face (receiver/engine.h): configuration,
+ * the receive pipeline in the OpenBSD style (length → header → session →
+ * sequence window and authentication → dispatch), multicast memberships
+ * and the poll loop over up to 100 sessions.
+ */
+#include "receiver/recv_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fs/fs.h"
+
+void receiver_config_defaults(struct receiver_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->max_sessions = RECEIVER_MAX_SESSIONS;
+}
+
+static int bad(const char *what)
+{
+    log_warnx("receiver: invalid configuration: %s", what);
+    return ENG_EINVAL;
+}
+
+static int check_config(const struct receiver_config *c, const struct receiver_env *e)
+{
+    const struct receiver_storage *s = &e->storage;
+    if (e->rng == NULL || s->open == NULL || s->write == NULL || s->close == NULL ||
+        s->mkdir == NULL || s->symlink == NULL || s->remove == NULL || s->free_space == NULL ||
+        s->stat == NULL)
+        return bad("rng and storage callbacks are required");
+    if (c->client_id == 0 || c->client_id == UINT32_MAX)
+        return bad("client ID (-U)");
+    if (c->ndest == 0 || c->ndest > FS_MAX_DIRS || c->dests == NULL)
+        return bad("1 to 10 destination dirs (-D) are required");
+    for (size_t i = 0; i < c->ndest; i++)
+        if (c->dests[i] == NULL || c->dests[i][0] != '/')
+            return bad("destination dirs (-D) must be absolute");
+    if (c->temp_dir && c->ndest > 1)
+        return bad("a temp dir (-T) allows only one destination dir");
+    if (c->max_sessions < 1 || c->max_sessions > RECEIVER_MAX_SESSIONS)
+        return bad("max sessions must be 1..100");
+    if (c->npub > 0 && c->pub_addrs == NULL)
+        return bad("public address array missing");
+    for (size_t i = 0; i < c->npub; i++)
+        if (!net_addr_is_multicast(&c->pub_addrs[i]))
+            return bad("public addresses (-M) must be multicast");
+    if (c->nserver > 0 && c->servers == NULL)
+        return bad("server array missing");
+    if (c->ssm) {
+        bool any = false;
+        for (size_t i = 0; i < c->nserver; i++)
+            any |= net_addr_is_set(&c->servers[i].addr);
+        if (!any)
+            return bad("SSM (-o) needs server addresses (-S)");
+    }
+    return 0;
+}
+
+int receiver_new(struct receiver **out, const struct receiver_config *cfg,
+                 const struct receiver_env *env)
+{
+    *out = NULL;
+    int rc = check_config(cfg, env);
+    if (rc < 0)
+        return rc;
+    struct receiver *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return ENG_ENOMEM;
+    r->cfg = *cfg;
+    r->env = *env;
+    r->sess = calloc(cfg->max_sessions, sizeof(*r->sess));
+    /* Every session holds at most one membership; the public joins need the rest. */
+    r->capmem = cfg->max_sessions + cfg->npub * (cfg->ssm ? cfg->nserver : 1) + 1;
+    r->mem = calloc(r->capmem, sizeof(*r->mem));
+    r->ops_cap = 2 * r->capmem + 1;
+    r->ops = calloc(r->ops_cap, sizeof(*r->ops));
+    if (r->sess == NULL || r->mem == NULL || r->ops == NULL) {
+        receiver_free(r);
+        return ENG_ENOMEM;
+    }
+    *out = r;
+    return ENG_OK;
+}
+
+/* ------------------------------------------------------------ memberships */
+
+static bool same_member(const struct rmember *m, const struct net_addr *g,
+                        const struct net_addr *src)
+{
+    if (!net_addr_equal_ip(&m->group, g))
+        return false;
+    if (net_addr_is_set(&m->source) != net_addr_is_set(src))
+        return false;
+    return !net_addr_is_set(src) || net_addr_equal_ip(&m->source, src);
+}
+
+static void push_op(struct receiver *r, bool join, const struct net_addr *g,
+                    const struct net_addr *src)
+{
+    if (r->ops_n == r->ops_cap) {
+        log_warnx("receiver: membership queue full");
+        return;
+    }
+    struct rmemop *op = &r->ops[(r->ops_head + r->ops_n++) % r->ops_cap];
+    op->join = join;
+    op->group = *g;
+    if (src != NULL)
+        op->source = *src;
+    else
+        net_addr_clear(&op->source);
+}
+
+void recv_member(struct receiver *r, bool join, const struct net_addr *group,
+                 const struct net_addr *source)
+{
+    struct net_addr none;
+    net_addr_clear(&none);
+    if (source == NULL)
+        source = &none;
+    for (size_t i = 0; i < r->nmem; i++) {
+        struct rmember *m = &r->mem[i];
+        if (!same_member(m, group, source))
+            continue;
+        if (join) {
+            m->refs++;
+        } else if (--m->refs == 0) {
+            push_op(r, false, &m->group, &m->source);
+            r->mem[i] = r->mem[--r->nmem];
+        }
+        return;
+    }
+    if (!join || r->nmem == r->capmem)
+        return;
+    struct rmember *m = &r->mem[r->nmem++];
+    m->group = *group;
+    m->source = *source;
+    m->refs = 1;
+    push_op(r, true, group, source);
+}
+
+static void start(struct receiver *r)
+{
+    r->started = true;
+    /* spec §2.2 -M / -o: the public addresses, per server with -o. */
+    for (size_t i = 0; i < r->cfg.npub; i++) {
+        if (!r->cfg.ssm) {
+            recv_member(r, true, &r->cfg.pub_addrs[i], NULL);
+            continue;
+        }
+        for (size_t k = 0; k < r->cfg.nserver; k++) {
+            const struct net_addr *src = &r->cfg.servers[k].addr;
+            if (net_addr_is_set(src) &&
+                net_addr_family(src) == net_addr_family(&r->cfg.pub_addrs[i]))
+                recv_member(r, true, &r->cfg.pub_addrs[i], src);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ stray aborts */
+
+void recv_stray_abort(struct receiver *r, const struct net_addr *to, const struct uftp_hdr *h,
+                      const char *text)
+{
+    if (r->stray_n == RSTRAY_RING)
+        return; /* bounded: a flood of refused ANNOUNCEs gets no answers */
+    struct rstray *st = &r->stray[(r->stray_head + r->stray_n++) % RSTRAY_RING];
+    st->to = *to;
+    st->version = h->version;
+    st->group_id = h->group_id;
+    st->group_inst = h->group_inst;
+    snprintf(st->text, sizeof(st->text), "%s", text);
+}
+
+static bool stray_output(struct receiver *r, struct eng_out *out)
+{
+    if (r->stray_n == 0)
+        return false;
+    struct rstray *st = &r->stray[r->stray_head];
+    r->stray_head = (r->stray_head + 1) % RSTRAY_RING;
+    r->stray_n--;
+    struct wire_msg m;
+    memset(&m, 0, sizeof(m));
+    m.func = ABORT;
+    m.u.abort.ver = st->version;
+    snprintf(m.u.abort.text, sizeof(m.u.abort.text), "%s", st->text);
+    ssize_t n = wire_msg_encode(out->buf + UFTP_HDR_LEN, out->cap - UFTP_HDR_LEN, &m);
+    if (n < 0)
+        return false;
+    struct uftp_hdr h = {.version = st->version,
+                         .func = ABORT,
+                         .seq = r->stray_seq++,
+                         .src_id = r->cfg.client_id,
+                         .group_id = st->group_id,
+                         .group_inst = st->group_inst};
+    uftp_hdr_encode(out->buf, UFTP_HDR_LEN, &h);
+    out->kind = ENG_SEND;
+    out->dst = st->to;
+    out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
+    out->nseg = 1;
+    return true;
+}
+
+/* ------------------------------------------------------------ receive */
+
+static struct rsession *find(struct receiver *r, uint32_t group_id, uint8_t inst)
+{
+    struct rsession *s = &r->sess[r->last_hit];
+    if (s->phase != RP_FREE && s->group_id == group_id && s->group_inst == inst)
+        return s;
+    for (unsigned i = 0; i < r->nslots; i++) {
+        s = &r->sess[i];
+        if (s->phase != RP_FREE && s->group_id == group_id && s->group_inst == inst) {
+            r->last_hit = i;
+            return s;
+        }
+    }
+    return NULL;
+}
+
+static void drop(struct receiver *r, const struct net_addr *from, const char *why)
+{
+    r->st.dropped++;
+    if (log_enabled(LL_PROTO)) {
+        char ab[NET_ADDR_STRLEN];
+        log_msg(LL_PROTO, "dropped datagram from %s: %s", net_addr_str(from, ab), why);
+    }
+}
+
+void receiver_recv(struct receiver *r, const struct net_addr *from, const struct net_addr *to,
+                   uint8_t *pkt, size_t len, uint8_t tos, uint64_t now_us)
+{
+    (void)to;
+    (void)tos;
+    if (r->shutdown)
+        return;
+    /* 1. length */
+    if (len < UFTP_HDR_LEN + 4) {
+        drop(r, from, "too short");
+        return;
+    }
+    /* 2. header: clients take v5 and v4 (spec §1.1) */
+    struct uftp_hdr h;
+    if (uftp_hdr_decode(&h, pkt, len) < 0) {
+        drop(r, from, "not UFTP or unknown version");
+        return;
+    }
+    /* 3. session */
+    struct rsession *s = find(r, h.group_id, h.group_inst);
+    if (s != NULL && s->ending) {
+        drop(r, from, "session ending");
+        return;
+    }
+    /* 4. sequence window (spec §1.6): KEYINFO, ABORT, PROXY_KEY are exempt. */
+    if (s != NULL && h.func != KEYINFO && h.func != ABORT && h.func != PROXY_KEY) {
+        if ((int16_t)(uint16_t)(s->max_txseq - h.seq) > RECV_MAXMISORDER) {
+            RLOG(s, LL_PROTO, "seq %u out of range, dropping", h.seq);
+            r->st.dropped++;
+            return;
+        }
+        if ((int16_t)(uint16_t)(h.seq - s->max_txseq) > 0)
+            s->max_txseq = h.seq;
+    }
+    /* 5. authentication: no session has keys yet (issue 4 decrypts in place here). */
+    if (h.func == ENCRYPTED) {
+        drop(r, from, "encrypted, no keys");
+        return;
+    }
+    struct wire_datagram d;
+    ssize_t n = wire_datagram_decode(&d, pkt, len);
+    if (n < 0) {
+        if (log_enabled(LL_PROTO)) {
+            char ab[NET_ADDR_STRLEN];
+            log_msg(LL_PROTO, "invalid %s from %s: %s", wire_func_name(h.func),
+                    net_addr_str(from, ab), wire_strerror((int)n));
+        }
+        r->st.dropped++;
+        return;
+    }
+    /* 6. dispatch */
+    if (d.msg.func == ANNOUNCE) {
+        if (s == NULL)
+            sess_announce(r, from, &d.hdr, &d.msg.u.announce, now_us);
+        else if (s->phase == RP_MIDGROUP)
+            sess_touch(s, d.hdr.grtt, now_us); /* keep waiting for the others */
+        else if (h.src_id == s->server_id)
+            sess_grtt(s, d.hdr.grtt);
+        return;
+    }
+    if (s == NULL)
+        return; /* not ours */
+    if (s->version != h.version) {
+        RLOG(s, LL_PROTO, "version mismatch");
+        return;
+    }
+    if (h.src_id != s->server_id && (s->proxy_id == 0 || h.src_id != s->proxy_id)) {
+        RLOG(s, LL_PROTO, "source ID %08X mismatch", h.src_id);
+        return;
+    }
+    sess_grtt(s, d.hdr.grtt);
+    sess_dispatch(r, s, &d.hdr, &d.msg, now_us);
+}
+
+/* ------------------------------------------------------------ poll */
+
+int receiver_poll(struct receiver *r, uint64_t now_us, struct eng_out *out)
+{
+    int rc = eng_out_check(out);
+    if (rc < 0)
+        return rc;
+    eng_out_reset(out);
+    if (!r->started)
+        start(r);
+    if (r->ops_n > 0) {
+        struct rmemop *op = &r->ops[r->ops_head];
+        r->ops_head = (r->ops_head + 1) % r->ops_cap;
+        r->ops_n--;
+        out->kind = op->join ? ENG_JOIN : ENG_LEAVE;
+        out->group = op->group;
+        out->source = op->source;
+        return out->kind;
+    }
+    if (stray_output(r, out))
+        return out->kind;
+    for (unsigned i = 0; i < r->nslots; i++) {
+        struct rsession *s = &r->sess[i];
+        if (s->phase == RP_FREE)
+            continue;
+        sess_timers(r, s, now_us);
+        if (sess_output(r, s, now_us, out))
+            return out->kind;
+        if (s->ending && s->pending == 0) {
+            sess_free(r, s);
+            if (r->ops_n > 0)
+                return receiver_poll(r, now_us, out);
+        }
+    }
+    if (r->shutdown && r->st.sessions == 0 && r->nmem > 0) {
+        /* Every JOIN gets its LEAVE, the public groups last. */
+        while (r->nmem > 0) {
+            struct rmember *m = &r->mem[--r->nmem];
+            push_op(r, false, &m->group, &m->source);
+        }
+        return receiver_poll(r, now_us, out);
+    }
+    if (r->shutdown && !r->done_reported && r->ops_n == 0 && r->st.sessions == 0) {
+        r->done_reported = true;
+        out->kind = ENG_DONE;
+        out->exit_code = 0;
+        return ENG_DONE;
+    }
+    return ENG_NONE;
+}
+
+uint64_t receiver_deadline(const struct receiver *r)
+{
+    if (!r->started || r->ops_n > 0 || r->stray_n > 0)
+        return 0;
+    if (r->shutdown)
+        return r->done_reported ? ENG_NEVER : 0;
+    uint64_t t = ENG_NEVER;
+    for (unsigned i = 0; i < r->nslots; i++) {
+        const struct rsession *s = &r->sess[i];
+        if (s->phase == RP_FREE)
+            continue;
+        uint64_t d = sess_deadline(s);
+        if (d < t)
+            t = d;
+    }
+    return t;
+}
+
+void receiver_shutdown(struct receiver *r, uint64_t now_us)
+{
+    (void)now_us;
+    if (r->shutdown)
+        return;
+    for (unsigned i = 0; i < r->nslots; i++)
+        if (r->sess[i].phase != RP_FREE)
+            sess_abort(r, &r->sess[i], "Client shutting down", true);
+    r->shutdown = true;
+}
+
+void receiver_stats(const struct receiver *r, struct receiver_stats *st)
+{
+    *st = r->st;
+}
+
+void receiver_free(struct receiver *r)
+{
+    if (r == NULL)
+        return;
+    if (r->sess != NULL) {
+        for (unsigned i = 0; i < r->cfg.max_sessions; i++) {
+            struct rsession *s = &r->sess[i];
+            if (s->phase != RP_FREE && s->f.open) {
+                r->env.storage.close(r->env.ctx, s->f.h, RECEIVER_CLOSE_ABORT, &s->f.rf);
+                s->f.open = false;
+            }
+            bitmap_free(&s->f.missing);
+            free(s->f.sec_missing);
+        }
+    }
+    free(r->sess);
+    free(r->mem);
+    free(r->ops);
+    free(r);
+}

@@ -1,0 +1,174 @@
+/*
+ * Internals of the receiver engine (receiver/engine.h):
+ *   engine.c   lifecycle, the receive pipeline, poll / deadline, memberships
+ *   session.c  one session's state machine (spec §1.6 "Client state
+ *              machine"), message handlers, timers and replies
+ */
+#ifndef UFTP_RECV_INT_H
+#define UFTP_RECV_INT_H
+
+#include "core/fs/name.h"
+#include "core/log.h"
+#include "core/proto/bitmap.h"
+#include "core/proto/blocks.h"
+#include "core/wire/msg.h"
+#include "receiver/engine.h"
+
+/* Client session phases (spec §1.6). */
+enum rphase {
+    RP_FREE = 0,        /* slot unused */
+    RP_PREREGISTER = 1, /* waiting for PROXY_KEY (issue 5) */
+    RP_REGISTERED = 2,  /* REGISTER sent, waiting for REG_CONF */
+    RP_MIDGROUP = 3,    /* between files */
+    RP_RECEIVING = 4,   /* receiving a regular file */
+    RP_COMPLETE = 5,    /* COMPLETE(0) sent, waiting for DONE_CONF */
+};
+
+/* Replies a session owes; sent one per poll in this order. */
+enum {
+    P_ABORT = 0x01,
+    P_REGISTER = 0x02,
+    P_FILEINFO_ACK = 0x04,
+    P_STATUS = 0x08,
+    P_COMPLETE = 0x10,
+};
+
+/* spec §1.6 "Sequence checks": reorder tolerance. */
+#define RECV_MAXMISORDER 5
+
+/* The file of a session. */
+struct rfile {
+    uint16_t file_id;
+    uint8_t ftype;
+    bool open; /* storage handle held */
+    void *h;
+    struct blocks lay;
+    struct bitmap missing; /* 1 = block not yet received */
+    uint32_t *sec_missing; /* per section */
+    uint32_t nmissing;
+    uint8_t comp_status; /* what COMPLETE says */
+    bool freespace;      /* COMPLETE carries EXT_FREESPACE_INFO */
+    uint64_t freespace_val;
+    bool got_data;
+    /* NAK timer (spec §1.6 step 4): sections [nak_first, nak_last). */
+    uint64_t nak_at; /* 0 = off */
+    uint32_t nak_first, nak_last;
+    bool got_done;
+    uint32_t last_section;
+    /* STATUS emission in progress over [nak_cur, nak_last). */
+    bool nak_emit;
+    uint32_t nak_cur;
+    bool sent_naks;
+    /* Names, NUL-terminated. */
+    struct fs_name fname;
+    char name[WIRE_MAX_PATH + 1];
+    char link[WIRE_MAX_PATH + 1];
+    struct receiver_file rf;
+};
+
+struct rsession {
+    uint8_t phase; /* enum rphase */
+    uint8_t version;
+    uint32_t group_id;
+    uint8_t group_inst;
+    uint32_t server_id;
+    uint32_t proxy_id;
+    struct net_addr server; /* ANNOUNCE source */
+    struct net_addr reply;  /* where replies go */
+    struct net_addr mcast;  /* private group; unset in unicast mode */
+    struct net_addr ssm_src;
+    bool joined;
+    uint64_t grtt_us;
+    uint8_t grtt_code; /* the header byte grtt_us came from */
+    uint8_t robust;
+    uint16_t blocksize;
+    bool sync_mode, sync_preview;
+    uint16_t max_txseq;
+    uint16_t send_seq;
+    uint64_t server_ts; /* last server timestamp (wall µs) */
+    uint64_t server_rx; /* when it arrived (monotonic µs) */
+    uint64_t timeout_start, timeout_at, expire_at;
+    uint32_t pending; /* P_* */
+    char abort_text[64];
+    bool ending;      /* free the slot once the pending replies are out */
+    bool end_ok;      /* how it ended (session_end / event) */
+    uint16_t file_id; /* the session's current file; 0 after DONE(0) */
+    struct rfile f;
+};
+
+/* A membership the engine holds (reference-counted JOIN/LEAVE). */
+struct rmember {
+    struct net_addr group;
+    struct net_addr source; /* unset = any source */
+    unsigned refs;
+};
+
+struct rmemop {
+    bool join;
+    struct net_addr group, source;
+};
+
+/* An ABORT to a server we keep no session for (refused ANNOUNCE). */
+struct rstray {
+    struct net_addr to;
+    uint8_t version;
+    uint32_t group_id;
+    uint8_t group_inst;
+    char text[64];
+};
+
+#define RSTRAY_RING 8
+
+struct receiver {
+    struct receiver_config cfg;
+    struct receiver_env env;
+    struct rsession *sess; /* cfg.max_sessions slots */
+    unsigned last_hit;     /* index of the last session looked up */
+    unsigned nslots;       /* 1 + the highest slot in use: scans stop there */
+    struct rmember *mem;
+    size_t nmem, capmem;
+    struct rmemop *ops; /* ring of membership outputs */
+    size_t ops_head, ops_n, ops_cap;
+    struct rstray stray[RSTRAY_RING];
+    unsigned stray_head, stray_n;
+    uint16_t stray_seq;
+    bool started;
+    bool shutdown;
+    bool done_reported;
+    struct receiver_stats st;
+    uint8_t nakbuf[BLOCKS_MAX_PERSEC / 8 + 1];
+};
+
+#define RLOG(sess, lvl, fmt, ...)                                                                  \
+    do {                                                                                           \
+        if (log_enabled(lvl))                                                                      \
+            log_msg(lvl, "[%08X/%u] " fmt, (sess)->group_id, (unsigned)(sess)->group_inst,         \
+                    ##__VA_ARGS__);                                                                \
+    } while (0)
+
+static inline uint64_t r_wall(const struct receiver *r, uint64_t now_us)
+{
+    return (uint64_t)((int64_t)now_us + r->cfg.wall_offset_us);
+}
+
+/* engine.c */
+void recv_member(struct receiver *r, bool join, const struct net_addr *group,
+                 const struct net_addr *source);
+void recv_stray_abort(struct receiver *r, const struct net_addr *to, const struct uftp_hdr *h,
+                      const char *text);
+
+/* session.c */
+void sess_announce(struct receiver *r, const struct net_addr *from, const struct uftp_hdr *h,
+                   const struct wire_announce *a, uint64_t now);
+void sess_dispatch(struct receiver *r, struct rsession *s, const struct uftp_hdr *h,
+                   const struct wire_msg *m, uint64_t now);
+void sess_grtt(struct rsession *s, uint8_t code);
+/* A repeated ANNOUNCE while between files: take its GRTT, restart the timeout. */
+void sess_touch(struct rsession *s, uint8_t grtt_code, uint64_t now);
+void sess_timers(struct receiver *r, struct rsession *s, uint64_t now);
+uint64_t sess_deadline(const struct rsession *s);
+bool sess_output(struct receiver *r, struct rsession *s, uint64_t now, struct eng_out *out);
+void sess_abort(struct receiver *r, struct rsession *s, const char *text, bool tell_server);
+void sess_free(struct receiver *r, struct rsession *s);
+
+#endif

@@ -1,0 +1,336 @@
+/*
+ * Datagrams out of the sender engine: queued control messages (one packet
+ * per poll, ID lists split at blocksize/4 IDs, spec §1.4) and FILESEG
+ * batches built back to back for one GSO send (DESIGN.md "The path of a
+ * data packet").
+ */
+#include "sender/sender_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/proto/quant.h"
+
+bool job_push(struct sender *s, const struct sjob *j)
+{
+    if (s->job_n == SJOB_RING) {
+        SLOG(s, LL_WARN, "output queue full, dropping %s", wire_func_name(j->func));
+        return false;
+    }
+    s->jobs[(s->job_head + s->job_n) % SJOB_RING] = *j;
+    s->job_n++;
+    return true;
+}
+
+void job_list(struct sender *s, uint8_t func, uint8_t filter, bool conf)
+{
+    struct sjob j;
+    memset(&j, 0, sizeof(j));
+    j.func = func;
+    j.filter = filter;
+    j.conf = conf;
+    job_push(s, &j);
+}
+
+void job_done(struct sender *s, uint16_t file_id, uint16_t section)
+{
+    struct sjob j;
+    memset(&j, 0, sizeof(j));
+    j.func = DONE;
+    j.filter = D_ACTIVE;
+    j.file_id = file_id;
+    j.section = section;
+    job_push(s, &j);
+}
+
+void job_abort(struct sender *s, uint32_t host, uint8_t flags, const char *text,
+               const struct net_addr *peer)
+{
+    if (peer != NULL && s->job_n >= SJOB_RING / 2) {
+        /* Answers to strangers never crowd out the session's own messages. */
+        SLOG(s, LL_PROTO, "not answering %08X: output queue busy", host);
+        return;
+    }
+    struct sjob j;
+    memset(&j, 0, sizeof(j));
+    j.func = ABORT;
+    j.host = host;
+    j.flags = flags;
+    snprintf(j.text, sizeof(j.text), "%s", text);
+    if (peer != NULL) {
+        j.to_peer = true;
+        j.peer = *peer;
+    }
+    job_push(s, &j);
+}
+
+/* The common header of every datagram we send (spec §1.1). */
+static void put_hdr(struct sender *s, uint8_t *p, uint8_t func)
+{
+    uint64_t adv = s_adv_grtt(s);
+    if (adv != s->hdr_grtt_us || s->hdr_grtt == 0) {
+        s->hdr_grtt_us = adv;
+        s->hdr_grtt = quant_rtt_encode_us(adv);
+    }
+    if (s->ndest != s->hdr_ndest || s->hdr_gsize == 0) {
+        s->hdr_ndest = s->ndest;
+        s->hdr_gsize = quant_gsize_encode((uint32_t)s->ndest);
+    }
+    struct uftp_hdr h = {
+        .version = UFTP_VER5,
+        .func = func,
+        .seq = s->seq++,
+        .src_id = s->cfg.server_id,
+        .group_id = s->group_id,
+        .group_inst = s->group_inst,
+        .grtt = s->hdr_grtt,
+        .gsize = s->hdr_gsize,
+    };
+    uftp_hdr_encode(p, UFTP_HDR_LEN, &h);
+}
+
+/*
+ * Collects the next slice of IDs for list job j into ids (at most max).
+ * Returns the count and advances the cursor; *end is set when the whole
+ * table has been walked.
+ */
+static size_t collect(struct sender *s, struct sjob *j, uint32_t *ids, size_t max, bool *end)
+{
+    size_t n = 0;
+    while (j->cursor < s->ndest && n < max) {
+        struct sdest *d = &s->dests[j->cursor++];
+        if (d->state != j->filter)
+            continue;
+        if (j->conf) {
+            /* spec §1.4: one REG_CONF / DONE_CONF per message received. */
+            if (d->conf_sent)
+                continue;
+            d->conf_sent = true;
+        }
+        ids[n++] = d->id;
+    }
+    *end = j->cursor >= s->ndest;
+    return n;
+}
+
+static void addr_bytes(const struct net_addr *a, uint8_t out[16])
+{
+    memset(out, 0, 16);
+    net_addr_get_ip(a, out);
+}
+
+/* Encodes the message of job j after the header; returns its length or < 0. */
+static ssize_t encode_job(struct sender *s, struct sjob *j, uint64_t now, uint8_t *p, size_t cap,
+                          uint32_t *ids, size_t nids)
+{
+    struct wire_msg m;
+    memset(&m, 0, sizeof(m));
+    m.func = j->func;
+    struct wire_ids list = wire_ids_of(ids, nids);
+    switch (j->func) {
+    case ANNOUNCE: {
+        struct wire_announce *a = &m.u.announce;
+        a->ver = UFTP_VER5;
+        if (s->cfg.sync_mode || s->cfg.sync_preview)
+            a->flags |= FLAG_SYNC_MODE;
+        if (s->cfg.sync_preview)
+            a->flags |= FLAG_SYNC_PREVIEW;
+        if (s->ipv6)
+            a->flags |= FLAG_IPV6;
+        a->robust = s->cfg.robust;
+        a->cc_type = s->cfg.cc_type;
+        a->blocksize = s->cfg.blocksize;
+        a->tstamp = s_wall(s, now);
+        /* spec §2.1 -M: both addresses are zero in unicast mode. */
+        if (!s->unicast) {
+            addr_bytes(&s->cfg.pub, a->pub_addr);
+            addr_bytes(&s->cfg.priv, a->priv_addr);
+        }
+        a->ids = list;
+        break;
+    }
+    case REG_CONF:
+        m.u.reg_conf.ver = UFTP_VER5;
+        m.u.reg_conf.ids = list;
+        break;
+    case FILEINFO: {
+        struct wire_fileinfo *f = &m.u.fileinfo;
+        const struct fs_item *it = s->file.it;
+        f->ver = UFTP_VER5;
+        f->file_id = s->file.file_id;
+        f->ftype = s->file.ftype;
+        f->mtime = it->mtime > 0 ? (uint64_t)it->mtime : 0;
+        f->size = s->file.ftype == FTYPE_REG ? it->size : 0;
+        f->tstamp = s_wall(s, now);
+        f->name = it->name;
+        f->name_len = strlen(it->name);
+        f->link = it->link ? it->link : "";
+        f->link_len = s->file.ftype == FTYPE_LINK ? strlen(f->link) : 0;
+        f->ids = list;
+        break;
+    }
+    case DONE:
+        m.u.done.ver = UFTP_VER5;
+        m.u.done.file_id = j->file_id;
+        m.u.done.section = j->section;
+        m.u.done.ids = list;
+        break;
+    case DONE_CONF:
+        m.u.done_conf.ver = UFTP_VER5;
+        m.u.done_conf.ids = list;
+        break;
+    case ABORT:
+        m.u.abort.ver = UFTP_VER5;
+        m.u.abort.flags = j->flags;
+        m.u.abort.host = j->host;
+        snprintf(m.u.abort.text, sizeof(m.u.abort.text), "%s", j->text);
+        break;
+    default:
+        return WIRE_EFUNC;
+    }
+    return wire_msg_encode(p, cap, &m);
+}
+
+bool xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
+{
+    while (s->job_n > 0) {
+        struct sjob *j = &s->jobs[s->job_head];
+        uint32_t ids[UFTP_MAX_BLOCKSIZE / 4];
+        size_t nids = 0;
+        bool end = true, emit = true;
+        size_t max = wire_max_ids(s->cfg.blocksize);
+
+        switch (j->func) {
+        case ANNOUNCE:
+            if (s->open_group) {
+                end = true; /* an open ANNOUNCE carries no list */
+            } else {
+                nids = collect(s, j, ids, max, &end);
+                emit = nids > 0;
+            }
+            break;
+        case REG_CONF:
+        case FILEINFO:
+        case DONE_CONF:
+        case DONE:
+            nids = collect(s, j, ids, max, &end);
+            /* spec §7 item 9: DONE may go out with an empty list. */
+            emit = nids > 0 || (j->func == DONE && end && !j->sent_any);
+            break;
+        case ABORT:
+            end = true;
+            break;
+        default:
+            end = true;
+            emit = false;
+        }
+        if (end) {
+            s->job_head = (s->job_head + 1) % SJOB_RING;
+            s->job_n--;
+        }
+        if (!emit)
+            continue;
+        j->sent_any = true;
+
+        uint8_t *p = out->buf;
+        ssize_t n = encode_job(s, j, now, p + UFTP_HDR_LEN, out->cap - UFTP_HDR_LEN, ids, nids);
+        if (n < 0) {
+            SLOG(s, LL_ERR, "cannot encode %s: %s", wire_func_name(j->func), wire_strerror((int)n));
+            continue;
+        }
+        put_hdr(s, p, j->func);
+        out->kind = ENG_SEND;
+        out->dst = j->func == ANNOUNCE ? s->cfg.pub : (j->to_peer ? j->peer : s->data_dst);
+        out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
+        out->nseg = 1;
+        SLOG(s, LL_DEBUG, "sending %s (%zu IDs, seq %u)", wire_func_name(j->func), nids,
+             (unsigned)(uint16_t)(s->seq - 1));
+        return true;
+    }
+    return false;
+}
+
+uint64_t xmit_data_due(const struct sender *s, uint64_t now)
+{
+    if (s->phase != SP_DATA || s->file.cursor >= s->file.lay.blocks)
+        return ENG_NEVER;
+    return pace_due(&s->pace, now, s->pace.target);
+}
+
+/* FILESEG header bytes after the UFTP header (no TFMCC extension yet). */
+#define FILESEG_HDR 8
+
+bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
+{
+    struct sfile *f = &s->file;
+    if (s->phase != SP_DATA || f->cursor >= f->lay.blocks)
+        return false;
+
+    size_t seglen = UFTP_HDR_LEN + FILESEG_HDR + s->cfg.blocksize;
+    size_t max = out->max_seg < ENG_MAX_SEG ? out->max_seg : ENG_MAX_SEG;
+    if (max > out->cap / seglen)
+        max = out->cap / seglen;
+    if (max == 0)
+        max = 1; /* cap ≥ ENG_MIN_BUF holds one full datagram */
+    uint32_t n = pace_allow(&s->pace, now, (uint32_t)max);
+    if (n == 0)
+        return false;
+
+    /* One contiguous run of blocks to send: one storage read. */
+    uint32_t first = f->cursor;
+    uint32_t k = 0;
+    while (k < n && first + k < f->lay.blocks && bitmap_get(&f->naks, first + k))
+        k++;
+
+    size_t total = 0, datalen = 0;
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t blk = first + i;
+        uint32_t bytes = blocks_bytes(&f->lay, blk);
+        uint8_t *seg = out->buf + (size_t)i * seglen;
+        uint16_t sec = 0, sb = 0;
+        blocks_from_abs(&f->lay, blk, &sec, &sb);
+        struct wire_fileseg fs = {
+            .ver = UFTP_VER5,
+            .file_id = f->file_id,
+            .section = sec,
+            .sec_block = sb,
+            .data = NULL, /* read straight into the packet below */
+            .data_len = bytes,
+        };
+        put_hdr(s, seg, FILESEG);
+        wire_fileseg_encode(seg + UFTP_HDR_LEN, seglen - UFTP_HDR_LEN, &fs);
+        s->iov[i].iov_base = seg + UFTP_HDR_LEN + FILESEG_HDR;
+        s->iov[i].iov_len = bytes;
+        datalen += bytes;
+        total = (size_t)i * seglen + UFTP_HDR_LEN + FILESEG_HDR + bytes;
+        if (s->st.section != sec)
+            SLOG(s, LL_VERBOSE, "sending section %u", (unsigned)sec);
+        s->st.section = sec;
+    }
+
+    ssize_t got =
+        s->env.storage.read(s->env.ctx, f->h, blocks_offset(&f->lay, first), s->iov, (int)k);
+    if (got < 0 || (size_t)got != datalen) {
+        SLOG(s, LL_ERR, "read of %s failed: %s", f->it->path,
+             got < 0 ? fs_strerror((int)got) : "file shrank");
+        /* The sequence numbers written above are simply skipped. */
+        phase_abort_all(s, "Error reading file", FLAG_CURRENT_FILE,
+                        1u << D_ACTIVE | 1u << D_ACTIVE_NAK);
+        return false;
+    }
+
+    for (uint32_t i = 0; i < k; i++)
+        bitmap_clear(&f->naks, first + i);
+    f->cursor = bitmap_next_set(&f->naks, first + k);
+    pace_sent(&s->pace, now, k);
+
+    s->st.data_packets += k;
+    s->st.data_bytes += datalen;
+    out->kind = ENG_SEND;
+    out->dst = s->data_dst;
+    out->seglen = seglen;
+    out->nseg = k;
+    out->len = total;
+    phase_data_sent(s, now);
+    return true;
+}

@@ -1,0 +1,1166 @@
+/*
+ * Simulation scenarios (ENGINE-BRIEF "Tests"): whole sessions between the
+ * real engines in the virtual network of sim.h, every delivered file
+ * compared byte for byte.
+ *
+ *   sim_scenarios                 run all scenarios with their default seeds
+ *   sim_scenarios NAME [SEED]     run one scenario (replay a failing seed)
+ *   sim_scenarios -v ...          with engine logs at debug level
+ *
+ * A failure prints the scenario and the seed.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/proto/quant.h"
+#include "core/wire/msg.h"
+#include "sim.h"
+
+static const char *g_scen;
+static const char *g_pcap; /* --pcap FILE: the wire_check scenario writes its datagrams there */
+static uint64_t g_seed;
+static int g_fail;
+
+#define CHECK(c, ...)                                                                              \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "FAIL %s seed=%" PRIu64 " (%s:%d): ", g_scen, g_seed, __FILE__,        \
+                    __LINE__);                                                                     \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            g_fail++;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+#define LIMIT_US (UINT64_C(3600) * 1000000)
+
+static const char *const g_dests[] = {"/dest0", "/dest1"};
+
+/* ------------------------------------------------------------ helpers */
+
+struct files {
+    struct fs_item it[512];
+    const uint8_t *data[512];
+    char names[512][WIRE_MAX_PATH + 1];
+    char paths[512][64];
+    size_t n;
+};
+
+static struct fs_item *add_reg(struct sim *s, struct files *f, const char *name, size_t len)
+{
+    size_t i = f->n++;
+    snprintf(f->names[i], sizeof(f->names[i]), "%s", name);
+    snprintf(f->paths[i], sizeof(f->paths[i]), "blob%p-%zu", (void *)f, i);
+    f->data[i] = sim_make_blob(s, f->paths[i], len);
+    f->it[i] = (struct fs_item){.type = FTYPE_REG,
+                                .path = f->paths[i],
+                                .name = f->names[i],
+                                .link = "",
+                                .size = len,
+                                .mtime = 1700000000 + (int64_t)i};
+    return &f->it[i];
+}
+
+static struct fs_item *add_other(struct files *f, int type, const char *name, const char *link)
+{
+    size_t i = f->n++;
+    snprintf(f->names[i], sizeof(f->names[i]), "%s", name);
+    f->it[i] = (struct fs_item){.type = type,
+                                .path = "",
+                                .name = f->names[i],
+                                .link = link ? link : "",
+                                .mtime = 1700000000};
+    f->data[i] = NULL;
+    return &f->it[i];
+}
+
+static void sender_defaults(struct sender_config *c, const struct files *f)
+{
+    sender_config_defaults(c);
+    c->rate_kbps = 100000;
+    c->files = f->it;
+    c->nfiles = f->n;
+}
+
+static void receiver_defaults(struct receiver_config *c, bool v6, bool ssm,
+                              const struct net_addr *pub)
+{
+    (void)v6;
+    (void)ssm;
+    receiver_config_defaults(c);
+    c->dests = g_dests;
+    c->ndest = 2;
+    c->pub_addrs = pub;
+    c->npub = 1;
+}
+
+/* Checks that receiver rx holds every regular file of f exactly (names relative, dest 0). */
+static void check_delivered(struct sim *s, int rx, const struct files *f)
+{
+    const struct sim_store *st = sim_store(s, rx);
+    for (size_t i = 0; i < f->n; i++) {
+        const struct fs_item *it = &f->it[i];
+        if (it->type == FTYPE_DELETE || it->type == FTYPE_FREESPACE)
+            continue;
+        const struct sim_mfile *m = sim_store_find(st, 0, it->name);
+        CHECK(m != NULL, "receiver %d: %s missing", rx, it->name);
+        if (m == NULL)
+            continue;
+        CHECK(m->type == it->type, "receiver %d: %s has type %d", rx, it->name, m->type);
+        if (it->type == FTYPE_REG) {
+            CHECK(m->size == it->size &&
+                      (it->size == 0 || memcmp(m->data, f->data[i], it->size) == 0),
+                  "receiver %d: %s differs (%" PRIu64 " vs %" PRIu64 " bytes)", rx, it->name,
+                  m->size, it->size);
+            CHECK(m->mtime == it->mtime, "receiver %d: %s mtime %" PRId64, rx, it->name, m->mtime);
+        } else if (it->type == FTYPE_LINK) {
+            CHECK(strcmp(m->link, it->link) == 0, "receiver %d: link %s -> %s", rx, it->name,
+                  m->link);
+        }
+    }
+    CHECK(st->bad_writes == 0 && st->dup_writes == 0, "receiver %d: storage misuse (bad %u dup %u)",
+          rx, st->bad_writes, st->dup_writes);
+}
+
+static void check_balanced(struct sim *s, int rx)
+{
+    unsigned j, l, ssm;
+    sim_membership_counts(s, rx, &j, &l, &ssm);
+    CHECK(j >= 1, "receiver %d joined nothing", rx);
+    /* The public group stays joined while the daemon runs; sessions leave theirs. */
+    CHECK(j == l + 1, "receiver %d: %u joins, %u leaves", rx, j, l);
+}
+
+/* Sender events, for result checks. */
+struct evlog {
+    unsigned results[8];
+    unsigned connects_ok, connects_fail, freespace;
+    uint64_t freespace_val;
+};
+static struct evlog g_ev;
+
+static void on_event(void *ctx, const struct sender_event *ev)
+{
+    (void)ctx;
+    switch (ev->kind) {
+    case SENDER_EV_CONNECT:
+        if (ev->ok)
+            g_ev.connects_ok++;
+        else
+            g_ev.connects_fail++;
+        break;
+    case SENDER_EV_RESULT:
+        g_ev.results[ev->result]++;
+        break;
+    case SENDER_EV_FREESPACE:
+        g_ev.freespace++;
+        g_ev.freespace_val = ev->freespace;
+        break;
+    default:
+        break;
+    }
+}
+
+/* A standard session: one sender, nrx receivers with the given links. */
+struct run {
+    struct sim *s;
+    struct files *f;
+    struct sender_config sc;
+    struct receiver_config rc[400];
+    struct net_addr pub;
+    int tx;
+    int rx[400];
+    int nrx;
+};
+
+static struct run *run_new(uint64_t seed)
+{
+    struct run *r = calloc(1, sizeof(*r));
+    r->s = sim_new(seed);
+    r->f = calloc(1, sizeof(*r->f));
+    memset(&g_ev, 0, sizeof(g_ev));
+    return r;
+}
+
+static void run_free(struct run *r)
+{
+    sim_free(r->s);
+    free(r->f);
+    free(r);
+}
+
+static void add_receivers(struct run *r, int n, const struct sim_link *link)
+{
+    sim_group_addr(r->s, 0, 0, false, &r->pub);
+    for (int i = 0; i < n && r->nrx < 400; i++) {
+        receiver_defaults(&r->rc[r->nrx], false, false, &r->pub);
+        r->rx[r->nrx] = sim_add_receiver(r->s, &r->rc[r->nrx], link);
+        CHECK(r->rx[r->nrx] >= 0, "receiver_new failed");
+        r->nrx++;
+    }
+}
+
+static int add_sender(struct run *r, const struct sim_link *link)
+{
+    r->tx = sim_add_sender(r->s, &r->sc, link, on_event);
+    CHECK(r->tx >= 0, "sender_new failed");
+    return r->tx;
+}
+
+/* ------------------------------------------------------------ scenarios */
+
+static void scen_sizes(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    const size_t b = 512, sec = 8 * b * b; /* 4096 blocks of 512 = one section */
+    add_reg(r->s, r->f, "empty", 0);
+    add_reg(r->s, r->f, "one", 1);
+    add_reg(r->s, r->f, "b-1", b - 1);
+    add_reg(r->s, r->f, "b", b);
+    add_reg(r->s, r->f, "b+1", b + 1);
+    add_reg(r->s, r->f, "sec1", sec);
+    add_reg(r->s, r->f, "sec2", 2 * sec);
+    add_reg(r->s, r->f, "sec2+1", 2 * sec + 1);
+    add_reg(r->s, r->f, "sec1-1", sec - 1);
+    struct sim_link lk = {.loss_pct = 2, .delay_us = 500, .jitter_us = 1500};
+    add_receivers(r, 3, &lk);
+    sender_defaults(&r->sc, r->f);
+    r->sc.blocksize = (uint16_t)b;
+    r->sc.rate_kbps = 400000;
+    add_sender(r, NULL);
+    bool fin = sim_run(r->s, LIMIT_US);
+    CHECK(fin, "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++) {
+        check_delivered(r->s, r->rx[i], r->f);
+        check_balanced(r->s, r->rx[i]);
+    }
+    run_free(r);
+}
+
+static void scen_blocksizes(uint64_t seed)
+{
+    static const uint16_t bs[] = {1300, 8800};
+    for (size_t k = 0; k < 2; k++) {
+        struct run *r = run_new(seed + k);
+        size_t b = bs[k];
+        add_reg(r->s, r->f, "b-1", b - 1);
+        add_reg(r->s, r->f, "b", b);
+        add_reg(r->s, r->f, "b+1", b + 1);
+        add_reg(r->s, r->f, "3b+7", 3 * b + 7);
+        struct sim_link lk = {.loss_pct = 5, .delay_us = 300, .jitter_us = 300};
+        add_receivers(r, 2, &lk);
+        sender_defaults(&r->sc, r->f);
+        r->sc.blocksize = (uint16_t)b;
+        add_sender(r, NULL);
+        CHECK(sim_run(r->s, LIMIT_US), "did not finish (b=%zu)", b);
+        CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+        for (int i = 0; i < r->nrx; i++)
+            check_delivered(r->s, r->rx[i], r->f);
+        run_free(r);
+    }
+}
+
+static void scen_many_files(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    char name[64];
+    for (int i = 0; i < 150; i++) {
+        snprintf(name, sizeof(name), "d%d/sub%d/f%03d", i % 7, i % 3, i);
+        add_reg(r->s, r->f, name, (size_t)(sim_rand(r->s) % 6000));
+    }
+    for (int i = 0; i < 8; i++) {
+        snprintf(name, sizeof(name), "empty%d", i);
+        add_other(r->f, FTYPE_DIR, name, NULL);
+    }
+    add_other(r->f, FTYPE_LINK, "link1", "d0/sub0/f000");
+    add_other(r->f, FTYPE_LINK, "d1/link2", "../elsewhere");
+    add_other(r->f, FTYPE_LINK, "abs", "/usr/share");
+    struct sim_link lk = {.loss_pct = 3, .dup_pct = 2, .delay_us = 500, .jitter_us = 2000};
+    add_receivers(r, 4, &lk);
+    sender_defaults(&r->sc, r->f);
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++) {
+        check_delivered(r->s, r->rx[i], r->f);
+        check_balanced(r->s, r->rx[i]);
+    }
+    run_free(r);
+}
+
+static void scen_receivers50(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "big", 300000);
+    add_reg(r->s, r->f, "small", 777);
+    struct sim_link lk = {.loss_pct = 5, .delay_us = 1000, .jitter_us = 3000};
+    add_receivers(r, 50, &lk);
+    sender_defaults(&r->sc, r->f);
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++)
+        check_delivered(r->s, r->rx[i], r->f);
+    run_free(r);
+}
+
+static void scen_loss30(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "lossy", 200000);
+    add_reg(r->s, r->f, "zero", 0);
+    add_other(r->f, FTYPE_DIR, "emptydir", NULL);
+    struct sim_link lk = {.loss_pct = 30, .dup_pct = 5, .delay_us = 2000, .jitter_us = 5000};
+    add_receivers(r, 3, &lk);
+    sender_defaults(&r->sc, r->f);
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++)
+        check_delivered(r->s, r->rx[i], r->f);
+    run_free(r);
+}
+
+static void scen_determinism(uint64_t seed)
+{
+    uint64_t h[3];
+    for (int k = 0; k < 3; k++) {
+        struct run *r = run_new(k < 2 ? seed : seed + 1);
+        add_reg(r->s, r->f, "f", 50000);
+        struct sim_link lk = {.loss_pct = 20, .dup_pct = 5, .delay_us = 1000, .jitter_us = 4000};
+        add_receivers(r, 3, &lk);
+        sender_defaults(&r->sc, r->f);
+        add_sender(r, NULL);
+        CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+        h[k] = sim_trace_hash(r->s);
+        run_free(r);
+    }
+    CHECK(h[0] == h[1], "same seed, different traces: %016" PRIx64 " %016" PRIx64, h[0], h[1]);
+    CHECK(h[0] != h[2], "different seeds, same trace");
+}
+
+static void scen_closed_mute(uint64_t seed)
+{
+    /* Two live receivers and a listed ID nobody answers for. */
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "f", 20000);
+    add_receivers(r, 2, NULL);
+    struct sender_dest d[3] = {
+        {.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}, {.id = 0x0A0B0C0D}};
+    sender_defaults(&r->sc, r->f);
+    r->sc.dests = d;
+    r->sc.ndest = 3;
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    CHECK(g_ev.connects_ok == 2 && g_ev.connects_fail == 1, "connects %u/%u", g_ev.connects_ok,
+          g_ev.connects_fail);
+    CHECK(g_ev.results[SENDER_RES_MUTE] == 1 && g_ev.results[SENDER_RES_COPY] == 2,
+          "results copy %u mute %u", g_ev.results[SENDER_RES_COPY], g_ev.results[SENDER_RES_MUTE]);
+    for (int i = 0; i < r->nrx; i++)
+        check_delivered(r->s, r->rx[i], r->f);
+    run_free(r);
+
+    /* Nobody answers: exit 7. */
+    r = run_new(seed);
+    add_reg(r->s, r->f, "f", 1000);
+    add_receivers(r, 1, NULL);
+    struct sender_dest d2 = {.id = 0x0A0B0C0E};
+    sender_defaults(&r->sc, r->f);
+    r->sc.dests = &d2;
+    r->sc.ndest = 1;
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_NO_REGISTER, "exit %d",
+          sim_exit_code(r->s, r->tx));
+    CHECK(sim_store_count(sim_store(r->s, r->rx[0])) == 0, "unlisted receiver got files");
+    run_free(r);
+}
+
+static void scen_lost_midway(uint64_t seed)
+{
+    for (int q = 0; q < 2; q++) {
+        struct run *r = run_new(seed + (uint64_t)q);
+        add_reg(r->s, r->f, "f", 400000);
+        add_reg(r->s, r->f, "g", 5000);
+        add_receivers(r, 3, NULL);
+        struct sender_dest d[3];
+        for (int i = 0; i < 3; i++)
+            d[i] = (struct sender_dest){.id = r->rc[i].client_id};
+        sender_defaults(&r->sc, r->f);
+        r->sc.rate_kbps = 10000; /* ~0.3 s per file: the kill lands mid-file */
+        r->sc.dests = d;
+        r->sc.ndest = 3;
+        r->sc.quit_on_error = q == 1;
+        add_sender(r, NULL);
+        sim_kill_at(r->s, r->rx[2], 150000);
+        CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+        if (q == 0) {
+            CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+            CHECK(g_ev.results[SENDER_RES_LOST] >= 1, "no client lost");
+            for (int i = 0; i < 2; i++)
+                check_delivered(r->s, r->rx[i], r->f);
+        } else {
+            CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_DROPPED, "-q: exit %d",
+                  sim_exit_code(r->s, r->tx));
+            for (int i = 0; i < 2; i++)
+                CHECK(sim_store_find(sim_store(r->s, r->rx[i]), 0, "g") == NULL,
+                      "-q: receiver %d got g", i);
+        }
+        run_free(r);
+    }
+}
+
+static void scen_sender_abort(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "big", 2000000);
+    add_receivers(r, 3, NULL);
+    struct sender_dest d[3];
+    for (int i = 0; i < 3; i++)
+        d[i] = (struct sender_dest){.id = r->rc[i].client_id};
+    sender_defaults(&r->sc, r->f);
+    r->sc.rate_kbps = 20000; /* 0.8 s for the file, after ~15 ms of registration */
+    r->sc.dests = d;
+    r->sc.ndest = 3;
+    add_sender(r, NULL);
+    sim_interrupt_at(r->s, r->tx, 300000);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_INTERRUPTED, "exit %d",
+          sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++) {
+        const struct sim_store *st = sim_store(r->s, r->rx[i]);
+        CHECK(sim_store_find(st, 0, "big") == NULL, "receiver %d: partial file visible", i);
+        CHECK(st->closes_abort == 1 && st->session_ends == 1 && st->session_ends_ok == 0,
+              "receiver %d: aborts %u ends %u/%u", i, st->closes_abort, st->session_ends,
+              st->session_ends_ok);
+        check_balanced(r->s, r->rx[i]);
+    }
+    run_free(r);
+}
+
+static void scen_receiver_abort(uint64_t seed)
+{
+    /* The only receiver shuts down mid-file: ABORT reaches the sender, exit 9. */
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "big", 2000000);
+    add_receivers(r, 1, NULL);
+    struct sender_dest d = {.id = r->rc[0].client_id};
+    sender_defaults(&r->sc, r->f);
+    r->sc.rate_kbps = 20000;
+    r->sc.dests = &d;
+    r->sc.ndest = 1;
+    add_sender(r, NULL);
+    sim_interrupt_at(r->s, r->rx[0], 300000);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_DROPPED, "exit %d", sim_exit_code(r->s, r->tx));
+    CHECK(g_ev.results[SENDER_RES_ABORTED] == 1, "aborted results %u",
+          g_ev.results[SENDER_RES_ABORTED]);
+    const struct sim_store *st = sim_store(r->s, r->rx[0]);
+    CHECK(sim_store_count(st) == 0 && st->closes_abort == 1, "partial file left (%zu, %u)",
+          sim_store_count(st), st->closes_abort);
+    unsigned j, l, ssm;
+    sim_membership_counts(r->s, r->rx[0], &j, &l, &ssm);
+    CHECK(j == l, "after shutdown: %u joins, %u leaves", j, l);
+    run_free(r);
+}
+
+static void scen_write_error(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "first", 100000);
+    add_reg(r->s, r->f, "second", 30000);
+    struct sim_link lk = {.loss_pct = 2, .delay_us = 500, .jitter_us = 500};
+    add_receivers(r, 2, &lk);
+    sim_store(r->s, r->rx[0])->fail_after_bytes = 50000;
+    sender_defaults(&r->sc, r->f);
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    const struct sim_store *st = sim_store(r->s, r->rx[0]);
+    CHECK(st->write_failures == 1, "write failures %u", st->write_failures);
+    CHECK(sim_store_find(st, 0, "first") == NULL, "failed file visible");
+    CHECK(st->closes_abort == 1, "aborted closes %u", st->closes_abort);
+    const struct sim_mfile *m = sim_store_find(st, 0, "second");
+    CHECK(m != NULL && m->size == 30000 && memcmp(m->data, r->f->data[1], 30000) == 0,
+          "second file not delivered after the failure");
+    CHECK(g_ev.results[SENDER_RES_REJECTED] == 1, "rejected results %u",
+          g_ev.results[SENDER_RES_REJECTED]);
+    check_delivered(r->s, r->rx[1], r->f);
+    run_free(r);
+}
+
+static void scen_hostile_names(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    static const char *const bad[] = {"../evil",   "a/../../x", "/etc/passwd", "a//b",
+                                      "x\\y",      "./dot",     "/dest0",      "dir/..",
+                                      "tab\there", "/dest0x/y"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        add_reg(r->s, r->f, bad[i], 100 + i);
+    add_other(r->f, FTYPE_LINK, "../badlink", "/etc");
+    add_reg(r->s, r->f, "good", 1234);
+    add_reg(r->s, r->f, "/dest1/sub/abs_ok", 4321);
+    add_receivers(r, 2, NULL);
+    sender_defaults(&r->sc, r->f);
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    size_t nbad = sizeof(bad) / sizeof(bad[0]) + 1;
+    CHECK(g_ev.results[SENDER_RES_REJECTED] == 2 * nbad, "rejected %u of %zu",
+          g_ev.results[SENDER_RES_REJECTED], 2 * nbad);
+    for (int i = 0; i < r->nrx; i++) {
+        const struct sim_store *st = sim_store(r->s, r->rx[i]);
+        CHECK(sim_store_count(st) == 2, "receiver %d holds %zu entries", i, sim_store_count(st));
+        const struct sim_mfile *g = sim_store_find(st, 0, "good");
+        CHECK(g != NULL && g->size == 1234, "good file missing");
+        const struct sim_mfile *a = sim_store_find(st, 1, "sub/abs_ok");
+        CHECK(a != NULL && a->size == 4321 && memcmp(a->data, r->f->data[r->f->n - 1], 4321) == 0,
+              "absolute name under /dest1 not placed there");
+        CHECK(st->bad_writes == 0, "storage was handed a bad name");
+    }
+    run_free(r);
+}
+
+static void scen_unicast(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "uni", 80000);
+    struct sim_link lk = {.loss_pct = 5, .delay_us = 500, .jitter_us = 1000};
+    add_receivers(r, 1, &lk);
+    sender_defaults(&r->sc, r->f);
+    sim_node_addr(r->s, r->rx[0], &r->sc.pub); /* -M unicast address */
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    check_delivered(r->s, r->rx[0], r->f);
+    unsigned j, l, ssm;
+    sim_membership_counts(r->s, r->rx[0], &j, &l, &ssm);
+    CHECK(j == 1 && l == 0, "unicast session joined a group (%u/%u)", j, l);
+    run_free(r);
+}
+
+static void scen_ipv6(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    sim_set_ipv6(r->s, true);
+    add_reg(r->s, r->f, "v6file", 120000);
+    add_other(r->f, FTYPE_DIR, "v6dir", NULL);
+    struct sim_link lk = {.loss_pct = 3, .delay_us = 500, .jitter_us = 1000};
+    add_receivers(r, 3, &lk);
+    sender_defaults(&r->sc, r->f);
+    add_sender(r, NULL);
+    CHECK(net_addr_family(&r->sc.pub) == AF_INET6, "not IPv6");
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++) {
+        check_delivered(r->s, r->rx[i], r->f);
+        check_balanced(r->s, r->rx[i]);
+    }
+    run_free(r);
+}
+
+static void scen_ssm(uint64_t seed)
+{
+    for (int v6 = 0; v6 < 2; v6++) {
+        struct run *r = run_new(seed + (uint64_t)v6);
+        sim_set_ipv6(r->s, v6);
+        add_reg(r->s, r->f, "ssmfile", 60000);
+        struct net_addr pub, priv;
+        sim_group_addr(r->s, 0, 0, true, &pub);
+        sim_group_addr(r->s, 1, 9, true, &priv);
+        /* The sender will be node 3: its address is known in advance. */
+        static struct receiver_server srv[2];
+        struct net_addr saddr;
+        struct receiver_config tmp;
+        (void)tmp;
+        memset(&srv[v6], 0, sizeof(srv[v6]));
+        r->pub = pub;
+        for (int i = 0; i < 3; i++) {
+            receiver_defaults(&r->rc[i], v6, true, &r->pub);
+            r->rc[i].ssm = true;
+            r->rc[i].servers = &srv[v6];
+            r->rc[i].nserver = 1;
+        }
+        /* Fill the server entry before the receivers are created. */
+        r->nrx = 0;
+        r->rx[0] = -1;
+        {
+            /* node indices: receivers 0..2, sender 3 */
+            struct sim *s = r->s;
+            (void)s;
+        }
+        /* The sender's node address depends only on its index and kind. */
+        sender_defaults(&r->sc, r->f);
+        r->sc.pub = pub;
+        r->sc.priv = priv;
+        for (int i = 0; i < 3; i++) {
+            if (i == 0) {
+                /* compute the future sender address: index 3, sender kind */
+                char txt[64];
+                if (v6)
+                    snprintf(txt, sizeof(txt), "[fd00::1:4]:40003");
+                else
+                    snprintf(txt, sizeof(txt), "10.0.1.5:40003");
+                net_addr_parse(&saddr, txt, 0);
+                srv[v6].addr = saddr;
+                srv[v6].id = net_addr_id(&saddr);
+            }
+            r->rx[i] = sim_add_receiver(r->s, &r->rc[i], NULL);
+            r->nrx++;
+        }
+        add_sender(r, NULL);
+        struct net_addr actual;
+        sim_node_addr(r->s, r->tx, &actual);
+        CHECK(net_addr_equal_ip(&actual, &saddr), "sender address guess wrong");
+        CHECK(sim_run(r->s, LIMIT_US), "did not finish (v6=%d)", v6);
+        CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+        for (int i = 0; i < r->nrx; i++) {
+            check_delivered(r->s, r->rx[i], r->f);
+            unsigned j, l, ssm;
+            sim_membership_counts(r->s, r->rx[i], &j, &l, &ssm);
+            CHECK(ssm == j && j == 2, "receiver %d: %u joins, %u SSM", i, j, ssm);
+        }
+        run_free(r);
+    }
+}
+
+static void scen_unpaced(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "fast", 2000000);
+    struct sim_link lk = {.loss_pct = 1, .delay_us = 200, .jitter_us = 200};
+    add_receivers(r, 2, &lk);
+    sim_set_nic_rate(r->s, 50000000);
+    sender_defaults(&r->sc, r->f);
+    r->sc.rate_kbps = -1;
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++)
+        check_delivered(r->s, r->rx[i], r->f);
+    run_free(r);
+}
+
+static void scen_nak_police(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "f", 300000);
+    add_receivers(r, 1, NULL);
+    struct sim_link bad = {.loss_pct = 40};
+    add_receivers(r, 1, &bad);
+    sender_defaults(&r->sc, r->f);
+    r->sc.nak_pct = 10;
+    r->sc.nak_strikes = 1;
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    check_delivered(r->s, r->rx[0], r->f);
+    CHECK(g_ev.results[SENDER_RES_ABORTED] == 1, "aborted %u", g_ev.results[SENDER_RES_ABORTED]);
+    CHECK(sim_store_count(sim_store(r->s, r->rx[1])) == 0, "policed receiver kept a file");
+    run_free(r);
+}
+
+static void scen_max_passes(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "f", 200000);
+    struct sim_link lk = {.loss_pct = 20};
+    add_receivers(r, 2, &lk);
+    sender_defaults(&r->sc, r->f);
+    r->sc.max_passes = 1;
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_DROPPED, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++)
+        CHECK(sim_store_count(sim_store(r->s, r->rx[i])) == 0, "receiver %d kept a file", i);
+    run_free(r);
+}
+
+static void scen_sync_delete(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    struct fs_item *older = add_reg(r->s, r->f, "older", 3000); /* receiver has newer */
+    struct fs_item *newer = add_reg(r->s, r->f, "newer", 4000); /* receiver has older */
+    struct fs_item *same = add_reg(r->s, r->f, "same", 5000);   /* same time and size */
+    add_reg(r->s, r->f, "fresh", 6000);                         /* receiver lacks it */
+    add_other(r->f, FTYPE_DELETE, "gone", NULL);
+    add_other(r->f, FTYPE_FREESPACE, ".", NULL);
+    add_receivers(r, 1, NULL);
+    struct sim_store *st = sim_store(r->s, r->rx[0]);
+    static const uint8_t junk[10] = "junkjunkj";
+    sim_store_put(st, 0, "older", FTYPE_REG, junk, 10, older->mtime + 100);
+    sim_store_put(st, 0, "newer", FTYPE_REG, junk, 10, newer->mtime - 100);
+    sim_store_put(st, 0, "same", FTYPE_REG, r->f->data[2], 5000, same->mtime);
+    sim_store_put(st, 0, "gone", FTYPE_REG, junk, 10, 0);
+    st->free_space = 123456789;
+    sender_defaults(&r->sc, r->f);
+    r->sc.sync_mode = true;
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    CHECK(g_ev.results[SENDER_RES_SKIPPED] == 2, "skipped %u", g_ev.results[SENDER_RES_SKIPPED]);
+    CHECK(g_ev.results[SENDER_RES_OVERWRITE] == 1, "overwritten %u",
+          g_ev.results[SENDER_RES_OVERWRITE]);
+    const struct sim_mfile *m = sim_store_find(st, 0, "older");
+    CHECK(m != NULL && m->size == 10, "newer local file was replaced");
+    m = sim_store_find(st, 0, "newer");
+    CHECK(m != NULL && m->size == 4000 && memcmp(m->data, r->f->data[1], 4000) == 0,
+          "older local file not overwritten");
+    m = sim_store_find(st, 0, "fresh");
+    CHECK(m != NULL && m->size == 6000, "new file not received");
+    CHECK(sim_store_find(st, 0, "gone") == NULL, "@DELETE did not delete");
+    CHECK(g_ev.freespace == 1 && g_ev.freespace_val == 123456789, "@FREESPACE %u %" PRIu64,
+          g_ev.freespace, g_ev.freespace_val);
+    run_free(r);
+}
+
+static void scen_free_space(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "toobig", 50000);
+    add_reg(r->s, r->f, "fits", 5000);
+    add_receivers(r, 1, NULL);
+    sim_store(r->s, r->rx[0])->free_space = 10000;
+    sender_defaults(&r->sc, r->f);
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    const struct sim_store *st = sim_store(r->s, r->rx[0]);
+    CHECK(sim_store_find(st, 0, "toobig") == NULL && sim_store_find(st, 0, "fits") != NULL,
+          "free-space check wrong");
+    CHECK(g_ev.results[SENDER_RES_REJECTED] == 1, "rejected %u", g_ev.results[SENDER_RES_REJECTED]);
+    run_free(r);
+}
+
+static void scen_multi_session(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    struct sim_link lk = {.loss_pct = 3, .delay_us = 500, .jitter_us = 1000};
+    add_receivers(r, 4, &lk);
+    struct files *f[3];
+    struct sender_config sc[3];
+    int tx[3];
+    char name[32];
+    for (int k = 0; k < 3; k++) {
+        f[k] = calloc(1, sizeof(*f[k]));
+        for (int i = 0; i < 3; i++) {
+            snprintf(name, sizeof(name), "s%d/f%d", k, i);
+            add_reg(r->s, f[k], name, 20000 + (size_t)k * 1000 + (size_t)i);
+        }
+        sender_defaults(&sc[k], f[k]);
+        tx[k] = sim_add_sender(r->s, &sc[k], NULL, NULL);
+        CHECK(tx[k] >= 0, "sender %d", k);
+    }
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    for (int k = 0; k < 3; k++) {
+        CHECK(sim_exit_code(r->s, tx[k]) == 0, "sender %d exit %d", k, sim_exit_code(r->s, tx[k]));
+        for (int i = 0; i < r->nrx; i++)
+            check_delivered(r->s, r->rx[i], f[k]);
+        free(f[k]);
+    }
+    for (int i = 0; i < r->nrx; i++) {
+        struct receiver_stats st;
+        receiver_stats(sim_receiver(r->s, r->rx[i]), &st);
+        CHECK(st.sessions_seen == 3 && st.sessions == 0, "receiver %d sessions %" PRIu64, i,
+              st.sessions_seen);
+        check_balanced(r->s, r->rx[i]);
+    }
+    run_free(r);
+}
+
+static void scen_tempdir(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "t1", 7000);
+    add_reg(r->s, r->f, "/dest0/abs", 100); /* refused under -T */
+    add_receivers(r, 2, NULL);
+    for (int i = 0; i < r->nrx; i++) {
+        r->rc[i].temp_dir = true;
+        r->rc[i].ndest = 1;
+    }
+    /* Configs are copied at creation: rebuild the receivers with -T. */
+    run_free(r);
+    r = run_new(seed);
+    add_reg(r->s, r->f, "t1", 7000);
+    add_reg(r->s, r->f, "/dest0/abs", 100);
+    sim_group_addr(r->s, 0, 0, false, &r->pub);
+    for (int i = 0; i < 2; i++) {
+        receiver_defaults(&r->rc[i], false, false, &r->pub);
+        r->rc[i].temp_dir = true;
+        r->rc[i].ndest = 1;
+        r->rx[i] = sim_add_receiver(r->s, &r->rc[i], NULL);
+        r->nrx++;
+    }
+    sender_defaults(&r->sc, r->f);
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    CHECK(g_ev.results[SENDER_RES_REJECTED] == 2, "rejected %u", g_ev.results[SENDER_RES_REJECTED]);
+    for (int i = 0; i < r->nrx; i++) {
+        const struct sim_store *st = sim_store(r->s, r->rx[i]);
+        CHECK(st->session_ends == 1 && st->session_ends_ok == 1, "session end not reported");
+        CHECK(sim_store_find(st, 0, "t1") != NULL, "t1 missing");
+    }
+    run_free(r);
+}
+
+static void scen_robust_timing(uint64_t seed)
+{
+    /* A slow path (40 ms each way): GRTT is measured above the minimum. */
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "slow", 150000);
+    struct sim_link lk = {.loss_pct = 10, .delay_us = 40000, .jitter_us = 10000};
+    add_receivers(r, 5, &lk);
+    sender_defaults(&r->sc, r->f);
+    r->sc.robust = 10;
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    struct sender_stats st;
+    sender_stats(sim_sender(r->s, r->tx), &st);
+    CHECK(st.grtt_us >= 80000 && st.grtt_us <= 200000, "grtt %" PRIu64, st.grtt_us);
+    for (int i = 0; i < r->nrx; i++)
+        check_delivered(r->s, r->rx[i], r->f);
+    run_free(r);
+}
+
+/* ------------------------------------------------------------ wire checks */
+
+struct wiretap {
+    unsigned by_func[32];
+    unsigned errors, lossy, max_ids, full_lists, bad_len;
+    uint16_t blocksize;
+    int sender;
+    uint16_t last_seq;
+    uint32_t group_id;
+};
+
+static size_t msg_ids(const struct wire_msg *m)
+{
+    switch (m->func) {
+    case ANNOUNCE:
+        return m->u.announce.ids.n;
+    case REGISTER:
+        return m->u.reg.ids.n;
+    case REG_CONF:
+        return m->u.reg_conf.ids.n;
+    case FILEINFO:
+        return m->u.fileinfo.ids.n;
+    case FILEINFO_ACK:
+        return m->u.fileinfo_ack.ids.n;
+    case DONE:
+        return m->u.done.ids.n;
+    case COMPLETE:
+        return m->u.complete.ids.n;
+    case DONE_CONF:
+        return m->u.done_conf.ids.n;
+    default:
+        return 0;
+    }
+}
+
+static void wire_tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+                     const uint8_t *p, size_t len, uint64_t t)
+{
+    (void)src;
+    (void)dst;
+    (void)t;
+    struct wiretap *w = arg;
+    struct wire_datagram d;
+    ssize_t n = wire_datagram_decode(&d, p, len);
+    if (n != (ssize_t)len) {
+        w->errors++;
+        return;
+    }
+    if (wire_datagram_lossy(&d))
+        w->lossy++;
+    if (d.hdr.version != UFTP_VER5)
+        w->errors++;
+    w->by_func[d.msg.func & 31]++;
+    size_t ids = msg_ids(&d.msg);
+    if (ids > w->max_ids)
+        w->max_ids = (unsigned)ids;
+    if (ids == w->blocksize / 4u)
+        w->full_lists++;
+    if (from == w->sender) {
+        w->last_seq = d.hdr.seq;
+        w->group_id = d.hdr.group_id;
+        /* FILESEG: header + data, exactly a block except the file's last. */
+        if (d.msg.func == FILESEG && d.msg.u.fileseg.data_len > w->blocksize)
+            w->bad_len++;
+    } else if (d.hdr.grtt != 0 || d.hdr.gsize != 0) {
+        w->errors++; /* clients send grtt/gsize 0, as 5.0.1 does */
+    }
+}
+
+static void scen_wire_check(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "wire1", 100000);
+    add_reg(r->s, r->f, "wire2", 0);
+    add_other(r->f, FTYPE_DIR, "wdir", NULL);
+    add_other(r->f, FTYPE_LINK, "wlink", "wire1");
+    add_other(r->f, FTYPE_FREESPACE, ".", NULL);
+    struct sim_link lk = {.loss_pct = 10, .delay_us = 500, .jitter_us = 2000};
+    add_receivers(r, 3, &lk);
+    struct sender_dest d[3];
+    for (int i = 0; i < 3; i++)
+        d[i] = (struct sender_dest){.id = r->rc[i].client_id};
+    sender_defaults(&r->sc, r->f);
+    r->sc.dests = d;
+    r->sc.ndest = 3;
+    static struct wiretap w;
+    memset(&w, 0, sizeof(w));
+    w.blocksize = r->sc.blocksize;
+    w.sender = 3;
+    sim_set_tap(r->s, wire_tap, &w);
+    if (g_pcap != NULL)
+        CHECK(sim_pcap_open(r->s, g_pcap) == 0, "cannot write %s", g_pcap);
+    add_sender(r, NULL);
+    CHECK(r->tx == 3, "sender index");
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++)
+        check_delivered(r->s, r->rx[i], r->f);
+    CHECK(w.errors == 0 && w.lossy == 0 && w.bad_len == 0, "decode errors %u lossy %u len %u",
+          w.errors, w.lossy, w.bad_len);
+    static const uint8_t seen[] = {ANNOUNCE, REGISTER, REG_CONF, FILEINFO, FILEINFO_ACK,
+                                   FILESEG,  DONE,     STATUS,   COMPLETE, DONE_CONF};
+    for (size_t i = 0; i < sizeof(seen); i++)
+        CHECK(w.by_func[seen[i]] > 0, "no %s on the wire", wire_func_name(seen[i]));
+    run_free(r);
+}
+
+static void scen_idlist_split(uint64_t seed)
+{
+    /* 300 receivers at 512-byte blocks: 128 IDs per packet, lists in 3 packets. */
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "split", 3000);
+    struct sim_link lk = {.loss_pct = 2, .delay_us = 500, .jitter_us = 500};
+    add_receivers(r, 300, &lk);
+    static struct sender_dest d[300];
+    for (int i = 0; i < 300; i++)
+        d[i] = (struct sender_dest){.id = r->rc[i].client_id};
+    sender_defaults(&r->sc, r->f);
+    r->sc.blocksize = 512;
+    r->sc.dests = d;
+    r->sc.ndest = 300;
+    static struct wiretap w;
+    memset(&w, 0, sizeof(w));
+    w.blocksize = 512;
+    w.sender = 300;
+    sim_set_tap(r->s, wire_tap, &w);
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    CHECK(w.errors == 0, "decode errors %u", w.errors);
+    CHECK(w.max_ids == 128 && w.full_lists >= 4, "max IDs %u, full lists %u", w.max_ids,
+          w.full_lists);
+    for (int i = 0; i < r->nrx; i++)
+        check_delivered(r->s, r->rx[i], r->f);
+    run_free(r);
+}
+
+/* ------------------------------------------------------------ hostile packets */
+
+struct hostile {
+    struct run *r;
+    struct wiretap w;
+    unsigned injected;
+};
+
+static size_t forge(uint8_t *out, size_t cap, uint32_t src, uint32_t group, uint16_t seq,
+                    struct wire_msg *m)
+{
+    struct uftp_hdr h = {
+        .version = UFTP_VER5, .func = m->func, .seq = seq, .src_id = src, .group_id = group};
+    uftp_hdr_encode(out, cap, &h);
+    ssize_t n = wire_msg_encode(out + UFTP_HDR_LEN, cap - UFTP_HDR_LEN, m);
+    return n < 0 ? 0 : UFTP_HDR_LEN + (size_t)n;
+}
+
+static void hostile_fire(struct sim *s, void *arg)
+{
+    struct hostile *hs = arg;
+    struct run *r = hs->r;
+    uint8_t pkt[9000];
+    static uint8_t data[1300];
+    struct net_addr priv, sender;
+    sim_group_addr(s, 1, r->tx, false, &priv);
+    sim_node_addr(s, r->tx, &sender);
+    uint32_t sid = r->sc.server_id, g = hs->w.group_id;
+    uint16_t seq = hs->w.last_seq;
+    struct wire_msg m;
+
+    /* To the receivers, as the sender: FILESEGs outside the file (spec 6.5). */
+    static const uint16_t secs[][2] = {{60000, 0}, {0, 65535}, {1, 0}, {0, 10399}};
+    for (size_t i = 0; i < 4; i++) {
+        memset(&m, 0, sizeof(m));
+        m.func = FILESEG;
+        m.u.fileseg = (struct wire_fileseg){.ver = UFTP_VER5,
+                                            .file_id = 1,
+                                            .section = secs[i][0],
+                                            .sec_block = secs[i][1],
+                                            .data = data,
+                                            .data_len = sizeof(data)};
+        size_t n = forge(pkt, sizeof(pkt), sid, g, seq, &m);
+        sim_inject(s, r->tx, &priv, pkt, n);
+        hs->injected++;
+    }
+    /* A FILESEG of the wrong length, a truncated header, a bad hlen. */
+    memset(&m, 0, sizeof(m));
+    m.func = FILESEG;
+    m.u.fileseg = (struct wire_fileseg){
+        .ver = UFTP_VER5, .file_id = 1, .section = 0, .sec_block = 3, .data = data, .data_len = 7};
+    size_t n = forge(pkt, sizeof(pkt), sid, g, seq, &m);
+    sim_inject(s, r->tx, &priv, pkt, n);
+    sim_inject(s, r->tx, &priv, pkt, 19);
+    pkt[UFTP_HDR_LEN + 1] = 0xFF; /* hlen far past the end */
+    sim_inject(s, r->tx, &priv, pkt, n);
+    /* A DONE whose ID list is not a whole number of IDs. */
+    memset(&m, 0, sizeof(m));
+    m.func = DONE;
+    uint32_t ids[2] = {r->rc[0].client_id, r->rc[1].client_id};
+    m.u.done = (struct wire_done){.ver = UFTP_VER5, .file_id = 1, .ids = wire_ids_of(ids, 2)};
+    n = forge(pkt, sizeof(pkt), sid, g, seq, &m);
+    sim_inject(s, r->tx, &priv, pkt, n - 3);
+    hs->injected += 4;
+
+    /* To the sender, as receiver 0: STATUS for a section the file lacks
+     * (spec 6.4), a too-short bitmap, COMPLETE for another file, and a
+     * REGISTER from an ID outside the closed group. */
+    int rx = r->rx[0];
+    uint32_t cid = r->rc[0].client_id;
+    static uint8_t naks[1301];
+    memset(naks, 0xFF, sizeof(naks));
+    memset(&m, 0, sizeof(m));
+    m.func = STATUS;
+    m.u.status = (struct wire_status){
+        .ver = UFTP_VER5, .file_id = 1, .section = 9999, .naks = naks, .naks_len = 1301};
+    n = forge(pkt, sizeof(pkt), cid, g, 1, &m);
+    sim_inject(s, rx, &sender, pkt, n);
+    m.u.status.section = 0;
+    m.u.status.naks_len = 1;
+    n = forge(pkt, sizeof(pkt), cid, g, 2, &m);
+    sim_inject(s, rx, &sender, pkt, n);
+    memset(&m, 0, sizeof(m));
+    m.func = COMPLETE;
+    m.u.complete = (struct wire_complete){.ver = UFTP_VER5, .file_id = 77};
+    n = forge(pkt, sizeof(pkt), cid, g, 3, &m);
+    sim_inject(s, rx, &sender, pkt, n);
+    memset(&m, 0, sizeof(m));
+    m.func = REGISTER;
+    m.u.reg = (struct wire_register){.ver = UFTP_VER5};
+    n = forge(pkt, sizeof(pkt), 0x7F000001, g, 4, &m);
+    sim_inject(s, rx, &sender, pkt, n);
+    hs->injected += 4;
+}
+
+static void scen_hostile_packets(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "target", 400000);
+    add_reg(r->s, r->f, "after", 3000);
+    add_receivers(r, 2, NULL);
+    struct sender_dest d[2] = {{.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}};
+    sender_defaults(&r->sc, r->f);
+    r->sc.rate_kbps = 10000;
+    r->sc.dests = d;
+    r->sc.ndest = 2;
+    static struct hostile hs;
+    memset(&hs, 0, sizeof(hs));
+    hs.r = r;
+    hs.w.blocksize = r->sc.blocksize;
+    hs.w.sender = 2;
+    sim_set_tap(r->s, wire_tap, &hs.w);
+    add_sender(r, NULL);
+    sim_call_at(r->s, 150000, hostile_fire, &hs);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(hs.injected == 12, "injected %u", hs.injected);
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++) {
+        check_delivered(r->s, r->rx[i], r->f);
+        struct receiver_stats st;
+        receiver_stats(sim_receiver(r->s, r->rx[i]), &st);
+        CHECK(st.dropped >= 3, "receiver %d dropped only %" PRIu64, i, st.dropped);
+    }
+    CHECK(hs.w.by_func[ABORT] >= 1, "no ABORT for the stranger's REGISTER");
+    run_free(r);
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(uint64_t);
+    uint64_t seed;
+} g_scens[] = {
+    {"sizes", scen_sizes, 1},
+    {"blocksizes", scen_blocksizes, 2},
+    {"many_files", scen_many_files, 3},
+    {"receivers50", scen_receivers50, 4},
+    {"loss30", scen_loss30, 5},
+    {"determinism", scen_determinism, 6},
+    {"closed_mute", scen_closed_mute, 7},
+    {"lost_midway", scen_lost_midway, 8},
+    {"sender_abort", scen_sender_abort, 9},
+    {"receiver_abort", scen_receiver_abort, 10},
+    {"write_error", scen_write_error, 11},
+    {"hostile_names", scen_hostile_names, 12},
+    {"unicast", scen_unicast, 13},
+    {"ipv6", scen_ipv6, 14},
+    {"ssm", scen_ssm, 15},
+    {"unpaced", scen_unpaced, 16},
+    {"nak_police", scen_nak_police, 17},
+    {"max_passes", scen_max_passes, 18},
+    {"sync_delete", scen_sync_delete, 19},
+    {"free_space", scen_free_space, 20},
+    {"multi_session", scen_multi_session, 21},
+    {"tempdir", scen_tempdir, 22},
+    {"robust_timing", scen_robust_timing, 23},
+    {"wire_check", scen_wire_check, 24},
+    {"idlist_split", scen_idlist_split, 25},
+    {"hostile_packets", scen_hostile_packets, 26},
+};
+
+int main(int argc, char **argv)
+{
+    int a = 1;
+    log_init("sim", LL_ERR - 1);
+    for (; a < argc && argv[a][0] == '-'; a++) {
+        if (strcmp(argv[a], "-v") == 0) {
+            log_set_level(LL_DEBUG);
+        } else if (strcmp(argv[a], "--pcap") == 0 && a + 1 < argc) {
+            g_pcap = argv[++a];
+        } else {
+            fprintf(stderr, "usage: sim_scenarios [-v] [--pcap FILE] [NAME [SEED]]\n");
+            return 2;
+        }
+    }
+    const char *only = a < argc ? argv[a++] : NULL;
+    const char *seed_txt = a < argc ? argv[a++] : NULL;
+    int ran = 0;
+    for (size_t i = 0; i < sizeof(g_scens) / sizeof(g_scens[0]); i++) {
+        if (only != NULL && strcmp(only, g_scens[i].name) != 0)
+            continue;
+        g_scen = g_scens[i].name;
+        g_seed = seed_txt ? strtoull(seed_txt, NULL, 0) : g_scens[i].seed;
+        int before = g_fail;
+        clock_t t0 = clock();
+        g_scens[i].fn(g_seed);
+        double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+        printf("%-16s seed=%-4" PRIu64 " %s  %.2fs\n", g_scen, g_seed,
+               g_fail == before ? "ok  " : "FAIL", secs);
+        fflush(stdout);
+        ran++;
+    }
+    if (ran == 0) {
+        fprintf(stderr, "no scenario named %s\n", only ? only : "?");
+        return 2;
+    }
+    return g_fail ? 1 : 0;
+}

@@ -1,0 +1,147 @@
+/*
+ * A virtual network with virtual time for the engines (DESIGN.md "Engines
+ * without I/O", tests/sim).
+ *
+ * One process, one event queue: senders and receivers are engines; every
+ * datagram they emit is delivered to its unicast target or to every member
+ * of its multicast group (memberships follow the engines' JOIN / LEAVE,
+ * with source filtering for SSM), each copy independently lost, delayed
+ * (with jitter, so reordered) or duplicated according to both ends' link
+ * parameters. Randomness comes from one xoshiro256** seeded from the
+ * scenario seed: the same seed gives the same trace, whose hash is kept.
+ *
+ * Storage is in memory: the sender reads registered blobs; each receiver
+ * keeps a table of visible files (only completed ones) and in-progress
+ * handles, with optional write-failure and free-space injection.
+ */
+#ifndef UFTP_TEST_SIM_H
+#define UFTP_TEST_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/wire/fileinfo.h"
+#include "receiver/engine.h"
+#include "sender/engine.h"
+
+/* Link behaviour of a node, applied to every packet it sends or receives. */
+struct sim_link {
+    unsigned loss_pct;  /* 0..100, each direction */
+    unsigned dup_pct;   /* 0..100 */
+    uint64_t delay_us;  /* one-way base delay */
+    uint64_t jitter_us; /* extra uniform 0..jitter: reorders */
+};
+
+/* A file in a receiver's memory store. */
+struct sim_mfile {
+    size_t dest;
+    char rel[WIRE_MAX_PATH + 64];
+    int type; /* FTYPE_REG / _DIR / _LINK */
+    uint8_t *data;
+    uint64_t size;
+    uint64_t written;
+    int64_t mtime;
+    char link[WIRE_MAX_PATH + 1];
+    bool visible; /* completed (or created) at its name */
+    bool in_use;
+};
+
+struct sim_store {
+    struct sim_mfile *f;
+    size_t n, cap;
+    uint64_t free_space; /* reported free bytes */
+    uint64_t
+        fail_after_bytes; /* the write crossing this many bytes fails once (-ENOSPC); 0 = never */
+    unsigned write_failures;
+    uint64_t bytes_written;
+    unsigned opens, closes_done, closes_abort, dup_writes, bad_writes;
+    unsigned session_ends, session_ends_ok;
+};
+
+enum sim_kind { SIM_SENDER, SIM_RECEIVER };
+
+struct sim;
+
+struct sim *sim_new(uint64_t seed);
+void sim_free(struct sim *s);
+uint64_t sim_rand(struct sim *s);
+
+/* Makes the network IPv6 (call before adding nodes). */
+void sim_set_ipv6(struct sim *s, bool v6);
+/* The sender's NIC rate in bytes/s (models -R -1): default 125 MB/s. */
+void sim_set_nic_rate(struct sim *s, uint64_t Bps);
+
+/* A blob the senders can send; `path` is what fs_item.path names. */
+void sim_add_blob(struct sim *s, const char *path, const uint8_t *data, size_t len);
+/* Makes a blob of pseudo-random bytes (from the sim's PRNG) and returns it. */
+const uint8_t *sim_make_blob(struct sim *s, const char *path, size_t len);
+
+/*
+ * Addresses the sim uses. node_addr: the unicast address of node i (port
+ * 1044 for receivers, an ephemeral one for senders). group: the k-th
+ * public (0) or private (1) group, SSM-range when ssm.
+ */
+void sim_node_addr(struct sim *s, int i, struct net_addr *out);
+void sim_group_addr(struct sim *s, int which, int k, bool ssm, struct net_addr *out);
+
+/*
+ * Adds a sender whose config the caller filled (except addresses left
+ * unset: pub/priv default to the sim groups, server_id to the node's
+ * address). event (may be NULL) receives the sender's events. Returns the
+ * node index, or -1 (sender_new failed).
+ */
+int sim_add_sender(struct sim *s, struct sender_config *cfg, const struct sim_link *link,
+                   void (*event)(void *ctx, const struct sender_event *ev));
+/* Adds a receiver; the config's arrays must outlive the sim. Returns the node index or -1. */
+int sim_add_receiver(struct sim *s, struct receiver_config *cfg, const struct sim_link *link);
+
+/* Node i never answers (drops everything it receives) from virtual time t on. */
+void sim_kill_at(struct sim *s, int i, uint64_t t_us);
+/* Interrupts sender i (SIGINT) / shuts receiver i down at virtual time t. */
+void sim_interrupt_at(struct sim *s, int i, uint64_t t_us);
+
+/*
+ * Runs until every sender reported ENG_DONE and every receiver holds no
+ * session (or has shut down), or until limit_us of virtual time.
+ * Returns true when it finished before the limit.
+ */
+bool sim_run(struct sim *s, uint64_t limit_us);
+
+/*
+ * Every datagram a node sends (after its own death check, before loss) is
+ * shown to the tap: the sending node, addresses, bytes, virtual time.
+ */
+typedef void (*sim_tap_fn)(void *arg, int from, const struct net_addr *src,
+                           const struct net_addr *dst, const uint8_t *p, size_t len, uint64_t t);
+void sim_set_tap(struct sim *s, sim_tap_fn fn, void *arg);
+/* Writes every datagram sent into a pcap (LINKTYPE_RAW, IPv4/IPv6 + UDP). 0 or -1. */
+int sim_pcap_open(struct sim *s, const char *path);
+
+/* Calls fn(s, arg) at virtual time t (from inside sim_run). */
+void sim_call_at(struct sim *s, uint64_t t, void (*fn)(struct sim *s, void *arg), void *arg);
+/* Sends a forged datagram as node `from` would, now: routed, lossy like any other. */
+void sim_inject(struct sim *s, int from, const struct net_addr *dst, const uint8_t *p, size_t len);
+
+/* Results. */
+int sim_exit_code(struct sim *s, int i); /* sender: ENG_DONE code, -1 if none */
+struct sim_store *sim_store(struct sim *s, int i);
+struct sender *sim_sender(struct sim *s, int i);
+struct receiver *sim_receiver(struct sim *s, int i);
+uint64_t sim_now(struct sim *s);
+uint64_t sim_trace_hash(struct sim *s);
+uint64_t sim_packets(struct sim *s); /* datagrams delivered */
+/* Joins / leaves seen from node i (balance check). */
+void sim_membership_counts(struct sim *s, int i, unsigned *joins, unsigned *leaves,
+                           unsigned *ssm_joins);
+
+/* Puts a visible file into a store (pre-existing content for sync mode / @DELETE). */
+void sim_store_put(struct sim_store *st, size_t dest, const char *rel, int type,
+                   const uint8_t *data, size_t len, int64_t mtime);
+/* The number of visible entries in a store. */
+size_t sim_store_count(const struct sim_store *st);
+
+/* The visible file (dest, rel) in a store, or NULL. */
+const struct sim_mfile *sim_store_find(const struct sim_store *st, size_t dest, const char *rel);
+
+#endif

@@ -1,0 +1,49 @@
+#include "core/proto/engine.h"
+#include "cu.h"
+
+#include <string.h>
+
+static void test_check_reset(void)
+{
+    static uint8_t buf[ENG_MIN_BUF];
+    struct eng_out o;
+    memset(&o, 0x5A, sizeof(o));
+    o.buf = buf;
+    o.cap = sizeof(buf);
+    o.max_seg = 1;
+    CU_ASSERT_EQUAL(eng_out_check(&o), ENG_OK);
+    eng_out_reset(&o);
+    CU_ASSERT_EQUAL(o.kind, ENG_NONE);
+    CU_ASSERT_EQUAL(o.len, 0);
+    CU_ASSERT_EQUAL(o.nseg, 0);
+    CU_ASSERT_FALSE(net_addr_is_set(&o.dst));
+    CU_ASSERT_FALSE(net_addr_is_set(&o.source));
+    CU_ASSERT_EQUAL(o.ifindex, 0);
+    /* The shell's fields survive. */
+    CU_ASSERT_PTR_EQUAL(o.buf, buf);
+    CU_ASSERT_EQUAL(o.cap, sizeof(buf));
+    CU_ASSERT_EQUAL(o.max_seg, 1);
+    o.cap = ENG_MIN_BUF - 1;
+    CU_ASSERT_EQUAL(eng_out_check(&o), ENG_ENOSPC);
+    o.cap = ENG_MIN_BUF;
+    o.max_seg = 0;
+    CU_ASSERT_EQUAL(eng_out_check(&o), ENG_ENOSPC);
+    o.max_seg = 1;
+    o.buf = NULL;
+    CU_ASSERT_EQUAL(eng_out_check(&o), ENG_ENOSPC);
+}
+
+static void test_names(void)
+{
+    CU_ASSERT_STRING_EQUAL(eng_out_kind_name(ENG_SEND), "send");
+    CU_ASSERT_STRING_EQUAL(eng_out_kind_name(ENG_DONE), "done");
+    CU_ASSERT_STRING_EQUAL(eng_out_kind_name(99), "?");
+}
+
+static const struct cu_test engine_tests[] = {
+    {"eng_out check and reset", test_check_reset},
+    {"kind names", test_names},
+    {NULL, NULL},
+};
+
+CU_MAIN({"proto/engine", engine_tests})
