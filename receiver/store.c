@@ -414,7 +414,9 @@ static int st_mkdir(void *ctx, const struct receiver_file *f)
         fail_log(f, "cannot create directory", rc);
         return rc;
     }
-    (void)fs_set_mtime(base, f->rel, f->mtime);
+    /* 5.0.1 senders give directories and links time 0: keep ours then. */
+    if (f->mtime != 0)
+        (void)fs_set_mtime(base, f->rel, f->mtime);
     return 0;
 }
 
@@ -442,7 +444,7 @@ static int st_symlink(void *ctx, const struct receiver_file *f)
         if (rc < 0)
             (void)unlinkat(dirfd, tmp, 0);
     }
-    if (rc >= 0)
+    if (rc >= 0 && f->mtime != 0)
         (void)fs_set_mtime(dirfd, leaf, f->mtime);
     else
         fail_log(f, "cannot create symlink", rc);

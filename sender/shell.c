@@ -156,7 +156,8 @@ static void progress_draw(struct uftp *u, uint64_t now)
     }
     u->last_tick_us = now;
     u->last_tick_bytes = st.data_bytes;
-    if (!u->progress)
+    /* Without a terminal: a plain log line every 2 s while data flows. */
+    if (!u->progress && (st.phase != SENDER_PH_DATA || ++u->plain_ticks % 4 != 0))
         return;
 
     char line[256], rate[32];
@@ -178,11 +179,8 @@ static void progress_draw(struct uftp *u, uint64_t now)
         size_t nl = strlen(name);
         if (nl > 40)
             name += nl - 40;
-        if (st.file_index != u->cur_index) {
-            u->cur_index = st.file_index;
-            u->file_start_bytes = st.data_bytes;
-            u->cur_done = u->cur_failed = 0;
-        }
+        uint32_t done = u->res_index == st.file_index ? u->cur_done : 0;
+        uint32_t failed = u->res_index == st.file_index ? u->cur_failed : 0;
         uint64_t sent = st.data_bytes - u->file_start_bytes;
         double pct = st.file_size ? 100.0 * (double)sent / (double)st.file_size : 100.0;
         if (pct > 100 || st.phase != SENDER_PH_DATA || st.pass > 1)
@@ -198,8 +196,8 @@ static void progress_draw(struct uftp *u, uint64_t now)
         n = snprintf(line, sizeof(line),
                      "%" PRIu32 "/%zu %s %3.0f%%%s %s/s%s | receivers: %" PRIu32 " active, %" PRIu32
                      " done, %" PRIu32 " failed",
-                     st.file_index + 1, u->nitems, name, pct, pass, rate, eta, st.active,
-                     u->cur_done, u->cur_failed);
+                     st.file_index + 1, u->nitems, name, pct, pass, rate, eta, st.active, done,
+                     failed);
         break;
     }
     }
@@ -207,6 +205,10 @@ static void progress_draw(struct uftp *u, uint64_t now)
         return;
     if ((size_t)n >= sizeof(line))
         n = sizeof(line) - 1;
+    if (!u->progress) {
+        log_info("progress: %.*s", n, line);
+        return;
+    }
     char out[300];
     int m = snprintf(out, sizeof(out), "\r%.*s\033[K", n, line);
     if (m > 0)
@@ -276,6 +278,11 @@ void shell_event(void *ctx, const struct sender_event *ev)
         double s = (double)ev->elapsed_us / 1e6;
         bool ok = ev->result == SENDER_RES_COPY || ev->result == SENDER_RES_OVERWRITE ||
                   ev->result == SENDER_RES_SKIPPED;
+        uint32_t idx = it ? (uint32_t)(it - u->items) : UINT32_MAX;
+        if (idx != u->res_index) {
+            u->res_index = idx;
+            u->cur_done = u->cur_failed = 0;
+        }
         if (ok)
             u->cur_done++;
         else
@@ -369,6 +376,19 @@ static bool flush(struct uftp *u)
     return true;
 }
 
+/* The first data batch of a file: where its bytes start in the session count. */
+static void note_file_start(struct uftp *u)
+{
+    struct sender_stats st;
+    sender_stats(u->eng, &st);
+    if (st.file_index == u->cur_index)
+        return;
+    u->cur_index = st.file_index;
+    size_t hdr = u->out.nseg * (UFTP_HDR_LEN + 8); /* FILESEG headers (spec §1.4) */
+    uint64_t batch = u->out.len > hdr ? u->out.len - hdr : 0;
+    u->file_start_bytes = st.data_bytes > batch ? st.data_bytes - batch : 0;
+}
+
 /* Polls the engine and acts on its outputs until it has nothing to say now. */
 static void drive(struct uftp *u)
 {
@@ -403,8 +423,11 @@ static void drive(struct uftp *u)
         if (k != ENG_SEND)
             continue; /* the sender never joins groups */
         u->held_sent = 0;
-        if (u->out.nseg > 1)
+        if (u->out.nseg > 1) {
             batches++;
+            if (u->progress || log_enabled(LL_INFO))
+                note_file_start(u);
+        }
         if (!flush(u))
             return;
         now = shell_mono_us();
@@ -572,6 +595,7 @@ int shell_run(struct uftp *u)
     }
     u->start_us = shell_mono_us();
     u->cur_index = UINT32_MAX;
+    u->res_index = UINT32_MAX;
     kick(u, 0);
 
     event_base_dispatch(u->base);

@@ -55,9 +55,11 @@ struct uftp {
     uint64_t start_us;
     uint64_t last_tick_us, last_tick_bytes;
     double rate_Bps;    /* smoothed data rate */
-    uint32_t cur_index; /* file index the counters below belong to */
+    uint32_t cur_index; /* file index file_start_bytes belongs to */
     uint64_t file_start_bytes;
-    uint32_t cur_done, cur_failed; /* clients finished / failed for the current file */
+    uint32_t res_index;            /* file index the result counters belong to */
+    uint32_t cur_done, cur_failed; /* clients finished / failed for that file */
+    unsigned plain_ticks;          /* progress ticks without a terminal */
     uint64_t files_ok, bytes_ok;   /* files that reached someone */
     FILE *status;                  /* -S, or NULL */
     bool status_to_log;            /* -S @LOG */
