@@ -194,10 +194,10 @@ static void progress_draw(struct uftp *u, uint64_t now)
         if (st.pass > 1)
             snprintf(pass, sizeof(pass), " pass %" PRIu32, st.pass);
         n = snprintf(line, sizeof(line),
-                     "%" PRIu32 "/%zu %s %3.0f%%%s %s/s%s | receivers: %" PRIu32 " active, %" PRIu32
-                     " done, %" PRIu32 " failed",
-                     st.file_index + 1, u->nitems, name, pct, pass, rate, eta, st.active, done,
-                     failed);
+                     "%" PRIu32 "/%zu %s %3.0f%%%s %s/s%s | receivers: %" PRIu32 " done, %" PRIu32
+                     " active, %" PRIu32 " lost",
+                     st.file_index + 1, u->nitems, name, pct, pass, rate, eta, done,
+                     st.active > done ? st.active - done : 0, failed);
         break;
     }
     }
@@ -367,10 +367,13 @@ static bool flush(struct uftp *u)
             u->held = true;
             return false;
         }
-        /* This datagram cannot be sent at all: drop it, as a lost packet (NAKs cover it). */
+        /*
+         * These datagrams cannot be sent at all (no route, ...): drop them as
+         * lost packets (NAKs or the session timeouts cover it), one log line.
+         */
         char ab[NET_ADDR_STRLEN];
         log_warnx("cannot send to %s: %s", net_addr_str(&o->dst, ab), strerror(-r));
-        u->held_sent++;
+        u->held_sent += left;
     }
     u->held = false;
     return true;
