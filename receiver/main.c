@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -339,6 +340,13 @@ int main(int argc, char **argv)
         log_info("listening on port %u, ID %s, %zu interface%s, dest %s", d.sock.port, ids, d.nif,
                  d.nif == 1 ? "" : "s", s->dests.v[0]);
         rc = uftpd_run(&d);
+        struct receiver_stats rs;
+        receiver_stats(d.eng, &rs);
+        log_verbose("receive path: %" PRIu64 " datagrams in %" PRIu64 " calls (%" PRIu64
+                    " coalesced buffers); %" PRIu64 " new blocks, %" PRIu64 " duplicates, %" PRIu64
+                    " dropped; %" PRIu64 " block writes in %" PRIu64 " flushes",
+                    d.rx.st.dgrams, d.rx.st.syscalls, d.rx.st.gro_bufs, rs.data_packets,
+                    rs.dup_packets, rs.dropped, d.store.writes, d.store.flushes);
         log_info("shut down");
     }
 

@@ -208,12 +208,13 @@ static void fail_log(const struct receiver_file *f, const char *what, int err)
 
 /* ---- regular files ---- */
 
-static int w_flush(struct wfile *w)
+static int w_flush(struct store *st, struct wfile *w)
 {
     if (w->err < 0)
         return w->err;
     if (w->clen == 0)
         return 0;
+    st->flushes++;
     struct iovec iov = {w->cbuf, w->clen};
     ssize_t r = fs_pwritev_all(w->fd, &iov, 1, (off_t)w->coff);
     if (r < 0) {
@@ -315,13 +316,9 @@ static int st_write(void *ctx, void *h, uint64_t off, const void *data, size_t l
     if (w->clen > 0 && off == w->coff + w->clen && w->clen + len <= w->ccap) {
         memcpy(w->cbuf + w->clen, data, len);
         w->clen += len;
-        if (w->clen == w->ccap) {
-            st->flushes++;
-            return w_flush(w);
-        }
-        return 0;
+        return w->clen == w->ccap ? w_flush(st, w) : 0;
     }
-    int rc = w_flush(w);
+    int rc = w_flush(st, w);
     if (rc < 0)
         return rc;
     if (len >= w->ccap) {
@@ -331,17 +328,15 @@ static int st_write(void *ctx, void *h, uint64_t off, const void *data, size_t l
             w->err = (int)r;
         return w->err;
     }
-    if (w->clen > 0)
-        st->flushes++;
     memcpy(w->cbuf, data, len);
     w->coff = off;
     w->clen = len;
     return 0;
 }
 
-static int finish(struct wfile *w, const struct receiver_file *f)
+static int finish(struct store *st, struct wfile *w, const struct receiver_file *f)
 {
-    int rc = w_flush(w);
+    int rc = w_flush(st, w);
     if (rc < 0)
         return rc;
     struct timespec ts[2] = {{(time_t)w->mtime, 0}, {(time_t)w->mtime, 0}};
@@ -379,11 +374,11 @@ static int finish(struct wfile *w, const struct receiver_file *f)
 
 static int st_close(void *ctx, void *h, enum receiver_close how, const struct receiver_file *f)
 {
-    (void)ctx;
+    struct store *st = ctx;
     struct wfile *w = h;
     int rc = 0;
     if (how == RECEIVER_CLOSE_DONE) {
-        rc = finish(w, f);
+        rc = finish(st, w, f);
         if (rc < 0)
             fail_log(f, "cannot complete", rc);
     }

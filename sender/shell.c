@@ -618,5 +618,9 @@ int shell_run(struct uftp *u)
              "%" PRIu64 " NAKs",
              st.group_id, u->exit_code, st.files_done, st.files_done == 1 ? "" : "s", b, secs, r,
              st.naks);
+    log_verbose("send path: %" PRIu64 " datagrams in %" PRIu64 " calls (%" PRIu64 " GSO, %" PRIu64
+                " GSO fallbacks), %" PRIu64 " times blocked",
+                u->tx.st.dgrams, u->tx.st.syscalls, u->tx.st.gso_sends, u->tx.st.gso_fallbacks,
+                u->tx.st.blocked);
     return u->exit_code;
 }
