@@ -6,6 +6,8 @@
  *   sim_scenarios                 run all scenarios with their default seeds
  *   sim_scenarios NAME [SEED]     run one scenario (replay a failing seed)
  *   sim_scenarios -v ...          with engine logs at debug level
+ *   sim_scenarios --pcap F ...    wire_check writes every datagram to F
+ *   sim_scenarios --corpus DIR    writes fuzz seeds to DIR/receiver, DIR/sender
  *
  * A failure prints the scenario and the seed.
  */
@@ -815,7 +817,9 @@ static void scen_robust_timing(uint64_t seed)
     /* A slow path (40 ms each way): GRTT is measured above the minimum. */
     struct run *r = run_new(seed);
     add_reg(r->s, r->f, "slow", 150000);
-    struct sim_link lk = {.loss_pct = 10, .delay_us = 40000, .jitter_us = 10000};
+    /* With -s 10 a receiver gives up after 1 s of silence: three lost ANNOUNCEs in a
+     * row (3·GRTT apart) end its session, as in 5.0.1. Keep the loss low. */
+    struct sim_link lk = {.loss_pct = 3, .delay_us = 40000, .jitter_us = 10000};
     add_receivers(r, 5, &lk);
     sender_defaults(&r->sc, r->f);
     r->sc.robust = 10;
@@ -827,6 +831,53 @@ static void scen_robust_timing(uint64_t seed)
     CHECK(st.grtt_us >= 80000 && st.grtt_us <= 200000, "grtt %" PRIu64, st.grtt_us);
     for (int i = 0; i < r->nrx; i++)
         check_delivered(r->s, r->rx[i], r->f);
+    run_free(r);
+}
+
+static void scen_sync_preview(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    struct fs_item *newer = add_reg(r->s, r->f, "newer", 4000); /* receiver has an older one */
+    add_reg(r->s, r->f, "fresh", 6000);                         /* receiver lacks it */
+    add_other(r->f, FTYPE_DELETE, "keep", NULL);
+    add_receivers(r, 1, NULL);
+    struct sim_store *st = sim_store(r->s, r->rx[0]);
+    static const uint8_t junk[10] = "junkjunkj";
+    sim_store_put(st, 0, "newer", FTYPE_REG, junk, 10, newer->mtime - 100);
+    sim_store_put(st, 0, "keep", FTYPE_REG, junk, 10, 0);
+    sender_defaults(&r->sc, r->f);
+    r->sc.sync_preview = true; /* -Z: report what would happen, change nothing */
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    CHECK(g_ev.results[SENDER_RES_OVERWRITE] == 1 && g_ev.results[SENDER_RES_COPY] == 2,
+          "overwrite %u copy %u", g_ev.results[SENDER_RES_OVERWRITE],
+          g_ev.results[SENDER_RES_COPY]);
+    const struct sim_mfile *m = sim_store_find(st, 0, "newer");
+    CHECK(m != NULL && m->size == 10, "preview overwrote a file");
+    CHECK(sim_store_find(st, 0, "fresh") == NULL, "preview received a file");
+    CHECK(sim_store_find(st, 0, "keep") != NULL, "preview deleted a file");
+    CHECK(st->opens == 0, "preview opened %u files", st->opens);
+    run_free(r);
+}
+
+static void scen_max_time(uint64_t seed)
+{
+    /* -W 110 at 1000 Kbps: 1 MB is due in 8.6 s (8 s as 5.0.1 floors it); 40% loss cannot make it.
+     */
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "slowfile", 1000000);
+    struct sim_link lk = {.loss_pct = 40};
+    add_receivers(r, 2, &lk);
+    sender_defaults(&r->sc, r->f);
+    r->sc.rate_kbps = 1000;
+    r->sc.max_time_pct = 110;
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_DROPPED, "exit %d", sim_exit_code(r->s, r->tx));
+    CHECK(g_ev.results[SENDER_RES_ABORTED] == 2, "aborted %u", g_ev.results[SENDER_RES_ABORTED]);
+    for (int i = 0; i < r->nrx; i++)
+        CHECK(sim_store_count(sim_store(r->s, r->rx[i])) == 0, "receiver %d kept a file", i);
     run_free(r);
 }
 
@@ -1094,6 +1145,93 @@ static void scen_hostile_packets(uint64_t seed)
     run_free(r);
 }
 
+/* ------------------------------------------------------------ fuzz seeds */
+
+/*
+ * --corpus DIR: writes seed inputs for tests/fuzz/fuzz_receiver and
+ * fuzz_sender from real sessions: the datagrams receiver 0 was sent, and
+ * those it sent to the sender, framed as [ms step][length BE16][bytes].
+ */
+struct seedrec {
+    FILE *rx, *tx;
+    uint64_t rx_t, tx_t;
+    int sender;
+    struct net_addr rx0;
+};
+
+static void seed_put(FILE *f, uint64_t *last, uint64_t t, const uint8_t *p, size_t len)
+{
+    uint64_t step = (t - *last) / 1000;
+    *last = t;
+    while (step > 255) {
+        /* Long gaps become empty records. */
+        fputc(255, f);
+        fputc(0, f);
+        fputc(0, f);
+        step -= 255;
+    }
+    fputc((int)step, f);
+    fputc((int)(len >> 8), f);
+    fputc((int)(len & 0xFF), f);
+    fwrite(p, 1, len, f);
+}
+
+static void seed_tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+                     const uint8_t *p, size_t len, uint64_t t)
+{
+    (void)src;
+    struct seedrec *sr = arg;
+    if (from == sr->sender && (net_addr_is_multicast(dst) || net_addr_equal(dst, &sr->rx0)))
+        seed_put(sr->rx, &sr->rx_t, t, p, len);
+    else if (from == 0 && sr->tx != NULL)
+        seed_put(sr->tx, &sr->tx_t, t, p, len);
+}
+
+static int dump_corpus(const char *dir)
+{
+    char path[512];
+    for (int k = 0; k < 2; k++) {
+        struct run *r = run_new(100 + (uint64_t)k);
+        add_reg(r->s, r->f, "f", 3000);
+        if (k == 1) {
+            add_other(r->f, FTYPE_DIR, "d", NULL);
+            add_other(r->f, FTYPE_LINK, "l", "f");
+            add_other(r->f, FTYPE_DELETE, "gone", NULL);
+            add_other(r->f, FTYPE_FREESPACE, ".", NULL);
+            add_reg(r->s, r->f, "sub/g", 20000);
+        }
+        struct sim_link lk = {.loss_pct = 10, .delay_us = 500, .jitter_us = 300};
+        add_receivers(r, 2, &lk);
+        struct sender_dest d[2] = {{.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}};
+        sender_defaults(&r->sc, r->f);
+        r->sc.group_id = 0x5EED0001;
+        r->sc.dests = d;
+        r->sc.ndest = 2;
+        static struct seedrec sr;
+        memset(&sr, 0, sizeof(sr));
+        sr.sender = 2;
+        sim_node_addr(r->s, 0, &sr.rx0);
+        snprintf(path, sizeof(path), "%s/receiver/session%d", dir, k + 1);
+        sr.rx = fopen(path, "wb");
+        if (k == 0) {
+            snprintf(path, sizeof(path), "%s/sender/session1", dir);
+            sr.tx = fopen(path, "wb");
+        }
+        if (sr.rx == NULL || (k == 0 && sr.tx == NULL)) {
+            fprintf(stderr, "cannot write under %s (need receiver/ and sender/)\n", dir);
+            return 1;
+        }
+        sim_set_tap(r->s, seed_tap, &sr);
+        add_sender(r, NULL);
+        CHECK(sim_run(r->s, LIMIT_US), "corpus session did not finish");
+        fclose(sr.rx);
+        if (sr.tx)
+            fclose(sr.tx);
+        run_free(r);
+    }
+    return g_fail ? 1 : 0;
+}
+
 static const struct {
     const char *name;
     void (*fn)(uint64_t);
@@ -1125,6 +1263,8 @@ static const struct {
     {"wire_check", scen_wire_check, 24},
     {"idlist_split", scen_idlist_split, 25},
     {"hostile_packets", scen_hostile_packets, 26},
+    {"sync_preview", scen_sync_preview, 27},
+    {"max_time", scen_max_time, 28},
 };
 
 int main(int argc, char **argv)
@@ -1136,8 +1276,12 @@ int main(int argc, char **argv)
             log_set_level(LL_DEBUG);
         } else if (strcmp(argv[a], "--pcap") == 0 && a + 1 < argc) {
             g_pcap = argv[++a];
+        } else if (strcmp(argv[a], "--corpus") == 0 && a + 1 < argc) {
+            g_scen = "corpus";
+            return dump_corpus(argv[a + 1]);
         } else {
-            fprintf(stderr, "usage: sim_scenarios [-v] [--pcap FILE] [NAME [SEED]]\n");
+            fprintf(stderr,
+                    "usage: sim_scenarios [-v] [--pcap FILE] [--corpus DIR] [NAME [SEED]]\n");
             return 2;
         }
     }

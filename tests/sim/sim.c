@@ -87,6 +87,7 @@ struct sim {
     sim_tap_fn tap;
     void *tap_arg;
     FILE *pcap;
+    bool trace; /* SIM_TRACE set: print every delivery */
 };
 
 #define SIM_MAX_NODES 512
@@ -121,6 +122,7 @@ struct sim *sim_new(uint64_t seed)
     s->nodes = calloc(SIM_MAX_NODES, sizeof(*s->nodes));
     s->buf = malloc(SIM_BUF);
     s->hash = 0xcbf29ce484222325ull;
+    s->trace = getenv("SIM_TRACE") != NULL;
     return s;
 }
 
@@ -905,6 +907,11 @@ bool sim_run(struct sim *s, uint64_t limit_us)
             }
             struct node *n = &s->nodes[p->dst];
             if (!dead(n, s->now)) {
+                if (s->trace)
+                    fprintf(stderr, "sim %10.6f -> node %d: %s seq %u (%zu bytes)\n",
+                            (double)s->now / 1e6, p->dst,
+                            wire_func_name(p->len > 1 ? p->data[1] : 0),
+                            p->len > 3 ? (unsigned)(p->data[2] << 8 | p->data[3]) : 0, p->len);
                 hash_pkt(s, p);
                 s->delivered++;
                 if (n->kind == SIM_SENDER)
