@@ -126,13 +126,13 @@ mx() { awk '{ m = 0; for (i = 1; i <= NF; i++) if ($i > m) m = $i; printf "%.1f"
 
 echo
 echo "file ${mb} MiB, -R $rate, unencrypted; $(nproc) CPUs; kernel $(uname -r)"
-printf '%-12s %4s %4s %5s %-40s %9s %8s %8s %9s\n' impl rcv run exit "per-receiver MB/s" "avg MB/s" \
+printf '%-12s %4s %4s %5s %-48s %9s %8s %8s %9s\n' impl rcv run exit "per-receiver MB/s" "avg MB/s" \
     "tx CPU s" "wall s" "max RSS MB"
 for n in $counts; do
     for ((run = 1; run <= runs; run++)); do
         for k in "${!names[@]}"; do
             IFS='|' read -r rc ok speeds cpu wall rss <<<"${RES[$k.$n.$run]}"
-            printf '%-12s %4s %4s %5s %-40s %9s %8s %8s %9s\n' "${names[$k]}" "$n" "$run" \
+            printf '%-12s %4s %4s %5s %-48s %9s %8s %8s %9s\n' "${names[$k]}" "$n" "$run" \
                 "$rc$([ "$ok" = "$n" ] || echo "!$ok/$n")" "$speeds" "$(avg "$speeds")" "$cpu" \
                 "$wall" "$(mx "$rss")"
         done
