@@ -21,7 +21,13 @@ static struct {
     char path[4096];
     long long roll_bytes;
     int keep;
-} lg = {"uftp", LL_INFO, LOG_SINK_STDERR, false, -1, "", 0, 5};
+    void (*stderr_hook)(void);
+} lg = {"uftp", LL_INFO, LOG_SINK_STDERR, false, -1, "", 0, 5, NULL};
+
+void log_set_stderr_hook(void (*fn)(void))
+{
+    lg.stderr_hook = fn;
+}
 
 void log_init(const char *progname, int level)
 {
@@ -178,6 +184,8 @@ static void emit(int level, const char *msg)
         line[n - 1] = '\n';
     }
     int fd = lg.sink == LOG_SINK_FILE && lg.fd >= 0 ? lg.fd : STDERR_FILENO;
+    if (fd == STDERR_FILENO && lg.stderr_hook != NULL)
+        lg.stderr_hook();
     /* A failed log write must never loop or kill the daemon (spec §5, 4.5). */
     (void)!write(fd, line, n);
     if (fd == lg.fd)

@@ -59,6 +59,11 @@ void log_raw(const char *line);
 int log_open_file(const char *path, long long roll_bytes, int keep);
 void log_use_syslog(void);
 void log_close(void);
+/*
+ * Called before a line is written to stderr, e.g. to erase a progress line
+ * that shares the terminal. NULL removes it.
+ */
+void log_set_stderr_hook(void (*fn)(void));
 
 bool log_enabled(int level);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
