@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,7 +21,13 @@ static struct {
     char path[4096];
     long long roll_bytes;
     int keep;
-} lg = {"uftp", LL_INFO, LOG_SINK_STDERR, false, -1, "", 0, 5};
+    void (*stderr_hook)(void);
+} lg = {"uftp", LL_INFO, LOG_SINK_STDERR, false, -1, "", 0, 5, NULL};
+
+void log_set_stderr_hook(void (*fn)(void))
+{
+    lg.stderr_hook = fn;
+}
 
 void log_init(const char *progname, int level)
 {
@@ -75,6 +82,31 @@ void log_use_syslog(void)
 {
     openlog(lg.prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
     lg.sink = LOG_SINK_SYSLOG;
+}
+
+/* "<N>" syslog priorities in front of stderr lines, for journald. */
+static bool lg_level_prefix;
+
+int log_reopen(void)
+{
+    if (lg.sink != LOG_SINK_FILE || lg.fd < 0)
+        return 0;
+    int fd = open_logfile(lg.path);
+    if (fd < 0)
+        return -errno;
+    close(lg.fd);
+    lg.fd = fd;
+    return 0;
+}
+
+void log_set_level_prefix(bool on)
+{
+    lg_level_prefix = on;
+}
+
+enum log_sink log_get_sink(void)
+{
+    return lg.sink;
 }
 
 void log_close(void)
@@ -133,12 +165,14 @@ static void emit(int level, const char *msg)
     }
     char line[2048];
     size_t n = 0;
+    if (lg_level_prefix && lg.sink == LOG_SINK_STDERR)
+        n = (size_t)snprintf(line, sizeof(line), "<%d>", syslog_prio(level));
     if (lg.timestamps) {
         struct timeval tv;
         struct tm tm;
         gettimeofday(&tv, NULL);
         localtime_r(&tv.tv_sec, &tm);
-        n = strftime(line, sizeof(line), "%Y/%m/%d %H:%M:%S", &tm);
+        n += strftime(line + n, sizeof(line) - n, "%Y/%m/%d %H:%M:%S", &tm);
         n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ld ", (long)tv.tv_usec / 1000);
     }
     int w = snprintf(line + n, sizeof(line) - n, "%s: %s\n", lg.prog, msg);
@@ -150,8 +184,25 @@ static void emit(int level, const char *msg)
         line[n - 1] = '\n';
     }
     int fd = lg.sink == LOG_SINK_FILE && lg.fd >= 0 ? lg.fd : STDERR_FILENO;
+    if (fd == STDERR_FILENO && lg.stderr_hook != NULL)
+        lg.stderr_hook();
     /* A failed log write must never loop or kill the daemon (spec §5, 4.5). */
     (void)!write(fd, line, n);
+    if (fd == lg.fd)
+        maybe_roll();
+}
+
+void log_raw(const char *line)
+{
+    if (lg.sink == LOG_SINK_SYSLOG) {
+        syslog(LOG_NOTICE, "%s", line);
+        return;
+    }
+    size_t len = strlen(line);
+    bool nl = len > 0 && line[len - 1] == '\n';
+    struct iovec iov[2] = {{(void *)line, len}, {(void *)"\n", 1}};
+    int fd = lg.sink == LOG_SINK_FILE && lg.fd >= 0 ? lg.fd : STDERR_FILENO;
+    (void)!writev(fd, iov, nl ? 1 : 2);
     if (fd == lg.fd)
         maybe_roll();
 }

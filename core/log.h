@@ -34,6 +34,24 @@ int log_get_level(void);
 /* Prefix every stderr/file line with a timestamp. */
 void log_set_timestamps(bool on);
 /*
+ * Reopens the log file at its path (SIGHUP after an external rotation).
+ * Returns 0 (also when not logging to a file) or -errno; on failure the old
+ * file stays in use.
+ */
+int log_reopen(void);
+/*
+ * Prefixes stderr lines with the syslog priority ("<3>", ...) so that
+ * journald files each line at its level (sd-daemon(3)).
+ */
+void log_set_level_prefix(bool on);
+enum log_sink log_get_sink(void);
+/*
+ * Writes one line as it is (no prefix, no timestamp; a newline is added),
+ * to wherever the log goes: for status lines mixed into the log (@LOG,
+ * spec §2.1, §2.2), as the reference does.
+ */
+void log_raw(const char *line);
+/*
  * Sends output to a file (opened O_APPEND|O_NOFOLLOW, mode 0640). When
  * roll_bytes > 0 the file is rolled to name.1 .. name.keep once it grows past
  * roll_bytes. Returns 0 or -errno.
@@ -41,6 +59,11 @@ void log_set_timestamps(bool on);
 int log_open_file(const char *path, long long roll_bytes, int keep);
 void log_use_syslog(void);
 void log_close(void);
+/*
+ * Called before a line is written to stderr, e.g. to erase a progress line
+ * that shares the terminal. NULL removes it.
+ */
+void log_set_stderr_hook(void (*fn)(void));
 
 bool log_enabled(int level);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -584,7 +584,7 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
              (unsigned long long)fi->size);
     }
     /* spec §6 items 1, 15: a name that is NUL-padded early or holds a NUL is refused. */
-    if (memchr(fi->name, '\0', fi->name_len) != NULL) {
+    if (fi->name_junk || fi->link_junk) {
         reject(r, s, "name holds a NUL", now);
         return;
     }

@@ -6,8 +6,12 @@
 #define FILEINFO_FIXED     28
 #define FILEINFO_ACK_FIXED 16
 
-/* A NUL-padded string field of `words` words; the length up to the first NUL. */
-static const char *rb_name(struct rbuf *r, size_t words, size_t *len, bool *lossy)
+/*
+ * A NUL-padded string field of `words` words; the length up to the first NUL.
+ * *junk is set when a non-NUL byte follows that NUL ("ok\0/../x"), so that a
+ * receiver can refuse the name instead of silently using its prefix.
+ */
+static const char *rb_name(struct rbuf *r, size_t words, size_t *len, bool *lossy, bool *junk)
 {
     const uint8_t *q = rb_ptr(r, words * 4);
     *len = 0;
@@ -20,7 +24,7 @@ static const char *rb_name(struct rbuf *r, size_t words, size_t *len, bool *loss
         *lossy = true;
     for (size_t i = *len; i < words * 4; i++)
         if (q[i])
-            *lossy = true;
+            *lossy = *junk = true;
     return (const char *)q;
 }
 
@@ -53,8 +57,8 @@ ssize_t wire_fileinfo_decode(struct wire_fileinfo *m, const uint8_t *p, size_t l
         return WIRE_ECOUNT;
     if ((namew + linkw) * 4 > rb_left(&h))
         return WIRE_EHLEN;
-    m->name = rb_name(&h, namew, &m->name_len, &m->lossy);
-    m->link = rb_name(&h, linkw, &m->link_len, &m->lossy);
+    m->name = rb_name(&h, namew, &m->name_len, &m->lossy, &m->name_junk);
+    m->link = rb_name(&h, linkw, &m->link_len, &m->lossy, &m->link_junk);
     if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
         return rc;
     if ((rc = ids_decode(&m->ids, &b)))

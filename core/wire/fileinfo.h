@@ -20,6 +20,8 @@
  * wire with no terminator when their length is a multiple of 4. Decoded,
  * `name`/`link` point into the datagram and are NOT NUL-terminated: use
  * name_len / link_len (the length up to the first NUL of the field).
+ * name_junk / link_junk say that non-NUL bytes follow that first NUL: the
+ * field holds more than one string, which receivers must refuse.
  * Encode writes ceil(len/4) words and refuses embedded NULs.
  */
 struct wire_fileinfo {
@@ -33,6 +35,8 @@ struct wire_fileinfo {
     size_t name_len;
     const char *link;
     size_t link_len;
+    bool name_junk; /* decode: bytes after the name's first NUL are not all NUL */
+    bool link_junk;
     struct wire_ids ids; /* clients that must answer */
     bool lossy;
 };

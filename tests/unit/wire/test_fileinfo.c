@@ -122,15 +122,20 @@ static void test_fileinfo_names(void)
     CU_ASSERT_EQUAL(d->name_len, 8);
     CU_ASSERT_EQUAL(d->ids.n, 1);
     CU_ASSERT_FALSE(d->lossy);
-    /* A name with garbage after its NUL, or more words than needed: lossy. */
+    CU_ASSERT_FALSE(d->name_junk);
+    /* A name with garbage after its NUL: lossy, and junk (two strings). */
     small[30] = 0;
     d = wt_decode(&wire_fileinfo_codec, UFTP_VER5, small, 40);
     CU_ASSERT_EQUAL(d->name_len, 2);
     CU_ASSERT_TRUE(d->lossy);
+    CU_ASSERT_TRUE(d->name_junk);
+    CU_ASSERT_FALSE(d->link_junk);
+    /* More words than needed, zero-padded: lossy but not junk. */
     memset(small + 30, 0, 6);
     d = wt_decode(&wire_fileinfo_codec, UFTP_VER5, small, 40);
     CU_ASSERT_EQUAL(d->name_len, 2);
     CU_ASSERT_TRUE(d->lossy);
+    CU_ASSERT_FALSE(d->name_junk);
     /* hlen below the fixed 28 bytes. */
     small[1] = 6;
     CU_ASSERT_EQUAL(wire_fileinfo_decode(wt_fresh(&wire_fileinfo_codec, UFTP_VER5), small, 40),

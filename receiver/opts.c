@@ -1,0 +1,380 @@
+/*
+ * uftpd's option table (spec §2.2). Defaults are the reference's except
+ * where spec §6.13 says they are unsafe: the destination is not /tmp and
+ * the log does not default to a file in /tmp.
+ */
+#include "receiver/opts.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/fs/fs.h"
+#include "core/net/addr.h"
+#include "core/net/sock.h"
+#include "receiver/engine.h"
+
+#define S struct uftpd_settings
+
+/* spec §4 client limits: 200 interfaces and public addresses. */
+#define UFTPD_MAX_ADDRS 200
+
+static int id_parse(const struct conf_option *o, const char *text, void *dst, char *msg, size_t ml)
+{
+    uint32_t id;
+    if (conf_parse_id(text, false, &id) < 0) {
+        snprintf(msg, ml, "must be a hex ID such as 0x0A000001 (not 0 or 0xFFFFFFFF)");
+        return CONF_EVALUE;
+    }
+    memcpy(dst, &id, sizeof(id));
+    return 0;
+}
+
+static int id_print(const struct conf_option *o, const void *src, char *buf, size_t len)
+{
+    uint32_t id;
+    memcpy(&id, src, sizeof(id));
+    if (id == 0)
+        return 1;
+    snprintf(buf, len, "0x%08X", id);
+    return 0;
+}
+
+/* A reserved option: its letter keeps the reference meaning, not implemented yet.
+ * Its unset value (false, 0, an empty list) is accepted so that --check reads back. */
+static int reserved_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    if (o->type == CONF_BOOL) {
+        bool b;
+        memcpy(&b, val, sizeof(b));
+        if (!b)
+            return 0;
+    } else if (o->type == CONF_LIST) {
+        const struct conf_list *l = val;
+        if (l->n == 0)
+            return 0;
+    } else if (o->type == CONF_INT) {
+        long long v;
+        memcpy(&v, val, sizeof(v));
+        if (v == 0)
+            return 0;
+    }
+    snprintf(msg, ml, "is not supported yet");
+    return CONF_EVALUE;
+}
+
+/* -D entries are absolute paths (spec §2.2). */
+static int abs_list_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    const struct conf_list *l = val;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->v[i][0] != '/') {
+            snprintf(msg, ml, "must be absolute paths, not '%s'", l->v[i]);
+            return CONF_EVALUE;
+        }
+    }
+    return 0;
+}
+
+static int abs_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    const char *s;
+    memcpy(&s, val, sizeof(s));
+    if (s != NULL && s[0] != '/') {
+        snprintf(msg, ml, "must be an absolute path, not '%s'", s);
+        return CONF_EVALUE;
+    }
+    return 0;
+}
+
+static const struct conf_hl_spec hl_servers = {CONF_HL_SERVERS, CONF_HL_MAX_SERVERS,
+                                               conf_resolve_system};
+static const struct conf_hl_spec hl_proxies = {CONF_HL_PROXIES, CONF_HL_MAX_SERVERS,
+                                               conf_resolve_system};
+
+#define HOSTLIST(f, spec)                                                                          \
+    .type = CONF_CUSTOM, .parse = conf_hostlist_opt_parse, .print = conf_hostlist_opt_print,       \
+    .free = conf_hostlist_opt_free, .arg = &spec, CONF_FIELD(S, f)
+
+static const struct conf_option opts[] = {
+    /* Daemon / logging */
+    {.name = "foreground",
+     .short_name = 'd',
+     .type = CONF_BOOL,
+     .section = "Daemon",
+     .help = "stay in the foreground and log to stderr (-L is ignored)",
+     CONF_FIELD(S, foreground)},
+    {.name = "log-file",
+     .short_name = 'L',
+     .type = CONF_STRING,
+     .section = "Daemon",
+     .argname = "FILE",
+     .help = "log file (default: syslog)",
+     CONF_FIELD(S, logfile)},
+    {.name = "log-level",
+     .short_name = 'x',
+     .type = CONF_INT,
+     .section = "Daemon",
+     .argname = "N",
+     .def = "2",
+     .min = 0,
+     .max = 5,
+     .help = "0 errors, 1 warnings, 2 files, 3 clients, 4 packets, 5 debug",
+     CONF_FIELD(S, log_level)},
+    {.name = "log-roll-mb",
+     .short_name = 'g',
+     .type = CONF_INT,
+     .section = "Daemon",
+     .argname = "MB",
+     .def = "0",
+     .min = 0,
+     .max = 1024,
+     .help = "roll the log file at this size (0 = never)",
+     CONF_FIELD(S, log_roll_mb)},
+    {.name = "log-keep",
+     .short_name = 'n',
+     .type = CONF_INT,
+     .section = "Daemon",
+     .argname = "N",
+     .def = "5",
+     .min = 1,
+     .max = 1000,
+     .help = "rolled log files kept",
+     CONF_FIELD(S, log_keep)},
+    {.name = "pid-file",
+     .short_name = 'P',
+     .type = CONF_STRING,
+     .section = "Daemon",
+     .argname = "FILE",
+     .help = "write the daemon's PID here",
+     .check = abs_check,
+     CONF_FIELD(S, pidfile)},
+    {.name = "nice",
+     .short_name = 'N',
+     .type = CONF_INT,
+     .section = "Daemon",
+     .argname = "PRIO",
+     .def = "0",
+     .min = -20,
+     .max = 19,
+     .help = "scheduling priority",
+     CONF_FIELD(S, nice)},
+    {.name = "status-file",
+     .short_name = 'F',
+     .type = CONF_STRING,
+     .section = "Daemon",
+     .argname = "FILE",
+     .help = "machine-readable results (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, status_file)},
+    {.name = "quiet-names",
+     .short_name = 'q',
+     .type = CONF_BOOL,
+     .section = "Daemon",
+     .help = "do not look up senders' names (never done: accepted for compatibility)",
+     CONF_FIELD(S, no_resolve)},
+
+    /* Transport */
+    {.name = "port",
+     .short_name = 'p',
+     .type = CONF_INT,
+     .section = "Transport",
+     .argname = "PORT",
+     .def = "1044",
+     .min = 1,
+     .max = 65535,
+     .help = "UDP port to listen on",
+     CONF_FIELD(S, port)},
+    {.name = "public",
+     .short_name = 'M',
+     .type = CONF_LIST,
+     .section = "Transport",
+     .argname = "ADDR,...",
+     .def = NET_DEF_PUBLIC_MCAST,
+     .list_max = UFTPD_MAX_ADDRS,
+     .help = "public multicast addresses to join (IPv4 and IPv6 may mix)",
+     CONF_FIELD(S, pub)},
+    {.name = "interface",
+     .short_name = 'I',
+     .type = CONF_LIST,
+     .section = "Transport",
+     .argname = "IF,...",
+     .list_max = UFTPD_MAX_ADDRS,
+     .help = "interfaces to join on: names, addresses or host names (default: all "
+             "multicast-capable non-loopback ones)",
+     CONF_FIELD(S, ifaces)},
+    {.name = "buffer",
+     .short_name = 'B',
+     .type = CONF_SIZE,
+     .section = "Transport",
+     .argname = "BYTES",
+     .def = "262144",
+     .min = NET_BUF_MIN,
+     .max = NET_BUF_MAX,
+     .help = "UDP receive buffer",
+     CONF_FIELD(S, bufsize)},
+    {.name = "dscp",
+     .short_name = 'Q',
+     .type = CONF_INT,
+     .section = "Transport",
+     .argname = "DSCP",
+     .def = "0",
+     .min = 0,
+     .max = 63,
+     .help = "DSCP of replies",
+     CONF_FIELD(S, dscp)},
+    {.name = "id",
+     .short_name = 'U',
+     .type = CONF_CUSTOM,
+     .section = "Transport",
+     .argname = "0xID",
+     .help = "client ID (default: the first interface's address)",
+     .parse = id_parse,
+     .print = id_print,
+     CONF_FIELD(S, id)},
+    {.name = "ssm",
+     .short_name = 'o',
+     .type = CONF_BOOL,
+     .section = "Transport",
+     .help = "join source-specific (needs -S with server addresses)",
+     CONF_FIELD(S, ssm)},
+
+    /* Security */
+    {.name = "encrypted-only",
+     .short_name = 'E',
+     .type = CONF_BOOL,
+     .section = "Security",
+     .help = "accept encrypted sessions only",
+     CONF_FIELD(S, encrypted_only)},
+    {.name = "key-file",
+     .short_name = 'k',
+     .type = CONF_STRING,
+     .section = "Security",
+     .argname = "FILE",
+     .help = "signing key file (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, keyfile)},
+    {.name = "key-generate",
+     .short_name = 'K',
+     .type = CONF_STRING,
+     .section = "Security",
+     .argname = "SPEC",
+     .help = "generate a signing key (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, keygen)},
+    {.name = "machine-store",
+     .short_name = 'm',
+     .type = CONF_BOOL,
+     .section = "Security",
+     .help = "Windows machine key store (not supported)",
+     .check = reserved_check,
+     CONF_FIELD(S, machine_store)},
+    {.name = "servers",
+     .short_name = 'S',
+     .section = "Security",
+     .argname = "FILE",
+     .help = "allowed servers: lines 'serverID|IP|proxyID[|fingerprint]'",
+     HOSTLIST(servers, hl_servers)},
+    {.name = "proxies",
+     .short_name = 'R',
+     .section = "Security",
+     .argname = "FILE",
+     .help = "proxies: lines 'proxyID|IP[|fingerprint]'",
+     HOSTLIST(proxies, hl_proxies)},
+    {.name = "response-proxy",
+     .short_name = 'r',
+     .type = CONF_STRING,
+     .section = "Security",
+     .argname = "HOST[/FP]",
+     .help = "v4 response proxy (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, resp_proxy)},
+
+    /* Files */
+    {.name = "dest",
+     .short_name = 'D',
+     .type = CONF_LIST,
+     .section = "Files",
+     .argname = "DIR,...",
+     .def = UFTPD_DEF_DEST,
+     .list_max = FS_MAX_DIRS,
+     .check = abs_list_check,
+     .help = "destination dirs (absolute); relative names go to the first",
+     CONF_FIELD(S, dests)},
+    {.name = "temp-dir",
+     .short_name = 'T',
+     .type = CONF_STRING,
+     .section = "Files",
+     .argname = "DIR",
+     .check = abs_check,
+     .help = "receive into DIR/_group_<ID>/ and move the files at the end of the session",
+     CONF_FIELD(S, tempdir)},
+    {.name = "temp-files",
+     .short_name = 't',
+     .type = CONF_BOOL,
+     .section = "Files",
+     .help = "receive into visible NAME.~uftp-<GROUP>-<FILE> temp files (default: unnamed)",
+     CONF_FIELD(S, tempfiles)},
+    {.name = "backup-dirs",
+     .short_name = 'A',
+     .type = CONF_LIST,
+     .section = "Files",
+     .argname = "DIR,...",
+     .list_max = FS_MAX_DIRS,
+     .help = "backup dirs for replaced files (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, backups)},
+    {.name = "move-each",
+     .short_name = 'i',
+     .type = CONF_BOOL,
+     .section = "Files",
+     .help = "with -T, move files one by one (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, move_each)},
+    {.name = "post-receive",
+     .short_name = 's',
+     .type = CONF_STRING,
+     .section = "Files",
+     .argname = "CMD",
+     .help = "post-receive command (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, postreceive)},
+    {.name = "cache",
+     .short_name = 'c',
+     .type = CONF_SIZE,
+     .section = "Files",
+     .argname = "BYTES",
+     .def = "1048576",
+     .min = 10240,
+     .max = 20971520,
+     .help = "write cache per file",
+     CONF_FIELD(S, cache)},
+
+    /* Heartbeat */
+    {.name = "heartbeat-hosts",
+     .short_name = 'H',
+     .type = CONF_STRING,
+     .section = "Heartbeat",
+     .argname = "HOST[:PORT],...",
+     .help = "proxies to send heartbeats to (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, hb_hosts)},
+    {.name = "heartbeat-interval",
+     .short_name = 'h',
+     .type = CONF_INT,
+     .section = "Heartbeat",
+     .argname = "SECONDS",
+     .min = 0,
+     .max = 3600,
+     .help = "heartbeat interval (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, hb_interval)},
+    {.name = NULL},
+};
+
+const struct conf_spec uftpd_conf_spec = {
+    .prog = "uftpd",
+    .usage = NULL,
+    .opts = opts,
+    .default_file = NULL,
+};

@@ -1,0 +1,532 @@
+/*
+ * uftpd's storage over core/fs; see store.h for the rules it keeps.
+ */
+#include "receiver/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fs/beneath.h"
+#include "core/fs/name.h"
+#include "core/log.h"
+#include "core/wire/wire.h"
+
+enum wmode {
+    W_TMPFILE, /* unnamed O_TMPFILE, linked in at the end */
+    W_NAMED,   /* NAME.~uftp-GROUP-FILE, renamed at the end */
+    W_INPLACE, /* -T: the session dir is the temp space */
+};
+
+struct wfile {
+    enum wmode mode;
+    int fd;
+    int dirfd; /* the directory holding the final name */
+    char leaf[NAME_MAX + 1];
+    char tmp[NAME_MAX + 1];
+    int64_t mtime;
+    uint8_t *cbuf; /* cache: one run of consecutive bytes at coff */
+    size_t ccap, clen;
+    uint64_t coff;
+    int err; /* sticky: the first write error */
+};
+
+/* ---- directories ---- */
+
+/* mkdir -p for the built-in default destination (a trusted, absolute path). */
+static int mkdir_p(const char *path, mode_t mode)
+{
+    char buf[PATH_MAX];
+    if (strlen(path) >= sizeof(buf))
+        return -ENAMETOOLONG;
+    memcpy(buf, path, strlen(path) + 1);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                return -errno;
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    return 0;
+}
+
+/* O_TMPFILE in dirfd, then linked to a name: needs kernel, file system and /proc support. */
+static int tmpfile_link(int fd, int dirfd, const char *name)
+{
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0)
+        return 0;
+    int e = errno;
+    /* Without /proc: AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH). */
+    if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+        return 0;
+    return -e;
+}
+
+static bool probe_tmpfile(int dirfd)
+{
+    int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return false;
+    char name[64];
+    snprintf(name, sizeof(name), ".~uftp-probe-%ld", (long)getpid());
+    (void)unlinkat(dirfd, name, 0);
+    bool ok = tmpfile_link(fd, dirfd, name) == 0;
+    close(fd);
+    if (ok)
+        (void)unlinkat(dirfd, name, 0);
+    return ok;
+}
+
+int store_init(struct store *st, const char *const *dests, size_t ndest, const char *tempdir,
+               bool named_temp, size_t cache, const char *create_default)
+{
+    memset(st, 0, sizeof(*st));
+    st->tempfd = -1;
+    for (size_t i = 0; i < FS_MAX_DIRS; i++)
+        st->destfd[i] = -1;
+    for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++)
+        st->sess[i].fd = -1;
+    if (ndest == 0 || ndest > FS_MAX_DIRS)
+        return -EINVAL;
+    st->dests = dests;
+    st->ndest = ndest;
+    st->named_temp = named_temp;
+    st->cache = cache;
+    for (size_t i = 0; i < ndest; i++) {
+        int fd = fs_dir_open(dests[i]);
+        if (fd == -ENOENT && create_default != NULL && ndest == 1 &&
+            strcmp(dests[i], create_default) == 0) {
+            int rc = mkdir_p(dests[i], 0750);
+            if (rc < 0) {
+                log_errx("cannot create destination %s: %s", dests[i], strerror(-rc));
+                return rc;
+            }
+            log_info("created destination %s", dests[i]);
+            fd = fs_dir_open(dests[i]);
+        }
+        if (fd < 0) {
+            log_errx("destination %s: %s", dests[i], strerror(-fd));
+            store_free(st);
+            return fd;
+        }
+        st->destfd[i] = fd;
+    }
+    if (tempdir != NULL) {
+        st->tempfd = fs_dir_open(tempdir);
+        if (st->tempfd < 0) {
+            int rc = st->tempfd;
+            log_errx("temp dir %s: %s", tempdir, strerror(-rc));
+            store_free(st);
+            return rc;
+        }
+        /* Files move into place with rename(2), so -T must share the destination's fs. */
+        if (!fs_same_fs(st->tempfd, st->destfd[0])) {
+            log_errx("temp dir %s is not on the file system of %s", tempdir, dests[0]);
+            store_free(st);
+            return -EXDEV;
+        }
+    }
+    st->use_tmpfile = !named_temp && tempdir == NULL && probe_tmpfile(st->destfd[0]);
+    log_verbose("storage: %s, cache %zu bytes",
+                tempdir           ? "session temp dir"
+                : st->use_tmpfile ? "unnamed temp files"
+                                  : "named temp files",
+                cache);
+    return 0;
+}
+
+void store_free(struct store *st)
+{
+    for (size_t i = 0; i < FS_MAX_DIRS; i++) {
+        if (st->destfd[i] >= 0)
+            close(st->destfd[i]);
+        st->destfd[i] = -1;
+    }
+    for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++) {
+        if (st->sess[i].fd >= 0)
+            close(st->sess[i].fd);
+        st->sess[i].fd = -1;
+    }
+    if (st->tempfd >= 0)
+        close(st->tempfd);
+    st->tempfd = -1;
+}
+
+static struct store_sess *sess_find(struct store *st, uint32_t gid, uint8_t inst)
+{
+    for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++)
+        if (st->sess[i].fd >= 0 && st->sess[i].group_id == gid && st->sess[i].group_inst == inst)
+            return &st->sess[i];
+    return NULL;
+}
+
+/* The session's temp dir (-T), opened (and created) on first use. */
+static int sess_fd(struct store *st, uint32_t gid, uint8_t inst)
+{
+    struct store_sess *s = sess_find(st, gid, inst);
+    if (s != NULL)
+        return s->fd;
+    for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++) {
+        if (st->sess[i].fd >= 0)
+            continue;
+        int fd = fs_session_open(st->tempfd, gid, FS_F_PARENTS);
+        if (fd < 0)
+            return fd;
+        st->sess[i] = (struct store_sess){gid, inst, fd};
+        return fd;
+    }
+    return -EMFILE;
+}
+
+/* Where f is created: its dest dir, or with -T the session's temp dir. */
+static int base_of(struct store *st, const struct receiver_file *f)
+{
+    if (st->tempfd >= 0)
+        return sess_fd(st, f->group_id, f->group_inst);
+    if (f->dest >= st->ndest)
+        return -EINVAL;
+    return st->destfd[f->dest];
+}
+
+static void fail_log(const struct receiver_file *f, const char *what, int err)
+{
+    char esc[200];
+    fs_name_escape(esc, sizeof(esc), f->name, strlen(f->name));
+    log_verbose("group %08X: %s '%s': %s", f->group_id, what, esc, fs_strerror(err));
+}
+
+/* ---- regular files ---- */
+
+static int w_flush(struct store *st, struct wfile *w)
+{
+    if (w->err < 0)
+        return w->err;
+    if (w->clen == 0)
+        return 0;
+    st->flushes++;
+    struct iovec iov = {w->cbuf, w->clen};
+    ssize_t r = fs_pwritev_all(w->fd, &iov, 1, (off_t)w->coff);
+    if (r < 0) {
+        w->err = (int)r;
+        return w->err;
+    }
+    w->clen = 0;
+    return 0;
+}
+
+static void w_free(struct wfile *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->dirfd >= 0)
+        close(w->dirfd);
+    free(w->cbuf);
+    free(w);
+}
+
+static int st_open(void *ctx, const struct receiver_file *f, void **h)
+{
+    struct store *st = ctx;
+    int base = base_of(st, f);
+    if (base < 0) {
+        fail_log(f, "cannot open the directory for", base);
+        return base;
+    }
+    const char *leaf;
+    int dirfd = fs_parent_open(base, f->rel, FS_F_PARENTS, &leaf);
+    if (dirfd < 0) {
+        fail_log(f, "cannot resolve", dirfd);
+        return dirfd;
+    }
+    struct wfile *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        close(dirfd);
+        return -ENOMEM;
+    }
+    w->fd = -1;
+    w->dirfd = dirfd;
+    w->mtime = f->mtime;
+    int rc;
+    if (strlen(leaf) > NAME_MAX) {
+        rc = FS_ENAME_COMPLONG;
+        goto fail;
+    }
+    memcpy(w->leaf, leaf, strlen(leaf) + 1);
+    /* A directory in the way would only fail the final rename: refuse now. */
+    struct stat sb;
+    if (fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode)) {
+        rc = -EISDIR;
+        goto fail;
+    }
+    if (st->tempfd >= 0) {
+        w->mode = W_INPLACE;
+        rc = w->fd = fs_file_open(dirfd, leaf, FS_F_TRUNC);
+    } else {
+        rc = -EOPNOTSUPP;
+        if (st->use_tmpfile) {
+            w->mode = W_TMPFILE;
+            rc = w->fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+            if (rc < 0)
+                rc = -errno;
+        }
+        if (rc < 0 && (rc == -EOPNOTSUPP || rc == -EISDIR || rc == -EINVAL)) {
+            w->mode = W_NAMED;
+            rc = fs_temp_name(w->tmp, sizeof(w->tmp), leaf, f->group_id, f->file_id);
+            if (rc >= 0)
+                rc = w->fd = fs_file_open(dirfd, w->tmp, FS_F_TRUNC);
+        }
+    }
+    if (rc < 0) {
+        w->fd = -1;
+        goto fail;
+    }
+    w->ccap = f->size < st->cache ? (size_t)f->size : st->cache;
+    if (w->ccap > 0 && (w->cbuf = malloc(w->ccap)) == NULL) {
+        rc = -ENOMEM;
+        if (w->mode == W_NAMED)
+            (void)unlinkat(dirfd, w->tmp, 0);
+        goto fail;
+    }
+    *h = w;
+    return 0;
+fail:
+    fail_log(f, "cannot create", rc);
+    w_free(w);
+    return rc;
+}
+
+static int st_write(void *ctx, void *h, uint64_t off, const void *data, size_t len)
+{
+    struct store *st = ctx;
+    struct wfile *w = h;
+    if (w->err < 0)
+        return w->err;
+    st->writes++;
+    if (w->clen > 0 && off == w->coff + w->clen && w->clen + len <= w->ccap) {
+        memcpy(w->cbuf + w->clen, data, len);
+        w->clen += len;
+        return w->clen == w->ccap ? w_flush(st, w) : 0;
+    }
+    int rc = w_flush(st, w);
+    if (rc < 0)
+        return rc;
+    if (len >= w->ccap) {
+        st->flushes++;
+        ssize_t r = fs_pwrite_all(w->fd, data, len, (off_t)off);
+        if (r < 0)
+            w->err = (int)r;
+        return w->err;
+    }
+    memcpy(w->cbuf, data, len);
+    w->coff = off;
+    w->clen = len;
+    return 0;
+}
+
+static int finish(struct store *st, struct wfile *w, const struct receiver_file *f)
+{
+    int rc = w_flush(st, w);
+    if (rc < 0)
+        return rc;
+    struct timespec ts[2] = {{(time_t)w->mtime, 0}, {(time_t)w->mtime, 0}};
+    if (futimens(w->fd, ts) < 0)
+        log_warn("cannot set the time of %s", w->leaf);
+    switch (w->mode) {
+    case W_INPLACE:
+        break;
+    case W_TMPFILE: {
+        /* Link under a temp name first: linkat cannot replace an existing file. */
+        rc = fs_temp_name(w->tmp, sizeof(w->tmp), w->leaf, f->group_id, f->file_id);
+        if (rc < 0)
+            return rc;
+        (void)unlinkat(w->dirfd, w->tmp, 0);
+        rc = tmpfile_link(w->fd, w->dirfd, w->tmp);
+        if (rc < 0) {
+            w->tmp[0] = '\0';
+            return rc;
+        }
+        w->mode = W_NAMED;
+        break;
+    }
+    case W_NAMED:
+        break;
+    }
+    /* close() can report a deferred write error (NFS, quotas). */
+    rc = close(w->fd);
+    w->fd = -1;
+    if (rc < 0)
+        return -errno;
+    if (w->mode == W_NAMED)
+        return fs_rename(w->dirfd, w->tmp, w->dirfd, w->leaf, 0);
+    return 0;
+}
+
+static int st_close(void *ctx, void *h, enum receiver_close how, const struct receiver_file *f)
+{
+    struct store *st = ctx;
+    struct wfile *w = h;
+    int rc = 0;
+    if (how == RECEIVER_CLOSE_DONE) {
+        rc = finish(st, w, f);
+        if (rc < 0)
+            fail_log(f, "cannot complete", rc);
+    }
+    if (how != RECEIVER_CLOSE_DONE || rc < 0) {
+        /* Nothing of a failed file stays behind (store.h). */
+        if (w->mode == W_NAMED && w->tmp[0] != '\0')
+            (void)unlinkat(w->dirfd, w->tmp, 0);
+        else if (w->mode == W_INPLACE)
+            (void)unlinkat(w->dirfd, w->leaf, 0);
+    }
+    w_free(w);
+    return rc;
+}
+
+/* ---- directories, links, deletions ---- */
+
+static int st_mkdir(void *ctx, const struct receiver_file *f)
+{
+    struct store *st = ctx;
+    int base = base_of(st, f);
+    if (base < 0)
+        return base;
+    struct fs_stat s;
+    if (fs_stat(base, f->rel, &s) == 0 && s.type == FTYPE_DIR)
+        return 1;
+    int rc = fs_mkdir(base, f->rel, FS_F_PARENTS);
+    if (rc < 0) {
+        fail_log(f, "cannot create directory", rc);
+        return rc;
+    }
+    /* 5.0.1 senders give directories and links time 0: keep ours then. */
+    if (f->mtime != 0)
+        (void)fs_set_mtime(base, f->rel, f->mtime);
+    return 0;
+}
+
+static int st_symlink(void *ctx, const struct receiver_file *f)
+{
+    struct store *st = ctx;
+    int base = base_of(st, f);
+    if (base < 0)
+        return base;
+    const char *leaf;
+    int dirfd = fs_parent_open(base, f->rel, FS_F_PARENTS, &leaf);
+    if (dirfd < 0) {
+        fail_log(f, "cannot resolve", dirfd);
+        return dirfd;
+    }
+    char tmp[NAME_MAX + 1];
+    int rc = fs_temp_name(tmp, sizeof(tmp), leaf, f->group_id, f->file_id);
+    if (rc >= 0) {
+        (void)unlinkat(dirfd, tmp, 0);
+        rc = fs_symlink(dirfd, tmp, f->link, 0);
+    }
+    if (rc >= 0) {
+        /* Replaces a file or link atomically; a directory in the way fails. */
+        rc = fs_rename(dirfd, tmp, dirfd, leaf, 0);
+        if (rc < 0)
+            (void)unlinkat(dirfd, tmp, 0);
+    }
+    if (rc >= 0 && f->mtime != 0)
+        (void)fs_set_mtime(dirfd, leaf, f->mtime);
+    else
+        fail_log(f, "cannot create symlink", rc);
+    close(dirfd);
+    return rc < 0 ? rc : 0;
+}
+
+static int st_remove(void *ctx, const struct receiver_file *f)
+{
+    struct store *st = ctx;
+    if (f->dest >= st->ndest)
+        return -EINVAL;
+    int rc = fs_remove(st->destfd[f->dest], f->rel);
+    if (rc < 0 && rc != -ENOENT)
+        fail_log(f, "cannot delete", rc);
+    return rc;
+}
+
+static int st_free_space(void *ctx, const struct receiver_file *f, uint64_t *avail)
+{
+    struct store *st = ctx;
+    int fd = st->tempfd >= 0 ? st->tempfd : st->destfd[f->dest < st->ndest ? f->dest : 0];
+    return fs_free_space(fd, avail);
+}
+
+static int st_stat(void *ctx, const struct receiver_file *f, struct fs_stat *s)
+{
+    struct store *st = ctx;
+    int base;
+    if (st->tempfd >= 0) {
+        /* spec §2.2: with -T the comparison is against the (empty) session dir. */
+        struct store_sess *ss = sess_find(st, f->group_id, f->group_inst);
+        if (ss == NULL)
+            return -ENOENT;
+        base = ss->fd;
+    } else {
+        if (f->dest >= st->ndest)
+            return -EINVAL;
+        base = st->destfd[f->dest];
+    }
+    return fs_stat(base, f->rel, s);
+}
+
+static void st_session_end(void *ctx, uint32_t server_id, uint32_t group_id, uint8_t group_inst,
+                           bool completed)
+{
+    struct store *st = ctx;
+    if (st->tempfd < 0)
+        return;
+    struct store_sess *s = sess_find(st, group_id, group_inst);
+    if (s == NULL)
+        return;
+    char name[64];
+    fs_session_name(name, sizeof(name), group_id);
+    bool remove = true;
+    if (completed) {
+        int n = fs_session_move(s->fd, st->destfd[0], NULL, NULL);
+        if (n < 0) {
+            log_errx("group %08X: cannot move the received files into %s: %s; they stay in "
+                     "the temp dir",
+                     group_id, st->dests[0], fs_strerror(n));
+            remove = false;
+        } else {
+            log_info("group %08X: moved %d item%s into %s", group_id, n, n == 1 ? "" : "s",
+                     st->dests[0]);
+        }
+    } else {
+        log_info("group %08X: session from %08X failed, discarding its temp dir", group_id,
+                 server_id);
+    }
+    close(s->fd);
+    s->fd = -1;
+    if (remove) {
+        int rc = fs_remove(st->tempfd, name);
+        if (rc < 0 && rc != -ENOENT)
+            log_warnx("group %08X: cannot remove the temp dir: %s", group_id, fs_strerror(rc));
+    }
+}
+
+const struct receiver_storage store_callbacks = {
+    .open = st_open,
+    .write = st_write,
+    .close = st_close,
+    .mkdir = st_mkdir,
+    .symlink = st_symlink,
+    .remove = st_remove,
+    .free_space = st_free_space,
+    .stat = st_stat,
+    .session_end = st_session_end,
+};

@@ -1,0 +1,65 @@
+/*
+ * uftpd's file storage: the receiver engine's storage callbacks over
+ * core/fs (DESIGN.md "Security by construction", spec §2.2, §6.1, §6.2).
+ *
+ * Every name reaches here already checked by the engine (fs_name_check)
+ * and is resolved beneath its destination dir (or the session's temp dir
+ * with -T) without following any symlink (core/fs/beneath.h).
+ *
+ * A file is never visible, complete-looking, at its final name before all
+ * its blocks are on disk: it is written to an unnamed O_TMPFILE in the
+ * target directory (or, with -t or where O_TMPFILE does not work, to
+ * "NAME.~uftp-<GROUP>-<FILE>") and linked / renamed into place only by a
+ * successful close(RECEIVER_CLOSE_DONE). Any write error (a full disk, EIO)
+ * makes the file fail: the temp file is removed and the engine reports
+ * the file rejected. An existing file at the final name stays intact until
+ * the new one replaces it atomically. With -T the whole session stays in
+ * TEMP/_group_<ID>/ and is moved into the destination at its end.
+ *
+ * Writes go through a per-file cache of -c bytes (allocated for the file's
+ * size when that is smaller) that coalesces consecutive blocks and is
+ * flushed with one pwritev: memory is bounded by -c and the number of
+ * concurrent sessions, never by file size.
+ */
+#ifndef UFTP_RECEIVER_STORE_H
+#define UFTP_RECEIVER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/fs/fs.h"
+#include "receiver/engine.h"
+
+struct store_sess {
+    uint32_t group_id;
+    uint8_t group_inst;
+    int fd; /* TEMP/_group_<ID>, -1 when unused */
+};
+
+struct store {
+    const char *const *dests; /* -D, absolute */
+    size_t ndest;
+    int destfd[FS_MAX_DIRS];
+    int tempfd;       /* -T dir, or -1 */
+    bool named_temp;  /* -t: visible temp names */
+    bool use_tmpfile; /* O_TMPFILE + link works on the first dest */
+    size_t cache;     /* -c */
+    struct store_sess sess[RECEIVER_MAX_SESSIONS];
+    /* Counters for logs and tests. */
+    uint64_t writes, flushes;
+};
+
+/*
+ * Opens the destination dirs (creating `create_default` when it is the
+ * only one and missing) and the -T dir; probes O_TMPFILE. Returns 0 or a
+ * negative errno with a log line saying which directory failed.
+ */
+int store_init(struct store *st, const char *const *dests, size_t ndest, const char *tempdir,
+               bool named_temp, size_t cache, const char *create_default);
+void store_free(struct store *st);
+
+/* The callbacks, with ctx = the struct store. */
+extern const struct receiver_storage store_callbacks;
+
+#endif

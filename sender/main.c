@@ -1,0 +1,362 @@
+/*
+ * uftp: the sender (spec §2.1). Reads the options, walks the files, opens
+ * the socket and hands everything to the engine's event loop (shell.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/net/iface.h"
+#include "core/net/resolve.h"
+#include "core/wire/wire.h"
+#include "sender/shell.h"
+
+static void usage_hint(void)
+{
+    fprintf(stderr, "Try 'uftp --help' for more information.\n");
+}
+
+/* ---- the files to send ---- */
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (d == NULL)
+        fatalx(SENDER_EXIT_ALLOC, "out of memory");
+    return d;
+}
+
+static int collect_files(struct uftp *u, char **args, size_t nargs)
+{
+    struct uftp_settings *s = &u->set;
+    struct fs_list list = {0}, excl = {0};
+    char msg[512];
+    int rc;
+
+    if (s->list_file != NULL) {
+        rc = fs_list_read(&list, s->list_file, FS_MAX_FILES, msg, sizeof(msg));
+        if (rc < 0) {
+            log_errx("%s", msg);
+            return SENDER_EXIT_PARAM;
+        }
+        args = list.v;
+        nargs = list.n;
+    }
+    if (nargs == 0) {
+        log_errx("no files to send");
+        usage_hint();
+        fs_list_free(&list);
+        return SENDER_EXIT_PARAM;
+    }
+    if (nargs > FS_MAX_FILES) {
+        log_errx("at most %d files may be given", FS_MAX_FILES);
+        fs_list_free(&list);
+        return SENDER_EXIT_PARAM;
+    }
+    if (s->exclude_file != NULL) {
+        rc = fs_list_read(&excl, s->exclude_file, FS_MAX_EXCLUDES, msg, sizeof(msg));
+        if (rc < 0) {
+            log_errx("%s", msg);
+            fs_list_free(&list);
+            return SENDER_EXIT_PARAM;
+        }
+    }
+    struct fs_walk_opts wo = {
+        .dest_name = s->dest_name,
+        .dest_is_dir = s->dest_is_dir,
+        .base_dirs = (const char *const *)s->base_dirs.v,
+        .nbase = s->base_dirs.n,
+        .excludes = (const char *const *)excl.v,
+        .nexclude = excl.n,
+        .follow_links = s->follow_links,
+    };
+    struct fs_walk *w;
+    rc = fs_walk_new(&w, &wo, (const char *const *)args, nargs);
+    fs_list_free(&list);
+    fs_list_free(&excl);
+    if (rc < 0) {
+        log_errx("cannot walk the files: %s", strerror(-rc));
+        return SENDER_EXIT_PARAM;
+    }
+    size_t cap = 0;
+    struct fs_item it;
+    while ((rc = fs_walk_next(w, &it)) != 0) {
+        if (rc < 0) {
+            log_warnx("skipping %s", fs_walk_msg(w));
+            continue;
+        }
+        if (u->nitems == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct fs_item *n = realloc(u->items, cap * sizeof(*n));
+            if (n == NULL)
+                fatalx(SENDER_EXIT_ALLOC, "out of memory");
+            u->items = n;
+        }
+        struct fs_item *d = &u->items[u->nitems++];
+        *d = it;
+        d->path = xstrdup(it.path);
+        d->name = xstrdup(it.name);
+        d->link = xstrdup(it.link);
+    }
+    fs_walk_free(w);
+    if (u->nitems == 0) {
+        log_errx("nothing to send");
+        return SENDER_EXIT_PARAM;
+    }
+    return 0;
+}
+
+static void free_files(struct uftp *u)
+{
+    for (size_t i = 0; i < u->nitems; i++) {
+        free((char *)u->items[i].path);
+        free((char *)u->items[i].name);
+        free((char *)u->items[i].link);
+    }
+    free(u->items);
+    u->items = NULL;
+    u->nitems = 0;
+}
+
+/* ---- addresses, interface, socket ---- */
+
+static struct sender_dest *dest_array(const struct conf_hostlist *l)
+{
+    if (l->n == 0)
+        return NULL;
+    struct sender_dest *d = calloc(l->n, sizeof(*d));
+    if (d == NULL)
+        fatalx(SENDER_EXIT_ALLOC, "out of memory");
+    for (size_t i = 0; i < l->n; i++) {
+        d[i].id = l->v[i].id;
+        size_t n = l->v[i].fp_len < SENDER_FP_MAX ? l->v[i].fp_len : SENDER_FP_MAX;
+        memcpy(d[i].fp, l->v[i].fp, n);
+        d[i].fplen = (uint8_t)n;
+    }
+    return d;
+}
+
+static int setup_network(struct uftp *u)
+{
+    struct uftp_settings *s = &u->set;
+    struct sender_config *c = &u->cfg;
+    uint16_t port = (uint16_t)s->port;
+    int rc;
+
+    rc = net_resolve_host(&c->pub, s->pub, port, AF_UNSPEC);
+    if (rc < 0) {
+        log_errx("option -M: cannot use '%s': %s", s->pub, strerror(-rc));
+        return SENDER_EXIT_PARAM;
+    }
+    net_addr_set_port(&c->pub, port);
+    int family = net_addr_family(&c->pub);
+    bool unicast = !net_addr_is_multicast(&c->pub);
+    if (!unicast) {
+        rc = net_addr_template(&c->priv, s->priv, port);
+        if (rc < 0) {
+            log_errx("option -P: '%s' is not an address template", s->priv);
+            return SENDER_EXIT_PARAM;
+        }
+        if (net_addr_family(&c->priv) != family) {
+            log_errx("option -P: '%s' must be of the same IP version as -M '%s'%s", s->priv, s->pub,
+                     family == AF_INET6 ? " (give an IPv6 -P, e.g. ff15::x)" : "");
+            return SENDER_EXIT_PARAM;
+        }
+        if (!net_addr_is_multicast(&c->priv)) {
+            log_errx("option -P: '%s' is not a multicast address", s->priv);
+            return SENDER_EXIT_PARAM;
+        }
+    }
+
+    struct net_iflist ifl;
+    rc = net_iflist_load(&ifl);
+    if (rc < 0) {
+        log_errx("cannot list the network interfaces: %s", strerror(-rc));
+        return SENDER_EXIT_SOCKET;
+    }
+    const struct net_iface *ifc = NULL;
+    if (s->iface != NULL) {
+        rc = net_iface_resolve(&ifl, s->iface, AF_UNSPEC, &ifc);
+        if (rc < 0) {
+            log_errx("option -I: no interface '%s': %s", s->iface, strerror(-rc));
+            net_iflist_free(&ifl);
+            return SENDER_EXIT_PARAM;
+        }
+    } else {
+        ifc = net_iflist_first(&ifl, family);
+        if (ifc == NULL)
+            ifc = net_iflist_first(&ifl, AF_UNSPEC);
+    }
+    unsigned int ifindex = 0;
+    if (ifc != NULL &&
+        (s->iface != NULL || ((ifc->flags & NET_IF_MULTICAST) && !(ifc->flags & NET_IF_LOOPBACK))))
+        ifindex = ifc->index;
+    c->server_id = s->id;
+    if (c->server_id == 0 && ifc != NULL)
+        c->server_id = net_iflist_id_of(&ifl, ifc->index);
+    if (c->server_id == 0)
+        c->server_id = net_iflist_default_id(&ifl);
+    net_iflist_free(&ifl);
+    if (c->server_id == 0) {
+        log_errx("no interface address to take the server ID from; give one with -U");
+        return SENDER_EXIT_PARAM;
+    }
+
+    struct net_sock_opts so;
+    net_sock_opts_init(&so, net_sock_family_for(&c->pub, 1));
+    so.port = (uint16_t)s->src_port;
+    so.rcvbuf = (int)s->bufsize;
+    so.sndbuf = (int)s->bufsize;
+    so.ttl = (int)s->ttl;
+    so.tos = net_tos((int)s->dscp, false);
+    so.mcast_if = ifindex;
+    so.mcast_loop = true;
+    rc = net_sock_open(&u->sock, &so);
+    if (rc < 0) {
+        log_errx("cannot open the socket: %s", strerror(-rc));
+        return SENDER_EXIT_SOCKET;
+    }
+    char pa[NET_ADDR_STRLEN], qa[NET_ADDR_STRLEN];
+    if (unicast)
+        log_verbose("unicast mode to %s, ID 0x%08X, port %u", net_addr_str(&c->pub, pa),
+                    c->server_id, u->sock.port);
+    else
+        log_verbose("announcing on %s, data on %s, ID 0x%08X, port %u", net_addr_str(&c->pub, pa),
+                    net_addr_str(&c->priv, qa), c->server_id, u->sock.port);
+    return 0;
+}
+
+/* ---- configuration ---- */
+
+static int build_config(struct uftp *u)
+{
+    struct uftp_settings *s = &u->set;
+    struct sender_config *c = &u->cfg;
+    c->blocksize = (uint16_t)s->blocksize;
+    c->rate_kbps = s->rate;
+    c->grtt_init_us = (uint64_t)(s->grtt.init * 1e6 + 0.5);
+    c->grtt_min_us = (uint64_t)(s->grtt.min * 1e6 + 0.5);
+    c->grtt_max_us = (uint64_t)(s->grtt.max * 1e6 + 0.5);
+    c->robust = (uint8_t)s->robust;
+    c->cc_type = (uint8_t)s->cc;
+    c->nak_pct = (uint8_t)s->nak_pct;
+    c->nak_strikes = (uint16_t)s->nak_strikes;
+    c->max_passes = (uint16_t)s->max_passes;
+    c->max_time_pct = (uint16_t)s->max_time;
+    c->quit_on_error = s->quit_on_error;
+    c->sync_preview = s->sync_preview;
+    c->sync_mode = s->sync || s->sync_preview;
+    u->dests = dest_array(&s->dests);
+    c->dests = u->dests;
+    c->ndest = s->dests.n;
+    u->proxies = dest_array(&s->proxies);
+    c->proxies = u->proxies;
+    c->nproxy = s->proxies.n;
+    c->files = u->items;
+    c->nfiles = u->nitems;
+    if (s->max_time != 0 && s->rate < 0) {
+        log_errx("option -W needs a fixed rate (-R)");
+        return SENDER_EXIT_PARAM;
+    }
+    return 0;
+}
+
+static int setup_logging(struct uftp *u)
+{
+    struct uftp_settings *s = &u->set;
+    log_set_level(s->log_level);
+    log_set_timestamps(s->timestamps);
+    if (s->logfile != NULL) {
+        int rc = log_open_file(s->logfile, s->log_roll_mb * 1024 * 1024, (int)s->log_keep);
+        if (rc < 0) {
+            fprintf(stderr, "uftp: cannot open log file %s: %s\n", s->logfile, strerror(-rc));
+            return SENDER_EXIT_LOGGING;
+        }
+    }
+    if (s->status_file != NULL) {
+        if (strcmp(s->status_file, "@LOG") == 0) {
+            u->status_to_log = true;
+        } else {
+            int fd =
+                open(s->status_file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
+            if (fd < 0 || (u->status = fdopen(fd, "w")) == NULL) {
+                log_err("cannot open status file %s", s->status_file);
+                if (fd >= 0)
+                    close(fd);
+                return SENDER_EXIT_LOGGING;
+            }
+        }
+    }
+    bool tty = isatty(STDERR_FILENO) && s->logfile == NULL;
+    u->progress = s->progress == UFTP_PROGRESS_ON ||
+                  (s->progress == UFTP_PROGRESS_AUTO && tty && s->log_level <= LL_INFO);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct uftp u;
+    struct conf_err e;
+    struct conf_cmd cmd;
+    int rc;
+
+    signal(SIGPIPE, SIG_IGN);
+    log_init("uftp", LL_INFO);
+    u.sock.fd = -1;
+    if (conf_table_check(&uftp_conf_spec, &e) < 0) {
+        fprintf(stderr, "uftp: internal error: %s\n", e.msg);
+        return SENDER_EXIT_PARAM;
+    }
+    if (conf_load(&uftp_conf_spec, &u.set, argc, argv, &cmd, &e) < 0) {
+        fprintf(stderr, "uftp: %s\n", e.msg);
+        usage_hint();
+        conf_free(&uftp_conf_spec, &u.set);
+        return SENDER_EXIT_PARAM;
+    }
+    if (cmd.help) {
+        conf_help(&uftp_conf_spec, stdout);
+        conf_free(&uftp_conf_spec, &u.set);
+        return 0;
+    }
+    if (cmd.check) {
+        rc = conf_print(&uftp_conf_spec, &u.set, stdout) < 0 ? SENDER_EXIT_PARAM : 0;
+        conf_free(&uftp_conf_spec, &u.set);
+        return rc;
+    }
+    if (u.set.keytype != KEY_NONE) {
+        /* Never fall back to cleartext silently: encryption is the reference's default. */
+        fprintf(stderr, "uftp: encryption (option -Y) is not supported yet; give -Y none to send "
+                        "unencrypted\n");
+        conf_free(&uftp_conf_spec, &u.set);
+        return SENDER_EXIT_PARAM;
+    }
+
+    rc = setup_logging(&u);
+    if (rc == 0)
+        rc = collect_files(&u, argv + cmd.optind, (size_t)(argc - cmd.optind));
+    if (rc == 0) {
+        sender_config_defaults(&u.cfg);
+        rc = setup_network(&u);
+    }
+    if (rc == 0)
+        rc = build_config(&u);
+    if (rc == 0)
+        rc = shell_run(&u);
+
+    shell_free(&u);
+    net_sock_close(&u.sock);
+    free(u.dests);
+    free(u.proxies);
+    free_files(&u);
+    if (u.status != NULL)
+        fclose(u.status);
+    conf_free(&uftp_conf_spec, &u.set);
+    log_close();
+    return rc;
+}

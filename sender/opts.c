@@ -1,0 +1,579 @@
+/*
+ * uftp's option table (spec §2.1). Defaults are the reference's; ranges
+ * are checked here and again by sender_new().
+ */
+#include "sender/opts.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/fs/fs.h"
+#include "core/net/addr.h"
+#include "core/net/sock.h"
+#include "core/wire/wire.h"
+
+#define S struct uftp_settings
+
+/* ---- custom values ---- */
+
+/* -U: a hex ID, never 0 or 0xFFFFFFFF (spec §0 "IDs"). */
+static int id_parse(const struct conf_option *o, const char *text, void *dst, char *msg, size_t ml)
+{
+    uint32_t id;
+    if (conf_parse_id(text, false, &id) < 0) {
+        snprintf(msg, ml, "must be a hex ID such as 0x0A000001 (not 0 or 0xFFFFFFFF)");
+        return CONF_EVALUE;
+    }
+    memcpy(dst, &id, sizeof(id));
+    return 0;
+}
+
+static int id_print(const struct conf_option *o, const void *src, char *buf, size_t len)
+{
+    uint32_t id;
+    memcpy(&id, src, sizeof(id));
+    if (id == 0)
+        return 1;
+    snprintf(buf, len, "0x%08X", id);
+    return 0;
+}
+
+/* -r init[:min:max] in seconds, 0.001..1000, min <= init <= max (spec §2.1). */
+static int grtt_parse(const struct conf_option *o, const char *text, void *dst, char *msg,
+                      size_t ml)
+{
+    struct uftp_grtt *g = dst;
+    char buf[128], *parts[4];
+    int n = 0;
+    if (strlen(text) >= sizeof(buf))
+        goto bad;
+    memcpy(buf, text, strlen(text) + 1);
+    for (char *p = buf, *c; n < 4; p = c + 1) {
+        parts[n++] = p;
+        if ((c = strchr(p, ':')) == NULL)
+            break;
+        *c = '\0';
+    }
+    g->min = 0.01;
+    g->max = 15.0;
+    if ((n != 1 && n != 3) || conf_parse_double(parts[0], 0.001, 1000, &g->init) < 0 ||
+        (n == 3 && (conf_parse_double(parts[1], 0.001, 1000, &g->min) < 0 ||
+                    conf_parse_double(parts[2], 0.001, 1000, &g->max) < 0)))
+        goto bad;
+    if (g->min > g->init || g->init > g->max) {
+        snprintf(msg, ml, "must have min <= init <= max");
+        return CONF_ERANGE;
+    }
+    return 0;
+bad:
+    snprintf(msg, ml, "must be init[:min:max] in seconds (0.001..1000)");
+    return CONF_EVALUE;
+}
+
+static int grtt_print(const struct conf_option *o, const void *src, char *buf, size_t len)
+{
+    const struct uftp_grtt *g = src;
+    char a[32], b[32], c[32];
+    conf_format_double(a, sizeof(a), g->init);
+    conf_format_double(b, sizeof(b), g->min);
+    conf_format_double(c, sizeof(c), g->max);
+    snprintf(buf, len, "%s:%s:%s", a, b, c);
+    return 0;
+}
+
+/* -C none | tfmcc[...]: TFMCC keeps its letter but arrives in a later version. */
+static int cc_parse(const struct conf_option *o, const char *text, void *dst, char *msg, size_t ml)
+{
+    int v = CC_NONE;
+    if (strcmp(text, "none") == 0) {
+        memcpy(dst, &v, sizeof(v));
+        return 0;
+    }
+    if (strncmp(text, "tfmcc", 5) == 0 && (text[5] == '\0' || text[5] == ':')) {
+        snprintf(msg, ml, "tfmcc is not supported yet (only none)");
+        return CONF_EVALUE;
+    }
+    snprintf(msg, ml, "must be none or tfmcc[:min=K][:init=K][:max=K]");
+    return CONF_EVALUE;
+}
+
+static int cc_print(const struct conf_option *o, const void *src, char *buf, size_t len)
+{
+    snprintf(buf, len, "none");
+    return 0;
+}
+
+/* A reserved option: its letter keeps the reference meaning, not implemented yet. */
+static int reserved_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    if (o->type == CONF_BOOL) {
+        bool b;
+        memcpy(&b, val, sizeof(b));
+        if (!b)
+            return 0;
+    }
+    snprintf(msg, ml, "is not supported yet");
+    return CONF_EVALUE;
+}
+
+static int nonzero_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    long long v;
+    memcpy(&v, val, sizeof(v));
+    if (v == 0) {
+        snprintf(msg, ml, "must be -1 (unpaced) or 1..1073741824 Kbps");
+        return CONF_ERANGE;
+    }
+    return 0;
+}
+
+static int maxtime_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    long long v;
+    memcpy(&v, val, sizeof(v));
+    if (v != 0 && v < 110) {
+        snprintf(msg, ml, "must be 0 (none) or 110..10000");
+        return CONF_ERANGE;
+    }
+    return 0;
+}
+
+static const struct conf_hl_spec hl_dests = {CONF_HL_IDS, CONF_HL_MAX_DEST, conf_resolve_system};
+
+static const struct conf_word keytypes[] = {
+    {"none", KEY_NONE},
+    {"aes128-gcm", KEY_AES128_GCM},
+    {"aes256-gcm", KEY_AES256_GCM},
+    {"aes128-ccm", KEY_AES128_CCM},
+    {"aes256-ccm", KEY_AES256_CCM},
+    {NULL, 0},
+};
+
+static const struct conf_word hashtypes[] = {
+    {"sha256", HASH_SHA256},
+    {"sha384", HASH_SHA384},
+    {"sha512", HASH_SHA512},
+    {NULL, 0},
+};
+
+static const struct conf_word curves[] = {
+    {"secp256r1", CURVE_P256},
+    {"prime256v1", CURVE_P256},
+    {"secp384r1", CURVE_P384},
+    {"secp521r1", CURVE_P521},
+    {NULL, 0},
+};
+
+static const struct conf_word progress_words[] = {
+    {"auto", UFTP_PROGRESS_AUTO},
+    {"on", UFTP_PROGRESS_ON},
+    {"off", UFTP_PROGRESS_OFF},
+    {NULL, 0},
+};
+
+#define HOSTLIST(f)                                                                                \
+    .type = CONF_CUSTOM, .parse = conf_hostlist_opt_parse, .print = conf_hostlist_opt_print,       \
+    .free = conf_hostlist_opt_free, .arg = &hl_dests, CONF_FIELD(S, f)
+
+static const struct conf_option opts[] = {
+    /* Transport / addressing */
+    {.name = "public",
+     .short_name = 'M',
+     .type = CONF_STRING,
+     .section = "Transport",
+     .argname = "ADDR",
+     .def = NET_DEF_PUBLIC_MCAST,
+     .help = "public (announce) address; a unicast address selects unicast mode",
+     CONF_FIELD(S, pub)},
+    {.name = "private",
+     .short_name = 'P',
+     .type = CONF_STRING,
+     .section = "Transport",
+     .argname = "ADDR",
+     .def = NET_DEF_PRIVATE_MCAST,
+     .help = "private (data) multicast group; each 'x' part is random (IPv6: required)",
+     CONF_FIELD(S, priv)},
+    {.name = "port",
+     .short_name = 'p',
+     .type = CONF_INT,
+     .section = "Transport",
+     .argname = "PORT",
+     .def = "1044",
+     .min = 1,
+     .max = 65535,
+     .help = "destination UDP port",
+     CONF_FIELD(S, port)},
+    {.name = "source-port",
+     .short_name = 'u',
+     .type = CONF_INT,
+     .section = "Transport",
+     .argname = "PORT",
+     .def = "0",
+     .min = 0,
+     .max = 65535,
+     .help = "source UDP port (0 = any)",
+     CONF_FIELD(S, src_port)},
+    {.name = "interface",
+     .short_name = 'I',
+     .type = CONF_STRING,
+     .section = "Transport",
+     .argname = "IF",
+     .help = "outgoing interface: name, address or host name "
+             "(default: first non-loopback)",
+     CONF_FIELD(S, iface)},
+    {.name = "ttl",
+     .short_name = 't',
+     .type = CONF_INT,
+     .section = "Transport",
+     .argname = "TTL",
+     .def = "1",
+     .min = 1,
+     .max = 255,
+     .help = "multicast TTL / hop limit",
+     CONF_FIELD(S, ttl)},
+    {.name = "dscp",
+     .short_name = 'Q',
+     .type = CONF_INT,
+     .section = "Transport",
+     .argname = "DSCP",
+     .def = "0",
+     .min = 0,
+     .max = 63,
+     .help = "DSCP of every packet",
+     CONF_FIELD(S, dscp)},
+    {.name = "buffer",
+     .short_name = 'B',
+     .type = CONF_SIZE,
+     .section = "Transport",
+     .argname = "BYTES",
+     .def = "262144",
+     .min = NET_BUF_MIN,
+     .max = NET_BUF_MAX,
+     .help = "UDP send and receive buffer",
+     CONF_FIELD(S, bufsize)},
+    {.name = "block-size",
+     .short_name = 'b',
+     .type = CONF_INT,
+     .section = "Transport",
+     .argname = "BYTES",
+     .def = "1300",
+     .min = UFTP_MIN_BLOCKSIZE,
+     .max = UFTP_MAX_BLOCKSIZE,
+     .help = "data bytes per packet",
+     CONF_FIELD(S, blocksize)},
+    {.name = "id",
+     .short_name = 'U',
+     .type = CONF_CUSTOM,
+     .section = "Transport",
+     .argname = "0xID",
+     .help = "server ID (default: the interface's address)",
+     .parse = id_parse,
+     .print = id_print,
+     CONF_FIELD(S, id)},
+
+    /* Rate / timing */
+    {.name = "rate",
+     .short_name = 'R',
+     .type = CONF_INT,
+     .section = "Rate and timing",
+     .argname = "KBPS",
+     .def = "1000",
+     .min = -1,
+     .max = 1LL << 30,
+     .check = nonzero_check,
+     .help = "send rate in Kbps (1024 bit/s); -1 = as fast as possible",
+     CONF_FIELD(S, rate)},
+    {.name = "congestion-control",
+     .short_name = 'C',
+     .type = CONF_CUSTOM,
+     .section = "Rate and timing",
+     .argname = "TYPE",
+     .def = "none",
+     .help = "congestion control: none (tfmcc is not supported yet)",
+     .parse = cc_parse,
+     .print = cc_print,
+     CONF_FIELD(S, cc)},
+    {.name = "max-time",
+     .short_name = 'W',
+     .type = CONF_INT,
+     .section = "Rate and timing",
+     .argname = "PCT",
+     .def = "0",
+     .min = 0,
+     .max = 10000,
+     .check = maxtime_check,
+     .help = "give up after PCT % of the time the rate needs (0 = never; 110..10000)",
+     CONF_FIELD(S, max_time)},
+    {.name = "grtt",
+     .short_name = 'r',
+     .type = CONF_CUSTOM,
+     .section = "Rate and timing",
+     .argname = "INIT[:MIN:MAX]",
+     .def = "0.5:0.01:15",
+     .help = "group round-trip time, seconds",
+     .parse = grtt_parse,
+     .print = grtt_print,
+     CONF_FIELD(S, grtt)},
+    {.name = "robust",
+     .short_name = 's',
+     .type = CONF_INT,
+     .section = "Rate and timing",
+     .argname = "N",
+     .def = "20",
+     .min = 10,
+     .max = 50,
+     .help = "robustness factor: control message retransmissions",
+     CONF_FIELD(S, robust)},
+    {.name = "nak-percent",
+     .short_name = 'N',
+     .type = CONF_INT,
+     .section = "Rate and timing",
+     .argname = "PCT",
+     .def = "100",
+     .min = 0,
+     .max = 100,
+     .help = "NAKed blocks per section above which a client gets a strike",
+     CONF_FIELD(S, nak_pct)},
+    {.name = "nak-strikes",
+     .short_name = 'm',
+     .type = CONF_INT,
+     .section = "Rate and timing",
+     .argname = "N",
+     .def = "1",
+     .min = 1,
+     .max = 1000,
+     .help = "strikes before a client is dropped",
+     CONF_FIELD(S, nak_strikes)},
+    {.name = "max-passes",
+     .short_name = 'a',
+     .type = CONF_INT,
+     .section = "Rate and timing",
+     .argname = "N",
+     .def = "65535",
+     .min = 1,
+     .max = 65535,
+     .help = "passes over a file before unfinished clients are aborted",
+     CONF_FIELD(S, max_passes)},
+
+    /* Encryption */
+    {.name = "cipher",
+     .short_name = 'Y',
+     .type = CONF_ENUM,
+     .section = "Encryption",
+     .argname = "TYPE",
+     .def = "aes256-gcm",
+     .words = keytypes,
+     .help = "encryption; only none is supported yet",
+     CONF_FIELD(S, keytype)},
+    {.name = "hash",
+     .short_name = 'h',
+     .type = CONF_ENUM,
+     .section = "Encryption",
+     .argname = "HASH",
+     .def = "sha256",
+     .words = hashtypes,
+     .help = "hash for key derivation and signatures (with encryption)",
+     CONF_FIELD(S, hashtype)},
+    {.name = "curve",
+     .short_name = 'e',
+     .type = CONF_ENUM,
+     .section = "Encryption",
+     .argname = "CURVE",
+     .def = "secp256r1",
+     .words = curves,
+     .help = "ECDH curve (with encryption)",
+     CONF_FIELD(S, curve)},
+    {.name = "client-auth",
+     .short_name = 'c',
+     .type = CONF_BOOL,
+     .section = "Encryption",
+     .help = "require client authentication (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, client_auth)},
+    {.name = "key-file",
+     .short_name = 'k',
+     .type = CONF_STRING,
+     .section = "Encryption",
+     .argname = "FILE",
+     .help = "signing key file (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, keyfile)},
+    {.name = "key-generate",
+     .short_name = 'K',
+     .type = CONF_STRING,
+     .section = "Encryption",
+     .argname = "SPEC",
+     .help = "generate a signing key (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, keygen)},
+    {.name = "machine-store",
+     .short_name = 'y',
+     .type = CONF_BOOL,
+     .section = "Encryption",
+     .help = "Windows machine key store (not supported)",
+     .check = reserved_check,
+     CONF_FIELD(S, machine_store)},
+
+    /* Group */
+    {.name = "clients",
+     .short_name = 'H',
+     .section = "Group",
+     .argname = "ID,...|@FILE",
+     .help = "closed group: the client IDs (or a file of them) that may register",
+     HOSTLIST(dests)},
+    {.name = "proxies",
+     .short_name = 'j',
+     .section = "Group",
+     .argname = "FILE",
+     .help = "proxies expected to register",
+     HOSTLIST(proxies)},
+    {.name = "quit-on-error",
+     .short_name = 'q',
+     .type = CONF_BOOL,
+     .section = "Group",
+     .help = "abort everyone if any client aborts, drops out or never answers",
+     CONF_FIELD(S, quit_on_error)},
+
+    /* Files */
+    {.name = "list",
+     .short_name = 'i',
+     .type = CONF_STRING,
+     .section = "Files",
+     .argname = "FILE",
+     .flags = CONF_NOFILE,
+     .help = "read the files to send from FILE, one a line ('-' = stdin)",
+     CONF_FIELD(S, list_file)},
+    {.name = "exclude",
+     .short_name = 'X',
+     .type = CONF_STRING,
+     .section = "Files",
+     .argname = "FILE",
+     .help = "file of paths to skip, as traversed (e.g. dir/sub)",
+     CONF_FIELD(S, exclude_file)},
+    {.name = "dest-name",
+     .short_name = 'D',
+     .type = CONF_STRING,
+     .section = "Files",
+     .argname = "NAME",
+     .help = "name at the receivers (with several items, or -o: a directory)",
+     CONF_FIELD(S, dest_name)},
+    {.name = "dest-is-dir",
+     .short_name = 'o',
+     .type = CONF_BOOL,
+     .section = "Files",
+     .help = "treat -D as a directory even for one item",
+     CONF_FIELD(S, dest_is_dir)},
+    {.name = "base-dir",
+     .short_name = 'E',
+     .type = CONF_LIST,
+     .section = "Files",
+     .argname = "DIR,...",
+     .list_max = FS_MAX_DIRS,
+     .help = "strip these base dirs from names instead of the whole path",
+     CONF_FIELD(S, base_dirs)},
+    {.name = "follow-links",
+     .short_name = 'l',
+     .type = CONF_BOOL,
+     .section = "Files",
+     .help = "follow symlinks (default: send them as links)",
+     CONF_FIELD(S, follow_links)},
+
+    /* Modes */
+    {.name = "sync",
+     .short_name = 'z',
+     .type = CONF_BOOL,
+     .section = "Modes",
+     .help = "sync mode: receivers skip files that are not newer",
+     CONF_FIELD(S, sync)},
+    {.name = "sync-preview",
+     .short_name = 'Z',
+     .type = CONF_BOOL,
+     .section = "Modes",
+     .help = "sync preview: report what -z would do, send nothing",
+     CONF_FIELD(S, sync_preview)},
+    {.name = "restartable",
+     .short_name = 'f',
+     .type = CONF_BOOL,
+     .section = "Modes",
+     .help = "write a restart file on failure (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, restartable)},
+    {.name = "restart",
+     .short_name = 'F',
+     .type = CONF_STRING,
+     .section = "Modes",
+     .argname = "FILE",
+     .flags = CONF_NOFILE,
+     .help = "restart a failed session (not supported yet)",
+     .check = reserved_check,
+     CONF_FIELD(S, restart_file)},
+
+    /* Logging / status */
+    {.name = "log-file",
+     .short_name = 'L',
+     .type = CONF_STRING,
+     .section = "Logging",
+     .argname = "FILE",
+     .help = "log file (default: stderr)",
+     CONF_FIELD(S, logfile)},
+    {.name = "log-level",
+     .short_name = 'x',
+     .type = CONF_INT,
+     .section = "Logging",
+     .argname = "N",
+     .def = "2",
+     .min = 0,
+     .max = 5,
+     .help = "0 errors, 1 warnings, 2 files, 3 clients, 4 packets, 5 debug",
+     CONF_FIELD(S, log_level)},
+    {.name = "timestamps",
+     .short_name = 'T',
+     .type = CONF_BOOL,
+     .section = "Logging",
+     .help = "timestamp every log line (implied by -L)",
+     CONF_FIELD(S, timestamps)},
+    {.name = "log-roll-mb",
+     .short_name = 'g',
+     .type = CONF_INT,
+     .section = "Logging",
+     .argname = "MB",
+     .def = "0",
+     .min = 0,
+     .max = 1024,
+     .help = "roll the log file at this size (0 = never)",
+     CONF_FIELD(S, log_roll_mb)},
+    {.name = "log-keep",
+     .short_name = 'n',
+     .type = CONF_INT,
+     .section = "Logging",
+     .argname = "N",
+     .def = "5",
+     .min = 1,
+     .max = 1000,
+     .help = "rolled log files kept",
+     CONF_FIELD(S, log_keep)},
+    {.name = "status-file",
+     .short_name = 'S',
+     .type = CONF_STRING,
+     .section = "Logging",
+     .argname = "FILE",
+     .help = "machine-readable results (@LOG = into the log)",
+     CONF_FIELD(S, status_file)},
+    {.name = "progress",
+     .type = CONF_ENUM,
+     .section = "Logging",
+     .argname = "WHEN",
+     .def = "auto",
+     .words = progress_words,
+     .help = "progress line on stderr (auto = when it is a terminal)",
+     CONF_FIELD(S, progress)},
+    {.name = NULL},
+};
+
+const struct conf_spec uftp_conf_spec = {
+    .prog = "uftp",
+    .usage = "{ -i list_file | file ... }",
+    .opts = opts,
+    .default_file = NULL,
+};

@@ -1,0 +1,82 @@
+/*
+ * uftp's options (spec §2.1): one table (core/conf) drives getopt, the
+ * libconfig file (--config), --help and --check. Every letter of the
+ * reference keeps its reference meaning; the ones this version does not
+ * implement yet are refused with "is not supported yet" instead of being
+ * given another meaning.
+ */
+#ifndef UFTP_SENDER_OPTS_H
+#define UFTP_SENDER_OPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/conf/conf.h"
+#include "core/conf/hostlist.h"
+
+/* -r init[:min:max], seconds. */
+struct uftp_grtt {
+    double init, min, max;
+};
+
+struct uftp_settings {
+    /* Transport / addressing */
+    char *pub;           /* -M */
+    char *priv;          /* -P */
+    long long port;      /* -p */
+    long long src_port;  /* -u */
+    char *iface;         /* -I */
+    long long ttl;       /* -t */
+    long long dscp;      /* -Q */
+    long long bufsize;   /* -B */
+    long long blocksize; /* -b */
+    uint32_t id;         /* -U, 0 = from the interface */
+    /* Rate / timing */
+    long long rate;        /* -R Kbps, -1 = unpaced */
+    int cc;                /* -C: only CC_NONE for now */
+    long long max_time;    /* -W percent, 0 = none */
+    struct uftp_grtt grtt; /* -r */
+    long long robust;      /* -s */
+    long long nak_pct;     /* -N */
+    long long nak_strikes; /* -m */
+    long long max_passes;  /* -a */
+    /* Encryption (issue 4): -Y none only, the others reserved */
+    int keytype;        /* -Y */
+    int hashtype;       /* -h */
+    int curve;          /* -e */
+    bool client_auth;   /* -c */
+    char *keyfile;      /* -k */
+    char *keygen;       /* -K */
+    bool machine_store; /* -y */
+    /* Group */
+    struct conf_hostlist dests;   /* -H */
+    struct conf_hostlist proxies; /* -j */
+    bool quit_on_error;           /* -q */
+    /* Files */
+    char *list_file;            /* -i */
+    char *exclude_file;         /* -X */
+    char *dest_name;            /* -D */
+    bool dest_is_dir;           /* -o */
+    struct conf_list base_dirs; /* -E */
+    bool follow_links;          /* -l */
+    /* Modes */
+    bool sync;          /* -z */
+    bool sync_preview;  /* -Z */
+    bool restartable;   /* -f (reserved) */
+    char *restart_file; /* -F (reserved) */
+    /* Logging / status */
+    char *logfile;         /* -L */
+    int log_level;         /* -x */
+    bool timestamps;       /* -T */
+    long long log_roll_mb; /* -g, 0 = no rolling */
+    long long log_keep;    /* -n */
+    char *status_file;     /* -S */
+    /* Shell only (no reference letter) */
+    int progress; /* --progress auto|on|off */
+};
+
+enum { UFTP_PROGRESS_AUTO = 0, UFTP_PROGRESS_ON = 1, UFTP_PROGRESS_OFF = 2 };
+
+extern const struct conf_spec uftp_conf_spec;
+
+#endif

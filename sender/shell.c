@@ -1,0 +1,626 @@
+/*
+ * uftp's event loop (DESIGN.md "The path of a data packet"): the engine
+ * writes FILESEG batches into one buffer, each batch leaves in one UDP GSO
+ * send (sendmmsg when the kernel refuses GSO), file data comes in with one
+ * preadv per batch. When the socket is full the batch is held (its
+ * sequence numbers are spent) and retried on EV_WRITE; unpaced sending
+ * returns to the loop every SHELL_BURST batches so that replies get read.
+ */
+#include "sender/shell.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/wire/wire.h"
+
+uint64_t shell_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int shell_rng(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t r = getrandom(p, len, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += r;
+        len -= (size_t)r;
+    }
+    return 0;
+}
+
+/* ---- file reads (sender_storage) ---- */
+
+struct rfile {
+    int fd;
+};
+
+static int st_open(void *ctx, const struct fs_item *it, void **h)
+{
+    (void)ctx;
+    int fd = open(it->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return -errno;
+    struct stat sb;
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        int e = S_ISREG(sb.st_mode) ? errno : EINVAL;
+        close(fd);
+        return -e;
+    }
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    struct rfile *f = malloc(sizeof(*f));
+    if (f == NULL) {
+        close(fd);
+        return -ENOMEM;
+    }
+    f->fd = fd;
+    *h = f;
+    return 0;
+}
+
+/* One preadv per batch; a short read is retried for the rest, EOF ends it. */
+static ssize_t st_read(void *ctx, void *h, uint64_t off, const struct iovec *iov, int iovcnt)
+{
+    (void)ctx;
+    struct rfile *f = h;
+    struct iovec v[ENG_MAX_SEG];
+    if (iovcnt < 0 || iovcnt > ENG_MAX_SEG)
+        return -EINVAL;
+    memcpy(v, iov, (size_t)iovcnt * sizeof(*v));
+    struct iovec *p = v;
+    int n = iovcnt;
+    ssize_t total = 0;
+    while (n > 0) {
+        ssize_t r = preadv(f->fd, p, n, (off_t)(off + (uint64_t)total));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            break; /* the file shrank */
+        total += r;
+        while (n > 0 && (size_t)r >= p->iov_len) {
+            r -= (ssize_t)p->iov_len;
+            p++;
+            n--;
+        }
+        if (n > 0) {
+            p->iov_base = (uint8_t *)p->iov_base + r;
+            p->iov_len -= (size_t)r;
+        }
+    }
+    return total;
+}
+
+static void st_close(void *ctx, void *h)
+{
+    (void)ctx;
+    struct rfile *f = h;
+    close(f->fd);
+    free(f);
+}
+
+const struct sender_storage shell_storage = {st_open, st_read, st_close};
+
+/* ---- progress line and status file ---- */
+
+static struct uftp *g_progress; /* for the log hook */
+
+static void progress_erase(void)
+{
+    if (g_progress != NULL && g_progress->progress_shown) {
+        (void)!write(STDERR_FILENO, "\r\033[K", 4);
+        g_progress->progress_shown = false;
+    }
+}
+
+static void fmt_bytes(char *b, size_t n, double v)
+{
+    static const char *const unit[] = {"B", "KB", "MB", "GB", "TB"};
+    int i = 0;
+    while (v >= 1000 && i < 4) {
+        v /= 1000;
+        i++;
+    }
+    snprintf(b, n, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
+}
+
+static void progress_draw(struct uftp *u, uint64_t now)
+{
+    struct sender_stats st;
+    sender_stats(u->eng, &st);
+    double dt = (double)(now - u->last_tick_us) / 1e6;
+    if (u->last_tick_us != 0 && dt > 0) {
+        double inst = (double)(st.data_bytes - u->last_tick_bytes) / dt;
+        u->rate_Bps = u->rate_Bps == 0 ? inst : 0.7 * u->rate_Bps + 0.3 * inst;
+    }
+    u->last_tick_us = now;
+    u->last_tick_bytes = st.data_bytes;
+    /* Without a terminal: a plain log line every 2 s while data flows. */
+    if (!u->progress && (st.phase != SENDER_PH_DATA || ++u->plain_ticks % 4 != 0))
+        return;
+
+    char line[256], rate[32];
+    int n;
+    fmt_bytes(rate, sizeof(rate), u->rate_Bps);
+    switch (st.phase) {
+    case SENDER_PH_START:
+    case SENDER_PH_ANNOUNCE:
+        n = snprintf(line, sizeof(line), "announcing group %08X: %" PRIu32 " registered",
+                     st.group_id, st.clients);
+        break;
+    case SENDER_PH_COMPLETION:
+    case SENDER_PH_FINISHED:
+        n = snprintf(line, sizeof(line), "completing: %" PRIu32 " active", st.active);
+        break;
+    default: {
+        const struct fs_item *it = st.file_index < u->nitems ? &u->items[st.file_index] : NULL;
+        const char *name = it ? it->name : "?";
+        size_t nl = strlen(name);
+        if (nl > 40)
+            name += nl - 40;
+        uint32_t done = u->res_index == st.file_index ? u->cur_done : 0;
+        uint32_t failed = u->res_index == st.file_index ? u->cur_failed : 0;
+        uint64_t sent = st.data_bytes - u->file_start_bytes;
+        double pct = st.file_size ? 100.0 * (double)sent / (double)st.file_size : 100.0;
+        if (pct > 100 || st.phase != SENDER_PH_DATA || st.pass > 1)
+            pct = st.phase == SENDER_PH_FILEINFO ? 0 : (pct > 100 ? 100 : pct);
+        char eta[32] = "";
+        if (st.phase == SENDER_PH_DATA && st.pass <= 1 && u->rate_Bps > 1 && st.file_size > sent) {
+            uint64_t s = (uint64_t)((double)(st.file_size - sent) / u->rate_Bps);
+            snprintf(eta, sizeof(eta), " ETA %" PRIu64 ":%02" PRIu64, s / 60, s % 60);
+        }
+        char pass[24] = "";
+        if (st.pass > 1)
+            snprintf(pass, sizeof(pass), " pass %" PRIu32, st.pass);
+        n = snprintf(line, sizeof(line),
+                     "%" PRIu32 "/%zu %s %3.0f%%%s %s/s%s | receivers: %" PRIu32 " done, %" PRIu32
+                     " active, %" PRIu32 " lost",
+                     st.file_index + 1, u->nitems, name, pct, pass, rate, eta, done,
+                     st.active > done ? st.active - done : 0, failed);
+        break;
+    }
+    }
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof(line))
+        n = sizeof(line) - 1;
+    if (!u->progress) {
+        log_info("progress: %.*s", n, line);
+        return;
+    }
+    char out[300];
+    int m = snprintf(out, sizeof(out), "\r%.*s\033[K", n, line);
+    if (m > 0)
+        (void)!write(STDERR_FILENO, out, (size_t)m < sizeof(out) ? (size_t)m : sizeof(out) - 1);
+    u->progress_shown = true;
+}
+
+static void status_line(struct uftp *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void status_line(struct uftp *u, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (u->status_to_log)
+        log_info("%s", line);
+    else if (u->status != NULL) {
+        fprintf(u->status, "%s\n", line);
+        fflush(u->status);
+    }
+}
+
+static const char *result_word(enum sender_result r)
+{
+    switch (r) {
+    case SENDER_RES_COPY:
+        return "copy";
+    case SENDER_RES_SKIPPED:
+        return "skipped";
+    case SENDER_RES_OVERWRITE:
+        return "overwritten";
+    case SENDER_RES_REJECTED:
+        return "rejected";
+    case SENDER_RES_MUTE:
+        return "mute";
+    case SENDER_RES_LOST:
+        return "lost";
+    case SENDER_RES_ABORTED:
+        return "aborted";
+    }
+    return "unknown";
+}
+
+void shell_event(void *ctx, const struct sender_event *ev)
+{
+    struct uftp *u = ctx;
+    switch (ev->kind) {
+    case SENDER_EV_CONNECT:
+        log_verbose("client 0x%08X: %s", ev->client_id, ev->ok ? "registered" : "not registered");
+        status_line(u, "CONNECT;%s;0x%08X", ev->ok ? "success" : "failed", ev->client_id);
+        break;
+    case SENDER_EV_FILE: {
+        const struct fs_item *it = ev->file;
+        double s = (double)ev->elapsed_us / 1e6;
+        char b[32], r[32];
+        fmt_bytes(b, sizeof(b), it ? (double)it->size : 0);
+        fmt_bytes(r, sizeof(r), s > 0 && it ? (double)it->size / s : 0);
+        if (it != NULL && it->type == FTYPE_REG)
+            log_info("sent %s (%s) in %.2f s, %s/s", it->name, b, s, r);
+        break;
+    }
+    case SENDER_EV_RESULT: {
+        const struct fs_item *it = ev->file;
+        const char *name = it ? it->name : "?";
+        uint64_t size = it && it->type == FTYPE_REG ? it->size : 0;
+        double s = (double)ev->elapsed_us / 1e6;
+        bool ok = ev->result == SENDER_RES_COPY || ev->result == SENDER_RES_OVERWRITE ||
+                  ev->result == SENDER_RES_SKIPPED;
+        uint32_t idx = it ? (uint32_t)(it - u->items) : UINT32_MAX;
+        if (idx != u->res_index) {
+            u->res_index = idx;
+            u->cur_done = u->cur_failed = 0;
+        }
+        if (ok)
+            u->cur_done++;
+        else
+            u->cur_failed++;
+        if (ev->result == SENDER_RES_COPY || ev->result == SENDER_RES_OVERWRITE) {
+            double kbps = s > 0 ? (double)size / s / 1024 : 0;
+            log_verbose("client 0x%08X: %s %s, %.2f KB/s", ev->client_id, name,
+                        result_word(ev->result), kbps);
+            status_line(u, "RESULT;0x%08X;%s;%" PRIu64 "KB;%s;%.2fKB/s", ev->client_id, name,
+                        size / 1024, result_word(ev->result), kbps);
+        } else {
+            log_verbose("client 0x%08X: %s %s", ev->client_id, name, result_word(ev->result));
+            status_line(u, "RESULT;0x%08X;%s;%" PRIu64 "KB;%s;", ev->client_id, name, size / 1024,
+                        result_word(ev->result));
+        }
+        break;
+    }
+    case SENDER_EV_FREESPACE:
+        log_info("client 0x%08X: %" PRIu64 " bytes free", ev->client_id, ev->freespace);
+        status_line(u, "FREESPACE;0x%08X;%" PRIu64, ev->client_id, ev->freespace);
+        break;
+    }
+}
+
+/* ---- the loop ---- */
+
+static void arm_timer(struct uftp *u, uint64_t now)
+{
+    uint64_t dl = sender_deadline(u->eng);
+    if (dl == ENG_NEVER || u->finished) {
+        evtimer_del(u->ev_timer);
+        return;
+    }
+    uint64_t d = dl > now ? dl - now : 0;
+    struct timeval tv = {(time_t)(d / 1000000u), (suseconds_t)(d % 1000000u)};
+    evtimer_add(u->ev_timer, &tv);
+}
+
+static void kick(struct uftp *u, uint64_t delay_us)
+{
+    struct timeval tv = {0, (suseconds_t)delay_us};
+    evtimer_add(u->ev_kick, &tv);
+}
+
+/*
+ * Sends what is left of the current batch. Returns true when it is all
+ * gone, false when it waits for EV_WRITE or a pause.
+ */
+static bool flush(struct uftp *u)
+{
+    struct eng_out *o = &u->out;
+    while (u->held_sent < o->nseg) {
+        size_t off = u->held_sent * o->seglen;
+        size_t left = o->nseg - u->held_sent;
+        int r;
+        /* One GSO send carries at most 64 KiB of UDP payload. */
+        size_t chunk = net_gso_max_segs(net_addr_family(&o->dst), o->seglen);
+        if (chunk == 0)
+            chunk = 1;
+        if (left > chunk)
+            left = chunk;
+        size_t len = left * o->seglen;
+        if (off + len > o->len)
+            len = o->len - off;
+        if (left == 1) {
+            struct net_dgram d = {.dst = &o->dst, .buf = o->buf + off, .len = len};
+            r = net_tx_send(&u->tx, &d, 1);
+        } else {
+            r = net_tx_send_gso_buf(&u->tx, &o->dst, o->buf + off, len, o->seglen);
+        }
+        if (r > 0) {
+            u->held_sent += (size_t)r;
+            continue;
+        }
+        if (r == -EAGAIN) {
+            event_add(u->ev_write, NULL);
+            u->held = true;
+            return false;
+        }
+        if (r == -ENOBUFS) {
+            kick(u, 1000); /* the device queue drains within a millisecond or so */
+            u->held = true;
+            return false;
+        }
+        /*
+         * These datagrams cannot be sent at all (no route, ...): drop them as
+         * lost packets (NAKs or the session timeouts cover it), one log line.
+         */
+        char ab[NET_ADDR_STRLEN];
+        log_warnx("cannot send to %s: %s", net_addr_str(&o->dst, ab), strerror(-r));
+        u->held_sent += left;
+    }
+    u->held = false;
+    return true;
+}
+
+/* The first data batch of a file: where its bytes start in the session count. */
+static void note_file_start(struct uftp *u)
+{
+    struct sender_stats st;
+    sender_stats(u->eng, &st);
+    if (st.file_index == u->cur_index)
+        return;
+    u->cur_index = st.file_index;
+    size_t hdr = u->out.nseg * (UFTP_HDR_LEN + 8); /* FILESEG headers (spec §1.4) */
+    uint64_t batch = u->out.len > hdr ? u->out.len - hdr : 0;
+    u->file_start_bytes = st.data_bytes > batch ? st.data_bytes - batch : 0;
+}
+
+/* Polls the engine and acts on its outputs until it has nothing to say now. */
+static void drive(struct uftp *u)
+{
+    if (u->finished)
+        return;
+    if (u->held && !flush(u))
+        return;
+    uint64_t now = shell_mono_us();
+    int batches = 0;
+    for (;;) {
+        if (batches >= SHELL_BURST) {
+            kick(u, 0); /* let the loop read replies first */
+            break;
+        }
+        u->out.buf = u->buf;
+        u->out.cap = u->cap;
+        u->out.max_seg = ENG_MAX_SEG;
+        int k = sender_poll(u->eng, now, &u->out);
+        if (k < 0) {
+            log_errx("sender engine: poll failed (%d)", k);
+            u->exit_code = SENDER_EXIT_ALLOC;
+            u->finished = true;
+            break;
+        }
+        if (k == ENG_NONE)
+            break;
+        if (k == ENG_DONE) {
+            u->exit_code = u->out.exit_code;
+            u->finished = true;
+            break;
+        }
+        if (k != ENG_SEND)
+            continue; /* the sender never joins groups */
+        u->held_sent = 0;
+        if (u->out.nseg > 1) {
+            batches++;
+            if (u->progress || log_enabled(LL_INFO))
+                note_file_start(u);
+        }
+        if (!flush(u))
+            return;
+        now = shell_mono_us();
+    }
+    if (u->finished) {
+        event_base_loopbreak(u->base);
+        return;
+    }
+    arm_timer(u, now);
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+    struct uftp *u = arg;
+    (void)fd;
+    (void)what;
+    /* A bounded number of batches per wakeup, so sending is not starved. */
+    for (int i = 0; i < 8; i++) {
+        int n = net_rx_recv(&u->rx, &u->sock);
+        if (n < 0) {
+            if (n != -EAGAIN)
+                log_warnx("receive: %s", strerror(-n));
+            break;
+        }
+        uint64_t now = shell_mono_us();
+        struct net_rx_iter it;
+        struct net_rx_dgram d;
+        net_rx_iter_init(&it, &u->rx);
+        while (net_rx_next(&it, &d)) {
+            const struct net_addr *to = net_addr_is_set(&d.meta->dst) ? &d.meta->dst : NULL;
+            sender_recv(u->eng, &d.meta->src, to, d.data, d.len,
+                        d.meta->tos < 0 ? 0 : (uint8_t)d.meta->tos, now);
+        }
+    }
+    drive(u);
+}
+
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    drive(arg);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    drive(arg);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct uftp *u = arg;
+    (void)what;
+    if (u->interrupted) {
+        /* A second signal: the user means it. */
+        log_warnx("interrupted again, exiting");
+        progress_erase();
+        _exit(SENDER_EXIT_INTERRUPTED);
+    }
+    u->interrupted = true;
+    log_warnx("%s: aborting the session", sig == SIGINT ? "interrupted" : "terminated");
+    sender_interrupt(u->eng, shell_mono_us());
+    drive(u);
+}
+
+static void on_progress(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct uftp *u = arg;
+    progress_draw(u, shell_mono_us());
+}
+
+static void shell_free_loop(struct uftp *u)
+{
+    struct event **evs[] = {&u->ev_read, &u->ev_write, &u->ev_timer,   &u->ev_kick,
+                            &u->ev_int,  &u->ev_term,  &u->ev_progress};
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+        if (*evs[i] != NULL)
+            event_free(*evs[i]);
+        *evs[i] = NULL;
+    }
+    if (u->base != NULL)
+        event_base_free(u->base);
+    u->base = NULL;
+}
+
+void shell_free(struct uftp *u)
+{
+    shell_free_loop(u);
+    sender_free(u->eng);
+    u->eng = NULL;
+    net_rx_free(&u->rx);
+    free(u->buf);
+    u->buf = NULL;
+}
+
+int shell_run(struct uftp *u)
+{
+    int rc;
+    u->cap = (size_t)ENG_MAX_SEG * (UFTP_MAX_DATAGRAM + 64);
+    u->buf = malloc(u->cap);
+    if (u->buf == NULL || net_rx_init(&u->rx, 32, UFTP_MAX_DATAGRAM) < 0) {
+        log_errx("out of memory");
+        return SENDER_EXIT_ALLOC;
+    }
+    net_tx_init(&u->tx, &u->sock);
+
+    struct sender_env env = {
+        .ctx = u,
+        .rng = shell_rng,
+        .storage = shell_storage,
+        .event = shell_event,
+    };
+    u->cfg.wall_offset_us = 0;
+    {
+        struct timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        int64_t wall = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000;
+        u->cfg.wall_offset_us = wall - (int64_t)shell_mono_us();
+    }
+    rc = sender_new(&u->eng, &u->cfg, &env);
+    if (rc < 0) {
+        log_errx("cannot start the session (%d)", rc);
+        return rc == ENG_ENOMEM ? SENDER_EXIT_ALLOC : SENDER_EXIT_PARAM;
+    }
+    struct sender_stats st;
+    sender_stats(u->eng, &st);
+    log_info("starting session %08X, %zu item%s", st.group_id, u->nitems,
+             u->nitems == 1 ? "" : "s");
+
+    /* Pacing needs sub-millisecond timers (timerfd), not epoll's milliseconds. */
+    struct event_config *ec = event_config_new();
+    if (ec != NULL) {
+        event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+        u->base = event_base_new_with_config(ec);
+        event_config_free(ec);
+    }
+    if (u->base == NULL) {
+        log_errx("cannot create the event loop");
+        return SENDER_EXIT_ALLOC;
+    }
+    u->ev_read = event_new(u->base, u->sock.fd, EV_READ | EV_PERSIST, on_read, u);
+    u->ev_write = event_new(u->base, u->sock.fd, EV_WRITE, on_write, u);
+    u->ev_timer = evtimer_new(u->base, on_timer, u);
+    u->ev_kick = evtimer_new(u->base, on_timer, u);
+    u->ev_int = evsignal_new(u->base, SIGINT, on_signal, u);
+    u->ev_term = evsignal_new(u->base, SIGTERM, on_signal, u);
+    u->ev_progress = event_new(u->base, -1, EV_PERSIST, on_progress, u);
+    if (!u->ev_read || !u->ev_write || !u->ev_timer || !u->ev_kick || !u->ev_int || !u->ev_term ||
+        !u->ev_progress) {
+        log_errx("cannot create events");
+        return SENDER_EXIT_ALLOC;
+    }
+    event_add(u->ev_read, NULL);
+    event_add(u->ev_int, NULL);
+    event_add(u->ev_term, NULL);
+    struct timeval half = {0, 500000};
+    event_add(u->ev_progress, &half);
+    if (u->progress) {
+        g_progress = u;
+        log_set_stderr_hook(progress_erase);
+    }
+    u->start_us = shell_mono_us();
+    u->cur_index = UINT32_MAX;
+    u->res_index = UINT32_MAX;
+    kick(u, 0);
+
+    event_base_dispatch(u->base);
+
+    if (u->progress) {
+        progress_erase();
+        log_set_stderr_hook(NULL);
+        g_progress = NULL;
+    }
+    sender_stats(u->eng, &st);
+    double secs = (double)(shell_mono_us() - u->start_us) / 1e6;
+    char b[32], r[32];
+    fmt_bytes(b, sizeof(b), (double)st.data_bytes);
+    fmt_bytes(r, sizeof(r), secs > 0 ? (double)st.data_bytes / secs : 0);
+    shell_free_loop(u);
+    log_info("session %08X ended (exit %d): %" PRIu32 " file%s, %s of data in %.2f s (%s/s), "
+             "%" PRIu64 " NAKs",
+             st.group_id, u->exit_code, st.files_done, st.files_done == 1 ? "" : "s", b, secs, r,
+             st.naks);
+    log_verbose("send path: %" PRIu64 " datagrams in %" PRIu64 " calls (%" PRIu64 " GSO, %" PRIu64
+                " GSO fallbacks), %" PRIu64 " times blocked",
+                u->tx.st.dgrams, u->tx.st.syscalls, u->tx.st.gso_sends, u->tx.st.gso_fallbacks,
+                u->tx.st.blocked);
+    return u->exit_code;
+}

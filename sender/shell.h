@@ -1,0 +1,81 @@
+/*
+ * uftp's shell: the libevent program around the sender engine
+ * (DESIGN.md "Engines without I/O"). main.c reads the options and builds
+ * the engine's configuration; shell.c owns the socket, the timer, the
+ * signals, the file reads, the progress line and the status file.
+ */
+#ifndef UFTP_SENDER_SHELL_H
+#define UFTP_SENDER_SHELL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/fs/walk.h"
+#include "core/net/batch.h"
+#include "core/net/sock.h"
+#include "sender/engine.h"
+#include "sender/opts.h"
+
+struct event_base;
+struct event;
+
+/* Batches sent before the shell goes back to its event loop (unpaced sending). */
+#define SHELL_BURST 8
+
+struct uftp {
+    struct uftp_settings set;
+    struct sender_config cfg;
+    struct sender_dest *dests;   /* -H */
+    struct sender_dest *proxies; /* -j */
+    struct fs_item *items;       /* the files, strings owned */
+    size_t nitems;
+
+    struct net_sock sock;
+    struct net_tx tx;
+    struct net_rx rx;
+    struct sender *eng;
+
+    struct event_base *base;
+    struct event *ev_read, *ev_write, *ev_timer, *ev_kick, *ev_int, *ev_term, *ev_progress;
+
+    /* One output buffer; while a batch is held (EAGAIN) the engine is not polled. */
+    uint8_t *buf;
+    size_t cap;
+    struct eng_out out;
+    bool held;
+    size_t held_sent; /* segments of the held batch already sent */
+    bool interrupted;
+    bool finished;
+    int exit_code;
+
+    /* Progress and results. */
+    bool progress; /* a status line on the terminal */
+    bool progress_shown;
+    uint64_t start_us;
+    uint64_t last_tick_us, last_tick_bytes;
+    double rate_Bps;    /* smoothed data rate */
+    uint32_t cur_index; /* file index file_start_bytes belongs to */
+    uint64_t file_start_bytes;
+    uint32_t res_index;            /* file index the result counters belong to */
+    uint32_t cur_done, cur_failed; /* clients finished / failed for that file */
+    unsigned plain_ticks;          /* progress ticks without a terminal */
+    uint64_t files_ok, bytes_ok;   /* files that reached someone */
+    FILE *status;                  /* -S, or NULL */
+    bool status_to_log;            /* -S @LOG */
+};
+
+/* Monotonic and wall-clock microseconds. */
+uint64_t shell_mono_us(void);
+
+/* Runs the session to its end; returns the exit code (spec §2.1). */
+int shell_run(struct uftp *u);
+/* Frees what shell_run allocated (the engine, the loop, the buffers). */
+void shell_free(struct uftp *u);
+
+/* The storage and rng callbacks the engine is given. */
+extern const struct sender_storage shell_storage;
+int shell_rng(void *ctx, void *buf, size_t len);
+void shell_event(void *ctx, const struct sender_event *ev);
+
+#endif

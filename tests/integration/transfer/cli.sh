@@ -1,0 +1,95 @@
+#!/bin/bash
+# uftp / uftpd command lines and config files (no network, no root): the
+# option tables drive --help, --check and libconfig files; reserved letters
+# keep their reference meaning and say "not supported yet"; bad values and
+# unknown keys are reported with file:line; defaults are spec §2's.
+#
+#   cli.sh UFTP UFTPD
+set -u
+UFTP=${1:?usage: cli.sh UFTP UFTPD} UFTPD=${2:?}
+T=$(mktemp -d "${TMPDIR:-/tmp}/uftpcli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() {
+    echo "FAIL: $*"
+    fails=$((fails + 1))
+}
+# expect RC PATTERN CMD...: exit code RC and PATTERN (grep -E) in stdout+stderr.
+expect() {
+    local want=$1 pat=$2 rc
+    shift 2
+    "$@" >"$T/out" 2>&1
+    rc=$?
+    if [ "$rc" != "$want" ]; then
+        fail "'$*': exit $rc, expected $want"
+        sed 's/^/    /' "$T/out" | head -n 5
+    elif [ -n "$pat" ] && ! grep -qE -- "$pat" "$T/out"; then
+        fail "'$*': no '$pat' in:"
+        sed 's/^/    /' "$T/out" | head -n 5
+    fi
+}
+
+echo x >"$T/f"
+expect 0 "-R, --rate=KBPS" "$UFTP" --help
+expect 0 "-D, --dest=DIR" "$UFTPD" --help
+# Defaults (spec §2.1, §2.2; uftpd's dest and log per §6.13).
+expect 0 'rate = 1000;' "$UFTP" --check
+expect 0 'block-size = 1300;' "$UFTP" --check
+expect 0 'public = "230.4.4.1";' "$UFTP" --check
+expect 0 'private = "230.5.5.x";' "$UFTP" --check
+expect 0 'grtt = "0.5:0.01:15(.0)?";' "$UFTP" --check
+expect 0 'robust = 20;' "$UFTP" --check
+expect 0 'cipher = "aes256-gcm";' "$UFTP" --check
+expect 0 'dest = \[ "/var/lib/uftpd/incoming" \];' "$UFTPD" --check
+expect 0 'cache = 1048576;' "$UFTPD" --check
+expect 0 'port = 1044;' "$UFTPD" --check
+# Reserved letters: reference meaning, not implemented yet.
+for o in "-k key.pem" "-K ec:secp256r1" "-c" "-f" "-F restart" "-y"; do
+    # shellcheck disable=SC2086
+    expect 1 "option -${o:1:1}: .* is not supported yet" "$UFTP" -Y none $o "$T/f"
+done
+for o in "-k key.pem" "-F status" "-s /bin/true" "-A /tmp" "-i" "-H host" "-h 10" "-r host" "-m"; do
+    # shellcheck disable=SC2086
+    expect 1 "option -${o:1:1}: .* is not supported yet" "$UFTPD" -d $o
+done
+expect 1 "tfmcc is not supported yet" "$UFTP" -Y none -C tfmcc "$T/f"
+# Encryption is the reference's default: never fall back to cleartext silently.
+expect 1 "encryption .* not supported yet.*-Y none" "$UFTP" "$T/f"
+# Ranges and values.
+expect 1 "option -R: 'rate' must be" "$UFTP" -Y none -R 0 "$T/f"
+expect 1 "option -b: 'block-size' must be 512..8800" "$UFTP" -Y none -b 100 "$T/f"
+expect 1 "option -s: 'robust' must be 10..50" "$UFTP" -Y none -s 5 "$T/f"
+expect 1 "option -r: 'grtt' must have min <= init <= max" "$UFTP" -Y none -r 1:2:3 "$T/f"
+expect 1 "option -U: 'id' must be a hex ID" "$UFTP" -Y none -U 0 "$T/f"
+expect 1 "option -W: 'max-time' must be 0 \(none\) or 110..10000" "$UFTP" -Y none -W 50 "$T/f"
+expect 1 "unknown option '-w'" "$UFTP" -w
+expect 1 "must be absolute" "$UFTPD" -d -D relative/dir
+expect 1 "option -c: 'cache' must be" "$UFTPD" -d -c 100
+expect 1 "-T cannot be used with more than one -D" "$UFTPD" -d -T /tmp -D /a,/b
+expect 1 "-o \(SSM\) needs -S" "$UFTPD" -d -o
+expect 1 "no files to send" "$UFTP" -Y none
+expect 1 "nothing to send" "$UFTP" -Y none "$T/does-not-exist"
+expect 1 "option -P: .* same IP version" "$UFTP" -Y none -M ff15::1 "$T/f"
+# Config files: settings by long name, errors with file:line.
+printf 'rate = 5000;\nblock-size = 8800;\ncipher = "none";\n' >"$T/ok.conf"
+expect 0 "rate = 5000;" "$UFTP" --config "$T/ok.conf" --check
+expect 0 "rate = 42;" "$UFTP" --config "$T/ok.conf" -R 42 --check
+printf 'rate = 5000;\n\nfrobnicate = 1;\n' >"$T/bad1.conf"
+expect 1 "bad1.conf:3: unknown setting 'frobnicate'" "$UFTP" --config "$T/bad1.conf" --check
+printf 'port = 1044;\nbuffer = "lots";\n' >"$T/bad2.conf"
+expect 1 "bad2.conf:2: .*buffer" "$UFTPD" --config "$T/bad2.conf" --check
+printf 'key-file = "k.pem";\n' >"$T/bad3.conf"
+expect 1 "bad3.conf:1: .*not supported yet" "$UFTPD" --config "$T/bad3.conf" --check
+# --check output reads back to the same settings.
+"$UFTPD" -M 230.4.4.1,ff15::1 -D /srv/a,/srv/b -c 2M -x 4 --check >"$T/c1.conf" 2>&1
+"$UFTPD" --config "$T/c1.conf" --check >"$T/c2.conf" 2>&1
+cmp -s "$T/c1.conf" "$T/c2.conf" || fail "uftpd --check does not round-trip"
+"$UFTP" -H 0x1,0x2 -r 0.2:0.05:5 -R -1 --check >"$T/s1.conf" 2>&1
+"$UFTP" --config "$T/s1.conf" --check >"$T/s2.conf" 2>&1
+cmp -s "$T/s1.conf" "$T/s2.conf" || fail "uftp --check does not round-trip"
+
+if [ "$fails" -gt 0 ]; then
+    echo "$fails failure(s)"
+    exit 1
+fi
+echo PASS

@@ -1,0 +1,387 @@
+/*
+ * uftpd's storage (receiver/store.c) in a temp tree: the write cache
+ * coalesces consecutive blocks, a file is invisible at its name until
+ * close(DONE), a failed or aborted file leaves nothing behind and an older
+ * version intact, write errors are sticky, -t names its temp files, -T
+ * receives into a session dir moved at the end, symlinks on the way are
+ * never followed. (Built with receiver/store.c by
+ * tests/integration/transfer/CMakeLists.txt.)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fs/beneath.h"
+#include "core/wire/wire.h"
+#include "cu.h"
+#include "receiver/store.h"
+
+static char root[64];
+static char destpath[PATH_MAX], temppath[PATH_MAX];
+static const char *dests[1];
+
+static const char *at(const char *rel)
+{
+    static char buf[4][PATH_MAX];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof(buf[k]), "%s/%s", root, rel);
+    return buf[k];
+}
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+static void setup(void)
+{
+    snprintf(root, sizeof(root), "/tmp/uftp-store.XXXXXX");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(root));
+    snprintf(destpath, sizeof(destpath), "%s/dest", root);
+    snprintf(temppath, sizeof(temppath), "%s/temp", root);
+    CU_ASSERT_EQUAL_FATAL(mkdir(destpath, 0755), 0);
+    CU_ASSERT_EQUAL_FATAL(mkdir(temppath, 0755), 0);
+    CU_ASSERT_EQUAL_FATAL(mkdir(at("outside"), 0755), 0);
+    dests[0] = destpath;
+}
+
+static void teardown(void)
+{
+    nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static struct receiver_file rf(const char *rel, uint8_t type, uint64_t size, uint16_t file_id)
+{
+    struct receiver_file f = {
+        .server_id = 0x01020304,
+        .group_id = 0xABCD0001,
+        .group_inst = 0,
+        .file_id = file_id,
+        .ftype = type,
+        .dest = 0,
+        .rel = rel,
+        .name = rel,
+        .link = "",
+        .size = size,
+        .mtime = 1000000000,
+    };
+    return f;
+}
+
+static size_t count_entries(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    if (d == NULL)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            !strncmp(e->d_name, prefix, strlen(prefix)))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    char *b = malloc(1 << 22);
+    *len = fread(b, 1, 1 << 22, f);
+    fclose(f);
+    return b;
+}
+
+static void put(const char *rel, const char *content)
+{
+    FILE *f = fopen(at(rel), "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(content, f);
+    fclose(f);
+}
+
+/* 3 MiB in 1300-byte blocks, in order: one flush per full 1 MiB cache, content and time right. */
+static void test_coalesce(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, NULL, false, 1 << 20, NULL), 0);
+    const size_t size = 3 << 20, blk = 1300;
+    uint8_t *data = malloc(size);
+    for (size_t i = 0; i < size; i++)
+        data[i] = (uint8_t)(i * 7 + i / 4096);
+    struct receiver_file f = rf("sub/dir/big.bin", FTYPE_REG, size, 1);
+    void *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &f, &h), 0);
+    for (size_t off = 0; off < size; off += blk) {
+        size_t n = size - off < blk ? size - off : blk;
+        CU_ASSERT_EQUAL(store_callbacks.write(&st, h, off, data + off, n), 0);
+    }
+    /* Nothing visible before the end. */
+    CU_ASSERT_EQUAL(access(at("dest/sub/dir/big.bin"), F_OK), -1);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &f), 0);
+    size_t len;
+    char *got = slurp(at("dest/sub/dir/big.bin"), &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(len, size);
+    CU_ASSERT(memcmp(got, data, size) == 0);
+    struct stat sb;
+    CU_ASSERT_EQUAL(stat(at("dest/sub/dir/big.bin"), &sb), 0);
+    CU_ASSERT_EQUAL(sb.st_mtime, 1000000000);
+    /* 2420 blocks: 806 fit the 1 MiB cache, so 3 full runs and the tail. */
+    CU_ASSERT_EQUAL(st.writes, (size + blk - 1) / blk);
+    CU_ASSERT_EQUAL(st.flushes, 4);
+    CU_ASSERT_EQUAL(count_entries(at("dest/sub/dir"), ".~uftp-"), 0);
+    free(got);
+    free(data);
+    store_free(&st);
+    teardown();
+}
+
+/* Blocks out of order and a retransmitted gap: still right. */
+static void test_out_of_order(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, NULL, false, 10240, NULL), 0);
+    const size_t blk = 1000, nblk = 40, size = blk * nblk - 300;
+    uint8_t *data = malloc(size);
+    for (size_t i = 0; i < size; i++)
+        data[i] = (uint8_t)(i ^ (i >> 8));
+    struct receiver_file f = rf("ooo.bin", FTYPE_REG, size, 2);
+    void *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &f, &h), 0);
+    /* Odd blocks first, then even ones backwards. */
+    for (size_t b = 1; b < nblk; b += 2) {
+        size_t n = b == nblk - 1 ? size - b * blk : blk;
+        CU_ASSERT_EQUAL(store_callbacks.write(&st, h, b * blk, data + b * blk, n), 0);
+    }
+    for (size_t b = nblk; b-- > 0;) {
+        if (b % 2 == 0)
+            CU_ASSERT_EQUAL(store_callbacks.write(&st, h, b * blk, data + b * blk, blk), 0);
+    }
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &f), 0);
+    size_t len;
+    char *got = slurp(at("dest/ooo.bin"), &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(len, size);
+    CU_ASSERT(memcmp(got, data, size) == 0);
+    free(got);
+    free(data);
+    store_free(&st);
+    teardown();
+}
+
+/* An aborted update leaves the old version and no temp file, in both temp modes. */
+static void test_abort_keeps_old(void)
+{
+    for (int named = 0; named < 2; named++) {
+        setup();
+        struct store st;
+        CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, NULL, named, 1 << 20, NULL), 0);
+        put("dest/f.txt", "old");
+        struct receiver_file f = rf("f.txt", FTYPE_REG, 5000, 3);
+        void *h = NULL;
+        CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &f, &h), 0);
+        uint8_t blk[1000];
+        memset(blk, 'n', sizeof(blk));
+        CU_ASSERT_EQUAL(store_callbacks.write(&st, h, 0, blk, sizeof(blk)), 0);
+        /* -t: the temp file is visible under the reference's name. */
+        CU_ASSERT_EQUAL(count_entries(destpath, "f.txt.~uftp-ABCD0001-0003"), (size_t)named);
+        CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_ABORT, &f), 0);
+        size_t len;
+        char *got = slurp(at("dest/f.txt"), &len);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+        CU_ASSERT_EQUAL(len, 3);
+        CU_ASSERT(memcmp(got, "old", 3) == 0);
+        free(got);
+        CU_ASSERT_EQUAL(count_entries(destpath, ".~uftp-"), 0);
+        CU_ASSERT_EQUAL(count_entries(destpath, "f.txt.~"), 0);
+        store_free(&st);
+        teardown();
+    }
+}
+
+static int fail_after;
+static ssize_t failing_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off)
+{
+    if (fail_after-- <= 0) {
+        errno = ENOSPC;
+        return -1;
+    }
+    return pwritev(fd, iov, iovcnt, off);
+}
+
+/* A full disk: the error sticks, close(DONE) fails, nothing is left. */
+static void test_write_error(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, NULL, false, 10240, NULL), 0);
+    const size_t size = 100000;
+    uint8_t *data = calloc(1, size);
+    struct receiver_file f = rf("full.bin", FTYPE_REG, size, 4);
+    void *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &f, &h), 0);
+    fail_after = 2;
+    fs_set_pwritev(failing_pwritev);
+    int rc = 0;
+    size_t off;
+    for (off = 0; off < size && rc == 0; off += 1000)
+        rc = store_callbacks.write(&st, h, off, data + off, 1000);
+    CU_ASSERT_EQUAL(rc, -ENOSPC);
+    CU_ASSERT(off < size);
+    /* Sticky: later writes fail too, and so does the final flush. */
+    CU_ASSERT_EQUAL(store_callbacks.write(&st, h, off, data + off, 1000), -ENOSPC);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &f), -ENOSPC);
+    fs_set_pwritev(NULL);
+    CU_ASSERT_EQUAL(access(at("dest/full.bin"), F_OK), -1);
+    CU_ASSERT_EQUAL(count_entries(destpath, ""), 0);
+    free(data);
+    store_free(&st);
+    teardown();
+}
+
+/* -T: files land in TEMP/_group_<ID>/ and move into the dest at the end. */
+static void test_session_dir(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, temppath, false, 1 << 20, NULL), 0);
+    struct receiver_file f = rf("d/x.txt", FTYPE_REG, 3, 1);
+    void *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &f, &h), 0);
+    CU_ASSERT_EQUAL(store_callbacks.write(&st, h, 0, "abc", 3), 0);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &f), 0);
+    struct receiver_file d = rf("emptydir", FTYPE_DIR, 0, 2);
+    CU_ASSERT_EQUAL(store_callbacks.mkdir(&st, &d), 0);
+    CU_ASSERT_EQUAL(access(at("temp/_group_ABCD0001/d/x.txt"), F_OK), 0);
+    CU_ASSERT_EQUAL(access(at("dest/d/x.txt"), F_OK), -1);
+    store_callbacks.session_end(&st, 0x01020304, 0xABCD0001, 0, true);
+    CU_ASSERT_EQUAL(access(at("dest/d/x.txt"), F_OK), 0);
+    CU_ASSERT_EQUAL(access(at("dest/emptydir"), F_OK), 0);
+    CU_ASSERT_EQUAL(count_entries(temppath, ""), 0);
+
+    /* A failed session leaves nothing anywhere. */
+    struct receiver_file g = rf("y.txt", FTYPE_REG, 3, 1);
+    g.group_id = 0xABCD0002;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &g, &h), 0);
+    CU_ASSERT_EQUAL(store_callbacks.write(&st, h, 0, "xyz", 3), 0);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &g), 0);
+    store_callbacks.session_end(&st, 0x01020304, 0xABCD0002, 0, false);
+    CU_ASSERT_EQUAL(access(at("dest/y.txt"), F_OK), -1);
+    CU_ASSERT_EQUAL(count_entries(temppath, ""), 0);
+    store_free(&st);
+    teardown();
+}
+
+/* Links: replaced atomically, never followed; dirs: existing is "1". */
+static void test_links_dirs(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, NULL, false, 1 << 20, NULL), 0);
+    char outside[PATH_MAX];
+    snprintf(outside, sizeof(outside), "%s/outside", root);
+    struct receiver_file l = rf("evil", FTYPE_LINK, 0, 1);
+    l.link = outside;
+    CU_ASSERT_EQUAL(store_callbacks.symlink(&st, &l), 0);
+    char buf[PATH_MAX];
+    ssize_t n = readlink(at("dest/evil"), buf, sizeof(buf) - 1);
+    CU_ASSERT_EQUAL_FATAL(n, (ssize_t)strlen(outside));
+    /* Replacing it with another target. */
+    l.link = "elsewhere";
+    CU_ASSERT_EQUAL(store_callbacks.symlink(&st, &l), 0);
+    n = readlink(at("dest/evil"), buf, sizeof(buf) - 1);
+    CU_ASSERT_EQUAL(n, 9);
+    l.link = outside;
+    CU_ASSERT_EQUAL(store_callbacks.symlink(&st, &l), 0);
+    /* Through the link: refused, for files, dirs, links. */
+    struct receiver_file f = rf("evil/planted", FTYPE_REG, 1, 2);
+    void *h = NULL;
+    CU_ASSERT_EQUAL(store_callbacks.open(&st, &f, &h), FS_ESYMLINK);
+    struct receiver_file d = rf("evil/dir", FTYPE_DIR, 0, 3);
+    CU_ASSERT(store_callbacks.mkdir(&st, &d) < 0);
+    struct receiver_file l2 = rf("evil/l2", FTYPE_LINK, 0, 4);
+    l2.link = "x";
+    CU_ASSERT(store_callbacks.symlink(&st, &l2) < 0);
+    CU_ASSERT_EQUAL(count_entries(at("outside"), ""), 0);
+    /* A regular file in the link's place replaces the link itself. */
+    struct receiver_file r = rf("evil", FTYPE_REG, 2, 5);
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &r, &h), 0);
+    CU_ASSERT_EQUAL(store_callbacks.write(&st, h, 0, "ok", 2), 0);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &r), 0);
+    struct stat sb;
+    CU_ASSERT_EQUAL(lstat(at("dest/evil"), &sb), 0);
+    CU_ASSERT(S_ISREG(sb.st_mode));
+    CU_ASSERT_EQUAL(count_entries(at("outside"), ""), 0);
+    /* Directories: new 0, existing 1; a file in the way of a dir is refused. */
+    struct receiver_file e = rf("a/b/c", FTYPE_DIR, 0, 6);
+    CU_ASSERT_EQUAL(store_callbacks.mkdir(&st, &e), 0);
+    CU_ASSERT_EQUAL(store_callbacks.mkdir(&st, &e), 1);
+    put("dest/plainfile", "x");
+    struct receiver_file pf = rf("plainfile", FTYPE_DIR, 0, 7);
+    CU_ASSERT(store_callbacks.mkdir(&st, &pf) < 0);
+    /* A directory in the way of a file is refused at open. */
+    struct receiver_file df = rf("a/b", FTYPE_REG, 1, 8);
+    CU_ASSERT_EQUAL(store_callbacks.open(&st, &df, &h), -EISDIR);
+    /* @DELETE removes a tree, never what a link points to. */
+    put("outside/keep", "k");
+    struct receiver_file del = rf("evil", FTYPE_DELETE, 0, 9);
+    CU_ASSERT_EQUAL(store_callbacks.remove(&st, &del), 0);
+    struct receiver_file del2 = rf("a", FTYPE_DELETE, 0, 10);
+    CU_ASSERT_EQUAL(store_callbacks.remove(&st, &del2), 0);
+    CU_ASSERT_EQUAL(access(at("dest/a"), F_OK), -1);
+    CU_ASSERT_EQUAL(access(at("outside/keep"), F_OK), 0);
+    uint64_t avail = 0;
+    CU_ASSERT_EQUAL(store_callbacks.free_space(&st, &del, &avail), 0);
+    CU_ASSERT(avail > 0);
+    store_free(&st);
+    teardown();
+}
+
+/* The default destination is created when missing; other missing dirs are errors. */
+static void test_init_dirs(void)
+{
+    setup();
+    struct store st;
+    char def[PATH_MAX];
+    snprintf(def, sizeof(def), "%s/var/lib/incoming", root);
+    const char *d1[1] = {def};
+    CU_ASSERT_EQUAL(store_init(&st, d1, 1, NULL, false, 1 << 20, NULL), -ENOENT);
+    CU_ASSERT_EQUAL(store_init(&st, d1, 1, NULL, false, 1 << 20, def), 0);
+    struct stat sb;
+    CU_ASSERT_EQUAL(stat(def, &sb), 0);
+    CU_ASSERT(S_ISDIR(sb.st_mode));
+    store_free(&st);
+    char missing[PATH_MAX];
+    snprintf(missing, sizeof(missing), "%s/nope", root);
+    CU_ASSERT_EQUAL(store_init(&st, dests, 1, missing, false, 1 << 20, NULL), -ENOENT);
+    teardown();
+}
+
+static const struct cu_test store_tests[] = {
+    {"coalesces consecutive blocks", test_coalesce},
+    {"blocks out of order", test_out_of_order},
+    {"abort keeps the old version", test_abort_keeps_old},
+    {"write errors stick and leave nothing", test_write_error},
+    {"-T session dir", test_session_dir},
+    {"links and dirs", test_links_dirs},
+    {"destination dirs", test_init_dirs},
+    {NULL, NULL},
+};
+
+CU_MAIN({"shell/store", store_tests})
