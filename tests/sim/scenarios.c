@@ -1364,6 +1364,8 @@ static void scen_enc_wire(uint64_t seed)
     static struct enctap w;
     memset(&w, 0, sizeof(w));
     sim_set_tap(r->s, enc_tap, &w);
+    if (g_pcap != NULL)
+        CHECK(sim_pcap_open(r->s, g_pcap) == 0, "cannot write %s", g_pcap);
     add_sender(r, NULL);
     CHECK(sim_run(r->s, LIMIT_US), "did not finish");
     CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
@@ -1754,29 +1756,39 @@ static void scen_usage_limit(uint64_t seed)
 /* ------------------------------------------------------------ fuzz seeds */
 
 /*
- * --corpus DIR: writes seed inputs for tests/fuzz/fuzz_receiver and
- * fuzz_sender from real sessions: the datagrams receiver 0 was sent, and
- * those it sent to the sender, framed as [ms step][length BE16][bytes].
+ * --corpus DIR: writes seed inputs for the engine fuzz targets from real
+ * sessions, framed as [ms step][length BE16][bytes]:
+ *   receiver/      the datagrams receiver 0 was sent (session1 encrypted,
+ *                  session2 in clear with every file type)
+ *   sender/        a mode byte (1 = encrypted), then what receiver 0 sent
+ *   receiver_enc/  records [ms step][flags 0][length BE16][message] of the
+ *                  messages (without UFTP header) the sender sent in clear,
+ *                  for fuzz_receiver_enc to seal
+ *   sender_enc/    a mode byte 0, then receiver 0's messages likewise
  */
 struct seedrec {
-    FILE *rx, *tx;
-    uint64_t rx_t, tx_t;
+    FILE *rx, *tx, *rxm, *txm;
+    uint64_t rx_t, tx_t, rxm_t, txm_t;
     int sender;
     struct net_addr rx0;
 };
 
-static void seed_put(FILE *f, uint64_t *last, uint64_t t, const uint8_t *p, size_t len)
+static void seed_put(FILE *f, uint64_t *last, uint64_t t, const uint8_t *p, size_t len, int flags)
 {
     uint64_t step = (t - *last) / 1000;
     *last = t;
     while (step > 255) {
         /* Long gaps become empty records. */
         fputc(255, f);
+        if (flags >= 0)
+            fputc(0, f);
         fputc(0, f);
         fputc(0, f);
         step -= 255;
     }
     fputc((int)step, f);
+    if (flags >= 0)
+        fputc(flags, f);
     fputc((int)(len >> 8), f);
     fputc((int)(len & 0xFF), f);
     fwrite(p, 1, len, f);
@@ -1787,16 +1799,36 @@ static void seed_tap(void *arg, int from, const struct net_addr *src, const stru
 {
     (void)src;
     struct seedrec *sr = arg;
-    if (from == sr->sender && (net_addr_is_multicast(dst) || net_addr_equal(dst, &sr->rx0)))
-        seed_put(sr->rx, &sr->rx_t, t, p, len);
+    bool to_rx0 =
+        from == sr->sender && (net_addr_is_multicast(dst) || net_addr_equal(dst, &sr->rx0));
+    if (to_rx0 && sr->rx != NULL)
+        seed_put(sr->rx, &sr->rx_t, t, p, len, -1);
     else if (from == 0 && sr->tx != NULL)
-        seed_put(sr->tx, &sr->tx_t, t, p, len);
+        seed_put(sr->tx, &sr->tx_t, t, p, len, -1);
+    if (len <= UFTP_HDR_LEN || p[1] == ENCRYPTED)
+        return;
+    /* The messages the _enc harnesses seal themselves (not the handshake's). */
+    if (to_rx0 && sr->rxm != NULL && p[1] != ANNOUNCE && p[1] != REG_CONF && p[1] != KEYINFO)
+        seed_put(sr->rxm, &sr->rxm_t, t, p + UFTP_HDR_LEN, len - UFTP_HDR_LEN, 0);
+    else if (from == 0 && sr->txm != NULL && p[1] != REGISTER)
+        seed_put(sr->txm, &sr->txm_t, t, p + UFTP_HDR_LEN, len - UFTP_HDR_LEN, 0);
+}
+
+static FILE *seed_open(const char *dir, const char *sub, const char *name, int mode)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+    FILE *f = fopen(path, "wb");
+    if (f == NULL)
+        fprintf(stderr, "cannot write %s (the directories must exist)\n", path);
+    else if (mode >= 0)
+        fputc(mode, f);
+    return f;
 }
 
 static int dump_corpus(const char *dir)
 {
-    char path[512];
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         struct run *r = run_new(100 + (uint64_t)k);
         add_reg(r->s, r->f, "f", 3000);
         if (k == 1) {
@@ -1810,6 +1842,8 @@ static int dump_corpus(const char *dir)
         add_receivers(r, 2, &lk);
         struct sender_dest d[2] = {{.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}};
         sender_defaults(&r->sc, r->f);
+        if (k > 0)
+            r->sc.keytype = KEY_NONE;
         r->sc.group_id = 0x5EED0001;
         r->sc.dests = d;
         r->sc.ndest = 2;
@@ -1817,22 +1851,26 @@ static int dump_corpus(const char *dir)
         memset(&sr, 0, sizeof(sr));
         sr.sender = 2;
         sim_node_addr(r->s, 0, &sr.rx0);
-        snprintf(path, sizeof(path), "%s/receiver/session%d", dir, k + 1);
-        sr.rx = fopen(path, "wb");
-        if (k == 0) {
-            snprintf(path, sizeof(path), "%s/sender/session1", dir);
-            sr.tx = fopen(path, "wb");
-        }
-        if (sr.rx == NULL || (k == 0 && sr.tx == NULL)) {
-            fprintf(stderr, "cannot write under %s (need receiver/ and sender/)\n", dir);
+        bool ok = true;
+        if (k < 2)
+            ok &= (sr.rx = seed_open(dir, "receiver", k ? "session2" : "session1", -1)) != NULL;
+        if (k != 1)
+            ok &=
+                (sr.tx = seed_open(dir, "sender", k ? "session2" : "session1", k ? 0 : 1)) != NULL;
+        if (k > 0)
+            ok &= (sr.rxm = seed_open(dir, "receiver_enc", k == 1 ? "session2" : "session1", -1)) !=
+                  NULL;
+        if (k == 2)
+            ok &= (sr.txm = seed_open(dir, "sender_enc", "session1", 0)) != NULL;
+        if (!ok)
             return 1;
-        }
         sim_set_tap(r->s, seed_tap, &sr);
         add_sender(r, NULL);
         CHECK(sim_run(r->s, LIMIT_US), "corpus session did not finish");
-        fclose(sr.rx);
-        if (sr.tx)
-            fclose(sr.tx);
+        FILE *fs[4] = {sr.rx, sr.tx, sr.rxm, sr.txm};
+        for (int i = 0; i < 4; i++)
+            if (fs[i] != NULL)
+                fclose(fs[i]);
         run_free(r);
     }
     return g_fail ? 1 : 0;
