@@ -278,8 +278,20 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
                 h->group_inst, r->cfg.max_sessions);
         return;
     }
+    /* Refusals that still tell the server (as 5.0.1 does); checked before any crypto. */
+    const char *why = NULL;
+    if (a->blocksize < UFTP_MIN_BLOCKSIZE || a->blocksize > UFTP_MAX_BLOCKSIZE)
+        why = "Invalid block size";
+    else if (!a->has_enc && r->cfg.encrypted_only)
+        why = "No unencrypted transfers allowed";
+    else if (a->cc_type != CC_NONE)
+        why = "Congestion control not supported"; /* TFMCC: a later issue */
+    else if (a->robust == 0)
+        why = "Invalid robustness factor";
+    else if (srv != NULL && srv->proxy_id != 0)
+        why = "Proxies not supported"; /* issue 5 */
     struct skeys_client *keys = NULL;
-    if (a->has_enc && h->version == UFTP_VER5) {
+    if (why == NULL && a->has_enc) {
         const char *kwhy = NULL;
         int rc = announce_keys(r, from, h, a, srv, pkt, len, now, &keys, &kwhy);
         if (rc < 0)
@@ -314,18 +326,6 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
     RLOG(s, LL_INFO, "received request from %08X at %s%s", s->server_id, net_addr_str(from, ab),
          keys ? (skeys_client_auth(keys) ? " (encrypted, client auth)" : " (encrypted)") : "");
 
-    /* Refusals that still tell the server (as 5.0.1 does). */
-    const char *why = NULL;
-    if (s->blocksize < UFTP_MIN_BLOCKSIZE || s->blocksize > UFTP_MAX_BLOCKSIZE)
-        why = "Invalid block size";
-    else if (!a->has_enc && r->cfg.encrypted_only)
-        why = "No unencrypted transfers allowed";
-    else if (a->cc_type != CC_NONE)
-        why = "Congestion control not supported"; /* TFMCC: a later issue */
-    else if (s->robust == 0)
-        why = "Invalid robustness factor";
-    else if (srv != NULL && srv->proxy_id != 0)
-        why = "Proxies not supported"; /* issue 5 */
     if (why != NULL) {
         sess_abort(r, s, why, true);
         return;
