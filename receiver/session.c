@@ -228,7 +228,7 @@ static int announce_keys(struct receiver *r, const struct net_addr *from, const 
     struct skeys_client *k = NULL;
     int rc = skeys_client_new(&k, &cc, e, pkt, len);
     if (rc == CRYPTO_OK)
-        rc = skeys_client_handshake(k, NULL, 0);
+        rc = skeys_client_handshake(k);
     crypto_wipe(cc.rand2, sizeof(cc.rand2));
     if (rc == CRYPTO_OK) {
         *out = k;

@@ -15,6 +15,7 @@
 #include "core/crypto/sig.h"
 #include "core/proto/keysched.h"
 #include "core/wire/buf.h"
+#include "core/wire/proxykey.h"
 #include "core/wire/wire.h"
 
 #define PM_MAX 32 /* SHA-256 premaster */
@@ -675,7 +676,8 @@ struct skeys_client {
     uint8_t rand2[WIRE_RAND_LEN];
     const struct crypto_key *sigkey;
     struct crypto_key *srv_sig; /* the server's signing key */
-    struct crypto_key *srv_dh;  /* the peer's ECDH key (server; issue 5: proxy) */
+    struct crypto_key *px_sig;  /* a proxy's (it signs KEYINFO then), or NULL */
+    struct crypto_key *srv_dh;  /* the peer's ECDH key: the server's, or the proxy's */
     struct crypto_key *dh;      /* ours */
     uint8_t s_ctx[KEYSCHED_S_CTX_MAX];
     size_t slen;
@@ -752,6 +754,7 @@ void skeys_client_free(struct skeys_client *c)
     if (c == NULL)
         return;
     crypto_key_free(c->srv_sig);
+    crypto_key_free(c->px_sig);
     crypto_key_free(c->srv_dh);
     crypto_key_free(c->dh);
     if (c->c2 != NULL) {
@@ -816,13 +819,48 @@ static int client_key_build(struct skeys_client *c, const uint8_t *c1, size_t c1
     return CRYPTO_OK;
 }
 
-int skeys_client_handshake(struct skeys_client *c, const uint8_t *p_ctx, size_t plen)
+int skeys_client_proxy_key(struct skeys_client *c, uint32_t proxy_id, const uint8_t *msg,
+                           size_t len, const uint8_t *fp, size_t fplen)
 {
-    if (c->hs_live || c->keyed || plen > sizeof(c->p_ctx) || (c->client_auth && !c->sigkey))
+    if (c->hs_live || c->keyed || c->px_sig != NULL)
         return SKEYS_ESTATE;
-    if (plen > 0)
-        memcpy(c->p_ctx, p_ctx, plen);
-    c->plen = plen;
+    struct wire_proxy_key m = {.ver = UFTP_VER5};
+    if (wire_proxy_key_decode(&m, msg, len) < 0 || m.keylen == 0 || m.dhlen == 0 || m.siglen == 0)
+        return SKEYS_EFRAME;
+    if (fplen > 0 && !fp_match(fp, fplen, m.keyblob, m.keylen))
+        return SKEYS_EFP;
+    struct crypto_key *sk = NULL, *dh = NULL;
+    int rc = CRYPTO_EBLOB;
+    if (keyblob_import(m.keyblob, m.keylen, 0, &sk) != CRYPTO_OK ||
+        keyblob_import(m.dhblob, m.dhlen, KEYBLOB_EC, &dh) != CRYPTO_OK)
+        goto fail;
+    uint8_t p_ctx[KEYSCHED_P_CTX_MAX];
+    ssize_t pl = keysched_p_ctx(p_ctx, sizeof(p_ctx), proxy_id, msg, (size_t)msg[1] * 4);
+    if (pl < 0) {
+        rc = SKEYS_EFRAME;
+        goto fail;
+    }
+    static const char pfx[] = KEYSCHED_SIG_PROXY_KEY;
+    struct crypto_iov v[3] = {{pfx, sizeof(pfx) - 1}, {c->s_ctx, c->slen}, {p_ctx, (size_t)pl}};
+    rc = sig_verify(sk, c->hashtype, v, 3, m.sig, m.siglen);
+    if (rc)
+        goto fail;
+    memcpy(c->p_ctx, p_ctx, (size_t)pl);
+    c->plen = (size_t)pl;
+    c->px_sig = sk;
+    crypto_key_free(c->srv_dh);
+    c->srv_dh = dh;
+    return CRYPTO_OK;
+fail:
+    crypto_key_free(sk);
+    crypto_key_free(dh);
+    return rc;
+}
+
+int skeys_client_handshake(struct skeys_client *c)
+{
+    if (c->hs_live || c->keyed || (c->client_auth && !c->sigkey))
+        return SKEYS_ESTATE;
     uint8_t pm[PM_MAX];
     int rc = c->dh ? CRYPTO_OK : ecdh_keygen(crypto_key_curve(c->srv_dh), &c->dh);
     if (rc == CRYPTO_OK)
@@ -902,10 +940,11 @@ int skeys_client_keyinfo_verify(struct skeys_client *c, uint8_t *dg, size_t len,
         return SKEYS_EREPLAY;
     if (r == REPLAY_EOLD)
         return SKEYS_EOLD;
+    /* spec §1.8: a proxy signs the KEYINFO it sends its clients, with P_ctx. */
     static const char pfx[] = KEYSCHED_SIG_KEYINFO;
     struct crypto_iov pre[3] = {{pfx, sizeof(pfx) - 1}, {c->s_ctx, c->slen}, {c->p_ctx, c->plen}};
-    int rc =
-        verify_in_place(c->srv_sig, c->hashtype, pre, 3, dg, len, (uint8_t *)k->sig, k->siglen);
+    int rc = verify_in_place(c->px_sig ? c->px_sig : c->srv_sig, c->hashtype, pre, 3, dg, len,
+                             (uint8_t *)k->sig, k->siglen);
     if (rc == CRYPTO_OK)
         replay_update(&c->win, k->iv_ctr);
     return rc;

@@ -288,14 +288,28 @@ int skeys_client_hashtype(const struct skeys_client *c);
 bool skeys_client_auth(const struct skeys_client *c);
 
 /*
- * The key exchange: an ECDH key on the peer's curve, the premaster with the
- * server's ECDH key, C_ctx1 (with P_ctx, empty without a proxy: issue 5),
- * the handshake keys and, with client authentication, the signed CLIENT_KEY
+ * A session through a proxy (issue 5; spec §1.8 "Proxy re-keying"): the
+ * proxy's PROXY_KEY message msg[0..len) (from its func byte). Checks its
+ * signing key against fp[0..fplen) (the -R list) when fplen > 0, builds
+ * P_ctx and verifies the signature over "UFTP 5, PROXY_KEY" || S_ctx ||
+ * P_ctx. From then on the key exchange is with the proxy's ECDH key, C_ctx1
+ * holds P_ctx, and KEYINFO is verified with the proxy's key. Call before
+ * skeys_client_handshake.
+ * Errors: SKEYS_ESTATE (handshake done, or a proxy already set),
+ * SKEYS_EFRAME, SKEYS_EFP, CRYPTO_EBLOB, CRYPTO_ESIG, CRYPTO_ENOMEM, CRYPTO_ELIB.
+ */
+int skeys_client_proxy_key(struct skeys_client *c, uint32_t proxy_id, const uint8_t *msg,
+                           size_t len, const uint8_t *fp, size_t fplen);
+
+/*
+ * The key exchange: an ECDH key on the peer's curve (the server's, or the
+ * proxy's), the premaster, C_ctx1 (with P_ctx when there is a proxy), the
+ * handshake keys and, with client authentication, the signed CLIENT_KEY
  * message and C_ctx2.
  * Errors: SKEYS_ESTATE (done already, or client auth without a key),
  * CRYPTO_ENOMEM, CRYPTO_ELIB.
  */
-int skeys_client_handshake(struct skeys_client *c, const uint8_t *p_ctx, size_t plen);
+int skeys_client_handshake(struct skeys_client *c);
 
 /*
  * Known-answer tests only: use this ECDH key pair (taken over) instead of
@@ -312,8 +326,8 @@ const uint8_t *skeys_client_client_key(const struct skeys_client *c, size_t *len
 
 /*
  * A KEYINFO datagram dg[0..len) (writable; k decoded from it): replay
- * check of its counter, signature (with the server's key, or the proxy's
- * in issue 5), our entry, the group master, then the application keys and
+ * check of its counter, signature (with the server's key, or the proxy's),
+ * our entry, the group master, then the application keys and
  * verify data. The handshake keys are wiped afterwards.
  * Errors: SKEYS_ENOENT (we are not listed: nothing was checked),
  * SKEYS_EREPLAY/SKEYS_EOLD, CRYPTO_ESIG, CRYPTO_EAUTH (our entry does not

@@ -132,7 +132,7 @@ static struct skeys_client *handshake(struct sender *s, const struct net_addr *f
         .group_id = GROUP, .server_id = SERVER, .client_id = CLIENT, .sigkey = ck};
     struct skeys_client *k;
     if (skeys_client_new(&k, &cc, &a.enc, ann, annlen) != CRYPTO_OK ||
-        skeys_client_handshake(k, NULL, 0) != CRYPTO_OK || skeys_client_auth(k) != auth)
+        skeys_client_handshake(k) != CRYPTO_OK || skeys_client_auth(k) != auth)
         __builtin_trap(); /* the sender's ANNOUNCE must verify */
     static uint8_t pkt[9000];
     size_t dl;

@@ -14,10 +14,12 @@
 #include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
+#include "core/crypto/sig.h"
 #include "core/crypto/skeys.h"
 #include "core/proto/keysched.h"
 #include "core/wire/buf.h"
 #include "core/wire/msg.h"
+#include "core/wire/proxykey.h"
 #include "core/wire/wire.h"
 #include "cu.h"
 #include "tv.h"
@@ -181,7 +183,7 @@ static bool sess_run(struct sess *x, int keytype, int hashtype, int curve,
     if (skeys_client_new(&x->cli, &cc, &a.enc, x->ann, x->annlen) != CRYPTO_OK)
         return false;
     CU_ASSERT_EQUAL(skeys_client_auth(x->cli), auth);
-    if (skeys_client_handshake(x->cli, NULL, 0) != CRYPTO_OK)
+    if (skeys_client_handshake(x->cli) != CRYPTO_OK)
         return false;
     size_t dl;
     const uint8_t *dh = skeys_client_dh(x->cli, &dl);
@@ -365,7 +367,7 @@ static void run_kat(const struct tv_case *c)
     struct skeys_client *cl;
     CU_ASSERT_EQUAL_FATAL(skeys_client_new(&cl, &cc, &a.enc, dg, al), CRYPTO_OK);
     skeys_client_set_dh(cl, cdh);
-    CU_ASSERT_EQUAL_FATAL(skeys_client_handshake(cl, NULL, 0), CRYPTO_OK);
+    CU_ASSERT_EQUAL_FATAL(skeys_client_handshake(cl), CRYPTO_OK);
     size_t dl;
     const uint8_t *dh = skeys_client_dh(cl, &dl);
     struct skeys_peer *p;
@@ -443,17 +445,153 @@ static void run_kat(const struct tv_case *c)
     crypto_key_free(clikey);
 }
 
+/*
+ * The proxy case (spec §1.8 "Proxy re-keying") from the client's side: the
+ * server's ANNOUNCE, the proxy's PROXY_KEY (signed here with the vector's
+ * proxy key), the key exchange with the proxy's ECDH key and P_ctx, a
+ * KEYINFO signed by the proxy: verify data, datagrams byte for byte.
+ */
+static void run_kat_proxy(const struct tv_case *c)
+{
+    static uint8_t ext[2048], pk[2048], dg[4096], msg[512], sctx[KEYSCHED_S_CTX_MAX],
+        pctx[KEYSCHED_P_CTX_MAX];
+    int hash = (int)num(c, "hash"), key = (int)num(c, "key");
+    uint32_t group = (uint32_t)num(c, "group_id"), server = (uint32_t)num(c, "server_id"),
+             client = (uint32_t)num(c, "client_id"), proxy = (uint32_t)num(c, "proxy_id");
+    uint8_t inst = (uint8_t)num(c, "group_inst");
+    long el = tv_bytes(c, "enc_info", ext, sizeof(ext));
+    struct wire_enc_info e = {.ver = UFTP_VER5};
+    CU_ASSERT_FATAL(wire_enc_info_decode(&e, ext, (size_t)el) == el);
+    struct crypto_key *srvkey = key_by_blob(e.keyblob, e.keylen);
+    struct crypto_key *srvdh = key_by_blob(e.dhblob, e.dhlen);
+    char path[128];
+    snprintf(path, sizeof(path), "%s", tv_get(c, "client_ecdh_file") + 5);
+    struct crypto_key *cdh = loadkey(path);
+    long pkl = tv_bytes(c, "proxy_key", pk, sizeof(pk));
+    struct wire_proxy_key pm = {.ver = UFTP_VER5};
+    CU_ASSERT_FATAL(wire_proxy_key_decode(&pm, pk, (size_t)pkl) == pkl);
+    struct crypto_key *pxkey = key_by_blob(pm.keyblob, pm.keylen);
+    uint8_t ck[2048];
+    long ckl = tv_bytes(c, "client_key", ck, sizeof(ck));
+    struct wire_client_key cm = {.ver = UFTP_VER5};
+    CU_ASSERT_FATAL(wire_client_key_decode(&cm, ck, (size_t)ckl) == ckl);
+    struct crypto_key *clikey = key_by_blob(cm.keyblob, cm.keylen);
+    CU_ASSERT_FATAL(srvkey && srvdh && pxkey && clikey);
+
+    /* The server's ANNOUNCE, with its vector ECDH key, so S_ctx is the vector's. */
+    struct skeys_server_cfg sc = {.keytype = key,
+                                  .hashtype = hash,
+                                  .curve = crypto_key_curve(srvdh),
+                                  .client_auth = true,
+                                  .sigkey = srvkey,
+                                  .group_id = group,
+                                  .group_inst = inst,
+                                  .server_id = server,
+                                  .dh = srvdh};
+    memcpy(sc.rand1, e.rand1, 32);
+    struct skeys_server *s;
+    CU_ASSERT_EQUAL_FATAL(skeys_server_new(&s, &sc), CRYPTO_OK);
+    size_t al = make_announce(s, dg, sizeof(dg), server, group, inst, &client, 1);
+    struct wire_announce a;
+    CU_ASSERT_TRUE_FATAL(decode_announce(dg, al, &a));
+    struct skeys_client_cfg cc = {.group_id = group,
+                                  .group_inst = inst,
+                                  .server_id = server,
+                                  .client_id = client,
+                                  .sigkey = clikey};
+    tv_bytes(c, "rand2", cc.rand2, 32);
+    struct skeys_client *cl;
+    CU_ASSERT_EQUAL_FATAL(skeys_client_new(&cl, &cc, &a.enc, dg, al), CRYPTO_OK);
+
+    /* PROXY_KEY: signed over "UFTP 5, PROXY_KEY" || S_ctx || P_ctx. */
+    ssize_t sl = keysched_s_ctx(sctx, sizeof(sctx), group, inst, server, ext, (size_t)el);
+    ssize_t pl = keysched_p_ctx(pctx, sizeof(pctx), proxy, pk, (size_t)pk[1] * 4);
+    CU_ASSERT_FATAL(sl > 0 && pl > 0);
+    CHECK("p_ctx", pctx, (size_t)pl);
+    static const char ppfx[] = KEYSCHED_SIG_PROXY_KEY;
+    struct crypto_iov v[3] = {{ppfx, 17}, {sctx, (size_t)sl}, {pctx, (size_t)pl}};
+    uint8_t *psig = pk + (pm.sig - pk);
+    CU_ASSERT_EQUAL_FATAL(sig_sign(pxkey, hash, v, 3, psig, pm.siglen), (int)pm.siglen);
+    uint8_t pfp[FP_LEN], wrong[FP_LEN] = {0};
+    fp_compute(pm.keyblob, pm.keylen, pfp);
+    /* The -R fingerprint and the signature are checked. */
+    CU_ASSERT_EQUAL(skeys_client_proxy_key(cl, proxy, pk, (size_t)pkl, wrong, FP_LEN), SKEYS_EFP);
+    psig[5] ^= 1;
+    CU_ASSERT_EQUAL(skeys_client_proxy_key(cl, proxy, pk, (size_t)pkl, pfp, FP_LEN), CRYPTO_ESIG);
+    psig[5] ^= 1;
+    CU_ASSERT_EQUAL(skeys_client_proxy_key(cl, proxy + 1, pk, (size_t)pkl, pfp, FP_LEN),
+                    CRYPTO_ESIG); /* P_ctx holds the proxy ID */
+    CU_ASSERT_EQUAL_FATAL(skeys_client_proxy_key(cl, proxy, pk, (size_t)pkl, pfp, FP_LEN),
+                          CRYPTO_OK);
+    CU_ASSERT_EQUAL(skeys_client_proxy_key(cl, proxy, pk, (size_t)pkl, pfp, FP_LEN), SKEYS_ESTATE);
+    skeys_client_set_dh(cl, cdh);
+    CU_ASSERT_EQUAL_FATAL(skeys_client_handshake(cl), CRYPTO_OK);
+    size_t kl;
+    const uint8_t *k = skeys_client_client_key(cl, &kl);
+    CU_ASSERT_TRUE(kl == (size_t)ckl && memcmp(k, ck, 8 + cm.keylen) == 0);
+
+    /* The proxy's KEYINFO: the vector's entry, signed by the proxy with P_ctx. */
+    struct wire_destkey dk = {.id = client};
+    tv_bytes(c, "gm_enc", dk.master, sizeof(dk.master));
+    struct wire_keyinfo ki = {.ver = UFTP_VER5,
+                              .iv_ctr = num(c, "keyinfo_ctr"),
+                              .siglen = pm.siglen,
+                              .keys = {.host = &dk, .n = 1}};
+    put_hdr(dg, KEYINFO, 0, proxy, group, inst);
+    ssize_t n = wire_keyinfo_encode(dg + UFTP_HDR_LEN, sizeof(dg) - UFTP_HDR_LEN, &ki);
+    CU_ASSERT_FATAL(n > 0);
+    size_t len = UFTP_HDR_LEN + (size_t)n;
+    static const char kpfx[] = KEYSCHED_SIG_KEYINFO;
+    struct crypto_iov kv[4] = {{kpfx, 15}, {sctx, (size_t)sl}, {pctx, (size_t)pl}, {dg, len}};
+    CU_ASSERT_EQUAL_FATAL(sig_sign(pxkey, hash, kv, 4, dg + 28, pm.siglen), (int)pm.siglen);
+    struct wire_keyinfo kd;
+    CU_ASSERT_TRUE_FATAL(decode_keyinfo(dg, len, &kd));
+    CU_ASSERT_EQUAL_FATAL(skeys_client_keyinfo(cl, dg, len, &kd), CRYPTO_OK);
+    size_t vl;
+    const uint8_t *vd = skeys_client_verify_data(cl, &vl);
+    CHECK("verify_data", vd, vl);
+
+    /* The server's datagram opens; our KEYINFO_ACK is the vector's, byte for byte. */
+    long pkt = tv_bytes(c, "server_packet", dg, sizeof(dg));
+    const uint8_t *m;
+    size_t got;
+    CU_ASSERT_EQUAL(skeys_client_open(cl, dg, (size_t)pkt, &m, &got), CRYPTO_OK);
+    long ml = tv_bytes(c, "server_msg", msg, sizeof(msg));
+    CU_ASSERT_TRUE(got == (size_t)ml && memcmp(m, msg, got) == 0);
+    uint8_t hdr[16];
+    tv_bytes(c, "client_hdr", hdr, sizeof(hdr));
+    uint8_t ack[4 + CRYPTO_HASH_MAX] = {KEYINFO_ACK, (uint8_t)((4 + vl) / 4)};
+    be16_put(ack + 2, (uint16_t)vl);
+    memcpy(ack + 4, vd, vl);
+    memcpy(dg, hdr, 16);
+    memcpy(dg + SKEYS_MSG_OFF, ack, 4 + vl);
+    *skeys_client_ctr(cl) = num(c, "client_ctr") - 1;
+    n = skeys_seal(skeys_client_app_tx(cl), skeys_client_ctr(cl), dg, 4 + vl, sizeof(dg));
+    CU_ASSERT_FATAL(n > 0);
+    CHECK("client_packet", dg, (size_t)n);
+
+    skeys_server_free(s);
+    skeys_client_free(cl);
+    crypto_key_free(srvkey);
+    crypto_key_free(pxkey);
+    crypto_key_free(clikey);
+}
+
 static void test_vectors(void)
 {
     struct tv_file f;
     CU_ASSERT_TRUE_FATAL(tv_load(&f, VDIR "keysched5.txt"));
-    size_t ran = 0;
-    for (size_t i = 0; i < f.n; i++)
-        if (!has(&f.c[i], "proxy_key")) { /* proxies: issue 5 */
+    size_t ran = 0, proxy = 0;
+    for (size_t i = 0; i < f.n; i++) {
+        if (has(&f.c[i], "proxy_key")) {
+            run_kat_proxy(&f.c[i]);
+            proxy++;
+        } else {
             run_kat(&f.c[i]);
             ran++;
         }
-    CU_ASSERT_EQUAL(ran, 3);
+    }
+    CU_ASSERT_TRUE(ran == 3 && proxy == 1);
     tv_free(&f);
 }
 
@@ -574,7 +712,7 @@ static void test_bitflips_keyinfo(void)
     struct skeys_client_cfg cc = {.group_id = GROUP, .server_id = SERVER, .client_id = CLIENT};
     struct skeys_client *cl;
     CU_ASSERT_EQUAL_FATAL(skeys_client_new(&cl, &cc, &a.enc, ann, al), CRYPTO_OK);
-    CU_ASSERT_EQUAL_FATAL(skeys_client_handshake(cl, NULL, 0), CRYPTO_OK);
+    CU_ASSERT_EQUAL_FATAL(skeys_client_handshake(cl), CRYPTO_OK);
     size_t dl;
     const uint8_t *dh = skeys_client_dh(cl, &dl);
     struct skeys_peer *p;
@@ -719,12 +857,12 @@ static void test_fingerprints_and_auth(void)
     cc.fp = right;
     CU_ASSERT_EQUAL_FATAL(skeys_client_new(&cl, &cc, &a.enc, ann, al), CRYPTO_OK);
     /* Client authentication requested but we hold no key. */
-    CU_ASSERT_EQUAL(skeys_client_handshake(cl, NULL, 0), SKEYS_ESTATE);
+    CU_ASSERT_EQUAL(skeys_client_handshake(cl), SKEYS_ESTATE);
     skeys_client_free(cl);
     cc.sigkey = ck;
     CU_ASSERT_EQUAL_FATAL(skeys_client_new(&cl, &cc, &a.enc, ann, al), CRYPTO_OK);
-    CU_ASSERT_EQUAL_FATAL(skeys_client_handshake(cl, NULL, 0), CRYPTO_OK);
-    CU_ASSERT_EQUAL(skeys_client_handshake(cl, NULL, 0), SKEYS_ESTATE);
+    CU_ASSERT_EQUAL_FATAL(skeys_client_handshake(cl), CRYPTO_OK);
+    CU_ASSERT_EQUAL(skeys_client_handshake(cl), SKEYS_ESTATE);
     size_t dl;
     const uint8_t *dh = skeys_client_dh(cl, &dl);
     struct skeys_peer *p;
@@ -839,7 +977,7 @@ static void test_costs(void)
 
 static const struct cu_test skeys_tests[] = {
     {"every cipher x hash x curve x signing key x client auth", test_matrix},
-    {"known answers: reference-checked vectors through the API", test_vectors},
+    {"known answers: reference-checked vectors through the API (proxy too)", test_vectors},
     {"5.0.1 capture: ANNOUNCE and KEYINFO signatures, every bit", test_capture},
     {"every bit flip of FILESEG and STATUS refused", test_bitflips_encrypted},
     {"every bit flip of KEYINFO refused", test_bitflips_keyinfo},
