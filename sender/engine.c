@@ -170,12 +170,33 @@ static int crypto_setup(struct sender *s)
     if (s->scratch == NULL || s->dk == NULL)
         return ENG_ENOMEM;
     ratelim_init(&s->pk, c->pk_budget_us, c->pk_budget_us);
-    return check_usage(s);
+    rc = check_usage(s);
+    struct skeys_dir *tx = skeys_server_tx(s->keys);
+    if (rc == 0 && c->key_limit_blocks != 0 && c->key_limit_blocks < tx->limit)
+        tx->limit = c->key_limit_blocks;
+    return rc;
 }
 
-size_t sender_seal(struct sender *s, uint8_t *p, size_t msglen, size_t cap)
+/*
+ * Data stops this many blocks before the key's limit, so that an encrypted
+ * ABORT can still tell everyone why (a few hundred full control messages).
+ */
+#define SEAL_RESERVE (UINT64_C(1) << 16)
+
+size_t sender_seal(struct sender *s, uint8_t *p, size_t msglen, size_t cap, bool data)
 {
-    ssize_t n = skeys_seal(skeys_server_tx(s->keys), skeys_server_ctr(s->keys), p, msglen, cap);
+    struct skeys_dir *tx = skeys_server_tx(s->keys);
+    if (data && skeys_dir_left(tx) < SEAL_RESERVE + skeys_blocks(msglen)) {
+        SLOG(s, LL_ERR,
+             "the session key reached its usage limit (%llu of %llu cipher blocks): "
+             "v5 cannot change keys within a session",
+             (unsigned long long)tx->used, (unsigned long long)tx->limit);
+        phase_abort_all(s, "Encryption key usage limit reached", 0,
+                        1u << D_REGISTERED | 1u << D_ACTIVE | 1u << D_ACTIVE_NAK | 1u << D_DONE);
+        phase_finish(s, SENDER_EXIT_CRYPTO);
+        return 0;
+    }
+    ssize_t n = skeys_seal(tx, skeys_server_ctr(s->keys), p, msglen, cap);
     if (n > 0)
         return (size_t)n;
     SLOG(s, LL_ERR, "cannot encrypt: %s; ending the session", skeys_strerror((int)n));

@@ -135,6 +135,9 @@ struct sender_config {
      * client resends) with one log line per second.
      */
     uint32_t pk_budget_us;
+    /* Tests only: lower the server key's usage limit to this many cipher
+     * blocks after the pre-check (0 = the cipher's own limit). */
+    uint64_t key_limit_blocks;
 
     /* -H: closed group when ndest > 0, else open. Borrowed until sender_free. */
     const struct sender_dest *dests;

@@ -184,9 +184,12 @@ static inline bool d_error(const struct sdest *d)
     return d->state == D_MUTE || d->state == D_LOST || d->state == D_ABORT;
 }
 
-/* engine.c: seals a message encoded at p + s->moff (its header at p); 0 = failed (session ended).
+/*
+ * engine.c: seals a message encoded at p + s->moff (its header at p);
+ * 0 = failed (session ended). FILESEG (data) stops short of the key's
+ * limit, leaving room for the ABORT that says so.
  */
-size_t sender_seal(struct sender *s, uint8_t *p, size_t msglen, size_t cap);
+size_t sender_seal(struct sender *s, uint8_t *p, size_t msglen, size_t cap, bool data);
 
 /* phase.c */
 void phase_start(struct sender *s, uint64_t now);

@@ -330,7 +330,7 @@ bool xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
         put_hdr(s, p, j->func);
         size_t len = UFTP_HDR_LEN + (size_t)n;
         if (sealed) {
-            if ((len = sender_seal(s, p, (size_t)n, out->cap)) == 0)
+            if ((len = sender_seal(s, p, (size_t)n, out->cap, false)) == 0)
                 return false;
         } else if (j->func == ANNOUNCE && s->keys != NULL &&
                    skeys_server_sign_announce(s->keys, p, len) != CRYPTO_OK) {
@@ -424,7 +424,7 @@ bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
         for (uint32_t i = 0; i < k; i++) {
             uint8_t *seg = out->buf + (size_t)i * seglen;
             size_t mlen = FILESEG_HDR + s->iov[i].iov_len;
-            if (sender_seal(s, seg, mlen, seglen) == 0)
+            if (sender_seal(s, seg, mlen, seglen, true) == 0)
                 return false;
         }
     }

@@ -1712,6 +1712,34 @@ static void dummy_close(void *ctx, void *h)
     (void)h;
 }
 
+/* At run time the key's limit ends the session with an (encrypted) ABORT, never past it. */
+static void scen_usage_runtime(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "long", 400000);
+    add_receivers(r, 2, NULL);
+    struct sender_dest d[2] = {{.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}};
+    sender_defaults(&r->sc, r->f);
+    r->sc.dests = d;
+    r->sc.ndest = 2;
+    r->sc.key_limit_blocks = (UINT64_C(1) << 16) + 100 * skeys_blocks(1308); /* ~100 packets */
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_CRYPTO, "exit %d", sim_exit_code(r->s, r->tx));
+    struct sender_stats ss = sstats(r);
+    CHECK(ss.data_packets > 0 && ss.data_packets < 100, "%" PRIu64 " data packets",
+          ss.data_packets);
+    for (int i = 0; i < r->nrx; i++) {
+        const struct sim_store *st = sim_store(r->s, r->rx[i]);
+        /* The ABORT got through: the receivers ended at once, nothing half-done visible. */
+        CHECK(sim_store_count(st) == 0 && st->session_ends == 1 && st->session_ends_ok == 0,
+              "receiver %d: %zu files, %u/%u ends", i, sim_store_count(st), st->session_ends,
+              st->session_ends_ok);
+        CHECK(sim_now(r->s) < 5000000, "receivers waited for a timeout");
+    }
+    run_free(r);
+}
+
 /* The usage-limit pre-check refuses sessions one key cannot carry. */
 static void scen_usage_limit(uint64_t seed)
 {
@@ -1917,6 +1945,7 @@ static const struct {
     {"enc_hostile", scen_enc_hostile, 34},
     {"announce_flood", scen_announce_flood, 35},
     {"usage_limit", scen_usage_limit, 36},
+    {"usage_runtime", scen_usage_runtime, 37},
 };
 
 int main(int argc, char **argv)
