@@ -17,6 +17,7 @@
  */
 #include "sender/sender_int.h"
 
+#include "core/crypto/keyblob.h"
 #include "core/fs/name.h"
 
 #include <stdlib.h>
@@ -183,6 +184,14 @@ void phase_start(struct sender *s, uint64_t now)
 {
     SLOG(s, LL_INFO, "starting session, %s group of %zu, %zu item(s)",
          s->open_group ? "open" : "closed", s->ndest, s->cfg.nfiles);
+    if (s->keys != NULL) {
+        static const char *const ciphers[] = {"aes128-gcm", "aes256-gcm", "aes128-ccm",
+                                              "aes256-ccm"};
+        static const char *const hashes[] = {"sha256", "sha384", "sha512"};
+        SLOG(s, LL_VERBOSE, "encrypted: %s, %s, ECDH %s%s",
+             ciphers[s->cfg.keytype - KEY_AES128_GCM], hashes[s->cfg.hashtype - HASH_SHA256],
+             keyblob_curve_name(s->cfg.curve), s->cfg.client_auth ? ", client authentication" : "");
+    }
     set_phase(s, SP_ANNOUNCE);
     s->attempt = 1;
     s->last_pass = false;
