@@ -987,7 +987,49 @@ int conf_load(const struct conf_spec *s, void *st, int argc, char **argv, struct
         path = s->default_file;
     if (path && (rc = conf_load_file(s, st, path, e)) < 0)
         return rc;
-    return args_pass(s, st, argc, argv, cmd, true, e);
+    rc = args_pass(s, st, argc, argv, cmd, true, e);
+    cmd->file_read = path;
+    return rc;
+}
+
+int conf_origin(const struct conf_spec *s, int argc, char **argv, const struct conf_cmd *cmd,
+                const char *name, char *buf, size_t len)
+{
+    const struct conf_option *o = find(s, name);
+    if (len > 0)
+        buf[0] = '\0';
+    if (!o)
+        return CONF_EUNKNOWN;
+    /* The command line wins over the file: look there first. */
+    struct conf_err e;
+    struct getopt_table t;
+    if (table_build(s, &t, &e) < 0)
+        return e.code;
+    optind = 0;
+    opterr = 0;
+    bool seen = false;
+    int c, li;
+    while (!seen && (c = getopt_long(argc, argv, t.optstring, t.longopts, &li)) != -1) {
+        bool no;
+        seen = (c != '?' && c != ':' && by_val(s, c, &no) == o);
+    }
+    table_free(&t);
+    optind = 0;
+    if (seen) {
+        opt_where(o, buf, len);
+        return 0;
+    }
+    if (!cmd || !cmd->file_read)
+        return 0;
+    config_t cfg;
+    config_init(&cfg);
+    if (config_read_file(&cfg, cmd->file_read)) {
+        config_setting_t *cs = config_lookup(&cfg, o->name);
+        if (cs)
+            snprintf(buf, len, "%s:%u", cmd->file_read, config_setting_source_line(cs));
+    }
+    config_destroy(&cfg);
+    return 0;
 }
 
 /* ---- output: --check, --help, the example config ---- */

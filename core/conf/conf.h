@@ -148,6 +148,7 @@ struct conf_cmd {
     bool help;               /* --help */
     bool check;              /* --check */
     const char *config_file; /* --config=FILE (points into argv) */
+    const char *file_read;   /* the config file conf_load() read, or NULL */
 };
 
 /*
@@ -189,6 +190,16 @@ int conf_parse_args(const struct conf_spec *s, void *st, int argc, char **argv,
  */
 int conf_load(const struct conf_spec *s, void *st, int argc, char **argv, struct conf_cmd *cmd,
               struct conf_err *e);
+
+/*
+ * Where the value of setting `name` came from, for messages about
+ * combinations of settings that no single row can check: "option -T" (or
+ * "option --temp-dir") when argv gives it, else "FILE:LINE" when the file
+ * conf_load() read (cmd->file_read) sets it, else "" (its default).
+ * Returns 0, or CONF_EUNKNOWN for a name not in the table.
+ */
+int conf_origin(const struct conf_spec *s, int argc, char **argv, const struct conf_cmd *cmd,
+                const char *name, char *buf, size_t len);
 
 /* Frees what conf allocated in st (strings, lists, custom values). */
 void conf_free(const struct conf_spec *s, void *st);

@@ -875,9 +875,23 @@ static void test_precedence(void)
     memset(&st, 0, sizeof(st));
     CU_ASSERT_EQUAL(conf_load(&with_default, &st, 1, argv2, &cmd, &err), 0);
     CU_ASSERT_EQUAL(st.port, 2000);
+    CU_ASSERT_PTR_EQUAL(cmd.file_read, path);
+    /* Where a value came from: the file's line, the option, or nowhere (default). */
+    char where[128], want_where[128];
+    CU_ASSERT_EQUAL(conf_origin(&spec, 1, argv2, &cmd, "log-file", where, sizeof(where)), 0);
+    snprintf(want_where, sizeof(want_where), "%s:2", path);
+    CU_ASSERT_STRING_EQUAL(where, want_where);
+    CU_ASSERT_EQUAL(conf_origin(&spec, 1, argv2, &cmd, "rate", where, sizeof(where)), 0);
+    CU_ASSERT_STRING_EQUAL(where, "");
+    CU_ASSERT_EQUAL(conf_origin(&spec, 6, argv, &cmd, "port", where, sizeof(where)), 0);
+    CU_ASSERT_STRING_EQUAL(where, "option -p");
+    CU_ASSERT_EQUAL(conf_origin(&spec, 6, argv, &cmd, "debug", where, sizeof(where)), 0);
+    CU_ASSERT_STRING_EQUAL(where, "option -d");
+    CU_ASSERT_EQUAL(conf_origin(&spec, 6, argv, &cmd, "nope", where, sizeof(where)), CONF_EUNKNOWN);
     with_default.default_file = "/nonexistent/default.conf";
     CU_ASSERT_EQUAL(conf_load(&with_default, &st, 1, argv2, &cmd, &err), 0);
     CU_ASSERT_EQUAL(st.port, 1044);
+    CU_ASSERT_PTR_NULL(cmd.file_read);
 
     /* A file error stops the load with the file's message. */
     FILE *f = fopen(path, "w");
