@@ -7,6 +7,7 @@
  * core/daemon/daemon.h; shell.c owns the loop and calls in here.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <event2/event.h>
 #include <stdio.h>
@@ -24,50 +25,58 @@
 
 /* ---- settings ---- */
 
-int uftpd_settings_check(const struct uftpd_settings *s, char *msg, size_t len)
+/* A message about setting `name` (the one to blame) into msg; -1. */
+__attribute__((format(printf, 5, 6))) static int bad(const char **what, const char *name, char *msg,
+                                                     size_t len, const char *fmt, ...)
 {
-    if (s->tempdir != NULL && s->dests.n > 1) {
-        snprintf(msg, len, "temp-dir (-T) allows only one dest (-D), not %zu", s->dests.n);
-        return -1;
-    }
-    if (s->tempdir != NULL && s->tempfiles) {
-        snprintf(msg, len, "temp-files (-t) cannot be used with temp-dir (-T)");
-        return -1;
-    }
-    if (s->ssm && s->servers.n == 0) {
-        snprintf(msg, len, "ssm (-o) needs servers (-S) with the servers' addresses");
-        return -1;
-    }
-    if (s->backups.n > 0 && s->tempdir != NULL) {
-        snprintf(msg, len, "backup-dirs (-A) cannot be used with temp-dir (-T)");
-        return -1;
-    }
-    if (s->backups.n > 0 && s->backups.n != s->dests.n) {
-        snprintf(msg, len, "backup-dirs (-A) needs one dir per dest (-D): %zu given for %zu",
-                 s->backups.n, s->dests.n);
-        return -1;
-    }
-    for (size_t i = 0; i < s->backups.n && i < s->dests.n; i++) {
-        if (strcmp(s->backups.v[i], s->dests.v[i]) == 0) {
-            snprintf(msg, len, "backup-dirs (-A): '%s' is also a dest (-D)", s->backups.v[i]);
-            return -1;
-        }
-    }
-    if (s->move_each && s->tempdir == NULL) {
-        snprintf(msg, len, "move-each (-i) needs temp-dir (-T)");
-        return -1;
-    }
+    *what = name;
+    int n = snprintf(msg, len, "'%s' ", name);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < len)
+        vsnprintf(msg + n, len - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int uftpd_settings_check(const struct uftpd_settings *s, const char **what, char *msg, size_t len)
+{
+    if (s->tempdir != NULL && s->dests.n > 1)
+        return bad(what, "temp-dir", msg, len, "allows only one dest (-D), not %zu", s->dests.n);
+    if (s->tempdir != NULL && s->tempfiles)
+        return bad(what, "temp-files", msg, len, "cannot be used with temp-dir (-T)");
+    if (s->ssm && s->servers.n == 0)
+        return bad(what, "ssm", msg, len, "needs servers (-S) with the servers' addresses");
+    if (s->backups.n > 0 && s->tempdir != NULL)
+        return bad(what, "backup-dirs", msg, len, "cannot be used with temp-dir (-T)");
+    if (s->backups.n > 0 && s->backups.n != s->dests.n)
+        return bad(what, "backup-dirs", msg, len, "needs one dir per dest (-D): %zu given for %zu",
+                   s->backups.n, s->dests.n);
+    for (size_t i = 0; i < s->backups.n && i < s->dests.n; i++)
+        if (strcmp(s->backups.v[i], s->dests.v[i]) == 0)
+            return bad(what, "backup-dirs", msg, len, "'%s' is also a dest (-D)", s->backups.v[i]);
+    if (s->move_each && s->tempdir == NULL)
+        return bad(what, "move-each", msg, len, "needs temp-dir (-T)");
     if (s->postreceive != NULL) {
         int rc = runner_command_check(s->postreceive);
-        if (rc < 0) {
-            snprintf(msg, len, "post-receive (-s) '%s': %s", s->postreceive,
-                     rc == -EINVAL    ? "must be an absolute path"
-                     : rc == -ENOEXEC ? "not a regular file"
-                                      : strerror(-rc));
-            return -1;
-        }
+        if (rc < 0)
+            return bad(what, "post-receive", msg, len, "'%s': %s", s->postreceive,
+                       rc == -ENOEXEC ? "not a regular file" : strerror(-rc));
     }
     return 0;
+}
+
+int uftpd_settings_explain(const struct uftpd_settings *s, int argc, char **argv,
+                           const struct conf_cmd *cmd, char *msg, size_t len)
+{
+    const char *what = NULL;
+    char m[512];
+    if (uftpd_settings_check(s, &what, m, sizeof(m)) == 0)
+        return 0;
+    char where[320] = "";
+    (void)conf_origin(&uftpd_conf_spec, argc, argv, cmd, what, where, sizeof(where));
+    snprintf(msg, len, "%s%s%s", where, where[0] ? ": " : "", m);
+    return -1;
 }
 
 static int make_abs(char **p, bool allow_log)
@@ -510,7 +519,7 @@ void uftpd_reload(struct uftpd *d)
         rc = conf_load(&uftpd_conf_spec, ns, d->argc, d->argv, &cmd, &e);
         if (rc < 0)
             snprintf(msg, sizeof(msg), "%s", e.msg);
-        else if ((rc = uftpd_settings_check(ns, msg, sizeof(msg))) == 0 &&
+        else if ((rc = uftpd_settings_explain(ns, d->argc, d->argv, &cmd, msg, sizeof(msg))) == 0 &&
                  (rc = uftpd_settings_absolute(ns)) < 0)
             snprintf(msg, sizeof(msg), "out of memory");
         if (back && !d->set.foreground && chdir("/") < 0)

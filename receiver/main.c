@@ -206,7 +206,7 @@ int main(int argc, char **argv)
         conf_free(&uftpd_conf_spec, s);
         return XIT_PARAM;
     }
-    if (uftpd_settings_check(s, msg, sizeof(msg)) < 0) {
+    if (uftpd_settings_explain(s, argc, argv, &cmd, msg, sizeof(msg)) < 0) {
         fprintf(stderr, "uftpd: %s\n", msg);
         conf_free(&uftpd_conf_spec, s);
         return XIT_PARAM;

@@ -78,9 +78,13 @@ void uftpd_free_loop(struct uftpd *d);
 /*
  * Checks what the option table cannot (combinations, the -s command,
  * -A), the same at start-up, --check and SIGHUP. Returns 0, or -1 with
- * the message in msg.
+ * the setting to blame in *what and the message in msg ("'move-each'
+ * needs temp-dir (-T)").
  */
-int uftpd_settings_check(const struct uftpd_settings *s, char *msg, size_t len);
+int uftpd_settings_check(const struct uftpd_settings *s, const char **what, char *msg, size_t len);
+/* The same, with where the setting to blame came from ("uftpd.conf:3: ", "option -i: "). */
+int uftpd_settings_explain(const struct uftpd_settings *s, int argc, char **argv,
+                           const struct conf_cmd *cmd, char *msg, size_t len);
 /* Makes -L and -F absolute (against the current directory). Returns 0 or -ENOMEM. */
 int uftpd_settings_absolute(struct uftpd_settings *s);
 /* Opens -F (before detaching, so that errors reach the terminal). Returns 0 or -errno. */

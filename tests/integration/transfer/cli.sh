@@ -65,17 +65,20 @@ expect 1 "option -W: 'max-time' must be 0 \(none\) or 110..10000" "$UFTP" -Y non
 expect 1 "unknown option '-w'" "$UFTP" -w
 expect 1 "must be absolute" "$UFTPD" -d -D relative/dir
 expect 1 "option -c: 'cache' must be" "$UFTPD" -d -c 100
-expect 1 "temp-dir \(-T\) allows only one dest \(-D\), not 2" "$UFTPD" -d -T /tmp -D /a,/b
-expect 1 "ssm \(-o\) needs servers \(-S\)" "$UFTPD" -d -o
+expect 1 "option -T: 'temp-dir' allows only one dest \(-D\), not 2" "$UFTPD" -d -T /tmp -D /a,/b
+expect 1 "option -o: 'ssm' needs servers \(-S\)" "$UFTPD" -d -o
 # Daemon options (issue 7): checked before anything starts, and by --check.
 expect 1 "option -s: 'post-receive' must be an absolute path" "$UFTPD" -d -s true
-expect 1 "post-receive \(-s\) '$T/none': No such file" "$UFTPD" --check -s "$T/none"
-expect 1 "post-receive \(-s\) '$T': Is a directory" "$UFTPD" --check -s "$T"
+expect 1 "option -s: 'post-receive' '$T/none': No such file" "$UFTPD" --check -s "$T/none"
+expect 1 "option -s: 'post-receive' '$T': Is a directory" "$UFTPD" --check -s "$T"
 expect 0 "post-receive = \"/bin/true\";" "$UFTPD" --check -s /bin/true
-expect 1 "move-each \(-i\) needs temp-dir \(-T\)" "$UFTPD" --check -i
-expect 1 "temp-files \(-t\) cannot be used with temp-dir \(-T\)" "$UFTPD" --check -t -T /tmp
-expect 1 "backup-dirs \(-A\) needs one dir per dest \(-D\): 1 given for 2" "$UFTPD" --check -D /a,/b -A /c
-expect 1 "backup-dirs \(-A\) cannot be used with temp-dir \(-T\)" "$UFTPD" --check -T /t -A /c
+expect 1 "option -i: 'move-each' needs temp-dir \(-T\)" "$UFTPD" --check -i
+expect 1 "option -t: 'temp-files' cannot be used with temp-dir \(-T\)" "$UFTPD" --check -t -T /tmp
+expect 1 "option -A: 'backup-dirs' needs one dir per dest \(-D\): 1 given for 2" "$UFTPD" --check -D /a,/b -A /c
+expect 1 "option -A: 'backup-dirs' cannot be used with temp-dir \(-T\)" "$UFTPD" --check -T /t -A /c
+printf 'temp-dir = "/t";\ndest = [ "/a", "/b" ];\n' >"$T/combo.conf"
+expect 1 "combo.conf:1: 'temp-dir' allows only one dest" "$UFTPD" --check --config "$T/combo.conf"
+expect 1 "option -T: 'temp-dir' allows only one dest" "$UFTPD" --check --config "$T/combo.conf" -T /u
 expect 1 "option -A: 'backup-dirs' must be absolute" "$UFTPD" --check -A rel
 expect 1 "option --post-receive-timeout: 'post-receive-timeout' must be 1..86400" "$UFTPD" --check --post-receive-timeout 0
 expect 0 "status-file = \"@LOG\";" "$UFTPD" --check -F @LOG
