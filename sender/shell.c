@@ -617,7 +617,10 @@ static bool flush(struct uftp *u)
     return true;
 }
 
-/* The first data batch of a file: where its bytes start in the session count. */
+/*
+ * The first send of a file (its FILEINFO, or already its data): where its
+ * bytes start in the session count, for the progress line's percentage.
+ */
 static void note_file_start(struct uftp *u)
 {
     struct sender_stats st;
@@ -625,8 +628,11 @@ static void note_file_start(struct uftp *u)
     if (st.file_index == u->cur_index)
         return;
     u->cur_index = st.file_index;
-    size_t hdr = u->out.nseg * (UFTP_HDR_LEN + 8); /* FILESEG headers (spec §1.4) */
-    uint64_t batch = u->out.len > hdr ? u->out.len - hdr : 0;
+    uint64_t batch = 0;
+    if (st.phase == SENDER_PH_DATA) {
+        size_t hdr = u->out.nseg * (UFTP_HDR_LEN + 8); /* FILESEG headers (spec §1.4) */
+        batch = u->out.len > hdr ? u->out.len - hdr : 0;
+    }
     u->file_start_bytes = st.data_bytes > batch ? st.data_bytes - batch : 0;
 }
 
@@ -664,11 +670,10 @@ static void drive(struct uftp *u)
         if (k != ENG_SEND)
             continue; /* the sender never joins groups */
         u->held_sent = 0;
-        if (u->out.nseg > 1) {
+        if (u->out.nseg > 1)
             batches++;
-            if (u->progress || log_enabled(LL_INFO))
-                note_file_start(u);
-        }
+        if (u->progress || log_enabled(LL_INFO))
+            note_file_start(u);
         if (!flush(u))
             return;
         now = shell_mono_us();
