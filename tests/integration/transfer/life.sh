@@ -206,4 +206,7 @@ rc=$?
 
 stop_uftpd "$pb" uftpdb
 stop_uftpd "$pc" uftpdc
+for f in "$T"/uftpda*.log; do
+    grep -q "Sanitizer\|runtime error" "$f" && fail "sanitizer report in $(basename "$f")"
+done
 finish
