@@ -234,6 +234,8 @@ static void on_received(void *arg, uint32_t group_id, const char *const *paths, 
 int uftpd_life_start(struct uftpd *d)
 {
     struct runner_cfg rc = {
+        /* Without -T a run per file: a session of many small files queues many. */
+        .max_queued = UFTPD_POSTRECEIVE_QUEUE,
         .time_limit_us = (uint64_t)d->set.postreceive_timeout * 1000000u,
         /* Under systemd (-d) the command's output joins the journal; detached, /dev/null. */
         .out_fd = d->set.foreground ? STDERR_FILENO : -1,

@@ -28,6 +28,8 @@ struct status_sink;
 /* Receive buffers (each NET_RX_GRO_BUFSZ with GRO) and recvmmsg calls per wakeup. */
 #define UFTPD_RX_BUFS  16
 #define UFTPD_RX_CALLS 16
+/* Post-receive runs waiting for one of the runner's slots (each holds its argument vector). */
+#define UFTPD_POSTRECEIVE_QUEUE 4096
 /* SIGTERM: longest wait for the ABORTs and post-receive commands (within systemd's 30 s). */
 #define UFTPD_STOP_SECS 10
 
