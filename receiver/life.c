@@ -308,65 +308,23 @@ void uftpd_notify_ready(struct uftpd *d)
 
 /* Settings applied on SIGHUP; every other change waits for a restart (spec §2.2). */
 static const char *const live_settings[] = {
-    "log-file",    "log-level", "log-roll-mb",  "log-keep",  "nice",
-    "status-file", "servers",   "post-receive", "move-each", "quiet-names",
+    "log-file", "log-level", "log-roll-mb",  "log-keep",  "nice",        "status-file",
+    "servers",  "proxies",   "post-receive", "move-each", "quiet-names",
 };
 
-static bool is_live(const char *name, size_t len)
+static bool is_live(const char *name)
 {
     for (size_t i = 0; i < sizeof(live_settings) / sizeof(live_settings[0]); i++)
-        if (strlen(live_settings[i]) == len && memcmp(live_settings[i], name, len) == 0)
+        if (strcmp(live_settings[i], name) == 0)
             return true;
     return false;
 }
 
-/* The setting a line of conf_print() is about: "name = ...;" or "# name is not set". */
-static size_t line_key(const char *line, const char **key)
+static void changed_setting(const struct conf_option *o, void *arg)
 {
-    if (line[0] == '#' && line[1] == ' ')
-        line += 2;
-    *key = line;
-    return strcspn(line, " =\n");
-}
-
-static char *print_settings(const struct uftpd_settings *s)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (f == NULL)
-        return NULL;
-    (void)conf_print(&uftpd_conf_spec, s, f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-/* Warns about each changed setting that needs a restart (spec §2.2 lists what is live). */
-static void warn_restart_only(const struct uftpd_settings *old, const struct uftpd_settings *ns)
-{
-    char *a = print_settings(old), *b = print_settings(ns);
-    if (a == NULL || b == NULL) {
-        free(a);
-        free(b);
-        return;
-    }
-    /* Both list the same options in the same order, one per line. */
-    char *sa, *sb;
-    char *la = strtok_r(a, "\n", &sa), *lb = strtok_r(b, "\n", &sb);
-    for (; la != NULL && lb != NULL;
-         la = strtok_r(NULL, "\n", &sa), lb = strtok_r(NULL, "\n", &sb)) {
-        if (strcmp(la, lb) == 0)
-            continue;
-        const char *key;
-        size_t kl = line_key(lb, &key);
-        if (!is_live(key, kl) && kl > 0)
-            log_warnx("reload: '%.*s' changed; it takes effect at the next restart", (int)kl, key);
-    }
-    free(a);
-    free(b);
+    (void)arg;
+    if (!is_live(o->name))
+        log_warnx("reload: '%s' changed; it takes effect at the next restart", o->name);
 }
 
 static bool str_differ(const char *a, const char *b)
@@ -475,7 +433,7 @@ static void apply_status(struct uftpd *d, struct uftpd_settings *ns)
 
 static void apply(struct uftpd *d, struct uftpd_settings *ns)
 {
-    warn_restart_only(&d->set, ns);
+    (void)conf_diff(&uftpd_conf_spec, &d->set, ns, changed_setting, NULL);
     apply_log(d, ns);
     if (d->set.nice != ns->nice) {
         int rc = daemon_set_nice((int)ns->nice);

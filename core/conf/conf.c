@@ -1185,6 +1185,47 @@ int conf_print(const struct conf_spec *s, const void *st, FILE *f)
     return rc;
 }
 
+/* One option's value as conf_print() writes it (NULL: unset), malloc'ed into *out. */
+static int value_text(const struct conf_option *o, const void *st, char **out)
+{
+    size_t len = 0;
+    *out = NULL;
+    FILE *m = open_memstream(out, &len);
+    if (!m)
+        return CONF_ENOMEM;
+    int r = put_value(m, o, cfield(o, st));
+    if (fclose(m) != 0)
+        r = CONF_ENOMEM;
+    if (r != 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return r < 0 ? r : 0;
+}
+
+int conf_diff(const struct conf_spec *s, const void *a, const void *b,
+              void (*changed)(const struct conf_option *o, void *arg), void *arg)
+{
+    int n = 0;
+    for (const struct conf_option *o = s->opts; o->name; o++) {
+        char *ta, *tb;
+        int ra = value_text(o, a, &ta), rb = value_text(o, b, &tb);
+        if (ra < 0 || rb < 0) {
+            free(ta);
+            free(tb);
+            return ra < 0 ? ra : rb;
+        }
+        if ((ta == NULL) != (tb == NULL) || (ta && strcmp(ta, tb) != 0)) {
+            n++;
+            if (changed)
+                changed(o, arg);
+        }
+        free(ta);
+        free(tb);
+    }
+    return n;
+}
+
 static void left_col(const struct conf_option *o, char *buf, size_t len)
 {
     const char *arg = o->type == CONF_BOOL ? NULL : (o->argname ? o->argname : "VALUE");

@@ -213,6 +213,17 @@ void conf_help(const struct conf_spec *s, FILE *f);
  */
 int conf_print(const struct conf_spec *s, const void *st, FILE *f);
 
+/*
+ * Compares two settings structs option by option, by the text conf_print()
+ * writes for each, and calls changed(o, arg) (may be NULL) for each option
+ * whose value differs: what a re-read config (SIGHUP) changed. A host list
+ * compares by the text it was given (its file name), not by the file's
+ * contents. Returns the number of options that differ, or CONF_ENOMEM /
+ * CONF_EVALUE.
+ */
+int conf_diff(const struct conf_spec *s, const void *a, const void *b,
+              void (*changed)(const struct conf_option *o, void *arg), void *arg);
+
 /* The example config: every option commented out at its default, with its help line. */
 void conf_doc(const struct conf_spec *s, FILE *f);
 

@@ -130,6 +130,7 @@ grep -q "using private multicast address" "$T/uftpda.log" && fail "log level 2 l
 echo "$SID|$(netns_ip4 lan1)|0" >"$T/servers"
 sed -i -e 's/^log-level = 2;/log-level = 3;/' -e "s|post-a.sh|post-a2.sh|" "$T/a.conf"
 echo "servers = \"$T/servers\";" >>"$T/a.conf"
+echo "cache = 2097152;" >>"$T/a.conf" # needs a restart: only logged
 printf '#!/bin/sh\necho "$*" >>"$0.out"\n' >"$T/post-a2.sh"
 chmod 755 "$T/post-a2.sh"
 kill -HUP "$pa"
@@ -139,6 +140,9 @@ rc=$?
 cmp -s "$T/src2/slow.bin" "$T/da/slow.bin" || fail "slow.bin damaged or missing after SIGHUP"
 grep -q "configuration re-read; 1 session in progress" "$T/uftpda.log" || fail "no reload logged: $(tail -5 "$T/uftpda.log")"
 grep -q "reload: 1 allowed server" "$T/uftpda.log" || fail "the trust list was not applied"
+grep -q "reload: 'cache' changed; it takes effect at the next restart" "$T/uftpda.log" ||
+    fail "no restart-only warning for cache"
+[ "$(grep -c "changed; it takes effect" "$T/uftpda.log")" = 1 ] || fail "live settings reported as restart-only"
 grep -q -- "-I .* $T/da/slow.bin" "$T/post-a2.sh.out" 2>/dev/null || fail "the new post-receive command did not run"
 run_uftp lan1 uftp5 30 -Y none -R 50000 -s 10 -H "$AID" "$T/src2/f.txt"
 [ "$UFTP_RC" = 0 ] || fail "session after SIGHUP: exit $UFTP_RC"

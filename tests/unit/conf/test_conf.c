@@ -907,6 +907,38 @@ static void test_precedence(void)
     unlink(path);
 }
 
+static int diff_n;
+static char diff_names[256];
+
+static void on_diff(const struct conf_option *o, void *arg)
+{
+    CU_ASSERT_PTR_EQUAL(arg, &diff_n);
+    diff_n++;
+    size_t l = strlen(diff_names);
+    snprintf(diff_names + l, sizeof(diff_names) - l, "%s ", o->name);
+}
+
+/* conf_diff: which options a re-read changed, by their printed values. */
+static void test_diff(void)
+{
+    struct settings a, b;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    CU_ASSERT_EQUAL_FATAL(conf_defaults(&spec, &a, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(conf_defaults(&spec, &b, &err), 0);
+    CU_ASSERT_EQUAL(conf_diff(&spec, &a, &b, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(conf_set(&spec, &b, "port", "2000", &err), 0);
+    CU_ASSERT_EQUAL(conf_set(&spec, &b, "log-file", "/var/log/x", &err), 0);
+    CU_ASSERT_EQUAL(conf_set(&spec, &b, "rate", "1000", &err), 0); /* the default again */
+    diff_n = 0;
+    diff_names[0] = '\0';
+    CU_ASSERT_EQUAL(conf_diff(&spec, &a, &b, on_diff, &diff_n), 2);
+    CU_ASSERT_EQUAL(diff_n, 2);
+    CU_ASSERT_STRING_EQUAL(diff_names, "log-file port ");
+    conf_free(&spec, &a);
+    conf_free(&spec, &b);
+}
+
 static void test_round_trip(void)
 {
     char hostfile[] = "/tmp/uftp-hosts-XXXXXX";
@@ -1121,6 +1153,7 @@ static const struct cu_test conf_tests[] = {
     {"config file: exact error messages", test_file_errors},
     {"defaults < file < command line", test_precedence},
     {"--check output parses back to the same settings", test_round_trip},
+    {"conf_diff names the changed options", test_diff},
     {"--help", test_help},
     {"example config", test_doc},
     {"number helpers", test_number_helpers},
