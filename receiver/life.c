@@ -389,8 +389,14 @@ static bool apply_trust(struct uftpd *d, struct uftpd_settings *ns)
 static void apply_log(struct uftpd *d, struct uftpd_settings *ns)
 {
     log_set_level(ns->log_level);
-    if (d->set.foreground)
-        return; /* stderr or the journal: nothing to reopen */
+    SWAP(log_level);
+    if (d->set.foreground) {
+        /* stderr or the journal: -L is ignored with -d, as in 5.0.1. */
+        SWAP(logfile);
+        SWAP(log_roll_mb);
+        SWAP(log_keep);
+        return;
+    }
     if (str_differ(d->set.logfile, ns->logfile) || d->set.log_roll_mb != ns->log_roll_mb ||
         d->set.log_keep != ns->log_keep) {
         struct daemon_log_cfg lc = {.foreground = false,
@@ -409,7 +415,6 @@ static void apply_log(struct uftpd *d, struct uftpd_settings *ns)
     SWAP(logfile);
     SWAP(log_roll_mb);
     SWAP(log_keep);
-    SWAP(log_level);
 }
 
 static void apply_status(struct uftpd *d, struct uftpd_settings *ns)
