@@ -12,7 +12,7 @@
 UFTP=${1:?usage: life.sh UFTP UFTPD} UFTPD=${2:?}
 TEST_TAG=life
 . "$(dirname "$0")/common.sh"
-netns_require_root dumpcap tshark
+netns_require_root dumpcap tshark script
 
 netns_lan lan 4
 T=$NETNS_TMP
@@ -105,6 +105,21 @@ grep -Eqx "STATS;$AID;[0-9]+;0;0;1MB;[0-9]+\.[0-9]{3};[0-9]+\.[0-9]{2}KB/s" "$T/
     fail "-S: no STATS for $AID: $(grep STATS "$T/snd.status")"
 [ "$(grep -c '^STATS;' "$T/snd.status")" = 3 ] || fail "-S: $(grep -c '^STATS;' "$T/snd.status") STATS lines"
 grep -q "3 receivers: 3 done" "$T/uftp1.log" || fail "uftp: no summary: $(tail -5 "$T/uftp1.log")"
+
+echo "[uftp on a terminal: progress line and summary table]"
+mkdir -p "$T/src3"
+head -c 2500000 /dev/urandom >"$T/src3/tty.bin"
+script -q -e -c "ip netns exec $(netns_ns lan1) $UFTP -Y none -R 8000 -s 10 -H $AID,0x0A0B0C0D $T/src3/tty.bin" \
+    "$T/tty.out" >/dev/null 2>&1
+rc=$?
+[ "$rc" = 0 ] || fail "uftp on a terminal: exit $rc"
+tr '\r' '\n' <"$T/tty.out" >"$T/tty.lines"
+grep -Eq '^1/1 tty\.bin +[0-9]+% [0-9.]+ [KM]B/s ETA [0-9]+:[0-9]{2} \| receivers: 0 done, 1 active, 0 lost' \
+    "$T/tty.lines" || fail "no progress line: $(grep -a 'tty.bin' "$T/tty.lines" | head -3)"
+grep -Eq '^receiver +status +files +data +speed' "$T/tty.lines" || fail "no summary table"
+grep -Eq "^$AID +done +1/1 +2\.5 MB +[0-9.]+ [KM]B/s" "$T/tty.lines" || fail "no summary row for $AID"
+grep -Eq '^0x0A0B0C0D +no reply +0/1 ' "$T/tty.lines" || fail "no summary row for the silent receiver"
+grep -q '^2 receivers: 1 done, 1 no reply' "$T/tty.lines" || fail "no tally"
 
 echo "[-A: a replaced file moves to the backup dir]"
 mkdir -p "$T/src2"
