@@ -199,6 +199,16 @@ static int announce_keys(struct receiver *r, const struct net_addr *from, const 
         *why = "Hashtype invalid or not supported here";
         return 1;
     }
+    /* spec §1.9 item 2: from a v4 server, ECDH key exchange with AEAD only. */
+    if (h->version == UFTP_VER4 && e->sigtype != SIG_AUTHENC) {
+        *why = "Invalid sigtype specified";
+        return 1;
+    }
+    if (h->version == UFTP_VER4 && e->keyextype != KEYEX_ECDH_RSA &&
+        e->keyextype != KEYEX_ECDH_ECDSA) {
+        *why = "Invalid keyextype specified";
+        return 1;
+    }
     int curve = e->dhlen >= 2 && e->dhblob[0] == KEYBLOB_EC ? e->dhblob[1] : 0;
     uint64_t cost = skeys_cost_verify(e->keyblob, e->keylen) + skeys_cost_ecdh(curve);
     if (!recv_pk_take(r, cost, now))
@@ -216,7 +226,10 @@ static int announce_keys(struct receiver *r, const struct net_addr *from, const 
                                   .group_inst = h->group_inst,
                                   .server_id = h->src_id,
                                   .client_id = r->cfg.client_id,
-                                  .sigkey = sigkey};
+                                  .sigkey = sigkey,
+                                  /* v4 verify data: the private address field as sent */
+                                  .addrlen = (a->flags & FLAG_IPV6) ? 16 : 4};
+    memcpy(cc.addr, a->priv_addr, cc.addrlen);
     if (srv != NULL && srv->fplen > 0) {
         cc.fp = srv->fp;
         cc.fplen = srv->fplen;
@@ -260,11 +273,6 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
                 h->group_inst, h->src_id);
         return;
     }
-    if (h->version != UFTP_VER5) {
-        log_msg(LL_WARN, "[%08X/%u] ANNOUNCE from %08X: protocol %02X sessions not supported",
-                h->group_id, h->group_inst, h->src_id, h->version);
-        return;
-    }
     const struct receiver_server *srv = NULL;
     if (r->cfg.nserver > 0 && (srv = server_entry(r, h->src_id)) == NULL) {
         log_msg(LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X: server not in server list",
@@ -297,6 +305,9 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
         if (rc < 0)
             return;
         if (rc > 0) {
+            log_msg(LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X at %s (protocol %s): %s",
+                    h->group_id, h->group_inst, h->src_id, net_addr_str(from, ab),
+                    h->version == UFTP_VER4 ? "v4" : "v5", kwhy);
             recv_stray_abort(r, from, h, kwhy);
             return;
         }
@@ -323,7 +334,8 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
     s->phase = RP_REGISTERED;
     r->st.sessions++;
     r->st.sessions_seen++;
-    RLOG(s, LL_INFO, "received request from %08X at %s%s", s->server_id, net_addr_str(from, ab),
+    RLOG(s, LL_INFO, "received request from %08X at %s%s%s", s->server_id, net_addr_str(from, ab),
+         s->version == UFTP_VER4 ? " (protocol v4)" : "",
          keys ? (skeys_client_auth(keys) ? " (encrypted, client auth)" : " (encrypted)") : "");
 
     if (why != NULL) {
@@ -944,8 +956,8 @@ static struct skeys_dir *seal_key(struct rsession *s, uint8_t func)
 {
     if (s->keys == NULL || func == REGISTER)
         return NULL;
-    if (func == CLIENT_KEY)
-        return skeys_client_hs_tx(s->keys);
+    if (func == CLIENT_KEY) /* v4: in clear (spec §1.9) */
+        return s->version == UFTP_VER4 ? NULL : skeys_client_hs_tx(s->keys);
     if (!skeys_client_keyed(s->keys))
         return NULL;
     return skeys_client_app_tx(s->keys);
@@ -954,7 +966,8 @@ static struct skeys_dir *seal_key(struct rsession *s, uint8_t func)
 static bool emit(struct receiver *r, struct rsession *s, struct wire_msg *m, struct eng_out *out)
 {
     struct skeys_dir *k = seal_key(s, m->func);
-    if (k == NULL && s->keys != NULL && m->func != REGISTER && m->func != ABORT)
+    if (k == NULL && s->keys != NULL && m->func != REGISTER && m->func != ABORT &&
+        (m->func != CLIENT_KEY || s->version != UFTP_VER4))
         return false; /* no key for it yet: never in clear */
     size_t off = k ? SKEYS_MSG_OFF : UFTP_HDR_LEN;
     ssize_t n;

@@ -141,6 +141,12 @@ static int maxtime_check(const struct conf_option *o, const void *val, char *msg
 
 static const struct conf_hl_spec hl_dests = {CONF_HL_IDS, CONF_HL_MAX_DEST, conf_resolve_system};
 
+static const struct conf_word protocols[] = {
+    {"5", UFTP_VER5},
+    {"4", UFTP_VER4},
+    {NULL, 0},
+};
+
 static const struct conf_word keytypes[] = {
     {"none", KEY_NONE},
     {"aes128-gcm", KEY_AES128_GCM},
@@ -271,6 +277,14 @@ static const struct conf_option opts[] = {
      .parse = id_parse,
      .print = id_print,
      CONF_FIELD(S, id)},
+    {.name = "protocol",
+     .type = CONF_ENUM,
+     .section = "Transport",
+     .argname = "VERSION",
+     .def = "5",
+     .words = protocols,
+     .help = "protocol version: 5, or 4 for UFTP 4.x receivers",
+     CONF_FIELD(S, protocol)},
 
     /* Rate / timing */
     {.name = "rate",
