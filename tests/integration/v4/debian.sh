@@ -8,20 +8,32 @@
 #      exchange) refused with a log line saying why;
 #   2. our uftp --protocol 4 -> three of Debian's uftpd, in clear and encrypted.
 #
-# Debian's binaries come from the package (tools/install-deps.sh installs it
-# with its service disabled); without them the test is skipped. Nothing here
-# starts, stops or needs the package's own uftpd service: every daemon is
-# started by this script, in its own namespace, and stopped by PID.
+# Debian's binaries: $UFTP_DEBIAN_BIN if set, else the package unpacked by
+# tools/install-deps.sh in /opt/uftp-debian (fetched with apt, not installed:
+# see there why), else an installed uftp 4.x package in /usr/bin; without
+# them the test is skipped. Nothing here starts, stops or needs the
+# package's own uftpd service: every daemon is started by this script, in
+# its own namespace, and stopped by PID.
 #
 #   debian.sh UFTP UFTPD
 UFTP=${1:?usage: debian.sh UFTP UFTPD} UFTPD=${2:?}
-DEB=${UFTP_DEBIAN_BIN:-/usr/bin}
-if [ ! -x "$DEB/uftp" ] || [ ! -x "$DEB/uftpd" ] ||
-    ! "$DEB/uftp" -? 2>&1 | grep -q 'keyextype'; then
-    echo "SKIP: Debian's uftp 4.x package is not installed ($DEB/uftp, $DEB/uftpd);" \
-        "tools/install-deps.sh installs it"
+DEB=${UFTP_DEBIAN_BIN:-}
+if [ -z "$DEB" ]; then
+    for d in /opt/uftp-debian/usr/bin /usr/bin; do
+        if [ -x "$d/uftpd" ] && "$d/uftp" 2>&1 | grep -q 'keyextype'; then
+            DEB=$d
+            break
+        fi
+    done
+fi
+if [ -z "$DEB" ] || [ ! -x "$DEB/uftp" ] || [ ! -x "$DEB/uftpd" ] ||
+    ! "$DEB/uftp" 2>&1 | grep -q 'keyextype'; then
+    echo "SKIP: Debian's uftp 4.x is not there (/opt/uftp-debian/usr/bin or /usr/bin, or" \
+        "UFTP_DEBIAN_BIN); tools/install-deps.sh fetches it"
     exit 77
 fi
+VER=$(gzip -dc <"$DEB/../share/doc/uftp/changelog.Debian.gz" 2>/dev/null |
+    sed -n '1s/.*(\(.*\)).*/\1/p')
 TEST_TAG=v4deb
 . "$(dirname "$0")/../transfer/common.sh"
 
@@ -102,7 +114,7 @@ session() {
 }
 
 ENC=(-Y aes256-gcm -h sha256)
-echo "Debian uftp $(dpkg-query -W -f "\${Version}" uftp 2>/dev/null) -> our uftpd x3:"
+echo "Debian uftp ${VER:-4.x} ($DEB) -> our uftpd x3:"
 start_rx ours
 session debian ok
 session debian ok "${ENC[@]}" -e ecdh_ecdsa:prime256v1
