@@ -6,7 +6,9 @@
 #   1. Debian's uftp  -> three of our uftpd, in clear and encrypted
 #      (ECDH, AES-256-GCM, SHA-256), and a v4 session 5.x refuses (RSA key
 #      exchange) refused with a log line saying why;
-#   2. our uftp --protocol 4 -> three of Debian's uftpd, in clear and encrypted.
+#   2. our uftp --protocol 4 -> three of Debian's uftpd, in clear and encrypted;
+#   3. with UFTP_REF_BIN (a UFTP 5.0.1 build, as for tests/integration/encryption):
+#      our uftp --protocol 4 -> three 5.0.1 uftpd, which accept v4 sessions too.
 #
 # Debian's binaries: $UFTP_DEBIAN_BIN if set, else the package unpacked by
 # tools/install-deps.sh in /opt/uftp-debian (fetched with apt, not installed:
@@ -57,6 +59,9 @@ start_rx() {
         mkdir -p "$NETNS_TMP/d$i"
         if [ "$kind" = ours ]; then
             start_uftpd lan$((i + 2)) rx$i -U "${RIDS[$i]}" -D "$NETNS_TMP/d$i" "$@"
+        elif [ "$kind" = ref ]; then
+            netns_spawn lan$((i + 2)) "$NETNS_TMP/rx$i.log" "$UFTP_REF_BIN/uftpd" -d -x 3 \
+                -U "${RIDS[$i]}" -D "$NETNS_TMP/d$i" "$@"
         else
             netns_spawn lan$((i + 2)) "$NETNS_TMP/rx$i.log" "$DEB/uftpd" -d -x 3 \
                 -U "${RIDS[$i]}" -D "$NETNS_TMP/d$i" "$@"
@@ -138,5 +143,12 @@ session ours ok --protocol 4 "${ENC[@]}"
 session ours ok --protocol 4 "${ENC[@]}" -c
 session ours ok --protocol 4 -Y aes128-ccm -h sha384 -e secp384r1
 stop_rx debian
+if [ -n "${UFTP_REF_BIN:-}" ] && [ -x "$UFTP_REF_BIN/uftpd" ]; then
+    echo "our uftp --protocol 4 -> UFTP 5.0.1 uftpd x3:"
+    start_rx ref
+    session ours ok --protocol 4 -Y none
+    session ours ok --protocol 4 -Y aes128-gcm -h sha512 -c
+    stop_rx ref
+fi
 echo "$NSESS sessions"
 finish
