@@ -230,6 +230,9 @@ static int announce_keys(struct receiver *r, const struct net_addr *from, const 
                                   /* v4 verify data: the private address field as sent */
                                   .addrlen = (a->flags & FLAG_IPV6) ? 16 : 4};
     memcpy(cc.addr, a->priv_addr, cc.addrlen);
+    /* spec §1.9 item 4: through a v4 response proxy, the key exchange is with its key. */
+    if (h->version == UFTP_VER4 && recv_has_px4(r))
+        cc.peer_dh4 = r->px4_dh;
     if (srv != NULL && srv->fplen > 0) {
         cc.fp = srv->fp;
         cc.fplen = srv->fplen;
@@ -296,6 +299,8 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
         why = "Congestion control not supported"; /* TFMCC: a later issue */
     else if (a->robust == 0)
         why = "Invalid robustness factor";
+    else if (h->version == UFTP_VER4 && a->has_enc && recv_has_px4(r) && r->px4_dh == NULL)
+        why = "Response proxy set but haven't gotten key yet"; /* spec §1.9 item 4 */
     else if (srv != NULL && srv->proxy_id != 0)
         why = "Proxies not supported"; /* issue 5 */
     struct skeys_client *keys = NULL;
@@ -322,6 +327,8 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
     s->server_id = h->src_id;
     s->server = *from;
     s->reply = *from;
+    if (s->version == UFTP_VER4 && recv_has_px4(r))
+        s->reply = r->cfg.resp_proxy; /* every reply goes to the v4 response proxy */
     s->grtt_us = quant_rtt_decode_us(h->grtt);
     s->grtt_code = h->grtt;
     s->robust = a->robust;

@@ -214,6 +214,37 @@ int skeys_open(struct skeys_dir *const *keys, size_t n, struct replay *win, uint
     return rc;
 }
 
+/* ------------------------------------------------------------ v4 response proxy */
+
+int skeys_proxy4_key(const uint8_t *msg, size_t len, const uint8_t *fp, size_t fplen,
+                     struct crypto_key **sig, struct crypto_key **dh)
+{
+    *sig = *dh = NULL;
+    struct wire_proxy_key m = {.ver = UFTP_VER4};
+    if (wire_proxy_key_decode(&m, msg, len) < 0 || m.keylen == 0 || m.dhlen == 0 || m.siglen == 0)
+        return SKEYS_EFRAME;
+    if (fplen > 0 && !fp_match(fp, fplen, m.keyblob, m.keylen))
+        return SKEYS_EFP;
+    struct crypto_key *sk = NULL, *dk = NULL;
+    if (keyblob_import(m.keyblob, m.keylen, 0, &sk) != CRYPTO_OK ||
+        keyblob_import(m.dhblob, m.dhlen, KEYBLOB_EC, &dk) != CRYPTO_OK) {
+        crypto_key_free(sk);
+        return CRYPTO_EBLOB;
+    }
+    uint8_t nonce[4];
+    be32_put(nonce, m.nonce); /* signed as it travels */
+    struct crypto_iov v = {nonce, sizeof(nonce)};
+    int rc = sig_verify(sk, HASH_SHA1, &v, 1, m.sig, m.siglen);
+    if (rc != CRYPTO_OK) {
+        crypto_key_free(sk);
+        crypto_key_free(dk);
+        return rc;
+    }
+    *sig = sk;
+    *dh = dk;
+    return CRYPTO_OK;
+}
+
 /* ------------------------------------------------------------ costs */
 
 uint32_t skeys_cost_verify(const uint8_t *blob, size_t len)
@@ -920,6 +951,10 @@ int skeys_client_new(struct skeys_client **out, const struct skeys_client_cfg *c
     c->hashtype = e->hashtype;
     c->ver = ver;
     memcpy(c->rand1, e->rand1, WIRE_RAND_LEN);
+    const uint8_t *pdh = e->dhblob;
+    size_t pdl = e->dhlen;
+    if (ver == UFTP_VER4 && cfg->peer_dh4 != NULL)
+        pdh = crypto_key_blob(cfg->peer_dh4, &pdl); /* the response proxy's (spec §1.9) */
     if (ver == UFTP_VER4) {
         memcpy(c->addr, cfg->addr, cfg->addrlen);
         c->addrlen = cfg->addrlen;
@@ -934,7 +969,7 @@ int skeys_client_new(struct skeys_client **out, const struct skeys_client_cfg *c
     replay_init(&c->win);
     int rc = CRYPTO_EBLOB;
     if (keyblob_import(e->keyblob, e->keylen, 0, &c->srv_sig) != CRYPTO_OK ||
-        keyblob_import(e->dhblob, e->dhlen, KEYBLOB_EC, &c->srv_dh) != CRYPTO_OK)
+        keyblob_import(pdh, pdl, KEYBLOB_EC, &c->srv_dh) != CRYPTO_OK)
         goto fail;
     rc = skeys_client_verify_announce(c, e, dg, len);
     if (rc)

@@ -288,6 +288,9 @@ struct skeys_client_cfg {
      * or 16; all zero in unicast mode), part of the v4 verify data. */
     uint8_t addr[16];
     size_t addrlen;
+    /* v4 through a response proxy (uftpd -r, spec §1.9 item 4): its
+     * long-lived ECDH key, used instead of the server's (copied). */
+    const struct crypto_key *peer_dh4;
 };
 
 struct skeys_client;
@@ -385,6 +388,17 @@ uint64_t *skeys_client_ctr(struct skeys_client *c);
 int skeys_client_open(struct skeys_client *c, uint8_t *dg, size_t len, const uint8_t **msg,
                       size_t *msglen);
 const struct skeys_dir *skeys_client_rx(const struct skeys_client *c);
+
+/*
+ * A v4 response proxy's PROXY_KEY (spec §1.9 item 4), msg[0..len) from its
+ * func byte: both keys present, the signing key's fingerprint against
+ * fp[0..fplen) when fplen > 0, and its SHA-1 signature over the 4-byte
+ * nonce. On success *sig and *dh are the proxy's keys (the caller's).
+ * Errors: SKEYS_EFRAME, SKEYS_EFP, CRYPTO_EBLOB, CRYPTO_ESIG, CRYPTO_ENOMEM,
+ * CRYPTO_ELIB.
+ */
+int skeys_proxy4_key(const uint8_t *msg, size_t len, const uint8_t *fp, size_t fplen,
+                     struct crypto_key **sig, struct crypto_key **dh);
 
 /* ------------------------------------------------------------ costs */
 
