@@ -15,9 +15,11 @@
 #include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
+#include "core/crypto/sig.h"
 #include "core/crypto/skeys.h"
 #include "core/wire/buf.h"
 #include "core/wire/msg.h"
+#include "core/wire/proxykey.h"
 #include "core/wire/wire.h"
 #include "cu.h"
 
@@ -380,11 +382,99 @@ static void test_keyinfo_unsigned(void)
     crypto_key_free(ec);
 }
 
+/* A v4 PROXY_KEY as a 4.x response proxy sends it: keys, nonce, SHA-1 signature over the nonce. */
+static size_t make_proxy_key4(const struct crypto_key *sk, const struct crypto_key *dh,
+                              uint32_t nonce, uint8_t *out, size_t cap)
+{
+    uint8_t nb[4], sig[600];
+    be32_put(nb, nonce);
+    struct crypto_iov v = {nb, 4};
+    int sl = sig_sign(sk, HASH_SHA1, &v, 1, sig, sizeof(sig));
+    CU_ASSERT_FATAL(sl > 0);
+    size_t kl, dl;
+    struct wire_proxy_key m = {
+        .ver = UFTP_VER4, .nonce = nonce, .sig = sig, .siglen = (uint16_t)sl};
+    m.keyblob = crypto_key_blob(sk, &kl);
+    m.keylen = (uint16_t)kl;
+    m.dhblob = crypto_key_blob(dh, &dl);
+    m.dhlen = (uint16_t)dl;
+    ssize_t n = wire_proxy_key_encode(out, cap, &m);
+    CU_ASSERT_FATAL(n > 0);
+    return (size_t)n;
+}
+
+/* spec §1.9 item 4: a v4 response proxy's key, then a session keyed with it. */
+static void test_proxy_key4(void)
+{
+    struct crypto_key *ec = loadkey("ec256_a.pem"), *rsa = loadkey("rsa2048.pem"), *pdh = NULL,
+                      *sig = NULL, *dh = NULL;
+    CU_ASSERT_EQUAL_FATAL(keyfile_gen_ec(CURVE_P256, &pdh), CRYPTO_OK);
+    uint8_t msg[1024], fp[FP_LEN], other[FP_LEN];
+    size_t kl;
+    const uint8_t *blob = crypto_key_blob(rsa, &kl);
+    fp_compute(blob, kl, fp);
+    blob = crypto_key_blob(ec, &kl);
+    fp_compute(blob, kl, other);
+    size_t n = make_proxy_key4(rsa, pdh, 0x12345678, msg, sizeof(msg));
+    CU_ASSERT_EQUAL(skeys_proxy4_key(msg, n, NULL, 0, &sig, &dh), CRYPTO_OK);
+    crypto_key_free(sig);
+    crypto_key_free(dh);
+    CU_ASSERT_EQUAL(skeys_proxy4_key(msg, n, fp, FP_LEN, &sig, &dh), CRYPTO_OK);
+    CU_ASSERT_PTR_NOT_NULL(sig);
+    CU_ASSERT_EQUAL(crypto_key_curve(dh), CURVE_P256);
+    CU_ASSERT_EQUAL(skeys_proxy4_key(msg, n, other, FP_LEN, &sig, &dh), SKEYS_EFP);
+    CU_ASSERT_PTR_NULL(sig);
+    /* Every bit of the nonce and signature matters. */
+    size_t sigoff = n - (size_t)sig_len(rsa);
+    for (size_t bit = 0; bit < 32; bit++) {
+        msg[8 + bit / 8] ^= (uint8_t)(1u << (bit % 8)); /* the nonce: bytes 8..11 */
+        CU_ASSERT_EQUAL(skeys_proxy4_key(msg, n, fp, FP_LEN, &sig, &dh), CRYPTO_ESIG);
+        msg[8 + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        msg[sigoff + bit] ^= 0x01;
+        CU_ASSERT_NOT_EQUAL(skeys_proxy4_key(msg, n, fp, FP_LEN, &sig, &dh), CRYPTO_OK);
+        msg[sigoff + bit] ^= 0x01;
+    }
+    CU_ASSERT_EQUAL(skeys_proxy4_key(msg, n - 1, fp, FP_LEN, &sig, &dh), SKEYS_EFRAME);
+    /* An ECDSA proxy key too; then a session whose key exchange is with the proxy's key. */
+    n = make_proxy_key4(ec, pdh, 7, msg, sizeof(msg));
+    CU_ASSERT_EQUAL_FATAL(skeys_proxy4_key(msg, n, other, FP_LEN, &sig, &dh), CRYPTO_OK);
+    struct sess x;
+    memset(&x, 0, sizeof(x));
+    CU_ASSERT_EQUAL_FATAL(server_new(&x, KEY_AES256_GCM, HASH_SHA256, CURVE_P256, ec, false),
+                          CRYPTO_OK);
+    x.annlen = make_announce(x.srv, x.ann, sizeof(x.ann));
+    struct wire_announce a;
+    CU_ASSERT_TRUE_FATAL(decode_announce(x.ann, x.annlen, &a));
+    struct skeys_client_cfg cc = {
+        .group_id = GROUP, .server_id = SERVER, .client_id = CLIENT, .addrlen = 4, .peer_dh4 = dh};
+    memcpy(cc.addr, PRIV, 4);
+    CU_ASSERT_EQUAL_FATAL(skeys_client_new(&x.cli, &cc, &a.enc, x.ann, x.annlen), CRYPTO_OK);
+    CU_ASSERT_EQUAL_FATAL(skeys_client_handshake(x.cli), CRYPTO_OK);
+    /* The server cannot key this client directly: its KEYINFO entry (under
+     * the server's own exchange) does not open. The proxy's would. */
+    uint8_t rand2[WIRE_RAND_LEN], dg[2048];
+    skeys_client_rand2(x.cli, rand2);
+    size_t dl;
+    const uint8_t *cdh = skeys_client_dh(x.cli, &dl);
+    CU_ASSERT_EQUAL_FATAL(skeys_server_register(x.srv, CLIENT, cdh, dl, rand2, &x.peer), CRYPTO_OK);
+    size_t klen = make_keyinfo(x.srv, x.peer, dg, sizeof(dg));
+    struct wire_keyinfo k;
+    CU_ASSERT_TRUE_FATAL(decode_keyinfo(dg, klen, &k));
+    CU_ASSERT_NOT_EQUAL(skeys_client_keyinfo(x.cli, dg, klen, &k), CRYPTO_OK);
+    sess_free(&x);
+    crypto_key_free(sig);
+    crypto_key_free(dh);
+    crypto_key_free(pdh);
+    crypto_key_free(ec);
+    crypto_key_free(rsa);
+}
+
 static const struct cu_test skeys_v4_tests[] = {
     {"v4 exchange: every cipher x hash x signing key x client auth", test_matrix},
     {"v4 nonce bound to the sender; versions never mixed", test_nonce_binds_sender},
     {"v4 parameters 5.x refuses", test_refusals},
     {"v4 KEYINFO unsigned: no replay-window move; wrong key refused", test_keyinfo_unsigned},
+    {"v4 response proxy's PROXY_KEY (fingerprint, SHA-1 signature, key exchange)", test_proxy_key4},
     {NULL, NULL},
 };
 
