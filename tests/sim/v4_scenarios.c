@@ -21,8 +21,10 @@
 #include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
+#include "core/crypto/sig.h"
 #include "core/log.h"
 #include "core/wire/msg.h"
+#include "core/wire/proxykey.h"
 #include "sim.h"
 
 static const char *g_scen;
@@ -407,6 +409,116 @@ static void scen_v4_determinism(uint64_t seed)
     CHECK(h[0] != h[2], "different seeds, same trace");
 }
 
+/* Counts KEY_REQs to one address and the receivers' REGISTERs and ABORTs. */
+struct keyreq_tap {
+    struct net_addr proxy;
+    unsigned keyreq, elsewhere, reg, abort;
+    uint64_t first, last;
+};
+
+static void keyreq_fn(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+                      const uint8_t *p, size_t len, uint64_t t)
+{
+    (void)from;
+    (void)src;
+    struct keyreq_tap *k = arg;
+    if (len < UFTP_HDR_LEN + 4)
+        return;
+    if (p[1] == KEY_REQ) {
+        if (p[0] != UFTP_VER4 || !net_addr_equal(dst, &k->proxy)) {
+            k->elsewhere++;
+            return;
+        }
+        if (k->keyreq++ == 0)
+            k->first = t;
+        k->last = t;
+    } else if (p[1] == REGISTER) {
+        k->reg++;
+    } else if (p[1] == ABORT && from < 2) { /* from a receiver (nodes 0 and 1) */
+        k->abort++;
+    }
+}
+
+struct forge_arg {
+    int from;
+    struct net_addr to;
+};
+
+/* A v4 PROXY_KEY, validly signed, but from a node other than the -r address. */
+static void forge_proxy_key(struct sim *s, void *arg)
+{
+    struct forge_arg *f = arg;
+    uint8_t dg[1024], nb[4] = {0, 0, 0, 9}, sig[600];
+    struct crypto_iov v = {nb, 4};
+    int sl = sig_sign(g_ec, HASH_SHA1, &v, 1, sig, sizeof(sig));
+    size_t kl, dl;
+    struct wire_proxy_key m = {.ver = UFTP_VER4, .nonce = 9, .sig = sig, .siglen = (uint16_t)sl};
+    m.keyblob = crypto_key_blob(g_ec, &kl);
+    m.keylen = (uint16_t)kl;
+    m.dhblob = crypto_key_blob(g_client[0], &dl);
+    m.dhlen = (uint16_t)dl;
+    ssize_t n = wire_proxy_key_encode(dg + UFTP_HDR_LEN, sizeof(dg) - UFTP_HDR_LEN, &m);
+    struct uftp_hdr h = {.version = UFTP_VER4, .func = PROXY_KEY, .src_id = 0x33000001};
+    uftp_hdr_encode(dg, UFTP_HDR_LEN, &h);
+    if (sl > 0 && n > 0)
+        sim_inject(s, f->from, &f->to, dg, UFTP_HDR_LEN + (size_t)n);
+}
+
+/*
+ * uftpd -r with a response proxy that never answers (spec §1.9 item 4):
+ * KEY_REQ every 5 s to exactly that address, an encrypted v4 session
+ * refused ("Response proxy set but haven't gotten key yet") without a
+ * REGISTER, and a PROXY_KEY from anywhere else ignored.
+ */
+static void scen_v4_keyreq(uint64_t seed)
+{
+    keys_init();
+    struct sim_link lk = {.delay_us = 500};
+    struct run *r = calloc(1, sizeof(*r));
+    r->s = sim_new(seed);
+    sim_group_addr(r->s, 0, 0, false, &r->pub);
+    static struct keyreq_tap k;
+    memset(&k, 0, sizeof(k));
+    sim_node_addr(r->s, 7, &k.proxy); /* nobody there */
+    for (int i = 0; i < 2; i++) {
+        receiver_config_defaults(&r->rc[i]);
+        r->rc[i].dests = g_dests;
+        r->rc[i].ndest = 1;
+        r->rc[i].pub_addrs = &r->pub;
+        r->rc[i].npub = 1;
+        r->rc[i].resp_proxy = k.proxy;
+        r->rx[i] = sim_add_receiver(r->s, &r->rc[i], &lk);
+        r->d[i] = (struct sender_dest){.id = r->rc[i].client_id};
+    }
+    r->nrx = 2;
+    add_file(r->s, &r->f, "f", 5000);
+    v4_sender(r, KEY_AES128_GCM);
+    r->sc.sigkey = g_ec;
+    r->sc.robust = 10;
+    sim_set_tap(r->s, keyreq_fn, &k);
+    r->tx = sim_add_sender(r->s, &r->sc, NULL, NULL);
+    static struct forge_arg fa;
+    fa.from = r->tx;
+    sim_node_addr(r->s, r->rx[0], &fa.to);
+    sim_call_at(r->s, 100000, forge_proxy_key, &fa);
+    CHECK(sim_run(r->s, 30 * SEC), "did not finish");
+    int code = sim_exit_code(r->s, r->tx);
+    CHECK(code != 0 && code != -1, "sender exit %d", code);
+    CHECK(k.reg == 0, "%u REGISTERs without the proxy's key", k.reg);
+    CHECK(k.abort >= 2, "%u ABORTs: the receivers did not refuse", k.abort);
+    CHECK(k.elsewhere == 0, "%u KEY_REQs elsewhere", k.elsewhere);
+    /* Both receivers at once, then every 5 s while the proxy is silent. */
+    uint64_t span = k.last - k.first, want = 2 * (span / (5 * SEC) + 1);
+    CHECK(k.keyreq >= 4 && k.keyreq == want, "%u KEY_REQs over %.1f s (want %" PRIu64 ")", k.keyreq,
+          (double)span / 1e6, want);
+    for (int i = 0; i < 2; i++) {
+        struct receiver_stats st;
+        receiver_stats(sim_receiver(r->s, r->rx[i]), &st);
+        CHECK(st.files_ok == 0 && st.data_packets == 0, "receiver %d received data", i);
+    }
+    run_free(r);
+}
+
 /* --corpus DIR: v4 datagrams our receivers got, clear and encrypted, as fuzz seeds. */
 static int dump_corpus(const char *dir)
 {
@@ -451,10 +563,9 @@ static const struct {
     void (*fn)(uint64_t);
     uint64_t seed;
 } g_scens[] = {
-    {"v4_clear", scen_v4_clear, 41},
-    {"v4_enc", scen_v4_enc, 42},
-    {"v4_mixed", scen_v4_mixed, 43},
-    {"v4_determinism", scen_v4_determinism, 44},
+    {"v4_clear", scen_v4_clear, 41},   {"v4_enc", scen_v4_enc, 42},
+    {"v4_mixed", scen_v4_mixed, 43},   {"v4_determinism", scen_v4_determinism, 44},
+    {"v4_keyreq", scen_v4_keyreq, 45},
 };
 
 int main(int argc, char **argv)
