@@ -6,8 +6,7 @@
 #     clear and encrypted: our receivers ask the 4.x proxy for its key
 #     (KEY_REQ), check its PROXY_KEY (fingerprint, signature) and answer
 #     through it (spec §1.9 item 4);
-#   - a wrong fingerprint: that receiver refuses the proxy's key and so the
-#     encrypted session, the other receives.
+#   - a receiver pinning the wrong fingerprint refuses the proxy's key.
 #
 #   proxy.sh UFTP UFTPD
 UFTP=${1:?usage: proxy.sh UFTP UFTPD} UFTPD=${2:?}
@@ -88,17 +87,23 @@ for ((i = 0; i < 100; i++)); do
 done
 session ok ok
 session ok ok -Y aes256-gcm -h sha256 -e ecdh_ecdsa
-stop_uftpd "$R1" rx1
-# rx1 now pins a fingerprint the proxy's key does not have.
-start_uftpd lan4 rx1b -U "${RIDS[1]}" -D "$NETNS_TMP/d1" -r "$PXIP/$(fp "$NETNS_TMP/other.pem")"
-R1=$NETNS_LAST_PID
-sleep 0.5
-session ok none -Y aes128-gcm -h sha384 -e ecdh_ecdsa -s 10
+# A receiver pinning a fingerprint the proxy's key does not have refuses
+# its PROXY_KEY and keeps asking. (No session through it here: its
+# refusal ABORT sometimes crashes Debian's 4.10.2 uftpproxyd, which 5.0.1
+# receivers would trigger the same way; the refusal itself is in sim_v4.)
+start_uftpd lan4 rx2 -U 0x22000003 -D "$NETNS_TMP/d1" -r "$PXIP/$(fp "$NETNS_TMP/other.pem")"
+R2=$NETNS_LAST_PID
+for ((i = 0; i < 50; i++)); do
+    grep -q "rejecting PROXY_KEY" "$NETNS_TMP/rx2.log" && break
+    sleep 0.1
+done
+stop_uftpd "$R2" rx2
 stop_uftpd "$R0" rx0
-stop_uftpd "$R1" rx1b
+stop_uftpd "$R1" rx1
 netns_stop "$PXPID"
 grep -q "sent KEY_REQ" "$NETNS_TMP/rx0.log" || fail "rx0 sent no KEY_REQ"
-grep -q "rejecting PROXY_KEY .*fingerprint" "$NETNS_TMP/rx1b.log" ||
-    fail "rx1b did not log the fingerprint refusal"
+grep -q "rejecting PROXY_KEY .*fingerprint" "$NETNS_TMP/rx2.log" ||
+    fail "rx2 did not log the fingerprint refusal"
+grep -q "received PROXY_KEY" "$NETNS_TMP/rx2.log" && fail "rx2 took a key with the wrong fingerprint"
 echo "$NSESS sessions"
 finish

@@ -422,6 +422,8 @@ static void test_proxy_key4(void)
     CU_ASSERT_EQUAL(skeys_proxy4_key(msg, n, fp, FP_LEN, &sig, &dh), CRYPTO_OK);
     CU_ASSERT_PTR_NOT_NULL(sig);
     CU_ASSERT_EQUAL(crypto_key_curve(dh), CURVE_P256);
+    crypto_key_free(sig);
+    crypto_key_free(dh);
     CU_ASSERT_EQUAL(skeys_proxy4_key(msg, n, other, FP_LEN, &sig, &dh), SKEYS_EFP);
     CU_ASSERT_PTR_NULL(sig);
     /* Every bit of the nonce and signature matters. */
