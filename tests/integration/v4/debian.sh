@@ -124,12 +124,18 @@ start_rx ours
 session debian ok
 session debian ok "${ENC[@]}" -e ecdh_ecdsa:prime256v1
 session debian ok "${ENC[@]}" -e ecdh_rsa -K 2048 -c
-# RSA key exchange: 5.x accepts only ECDH from a v4 server (spec §1.9).
+# What 5.x refuses from a v4 server (spec §1.9): RSA key exchange, CBC
+# ciphers (with HMAC signatures), SHA-1.
 session debian none "${ENC[@]}" -e rsa
+session debian none -Y aes256-cbc -h sha256 -e ecdh_ecdsa
+session debian none -Y aes128-gcm -h sha1 -e ecdh_ecdsa
 stop_rx ours
 for i in 0 1 2; do
-    grep -q "protocol v4.*Invalid keyextype specified" "$NETNS_TMP/rx$i.all.log" ||
-        fail "our uftpd rx$i did not log why it refused the RSA key exchange"
+    for why in "Invalid keyextype specified" "Keytype invalid or not supported here" \
+        "Hashtype invalid or not supported here"; do
+        grep -q "protocol v4): $why" "$NETNS_TMP/rx$i.all.log" ||
+            fail "our uftpd rx$i did not log why it refused: $why"
+    done
     grep -q "received request from .*protocol v4" "$NETNS_TMP/rx$i.all.log" ||
         fail "our uftpd rx$i did not log a v4 session"
 done
