@@ -8,8 +8,8 @@
 #     through it (spec §1.9 item 4);
 #   - a receiver pinning the wrong fingerprint refuses the proxy's key.
 #
-#   proxy.sh UFTP UFTPD
-UFTP=${1:?usage: proxy.sh UFTP UFTPD} UFTPD=${2:?}
+#   debian_proxy.sh UFTP UFTPD [UFTP_KEYMGT]
+UFTP=${1:?usage: debian_proxy.sh UFTP UFTPD [UFTP_KEYMGT]} UFTPD=${2:?}
 KEYMGT=${3:-$(dirname "$UFTP")/../tools/uftp_keymgt}
 DEB=${UFTP_DEBIAN_BIN:-}
 if [ -z "$DEB" ]; then
