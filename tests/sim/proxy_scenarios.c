@@ -1,0 +1,402 @@
+/*
+ * Proxy scenarios (issue 5): the sender, receiver and proxy engines in the
+ * virtual network of sim.h, on disjoint networks joined only by proxies
+ * (and NAT routers), with loss; every delivered file compared byte for byte.
+ *
+ *   sim_proxy                    run all scenarios with their default seeds
+ *   sim_proxy NAME [SEED]        run one (replay a failing seed)
+ *   sim_proxy -v ...             with engine logs at debug level
+ *   sim_proxy --corpus DIR       write fuzz seeds (datagrams a proxy received) to DIR
+ *
+ * A failure prints the scenario and the seed.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/crypto/fp.h"
+#include "core/crypto/keyblob.h"
+#include "core/crypto/keyfile.h"
+#include "core/log.h"
+#include "core/wire/msg.h"
+#include "sim.h"
+
+static const char *g_scen;
+static uint64_t g_seed;
+static int g_fail;
+static const char *g_corpus; /* --corpus DIR */
+
+#define CHECK(c, ...)                                                                              \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "FAIL %s seed=%" PRIu64 " (%s:%d): ", g_scen, g_seed, __FILE__,        \
+                    __LINE__);                                                                     \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            g_fail++;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+#define SEC      UINT64_C(1000000)
+#define LIMIT_US (UINT64_C(3600) * SEC)
+
+static const char *const g_dests[] = {"/dest0"};
+
+/* ------------------------------------------------------------ files */
+
+struct files {
+    struct fs_item it[64];
+    const uint8_t *data[64];
+    char names[64][32];
+    char paths[64][32];
+    size_t n;
+};
+
+static void add_file(struct sim *s, struct files *f, const char *name, size_t len)
+{
+    size_t i = f->n++;
+    snprintf(f->names[i], sizeof(f->names[i]), "%s", name);
+    snprintf(f->paths[i], sizeof(f->paths[i]), "blob-%zu", i);
+    f->data[i] = sim_make_blob(s, f->paths[i], len);
+    f->it[i] = (struct fs_item){.type = FTYPE_REG,
+                                .path = f->paths[i],
+                                .name = f->names[i],
+                                .link = "",
+                                .size = len,
+                                .mtime = 1700000000 + (int64_t)i};
+}
+
+static void standard_files(struct sim *s, struct files *f)
+{
+    add_file(s, f, "empty", 0);
+    add_file(s, f, "one", 1);
+    add_file(s, f, "block", 1300);
+    add_file(s, f, "big", 300000);
+    add_file(s, f, "odd", 70001);
+}
+
+static void check_delivered(struct sim *s, int rx, const struct files *f)
+{
+    const struct sim_store *st = sim_store(s, rx);
+    for (size_t i = 0; i < f->n; i++) {
+        const struct fs_item *it = &f->it[i];
+        const struct sim_mfile *m = sim_store_find(st, 0, it->name);
+        CHECK(m != NULL, "receiver %d: %s missing", rx, it->name);
+        if (m == NULL)
+            continue;
+        CHECK(m->size == it->size && (it->size == 0 || memcmp(m->data, f->data[i], it->size) == 0),
+              "receiver %d: %s differs", rx, it->name);
+    }
+    CHECK(st->bad_writes == 0, "receiver %d: storage misuse", rx);
+}
+
+/* ------------------------------------------------------------ keys */
+
+static struct crypto_key *g_keys[4];
+
+static struct crypto_key *key(int i)
+{
+    if (g_keys[i] == NULL && keyfile_gen_ec(CURVE_P256, &g_keys[i]) != 0) {
+        fprintf(stderr, "cannot make a key\n");
+        exit(2);
+    }
+    return g_keys[i];
+}
+
+static void fingerprint(const struct crypto_key *k, uint8_t *fp, uint8_t *fplen)
+{
+    size_t bl;
+    const uint8_t *b = crypto_key_blob(k, &bl);
+    fp_compute(b, bl, fp);
+    *fplen = FP_LEN;
+}
+
+/* ------------------------------------------------------------ taps */
+
+/* Counts what reaches one address, by message type (cleartext) or as ENCRYPTED. */
+struct counter {
+    struct net_addr at;
+    unsigned by_func[32];
+    unsigned from_proxy; /* datagrams whose src_id is `proxy_id` */
+    uint32_t proxy_id;
+    FILE *corpus; /* datagrams to a proxy, for the fuzz seeds */
+    struct net_addr corpus_at;
+    size_t corpus_n;
+};
+
+static void tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+                const uint8_t *p, size_t len, uint64_t t)
+{
+    (void)from;
+    (void)src;
+    (void)t;
+    struct counter *c = arg;
+    if (len >= UFTP_HDR_LEN && net_addr_equal(dst, &c->at)) {
+        c->by_func[p[1] & 31]++;
+        uint32_t id = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+        if (id == c->proxy_id)
+            c->from_proxy++;
+    }
+    if (c->corpus && c->corpus_n < 400 && net_addr_equal_ip(dst, &c->corpus_at) && len < 65536) {
+        /* A length-prefixed sequence, as tests/fuzz/fuzz_proxy.c reads it. */
+        uint8_t l[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+        fwrite(l, 2, 1, c->corpus);
+        fwrite(p, len, 1, c->corpus);
+        c->corpus_n++;
+    }
+}
+
+/* ------------------------------------------------------------ topologies */
+
+struct topo {
+    struct sim *s;
+    struct files f;
+    struct sender_config sc;
+    struct receiver_config rc[16];
+    struct proxy_config pc[4];
+    struct net_addr pub, hb[4], self[4][2];
+    struct sender_dest dests[16];
+    int tx, rx[16], px[4], nrx;
+};
+
+static struct topo *topo_new(uint64_t seed)
+{
+    struct topo *t = calloc(1, sizeof(*t));
+    t->s = sim_new(seed);
+    sim_group_addr(t->s, 0, 0, false, &t->pub);
+    return t;
+}
+
+static void topo_free(struct topo *t)
+{
+    sim_free(t->s);
+    free(t);
+}
+
+/* The sender's config with the test defaults; tweak it, then add_sender(). */
+static struct sender_config *sender_prep(struct topo *t, bool closed)
+{
+    sender_config_defaults(&t->sc);
+    t->sc.rate_kbps = 20000;
+    t->sc.files = t->f.it;
+    t->sc.nfiles = t->f.n;
+    if (closed) {
+        for (int i = 0; i < t->nrx; i++)
+            t->dests[i].id = t->rc[i].client_id;
+        t->sc.dests = t->dests;
+        t->sc.ndest = (size_t)t->nrx;
+    }
+    return &t->sc;
+}
+
+static int add_sender(struct topo *t, const struct sim_link *link)
+{
+    t->tx = sim_add_sender(t->s, &t->sc, link, NULL);
+    CHECK(t->tx >= 0, "sender_new failed");
+    return t->tx;
+}
+
+static int add_receiver(struct topo *t, const struct sim_link *link)
+{
+    struct receiver_config *c = &t->rc[t->nrx];
+    receiver_config_defaults(c);
+    c->dests = g_dests;
+    c->ndest = 1;
+    c->pub_addrs = &t->pub;
+    c->npub = 1;
+    int i = sim_add_receiver(t->s, c, link);
+    CHECK(i >= 0, "receiver_new failed");
+    t->rx[t->nrx++] = i;
+    return i;
+}
+
+/* A proxy with interfaces on net a (first) and net b. */
+static int add_proxy(struct topo *t, int k, enum proxy_role role, int a, int b,
+                     const struct sim_link *link)
+{
+    struct proxy_config *c = &t->pc[k];
+    c->role = role;
+    c->key = key(k);
+    c->pub_addrs = &t->pub;
+    c->npub = 1;
+    sim_set_net(t->s, a);
+    int i = sim_add_proxy(t->s, c, link);
+    CHECK(i >= 0, "proxy_new failed");
+    if (b >= 0)
+        sim_add_if(t->s, i, b, NULL);
+    t->px[k] = i;
+    return i;
+}
+
+static void proxy_defaults(struct proxy_config *c)
+{
+    proxy_config_defaults(c);
+}
+
+/* ------------------------------------------------------------ scenarios */
+
+/*
+ * sender → server proxy → one receiver on another network (the tunnel
+ * needs nothing from the ends: the receiver answers the ANNOUNCE's source),
+ * 10 % loss towards the receiver.
+ */
+static void scen_server_single(uint64_t seed)
+{
+    struct topo *t = topo_new(seed);
+    struct sim_link lossy = {.loss_pct = 10, .delay_us = 2000, .jitter_us = 500};
+    standard_files(t->s, &t->f);
+    sim_set_net(t->s, 1);
+    add_receiver(t, &lossy);
+    proxy_defaults(&t->pc[0]);
+    sim_node_addr_on(t->s, t->rx[0], 1, &t->pc[0].down);
+    add_proxy(t, 0, PROXY_SERVER, 0, 1, NULL);
+    sim_set_net(t->s, 0);
+    sender_prep(t, true);
+    add_sender(t, NULL);
+    CHECK(sim_run(t->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(t->s, t->tx) == 0, "sender exit %d", sim_exit_code(t->s, t->tx));
+    check_delivered(t->s, t->rx[0], &t->f);
+    struct proxy_stats st;
+    proxy_stats(sim_proxy(t->s, t->px[0]), &st);
+    CHECK(st.forwarded > 200, "forwarded only %" PRIu64, st.forwarded);
+    CHECK(st.sessions_seen == 1, "sessions %" PRIu64, st.sessions_seen);
+    topo_free(t);
+}
+
+static void rebind(struct sim *s, void *arg)
+{
+    sim_nat_rebind(s, (int)(intptr_t)arg);
+}
+
+/*
+ * A chain of two server proxies, the second behind a NAT router and
+ * reachable only because of its heartbeats: sender (net 0) → SP1 (nets 0,
+ * 1; -s fp=SP2's key) → NAT (1 outside, 2 inside) → SP2 (nets 2, 3; fixed
+ * downstream, -H SP1) → receiver (net 3). Halfway the NAT forgets its
+ * mappings (a reboot): SP2 comes back from a new port, proves itself again
+ * and SP1 follows it. With heartbeats off, nothing gets through.
+ */
+static void chain_nat(uint64_t seed, bool heartbeats)
+{
+    struct topo *t = topo_new(seed);
+    struct sim_link lossy = {.loss_pct = 5, .delay_us = 1000, .jitter_us = 300};
+    struct sim_link wan = {.loss_pct = 2, .delay_us = 15000, .jitter_us = 2000};
+    standard_files(t->s, &t->f);
+    add_file(t->s, &t->f, "large", 2000000);
+    sim_set_net(t->s, 3);
+    add_receiver(t, &lossy);
+    /* SP1: fingerprint mode, learns its downstream from heartbeats. */
+    proxy_defaults(&t->pc[0]);
+    fingerprint(key(1), t->pc[0].down_fp, &t->pc[0].down_fplen);
+    add_proxy(t, 0, PROXY_SERVER, 0, 1, &wan);
+    struct net_addr sp1;
+    sim_node_addr_on(t->s, t->px[0], 1, &sp1);
+    int nat = sim_add_nat(t->s, 2, 1, 5 * SEC, NULL);
+    /* SP2: behind the NAT, fixed downstream, heartbeats to SP1. */
+    proxy_defaults(&t->pc[1]);
+    sim_node_addr_on(t->s, t->rx[0], 3, &t->pc[1].down);
+    if (heartbeats) {
+        t->hb[0] = sp1;
+        t->pc[1].hb_hosts = t->hb;
+        t->pc[1].nhb = 1;
+        t->pc[1].hb_interval_us = 1 * SEC;
+    }
+    add_proxy(t, 1, PROXY_SERVER, 2, 3, NULL);
+    sim_set_net(t->s, 0);
+    struct sender_config *sc = sender_prep(t, true);
+    sc->rate_kbps = 4000;
+    sc->grtt_min_us = 100000;
+    add_sender(t, NULL);
+    struct counter ct;
+    memset(&ct, 0, sizeof(ct));
+    if (g_corpus && heartbeats) {
+        /* Seeds for fuzz_proxy: what a server proxy hears, as a sequence. */
+        char path[512];
+        snprintf(path, sizeof(path), "%s/chain_nat_sp1.seq", g_corpus);
+        ct.corpus = fopen(path, "wb");
+        sim_node_addr_on(t->s, t->px[0], 1, &ct.corpus_at);
+        sim_set_tap(t->s, tap, &ct);
+    }
+    if (heartbeats)
+        sim_call_at(t->s, 6 * SEC, rebind, (void *)(intptr_t)nat);
+    CHECK(sim_run(t->s, LIMIT_US), "did not finish");
+    struct proxy_stats st;
+    proxy_stats(sim_proxy(t->s, t->px[0]), &st);
+    if (heartbeats) {
+        CHECK(sim_exit_code(t->s, t->tx) == 0, "sender exit %d", sim_exit_code(t->s, t->tx));
+        check_delivered(t->s, t->rx[0], &t->f);
+        /* Once at the start, once after the rebind (then the address is known). */
+        CHECK(st.hb_auth_ok == 2, "%" PRIu64 " authenticated heartbeats", st.hb_auth_ok);
+        CHECK(net_addr_port(&st.down) != 20000, "downstream still at the first NAT port");
+    } else {
+        CHECK(sim_exit_code(t->s, t->tx) == SENDER_EXIT_NO_REGISTER, "sender exit %d",
+              sim_exit_code(t->s, t->tx));
+        CHECK(st.hb_auth_ok == 0 && st.dropped > 0 && st.forwarded == 0,
+              "no heartbeats, yet %" PRIu64 " forwarded", st.forwarded);
+    }
+    if (ct.corpus)
+        fclose(ct.corpus);
+    topo_free(t);
+}
+
+static void scen_chain_nat(uint64_t seed)
+{
+    chain_nat(seed, true);
+}
+
+static void scen_chain_nat_no_hb(uint64_t seed)
+{
+    chain_nat(seed, false);
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(uint64_t);
+    uint64_t seed;
+} g_scens[] = {
+    {"server_single", scen_server_single, 1},
+    {"chain_nat", scen_chain_nat, 2},
+    {"chain_nat_no_hb", scen_chain_nat_no_hb, 3},
+};
+
+int main(int argc, char **argv)
+{
+    int a = 1;
+    log_init("sim", LL_ERR - 1);
+    for (; a < argc && argv[a][0] == '-'; a++) {
+        if (strcmp(argv[a], "-v") == 0) {
+            log_set_level(LL_DEBUG);
+        } else if (strcmp(argv[a], "--corpus") == 0 && a + 1 < argc) {
+            g_corpus = argv[++a];
+        } else {
+            fprintf(stderr, "usage: sim_proxy [-v] [--corpus DIR] [NAME [SEED]]\n");
+            return 2;
+        }
+    }
+    const char *only = a < argc ? argv[a++] : NULL;
+    const char *seed_txt = a < argc ? argv[a++] : NULL;
+    int ran = 0;
+    for (size_t i = 0; i < sizeof(g_scens) / sizeof(g_scens[0]); i++) {
+        if (only != NULL && strcmp(only, g_scens[i].name) != 0)
+            continue;
+        g_scen = g_scens[i].name;
+        g_seed = seed_txt ? strtoull(seed_txt, NULL, 0) : g_scens[i].seed;
+        int before = g_fail;
+        clock_t t0 = clock();
+        g_scens[i].fn(g_seed);
+        double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+        printf("%-20s seed=%-4" PRIu64 " %s  %.2fs\n", g_scen, g_seed,
+               g_fail == before ? "ok  " : "FAIL", secs);
+        fflush(stdout);
+        ran++;
+    }
+    for (int i = 0; i < 4; i++)
+        crypto_key_free(g_keys[i]);
+    if (ran == 0) {
+        fprintf(stderr, "no scenario named %s\n", only ? only : "?");
+        return 2;
+    }
+    return g_fail ? 1 : 0;
+}
