@@ -421,6 +421,12 @@ ssize_t wire_keyinfo_ack_decode(struct wire_keyinfo_ack *m, const uint8_t *p, si
         m->verify_len = rb_u16(&h);
         if (m->verify_len > rb_left(&h))
             return WIRE_ECOUNT;
+        if (m->verify_len == 0 && rb_left(&h) > 0) {
+            /* 5.0.1 clients leave verify_len 0 and size the data by hlen;
+             * its server reads hash_len bytes after the fixed part. */
+            m->verify_len = (uint16_t)rb_left(&h);
+            m->lossy = true;
+        }
     }
     m->verify = rb_ptr(&h, m->verify_len);
     rb_pad4(&h, &m->lossy);

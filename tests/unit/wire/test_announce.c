@@ -423,6 +423,14 @@ static void test_keyinfo_ack(void)
     uint8_t bad[8] = {KEYINFO_ACK, 2, 0, 5, 1, 2, 3, 4};
     CU_ASSERT_EQUAL(wire_keyinfo_ack_decode(wt_fresh(&wire_keyinfo_ack_codec, UFTP_VER5), bad, 8),
                     WIRE_ECOUNT);
+    /* 5.0.1 clients send verify_len 0 and hlen = 1 + hash_len / 4: the data is the rest. */
+    uint8_t ref[36] = {KEYINFO_ACK, 9, 0, 0};
+    memcpy(ref + 4, verify, 32);
+    struct wire_keyinfo_ack d = {.ver = UFTP_VER5};
+    CU_ASSERT_EQUAL(wire_keyinfo_ack_decode(&d, ref, sizeof(ref)), 36);
+    CU_ASSERT_EQUAL(d.verify_len, 32);
+    CU_ASSERT_PTR_EQUAL(d.verify, ref + 4);
+    CU_ASSERT_TRUE(d.lossy);
 }
 
 static const struct cu_test announce_tests[] = {
