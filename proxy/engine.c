@@ -618,6 +618,15 @@ void proxy_shutdown(struct proxy *p, uint64_t now_us)
     p->shutdown = true;
 }
 
+void proxy_set_lists(struct proxy *p, const struct proxy_server *servers, size_t nserver,
+                     const struct proxy_client *clients, size_t nclient)
+{
+    p->cfg.servers = servers;
+    p->cfg.nserver = nserver > PROXY_MAX_LIST ? PROXY_MAX_LIST : nserver;
+    p->cfg.clients = clients;
+    p->cfg.nclient = nclient > PROXY_MAX_LIST ? PROXY_MAX_LIST : nclient;
+}
+
 void proxy_stats(const struct proxy *p, struct proxy_stats *st)
 {
     *st = p->st;

@@ -187,6 +187,14 @@ uint64_t proxy_deadline(const struct proxy *p);
  */
 void proxy_shutdown(struct proxy *p, uint64_t now_us);
 
+/*
+ * Replaces the -S and -C lists (SIGHUP); borrowed as in proxy_config, so
+ * the old arrays may be freed once this returns. Sessions and clients
+ * already admitted stay.
+ */
+void proxy_set_lists(struct proxy *p, const struct proxy_server *servers, size_t nserver,
+                     const struct proxy_client *clients, size_t nclient);
+
 struct proxy_stats {
     uint32_t sessions;       /* current */
     uint64_t sessions_seen;  /* accepted since start */
