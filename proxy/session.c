@@ -1073,10 +1073,8 @@ void psess_timers(struct proxy *p, struct psession *s, uint64_t now)
 
 uint64_t psess_deadline(const struct psession *s)
 {
-    uint64_t t = s->idle_at;
-    uint64_t a = agg_deadline(&s->agg);
-    if (a < t)
-        t = a;
+    /* With answers pending the session cannot end: their flush comes first. */
+    uint64_t t = agg_pending(&s->agg) > 0 ? agg_deadline(&s->agg) : s->idle_at;
     if (s->keyinfo_at != 0 && s->keyinfo_at < t)
         t = s->keyinfo_at;
     if (s->reg_end != 0 && s->phase < PP_RECEIVING && s->reg_end < t)

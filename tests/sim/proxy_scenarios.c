@@ -115,23 +115,36 @@ static void fingerprint(const struct crypto_key *k, uint8_t *fp, uint8_t *fplen)
 
 /* ------------------------------------------------------------ taps */
 
-/* Counts what reaches one address, by message type (cleartext) or as ENCRYPTED. */
+/* Counts what reaches one address, by message type; optionally writes fuzz seeds. */
 struct counter {
     struct net_addr at;
     unsigned by_func[32];
-    unsigned from_proxy; /* datagrams whose src_id is `proxy_id` */
+    unsigned from_proxy; /* datagrams whose src_id is proxy_id */
     uint32_t proxy_id;
-    FILE *corpus; /* datagrams to a proxy, for the fuzz seeds */
-    struct net_addr corpus_at;
-    size_t corpus_n;
+    /* Seeds for tests/fuzz/fuzz_proxy.c: what node `corpus_node` hears. */
+    FILE *corpus;
+    struct sim *sim;
+    int corpus_node;
+    int peer_of[8]; /* sending node -> fuzz peer index (0 server, 1 downstream, 2.. clients) */
+    uint64_t last_t;
+    size_t corpus_n, filesegs;
 };
+
+static bool to_node(struct sim *s, int node, const struct net_addr *dst)
+{
+    for (int net = 0; net < 8; net++) {
+        struct net_addr a;
+        sim_node_addr_on(s, node, net, &a);
+        if (net_addr_equal(&a, dst))
+            return true;
+    }
+    return false;
+}
 
 static void tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
                 const uint8_t *p, size_t len, uint64_t t)
 {
-    (void)from;
     (void)src;
-    (void)t;
     struct counter *c = arg;
     if (len >= UFTP_HDR_LEN && net_addr_equal(dst, &c->at)) {
         c->by_func[p[1] & 31]++;
@@ -139,13 +152,36 @@ static void tap(void *arg, int from, const struct net_addr *src, const struct ne
         if (id == c->proxy_id)
             c->from_proxy++;
     }
-    if (c->corpus && c->corpus_n < 400 && net_addr_equal_ip(dst, &c->corpus_at) && len < 65536) {
-        /* A length-prefixed sequence, as tests/fuzz/fuzz_proxy.c reads it. */
-        uint8_t l[2] = {(uint8_t)(len >> 8), (uint8_t)len};
-        fwrite(l, 2, 1, c->corpus);
+    /* A few data packets are enough: keep the seeds small. */
+    bool data = len > 1 && (p[1] == FILESEG || (p[1] == ENCRYPTED && len > 1000));
+    if (c->corpus && c->corpus_n < 600 && len < 65536 && !(data && c->filesegs++ >= 24) &&
+        (to_node(c->sim, c->corpus_node, dst) || net_addr_is_multicast(dst))) {
+        uint64_t step = (t - c->last_t) / 1000;
+        c->last_t = t;
+        uint8_t h[4] = {(uint8_t)(step > 255 ? 255 : step),
+                        (uint8_t)(from < 8 && c->peer_of[from] >= 0 ? c->peer_of[from] : 2),
+                        (uint8_t)(len >> 8), (uint8_t)len};
+        fwrite(h, 4, 1, c->corpus);
         fwrite(p, len, 1, c->corpus);
         c->corpus_n++;
     }
+}
+
+/* Opens DIR/name for seeds of a proxy in fuzz role `role` (fuzz_proxy.c's first byte). */
+static void corpus_open(struct counter *c, struct sim *s, const char *name, uint8_t role, int node)
+{
+    if (g_corpus == NULL)
+        return;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", g_corpus, name);
+    c->corpus = fopen(path, "wb");
+    if (c->corpus == NULL)
+        return;
+    fwrite(&role, 1, 1, c->corpus);
+    c->sim = s;
+    c->corpus_node = node;
+    for (int i = 0; i < 8; i++)
+        c->peer_of[i] = -1;
 }
 
 /* ------------------------------------------------------------ topologies */
@@ -311,12 +347,11 @@ static void chain_nat(uint64_t seed, bool heartbeats)
     add_sender(t, NULL);
     struct counter ct;
     memset(&ct, 0, sizeof(ct));
-    if (g_corpus && heartbeats) {
-        /* Seeds for fuzz_proxy: what a server proxy hears, as a sequence. */
-        char path[512];
-        snprintf(path, sizeof(path), "%s/chain_nat_sp1.seq", g_corpus);
-        ct.corpus = fopen(path, "wb");
-        sim_node_addr_on(t->s, t->px[0], 1, &ct.corpus_at);
+    if (heartbeats) {
+        /* Seeds for fuzz_proxy: SP1 with a fixed downstream at the NAT's first port. */
+        corpus_open(&ct, t->s, "server-chain", 0, t->px[0]);
+        ct.peer_of[t->tx] = 0;
+        ct.peer_of[t->px[1]] = 1;
         sim_set_tap(t->s, tap, &ct);
     }
     if (heartbeats)
