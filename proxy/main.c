@@ -124,6 +124,13 @@ static int setup_keys(struct uftpproxyd *d)
         }
         d->nkeys = 1;
     }
+    d->cfg.key = d->keys[0];
+    return 0;
+}
+
+/* The keys in the log (once it goes where it should: after detaching). */
+static void log_keys(const struct uftpproxyd *d)
+{
     for (size_t i = 0; i < d->nkeys; i++) {
         size_t bl;
         const uint8_t *b = crypto_key_blob(d->keys[i], &bl);
@@ -138,8 +145,6 @@ static int setup_keys(struct uftpproxyd *d)
                          keyblob_curve_name(crypto_key_curve(d->keys[i])), txt);
         }
     }
-    d->cfg.key = d->keys[0];
-    return 0;
 }
 
 /* ---- addresses, interfaces, socket ---- */
@@ -352,12 +357,15 @@ int main(int argc, char **argv)
         rc = 0;
         if (cmd.help) {
             conf_help(&uftpproxyd_conf_spec, stdout);
-        } else if (role == 0) {
+        } else if (role == 0 && (s->server != NULL) + s->client + s->response > 1) {
             fprintf(stderr, "uftpproxyd: %s\n", err);
             rc = PROXY_EXIT_PARAM;
         } else if (conf_print(&uftpproxyd_conf_spec, s, stdout) < 0) {
             rc = PROXY_EXIT_PARAM;
         }
+        if (rc == 0 && cmd.check && role == 0)
+            fprintf(stderr, "uftpproxyd: note: no role chosen yet (one of -s, -c, -r is needed "
+                            "to run)\n");
         conf_free(&uftpproxyd_conf_spec, s);
         return rc;
     }
@@ -420,6 +428,8 @@ int main(int argc, char **argv)
             rc = PROXY_EXIT_LOGGING;
         }
     }
+    if (rc == 0)
+        log_keys(&d);
     if (rc == 0 && pf != NULL && pidfile_write(pf) < 0)
         log_warn("cannot write the pid file %s", s->pidfile);
     if (rc == 0) {
