@@ -137,7 +137,7 @@ static struct wire_hb_resp hb_resp_of(const struct sent *s)
     return r;
 }
 
-static struct proxy *fp_proxy(struct net_addr *pub)
+static struct proxy *fp_proxy_budget(struct net_addr *pub, uint32_t budget)
 {
     keys();
     struct proxy_config c;
@@ -152,10 +152,16 @@ static struct proxy *fp_proxy(struct net_addr *pub)
     const uint8_t *b = crypto_key_blob(g_key, &bl);
     fp_compute(b, bl, c.down_fp);
     c.down_fplen = FP_LEN;
+    c.pk_budget_us = budget;
     struct proxy_env e = {.rng = rng};
     struct proxy *p = NULL;
     CU_ASSERT_EQUAL_FATAL(proxy_new(&p, &c, &e), 0);
     return p;
+}
+
+static struct proxy *fp_proxy(struct net_addr *pub)
+{
+    return fp_proxy_budget(pub, 500000);
 }
 
 static size_t announce(uint8_t *b, uint32_t server, uint32_t group)
@@ -269,6 +275,48 @@ static void test_hb_challenge(void)
     n = dgram(b, sizeof(b), 0x0A000202, 0x1234, &m);
     proxy_recv(p, &evil, NULL, b, n, 0, now);
     CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_NONE);
+    proxy_free(p);
+}
+
+/*
+ * Signature checks that unauthenticated heartbeats cause are budgeted
+ * (spec §6.10, §6.16: 5.0.1's rate limit never worked): a flood of
+ * heartbeats with the current nonce and a bad signature gets only what the
+ * budget allows per second, the rest no answer at all.
+ */
+static void test_hb_budget(void)
+{
+    struct net_addr pub;
+    struct proxy *p = fp_proxy_budget(&pub, 1000); /* ~3 checks a second */
+    struct net_addr peer = A("192.0.2.9:1044");
+    uint8_t b[2048];
+    struct sent s;
+    drain(p, 1000000);
+    size_t n = hb_req(b, 0, NULL, 0);
+    proxy_recv(p, &peer, NULL, b, n, 0, 1000000);
+    next_send(p, 1000000, &s);
+    uint32_t nonce = hb_resp_of(&s).nonce;
+    unsigned answered = 0;
+    for (int i = 0; i < 20; i++) {
+        n = hb_req(b, nonce, g_other, nonce); /* wrong key: each costs a check */
+        proxy_recv(p, &peer, NULL, b, n, 0, 1000000);
+        while (next_send(p, 1000000, &s) == ENG_SEND)
+            answered++;
+    }
+    CU_ASSERT(answered >= 2 && answered <= 4);
+    struct proxy_stats st;
+    proxy_stats(p, &st);
+    CU_ASSERT_EQUAL(st.hb_auth_failed, answered);
+    CU_ASSERT_EQUAL(st.refused, 20 - answered);
+    /* A second later the budget is back. */
+    unsigned later = 0;
+    for (int i = 0; i < 20; i++) {
+        n = hb_req(b, nonce, g_other, nonce);
+        proxy_recv(p, &peer, NULL, b, n, 0, 2000000);
+        while (next_send(p, 2000000, &s) == ENG_SEND)
+            later++;
+    }
+    CU_ASSERT(later >= 2 && later <= 4);
     proxy_free(p);
 }
 
@@ -520,6 +568,7 @@ static void test_zz_cleanup(void)
 static const struct cu_test engine_tests[] = {
     {"fp mode: challenge, bad signature, wrong fingerprint, replay, address change",
      test_hb_challenge},
+    {"heartbeat signature checks are budgeted", test_hb_budget},
     {"heartbeat sending, fixed downstream", test_hb_fixed_and_sending},
     {"client proxy: REGISTER and STATUS aggregated, server traffic forwarded",
      test_client_aggregation},
