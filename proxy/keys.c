@@ -614,7 +614,8 @@ int keys_peer_open(struct ksess *k, struct kpeer *c, bool hs, uint8_t *dg, size_
     (void)k;
     struct kdir *keys[2];
     size_t n = 0, which = 0;
-    bool try_hs = hs && c->hs_rx.aead != NULL && !c->authed;
+    /* A repeated CLIENT_KEY still comes under the handshake key. */
+    bool try_hs = hs && c->hs_rx.aead != NULL;
     if (try_hs)
         keys[n++] = &c->hs_rx;
     if (c->rx.aead != NULL)

@@ -87,6 +87,7 @@ struct pclient {
     uint8_t state;
     struct net_addr addr; /* where it answers from: per-client aborts go here */
     uint64_t reg_echo;    /* the echo of its last REGISTER */
+    uint64_t reg_rx;      /* and when that arrived */
     struct kpeer *k;      /* encrypted sessions */
 };
 

@@ -737,7 +737,8 @@ static void register_pending(struct proxy *p, struct psession *s, struct pclient
     memset(&am, 0, sizeof(am));
     am.func = REGISTER;
     am.has_echo = true;
-    am.echo_us = c->reg_echo;
+    /* Its REGISTER's echo, held since it arrived (a CLIENT_KEY may come later). */
+    am.echo_us = c->reg_echo + (now - c->reg_rx);
     aggregate(p, s, &am, c->id, now);
 }
 
@@ -752,6 +753,7 @@ static void c_register(struct proxy *p, struct psession *s, struct pclient *c,
         return;
     c->addr = *from;
     c->reg_echo = r->tstamp;
+    c->reg_rx = now;
     bool dup = c->state >= PC_REGISTERED;
     if (s->encrypted) {
         if (c->k == NULL) {
@@ -771,6 +773,10 @@ static void c_register(struct proxy *p, struct psession *s, struct pclient *c,
         }
         if (c->state == PC_MUTE && keys_peer_registered(s->k, c->k))
             cstate(s, c, PC_REGISTERED);
+        /* The window stays open while clients still register (the server
+         * may have stopped announcing before confirming them all). */
+        if (s->phase < PP_RECEIVING && c->state < PC_READY)
+            s->reg_end = now + p_grtt_times(s, s->robust);
         PLOG(s, LL_VERBOSE, "REGISTER%s from %08X", dup ? "+" : "", c->id);
         /* Once the server confirmed it, it waits for our KEYINFO, not the server. */
         if (c->state == PC_REGISTERED)
@@ -823,6 +829,13 @@ static void check_all_ready(struct psession *s)
     }
 }
 
+static void client_ready(struct psession *s, struct pclient *c)
+{
+    cstate(s, c, PC_READY);
+    keys_peer_end_handshake(c->k);
+    check_all_ready(s);
+}
+
 static void c_keyinfo_ack(struct proxy *p, struct psession *s, struct pclient *c,
                           const struct wire_keyinfo_ack *ka)
 {
@@ -837,9 +850,7 @@ static void c_keyinfo_ack(struct proxy *p, struct psession *s, struct pclient *c
         return;
     }
     PLOG(s, LL_VERBOSE, "client %08X keyed", c->id);
-    cstate(s, c, PC_READY);
-    keys_peer_end_handshake(c->k);
-    check_all_ready(s);
+    client_ready(s, c);
     (void)p;
 }
 
@@ -932,7 +943,7 @@ static void from_client(struct proxy *p, struct psession *s, const struct net_ad
             p_drop(p, from, "encrypted, no keys for this sender");
             return;
         }
-        bool hs = keys_client_auth(s->k) && !keys_peer_registered(s->k, c->k);
+        bool hs = keys_client_auth(s->k) && !keys_peer_has_app(c->k);
         int rc = keys_peer_open(s->k, c->k, hs, pkt, len, p->scratch, &msg, &mlen, &under_hs);
         if (rc != CRYPTO_OK) {
             PLOG(s, LL_PROTO, "message from %08X rejected: %s", c->id, keys_strerror(rc));
@@ -943,6 +954,16 @@ static void from_client(struct proxy *p, struct psession *s, const struct net_ad
         if (n < 0 || (under_hs && m.func != CLIENT_KEY) || m.func == ANNOUNCE) {
             p_drop(p, from, n < 0 ? wire_strerror((int)n) : "unexpected message type");
             return;
+        }
+        if (!under_hs && c->state == PC_CONF && m.func != KEYINFO_ACK) {
+            /*
+             * Sealed under its application key, which only the group master
+             * gives: it holds our KEYINFO though its KEYINFO_ACK was lost
+             * (clients receiving a file do not answer KEYINFO again).
+             */
+            PLOG(s, LL_VERBOSE, "client %08X keyed (its %s proves it)", c->id,
+                 wire_func_name(m.func));
+            client_ready(s, c);
         }
     } else {
         if (s->encrypted && c != NULL &&
