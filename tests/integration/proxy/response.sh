@@ -5,7 +5,7 @@
 # capture on the sender's link (dumpcap, read with tshark) proves that the
 # sender hears one aggregated message per proxy per round, not eight: no
 # datagram from a receiver at all, one REGISTER, one FILEINFO_ACK and one
-# COMPLETE per file. Unencrypted (every type visible) and encrypted.
+# COMPLETE per file (give or take one when a receiver is late on a busy host). Unencrypted (every type visible) and encrypted.
 #
 #   response.sh UFTP UFTPD UFTPPROXYD
 UFTP=${1:?usage: response.sh UFTP UFTPD UFTPPROXYD} UFTPD=${2:?} UFTPPROXYD=${3:?}
@@ -61,8 +61,11 @@ for enc in ${PROXY_ENC:-none aes256-gcm}; do
     if [ "$enc" = none ]; then
         c() { awk -v f="$1" '$2 == "10.96.1.2" && $3 == f { n += $1 } END { print n + 0 }' \
             "$NETNS_TMP/count-$enc"; }
-        [ "$(c 2)" = 1 ] || fail "REGISTER: $(c 2) aggregates, not 1"
-        [ "$(c 8)" = "$nfiles" ] || fail "FILEINFO_ACK: $(c 8) aggregates for $nfiles files"
+        # One per round; a receiver delayed past the hold time (1 GRTT) on a
+        # busy host may make a second one, never eight.
+        [ "$(c 2)" -ge 1 ] && [ "$(c 2)" -le 2 ] || fail "REGISTER: $(c 2) aggregates"
+        [ "$(c 8)" -ge "$nfiles" ] && [ "$(c 8)" -le $((nfiles + 2)) ] ||
+            fail "FILEINFO_ACK: $(c 8) aggregates for $nfiles files"
         [ "$(c 12)" -ge $((nfiles + 1)) ] && [ "$(c 12)" -le $((nfiles + 3)) ] ||
             fail "COMPLETE: $(c 12) aggregates for $nfiles files and the session"
     fi
