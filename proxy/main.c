@@ -230,8 +230,6 @@ static int setup_network(struct uftpproxyd *d)
         }
         out_idx = ifc->index;
         out_addr = ifc->addr;
-        if (id == 0)
-            id = net_iflist_id_of(&ifl, ifc->index);
     }
     for (size_t i = 0; i < s->ifaces.n; i++) {
         const struct net_iface *ifc;
@@ -260,6 +258,7 @@ static int setup_network(struct uftpproxyd *d)
         if (f != NULL)
             out_addr = f->addr;
     }
+    /* The reference's rule: the first -I interface, else the first non-loopback one (not -O). */
     if (id == 0)
         id = net_iflist_default_id(&ifl);
     net_iflist_free(&ifl);

@@ -110,7 +110,7 @@ struct psession {
     uint16_t seq_up, seq_down;
     uint64_t idle_at;    /* session timeout */
     uint64_t reg_end;    /* registration window (encrypted sessions) */
-    uint64_t keyinfo_at; /* next KEYINFO to the clients; 0 = none due */
+    uint64_t keyinfo_at; /* last KEYINFO to the clients, while some are owed; 0 = none */
     bool encrypted;
     bool limit_logged;
     struct pclient *cl;

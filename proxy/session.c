@@ -290,7 +290,7 @@ static void send_keyinfo(struct proxy *p, struct psession *s, const struct wire_
     if (sent > 0)
         PLOG(s, LL_VERBOSE, "sent KEYINFO for %zu client%s", sent, sent == 1 ? "" : "s");
     /* spec §3.4: resent every 2 GRTT while anyone has not acknowledged. */
-    s->keyinfo_at = owed ? now + 2 * s->grtt_us : 0;
+    s->keyinfo_at = owed ? (now ? now : 1) : 0;
 }
 
 /* ------------------------------------------------------------ aggregates */
@@ -779,8 +779,13 @@ static void c_register(struct proxy *p, struct psession *s, struct pclient *c,
             s->reg_end = now + p_grtt_times(s, s->robust);
         PLOG(s, LL_VERBOSE, "REGISTER%s from %08X", dup ? "+" : "", c->id);
         /* Once the server confirmed it, it waits for our KEYINFO, not the server. */
-        if (c->state == PC_REGISTERED)
+        if (c->state == PC_REGISTERED) {
             register_pending(p, s, c, now);
+        } else if (c->state == PC_CONF && keys_keyed(s->k)) {
+            uint32_t one = c->id;
+            struct wire_ids l = wire_ids_of(&one, 1);
+            send_keyinfo(p, s, &l, now);
+        }
         return;
     }
     cstate(s, c, c->state == PC_MUTE ? PC_REGISTERED : c->state);
@@ -1084,7 +1089,8 @@ static void expire_registration(struct proxy *p, struct psession *s)
 void psess_timers(struct proxy *p, struct psession *s, uint64_t now)
 {
     flush_due(p, s, now, false);
-    if (s->keyinfo_at != 0 && now >= s->keyinfo_at)
+    /* spec §3.4: every 2 GRTT, the GRTT as it is now (the server's drops after announcing). */
+    if (s->keyinfo_at != 0 && now >= s->keyinfo_at + 2 * s->grtt_us)
         send_keyinfo(p, s, NULL, now);
     if (s->reg_end != 0 && now >= s->reg_end && s->phase < PP_RECEIVING)
         expire_registration(p, s);
@@ -1096,8 +1102,8 @@ uint64_t psess_deadline(const struct psession *s)
 {
     /* With answers pending the session cannot end: their flush comes first. */
     uint64_t t = agg_pending(&s->agg) > 0 ? agg_deadline(&s->agg) : s->idle_at;
-    if (s->keyinfo_at != 0 && s->keyinfo_at < t)
-        t = s->keyinfo_at;
+    if (s->keyinfo_at != 0 && s->keyinfo_at + 2 * s->grtt_us < t)
+        t = s->keyinfo_at + 2 * s->grtt_us;
     if (s->reg_end != 0 && s->phase < PP_RECEIVING && s->reg_end < t)
         t = s->reg_end;
     return t;

@@ -35,7 +35,7 @@ for i in 1 2 3 4; do
 done
 ids=${ids#,}
 make_files "$NETNS_TMP/src" "${PROXY_MB:-16}"
-cpid=$(id_of 10.97.4.4)
+cpid=$(id_of 10.97.3.4) # its first interface's address, as the reference derives it
 echo "$cpid" >"$NETNS_TMP/proxies"
 echo "$(id_of 10.97.1.1)|10.97.1.1|$cpid" >"$NETNS_TMP/servers"
 

@@ -12,7 +12,8 @@
 # Interop runs: UFTP_REF_DIR=/path/to/uftp-5.0.1 (the reference binaries,
 # built by hand outside the repository) with UFTP_REF_ROLE=ends (the
 # default: the reference uftp and uftpd at the ends, our proxies between
-# them) or UFTP_REF_ROLE=proxy (the reference uftpproxyd between our ends).
+# them), UFTP_REF_ROLE=proxy (the reference uftpproxyd between our ends) or
+# UFTP_REF_ROLE=all (only reference binaries: the baseline to compare with).
 #
 #   fail MSG / finish           as in the transfer tests
 #   make_files DIR MB           big.bin (MB MiB), small.txt, empty, sub/odd.bin
@@ -35,6 +36,10 @@ UFTPPROXYD=$(readlink -f "$UFTPPROXYD")
 REF=${UFTP_REF_DIR:-}
 if [ -n "$REF" ]; then
     if [ "${UFTP_REF_ROLE:-ends}" = proxy ]; then
+        UFTPPROXYD=$REF/uftpproxyd
+    elif [ "${UFTP_REF_ROLE:-ends}" = all ]; then
+        UFTP=$REF/uftp
+        UFTPD=$REF/uftpd
         UFTPPROXYD=$REF/uftpproxyd
     else
         UFTP=$REF/uftp

@@ -35,7 +35,7 @@ done
 netns_exec snd ping -c1 -W1 10.94.3.11 >/dev/null 2>&1 && fail "sender reaches a receiver directly"
 
 make_files "$NETNS_TMP/src" "${PROXY_MB:-20}"
-cpid=$(id_of 10.94.3.3)
+cpid=$(id_of 10.94.2.3) # its first interface's address, as the reference derives it
 echo "$cpid" >"$NETNS_TMP/proxies"
 echo "$(id_of 10.94.1.1)|10.94.1.1|$cpid" >"$NETNS_TMP/servers"
 
