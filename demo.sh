@@ -85,9 +85,9 @@ for i in 1 2 3; do
     fi
 done
 
-echo "== sending (uftp -Y none -R 150000 -H 0x1,0x2,0x3)"
+echo "== sending, encrypted (uftp -R 150000 -H 0x1,0x2,0x3: AES-256-GCM, ECDH P-256, ephemeral EC key)"
 rc=0
-(cd "$S" && "$UFTP" -Y none -R 150000 -H 0x1,0x2,0x3 -S "$W/status" ./*) || rc=$?
+(cd "$S" && "$UFTP" -R 150000 -H 0x1,0x2,0x3 -S "$W/status" ./*) || rc=$?
 if [ "$rc" != 0 ]; then
     echo "uftp failed with exit code $rc"
     for i in 1 2 3; do

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Transfer benchmark (not a test): one sender and N receivers, each in its
 # own network namespace on one bridge, send one file unpaced (-R -1,
-# unencrypted), and print per receiver the throughput the sender reports
+# unencrypted unless --cipher), and print per receiver the throughput the sender reports
 # in its status file (RESULT lines: file size / time from FILEINFO to that
 # receiver's COMPLETE), the sender's CPU seconds and wall time, and each
 # receiver's peak RSS (GNU time). Other UFTP builds (--ref DIR holding uftp
@@ -10,7 +10,7 @@
 #
 #   bench/transfer.sh [--build DIR] [--ref DIR]... [--receivers "1 4 8"]
 #                     [--mb 256] [--rate -1] [--args "EXTRA UFTP ARGS"]
-#                     [--dargs "EXTRA UFTPD ARGS"] [--runs N]
+#                     [--dargs "EXTRA UFTPD ARGS"] [--runs N] [--cipher aes256-gcm]
 #
 # MB/s is 10^6 bytes per second. Needs root (namespaces) and /usr/bin/time.
 # Everything runs on this machine: the sender, the receivers and the
@@ -25,6 +25,7 @@ rate=-1
 xargs_s=""
 xargs_d=""
 runs=1
+cipher=none
 while [ $# -gt 0 ]; do
     case $1 in
     --build) build=$2; shift 2 ;;
@@ -35,6 +36,7 @@ while [ $# -gt 0 ]; do
     --args) xargs_s=$2; shift 2 ;;
     --dargs) xargs_d=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --cipher) cipher=$2; shift 2 ;;
     -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
@@ -83,7 +85,7 @@ run_one() {
     done
     sleep 1
     # shellcheck disable=SC2086
-    netns_spawn lan1 "$d/uftp.log" /usr/bin/time -v -o "$d/time.s" "${sbins[$k]}" -Y none \
+    netns_spawn lan1 "$d/uftp.log" /usr/bin/time -v -o "$d/time.s" "${sbins[$k]}" -Y "$cipher" \
         -R "$rate" -x 1 -H "$ids" -S "$d/status" $xargs_s "$F"
     netns_wait "$NETNS_LAST_PID" 600
     rc=$?
@@ -125,7 +127,7 @@ avg() { awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; printf "%.1f", NF ? s /
 mx() { awk '{ m = 0; for (i = 1; i <= NF; i++) if ($i > m) m = $i; printf "%.1f", m }' <<<"$1"; }
 
 echo
-echo "file ${mb} MiB, -R $rate, unencrypted; $(nproc) CPUs; kernel $(uname -r)"
+echo "file ${mb} MiB, -R $rate, -Y $cipher; $(nproc) CPUs; kernel $(uname -r)"
 printf '%-12s %4s %4s %5s %-48s %9s %8s %8s %9s\n' impl rcv run exit "per-receiver MB/s" "avg MB/s" \
     "tx CPU s" "wall s" "max RSS MB"
 for n in $counts; do

@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crypto/keyblob.h"
 #include "core/fs/fs.h"
 
 void receiver_config_defaults(struct receiver_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->max_sessions = RECEIVER_MAX_SESSIONS;
+    c->pk_budget_us = RECEIVER_PK_BUDGET_US;
 }
 
 static int bad(const char *what)
@@ -81,6 +83,7 @@ int receiver_new(struct receiver **out, const struct receiver_config *cfg,
         receiver_free(r);
         return ENG_ENOMEM;
     }
+    ratelim_init(&r->pk, cfg->pk_budget_us, cfg->pk_budget_us);
     *out = r;
     return ENG_OK;
 }
@@ -229,6 +232,76 @@ static void drop(struct receiver *r, const struct net_addr *from, const char *wh
     }
 }
 
+bool recv_pk_take(struct receiver *r, uint64_t cost, uint64_t now)
+{
+    if (ratelim_take(&r->pk, cost, now))
+        return true;
+    r->st.pk_limited++;
+    r->st.dropped++;
+    if (now >= r->pk_log_at) {
+        r->pk_log_at = now + 1000000;
+        log_msg(LL_WARN,
+                "rate-limiting public-key work: %llu ANNOUNCE/KEYINFO dropped (budget %u us/s); "
+                "servers will resend",
+                (unsigned long long)ratelim_take_refused(&r->pk), r->cfg.pk_budget_us);
+    }
+    return false;
+}
+
+/*
+ * spec §1.4 "Cleartext rejection" for an encrypted session: FILEINFO,
+ * FILESEG, DONE, DONE_CONF and CONG_CTRL only ever come encrypted, ABORT
+ * too once we hold keys. ANNOUNCE and KEYINFO are signed (checked by their
+ * handlers); REG_CONF is only for clients behind proxies.
+ */
+static bool cleartext_ok(const struct rsession *s, uint8_t func)
+{
+    switch (func) {
+    case ANNOUNCE:
+    case KEYINFO:
+    case REG_CONF:
+    case PROXY_KEY:
+        return true;
+    case ABORT:
+        return !skeys_client_keyed(s->keys);
+    default:
+        return false;
+    }
+}
+
+/* Decrypts in place (spec §1.8): the server application key, replay window first. */
+static bool authenticate(struct receiver *r, struct rsession *s, const struct net_addr *from,
+                         uint8_t *pkt, size_t len, struct wire_msg *m)
+{
+    if (s->keys == NULL || !skeys_client_keyed(s->keys)) {
+        r->st.nokeys++;
+        drop(r, from, s->keys ? "encrypted, keys not established yet" : "encrypted, no keys");
+        return false;
+    }
+    const uint8_t *msg;
+    size_t mlen;
+    int rc = skeys_client_open(s->keys, pkt, len, &msg, &mlen);
+    if (rc != CRYPTO_OK) {
+        if (rc == SKEYS_EREPLAY || rc == SKEYS_EOLD)
+            r->st.replayed++;
+        else
+            r->st.auth_failed++;
+        r->st.dropped++;
+        RLOG(s, LL_PROTO, "rejecting message from %08X: %s", s->server_id, skeys_strerror(rc));
+        if (rc == SKEYS_ELIMIT)
+            sess_abort(r, s, "Too many forged packets: server key retired", false);
+        return false;
+    }
+    ssize_t n = wire_msg_decode(m, s->version, msg, mlen);
+    if (n < 0 || m->func == ANNOUNCE || m->func == REGISTER || m->func == KEYINFO) {
+        r->st.dropped++;
+        RLOG(s, LL_PROTO, "invalid encrypted message: %s",
+             n < 0 ? wire_strerror((int)n) : wire_func_name(m->func));
+        return false;
+    }
+    return true;
+}
+
 void receiver_recv(struct receiver *r, const struct net_addr *from, const struct net_addr *to,
                    uint8_t *pkt, size_t len, uint8_t tos, uint64_t now_us)
 {
@@ -253,8 +326,58 @@ void receiver_recv(struct receiver *r, const struct net_addr *from, const struct
         drop(r, from, "session ending");
         return;
     }
-    /* 4. sequence window (spec §1.6): KEYINFO, ABORT, PROXY_KEY are exempt. */
-    if (s != NULL && h.func != KEYINFO && h.func != ABORT && h.func != PROXY_KEY) {
+    if (s != NULL && h.func != ANNOUNCE) {
+        if (s->version != h.version) {
+            RLOG(s, LL_PROTO, "version mismatch");
+            r->st.dropped++;
+            return;
+        }
+        if (h.src_id != s->server_id && (s->proxy_id == 0 || h.src_id != s->proxy_id)) {
+            RLOG(s, LL_PROTO, "source ID %08X mismatch", h.src_id);
+            r->st.dropped++;
+            return;
+        }
+    }
+    /* 4. authentication */
+    struct wire_msg m;
+    bool authentic; /* covered by the session's keys (or a cleartext session) */
+    if (h.func == ENCRYPTED) {
+        if (s == NULL) {
+            drop(r, from, "encrypted, no session");
+            return;
+        }
+        if (!authenticate(r, s, from, pkt, len, &m))
+            return;
+        authentic = true;
+    } else {
+        struct wire_datagram d;
+        ssize_t n = wire_datagram_decode(&d, pkt, len);
+        if (n < 0) {
+            if (log_enabled(LL_PROTO)) {
+                char ab[NET_ADDR_STRLEN];
+                log_msg(LL_PROTO, "invalid %s from %s: %s", wire_func_name(h.func),
+                        net_addr_str(from, ab), wire_strerror((int)n));
+            }
+            r->st.dropped++;
+            return;
+        }
+        if (s != NULL && s->keys != NULL && !cleartext_ok(s, h.func)) {
+            r->st.cleartext++;
+            r->st.dropped++;
+            RLOG(s, LL_PROTO, "rejecting %s: not encrypted", wire_func_name(h.func));
+            return;
+        }
+        m = d.msg;
+        /* A cleartext session, or an ABORT before we hold keys (cleartext_ok). */
+        authentic = s == NULL || s->keys == NULL || h.func == ABORT;
+    }
+    /*
+     * 5. sequence window (spec §1.6): KEYINFO, ABORT, PROXY_KEY are exempt.
+     * In an encrypted session only authenticated packets move it, so a
+     * forged seq cannot push the real ones out.
+     */
+    if (s != NULL && authentic && m.func != KEYINFO && m.func != ABORT && m.func != PROXY_KEY &&
+        m.func != ANNOUNCE) {
         if ((int16_t)(uint16_t)(s->max_txseq - h.seq) > RECV_MAXMISORDER) {
             RLOG(s, LL_PROTO, "seq %u out of range, dropping", h.seq);
             r->st.dropped++;
@@ -263,44 +386,25 @@ void receiver_recv(struct receiver *r, const struct net_addr *from, const struct
         if ((int16_t)(uint16_t)(h.seq - s->max_txseq) > 0)
             s->max_txseq = h.seq;
     }
-    /* 5. authentication: no session has keys yet (issue 4 decrypts in place here). */
-    if (h.func == ENCRYPTED) {
-        drop(r, from, "encrypted, no keys");
-        return;
-    }
-    struct wire_datagram d;
-    ssize_t n = wire_datagram_decode(&d, pkt, len);
-    if (n < 0) {
-        if (log_enabled(LL_PROTO)) {
-            char ab[NET_ADDR_STRLEN];
-            log_msg(LL_PROTO, "invalid %s from %s: %s", wire_func_name(h.func),
-                    net_addr_str(from, ab), wire_strerror((int)n));
-        }
-        r->st.dropped++;
-        return;
-    }
     /* 6. dispatch */
-    if (d.msg.func == ANNOUNCE) {
+    if (m.func == ANNOUNCE) {
         if (s == NULL)
-            sess_announce(r, from, &d.hdr, &d.msg.u.announce, now_us);
-        else if (s->phase == RP_MIDGROUP)
-            sess_touch(s, d.hdr.grtt, now_us); /* keep waiting for the others */
-        else if (h.src_id == s->server_id)
-            sess_grtt(s, d.hdr.grtt);
+            sess_announce(r, from, &h, &m.u.announce, pkt, len, now_us);
+        else
+            sess_announce_again(r, s, &h, &m.u.announce, pkt, len, now_us);
         return;
     }
     if (s == NULL)
         return; /* not ours */
-    if (s->version != h.version) {
-        RLOG(s, LL_PROTO, "version mismatch");
+    if (m.func == KEYINFO) {
+        if (s->keys != NULL)
+            sess_keyinfo(r, s, &m.u.keyinfo, pkt, len, now_us);
         return;
     }
-    if (h.src_id != s->server_id && (s->proxy_id == 0 || h.src_id != s->proxy_id)) {
-        RLOG(s, LL_PROTO, "source ID %08X mismatch", h.src_id);
-        return;
-    }
-    sess_grtt(s, d.hdr.grtt);
-    sess_dispatch(r, s, &d.hdr, &d.msg, now_us);
+    if (!authentic)
+        return; /* REG_CONF / PROXY_KEY in an encrypted session: proxies (issue 5) */
+    sess_grtt(s, h.grtt);
+    sess_dispatch(r, s, &h, &m, now_us);
 }
 
 /* ------------------------------------------------------------ poll */
@@ -401,8 +505,10 @@ void receiver_free(struct receiver *r)
             }
             bitmap_free(&s->f.missing);
             free(s->f.sec_missing);
+            skeys_client_free(s->keys);
         }
     }
+    crypto_key_free(r->own_key);
     free(r->sess);
     free(r->mem);
     free(r->ops);

@@ -47,8 +47,12 @@
 #include "core/proto/engine.h"
 #include "core/wire/wire.h"
 
+struct crypto_key;
+
 /* Limits (spec §4). */
 #define RECEIVER_MAX_SESSIONS 100
+/* Default budget for public-key work on unauthenticated input: µs of CPU per second. */
+#define RECEIVER_PK_BUDGET_US 100000
 #define RECEIVER_FP_MAX       64
 
 /* An allowed server (-S line: serverID|IP|proxyID|fingerprint). */
@@ -103,6 +107,20 @@ struct receiver_config {
 
     unsigned max_sessions; /* 1..RECEIVER_MAX_SESSIONS, default 100 */
     bool encrypted_only;   /* -E: refuse sessions without encryption */
+    /*
+     * -k/-K: our signing key for client authentication (CLIENT_KEY, spec
+     * §1.8), borrowed; NULL = an ephemeral EC P-256 key made when a server
+     * first asks for one (as 5.0.x makes one at start).
+     */
+    const struct crypto_key *sigkey;
+    /*
+     * Public-key work unauthenticated packets may cost (ANNOUNCE signature
+     * and key exchange for a new session, KEYINFO and repeated ANNOUNCE
+     * signatures), estimated µs of CPU per second; 0 = unlimited. Default
+     * RECEIVER_PK_BUDGET_US. Over budget the packet is dropped (the server
+     * resends) with one log line per second.
+     */
+    uint32_t pk_budget_us;
 
     /* realtime − monotonic, µs: wire timestamps are now_us + wall_offset_us. */
     int64_t wall_offset_us;
@@ -234,8 +252,9 @@ int receiver_new(struct receiver **out, const struct receiver_config *cfg,
 /*
  * Feeds one datagram (see sender_recv in sender/engine.h for the
  * arguments). The pipeline: length → header (version, role) → session
- * lookup → authentication (sequence window, cleartext rules; decryption in
- * place in issue 4) → one handler per message type. Bad input is logged at
+ * lookup → authentication (decryption in place with the replay window, or
+ * the cleartext rules of spec §1.4; signatures of ANNOUNCE and KEYINFO) →
+ * sequence window → one handler per message type. Bad input is logged at
  * LL_PROTO and dropped; this never fails. Replies come from receiver_poll.
  */
 void receiver_recv(struct receiver *r, const struct net_addr *from, const struct net_addr *to,
@@ -266,6 +285,12 @@ struct receiver_stats {
     uint64_t data_bytes;
     uint64_t dup_packets; /* FILESEG for blocks already held */
     uint64_t dropped;     /* datagrams dropped by the pipeline */
+    /* Encryption: datagrams dropped by the authentication step (also in dropped). */
+    uint64_t auth_failed; /* did not authenticate, or a bad signature */
+    uint64_t replayed;    /* counter already seen or behind the window */
+    uint64_t cleartext;   /* cleartext where the session requires encryption */
+    uint64_t nokeys;      /* ENCRYPTED for a session without keys yet */
+    uint64_t pk_limited;  /* dropped by the public-key budget */
 };
 
 void receiver_stats(const struct receiver *r, struct receiver_stats *st);

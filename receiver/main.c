@@ -16,13 +16,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/crypto/crypto.h"
+#include "core/crypto/fp.h"
+#include "core/crypto/keyblob.h"
+#include "core/crypto/keyfile.h"
 #include "core/log.h"
 #include "core/net/iface.h"
 #include "core/net/resolve.h"
 #include "receiver/shell.h"
 
 /* Exit codes (spec §2.2: as for uftp). */
-enum { XIT_OK = 0, XIT_PARAM = 1, XIT_SOCKET = 2, XIT_LOG = 4, XIT_ALLOC = 5 };
+enum { XIT_OK = 0, XIT_PARAM = 1, XIT_SOCKET = 2, XIT_CRYPTO = 3, XIT_LOG = 4, XIT_ALLOC = 5 };
 
 static char *abs_path(const char *p)
 {
@@ -134,6 +138,43 @@ static int setup_network(struct uftpd *d)
     return 0;
 }
 
+/* The signing key for client authentication (spec §2.2 -k, -K). */
+static int setup_key(struct uftpd *d)
+{
+    struct uftpd_settings *s = &d->set;
+    int rc;
+    const char *what = "loaded";
+    if (s->keygen != NULL) {
+        int type, param;
+        rc = keyfile_parse_spec(s->keygen, &type, &param);
+        if (rc < 0) {
+            log_errx("option -K: '%s' must be rsa:BITS (2048..3072) or ec:CURVE", s->keygen);
+            return XIT_PARAM;
+        }
+        rc = type == KEYBLOB_RSA ? keyfile_gen_rsa(param, &d->key) : keyfile_gen_ec(param, &d->key);
+        if (rc == 0 && s->keyfile != NULL)
+            rc = keyfile_write(s->keyfile, d->key);
+        what = "generated";
+    } else if (s->keyfile != NULL) {
+        rc = keyfile_read(s->keyfile, &d->key);
+    } else {
+        return 0;
+    }
+    if (rc < 0) {
+        log_errx("signing key%s%s: %s", s->keyfile ? " " : "", s->keyfile ? s->keyfile : "",
+                 rc == CRYPTO_EIO ? strerror(errno) : crypto_strerror(rc));
+        return XIT_CRYPTO;
+    }
+    size_t bl;
+    const uint8_t *b = crypto_key_blob(d->key, &bl);
+    uint8_t fp[FP_LEN];
+    char txt[FP_STR_LEN];
+    if (fp_compute(b, bl, fp) == CRYPTO_OK && fp_format(fp, FP_LEN, txt, sizeof(txt)) > 0)
+        log_info("%s %s key with fingerprint %s", what,
+                 crypto_key_type(d->key) == KEYBLOB_RSA ? "RSA" : "EC", txt);
+    return 0;
+}
+
 static int setup_engine(struct uftpd *d)
 {
     struct uftpd_settings *s = &d->set;
@@ -142,6 +183,7 @@ static int setup_engine(struct uftpd *d)
     c->npub = s->pub.n;
     c->ssm = s->ssm;
     c->encrypted_only = s->encrypted_only;
+    c->sigkey = d->key;
     c->dests = (const char *const *)s->dests.v;
     c->ndest = s->dests.n;
     c->temp_dir = s->tempdir != NULL;
@@ -315,6 +357,8 @@ int main(int argc, char **argv)
     if (rc < 0)
         rc = XIT_PARAM;
     if (rc == 0)
+        rc = setup_key(&d);
+    if (rc == 0)
         rc = setup_network(&d);
     if (rc == 0 && !s->foreground) {
         int r = daemonise();
@@ -347,6 +391,10 @@ int main(int argc, char **argv)
                     " dropped; %" PRIu64 " block writes in %" PRIu64 " flushes",
                     d.rx.st.dgrams, d.rx.st.syscalls, d.rx.st.gro_bufs, rs.data_packets,
                     rs.dup_packets, rs.dropped, d.store.writes, d.store.flushes);
+        if (rs.auth_failed + rs.replayed + rs.cleartext + rs.nokeys + rs.pk_limited > 0)
+            log_info("dropped: %" PRIu64 " unauthenticated, %" PRIu64 " replayed, %" PRIu64
+                     " cleartext, %" PRIu64 " without keys, %" PRIu64 " over the public-key budget",
+                     rs.auth_failed, rs.replayed, rs.cleartext, rs.nokeys, rs.pk_limited);
         log_info("shut down");
     }
 
@@ -361,6 +409,7 @@ int main(int argc, char **argv)
     free(d.pubs);
     free(d.servers);
     free(d.proxies);
+    crypto_key_free(d.key);
     conf_free(&uftpd_conf_spec, s);
     log_close();
     return rc;

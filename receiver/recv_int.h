@@ -7,10 +7,12 @@
 #ifndef UFTP_RECV_INT_H
 #define UFTP_RECV_INT_H
 
+#include "core/crypto/skeys.h"
 #include "core/fs/name.h"
 #include "core/log.h"
 #include "core/proto/bitmap.h"
 #include "core/proto/blocks.h"
+#include "core/proto/ratelim.h"
 #include "core/wire/msg.h"
 #include "receiver/engine.h"
 
@@ -31,6 +33,8 @@ enum {
     P_FILEINFO_ACK = 0x04,
     P_STATUS = 0x08,
     P_COMPLETE = 0x10,
+    P_CLIENT_KEY = 0x20, /* right after each REGISTER under client auth */
+    P_KEYINFO_ACK = 0x40,
 };
 
 /* spec §1.6 "Sequence checks": reorder tolerance. */
@@ -90,9 +94,11 @@ struct rsession {
     uint64_t timeout_start, timeout_at, expire_at;
     uint32_t pending; /* P_* */
     char abort_text[64];
-    bool ending;      /* free the slot once the pending replies are out */
-    bool end_ok;      /* how it ended (session_end / event) */
-    uint16_t file_id; /* the session's current file; 0 after DONE(0) */
+    bool ending;               /* free the slot once the pending replies are out */
+    bool end_ok;               /* how it ended (session_end / event) */
+    uint16_t file_id;          /* the session's current file; 0 after DONE(0) */
+    struct skeys_client *keys; /* encrypted session (spec §1.8); NULL = cleartext */
+    uint32_t verify_cost;      /* µs to check one of the server's signatures */
     struct rfile f;
 };
 
@@ -136,6 +142,9 @@ struct receiver {
     bool shutdown;
     bool done_reported;
     struct receiver_stats st;
+    struct ratelim pk;          /* public-key work on unauthenticated input */
+    uint64_t pk_log_at;         /* next "rate-limiting" log line */
+    struct crypto_key *own_key; /* ephemeral signing key when -k gave none */
     uint8_t nakbuf[BLOCKS_MAX_PERSEC / 8 + 1];
 };
 
@@ -157,9 +166,18 @@ void recv_member(struct receiver *r, bool join, const struct net_addr *group,
 void recv_stray_abort(struct receiver *r, const struct net_addr *to, const struct uftp_hdr *h,
                       const char *text);
 
+/* engine.c: takes cost from the public-key budget; false = refused (logged once a second). */
+bool recv_pk_take(struct receiver *r, uint64_t cost, uint64_t now);
+
 /* session.c */
 void sess_announce(struct receiver *r, const struct net_addr *from, const struct uftp_hdr *h,
-                   const struct wire_announce *a, uint64_t now);
+                   const struct wire_announce *a, uint8_t *pkt, size_t len, uint64_t now);
+/* Another ANNOUNCE of session s (pkt writable, for its signature). */
+void sess_announce_again(struct receiver *r, struct rsession *s, const struct uftp_hdr *h,
+                         const struct wire_announce *a, uint8_t *pkt, size_t len, uint64_t now);
+/* A KEYINFO of an encrypted session (cleartext, signed). */
+void sess_keyinfo(struct receiver *r, struct rsession *s, const struct wire_keyinfo *k,
+                  uint8_t *pkt, size_t len, uint64_t now);
 void sess_dispatch(struct receiver *r, struct rsession *s, const struct uftp_hdr *h,
                    const struct wire_msg *m, uint64_t now);
 void sess_grtt(struct rsession *s, uint8_t code);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crypto/keyfile.h"
 #include "core/proto/grtt.h"
 #include "core/proto/quant.h"
 
@@ -118,6 +119,7 @@ void sess_free(struct receiver *r, struct rsession *s)
         r->env.storage.session_end(r->env.ctx, s->server_id, s->group_id, s->group_inst, s->end_ok);
     event(r, s, RECEIVER_EV_END, s->end_ok);
     RLOG(s, LL_INFO, "session %s", s->end_ok ? "complete" : "aborted");
+    skeys_client_free(s->keys); /* wipes every key */
     memset(s, 0, sizeof(*s));
     if (r->st.sessions > 0)
         r->st.sessions--;
@@ -175,8 +177,82 @@ static const struct receiver_server *server_entry(const struct receiver *r, uint
     return NULL;
 }
 
+/*
+ * The encryption checks of a new session (spec §1.8): supported cipher and
+ * hash, the -S fingerprint, the key blobs and the ANNOUNCE signature, then
+ * the key exchange. All before any session exists, within the public-key
+ * budget. Returns 0 with *out set; 1 to refuse the server (an ABORT says
+ * *why); -1 to drop the ANNOUNCE silently (forged, or over budget).
+ */
+static int announce_keys(struct receiver *r, const struct net_addr *from, const struct uftp_hdr *h,
+                         const struct wire_announce *a, const struct receiver_server *srv,
+                         uint8_t *pkt, size_t len, uint64_t now, struct skeys_client **out,
+                         const char **why)
+{
+    const struct wire_enc_info *e = &a->enc;
+    *out = NULL;
+    if (!aead_supported(e->keytype)) {
+        *why = "Keytype invalid or not supported here";
+        return 1;
+    }
+    if (!crypto_hash_session_ok(e->hashtype)) {
+        *why = "Hashtype invalid or not supported here";
+        return 1;
+    }
+    int curve = e->dhlen >= 2 && e->dhblob[0] == KEYBLOB_EC ? e->dhblob[1] : 0;
+    uint64_t cost = skeys_cost_verify(e->keyblob, e->keylen) + skeys_cost_ecdh(curve);
+    if (!recv_pk_take(r, cost, now))
+        return -1;
+    const struct crypto_key *sigkey = r->cfg.sigkey;
+    if ((e->flags & FLAG_CLIENT_AUTH) && sigkey == NULL) {
+        /* 5.0.x makes an ephemeral EC P-256 key at start; we make it when first needed. */
+        if (r->own_key == NULL && keyfile_gen_ephemeral(&r->own_key) != CRYPTO_OK) {
+            *why = "Cannot generate a client key";
+            return 1;
+        }
+        sigkey = r->own_key;
+    }
+    struct skeys_client_cfg cc = {.group_id = h->group_id,
+                                  .group_inst = h->group_inst,
+                                  .server_id = h->src_id,
+                                  .client_id = r->cfg.client_id,
+                                  .sigkey = sigkey};
+    if (srv != NULL && srv->fplen > 0) {
+        cc.fp = srv->fp;
+        cc.fplen = srv->fplen;
+    }
+    if (r->env.rng(r->env.ctx, cc.rand2, sizeof(cc.rand2)) < 0) {
+        *why = "Failed to get random bytes";
+        return 1;
+    }
+    struct skeys_client *k = NULL;
+    int rc = skeys_client_new(&k, &cc, e, pkt, len);
+    if (rc == CRYPTO_OK)
+        rc = skeys_client_handshake(k);
+    crypto_wipe(cc.rand2, sizeof(cc.rand2));
+    if (rc == CRYPTO_OK) {
+        *out = k;
+        return 0;
+    }
+    skeys_client_free(k);
+    char ab[NET_ADDR_STRLEN];
+    log_msg(LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X at %s: %s", h->group_id, h->group_inst,
+            h->src_id, net_addr_str(from, ab), skeys_strerror(rc));
+    if (rc == SKEYS_EFP) {
+        *why = "Failed to verify server key fingerprint";
+        return 1;
+    }
+    if (rc == SKEYS_ETYPE) {
+        *why = "Key type not supported here";
+        return 1;
+    }
+    r->st.auth_failed++;
+    r->st.dropped++;
+    return -1; /* bad blob or signature: unauthenticated, no answer */
+}
+
 void sess_announce(struct receiver *r, const struct net_addr *from, const struct uftp_hdr *h,
-                   const struct wire_announce *a, uint64_t now)
+                   const struct wire_announce *a, uint8_t *pkt, size_t len, uint64_t now)
 {
     char ab[NET_ADDR_STRLEN];
     if (a->ids.n > 0 && !wire_ids_contains(&a->ids, r->cfg.client_id)) {
@@ -202,7 +278,33 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
                 h->group_inst, r->cfg.max_sessions);
         return;
     }
+    /* Refusals that still tell the server (as 5.0.1 does); checked before any crypto. */
+    const char *why = NULL;
+    if (a->blocksize < UFTP_MIN_BLOCKSIZE || a->blocksize > UFTP_MAX_BLOCKSIZE)
+        why = "Invalid block size";
+    else if (!a->has_enc && r->cfg.encrypted_only)
+        why = "No unencrypted transfers allowed";
+    else if (a->cc_type != CC_NONE)
+        why = "Congestion control not supported"; /* TFMCC: a later issue */
+    else if (a->robust == 0)
+        why = "Invalid robustness factor";
+    else if (srv != NULL && srv->proxy_id != 0)
+        why = "Proxies not supported"; /* issue 5 */
+    struct skeys_client *keys = NULL;
+    if (why == NULL && a->has_enc) {
+        const char *kwhy = NULL;
+        int rc = announce_keys(r, from, h, a, srv, pkt, len, now, &keys, &kwhy);
+        if (rc < 0)
+            return;
+        if (rc > 0) {
+            recv_stray_abort(r, from, h, kwhy);
+            return;
+        }
+    }
     memset(s, 0, sizeof(*s));
+    s->keys = keys;
+    if (keys != NULL)
+        s->verify_cost = skeys_cost_verify(a->enc.keyblob, a->enc.keylen);
     s->version = h->version;
     s->group_id = h->group_id;
     s->group_inst = h->group_inst;
@@ -221,22 +323,9 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
     s->phase = RP_REGISTERED;
     r->st.sessions++;
     r->st.sessions_seen++;
-    RLOG(s, LL_INFO, "received request from %08X at %s", s->server_id, net_addr_str(from, ab));
+    RLOG(s, LL_INFO, "received request from %08X at %s%s", s->server_id, net_addr_str(from, ab),
+         keys ? (skeys_client_auth(keys) ? " (encrypted, client auth)" : " (encrypted)") : "");
 
-    /* Refusals that still tell the server (as 5.0.1 does). */
-    const char *why = NULL;
-    if (s->blocksize < UFTP_MIN_BLOCKSIZE || s->blocksize > UFTP_MAX_BLOCKSIZE)
-        why = "Invalid block size";
-    else if (a->has_enc)
-        why = "Encrypted sessions not supported"; /* issue 4 */
-    else if (r->cfg.encrypted_only)
-        why = "No unencrypted transfers allowed";
-    else if (a->cc_type != CC_NONE)
-        why = "Congestion control not supported"; /* TFMCC: a later issue */
-    else if (s->robust == 0)
-        why = "Invalid robustness factor";
-    else if (srv != NULL && srv->proxy_id != 0)
-        why = "Proxies not supported"; /* issue 5 */
     if (why != NULL) {
         sess_abort(r, s, why, true);
         return;
@@ -272,6 +361,65 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
     /* spec §1.6: give up registering after 5·ROBUST·GRTT (≥ 1 s). */
     s->expire_at = now + grtt_times(s->grtt_us, 5u * s->robust, SEC_US);
     s->pending |= P_REGISTER;
+    set_timeout(s, now, false);
+}
+
+void sess_announce_again(struct receiver *r, struct rsession *s, const struct uftp_hdr *h,
+                         const struct wire_announce *a, uint8_t *pkt, size_t len, uint64_t now)
+{
+    if (h->src_id != s->server_id || h->version != s->version)
+        return;
+    if (s->keys != NULL) {
+        /* Only a signed copy may keep the session alive or change its GRTT. */
+        if (!a->has_enc) {
+            r->st.cleartext++;
+            r->st.dropped++;
+            return;
+        }
+        if (!recv_pk_take(r, skeys_cost_verify(a->enc.keyblob, a->enc.keylen), now))
+            return;
+        int rc = skeys_client_verify_announce(s->keys, &a->enc, pkt, len);
+        if (rc != CRYPTO_OK) {
+            r->st.auth_failed++;
+            r->st.dropped++;
+            RLOG(s, LL_PROTO, "rejecting ANNOUNCE: %s", skeys_strerror(rc));
+            return;
+        }
+    }
+    if (s->phase == RP_MIDGROUP)
+        sess_touch(s, h->grtt, now); /* keep waiting for the others */
+    else
+        sess_grtt(s, h->grtt);
+}
+
+void sess_keyinfo(struct receiver *r, struct rsession *s, const struct wire_keyinfo *k,
+                  uint8_t *pkt, size_t len, uint64_t now)
+{
+    if (wire_destkeys_find(&k->keys, r->cfg.client_id) == NULL)
+        return; /* for others: nothing to check */
+    if (s->phase != RP_REGISTERED && s->phase != RP_MIDGROUP)
+        return;
+    bool keyed = skeys_client_keyed(s->keys);
+    if (!recv_pk_take(r, s->verify_cost, now))
+        return;
+    int rc = keyed ? skeys_client_keyinfo_verify(s->keys, pkt, len, k)
+                   : skeys_client_keyinfo(s->keys, pkt, len, k);
+    if (rc != CRYPTO_OK) {
+        if (rc == SKEYS_EREPLAY || rc == SKEYS_EOLD)
+            r->st.replayed++;
+        else
+            r->st.auth_failed++;
+        r->st.dropped++;
+        RLOG(s, LL_PROTO, "rejecting KEYINFO: %s", skeys_strerror(rc));
+        return;
+    }
+    if (!keyed) {
+        RLOG(s, LL_VERBOSE, "registration confirmed, keys established");
+        set_rphase(s, RP_MIDGROUP);
+        s->pending &= ~(uint32_t)(P_REGISTER | P_CLIENT_KEY);
+    }
+    /* An already-keyed client just acknowledges again (spec §1.4). */
+    s->pending |= P_KEYINFO_ACK;
     set_timeout(s, now, false);
 }
 
@@ -787,17 +935,58 @@ static size_t put_hdr(struct rsession *s, uint8_t *p, uint8_t func, uint32_t id)
     return (size_t)uftp_hdr_encode(p, UFTP_HDR_LEN, &h);
 }
 
+/*
+ * The key a reply is sealed with (spec §1.8): CLIENT_KEY under our
+ * handshake key, everything but REGISTER under our application key once we
+ * have it; NULL = cleartext (REGISTER, an ABORT before keys, cleartext sessions).
+ */
+static struct skeys_dir *seal_key(struct rsession *s, uint8_t func)
+{
+    if (s->keys == NULL || func == REGISTER)
+        return NULL;
+    if (func == CLIENT_KEY)
+        return skeys_client_hs_tx(s->keys);
+    if (!skeys_client_keyed(s->keys))
+        return NULL;
+    return skeys_client_app_tx(s->keys);
+}
+
 static bool emit(struct receiver *r, struct rsession *s, struct wire_msg *m, struct eng_out *out)
 {
-    ssize_t n = wire_msg_encode(out->buf + UFTP_HDR_LEN, out->cap - UFTP_HDR_LEN, m);
+    struct skeys_dir *k = seal_key(s, m->func);
+    if (k == NULL && s->keys != NULL && m->func != REGISTER && m->func != ABORT)
+        return false; /* no key for it yet: never in clear */
+    size_t off = k ? SKEYS_MSG_OFF : UFTP_HDR_LEN;
+    ssize_t n;
+    if (m->func == CLIENT_KEY) {
+        size_t cl;
+        const uint8_t *ck = skeys_client_client_key(s->keys, &cl);
+        if (ck == NULL)
+            return false;
+        memcpy(out->buf + off, ck, cl);
+        n = (ssize_t)cl;
+    } else {
+        n = wire_msg_encode(out->buf + off, out->cap - off - AEAD_TAG_LEN, m);
+    }
     if (n < 0) {
         RLOG(s, LL_ERR, "cannot encode %s: %s", wire_func_name(m->func), wire_strerror((int)n));
         return false;
     }
     put_hdr(s, out->buf, m->func, r->cfg.client_id);
+    size_t len = UFTP_HDR_LEN + (size_t)n;
+    if (k != NULL) {
+        ssize_t e = skeys_seal(k, skeys_client_ctr(s->keys), out->buf, (size_t)n, out->cap);
+        if (e < 0) {
+            RLOG(s, LL_ERR, "cannot encrypt %s: %s", wire_func_name(m->func),
+                 skeys_strerror((int)e));
+            sess_abort(r, s, "Encryption failed", false);
+            return false;
+        }
+        len = (size_t)e;
+    }
     out->kind = ENG_SEND;
     out->dst = s->reply;
-    out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
+    out->len = out->seglen = len;
     out->nseg = 1;
     RLOG(s, LL_DEBUG, "sending %s", wire_func_name(m->func));
     return true;
@@ -848,7 +1037,30 @@ bool sess_output(struct receiver *r, struct rsession *s, uint64_t now, struct en
         m.func = REGISTER;
         m.u.reg.ver = s->version;
         m.u.reg.tstamp = grtt_echo(s->server_ts, s->server_rx, now);
+        if (s->keys != NULL) {
+            size_t dl;
+            m.u.reg.dhblob = skeys_client_dh(s->keys, &dl);
+            m.u.reg.dhlen = (uint16_t)dl;
+            skeys_client_rand2(s->keys, m.u.reg.rand2);
+            /* spec §1.4: CLIENT_KEY right after every REGISTER under client auth. */
+            if (skeys_client_auth(s->keys))
+                s->pending |= P_CLIENT_KEY;
+        }
         set_timeout(s, now, false);
+        return emit(r, s, &m, out);
+    }
+    if (s->pending & P_CLIENT_KEY) {
+        s->pending &= ~(uint32_t)P_CLIENT_KEY;
+        m.func = CLIENT_KEY;
+        return emit(r, s, &m, out);
+    }
+    if (s->pending & P_KEYINFO_ACK) {
+        s->pending &= ~(uint32_t)P_KEYINFO_ACK;
+        size_t vl;
+        m.func = KEYINFO_ACK;
+        m.u.keyinfo_ack.ver = s->version;
+        m.u.keyinfo_ack.verify = skeys_client_verify_data(s->keys, &vl);
+        m.u.keyinfo_ack.verify_len = (uint16_t)vl;
         return emit(r, s, &m, out);
     }
     if (s->pending & P_FILEINFO_ACK) {

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crypto/keyblob.h"
+#include "core/crypto/keyfile.h"
+
 void sender_config_defaults(struct sender_config *c)
 {
     memset(c, 0, sizeof(*c));
@@ -21,6 +24,11 @@ void sender_config_defaults(struct sender_config *c)
     c->nak_pct = 100;
     c->nak_strikes = 1;
     c->max_passes = 65535;
+    /* spec §2.1: encrypted by default since 5.0. */
+    c->keytype = KEY_AES256_GCM;
+    c->hashtype = HASH_SHA256;
+    c->curve = CURVE_P256;
+    c->pk_budget_us = SENDER_PK_BUDGET_US;
 }
 
 static int bad(const char *what)
@@ -68,6 +76,131 @@ static int check_config(const struct sender_config *c, const struct sender_env *
         return bad("more than 100000 destinations (-H)");
     if ((c->ndest > 0 && c->dests == NULL) || (c->nfiles > 0 && c->files == NULL))
         return bad("destination or file array missing");
+    if (c->keytype != KEY_NONE) {
+        if (!aead_supported(c->keytype))
+            return bad("encryption (-Y) must be aes128-gcm, aes256-gcm, aes128-ccm, aes256-ccm "
+                       "or none");
+        if (!crypto_hash_session_ok(c->hashtype))
+            return bad("hash (-h) must be sha256, sha384 or sha512");
+        if (keyblob_ec_len(c->curve) == 0)
+            return bad("ECDH curve (-e) must be secp256r1, secp384r1 or secp521r1");
+        if (c->sigkey != NULL && !crypto_key_has_private(c->sigkey))
+            return bad("signing key (-k) has no private key");
+    } else if (c->client_auth) {
+        return bad("client authentication (-c) needs encryption (-Y)");
+    }
+    return 0;
+}
+
+/*
+ * The usage-limit pre-check (SENDER_LIMIT_PASSES in engine.h): the cipher
+ * blocks the server key would process, against its limit.
+ */
+static int check_usage(struct sender *s)
+{
+    const struct sender_config *c = &s->cfg;
+    uint64_t passes = c->max_passes < SENDER_LIMIT_PASSES ? c->max_passes : SENDER_LIMIT_PASSES;
+    uint64_t per_data = skeys_blocks(8 + (size_t)c->blocksize);
+    /* A control message is at most a header, names and a full ID list. */
+    uint64_t per_ctl = skeys_blocks(28 + 2 * (WIRE_MAX_PATH + 4) + (size_t)c->blocksize);
+    size_t maxids = wire_max_ids(c->blocksize);
+    uint64_t lists = s->open_group ? 1 : (s->ndest + maxids - 1) / maxids;
+    uint64_t ctl_round = (uint64_t)c->robust * (lists ? lists : 1);
+    uint64_t pkts = 0, need = 0, lim = skeys_dir_left(skeys_server_tx(s->keys));
+    bool over = false;
+    for (size_t i = 0; i < c->nfiles && !over; i++) {
+        uint64_t blocks = 0;
+        if (c->files[i].type == FTYPE_REG)
+            blocks = (c->files[i].size + c->blocksize - 1) / c->blocksize;
+        uint64_t p = blocks * passes, ctl = ctl_round * (passes + 1); /* FILEINFO + DONE per pass */
+        pkts += p;
+        need += p * per_data + ctl * per_ctl;
+        over = need > lim;
+    }
+    need += 2 * ctl_round * per_ctl; /* DONE(0) and DONE_CONF */
+    if (!over && need <= lim)
+        return 0;
+    log_warnx("sender: refusing the session: %s allows %llu cipher blocks per key, but %zu file(s) "
+              "need about %llu (%llu data packets of %u bytes, counted as %llu pass(es) to allow "
+              "for retransmission, plus control messages). Protocol v5 cannot change keys "
+              "within a session: send fewer or smaller files per session, or a larger block size "
+              "(-b)",
+              c->keytype == KEY_AES128_GCM   ? "aes128-gcm"
+              : c->keytype == KEY_AES256_GCM ? "aes256-gcm"
+              : c->keytype == KEY_AES128_CCM ? "aes128-ccm"
+                                             : "aes256-ccm",
+              (unsigned long long)lim, c->nfiles, (unsigned long long)need,
+              (unsigned long long)pkts, (unsigned)c->blocksize, (unsigned long long)passes);
+    return ENG_EINVAL;
+}
+
+/* Keys, rate limiter and buffers of an encrypted session. */
+static int crypto_setup(struct sender *s)
+{
+    const struct sender_config *c = &s->cfg;
+    const struct crypto_key *sigkey = c->sigkey;
+    if (sigkey == NULL) {
+        /* spec §2.1 -k: without a key file, an ephemeral EC P-256 key. */
+        if (keyfile_gen_ephemeral(&s->own_key) != CRYPTO_OK)
+            return bad("cannot generate a signing key");
+        sigkey = s->own_key;
+    }
+    struct skeys_server_cfg sc = {.keytype = c->keytype,
+                                  .hashtype = c->hashtype,
+                                  .curve = c->curve,
+                                  .client_auth = c->client_auth,
+                                  .sigkey = sigkey,
+                                  .group_id = s->group_id,
+                                  .group_inst = s->group_inst,
+                                  .server_id = c->server_id};
+    if (s->env.rng(s->env.ctx, sc.rand1, sizeof(sc.rand1)) < 0 ||
+        s->env.rng(s->env.ctx, sc.group_master, sizeof(sc.group_master)) < 0) {
+        crypto_wipe(&sc, sizeof(sc));
+        return ENG_ERNG;
+    }
+    int rc = skeys_server_new(&s->keys, &sc);
+    crypto_wipe(&sc, sizeof(sc));
+    if (rc != CRYPTO_OK) {
+        log_warnx("sender: cannot set up encryption: %s", skeys_strerror(rc));
+        return ENG_EINVAL;
+    }
+    s->moff = SKEYS_MSG_OFF;
+    s->scratch = malloc(UFTP_MAX_DATAGRAM);
+    s->dk = calloc(wire_max_destkeys(c->blocksize), sizeof(*s->dk));
+    if (s->scratch == NULL || s->dk == NULL)
+        return ENG_ENOMEM;
+    ratelim_init(&s->pk, c->pk_budget_us, c->pk_budget_us);
+    rc = check_usage(s);
+    struct skeys_dir *tx = skeys_server_tx(s->keys);
+    if (rc == 0 && c->key_limit_blocks != 0 && c->key_limit_blocks < tx->limit)
+        tx->limit = c->key_limit_blocks;
+    return rc;
+}
+
+/*
+ * Data stops this many blocks before the key's limit, so that an encrypted
+ * ABORT can still tell everyone why (a few hundred full control messages).
+ */
+#define SEAL_RESERVE (UINT64_C(1) << 16)
+
+size_t sender_seal(struct sender *s, uint8_t *p, size_t msglen, size_t cap, bool data)
+{
+    struct skeys_dir *tx = skeys_server_tx(s->keys);
+    if (data && skeys_dir_left(tx) < SEAL_RESERVE + skeys_blocks(msglen)) {
+        SLOG(s, LL_ERR,
+             "the session key reached its usage limit (%llu of %llu cipher blocks): "
+             "v5 cannot change keys within a session",
+             (unsigned long long)tx->used, (unsigned long long)tx->limit);
+        phase_abort_all(s, "Encryption key usage limit reached", 0,
+                        1u << D_REGISTERED | 1u << D_ACTIVE | 1u << D_ACTIVE_NAK | 1u << D_DONE);
+        phase_finish(s, SENDER_EXIT_CRYPTO);
+        return 0;
+    }
+    ssize_t n = skeys_seal(tx, skeys_server_ctr(s->keys), p, msglen, cap);
+    if (n > 0)
+        return (size_t)n;
+    SLOG(s, LL_ERR, "cannot encrypt: %s; ending the session", skeys_strerror((int)n));
+    phase_finish(s, SENDER_EXIT_CRYPTO);
     return 0;
 }
 
@@ -126,11 +259,24 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
         memset(d, 0, sizeof(*d));
         d->id = id;
         d->state = D_MUTE;
+        if (cfg->dests[i].fplen > 0) {
+            d->fp = cfg->dests[i].fp;
+            d->fplen = cfg->dests[i].fplen;
+        }
         s->cnt[D_MUTE]++;
     }
     grtt_init(&s->grtt, cfg->grtt_init_us, cfg->grtt_min_us, cfg->grtt_max_us);
     /* spec §1.6 step 3: the size the rate is charged per data packet. */
     s->datapacketsize = cfg->blocksize + 8 + UFTP_HDR_LEN + 8 + (s->ipv6 ? 40 : 20);
+    s->moff = UFTP_HDR_LEN;
+    if (cfg->keytype != KEY_NONE) {
+        s->datapacketsize += SKEYS_OVERHEAD;
+        rc = crypto_setup(s);
+        if (rc < 0) {
+            sender_free(s);
+            return rc;
+        }
+    }
     if (cfg->rate_kbps > 0) {
         s->rate_Bps = (uint64_t)cfg->rate_kbps * 1024 / 8;
         s->packet_interval_us = s->datapacketsize * 1000000 / s->rate_Bps;
@@ -143,6 +289,85 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
     s->st.grtt_us = s_adv_grtt(s);
     *out = s;
     return ENG_OK;
+}
+
+/*
+ * spec §1.4 "Cleartext rejection": with encryption only REGISTER (and
+ * HB/PROXY traffic, not ours) travels in clear. A client that has no keys
+ * yet may abort in clear during the announce phase; one that acknowledged
+ * its keys (ACTIVE) would have encrypted it.
+ */
+static bool cleartext_ok(struct sender *s, const struct uftp_hdr *h)
+{
+    switch (h->func) {
+    case REGISTER:
+        return true;
+    case ABORT: {
+        if (s->phase != SP_ANNOUNCE)
+            return false;
+        uint32_t i = idmap_get(&s->ids, h->src_id);
+        return i == IDMAP_NONE || s->dests[i].state == D_MUTE || s->dests[i].state == D_REGISTERED;
+    }
+    default:
+        return false;
+    }
+}
+
+/*
+ * Decrypts an ENCRYPTED datagram in place (spec §1.8): with the client's
+ * handshake key during the announce phase when client authentication is
+ * on (only CLIENT_KEY travels under it), otherwise its application key.
+ * Replays, forgeries and keyless senders (the spec §6.3 crash) are counted
+ * and dropped; nothing else changes.
+ */
+static bool authenticate(struct sender *s, const struct uftp_hdr *h, uint8_t *pkt, size_t len,
+                         struct wire_msg *m, uint64_t now)
+{
+    if (s->keys == NULL) {
+        SLOG(s, LL_PROTO, "received encrypted packet with encryption disabled from %08X",
+             h->src_id);
+        return false;
+    }
+    uint32_t i = idmap_get(&s->ids, h->src_id);
+    struct sdest *d = i == IDMAP_NONE ? NULL : &s->dests[i];
+    if (d == NULL || d->keys == NULL) {
+        s->st.nokeys++;
+        SLOG(s, LL_PROTO, "dropping encrypted packet from %08X: no keys for it", h->src_id);
+        return false;
+    }
+    const uint8_t *msg;
+    size_t mlen;
+    bool hs = false;
+    int rc =
+        skeys_peer_open(d->keys, s->phase == SP_ANNOUNCE, pkt, len, s->scratch, &msg, &mlen, &hs);
+    if (rc != CRYPTO_OK) {
+        if (rc == SKEYS_EREPLAY || rc == SKEYS_EOLD)
+            s->st.replayed++;
+        else
+            s->st.auth_failed++;
+        SLOG(s, LL_PROTO, "rejecting message from %08X: %s", d->id, skeys_strerror(rc));
+        if (rc == SKEYS_ELIMIT && d->state != D_ABORT && d->state != D_LOST) {
+            /* Its key is retired after too many forgeries: it cannot go on. */
+            SLOG(s, LL_ERR, "client %08X: too many forged packets, dropping it", d->id);
+            phase_drop_client(s, d, "Too many forged packets", now);
+        }
+        return false;
+    }
+    ssize_t n = wire_msg_decode(m, UFTP_VER5, msg, mlen);
+    if (n < 0) {
+        SLOG(s, LL_PROTO, "invalid encrypted message from %08X: %s", d->id, wire_strerror((int)n));
+        return false;
+    }
+    /* CLIENT_KEY travels under the handshake key and nothing else does. */
+    bool want_hs = m->func == CLIENT_KEY;
+    if (hs != want_hs || m->func == REGISTER || m->func == ENCRYPTED) {
+        SLOG(s, LL_PROTO, "rejecting %s from %08X under the %s key", wire_func_name(m->func), d->id,
+             hs ? "handshake" : "application");
+        return false;
+    }
+    s->cur_msg = msg;
+    s->cur_len = mlen;
+    return true;
 }
 
 void sender_recv(struct sender *s, const struct net_addr *from, const struct net_addr *to,
@@ -170,20 +395,29 @@ void sender_recv(struct sender *s, const struct net_addr *from, const struct net
     }
     if (h.src_id == s->cfg.server_id)
         return; /* our own multicast looped back */
-    /* 3. authentication: without encryption ENCRYPTED is refused (issue 4 decrypts here). */
+    /* 3. authentication */
+    struct wire_msg m;
     if (h.func == ENCRYPTED) {
-        SLOG(s, LL_PROTO, "received encrypted packet with encryption disabled from %08X", h.src_id);
-        return;
-    }
-    struct wire_datagram d;
-    ssize_t n = wire_datagram_decode(&d, pkt, len);
-    if (n < 0) {
-        SLOG(s, LL_PROTO, "invalid %s from %08X: %s", wire_func_name(h.func), h.src_id,
-             wire_strerror((int)n));
-        return;
+        if (!authenticate(s, &h, pkt, len, &m, now_us))
+            return;
+    } else {
+        struct wire_datagram d;
+        ssize_t n = wire_datagram_decode(&d, pkt, len);
+        if (n < 0) {
+            SLOG(s, LL_PROTO, "invalid %s from %08X: %s", wire_func_name(h.func), h.src_id,
+                 wire_strerror((int)n));
+            return;
+        }
+        if (s->keys != NULL && !cleartext_ok(s, &h)) {
+            s->st.cleartext++;
+            SLOG(s, LL_PROTO, "rejecting %s from %08X: not encrypted", wire_func_name(h.func),
+                 h.src_id);
+            return;
+        }
+        m = d.msg;
     }
     /* 4. dispatch to the current phase. */
-    phase_dispatch(s, from, &d.hdr, &d.msg, now_us);
+    phase_dispatch(s, from, &h, &m, now_us);
 }
 
 int sender_poll(struct sender *s, uint64_t now_us, struct eng_out *out)
@@ -250,6 +484,12 @@ void sender_free(struct sender *s)
         s->env.storage.close(s->env.ctx, s->file.h);
     bitmap_free(&s->file.naks);
     idmap_free(&s->ids);
+    for (size_t i = 0; i < s->ndest; i++)
+        skeys_peer_free(s->dests[i].keys);
+    skeys_server_free(s->keys);
+    crypto_key_free(s->own_key);
+    free(s->scratch);
+    free(s->dk);
     free(s->dests);
     free(s);
 }

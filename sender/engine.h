@@ -51,9 +51,22 @@ enum sender_exit {
     SENDER_EXIT_NO_FILES = 10,   /* finished, but no file reached anyone */
 };
 
+struct crypto_key;
+
 /* Limits (spec §4). */
 #define SENDER_MAX_DEST 100000
-#define SENDER_FP_MAX   64 /* key fingerprint bytes (SHA-1 uses 20) */
+/*
+ * Usage-limit pre-check (issue 4): v5 cannot re-key within a session, so
+ * a session whose data would need more packets under the server key than
+ * the cipher's limit allows is refused before it starts. Each file is
+ * counted as SENDER_LIMIT_PASSES full passes (i.e. up to 100 % of it sent
+ * again), or -a passes if fewer, plus ROBUST rounds of control messages
+ * per file and pass. The engine also stops at the real limit at run time.
+ */
+#define SENDER_LIMIT_PASSES 2
+/* Default budget for public-key work on unauthenticated input: µs of CPU per second. */
+#define SENDER_PK_BUDGET_US 250000
+#define SENDER_FP_MAX       64 /* key fingerprint bytes (SHA-1 uses 20) */
 
 /*
  * A destination of a closed group (-H) or an expected proxy (-j). The
@@ -101,6 +114,30 @@ struct sender_config {
     bool quit_on_error;    /* -q */
     bool sync_mode;        /* -z */
     bool sync_preview;     /* -Z (implies sync_mode) */
+
+    /*
+     * Encryption (spec §1.8, §2.1): -Y keytype (KEY_NONE = cleartext,
+     * KEY_AES128_GCM..KEY_AES256_CCM; default KEY_AES256_GCM, as 5.0.x),
+     * -h hashtype (HASH_SHA256..512), -e ECDH curve (CURVE_P256..P521),
+     * -c client authentication (CLIENT_KEY, checked against the -H/-j
+     * fingerprints), -k/-K the signing key (private RSA or EC, borrowed;
+     * NULL = an ephemeral EC P-256 key made by sender_new).
+     */
+    uint8_t keytype;
+    uint8_t hashtype;
+    uint8_t curve;
+    bool client_auth;
+    const struct crypto_key *sigkey;
+    /*
+     * Public-key work that REGISTER and CLIENT_KEY (unauthenticated until
+     * verified) may cost, in estimated µs of CPU per second; 0 = unlimited.
+     * Default SENDER_PK_BUDGET_US. Over budget they are dropped (the
+     * client resends) with one log line per second.
+     */
+    uint32_t pk_budget_us;
+    /* Tests only: lower the server key's usage limit to this many cipher
+     * blocks after the pre-check (0 = the cipher's own limit). */
+    uint64_t key_limit_blocks;
 
     /* -H: closed group when ndest > 0, else open. Borrowed until sender_free. */
     const struct sender_dest *dests;
@@ -255,6 +292,12 @@ struct sender_stats {
     uint64_t data_bytes;   /* FILESEG payload bytes sent in the session */
     uint64_t naks;         /* NAKed blocks received in the session */
     uint32_t files_done;   /* files finished (whatever the outcome) */
+    /* Encryption: datagrams dropped by the authentication step. */
+    uint64_t auth_failed; /* did not authenticate (forged, corrupted, wrong key) */
+    uint64_t replayed;    /* counter already seen or behind the window */
+    uint64_t cleartext;   /* cleartext where encryption is required */
+    uint64_t nokeys;      /* ENCRYPTED from a client without keys (spec §6.3) */
+    uint64_t pk_limited;  /* REGISTER / CLIENT_KEY dropped by the public-key budget */
 };
 
 enum sender_phase_id {

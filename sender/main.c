@@ -11,6 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/crypto/crypto.h"
+#include "core/crypto/fp.h"
+#include "core/crypto/keyblob.h"
+#include "core/crypto/keyfile.h"
 #include "core/log.h"
 #include "core/net/iface.h"
 #include "core/net/resolve.h"
@@ -232,6 +236,68 @@ static int setup_network(struct uftp *u)
     return 0;
 }
 
+/* ---- the signing key (spec §2.1 -k, -K) ---- */
+
+static void log_key(const char *what, const struct crypto_key *k)
+{
+    size_t bl;
+    const uint8_t *b = crypto_key_blob(k, &bl);
+    uint8_t fp[FP_LEN];
+    char txt[FP_STR_LEN];
+    if (fp_compute(b, bl, fp) == CRYPTO_OK && fp_format(fp, FP_LEN, txt, sizeof(txt)) > 0) {
+        if (crypto_key_type(k) == KEYBLOB_RSA)
+            log_info("%s RSA-%d key with fingerprint %s", what, crypto_key_bits(k), txt);
+        else
+            log_info("%s EC %s key with fingerprint %s", what,
+                     keyblob_curve_name(crypto_key_curve(k)), txt);
+    }
+}
+
+static int setup_key(struct uftp *u)
+{
+    struct uftp_settings *s = &u->set;
+    if (s->keytype == KEY_NONE) {
+        if (s->client_auth) {
+            log_errx("option -c needs encryption (-Y)");
+            return SENDER_EXIT_PARAM;
+        }
+        return 0;
+    }
+    int rc;
+    if (s->keygen != NULL) {
+        int type, param;
+        rc = keyfile_parse_spec(s->keygen, &type, &param);
+        if (rc < 0) {
+            log_errx("option -K: '%s' must be rsa:BITS (2048..3072) or ec:CURVE: %s", s->keygen,
+                     crypto_strerror(rc));
+            return SENDER_EXIT_PARAM;
+        }
+        rc = type == KEYBLOB_RSA ? keyfile_gen_rsa(param, &u->key) : keyfile_gen_ec(param, &u->key);
+        if (rc < 0) {
+            log_errx("cannot generate a key: %s", crypto_strerror(rc));
+            return SENDER_EXIT_CRYPTO;
+        }
+        if (s->keyfile != NULL) {
+            rc = keyfile_write(s->keyfile, u->key);
+            if (rc < 0) {
+                log_errx("cannot write key file %s: %s", s->keyfile,
+                         rc == CRYPTO_EIO ? strerror(errno) : crypto_strerror(rc));
+                return SENDER_EXIT_CRYPTO;
+            }
+        }
+        log_key("generated", u->key);
+    } else if (s->keyfile != NULL) {
+        rc = keyfile_read(s->keyfile, &u->key);
+        if (rc < 0) {
+            log_errx("cannot read key file %s: %s", s->keyfile,
+                     rc == CRYPTO_EIO ? strerror(errno) : crypto_strerror(rc));
+            return SENDER_EXIT_CRYPTO;
+        }
+        log_key("loaded", u->key);
+    }
+    return 0;
+}
+
 /* ---- configuration ---- */
 
 static int build_config(struct uftp *u)
@@ -252,6 +318,11 @@ static int build_config(struct uftp *u)
     c->quit_on_error = s->quit_on_error;
     c->sync_preview = s->sync_preview;
     c->sync_mode = s->sync || s->sync_preview;
+    c->keytype = (uint8_t)s->keytype;
+    c->hashtype = (uint8_t)s->hashtype;
+    c->curve = (uint8_t)s->curve;
+    c->client_auth = s->client_auth;
+    c->sigkey = u->key;
     u->dests = dest_array(&s->dests);
     c->dests = u->dests;
     c->ndest = s->dests.n;
@@ -329,15 +400,9 @@ int main(int argc, char **argv)
         conf_free(&uftp_conf_spec, &u.set);
         return rc;
     }
-    if (u.set.keytype != KEY_NONE) {
-        /* Never fall back to cleartext silently: encryption is the reference's default. */
-        fprintf(stderr, "uftp: encryption (option -Y) is not supported yet; give -Y none to send "
-                        "unencrypted\n");
-        conf_free(&uftp_conf_spec, &u.set);
-        return SENDER_EXIT_PARAM;
-    }
-
     rc = setup_logging(&u);
+    if (rc == 0)
+        rc = setup_key(&u);
     if (rc == 0)
         rc = collect_files(&u, argv + cmd.optind, (size_t)(argc - cmd.optind));
     if (rc == 0) {
@@ -353,6 +418,7 @@ int main(int argc, char **argv)
     net_sock_close(&u.sock);
     free(u.dests);
     free(u.proxies);
+    crypto_key_free(u.key);
     free_files(&u);
     if (u.status != NULL)
         fclose(u.status);

@@ -40,7 +40,7 @@ struct uftp_settings {
     long long nak_pct;     /* -N */
     long long nak_strikes; /* -m */
     long long max_passes;  /* -a */
-    /* Encryption (issue 4): -Y none only, the others reserved */
+    /* Encryption (spec §1.8) */
     int keytype;        /* -Y */
     int hashtype;       /* -h */
     int curve;          /* -e */

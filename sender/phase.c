@@ -17,6 +17,7 @@
  */
 #include "sender/sender_int.h"
 
+#include "core/crypto/keyblob.h"
 #include "core/fs/name.h"
 
 #include <stdlib.h>
@@ -139,15 +140,58 @@ void phase_abort_all(struct sender *s, const char *why, uint8_t flags, unsigned 
 
 static void announce_cycle(struct sender *s)
 {
-    /* Unencrypted: REG_CONF confirms every registered client (spec §1.4). */
-    job_list(s, REG_CONF, D_ACTIVE, true);
+    if (s->keys != NULL) {
+        /* spec §1.6: KEYINFO for those registered (REG_CONF only for proxies' clients). */
+        job_list(s, KEYINFO, D_REGISTERED, false);
+    } else {
+        /* Unencrypted: REG_CONF confirms every registered client (spec §1.4). */
+        job_list(s, REG_CONF, D_ACTIVE, true);
+    }
     job_list(s, ANNOUNCE, D_MUTE, false);
+}
+
+/* Once per second at most: how much the public-key budget refused. */
+static void pk_log(struct sender *s, uint64_t now)
+{
+    s->st.pk_limited++;
+    if (now < s->pk_log_at)
+        return;
+    s->pk_log_at = now + 1000000;
+    SLOG(s, LL_WARN,
+         "rate-limiting key exchanges: %llu REGISTER/CLIENT_KEY dropped (budget %u "
+         "us/s of public-key work); clients will retry",
+         (unsigned long long)ratelim_take_refused(&s->pk), s->cfg.pk_budget_us);
+}
+
+/* A REGISTER's key exchange (spec §1.8), within the public-key budget. NULL = refused. */
+static struct skeys_peer *register_keys(struct sender *s, uint32_t id,
+                                        const struct wire_register *r, uint64_t now)
+{
+    if (!ratelim_take(&s->pk, skeys_cost_ecdh(s->cfg.curve), now)) {
+        pk_log(s, now);
+        return NULL;
+    }
+    struct skeys_peer *p = NULL;
+    int rc = skeys_server_register(s->keys, id, r->dhblob, r->dhlen, r->rand2, &p);
+    if (rc != CRYPTO_OK) {
+        SLOG(s, LL_WARN, "rejecting REGISTER from %08X: %s", id, skeys_strerror(rc));
+        return NULL;
+    }
+    return p;
 }
 
 void phase_start(struct sender *s, uint64_t now)
 {
     SLOG(s, LL_INFO, "starting session, %s group of %zu, %zu item(s)",
          s->open_group ? "open" : "closed", s->ndest, s->cfg.nfiles);
+    if (s->keys != NULL) {
+        static const char *const ciphers[] = {"aes128-gcm", "aes256-gcm", "aes128-ccm",
+                                              "aes256-ccm"};
+        static const char *const hashes[] = {"sha256", "sha384", "sha512"};
+        SLOG(s, LL_VERBOSE, "encrypted: %s, %s, ECDH %s%s",
+             ciphers[s->cfg.keytype - KEY_AES128_GCM], hashes[s->cfg.hashtype - HASH_SHA256],
+             keyblob_curve_name(s->cfg.curve), s->cfg.client_auth ? ", client authentication" : "");
+    }
     set_phase(s, SP_ANNOUNCE);
     s->attempt = 1;
     s->last_pass = false;
@@ -163,11 +207,18 @@ static void end_announce(struct sender *s, uint64_t now)
     for (size_t i = 0; i < s->ndest; i++) {
         struct sdest *d = &s->dests[i];
         if (d->state == D_REGISTERED) {
-            SLOG(s, LL_WARN, "client %08X never completed registration", d->id);
+            SLOG(s, LL_WARN, "client %08X never completed registration%s", d->id,
+                 s->keys ? " (no KEYINFO_ACK)" : "");
             dset(s, d, D_LOST);
             anyerror = true;
+        } else if (d->state == D_MUTE && d->registered && s->cfg.client_auth) {
+            SLOG(s, LL_WARN, "client %08X registered but never authenticated (CLIENT_KEY)", d->id);
         }
+        /* The handshake is over: its keys and the group master go (DESIGN.md). */
+        skeys_peer_end_handshake(d->keys);
     }
+    if (s->keys != NULL)
+        skeys_server_end_handshake(s->keys);
     if (s->cnt[D_MUTE] + s->cnt[D_ABORT] > 0)
         anyerror = true;
     bool gotone = s->cnt[D_ACTIVE] > 0;
@@ -180,7 +231,7 @@ static void end_announce(struct sender *s, uint64_t now)
         SLOG(s, LL_ERR, "announce timed out: no client registered");
         rc = SENDER_EXIT_NO_REGISTER;
     }
-    if (s->open_group)
+    if (s->open_group && s->keys == NULL)
         job_list(s, REG_CONF, D_ACTIVE, true);
     for (size_t i = 0; i < s->ndest; i++) {
         struct sender_event ev = {.kind = SENDER_EV_CONNECT,
@@ -221,7 +272,8 @@ static void announce_progress(struct sender *s, uint64_t now)
         if (!s->last_pass)
             SLOG(s, LL_VERBOSE, "all registered, waiting for late registers");
         s->last_pass = true;
-        job_list(s, REG_CONF, D_ACTIVE, true);
+        if (s->keys == NULL)
+            job_list(s, REG_CONF, D_ACTIVE, true);
     } else if (reg == s->ndest && !s->regdone) {
         s->regdone = true;
         announce_cycle(s);
@@ -243,15 +295,65 @@ static void recv_register(struct sender *s, struct sdest *d, const struct net_ad
         SLOG(s, LL_VERBOSE, "received REGISTER+ from %08X", d->id);
         return;
     }
+    if (s->keys != NULL && d->keys == NULL) {
+        /* The first REGISTER's ECDH key is the client's for the session. */
+        if ((d->keys = register_keys(s, d->id, r, now)) == NULL)
+            return;
+    }
     bool dup = d->registered;
     d->rtt_us = grtt_rtt_sample(s_wall(s, now), r->tstamp);
     d->rtt_measured = true;
     d->registered = true;
     d->conf_sent = false;
-    if (d->state == D_MUTE)
-        dset(s, d, D_ACTIVE); /* no keys to exchange without encryption */
+    if (d->state == D_MUTE) {
+        if (s->keys == NULL)
+            dset(s, d, D_ACTIVE); /* no keys to exchange without encryption */
+        else if (skeys_peer_keyed(d->keys))
+            dset(s, d, D_REGISTERED); /* KEYINFO next; with -c after CLIENT_KEY */
+    }
     SLOG(s, LL_INFO, "received REGISTER%s from client %08X (rtt %.6f)", dup ? "+" : "", d->id,
          (double)d->rtt_us / 1e6);
+}
+
+/* spec §1.8 client authentication: CLIENT_KEY, checked against the -H/-j fingerprint. */
+static void recv_client_key(struct sender *s, struct sdest *d, const struct net_addr *from,
+                            const struct wire_msg *m, uint64_t now)
+{
+    if (d->keys == NULL || skeys_peer_keyed(d->keys)) {
+        SLOG(s, LL_VERBOSE, "received CLIENT_KEY+ from %08X", d->id);
+        return;
+    }
+    const struct wire_client_key *ck = &m->u.client_key;
+    if (!ratelim_take(&s->pk, skeys_cost_verify(ck->keyblob, ck->keylen), now)) {
+        pk_log(s, now);
+        return;
+    }
+    /* C_ctx2 takes the message's own bytes (authenticate() kept them). */
+    int rc = skeys_server_client_key(s->keys, d->keys, s->cur_msg, s->cur_len, d->fp, d->fplen);
+    if (rc != CRYPTO_OK) {
+        SLOG(s, LL_WARN, "rejecting CLIENT_KEY from %08X: %s", d->id, skeys_strerror(rc));
+        if (rc == SKEYS_EFP || rc == CRYPTO_ESIG || rc == CRYPTO_EBLOB) {
+            /* A client without the required key is refused (-c). */
+            job_abort(s, d->id, 0, "Client authentication failed", from);
+            dset(s, d, D_ABORT);
+        }
+        return;
+    }
+    SLOG(s, LL_INFO, "received CLIENT_KEY from client %08X", d->id);
+    if (d->state == D_MUTE)
+        dset(s, d, D_REGISTERED);
+}
+
+static void recv_keyinfo_ack(struct sender *s, struct sdest *d, const struct wire_keyinfo_ack *a)
+{
+    if (d->keys == NULL || !skeys_peer_verify(d->keys, a->verify, a->verify_len)) {
+        SLOG(s, LL_WARN, "rejecting KEYINFO_ACK from %08X: verify data mismatch", d->id);
+        return;
+    }
+    SLOG(s, LL_INFO, "received KEYINFO_ACK%s from client %08X", d->state == D_ACTIVE ? "+" : "",
+         d->id);
+    d->conf_sent = false;
+    dset(s, d, D_ACTIVE);
 }
 
 static void recv_announce_phase(struct sender *s, struct sdest *d, const struct net_addr *from,
@@ -268,11 +370,21 @@ static void recv_announce_phase(struct sender *s, struct sdest *d, const struct 
                  wire_func_name(m->func));
             return;
         }
-        if (h->src_id == 0 || h->src_id == UINT32_MAX || (d = dest_add(s, h->src_id)) == NULL) {
+        if (h->src_id == 0 || h->src_id == UINT32_MAX || s->ndest >= SENDER_MAX_DEST) {
             SLOG(s, LL_WARN, "rejecting REGISTER from %08X: max destinations exceeded", h->src_id);
             job_abort(s, h->src_id, 0, "Max destinations exceeded", from);
             return;
         }
+        /* An open group adds a client only once its key exchange worked. */
+        struct skeys_peer *k = NULL;
+        if (s->keys != NULL && (k = register_keys(s, h->src_id, &m->u.reg, now)) == NULL)
+            return;
+        if ((d = dest_add(s, h->src_id)) == NULL) {
+            skeys_peer_free(k);
+            SLOG(s, LL_WARN, "rejecting REGISTER from %08X: out of memory", h->src_id);
+            return;
+        }
+        d->keys = k;
     }
     switch (m->func) {
     case REGISTER:
@@ -280,6 +392,16 @@ static void recv_announce_phase(struct sender *s, struct sdest *d, const struct 
             recv_register(s, d, from, &m->u.reg, now);
         else
             SLOG(s, LL_PROTO, "REGISTER from %08X in state %s", d->id, dstate_names[d->state]);
+        break;
+    case CLIENT_KEY:
+        if (d->state == D_MUTE || d->state == D_REGISTERED || d->state == D_ACTIVE)
+            recv_client_key(s, d, from, m, now);
+        break;
+    case KEYINFO_ACK:
+        if (d->state == D_REGISTERED || d->state == D_ACTIVE)
+            recv_keyinfo_ack(s, d, &m->u.keyinfo_ack);
+        else
+            SLOG(s, LL_PROTO, "KEYINFO_ACK from %08X in state %s", d->id, dstate_names[d->state]);
         break;
     default:
         SLOG(s, LL_PROTO, "received invalid message %s from %08X", wire_func_name(m->func), d->id);
@@ -832,6 +954,15 @@ static void recv_completion_phase(struct sender *s, struct sdest *d, const struc
 
 /* ---------------------------------------------------------------- dispatch */
 
+static void phase_after_loss(struct sender *s, uint64_t now);
+
+void phase_drop_client(struct sender *s, struct sdest *d, const char *why, uint64_t now)
+{
+    job_abort(s, d->id, 0, why, NULL);
+    dset(s, d, D_ABORT);
+    phase_after_loss(s, now);
+}
+
 static void recv_abort(struct sender *s, struct sdest *d, const struct uftp_hdr *h,
                        const struct wire_abort *a, uint64_t now)
 {
@@ -854,7 +985,12 @@ static void recv_abort(struct sender *s, struct sdest *d, const struct uftp_hdr 
     dset(s, d, D_ABORT);
     if (s->cfg.quit_on_error)
         phase_abort_all(s, "A client aborted, aborting all", 0, M_ACTIVE | 1u << D_REGISTERED);
-    /* An abort can complete a phase. */
+    phase_after_loss(s, now);
+}
+
+/* A client left (aborted): that can complete the current phase. */
+static void phase_after_loss(struct sender *s, uint64_t now)
+{
     switch (s->phase) {
     case SP_ANNOUNCE:
         announce_progress(s, now);

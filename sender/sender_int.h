@@ -7,12 +7,14 @@
 #ifndef UFTP_SENDER_INT_H
 #define UFTP_SENDER_INT_H
 
+#include "core/crypto/skeys.h"
 #include "core/log.h"
 #include "core/proto/bitmap.h"
 #include "core/proto/blocks.h"
 #include "core/proto/grtt.h"
 #include "core/proto/idmap.h"
 #include "core/proto/pace.h"
+#include "core/proto/ratelim.h"
 #include "core/wire/msg.h"
 #include "sender/engine.h"
 
@@ -38,6 +40,11 @@ struct sdest {
     uint16_t nak_strikes;
     uint64_t rtt_us;
     uint64_t freespace;
+    /* Encryption: this client's keys (NULL before its REGISTER), and the
+     * fingerprint -H/-j gave for it (checked with -c only). */
+    struct skeys_peer *keys;
+    const uint8_t *fp;
+    uint8_t fplen;
 };
 
 /* Phases of the session. */
@@ -52,7 +59,7 @@ enum sphase {
 
 /* A queued control message; list messages are emitted one packet per poll. */
 struct sjob {
-    uint8_t func;   /* ANNOUNCE, REG_CONF, FILEINFO, DONE, DONE_CONF, ABORT */
+    uint8_t func;   /* ANNOUNCE, REG_CONF, KEYINFO, FILEINFO, DONE, DONE_CONF, ABORT */
     uint8_t filter; /* dest state listed */
     bool conf;      /* REG_CONF / DONE_CONF: only those not yet confirmed */
     bool sent_any;
@@ -140,6 +147,17 @@ struct sender {
 
     struct sender_stats st;
 
+    /* Encryption (NULL keys = cleartext session). */
+    struct skeys_server *keys;
+    struct crypto_key *own_key; /* the ephemeral signing key, when -k gave none */
+    size_t moff;                /* where messages start: SKEYS_MSG_OFF or UFTP_HDR_LEN */
+    struct ratelim pk;          /* public-key work on unauthenticated input */
+    uint64_t pk_log_at;         /* next "rate-limiting" log line */
+    uint8_t *scratch;           /* UFTP_MAX_DATAGRAM: trial decryption */
+    struct wire_destkey *dk;    /* one KEYINFO's entries */
+    const uint8_t *cur_msg;     /* the decrypted message being dispatched */
+    size_t cur_len;
+
     /* Scratch for one batch. */
     struct iovec iov[ENG_MAX_SEG];
 };
@@ -166,6 +184,13 @@ static inline bool d_error(const struct sdest *d)
     return d->state == D_MUTE || d->state == D_LOST || d->state == D_ABORT;
 }
 
+/*
+ * engine.c: seals a message encoded at p + s->moff (its header at p);
+ * 0 = failed (session ended). FILESEG (data) stops short of the key's
+ * limit, leaving room for the ABORT that says so.
+ */
+size_t sender_seal(struct sender *s, uint8_t *p, size_t msglen, size_t cap, bool data);
+
 /* phase.c */
 void phase_start(struct sender *s, uint64_t now);
 void phase_timers(struct sender *s, uint64_t now);
@@ -176,6 +201,8 @@ void phase_finish(struct sender *s, int code);
 /* Queues ABORT(host 0, flags) and moves every dest whose state is in mask to D_ABORT. */
 void phase_abort_all(struct sender *s, const char *why, uint8_t flags, unsigned state_mask);
 void phase_data_sent(struct sender *s, uint64_t now);
+/* Drops one client (ABORT to it, encrypted): its key was retired. */
+void phase_drop_client(struct sender *s, struct sdest *d, const char *why, uint64_t now);
 
 /* xmit.c */
 bool job_push(struct sender *s, const struct sjob *j);

@@ -387,7 +387,8 @@ static void note_file_start(struct uftp *u)
     if (st.file_index == u->cur_index)
         return;
     u->cur_index = st.file_index;
-    size_t hdr = u->out.nseg * (UFTP_HDR_LEN + 8); /* FILESEG headers (spec §1.4) */
+    /* FILESEG headers (spec §1.4), and ENCRYPTED's header and tag when encrypted. */
+    size_t hdr = u->out.nseg * (UFTP_HDR_LEN + 8 + (u->cfg.keytype != KEY_NONE ? 28 : 0));
     uint64_t batch = u->out.len > hdr ? u->out.len - hdr : 0;
     u->file_start_bytes = st.data_bytes > batch ? st.data_bytes - batch : 0;
 }
@@ -618,6 +619,10 @@ int shell_run(struct uftp *u)
              "%" PRIu64 " NAKs",
              st.group_id, u->exit_code, st.files_done, st.files_done == 1 ? "" : "s", b, secs, r,
              st.naks);
+    if (st.auth_failed + st.replayed + st.cleartext + st.nokeys + st.pk_limited > 0)
+        log_info("dropped: %" PRIu64 " unauthenticated, %" PRIu64 " replayed, %" PRIu64
+                 " cleartext, %" PRIu64 " without keys, %" PRIu64 " over the public-key budget",
+                 st.auth_failed, st.replayed, st.cleartext, st.nokeys, st.pk_limited);
     log_verbose("send path: %" PRIu64 " datagrams in %" PRIu64 " calls (%" PRIu64 " GSO, %" PRIu64
                 " GSO fallbacks), %" PRIu64 " times blocked",
                 u->tx.st.dgrams, u->tx.st.syscalls, u->tx.st.gso_sends, u->tx.st.gso_fallbacks,

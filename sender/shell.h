@@ -28,6 +28,7 @@ struct uftp {
     struct sender_config cfg;
     struct sender_dest *dests;   /* -H */
     struct sender_dest *proxies; /* -j */
+    struct crypto_key *key;      /* -k / -K, or NULL: the engine makes an ephemeral one */
     struct fs_item *items;       /* the files, strings owned */
     size_t nitems;
 

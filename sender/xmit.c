@@ -147,6 +147,10 @@ static ssize_t encode_job(struct sender *s, struct sjob *j, uint64_t now, uint8_
             addr_bytes(&s->cfg.priv, a->priv_addr);
         }
         a->ids = list;
+        if (s->keys != NULL) {
+            a->has_enc = true;
+            a->enc = *skeys_server_enc_info(s->keys);
+        }
         break;
     }
     case REG_CONF:
@@ -191,6 +195,71 @@ static ssize_t encode_job(struct sender *s, struct sjob *j, uint64_t now, uint8_
     return wire_msg_encode(p, cap, &m);
 }
 
+/* Messages sealed under the server application key (spec §1.8). */
+static bool job_sealed(const struct sender *s, const struct sjob *j)
+{
+    if (s->keys == NULL)
+        return false;
+    switch (j->func) {
+    case FILEINFO:
+    case DONE:
+    case DONE_CONF:
+        return true;
+    case ABORT:
+        return !j->to_peer; /* to a stranger or unkeyed client: in clear */
+    default:
+        return false;
+    }
+}
+
+/*
+ * One KEYINFO packet (spec §1.4, §1.8): the next REGISTERED clients' group
+ * master entries under one IV counter, signed. False when none is left.
+ */
+static bool xmit_keyinfo(struct sender *s, struct sjob *j, struct eng_out *out, bool *end)
+{
+    size_t max = wire_max_destkeys(s->cfg.blocksize), n = 0;
+    uint64_t ctr = 0;
+    while (j->cursor < s->ndest && n < max) {
+        struct sdest *d = &s->dests[j->cursor++];
+        if (d->state != D_REGISTERED || d->keys == NULL || !skeys_peer_keyed(d->keys))
+            continue;
+        if (n == 0 && skeys_server_keyinfo_ctr(s->keys, &ctr) != CRYPTO_OK) {
+            SLOG(s, LL_ERR, "KEYINFO counter exhausted");
+            break;
+        }
+        s->dk[n].id = d->id;
+        if (skeys_server_wrap(s->keys, d->keys, ctr, s->dk[n].master) == CRYPTO_OK)
+            n++;
+    }
+    *end = j->cursor >= s->ndest;
+    if (n == 0)
+        return false;
+    struct wire_keyinfo k = {.ver = UFTP_VER5,
+                             .iv_ctr = ctr,
+                             .sig = NULL, /* zeros, signed below */
+                             .siglen = (uint16_t)skeys_server_siglen(s->keys),
+                             .keys = {.host = s->dk, .n = n}};
+    uint8_t *p = out->buf;
+    ssize_t m = wire_keyinfo_encode(p + UFTP_HDR_LEN, out->cap - UFTP_HDR_LEN, &k);
+    if (m < 0) {
+        SLOG(s, LL_ERR, "cannot encode KEYINFO: %s", wire_strerror((int)m));
+        return false;
+    }
+    put_hdr(s, p, KEYINFO);
+    size_t len = UFTP_HDR_LEN + (size_t)m;
+    if (skeys_server_sign_keyinfo(s->keys, p, len) != CRYPTO_OK) {
+        SLOG(s, LL_ERR, "cannot sign KEYINFO");
+        return false;
+    }
+    out->kind = ENG_SEND;
+    out->dst = s->data_dst;
+    out->len = out->seglen = len;
+    out->nseg = 1;
+    SLOG(s, LL_DEBUG, "sending KEYINFO (%zu entries, ctr %llu)", n, (unsigned long long)ctr);
+    return true;
+}
+
 bool xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
 {
     while (s->job_n > 0) {
@@ -201,10 +270,28 @@ bool xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
         size_t max = wire_max_ids(s->cfg.blocksize);
 
         switch (j->func) {
+        case KEYINFO:
+            emit = xmit_keyinfo(s, j, out, &end);
+            if (end) {
+                s->job_head = (s->job_head + 1) % SJOB_RING;
+                s->job_n--;
+            }
+            if (emit)
+                return true;
+            continue;
         case ANNOUNCE:
             if (s->open_group) {
                 end = true; /* an open ANNOUNCE carries no list */
             } else {
+                if (s->keys != NULL) {
+                    /* The signed EXT_ENC_INFO takes room: the datagram stays within 9000. */
+                    const struct wire_enc_info *e = skeys_server_enc_info(s->keys);
+                    size_t hdr = UFTP_HDR_LEN + 16 + 2 * 16 + WIRE_ENC_INFO_FIXED + e->keylen +
+                                 e->dhlen + e->siglen;
+                    size_t room = (UFTP_MAX_DATAGRAM - hdr) / 4;
+                    if (room < max)
+                        max = room;
+                }
                 nids = collect(s, j, ids, max, &end);
                 emit = nids > 0;
             }
@@ -233,15 +320,26 @@ bool xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
         j->sent_any = true;
 
         uint8_t *p = out->buf;
-        ssize_t n = encode_job(s, j, now, p + UFTP_HDR_LEN, out->cap - UFTP_HDR_LEN, ids, nids);
+        bool sealed = job_sealed(s, j);
+        size_t off = sealed ? SKEYS_MSG_OFF : UFTP_HDR_LEN;
+        ssize_t n = encode_job(s, j, now, p + off, out->cap - off - AEAD_TAG_LEN, ids, nids);
         if (n < 0) {
             SLOG(s, LL_ERR, "cannot encode %s: %s", wire_func_name(j->func), wire_strerror((int)n));
             continue;
         }
         put_hdr(s, p, j->func);
+        size_t len = UFTP_HDR_LEN + (size_t)n;
+        if (sealed) {
+            if ((len = sender_seal(s, p, (size_t)n, out->cap, false)) == 0)
+                return false;
+        } else if (j->func == ANNOUNCE && s->keys != NULL &&
+                   skeys_server_sign_announce(s->keys, p, len) != CRYPTO_OK) {
+            SLOG(s, LL_ERR, "cannot sign ANNOUNCE");
+            continue;
+        }
         out->kind = ENG_SEND;
         out->dst = j->func == ANNOUNCE ? s->cfg.pub : (j->to_peer ? j->peer : s->data_dst);
-        out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
+        out->len = out->seglen = len;
         out->nseg = 1;
         SLOG(s, LL_DEBUG, "sending %s (%zu IDs, seq %u)", wire_func_name(j->func), nids,
              (unsigned)(uint16_t)(s->seq - 1));
@@ -266,7 +364,9 @@ bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
     if (s->phase != SP_DATA || f->cursor >= f->lay.blocks)
         return false;
 
-    size_t seglen = UFTP_HDR_LEN + FILESEG_HDR + s->cfg.blocksize;
+    /* Encrypted: UFTP header, ENCRYPTED header, FILESEG, tag (sealed in place below). */
+    size_t moff = s->moff;
+    size_t seglen = moff + FILESEG_HDR + s->cfg.blocksize + (s->keys ? AEAD_TAG_LEN : 0);
     size_t max = out->max_seg < ENG_MAX_SEG ? out->max_seg : ENG_MAX_SEG;
     if (max > out->cap / seglen)
         max = out->cap / seglen;
@@ -298,11 +398,11 @@ bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
             .data_len = bytes,
         };
         put_hdr(s, seg, FILESEG);
-        wire_fileseg_encode(seg + UFTP_HDR_LEN, seglen - UFTP_HDR_LEN, &fs);
-        s->iov[i].iov_base = seg + UFTP_HDR_LEN + FILESEG_HDR;
+        wire_fileseg_encode(seg + moff, seglen - moff, &fs);
+        s->iov[i].iov_base = seg + moff + FILESEG_HDR;
         s->iov[i].iov_len = bytes;
         datalen += bytes;
-        total = (size_t)i * seglen + UFTP_HDR_LEN + FILESEG_HDR + bytes;
+        total = (size_t)i * seglen + moff + FILESEG_HDR + bytes + (s->keys ? AEAD_TAG_LEN : 0);
         if (s->st.section != sec)
             SLOG(s, LL_VERBOSE, "sending section %u", (unsigned)sec);
         s->st.section = sec;
@@ -319,6 +419,15 @@ bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
         return false;
     }
 
+    if (s->keys != NULL) {
+        /* Seal each segment in place: no copy, no allocation (DESIGN.md). */
+        for (uint32_t i = 0; i < k; i++) {
+            uint8_t *seg = out->buf + (size_t)i * seglen;
+            size_t mlen = FILESEG_HDR + s->iov[i].iov_len;
+            if (sender_seal(s, seg, mlen, seglen, true) == 0)
+                return false;
+        }
+    }
     for (uint32_t i = 0; i < k; i++)
         bitmap_clear(&f->naks, first + i);
     f->cursor = bitmap_next_set(&f->naks, first + k);

@@ -76,9 +76,14 @@ static EVP_CIPHER_CTX *keyed_ctx(const EVP_CIPHER *c, const uint8_t *key, int en
 
 int aead_new(struct aead **out, int keytype, const uint8_t *key)
 {
+    return aead_new_dir(out, keytype, key, AEAD_DIR_SEAL | AEAD_DIR_OPEN);
+}
+
+int aead_new_dir(struct aead **out, int keytype, const uint8_t *key, int dirs)
+{
     *out = NULL;
     const char *name = cipher_name(keytype);
-    if (!name)
+    if (!name || (dirs & (AEAD_DIR_SEAL | AEAD_DIR_OPEN)) == 0)
         return CRYPTO_EINVAL;
     struct aead *a = calloc(1, sizeof(*a));
     if (!a)
@@ -86,12 +91,13 @@ int aead_new(struct aead **out, int keytype, const uint8_t *key)
     a->keytype = keytype;
     a->ccm = keytype == KEY_AES128_CCM || keytype == KEY_AES256_CCM;
     EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, name, NULL);
-    if (c) {
-        a->ctx[0] = keyed_ctx(c, key, 0, a->ccm);
-        a->ctx[1] = keyed_ctx(c, key, 1, a->ccm);
-    }
+    bool ok = c != NULL;
+    if (ok && (dirs & AEAD_DIR_OPEN))
+        ok = (a->ctx[0] = keyed_ctx(c, key, 0, a->ccm)) != NULL;
+    if (ok && (dirs & AEAD_DIR_SEAL))
+        ok = (a->ctx[1] = keyed_ctx(c, key, 1, a->ccm)) != NULL;
     EVP_CIPHER_free(c);
-    if (!a->ctx[0] || !a->ctx[1]) {
+    if (!ok) {
         ci_clear_errors();
         aead_free(a);
         return CRYPTO_ELIB;
@@ -140,7 +146,7 @@ int aead_seal(struct aead *a, const uint8_t nonce[static AEAD_NONCE_LEN], const 
               size_t aadlen, const uint8_t *in, uint8_t *out, size_t len,
               uint8_t tag[static AEAD_TAG_LEN])
 {
-    if (len > AEAD_MAX_LEN || aadlen > AEAD_AAD_MAX)
+    if (len > AEAD_MAX_LEN || aadlen > AEAD_AAD_MAX || !a->ctx[1])
         return CRYPTO_EINVAL;
     int outl = 0, fl = 0;
     if (!start(a, 1, nonce, aad, aadlen, len, NULL))
@@ -166,7 +172,7 @@ int aead_open(struct aead *a, const uint8_t nonce[static AEAD_NONCE_LEN], const 
               size_t aadlen, const uint8_t *in, uint8_t *out, size_t len,
               const uint8_t tag[static AEAD_TAG_LEN])
 {
-    if (len > AEAD_MAX_LEN || aadlen > AEAD_AAD_MAX)
+    if (len > AEAD_MAX_LEN || aadlen > AEAD_AAD_MAX || !a->ctx[0])
         return CRYPTO_EINVAL;
     int outl = 0, fl = 0, rc = CRYPTO_ELIB;
     if (!start(a, 0, nonce, aad, aadlen, len, tag))

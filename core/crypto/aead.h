@@ -35,6 +35,16 @@ size_t aead_key_len(int keytype);
  * Errors: CRYPTO_EINVAL (key type), CRYPTO_ENOMEM, CRYPTO_ELIB.
  */
 int aead_new(struct aead **out, int keytype, const uint8_t *key);
+
+/*
+ * The same with only the directions in `dirs` (AEAD_DIR_SEAL, AEAD_DIR_OPEN
+ * or both): half the memory for a key that is only ever used one way (a
+ * sender holds one receive key per client). Using a missing direction
+ * gives CRYPTO_EINVAL. Errors: as aead_new, and CRYPTO_EINVAL for dirs 0.
+ */
+#define AEAD_DIR_SEAL 1
+#define AEAD_DIR_OPEN 2
+int aead_new_dir(struct aead **out, int keytype, const uint8_t *key, int dirs);
 /* Frees and wipes. NULL is fine. */
 void aead_free(struct aead *a);
 int aead_keytype(const struct aead *a);

@@ -17,8 +17,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/crypto/fp.h"
+#include "core/crypto/keyblob.h"
+#include "core/crypto/keyfile.h"
+#include "core/crypto/skeys.h"
 #include "core/log.h"
 #include "core/proto/quant.h"
+#include "core/wire/buf.h"
 #include "core/wire/msg.h"
 #include "sim.h"
 
@@ -84,6 +89,8 @@ static void sender_defaults(struct sender_config *c, const struct files *f)
 {
     sender_config_defaults(c);
     c->rate_kbps = 100000;
+    if (getenv("SIM_NOENC"))
+        c->keytype = KEY_NONE;
     c->files = f->it;
     c->nfiles = f->n;
 }
@@ -964,6 +971,7 @@ static void scen_wire_check(uint64_t seed)
     for (int i = 0; i < 3; i++)
         d[i] = (struct sender_dest){.id = r->rc[i].client_id};
     sender_defaults(&r->sc, r->f);
+    r->sc.keytype = KEY_NONE; /* every message visible (scen_wire_enc checks encryption) */
     r->sc.dests = d;
     r->sc.ndest = 3;
     static struct wiretap w;
@@ -999,6 +1007,7 @@ static void scen_idlist_split(uint64_t seed)
     for (int i = 0; i < 300; i++)
         d[i] = (struct sender_dest){.id = r->rc[i].client_id};
     sender_defaults(&r->sc, r->f);
+    r->sc.keytype = KEY_NONE; /* lists visible on the wire */
     r->sc.blocksize = 512;
     r->sc.dests = d;
     r->sc.ndest = 300;
@@ -1121,6 +1130,7 @@ static void scen_hostile_packets(uint64_t seed)
     add_receivers(r, 2, NULL);
     struct sender_dest d[2] = {{.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}};
     sender_defaults(&r->sc, r->f);
+    r->sc.keytype = KEY_NONE; /* the handlers' bounds checks (scen_enc_hostile: encrypted) */
     r->sc.rate_kbps = 10000;
     r->sc.dests = d;
     r->sc.ndest = 2;
@@ -1145,32 +1155,668 @@ static void scen_hostile_packets(uint64_t seed)
     run_free(r);
 }
 
+/* ------------------------------------------------------------ encryption */
+
+/* Keys made once per run (RSA generation is slow). */
+static struct crypto_key *g_ec256, *g_rsa2048, *g_client[3];
+
+static void keys_init(void)
+{
+    if (g_ec256 != NULL)
+        return;
+    CHECK(keyfile_gen_ec(CURVE_P256, &g_ec256) == CRYPTO_OK, "EC key");
+    CHECK(keyfile_gen_rsa(2048, &g_rsa2048) == CRYPTO_OK, "RSA key");
+    CHECK(keyfile_gen_ec(CURVE_P384, &g_client[0]) == CRYPTO_OK, "client key");
+    CHECK(keyfile_gen_rsa(2048, &g_client[1]) == CRYPTO_OK, "client key");
+    CHECK(keyfile_gen_ec(CURVE_P521, &g_client[2]) == CRYPTO_OK, "client key");
+}
+
+static void key_fp(const struct crypto_key *k, uint8_t *fp, uint8_t *len)
+{
+    size_t bl;
+    const uint8_t *b = crypto_key_blob(k, &bl);
+    fp_compute(b, bl, fp);
+    *len = FP_LEN;
+}
+
+/* Adds n receivers, letting tweak adjust each config first. */
+static void add_receivers_cfg(struct run *r, int n, const struct sim_link *link,
+                              void (*tweak)(struct run *r, int i, struct receiver_config *c))
+{
+    sim_group_addr(r->s, 0, 0, false, &r->pub);
+    for (int i = 0; i < n && r->nrx < 400; i++) {
+        receiver_defaults(&r->rc[r->nrx], false, false, &r->pub);
+        if (tweak != NULL)
+            tweak(r, r->nrx, &r->rc[r->nrx]);
+        r->rx[r->nrx] = sim_add_receiver(r->s, &r->rc[r->nrx], link);
+        CHECK(r->rx[r->nrx] >= 0, "receiver_new failed");
+        r->nrx++;
+    }
+}
+
+static void tweak_client_keys(struct run *r, int i, struct receiver_config *c)
+{
+    (void)r;
+    c->sigkey = g_client[i % 3];
+}
+
+static struct receiver_stats rstats(struct run *r, int i)
+{
+    struct receiver_stats st;
+    receiver_stats(sim_receiver(r->s, r->rx[i]), &st);
+    return st;
+}
+
+static struct sender_stats sstats(struct run *r)
+{
+    struct sender_stats st;
+    sender_stats(sim_sender(r->s, r->tx), &st);
+    return st;
+}
+
+static const char *const key_names[] = {"",           "",           "",           "",          "",
+                                        "aes128-gcm", "aes256-gcm", "aes128-ccm", "aes256-ccm"};
+
+/*
+ * Every cipher x hash, the three curves, RSA and EC signing keys, with and
+ * without client authentication (with -H fingerprints), under loss,
+ * reordering and duplication.
+ */
+static void scen_enc_matrix(uint64_t seed)
+{
+    keys_init();
+    static const int curves[] = {CURVE_P256, CURVE_P384, CURVE_P521};
+    int k = 0;
+    for (int kt = KEY_AES128_GCM; kt <= KEY_AES256_CCM; kt++) {
+        for (int ht = HASH_SHA256; ht <= HASH_SHA512; ht++, k++) {
+            struct run *r = run_new(seed + (uint64_t)k);
+            add_reg(r->s, r->f, "m1", 40000);
+            add_reg(r->s, r->f, "m2", 1);
+            add_other(r->f, FTYPE_DIR, "mdir", NULL);
+            struct sim_link lk = {.loss_pct = 5, .dup_pct = 3, .delay_us = 500, .jitter_us = 2000};
+            bool auth = (k / 2) % 2 == 1;
+            add_receivers_cfg(r, 5, &lk, tweak_client_keys);
+            static struct sender_dest d[5];
+            for (int i = 0; i < 5; i++) {
+                d[i] = (struct sender_dest){.id = r->rc[i].client_id};
+                if (auth)
+                    key_fp(g_client[i % 3], d[i].fp, &d[i].fplen);
+            }
+            sender_defaults(&r->sc, r->f);
+            r->sc.keytype = (uint8_t)kt;
+            r->sc.hashtype = (uint8_t)ht;
+            r->sc.curve = (uint8_t)curves[k % 3];
+            r->sc.sigkey = k % 2 ? g_rsa2048 : g_ec256;
+            r->sc.client_auth = auth;
+            r->sc.dests = d;
+            r->sc.ndest = 5;
+            add_sender(r, NULL);
+            CHECK(sim_run(r->s, LIMIT_US), "%s/%d did not finish", key_names[kt], ht);
+            CHECK(sim_exit_code(r->s, r->tx) == 0, "%s/%d: exit %d", key_names[kt], ht,
+                  sim_exit_code(r->s, r->tx));
+            CHECK(g_ev.connects_ok == 5, "%s/%d auth %d: %u connected", key_names[kt], ht, auth,
+                  g_ev.connects_ok);
+            uint64_t replays = 0;
+            for (int i = 0; i < r->nrx; i++) {
+                check_delivered(r->s, r->rx[i], r->f);
+                struct receiver_stats st = rstats(r, i);
+                CHECK(st.auth_failed == 0 && st.cleartext == 0, "receiver %d: auth %" PRIu64, i,
+                      st.auth_failed);
+                replays += st.replayed;
+            }
+            /* The links duplicate 3 %: the replay window caught them. */
+            CHECK(replays > 0, "%s/%d: no duplicate caught by the replay window", key_names[kt],
+                  ht);
+            /* (With client auth a CLIENT_KEY may overtake its lost REGISTER: no keys yet.) */
+            struct sender_stats ss = sstats(r);
+            CHECK(ss.auth_failed == 0 && (auth || ss.nokeys == 0),
+                  "sender auth %" PRIu64 " nokeys %" PRIu64, ss.auth_failed, ss.nokeys);
+            run_free(r);
+        }
+    }
+}
+
+/* Jumbo blocks with encryption (5.0.1 crashes at -b >= 8720), 30 receivers, 10 % loss. */
+static void scen_enc_jumbo(uint64_t seed)
+{
+    static const uint16_t bs[] = {8720, 8800};
+    for (int k = 0; k < 2; k++) {
+        struct run *r = run_new(seed + (uint64_t)k);
+        add_reg(r->s, r->f, "j1", 300000);
+        add_reg(r->s, r->f, "j2", bs[k] + 1u);
+        struct sim_link lk = {.loss_pct = 10, .dup_pct = 1, .delay_us = 800, .jitter_us = 1500};
+        add_receivers(r, 30, &lk);
+        sender_defaults(&r->sc, r->f);
+        r->sc.blocksize = bs[k];
+        r->sc.curve = CURVE_P384;
+        add_sender(r, NULL);
+        CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+        CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+        for (int i = 0; i < r->nrx; i++)
+            check_delivered(r->s, r->rx[i], r->f);
+        run_free(r);
+    }
+}
+
+/* What goes on the wire when encrypted. */
+struct enctap {
+    unsigned clear[32], enc, announce_enc, register_dh, bad, toobig;
+    /* Counters seen per sender, for "never reused". */
+    uint32_t src[512];
+    uint64_t *ctrs[512];
+    size_t nctr[512], capctr[512];
+    unsigned nsrc, reused;
+};
+
+static void enc_tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+                    const uint8_t *p, size_t len, uint64_t t)
+{
+    (void)from;
+    (void)src;
+    (void)dst;
+    (void)t;
+    struct enctap *w = arg;
+    struct wire_datagram d;
+    if (len > UFTP_MAX_DATAGRAM)
+        w->toobig++;
+    if (wire_datagram_decode(&d, p, len) != (ssize_t)len) {
+        w->bad++;
+        return;
+    }
+    if (d.hdr.func != ENCRYPTED) {
+        w->clear[d.msg.func & 31]++;
+        if (d.msg.func == ANNOUNCE && d.msg.u.announce.has_enc)
+            w->announce_enc++;
+        if (d.msg.func == REGISTER && d.msg.u.reg.dhlen > 0)
+            w->register_dh++;
+        return;
+    }
+    w->enc++;
+    uint64_t c = d.enc.iv_ctr;
+    unsigned i = 0;
+    while (i < w->nsrc && w->src[i] != d.hdr.src_id)
+        i++;
+    if (i == w->nsrc) {
+        if (w->nsrc == 512)
+            return;
+        w->src[w->nsrc++] = d.hdr.src_id;
+    }
+    for (size_t k = 0; k < w->nctr[i]; k++)
+        if (w->ctrs[i][k] == c)
+            w->reused++;
+    if (w->nctr[i] == w->capctr[i]) {
+        w->capctr[i] = w->capctr[i] ? 2 * w->capctr[i] : 256;
+        w->ctrs[i] = realloc(w->ctrs[i], w->capctr[i] * sizeof(uint64_t));
+    }
+    w->ctrs[i][w->nctr[i]++] = c;
+}
+
+static void scen_enc_wire(uint64_t seed)
+{
+    keys_init();
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "w1", 60000);
+    add_other(r->f, FTYPE_LINK, "wl", "w1");
+    struct sim_link lk = {.loss_pct = 10, .dup_pct = 5, .delay_us = 500, .jitter_us = 2000};
+    add_receivers_cfg(r, 4, &lk, tweak_client_keys);
+    sender_defaults(&r->sc, r->f);
+    r->sc.client_auth = true;
+    static struct enctap w;
+    memset(&w, 0, sizeof(w));
+    sim_set_tap(r->s, enc_tap, &w);
+    if (g_pcap != NULL)
+        CHECK(sim_pcap_open(r->s, g_pcap) == 0, "cannot write %s", g_pcap);
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++)
+        check_delivered(r->s, r->rx[i], r->f);
+    CHECK(w.bad == 0 && w.toobig == 0, "undecodable %u, oversized %u", w.bad, w.toobig);
+    /* spec §1.4: only the handshake travels in clear, signed or keyed. */
+    static const uint8_t never[] = {FILEINFO, FILEINFO_ACK, FILESEG,     DONE,       STATUS,
+                                    COMPLETE, DONE_CONF,    KEYINFO_ACK, CLIENT_KEY, REG_CONF};
+    for (size_t i = 0; i < sizeof(never); i++)
+        CHECK(w.clear[never[i]] == 0, "%u cleartext %s", w.clear[never[i]],
+              wire_func_name(never[i]));
+    CHECK(w.announce_enc > 0 && w.announce_enc == w.clear[ANNOUNCE],
+          "ANNOUNCE without EXT_ENC_INFO");
+    CHECK(w.register_dh > 0 && w.register_dh == w.clear[REGISTER], "REGISTER without ECDH key");
+    CHECK(w.clear[KEYINFO] > 0 && w.enc > 100, "KEYINFO %u, encrypted %u", w.clear[KEYINFO], w.enc);
+    /* Every sender's counters are unique (AES-GCM nonces are never reused). */
+    CHECK(w.reused == 0 && w.nsrc == 5, "%u counters reused, %u senders", w.reused, w.nsrc);
+    for (unsigned i = 0; i < w.nsrc; i++)
+        free(w.ctrs[i]);
+    run_free(r);
+}
+
+/* uftpd -S with fingerprints: a wrong one refuses the session, the right one works. */
+static void tweak_servers(struct run *r, int i, struct receiver_config *c)
+{
+    static struct receiver_server srv[3];
+    uint32_t sid = r->sc.server_id;
+    srv[i] = (struct receiver_server){.id = sid};
+    if (i == 0)
+        key_fp(g_ec256, srv[i].fp, &srv[i].fplen); /* right */
+    else if (i == 1)
+        key_fp(g_rsa2048, srv[i].fp, &srv[i].fplen); /* wrong */
+    else
+        srv[i].id = sid ^ 1; /* another server only */
+    c->servers = &srv[i];
+    c->nserver = 1;
+}
+
+static void scen_enc_server_fp(uint64_t seed)
+{
+    keys_init();
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "fp", 5000);
+    sender_defaults(&r->sc, r->f);
+    struct net_addr a;
+    sim_node_addr(r->s, 3, &a); /* the sender's node: its ID is its address */
+    uint8_t ip[16];
+    net_addr_get_ip(&a, ip);
+    r->sc.server_id = (uint32_t)ip[0] << 24 | (uint32_t)ip[1] << 16 | (uint32_t)ip[2] << 8 | ip[3];
+    add_receivers_cfg(r, 3, NULL, tweak_servers);
+    struct sender_dest d[3];
+    for (int i = 0; i < 3; i++)
+        d[i] = (struct sender_dest){.id = r->rc[i].client_id};
+    r->sc.sigkey = g_ec256;
+    r->sc.dests = d;
+    r->sc.ndest = 3;
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    check_delivered(r->s, r->rx[0], r->f);
+    CHECK(sim_store_count(sim_store(r->s, r->rx[1])) == 0, "wrong fingerprint accepted");
+    CHECK(sim_store_count(sim_store(r->s, r->rx[2])) == 0, "unlisted server accepted");
+    CHECK(rstats(r, 1).sessions_seen == 0 && rstats(r, 2).sessions_seen == 0,
+          "a refused server got a session");
+    CHECK(g_ev.connects_ok == 1 && g_ev.connects_fail == 2, "connects %u/%u", g_ev.connects_ok,
+          g_ev.connects_fail);
+    run_free(r);
+}
+
+/* uftp -c -H @file: a client with the wrong key, and one that never sends CLIENT_KEY. */
+static void scen_enc_client_auth(uint64_t seed)
+{
+    keys_init();
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "ca", 20000);
+    add_receivers_cfg(r, 3, NULL, tweak_client_keys);
+    static struct sender_dest d[4];
+    for (int i = 0; i < 3; i++) {
+        d[i] = (struct sender_dest){.id = r->rc[i].client_id};
+        key_fp(g_client[i == 1 ? 0 : i], d[i].fp, &d[i].fplen); /* receiver 1: another key */
+    }
+    d[3] = (struct sender_dest){.id = 0x0A0B0C0D}; /* nobody: registers in clear below */
+    sender_defaults(&r->sc, r->f);
+    r->sc.client_auth = true;
+    r->sc.sigkey = g_rsa2048;
+    r->sc.dests = d;
+    r->sc.ndest = 4;
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    check_delivered(r->s, r->rx[0], r->f);
+    check_delivered(r->s, r->rx[2], r->f);
+    CHECK(sim_store_count(sim_store(r->s, r->rx[1])) == 0, "client with the wrong key got data");
+    CHECK(g_ev.connects_ok == 2 && g_ev.connects_fail == 2, "connects %u/%u", g_ev.connects_ok,
+          g_ev.connects_fail);
+    run_free(r);
+}
+
+/* Hostile traffic in an encrypted session: nothing of it may change anything. */
+struct enchost {
+    struct run *r;
+    uint8_t rec_srv[9000], rec_cli[9000];
+    size_t rec_srv_len, rec_cli_len;
+    int sender;
+    unsigned from_sender;
+    bool fired;
+};
+
+static void enchost_fire(struct sim *s, void *arg);
+
+static void enchost_tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+                        const uint8_t *p, size_t len, uint64_t t)
+{
+    (void)src;
+    (void)dst;
+    struct enchost *e = arg;
+    if (len < UFTP_HDR_LEN || p[1] != ENCRYPTED)
+        return;
+    if (from == e->sender && e->rec_srv_len == 0 && len < sizeof(e->rec_srv)) {
+        memcpy(e->rec_srv, p, len); /* the first one: a FILEINFO */
+        e->rec_srv_len = len;
+    } else if (from == e->r->rx[0] && len < sizeof(e->rec_cli)) {
+        memcpy(e->rec_cli, p, len); /* the latest from receiver 0 */
+        e->rec_cli_len = len;
+    }
+    /* Strike mid-file, once both sides have spoken encrypted. */
+    if (from == e->sender && ++e->from_sender == 100 && e->rec_cli_len > 0 && !e->fired) {
+        e->fired = true;
+        sim_call_at(e->r->s, t + 20000, enchost_fire, e);
+    }
+}
+
+static void enchost_fire(struct sim *s, void *arg)
+{
+    struct enchost *e = arg;
+    struct run *r = e->r;
+    uint8_t pkt[9000];
+    static uint8_t data[1300];
+    struct net_addr priv, sender;
+    sim_group_addr(s, 1, r->tx, false, &priv);
+    sim_node_addr(s, r->tx, &sender);
+    uint32_t sid = r->sc.server_id, g = be32_get(e->rec_srv + 8);
+    struct wire_msg m;
+    /* Cleartext data, file info, DONE, DONE_CONF to the receivers. */
+    memset(&m, 0, sizeof(m));
+    m.func = FILESEG;
+    m.u.fileseg = (struct wire_fileseg){
+        .ver = UFTP_VER5, .file_id = 1, .data = data, .data_len = sizeof(data)};
+    size_t n = forge(pkt, sizeof(pkt), sid, g, 60000, &m);
+    sim_inject(s, r->tx, &priv, pkt, n);
+    memset(&m, 0, sizeof(m));
+    m.func = FILEINFO;
+    m.u.fileinfo = (struct wire_fileinfo){
+        .ver = UFTP_VER5, .file_id = 9, .name = "evil", .name_len = 4, .link = "", .size = 10};
+    n = forge(pkt, sizeof(pkt), sid, g, 60001, &m);
+    sim_inject(s, r->tx, &priv, pkt, n);
+    uint32_t ids[3] = {r->rc[0].client_id, r->rc[1].client_id, r->rc[2].client_id};
+    memset(&m, 0, sizeof(m));
+    m.func = DONE;
+    m.u.done = (struct wire_done){.ver = UFTP_VER5, .file_id = 0, .ids = wire_ids_of(ids, 3)};
+    n = forge(pkt, sizeof(pkt), sid, g, 60002, &m);
+    sim_inject(s, r->tx, &priv, pkt, n);
+    memset(&m, 0, sizeof(m));
+    m.func = ABORT;
+    m.u.abort = (struct wire_abort){.ver = UFTP_VER5, .text = "forged"};
+    n = forge(pkt, sizeof(pkt), sid, g, 60003, &m);
+    sim_inject(s, r->tx, &priv, pkt, n);
+    /* Cleartext replies to the sender as receiver 0: none may count. */
+    uint32_t cid = r->rc[0].client_id;
+    static uint8_t naks[1301];
+    memset(naks, 0xFF, sizeof(naks));
+    memset(&m, 0, sizeof(m));
+    m.func = STATUS;
+    m.u.status = (struct wire_status){
+        .ver = UFTP_VER5, .file_id = 1, .section = 0, .naks = naks, .naks_len = 1301};
+    n = forge(pkt, sizeof(pkt), cid, g, 1, &m);
+    sim_inject(s, r->rx[0], &sender, pkt, n);
+    memset(&m, 0, sizeof(m));
+    m.func = COMPLETE;
+    m.u.complete = (struct wire_complete){.ver = UFTP_VER5, .file_id = 1};
+    n = forge(pkt, sizeof(pkt), cid, g, 2, &m);
+    sim_inject(s, r->rx[0], &sender, pkt, n);
+    memset(&m, 0, sizeof(m));
+    m.func = ABORT;
+    m.u.abort = (struct wire_abort){.ver = UFTP_VER5, .text = "forged"};
+    n = forge(pkt, sizeof(pkt), cid, g, 3, &m);
+    sim_inject(s, r->rx[0], &sender, pkt, n);
+    /* Replays: the sender's first ENCRYPTED datagram, receiver 0's latest. */
+    sim_inject(s, r->tx, &priv, e->rec_srv, e->rec_srv_len);
+    sim_inject(s, r->rx[0], &sender, e->rec_cli, e->rec_cli_len);
+    /* A forgery under receiver 0's ID (the replay with one bit flipped), and
+     * spec §6.3: ENCRYPTED from a listed client that never registered. */
+    memcpy(pkt, e->rec_cli, e->rec_cli_len);
+    pkt[e->rec_cli_len - 1] ^= 0x80;
+    be64_put(pkt + UFTP_HDR_LEN, UINT64_C(1) << 40);
+    sim_inject(s, r->rx[0], &sender, pkt, e->rec_cli_len);
+    be32_put(pkt + 4, 0x0A0B0C0D);
+    sim_inject(s, r->rx[0], &sender, pkt, e->rec_cli_len);
+    /* An ENCRYPTED datagram as the server with a broken length. */
+    memcpy(pkt, e->rec_srv, e->rec_srv_len);
+    sim_inject(s, r->tx, &priv, pkt, e->rec_srv_len - 5);
+}
+
+static void scen_enc_hostile(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "target", 600000);
+    add_reg(r->s, r->f, "after", 3000);
+    add_receivers(r, 3, NULL);
+    struct sender_dest d[4] = {{.id = r->rc[0].client_id},
+                               {.id = r->rc[1].client_id},
+                               {.id = r->rc[2].client_id},
+                               {.id = 0x0A0B0C0D}};
+    sender_defaults(&r->sc, r->f);
+    r->sc.rate_kbps = 10000;
+    r->sc.dests = d;
+    r->sc.ndest = 4;
+    static struct enchost e;
+    memset(&e, 0, sizeof(e));
+    e.r = r;
+    e.sender = 3;
+    sim_set_tap(r->s, enchost_tap, &e);
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(e.fired, "the hostile packets were never sent");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++) {
+        check_delivered(r->s, r->rx[i], r->f);
+        CHECK(sim_store_find(sim_store(r->s, r->rx[i]), 0, "evil") == NULL, "forged file");
+        struct receiver_stats st = rstats(r, i);
+        CHECK(st.cleartext >= 4, "receiver %d: cleartext dropped %" PRIu64, i, st.cleartext);
+        CHECK(st.replayed >= 1, "receiver %d: replay not caught", i);
+        CHECK(st.auth_failed >= 1 || st.dropped >= 5, "receiver %d: bad length accepted", i);
+    }
+    struct sender_stats ss = sstats(r);
+    CHECK(ss.cleartext >= 3, "sender: cleartext dropped %" PRIu64, ss.cleartext);
+    CHECK(ss.replayed >= 1, "sender: replay not caught");
+    CHECK(ss.auth_failed >= 1, "sender: forgery not counted");
+    CHECK(ss.nokeys >= 1, "sender: keyless ENCRYPTED (spec §6.3) not counted");
+    CHECK(g_ev.results[SENDER_RES_COPY] == 6, "copies %u", g_ev.results[SENDER_RES_COPY]);
+    run_free(r);
+}
+
+/*
+ * A flood of forged ANNOUNCEs (new group IDs, bad signatures): the
+ * receivers' public-key budget bounds the work, the real session completes.
+ */
+struct flood {
+    struct run *r;
+    struct skeys_server *attacker;
+    unsigned sent;
+};
+
+static void flood_fire(struct sim *s, void *arg)
+{
+    struct flood *f = arg;
+    struct run *r = f->r;
+    uint8_t pkt[2000];
+    struct wire_msg m;
+    memset(&m, 0, sizeof(m));
+    m.func = ANNOUNCE;
+    struct wire_announce *a = &m.u.announce;
+    a->ver = UFTP_VER5;
+    a->robust = 20;
+    a->blocksize = 1300;
+    a->pub_addr[0] = 230;
+    a->priv_addr[0] = 230;
+    a->has_enc = true;
+    a->enc = *skeys_server_enc_info(f->attacker);
+    /* 200 per call, a call every 10 ms: 20000 per second for 1 s. */
+    for (int i = 0; i < 200; i++) {
+        size_t n = forge(pkt, sizeof(pkt), 0x66666666, 0x77000000u + f->sent, 0, &m);
+        pkt[n - 1] ^= 0x5a; /* a signature that will not verify */
+        sim_inject(s, r->tx, &r->pub, pkt, n);
+        f->sent++;
+    }
+    if (f->sent < 20000)
+        sim_call_at(s, sim_now(s) + 10000, flood_fire, f);
+}
+
+static void scen_announce_flood(uint64_t seed)
+{
+    keys_init();
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "real", 20000);
+    add_receivers(r, 2, NULL);
+    sender_defaults(&r->sc, r->f);
+    add_sender(r, NULL);
+    static struct flood f;
+    memset(&f, 0, sizeof(f));
+    f.r = r;
+    struct skeys_server_cfg ac = {.keytype = KEY_AES256_GCM,
+                                  .hashtype = HASH_SHA256,
+                                  .curve = CURVE_P256,
+                                  .sigkey = g_ec256,
+                                  .group_id = 1,
+                                  .server_id = 0x66666666};
+    CHECK(skeys_server_new(&f.attacker, &ac) == CRYPTO_OK, "attacker keys");
+    sim_call_at(r->s, 1, flood_fire, &f);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(f.sent == 20000, "sent %u", f.sent);
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++) {
+        check_delivered(r->s, r->rx[i], r->f);
+        struct receiver_stats st = rstats(r, i);
+        /* 100 ms/s of budget at ~200 us per ANNOUNCE: about 1000 checked in 1 s (burst + rate). */
+        CHECK(st.pk_limited > 15000 && st.auth_failed < 1300 && st.sessions_seen == 1,
+              "receiver %d: limited %" PRIu64 " verified-bad %" PRIu64 " sessions %" PRIu64, i,
+              st.pk_limited, st.auth_failed, st.sessions_seen);
+    }
+    skeys_server_free(f.attacker);
+    run_free(r);
+}
+
+static int dummy_rng(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    memset(buf, 0x42, len);
+    return 0;
+}
+
+static int dummy_open(void *ctx, const struct fs_item *it, void **h)
+{
+    (void)ctx;
+    (void)it;
+    (void)h;
+    return -1;
+}
+
+static ssize_t dummy_read(void *ctx, void *h, uint64_t off, const struct iovec *iov, int n)
+{
+    (void)ctx;
+    (void)h;
+    (void)off;
+    (void)iov;
+    (void)n;
+    return -1;
+}
+
+static void dummy_close(void *ctx, void *h)
+{
+    (void)ctx;
+    (void)h;
+}
+
+/* At run time the key's limit ends the session with an (encrypted) ABORT, never past it. */
+static void scen_usage_runtime(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    add_reg(r->s, r->f, "long", 400000);
+    add_receivers(r, 2, NULL);
+    struct sender_dest d[2] = {{.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}};
+    sender_defaults(&r->sc, r->f);
+    r->sc.dests = d;
+    r->sc.ndest = 2;
+    r->sc.key_limit_blocks = (UINT64_C(1) << 16) + 100 * skeys_blocks(1308); /* ~100 packets */
+    add_sender(r, NULL);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_CRYPTO, "exit %d", sim_exit_code(r->s, r->tx));
+    struct sender_stats ss = sstats(r);
+    CHECK(ss.data_packets > 0 && ss.data_packets < 100, "%" PRIu64 " data packets",
+          ss.data_packets);
+    for (int i = 0; i < r->nrx; i++) {
+        const struct sim_store *st = sim_store(r->s, r->rx[i]);
+        /* The ABORT got through: the receivers ended at once, nothing half-done visible. */
+        CHECK(sim_store_count(st) == 0 && st->session_ends == 1 && st->session_ends_ok == 0,
+              "receiver %d: %zu files, %u/%u ends", i, sim_store_count(st), st->session_ends,
+              st->session_ends_ok);
+        CHECK(sim_now(r->s) < 5000000, "receivers waited for a timeout");
+    }
+    run_free(r);
+}
+
+/* The usage-limit pre-check refuses sessions one key cannot carry. */
+static void scen_usage_limit(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    /* Not read: the sizes only feed the estimate. */
+    struct fs_item big = {.type = FTYPE_REG, .path = "nowhere", .name = "big", .link = ""};
+    struct {
+        uint8_t keytype;
+        uint64_t size;
+        uint16_t passes;
+        bool ok;
+    } cases[] = {
+        {KEY_AES128_CCM, UINT64_C(100) << 30, 65535, false}, /* CCM: ~2^33.5 blocks */
+        {KEY_AES128_CCM, UINT64_C(50) << 30, 65535, true},
+        {KEY_AES256_GCM, UINT64_C(400) << 30, 65535, false}, /* GCM: 2^35 blocks */
+        {KEY_AES256_GCM, UINT64_C(400) << 30, 1, true},      /* -a 1: one pass counted */
+        {KEY_AES256_GCM, UINT64_C(200) << 30, 65535, true},
+        {KEY_NONE, UINT64_C(4) << 40, 65535, true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        big.size = cases[i].size;
+        struct sender_config c;
+        sender_config_defaults(&c);
+        c.keytype = cases[i].keytype;
+        c.max_passes = cases[i].passes;
+        c.files = &big;
+        c.nfiles = 1;
+        sim_group_addr(r->s, 0, 0, false, &c.pub);
+        sim_group_addr(r->s, 1, 0, false, &c.priv);
+        c.server_id = 0x0a000001;
+        struct sender *snd = NULL;
+        struct sender_env env = {
+            .rng = dummy_rng,
+            .storage = {.open = dummy_open, .read = dummy_read, .close = dummy_close}};
+        int rc = sender_new(&snd, &c, &env);
+        CHECK((rc == 0) == cases[i].ok, "case %zu: %s", i, rc == 0 ? "accepted" : "refused");
+        sender_free(snd);
+    }
+    run_free(r);
+}
+
 /* ------------------------------------------------------------ fuzz seeds */
 
 /*
- * --corpus DIR: writes seed inputs for tests/fuzz/fuzz_receiver and
- * fuzz_sender from real sessions: the datagrams receiver 0 was sent, and
- * those it sent to the sender, framed as [ms step][length BE16][bytes].
+ * --corpus DIR: writes seed inputs for the engine fuzz targets from real
+ * sessions, framed as [ms step][length BE16][bytes]:
+ *   receiver/      the datagrams receiver 0 was sent (session1 encrypted,
+ *                  session2 in clear with every file type)
+ *   sender/        a mode byte (1 = encrypted), then what receiver 0 sent
+ *   receiver_enc/  records [ms step][flags 0][length BE16][message] of the
+ *                  messages (without UFTP header) the sender sent in clear,
+ *                  for fuzz_receiver_enc to seal
+ *   sender_enc/    a mode byte 0, then receiver 0's messages likewise
  */
 struct seedrec {
-    FILE *rx, *tx;
-    uint64_t rx_t, tx_t;
+    FILE *rx, *tx, *rxm, *txm;
+    uint64_t rx_t, tx_t, rxm_t, txm_t;
     int sender;
     struct net_addr rx0;
 };
 
-static void seed_put(FILE *f, uint64_t *last, uint64_t t, const uint8_t *p, size_t len)
+static void seed_put(FILE *f, uint64_t *last, uint64_t t, const uint8_t *p, size_t len, int flags)
 {
     uint64_t step = (t - *last) / 1000;
     *last = t;
     while (step > 255) {
         /* Long gaps become empty records. */
         fputc(255, f);
+        if (flags >= 0)
+            fputc(0, f);
         fputc(0, f);
         fputc(0, f);
         step -= 255;
     }
     fputc((int)step, f);
+    if (flags >= 0)
+        fputc(flags, f);
     fputc((int)(len >> 8), f);
     fputc((int)(len & 0xFF), f);
     fwrite(p, 1, len, f);
@@ -1181,16 +1827,36 @@ static void seed_tap(void *arg, int from, const struct net_addr *src, const stru
 {
     (void)src;
     struct seedrec *sr = arg;
-    if (from == sr->sender && (net_addr_is_multicast(dst) || net_addr_equal(dst, &sr->rx0)))
-        seed_put(sr->rx, &sr->rx_t, t, p, len);
+    bool to_rx0 =
+        from == sr->sender && (net_addr_is_multicast(dst) || net_addr_equal(dst, &sr->rx0));
+    if (to_rx0 && sr->rx != NULL)
+        seed_put(sr->rx, &sr->rx_t, t, p, len, -1);
     else if (from == 0 && sr->tx != NULL)
-        seed_put(sr->tx, &sr->tx_t, t, p, len);
+        seed_put(sr->tx, &sr->tx_t, t, p, len, -1);
+    if (len <= UFTP_HDR_LEN || p[1] == ENCRYPTED)
+        return;
+    /* The messages the _enc harnesses seal themselves (not the handshake's). */
+    if (to_rx0 && sr->rxm != NULL && p[1] != ANNOUNCE && p[1] != REG_CONF && p[1] != KEYINFO)
+        seed_put(sr->rxm, &sr->rxm_t, t, p + UFTP_HDR_LEN, len - UFTP_HDR_LEN, 0);
+    else if (from == 0 && sr->txm != NULL && p[1] != REGISTER)
+        seed_put(sr->txm, &sr->txm_t, t, p + UFTP_HDR_LEN, len - UFTP_HDR_LEN, 0);
+}
+
+static FILE *seed_open(const char *dir, const char *sub, const char *name, int mode)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+    FILE *f = fopen(path, "wb");
+    if (f == NULL)
+        fprintf(stderr, "cannot write %s (the directories must exist)\n", path);
+    else if (mode >= 0)
+        fputc(mode, f);
+    return f;
 }
 
 static int dump_corpus(const char *dir)
 {
-    char path[512];
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         struct run *r = run_new(100 + (uint64_t)k);
         add_reg(r->s, r->f, "f", 3000);
         if (k == 1) {
@@ -1204,6 +1870,8 @@ static int dump_corpus(const char *dir)
         add_receivers(r, 2, &lk);
         struct sender_dest d[2] = {{.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}};
         sender_defaults(&r->sc, r->f);
+        if (k > 0)
+            r->sc.keytype = KEY_NONE;
         r->sc.group_id = 0x5EED0001;
         r->sc.dests = d;
         r->sc.ndest = 2;
@@ -1211,22 +1879,26 @@ static int dump_corpus(const char *dir)
         memset(&sr, 0, sizeof(sr));
         sr.sender = 2;
         sim_node_addr(r->s, 0, &sr.rx0);
-        snprintf(path, sizeof(path), "%s/receiver/session%d", dir, k + 1);
-        sr.rx = fopen(path, "wb");
-        if (k == 0) {
-            snprintf(path, sizeof(path), "%s/sender/session1", dir);
-            sr.tx = fopen(path, "wb");
-        }
-        if (sr.rx == NULL || (k == 0 && sr.tx == NULL)) {
-            fprintf(stderr, "cannot write under %s (need receiver/ and sender/)\n", dir);
+        bool ok = true;
+        if (k < 2)
+            ok &= (sr.rx = seed_open(dir, "receiver", k ? "session2" : "session1", -1)) != NULL;
+        if (k != 1)
+            ok &=
+                (sr.tx = seed_open(dir, "sender", k ? "session2" : "session1", k ? 0 : 1)) != NULL;
+        if (k > 0)
+            ok &= (sr.rxm = seed_open(dir, "receiver_enc", k == 1 ? "session2" : "session1", -1)) !=
+                  NULL;
+        if (k == 2)
+            ok &= (sr.txm = seed_open(dir, "sender_enc", "session1", 0)) != NULL;
+        if (!ok)
             return 1;
-        }
         sim_set_tap(r->s, seed_tap, &sr);
         add_sender(r, NULL);
         CHECK(sim_run(r->s, LIMIT_US), "corpus session did not finish");
-        fclose(sr.rx);
-        if (sr.tx)
-            fclose(sr.tx);
+        FILE *fs[4] = {sr.rx, sr.tx, sr.rxm, sr.txm};
+        for (int i = 0; i < 4; i++)
+            if (fs[i] != NULL)
+                fclose(fs[i]);
         run_free(r);
     }
     return g_fail ? 1 : 0;
@@ -1265,6 +1937,15 @@ static const struct {
     {"hostile_packets", scen_hostile_packets, 26},
     {"sync_preview", scen_sync_preview, 27},
     {"max_time", scen_max_time, 28},
+    {"enc_matrix", scen_enc_matrix, 29},
+    {"enc_jumbo", scen_enc_jumbo, 30},
+    {"enc_wire", scen_enc_wire, 31},
+    {"enc_server_fp", scen_enc_server_fp, 32},
+    {"enc_client_auth", scen_enc_client_auth, 33},
+    {"enc_hostile", scen_enc_hostile, 34},
+    {"announce_flood", scen_announce_flood, 35},
+    {"usage_limit", scen_usage_limit, 36},
+    {"usage_runtime", scen_usage_runtime, 37},
 };
 
 int main(int argc, char **argv)

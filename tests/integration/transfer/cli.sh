@@ -44,17 +44,29 @@ expect 0 'dest = \[ "/var/lib/uftpd/incoming" \];' "$UFTPD" --check
 expect 0 'cache = 1048576;' "$UFTPD" --check
 expect 0 'port = 1044;' "$UFTPD" --check
 # Reserved letters: reference meaning, not implemented yet.
-for o in "-k key.pem" "-K ec:secp256r1" "-c" "-f" "-F restart" "-y"; do
+for o in "-f" "-F restart" "-y"; do
     # shellcheck disable=SC2086
     expect 1 "option -${o:1:1}: .* is not supported yet" "$UFTP" -Y none $o "$T/f"
 done
-for o in "-k key.pem" "-F status" "-s /bin/true" "-A /tmp" "-i" "-H host" "-h 10" "-r host" "-m"; do
+for o in "-F status" "-s /bin/true" "-A /tmp" "-i" "-H host" "-h 10" "-r host" "-m"; do
     # shellcheck disable=SC2086
     expect 1 "option -${o:1:1}: .* is not supported yet" "$UFTPD" -d $o
 done
 expect 1 "tfmcc is not supported yet" "$UFTP" -Y none -C tfmcc "$T/f"
-# Encryption is the reference's default: never fall back to cleartext silently.
-expect 1 "encryption .* not supported yet.*-Y none" "$UFTP" "$T/f"
+# Encryption (spec §2.1, §2.2): values, keys, key files.
+expect 1 "option -Y: 'cipher' must be one of" "$UFTP" -Y aes256-cbc "$T/f"
+expect 1 "option -h: 'hash' must be one of" "$UFTP" -h sha1 "$T/f"
+expect 1 "option -e: 'curve' must be one of" "$UFTP" -e secp256k1 "$T/f"
+expect 1 "option -c needs encryption" "$UFTP" -Y none -c "$T/f"
+expect 3 "cannot read key file $T/nokey.pem" "$UFTP" -k "$T/nokey.pem" "$T/f"
+expect 1 "option -K: 'rsa:512'" "$UFTP" -K rsa:512 "$T/f"
+echo junk >"$T/junk.pem"
+expect 3 "cannot read key file .*junk.pem" "$UFTP" -k "$T/junk.pem" "$T/f"
+expect 3 "signing key .*nokey.pem" "$UFTPD" -d -k "$T/nokey.pem"
+# -K with -k writes the key (mode 0600) and refuses to overwrite it.
+expect 1 "no files to send" "$UFTP" -K ec:secp384r1 -k "$T/gen.pem"
+[ "$(stat -c %a "$T/gen.pem" 2>/dev/null)" = 600 ] || fail "uftp -K -k: key file not 0600"
+expect 3 "cannot write key file .*gen.pem" "$UFTP" -K ec:secp384r1 -k "$T/gen.pem" "$T/f"
 # Ranges and values.
 expect 1 "option -R: 'rate' must be" "$UFTP" -Y none -R 0 "$T/f"
 expect 1 "option -b: 'block-size' must be 512..8800" "$UFTP" -Y none -b 100 "$T/f"
@@ -78,7 +90,7 @@ printf 'rate = 5000;\n\nfrobnicate = 1;\n' >"$T/bad1.conf"
 expect 1 "bad1.conf:3: unknown setting 'frobnicate'" "$UFTP" --config "$T/bad1.conf" --check
 printf 'port = 1044;\nbuffer = "lots";\n' >"$T/bad2.conf"
 expect 1 "bad2.conf:2: .*buffer" "$UFTPD" --config "$T/bad2.conf" --check
-printf 'key-file = "k.pem";\n' >"$T/bad3.conf"
+printf 'backup-dirs = [ "/b" ];\n' >"$T/bad3.conf"
 expect 1 "bad3.conf:1: .*not supported yet" "$UFTPD" --config "$T/bad3.conf" --check
 # --check output reads back to the same settings.
 "$UFTPD" -M 230.4.4.1,ff15::1 -D /srv/a,/srv/b -c 2M -x 4 --check >"$T/c1.conf" 2>&1

@@ -1,6 +1,7 @@
 /* AES-GCM/CCM contexts, nonce rules and usage limits (core/crypto/aead.c). */
 #include <openssl/crypto.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/crypto/aead.h"
 #include "core/crypto/crypto.h"
@@ -275,6 +276,31 @@ static void test_nonces(void)
 }
 
 /* issue 4: limits at the real packet size; derivation in aead.c. */
+static void test_one_direction(void)
+{
+    uint8_t key[32] = {7}, nonce[AEAD_NONCE_LEN] = {1}, aad[28] = {2};
+    uint8_t pt[64] = {3}, ct[64], back[64], tag[AEAD_TAG_LEN];
+    for (int kt = KEY_AES128_GCM; kt <= KEY_AES256_CCM; kt++) {
+        struct aead *s = NULL, *o = NULL;
+        CU_ASSERT_EQUAL_FATAL(aead_new_dir(&s, kt, key, AEAD_DIR_SEAL), CRYPTO_OK);
+        CU_ASSERT_EQUAL_FATAL(aead_new_dir(&o, kt, key, AEAD_DIR_OPEN), CRYPTO_OK);
+        CU_ASSERT_EQUAL(aead_seal(s, nonce, aad, sizeof(aad), pt, ct, sizeof(pt), tag), CRYPTO_OK);
+        CU_ASSERT_EQUAL(aead_open(o, nonce, aad, sizeof(aad), ct, back, sizeof(ct), tag),
+                        CRYPTO_OK);
+        CU_ASSERT_EQUAL(memcmp(back, pt, sizeof(pt)), 0);
+        /* The missing direction is refused, not silently wrong. */
+        CU_ASSERT_EQUAL(aead_open(s, nonce, aad, sizeof(aad), ct, back, sizeof(ct), tag),
+                        CRYPTO_EINVAL);
+        CU_ASSERT_EQUAL(aead_seal(o, nonce, aad, sizeof(aad), pt, ct, sizeof(pt), tag),
+                        CRYPTO_EINVAL);
+        aead_free(s);
+        aead_free(o);
+    }
+    struct aead *a = (struct aead *)1;
+    CU_ASSERT_EQUAL(aead_new_dir(&a, KEY_AES128_GCM, key, 0), CRYPTO_EINVAL);
+    CU_ASSERT_PTR_NULL(a);
+}
+
 static void test_limits(void)
 {
     static const struct {
@@ -318,6 +344,7 @@ static const struct cu_test aead_tests[] = {
     {"key types and length limits", test_types_and_lengths},
     {"v5 and v4 nonce rules", test_nonces},
     {"usage limits at real packet sizes", test_limits},
+    {"one-direction contexts", test_one_direction},
     {NULL, NULL},
 };
 
