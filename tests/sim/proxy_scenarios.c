@@ -191,10 +191,11 @@ struct topo {
     struct files f;
     struct sender_config sc;
     struct receiver_config rc[16];
+    struct receiver_server srv[1]; /* every receiver's -S: the sender, through its proxy */
     struct proxy_config pc[4];
     struct net_addr pub, hb[4], self[4][2];
-    struct sender_dest dests[16];
-    int tx, rx[16], px[4], nrx;
+    struct sender_dest dests[16], proxies[4];
+    int tx, rx[16], px[4], nrx, npx;
 };
 
 static struct topo *topo_new(uint64_t seed)
@@ -230,6 +231,7 @@ static struct sender_config *sender_prep(struct topo *t, bool closed)
 static int add_sender(struct topo *t, const struct sim_link *link)
 {
     t->tx = sim_add_sender(t->s, &t->sc, link, NULL);
+    t->srv[0].id = t->sc.server_id; /* every receiver's -S: this sender */
     CHECK(t->tx >= 0, "sender_new failed");
     return t->tx;
 }
@@ -242,6 +244,9 @@ static int add_receiver(struct topo *t, const struct sim_link *link)
     c->ndest = 1;
     c->pub_addrs = &t->pub;
     c->npub = 1;
+    /* Filled in once the sender (and its proxy) exist: the array is borrowed. */
+    c->servers = t->srv;
+    c->nserver = 1;
     int i = sim_add_receiver(t->s, c, link);
     CHECK(i >= 0, "receiver_new failed");
     t->rx[t->nrx++] = i;
@@ -298,6 +303,198 @@ static void scen_server_single(uint64_t seed)
     proxy_stats(sim_proxy(t->s, t->px[0]), &st);
     CHECK(st.forwarded > 200, "forwarded only %" PRIu64, st.forwarded);
     CHECK(st.sessions_seen == 1, "sessions %" PRIu64, st.sessions_seen);
+    topo_free(t);
+}
+
+static void encrypt(struct sender_config *sc, bool enc, bool client_auth)
+{
+    if (!enc) {
+        sc->keytype = KEY_NONE;
+        return;
+    }
+    sc->keytype = KEY_AES256_GCM;
+    sc->hashtype = HASH_SHA256;
+    sc->curve = CURVE_P256;
+    sc->client_auth = client_auth;
+}
+
+/* Everything a proxy sent the sender, and whether any receiver reached it directly. */
+struct at_sender {
+    struct counter c;
+    unsigned from_others;
+};
+
+static void sender_tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+                       const uint8_t *p, size_t len, uint64_t t)
+{
+    struct at_sender *a = arg;
+    tap(&a->c, from, src, dst, p, len, t);
+    if (len >= 8 && net_addr_equal(dst, &a->c.at)) {
+        uint32_t id = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+        if (id != a->c.proxy_id && p[1] != HB_REQ)
+            a->from_others++;
+    }
+}
+
+/*
+ * The tunnel: sender (net 0) → server proxy (nets 0, 1) → client proxy
+ * (nets 1, 2) → 4 receivers (net 2) with 10 % loss each way, closed group,
+ * the client proxy in -j; encrypted or not, with client authentication.
+ */
+static void tunnel(uint64_t seed, bool enc, bool client_auth)
+{
+    struct topo *t = topo_new(seed);
+    struct sim_link lossy = {.loss_pct = 10, .delay_us = 1000, .jitter_us = 300};
+    struct sim_link wan = {.delay_us = 10000, .jitter_us = 1000};
+    standard_files(t->s, &t->f);
+    sim_set_net(t->s, 2);
+    for (int i = 0; i < 4; i++)
+        add_receiver(t, &lossy);
+    /* The client proxy first: the server proxy needs its address. */
+    proxy_defaults(&t->pc[1]);
+    add_proxy(t, 1, PROXY_CLIENT, 1, 2, NULL);
+    sim_set_mcast_net(t->s, t->px[1], 2);
+    proxy_defaults(&t->pc[0]);
+    sim_node_addr_on(t->s, t->px[1], 1, &t->pc[0].down);
+    add_proxy(t, 0, PROXY_SERVER, 0, 1, &wan);
+    sim_set_net(t->s, 0);
+    struct sender_config *sc = sender_prep(t, true);
+    encrypt(sc, enc, client_auth);
+    sc->proxies = t->proxies;
+    sc->nproxy = 1;
+    t->proxies[0].id = t->pc[1].proxy_id;
+    add_sender(t, NULL);
+    t->srv[0].proxy_id = t->pc[1].proxy_id;
+    CHECK(sim_run(t->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(t->s, t->tx) == 0, "sender exit %d", sim_exit_code(t->s, t->tx));
+    for (int i = 0; i < t->nrx; i++)
+        check_delivered(t->s, t->rx[i], &t->f);
+    struct proxy_stats st;
+    proxy_stats(sim_proxy(t->s, t->px[1]), &st);
+    CHECK(st.aggregated_out > 0 && st.aggregated_in > st.aggregated_out,
+          "client proxy: %" PRIu64 " answers in %" PRIu64 " aggregates", st.aggregated_in,
+          st.aggregated_out);
+    topo_free(t);
+}
+
+static void scen_tunnel(uint64_t seed)
+{
+    tunnel(seed, false, false);
+}
+
+static void scen_tunnel_enc(uint64_t seed)
+{
+    tunnel(seed, true, false);
+}
+
+static void scen_tunnel_auth(uint64_t seed)
+{
+    tunnel(seed, true, true);
+}
+
+/*
+ * A response proxy with 8 receivers on the sender's network (net 0): the
+ * sender hears only the proxy, one aggregate per round.
+ */
+static void response(uint64_t seed, bool enc)
+{
+    struct topo *t = topo_new(seed);
+    struct sim_link lan = {.delay_us = 500, .jitter_us = 100};
+    standard_files(t->s, &t->f);
+    for (int i = 0; i < 8; i++)
+        add_receiver(t, &lan);
+    proxy_defaults(&t->pc[0]);
+    t->pc[0].client_port = 1044;
+    add_proxy(t, 0, PROXY_RESPONSE, 0, -1, &lan);
+    struct sender_config *sc = sender_prep(t, true);
+    encrypt(sc, enc, false);
+    sc->proxies = t->proxies;
+    sc->nproxy = 1;
+    t->proxies[0].id = t->pc[0].proxy_id;
+    add_sender(t, &lan);
+    t->srv[0].proxy_id = t->pc[0].proxy_id;
+    struct at_sender a;
+    memset(&a, 0, sizeof(a));
+    sim_node_addr(t->s, t->tx, &a.c.at);
+    a.c.proxy_id = t->pc[0].proxy_id;
+    sim_set_tap(t->s, sender_tap, &a);
+    CHECK(sim_run(t->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(t->s, t->tx) == 0, "sender exit %d", sim_exit_code(t->s, t->tx));
+    for (int i = 0; i < t->nrx; i++)
+        check_delivered(t->s, t->rx[i], &t->f);
+    CHECK(a.from_others == 0, "the sender heard %u datagrams from receivers", a.from_others);
+    /* 5 files: REGISTER, 5 FILEINFO_ACK, 5 COMPLETE, COMPLETE(0) [, KEYINFO_ACK] — not x 8. */
+    CHECK(a.c.from_proxy >= 12 && a.c.from_proxy <= 20, "%u datagrams from the proxy",
+          a.c.from_proxy);
+    if (!enc) {
+        CHECK(a.c.by_func[REGISTER] == 1, "%u REGISTERs", a.c.by_func[REGISTER]);
+        CHECK(a.c.by_func[FILEINFO_ACK] == 5, "%u FILEINFO_ACKs for 5 files",
+              a.c.by_func[FILEINFO_ACK]);
+    }
+    topo_free(t);
+}
+
+static void scen_response(uint64_t seed)
+{
+    response(seed, false);
+}
+
+static void scen_response_enc(uint64_t seed)
+{
+    response(seed, true);
+}
+
+static void rebind(struct sim *s, void *arg);
+
+/*
+ * Everything at once, encrypted with client authentication: sender (net 0)
+ * → SP1 (nets 0, 1; fixed downstream) → SP2 (nets 1, 2; -s fp=CP's key) →
+ * NAT (2 outside, 3 inside) → client proxy (nets 3, 4; heartbeats to SP2)
+ * → 4 receivers (net 4), 5 % loss on the receivers' links. Halfway the NAT
+ * forgets its mappings; SP2 follows the client proxy to its new port.
+ */
+static void scen_chain_all(uint64_t seed)
+{
+    struct topo *t = topo_new(seed);
+    struct sim_link lossy = {.loss_pct = 5, .delay_us = 1000, .jitter_us = 300};
+    struct sim_link wan = {.loss_pct = 1, .delay_us = 20000, .jitter_us = 2000};
+    standard_files(t->s, &t->f);
+    add_file(t->s, &t->f, "large", 1500000);
+    sim_set_net(t->s, 4);
+    for (int i = 0; i < 4; i++)
+        add_receiver(t, &lossy);
+    proxy_defaults(&t->pc[1]);
+    fingerprint(key(2), t->pc[1].down_fp, &t->pc[1].down_fplen);
+    add_proxy(t, 1, PROXY_SERVER, 1, 2, &wan); /* SP2 */
+    proxy_defaults(&t->pc[0]);
+    sim_node_addr_on(t->s, t->px[1], 1, &t->pc[0].down);
+    add_proxy(t, 0, PROXY_SERVER, 0, 1, NULL); /* SP1 */
+    int nat = sim_add_nat(t->s, 3, 2, 5 * SEC, NULL);
+    proxy_defaults(&t->pc[2]);
+    sim_node_addr_on(t->s, t->px[1], 2, &t->hb[0]);
+    t->pc[2].hb_hosts = t->hb;
+    t->pc[2].nhb = 1;
+    t->pc[2].hb_interval_us = 1 * SEC;
+    add_proxy(t, 2, PROXY_CLIENT, 3, 4, NULL); /* CP, behind the NAT */
+    sim_set_mcast_net(t->s, t->px[2], 4);
+    sim_set_net(t->s, 0);
+    struct sender_config *sc = sender_prep(t, true);
+    encrypt(sc, true, true);
+    sc->rate_kbps = 4000;
+    sc->grtt_min_us = 100000;
+    sc->proxies = t->proxies;
+    sc->nproxy = 1;
+    t->proxies[0].id = t->pc[2].proxy_id;
+    add_sender(t, NULL);
+    t->srv[0].proxy_id = t->pc[2].proxy_id;
+    sim_call_at(t->s, 6 * SEC, rebind, (void *)(intptr_t)nat);
+    CHECK(sim_run(t->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(t->s, t->tx) == 0, "sender exit %d", sim_exit_code(t->s, t->tx));
+    for (int i = 0; i < t->nrx; i++)
+        check_delivered(t->s, t->rx[i], &t->f);
+    struct proxy_stats st;
+    proxy_stats(sim_proxy(t->s, t->px[1]), &st);
+    CHECK(st.hb_auth_ok >= 1, "SP2: %" PRIu64 " authenticated heartbeats", st.hb_auth_ok);
     topo_free(t);
 }
 
@@ -394,6 +591,12 @@ static const struct {
     {"server_single", scen_server_single, 1},
     {"chain_nat", scen_chain_nat, 2},
     {"chain_nat_no_hb", scen_chain_nat_no_hb, 3},
+    {"tunnel", scen_tunnel, 4},
+    {"tunnel_enc", scen_tunnel_enc, 5},
+    {"tunnel_auth", scen_tunnel_auth, 6},
+    {"response", scen_response, 7},
+    {"response_enc", scen_response_enc, 8},
+    {"chain_all", scen_chain_all, 9},
 };
 
 int main(int argc, char **argv)
