@@ -45,9 +45,9 @@ static void drain(struct proxy *p, uint64_t now)
         int k = proxy_poll(p, now, &o);
         if (k <= 0 || k == ENG_DONE)
             return;
-        if (k == ENG_SEND && (o.len > o.cap || o.nseg < 1 || o.nseg > ENG_MAX_SEG ||
-                              o.len > o.nseg * o.seglen || o.len <= (o.nseg - 1) * o.seglen ||
-                              !net_addr_is_set(&o.dst)))
+        if (k == ENG_SEND &&
+            (o.len > o.cap || o.nseg < 1 || o.nseg > ENG_MAX_SEG || o.len > o.nseg * o.seglen ||
+             o.len <= (o.nseg - 1) * o.seglen || !net_addr_is_set(&o.dst)))
             __builtin_trap();
     }
     __builtin_trap(); /* poll never settles */

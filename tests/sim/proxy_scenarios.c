@@ -125,7 +125,7 @@ struct counter {
     FILE *corpus;
     struct sim *sim;
     int corpus_node;
-    int peer_of[8]; /* sending node -> fuzz peer index (0 server, 1 downstream, 2.. clients) */
+    int peer_of[16]; /* sending node -> fuzz peer index (0 server, 1 downstream, 2.. clients) */
     uint64_t last_t;
     size_t corpus_n, filesegs;
 };
@@ -154,12 +154,12 @@ static void tap(void *arg, int from, const struct net_addr *src, const struct ne
     }
     /* A few data packets are enough: keep the seeds small. */
     bool data = len > 1 && (p[1] == FILESEG || (p[1] == ENCRYPTED && len > 1000));
-    if (c->corpus && c->corpus_n < 600 && len < 65536 && !(data && c->filesegs++ >= 24) &&
+    if (c->corpus && c->corpus_n < 600 && len < 65536 && from != c->corpus_node && from < 16 &&
+        c->peer_of[from] >= 0 && !(data && c->filesegs++ >= 24) &&
         (to_node(c->sim, c->corpus_node, dst) || net_addr_is_multicast(dst))) {
         uint64_t step = (t - c->last_t) / 1000;
         c->last_t = t;
-        uint8_t h[4] = {(uint8_t)(step > 255 ? 255 : step),
-                        (uint8_t)(from < 8 && c->peer_of[from] >= 0 ? c->peer_of[from] : 2),
+        uint8_t h[4] = {(uint8_t)(step > 255 ? 255 : step), (uint8_t)(c->peer_of[from]),
                         (uint8_t)(len >> 8), (uint8_t)len};
         fwrite(h, 4, 1, c->corpus);
         fwrite(p, len, 1, c->corpus);
@@ -180,7 +180,7 @@ static void corpus_open(struct counter *c, struct sim *s, const char *name, uint
     fwrite(&role, 1, 1, c->corpus);
     c->sim = s;
     c->corpus_node = node;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 16; i++)
         c->peer_of[i] = -1;
 }
 
@@ -341,6 +341,8 @@ static void sender_tap(void *arg, int from, const struct net_addr *src, const st
  * (nets 1, 2) → 4 receivers (net 2) with 10 % loss each way, closed group,
  * the client proxy in -j; encrypted or not, with client authentication.
  */
+static uint64_t g_hash; /* the last tunnel's trace hash */
+
 static void tunnel(uint64_t seed, bool enc, bool client_auth)
 {
     struct topo *t = topo_new(seed);
@@ -365,10 +367,23 @@ static void tunnel(uint64_t seed, bool enc, bool client_auth)
     t->proxies[0].id = t->pc[1].proxy_id;
     add_sender(t, NULL);
     t->srv[0].proxy_id = t->pc[1].proxy_id;
+    struct counter ct;
+    memset(&ct, 0, sizeof(ct));
+    if (!enc) {
+        /* Seeds for fuzz_proxy: what the client proxy hears (role 2). */
+        corpus_open(&ct, t->s, "client-tunnel", 2, t->px[1]);
+        ct.peer_of[t->px[0]] = 0;
+        for (int i = 0; i < t->nrx; i++)
+            ct.peer_of[t->rx[i]] = 2 + i;
+        sim_set_tap(t->s, tap, &ct);
+    }
     CHECK(sim_run(t->s, LIMIT_US), "did not finish");
     CHECK(sim_exit_code(t->s, t->tx) == 0, "sender exit %d", sim_exit_code(t->s, t->tx));
     for (int i = 0; i < t->nrx; i++)
         check_delivered(t->s, t->rx[i], &t->f);
+    g_hash = sim_trace_hash(t->s);
+    if (ct.corpus)
+        fclose(ct.corpus);
     struct proxy_stats st;
     proxy_stats(sim_proxy(t->s, t->px[1]), &st);
     CHECK(st.aggregated_out > 0 && st.aggregated_in > st.aggregated_out,
@@ -390,6 +405,19 @@ static void scen_tunnel_enc(uint64_t seed)
 static void scen_tunnel_auth(uint64_t seed)
 {
     tunnel(seed, true, true);
+}
+
+/* Same seed, same trace (the engines' randomness is the sim's; key bytes are not traced). */
+
+static void scen_determinism(uint64_t seed)
+{
+    uint64_t h[2];
+    for (int k = 0; k < 2; k++) {
+        g_hash = 0;
+        tunnel(seed, true, false);
+        h[k] = g_hash;
+    }
+    CHECK(h[0] == h[1] && h[0] != 0, "trace hashes differ: %016" PRIx64 " %016" PRIx64, h[0], h[1]);
 }
 
 /*
@@ -417,6 +445,13 @@ static void response(uint64_t seed, bool enc)
     memset(&a, 0, sizeof(a));
     sim_node_addr(t->s, t->tx, &a.c.at);
     a.c.proxy_id = t->pc[0].proxy_id;
+    if (!enc) {
+        /* Seeds for fuzz_proxy: what the response proxy hears (role 3). */
+        corpus_open(&a.c, t->s, "response", 3, t->px[0]);
+        a.c.peer_of[t->tx] = 0;
+        for (int i = 0; i < 4; i++)
+            a.c.peer_of[t->rx[i]] = 2 + i;
+    }
     sim_set_tap(t->s, sender_tap, &a);
     CHECK(sim_run(t->s, LIMIT_US), "did not finish");
     CHECK(sim_exit_code(t->s, t->tx) == 0, "sender exit %d", sim_exit_code(t->s, t->tx));
@@ -426,6 +461,8 @@ static void response(uint64_t seed, bool enc)
     /* 5 files: REGISTER, 5 FILEINFO_ACK, 5 COMPLETE, COMPLETE(0) [, KEYINFO_ACK] — not x 8. */
     CHECK(a.c.from_proxy >= 12 && a.c.from_proxy <= 20, "%u datagrams from the proxy",
           a.c.from_proxy);
+    if (a.c.corpus)
+        fclose(a.c.corpus);
     if (!enc) {
         CHECK(a.c.by_func[REGISTER] == 1, "%u REGISTERs", a.c.by_func[REGISTER]);
         CHECK(a.c.by_func[FILEINFO_ACK] == 5, "%u FILEINFO_ACKs for 5 files",
@@ -597,6 +634,7 @@ static const struct {
     {"response", scen_response, 7},
     {"response_enc", scen_response_enc, 8},
     {"chain_all", scen_chain_all, 9},
+    {"determinism", scen_determinism, 10},
 };
 
 int main(int argc, char **argv)

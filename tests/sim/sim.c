@@ -1085,9 +1085,10 @@ static void hash_pkt(struct sim *s, const struct pkt *p)
      * (and the length, above) is part of the trace.
      */
     size_t n = p->len;
-    if (n >= UFTP_HDR_LEN && (p->data[1] == ENCRYPTED || p->data[1] == KEYINFO ||
-                              p->data[1] == ANNOUNCE || p->data[1] == REGISTER))
-        n = UFTP_HDR_LEN;
+    if (n >= UFTP_HDR_LEN &&
+        (p->data[1] == ENCRYPTED || p->data[1] == KEYINFO || p->data[1] == ANNOUNCE ||
+         p->data[1] == REGISTER || p->data[1] == PROXY_KEY || p->data[1] == HB_REQ))
+        n = UFTP_HDR_LEN; /* (proxies' keys and signed heartbeats too) */
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
