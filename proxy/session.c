@@ -1111,7 +1111,7 @@ uint64_t psess_deadline(const struct psession *s)
 
 void psess_shutdown(struct proxy *p, struct psession *s)
 {
-    flush_due(p, s, p->now, true);
+    /* Pending answers are moot: the session ends for everyone behind us. */
     abort_all_down(p, s, 0, "Proxy shutting down");
     abort_up(p, s, 0, "Proxy shutting down");
     PLOG(s, LL_INFO, "session aborted: shutting down");

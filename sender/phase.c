@@ -69,12 +69,18 @@ static void make_proxy(struct sender *s, struct sdest *d)
     s->nproxy++;
 }
 
-/* The clients behind proxy index pi follow it into state (it was lost or aborted). */
+/*
+ * The clients behind proxy index pi follow it into state (it was lost or
+ * aborted). One done with the current file follows too, since the next file
+ * can't reach it; only the completion phase keeps the clients that finished.
+ */
 static void proxy_clients_follow(struct sender *s, size_t pi, uint8_t state)
 {
+    bool keep_done = s->phase >= SP_COMPLETION;
     for (size_t i = 0; i < s->ndest; i++) {
         struct sdest *c = &s->dests[i];
-        if (c->proxy == pi + 1 && c->state != D_LOST && c->state != D_ABORT && c->state != D_DONE) {
+        if (c->proxy == pi + 1 && c->state != D_LOST && c->state != D_ABORT &&
+            !(c->state == D_DONE && keep_done)) {
             SLOG(s, LL_WARN, "client %08X is behind proxy %08X: %s too", c->id, s->dests[pi].id,
                  state == D_LOST ? "lost" : "aborted");
             dset(s, c, state);

@@ -341,7 +341,8 @@ static void sender_tap(void *arg, int from, const struct net_addr *src, const st
  * (nets 1, 2) → 4 receivers (net 2) with 10 % loss each way, closed group,
  * the client proxy in -j; encrypted or not, with client authentication.
  */
-static uint64_t g_hash; /* the last tunnel's trace hash */
+static uint64_t g_hash;    /* the last tunnel's trace hash */
+static uint64_t g_stop_cp; /* stop the client proxy at this time (0: never) */
 
 static void tunnel(uint64_t seed, bool enc, bool client_auth)
 {
@@ -367,6 +368,34 @@ static void tunnel(uint64_t seed, bool enc, bool client_auth)
     t->proxies[0].id = t->pc[1].proxy_id;
     add_sender(t, NULL);
     t->srv[0].proxy_id = t->pc[1].proxy_id;
+    if (g_stop_cp != 0) {
+        /* The client proxy shuts down mid-transfer: its ABORTs must end the
+         * session on both sides at once, encrypted where keys exist. */
+        add_file(t->s, &t->f, "large", 3000000);
+        t->sc.nfiles = t->f.n; /* (borrowed: the sender sees the longer list) */
+        sim_interrupt_at(t->s, t->px[1], g_stop_cp);
+        CHECK(sim_run(t->s, LIMIT_US), "did not finish");
+        /* Everyone aborted: exit 9, or 8 when it happens during a FILEINFO round. */
+        CHECK(sim_exit_code(t->s, t->tx) == SENDER_EXIT_DROPPED ||
+                  sim_exit_code(t->s, t->tx) == SENDER_EXIT_NO_FILEINFO,
+              "sender exit %d", sim_exit_code(t->s, t->tx));
+        uint64_t ended = sim_store(t->s, t->tx)->ended_us;
+        CHECK(ended >= g_stop_cp && ended < g_stop_cp + 300000,
+              "sender ended %.3f s after the proxy stopped", ((double)ended - g_stop_cp) / 1e6);
+        /* A receiver whose ABORT was lost (10 %) ends on its own timeout instead. */
+        int prompt = 0;
+        for (int i = 0; i < t->nrx; i++) {
+            const struct sim_store *st = sim_store(t->s, t->rx[i]);
+            CHECK(st->session_ends == 1 && st->session_ends_ok == 0,
+                  "receiver %d: %u sessions ended, %u completed", i, st->session_ends,
+                  st->session_ends_ok);
+            if (st->ended_us >= g_stop_cp && st->ended_us < g_stop_cp + 300000)
+                prompt++;
+        }
+        CHECK(prompt >= t->nrx / 2, "only %d receivers saw the proxy's ABORT", prompt);
+        topo_free(t);
+        return;
+    }
     struct counter ct;
     memset(&ct, 0, sizeof(ct));
     if (!enc) {
@@ -405,6 +434,14 @@ static void scen_tunnel_enc(uint64_t seed)
 static void scen_tunnel_auth(uint64_t seed)
 {
     tunnel(seed, true, true);
+}
+
+/* A client proxy that stops mid-transfer aborts its clients and its session upstream. */
+static void scen_proxy_abort(uint64_t seed)
+{
+    g_stop_cp = 4 * SEC; /* keyed by then, in the middle of the large file */
+    tunnel(seed, true, false);
+    g_stop_cp = 0;
 }
 
 /* Same seed, same trace (the engines' randomness is the sim's; key bytes are not traced). */
@@ -635,6 +672,7 @@ static const struct {
     {"response_enc", scen_response_enc, 8},
     {"chain_all", scen_chain_all, 9},
     {"determinism", scen_determinism, 10},
+    {"proxy_abort", scen_proxy_abort, 11},
 };
 
 int main(int argc, char **argv)

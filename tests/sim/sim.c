@@ -646,7 +646,9 @@ static void ms_session_end(void *ctx, uint32_t server_id, uint32_t group_id, uin
     (void)server_id;
     (void)group_id;
     (void)inst;
-    struct sim_store *st = &((struct node *)ctx)->store;
+    struct node *n = ctx;
+    struct sim_store *st = &n->store;
+    st->ended_us = n->sim->now;
     st->session_ends++;
     if (completed)
         st->session_ends_ok++;
@@ -1023,6 +1025,7 @@ static void drain(struct sim *s, int idx)
         if (k == ENG_DONE) {
             n->finished = true;
             n->exit_code = o.exit_code;
+            n->store.ended_us = s->now;
             continue;
         }
         if (k == ENG_JOIN || k == ENG_LEAVE) {

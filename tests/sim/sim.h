@@ -58,6 +58,7 @@ struct sim_store {
     uint64_t bytes_written;
     unsigned opens, closes_done, closes_abort, dup_writes, bad_writes;
     unsigned session_ends, session_ends_ok;
+    uint64_t ended_us; /* sim time of the last session end (receiver) or ENG_DONE */
 };
 
 enum sim_kind { SIM_SENDER, SIM_RECEIVER, SIM_PROXY };
