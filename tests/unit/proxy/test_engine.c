@@ -50,7 +50,7 @@ static int rng(void *ctx, void *buf, size_t len)
     return 0;
 }
 
-static struct net_addr A(const char *s)
+static struct net_addr addr_of(const char *s)
 {
     struct net_addr a;
     CU_ASSERT_EQUAL_FATAL(net_addr_parse(&a, s, 1044), 0);
@@ -145,7 +145,7 @@ static struct proxy *fp_proxy_budget(struct net_addr *pub, uint32_t budget)
     c.role = PROXY_SERVER;
     c.proxy_id = 0x0A000001;
     c.key = g_mine;
-    *pub = A("230.4.4.1:1044");
+    *pub = addr_of("230.4.4.1:1044");
     c.pub_addrs = pub;
     c.npub = 1;
     size_t bl;
@@ -182,8 +182,8 @@ static void test_hb_challenge(void)
 {
     struct net_addr pub;
     struct proxy *p = fp_proxy(&pub);
-    struct net_addr nat1 = A("192.0.2.1:20000"), nat2 = A("192.0.2.1:20001"),
-                    server = A("10.0.1.5:40000"), evil = A("198.51.100.7:1044");
+    struct net_addr nat1 = addr_of("192.0.2.1:20000"), nat2 = addr_of("192.0.2.1:20001"),
+                    server = addr_of("10.0.1.5:40000"), evil = addr_of("198.51.100.7:1044");
     uint8_t b[2048];
     struct sent s;
     uint64_t now = 1000000;
@@ -288,7 +288,7 @@ static void test_hb_budget(void)
 {
     struct net_addr pub;
     struct proxy *p = fp_proxy_budget(&pub, 1000); /* ~3 checks a second */
-    struct net_addr peer = A("192.0.2.9:1044");
+    struct net_addr peer = addr_of("192.0.2.9:1044");
     uint8_t b[2048];
     struct sent s;
     drain(p, 1000000);
@@ -329,7 +329,7 @@ static void test_hb_fixed_and_sending(void)
     c.role = PROXY_CLIENT;
     c.proxy_id = 0x0A000003;
     c.key = g_key;
-    struct net_addr up = A("10.0.0.1:1044");
+    struct net_addr up = addr_of("10.0.0.1:1044");
     c.hb_hosts = &up;
     c.nhb = 1;
     c.hb_interval_us = 5000000;
@@ -352,7 +352,7 @@ static void test_hb_fixed_and_sending(void)
     uint8_t b[2048];
     size_t n = dgram(b, sizeof(b), 0x0A000001, 0, &m);
     /* ...not from a stranger. */
-    struct net_addr stranger = A("10.0.0.2:1044");
+    struct net_addr stranger = addr_of("10.0.0.2:1044");
     proxy_recv(p, &stranger, NULL, b, n, 0, 2000);
     CU_ASSERT_EQUAL(next_send(p, 2000, &s), ENG_NONE);
     proxy_recv(p, &up, NULL, b, n, 0, 2000);
@@ -373,7 +373,7 @@ static void test_hb_fixed_and_sending(void)
     c.role = PROXY_SERVER;
     c.proxy_id = 0x0A000001;
     c.key = g_key;
-    c.down = A("10.0.9.9:1044");
+    c.down = addr_of("10.0.9.9:1044");
     CU_ASSERT_EQUAL_FATAL(proxy_new(&p, &c, &e), 0);
     drain(p, 0);
     n = hb_req(b, 0, NULL, 0);
@@ -402,7 +402,7 @@ static struct proxy *client_proxy(unsigned max_sessions, unsigned max_clients)
 static void test_client_aggregation(void)
 {
     struct proxy *p = client_proxy(PROXY_MAX_SESSIONS, PROXY_MAX_CLIENTS);
-    struct net_addr sp = A("10.0.1.2:1044");
+    struct net_addr sp = addr_of("10.0.1.2:1044");
     uint8_t b[2048];
     struct sent s;
     uint64_t now = 1000000;
@@ -424,7 +424,7 @@ static void test_client_aggregation(void)
     for (uint32_t i = 1; i <= 3; i++) {
         char a[32];
         snprintf(a, sizeof(a), "10.0.3.%u:1044", i);
-        struct net_addr c = A(a);
+        struct net_addr c = addr_of(a);
         m.u.reg.tstamp = 5000000 + i;
         n = dgram(b, sizeof(b), 0x0A000300 + i, 0x77, &m);
         proxy_recv(p, &c, NULL, b, n, 0, now + i * 1000);
@@ -459,7 +459,7 @@ static void test_client_aggregation(void)
         n = dgram(b, sizeof(b), 0x0A000300 + i, 0x77, &m);
         char a[32];
         snprintf(a, sizeof(a), "10.0.3.%u:1044", i);
-        struct net_addr c = A(a);
+        struct net_addr c = addr_of(a);
         proxy_recv(p, &c, NULL, b, n, 0, now + 200000);
     }
     CU_ASSERT_EQUAL(next_send(p, now + 200000 + g, &s), ENG_SEND);
@@ -489,7 +489,7 @@ static void test_limits(void)
 {
     /* spec §6.18: a full session table is refused, not dereferenced. */
     struct proxy *p = client_proxy(3, 2);
-    struct net_addr sp = A("10.0.1.2:1044");
+    struct net_addr sp = addr_of("10.0.1.2:1044");
     uint8_t b[2048];
     for (uint32_t g = 1; g <= 5; g++) {
         size_t n = announce(b, 0x0A000105, g);
@@ -508,7 +508,7 @@ static void test_limits(void)
     for (uint32_t i = 1; i <= 3; i++) {
         char a[32];
         snprintf(a, sizeof(a), "10.0.3.%u:1044", i);
-        struct net_addr c = A(a);
+        struct net_addr c = addr_of(a);
         size_t n = dgram(b, sizeof(b), 0x0A000300 + i, 1, &m);
         proxy_recv(p, &c, NULL, b, n, 0, 2000);
     }
