@@ -111,6 +111,7 @@ struct psession {
     uint64_t idle_at;    /* session timeout */
     uint64_t reg_end;    /* registration window (encrypted sessions) */
     uint64_t keyinfo_at; /* last KEYINFO to the clients, while some are owed; 0 = none */
+    uint64_t regup_at;   /* last REGISTER upstream, while clients await REG_CONF; 0 = none */
     bool encrypted;
     bool limit_logged;
     struct pclient *cl;

@@ -740,6 +740,32 @@ static void register_pending(struct proxy *p, struct psession *s, struct pclient
     /* Its REGISTER's echo, held since it arrived (a CLIENT_KEY may come later). */
     am.echo_us = c->reg_echo + (now - c->reg_rx);
     aggregate(p, s, &am, c->id, now);
+    if (s->encrypted)
+        s->regup_at = now ? now : 1;
+}
+
+/*
+ * Encrypted sessions: the server confirms our clients once (REG_CONF, sent
+ * to clients behind proxies only), and without it we cannot give them
+ * keys. A lost REG_CONF would leave them waiting for their own REGISTER
+ * retry (5 GRTT of the announce, seconds) while the server's FILEINFO round
+ * runs out; so we register the unconfirmed ones again every 2 GRTT, as we
+ * repeat KEYINFO, until the registration window closes.
+ */
+static void register_again(struct proxy *p, struct psession *s, uint64_t now)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->ncl; i++) {
+        struct pclient *c = &s->cl[i];
+        if (c->state == PC_REGISTERED) {
+            register_pending(p, s, c, now);
+            n++;
+        }
+    }
+    if (n > 0)
+        PLOG(s, LL_VERBOSE, "registering %zu unconfirmed client%s again", n, n == 1 ? "" : "s");
+    else
+        s->regup_at = 0;
 }
 
 static void c_register(struct proxy *p, struct psession *s, struct pclient *c,
@@ -1084,6 +1110,7 @@ static void expire_registration(struct proxy *p, struct psession *s)
     s->phase = PP_RECEIVING;
     s->reg_end = 0;
     s->keyinfo_at = 0;
+    s->regup_at = 0;
 }
 
 void psess_timers(struct proxy *p, struct psession *s, uint64_t now)
@@ -1092,6 +1119,8 @@ void psess_timers(struct proxy *p, struct psession *s, uint64_t now)
     /* spec §3.4: every 2 GRTT, the GRTT as it is now (the server's drops after announcing). */
     if (s->keyinfo_at != 0 && now >= s->keyinfo_at + 2 * s->grtt_us)
         send_keyinfo(p, s, NULL, now);
+    if (s->regup_at != 0 && now >= s->regup_at + 2 * s->grtt_us && s->phase < PP_RECEIVING)
+        register_again(p, s, now);
     if (s->reg_end != 0 && now >= s->reg_end && s->phase < PP_RECEIVING)
         expire_registration(p, s);
     if (now >= s->idle_at && agg_pending(&s->agg) == 0)
@@ -1106,6 +1135,8 @@ uint64_t psess_deadline(const struct psession *s)
         t = s->keyinfo_at + 2 * s->grtt_us;
     if (s->reg_end != 0 && s->phase < PP_RECEIVING && s->reg_end < t)
         t = s->reg_end;
+    if (s->regup_at != 0 && s->phase < PP_RECEIVING && s->regup_at + 2 * s->grtt_us < t)
+        t = s->regup_at + 2 * s->grtt_us;
     return t;
 }
 

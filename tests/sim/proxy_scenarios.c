@@ -341,14 +341,39 @@ static void sender_tap(void *arg, int from, const struct net_addr *src, const st
  * (nets 1, 2) → 4 receivers (net 2) with 10 % loss each way, closed group,
  * the client proxy in -j; encrypted or not, with client authentication.
  */
-static uint64_t g_hash;    /* the last tunnel's trace hash */
-static uint64_t g_stop_cp; /* stop the client proxy at this time (0: never) */
+static uint64_t g_hash;     /* the last tunnel's trace hash */
+static uint64_t g_stop_cp;  /* stop the client proxy at this time (0: never) */
+static bool g_lose_regconf; /* every REG_CONF before the first FILEINFO is lost */
+
+struct regconf_loss {
+    int tx;
+    unsigned lost;
+    bool fileinfo;
+};
+
+/* FILEINFO is the sender's first ENCRYPTED datagram (REG_CONF, KEYINFO are clear). */
+static bool lose_regconf(void *arg, int from, const struct net_addr *dst, const uint8_t *p,
+                         size_t len)
+{
+    (void)dst;
+    struct regconf_loss *l = arg;
+    if (from != l->tx || len < UFTP_HDR_LEN)
+        return false;
+    if (p[1] == ENCRYPTED)
+        l->fileinfo = true;
+    if (p[1] != REG_CONF || l->fileinfo)
+        return false;
+    l->lost++;
+    return true;
+}
 
 static void tunnel(uint64_t seed, bool enc, bool client_auth)
 {
     struct topo *t = topo_new(seed);
     struct sim_link lossy = {.loss_pct = 10, .delay_us = 1000, .jitter_us = 300};
     struct sim_link wan = {.delay_us = 10000, .jitter_us = 1000};
+    if (g_lose_regconf)
+        wan.delay_us = 1000; /* a short GRTT, so a short FILEINFO round */
     standard_files(t->s, &t->f);
     sim_set_net(t->s, 2);
     for (int i = 0; i < 4; i++)
@@ -396,6 +421,9 @@ static void tunnel(uint64_t seed, bool enc, bool client_auth)
         topo_free(t);
         return;
     }
+    struct regconf_loss rl = {.tx = t->tx};
+    if (g_lose_regconf)
+        sim_set_drop(t->s, lose_regconf, &rl);
     struct counter ct;
     memset(&ct, 0, sizeof(ct));
     if (!enc) {
@@ -408,6 +436,7 @@ static void tunnel(uint64_t seed, bool enc, bool client_auth)
     }
     CHECK(sim_run(t->s, LIMIT_US), "did not finish");
     CHECK(sim_exit_code(t->s, t->tx) == 0, "sender exit %d", sim_exit_code(t->s, t->tx));
+    CHECK(!g_lose_regconf || rl.lost > 0, "no REG_CONF lost");
     for (int i = 0; i < t->nrx; i++)
         check_delivered(t->s, t->rx[i], &t->f);
     g_hash = sim_trace_hash(t->s);
@@ -442,6 +471,23 @@ static void scen_proxy_abort(uint64_t seed)
     g_stop_cp = 4 * SEC; /* keyed by then, in the middle of the large file */
     tunnel(seed, true, false);
     g_stop_cp = 0;
+}
+
+/*
+ * Encrypted: the server confirms the client proxy's clients (REG_CONF) and
+ * the proxy cannot key them without it. With every REG_CONF of the announce
+ * phase lost, the proxy registers them again itself every 2 GRTT of the
+ * server's (spec §3.4) and they are confirmed during the FILEINFO round; the
+ * clients' own REGISTER retry (5 GRTT of the announce, 2.5 s) comes after
+ * the round (3 GRTT x robust, under a second here) ran out, or in time
+ * when the server's lower GRTT reached them: 8 runs, so some do not.
+ */
+static void scen_regconf_lost(uint64_t seed)
+{
+    g_lose_regconf = true;
+    for (uint64_t i = 0; i < 8; i++)
+        tunnel(seed + i, true, false);
+    g_lose_regconf = false;
 }
 
 /* Same seed, same trace (the engines' randomness is the sim's; key bytes are not traced). */
@@ -673,6 +719,7 @@ static const struct {
     {"chain_all", scen_chain_all, 9},
     {"determinism", scen_determinism, 10},
     {"proxy_abort", scen_proxy_abort, 11},
+    {"regconf_lost", scen_regconf_lost, 1},
 };
 
 int main(int argc, char **argv)

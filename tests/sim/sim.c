@@ -112,6 +112,8 @@ struct sim {
     uint8_t *buf;
     sim_tap_fn tap;
     void *tap_arg;
+    sim_drop_fn drop;
+    void *drop_arg;
     FILE *pcap;
     bool trace; /* SIM_TRACE set: print every delivery */
 };
@@ -910,6 +912,12 @@ void sim_set_tap(struct sim *s, sim_tap_fn fn, void *arg)
     s->tap_arg = arg;
 }
 
+void sim_set_drop(struct sim *s, sim_drop_fn fn, void *arg)
+{
+    s->drop = fn;
+    s->drop_arg = arg;
+}
+
 static void put16(uint8_t *p, unsigned v)
 {
     p[0] = (uint8_t)(v >> 8);
@@ -990,6 +998,8 @@ static void emit(struct sim *s, int from, const struct net_addr *dst, const uint
         s->tap(s->tap_arg, from, &src, dst, data, len, depart);
     if (s->pcap)
         pcap_write(s, &src, dst, data, len, depart);
+    if (s->drop && s->drop(s->drop_arg, from, dst, data, len))
+        return;
     route(s, from, dst, data, len, depart);
 }
 

@@ -152,6 +152,10 @@ bool sim_run(struct sim *s, uint64_t limit_us);
 typedef void (*sim_tap_fn)(void *arg, int from, const struct net_addr *src,
                            const struct net_addr *dst, const uint8_t *p, size_t len, uint64_t t);
 void sim_set_tap(struct sim *s, sim_tap_fn fn, void *arg);
+/* A datagram the filter returns true for (seen by the tap) is lost on every link. */
+typedef bool (*sim_drop_fn)(void *arg, int from, const struct net_addr *dst, const uint8_t *p,
+                            size_t len);
+void sim_set_drop(struct sim *s, sim_drop_fn fn, void *arg);
 /* Writes every datagram sent into a pcap (LINKTYPE_RAW, IPv4/IPv6 + UDP). 0 or -1. */
 int sim_pcap_open(struct sim *s, const char *path);
 
