@@ -18,6 +18,7 @@
 #   fail MSG / finish           as in the transfer tests
 #   make_files DIR MB           big.bin (MB MiB), small.txt, empty, sub/odd.bin
 #   same_files A B WHAT         sha256 of every file of A equals B's
+#   ref_stranded PXLOG RLOG ID  a receiver the 5.0.1 proxy never gave keys (known defect)
 #   start_proxy HOST NAME ARGS  uftpproxyd -d in HOST (log NAME.log), waits for it
 #   start_uftpd HOST NAME ARGS  uftpd -d in HOST, waits until it listens
 #   stop_all                    SIGTERM to every daemon started; fail unless it exits 0
@@ -99,6 +100,24 @@ same_files() {
             fail "$what: $f differs"
         fi
     done < <(cd "$a" && find . -type f | sed 's|^\./||')
+}
+
+# ref_stranded PROXYLOG RECEIVERLOG ID: true when the 5.0.1 client proxy
+# (UFTP_REF_ROLE=proxy) stranded this receiver without keys: it knew the
+# client (REGISTER) but sent at most one KEYINFO after that, never repeating
+# it. Two known 5.0.1 defects do this under loss: KEYINFO goes out only in
+# phase READY (a client whose REGISTER came after the others acknowledged
+# gets none, handle_regconf), and its 2·GRTT KEYINFO retry timer restarts on
+# every message (set_timeout), so a lost KEYINFO is not repeated once data
+# flows. Our proxy repeats KEYINFO until acknowledged.
+ref_stranded() {
+    local px=$1 rl=$2 id=$3 reg
+    is_ref "$UFTPPROXYD" || return 1
+    grep -q "keys established\|registration confirmed" "$rl" && return 1
+    grep -q "Received KEYINFO_ACK from $id" "$px" && return 1
+    reg=$(grep -n "Received REGISTER from $id" "$px" | head -n1 | cut -d: -f1)
+    [ -n "$reg" ] || return 1
+    [ "$(tail -n +"$reg" "$px" | grep -c "Sending KEYINFO")" -le 1 ]
 }
 
 # wait_log FILE PATTERN PID: until the pattern is logged (5 s), or the process died.

@@ -52,6 +52,11 @@ for enc in ${PROXY_ENC:-none aes256-gcm}; do
         "$NETNS_TMP/src"/*
     [ "$UFTP_RC" = 0 ] || fail "$enc: uftp exited $UFTP_RC"
     for i in 1 2 3 4; do
+        if [ "$enc" != none ] && ref_stranded "$NETNS_TMP/cp-$enc.log" "$NETNS_TMP/r$i-$enc.log" \
+            "$(id_of "10.94.3.1$i")"; then
+            echo "  KNOWN 5.0.1 DEFECT: the proxy never repeated KEYINFO for receiver $i"
+            continue
+        fi
         same_files "$NETNS_TMP/src" "$NETNS_TMP/d$i" "$enc: receiver $i"
     done
     if ! is_ref "$UFTPPROXYD"; then
