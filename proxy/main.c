@@ -35,6 +35,31 @@ static enum proxy_role role_of(const struct uftpproxyd_settings *s, const char *
     return s->server ? PROXY_SERVER : s->client ? PROXY_CLIENT : PROXY_RESPONSE;
 }
 
+/*
+ * Combinations no single option can check, named where the setting came
+ * from ("FILE:LINE" or "option -c"), as uftpd does. Returns 0, or -1 with
+ * the message in msg.
+ */
+static int settings_explain(const struct uftpproxyd_settings *s, int argc, char **argv,
+                            const struct conf_cmd *cmd, char *msg, size_t len)
+{
+    const char *what = NULL, *m = NULL;
+    if ((s->server != NULL) + s->client + s->response > 1) {
+        /* The last of them in the table's order names the conflict. */
+        what = s->response ? "response-proxy" : "client-proxy";
+        m = "only one of -s, -c, -r may be given";
+    } else if (s->ssm && !s->client && s->servers.n == 0) {
+        what = "ssm";
+        m = "-o (SSM) needs -S with the servers' addresses";
+    } else {
+        return 0;
+    }
+    char where[320] = "";
+    (void)conf_origin(&uftpproxyd_conf_spec, argc, argv, cmd, what, where, sizeof(where));
+    snprintf(msg, len, "%s%s%s", where, where[0] ? ": " : "", m);
+    return -1;
+}
+
 /* ---- trust lists ---- */
 
 int uftpproxyd_lists(struct uftpproxyd *d, const struct uftpproxyd_settings *s)
@@ -352,12 +377,14 @@ int main(int argc, char **argv)
     struct uftpproxyd_settings *s = &d.set;
     const char *err = NULL;
     enum proxy_role role = role_of(s, &err);
+    char why[640];
+    bool bad = !cmd.help && settings_explain(s, argc, argv, &cmd, why, sizeof(why)) < 0;
     if (cmd.help || cmd.check) {
         rc = 0;
         if (cmd.help) {
             conf_help(&uftpproxyd_conf_spec, stdout);
-        } else if (role == 0 && (s->server != NULL) + s->client + s->response > 1) {
-            fprintf(stderr, "uftpproxyd: %s\n", err);
+        } else if (bad) {
+            fprintf(stderr, "uftpproxyd: %s\n", why);
             rc = PROXY_EXIT_PARAM;
         } else if (conf_print(&uftpproxyd_conf_spec, s, stdout) < 0) {
             rc = PROXY_EXIT_PARAM;
@@ -373,13 +400,9 @@ int main(int argc, char **argv)
         conf_free(&uftpproxyd_conf_spec, s);
         return PROXY_EXIT_PARAM;
     }
-    if (role == 0) {
-        fprintf(stderr, "uftpproxyd: %s\nTry 'uftpproxyd --help' for more information.\n", err);
-        conf_free(&uftpproxyd_conf_spec, s);
-        return PROXY_EXIT_PARAM;
-    }
-    if (s->ssm && role != PROXY_CLIENT && s->servers.n == 0) {
-        fprintf(stderr, "uftpproxyd: -o (SSM) needs -S with the servers' addresses\n");
+    if (bad || role == 0) {
+        fprintf(stderr, "uftpproxyd: %s\nTry 'uftpproxyd --help' for more information.\n",
+                bad ? why : err);
         conf_free(&uftpproxyd_conf_spec, s);
         return PROXY_EXIT_PARAM;
     }

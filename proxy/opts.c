@@ -393,5 +393,5 @@ const struct conf_spec uftpproxyd_conf_spec = {
     .prog = "uftpproxyd",
     .usage = NULL,
     .opts = opts,
-    .default_file = NULL,
+    .default_file = "/etc/uftp/uftpproxyd.conf",
 };

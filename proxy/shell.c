@@ -224,7 +224,37 @@ static void on_quit(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(d->base);
 }
 
-/* SIGHUP: reopen the log, re-read the configuration's -S / -C lists and log level. */
+/* What a reload applies at once; conf_diff() names every other change. */
+static const char *const live_settings[] = {"servers", "clients", "log-level"};
+
+static void changed_setting(const struct conf_option *o, void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < sizeof(live_settings) / sizeof(live_settings[0]); i++)
+        if (strcmp(live_settings[i], o->name) == 0)
+            return;
+    log_warnx("reload: '%s' changed; it takes effect at the next restart", o->name);
+}
+
+/* The live settings of ns into d->set (and d->set's old ones into ns, to be freed). */
+static void take_live(struct uftpproxyd *d, struct uftpproxyd_settings *ns)
+{
+    struct conf_hostlist h = d->set.servers;
+    d->set.servers = ns->servers;
+    ns->servers = h;
+    h = d->set.clients;
+    d->set.clients = ns->clients;
+    ns->clients = h;
+    int l = d->set.log_level;
+    d->set.log_level = ns->log_level;
+    ns->log_level = l;
+}
+
+/*
+ * SIGHUP: reopen the log, re-read the configuration's -S / -C lists and log
+ * level (as uftpd does); any other setting that changed is named in a
+ * warning, as it waits for a restart.
+ */
 static void reload(struct uftpproxyd *d)
 {
     sdnotify_reloading();
@@ -239,12 +269,12 @@ static void reload(struct uftpproxyd *d)
     if (conf_load(&uftpproxyd_conf_spec, &s, d->argc, d->argv, &cmd, &e) < 0) {
         log_warnx("reload: %s (keeping the current settings)", e.msg);
     } else if (uftpproxyd_lists(d, &s) == 0) {
-        proxy_set_lists(d->eng, d->cfg.servers, d->cfg.nserver, d->cfg.clients, d->cfg.nclient);
+        (void)conf_diff(&uftpproxyd_conf_spec, &d->set, &s, changed_setting, NULL);
         log_set_level(s.log_level);
-        log_info("reloaded: %zu server%s and %zu client%s in the trust lists (other settings "
-                 "take effect at restart)",
-                 d->cfg.nserver, d->cfg.nserver == 1 ? "" : "s", d->cfg.nclient,
-                 d->cfg.nclient == 1 ? "" : "s");
+        /* What is now in effect, so the next reload compares against it. */
+        take_live(d, &s);
+        log_info("reloaded: %zu server%s and %zu client%s in the trust lists", d->cfg.nserver,
+                 d->cfg.nserver == 1 ? "" : "s", d->cfg.nclient, d->cfg.nclient == 1 ? "" : "s");
     } else {
         log_warnx("reload: out of memory (keeping the current settings)");
     }

@@ -3,6 +3,8 @@
 # three disjoint networks (wan: sender + server proxy; mid: the two proxies;
 # lan: client proxy + receivers), with 5 % loss towards the receivers, once
 # unencrypted and once with AES-256-GCM: every file identical (sha256).
+# Then SIGHUP to our client proxy (started with --config): a client list
+# added to its config applies at once, a changed ttl is only reported.
 #
 #   tunnel.sh UFTP UFTPD UFTPPROXYD
 UFTP=${1:?usage: tunnel.sh UFTP UFTPD UFTPPROXYD} UFTPD=${2:?} UFTPPROXYD=${3:?}
@@ -42,7 +44,11 @@ echo "$(id_of 10.94.1.1)|10.94.1.1|$cpid" >"$NETNS_TMP/servers"
 for enc in ${PROXY_ENC:-none aes256-gcm}; do
     echo "== $enc"
     start_proxy sp "sp-$enc" -s 10.94.2.3
-    start_proxy cp "cp-$enc" -c -O eth1
+    echo "# the client proxy's config: edited before SIGHUP below" >"$NETNS_TMP/cp.conf"
+    cpconf=()
+    is_ref "$UFTPPROXYD" || cpconf=(--config "$NETNS_TMP/cp.conf")
+    start_proxy cp "cp-$enc" -c -O eth1 "${cpconf[@]}"
+    cppid=$NETNS_LAST_PID
     for i in 1 2 3 4; do
         rm -rf "$NETNS_TMP/d$i"
         mkdir -p "$NETNS_TMP/d$i"
@@ -63,6 +69,15 @@ for enc in ${PROXY_ENC:-none aes256-gcm}; do
         n=$(grep -c "sent .* upstream for 4 clients" "$NETNS_TMP/cp-$enc.log")
         echo "  client proxy: $n aggregates for all 4 clients"
         [ "$n" -ge 4 ] || fail "$enc: the client proxy aggregated only $n times for 4 clients"
+        id_of 10.94.3.11 >"$NETNS_TMP/clients"
+        printf 'clients = "%s";\nttl = 2;\n' "$NETNS_TMP/clients" >>"$NETNS_TMP/cp.conf"
+        kill -HUP "$cppid"
+        wait_log "$NETNS_TMP/cp-$enc.log" "reloaded: 0 servers and 1 client in" "$cppid" ||
+            fail "$enc: SIGHUP did not apply the client list: $(tail -3 "$NETNS_TMP/cp-$enc.log")"
+        grep -q "reload: 'ttl' changed; it takes effect at the next restart" "$NETNS_TMP/cp-$enc.log" ||
+            fail "$enc: SIGHUP: no restart-only warning for ttl"
+        [ "$(grep -c "changed; it takes effect" "$NETNS_TMP/cp-$enc.log")" = 1 ] ||
+            fail "$enc: SIGHUP: live settings reported as restart-only"
     fi
     stop_all
 done
