@@ -377,7 +377,10 @@ static void aggregate(struct proxy *p, struct psession *s, const struct agg_msg 
         /* spec §3.4: no slot matches and none is free: flush them all. */
         if (!s->limit_logged) {
             s->limit_logged = true;
-            PLOG(s, LL_VERBOSE, "%u pending aggregates: flushing them all early", s->agg.nslots);
+            PLOG(s, LL_WARN,
+                 "limit reached: %u pending aggregates; flushing them all early (logged once "
+                 "per session)",
+                 s->agg.nslots);
         }
         flush_due(p, s, now, true);
         rc = agg_add(&s->agg, am, id, now);
