@@ -344,6 +344,7 @@ static void sender_tap(void *arg, int from, const struct net_addr *src, const st
 static uint64_t g_hash;     /* the last tunnel's trace hash */
 static uint64_t g_stop_cp;  /* stop the client proxy at this time (0: never) */
 static bool g_lose_regconf; /* every REG_CONF before the first FILEINFO is lost */
+static int g_rlist;         /* receivers' -R: 0 none, 1 the client proxy's fingerprint, 2 another */
 
 struct regconf_loss {
     int tx;
@@ -382,6 +383,16 @@ static void tunnel(uint64_t seed, bool enc, bool client_auth)
     proxy_defaults(&t->pc[1]);
     add_proxy(t, 1, PROXY_CLIENT, 1, 2, NULL);
     sim_set_mcast_net(t->s, t->px[1], 2);
+    static struct receiver_proxy rlist[1];
+    if (g_rlist != 0) {
+        /* -R: the proxy's ID with a fingerprint, checked against its signed PROXY_KEY. */
+        memset(rlist, 0, sizeof(rlist));
+        rlist[0].id = t->pc[1].proxy_id;
+        fingerprint(key(g_rlist == 1 ? 1 : 2), rlist[0].fp, &rlist[0].fplen);
+        for (int i = 0; i < t->nrx; i++)
+            CHECK(receiver_set_trust(sim_receiver(t->s, t->rx[i]), t->srv, 1, rlist, 1) == 0,
+                  "receiver_set_trust");
+    }
     proxy_defaults(&t->pc[0]);
     sim_node_addr_on(t->s, t->px[1], 1, &t->pc[0].down);
     add_proxy(t, 0, PROXY_SERVER, 0, 1, &wan);
@@ -435,6 +446,17 @@ static void tunnel(uint64_t seed, bool enc, bool client_auth)
         sim_set_tap(t->s, tap, &ct);
     }
     CHECK(sim_run(t->s, LIMIT_US), "did not finish");
+    if (g_rlist == 2) {
+        /* Every receiver refuses the proxy: nothing delivered, the sender says so. */
+        CHECK(sim_exit_code(t->s, t->tx) != 0, "sender exit 0 with no receiver");
+        for (int i = 0; i < t->nrx; i++) {
+            const struct sim_store *st = sim_store(t->s, t->rx[i]);
+            CHECK(st->session_ends_ok == 0 && sim_store_count(st) == 0,
+                  "receiver %d took files through a proxy with the wrong key", i);
+        }
+        topo_free(t);
+        return;
+    }
     CHECK(sim_exit_code(t->s, t->tx) == 0, "sender exit %d", sim_exit_code(t->s, t->tx));
     CHECK(!g_lose_regconf || rl.lost > 0, "no REG_CONF lost");
     for (int i = 0; i < t->nrx; i++)
@@ -488,6 +510,16 @@ static void scen_regconf_lost(uint64_t seed)
     for (uint64_t i = 0; i < 8; i++)
         tunnel(seed + i, true, false);
     g_lose_regconf = false;
+}
+
+/* Receivers with -R: the right fingerprint is accepted, another refused (spec §2.2). */
+static void scen_tunnel_rlist(uint64_t seed)
+{
+    g_rlist = 1;
+    tunnel(seed, true, false);
+    g_rlist = 2;
+    tunnel(seed, true, false);
+    g_rlist = 0;
 }
 
 /* Same seed, same trace (the engines' randomness is the sim's; key bytes are not traced). */
@@ -693,6 +725,81 @@ static void chain_nat(uint64_t seed, bool heartbeats)
     topo_free(t);
 }
 
+/*
+ * uftpd -H (spec §2.2): a lone receiver behind a NAT router heartbeats a
+ * server proxy in fingerprint mode itself, signing the challenge with its
+ * key: sender (net 0) → SP (nets 0, 1; -s fp=the receiver's key) → NAT (1
+ * outside, 2 inside) → receiver (net 2), encrypted. Halfway the NAT forgets
+ * its mappings and the server proxy follows the receiver's new port. A
+ * receiver without -H is never found.
+ */
+static void receiver_hb(uint64_t seed, bool heartbeats)
+{
+    struct topo *t = topo_new(seed);
+    struct sim_link lossy = {.loss_pct = 5, .delay_us = 1000, .jitter_us = 300};
+    struct sim_link wan = {.loss_pct = 2, .delay_us = 15000, .jitter_us = 2000};
+    standard_files(t->s, &t->f);
+    add_file(t->s, &t->f, "large", 2000000);
+    proxy_defaults(&t->pc[0]);
+    fingerprint(key(3), t->pc[0].down_fp, &t->pc[0].down_fplen);
+    add_proxy(t, 0, PROXY_SERVER, 0, 1, &wan);
+    int nat = sim_add_nat(t->s, 2, 1, 5 * SEC, NULL);
+    /* The receiver: its key signs the heartbeat challenge. */
+    struct receiver_config *c = &t->rc[0];
+    receiver_config_defaults(c);
+    c->dests = g_dests;
+    c->ndest = 1;
+    c->pub_addrs = &t->pub;
+    c->npub = 1;
+    c->servers = t->srv;
+    c->nserver = 1;
+    c->sigkey = key(3);
+    if (heartbeats) {
+        sim_node_addr_on(t->s, t->px[0], 1, &t->hb[0]);
+        c->hb_hosts = t->hb;
+        c->nhb = 1;
+        c->hb_interval_us = 1 * SEC;
+    }
+    sim_set_net(t->s, 2);
+    t->rx[0] = sim_add_receiver(t->s, c, &lossy);
+    CHECK(t->rx[0] >= 0, "receiver_new failed");
+    t->nrx = 1;
+    sim_set_net(t->s, 0);
+    struct sender_config *sc = sender_prep(t, true);
+    encrypt(sc, true, false);
+    sc->rate_kbps = 4000;
+    sc->grtt_min_us = 100000;
+    add_sender(t, NULL);
+    if (heartbeats)
+        sim_call_at(t->s, 6 * SEC, rebind, (void *)(intptr_t)nat);
+    CHECK(sim_run(t->s, LIMIT_US), "did not finish");
+    struct proxy_stats st;
+    proxy_stats(sim_proxy(t->s, t->px[0]), &st);
+    if (heartbeats) {
+        CHECK(sim_exit_code(t->s, t->tx) == 0, "sender exit %d", sim_exit_code(t->s, t->tx));
+        check_delivered(t->s, t->rx[0], &t->f);
+        /* Once at the start, once after the rebind. */
+        CHECK(st.hb_auth_ok == 2, "%" PRIu64 " authenticated heartbeats", st.hb_auth_ok);
+        CHECK(net_addr_port(&st.down) != 20000, "downstream still at the first NAT port");
+    } else {
+        CHECK(sim_exit_code(t->s, t->tx) == SENDER_EXIT_NO_REGISTER, "sender exit %d",
+              sim_exit_code(t->s, t->tx));
+        CHECK(st.hb_auth_ok == 0 && st.forwarded == 0, "no heartbeats, yet %" PRIu64 " forwarded",
+              st.forwarded);
+    }
+    topo_free(t);
+}
+
+static void scen_receiver_hb(uint64_t seed)
+{
+    receiver_hb(seed, true);
+}
+
+static void scen_receiver_no_hb(uint64_t seed)
+{
+    receiver_hb(seed, false);
+}
+
 static void scen_chain_nat(uint64_t seed)
 {
     chain_nat(seed, true);
@@ -720,6 +827,9 @@ static const struct {
     {"determinism", scen_determinism, 10},
     {"proxy_abort", scen_proxy_abort, 11},
     {"regconf_lost", scen_regconf_lost, 1},
+    {"receiver_hb", scen_receiver_hb, 13},
+    {"tunnel_rlist", scen_tunnel_rlist, 15},
+    {"receiver_no_hb", scen_receiver_no_hb, 14},
 };
 
 int main(int argc, char **argv)
