@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/wire/msg.h"
 #include "core/wire/proxykey.h"
+#include "proxy/engine.h"
 #include "sim.h"
 
 static const char *g_scen;
@@ -519,6 +520,87 @@ static void scen_v4_keyreq(uint64_t seed)
     run_free(r);
 }
 
+/* Who talks to the sender: the proxy only, and how often per message type. */
+struct to_sender {
+    struct net_addr sender;
+    int proxy;
+    unsigned from_proxy, from_others, reg, v4;
+};
+
+static void to_sender_fn(void *arg, int from, const struct net_addr *src,
+                         const struct net_addr *dst, const uint8_t *p, size_t len, uint64_t t)
+{
+    (void)src;
+    (void)t;
+    struct to_sender *w = arg;
+    if (len < UFTP_HDR_LEN || !net_addr_equal_ip(dst, &w->sender))
+        return;
+    if (from != w->proxy) {
+        w->from_others++;
+        return;
+    }
+    w->from_proxy++;
+    w->v4 += p[0] == UFTP_VER4;
+    w->reg += p[1] == REGISTER;
+}
+
+/*
+ * Our response proxy in a v4 session in clear (spec §1.9, issue 6 test 3):
+ * receivers with -r answer only through it; the sender hears one
+ * aggregate per round, all v4; nobody sends a v5 PROXY_KEY.
+ */
+static void scen_v4_response_proxy(uint64_t seed)
+{
+    keys_init();
+    struct sim_link lk = {.loss_pct = 3, .delay_us = 500, .jitter_us = 200};
+    struct run *r = calloc(1, sizeof(*r));
+    r->s = sim_new(seed);
+    sim_group_addr(r->s, 0, 0, false, &r->pub);
+    static struct proxy_config pc;
+    proxy_config_defaults(&pc);
+    pc.role = PROXY_RESPONSE;
+    pc.key = g_ec;
+    pc.pub_addrs = &r->pub;
+    pc.npub = 1;
+    pc.client_port = 1044;
+    int px = sim_add_proxy(r->s, &pc, &lk); /* node 0 */
+    CHECK(px == 0, "proxy_new failed");
+    struct net_addr pxaddr;
+    sim_node_addr(r->s, px, &pxaddr);
+    for (int i = 0; i < 4; i++) {
+        receiver_config_defaults(&r->rc[i]);
+        r->rc[i].dests = g_dests;
+        r->rc[i].ndest = 1;
+        r->rc[i].pub_addrs = &r->pub;
+        r->rc[i].npub = 1;
+        r->rc[i].resp_proxy = pxaddr;
+        r->rx[i] = sim_add_receiver(r->s, &r->rc[i], &lk);
+        r->d[i] = (struct sender_dest){.id = r->rc[i].client_id};
+    }
+    r->nrx = 4;
+    standard_files(r->s, &r->f, "");
+    v4_sender(r, KEY_NONE);
+    static struct sender_dest pd[1];
+    pd[0] = (struct sender_dest){.id = pc.proxy_id};
+    r->sc.proxies = pd;
+    r->sc.nproxy = 1;
+    static struct to_sender w;
+    memset(&w, 0, sizeof(w));
+    w.proxy = px;
+    sim_set_tap(r->s, to_sender_fn, &w);
+    r->tx = sim_add_sender(r->s, &r->sc, &lk, NULL);
+    sim_node_addr(r->s, r->tx, &w.sender);
+    run_check(r, "response proxy");
+    CHECK(w.from_others == 0, "the sender heard %u datagrams from receivers", w.from_others);
+    CHECK(w.from_proxy > 0 && w.v4 == w.from_proxy, "%u of %u from the proxy in v4", w.v4,
+          w.from_proxy);
+    CHECK(w.reg >= 1 && w.reg <= 3, "%u REGISTERs from the proxy for 4 receivers", w.reg);
+    struct proxy_stats st;
+    proxy_stats(sim_proxy(r->s, px), &st);
+    CHECK(st.sessions_seen == 1, "proxy sessions %" PRIu64, st.sessions_seen);
+    run_free(r);
+}
+
 /* --corpus DIR: v4 datagrams our receivers got, clear and encrypted, as fuzz seeds. */
 static int dump_corpus(const char *dir)
 {
@@ -565,7 +647,7 @@ static const struct {
 } g_scens[] = {
     {"v4_clear", scen_v4_clear, 41},   {"v4_enc", scen_v4_enc, 42},
     {"v4_mixed", scen_v4_mixed, 43},   {"v4_determinism", scen_v4_determinism, 44},
-    {"v4_keyreq", scen_v4_keyreq, 45},
+    {"v4_keyreq", scen_v4_keyreq, 45}, {"v4_response_proxy", scen_v4_response_proxy, 46},
 };
 
 int main(int argc, char **argv)
