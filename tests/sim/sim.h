@@ -98,6 +98,8 @@ int sim_add_receiver(struct sim *s, struct receiver_config *cfg, const struct si
 
 /* Node i never answers (drops everything it receives) from virtual time t on. */
 void sim_kill_at(struct sim *s, int i, uint64_t t_us);
+/* Node i receives nothing in [from, until): a stall (a full socket, a descheduled process). */
+void sim_deaf(struct sim *s, int i, uint64_t from_us, uint64_t until_us);
 /* Interrupts sender i (SIGINT) / shuts receiver i down at virtual time t. */
 void sim_interrupt_at(struct sim *s, int i, uint64_t t_us);
 
