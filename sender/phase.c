@@ -861,6 +861,11 @@ static void recv_status(struct sender *s, struct sdest *d, const struct wire_sta
     }
     bitmap_or_bytes(&f->naks, blocks_section_start(&f->lay, st->section), nblk, st->naks,
                     st->naks_len);
+    if (!bitmap_ok(&f->naks)) {
+        SLOG(s, LL_ERR, "out of memory for the block map of %s", f->it->path);
+        phase_finish(s, SENDER_EXIT_ALLOC);
+        return;
+    }
     if (naks > 0)
         f->got_naks = true;
     s->st.naks += naks;
