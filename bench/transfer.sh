@@ -35,7 +35,9 @@
 #                    $TMPDIR (default /tmp): the receiver writes it.
 #
 # A failed run (exit code not 0, or a copy not identical) keeps its logs in
-# a directory named on stderr.
+# a directory named on stderr, and the script then exits 1. ctest runs a
+# smoke test of a few seconds (integration_batching_bench_smoke: 2 MiB, one
+# receiver); its figures mean nothing.
 #
 # MB/s is 10^6 bytes per second. Each run starts with sync, so that dirty
 # pages of the previous one do not throttle it. Needs root (namespaces) and
@@ -140,6 +142,15 @@ run_one() {
     rc=$?
     b1=$(busy_s)
     out=$(($(netns_exec lan1 cat /sys/class/net/eth0/statistics/tx_bytes) - tx0))
+    # Share of the datagrams (GRO buffers for ours) reaching the receivers'
+    # sockets that were dropped for want of buffer space; each namespace
+    # counts its own.
+    local rxd="" i2
+    for ((i2 = 2; i2 <= n + 1; i2++)); do
+        rxd+=" $(netns_exec "lan$i2" awk '/^Udp: / && $2 ~ /^[0-9]/ { i += $2; d += $6 }
+            /^Udp6InDatagrams/ { i += $2 } /^Udp6RcvbufErrors/ { d += $2 }
+            END { printf "%.1f", (i + d > 0 ? 100 * d / (i + d) : 0) }' /proc/net/snmp /proc/net/snmp6)"
+    done
     for pid in "${tpids[@]}"; do
         # Stop the daemon, not GNU time, so that time reports its usage.
         pkill -TERM -P "$pid" 2>/dev/null
@@ -178,7 +189,7 @@ run_one() {
     other=$(awk -v b="$(awk -v a="$b0" -v b="$b1" 'BEGIN { print b - a }')" -v c="$cpu" \
         -v r="$rcpu" 'BEGIN { n = split(r, v, " "); for (i = 1; i <= n; i++) c += v[i];
         o = b - c; printf "%.1f", (o < 0 ? 0 : o) }')
-    RES[$key]="$rc|$ok|$speeds|$cpu|$wall|$rss|$rcpu|$sent|$sz|$other"
+    RES[$key]="$rc|$ok|$speeds|$cpu|$wall|$rss|$rcpu|$sent|$sz|$other|$(avg "$rxd")"
 }
 
 # Busy CPU seconds of the whole machine so far (all CPUs, from /proc/stat).
@@ -187,6 +198,7 @@ busy_s() { awk '$1 == "cpu" { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / 100
 # 80 % idle for a second, so that other work disturbs the runs less.
 quiet() {
     local t a b
+    [ "$quiet_max" -gt 0 ] || return 0
     for ((t = 0; t < quiet_max; t++)); do
         a=$(busy_s)
         sleep 1
@@ -210,9 +222,9 @@ per_gib() { awk -v c="$1" -v s="$2" 'BEGIN { printf "%.2f", (s > 0 ? c / (s / 10
 # Medians over the runs of one implementation: MB/s (per-receiver average),
 # tx CPU, rx CPU, RSS; "ok" lists an x per failed run.
 med_of() {
-    local key=$1 field=$2 n=$3 run vals="" rc ok speeds cpu wall rss rcpu sent sz other
+    local key=$1 field=$2 n=$3 run vals="" rc ok speeds cpu wall rss rcpu sent sz other drop
     for ((run = 1; run <= runs; run++)); do
-        IFS='|' read -r rc ok speeds cpu wall rss rcpu sent sz other <<<"${RES[$key.$run]}"
+        IFS='|' read -r rc ok speeds cpu wall rss rcpu sent sz other drop <<<"${RES[$key.$run]}"
         # A failed run (exit code, or a copy not identical) counts only as a failure.
         if [ "$rc" != 0 ] || [ "$ok" != "$n" ]; then
             [ "$field" = ok ] && vals+=" x"
@@ -248,23 +260,23 @@ if [ "$rss_only" = 0 ]; then
 
     echo
     echo "$(nproc) CPUs; kernel $(uname -r); file $mb MiB; -R $rate; $runs run(s) each"
-    hdr='%-11s %3s %3s %6s %-30s %8s %7s %7s %7s %7s %7s %5s %5s\n'
+    hdr='%-11s %3s %3s %6s %-30s %8s %7s %7s %7s %7s %7s %5s %5s %5s\n'
     # shellcheck disable=SC2059
     for cipher in $ciphers; do
         echo
         echo "-Y $cipher"
         printf "$hdr" impl rcv run exit "per-receiver MB/s" "avg MB/s" "tx CPU" "tx s/GiB" \
-            "rx CPU" "rx s/GiB" "max RSS" "sent" other
+            "rx CPU" "rx s/GiB" "max RSS" "sent" "drop%" other
         for n in $counts; do
             for ((run = 1; run <= runs; run++)); do
                 for k in "${!names[@]}"; do
-                    IFS='|' read -r rc ok speeds cpu wall rss rcpu sent sz other <<<"${RES[t.$cipher.$k.$n.$run]}"
+                    IFS='|' read -r rc ok speeds cpu wall rss rcpu sent sz other drop <<<"${RES[t.$cipher.$k.$n.$run]}"
                     sp=$speeds
                     [ "${#sp}" -gt 30 ] && sp="${sp:0:27}..."
                     printf "$hdr" "${names[$k]}" "$n" "$run" \
                         "$rc$([ "$ok" = "$n" ] || echo "!$ok/$n")" "$sp" "$(avg "$speeds")" "$cpu" \
                         "$(per_gib "$cpu" "$sz")" "$(avg2 "$rcpu")" "$(per_gib "$(avg2 "$rcpu")" "$sz")" \
-                        "$(mx "$rss")" "$sent" "$other"
+                        "$(mx "$rss")" "$sent" "$drop" "$other"
                 done
             done
         done
@@ -272,6 +284,8 @@ if [ "$rss_only" = 0 ]; then
     echo
     echo "(tx/rx CPU: user+system seconds of the sender / of one receiver (average); s/GiB: per GiB"
     echo " of file; max RSS: the largest receiver's peak, MB; sent: bytes sent per byte of file;"
+    echo " drop%: share of the datagrams (GRO buffers for ours) reaching a receiver's socket that"
+    echo " it dropped for want of buffer space, average over the receivers;"
     echo " other: busy CPU seconds of the machine during the run beyond our processes: the"
     echo " kernel's own threads, and other work on a shared machine)"
 fi
@@ -293,7 +307,7 @@ if [ "$rss_mb" -gt 0 ]; then
     for k in "${rssk[@]}"; do
         line=$(printf '  %-11s' "${names[$k]}")
         for s in "$mb" "$rss_mb"; do
-            IFS='|' read -r rc ok speeds cpu wall rss rcpu sent sz other <<<"${RES[rss.$s.$k.1]}"
+            IFS='|' read -r rc ok speeds cpu wall rss rcpu sent sz other drop <<<"${RES[rss.$s.$k.1]}"
             line+=$(printf '  %5s MiB: %6s MB (exit %s%s)' "$s" "$(mx "$rss")" "$rc" \
                 "$([ "$ok" = 1 ] || echo ", copy differs")")
         done
@@ -353,5 +367,8 @@ if [ "$rss_mb" -gt 0 ]; then
     printf '  receiver peak RSS (ours, 1 rcv): %s MB for %s MiB, %s MB for %s MiB: %+.1f MB (limit +1 MB)  %s\n' \
         "$a" "$mb" "$b" "$rss_mb" "$(awk -v a="$a" -v b="$b" 'BEGIN { print b - a }')" "$v"
 fi
-[ -z "$failed_logs" ] || echo "logs of failed runs: $failed_logs" >&2
+if [ -n "$failed_logs" ]; then
+    echo "logs of failed runs: $failed_logs" >&2
+    exit 1
+fi
 exit 0
