@@ -493,6 +493,21 @@ void receiver_shutdown(struct receiver *r, uint64_t now_us)
     r->shutdown = true;
 }
 
+int receiver_set_trust(struct receiver *r, const struct receiver_server *servers, size_t nserver,
+                       const struct receiver_proxy *proxies, size_t nproxy)
+{
+    if ((nserver > 0 && servers == NULL) || (nproxy > 0 && proxies == NULL))
+        return ENG_EINVAL;
+    /* With -o the server list decided the public joins (start()). */
+    if (r->cfg.ssm)
+        return ENG_EINVAL;
+    r->cfg.servers = servers;
+    r->cfg.nserver = nserver;
+    r->cfg.proxies = proxies;
+    r->cfg.nproxy = nproxy;
+    return ENG_OK;
+}
+
 void receiver_stats(const struct receiver *r, struct receiver_stats *st)
 {
     *st = r->st;

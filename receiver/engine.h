@@ -276,6 +276,17 @@ uint64_t receiver_deadline(const struct receiver *r);
  */
 void receiver_shutdown(struct receiver *r, uint64_t now_us);
 
+/*
+ * SIGHUP (issue 7): replaces the -S and -R lists for sessions announced
+ * from now on; sessions in progress keep running. The arrays are borrowed
+ * as in receiver_new, and the previous ones are not used once this returns
+ * (sessions copy what they need at ANNOUNCE, never keep pointers into
+ * them). Returns 0, or ENG_EINVAL with -o (the server list decided the
+ * public joins: a restart is needed) or for a missing array.
+ */
+int receiver_set_trust(struct receiver *r, const struct receiver_server *servers, size_t nserver,
+                       const struct receiver_proxy *proxies, size_t nproxy);
+
 struct receiver_stats {
     uint32_t sessions;      /* current */
     uint64_t sessions_seen; /* accepted since start */

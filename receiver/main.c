@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +19,9 @@
 #include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
+#include "core/daemon/daemon.h"
+#include "core/daemon/pidfile.h"
+#include "core/daemon/sdnotify.h"
 #include "core/log.h"
 #include "core/net/iface.h"
 #include "core/net/resolve.h"
@@ -27,20 +29,6 @@
 
 /* Exit codes (spec §2.2: as for uftp). */
 enum { XIT_OK = 0, XIT_PARAM = 1, XIT_SOCKET = 2, XIT_CRYPTO = 3, XIT_LOG = 4, XIT_ALLOC = 5 };
-
-static char *abs_path(const char *p)
-{
-    if (p[0] == '/')
-        return strdup(p);
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof(cwd)) == NULL)
-        return NULL;
-    size_t n = strlen(cwd) + strlen(p) + 2;
-    char *r = malloc(n);
-    if (r != NULL)
-        snprintf(r, n, "%s/%s", cwd, p);
-    return r;
-}
 
 /* ---- addresses, interfaces, socket ---- */
 
@@ -187,43 +175,12 @@ static int setup_engine(struct uftpd *d)
     c->dests = (const char *const *)s->dests.v;
     c->ndest = s->dests.n;
     c->temp_dir = s->tempdir != NULL;
-    if (s->servers.n > 0) {
-        d->servers = calloc(s->servers.n, sizeof(*d->servers));
-        if (d->servers == NULL)
-            return XIT_ALLOC;
-        for (size_t i = 0; i < s->servers.n; i++) {
-            const struct conf_host *h = &s->servers.v[i];
-            struct receiver_server *r = &d->servers[i];
-            r->id = h->id;
-            r->proxy_id = h->proxy_id;
-            if (h->addrlen > 0)
-                (void)net_addr_from_sockaddr(&r->addr, (const struct sockaddr *)&h->addr,
-                                             h->addrlen);
-            size_t n = h->fp_len < RECEIVER_FP_MAX ? h->fp_len : RECEIVER_FP_MAX;
-            memcpy(r->fp, h->fp, n);
-            r->fplen = (uint8_t)n;
-        }
-        c->servers = d->servers;
-        c->nserver = s->servers.n;
-    }
-    if (s->proxies.n > 0) {
-        d->proxies = calloc(s->proxies.n, sizeof(*d->proxies));
-        if (d->proxies == NULL)
-            return XIT_ALLOC;
-        for (size_t i = 0; i < s->proxies.n; i++) {
-            const struct conf_host *h = &s->proxies.v[i];
-            struct receiver_proxy *r = &d->proxies[i];
-            r->id = h->id;
-            if (h->addrlen > 0)
-                (void)net_addr_from_sockaddr(&r->addr, (const struct sockaddr *)&h->addr,
-                                             h->addrlen);
-            size_t n = h->fp_len < RECEIVER_FP_MAX ? h->fp_len : RECEIVER_FP_MAX;
-            memcpy(r->fp, h->fp, n);
-            r->fplen = (uint8_t)n;
-        }
-        c->proxies = d->proxies;
-        c->nproxy = s->proxies.n;
-    }
+    if (uftpd_trust_build(s, &d->servers, &d->proxies) < 0)
+        return XIT_ALLOC;
+    c->servers = d->servers;
+    c->nserver = s->servers.n;
+    c->proxies = d->proxies;
+    c->nproxy = s->proxies.n;
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     c->wall_offset_us = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000 - (int64_t)uftpd_mono_us();
@@ -232,7 +189,7 @@ static int setup_engine(struct uftpd *d)
         .ctx = &d->store,
         .rng = uftpd_rng,
         .storage = store_callbacks,
-        .event = NULL,
+        .event = uftpd_event,
     };
     int rc = receiver_new(&d->eng, c, &env);
     if (rc < 0) {
@@ -242,49 +199,14 @@ static int setup_engine(struct uftpd *d)
     return 0;
 }
 
-/* ---- daemon ---- */
+/* ---- start-up, in the order of core/daemon/daemon.h ---- */
 
-/*
- * Classic double fork: the parent exits 0 once the child runs (spec §2.2),
- * the daemon has no controlling terminal and its stdio is /dev/null.
- */
-static int daemonise(void)
+/* After daemon_detach(): the waiting parent exits with code, and so do we. */
+static int started_failed(bool detached, int code)
 {
-    pid_t pid = fork();
-    if (pid < 0)
-        return -errno;
-    if (pid > 0)
-        _exit(0);
-    if (setsid() < 0)
-        return -errno;
-    pid = fork();
-    if (pid < 0)
-        return -errno;
-    if (pid > 0)
-        _exit(0);
-    if (chdir("/") < 0)
-        return -errno;
-    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (fd >= 0) {
-        dup2(fd, STDIN_FILENO);
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        if (fd > STDERR_FILENO)
-            close(fd);
-    }
-    return 0;
-}
-
-static int write_pidfile(const char *path)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    char b[32];
-    int n = snprintf(b, sizeof(b), "%ld\n", (long)getpid());
-    int rc = write(fd, b, (size_t)n) == n ? 0 : -EIO;
-    close(fd);
-    return rc;
+    if (detached)
+        daemon_detach_done(code);
+    return code;
 }
 
 int main(int argc, char **argv)
@@ -292,98 +214,130 @@ int main(int argc, char **argv)
     static struct uftpd d;
     struct conf_err e;
     struct conf_cmd cmd;
+    char msg[512];
     int rc;
 
     /* spec §6.13: never world-writable files, whatever the caller's umask. */
-    umask(027);
+    umask(DAEMON_UMASK);
     signal(SIGPIPE, SIG_IGN);
     log_init("uftpd", LL_INFO);
+    sdnotify_init(); /* and out of the environment the post-receive command inherits */
     d.sock.fd = -1;
+    d.startdir = -1;
+    d.argc = argc;
+    d.argv = argv;
     receiver_config_defaults(&d.cfg);
     if (conf_table_check(&uftpd_conf_spec, &e) < 0) {
         fprintf(stderr, "uftpd: internal error: %s\n", e.msg);
         return XIT_PARAM;
     }
-    if (conf_load(&uftpd_conf_spec, &d.set, argc, argv, &cmd, &e) < 0) {
-        fprintf(stderr, "uftpd: %s\nTry 'uftpd --help' for more information.\n", e.msg);
-        conf_free(&uftpd_conf_spec, &d.set);
-        return XIT_PARAM;
-    }
+    rc = conf_load(&uftpd_conf_spec, &d.set, argc, argv, &cmd, &e);
     struct uftpd_settings *s = &d.set;
-    if (cmd.help || cmd.check) {
-        rc = 0;
-        if (cmd.help)
-            conf_help(&uftpd_conf_spec, stdout);
-        else if (conf_print(&uftpd_conf_spec, s, stdout) < 0)
-            rc = XIT_PARAM;
+    if (rc == 0 && cmd.help) {
+        conf_help(&uftpd_conf_spec, stdout);
         conf_free(&uftpd_conf_spec, s);
-        return rc;
+        return 0;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "uftpd: %s\nTry 'uftpd --help' for more information.\n", e.msg);
+        conf_free(&uftpd_conf_spec, s);
+        return XIT_PARAM;
     }
     if (cmd.optind < argc) {
         fprintf(stderr, "uftpd: unexpected argument '%s'\n", argv[cmd.optind]);
         conf_free(&uftpd_conf_spec, s);
         return XIT_PARAM;
     }
-    if (s->tempdir != NULL && s->dests.n > 1) {
-        fprintf(stderr, "uftpd: -T cannot be used with more than one -D\n");
+    if (uftpd_settings_explain(s, argc, argv, &cmd, msg, sizeof(msg)) < 0) {
+        fprintf(stderr, "uftpd: %s\n", msg);
         conf_free(&uftpd_conf_spec, s);
         return XIT_PARAM;
     }
-    if (s->ssm && s->servers.n == 0) {
-        fprintf(stderr, "uftpd: -o (SSM) needs -S with the servers' addresses\n");
+    if (cmd.check) {
+        rc = conf_print(&uftpd_conf_spec, s, stdout) < 0 ? XIT_PARAM : 0;
         conf_free(&uftpd_conf_spec, s);
-        return XIT_PARAM;
+        return rc;
     }
-
+    if (uftpd_settings_absolute(s) < 0) {
+        fprintf(stderr, "uftpd: out of memory\n");
+        conf_free(&uftpd_conf_spec, s);
+        return XIT_ALLOC;
+    }
     log_set_level(s->log_level);
-    if (!s->foreground && s->logfile != NULL) {
-        char *p = abs_path(s->logfile);
-        if (p == NULL ||
-            (rc = log_open_file(p, s->log_roll_mb * 1024 * 1024, (int)s->log_keep)) < 0) {
-            fprintf(stderr, "uftpd: cannot open log file %s: %s\n", s->logfile,
-                    p ? strerror(-rc) : "out of memory");
-            free(p);
-            conf_free(&uftpd_conf_spec, s);
-            return XIT_LOG;
-        }
-        free(s->logfile);
-        s->logfile = p;
-    }
-    if (s->nice != 0 && setpriority(PRIO_PROCESS, 0, (int)s->nice) < 0)
-        log_warn("cannot set priority %lld", s->nice);
+    struct daemon_log_cfg lc = {.foreground = s->foreground,
+                                .logfile = s->logfile,
+                                .roll_mb = s->log_roll_mb,
+                                .keep = (int)s->log_keep};
+    /* In the foreground the log goes where it will stay (stderr, the journal) from now on. */
+    if (s->foreground)
+        (void)daemon_log_setup(&lc);
+    /* Where relative paths in a re-read config (SIGHUP) are resolved after detaching. */
+    d.startdir = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-    rc = store_init(&d.store, (const char *const *)s->dests.v, s->dests.n, s->tempdir, s->tempfiles,
-                    (size_t)s->cache, UFTPD_DEF_DEST);
-    if (rc < 0)
-        rc = XIT_PARAM;
+    rc = 0;
+    if (s->pidfile != NULL) {
+        pid_t other = 0;
+        int r = pidfile_open(s->pidfile, &d.pidfile, &other);
+        if (r == -EEXIST) {
+            log_errx("pid file %s: uftpd is already running as pid %ld", s->pidfile, (long)other);
+            rc = XIT_PARAM;
+        } else if (r < 0) {
+            log_errx("pid file %s: %s", s->pidfile, strerror(-r));
+            rc = XIT_PARAM;
+        }
+    }
+    if (rc == 0 && (rc = uftpd_life_open(&d)) < 0) {
+        log_errx("cannot open status file %s: %s", s->status_file, strerror(-rc));
+        rc = XIT_LOG;
+    }
+    if (rc == 0) {
+        rc = store_init(&d.store, (const char *const *)s->dests.v, s->dests.n, s->tempdir,
+                        s->tempfiles, (size_t)s->cache, UFTPD_DEF_DEST);
+        if (rc == 0 && s->backups.n > 0)
+            rc = store_set_backups(&d.store, (const char *const *)s->backups.v, s->backups.n);
+        if (rc < 0)
+            rc = XIT_PARAM;
+    }
     if (rc == 0)
         rc = setup_key(&d);
     if (rc == 0)
         rc = setup_network(&d);
-    if (rc == 0 && !s->foreground) {
-        int r = daemonise();
-        if (r < 0) {
-            log_errx("cannot daemonise: %s", strerror(-r));
-            rc = XIT_PARAM;
-        } else if (s->logfile == NULL) {
-            log_use_syslog();
-        }
-    }
-    bool pid_written = false;
-    if (rc == 0 && s->pidfile != NULL) {
-        int r = write_pidfile(s->pidfile);
-        if (r < 0)
-            log_warnx("cannot write pid file %s: %s", s->pidfile, strerror(-r));
-        pid_written = r == 0;
-    }
     if (rc == 0)
         rc = setup_engine(&d);
+
+    bool detached = false;
+    if (rc == 0 && !s->foreground) {
+        int r = daemon_detach();
+        if (r < 0) {
+            log_errx("cannot detach: %s", strerror(-r));
+            rc = XIT_PARAM;
+        }
+        detached = r == 0;
+    }
+    if (rc == 0 && !s->foreground) {
+        int dest = daemon_log_setup(&lc);
+        if (dest < 0) {
+            log_errx("cannot open log file %s: %s", s->logfile, strerror(-dest));
+            rc = started_failed(detached, XIT_LOG);
+        }
+    }
+    if (rc == 0 && d.pidfile != NULL && (rc = pidfile_write(d.pidfile)) < 0) {
+        log_errx("cannot write pid file %s: %s", s->pidfile, strerror(-rc));
+        rc = started_failed(detached, XIT_PARAM);
+    }
     if (rc == 0) {
+        int r = daemon_set_nice((int)s->nice);
+        if (r < 0)
+            log_warnx("cannot set nice value %lld: %s", s->nice, strerror(-r));
+        daemon_privs_log();
         char ids[16];
         snprintf(ids, sizeof(ids), "0x%08X", d.cfg.client_id);
         log_info("listening on port %u, ID %s, %zu interface%s, dest %s", d.sock.port, ids, d.nif,
                  d.nif == 1 ? "" : "s", s->dests.v[0]);
+        /* uftpd_run() calls daemon_detach_done(0) and READY=1 once its loop is set up. */
         rc = uftpd_run(&d);
+        if (detached)
+            daemon_detach_done(rc);
         struct receiver_stats rs;
         receiver_stats(d.eng, &rs);
         log_verbose("receive path: %" PRIu64 " datagrams in %" PRIu64 " calls (%" PRIu64
@@ -399,13 +353,15 @@ int main(int argc, char **argv)
     }
 
     receiver_free(d.eng);
+    uftpd_life_free(&d);
     uftpd_free_loop(&d);
     net_mcast_free(&d.mc);
     net_rx_free(&d.rx);
     net_sock_close(&d.sock);
     store_free(&d.store);
-    if (pid_written)
-        (void)unlink(s->pidfile);
+    pidfile_remove(d.pidfile);
+    if (d.startdir >= 0)
+        close(d.startdir);
     free(d.pubs);
     free(d.servers);
     free(d.proxies);

@@ -28,7 +28,7 @@ struct uftpd_settings {
     long long log_keep;    /* -n */
     char *pidfile;         /* -P */
     long long nice;        /* -N */
-    char *status_file;     /* -F (reserved) */
+    char *status_file;     /* -F */
     bool no_resolve;       /* -q: names are never looked up anyway */
     /* Transport */
     long long port;          /* -p */
@@ -48,13 +48,14 @@ struct uftpd_settings {
     struct conf_hostlist proxies; /* -R */
     char *resp_proxy;             /* -r (reserved) */
     /* Files */
-    struct conf_list dests;   /* -D */
-    char *tempdir;            /* -T */
-    bool tempfiles;           /* -t */
-    struct conf_list backups; /* -A (reserved) */
-    bool move_each;           /* -i (reserved) */
-    char *postreceive;        /* -s (reserved) */
-    long long cache;          /* -c */
+    struct conf_list dests;        /* -D */
+    char *tempdir;                 /* -T */
+    bool tempfiles;                /* -t */
+    struct conf_list backups;      /* -A */
+    bool move_each;                /* -i */
+    char *postreceive;             /* -s */
+    long long postreceive_timeout; /* seconds */
+    long long cache;               /* -c */
     /* Heartbeat (reserved) */
     char *hb_hosts;        /* -H */
     long long hb_interval; /* -h */

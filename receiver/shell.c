@@ -13,6 +13,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "core/daemon/daemon.h"
+#include "core/daemon/sdnotify.h"
 #include "core/log.h"
 
 uint64_t uftpd_mono_us(void)
@@ -121,7 +123,8 @@ static void drive(struct uftpd *d)
         case ENG_DONE:
             d->exit_code = d->out.exit_code;
             d->finished = true;
-            event_base_loopbreak(d->base);
+            evtimer_del(d->ev_timer);
+            uftpd_maybe_exit(d); /* once the post-receive commands are gone too */
             return;
         default:
             break;
@@ -181,6 +184,7 @@ static void on_quit(evutil_socket_t fd, short what, void *arg)
     struct uftpd *d = arg;
     (void)fd;
     (void)what;
+    /* Commands still running are killed by runner_free(). */
     log_warnx("shutdown took too long, exiting");
     d->finished = true;
     event_base_loopbreak(d->base);
@@ -191,12 +195,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     struct uftpd *d = arg;
     (void)what;
     if (sig == SIGHUP) {
-        /* Reopen the log file (log rotation). */
-        if (!d->set.foreground && d->set.logfile != NULL &&
-            log_open_file(d->set.logfile, d->set.log_roll_mb * 1024 * 1024, (int)d->set.log_keep) <
-                0)
-            log_use_syslog();
-        log_info("SIGHUP: log reopened");
+        /* Sessions in progress keep running (life.c). */
+        if (!d->stopping)
+            uftpd_reload(d);
         return;
     }
     if (d->stopping) {
@@ -206,10 +207,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         return;
     }
     d->stopping = true;
+    sdnotify_stopping();
     log_info("%s: shutting down", sig == SIGINT ? "interrupted" : "terminated");
+    /* Every session is aborted: ABORT to its server (spec §1.4), files discarded. */
     receiver_shutdown(d->eng, uftpd_mono_us());
-    /* ABORTs go out at once; never hang on a full socket. */
-    struct timeval tv = {3, 0};
+    uftpd_life_stop(d);
+    /* ABORTs go out at once and post-receive commands get their grace period;
+     * never hang (systemd's TimeoutStopSec is 30 s). */
+    struct timeval tv = {UFTPD_STOP_SECS, 0};
     evtimer_add(d->ev_quit, &tv);
     drive(d);
 }
@@ -253,11 +258,18 @@ int uftpd_run(struct uftpd *d)
         log_errx("cannot create events");
         return 5;
     }
+    if (uftpd_life_start(d) < 0) {
+        log_errx("cannot create the post-receive runner");
+        return 5;
+    }
     event_add(d->ev_read, NULL);
     event_add(d->ev_int, NULL);
     event_add(d->ev_term, NULL);
     event_add(d->ev_hup, NULL);
     drive(d); /* the first polls join the public groups */
+    /* Started: the waiting parent exits 0 (daemon mode), systemd hears READY=1. */
+    daemon_detach_done(0);
+    uftpd_notify_ready(d);
     if (!d->finished)
         event_base_dispatch(d->base);
     return d->exit_code;

@@ -3,6 +3,7 @@
  */
 #include "receiver/store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -44,6 +45,11 @@ struct wfile {
 };
 
 /* ---- directories ---- */
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 /* mkdir -p for the built-in default destination (a trusted, absolute path). */
 static int mkdir_p(const char *path, mode_t mode)
@@ -101,7 +107,7 @@ int store_init(struct store *st, const char *const *dests, size_t ndest, const c
     memset(st, 0, sizeof(*st));
     st->tempfd = -1;
     for (size_t i = 0; i < FS_MAX_DIRS; i++)
-        st->destfd[i] = -1;
+        st->destfd[i] = st->backupfd[i] = -1;
     for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++)
         st->sess[i].fd = -1;
     if (ndest == 0 || ndest > FS_MAX_DIRS)
@@ -158,8 +164,11 @@ void store_free(struct store *st)
     for (size_t i = 0; i < FS_MAX_DIRS; i++) {
         if (st->destfd[i] >= 0)
             close(st->destfd[i]);
-        st->destfd[i] = -1;
+        if (st->backupfd[i] >= 0)
+            close(st->backupfd[i]);
+        st->destfd[i] = st->backupfd[i] = -1;
     }
+    st->nbackup = 0;
     for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++) {
         if (st->sess[i].fd >= 0)
             close(st->sess[i].fd);
@@ -168,6 +177,122 @@ void store_free(struct store *st)
     if (st->tempfd >= 0)
         close(st->tempfd);
     st->tempfd = -1;
+}
+
+static void fail_log(const struct receiver_file *f, const char *what, int err)
+{
+    char esc[200];
+    fs_name_escape(esc, sizeof(esc), f->name, strlen(f->name));
+    log_verbose("group %08X: %s '%s': %s", f->group_id, what, esc, fs_strerror(err));
+}
+
+int store_set_backups(struct store *st, const char *const *dirs, size_t n)
+{
+    if (n != st->ndest) {
+        log_errx("give one backup dir (-A) per destination dir (-D): %zu for %zu", n, st->ndest);
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (dirs[i][0] != '/' || strcmp(dirs[i], st->dests[i]) == 0) {
+            log_errx("backup dir %s: must be absolute and not the destination dir", dirs[i]);
+            return -EINVAL;
+        }
+        int fd = fs_dir_open(dirs[i]);
+        if (fd < 0) {
+            log_errx("backup dir %s: %s", dirs[i], strerror(-fd));
+            return fd;
+        }
+        /* Replaced files move there by rename(2): no copies, nothing half-moved. */
+        if (!fs_same_fs(fd, st->destfd[i])) {
+            log_errx("backup dir %s is not on the file system of %s", dirs[i], st->dests[i]);
+            close(fd);
+            return -EXDEV;
+        }
+        if (st->backupfd[i] >= 0)
+            close(st->backupfd[i]);
+        st->backupfd[i] = fd;
+    }
+    st->nbackup = n;
+    return 0;
+}
+
+void store_session_begin(struct store *st, uint32_t group_id, uint8_t group_inst, time_t t)
+{
+    struct store_start *free_slot = NULL;
+    for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++) {
+        struct store_start *s = &st->starts[i];
+        if (s->used && s->group_id == group_id && s->group_inst == group_inst)
+            return;
+        if (!s->used && free_slot == NULL)
+            free_slot = s;
+    }
+    if (free_slot == NULL)
+        return;
+    free_slot->used = true;
+    free_slot->group_id = group_id;
+    free_slot->group_inst = group_inst;
+    localtime_r(&t, &free_slot->tm);
+}
+
+static struct store_start *start_find(struct store *st, uint32_t group_id, uint8_t group_inst)
+{
+    for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++)
+        if (st->starts[i].used && st->starts[i].group_id == group_id &&
+            st->starts[i].group_inst == group_inst)
+            return &st->starts[i];
+    return NULL;
+}
+
+/* dir + "/" + rel, for log lines and the post-receive command. */
+static int join_path(char *out, size_t cap, const char *dir, const char *rel)
+{
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    int n = snprintf(out, cap, "%.*s%s%s", (int)dl, dir, dl == 1 && dir[0] == '/' ? "" : "/", rel);
+    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : n;
+}
+
+static void received(struct store *st, uint32_t group_id, const char *dir, const char *rel)
+{
+    char path[PATH_MAX];
+    if (st->received == NULL || join_path(path, sizeof(path), dir, rel) < 0)
+        return;
+    const char *p = path;
+    st->received(st->received_arg, group_id, &p, 1);
+}
+
+/*
+ * -A (spec §2.2): moves what is at leaf (beneath dirfd, the parent of f)
+ * to backup/YYYYMMDD/HHMMSS/<dest>/<rel> before it is replaced or deleted.
+ * Returns 0 when moved or nothing was there, else < 0 (the caller then
+ * replaces or deletes it as without -A, as 5.0.1 does).
+ */
+static int backup_existing(struct store *st, const struct receiver_file *f, int dirfd,
+                           const char *leaf)
+{
+    if (f->dest >= st->nbackup || st->backupfd[f->dest] < 0)
+        return -ENOENT;
+    struct stat sb;
+    if (fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+        return 0;
+    struct tm tm;
+    const struct store_start *ss = start_find(st, f->group_id, f->group_inst);
+    if (ss != NULL) {
+        tm = ss->tm;
+    } else {
+        time_t now = time(NULL);
+        localtime_r(&now, &tm);
+    }
+    char rel[PATH_MAX];
+    int rc = fs_backup_name(rel, sizeof(rel), &tm, st->dests[f->dest], f->rel);
+    if (rc >= 0)
+        rc = fs_rename(dirfd, leaf, st->backupfd[f->dest], rel, FS_F_PARENTS);
+    if (rc < 0)
+        fail_log(f, "cannot back up the existing", rc);
+    else
+        log_verbose("group %08X: backed up the old %s to %s", f->group_id, leaf, rel);
+    return rc < 0 ? rc : 0;
 }
 
 static struct store_sess *sess_find(struct store *st, uint32_t gid, uint8_t inst)
@@ -204,13 +329,6 @@ static int base_of(struct store *st, const struct receiver_file *f)
     if (f->dest >= st->ndest)
         return -EINVAL;
     return st->destfd[f->dest];
-}
-
-static void fail_log(const struct receiver_file *f, const char *what, int err)
-{
-    char esc[200];
-    fs_name_escape(esc, sizeof(esc), f->name, strlen(f->name));
-    log_verbose("group %08X: %s '%s': %s", f->group_id, what, esc, fs_strerror(err));
 }
 
 /* ---- regular files ---- */
@@ -483,8 +601,14 @@ static int finish(struct store *st, struct wfile *w, const struct receiver_file 
     w->fd = -1;
     if (rc < 0)
         return -errno;
-    if (w->mode == W_NAMED)
-        return fs_rename(w->dirfd, w->tmp, w->dirfd, w->leaf, 0);
+    if (w->mode == W_NAMED) {
+        if (st->nbackup > 0)
+            (void)backup_existing(st, f, w->dirfd, w->leaf);
+        rc = fs_rename(w->dirfd, w->tmp, w->dirfd, w->leaf, 0);
+        if (rc == 0)
+            received(st, f->group_id, st->dests[f->dest], f->rel);
+        return rc;
+    }
     return 0;
 }
 
@@ -550,6 +674,8 @@ static int st_symlink(void *ctx, const struct receiver_file *f)
         rc = fs_symlink(dirfd, tmp, f->link, 0);
     }
     if (rc >= 0) {
+        if (st->nbackup > 0 && st->tempfd < 0)
+            (void)backup_existing(st, f, dirfd, leaf);
         /* Replaces a file or link atomically; a directory in the way fails. */
         rc = fs_rename(dirfd, tmp, dirfd, leaf, 0);
         if (rc < 0)
@@ -568,7 +694,23 @@ static int st_remove(void *ctx, const struct receiver_file *f)
     struct store *st = ctx;
     if (f->dest >= st->ndest)
         return -EINVAL;
-    int rc = fs_remove(st->destfd[f->dest], f->rel);
+    int rc = -ENOENT;
+    if (st->nbackup > 0) {
+        /* -A: @DELETE moves the file (or tree) to the backup dir instead. */
+        const char *leaf;
+        int dirfd = fs_parent_open(st->destfd[f->dest], f->rel, 0, &leaf);
+        if (dirfd >= 0) {
+            struct stat sb;
+            if (fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+                rc = -errno;
+            else
+                rc = backup_existing(st, f, dirfd, leaf);
+            close(dirfd);
+        }
+        if (rc == 0 || rc == -ENOENT)
+            return rc;
+    }
+    rc = fs_remove(st->destfd[f->dest], f->rel);
     if (rc < 0 && rc != -ENOENT)
         fail_log(f, "cannot delete", rc);
     return rc;
@@ -599,10 +741,177 @@ static int st_stat(void *ctx, const struct receiver_file *f, struct fs_stat *s)
     return fs_stat(base, f->rel, s);
 }
 
+/* The sorted entry names of a directory (without "." and ".."). */
+static int list_names(int dirfd, char ***out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return -ENOMEM;
+    }
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((errno = 0, de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            char **nv = realloc(v, nc * sizeof(*nv));
+            if (nv == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        if ((v[n] = strdup(de->d_name)) == NULL) {
+            rc = -ENOMEM;
+            break;
+        }
+        n++;
+    }
+    if (rc == 0 && errno != 0)
+        rc = -errno;
+    closedir(d);
+    if (rc == 0 && n > 1)
+        qsort(v, n, sizeof(*v), cmp_names);
+    *out = v;
+    *count = n;
+    return rc;
+}
+
+static void free_names(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/*
+ * -T -i (spec §2.2): moves the tree under from into to one file at a time,
+ * merging into existing directories (a non-directory in the way of one is
+ * removed, a directory in the way of a file too), and reports each file
+ * moved (an empty directory as itself) for the post-receive command.
+ * rel/rlen is the path below the dest so far. Returns the number of
+ * entries moved, or the first error.
+ */
+static int move_each(struct store *st, uint32_t group_id, int from, int to, char *rel, size_t rlen,
+                     int depth)
+{
+    if (depth > FS_NAME_MAX_DEPTH)
+        return -ELOOP;
+    char **names;
+    size_t n;
+    int rc = list_names(from, &names, &n);
+    int moved = 0;
+    for (size_t i = 0; i < n && rc >= 0; i++) {
+        size_t nl = strlen(names[i]);
+        if (rlen + nl + 2 > PATH_MAX) {
+            rc = -ENAMETOOLONG;
+            break;
+        }
+        char *end = rel + rlen;
+        if (rlen > 0)
+            *end++ = '/';
+        memcpy(end, names[i], nl + 1);
+        size_t sub = (size_t)(end - rel) + nl;
+        struct stat ss, ds;
+        if (fstatat(from, names[i], &ss, AT_SYMLINK_NOFOLLOW) < 0) {
+            rc = -errno;
+            break;
+        }
+        bool dest_exists = fstatat(to, names[i], &ds, AT_SYMLINK_NOFOLLOW) == 0;
+        if (S_ISDIR(ss.st_mode)) {
+            if (dest_exists && !S_ISDIR(ds.st_mode) && (rc = fs_remove(to, names[i])) < 0)
+                break;
+            if ((!dest_exists || !S_ISDIR(ds.st_mode)) && mkdirat(to, names[i], 0777) < 0 &&
+                errno != EEXIST) {
+                rc = -errno;
+                break;
+            }
+            int f2 = fs_subdir_open(from, names[i], 0);
+            int t2 = f2 < 0 ? f2 : fs_subdir_open(to, names[i], 0);
+            if (f2 < 0 || t2 < 0) {
+                rc = f2 < 0 ? f2 : t2;
+                if (f2 >= 0)
+                    close(f2);
+                break;
+            }
+            int k = move_each(st, group_id, f2, t2, rel, sub, depth + 1);
+            close(f2);
+            close(t2);
+            if (k < 0) {
+                rc = k;
+                break;
+            }
+            if (k == 0)
+                received(st, group_id, st->dests[0], rel); /* as 5.0.1: an empty dir */
+            moved += k;
+            if (unlinkat(from, names[i], AT_REMOVEDIR) < 0) {
+                rc = -errno;
+                break;
+            }
+        } else {
+            if (dest_exists && S_ISDIR(ds.st_mode) && (rc = fs_remove(to, names[i])) < 0)
+                break;
+            if (renameat(from, names[i], to, names[i]) < 0) {
+                rc = -errno;
+                break;
+            }
+            received(st, group_id, st->dests[0], rel);
+            moved++;
+        }
+        rel[rlen] = '\0';
+    }
+    rel[rlen] = '\0';
+    free_names(names, n);
+    return rc < 0 ? rc : moved;
+}
+
+/* -T alone: the whole top level moves; one post-receive run gets what arrived. */
+static int move_all(struct store *st, uint32_t group_id, int sessfd)
+{
+    char **names;
+    size_t n;
+    int rc = list_names(sessfd, &names, &n);
+    if (rc < 0)
+        return rc;
+    rc = fs_session_move(sessfd, st->destfd[0], NULL, NULL);
+    if (st->received != NULL) {
+        /* What left the session dir arrived, even when a later move failed. */
+        char **paths = calloc(n ? n : 1, sizeof(*paths));
+        size_t k = 0;
+        for (size_t i = 0; paths != NULL && i < n; i++) {
+            struct stat sb;
+            char p[PATH_MAX];
+            if (fstatat(sessfd, names[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+                join_path(p, sizeof(p), st->dests[0], names[i]) < 0 ||
+                (paths[k] = strdup(p)) == NULL)
+                continue;
+            k++;
+        }
+        if (k > 0)
+            st->received(st->received_arg, group_id, (const char *const *)paths, k);
+        free_names(paths, k);
+    }
+    free_names(names, n);
+    return rc;
+}
+
 static void st_session_end(void *ctx, uint32_t server_id, uint32_t group_id, uint8_t group_inst,
                            bool completed)
 {
     struct store *st = ctx;
+    struct store_start *start = start_find(st, group_id, group_inst);
+    if (start != NULL)
+        start->used = false;
     if (st->tempfd < 0)
         return;
     struct store_sess *s = sess_find(st, group_id, group_inst);
@@ -612,15 +921,17 @@ static void st_session_end(void *ctx, uint32_t server_id, uint32_t group_id, uin
     fs_session_name(name, sizeof(name), group_id);
     bool remove = true;
     if (completed) {
-        int n = fs_session_move(s->fd, st->destfd[0], NULL, NULL);
+        char rel[PATH_MAX] = "";
+        int n = st->move_each ? move_each(st, group_id, s->fd, st->destfd[0], rel, 0, 0)
+                              : move_all(st, group_id, s->fd);
         if (n < 0) {
             log_errx("group %08X: cannot move the received files into %s: %s; they stay in "
                      "the temp dir",
                      group_id, st->dests[0], fs_strerror(n));
             remove = false;
         } else {
-            log_info("group %08X: moved %d item%s into %s", group_id, n, n == 1 ? "" : "s",
-                     st->dests[0]);
+            log_info("group %08X: moved %d %s%s into %s", group_id, n,
+                     st->move_each ? "file" : "item", n == 1 ? "" : "s", st->dests[0]);
         }
     } else {
         log_info("group %08X: session from %08X failed, discarding its temp dir", group_id,

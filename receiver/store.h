@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "core/fs/fs.h"
 #include "receiver/engine.h"
@@ -52,10 +53,32 @@ struct store_sess {
 
 struct wfile;
 
+/* The session's start (ANNOUNCE), for the -A backup paths (spec §2.2). */
+struct store_start {
+    uint32_t group_id;
+    uint8_t group_inst;
+    bool used;
+    struct tm tm;
+};
+
+/*
+ * Called with the full paths of what a session delivered, for the
+ * post-receive command (uftpd -s, spec §2.2): each regular file as it is
+ * completed without -T; each file moved with -T -i; the top-level entries
+ * once at the end with -T alone.
+ */
+typedef void (*store_received_fn)(void *arg, uint32_t group_id, const char *const *paths, size_t n);
+
 struct store {
     const char *const *dests; /* -D, absolute */
     size_t ndest;
     int destfd[FS_MAX_DIRS];
+    int backupfd[FS_MAX_DIRS]; /* -A, one per dest, or -1 */
+    size_t nbackup;
+    bool move_each; /* -i: with -T, move files one by one */
+    store_received_fn received;
+    void *received_arg;
+    struct store_start starts[RECEIVER_MAX_SESSIONS];
     int tempfd;       /* -T dir, or -1 */
     bool named_temp;  /* -t: visible temp names */
     bool use_tmpfile; /* O_TMPFILE + link works on the first dest */
@@ -85,6 +108,16 @@ void store_free(struct store *st);
  */
 void store_batch_begin(struct store *st, const void *buf, size_t len);
 void store_batch_end(struct store *st);
+
+/*
+ * -A: opens one backup dir per dest dir (after store_init). Each must be
+ * absolute, differ from its dest and share its file system (replaced files
+ * move there with rename(2)). Returns 0 or a negative errno with a log line.
+ */
+int store_set_backups(struct store *st, const char *const *dirs, size_t n);
+
+/* A session was accepted at time t (the -A backup path's date and time). */
+void store_session_begin(struct store *st, uint32_t group_id, uint8_t group_inst, time_t t);
 
 /* The callbacks, with ctx = the struct store. */
 extern const struct receiver_storage store_callbacks;

@@ -15,6 +15,7 @@
 #include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
+#include "core/daemon/status.h"
 #include "core/log.h"
 #include "core/net/iface.h"
 #include "core/net/resolve.h"
@@ -351,17 +352,11 @@ static int setup_logging(struct uftp *u)
         }
     }
     if (s->status_file != NULL) {
-        if (strcmp(s->status_file, "@LOG") == 0) {
-            u->status_to_log = true;
-        } else {
-            int fd =
-                open(s->status_file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
-            if (fd < 0 || (u->status = fdopen(fd, "w")) == NULL) {
-                log_err("cannot open status file %s", s->status_file);
-                if (fd >= 0)
-                    close(fd);
-                return SENDER_EXIT_LOGGING;
-            }
+        /* Appended to, as 5.0.1 does (spec §2.1); @LOG mixes the lines into the log. */
+        int rc = status_sink_open(s->status_file, &u->status);
+        if (rc < 0) {
+            log_errx("cannot open status file %s: %s", s->status_file, strerror(-rc));
+            return SENDER_EXIT_LOGGING;
         }
     }
     bool tty = isatty(STDERR_FILENO) && s->logfile == NULL;
@@ -420,8 +415,7 @@ int main(int argc, char **argv)
     free(u.proxies);
     crypto_key_free(u.key);
     free_files(&u);
-    if (u.status != NULL)
-        fclose(u.status);
+    status_sink_close(u.status);
     conf_free(&uftp_conf_spec, &u.set);
     log_close();
     return rc;

@@ -578,5 +578,5 @@ const struct conf_spec uftp_conf_spec = {
     .prog = "uftp",
     .usage = "{ -i list_file | file ... }",
     .opts = opts,
-    .default_file = NULL,
+    .default_file = "/etc/uftp/uftp.conf",
 };

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/daemon/status.h"
 #include "core/log.h"
 #include "core/wire/wire.h"
 
@@ -122,6 +123,74 @@ static void st_close(void *ctx, void *h)
 
 const struct sender_storage shell_storage = {st_open, st_read, st_close};
 
+/* ---- receivers' results ---- */
+
+static size_t client_slot(const struct shell_clients *t, uint32_t id)
+{
+    return (size_t)((id * 2654435761u) & (uint32_t)(t->nslot - 1));
+}
+
+static int clients_grow(struct shell_clients *t)
+{
+    size_t ns = t->nslot ? t->nslot * 2 : 64;
+    uint32_t *slot = calloc(ns, sizeof(*slot));
+    if (slot == NULL)
+        return -ENOMEM;
+    free(t->slot);
+    t->slot = slot;
+    t->nslot = ns;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t k = client_slot(t, t->v[i].id);
+        while (t->slot[k] != 0)
+            k = (k + 1) & (t->nslot - 1);
+        t->slot[k] = (uint32_t)i + 1;
+    }
+    return 0;
+}
+
+/* The receiver's entry, added (with name, may be NULL) when it is new; NULL when out of memory. */
+static struct shell_client *client_get(struct shell_clients *t, uint32_t id, const char *name)
+{
+    if (t->nslot > 0) {
+        for (size_t k = client_slot(t, id); t->slot[k] != 0; k = (k + 1) & (t->nslot - 1))
+            if (t->v[t->slot[k] - 1].id == id)
+                return &t->v[t->slot[k] - 1];
+    }
+    if ((t->n + 1) * 2 > t->nslot && clients_grow(t) < 0)
+        return NULL;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 16;
+        struct shell_client *v = realloc(t->v, nc * sizeof(*v));
+        if (v == NULL)
+            return NULL;
+        t->v = v;
+        t->cap = nc;
+    }
+    struct shell_client *c = &t->v[t->n];
+    *c = (struct shell_client){.id = id, .name = name, .last = -1, .freespace = -1};
+    size_t k = client_slot(t, id);
+    while (t->slot[k] != 0)
+        k = (k + 1) & (t->nslot - 1);
+    t->slot[k] = (uint32_t)++t->n;
+    return c;
+}
+
+static void clients_free(struct shell_clients *t)
+{
+    free(t->v);
+    free(t->slot);
+    memset(t, 0, sizeof(*t));
+}
+
+/* The name status lines and the summary use (spec §2.1: the -H entry, else 0x%08X). */
+static const char *client_name(const struct shell_client *c, char buf[static 11])
+{
+    if (c->name != NULL)
+        return c->name;
+    status_client_name(buf, c->id);
+    return buf;
+}
+
 /* ---- progress line and status file ---- */
 
 static struct uftp *g_progress; /* for the log hook */
@@ -143,6 +212,24 @@ static void fmt_bytes(char *b, size_t n, double v)
         i++;
     }
     snprintf(b, n, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
+}
+
+static void fmt_secs(char *b, size_t n, uint64_t s)
+{
+    if (s >= 3600)
+        snprintf(b, n, "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64, s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(b, n, "%" PRIu64 ":%02" PRIu64, s / 60, s % 60);
+}
+
+/* Bytes of the regular files before item idx: what the first pass has already sent. */
+static uint64_t bytes_before(const struct uftp *u, uint32_t idx)
+{
+    uint64_t b = 0;
+    for (size_t i = 0; i < idx && i < u->nitems; i++)
+        if (u->items[i].type == FTYPE_REG)
+            b += u->items[i].size;
+    return b;
 }
 
 static void progress_draw(struct uftp *u, uint64_t now)
@@ -185,10 +272,14 @@ static void progress_draw(struct uftp *u, uint64_t now)
         double pct = st.file_size ? 100.0 * (double)sent / (double)st.file_size : 100.0;
         if (pct > 100 || st.phase != SENDER_PH_DATA || st.pass > 1)
             pct = st.phase == SENDER_PH_FILEINFO ? 0 : (pct > 100 ? 100 : pct);
-        char eta[32] = "";
-        if (st.phase == SENDER_PH_DATA && st.pass <= 1 && u->rate_Bps > 1 && st.file_size > sent) {
-            uint64_t s = (uint64_t)((double)(st.file_size - sent) / u->rate_Bps);
-            snprintf(eta, sizeof(eta), " ETA %" PRIu64 ":%02" PRIu64, s / 60, s % 60);
+        /* ETA of the whole session at the current rate, from the first pass. */
+        char eta[40] = "";
+        if (st.phase == SENDER_PH_DATA && st.pass <= 1 && u->rate_Bps > 1) {
+            uint64_t done_b = bytes_before(u, st.file_index) + (sent < st.file_size ? sent : 0);
+            uint64_t left = u->total_bytes > done_b ? u->total_bytes - done_b : 0;
+            char t[24];
+            fmt_secs(t, sizeof(t), (uint64_t)((double)left / u->rate_Bps));
+            snprintf(eta, sizeof(eta), " ETA %s", t);
         }
         char pass[24] = "";
         if (st.pass > 1)
@@ -216,20 +307,14 @@ static void progress_draw(struct uftp *u, uint64_t now)
     u->progress_shown = true;
 }
 
-static void status_line(struct uftp *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void status_line(struct uftp *u, const char *fmt, ...)
+/* One -S line (status.h formats it, in the 5.0.1 words and units: spec §2.1). */
+static void status_put(struct uftp *u, const char *line, int n)
 {
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (u->status_to_log)
-        log_info("%s", line);
-    else if (u->status != NULL) {
-        fprintf(u->status, "%s\n", line);
-        fflush(u->status);
-    }
+    if (u->status == NULL || n < 0)
+        return;
+    int rc = status_sink_write(u->status, line, (size_t)n);
+    if (rc < 0)
+        log_warnx("cannot write the status file %s: %s", u->set.status_file, strerror(-rc));
 }
 
 static const char *result_word(enum sender_result r)
@@ -253,14 +338,103 @@ static const char *result_word(enum sender_result r)
     return "unknown";
 }
 
+static enum status_snd_res status_res(enum sender_result r)
+{
+    switch (r) {
+    case SENDER_RES_COPY:
+        return STATUS_SND_COPY;
+    case SENDER_RES_SKIPPED:
+        return STATUS_SND_SKIPPED;
+    case SENDER_RES_OVERWRITE:
+        return STATUS_SND_OVERWRITTEN;
+    case SENDER_RES_REJECTED:
+        return STATUS_SND_REJECTED;
+    case SENDER_RES_MUTE:
+        return STATUS_SND_MUTE;
+    case SENDER_RES_LOST:
+        return STATUS_SND_LOST;
+    case SENDER_RES_ABORTED:
+        return STATUS_SND_ABORTED;
+    }
+    return STATUS_SND_UNKNOWN;
+}
+
+static void on_result(struct uftp *u, const struct sender_event *ev)
+{
+    const struct fs_item *it = ev->file;
+    const char *name = it ? it->name : "?";
+    uint64_t size = it && it->type == FTYPE_REG ? it->size : 0;
+    double s = (double)ev->elapsed_us / 1e6;
+    bool ok = ev->result == SENDER_RES_COPY || ev->result == SENDER_RES_OVERWRITE ||
+              ev->result == SENDER_RES_SKIPPED;
+    uint32_t idx = it ? (uint32_t)(it - u->items) : UINT32_MAX;
+    if (idx != u->res_index) {
+        u->res_index = idx;
+        u->cur_done = u->cur_failed = 0;
+    }
+    if (ok)
+        u->cur_done++;
+    else
+        u->cur_failed++;
+    bool copied = ev->result == SENDER_RES_COPY || ev->result == SENDER_RES_OVERWRITE;
+    double kbps = 0;
+    if (copied && u->set.sync_preview && u->set.rate > 0) {
+        /* -Z moves nothing: times and speeds are estimated from the rate (spec §2.1). */
+        kbps = (double)u->set.rate / 8;
+        s = (double)size / (kbps * 1024);
+    } else if (copied) {
+        kbps = status_kbps(size, s);
+    }
+    struct shell_client *c = client_get(&u->clients, ev->client_id, NULL);
+    char nb[11];
+    const char *cname = "?";
+    if (c != NULL) {
+        cname = client_name(c, nb);
+        c->last = (int)ev->result;
+        if (ev->result == SENDER_RES_COPY)
+            c->ncopy++;
+        else if (ev->result == SENDER_RES_OVERWRITE)
+            c->nover++;
+        else if (ev->result == SENDER_RES_SKIPPED)
+            c->nskip++;
+        else
+            c->nfail++;
+        if (copied) {
+            c->bytes += size;
+            c->secs += s;
+        }
+    }
+    if (copied)
+        log_verbose("receiver %s: %s %s, %.2f KB/s", cname, name, result_word(ev->result), kbps);
+    else
+        log_verbose("receiver %s: %s %s", cname, name, result_word(ev->result));
+    char line[STATUS_LINE_MAX];
+    status_put(
+        u, line,
+        status_snd_result(line, sizeof(line), cname, name, size, status_res(ev->result), kbps));
+    /* As 5.0.1: a receiver's free space follows its RESULT line. */
+    if (c != NULL && c->freespace >= 0) {
+        status_put(u, line, status_snd_freespace(line, sizeof(line), name, c->freespace));
+        c->freespace = -1;
+    }
+}
+
 void shell_event(void *ctx, const struct sender_event *ev)
 {
     struct uftp *u = ctx;
+    char line[STATUS_LINE_MAX], nb[11];
     switch (ev->kind) {
-    case SENDER_EV_CONNECT:
-        log_verbose("client 0x%08X: %s", ev->client_id, ev->ok ? "registered" : "not registered");
-        status_line(u, "CONNECT;%s;0x%08X", ev->ok ? "success" : "failed", ev->client_id);
+    case SENDER_EV_CONNECT: {
+        struct shell_client *c = client_get(&u->clients, ev->client_id, NULL);
+        const char *cname = "?";
+        if (c != NULL) {
+            c->connected = ev->ok;
+            cname = client_name(c, nb);
+        }
+        log_verbose("receiver %s: %s", cname, ev->ok ? "registered" : "not registered");
+        status_put(u, line, status_snd_connect(line, sizeof(line), ev->ok, cname));
         break;
+    }
     case SENDER_EV_FILE: {
         const struct fs_item *it = ev->file;
         double s = (double)ev->elapsed_us / 1e6;
@@ -271,39 +445,103 @@ void shell_event(void *ctx, const struct sender_event *ev)
             log_info("sent %s (%s) in %.2f s, %s/s", it->name, b, s, r);
         break;
     }
-    case SENDER_EV_RESULT: {
-        const struct fs_item *it = ev->file;
-        const char *name = it ? it->name : "?";
-        uint64_t size = it && it->type == FTYPE_REG ? it->size : 0;
-        double s = (double)ev->elapsed_us / 1e6;
-        bool ok = ev->result == SENDER_RES_COPY || ev->result == SENDER_RES_OVERWRITE ||
-                  ev->result == SENDER_RES_SKIPPED;
-        uint32_t idx = it ? (uint32_t)(it - u->items) : UINT32_MAX;
-        if (idx != u->res_index) {
-            u->res_index = idx;
-            u->cur_done = u->cur_failed = 0;
-        }
-        if (ok)
-            u->cur_done++;
-        else
-            u->cur_failed++;
-        if (ev->result == SENDER_RES_COPY || ev->result == SENDER_RES_OVERWRITE) {
-            double kbps = s > 0 ? (double)size / s / 1024 : 0;
-            log_verbose("client 0x%08X: %s %s, %.2f KB/s", ev->client_id, name,
-                        result_word(ev->result), kbps);
-            status_line(u, "RESULT;0x%08X;%s;%" PRIu64 "KB;%s;%.2fKB/s", ev->client_id, name,
-                        size / 1024, result_word(ev->result), kbps);
-        } else {
-            log_verbose("client 0x%08X: %s %s", ev->client_id, name, result_word(ev->result));
-            status_line(u, "RESULT;0x%08X;%s;%" PRIu64 "KB;%s;", ev->client_id, name, size / 1024,
-                        result_word(ev->result));
-        }
+    case SENDER_EV_RESULT:
+        on_result(u, ev);
+        break;
+    case SENDER_EV_FREESPACE: {
+        struct shell_client *c = client_get(&u->clients, ev->client_id, NULL);
+        log_info("receiver %s: %" PRIu64 " bytes free", c ? client_name(c, nb) : "?",
+                 ev->freespace);
+        if (c != NULL)
+            c->freespace = ev->freespace > INT64_MAX ? INT64_MAX : (int64_t)ev->freespace;
         break;
     }
-    case SENDER_EV_FREESPACE:
-        log_info("client 0x%08X: %" PRIu64 " bytes free", ev->client_id, ev->freespace);
-        status_line(u, "FREESPACE;0x%08X;%" PRIu64, ev->client_id, ev->freespace);
-        break;
+    }
+}
+
+/* -S at the end of the session: HSTATS and one STATS line per receiver (spec §2.1). */
+static void status_stats(struct uftp *u)
+{
+    if (u->status == NULL)
+        return;
+    char line[STATUS_LINE_MAX], nb[11];
+    status_put(u, line, status_snd_hstats(line, sizeof(line)));
+    for (size_t i = 0; i < u->clients.n; i++) {
+        const struct shell_client *c = &u->clients.v[i];
+        status_put(u, line,
+                   status_snd_stats(line, sizeof(line), client_name(c, nb), c->ncopy, c->nover,
+                                    c->nskip, c->bytes, c->secs, status_kbps(c->bytes, c->secs)));
+    }
+}
+
+static const char *client_state(const struct shell_client *c)
+{
+    if (!c->connected)
+        return "no reply";
+    switch (c->last) {
+    case SENDER_RES_MUTE:
+        return "mute";
+    case SENDER_RES_LOST:
+        return "lost";
+    case SENDER_RES_ABORTED:
+        return "aborted";
+    default:
+        return c->nfail > 0 ? "partial" : "done";
+    }
+}
+
+/* Receivers listed one by one in the summary; the rest are only counted. */
+#define SUMMARY_ROWS 50
+
+/*
+ * The final per-receiver summary: a table on the terminal, log lines
+ * otherwise (one per receiver up to SUMMARY_ROWS at the default level,
+ * all of them at -x 3).
+ */
+static void summary(struct uftp *u)
+{
+    const struct shell_clients *t = &u->clients;
+    if (t->n == 0)
+        return;
+    size_t counts[6] = {0};
+    static const char *const words[] = {"done", "partial", "lost", "aborted", "mute", "no reply"};
+    if (u->progress)
+        fprintf(stderr, "%-20s %-8s %11s %10s %12s\n", "receiver", "status", "files", "data",
+                "speed");
+    for (size_t i = 0; i < t->n; i++) {
+        const struct shell_client *c = &t->v[i];
+        const char *state = client_state(c);
+        for (size_t k = 0; k < 6; k++)
+            if (strcmp(state, words[k]) == 0)
+                counts[k]++;
+        char nb[11], data[32], speed[32], files[32];
+        int ok = c->ncopy + c->nover + c->nskip;
+        fmt_bytes(data, sizeof(data), (double)c->bytes);
+        fmt_bytes(speed, sizeof(speed), c->secs > 0 ? (double)c->bytes / c->secs : 0);
+        snprintf(files, sizeof(files), "%d/%d", ok, ok + c->nfail);
+        if (u->progress && i < SUMMARY_ROWS)
+            fprintf(stderr, "%-20.20s %-8s %11s %10s %10s/s\n", client_name(c, nb), state, files,
+                    data, speed);
+        else if (!u->progress)
+            log_msg(i < SUMMARY_ROWS ? LL_INFO : LL_VERBOSE,
+                    "receiver %s: %s, %s files, %s at %s/s", client_name(c, nb), state, files, data,
+                    speed);
+    }
+    char tally[256];
+    int n = snprintf(tally, sizeof(tally), "%zu receiver%s:", t->n, t->n == 1 ? "" : "s");
+    const char *sep = " ";
+    for (size_t k = 0; k < 6 && n > 0 && (size_t)n < sizeof(tally); k++) {
+        if (counts[k] == 0)
+            continue;
+        n += snprintf(tally + n, sizeof(tally) - (size_t)n, "%s%zu %s", sep, counts[k], words[k]);
+        sep = ", ";
+    }
+    if (u->progress) {
+        if (t->n > SUMMARY_ROWS)
+            fprintf(stderr, "... and %zu more\n", t->n - SUMMARY_ROWS);
+        fprintf(stderr, "%s\n", tally);
+    } else {
+        log_info("%s", tally);
     }
 }
 
@@ -379,7 +617,10 @@ static bool flush(struct uftp *u)
     return true;
 }
 
-/* The first data batch of a file: where its bytes start in the session count. */
+/*
+ * The first send of a file (its FILEINFO, or already its data): where its
+ * bytes start in the session count, for the progress line's percentage.
+ */
 static void note_file_start(struct uftp *u)
 {
     struct sender_stats st;
@@ -387,9 +628,12 @@ static void note_file_start(struct uftp *u)
     if (st.file_index == u->cur_index)
         return;
     u->cur_index = st.file_index;
-    /* FILESEG headers (spec §1.4), and ENCRYPTED's header and tag when encrypted. */
-    size_t hdr = u->out.nseg * (UFTP_HDR_LEN + 8 + (u->cfg.keytype != KEY_NONE ? 28 : 0));
-    uint64_t batch = u->out.len > hdr ? u->out.len - hdr : 0;
+    uint64_t batch = 0;
+    if (st.phase == SENDER_PH_DATA) {
+        /* FILESEG headers (spec §1.4), and ENCRYPTED's header and tag when encrypted. */
+        size_t hdr = u->out.nseg * (UFTP_HDR_LEN + 8 + (u->cfg.keytype != KEY_NONE ? 28 : 0));
+        batch = u->out.len > hdr ? u->out.len - hdr : 0;
+    }
     u->file_start_bytes = st.data_bytes > batch ? st.data_bytes - batch : 0;
 }
 
@@ -444,9 +688,9 @@ static void drive(struct uftp *u)
         if (u->out.nseg > 1) {
             batches++;
             batch_size(u);
-            if (u->progress || log_enabled(LL_INFO))
-                note_file_start(u);
         }
+        if (u->progress || log_enabled(LL_INFO))
+            note_file_start(u);
         if (!flush(u))
             return;
         now = shell_mono_us();
@@ -544,6 +788,7 @@ void shell_free(struct uftp *u)
     net_rx_free(&u->rx);
     free(u->buf);
     u->buf = NULL;
+    clients_free(&u->clients);
 }
 
 int shell_run(struct uftp *u)
@@ -625,6 +870,13 @@ int shell_run(struct uftp *u)
     u->start_us = shell_mono_us();
     u->cur_index = UINT32_MAX;
     u->res_index = UINT32_MAX;
+    /* A closed group's receivers in -H order, by the names given there (spec §2.1). */
+    for (size_t i = 0; i < u->set.dests.n; i++)
+        if (client_get(&u->clients, u->set.dests.v[i].id, u->set.dests.v[i].name) == NULL)
+            break;
+    for (size_t i = 0; i < u->nitems; i++)
+        if (u->items[i].type == FTYPE_REG)
+            u->total_bytes += u->items[i].size;
     kick(u, 0);
 
     event_base_dispatch(u->base);
@@ -652,5 +904,7 @@ int shell_run(struct uftp *u)
                 " GSO fallbacks), %" PRIu64 " times blocked",
                 u->tx.st.dgrams, u->tx.st.syscalls, u->tx.st.gso_sends, u->tx.st.gso_fallbacks,
                 u->tx.st.blocked);
+    status_stats(u);
+    summary(u);
     return u->exit_code;
 }

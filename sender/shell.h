@@ -19,6 +19,27 @@
 
 struct event_base;
 struct event;
+struct status_sink;
+
+/* One receiver's results over the session (spec §2.1 STATS; the final summary). */
+struct shell_client {
+    uint32_t id;
+    const char *name; /* the -H entry as written, or NULL: "0x%08X" */
+    bool connected;   /* registered */
+    int ncopy, nover, nskip, nfail;
+    uint64_t bytes;    /* copied or overwritten */
+    double secs;       /* their transfer times */
+    int last;          /* enum sender_result of its last file, -1 before any */
+    int64_t freespace; /* @FREESPACE answer not yet written after its RESULT, -1 = none */
+};
+
+/* In order of appearance, with an ID index (open addressing; up to SENDER_MAX_DEST). */
+struct shell_clients {
+    struct shell_client *v;
+    size_t n, cap;
+    uint32_t *slot; /* index + 1, 0 = empty */
+    size_t nslot;
+};
 
 /* Batches sent before the shell goes back to its event loop (unpaced sending). */
 #define SHELL_BURST 8
@@ -63,8 +84,9 @@ struct uftp {
     uint32_t cur_done, cur_failed; /* clients finished / failed for that file */
     unsigned plain_ticks;          /* progress ticks without a terminal */
     uint64_t files_ok, bytes_ok;   /* files that reached someone */
-    FILE *status;                  /* -S, or NULL */
-    bool status_to_log;            /* -S @LOG */
+    struct status_sink *status;    /* -S, or NULL */
+    struct shell_clients clients;  /* per-receiver results: -S STATS, the summary */
+    uint64_t total_bytes;          /* of the regular files to send (the ETA) */
 };
 
 /* Monotonic and wall-clock microseconds. */

@@ -987,7 +987,49 @@ int conf_load(const struct conf_spec *s, void *st, int argc, char **argv, struct
         path = s->default_file;
     if (path && (rc = conf_load_file(s, st, path, e)) < 0)
         return rc;
-    return args_pass(s, st, argc, argv, cmd, true, e);
+    rc = args_pass(s, st, argc, argv, cmd, true, e);
+    cmd->file_read = path;
+    return rc;
+}
+
+int conf_origin(const struct conf_spec *s, int argc, char **argv, const struct conf_cmd *cmd,
+                const char *name, char *buf, size_t len)
+{
+    const struct conf_option *o = find(s, name);
+    if (len > 0)
+        buf[0] = '\0';
+    if (!o)
+        return CONF_EUNKNOWN;
+    /* The command line wins over the file: look there first. */
+    struct conf_err e;
+    struct getopt_table t;
+    if (table_build(s, &t, &e) < 0)
+        return e.code;
+    optind = 0;
+    opterr = 0;
+    bool seen = false;
+    int c, li;
+    while (!seen && (c = getopt_long(argc, argv, t.optstring, t.longopts, &li)) != -1) {
+        bool no;
+        seen = (c != '?' && c != ':' && by_val(s, c, &no) == o);
+    }
+    table_free(&t);
+    optind = 0;
+    if (seen) {
+        opt_where(o, buf, len);
+        return 0;
+    }
+    if (!cmd || !cmd->file_read)
+        return 0;
+    config_t cfg;
+    config_init(&cfg);
+    if (config_read_file(&cfg, cmd->file_read)) {
+        config_setting_t *cs = config_lookup(&cfg, o->name);
+        if (cs)
+            snprintf(buf, len, "%s:%u", cmd->file_read, config_setting_source_line(cs));
+    }
+    config_destroy(&cfg);
+    return 0;
 }
 
 /* ---- output: --check, --help, the example config ---- */
@@ -1141,6 +1183,47 @@ int conf_print(const struct conf_spec *s, const void *st, FILE *f)
         free(line);
     }
     return rc;
+}
+
+/* One option's value as conf_print() writes it (NULL: unset), malloc'ed into *out. */
+static int value_text(const struct conf_option *o, const void *st, char **out)
+{
+    size_t len = 0;
+    *out = NULL;
+    FILE *m = open_memstream(out, &len);
+    if (!m)
+        return CONF_ENOMEM;
+    int r = put_value(m, o, cfield(o, st));
+    if (fclose(m) != 0)
+        r = CONF_ENOMEM;
+    if (r != 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return r < 0 ? r : 0;
+}
+
+int conf_diff(const struct conf_spec *s, const void *a, const void *b,
+              void (*changed)(const struct conf_option *o, void *arg), void *arg)
+{
+    int n = 0;
+    for (const struct conf_option *o = s->opts; o->name; o++) {
+        char *ta, *tb;
+        int ra = value_text(o, a, &ta), rb = value_text(o, b, &tb);
+        if (ra < 0 || rb < 0) {
+            free(ta);
+            free(tb);
+            return ra < 0 ? ra : rb;
+        }
+        if ((ta == NULL) != (tb == NULL) || (ta && strcmp(ta, tb) != 0)) {
+            n++;
+            if (changed)
+                changed(o, arg);
+        }
+        free(ta);
+        free(tb);
+    }
+    return n;
 }
 
 static void left_col(const struct conf_option *o, char *buf, size_t len)

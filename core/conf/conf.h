@@ -148,6 +148,7 @@ struct conf_cmd {
     bool help;               /* --help */
     bool check;              /* --check */
     const char *config_file; /* --config=FILE (points into argv) */
+    const char *file_read;   /* the config file conf_load() read, or NULL */
 };
 
 /*
@@ -190,6 +191,16 @@ int conf_parse_args(const struct conf_spec *s, void *st, int argc, char **argv,
 int conf_load(const struct conf_spec *s, void *st, int argc, char **argv, struct conf_cmd *cmd,
               struct conf_err *e);
 
+/*
+ * Where the value of setting `name` came from, for messages about
+ * combinations of settings that no single row can check: "option -T" (or
+ * "option --temp-dir") when argv gives it, else "FILE:LINE" when the file
+ * conf_load() read (cmd->file_read) sets it, else "" (its default).
+ * Returns 0, or CONF_EUNKNOWN for a name not in the table.
+ */
+int conf_origin(const struct conf_spec *s, int argc, char **argv, const struct conf_cmd *cmd,
+                const char *name, char *buf, size_t len);
+
 /* Frees what conf allocated in st (strings, lists, custom values). */
 void conf_free(const struct conf_spec *s, void *st);
 
@@ -201,6 +212,17 @@ void conf_help(const struct conf_spec *s, FILE *f);
  * of that text gives the same settings back. Returns 0 or < 0.
  */
 int conf_print(const struct conf_spec *s, const void *st, FILE *f);
+
+/*
+ * Compares two settings structs option by option, by the text conf_print()
+ * writes for each, and calls changed(o, arg) (may be NULL) for each option
+ * whose value differs: what a re-read config (SIGHUP) changed. A host list
+ * compares by the text it was given (its file name), not by the file's
+ * contents. Returns the number of options that differ, or CONF_ENOMEM /
+ * CONF_EVALUE.
+ */
+int conf_diff(const struct conf_spec *s, const void *a, const void *b,
+              void (*changed)(const struct conf_option *o, void *arg), void *arg);
 
 /* The example config: every option commented out at its default, with its help line. */
 void conf_doc(const struct conf_spec *s, FILE *f);

@@ -503,62 +503,19 @@ int fs_session_open(int tempbase, uint32_t group_id, unsigned flags)
     return fs_subdir_open(tempbase, name, flags);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Lists dir's entries (fresh open file description), sorted. */
 static int list_dir(int dir, char ***out, size_t *count)
 {
-    char **v = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
     int fd = openat(dir, ".", DIR_FLAGS);
     if (fd < 0)
         return -errno;
     DIR *d = fdopendir(fd);
     if (!d) {
-        rc = -errno;
+        int rc = -errno;
         close(fd);
         return rc;
     }
-    struct dirent *de;
-    errno = 0;
-    while ((de = readdir(d)) != NULL) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            char **nv = realloc(v, nc * sizeof(*nv));
-            if (!nv) {
-                rc = -ENOMEM;
-                break;
-            }
-            v = nv;
-            cap = nc;
-        }
-        if (!(v[n] = strdup(de->d_name))) {
-            rc = -ENOMEM;
-            break;
-        }
-        n++;
-        errno = 0;
-    }
-    if (rc == 0 && errno)
-        rc = -errno;
-    closedir(d);
-    if (rc < 0) {
-        for (size_t k = 0; k < n; k++)
-            free(v[k]);
-        free(v);
-        return rc;
-    }
-    if (n)
-        qsort(v, n, sizeof(*v), cmp_str);
-    *out = v;
-    *count = n;
-    return 0;
+    return fs_dir_names(d, out, count);
 }
 
 int fs_session_move(int sessfd, int destfd, fs_move_fn exists, void *arg)

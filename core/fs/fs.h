@@ -11,6 +11,7 @@
 #ifndef UFTP_FS_H
 #define UFTP_FS_H
 
+#include <dirent.h>
 #include <stddef.h>
 
 /* spec §1.4 FILEINFO: name and link target are each at most 300 bytes. */
@@ -59,5 +60,12 @@ enum fs_err {
 
 /* A short text for any FS_E* code or negated errno. Never NULL. */
 const char *fs_strerror(int err);
+
+/* Reads every entry of d but "." and "..", sorted by strcmp (a deterministic
+ * order; the reference used readdir order), and closes d in every case.
+ * *out is a malloc'd vector of malloc'd names (free with fs_names_free).
+ * Returns 0, -ENOMEM or a negated errno of readdir. */
+int fs_dir_names(DIR *d, char ***out, size_t *count);
+void fs_names_free(char **v, size_t n); /* v may be NULL */
 
 #endif

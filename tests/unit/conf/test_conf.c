@@ -875,9 +875,23 @@ static void test_precedence(void)
     memset(&st, 0, sizeof(st));
     CU_ASSERT_EQUAL(conf_load(&with_default, &st, 1, argv2, &cmd, &err), 0);
     CU_ASSERT_EQUAL(st.port, 2000);
+    CU_ASSERT_PTR_EQUAL(cmd.file_read, path);
+    /* Where a value came from: the file's line, the option, or nowhere (default). */
+    char where[128], want_where[128];
+    CU_ASSERT_EQUAL(conf_origin(&spec, 1, argv2, &cmd, "log-file", where, sizeof(where)), 0);
+    snprintf(want_where, sizeof(want_where), "%s:2", path);
+    CU_ASSERT_STRING_EQUAL(where, want_where);
+    CU_ASSERT_EQUAL(conf_origin(&spec, 1, argv2, &cmd, "rate", where, sizeof(where)), 0);
+    CU_ASSERT_STRING_EQUAL(where, "");
+    CU_ASSERT_EQUAL(conf_origin(&spec, 6, argv, &cmd, "port", where, sizeof(where)), 0);
+    CU_ASSERT_STRING_EQUAL(where, "option -p");
+    CU_ASSERT_EQUAL(conf_origin(&spec, 6, argv, &cmd, "debug", where, sizeof(where)), 0);
+    CU_ASSERT_STRING_EQUAL(where, "option -d");
+    CU_ASSERT_EQUAL(conf_origin(&spec, 6, argv, &cmd, "nope", where, sizeof(where)), CONF_EUNKNOWN);
     with_default.default_file = "/nonexistent/default.conf";
     CU_ASSERT_EQUAL(conf_load(&with_default, &st, 1, argv2, &cmd, &err), 0);
     CU_ASSERT_EQUAL(st.port, 1044);
+    CU_ASSERT_PTR_NULL(cmd.file_read);
 
     /* A file error stops the load with the file's message. */
     FILE *f = fopen(path, "w");
@@ -891,6 +905,38 @@ static void test_precedence(void)
     char *argv3[] = {"uftpd", cfgarg, "-Z", NULL};
     CHECK_ERR(conf_load(&spec, &st, 3, argv3, &cmd, &err), CONF_EUNKNOWN, "unknown option '-Z'");
     unlink(path);
+}
+
+static int diff_n;
+static char diff_names[256];
+
+static void on_diff(const struct conf_option *o, void *arg)
+{
+    CU_ASSERT_PTR_EQUAL(arg, &diff_n);
+    diff_n++;
+    size_t l = strlen(diff_names);
+    snprintf(diff_names + l, sizeof(diff_names) - l, "%s ", o->name);
+}
+
+/* conf_diff: which options a re-read changed, by their printed values. */
+static void test_diff(void)
+{
+    struct settings a, b;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    CU_ASSERT_EQUAL_FATAL(conf_defaults(&spec, &a, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(conf_defaults(&spec, &b, &err), 0);
+    CU_ASSERT_EQUAL(conf_diff(&spec, &a, &b, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(conf_set(&spec, &b, "port", "2000", &err), 0);
+    CU_ASSERT_EQUAL(conf_set(&spec, &b, "log-file", "/var/log/x", &err), 0);
+    CU_ASSERT_EQUAL(conf_set(&spec, &b, "rate", "1000", &err), 0); /* the default again */
+    diff_n = 0;
+    diff_names[0] = '\0';
+    CU_ASSERT_EQUAL(conf_diff(&spec, &a, &b, on_diff, &diff_n), 2);
+    CU_ASSERT_EQUAL(diff_n, 2);
+    CU_ASSERT_STRING_EQUAL(diff_names, "log-file port ");
+    conf_free(&spec, &a);
+    conf_free(&spec, &b);
 }
 
 static void test_round_trip(void)
@@ -1107,6 +1153,7 @@ static const struct cu_test conf_tests[] = {
     {"config file: exact error messages", test_file_errors},
     {"defaults < file < command line", test_precedence},
     {"--check output parses back to the same settings", test_round_trip},
+    {"conf_diff names the changed options", test_diff},
     {"--help", test_help},
     {"example config", test_doc},
     {"number helpers", test_number_helpers},

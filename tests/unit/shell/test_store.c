@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/fs/beneath.h"
@@ -374,6 +375,180 @@ static void test_init_dirs(void)
     teardown();
 }
 
+/* What the post-receive hook was given: "GROUP path path..." per call. */
+static char hook_log[16][1024];
+static int hook_calls;
+
+static void hook(void *arg, uint32_t group_id, const char *const *paths, size_t n)
+{
+    (void)arg;
+    if (hook_calls >= 16)
+        return;
+    char *b = hook_log[hook_calls++];
+    int k = snprintf(b, 1024, "%08X", group_id);
+    for (size_t i = 0; i < n && k > 0 && k < 1024; i++)
+        k += snprintf(b + k, 1024 - (size_t)k, " %s", paths[i] + strlen(root));
+}
+
+static void write_file(struct store *st, struct receiver_file *f, const char *content, bool done)
+{
+    void *h = NULL;
+    f->size = strlen(content);
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(st, f, &h), 0);
+    CU_ASSERT_EQUAL(store_callbacks.write(st, h, 0, content, strlen(content)), 0);
+    CU_ASSERT_EQUAL(
+        store_callbacks.close(st, h, done ? RECEIVER_CLOSE_DONE : RECEIVER_CLOSE_ABORT, f), 0);
+}
+
+static char *read_text(const char *path)
+{
+    static char buf[256];
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return NULL;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Without -T the hook hears of each completed file, at its full path, never of an aborted one. */
+static void test_received_hook(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, NULL, false, 1 << 20, NULL), 0);
+    st.received = hook;
+    hook_calls = 0;
+    struct receiver_file f = rf("a/b.txt", FTYPE_REG, 0, 1);
+    write_file(&st, &f, "one", true);
+    struct receiver_file g = rf("c.txt", FTYPE_REG, 0, 2);
+    write_file(&st, &g, "two", false);
+    struct receiver_file d = rf("dir", FTYPE_DIR, 0, 3);
+    CU_ASSERT_EQUAL(store_callbacks.mkdir(&st, &d), 0);
+    CU_ASSERT_EQUAL(hook_calls, 1);
+    CU_ASSERT_STRING_EQUAL(hook_log[0], "ABCD0001 /dest/a/b.txt");
+    store_free(&st);
+    teardown();
+}
+
+/* -A: a replaced file, a replaced link and a deleted tree move to backup/DATE/TIME/<dest>/<rel>. */
+static void test_backups(void)
+{
+    setup();
+    struct store st;
+    char bpath[PATH_MAX];
+    snprintf(bpath, sizeof(bpath), "%s/backup", root);
+    CU_ASSERT_EQUAL_FATAL(mkdir(bpath, 0755), 0);
+    const char *bdirs[] = {bpath, bpath};
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, NULL, false, 1 << 20, NULL), 0);
+    /* One backup dir per dest, not the dest itself. */
+    CU_ASSERT_EQUAL(store_set_backups(&st, bdirs, 2), -EINVAL);
+    CU_ASSERT_EQUAL(store_set_backups(&st, dests, 1), -EINVAL);
+    CU_ASSERT_EQUAL(store_set_backups(&st, bdirs, 1), 0);
+    /* 2001-09-09 03:46:40 local time: the session's start names the backup dir. */
+    store_session_begin(&st, 0xABCD0001, 0, 1000000000);
+    struct tm tm;
+    time_t t0 = 1000000000;
+    localtime_r(&t0, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof(stamp), "%Y%m%d/%H%M%S", &tm);
+    char prefix[512];
+    CU_ASSERT_FATAL(snprintf(prefix, sizeof(prefix), "backup/%s/%s", stamp, destpath + 1) <
+                    (int)sizeof(prefix));
+
+    CU_ASSERT_EQUAL(mkdir(at("dest/sub"), 0755), 0);
+    put("dest/sub/f.txt", "old");
+    struct receiver_file f = rf("sub/f.txt", FTYPE_REG, 0, 1);
+    write_file(&st, &f, "new", true);
+    CU_ASSERT_STRING_EQUAL(read_text(at("dest/sub/f.txt")), "new");
+    char rel[600];
+    CU_ASSERT_FATAL(snprintf(rel, sizeof(rel), "%s/sub/f.txt", prefix) < (int)sizeof(rel));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(read_text(at(rel)));
+    CU_ASSERT_STRING_EQUAL(read_text(at(rel)), "old");
+    /* A new file replaces nothing: no backup. */
+    struct receiver_file n = rf("fresh.txt", FTYPE_REG, 0, 2);
+    write_file(&st, &n, "x", true);
+    CU_ASSERT_FATAL(snprintf(rel, sizeof(rel), "%s/fresh.txt", prefix) < (int)sizeof(rel));
+    CU_ASSERT_EQUAL(access(at(rel), F_OK), -1);
+    /* @DELETE of a tree moves it whole. */
+    CU_ASSERT_EQUAL(mkdir(at("dest/tree"), 0755), 0);
+    put("dest/tree/x", "x");
+    struct receiver_file del = rf("tree", FTYPE_DELETE, 0, 3);
+    CU_ASSERT_EQUAL(store_callbacks.remove(&st, &del), 0);
+    CU_ASSERT_EQUAL(access(at("dest/tree"), F_OK), -1);
+    CU_ASSERT_FATAL(snprintf(rel, sizeof(rel), "%s/tree/x", prefix) < (int)sizeof(rel));
+    CU_ASSERT_EQUAL(access(at(rel), F_OK), 0);
+    /* Deleting what is not there is fine. */
+    struct receiver_file none = rf("nothing", FTYPE_DELETE, 0, 4);
+    CU_ASSERT_EQUAL(store_callbacks.remove(&st, &none), -ENOENT);
+    store_callbacks.session_end(&st, 0x01020304, 0xABCD0001, 0, true);
+    store_free(&st);
+    teardown();
+}
+
+/* -T -i: file by file into existing dirs, one hook call per file and per empty dir. */
+static void test_move_each(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, temppath, false, 1 << 20, NULL), 0);
+    st.received = hook;
+    st.move_each = true;
+    hook_calls = 0;
+    /* Already in the dest: a dir with a file to keep, and a file where a dir arrives. */
+    CU_ASSERT_EQUAL(mkdir(at("dest/d"), 0755), 0);
+    put("dest/d/keep.txt", "keep");
+    put("dest/e", "a file in the way");
+    struct receiver_file f1 = rf("d/new.txt", FTYPE_REG, 0, 1);
+    write_file(&st, &f1, "new", true);
+    struct receiver_file f2 = rf("e/x/y.txt", FTYPE_REG, 0, 2);
+    write_file(&st, &f2, "y", true);
+    struct receiver_file d = rf("empty", FTYPE_DIR, 0, 3);
+    CU_ASSERT_EQUAL(store_callbacks.mkdir(&st, &d), 0);
+    CU_ASSERT_EQUAL(hook_calls, 0); /* nothing is delivered before the end */
+    store_callbacks.session_end(&st, 0x01020304, 0xABCD0001, 0, true);
+    CU_ASSERT_STRING_EQUAL(read_text(at("dest/d/keep.txt")), "keep");
+    CU_ASSERT_STRING_EQUAL(read_text(at("dest/d/new.txt")), "new");
+    CU_ASSERT_STRING_EQUAL(read_text(at("dest/e/x/y.txt")), "y");
+    CU_ASSERT_EQUAL(hook_calls, 3);
+    CU_ASSERT_STRING_EQUAL(hook_log[0], "ABCD0001 /dest/d/new.txt");
+    CU_ASSERT_STRING_EQUAL(hook_log[1], "ABCD0001 /dest/e/x/y.txt");
+    CU_ASSERT_STRING_EQUAL(hook_log[2], "ABCD0001 /dest/empty");
+    CU_ASSERT_EQUAL(count_entries(temppath, ""), 0);
+    store_free(&st);
+    teardown();
+}
+
+/* -T alone: whole top-level entries replace existing ones; one hook call lists them. */
+static void test_move_all(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, temppath, false, 1 << 20, NULL), 0);
+    st.received = hook;
+    hook_calls = 0;
+    CU_ASSERT_EQUAL(mkdir(at("dest/d"), 0755), 0);
+    put("dest/d/old.txt", "old");
+    struct receiver_file f1 = rf("d/new.txt", FTYPE_REG, 0, 1);
+    write_file(&st, &f1, "new", true);
+    struct receiver_file f2 = rf("top.txt", FTYPE_REG, 0, 2);
+    write_file(&st, &f2, "top", true);
+    store_callbacks.session_end(&st, 0x01020304, 0xABCD0001, 0, true);
+    CU_ASSERT_EQUAL(access(at("dest/d/old.txt"), F_OK), -1);
+    CU_ASSERT_STRING_EQUAL(read_text(at("dest/d/new.txt")), "new");
+    CU_ASSERT_EQUAL(hook_calls, 1);
+    CU_ASSERT_STRING_EQUAL(hook_log[0], "ABCD0001 /dest/d /dest/top.txt");
+    /* An aborted session delivers nothing. */
+    struct receiver_file g = rf("z.txt", FTYPE_REG, 0, 1);
+    g.group_id = 0xABCD0002;
+    write_file(&st, &g, "z", true);
+    store_callbacks.session_end(&st, 0x01020304, 0xABCD0002, 0, false);
+    CU_ASSERT_EQUAL(hook_calls, 1);
+    store_free(&st);
+    teardown();
+}
+
 /* pwritev that records each call's iovecs, for the receive-batch tests. */
 static int pw_calls;
 static const uint8_t *pw_lo, *pw_hi;
@@ -556,6 +731,10 @@ static const struct cu_test store_tests[] = {
     {"-T session dir", test_session_dir},
     {"links and dirs", test_links_dirs},
     {"destination dirs", test_init_dirs},
+    {"post-receive hook per completed file", test_received_hook},
+    {"-A backup dirs", test_backups},
+    {"-T -i moves file by file", test_move_each},
+    {"-T moves the top level, one hook call", test_move_all},
     {"receive batch: queued, not copied", test_batch_zero_copy},
     {"receive batch: runs capped at -c", test_batch_cap},
     {"receive batch: errors stick, aborts drop", test_batch_errors},
