@@ -125,8 +125,9 @@ static uint64_t word(const struct bitmap *b, uint64_t wi)
     if (ci >= b->nchunks)
         return 0;
     const uint64_t *w = b->c[ci];
-    if (w != NULL)
-        return w[wi & (BITMAP_CHUNK_WORDS - 1)];
+    uint64_t k = wi & (BITMAP_CHUNK_WORDS - 1);
+    if (w != NULL) /* the last chunk holds only chunk_words() words */
+        return k < chunk_words(b, (uint32_t)ci) ? w[k] : 0;
     if (b->n[ci] == 0)
         return 0;
     uint64_t bit0 = wi << 6;
