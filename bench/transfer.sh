@@ -133,6 +133,8 @@ run_one() {
         tpids+=("$NETNS_LAST_PID")
     done
     sleep 1
+    local udp0=()
+    for ((i = 2; i <= n + 1; i++)); do udp0[i]=$(udp_counts "lan$i"); done
     tx0=$(netns_exec lan1 cat /sys/class/net/eth0/statistics/tx_bytes)
     b0=$(busy_s)
     # shellcheck disable=SC2086
@@ -143,13 +145,13 @@ run_one() {
     b1=$(busy_s)
     out=$(($(netns_exec lan1 cat /sys/class/net/eth0/statistics/tx_bytes) - tx0))
     # Share of the datagrams (GRO buffers for ours) reaching the receivers'
-    # sockets that were dropped for want of buffer space; each namespace
-    # counts its own.
-    local rxd="" i2
+    # sockets that were dropped for want of buffer space during this run
+    # (each namespace counts its own, from its creation).
+    local rxd="" i2 c0 c1
     for ((i2 = 2; i2 <= n + 1; i2++)); do
-        rxd+=" $(netns_exec "lan$i2" awk '/^Udp: / && $2 ~ /^[0-9]/ { i += $2; d += $6 }
-            /^Udp6InDatagrams/ { i += $2 } /^Udp6RcvbufErrors/ { d += $2 }
-            END { printf "%.1f", (i + d > 0 ? 100 * d / (i + d) : 0) }' /proc/net/snmp /proc/net/snmp6)"
+        read -r c0 c1 <<<"${udp0[$i2]}"
+        rxd+=" $(udp_counts "lan$i2" | awk -v i0="$c0" -v d0="$c1" '{ i = $1 - i0; d = $2 - d0
+            printf "%.1f", (i + d > 0 ? 100 * d / (i + d) : 0) }')"
     done
     for pid in "${tpids[@]}"; do
         # Stop the daemon, not GNU time, so that time reports its usage.
@@ -190,6 +192,13 @@ run_one() {
         -v r="$rcpu" 'BEGIN { n = split(r, v, " "); for (i = 1; i <= n; i++) c += v[i];
         o = b - c; printf "%.1f", (o < 0 ? 0 : o) }')
     RES[$key]="$rc|$ok|$speeds|$cpu|$wall|$rss|$rcpu|$sent|$sz|$other|$(avg "$rxd")"
+}
+
+# UDP datagrams received and dropped for want of buffer space in namespace $1, so far.
+udp_counts() {
+    netns_exec "$1" awk '/^Udp: / && $2 ~ /^[0-9]/ { i += $2; d += $6 }
+        /^Udp6InDatagrams/ { i += $2 } /^Udp6RcvbufErrors/ { d += $2 }
+        END { print i + 0, d + 0 }' /proc/net/snmp /proc/net/snmp6
 }
 
 # Busy CPU seconds of the whole machine so far (all CPUs, from /proc/stat).
