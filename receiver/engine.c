@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crypto/hbauth.h"
 #include "core/crypto/keyblob.h"
+#include "core/crypto/keyfile.h"
+#include "core/crypto/sig.h"
 #include "core/fs/fs.h"
 
 void receiver_config_defaults(struct receiver_config *c)
@@ -18,6 +21,7 @@ void receiver_config_defaults(struct receiver_config *c)
     memset(c, 0, sizeof(*c));
     c->max_sessions = RECEIVER_MAX_SESSIONS;
     c->pk_budget_us = RECEIVER_PK_BUDGET_US;
+    c->hb_interval_us = 20000000u;
 }
 
 static int bad(const char *what)
@@ -29,6 +33,10 @@ static int bad(const char *what)
 static int check_config(const struct receiver_config *c, const struct receiver_env *e)
 {
     const struct receiver_storage *s = &e->storage;
+    if (c->nhb > HB_MAX_HOSTS || (c->nhb > 0 && c->hb_hosts == NULL))
+        return bad("heartbeat hosts (-H): at most 100");
+    if (c->nhb > 0 && (c->hb_interval_us < 1000000u || c->hb_interval_us > 3600000000u))
+        return bad("heartbeat interval (-h) must be 1..3600 s");
     if (e->rng == NULL || s->open == NULL || s->write == NULL || s->close == NULL ||
         s->mkdir == NULL || s->symlink == NULL || s->remove == NULL || s->free_space == NULL ||
         s->stat == NULL)
@@ -79,7 +87,8 @@ int receiver_new(struct receiver **out, const struct receiver_config *cfg,
     r->mem = calloc(r->capmem, sizeof(*r->mem));
     r->ops_cap = 2 * r->capmem + 1;
     r->ops = calloc(r->ops_cap, sizeof(*r->ops));
-    if (r->sess == NULL || r->mem == NULL || r->ops == NULL) {
+    if (r->sess == NULL || r->mem == NULL || r->ops == NULL ||
+        hb_init(&r->hb, cfg->hb_hosts, cfg->nhb, cfg->hb_interval_us) < 0) {
         receiver_free(r);
         return ENG_ENOMEM;
     }
@@ -302,6 +311,80 @@ static bool authenticate(struct receiver *r, struct rsession *s, const struct ne
     return true;
 }
 
+const struct crypto_key *recv_sigkey(struct receiver *r)
+{
+    if (r->cfg.sigkey != NULL)
+        return r->cfg.sigkey;
+    /* 5.0.x makes an ephemeral EC P-256 key at start; we make it when first needed. */
+    if (r->own_key == NULL && keyfile_gen_ephemeral(&r->own_key) != CRYPTO_OK)
+        return NULL;
+    return r->own_key;
+}
+
+static void recv_hb_resp(struct receiver *r, const struct net_addr *from, const uint8_t *pkt,
+                         size_t len, uint64_t now)
+{
+    struct wire_hb_resp m = {.ver = pkt[0]};
+    char ab[NET_ADDR_STRLEN];
+    if (wire_hb_resp_decode(&m, pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0) {
+        drop(r, from, "malformed HB_RESP");
+        return;
+    }
+    if (hb_resp(&r->hb, from, m.auth, m.nonce, now) < 0) {
+        drop(r, from, "HB_RESP from a host we send no heartbeats to");
+        return;
+    }
+    if (m.auth == HB_AUTH_CHALLENGE)
+        log_verbose("heartbeat to %s: authentication requested", net_addr_str(from, ab));
+    else if (m.auth == HB_AUTH_FAILED)
+        log_warnx("heartbeat to %s: authentication failed", net_addr_str(from, ab));
+    else
+        log_debug("heartbeat to %s: ok", net_addr_str(from, ab));
+}
+
+/* The next heartbeat due (plain, or signed when challenged), into out. */
+static bool hb_output(struct receiver *r, uint64_t now, struct eng_out *out)
+{
+    uint32_t nonce;
+    int i;
+    while ((i = hb_next(&r->hb, now, &nonce)) >= 0) {
+        struct wire_hb_req m = {.ver = UFTP_VER5, .nonce = nonce};
+        uint8_t sig[SIG_MAX];
+        if (nonce != 0) {
+            const struct crypto_key *k = recv_sigkey(r);
+            if (k == NULL)
+                continue;
+            size_t bl;
+            m.keyblob = crypto_key_blob(k, &bl);
+            m.keylen = (uint16_t)bl;
+            int sl = hbauth_sign(k, nonce, sig, sizeof(sig));
+            if (sl < 0) {
+                log_warnx("cannot sign a heartbeat: %s", crypto_strerror(sl));
+                continue;
+            }
+            m.sig = sig;
+            m.siglen = (uint16_t)sl;
+        }
+        ssize_t n = wire_hb_req_encode(out->buf + UFTP_HDR_LEN, out->cap - UFTP_HDR_LEN, &m);
+        if (n < 0)
+            continue;
+        struct uftp_hdr h = {
+            .version = UFTP_VER5, .func = HB_REQ, .seq = r->hb_seq++, .src_id = r->cfg.client_id};
+        uftp_hdr_encode(out->buf, UFTP_HDR_LEN, &h);
+        out->kind = ENG_SEND;
+        out->dst = r->hb.hosts[i].addr;
+        out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
+        out->nseg = 1;
+        if (log_enabled(LL_DEBUG)) {
+            char ab[NET_ADDR_STRLEN];
+            log_debug("sending %sHB_REQ to %s", nonce ? "authenticated " : "",
+                      net_addr_str(&out->dst, ab));
+        }
+        return true;
+    }
+    return false;
+}
+
 void receiver_recv(struct receiver *r, const struct net_addr *from, const struct net_addr *to,
                    uint8_t *pkt, size_t len, uint8_t tos, uint64_t now_us)
 {
@@ -320,6 +403,13 @@ void receiver_recv(struct receiver *r, const struct net_addr *from, const struct
         drop(r, from, "not UFTP or unknown version");
         return;
     }
+    /* Heartbeat answers from the proxies we send heartbeats to (spec §1.8). */
+    if (h.func == HB_RESP) {
+        recv_hb_resp(r, from, pkt, len, now_us);
+        return;
+    }
+    if (h.func == HB_REQ)
+        return; /* for proxies */
     /* 3. session */
     struct rsession *s = find(r, h.group_id, h.group_inst);
     if (s != NULL && s->ending) {
@@ -407,8 +497,13 @@ void receiver_recv(struct receiver *r, const struct net_addr *from, const struct
             sess_keyinfo(r, s, &m.u.keyinfo, pkt, len, now_us);
         return;
     }
+    if (m.func == PROXY_KEY) {
+        /* Signed (encrypted sessions) or just an address (clear ones): its handler checks. */
+        sess_proxy_key(r, s, from, &h, pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN, now_us);
+        return;
+    }
     if (!authentic)
-        return; /* REG_CONF / PROXY_KEY in an encrypted session: proxies (issue 5) */
+        return; /* REG_CONF in an encrypted session: for clients behind a proxy, ignored */
     sess_grtt(s, h.grtt);
     sess_dispatch(r, s, &h, &m, now_us);
 }
@@ -433,6 +528,8 @@ int receiver_poll(struct receiver *r, uint64_t now_us, struct eng_out *out)
         return out->kind;
     }
     if (stray_output(r, out))
+        return out->kind;
+    if (!r->shutdown && hb_output(r, now_us, out))
         return out->kind;
     for (unsigned i = 0; i < r->nslots; i++) {
         struct rsession *s = &r->sess[i];
@@ -470,7 +567,7 @@ uint64_t receiver_deadline(const struct receiver *r)
         return 0;
     if (r->shutdown)
         return r->done_reported ? ENG_NEVER : 0;
-    uint64_t t = ENG_NEVER;
+    uint64_t t = hb_deadline(&r->hb);
     for (unsigned i = 0; i < r->nslots; i++) {
         const struct rsession *s = &r->sess[i];
         if (s->phase == RP_FREE)
@@ -530,6 +627,7 @@ void receiver_free(struct receiver *r)
         }
     }
     crypto_key_free(r->own_key);
+    hb_free(&r->hb);
     free(r->sess);
     free(r->mem);
     free(r->ops);

@@ -122,6 +122,15 @@ struct receiver_config {
      */
     uint32_t pk_budget_us;
 
+    /*
+     * -H / -h: proxies to send heartbeats to (spec §1.8, §2.2), so a NAT in
+     * between keeps a pinhole open and a server proxy with -s fp=... learns
+     * where we are; signed with sigkey (or the ephemeral key) when challenged.
+     */
+    const struct net_addr *hb_hosts;
+    size_t nhb;
+    uint64_t hb_interval_us; /* 1..3600 s, default 20 s */
+
     /* realtime − monotonic, µs: wire timestamps are now_us + wall_offset_us. */
     int64_t wall_offset_us;
 };

@@ -181,6 +181,22 @@ static int setup_engine(struct uftpd *d)
     c->nserver = s->servers.n;
     c->proxies = d->proxies;
     c->nproxy = s->proxies.n;
+    if (s->hb_hosts.n > 0) {
+        /* spec §2.2 -H: heartbeats to proxies, port 1044 unless given. */
+        d->hbs = calloc(s->hb_hosts.n, sizeof(*d->hbs));
+        if (d->hbs == NULL)
+            return XIT_ALLOC;
+        for (size_t i = 0; i < s->hb_hosts.n; i++) {
+            int rc = net_resolve_host(&d->hbs[i], s->hb_hosts.v[i], UFTP_PORT, AF_UNSPEC);
+            if (rc < 0) {
+                log_errx("option -H: cannot resolve '%s': %s", s->hb_hosts.v[i], strerror(-rc));
+                return XIT_PARAM;
+            }
+        }
+        c->hb_hosts = d->hbs;
+        c->nhb = s->hb_hosts.n;
+        c->hb_interval_us = (uint64_t)s->hb_interval * 1000000u;
+    }
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     c->wall_offset_us = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000 - (int64_t)uftpd_mono_us();
@@ -365,6 +381,7 @@ int main(int argc, char **argv)
     free(d.pubs);
     free(d.servers);
     free(d.proxies);
+    free(d.hbs);
     crypto_key_free(d.key);
     conf_free(&uftpd_conf_spec, s);
     log_close();

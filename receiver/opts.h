@@ -57,8 +57,8 @@ struct uftpd_settings {
     long long postreceive_timeout; /* seconds */
     long long cache;               /* -c */
     /* Heartbeat (reserved) */
-    char *hb_hosts;        /* -H */
-    long long hb_interval; /* -h */
+    struct conf_list hb_hosts; /* -H */
+    long long hb_interval;     /* -h */
 };
 
 extern const struct conf_spec uftpd_conf_spec;

@@ -11,6 +11,7 @@
 #include "core/fs/name.h"
 #include "core/log.h"
 #include "core/proto/bitmap.h"
+#include "core/proto/hb.h"
 #include "core/proto/blocks.h"
 #include "core/proto/ratelim.h"
 #include "core/wire/msg.h"
@@ -157,6 +158,8 @@ struct receiver {
     struct ratelim pk;          /* public-key work on unauthenticated input */
     uint64_t pk_log_at;         /* next "rate-limiting" log line */
     struct crypto_key *own_key; /* ephemeral signing key when -k gave none */
+    struct hb hb;               /* -H heartbeats (core/proto/hb.h) */
+    uint16_t hb_seq;
     uint8_t nakbuf[BLOCKS_MAX_PERSEC / 8 + 1];
 };
 
@@ -188,6 +191,11 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
 void sess_announce_again(struct receiver *r, struct rsession *s, const struct uftp_hdr *h,
                          const struct wire_announce *a, uint8_t *pkt, size_t len, uint64_t now);
 /* A KEYINFO of an encrypted session (cleartext, signed). */
+/* PROXY_KEY (spec §1.8): the session's proxy speaks; msg is the message from its func byte. */
+void sess_proxy_key(struct receiver *r, struct rsession *s, const struct net_addr *from,
+                    const struct uftp_hdr *h, const uint8_t *msg, size_t mlen, uint64_t now);
+/* The key we sign with (client authentication, heartbeats): -k, or an ephemeral one. */
+const struct crypto_key *recv_sigkey(struct receiver *r);
 void sess_keyinfo(struct receiver *r, struct rsession *s, const struct wire_keyinfo *k,
                   uint8_t *pkt, size_t len, uint64_t now);
 void sess_dispatch(struct receiver *r, struct rsession *s, const struct uftp_hdr *h,

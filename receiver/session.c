@@ -204,13 +204,9 @@ static int announce_keys(struct receiver *r, const struct net_addr *from, const 
     if (!recv_pk_take(r, cost, now))
         return -1;
     const struct crypto_key *sigkey = r->cfg.sigkey;
-    if ((e->flags & FLAG_CLIENT_AUTH) && sigkey == NULL) {
-        /* 5.0.x makes an ephemeral EC P-256 key at start; we make it when first needed. */
-        if (r->own_key == NULL && keyfile_gen_ephemeral(&r->own_key) != CRYPTO_OK) {
-            *why = "Cannot generate a client key";
-            return 1;
-        }
-        sigkey = r->own_key;
+    if ((e->flags & FLAG_CLIENT_AUTH) && (sigkey = recv_sigkey(r)) == NULL) {
+        *why = "Cannot generate a client key";
+        return 1;
     }
     struct skeys_client_cfg cc = {.group_id = h->group_id,
                                   .group_inst = h->group_inst,
@@ -227,7 +223,8 @@ static int announce_keys(struct receiver *r, const struct net_addr *from, const 
     }
     struct skeys_client *k = NULL;
     int rc = skeys_client_new(&k, &cc, e, pkt, len);
-    if (rc == CRYPTO_OK)
+    /* Through a proxy the key exchange waits for its PROXY_KEY (spec §1.8). */
+    if (rc == CRYPTO_OK && (srv == NULL || srv->proxy_id == 0))
         rc = skeys_client_handshake(k);
     crypto_wipe(cc.rand2, sizeof(cc.rand2));
     if (rc == CRYPTO_OK) {
@@ -288,8 +285,6 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
         why = "Congestion control not supported"; /* TFMCC: a later issue */
     else if (a->robust == 0)
         why = "Invalid robustness factor";
-    else if (srv != NULL && srv->proxy_id != 0)
-        why = "Proxies not supported"; /* issue 5 */
     struct skeys_client *keys = NULL;
     if (why == NULL && a->has_enc) {
         const char *kwhy = NULL;
@@ -321,6 +316,11 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
     s->server_ts = a->tstamp;
     s->server_rx = now;
     s->phase = RP_REGISTERED;
+    if (srv != NULL && srv->proxy_id != 0) {
+        /* spec §1.6: wait for the PROXY_KEY of the proxy the -S line names. */
+        s->proxy_id = srv->proxy_id;
+        s->phase = RP_PREREGISTER;
+    }
     r->st.sessions++;
     r->st.sessions_seen++;
     RLOG(s, LL_INFO, "received request from %08X at %s%s", s->server_id, net_addr_str(from, ab),
@@ -358,8 +358,63 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
         char mb[NET_ADDR_STRLEN];
         RLOG(s, LL_VERBOSE, "using private multicast address %s", net_addr_str(&s->mcast, mb));
     }
-    /* spec §1.6: give up registering after 5·ROBUST·GRTT (≥ 1 s). */
+    /* spec §1.6: give up registering after 5·ROBUST·GRTT (≥ 1 s), the PROXY_KEY wait too. */
     s->expire_at = now + grtt_times(s->grtt_us, 5u * s->robust, SEC_US);
+    if (s->phase == RP_REGISTERED)
+        s->pending |= P_REGISTER;
+    else
+        RLOG(s, LL_VERBOSE, "waiting for PROXY_KEY from proxy %08X", s->proxy_id);
+    set_timeout(s, now, false);
+}
+
+static const struct receiver_proxy *proxy_entry(const struct receiver *r, uint32_t id)
+{
+    for (size_t i = 0; i < r->cfg.nproxy; i++)
+        if (r->cfg.proxies[i].id == id)
+            return &r->cfg.proxies[i];
+    return NULL;
+}
+
+/*
+ * PROXY_KEY (spec §1.8 "Proxy re-keying"): in PREREGISTER, from the proxy
+ * the -S line names, with the -R fingerprint when one is given and a valid
+ * signature (encrypted sessions). Its source becomes where every reply
+ * goes; the key exchange is then with the proxy's ECDH key, P_ctx in C_ctx1.
+ * A forged or misdirected one is dropped, never answered: the real one
+ * follows every ANNOUNCE.
+ */
+void sess_proxy_key(struct receiver *r, struct rsession *s, const struct net_addr *from,
+                    const struct uftp_hdr *h, const uint8_t *msg, size_t mlen, uint64_t now)
+{
+    char ab[NET_ADDR_STRLEN];
+    if (s->phase != RP_PREREGISTER)
+        return; /* a copy (one follows every ANNOUNCE), or another proxy's */
+    if (h->src_id != s->proxy_id) {
+        RLOG(s, LL_VERBOSE, "PROXY_KEY from %08X, not from our proxy %08X", h->src_id, s->proxy_id);
+        r->st.dropped++;
+        return;
+    }
+    const struct receiver_proxy *px = proxy_entry(r, s->proxy_id);
+    if (s->keys != NULL) {
+        if (!recv_pk_take(r, s->verify_cost, now))
+            return;
+        int rc = skeys_client_proxy_key(s->keys, s->proxy_id, msg, mlen, px ? px->fp : NULL,
+                                        px ? px->fplen : 0);
+        if (rc == CRYPTO_OK)
+            rc = skeys_client_handshake(s->keys);
+        if (rc != CRYPTO_OK) {
+            r->st.auth_failed++;
+            r->st.dropped++;
+            RLOG(s, LL_WARN, "rejecting PROXY_KEY from %08X at %s: %s", h->src_id,
+                 net_addr_str(from, ab), skeys_strerror(rc));
+            if (rc == SKEYS_EFP)
+                sess_abort(r, s, "Failed to verify proxy key fingerprint", true);
+            return;
+        }
+    }
+    RLOG(s, LL_INFO, "received PROXY_KEY from proxy %08X at %s", h->src_id, net_addr_str(from, ab));
+    s->reply = *from;
+    set_rphase(s, RP_REGISTERED);
     s->pending |= P_REGISTER;
     set_timeout(s, now, false);
 }
@@ -898,6 +953,12 @@ void sess_timers(struct receiver *r, struct rsession *s, uint64_t now)
         return;
     switch (s->phase) {
     case RP_PREREGISTER:
+        if (now >= s->expire_at) {
+            sess_abort(r, s, "No PROXY_KEY from the proxy", true);
+            return;
+        }
+        set_timeout(s, now, false);
+        break;
     case RP_REGISTERED:
         if (now >= s->expire_at) {
             sess_abort(r, s, "Registration unconfirmed", true);

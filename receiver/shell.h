@@ -39,7 +39,8 @@ struct uftpd {
     struct net_addr *pubs;
     struct receiver_server *servers;
     struct receiver_proxy *proxies;
-    struct crypto_key *key; /* -k / -K, or NULL */
+    struct net_addr *hbs;    /* -H, resolved */
+    struct crypto_key *key;  /* -k / -K, or NULL */
     unsigned int ifidx[256]; /* interfaces joined on (0 = by route) */
     size_t nif;
     struct store store;

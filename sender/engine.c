@@ -72,10 +72,11 @@ static int check_config(const struct sender_config *c, const struct sender_env *
         return bad("max passes (-a) must be 1..65535");
     if (c->max_time_pct != 0 && (c->max_time_pct < 110 || c->max_time_pct > 10000))
         return bad("max time (-W) must be 110..10000");
-    if (c->ndest > SENDER_MAX_DEST)
-        return bad("more than 100000 destinations (-H)");
-    if ((c->ndest > 0 && c->dests == NULL) || (c->nfiles > 0 && c->files == NULL))
-        return bad("destination or file array missing");
+    if (c->ndest + c->nproxy > SENDER_MAX_DEST)
+        return bad("more than 100000 destinations (-H and -j)");
+    if ((c->ndest > 0 && c->dests == NULL) || (c->nproxy > 0 && c->proxies == NULL) ||
+        (c->nfiles > 0 && c->files == NULL))
+        return bad("destination, proxy or file array missing");
     if (c->keytype != KEY_NONE) {
         if (!aead_supported(c->keytype))
             return bad("encryption (-Y) must be aes128-gcm, aes256-gcm, aes128-ccm, aes256-ccm "
@@ -231,8 +232,11 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
     if (!s->unicast)
         net_addr_set_port(&s->data_dst, net_addr_port(&cfg->pub));
     s->open_group = cfg->ndest == 0;
-    for (size_t i = 0; i < cfg->ndest; i++) {
-        uint32_t id = cfg->dests[i].id;
+    /* -H clients, then -j proxies (spec §2.1): one table, proxies marked. */
+    for (size_t i = 0; i < cfg->ndest + cfg->nproxy; i++) {
+        bool isproxy = i >= cfg->ndest;
+        const struct sender_dest *cd = isproxy ? &cfg->proxies[i - cfg->ndest] : &cfg->dests[i];
+        uint32_t id = cd->id;
         if (id == 0 || id == UINT32_MAX) {
             sender_free(s);
             return bad("destination ID 0 or 0xFFFFFFFF");
@@ -259,11 +263,17 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
         memset(d, 0, sizeof(*d));
         d->id = id;
         d->state = D_MUTE;
-        if (cfg->dests[i].fplen > 0) {
-            d->fp = cfg->dests[i].fp;
-            d->fplen = cfg->dests[i].fplen;
+        if (cd->fplen > 0) {
+            d->fp = cd->fp;
+            d->fplen = cd->fplen;
         }
-        s->cnt[D_MUTE]++;
+        d->isproxy = isproxy;
+        if (isproxy) {
+            s->nproxy++;
+            s->pcnt[D_MUTE]++;
+        } else {
+            s->cnt[D_MUTE]++;
+        }
     }
     grtt_init(&s->grtt, cfg->grtt_init_us, cfg->grtt_min_us, cfg->grtt_max_us);
     /* spec §1.6 step 3: the size the rate is charged per data packet. */

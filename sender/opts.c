@@ -141,6 +141,20 @@ static int maxtime_check(const struct conf_option *o, const void *val, char *msg
 
 static const struct conf_hl_spec hl_dests = {CONF_HL_IDS, CONF_HL_MAX_DEST, conf_resolve_system};
 
+/* -j FILE (spec §2.1): always a file, as the reference reads it ("@FILE" too). */
+static int proxies_parse(const struct conf_option *o, const char *text, void *dst, char *msg,
+                         size_t ml)
+{
+    struct conf_hostlist *l = dst;
+    int rc = conf_hostlist_read(l, &hl_dests, text[0] == '@' ? text + 1 : text, msg, ml);
+    if (rc == 0 && (l->source = strdup(text)) == NULL) {
+        conf_hostlist_free(l);
+        snprintf(msg, ml, "is out of memory");
+        return CONF_ENOMEM;
+    }
+    return rc;
+}
+
 static const struct conf_word keytypes[] = {
     {"none", KEY_NONE},
     {"aes128-gcm", KEY_AES128_GCM},
@@ -429,8 +443,13 @@ static const struct conf_option opts[] = {
      .short_name = 'j',
      .section = "Group",
      .argname = "FILE",
-     .help = "proxies expected to register",
-     HOSTLIST(proxies)},
+     .help = "proxies expected to register: a file of lines 'ID_or_IPv4name[|fingerprint]'",
+     .type = CONF_CUSTOM,
+     .parse = proxies_parse,
+     .print = conf_hostlist_opt_print,
+     .free = conf_hostlist_opt_free,
+     .arg = &hl_dests,
+     CONF_FIELD(S, proxies)},
     {.name = "quit-on-error",
      .short_name = 'q',
      .type = CONF_BOOL,

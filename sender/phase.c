@@ -45,10 +45,47 @@ static void dset(struct sender *s, struct sdest *d, uint8_t state)
 {
     if (d->state == state)
         return;
-    SLOG(s, LL_DEBUG, "client %08X: %s -> %s", d->id, dstate_names[d->state], dstate_names[state]);
-    s->cnt[d->state]--;
-    s->cnt[state]++;
+    SLOG(s, LL_DEBUG, "%s %08X: %s -> %s", d->isproxy ? "proxy" : "client", d->id,
+         dstate_names[d->state], dstate_names[state]);
+    size_t *cnt = d->isproxy ? s->pcnt : s->cnt;
+    cnt[d->state]--;
+    cnt[state]++;
     d->state = state;
+}
+
+static size_t nclients(const struct sender *s)
+{
+    return s->ndest - s->nproxy;
+}
+
+/* A destination turns out to be a proxy (open group: its REGISTER lists clients). */
+static void make_proxy(struct sender *s, struct sdest *d)
+{
+    if (d->isproxy)
+        return;
+    s->cnt[d->state]--;
+    s->pcnt[d->state]++;
+    d->isproxy = true;
+    s->nproxy++;
+}
+
+/*
+ * The clients behind proxy index pi follow it into state (it was lost or
+ * aborted). One done with the current file follows too, since the next file
+ * can't reach it; only the completion phase keeps the clients that finished.
+ */
+static void proxy_clients_follow(struct sender *s, size_t pi, uint8_t state)
+{
+    bool keep_done = s->phase >= SP_COMPLETION;
+    for (size_t i = 0; i < s->ndest; i++) {
+        struct sdest *c = &s->dests[i];
+        if (c->proxy == pi + 1 && c->state != D_LOST && c->state != D_ABORT &&
+            !(c->state == D_DONE && keep_done)) {
+            SLOG(s, LL_WARN, "client %08X is behind proxy %08X: %s too", c->id, s->dests[pi].id,
+                 state == D_LOST ? "lost" : "aborted");
+            dset(s, c, state);
+        }
+    }
 }
 
 static struct sdest *dest_of(struct sender *s, uint32_t id)
@@ -143,6 +180,7 @@ static void announce_cycle(struct sender *s)
     if (s->keys != NULL) {
         /* spec §1.6: KEYINFO for those registered (REG_CONF only for proxies' clients). */
         job_list(s, KEYINFO, D_REGISTERED, false);
+        job_regconf_proxied(s);
     } else {
         /* Unencrypted: REG_CONF confirms every registered client (spec §1.4). */
         job_list(s, REG_CONF, D_ACTIVE, true);
@@ -207,9 +245,11 @@ static void end_announce(struct sender *s, uint64_t now)
     for (size_t i = 0; i < s->ndest; i++) {
         struct sdest *d = &s->dests[i];
         if (d->state == D_REGISTERED) {
-            SLOG(s, LL_WARN, "client %08X never completed registration%s", d->id,
-                 s->keys ? " (no KEYINFO_ACK)" : "");
+            SLOG(s, LL_WARN, "%s %08X never completed registration%s",
+                 d->isproxy ? "proxy" : "client", d->id, s->keys ? " (no KEYINFO_ACK)" : "");
             dset(s, d, D_LOST);
+            if (d->isproxy)
+                proxy_clients_follow(s, i, D_LOST);
             anyerror = true;
         } else if (d->state == D_MUTE && d->registered && s->cfg.client_auth) {
             SLOG(s, LL_WARN, "client %08X registered but never authenticated (CLIENT_KEY)", d->id);
@@ -234,6 +274,8 @@ static void end_announce(struct sender *s, uint64_t now)
     if (s->open_group && s->keys == NULL)
         job_list(s, REG_CONF, D_ACTIVE, true);
     for (size_t i = 0; i < s->ndest; i++) {
+        if (s->dests[i].isproxy)
+            continue;
         struct sender_event ev = {.kind = SENDER_EV_CONNECT,
                                   .client_id = s->dests[i].id,
                                   .ok = s->dests[i].state == D_ACTIVE};
@@ -263,9 +305,12 @@ static void announce_progress(struct sender *s, uint64_t now)
 {
     if (s->open_group || s->phase != SP_ANNOUNCE)
         return;
+    /* Clients and the proxies in -j alike (a proxy is in once keyed). */
     size_t done = s->cnt[D_ACTIVE] + s->cnt[D_ABORT];
+    size_t pdone = s->pcnt[D_ACTIVE] + s->pcnt[D_ABORT];
     size_t reg = done + s->cnt[D_REGISTERED];
-    if (done == s->ndest) {
+    size_t preg = pdone + s->pcnt[D_REGISTERED];
+    if (done == nclients(s) && pdone == s->nproxy) {
         /* Everyone is in: wait 1·GRTT for late registrations, then go on. */
         recalc_grtt(s, false);
         s->next_send = now + s->grtt.cur_us;
@@ -274,25 +319,98 @@ static void announce_progress(struct sender *s, uint64_t now)
         s->last_pass = true;
         if (s->keys == NULL)
             job_list(s, REG_CONF, D_ACTIVE, true);
-    } else if (reg == s->ndest && !s->regdone) {
+        else
+            job_regconf_proxied(s);
+    } else if (reg == nclients(s) && preg == s->nproxy && !s->regdone) {
         s->regdone = true;
         announce_cycle(s);
+    }
+}
+
+/*
+ * The clients a proxy's REGISTER lists (spec §3.4): in the session through
+ * it at once, whatever the encryption (their keys are the proxy's
+ * business), with the proxy's RTT. A closed group takes only its own.
+ */
+static void proxy_register_clients(struct sender *s, size_t pi, const struct wire_ids *ids,
+                                   const struct net_addr *from)
+{
+    for (size_t i = 0; i < ids->n; i++) {
+        uint32_t id = wire_ids_get(ids, i);
+        struct sdest *c = dest_of(s, id);
+        if (c == NULL) {
+            if (!s->open_group) {
+                SLOG(s, LL_WARN, "client %08X via proxy %08X not in host list", id,
+                     s->dests[pi].id);
+                job_abort(s, id, 0, "Not in host list", from);
+                continue;
+            }
+            if (id == 0 || id == UINT32_MAX || id == s->cfg.server_id)
+                continue;
+            if ((c = dest_add(s, id)) == NULL) {
+                SLOG(s, LL_WARN, "rejecting client %08X via proxy %08X: max destinations exceeded",
+                     id, s->dests[pi].id);
+                job_abort(s, id, 0, "Max destinations exceeded", from);
+                continue;
+            }
+        }
+        const struct sdest *p = &s->dests[pi]; /* dest_add may have moved the table */
+        if (c->isproxy || c == p || c->state == D_LOST || c->state == D_ABORT)
+            continue;
+        bool dup = c->state == D_ACTIVE && c->proxy == pi + 1;
+        c->proxy = (uint32_t)(pi + 1);
+        c->registered = true;
+        c->rtt_us = p->rtt_us;
+        c->rtt_measured = true;
+        c->conf_sent = false;
+        if (c->state == D_MUTE || c->state == D_REGISTERED)
+            dset(s, c, D_ACTIVE);
+        SLOG(s, LL_INFO, "  for client%s %08X", dup ? "+" : "", id);
+    }
+}
+
+/*
+ * A proxy registers clients again after the announce phase: their REG_CONF
+ * was lost, so the proxy cannot give them keys (spec §3.4: it waits for the
+ * server's REG_CONF). The clients are in the session already: confirm them
+ * again rather than leave them stranded (5.0.1 ignores such a REGISTER).
+ */
+static void reconfirm(struct sender *s, struct sdest *p, const struct wire_ids *ids)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ids->n; i++) {
+        struct sdest *c = dest_of(s, wire_ids_get(ids, i));
+        if (c != NULL && c->proxy == (uint32_t)(p - s->dests) + 1 && c->state != D_LOST &&
+            c->state != D_ABORT) {
+            c->conf_sent = false;
+            n++;
+        }
+    }
+    if (n > 0) {
+        SLOG(s, LL_VERBOSE, "confirming %zu client(s) of proxy %08X again", n, p->id);
+        job_regconf_again(s);
     }
 }
 
 static void recv_register(struct sender *s, struct sdest *d, const struct net_addr *from,
                           const struct wire_register *r, uint64_t now)
 {
-    if (r->ids.n > 0) {
-        /* Proxies register with a client list (issue 5). */
-        SLOG(s, LL_WARN, "rejecting REGISTER from %08X: client list but proxies are not supported",
-             d->id);
-        job_abort(s, d->id, 0, "specified multiple clients but not a proxy", from);
-        dset(s, d, D_ABORT);
-        return;
+    size_t di = (size_t)(d - s->dests);
+    if (r->ids.n > 0 && !d->isproxy) {
+        /* spec §2.1 -j: a proxy of a closed group must be listed as one. */
+        if (!s->open_group) {
+            SLOG(s, LL_WARN, "rejecting REGISTER from %08X: client list but not a proxy (-j)",
+                 d->id);
+            job_abort(s, d->id, 0, "specified multiple clients but not a proxy", from);
+            dset(s, d, D_ABORT);
+            return;
+        }
+        make_proxy(s, d);
     }
     if (s->phase != SP_ANNOUNCE) {
         SLOG(s, LL_VERBOSE, "received REGISTER+ from %08X", d->id);
+        if (d->isproxy && s->keys != NULL && r->ids.n > 0)
+            reconfirm(s, d, &r->ids);
         return;
     }
     if (s->keys != NULL && d->keys == NULL) {
@@ -311,8 +429,10 @@ static void recv_register(struct sender *s, struct sdest *d, const struct net_ad
         else if (skeys_peer_keyed(d->keys))
             dset(s, d, D_REGISTERED); /* KEYINFO next; with -c after CLIENT_KEY */
     }
-    SLOG(s, LL_INFO, "received REGISTER%s from client %08X (rtt %.6f)", dup ? "+" : "", d->id,
-         (double)d->rtt_us / 1e6);
+    SLOG(s, LL_INFO, "received REGISTER%s from %s %08X (rtt %.6f)", dup && !d->isproxy ? "+" : "",
+         d->isproxy ? "proxy" : "client", d->id, (double)d->rtt_us / 1e6);
+    if (r->ids.n > 0)
+        proxy_register_clients(s, di, &r->ids, from);
 }
 
 /* spec §1.8 client authentication: CLIENT_KEY, checked against the -H/-j fingerprint. */
@@ -457,8 +577,9 @@ static void start_fileinfo(struct sender *s, uint64_t now)
     struct sfile *f = &s->file;
     for (size_t i = 0; i < s->ndest; i++) {
         struct sdest *d = &s->dests[i];
+        /* A proxy answers FILEINFO for its clients, never for itself. */
         if (!d_error(d))
-            dset(s, d, D_REGISTERED);
+            dset(s, d, d->isproxy ? D_ACTIVE : D_REGISTERED);
         d->has_freespace = false;
     }
     SLOG(s, LL_INFO, "file %04X: %s (%llu bytes, %u blocks, %u sections)", f->file_id, f->it->name,
@@ -589,6 +710,21 @@ static void fileinfo_timer(struct sender *s, uint64_t now)
     job_list(s, FILEINFO, D_REGISTERED, false);
 }
 
+static void complete_one(struct sender *s, struct sdest *d, const struct wire_complete *c);
+
+/* The clients a proxy's answer lists, each of them behind it. */
+static struct sdest *proxied(struct sender *s, const struct sdest *p, const struct wire_ids *ids,
+                             size_t i)
+{
+    uint32_t id = wire_ids_get(ids, i);
+    struct sdest *c = dest_of(s, id);
+    if (c == NULL || c->proxy != (uint32_t)(p - s->dests) + 1) {
+        SLOG(s, LL_PROTO, "client %08X via proxy %08X not found", id, p->id);
+        return NULL;
+    }
+    return c;
+}
+
 static void recv_complete(struct sender *s, struct sdest *d, const struct wire_complete *c)
 {
     if (c->file_id != s->file.file_id) {
@@ -597,10 +733,24 @@ static void recv_complete(struct sender *s, struct sdest *d, const struct wire_c
                  c->file_id, s->file.file_id);
         return;
     }
-    if (c->ids.n > 0) {
+    if (c->ids.n > 0 && !d->isproxy) {
         SLOG(s, LL_PROTO, "rejecting COMPLETE from %08X: client list from a non-proxy", d->id);
         return;
     }
+    if (d->isproxy) {
+        for (size_t i = 0; i < c->ids.n; i++) {
+            struct sdest *cl = proxied(s, d, &c->ids, i);
+            if (cl != NULL && (cl->state == D_REGISTERED || cl->state == D_ACTIVE ||
+                               cl->state == D_ACTIVE_NAK || cl->state == D_DONE))
+                complete_one(s, cl, c);
+        }
+        return;
+    }
+    complete_one(s, d, c);
+}
+
+static void complete_one(struct sender *s, struct sdest *d, const struct wire_complete *c)
+{
     static const char *const st[] = {"", "(skipped)", "(overwritten)", "(rejected)"};
     bool dup = d->state == D_DONE;
     d->comp_status = c->status;
@@ -639,6 +789,24 @@ static void recv_fileinfo_phase(struct sender *s, struct sdest *d, const struct 
         const struct wire_fileinfo_ack *a = &m->u.fileinfo_ack;
         if (d->state != D_REGISTERED && d->state != D_ACTIVE)
             break;
+        if (d->isproxy) {
+            /* spec §3.4: for the clients listed, with one echo for all. */
+            if (a->file_id != s->file.file_id)
+                return;
+            uint64_t rtt = grtt_rtt_sample(s_wall(s, now), a->tstamp);
+            for (size_t i = 0; i < a->ids.n; i++) {
+                struct sdest *c = proxied(s, d, &a->ids, i);
+                if (c == NULL || (c->state != D_REGISTERED && c->state != D_ACTIVE))
+                    continue;
+                c->rtt_us = rtt;
+                c->rtt_measured = true;
+                SLOG(s, LL_VERBOSE, "received FILEINFO_ACK%s from client %08X via proxy %08X",
+                     c->state == D_ACTIVE ? "+" : "", c->id, d->id);
+                dset(s, c, D_ACTIVE);
+            }
+            s->file.partial = false;
+            break;
+        }
         if (a->ids.n > 0) {
             SLOG(s, LL_PROTO, "rejecting FILEINFO_ACK from %08X: client list from a non-proxy",
                  d->id);
@@ -699,6 +867,8 @@ static void file_results(struct sender *s, uint64_t now)
     if (s->env.event != NULL) {
         for (size_t i = 0; i < s->ndest; i++) {
             struct sdest *d = &s->dests[i];
+            if (d->isproxy)
+                continue;
             struct sender_event ev = {.kind = SENDER_EV_RESULT,
                                       .client_id = d->id,
                                       .file = f->it,
@@ -739,7 +909,7 @@ static void end_data(struct sender *s, uint64_t now)
     if (s->cnt[D_ACTIVE] + s->cnt[D_ACTIVE_NAK] > 0) {
         for (size_t i = 0; i < s->ndest; i++) {
             struct sdest *d = &s->dests[i];
-            if (d->state != D_ACTIVE && d->state != D_ACTIVE_NAK)
+            if ((d->state != D_ACTIVE && d->state != D_ACTIVE_NAK) || d->isproxy)
                 continue;
             if (f->max_passes_exceeded) {
                 job_abort(s, d->id, 0, "Max passes exceeded", NULL);
@@ -757,7 +927,7 @@ static void end_data(struct sender *s, uint64_t now)
     file_results(s, now);
     int rc = 0;
     if (s->cfg.quit_on_error) {
-        if (s->cnt[D_DONE] != s->ndest)
+        if (s->cnt[D_DONE] != nclients(s))
             rc = SENDER_EXIT_DROPPED;
     } else if (s->cnt[D_DONE] == 0) {
         rc = SENDER_EXIT_DROPPED;
@@ -866,10 +1036,13 @@ static void recv_status(struct sender *s, struct sdest *d, const struct wire_sta
     if ((uint64_t)naks * 100 / nblk > s->cfg.nak_pct)
         d->nak_strikes++;
     if (d->nak_strikes >= s->cfg.nak_strikes) {
-        SLOG(s, LL_WARN, "excessive NAKs (%u) for section %u from client %08X, aborting", naks,
-             st->section, d->id);
+        /* spec §3.4: a proxy's STATUS counts against the proxy itself. */
+        SLOG(s, LL_WARN, "excessive NAKs (%u) for section %u from %s %08X, aborting", naks,
+             st->section, d->isproxy ? "proxy" : "client", d->id);
         dset(s, d, D_ABORT);
         job_abort(s, d->id, 0, "Excessive NAKs received", NULL);
+        if (d->isproxy)
+            proxy_clients_follow(s, (size_t)(d - s->dests), D_ABORT);
         return;
     }
     bitmap_or_bytes(&f->naks, blocks_section_start(&f->lay, st->section), nblk, st->naks,
@@ -922,7 +1095,7 @@ static void end_completion(struct sender *s)
 {
     for (size_t i = 0; i < s->ndest; i++) {
         struct sdest *d = &s->dests[i];
-        if (d->state == D_ACTIVE) {
+        if (d->state == D_ACTIVE && !d->isproxy) {
             SLOG(s, LL_WARN, "couldn't get COMPLETE for group from %08X", d->id);
             dset(s, d, D_LOST);
         }
@@ -999,8 +1172,11 @@ static void recv_abort(struct sender *s, struct sdest *d, const struct uftp_hdr 
         }
         d = c;
     }
-    SLOG(s, LL_WARN, "transfer aborted by client %08X: %s", d->id, text);
+    SLOG(s, LL_WARN, "transfer aborted by %s %08X: %s", d->isproxy ? "proxy" : "client", d->id,
+         text);
     dset(s, d, D_ABORT);
+    if (d->isproxy)
+        proxy_clients_follow(s, (size_t)(d - s->dests), D_ABORT);
     if (s->cfg.quit_on_error)
         phase_abort_all(s, "A client aborted, aborting all", 0, M_ACTIVE | 1u << D_REGISTERED);
     phase_after_loss(s, now);

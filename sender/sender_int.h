@@ -45,6 +45,15 @@ struct sdest {
     struct skeys_peer *keys;
     const uint8_t *fp;
     uint8_t fplen;
+    /*
+     * Proxies (issue 5, spec §3.4): a proxy is a destination that registers
+     * with a list of clients (it must be in -j for a closed group); its
+     * clients are destinations too, reached through it (proxy = its index
+     * + 1). A proxy answers for its clients, so it is counted apart
+     * (struct sender.pcnt) and never listed in FILEINFO, DONE or DONE_CONF.
+     */
+    bool isproxy;
+    uint32_t proxy;
 };
 
 /* Phases of the session. */
@@ -62,6 +71,8 @@ struct sjob {
     uint8_t func;   /* ANNOUNCE, REG_CONF, KEYINFO, FILEINFO, DONE, DONE_CONF, ABORT */
     uint8_t filter; /* dest state listed */
     bool conf;      /* REG_CONF / DONE_CONF: only those not yet confirmed */
+    bool proxied;   /* REG_CONF: only clients behind proxies (encrypted sessions) */
+    bool anystate;  /* list every destination still in the session, whatever its state */
     bool sent_any;
     uint32_t cursor; /* next dest index */
     uint16_t file_id;
@@ -114,7 +125,9 @@ struct sender {
     bool open_group;
     struct sdest *dests;
     size_t ndest, capdest;
-    size_t cnt[7]; /* dests per enum dstate */
+    size_t cnt[7];  /* clients per enum dstate */
+    size_t pcnt[7]; /* proxies per enum dstate */
+    size_t nproxy;  /* destinations that are proxies */
     struct idmap ids;
 
     struct grtt grtt;
@@ -209,6 +222,10 @@ void phase_drop_client(struct sender *s, struct sdest *d, const char *why, uint6
 /* xmit.c */
 bool job_push(struct sender *s, const struct sjob *j);
 void job_list(struct sender *s, uint8_t func, uint8_t filter, bool conf);
+/* spec §7.9: in encrypted sessions REG_CONF only names clients behind proxies. */
+void job_regconf_proxied(struct sender *s);
+/* The same for a proxy's REGISTER after the announce phase: its clients, whatever their state. */
+void job_regconf_again(struct sender *s);
 void job_done(struct sender *s, uint16_t file_id, uint16_t section);
 void job_abort(struct sender *s, uint32_t host, uint8_t flags, const char *text,
                const struct net_addr *peer);

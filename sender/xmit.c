@@ -32,6 +32,30 @@ void job_list(struct sender *s, uint8_t func, uint8_t filter, bool conf)
     job_push(s, &j);
 }
 
+void job_regconf_proxied(struct sender *s)
+{
+    if (s->nproxy == 0)
+        return;
+    struct sjob j;
+    memset(&j, 0, sizeof(j));
+    j.func = REG_CONF;
+    j.filter = D_ACTIVE;
+    j.conf = true;
+    j.proxied = true;
+    job_push(s, &j);
+}
+
+void job_regconf_again(struct sender *s)
+{
+    struct sjob j;
+    memset(&j, 0, sizeof(j));
+    j.func = REG_CONF;
+    j.conf = true;
+    j.proxied = true;
+    j.anystate = true;
+    job_push(s, &j);
+}
+
 void job_done(struct sender *s, uint16_t file_id, uint16_t section)
 {
     struct sjob j;
@@ -99,7 +123,12 @@ static size_t collect(struct sender *s, struct sjob *j, uint32_t *ids, size_t ma
     size_t n = 0;
     while (j->cursor < s->ndest && n < max) {
         struct sdest *d = &s->dests[j->cursor++];
-        if (d->state != j->filter)
+        if (j->anystate ? d_error(d) : d->state != j->filter)
+            continue;
+        /* Proxies answer for their clients: they are named only in ANNOUNCE and KEYINFO. */
+        if (d->isproxy && j->func != ANNOUNCE && j->func != KEYINFO)
+            continue;
+        if (j->proxied && d->proxy == 0)
             continue;
         if (j->conf) {
             /* spec §1.4: one REG_CONF / DONE_CONF per message received. */

@@ -694,6 +694,8 @@ struct skeys_client {
     size_t vlen;
     uint64_t ctr;
     struct replay win; /* the server's counter */
+    /* A proxy's KEYINFO counts on its own counter (issue 5), not the server's. */
+    struct replay pxwin;
 };
 
 int skeys_client_new(struct skeys_client **out, const struct skeys_client_cfg *cfg,
@@ -718,6 +720,7 @@ int skeys_client_new(struct skeys_client **out, const struct skeys_client_cfg *c
     c->sigkey = cfg->sigkey;
     memcpy(c->rand2, cfg->rand2, WIRE_RAND_LEN);
     replay_init(&c->win);
+    replay_init(&c->pxwin);
     int rc = CRYPTO_EBLOB;
     if (keyblob_import(e->keyblob, e->keylen, 0, &c->srv_sig) != CRYPTO_OK ||
         keyblob_import(e->dhblob, e->dhlen, KEYBLOB_EC, &c->srv_dh) != CRYPTO_OK)
@@ -935,7 +938,13 @@ const uint8_t *skeys_client_client_key(const struct skeys_client *c, size_t *len
 int skeys_client_keyinfo_verify(struct skeys_client *c, uint8_t *dg, size_t len,
                                 const struct wire_keyinfo *k)
 {
-    int r = replay_check(&c->win, k->iv_ctr);
+    /*
+     * Through a proxy the KEYINFO is the proxy's, numbered by its own
+     * counter: sharing the server's window would throw away the server
+     * message that happens to carry the same number.
+     */
+    struct replay *win = c->px_sig ? &c->pxwin : &c->win;
+    int r = replay_check(win, k->iv_ctr);
     if (r == REPLAY_EDUP)
         return SKEYS_EREPLAY;
     if (r == REPLAY_EOLD)
@@ -946,7 +955,7 @@ int skeys_client_keyinfo_verify(struct skeys_client *c, uint8_t *dg, size_t len,
     int rc = verify_in_place(c->px_sig ? c->px_sig : c->srv_sig, c->hashtype, pre, 3, dg, len,
                              (uint8_t *)k->sig, k->siglen);
     if (rc == CRYPTO_OK)
-        replay_update(&c->win, k->iv_ctr);
+        replay_update(win, k->iv_ctr);
     return rc;
 }
 

@@ -182,7 +182,7 @@ real_install() {
             return
         fi
     done
-    for f in /etc/uftp /usr/sbin/uftpd /usr/bin/uftp /usr/bin/uftp_keymgt; do
+    for f in /etc/uftp /usr/sbin/uftpd /usr/sbin/uftpproxyd /usr/bin/uftp /usr/bin/uftp_keymgt; do
         if [ -e "$f" ]; then
             echo "dpkg -i on this machine: skipped ($f exists)"
             return
@@ -204,7 +204,7 @@ real_install() {
     fi
     # Without --config each program reads /etc/uftp/<prog>.conf: a harmless
     # setting added there shows in --check (and an error there would name it).
-    for prog in uftpd uftp; do
+    for prog in uftpd uftp uftpproxyd; do
         bin=$(command -v "/usr/sbin/$prog" || command -v "/usr/bin/$prog")
         [ -n "$bin" ] && [ -f "/etc/uftp/$prog.conf" ] || continue
         "$bin" --check >"$work/check.out" 2>&1 ||

@@ -51,10 +51,15 @@ struct blob {
 
 struct node {
     enum sim_kind kind;
-    struct net_addr addr;
+    struct net_addr addr; /* the first interface's */
+    int nif;
+    int net[2];
+    struct net_addr ifaddr[2];
+    int mnet; /* where its multicast goes */
     struct sim_link link;
     struct sender *snd;
     struct receiver *rcv;
+    struct proxy *prx;
     struct sim *sim;
     struct sim_store store;
     struct memb *memb;
@@ -70,9 +75,30 @@ struct node {
     bool intr_done;
 };
 
+struct natmap {
+    struct net_addr inside;
+    uint16_t port;
+    uint64_t last;
+};
+
+struct nat {
+    int in, out;
+    struct net_addr pub; /* port 0 */
+    uint64_t timeout;
+    struct natmap *m;
+    size_t n, cap;
+    uint16_t next_port;
+    uint64_t drops;
+};
+
+#define SIM_MAX_NATS 8
+
 struct sim {
     uint64_t rng[4];
     bool v6;
+    int cur_net;
+    struct nat nats[SIM_MAX_NATS];
+    int nnats;
     uint64_t nic_Bps;
     uint64_t now;
     uint64_t order;
@@ -87,6 +113,8 @@ struct sim {
     uint8_t *buf;
     sim_tap_fn tap;
     void *tap_arg;
+    sim_drop_fn drop;
+    void *drop_arg;
     FILE *pcap;
     bool trace; /* SIM_TRACE set: print every delivery */
 };
@@ -150,9 +178,12 @@ void sim_free(struct sim *s)
         struct node *n = &s->nodes[i];
         sender_free(n->snd);
         receiver_free(n->rcv);
+        proxy_free(n->prx);
         store_free(&n->store);
         free(n->memb);
     }
+    for (int i = 0; i < s->nnats; i++)
+        free(s->nats[i].m);
     for (size_t i = 0; i < s->nheap; i++)
         free(s->heap[i]);
     free(s->heap);
@@ -216,17 +247,126 @@ static struct pkt *heap_pop(struct sim *s)
 
 /* ------------------------------------------------------------ addresses */
 
-void sim_node_addr(struct sim *s, int i, struct net_addr *out)
+/* The address node i gets on net (net 0: the original scheme). */
+static void addr_on(struct sim *s, int i, int net, struct net_addr *out)
 {
     char txt[64];
     bool snd = s->nodes[i].kind == SIM_SENDER;
     uint16_t port = snd ? (uint16_t)(40000 + i) : 1044;
-    if (s->v6)
+    if (net > 0 && s->v6)
+        snprintf(txt, sizeof(txt), "[fd%02x::%d]:%u", 0x10 + net, i + 1, port);
+    else if (net > 0)
+        snprintf(txt, sizeof(txt), "10.%d.%d.%d:%u", 100 + net, i / 250, i % 250 + 1, port);
+    else if (s->v6)
         snprintf(txt, sizeof(txt), "[fd00::%d:%d]:%u", snd ? 1 : 2, i + 1, port);
     else
         snprintf(txt, sizeof(txt), "10.0.%d.%d:%u", snd ? 1 : 2 + (i + 1) / 250, (i + 1) % 250 + 1,
                  port);
     net_addr_parse(out, txt, 0);
+}
+
+void sim_node_addr(struct sim *s, int i, struct net_addr *out)
+{
+    if (i < s->nnodes)
+        *out = s->nodes[i].ifaddr[0];
+    else
+        addr_on(s, i, s->cur_net, out);
+}
+
+static int if_on(const struct node *n, int net)
+{
+    for (int j = 0; j < n->nif; j++)
+        if (n->net[j] == net)
+            return j;
+    return -1;
+}
+
+void sim_node_addr_on(struct sim *s, int i, int net, struct net_addr *out)
+{
+    int j = if_on(&s->nodes[i], net);
+    *out = s->nodes[i].ifaddr[j < 0 ? 0 : j];
+}
+
+void sim_set_net(struct sim *s, int net)
+{
+    s->cur_net = net;
+}
+
+void sim_add_if(struct sim *s, int i, int net, struct net_addr *out)
+{
+    struct node *n = &s->nodes[i];
+    if (n->nif < 2 && if_on(n, net) < 0) {
+        n->net[n->nif] = net;
+        addr_on(s, i, net, &n->ifaddr[n->nif]);
+        n->nif++;
+    }
+    if (out)
+        sim_node_addr_on(s, i, net, out);
+}
+
+void sim_set_mcast_net(struct sim *s, int i, int net)
+{
+    s->nodes[i].mnet = net;
+}
+
+int sim_add_nat(struct sim *s, int inside, int outside, uint64_t timeout_us, struct net_addr *pub)
+{
+    if (s->nnats == SIM_MAX_NATS)
+        return -1;
+    int k = s->nnats++;
+    struct nat *t = &s->nats[k];
+    memset(t, 0, sizeof(*t));
+    t->in = inside;
+    t->out = outside;
+    t->timeout = timeout_us;
+    t->next_port = (uint16_t)(20000 + 1000 * k);
+    char txt[64];
+    if (s->v6)
+        snprintf(txt, sizeof(txt), "[fd%02x::fe:%d]", 0x10 + outside, k + 1);
+    else
+        snprintf(txt, sizeof(txt), "10.%d.250.%d", 100 + outside, k + 1);
+    net_addr_parse(&t->pub, txt, 0);
+    if (pub)
+        *pub = t->pub;
+    return k;
+}
+
+void sim_nat_rebind(struct sim *s, int nat)
+{
+    s->nats[nat].n = 0;
+}
+
+uint64_t sim_nat_drops(struct sim *s, int nat)
+{
+    return s->nats[nat].drops;
+}
+
+static bool nat_live(const struct sim *s, const struct nat *t, const struct natmap *m)
+{
+    return t->timeout == 0 || s->now <= m->last + t->timeout;
+}
+
+/* The public port for an inside address:port (a new mapping when none lives). */
+static uint16_t nat_out(struct sim *s, struct nat *t, const struct net_addr *inside)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        struct natmap *m = &t->m[i];
+        if (net_addr_equal(&m->inside, inside)) {
+            if (!nat_live(s, t, m))
+                m->port = t->next_port++; /* expired: a new port, as a real NAT */
+            m->last = s->now;
+            return m->port;
+        }
+    }
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 8;
+        t->m = realloc(t->m, t->cap * sizeof(*t->m));
+    }
+    struct natmap *m = &t->m[t->n++];
+    m->inside = *inside;
+    m->port = t->next_port++;
+    m->last = s->now;
+    return m->port;
 }
 
 void sim_group_addr(struct sim *s, int which, int k, bool ssm, struct net_addr *out)
@@ -509,7 +649,9 @@ static void ms_session_end(void *ctx, uint32_t server_id, uint32_t group_id, uin
     (void)server_id;
     (void)group_id;
     (void)inst;
-    struct sim_store *st = &((struct node *)ctx)->store;
+    struct node *n = ctx;
+    struct sim_store *st = &n->store;
+    st->ended_us = n->sim->now;
     st->session_ends++;
     if (completed)
         st->session_ends_ok++;
@@ -541,7 +683,10 @@ static struct node *new_node(struct sim *s, enum sim_kind k, const struct sim_li
         n->link = *link;
     n->exit_code = -1;
     n->store.free_space = UINT64_C(1) << 40;
-    sim_node_addr(s, s->nnodes, &n->addr);
+    n->nif = 1;
+    n->net[0] = n->mnet = s->cur_net;
+    addr_on(s, s->nnodes, s->cur_net, &n->addr);
+    n->ifaddr[0] = n->addr;
     s->nnodes++;
     return n;
 }
@@ -587,6 +732,26 @@ int sim_add_receiver(struct sim *s, struct receiver_config *cfg, const struct si
     return s->nnodes - 1;
 }
 
+int sim_add_proxy(struct sim *s, struct proxy_config *cfg, const struct sim_link *link)
+{
+    struct node *n = new_node(s, SIM_PROXY, link);
+    if (n == NULL)
+        return -1;
+    if (cfg->proxy_id == 0)
+        cfg->proxy_id = net_addr_id(&n->addr);
+    struct proxy_env env = {.ctx = n, .rng = sim_rng};
+    if (proxy_new(&n->prx, cfg, &env) < 0) {
+        s->nnodes--;
+        return -1;
+    }
+    return s->nnodes - 1;
+}
+
+struct proxy *sim_proxy(struct sim *s, int i)
+{
+    return s->nodes[i].prx;
+}
+
 void sim_kill_at(struct sim *s, int i, uint64_t t_us)
 {
     s->nodes[i].kill_at = t_us ? t_us : 1;
@@ -622,8 +787,8 @@ static bool dead(const struct node *n, uint64_t now)
     return n->kill_at != 0 && now >= n->kill_at;
 }
 
-static void schedule(struct sim *s, int from, int to, const struct net_addr *dst,
-                     const uint8_t *data, size_t len, uint64_t depart)
+static void schedule(struct sim *s, int from, int to, const struct net_addr *src,
+                     const struct net_addr *dst, const uint8_t *data, size_t len, uint64_t depart)
 {
     const struct node *a = &s->nodes[from], *b = &s->nodes[to];
     unsigned copies = 1;
@@ -638,7 +803,7 @@ static void schedule(struct sim *s, int from, int to, const struct net_addr *dst
         p->t = depart + d;
         p->order = s->order++;
         p->dst = to;
-        p->from = a->addr;
+        p->from = *src;
         p->to = *dst;
         p->len = len;
         memcpy(p->data, data, len);
@@ -646,20 +811,80 @@ static void schedule(struct sim *s, int from, int to, const struct net_addr *dst
     }
 }
 
+/* The source address node from uses towards dst (its multicast network's for groups). */
+static void src_for(struct sim *s, int from, const struct net_addr *dst, struct net_addr *src)
+{
+    const struct node *a = &s->nodes[from];
+    if (net_addr_is_multicast(dst)) {
+        int j = if_on(a, a->mnet);
+        *src = a->ifaddr[j < 0 ? 0 : j];
+        return;
+    }
+    for (int i = 0; i < s->nnodes; i++)
+        for (int j = 0; j < s->nodes[i].nif; j++)
+            if (net_addr_equal(&s->nodes[i].ifaddr[j], dst)) {
+                int k = if_on(a, s->nodes[i].net[j]);
+                *src = a->ifaddr[k < 0 ? 0 : k];
+                return;
+            }
+    *src = a->addr;
+}
+
 static void route(struct sim *s, int from, const struct net_addr *dst, const uint8_t *data,
                   size_t len, uint64_t depart)
 {
+    const struct node *a = &s->nodes[from];
+    struct net_addr src;
     if (net_addr_is_multicast(dst)) {
+        /* Multicast stays on the network it was sent on. */
+        src_for(s, from, dst, &src);
         for (int i = 0; i < s->nnodes; i++)
-            if (i != from && member(&s->nodes[i], dst, &s->nodes[from].addr))
-                schedule(s, from, i, dst, data, len, depart);
+            if (i != from && if_on(&s->nodes[i], a->mnet) >= 0 && member(&s->nodes[i], dst, &src))
+                schedule(s, from, i, &src, dst, data, len, depart);
         return;
     }
     for (int i = 0; i < s->nnodes; i++) {
-        if (i != from && net_addr_equal(&s->nodes[i].addr, dst)) {
-            schedule(s, from, i, dst, data, len, depart);
+        const struct node *b = &s->nodes[i];
+        for (int j = 0; j < b->nif; j++) {
+            if (i == from || !net_addr_equal(&b->ifaddr[j], dst))
+                continue;
+            int k = if_on(a, b->net[j]);
+            if (k >= 0) {
+                schedule(s, from, i, &a->ifaddr[k], dst, data, len, depart);
+                return;
+            }
+            /* Not on that network: out through a NAT, if one leads there. */
+            for (int t = 0; t < s->nnats; t++) {
+                struct nat *n = &s->nats[t];
+                int in = if_on(a, n->in);
+                if (n->out != b->net[j] || in < 0)
+                    continue;
+                src = n->pub;
+                net_addr_set_port(&src, nat_out(s, n, &a->ifaddr[in]));
+                schedule(s, from, i, &src, dst, data, len, depart);
+                return;
+            }
             return;
         }
+    }
+    /* Into a NAT from outside: only through a live mapping. */
+    for (int t = 0; t < s->nnats; t++) {
+        struct nat *n = &s->nats[t];
+        int k = if_on(a, n->out);
+        if (k < 0 || !net_addr_equal_ip(dst, &n->pub))
+            continue;
+        for (size_t m = 0; m < n->n; m++) {
+            if (n->m[m].port != net_addr_port(dst) || !nat_live(s, n, &n->m[m]))
+                continue;
+            for (int i = 0; i < s->nnodes; i++)
+                for (int j = 0; j < s->nodes[i].nif; j++)
+                    if (net_addr_equal(&s->nodes[i].ifaddr[j], &n->m[m].inside)) {
+                        schedule(s, from, i, &a->ifaddr[k], &n->m[m].inside, data, len, depart);
+                        return;
+                    }
+        }
+        n->drops++;
+        return;
     }
 }
 
@@ -692,6 +917,12 @@ void sim_set_tap(struct sim *s, sim_tap_fn fn, void *arg)
 {
     s->tap = fn;
     s->tap_arg = arg;
+}
+
+void sim_set_drop(struct sim *s, sim_drop_fn fn, void *arg)
+{
+    s->drop = fn;
+    s->drop_arg = arg;
 }
 
 static void put16(uint8_t *p, unsigned v)
@@ -768,10 +999,14 @@ void sim_call_at(struct sim *s, uint64_t t, void (*fn)(struct sim *s, void *arg)
 static void emit(struct sim *s, int from, const struct net_addr *dst, const uint8_t *data,
                  size_t len, uint64_t depart)
 {
+    struct net_addr src;
+    src_for(s, from, dst, &src);
     if (s->tap)
-        s->tap(s->tap_arg, from, &s->nodes[from].addr, dst, data, len, depart);
+        s->tap(s->tap_arg, from, &src, dst, data, len, depart);
     if (s->pcap)
-        pcap_write(s, &s->nodes[from].addr, dst, data, len, depart);
+        pcap_write(s, &src, dst, data, len, depart);
+    if (s->drop && s->drop(s->drop_arg, from, dst, data, len))
+        return;
     route(s, from, dst, data, len, depart);
 }
 
@@ -795,8 +1030,9 @@ static void drain(struct sim *s, int idx)
         o.buf = s->buf;
         o.cap = SIM_BUF;
         o.max_seg = ENG_MAX_SEG;
-        int k = n->kind == SIM_SENDER ? sender_poll(n->snd, s->now, &o)
-                                      : receiver_poll(n->rcv, s->now, &o);
+        int k = n->kind == SIM_SENDER  ? sender_poll(n->snd, s->now, &o)
+                : n->kind == SIM_PROXY ? proxy_poll(n->prx, s->now, &o)
+                                       : receiver_poll(n->rcv, s->now, &o);
         if (k < 0) {
             fprintf(stderr, "sim: poll error %d\n", k);
             abort();
@@ -806,6 +1042,7 @@ static void drain(struct sim *s, int idx)
         if (k == ENG_DONE) {
             n->finished = true;
             n->exit_code = o.exit_code;
+            n->store.ended_us = s->now;
             continue;
         }
         if (k == ENG_JOIN || k == ENG_LEAVE) {
@@ -833,7 +1070,9 @@ static void drain(struct sim *s, int idx)
             emit(s, idx, &o.dst, o.buf + off, len, depart);
         }
     }
-    n->deadline = n->kind == SIM_SENDER ? sender_deadline(n->snd) : receiver_deadline(n->rcv);
+    n->deadline = n->kind == SIM_SENDER  ? sender_deadline(n->snd)
+                  : n->kind == SIM_PROXY ? proxy_deadline(n->prx)
+                                         : receiver_deadline(n->rcv);
 }
 
 static bool all_done(struct sim *s)
@@ -866,9 +1105,10 @@ static void hash_pkt(struct sim *s, const struct pkt *p)
      * (and the length, above) is part of the trace.
      */
     size_t n = p->len;
-    if (n >= UFTP_HDR_LEN && (p->data[1] == ENCRYPTED || p->data[1] == KEYINFO ||
-                              p->data[1] == ANNOUNCE || p->data[1] == REGISTER))
-        n = UFTP_HDR_LEN;
+    if (n >= UFTP_HDR_LEN &&
+        (p->data[1] == ENCRYPTED || p->data[1] == KEYINFO || p->data[1] == ANNOUNCE ||
+         p->data[1] == REGISTER || p->data[1] == PROXY_KEY || p->data[1] == HB_REQ))
+        n = UFTP_HDR_LEN; /* (proxies' keys and signed heartbeats too) */
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
@@ -906,6 +1146,8 @@ bool sim_run(struct sim *s, uint64_t limit_us)
                 n->intr_done = true;
                 if (n->kind == SIM_SENDER)
                     sender_interrupt(n->snd, s->now);
+                else if (n->kind == SIM_PROXY)
+                    proxy_shutdown(n->prx, s->now);
                 else
                     receiver_shutdown(n->rcv, s->now);
                 n->deadline = 0;
@@ -932,6 +1174,8 @@ bool sim_run(struct sim *s, uint64_t limit_us)
                 s->delivered++;
                 if (n->kind == SIM_SENDER)
                     sender_recv(n->snd, &p->from, &p->to, p->data, p->len, 0, s->now);
+                else if (n->kind == SIM_PROXY)
+                    proxy_recv(n->prx, &p->from, &p->to, p->data, p->len, 0, s->now);
                 else
                     receiver_recv(n->rcv, &p->from, &p->to, p->data, p->len, 0, s->now);
                 touched[p->dst] = true;

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/wire/fileinfo.h"
+#include "proxy/engine.h"
 #include "receiver/engine.h"
 #include "sender/engine.h"
 
@@ -57,9 +58,10 @@ struct sim_store {
     uint64_t bytes_written;
     unsigned opens, closes_done, closes_abort, dup_writes, bad_writes;
     unsigned session_ends, session_ends_ok;
+    uint64_t ended_us; /* sim time of the last session end (receiver) or ENG_DONE */
 };
 
-enum sim_kind { SIM_SENDER, SIM_RECEIVER };
+enum sim_kind { SIM_SENDER, SIM_RECEIVER, SIM_PROXY };
 
 struct sim;
 
@@ -96,6 +98,41 @@ int sim_add_sender(struct sim *s, struct sender_config *cfg, const struct sim_li
 /* Adds a receiver; the config's arrays must outlive the sim. Returns the node index or -1. */
 int sim_add_receiver(struct sim *s, struct receiver_config *cfg, const struct sim_link *link);
 
+/*
+ * Networks (for proxies, issue 5). Every node has one interface on a
+ * network, net 0 unless sim_set_net() chose another for the nodes added
+ * after it; a proxy may get a second one (sim_add_if). Networks are
+ * disjoint: multicast stays on the network it was sent on (a node sends
+ * its multicast on its "multicast network", its first interface's unless
+ * sim_set_mcast_net says otherwise, and hears groups it joined on every
+ * network it is on); unicast reaches an address only from a node on the
+ * same network, or through a NAT. Net 0 addresses are as before; net k > 0
+ * gives 10.(100+k).x.y.
+ */
+void sim_set_net(struct sim *s, int net);
+/* Gives node i a second interface on net; returns its address in out (may be NULL). */
+void sim_add_if(struct sim *s, int i, int net, struct net_addr *out);
+void sim_set_mcast_net(struct sim *s, int i, int net);
+/* Node i's address on net (its first interface's when it has none there). */
+void sim_node_addr_on(struct sim *s, int i, int net, struct net_addr *out);
+
+/*
+ * A NAT router from inside net to outside net (masquerade): a datagram from
+ * an inside node to an outside address leaves from the NAT's public
+ * address with a mapped port; answers to that port go back in while the
+ * mapping lives. Mappings expire after timeout_us without outgoing traffic
+ * (0 = never). Returns the NAT's index; its public address in pub.
+ */
+int sim_add_nat(struct sim *s, int inside, int outside, uint64_t timeout_us, struct net_addr *pub);
+/* Forgets every mapping (a NAT reboot): new flows get new ports. */
+void sim_nat_rebind(struct sim *s, int nat);
+/* Datagrams the NAT dropped (no mapping for them). */
+uint64_t sim_nat_drops(struct sim *s, int nat);
+
+/* Adds a proxy; the config's arrays and key must outlive the sim. Returns its index or -1. */
+int sim_add_proxy(struct sim *s, struct proxy_config *cfg, const struct sim_link *link);
+struct proxy *sim_proxy(struct sim *s, int i);
+
 /* Node i never answers (drops everything it receives) from virtual time t on. */
 void sim_kill_at(struct sim *s, int i, uint64_t t_us);
 /* Node i receives nothing in [from, until): a stall (a full socket, a descheduled process). */
@@ -117,6 +154,10 @@ bool sim_run(struct sim *s, uint64_t limit_us);
 typedef void (*sim_tap_fn)(void *arg, int from, const struct net_addr *src,
                            const struct net_addr *dst, const uint8_t *p, size_t len, uint64_t t);
 void sim_set_tap(struct sim *s, sim_tap_fn fn, void *arg);
+/* A datagram the filter returns true for (seen by the tap) is lost on every link. */
+typedef bool (*sim_drop_fn)(void *arg, int from, const struct net_addr *dst, const uint8_t *p,
+                            size_t len);
+void sim_set_drop(struct sim *s, sim_drop_fn fn, void *arg);
 /* Writes every datagram sent into a pcap (LINKTYPE_RAW, IPv4/IPv6 + UDP). 0 or -1. */
 int sim_pcap_open(struct sim *s, const char *path);
 

@@ -48,10 +48,13 @@ for o in "-f" "-F restart" "-y"; do
     # shellcheck disable=SC2086
     expect 1 "option -${o:1:1}: .* is not supported yet" "$UFTP" -Y none $o "$T/f"
 done
-for o in "-H host" "-h 10" "-r host" "-m"; do
+for o in "-r host" "-m"; do
     # shellcheck disable=SC2086
     expect 1 "option -${o:1:1}: .* is not supported yet" "$UFTPD" -d $o
 done
+# Heartbeats (issue 5): hosts must resolve, the interval is 1..3600 s.
+expect 1 "option -H: cannot resolve 'no.such.host.invalid'" "$UFTPD" -d -H no.such.host.invalid
+expect 1 "option -h: 'heartbeat-interval' must be 1..3600" "$UFTPD" -d -h 0
 expect 1 "tfmcc is not supported yet" "$UFTP" -Y none -C tfmcc "$T/f"
 # Encryption (spec §2.1, §2.2): values, keys, key files.
 expect 1 "option -Y: 'cipher' must be one of" "$UFTP" -Y aes256-cbc "$T/f"

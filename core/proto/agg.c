@@ -1,0 +1,195 @@
+/* Response aggregation (core/proto/agg.h, spec §3.4). */
+#include "core/proto/agg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/wire/wire.h"
+
+int agg_init(struct agg *a, unsigned nslots, size_t max_ids, size_t nak_cap, uint64_t hold_us)
+{
+    memset(a, 0, sizeof(*a));
+    if (nslots < 1 || nslots > AGG_MAX_SLOTS || max_ids < 1 || nak_cap < 1)
+        return AGG_EINVAL;
+    a->nslots = nslots;
+    a->max_ids = max_ids;
+    a->nak_cap = nak_cap;
+    a->hold_us = hold_us;
+    return 0;
+}
+
+void agg_free(struct agg *a)
+{
+    for (unsigned i = 0; i < AGG_MAX_SLOTS; i++) {
+        free(a->slots[i].ids);
+        free(a->slots[i].naks);
+    }
+    memset(a, 0, sizeof(*a));
+}
+
+void agg_set_hold(struct agg *a, uint64_t hold_us)
+{
+    a->hold_us = hold_us;
+}
+
+static bool matches(const struct agg_slot *s, const struct agg_msg *m)
+{
+    if (s->func != m->func)
+        return false;
+    switch (m->func) {
+    case REGISTER:
+        return true;
+    case FILEINFO_ACK:
+        return s->file_id == m->file_id;
+    case STATUS:
+        return s->file_id == m->file_id && s->section == m->section;
+    case COMPLETE:
+        return s->file_id == m->file_id && s->status == m->status &&
+               s->has_freespace == m->has_freespace &&
+               (!m->has_freespace || s->freespace == m->freespace);
+    default:
+        return false;
+    }
+}
+
+static bool listed(const struct agg_slot *s, uint32_t id)
+{
+    for (size_t i = 0; i < s->nids; i++)
+        if (s->ids[i] == id)
+            return true;
+    return false;
+}
+
+static int start(struct agg *a, struct agg_slot *s, const struct agg_msg *m, uint64_t now_us)
+{
+    if (m->func == STATUS) {
+        if (s->naks == NULL && (s->naks = malloc(a->nak_cap)) == NULL)
+            return AGG_ENOMEM;
+        memset(s->naks, 0, a->nak_cap);
+    } else if (s->ids == NULL && (s->ids = malloc(a->max_ids * sizeof(*s->ids))) == NULL) {
+        return AGG_ENOMEM;
+    }
+    s->func = m->func;
+    s->file_id = m->file_id;
+    s->section = m->section;
+    s->partial = m->partial;
+    s->status = m->status;
+    s->has_freespace = m->has_freespace;
+    s->freespace = m->freespace;
+    s->has_echo = false;
+    s->echo_base = 0;
+    s->due_us = now_us + a->hold_us;
+    s->full = false;
+    s->nids = 0;
+    s->naks_len = 0;
+    s->adds = 0;
+    return 0;
+}
+
+int agg_add(struct agg *a, const struct agg_msg *m, uint32_t id, uint64_t now_us)
+{
+    if (m->func != REGISTER && m->func != FILEINFO_ACK && m->func != STATUS && m->func != COMPLETE)
+        return AGG_EINVAL;
+    if (m->func == STATUS && m->naks_len > 0 && m->naks == NULL)
+        return AGG_EINVAL;
+    int idx = -1, free_idx = -1;
+    for (unsigned i = 0; i < a->nslots; i++) {
+        const struct agg_slot *s = &a->slots[i];
+        if (s->func == 0) {
+            if (free_idx < 0)
+                free_idx = (int)i;
+        } else if (!s->full && matches(s, m)) {
+            idx = (int)i;
+            break;
+        }
+    }
+    if (idx < 0) {
+        if (free_idx < 0)
+            return AGG_EFULL;
+        int rc = start(a, &a->slots[free_idx], m, now_us);
+        if (rc < 0)
+            return rc;
+        idx = free_idx;
+    }
+    struct agg_slot *s = &a->slots[idx];
+    s->adds++;
+    if (m->func == STATUS) {
+        /* OR in what the client sent, up to what a section can need. */
+        size_t n = m->naks_len < a->nak_cap ? m->naks_len : a->nak_cap;
+        for (size_t i = 0; i < n; i++)
+            s->naks[i] |= m->naks[i];
+        if (n > s->naks_len)
+            s->naks_len = n;
+        return idx;
+    }
+    if (m->func == FILEINFO_ACK)
+        s->partial = s->partial && m->partial;
+    if (m->has_echo) {
+        int64_t base = (int64_t)(m->echo_us - now_us);
+        if (!s->has_echo || base < s->echo_base)
+            s->echo_base = base;
+        s->has_echo = true;
+    }
+    if (!listed(s, id)) {
+        s->ids[s->nids++] = id;
+        if (s->nids == a->max_ids)
+            s->full = true;
+    }
+    return idx;
+}
+
+uint64_t agg_deadline(const struct agg *a)
+{
+    uint64_t t = UINT64_MAX;
+    for (unsigned i = 0; i < a->nslots; i++) {
+        const struct agg_slot *s = &a->slots[i];
+        if (s->func == 0)
+            continue;
+        uint64_t d = s->full ? 0 : s->due_us;
+        if (d < t)
+            t = d;
+    }
+    return t;
+}
+
+unsigned agg_pending(const struct agg *a)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < a->nslots; i++)
+        n += a->slots[i].func != 0;
+    return n;
+}
+
+int agg_due(const struct agg *a, uint64_t now_us, bool force)
+{
+    int best = -1;
+    uint64_t best_t = UINT64_MAX;
+    for (unsigned i = 0; i < a->nslots; i++) {
+        const struct agg_slot *s = &a->slots[i];
+        if (s->func == 0)
+            continue;
+        uint64_t d = s->full ? 0 : s->due_us;
+        if ((force || d <= now_us) && (best < 0 || d < best_t)) {
+            best = (int)i;
+            best_t = d;
+        }
+    }
+    return best;
+}
+
+uint64_t agg_echo(const struct agg_slot *s, uint64_t now_us)
+{
+    return (uint64_t)(s->echo_base + (int64_t)now_us);
+}
+
+void agg_clear(struct agg *a, int i)
+{
+    if (i < 0 || (unsigned)i >= AGG_MAX_SLOTS)
+        return;
+    struct agg_slot *s = &a->slots[i];
+    s->func = 0;
+    s->nids = 0;
+    s->naks_len = 0;
+    s->full = false;
+    s->adds = 0;
+}

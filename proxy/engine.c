@@ -1,0 +1,648 @@
+/*
+ * The proxy engine's public face (proxy/engine.h): configuration, the
+ * receive pipeline (length → header → own echo → heartbeats → role), the
+ * heartbeats of both sides (spec §1.8), multicast memberships, the budget
+ * for public-key work, and poll / deadline over the sessions.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/crypto/hbauth.h"
+#include "core/crypto/keyblob.h"
+#include "core/crypto/sig.h"
+#include "core/proto/quant.h"
+#include "proxy/proxy_int.h"
+
+#define LIMIT_LOG_US  60000000u /* limit refusals: one log line a minute */
+#define BUDGET_LOG_US 10000000u
+#define HB_VERIFY_US  300u /* budget for one heartbeat signature check */
+
+const char *proxy_role_name(enum proxy_role r)
+{
+    switch (r) {
+    case PROXY_SERVER:
+        return "server proxy";
+    case PROXY_CLIENT:
+        return "client proxy";
+    case PROXY_RESPONSE:
+        return "response proxy";
+    default:
+        return "?";
+    }
+}
+
+void proxy_config_defaults(struct proxy_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->client_port = UFTP_PORT;
+    c->hb_interval_us = 20000000u;
+    c->max_sessions = PROXY_MAX_SESSIONS;
+    c->max_clients = PROXY_MAX_CLIENTS;
+    c->max_pending = PROXY_MAX_PENDING;
+    c->queue_bytes = PROXY_QUEUE_DEF;
+    c->pk_budget_us = 500000u;
+}
+
+static int bad(const char *what)
+{
+    log_warnx("proxy: invalid configuration: %s", what);
+    return ENG_EINVAL;
+}
+
+static int check_config(const struct proxy_config *c, const struct proxy_env *e)
+{
+    if (e->rng == NULL)
+        return bad("an rng callback is required");
+    if (c->role != PROXY_SERVER && c->role != PROXY_CLIENT && c->role != PROXY_RESPONSE)
+        return bad("exactly one of -s, -c, -r is required");
+    if (c->proxy_id == 0 || c->proxy_id == UINT32_MAX)
+        return bad("proxy ID (-U)");
+    if (c->key == NULL || !crypto_key_has_private(c->key))
+        return bad("a private signing key (-k) is required");
+    if (c->role == PROXY_SERVER) {
+        if (!net_addr_is_set(&c->down) && c->down_fplen == 0)
+            return bad("a server proxy needs -s host or -s fp=FINGERPRINT");
+        if (c->down_fplen > PROXY_FP_MAX)
+            return bad("fingerprint too long");
+    }
+    if (c->npub > 0 && c->pub_addrs == NULL)
+        return bad("public address array missing");
+    for (size_t i = 0; i < c->npub; i++)
+        if (!net_addr_is_multicast(&c->pub_addrs[i]))
+            return bad("public addresses (-M) must be multicast");
+    if (c->nserver > PROXY_MAX_LIST || (c->nserver > 0 && c->servers == NULL))
+        return bad("server list (-S): at most 100");
+    if (c->nclient > PROXY_MAX_LIST || (c->nclient > 0 && c->clients == NULL))
+        return bad("client list (-C): at most 100");
+    if (c->nhb > PROXY_MAX_LIST || (c->nhb > 0 && c->hb_hosts == NULL))
+        return bad("heartbeat hosts (-H): at most 100");
+    if (c->nhb > 0 && (c->hb_interval_us < 1000000u || c->hb_interval_us > 3600000000u))
+        return bad("heartbeat interval (-h) must be 1..3600 s");
+    if (c->max_sessions < 1 || c->max_sessions > PROXY_MAX_SESSIONS)
+        return bad("max sessions must be 1..100");
+    if (c->max_clients < 1 || c->max_clients > PROXY_MAX_CLIENTS)
+        return bad("max clients must be 1..1000");
+    if (c->max_pending < 1 || c->max_pending > PROXY_MAX_PENDING)
+        return bad("max pending aggregates must be 1..10");
+    if (c->queue_bytes < 65536)
+        return bad("queue must be at least 64 KiB");
+    if (c->nself > 0 && c->self == NULL)
+        return bad("own address array missing");
+    if (c->ssm && c->role != PROXY_CLIENT) {
+        bool any = false;
+        for (size_t i = 0; i < c->nserver; i++)
+            any |= net_addr_is_set(&c->servers[i].addr);
+        if (!any)
+            return bad("SSM (-o) needs server addresses (-S)");
+    }
+    return 0;
+}
+
+static uint32_t new_nonce(struct proxy *p)
+{
+    uint32_t n = 0;
+    while (n == 0)
+        if (p->env.rng(p->env.ctx, &n, sizeof(n)) < 0)
+            return 0;
+    return n;
+}
+
+int proxy_new(struct proxy **out, const struct proxy_config *cfg, const struct proxy_env *env)
+{
+    *out = NULL;
+    int rc = check_config(cfg, env);
+    if (rc < 0)
+        return rc;
+    struct proxy *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return ENG_ENOMEM;
+    p->cfg = *cfg;
+    p->env = *env;
+    p->down = cfg->down;
+    p->sess = calloc(cfg->max_sessions, sizeof(*p->sess));
+    p->capmem = cfg->max_sessions + cfg->npub * (cfg->ssm ? cfg->nserver + 1 : 1) + 1;
+    p->mem = calloc(p->capmem, sizeof(*p->mem));
+    if (p->sess == NULL || p->mem == NULL ||
+        pq_init(&p->q, cfg->queue_bytes, 2 * p->capmem + 2) < 0 ||
+        hb_init(&p->hb, cfg->hb_hosts, cfg->nhb, cfg->hb_interval_us) < 0) {
+        proxy_free(p);
+        return ENG_ENOMEM;
+    }
+    p->pk_tokens = cfg->pk_budget_us;
+    if (cfg->role == PROXY_SERVER && cfg->down_fplen > 0 && (p->nonce = new_nonce(p)) == 0) {
+        proxy_free(p);
+        return ENG_ERNG;
+    }
+    *out = p;
+    return ENG_OK;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+void p_drop(struct proxy *p, const struct net_addr *from, const char *why)
+{
+    p->st.dropped++;
+    if (log_enabled(LL_PROTO)) {
+        char ab[NET_ADDR_STRLEN];
+        log_msg(LL_PROTO, "dropped datagram from %s: %s", net_addr_str(from, ab), why);
+    }
+}
+
+void p_limit(struct proxy *p, const char *fmt, ...)
+{
+    p->st.refused++;
+    if (p->limit_logged_at != 0 && p->now < p->limit_logged_at + LIMIT_LOG_US)
+        return;
+    p->limit_logged_at = p->now ? p->now : 1;
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[256];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_warnx("limit reached: %s (further refusals are counted, not logged, for a minute)", msg);
+}
+
+bool p_pk_budget(struct proxy *p, uint64_t cost_us, const char *what)
+{
+    uint64_t rate = p->cfg.pk_budget_us;
+    if (rate == 0)
+        return true;
+    if (p->pk_last != 0 && p->now > p->pk_last) {
+        uint64_t add = (p->now - p->pk_last) * rate / 1000000u;
+        p->pk_tokens = p->pk_tokens + add > rate ? rate : p->pk_tokens + add;
+    }
+    p->pk_last = p->now ? p->now : 1;
+    /* A request dearer than the whole budget passes only on a full bucket. */
+    if (p->pk_tokens >= cost_us || p->pk_tokens == rate) {
+        p->pk_tokens = p->pk_tokens > cost_us ? p->pk_tokens - cost_us : 0;
+        return true;
+    }
+    p->pk_refused++;
+    p->st.refused++;
+    if (p->pk_logged_at == 0 || p->now >= p->pk_logged_at + BUDGET_LOG_US) {
+        p->pk_logged_at = p->now ? p->now : 1;
+        log_warnx("public-key work budget exhausted (%u us/s): %s refused (%llu so far)",
+                  (unsigned)rate, what, (unsigned long long)p->pk_refused);
+    }
+    return false;
+}
+
+const struct proxy_server *p_server(const struct proxy *p, uint32_t id)
+{
+    for (size_t i = 0; i < p->cfg.nserver; i++)
+        if (p->cfg.servers[i].id == id)
+            return &p->cfg.servers[i];
+    return NULL;
+}
+
+const struct proxy_client *p_client_entry(const struct proxy *p, uint32_t id)
+{
+    for (size_t i = 0; i < p->cfg.nclient; i++)
+        if (p->cfg.clients[i].id == id)
+            return &p->cfg.clients[i];
+    return NULL;
+}
+
+bool p_send(struct proxy *p, const struct net_addr *dst, const uint8_t *dg, size_t len)
+{
+    if (!net_addr_is_set(dst))
+        return false;
+    if (!pq_push(&p->q, dst, dg, len)) {
+        p->st.queue_drops++;
+        return false;
+    }
+    return true;
+}
+
+void p_take_grtt(struct psession *s, const struct uftp_hdr *h)
+{
+    if (h->grtt != s->grtt_code || s->grtt_us == 0) {
+        s->grtt_code = h->grtt;
+        s->grtt_us = quant_rtt_decode_us(h->grtt);
+        agg_set_hold(&s->agg, s->grtt_us);
+    }
+    s->gsize_code = h->gsize;
+}
+
+uint64_t p_grtt_times(const struct psession *s, uint64_t n)
+{
+    uint64_t t = s->grtt_us * n;
+    return t < 1000000u ? 1000000u : t;
+}
+
+/* ------------------------------------------------------------ memberships */
+
+static bool same_member(const struct pmember *m, const struct net_addr *g,
+                        const struct net_addr *src)
+{
+    if (!net_addr_equal_ip(&m->group, g))
+        return false;
+    if (net_addr_is_set(&m->source) != net_addr_is_set(src))
+        return false;
+    return !net_addr_is_set(src) || net_addr_equal_ip(&m->source, src);
+}
+
+void p_member(struct proxy *p, bool join, const struct net_addr *group,
+              const struct net_addr *source)
+{
+    struct net_addr none;
+    net_addr_clear(&none);
+    if (source == NULL)
+        source = &none;
+    for (size_t i = 0; i < p->nmem; i++) {
+        struct pmember *m = &p->mem[i];
+        if (!same_member(m, group, source))
+            continue;
+        if (join) {
+            m->refs++;
+        } else if (--m->refs == 0) {
+            pq_push_op(&p->q, false, &m->group, &m->source);
+            p->mem[i] = p->mem[--p->nmem];
+        }
+        return;
+    }
+    if (!join || p->nmem == p->capmem)
+        return;
+    struct pmember *m = &p->mem[p->nmem++];
+    m->group = *group;
+    m->source = *source;
+    m->refs = 1;
+    pq_push_op(&p->q, true, group, source);
+}
+
+static void start(struct proxy *p)
+{
+    p->started = true;
+    /* spec §2.3 -M: server and response proxies listen on the public groups. */
+    if (p->cfg.role == PROXY_CLIENT)
+        return;
+    for (size_t i = 0; i < p->cfg.npub; i++) {
+        if (!p->cfg.ssm) {
+            p_member(p, true, &p->cfg.pub_addrs[i], NULL);
+            continue;
+        }
+        for (size_t k = 0; k < p->cfg.nserver; k++) {
+            const struct net_addr *src = &p->cfg.servers[k].addr;
+            if (net_addr_is_set(src) &&
+                net_addr_family(src) == net_addr_family(&p->cfg.pub_addrs[i]))
+                p_member(p, true, &p->cfg.pub_addrs[i], src);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ sessions */
+
+struct psession *p_find(struct proxy *p, uint32_t group_id, uint8_t inst)
+{
+    struct psession *s = &p->sess[p->last_hit];
+    if (s->phase != PP_FREE && s->group_id == group_id && s->group_inst == inst)
+        return s;
+    for (unsigned i = 0; i < p->nslots; i++) {
+        s = &p->sess[i];
+        if (s->phase != PP_FREE && s->group_id == group_id && s->group_inst == inst) {
+            p->last_hit = i;
+            return s;
+        }
+    }
+    return NULL;
+}
+
+struct psession *p_new_session(struct proxy *p, const struct uftp_hdr *h)
+{
+    for (unsigned i = 0; i < p->cfg.max_sessions; i++) {
+        struct psession *s = &p->sess[i];
+        if (s->phase != PP_FREE)
+            continue;
+        memset(s, 0, sizeof(*s));
+        s->phase = PP_REGISTERED;
+        s->version = h->version;
+        s->group_id = h->group_id;
+        s->group_inst = h->group_inst;
+        s->server_id = h->src_id;
+        idmap_init(&s->cmap);
+        if (i + 1 > p->nslots)
+            p->nslots = i + 1;
+        p->st.sessions++;
+        p->st.sessions_seen++;
+        return s;
+    }
+    return NULL;
+}
+
+void p_free_session(struct proxy *p, struct psession *s)
+{
+    if (s->phase == PP_FREE)
+        return;
+    if (s->joined)
+        p_member(p, false, &s->priv, net_addr_is_set(&s->ssm_src) ? &s->ssm_src : NULL);
+    for (size_t i = 0; i < s->ncl; i++)
+        keys_peer_free(s->cl[i].k);
+    free(s->cl);
+    idmap_free(&s->cmap);
+    agg_free(&s->agg);
+    keys_free(s->k);
+    memset(s, 0, sizeof(*s));
+    p->st.sessions--;
+    while (p->nslots > 0 && p->sess[p->nslots - 1].phase == PP_FREE)
+        p->nslots--;
+}
+
+/* ------------------------------------------------------------ heartbeats */
+
+static void hb_answer(struct proxy *p, const struct net_addr *to, uint8_t auth)
+{
+    uint8_t b[64];
+    struct wire_hb_resp m = {.ver = UFTP_VER5, .auth = auth, .nonce = 0};
+    if (auth == HB_AUTH_CHALLENGE)
+        m.nonce = p->nonce;
+    ssize_t n = wire_hb_resp_encode(b + UFTP_HDR_LEN, sizeof(b) - UFTP_HDR_LEN, &m);
+    if (n < 0)
+        return;
+    /* spec §1.4: always version 0x50, group 0. */
+    struct uftp_hdr h = {.version = UFTP_VER5, .func = HB_RESP, .src_id = p->cfg.proxy_id};
+    uftp_hdr_encode(b, UFTP_HDR_LEN, &h);
+    p_send(p, to, b, UFTP_HDR_LEN + (size_t)n);
+}
+
+/*
+ * HB_REQ (spec §1.8). A server proxy with -s fp=... knows its downstream
+ * only from heartbeats: the current downstream gets OK; anyone else a
+ * CHALLENGE with the current nonce, and an answer with that nonce, a key
+ * of the right fingerprint and a valid signature becomes the downstream
+ * (a NAT'd peer whose address changed proves itself again). Everyone else
+ * answers OK to anyone.
+ */
+static void recv_hb_req(struct proxy *p, const struct net_addr *from, const uint8_t *pkt,
+                        size_t len)
+{
+    struct wire_hb_req m = {.ver = pkt[0]};
+    char ab[NET_ADDR_STRLEN];
+    if (wire_hb_req_decode(&m, pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0) {
+        p_drop(p, from, "malformed HB_REQ");
+        return;
+    }
+    log_debug("HB_REQ from %s", net_addr_str(from, ab));
+    if (p->cfg.role != PROXY_SERVER || p->cfg.down_fplen == 0) {
+        hb_answer(p, from, HB_AUTH_OK);
+        return;
+    }
+    if (net_addr_is_set(&p->down) && net_addr_equal(from, &p->down)) {
+        hb_answer(p, from, HB_AUTH_OK);
+        return;
+    }
+    if (m.nonce != p->nonce || m.keylen == 0) {
+        hb_answer(p, from, HB_AUTH_CHALLENGE);
+        return;
+    }
+    if (!p_pk_budget(p, HB_VERIFY_US, "heartbeat signature check"))
+        return;
+    int rc = hbauth_verify(m.keyblob, m.keylen, m.sig, m.siglen, m.nonce, p->cfg.down_fp,
+                           p->cfg.down_fplen);
+    if (rc != CRYPTO_OK) {
+        p->st.hb_auth_failed++;
+        log_warnx("heartbeat from %s failed authentication: %s", net_addr_str(from, ab),
+                  rc == HBAUTH_EFP ? "wrong key fingerprint" : crypto_strerror(rc));
+        hb_answer(p, from, HB_AUTH_FAILED);
+        return;
+    }
+    p->st.hb_auth_ok++;
+    if (net_addr_is_set(&p->down)) {
+        char ob[NET_ADDR_STRLEN];
+        log_info("downstream moved from %s to %s (authenticated heartbeat)",
+                 net_addr_str(&p->down, ob), net_addr_str(from, ab));
+    } else {
+        log_info("using %s as downstream (authenticated heartbeat)", net_addr_str(from, ab));
+    }
+    p->down = *from;
+    /* A fresh nonce: a captured answer cannot be replayed from elsewhere. */
+    uint32_t n = new_nonce(p);
+    if (n != 0)
+        p->nonce = n;
+    hb_answer(p, from, HB_AUTH_OK);
+}
+
+static void recv_hb_resp(struct proxy *p, const struct net_addr *from, const uint8_t *pkt,
+                         size_t len)
+{
+    struct wire_hb_resp m = {.ver = pkt[0]};
+    char ab[NET_ADDR_STRLEN];
+    if (wire_hb_resp_decode(&m, pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0) {
+        p_drop(p, from, "malformed HB_RESP");
+        return;
+    }
+    if (hb_resp(&p->hb, from, m.auth, m.nonce, p->now) < 0) {
+        p_drop(p, from, "HB_RESP from a host we send no heartbeats to");
+        return;
+    }
+    if (m.auth == HB_AUTH_CHALLENGE)
+        log_verbose("heartbeat to %s: authentication requested", net_addr_str(from, ab));
+    else if (m.auth == HB_AUTH_FAILED)
+        log_warnx("heartbeat to %s: authentication failed", net_addr_str(from, ab));
+    else
+        log_debug("heartbeat to %s: ok", net_addr_str(from, ab));
+}
+
+/* Our own heartbeats: plain ones every interval, signed ones when challenged. */
+static void hb_emit(struct proxy *p, uint64_t now)
+{
+    int i;
+    uint32_t nonce;
+    while ((i = hb_next(&p->hb, now, &nonce)) >= 0) {
+        uint8_t b[UFTP_HDR_LEN + 8 + KEYBLOB_MAX + SIG_MAX + 8];
+        struct wire_hb_req m = {.ver = UFTP_VER5, .nonce = nonce};
+        uint8_t sig[SIG_MAX];
+        if (nonce != 0) {
+            size_t bl;
+            m.keyblob = crypto_key_blob(p->cfg.key, &bl);
+            m.keylen = (uint16_t)bl;
+            int sl = hbauth_sign(p->cfg.key, nonce, sig, sizeof(sig));
+            if (sl < 0) {
+                log_warnx("cannot sign a heartbeat: %s", crypto_strerror(sl));
+                continue;
+            }
+            m.sig = sig;
+            m.siglen = (uint16_t)sl;
+        }
+        ssize_t n = wire_hb_req_encode(b + UFTP_HDR_LEN, sizeof(b) - UFTP_HDR_LEN, &m);
+        if (n < 0)
+            continue;
+        struct uftp_hdr h = {.version = UFTP_VER5, .func = HB_REQ, .src_id = p->cfg.proxy_id};
+        uftp_hdr_encode(b, UFTP_HDR_LEN, &h);
+        const struct net_addr *to = &p->hb.hosts[i].addr;
+        if (log_enabled(LL_DEBUG)) {
+            char ab[NET_ADDR_STRLEN];
+            log_debug("sending %sHB_REQ to %s", nonce ? "authenticated " : "",
+                      net_addr_str(to, ab));
+        }
+        p_send(p, to, b, UFTP_HDR_LEN + (size_t)n);
+    }
+}
+
+/* ------------------------------------------------------------ receive */
+
+static bool from_self(const struct proxy *p, const struct net_addr *from)
+{
+    for (size_t i = 0; i < p->cfg.nself; i++)
+        if (net_addr_equal(&p->cfg.self[i], from))
+            return true;
+    return false;
+}
+
+void proxy_recv(struct proxy *p, const struct net_addr *from, const struct net_addr *to,
+                uint8_t *pkt, size_t len, uint8_t tos, uint64_t now_us)
+{
+    (void)to;
+    (void)tos;
+    p->now = now_us;
+    if (p->shutdown)
+        return;
+    p->dirty = true;
+    /* 1. length */
+    if (len < UFTP_HDR_LEN + 4 || len > UFTP_MAX_DATAGRAM) {
+        p_drop(p, from, "bad length");
+        return;
+    }
+    /* 2. header: proxies take v5 and v4 (spec §1.1) */
+    struct uftp_hdr h;
+    if (uftp_hdr_decode(&h, pkt, len) < 0) {
+        p_drop(p, from, "not UFTP or unknown version");
+        return;
+    }
+    /* 3. our own multicast, looped back */
+    if (from_self(p, from))
+        return;
+    /* 4. session-less messages */
+    switch (h.func) {
+    case HB_REQ:
+        recv_hb_req(p, from, pkt, len);
+        return;
+    case HB_RESP:
+        recv_hb_resp(p, from, pkt, len);
+        return;
+    case KEY_REQ:
+        p_drop(p, from, "KEY_REQ: v4 response-proxy keys arrive in issue 6");
+        return;
+    case PROXY_KEY:
+        return; /* for clients only (another proxy's) */
+    default:
+        break;
+    }
+    /* 5. by role */
+    if (p->cfg.role == PROXY_SERVER)
+        fwd_recv(p, from, &h, pkt, len, now_us);
+    else
+        psess_recv(p, from, &h, pkt, len, now_us);
+}
+
+/* ------------------------------------------------------------ poll */
+
+static void run_timers(struct proxy *p, uint64_t now)
+{
+    hb_emit(p, now);
+    uint64_t next = hb_deadline(&p->hb);
+    for (unsigned i = 0; i < p->nslots; i++) {
+        struct psession *s = &p->sess[i];
+        if (s->phase == PP_FREE)
+            continue;
+        if (p->cfg.role == PROXY_SERVER)
+            fwd_timers(p, s, now);
+        else
+            psess_timers(p, s, now);
+        if (s->phase == PP_FREE)
+            continue;
+        uint64_t d = psess_deadline(s);
+        if (d < next)
+            next = d;
+    }
+    p->next_timer = next;
+    p->dirty = false;
+}
+
+int proxy_poll(struct proxy *p, uint64_t now_us, struct eng_out *out)
+{
+    int rc = eng_out_check(out);
+    if (rc < 0)
+        return rc;
+    eng_out_reset(out);
+    p->now = now_us;
+    if (!p->started)
+        start(p);
+    if (p->done_reported)
+        return ENG_NONE;
+    if (p->dirty || now_us >= p->next_timer)
+        run_timers(p, now_us);
+    int k = pq_pop(&p->q, out);
+    if (k != ENG_NONE)
+        return k;
+    if (p->shutdown) {
+        if (p->nmem > 0) {
+            /* Every JOIN gets its LEAVE, the public groups last. */
+            while (p->nmem > 0) {
+                struct pmember *m = &p->mem[--p->nmem];
+                pq_push_op(&p->q, false, &m->group, &m->source);
+            }
+            return proxy_poll(p, now_us, out);
+        }
+        p->done_reported = true;
+        out->kind = ENG_DONE;
+        out->exit_code = PROXY_EXIT_OK;
+        return ENG_DONE;
+    }
+    return ENG_NONE;
+}
+
+uint64_t proxy_deadline(const struct proxy *p)
+{
+    if (p->done_reported)
+        return ENG_NEVER;
+    if (!p->started || p->dirty || p->shutdown || !pq_empty(&p->q))
+        return 0;
+    return p->next_timer;
+}
+
+void proxy_shutdown(struct proxy *p, uint64_t now_us)
+{
+    if (p->shutdown)
+        return;
+    p->now = now_us;
+    for (unsigned i = 0; i < p->nslots; i++) {
+        struct psession *s = &p->sess[i];
+        if (s->phase == PP_FREE)
+            continue;
+        if (p->cfg.role != PROXY_SERVER)
+            psess_shutdown(p, s);
+        p_free_session(p, s);
+    }
+    p->shutdown = true;
+}
+
+void proxy_set_lists(struct proxy *p, const struct proxy_server *servers, size_t nserver,
+                     const struct proxy_client *clients, size_t nclient)
+{
+    p->cfg.servers = servers;
+    p->cfg.nserver = nserver > PROXY_MAX_LIST ? PROXY_MAX_LIST : nserver;
+    p->cfg.clients = clients;
+    p->cfg.nclient = nclient > PROXY_MAX_LIST ? PROXY_MAX_LIST : nclient;
+}
+
+void proxy_stats(const struct proxy *p, struct proxy_stats *st)
+{
+    *st = p->st;
+    st->down = p->down;
+}
+
+void proxy_free(struct proxy *p)
+{
+    if (p == NULL)
+        return;
+    if (p->sess != NULL)
+        for (unsigned i = 0; i < p->cfg.max_sessions; i++)
+            p_free_session(p, &p->sess[i]);
+    free(p->sess);
+    free(p->mem);
+    pq_free(&p->q);
+    hb_free(&p->hb);
+    free(p);
+}

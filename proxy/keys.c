@@ -1,0 +1,690 @@
+/* The session cryptography of a proxy (proxy/keys.h, spec §1.8). */
+#include "proxy/keys.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/crypto/crypto.h"
+#include "core/crypto/ecdh.h"
+#include "core/crypto/fp.h"
+#include "core/crypto/sig.h"
+#include "core/proto/keysched.h"
+#include "core/wire/msg.h"
+
+struct ksess {
+    int keytype, hashtype, curve;
+    bool client_auth;
+    uint32_t proxy_id;
+    const struct crypto_key *sigkey;
+    struct crypto_key *srv_sig, *srv_dh, *dh_up, *dh_down;
+    uint8_t rand2[WIRE_RAND_LEN];
+    uint8_t s_ctx[KEYSCHED_S_CTX_MAX];
+    size_t slen;
+    uint8_t p_ctx[KEYSCHED_P_CTX_MAX];
+    size_t plen;
+    uint8_t *c1, *c2; /* our C_ctx1 / C_ctx2 towards the server */
+    size_t c1len, c2len;
+    struct ks5_hs hs; /* ours with the server */
+    uint8_t pk[KEYSCHED_HDR_MAX];
+    size_t pklen;
+    uint8_t ck[KEYSCHED_HDR_MAX];
+    size_t cklen;
+    bool keyed;
+    uint8_t gm[KS5_GM_LEN];
+    struct ks5_client app; /* our application secret and verify data */
+    struct kdir up_tx, hs_tx, srv_rx, down_tx;
+    struct replay srv_win;
+    uint64_t ctr;                     /* our upstream counter */
+    uint32_t down_n;                  /* our downstream counter (in our range) */
+    uint64_t ki_ctr;                  /* downstream KEYINFO counter */
+    uint8_t ctx[KEYSCHED_C_CTX2_MAX]; /* scratch for a client's contexts */
+};
+
+struct kpeer {
+    uint8_t dh[KEYBLOB_EC_MAX];
+    uint16_t dhlen;
+    uint8_t rand2[WIRE_RAND_LEN];
+    uint8_t *ckhdr; /* its CLIENT_KEY message, once verified */
+    size_t cklen;
+    bool authed; /* CLIENT_KEY verified */
+    bool app;    /* application keys derived */
+    bool hs_gone;
+    struct ks5_hs hs;
+    struct ks5_client ak;
+    struct kdir hs_rx, rx;
+    struct replay win;
+};
+
+const char *keys_strerror(int err)
+{
+    switch (err) {
+    case KEYS_ETYPE:
+        return "cipher, hash or key type not acceptable";
+    case KEYS_EFP:
+        return "key fingerprint does not match";
+    case KEYS_EFRAME:
+        return "malformed";
+    case KEYS_EREPLAY:
+        return "replayed";
+    case KEYS_ELIMIT:
+        return "key usage limit reached";
+    case KEYS_ESTATE:
+        return "no key for it yet";
+    case KEYS_ENOENT:
+        return "not listed";
+    default:
+        return crypto_strerror(err);
+    }
+}
+
+/* ------------------------------------------------------------ one key */
+
+static int kdir_init(struct kdir *d, int keytype, const struct ks5_dir *k, bool seal)
+{
+    memset(d, 0, sizeof(*d));
+    uint64_t me, mf;
+    int rc = aead_limits(keytype, UFTP_MAX_DATAGRAM, &me, &mf);
+    if (rc == CRYPTO_OK)
+        rc = aead_new(&d->aead, keytype, k->key);
+    if (rc)
+        return rc;
+    memcpy(d->iv, k->iv, AEAD_NONCE_LEN);
+    d->limit = seal ? me : mf;
+    return CRYPTO_OK;
+}
+
+static void kdir_clear(struct kdir *d)
+{
+    aead_free(d->aead);
+    crypto_wipe(d, sizeof(*d));
+}
+
+/* Seals dg[KEYS_MSG_OFF .. +msglen) in place under d with counter ctr. */
+static ssize_t seal(struct kdir *d, uint64_t ctr, uint8_t *dg, size_t msglen, size_t cap)
+{
+    if (d->aead == NULL)
+        return KEYS_ESTATE;
+    if (d->used >= d->limit)
+        return KEYS_ELIMIT;
+    size_t total = KEYS_MSG_OFF + msglen + AEAD_TAG_LEN;
+    if (total > cap || msglen + AEAD_TAG_LEN > UINT16_MAX)
+        return CRYPTO_ENOSPC;
+    dg[1] = ENCRYPTED;
+    struct wire_encrypted e = {
+        .ver = dg[0], .iv_ctr = ctr, .payload = NULL, .payload_len = (uint16_t)(msglen + 16)};
+    if (wire_encrypted_encode(dg + UFTP_HDR_LEN, cap - UFTP_HDR_LEN, &e) < 0)
+        return KEYS_EFRAME;
+    uint8_t nonce[AEAD_NONCE_LEN];
+    aead_nonce_v5(nonce, d->iv, ctr);
+    int rc = aead_seal(d->aead, nonce, dg, KEYS_MSG_OFF, dg + KEYS_MSG_OFF, dg + KEYS_MSG_OFF,
+                       msglen, dg + KEYS_MSG_OFF + msglen);
+    if (rc)
+        return rc;
+    d->used++;
+    return (ssize_t)total;
+}
+
+/*
+ * Opens dg with the first of keys[0..n) that authenticates it; the replay
+ * window is checked first and updated only after success. With more than
+ * one key the tries go out of place through scratch (a failed open wipes
+ * its output).
+ */
+static int open_dg(struct kdir *const *keys, size_t n, struct replay *win, uint8_t *dg, size_t len,
+                   uint8_t *scratch, const uint8_t **msg, size_t *msglen, size_t *which)
+{
+    if (len < UFTP_HDR_LEN || dg[0] != UFTP_VER5 || dg[1] != ENCRYPTED)
+        return KEYS_EFRAME;
+    struct wire_encrypted e = {.ver = UFTP_VER5};
+    if (wire_encrypted_decode(&e, dg + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0 ||
+        e.payload_len < AEAD_TAG_LEN)
+        return KEYS_EFRAME;
+    if (win != NULL && replay_check(win, e.iv_ctr) != REPLAY_OK)
+        return KEYS_EREPLAY;
+    size_t clen = e.payload_len - AEAD_TAG_LEN;
+    uint8_t *ct = dg + KEYS_MSG_OFF;
+    const uint8_t *tag = ct + clen;
+    bool any = false;
+    int rc = KEYS_ESTATE;
+    for (size_t i = 0; i < n; i++) {
+        struct kdir *d = keys[i];
+        if (d == NULL || d->aead == NULL)
+            continue;
+        if (d->used >= d->limit) {
+            rc = KEYS_ELIMIT;
+            continue;
+        }
+        any = true;
+        uint8_t nonce[AEAD_NONCE_LEN];
+        aead_nonce_v5(nonce, d->iv, e.iv_ctr);
+        bool inplace = n == 1 || scratch == NULL;
+        rc = aead_open(d->aead, nonce, dg, KEYS_MSG_OFF, ct, inplace ? ct : scratch, clen, tag);
+        if (rc == CRYPTO_OK) {
+            if (!inplace)
+                memcpy(ct, scratch, clen);
+            if (win != NULL)
+                replay_update(win, e.iv_ctr);
+            *msg = ct;
+            *msglen = clen;
+            if (which)
+                *which = i;
+            return CRYPTO_OK;
+        }
+        if (rc == CRYPTO_EAUTH)
+            d->used++;
+        if (inplace)
+            break;
+    }
+    return any ? rc : (rc == KEYS_ELIMIT ? KEYS_ELIMIT : KEYS_ESTATE);
+}
+
+/* ------------------------------------------------------------ the session */
+
+uint32_t keys_cost_new(const struct wire_enc_info *e)
+{
+    /* Two ECDH key generations, one agreement, a verification and a signature. */
+    int curve = e->dhlen >= 4 && e->dhblob ? e->dhblob[1] : 0;
+    uint32_t c = curve == CURVE_P256 ? 600 : curve == CURVE_P384 ? 2500 : 5000;
+    if (e->keylen > 0 && e->keyblob && e->keyblob[0] == KEYBLOB_RSA)
+        c += 100;
+    return c;
+}
+
+uint32_t keys_cost_peer(const struct ksess *k)
+{
+    return k->curve == CURVE_P256 ? 200 : k->curve == CURVE_P384 ? 900 : 1800;
+}
+
+static int sign(const struct ksess *k, const struct crypto_iov *v, size_t n, uint8_t *sig,
+                size_t siglen)
+{
+    int rc = sig_sign(k->sigkey, k->hashtype, v, n, sig, siglen);
+    if (rc < 0)
+        return rc;
+    return (size_t)rc == siglen ? CRYPTO_OK : CRYPTO_ELIB;
+}
+
+/* Our CLIENT_KEY: key blob and a signature over "UFTP 5, CLIENT_KEY" || C_ctx1. */
+static int make_client_key(struct ksess *k)
+{
+    size_t bl;
+    const uint8_t *blob = crypto_key_blob(k->sigkey, &bl);
+    size_t sl = sig_len(k->sigkey);
+    struct wire_client_key m = {.ver = UFTP_VER5,
+                                .keyblob = blob,
+                                .keylen = (uint16_t)bl,
+                                .sig = NULL,
+                                .siglen = (uint16_t)sl};
+    ssize_t n = wire_client_key_encode(k->ck, sizeof(k->ck), &m);
+    if (n < 0)
+        return KEYS_EFRAME;
+    k->cklen = (size_t)n;
+    static const char pfx[] = KEYSCHED_SIG_CLIENT_KEY;
+    struct crypto_iov v[2] = {{pfx, sizeof(pfx) - 1}, {k->c1, k->c1len}};
+    return sign(k, v, 2, k->ck + 8 + bl, sl);
+}
+
+/* PROXY_KEY (spec §1.8): signing key, downstream ECDH key, signature over
+ * "UFTP 5, PROXY_KEY" || S_ctx || P_ctx; P_ctx has the signature zeroed. */
+static int make_proxy_key(struct ksess *k)
+{
+    size_t bl, dl;
+    const uint8_t *blob = crypto_key_blob(k->sigkey, &bl);
+    const uint8_t *dh = crypto_key_blob(k->dh_down, &dl);
+    size_t sl = sig_len(k->sigkey);
+    struct wire_proxy_key m = {.ver = UFTP_VER5,
+                               .keyblob = blob,
+                               .keylen = (uint16_t)bl,
+                               .dhblob = dh,
+                               .dhlen = (uint16_t)dl,
+                               .sig = NULL,
+                               .siglen = (uint16_t)sl};
+    ssize_t n = wire_proxy_key_encode(k->pk, sizeof(k->pk), &m);
+    if (n < 0)
+        return KEYS_EFRAME;
+    k->pklen = (size_t)n;
+    ssize_t pl = keysched_p_ctx(k->p_ctx, sizeof(k->p_ctx), k->proxy_id, k->pk, k->pklen);
+    if (pl < 0)
+        return KEYS_EFRAME;
+    k->plen = (size_t)pl;
+    static const char pfx[] = KEYSCHED_SIG_PROXY_KEY;
+    struct crypto_iov v[3] = {{pfx, sizeof(pfx) - 1}, {k->s_ctx, k->slen}, {k->p_ctx, k->plen}};
+    return sign(k, v, 3, k->pk + 8 + bl + dl, sl);
+}
+
+/* Verifies a signature over prefix || ctx... || dg with dg's signature field zeroed. */
+static int verify_zeroed(const struct crypto_key *key, int hashtype, const struct crypto_iov *pre,
+                         size_t npre, uint8_t *dg, size_t len, uint8_t *sigp, size_t siglen)
+{
+    uint8_t sig[SIG_MAX];
+    if (siglen > sizeof(sig) || sigp < dg || sigp + siglen > dg + len)
+        return CRYPTO_ESIG;
+    memcpy(sig, sigp, siglen);
+    memset(sigp, 0, siglen);
+    struct crypto_iov v[4];
+    for (size_t i = 0; i < npre; i++)
+        v[i] = pre[i];
+    v[npre].p = dg;
+    v[npre].len = len;
+    int rc = sig_verify(key, hashtype, v, npre + 1, sig, siglen);
+    memcpy(sigp, sig, siglen);
+    return rc;
+}
+
+int keys_new(struct ksess **out, const struct ksess_params *kp, const struct wire_enc_info *e,
+             uint8_t *dg, size_t len)
+{
+    *out = NULL;
+    if (!aead_supported(e->keytype) || !crypto_hash_session_ok(e->hashtype))
+        return KEYS_ETYPE;
+    if (kp->sigkey == NULL || !crypto_key_has_private(kp->sigkey))
+        return KEYS_ETYPE;
+    if (kp->server_fplen > 0 && !fp_match(kp->server_fp, kp->server_fplen, e->keyblob, e->keylen))
+        return KEYS_EFP;
+    struct ksess *k = calloc(1, sizeof(*k));
+    if (k == NULL)
+        return CRYPTO_ENOMEM;
+    k->keytype = e->keytype;
+    k->hashtype = e->hashtype;
+    k->client_auth = (e->flags & FLAG_CLIENT_AUTH) != 0;
+    k->proxy_id = kp->proxy_id;
+    k->sigkey = kp->sigkey;
+    memcpy(k->rand2, kp->rand2, WIRE_RAND_LEN);
+    replay_init(&k->srv_win);
+    int rc = keyblob_import(e->keyblob, e->keylen, 0, &k->srv_sig);
+    if (rc == CRYPTO_OK)
+        rc = keyblob_import(e->dhblob, e->dhlen, KEYBLOB_EC, &k->srv_dh);
+    if (rc == CRYPTO_OK) {
+        k->curve = crypto_key_curve(k->srv_dh);
+        /* spec §1.4: the signature covers the whole datagram, its field zeroed. */
+        rc = verify_zeroed(k->srv_sig, k->hashtype, NULL, 0, dg, len, (uint8_t *)e->sig, e->siglen);
+    }
+    if (rc == CRYPTO_OK) {
+        ssize_t sl = keysched_s_ctx(k->s_ctx, sizeof(k->s_ctx), kp->group_id, kp->group_inst,
+                                    kp->server_id, e->raw, e->raw_len);
+        if (sl < 0)
+            rc = KEYS_EFRAME;
+        else
+            k->slen = (size_t)sl;
+    }
+    if (rc == CRYPTO_OK)
+        rc = ecdh_keygen(k->curve, &k->dh_up);
+    if (rc == CRYPTO_OK)
+        rc = ecdh_keygen(k->curve, &k->dh_down);
+    uint8_t pm[CRYPTO_HASH_MAX];
+    if (rc == CRYPTO_OK) {
+        int n = ecdh_premaster(k->dh_up, k->srv_dh, HASH_SHA256, pm);
+        rc = n < 0 ? n : CRYPTO_OK;
+    }
+    if (rc == CRYPTO_OK) {
+        size_t dl;
+        const uint8_t *dh = crypto_key_blob(k->dh_up, &dl);
+        k->c1 = malloc(KEYSCHED_C_CTX1_MAX);
+        ssize_t n = k->c1 ? keysched_c_ctx1(k->c1, KEYSCHED_C_CTX1_MAX, k->s_ctx, k->slen, NULL, 0,
+                                            kp->proxy_id, dh, dl, k->rand2)
+                          : WIRE_ENOSPC;
+        if (n < 0)
+            rc = k->c1 ? KEYS_EFRAME : CRYPTO_ENOMEM;
+        else
+            k->c1len = (size_t)n;
+    }
+    if (rc == CRYPTO_OK)
+        rc = ks5_handshake(k->hashtype, k->keytype, pm, 32, k->c1, k->c1len, &k->hs);
+    crypto_wipe(pm, sizeof(pm));
+    if (rc == CRYPTO_OK && k->client_auth) {
+        rc = make_client_key(k);
+        if (rc == CRYPTO_OK)
+            rc = kdir_init(&k->hs_tx, k->keytype, &k->hs.c, true);
+    }
+    if (rc == CRYPTO_OK) {
+        k->c2 = malloc(KEYSCHED_C_CTX2_MAX);
+        ssize_t n =
+            k->c2 ? keysched_c_ctx2(k->c2, KEYSCHED_C_CTX2_MAX, k->c1, k->c1len,
+                                    k->client_auth ? k->ck : NULL, k->client_auth ? k->cklen : 0)
+                  : WIRE_ENOSPC;
+        if (n < 0)
+            rc = k->c2 ? KEYS_EFRAME : CRYPTO_ENOMEM;
+        else
+            k->c2len = (size_t)n;
+    }
+    if (rc == CRYPTO_OK)
+        rc = make_proxy_key(k);
+    if (rc != CRYPTO_OK) {
+        keys_free(k);
+        return rc == CRYPTO_EINVAL ? KEYS_ETYPE : rc;
+    }
+    *out = k;
+    return CRYPTO_OK;
+}
+
+void keys_free(struct ksess *k)
+{
+    if (k == NULL)
+        return;
+    crypto_key_free(k->srv_sig);
+    crypto_key_free(k->srv_dh);
+    crypto_key_free(k->dh_up);
+    crypto_key_free(k->dh_down);
+    kdir_clear(&k->up_tx);
+    kdir_clear(&k->hs_tx);
+    kdir_clear(&k->srv_rx);
+    kdir_clear(&k->down_tx);
+    if (k->c1)
+        crypto_wipe(k->c1, k->c1len);
+    if (k->c2)
+        crypto_wipe(k->c2, k->c2len);
+    free(k->c1);
+    free(k->c2);
+    crypto_wipe(k, sizeof(*k));
+    free(k);
+}
+
+bool keys_client_auth(const struct ksess *k)
+{
+    return k->client_auth;
+}
+
+int keys_keytype(const struct ksess *k)
+{
+    return k->keytype;
+}
+
+const uint8_t *keys_proxy_key(const struct ksess *k, size_t *len)
+{
+    *len = k->pklen;
+    return k->pk;
+}
+
+const uint8_t *keys_dh_up(const struct ksess *k, size_t *len)
+{
+    return crypto_key_blob(k->dh_up, len);
+}
+
+const uint8_t *keys_rand2(const struct ksess *k)
+{
+    return k->rand2;
+}
+
+const uint8_t *keys_client_key(const struct ksess *k, size_t *len)
+{
+    *len = k->client_auth ? k->cklen : 0;
+    return k->client_auth ? k->ck : NULL;
+}
+
+int keys_keyinfo(struct ksess *k, uint8_t *dg, size_t len, const struct wire_keyinfo *ki)
+{
+    const uint8_t *ent = wire_destkeys_find(&ki->keys, k->proxy_id);
+    if (ent == NULL)
+        return KEYS_ENOENT;
+    if (k->keyed)
+        return CRYPTO_OK;
+    /* spec §1.8 / §7.4: "UFTP 5, KEYINFO" || S_ctx || datagram (no P_ctx from a server). */
+    static const char pfx[] = KEYSCHED_SIG_KEYINFO;
+    struct crypto_iov pre[2] = {{pfx, sizeof(pfx) - 1}, {k->s_ctx, k->slen}};
+    int rc =
+        verify_zeroed(k->srv_sig, k->hashtype, pre, 2, dg, len, (uint8_t *)ki->sig, ki->siglen);
+    if (rc)
+        return rc;
+    uint8_t enc[KS5_GM_ENC_LEN];
+    memcpy(enc, ent, sizeof(enc));
+    rc = ks5_gm_unwrap(k->keytype, &k->hs, ki->iv_ctr, k->c2, k->c2len, enc, k->gm);
+    if (rc)
+        return rc;
+    struct ks5_dir sapp;
+    rc = ks5_server_app(k->hashtype, k->keytype, k->gm, k->s_ctx, k->slen, &sapp);
+    if (rc == CRYPTO_OK)
+        rc = ks5_client_app(k->hashtype, k->keytype, k->gm, k->c2, k->c2len, &k->app);
+    if (rc == CRYPTO_OK)
+        rc = kdir_init(&k->srv_rx, k->keytype, &sapp, false);
+    if (rc == CRYPTO_OK)
+        rc = kdir_init(&k->down_tx, k->keytype, &sapp, true);
+    if (rc == CRYPTO_OK)
+        rc = kdir_init(&k->up_tx, k->keytype, &k->app.c, true);
+    crypto_wipe(&sapp, sizeof(sapp));
+    if (rc) {
+        crypto_wipe(k->gm, sizeof(k->gm));
+        kdir_clear(&k->srv_rx);
+        kdir_clear(&k->down_tx);
+        kdir_clear(&k->up_tx);
+        return rc;
+    }
+    k->keyed = true;
+    return CRYPTO_OK;
+}
+
+bool keys_keyed(const struct ksess *k)
+{
+    return k->keyed;
+}
+
+const uint8_t *keys_verify_data(const struct ksess *k, size_t *len)
+{
+    *len = crypto_hash_len(k->hashtype);
+    return k->app.verify;
+}
+
+ssize_t keys_seal_up(struct ksess *k, bool hs, uint8_t *dg, size_t msglen, size_t cap)
+{
+    struct kdir *d = hs ? &k->hs_tx : &k->up_tx;
+    if (k->ctr == UINT64_MAX)
+        return KEYS_ELIMIT;
+    ssize_t n = seal(d, k->ctr + 1, dg, msglen, cap);
+    if (n > 0)
+        k->ctr++;
+    return n;
+}
+
+ssize_t keys_seal_down(struct ksess *k, uint8_t *dg, size_t msglen, size_t cap)
+{
+    if (k->down_n >= 0x7FFFFFFFu)
+        return KEYS_ELIMIT;
+    uint64_t ctr = UINT64_C(1) << 63 | (uint64_t)k->proxy_id << 31 | (k->down_n + 1);
+    ssize_t n = seal(&k->down_tx, ctr, dg, msglen, cap);
+    if (n > 0)
+        k->down_n++;
+    return n;
+}
+
+int keys_open_server(struct ksess *k, uint8_t *dg, size_t len, const uint8_t **msg, size_t *msglen)
+{
+    struct kdir *d = &k->srv_rx;
+    return open_dg(&d, 1, &k->srv_win, dg, len, NULL, msg, msglen, NULL);
+}
+
+/* ------------------------------------------------------------ clients */
+
+/* C_ctx1 (and C_ctx2 when c2 is set) of a client into k->ctx. */
+static int peer_ctx(struct ksess *k, const struct kpeer *c, uint32_t id, bool c2, size_t *len)
+{
+    uint8_t c1[KEYSCHED_C_CTX1_MAX];
+    ssize_t n = keysched_c_ctx1(c2 ? c1 : k->ctx, c2 ? sizeof(c1) : sizeof(k->ctx), k->s_ctx,
+                                k->slen, k->p_ctx, k->plen, id, c->dh, c->dhlen, c->rand2);
+    if (n < 0)
+        return KEYS_EFRAME;
+    if (c2) {
+        n = keysched_c_ctx2(k->ctx, sizeof(k->ctx), c1, (size_t)n, c->ckhdr, c->cklen);
+        if (n < 0)
+            return KEYS_EFRAME;
+    }
+    *len = (size_t)n;
+    return CRYPTO_OK;
+}
+
+int keys_peer_new(struct ksess *k, struct kpeer **out, uint32_t id, const uint8_t *dh, size_t dhlen,
+                  const uint8_t rand2[static WIRE_RAND_LEN])
+{
+    *out = NULL;
+    if (dhlen == 0 || dhlen > KEYBLOB_EC_MAX)
+        return CRYPTO_EBLOB;
+    struct crypto_key *cdh = NULL;
+    int rc = keyblob_import(dh, dhlen, KEYBLOB_EC, &cdh);
+    if (rc)
+        return rc;
+    if (crypto_key_curve(cdh) != k->curve) {
+        crypto_key_free(cdh);
+        return KEYS_ETYPE;
+    }
+    struct kpeer *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        crypto_key_free(cdh);
+        return CRYPTO_ENOMEM;
+    }
+    memcpy(c->dh, dh, dhlen);
+    c->dhlen = (uint16_t)dhlen;
+    memcpy(c->rand2, rand2, WIRE_RAND_LEN);
+    replay_init(&c->win);
+    uint8_t pm[CRYPTO_HASH_MAX];
+    int n = ecdh_premaster(k->dh_down, cdh, HASH_SHA256, pm);
+    crypto_key_free(cdh);
+    rc = n < 0 ? n : CRYPTO_OK;
+    size_t c1len = 0;
+    if (rc == CRYPTO_OK)
+        rc = peer_ctx(k, c, id, false, &c1len);
+    if (rc == CRYPTO_OK)
+        rc = ks5_handshake(k->hashtype, k->keytype, pm, 32, k->ctx, c1len, &c->hs);
+    crypto_wipe(pm, sizeof(pm));
+    if (rc == CRYPTO_OK && k->client_auth)
+        rc = kdir_init(&c->hs_rx, k->keytype, &c->hs.c, false);
+    if (rc) {
+        keys_peer_free(c);
+        return rc;
+    }
+    *out = c;
+    return CRYPTO_OK;
+}
+
+void keys_peer_free(struct kpeer *c)
+{
+    if (c == NULL)
+        return;
+    kdir_clear(&c->hs_rx);
+    kdir_clear(&c->rx);
+    free(c->ckhdr);
+    crypto_wipe(c, sizeof(*c));
+    free(c);
+}
+
+bool keys_peer_registered(const struct ksess *k, const struct kpeer *c)
+{
+    return c != NULL && (!k->client_auth || c->authed);
+}
+
+bool keys_peer_has_app(const struct kpeer *c)
+{
+    return c != NULL && c->app;
+}
+
+int keys_peer_client_key(struct ksess *k, struct kpeer *c, uint32_t id, const uint8_t *msg,
+                         size_t len, const uint8_t *fp, size_t fplen)
+{
+    if (!k->client_auth || c->authed || c->hs_gone)
+        return KEYS_ESTATE;
+    struct wire_client_key m = {.ver = UFTP_VER5};
+    if (wire_client_key_decode(&m, msg, len) < 0 || m.keylen == 0 || m.siglen == 0)
+        return KEYS_EFRAME;
+    if (fplen > 0 && !fp_match(fp, fplen, m.keyblob, m.keylen))
+        return KEYS_EFP;
+    struct crypto_key *key = NULL;
+    int rc = keyblob_import(m.keyblob, m.keylen, 0, &key);
+    if (rc)
+        return rc;
+    size_t c1len;
+    rc = peer_ctx(k, c, id, false, &c1len);
+    if (rc == CRYPTO_OK) {
+        static const char pfx[] = KEYSCHED_SIG_CLIENT_KEY;
+        struct crypto_iov v[2] = {{pfx, sizeof(pfx) - 1}, {k->ctx, c1len}};
+        rc = sig_verify(key, k->hashtype, v, 2, m.sig, m.siglen);
+    }
+    crypto_key_free(key);
+    if (rc)
+        return rc;
+    size_t hl = (size_t)msg[1] * 4;
+    c->ckhdr = malloc(hl);
+    if (c->ckhdr == NULL)
+        return CRYPTO_ENOMEM;
+    memcpy(c->ckhdr, msg, hl);
+    c->cklen = hl;
+    c->authed = true;
+    return CRYPTO_OK;
+}
+
+int keys_peer_open(struct ksess *k, struct kpeer *c, bool hs, uint8_t *dg, size_t len,
+                   uint8_t *scratch, const uint8_t **msg, size_t *msglen, bool *under_hs)
+{
+    (void)k;
+    struct kdir *keys[2];
+    size_t n = 0, which = 0;
+    /* A repeated CLIENT_KEY still comes under the handshake key. */
+    bool try_hs = hs && c->hs_rx.aead != NULL;
+    if (try_hs)
+        keys[n++] = &c->hs_rx;
+    if (c->rx.aead != NULL)
+        keys[n++] = &c->rx;
+    if (n == 0)
+        return KEYS_ESTATE;
+    int rc = open_dg(keys, n, &c->win, dg, len, scratch, msg, msglen, &which);
+    if (rc == CRYPTO_OK)
+        *under_hs = try_hs && which == 0;
+    return rc;
+}
+
+int keys_peer_wrap(struct ksess *k, struct kpeer *c, uint32_t id, uint64_t ctr,
+                   uint8_t out[static KS5_GM_ENC_LEN])
+{
+    if (!k->keyed || !keys_peer_registered(k, c) || c->hs_gone)
+        return KEYS_ESTATE;
+    size_t c2len;
+    int rc = peer_ctx(k, c, id, true, &c2len);
+    if (rc)
+        return rc;
+    if (!c->app) {
+        rc = ks5_client_app(k->hashtype, k->keytype, k->gm, k->ctx, c2len, &c->ak);
+        if (rc == CRYPTO_OK)
+            rc = kdir_init(&c->rx, k->keytype, &c->ak.c, false);
+        if (rc)
+            return rc;
+        c->app = true;
+    }
+    return ks5_gm_wrap(k->keytype, &c->hs, ctr, k->ctx, c2len, k->gm, out);
+}
+
+bool keys_peer_verify(const struct ksess *k, const struct kpeer *c, const uint8_t *v, size_t len)
+{
+    return c->app && ks5_verify_ok(k->hashtype, &c->ak, v, len);
+}
+
+void keys_peer_end_handshake(struct kpeer *c)
+{
+    kdir_clear(&c->hs_rx);
+    crypto_wipe(&c->hs, sizeof(c->hs));
+    crypto_wipe(c->ak.finished_key, sizeof(c->ak.finished_key));
+    c->hs_gone = true;
+}
+
+uint64_t keys_keyinfo_ctr(struct ksess *k)
+{
+    return ++k->ki_ctr;
+}
+
+size_t keys_siglen(const struct ksess *k)
+{
+    return sig_len(k->sigkey);
+}
+
+int keys_sign_keyinfo(struct ksess *k, uint8_t *dg, size_t len)
+{
+    /* spec §1.8: "UFTP 5, KEYINFO" || S_ctx || P_ctx || datagram (signature zeroed). */
+    size_t sl = sig_len(k->sigkey);
+    size_t off = UFTP_HDR_LEN + 12;
+    if (len < off + sl)
+        return KEYS_EFRAME;
+    memset(dg + off, 0, sl);
+    static const char pfx[] = KEYSCHED_SIG_KEYINFO;
+    struct crypto_iov v[4] = {
+        {pfx, sizeof(pfx) - 1}, {k->s_ctx, k->slen}, {k->p_ctx, k->plen}, {dg, len}};
+    uint8_t sig[SIG_MAX];
+    int rc = sign(k, v, 4, sig, sl);
+    if (rc == CRYPTO_OK)
+        memcpy(dg + off, sig, sl);
+    return rc;
+}

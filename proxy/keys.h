@@ -1,0 +1,193 @@
+/*
+ * The cryptography of an encrypted session at a client or response proxy
+ * (spec §1.8 "Proxy re-keying"), built from core/crypto and the context
+ * strings of core/proto/keysched:
+ *
+ *   upstream    the proxy is a client of the server: it checks the
+ *               ANNOUNCE (cipher, hash, -S fingerprint, signature), makes
+ *               its ECDH key, derives its handshake with an empty P_ctx,
+ *               sends its own CLIENT_KEY under client authentication, takes
+ *               its own KEYINFO entry (server signature, group master), and
+ *               seals everything it sends upstream under its own c_app key.
+ *   downstream  the proxy is the "server" of its clients, with its own ECDH
+ *               key (in PROXY_KEY) and P_ctx in every client context: it
+ *               signs PROXY_KEY and KEYINFO (with P_ctx), derives each
+ *               client's handshake and application keys, checks CLIENT_KEY
+ *               and KEYINFO_ACK, wraps the same group master for each
+ *               client, and opens the clients' answers.
+ *
+ * Counters and nonces. Upstream the proxy has one counter of its own for
+ * its c_app and c_hs keys, as every client does. Downstream the only thing
+ * it seals is its own ABORT, under the server application key (the one key
+ * clients use for everything that is not theirs: 5.0.1's client decrypts
+ * every ENCRYPTED datagram of a session with it, whatever the source). The
+ * server numbers that key's nonces 1, 2, 3...; a proxy takes counters
+ * 2^63 | proxy_id << 31 | n instead, so its nonces never meet the server's
+ * nor another proxy's (IDs are unique in a session). Each client's replay
+ * window covers its one counter.
+ *
+ * Every key is retired at its AEAD usage limit (aead_limits); a client's
+ * keys after max failed opens too. Secrets are wiped when freed.
+ */
+#ifndef UFTP_PROXY_KEYS_H
+#define UFTP_PROXY_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/crypto/aead.h"
+#include "core/crypto/keyblob.h"
+#include "core/crypto/ks5.h"
+#include "core/proto/replay.h"
+#include "core/wire/announce.h"
+#include "core/wire/encrypted.h"
+
+struct crypto_key;
+
+/* Where a message starts in an ENCRYPTED datagram, and what framing adds. */
+#define KEYS_MSG_OFF  (UFTP_HDR_LEN + WIRE_ENCRYPTED_HDR_LEN)
+#define KEYS_OVERHEAD (WIRE_ENCRYPTED_HDR_LEN + AEAD_TAG_LEN)
+
+/* Errors besides enum crypto_err (negative). */
+enum keys_err {
+    KEYS_ETYPE = -40,   /* cipher, hash, curve or key type not acceptable */
+    KEYS_EFP = -41,     /* fingerprint mismatch */
+    KEYS_EFRAME = -42,  /* malformed message or framing */
+    KEYS_EREPLAY = -43, /* counter seen before, or behind the window */
+    KEYS_ELIMIT = -44,  /* key spent */
+    KEYS_ESTATE = -45,  /* the key needed does not exist yet */
+    KEYS_ENOENT = -46,  /* KEYINFO does not list us */
+};
+
+const char *keys_strerror(int err);
+
+/* One AEAD key in one direction and how much it has been used. */
+struct kdir {
+    struct aead *aead;
+    uint8_t iv[AEAD_NONCE_LEN];
+    uint64_t used, limit; /* packets sealed, or failed opens */
+};
+
+/* What a session's keys are made from. */
+struct ksess_params {
+    uint32_t group_id;
+    uint8_t group_inst;
+    uint32_t server_id;
+    uint32_t proxy_id;
+    const struct crypto_key *sigkey; /* our signing key (-k), borrowed */
+    const uint8_t *server_fp;        /* -S fingerprint; NULL/0 = any key */
+    size_t server_fplen;
+    uint8_t rand2[WIRE_RAND_LEN]; /* from the engine's rng */
+};
+
+struct ksess;
+struct kpeer;
+
+/*
+ * Checks an encrypted ANNOUNCE dg[0..len) (writable: the signature field is
+ * zeroed while verifying) whose EXT_ENC_INFO e was decoded from it, and
+ * sets up both sides: our ECDH keys, S_ctx, our handshake with the server,
+ * PROXY_KEY and P_ctx, and (client authentication) our CLIENT_KEY.
+ * Errors: KEYS_ETYPE, KEYS_EFP, CRYPTO_EBLOB, CRYPTO_ESIG, KEYS_EFRAME,
+ * CRYPTO_ENOMEM, CRYPTO_ELIB.
+ */
+int keys_new(struct ksess **out, const struct ksess_params *kp, const struct wire_enc_info *e,
+             uint8_t *dg, size_t len);
+void keys_free(struct ksess *k);
+/* Rough µs of CPU keys_new costs for this ANNOUNCE (the engine's budget). */
+uint32_t keys_cost_new(const struct wire_enc_info *e);
+/* ... and one client's key exchange (REGISTER). */
+uint32_t keys_cost_peer(const struct ksess *k);
+
+bool keys_client_auth(const struct ksess *k);
+int keys_keytype(const struct ksess *k);
+/* The signed PROXY_KEY message (from its func byte), for every copy. */
+const uint8_t *keys_proxy_key(const struct ksess *k, size_t *len);
+/* REGISTER's ECDH blob and rand2. */
+const uint8_t *keys_dh_up(const struct ksess *k, size_t *len);
+const uint8_t *keys_rand2(const struct ksess *k);
+/* Our CLIENT_KEY message (plaintext, from func), or NULL without client auth. */
+const uint8_t *keys_client_key(const struct ksess *k, size_t *len);
+
+/*
+ * Our KEYINFO entry in a server KEYINFO dg[0..len) (writable): signature
+ * by the server, then the group master; derives the server application key
+ * and ours, and our verify data.
+ * Errors: KEYS_ENOENT (not listed: nothing checked), CRYPTO_ESIG,
+ * CRYPTO_EAUTH, KEYS_EFRAME, CRYPTO_ENOMEM, CRYPTO_ELIB.
+ */
+int keys_keyinfo(struct ksess *k, uint8_t *dg, size_t len, const struct wire_keyinfo *ki);
+bool keys_keyed(const struct ksess *k);
+/* Our KEYINFO_ACK verify data. */
+const uint8_t *keys_verify_data(const struct ksess *k, size_t *len);
+
+/*
+ * Seals the message at dg[KEYS_MSG_OFF .. +msglen) in place into an
+ * ENCRYPTED datagram whose UFTP header dg[0..16) is already written (its
+ * func byte becomes ENCRYPTED). cap is the room at dg. Returns the
+ * datagram length. up: our c_app key (hs: our c_hs key, for CLIENT_KEY);
+ * down: the server application key with our own counter range.
+ * Errors: KEYS_ESTATE (no such key yet), KEYS_ELIMIT, CRYPTO_ENOSPC, CRYPTO_ELIB.
+ */
+ssize_t keys_seal_up(struct ksess *k, bool hs, uint8_t *dg, size_t msglen, size_t cap);
+ssize_t keys_seal_down(struct ksess *k, uint8_t *dg, size_t msglen, size_t cap);
+
+/*
+ * Opens an ENCRYPTED datagram from the server (application key, replay
+ * window) in place; *msg / *msglen are the plaintext message.
+ * Errors: KEYS_ESTATE, KEYS_EFRAME, KEYS_EREPLAY, CRYPTO_EAUTH, KEYS_ELIMIT.
+ */
+int keys_open_server(struct ksess *k, uint8_t *dg, size_t len, const uint8_t **msg, size_t *msglen);
+
+/*
+ * A client's REGISTER: imports its ECDH key (EC, our curve), computes the
+ * premaster with our downstream key, C_ctx1 (with P_ctx) and the handshake
+ * keys. Errors: KEYS_ETYPE, CRYPTO_EBLOB, CRYPTO_ENOMEM, CRYPTO_ELIB.
+ */
+int keys_peer_new(struct ksess *k, struct kpeer **out, uint32_t id, const uint8_t *dh, size_t dhlen,
+                  const uint8_t rand2[static WIRE_RAND_LEN]);
+void keys_peer_free(struct kpeer *c);
+/* True once the peer's handshake is complete (REGISTER, + CLIENT_KEY under client auth). */
+bool keys_peer_registered(const struct ksess *k, const struct kpeer *c);
+bool keys_peer_has_app(const struct kpeer *c);
+
+/*
+ * A decrypted CLIENT_KEY msg[0..len): -C fingerprint (fplen 0: any),
+ * signature over "UFTP 5, CLIENT_KEY" || C_ctx1, then C_ctx2.
+ * Errors: KEYS_EFRAME, KEYS_EFP, CRYPTO_EBLOB, CRYPTO_ESIG, KEYS_ESTATE
+ * (no client authentication, or already done).
+ */
+int keys_peer_client_key(struct ksess *k, struct kpeer *c, uint32_t id, const uint8_t *msg,
+                         size_t len, const uint8_t *fp, size_t fplen);
+
+/*
+ * Opens an ENCRYPTED datagram from a client in place: with its c_hs key
+ * when hs is allowed (client auth, handshake not done), else / then its
+ * c_app key. *under_hs tells which. scratch: len bytes.
+ * Errors: KEYS_ESTATE, KEYS_EFRAME, KEYS_EREPLAY, CRYPTO_EAUTH, KEYS_ELIMIT.
+ */
+int keys_peer_open(struct ksess *k, struct kpeer *c, bool hs, uint8_t *dg, size_t len,
+                   uint8_t *scratch, const uint8_t **msg, size_t *msglen, bool *under_hs);
+
+/*
+ * Wraps the group master for the client (its KEYINFO entry) with KEYINFO
+ * counter ctr, deriving its application keys and verify data on first use.
+ * Errors: KEYS_ESTATE (no group master, or the handshake is not done),
+ * CRYPTO_ENOMEM, CRYPTO_ELIB.
+ */
+int keys_peer_wrap(struct ksess *k, struct kpeer *c, uint32_t id, uint64_t ctr,
+                   uint8_t out[static KS5_GM_ENC_LEN]);
+/* Constant-time check of the client's KEYINFO_ACK verify data. */
+bool keys_peer_verify(const struct ksess *k, const struct kpeer *c, const uint8_t *v, size_t len);
+/* The handshake is over for this client: its handshake keys and contexts go. */
+void keys_peer_end_handshake(struct kpeer *c);
+
+/* The next KEYINFO counter (downstream). */
+uint64_t keys_keyinfo_ctr(struct ksess *k);
+/* KEYINFO signature length, and signing one (dg[0..len), in place). */
+size_t keys_siglen(const struct ksess *k);
+int keys_sign_keyinfo(struct ksess *k, uint8_t *dg, size_t len);
+
+#endif

@@ -1,0 +1,397 @@
+/*
+ * uftpproxyd's option table (spec §2.3). Defaults are the reference's
+ * except where spec §6.13 says they are unsafe: the log does not default to
+ * a file in /tmp (syslog, or the journal under systemd).
+ */
+#include "proxy/opts.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/crypto/fp.h"
+#include "core/crypto/keyblob.h"
+#include "core/crypto/keyfile.h"
+#include "core/net/addr.h"
+#include "core/net/sock.h"
+#include "proxy/engine.h"
+
+#define S struct uftpproxyd_settings
+
+/* spec §4: 200 interfaces and public addresses; 100 keys and heartbeat hosts. */
+#define UFTPPROXYD_MAX_ADDRS 200
+
+static int id_parse(const struct conf_option *o, const char *text, void *dst, char *msg, size_t ml)
+{
+    uint32_t id;
+    if (conf_parse_id(text, false, &id) < 0) {
+        snprintf(msg, ml, "must be a hex ID such as 0x0A000001 (not 0 or 0xFFFFFFFF)");
+        return CONF_EVALUE;
+    }
+    memcpy(dst, &id, sizeof(id));
+    return 0;
+}
+
+static int id_print(const struct conf_option *o, const void *src, char *buf, size_t len)
+{
+    uint32_t id;
+    memcpy(&id, src, sizeof(id));
+    if (id == 0)
+        return 1;
+    snprintf(buf, len, "0x%08X", id);
+    return 0;
+}
+
+/* -s: a host name or address, or fp= and a fingerprint. */
+static int server_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    const char *s;
+    memcpy(&s, val, sizeof(s));
+    if (s == NULL)
+        return 0;
+    if (strncmp(s, "fp=", 3) == 0) {
+        uint8_t fp[FP_PARSE_MAX];
+        size_t n;
+        if (fp_parse(s + 3, fp, &n) != 0) {
+            snprintf(msg, ml, "must be fp= and colon-separated hex bytes, not '%s'", s);
+            return CONF_EVALUE;
+        }
+        return 0;
+    }
+    if (s[0] == '\0') {
+        snprintf(msg, ml, "must be a host or fp=FINGERPRINT");
+        return CONF_EVALUE;
+    }
+    return 0;
+}
+
+/* A reserved option: its unset value is accepted so that --check reads back. */
+static int reserved_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    bool b;
+    memcpy(&b, val, sizeof(b));
+    if (!b)
+        return 0;
+    snprintf(msg, ml, "is not supported (Windows key stores only)");
+    return CONF_EVALUE;
+}
+
+static int abs_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    const char *s;
+    memcpy(&s, val, sizeof(s));
+    if (s != NULL && s[0] != '/') {
+        snprintf(msg, ml, "must be an absolute path, not '%s'", s);
+        return CONF_EVALUE;
+    }
+    return 0;
+}
+
+static int curve_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    const char *s;
+    memcpy(&s, val, sizeof(s));
+    if (s != NULL && keyblob_curve_by_name(s) == 0) {
+        snprintf(msg, ml, "must be prime256v1, secp256r1, secp384r1 or secp521r1, not '%s'", s);
+        return CONF_EVALUE;
+    }
+    return 0;
+}
+
+static int keygen_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    const struct conf_list *l = val;
+    for (size_t i = 0; i < l->n; i++) {
+        int type, param;
+        if (keyfile_parse_spec(l->v[i], &type, &param) != 0) {
+            snprintf(msg, ml, "must be rsa:BITS (%d..%d) or ec:CURVE, not '%s'", KEYFILE_RSA_MIN,
+                     KEYFILE_RSA_MAX, l->v[i]);
+            return CONF_EVALUE;
+        }
+    }
+    return 0;
+}
+
+/* -H host[:port],...: checked for syntax here, resolved at start-up. */
+static int hb_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    const struct conf_list *l = val;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->v[i][0] == '\0') {
+            snprintf(msg, ml, "must be host[:port] entries");
+            return CONF_EVALUE;
+        }
+    }
+    return 0;
+}
+
+static const struct conf_hl_spec hl_servers = {CONF_HL_PROXY_SERVERS, CONF_HL_MAX_SERVERS,
+                                               conf_resolve_system};
+static const struct conf_hl_spec hl_clients = {CONF_HL_CLIENTS, CONF_HL_MAX_SERVERS, NULL};
+
+#define HOSTLIST(f, spec)                                                                          \
+    .type = CONF_CUSTOM, .parse = conf_hostlist_opt_parse, .print = conf_hostlist_opt_print,       \
+    .free = conf_hostlist_opt_free, .arg = &spec, CONF_FIELD(S, f)
+
+static const struct conf_option opts[] = {
+    /* Role */
+    {.name = "server-proxy",
+     .short_name = 's',
+     .type = CONF_STRING,
+     .section = "Role (exactly one)",
+     .argname = "HOST|fp=FP",
+     .help = "server proxy: tunnel sessions to the downstream proxy HOST (port -q), or to "
+             "whoever proves key fingerprint FP in its heartbeats",
+     .check = server_check,
+     CONF_FIELD(S, server)},
+    {.name = "client-proxy",
+     .short_name = 'c',
+     .type = CONF_BOOL,
+     .section = "Role (exactly one)",
+     .help = "client proxy: multicast tunnelled sessions to the local clients, re-key them and "
+             "aggregate their answers",
+     CONF_FIELD(S, client)},
+    {.name = "response-proxy",
+     .short_name = 'r',
+     .type = CONF_BOOL,
+     .section = "Role (exactly one)",
+     .help = "response proxy: re-key and aggregate for clients the server reaches itself",
+     CONF_FIELD(S, response)},
+
+    /* Daemon / logging */
+    {.name = "foreground",
+     .short_name = 'd',
+     .type = CONF_BOOL,
+     .section = "Daemon",
+     .help = "stay in the foreground and log to stderr (-L is ignored)",
+     CONF_FIELD(S, foreground)},
+    {.name = "log-file",
+     .short_name = 'L',
+     .type = CONF_STRING,
+     .section = "Daemon",
+     .argname = "FILE",
+     .help = "log file (default: syslog, or the journal under systemd)",
+     CONF_FIELD(S, logfile)},
+    {.name = "log-level",
+     .short_name = 'x',
+     .type = CONF_INT,
+     .section = "Daemon",
+     .argname = "N",
+     .def = "2",
+     .min = 0,
+     .max = 5,
+     .help = "0 errors, 1 warnings, 2 sessions, 3 clients, 4 packets, 5 debug",
+     CONF_FIELD(S, log_level)},
+    {.name = "log-roll-mb",
+     .short_name = 'g',
+     .type = CONF_INT,
+     .section = "Daemon",
+     .argname = "MB",
+     .def = "0",
+     .min = 0,
+     .max = 1024,
+     .help = "roll the log file at this size (0 = never)",
+     CONF_FIELD(S, log_roll_mb)},
+    {.name = "log-keep",
+     .short_name = 'n',
+     .type = CONF_INT,
+     .section = "Daemon",
+     .argname = "N",
+     .def = "5",
+     .min = 1,
+     .max = 1000,
+     .help = "rolled log files kept",
+     CONF_FIELD(S, log_keep)},
+    {.name = "pid-file",
+     .short_name = 'P',
+     .type = CONF_STRING,
+     .section = "Daemon",
+     .argname = "FILE",
+     .help = "write the daemon's PID here",
+     .check = abs_check,
+     CONF_FIELD(S, pidfile)},
+    {.name = "nice",
+     .short_name = 'N',
+     .type = CONF_INT,
+     .section = "Daemon",
+     .argname = "PRIO",
+     .def = "0",
+     .min = -20,
+     .max = 19,
+     .help = "scheduling priority",
+     CONF_FIELD(S, nice)},
+
+    /* Transport */
+    {.name = "port",
+     .short_name = 'p',
+     .type = CONF_INT,
+     .section = "Transport",
+     .argname = "PORT",
+     .def = "1044",
+     .min = 1,
+     .max = 65535,
+     .help = "UDP port to listen on (a response proxy's clients listen on it too)",
+     CONF_FIELD(S, port)},
+    {.name = "out-port",
+     .short_name = 'q',
+     .type = CONF_INT,
+     .section = "Transport",
+     .argname = "PORT",
+     .def = "1044",
+     .min = 1,
+     .max = 65535,
+     .help = "port downstream: of the downstream proxy (-s), of the clients (-c)",
+     CONF_FIELD(S, out_port)},
+    {.name = "ttl",
+     .short_name = 't',
+     .type = CONF_INT,
+     .section = "Transport",
+     .argname = "TTL",
+     .def = "1",
+     .min = 1,
+     .max = 255,
+     .help = "multicast TTL / hop limit",
+     CONF_FIELD(S, ttl)},
+    {.name = "dscp",
+     .short_name = 'Q',
+     .type = CONF_INT,
+     .section = "Transport",
+     .argname = "DSCP",
+     .def = "0",
+     .min = 0,
+     .max = 63,
+     .help = "DSCP of what the proxy sends",
+     CONF_FIELD(S, dscp)},
+    {.name = "out-interface",
+     .short_name = 'O',
+     .type = CONF_STRING,
+     .section = "Transport",
+     .argname = "IF",
+     .help = "interface for outgoing multicast (client and response proxy): name, address or "
+             "host name (default: the first non-loopback IPv4 one)",
+     CONF_FIELD(S, out_if)},
+    {.name = "interface",
+     .short_name = 'I',
+     .type = CONF_LIST,
+     .section = "Transport",
+     .argname = "IF,...",
+     .list_max = UFTPPROXYD_MAX_ADDRS,
+     .help = "interfaces to join groups on (server and response proxy; default: all "
+             "multicast-capable non-loopback ones)",
+     CONF_FIELD(S, ifaces)},
+    {.name = "public",
+     .short_name = 'M',
+     .type = CONF_LIST,
+     .section = "Transport",
+     .argname = "ADDR,...",
+     .def = NET_DEF_PUBLIC_MCAST,
+     .list_max = UFTPPROXYD_MAX_ADDRS,
+     .help = "public multicast addresses to listen on (server and response proxy)",
+     CONF_FIELD(S, pub)},
+    {.name = "id",
+     .short_name = 'U',
+     .type = CONF_CUSTOM,
+     .section = "Transport",
+     .argname = "0xID",
+     .help = "proxy ID (default: the first interface's address)",
+     .parse = id_parse,
+     .print = id_print,
+     CONF_FIELD(S, id)},
+    {.name = "ssm",
+     .short_name = 'o',
+     .type = CONF_BOOL,
+     .section = "Transport",
+     .help = "join source-specific, from the -S servers' addresses",
+     CONF_FIELD(S, ssm)},
+    {.name = "buffer",
+     .short_name = 'B',
+     .type = CONF_SIZE,
+     .section = "Transport",
+     .argname = "BYTES",
+     .def = "262144",
+     .min = NET_BUF_MIN,
+     .max = NET_BUF_MAX,
+     .help = "UDP send and receive buffers",
+     CONF_FIELD(S, bufsize)},
+
+    /* Security */
+    {.name = "servers",
+     .short_name = 'S',
+     .section = "Security",
+     .argname = "FILE",
+     .help = "servers: lines 'serverID|IP[|fingerprint]'; client and response proxies refuse "
+             "others, a server proxy uses the addresses for -o",
+     HOSTLIST(servers, hl_servers)},
+    {.name = "clients",
+     .short_name = 'C',
+     .section = "Security",
+     .argname = "FILE",
+     .help = "clients: lines 'clientID[|fingerprint]'; others are refused, fingerprints are "
+             "checked under client authentication",
+     HOSTLIST(clients, hl_clients)},
+    {.name = "key-file",
+     .short_name = 'k',
+     .type = CONF_LIST,
+     .section = "Security",
+     .argname = "FILE,...",
+     .list_max = PROXY_MAX_KEYS,
+     .help = "signing keys; the first signs PROXY_KEY, KEYINFO, CLIENT_KEY and heartbeats (the "
+             "others are for v4 sessions)",
+     CONF_FIELD(S, keyfiles)},
+    {.name = "key-generate",
+     .short_name = 'K',
+     .type = CONF_LIST,
+     .section = "Security",
+     .argname = "rsa:BITS|ec:CURVE,...",
+     .list_max = PROXY_MAX_KEYS,
+     .help = "generate signing keys (saved to the -k files, which must not exist; as many as -k)",
+     .check = keygen_check,
+     CONF_FIELD(S, keygen)},
+    {.name = "ecdh-curve",
+     .short_name = 'e',
+     .type = CONF_STRING,
+     .section = "Security",
+     .argname = "CURVE",
+     .def = "secp256r1",
+     .help = "curve of the long-lived ECDH key a response proxy offers v4 clients (v4 sessions "
+             "arrive in issue 6)",
+     .check = curve_check,
+     CONF_FIELD(S, curve)},
+    {.name = "machine-store",
+     .short_name = 'm',
+     .type = CONF_BOOL,
+     .section = "Security",
+     .help = "Windows machine key store (not supported)",
+     .check = reserved_check,
+     CONF_FIELD(S, machine_store)},
+
+    /* Heartbeat */
+    {.name = "heartbeat-hosts",
+     .short_name = 'H',
+     .type = CONF_LIST,
+     .section = "Heartbeat",
+     .argname = "HOST[:PORT],...",
+     .list_max = PROXY_MAX_LIST,
+     .check = hb_check,
+     .help = "upstream proxies to send heartbeats to (NAT pinholes, -s fp= discovery; port "
+             "1044 unless given)",
+     CONF_FIELD(S, hb_hosts)},
+    {.name = "heartbeat-interval",
+     .short_name = 'h',
+     .type = CONF_INT,
+     .section = "Heartbeat",
+     .argname = "SECONDS",
+     .def = "20",
+     .min = 1,
+     .max = 3600,
+     .help = "heartbeat interval",
+     CONF_FIELD(S, hb_interval)},
+    {.name = NULL},
+};
+
+const struct conf_spec uftpproxyd_conf_spec = {
+    .prog = "uftpproxyd",
+    .usage = NULL,
+    .opts = opts,
+    .default_file = "/etc/uftp/uftpproxyd.conf",
+};

@@ -1,0 +1,55 @@
+/*
+ * uftpproxyd's options (spec §2.3): one table (core/conf) drives getopt, the
+ * libconfig file (--config), --help, --check, the man page and the example
+ * config. Exactly one of -s, -c, -r chooses the role. Letters for v4-only
+ * parts (-e) keep their meaning and are checked, but act only when v4
+ * sessions arrive (issue 6); -m (Windows key store) is refused.
+ */
+#ifndef UFTP_PROXY_OPTS_H
+#define UFTP_PROXY_OPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/conf/conf.h"
+#include "core/conf/hostlist.h"
+
+struct uftpproxyd_settings {
+    /* Role */
+    char *server;  /* -s host | fp=FINGERPRINT */
+    bool client;   /* -c */
+    bool response; /* -r */
+    /* Daemon / logging */
+    bool foreground;       /* -d */
+    char *logfile;         /* -L */
+    int log_level;         /* -x */
+    long long log_roll_mb; /* -g */
+    long long log_keep;    /* -n */
+    char *pidfile;         /* -P */
+    long long nice;        /* -N */
+    /* Transport */
+    long long port;          /* -p */
+    long long out_port;      /* -q */
+    long long ttl;           /* -t */
+    long long dscp;          /* -Q */
+    char *out_if;            /* -O */
+    struct conf_list ifaces; /* -I */
+    struct conf_list pub;    /* -M */
+    uint32_t id;             /* -U, 0 = from the interface */
+    bool ssm;                /* -o */
+    long long bufsize;       /* -B */
+    /* Security */
+    struct conf_hostlist servers; /* -S */
+    struct conf_hostlist clients; /* -C */
+    struct conf_list keyfiles;    /* -k */
+    struct conf_list keygen;      /* -K */
+    char *curve;                  /* -e (v4 response proxy key, issue 6) */
+    bool machine_store;           /* -m (refused) */
+    /* Heartbeat */
+    struct conf_list hb_hosts; /* -H */
+    long long hb_interval;     /* -h */
+};
+
+extern const struct conf_spec uftpproxyd_conf_spec;
+
+#endif

@@ -1,0 +1,581 @@
+/*
+ * The proxy engine (proxy/engine.c) driven datagram by datagram: heartbeat
+ * authentication of a fingerprint-mode server proxy (challenge, bad
+ * signature, wrong fingerprint, address change, replay), the tunnel's
+ * direction rules, heartbeat sending, client proxy aggregation through the
+ * engine, and the limits (a full session table, too many clients).
+ */
+#include <string.h>
+
+#include "core/crypto/fp.h"
+#include "core/crypto/hbauth.h"
+#include "core/crypto/keyblob.h"
+#include "core/crypto/keyfile.h"
+#include "core/crypto/sig.h"
+#include "core/log.h"
+#include "core/proto/quant.h"
+#include "core/wire/msg.h"
+#include "cu.h"
+#include "proxy/engine.h"
+
+static struct crypto_key *g_key, *g_other, *g_mine;
+static uint8_t g_out[ENG_MAX_SEG * 9000];
+
+static struct crypto_key *load(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "tests/unit/crypto/vectors/keys/%s", name);
+    struct crypto_key *k = NULL;
+    CU_ASSERT_EQUAL_FATAL(keyfile_read(cu_srcpath(path), &k), CRYPTO_OK);
+    return k;
+}
+
+static void keys(void)
+{
+    if (g_key == NULL) {
+        log_init("test", -1);
+        g_key = load("ec256_a.pem");
+        g_other = load("ec256_b.pem");
+        g_mine = load("ec384_a.pem");
+    }
+}
+
+static int rng(void *ctx, void *buf, size_t len)
+{
+    static uint8_t x = 1;
+    (void)ctx;
+    uint8_t *p = buf;
+    for (size_t i = 0; i < len; i++)
+        p[i] = x += 37;
+    return 0;
+}
+
+static struct net_addr addr_of(const char *s)
+{
+    struct net_addr a;
+    CU_ASSERT_EQUAL_FATAL(net_addr_parse(&a, s, 1044), 0);
+    return a;
+}
+
+/* One output: the next SEND (memberships skipped). */
+struct sent {
+    int kind;
+    struct net_addr dst;
+    uint8_t buf[9000];
+    size_t len;
+};
+
+static int next_send(struct proxy *p, uint64_t now, struct sent *s)
+{
+    for (;;) {
+        struct eng_out o;
+        memset(&o, 0, sizeof(o));
+        o.buf = g_out;
+        o.cap = sizeof(g_out);
+        o.max_seg = 1;
+        int k = proxy_poll(p, now, &o);
+        if (k == ENG_JOIN || k == ENG_LEAVE)
+            continue;
+        s->kind = k;
+        if (k == ENG_SEND) {
+            s->dst = o.dst;
+            s->len = o.len < sizeof(s->buf) ? o.len : sizeof(s->buf);
+            memcpy(s->buf, o.buf, s->len);
+        }
+        return k;
+    }
+}
+
+static void drain(struct proxy *p, uint64_t now)
+{
+    struct sent s;
+    while (next_send(p, now, &s) > 0 && s.kind != ENG_DONE)
+        ;
+}
+
+static size_t dgram(uint8_t *b, size_t cap, uint32_t src, uint32_t group, const struct wire_msg *m)
+{
+    struct wire_datagram d;
+    memset(&d, 0, sizeof(d));
+    d.hdr.version = UFTP_VER5;
+    d.hdr.func = m->func;
+    d.hdr.src_id = src;
+    d.hdr.group_id = group;
+    d.hdr.grtt = quant_rtt_encode_us(100000);
+    d.msg = *m;
+    ssize_t n = wire_datagram_encode(b, cap, &d);
+    CU_ASSERT_FATAL(n > 0);
+    return (size_t)n;
+}
+
+static size_t hb_req(uint8_t *b, uint32_t nonce, const struct crypto_key *k, uint32_t sign_nonce)
+{
+    struct wire_msg m;
+    memset(&m, 0, sizeof(m));
+    m.func = HB_REQ;
+    m.u.hb_req.ver = UFTP_VER5;
+    m.u.hb_req.nonce = nonce;
+    uint8_t sig[SIG_MAX];
+    if (k != NULL) {
+        size_t bl;
+        m.u.hb_req.keyblob = crypto_key_blob(k, &bl);
+        m.u.hb_req.keylen = (uint16_t)bl;
+        int sl = hbauth_sign(k, sign_nonce, sig, sizeof(sig));
+        CU_ASSERT_FATAL(sl > 0);
+        m.u.hb_req.sig = sig;
+        m.u.hb_req.siglen = (uint16_t)sl;
+    }
+    return dgram(b, 2048, 0x0A000009, 0, &m);
+}
+
+static struct wire_hb_resp hb_resp_of(const struct sent *s)
+{
+    struct wire_hb_resp r = {.ver = UFTP_VER5};
+    CU_ASSERT_EQUAL(s->kind, ENG_SEND);
+    CU_ASSERT_EQUAL(s->buf[1], HB_RESP);
+    CU_ASSERT(wire_hb_resp_decode(&r, s->buf + UFTP_HDR_LEN, s->len - UFTP_HDR_LEN) > 0);
+    return r;
+}
+
+static struct proxy *fp_proxy_budget(struct net_addr *pub, uint32_t budget)
+{
+    keys();
+    struct proxy_config c;
+    proxy_config_defaults(&c);
+    c.role = PROXY_SERVER;
+    c.proxy_id = 0x0A000001;
+    c.key = g_mine;
+    *pub = addr_of("230.4.4.1:1044");
+    c.pub_addrs = pub;
+    c.npub = 1;
+    size_t bl;
+    const uint8_t *b = crypto_key_blob(g_key, &bl);
+    fp_compute(b, bl, c.down_fp);
+    c.down_fplen = FP_LEN;
+    c.pk_budget_us = budget;
+    struct proxy_env e = {.rng = rng};
+    struct proxy *p = NULL;
+    CU_ASSERT_EQUAL_FATAL(proxy_new(&p, &c, &e), 0);
+    return p;
+}
+
+static struct proxy *fp_proxy(struct net_addr *pub)
+{
+    return fp_proxy_budget(pub, 500000);
+}
+
+static size_t announce(uint8_t *b, uint32_t server, uint32_t group)
+{
+    struct wire_msg m;
+    memset(&m, 0, sizeof(m));
+    m.func = ANNOUNCE;
+    m.u.announce.ver = UFTP_VER5;
+    m.u.announce.robust = 20;
+    m.u.announce.blocksize = 1300;
+    static const uint8_t pub[4] = {230, 4, 4, 1}, priv[4] = {230, 5, 5, 7};
+    memcpy(m.u.announce.pub_addr, pub, 4);
+    memcpy(m.u.announce.priv_addr, priv, 4);
+    return dgram(b, 2048, server, group, &m);
+}
+
+static void test_hb_challenge(void)
+{
+    struct net_addr pub;
+    struct proxy *p = fp_proxy(&pub);
+    struct net_addr nat1 = addr_of("192.0.2.1:20000"), nat2 = addr_of("192.0.2.1:20001"),
+                    server = addr_of("10.0.1.5:40000"), evil = addr_of("198.51.100.7:1044");
+    uint8_t b[2048];
+    struct sent s;
+    uint64_t now = 1000000;
+    drain(p, now);
+    /* Before any heartbeat: a session's traffic is dropped, nothing forwarded. */
+    size_t n = announce(b, 0x0A000105, 0x1234);
+    proxy_recv(p, &server, NULL, b, n, 0, now);
+    CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_NONE);
+    /* A plain heartbeat gets a challenge with a nonzero nonce. */
+    n = hb_req(b, 0, NULL, 0);
+    proxy_recv(p, &nat1, NULL, b, n, 0, now);
+    CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_SEND);
+    CU_ASSERT(net_addr_equal(&s.dst, &nat1));
+    struct wire_hb_resp r = hb_resp_of(&s);
+    CU_ASSERT_EQUAL(r.auth, HB_AUTH_CHALLENGE);
+    uint32_t nonce = r.nonce;
+    CU_ASSERT_NOT_EQUAL(nonce, 0);
+    /* The right key, but a signature over another nonce: FAILED. */
+    n = hb_req(b, nonce, g_key, nonce + 1);
+    proxy_recv(p, &nat1, NULL, b, n, 0, now);
+    next_send(p, now, &s);
+    CU_ASSERT_EQUAL(hb_resp_of(&s).auth, HB_AUTH_FAILED);
+    /* A valid signature by a key of the wrong fingerprint: FAILED. */
+    n = hb_req(b, nonce, g_other, nonce);
+    proxy_recv(p, &nat1, NULL, b, n, 0, now);
+    next_send(p, now, &s);
+    CU_ASSERT_EQUAL(hb_resp_of(&s).auth, HB_AUTH_FAILED);
+    /* A stale nonce: another challenge, no signature check. */
+    n = hb_req(b, nonce ^ 1, g_key, nonce ^ 1);
+    proxy_recv(p, &nat1, NULL, b, n, 0, now);
+    next_send(p, now, &s);
+    CU_ASSERT_EQUAL(hb_resp_of(&s).auth, HB_AUTH_CHALLENGE);
+    struct proxy_stats st;
+    proxy_stats(p, &st);
+    CU_ASSERT_FALSE(net_addr_is_set(&st.down));
+    CU_ASSERT_EQUAL(st.hb_auth_failed, 2);
+    /* The right one: OK, and nat1 is the downstream. */
+    size_t good = hb_req(b, nonce, g_key, nonce);
+    uint8_t saved[2048];
+    memcpy(saved, b, good);
+    proxy_recv(p, &nat1, NULL, b, good, 0, now);
+    next_send(p, now, &s);
+    CU_ASSERT_EQUAL(hb_resp_of(&s).auth, HB_AUTH_OK);
+    proxy_stats(p, &st);
+    CU_ASSERT(net_addr_equal(&st.down, &nat1));
+    CU_ASSERT_EQUAL(st.hb_auth_ok, 1);
+    /* From the established address a plain heartbeat is simply OK. */
+    n = hb_req(b, 0, NULL, 0);
+    proxy_recv(p, &nat1, NULL, b, n, 0, now);
+    next_send(p, now, &s);
+    CU_ASSERT_EQUAL(hb_resp_of(&s).auth, HB_AUTH_OK);
+    /* The captured answer replayed from elsewhere: the nonce changed, so a challenge. */
+    memcpy(b, saved, good);
+    proxy_recv(p, &evil, NULL, b, good, 0, now);
+    next_send(p, now, &s);
+    r = hb_resp_of(&s);
+    CU_ASSERT_EQUAL(r.auth, HB_AUTH_CHALLENGE);
+    CU_ASSERT_NOT_EQUAL(r.nonce, nonce);
+    proxy_stats(p, &st);
+    CU_ASSERT(net_addr_equal(&st.down, &nat1));
+    /* The NAT moved the peer: it proves itself from the new port and is followed. */
+    n = hb_req(b, 0, NULL, 0);
+    proxy_recv(p, &nat2, NULL, b, n, 0, now);
+    next_send(p, now, &s);
+    r = hb_resp_of(&s);
+    CU_ASSERT_EQUAL(r.auth, HB_AUTH_CHALLENGE);
+    n = hb_req(b, r.nonce, g_key, r.nonce);
+    proxy_recv(p, &nat2, NULL, b, n, 0, now);
+    next_send(p, now, &s);
+    CU_ASSERT_EQUAL(hb_resp_of(&s).auth, HB_AUTH_OK);
+    proxy_stats(p, &st);
+    CU_ASSERT(net_addr_equal(&st.down, &nat2));
+    CU_ASSERT_EQUAL(st.hb_auth_ok, 2);
+    /* Now the session goes through, to the new address. */
+    n = announce(b, 0x0A000105, 0x1234);
+    proxy_recv(p, &server, NULL, b, n, 0, now);
+    CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_SEND);
+    CU_ASSERT(net_addr_equal(&s.dst, &nat2));
+    CU_ASSERT_EQUAL(s.buf[1], ANNOUNCE);
+    /* Answers through the tunnel go up; from anyone else they are dropped. */
+    struct wire_msg m;
+    memset(&m, 0, sizeof(m));
+    m.func = REGISTER;
+    m.u.reg.ver = UFTP_VER5;
+    n = dgram(b, sizeof(b), 0x0A000202, 0x1234, &m);
+    proxy_recv(p, &nat2, NULL, b, n, 0, now);
+    CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_SEND);
+    CU_ASSERT(net_addr_equal(&s.dst, &server));
+    n = dgram(b, sizeof(b), 0x0A000202, 0x1234, &m);
+    proxy_recv(p, &evil, NULL, b, n, 0, now);
+    CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_NONE);
+    proxy_free(p);
+}
+
+/*
+ * Signature checks that unauthenticated heartbeats cause are budgeted
+ * (spec §6.10, §6.16: 5.0.1's rate limit never worked): a flood of
+ * heartbeats with the current nonce and a bad signature gets only what the
+ * budget allows per second, the rest no answer at all.
+ */
+static void test_hb_budget(void)
+{
+    struct net_addr pub;
+    struct proxy *p = fp_proxy_budget(&pub, 1000); /* ~3 checks a second */
+    struct net_addr peer = addr_of("192.0.2.9:1044");
+    uint8_t b[2048];
+    struct sent s;
+    drain(p, 1000000);
+    size_t n = hb_req(b, 0, NULL, 0);
+    proxy_recv(p, &peer, NULL, b, n, 0, 1000000);
+    next_send(p, 1000000, &s);
+    uint32_t nonce = hb_resp_of(&s).nonce;
+    unsigned answered = 0;
+    for (int i = 0; i < 20; i++) {
+        n = hb_req(b, nonce, g_other, nonce); /* wrong key: each costs a check */
+        proxy_recv(p, &peer, NULL, b, n, 0, 1000000);
+        while (next_send(p, 1000000, &s) == ENG_SEND)
+            answered++;
+    }
+    CU_ASSERT(answered >= 2 && answered <= 4);
+    struct proxy_stats st;
+    proxy_stats(p, &st);
+    CU_ASSERT_EQUAL(st.hb_auth_failed, answered);
+    CU_ASSERT_EQUAL(st.refused, 20 - answered);
+    /* A second later the budget is back. */
+    unsigned later = 0;
+    for (int i = 0; i < 20; i++) {
+        n = hb_req(b, nonce, g_other, nonce);
+        proxy_recv(p, &peer, NULL, b, n, 0, 2000000);
+        while (next_send(p, 2000000, &s) == ENG_SEND)
+            later++;
+    }
+    CU_ASSERT(later >= 2 && later <= 4);
+    proxy_free(p);
+}
+
+static void test_hb_fixed_and_sending(void)
+{
+    keys();
+    /* A client proxy with a heartbeat host answers challenges with signed heartbeats. */
+    struct proxy_config c;
+    proxy_config_defaults(&c);
+    c.role = PROXY_CLIENT;
+    c.proxy_id = 0x0A000003;
+    c.key = g_key;
+    struct net_addr up = addr_of("10.0.0.1:1044");
+    c.hb_hosts = &up;
+    c.nhb = 1;
+    c.hb_interval_us = 5000000;
+    struct proxy_env e = {.rng = rng};
+    struct proxy *p;
+    CU_ASSERT_EQUAL_FATAL(proxy_new(&p, &c, &e), 0);
+    struct sent s;
+    CU_ASSERT_EQUAL(next_send(p, 1000, &s), ENG_SEND);
+    CU_ASSERT(net_addr_equal(&s.dst, &up));
+    CU_ASSERT_EQUAL(s.buf[1], HB_REQ);
+    CU_ASSERT_EQUAL(next_send(p, 1000, &s), ENG_NONE);
+    CU_ASSERT_EQUAL(proxy_deadline(p), 5001000);
+    /* A challenge from the host: a signed HB_REQ at once. */
+    struct wire_msg m;
+    memset(&m, 0, sizeof(m));
+    m.func = HB_RESP;
+    m.u.hb_resp.ver = UFTP_VER5;
+    m.u.hb_resp.auth = HB_AUTH_CHALLENGE;
+    m.u.hb_resp.nonce = 0xCAFEF00D;
+    uint8_t b[2048];
+    size_t n = dgram(b, sizeof(b), 0x0A000001, 0, &m);
+    /* ...not from a stranger. */
+    struct net_addr stranger = addr_of("10.0.0.2:1044");
+    proxy_recv(p, &stranger, NULL, b, n, 0, 2000);
+    CU_ASSERT_EQUAL(next_send(p, 2000, &s), ENG_NONE);
+    proxy_recv(p, &up, NULL, b, n, 0, 2000);
+    CU_ASSERT_EQUAL(next_send(p, 2000, &s), ENG_SEND);
+    struct wire_hb_req q = {.ver = UFTP_VER5};
+    CU_ASSERT_FATAL(wire_hb_req_decode(&q, s.buf + UFTP_HDR_LEN, s.len - UFTP_HDR_LEN) > 0);
+    CU_ASSERT_EQUAL(q.nonce, 0xCAFEF00D);
+    size_t bl;
+    const uint8_t *blob = crypto_key_blob(g_key, &bl);
+    uint8_t fp[FP_LEN];
+    fp_compute(blob, bl, fp);
+    CU_ASSERT_EQUAL(hbauth_verify(q.keyblob, q.keylen, q.sig, q.siglen, q.nonce, fp, FP_LEN),
+                    CRYPTO_OK);
+    proxy_free(p);
+
+    /* A server proxy with a fixed downstream answers OK to everyone. */
+    proxy_config_defaults(&c);
+    c.role = PROXY_SERVER;
+    c.proxy_id = 0x0A000001;
+    c.key = g_key;
+    c.down = addr_of("10.0.9.9:1044");
+    CU_ASSERT_EQUAL_FATAL(proxy_new(&p, &c, &e), 0);
+    drain(p, 0);
+    n = hb_req(b, 0, NULL, 0);
+    proxy_recv(p, &stranger, NULL, b, n, 0, 10);
+    next_send(p, 10, &s);
+    CU_ASSERT_EQUAL(hb_resp_of(&s).auth, HB_AUTH_OK);
+    proxy_free(p);
+}
+
+static struct proxy *client_proxy(unsigned max_sessions, unsigned max_clients)
+{
+    keys();
+    struct proxy_config c;
+    proxy_config_defaults(&c);
+    c.role = PROXY_CLIENT;
+    c.proxy_id = 0x0A000003;
+    c.key = g_key;
+    c.max_sessions = max_sessions;
+    c.max_clients = max_clients;
+    struct proxy_env e = {.rng = rng};
+    struct proxy *p;
+    CU_ASSERT_EQUAL_FATAL(proxy_new(&p, &c, &e), 0);
+    return p;
+}
+
+static void test_client_aggregation(void)
+{
+    struct proxy *p = client_proxy(PROXY_MAX_SESSIONS, PROXY_MAX_CLIENTS);
+    struct net_addr sp = addr_of("10.0.1.2:1044");
+    uint8_t b[2048];
+    struct sent s;
+    uint64_t now = 1000000;
+    size_t n = announce(b, 0x0A000105, 0x77);
+    proxy_recv(p, &sp, NULL, b, n, 0, now);
+    /* The ANNOUNCE to the public group, then PROXY_KEY (unencrypted: lengths 0). */
+    CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_SEND);
+    CU_ASSERT_EQUAL(s.buf[1], ANNOUNCE);
+    CU_ASSERT(net_addr_equal(&s.dst, &(struct net_addr){0}) == false);
+    CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_SEND);
+    CU_ASSERT_EQUAL(s.buf[1], PROXY_KEY);
+    CU_ASSERT_EQUAL(s.len, UFTP_HDR_LEN + 8);
+    CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_NONE);
+    /* Three clients register: one REGISTER upstream after 1 GRTT (100 ms). */
+    struct wire_msg m;
+    memset(&m, 0, sizeof(m));
+    m.func = REGISTER;
+    m.u.reg.ver = UFTP_VER5;
+    for (uint32_t i = 1; i <= 3; i++) {
+        char a[32];
+        snprintf(a, sizeof(a), "10.0.3.%u:1044", i);
+        struct net_addr c = addr_of(a);
+        m.u.reg.tstamp = 5000000 + i;
+        n = dgram(b, sizeof(b), 0x0A000300 + i, 0x77, &m);
+        proxy_recv(p, &c, NULL, b, n, 0, now + i * 1000);
+    }
+    uint64_t g = quant_rtt_decode_us(quant_rtt_encode_us(100000)); /* the GRTT as quantised */
+    CU_ASSERT_EQUAL(next_send(p, now + 50000, &s), ENG_NONE);
+    CU_ASSERT_EQUAL(proxy_deadline(p), now + 1000 + g);
+    CU_ASSERT_EQUAL(next_send(p, now + 1000 + g - 1, &s), ENG_NONE);
+    CU_ASSERT_EQUAL(next_send(p, now + 1000 + g, &s), ENG_SEND);
+    CU_ASSERT(net_addr_equal(&s.dst, &sp));
+    struct wire_datagram d;
+    CU_ASSERT_FATAL(wire_datagram_decode(&d, s.buf, s.len) > 0);
+    CU_ASSERT_EQUAL(d.msg.func, REGISTER);
+    CU_ASSERT_EQUAL(d.hdr.src_id, 0x0A000003);
+    CU_ASSERT_EQUAL(d.msg.u.reg.ids.n, 3);
+    CU_ASSERT_TRUE(wire_ids_contains(&d.msg.u.reg.ids, 0x0A000302));
+    /* Echo: the smallest echo - arrival, plus the time of sending. */
+    /* Client 3 came last with the same echo: the longest RTT, echo 5000003 held since now+3000. */
+    CU_ASSERT_EQUAL(d.msg.u.reg.tstamp, 5000003 + (now + 1000 + g) - (now + 3000));
+    /* STATUS from two clients, one with a TFMCC extension: one STATUS, bitmaps ORed. */
+    for (uint32_t i = 1; i <= 2; i++) {
+        memset(&m, 0, sizeof(m));
+        m.func = STATUS;
+        m.u.status.ver = UFTP_VER5;
+        m.u.status.file_id = 1;
+        m.u.status.section = 0;
+        m.u.status.has_tfmcc = i == 1;
+        m.u.status.tfmcc.client_id = 0xFFFFFFFF;
+        uint8_t naks[3] = {(uint8_t)i, 0, (uint8_t)(i << 4)};
+        m.u.status.naks = naks;
+        m.u.status.naks_len = 3;
+        n = dgram(b, sizeof(b), 0x0A000300 + i, 0x77, &m);
+        char a[32];
+        snprintf(a, sizeof(a), "10.0.3.%u:1044", i);
+        struct net_addr c = addr_of(a);
+        proxy_recv(p, &c, NULL, b, n, 0, now + 200000);
+    }
+    CU_ASSERT_EQUAL(next_send(p, now + 200000 + g, &s), ENG_SEND);
+    CU_ASSERT_FATAL(wire_datagram_decode(&d, s.buf, s.len) > 0);
+    CU_ASSERT_EQUAL_FATAL(d.msg.func, STATUS);
+    CU_ASSERT_FALSE(d.msg.u.status.has_tfmcc);
+    CU_ASSERT_EQUAL(d.msg.u.status.naks_len, 3);
+    CU_ASSERT_EQUAL(d.msg.u.status.naks[0], 3);
+    CU_ASSERT_EQUAL(d.msg.u.status.naks[1], 0);
+    CU_ASSERT_EQUAL(d.msg.u.status.naks[2], 0x30);
+    /* Server traffic goes to the private group unchanged. */
+    memset(&m, 0, sizeof(m));
+    m.func = DONE;
+    m.u.done.ver = UFTP_VER5;
+    m.u.done.file_id = 1;
+    n = dgram(b, sizeof(b), 0x0A000105, 0x77, &m);
+    proxy_recv(p, &sp, NULL, b, n, 0, now + 400000);
+    CU_ASSERT_EQUAL(next_send(p, now + 400000, &s), ENG_SEND);
+    CU_ASSERT_EQUAL(s.len, n);
+    CU_ASSERT_EQUAL(memcmp(s.buf, b, n), 0);
+    char ga[NET_ADDR_STRLEN];
+    CU_ASSERT_STRING_EQUAL(net_addr_str(&s.dst, ga), "230.5.5.7:1044");
+    proxy_free(p);
+}
+
+static void test_limits(void)
+{
+    /* spec §6.18: a full session table is refused, not dereferenced. */
+    struct proxy *p = client_proxy(3, 2);
+    struct net_addr sp = addr_of("10.0.1.2:1044");
+    uint8_t b[2048];
+    for (uint32_t g = 1; g <= 5; g++) {
+        size_t n = announce(b, 0x0A000105, g);
+        proxy_recv(p, &sp, NULL, b, n, 0, 1000);
+        drain(p, 1000);
+    }
+    struct proxy_stats st;
+    proxy_stats(p, &st);
+    CU_ASSERT_EQUAL(st.sessions, 3);
+    CU_ASSERT_EQUAL(st.refused, 2);
+    /* Two clients per session: the third REGISTER is refused. */
+    struct wire_msg m;
+    memset(&m, 0, sizeof(m));
+    m.func = REGISTER;
+    m.u.reg.ver = UFTP_VER5;
+    for (uint32_t i = 1; i <= 3; i++) {
+        char a[32];
+        snprintf(a, sizeof(a), "10.0.3.%u:1044", i);
+        struct net_addr c = addr_of(a);
+        size_t n = dgram(b, sizeof(b), 0x0A000300 + i, 1, &m);
+        proxy_recv(p, &c, NULL, b, n, 0, 2000);
+    }
+    struct sent s;
+    CU_ASSERT_EQUAL(next_send(p, 200000, &s), ENG_SEND);
+    struct wire_datagram d;
+    CU_ASSERT_FATAL(wire_datagram_decode(&d, s.buf, s.len) > 0);
+    CU_ASSERT_EQUAL(d.msg.func, REGISTER);
+    CU_ASSERT_EQUAL(d.msg.u.reg.ids.n, 2);
+    proxy_stats(p, &st);
+    CU_ASSERT_EQUAL(st.refused, 3);
+    /* Shutdown: ABORT both ways for every session, leaves, then done. */
+    proxy_shutdown(p, 300000);
+    unsigned aborts = 0;
+    int k;
+    while ((k = next_send(p, 300000, &s)) == ENG_SEND)
+        aborts += s.buf[1] == ABORT;
+    CU_ASSERT_EQUAL(k, ENG_DONE);
+    CU_ASSERT_EQUAL(aborts, 6);
+    proxy_free(p);
+}
+
+static void test_config(void)
+{
+    keys();
+    struct proxy_config c;
+    struct proxy_env e = {.rng = rng};
+    struct proxy *p = NULL;
+    proxy_config_defaults(&c);
+    c.proxy_id = 1;
+    c.key = g_key;
+    CU_ASSERT_EQUAL(proxy_new(&p, &c, &e), ENG_EINVAL); /* no role */
+    c.role = PROXY_SERVER;
+    CU_ASSERT_EQUAL(proxy_new(&p, &c, &e), ENG_EINVAL); /* no downstream */
+    c.role = PROXY_CLIENT;
+    c.max_clients = PROXY_MAX_CLIENTS + 1;
+    CU_ASSERT_EQUAL(proxy_new(&p, &c, &e), ENG_EINVAL);
+    c.max_clients = PROXY_MAX_CLIENTS;
+    c.key = NULL;
+    CU_ASSERT_EQUAL(proxy_new(&p, &c, &e), ENG_EINVAL);
+    CU_ASSERT_PTR_NULL(p);
+}
+
+static void cleanup(void)
+{
+    crypto_key_free(g_key);
+    crypto_key_free(g_other);
+    crypto_key_free(g_mine);
+    g_key = g_other = g_mine = NULL;
+}
+
+static void test_zz_cleanup(void)
+{
+    cleanup();
+}
+
+static const struct cu_test engine_tests[] = {
+    {"fp mode: challenge, bad signature, wrong fingerprint, replay, address change",
+     test_hb_challenge},
+    {"heartbeat signature checks are budgeted", test_hb_budget},
+    {"heartbeat sending, fixed downstream", test_hb_fixed_and_sending},
+    {"client proxy: REGISTER and STATUS aggregated, server traffic forwarded",
+     test_client_aggregation},
+    {"limits: full session table, too many clients; shutdown", test_limits},
+    {"configuration refusals", test_config},
+    {"(free the keys)", test_zz_cleanup},
+    {NULL, NULL},
+};
+
+CU_MAIN({"proxy/engine", engine_tests})
