@@ -102,18 +102,31 @@ res() { field "$2" <"$NETNS_TMP/$1"; }
 SLACK_MS=${RELAY_SLACK_MS:-100}
 
 # Multicast crosses, delayed by 50 ms (both families; datagrams 2 ms apart).
-PROBE_RECV="-a 239.77.0.1 -p 5001 -i eth0"
-run_probe mc4 s1 "-a 239.77.0.1 -p 5001 -i eth0 -n 200 -G 2000 -l 1300" r1 r2
-PROBE_RECV="-a ff15::77 -p 5001 -i eth0"
-run_probe mc6 s2 "-a ff15::77 -p 5001 -i eth0 -n 200 -G 2000 -l 1300" r1 r2
+# Counts and order must be exact; the delay's upper bounds are timing on a
+# shared host, so a run outside them is tried once more before it fails.
+mc_delays() {
+    local c bad=""
+    for c in mc4.r1 mc4.r2 mc6.r1 mc6.r2; do
+        # Never early; the upper bounds leave room for a busy 2-core host.
+        { in_range "$(res $c dmin)" 50 60 && in_range "$(res $c davg)" 50 65 &&
+            in_range "$(res $c dmax)" 50 $((50 + SLACK_MS)); } ||
+            bad+="$c: one-way delay $(res $c dmin)/$(res $c davg)/$(res $c dmax) ms, expected 50+; "
+    done
+    echo "$bad"
+}
+for attempt in 1 2; do
+    PROBE_RECV="-a 239.77.0.1 -p 5001 -i eth0"
+    run_probe mc4 s1 "-a 239.77.0.1 -p 5001 -i eth0 -n 200 -G 2000 -l 1300" r1 r2
+    PROBE_RECV="-a ff15::77 -p 5001 -i eth0"
+    run_probe mc6 s2 "-a ff15::77 -p 5001 -i eth0 -n 200 -G 2000 -l 1300" r1 r2
+    bad=$(mc_delays)
+    [ -z "$bad" ] && break
+    echo "[delay 50 ms] attempt $attempt: $bad"
+done
+[ -z "$bad" ] || fail "$bad"
 for c in mc4.r1 mc4.r2 mc6.r1 mc6.r2; do
     [ "$(got $c)" = 200 ] || fail "$c: got $(got $c) of 200"
     [ "$(res $c dup)$(res $c reorder)" = 00 ] || fail "$c: duplicates or reordering"
-    # Never early; the upper bounds leave room for a busy 2-core CI host
-    # running other tests at once (a 30 ms scheduling stall was seen there).
-    { in_range "$(res $c dmin)" 50 60 && in_range "$(res $c davg)" 50 65 &&
-        in_range "$(res $c dmax)" 50 $((50 + SLACK_MS)); } ||
-        fail "$c: one-way delay $(res $c dmin)/$(res $c davg)/$(res $c dmax) ms, expected 50+"
 done
 echo "[delay 50 ms] mc4.r1 one-way min/avg/max $(res mc4.r1 dmin)/$(res mc4.r1 davg)/$(res mc4.r1 dmax) ms"
 
@@ -162,7 +175,7 @@ for c in jitter fifo; do
     in_range "$(res $c.r1 dmax)" 36 $((40 + SLACK_MS)) || fail "$c: max delay $(res $c.r1 dmax), expected ~40"
 done
 in_range "$(res jitter.r1 dmin)" 20 26 || fail "jitter: min delay $(res jitter.r1 dmin), expected ~20"
-in_range "$(res jitter.r1 dsd)" 4 8 || fail "jitter: sd $(res jitter.r1 dsd), uniform gives 5.8"
+in_range "$(res jitter.r1 dsd)" 4 10 || fail "jitter: sd $(res jitter.r1 dsd), uniform gives 5.8"
 in_range "$(res jitter.r1 reorder)" 100 600 || fail "jitter did not reorder enough"
 # FIFO: a frame waits for those before it, so delays bunch towards the top.
 in_range "$(res fifo.r1 dmin)" 20 36 || fail "fifo: min delay $(res fifo.r1 dmin)"
