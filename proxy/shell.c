@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,14 +71,26 @@ static void kick(struct uftpproxyd *d, uint64_t us)
     evtimer_add(d->ev_kick, &tv);
 }
 
-/* Sends what out holds (from held_sent on); false while the socket is full. */
+/*
+ * Sends what out holds (from held_sent on); false while the socket is full.
+ * A batch longer than one GSO send can carry (64 KiB of UDP payload: 49
+ * datagrams of 1324 bytes) leaves in whole GSO sends, each all or nothing,
+ * so a full socket holds the rest for EV_WRITE instead of dropping it.
+ */
 static bool send_held(struct uftpproxyd *d)
 {
     const struct eng_out *o = &d->out;
     while (d->held_sent < o->nseg) {
         size_t off = d->held_sent * o->seglen;
         size_t left = o->nseg - d->held_sent;
-        size_t len = o->len - off;
+        size_t chunk = net_gso_max_segs(net_addr_family(&o->dst), o->seglen);
+        if (chunk == 0)
+            chunk = 1;
+        if (left > chunk)
+            left = chunk;
+        size_t len = left * o->seglen;
+        if (off + len > o->len)
+            len = o->len - off;
         int r;
         if (left > 1) {
             r = net_tx_send_gso_buf(&d->tx, &o->dst, o->buf + off, len, o->seglen);
@@ -139,18 +152,6 @@ static void drive(struct uftpproxyd *d)
             break;
         switch (k) {
         case ENG_SEND:
-            /* A batch larger than one GSO send can carry goes in pieces. */
-            if (d->out.nseg > 1 &&
-                net_gso_max_segs(net_addr_family(&d->out.dst), d->out.seglen) < d->out.nseg) {
-                size_t seg = d->out.seglen;
-                for (size_t i = 0; i < d->out.nseg; i++) {
-                    size_t len = i + 1 < d->out.nseg ? seg : d->out.len - i * seg;
-                    struct net_dgram dg = {
-                        .dst = &d->out.dst, .buf = d->out.buf + i * seg, .len = len};
-                    (void)net_tx_send(&d->tx, &dg, 1);
-                }
-                break;
-            }
             d->held_sent = 0;
             if (!send_held(d))
                 return;
@@ -355,5 +356,9 @@ int uftpproxyd_run(struct uftpproxyd *d)
     drive(d); /* the first polls join the public groups and send the first heartbeats */
     if (!d->finished)
         event_base_dispatch(d->base);
+    log_verbose("send path: %" PRIu64 " datagrams in %" PRIu64 " calls (%" PRIu64 " GSO, %" PRIu64
+                " GSO fallbacks), %" PRIu64 " times blocked",
+                d->tx.st.dgrams, d->tx.st.syscalls, d->tx.st.gso_sends, d->tx.st.gso_fallbacks,
+                d->tx.st.blocked);
     return d->exit_code;
 }

@@ -533,12 +533,18 @@ void receiver_recv(struct receiver *r, const struct net_addr *from, const struct
      */
     if (s != NULL && authentic && m.func != KEYINFO && m.func != ABORT && m.func != PROXY_KEY &&
         m.func != ANNOUNCE) {
-        if ((int16_t)(uint16_t)(s->max_txseq - h.seq) > RECV_MAXMISORDER) {
+        int16_t behind = (int16_t)(uint16_t)(s->max_txseq - h.seq);
+        if (behind > RECV_MAXMISORDER && behind <= RECV_SEQ_JUMP && s->stale_run < RECV_STALE_RUN) {
             RLOG(s, LL_PROTO, "seq %u out of range, dropping", h.seq);
+            s->stale_run++;
             r->st.dropped++;
             return;
         }
-        if ((int16_t)(uint16_t)(h.seq - s->max_txseq) > 0)
+        if (behind > RECV_MAXMISORDER)
+            RLOG(s, LL_VERBOSE, "seq jumped from %u to %u: the sender is far ahead", s->max_txseq,
+                 h.seq);
+        s->stale_run = 0;
+        if (behind < 0 || behind > RECV_MAXMISORDER)
             s->max_txseq = h.seq;
     }
     /* 6. dispatch */

@@ -137,7 +137,7 @@ static int setup_network(struct uftpd *d)
     so.reuse = true; /* several daemons on one host (sock.h) */
     so.rcvbuf = (int)s->bufsize;
     so.tos = net_tos((int)s->dscp, false);
-    so.gro = true;
+    so.gro = s->gro;
     rc = net_sock_open(&d->sock, &so);
     if (rc == -EAFNOSUPPORT) {
         net_sock_opts_init(&so, AF_INET);
@@ -145,7 +145,7 @@ static int setup_network(struct uftpd *d)
         so.reuse = true;
         so.rcvbuf = (int)s->bufsize;
         so.tos = net_tos((int)s->dscp, false);
-        so.gro = true;
+        so.gro = s->gro;
         rc = net_sock_open(&d->sock, &so);
     }
     if (rc < 0) {

@@ -35,6 +35,7 @@ struct uftpd_settings {
     struct conf_list pub;    /* -M */
     struct conf_list ifaces; /* -I */
     long long bufsize;       /* -B */
+    bool gro;                /* --gro / --no-gro (no reference letter) */
     long long dscp;          /* -Q */
     uint32_t id;             /* -U, 0 = from the interface */
     bool ssm;                /* -o */

@@ -40,6 +40,17 @@ enum {
 
 /* spec §1.6 "Sequence checks": reorder tolerance. */
 #define RECV_MAXMISORDER 5
+/*
+ * The 16-bit seq wraps every 65536 datagrams (87 MB of 1324-byte ones, a
+ * twentieth of a second of -R -1 here), so a receiver that misses more
+ * than 32768 in a row (a stall, a full socket) sees the sender's next ones
+ * as "behind". Anything further behind than RECV_SEQ_JUMP, and a run of
+ * RECV_STALE_RUN stale ones in a row, cannot be reordering: it is the
+ * sender ahead by more than half the seq space, and the window moves to it
+ * (otherwise every later packet, the DONEs too, would be dropped).
+ */
+#define RECV_SEQ_JUMP  4096
+#define RECV_STALE_RUN 16
 
 /* The file of a session. */
 struct rfile {
@@ -89,6 +100,7 @@ struct rsession {
     uint16_t blocksize;
     bool sync_mode, sync_preview;
     uint16_t max_txseq;
+    uint16_t stale_run; /* seq-window drops in a row */
     uint16_t send_seq;
     uint64_t server_ts; /* last server timestamp (wall µs) */
     uint64_t server_rx; /* when it arrived (monotonic µs) */

@@ -803,6 +803,10 @@ static void recv_fileseg(struct receiver *r, struct rsession *s, const struct wi
             return;
         }
         bitmap_clear(&f->missing, abs);
+        if (!bitmap_ok(&f->missing)) {
+            file_fail(r, s, "out of memory for", -ENOMEM, now);
+            return;
+        }
         f->sec_missing[fs->section]--;
         f->nmissing--;
         r->st.data_packets++;

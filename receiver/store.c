@@ -31,9 +31,16 @@ struct wfile {
     char leaf[NAME_MAX + 1];
     char tmp[NAME_MAX + 1];
     int64_t mtime;
-    uint8_t *cbuf; /* cache: one run of consecutive bytes at coff */
+    uint8_t *cbuf; /* cache: one run of consecutive bytes at coff (allocated on first use) */
     size_t ccap, clen;
     uint64_t coff;
+    /* Queue: a run of consecutive blocks still in the receive buffers, at qoff. */
+    struct iovec *qv;
+    size_t qn;
+    size_t qlen;
+    uint64_t qoff;
+    struct wfile *qnext; /* on the store's list of files with a queue */
+    bool queued;
     int err; /* sticky: the first write error */
 };
 
@@ -326,7 +333,7 @@ static int base_of(struct store *st, const struct receiver_file *f)
 
 /* ---- regular files ---- */
 
-static int w_flush(struct store *st, struct wfile *w)
+static int w_flush_cache(struct store *st, struct wfile *w)
 {
     if (w->err < 0)
         return w->err;
@@ -343,14 +350,72 @@ static int w_flush(struct store *st, struct wfile *w)
     return 0;
 }
 
-static void w_free(struct wfile *w)
+/* Takes w off the list of files with a queue. */
+static void q_unlist(struct store *st, struct wfile *w)
 {
+    if (!w->queued)
+        return;
+    for (struct wfile **p = &st->queued; *p != NULL; p = &(*p)->qnext) {
+        if (*p == w) {
+            *p = w->qnext;
+            break;
+        }
+    }
+    w->qnext = NULL;
+    w->queued = false;
+}
+
+/* Writes the queued run with one pwritev (fs_pwritev_all). */
+static int w_flush_queue(struct store *st, struct wfile *w)
+{
+    q_unlist(st, w);
+    if (w->qn == 0)
+        return w->err;
+    size_t n = w->qn;
+    w->qn = 0;
+    w->qlen = 0;
+    if (w->err < 0)
+        return w->err;
+    st->flushes++;
+    ssize_t r = fs_pwritev_all(w->fd, w->qv, (int)n, (off_t)w->qoff);
+    if (r < 0)
+        w->err = (int)r;
+    return w->err;
+}
+
+static int w_flush(struct store *st, struct wfile *w)
+{
+    int rc = w_flush_queue(st, w);
+    if (rc < 0)
+        return rc;
+    return w_flush_cache(st, w);
+}
+
+static void w_free(struct store *st, struct wfile *w)
+{
+    q_unlist(st, w);
     if (w->fd >= 0)
         close(w->fd);
     if (w->dirfd >= 0)
         close(w->dirfd);
     free(w->cbuf);
+    free(w->qv);
     free(w);
+}
+
+void store_batch_begin(struct store *st, const void *lo, size_t len)
+{
+    st->zc_lo = lo;
+    st->zc_hi = (const uint8_t *)lo + len;
+}
+
+void store_batch_end(struct store *st)
+{
+    while (st->queued != NULL) {
+        struct wfile *w = st->queued;
+        (void)w_flush_queue(st, w); /* an error stays in w->err for the next call */
+    }
+    st->zc_lo = st->zc_hi = NULL;
 }
 
 static int st_open(void *ctx, const struct receiver_file *f, void **h)
@@ -409,19 +474,66 @@ static int st_open(void *ctx, const struct receiver_file *f, void **h)
         w->fd = -1;
         goto fail;
     }
-    w->ccap = f->size < st->cache ? (size_t)f->size : st->cache;
-    if (w->ccap > 0 && (w->cbuf = malloc(w->ccap)) == NULL) {
-        rc = -ENOMEM;
+    /*
+     * Reserve the file's blocks now: a full disk refuses the file before any
+     * data is sent, and the writes skip the file system's per-page delayed
+     * allocation (a third less CPU on ext4). Without fallocate support the
+     * writes allocate as they go.
+     */
+    if (f->size > 0 && fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)f->size) < 0 &&
+        (errno == ENOSPC || errno == EDQUOT)) {
+        rc = -ENOSPC;
         if (w->mode == W_NAMED)
             (void)unlinkat(dirfd, w->tmp, 0);
+        else if (w->mode == W_INPLACE)
+            (void)unlinkat(dirfd, leaf, 0);
         goto fail;
     }
+    /* The cache is allocated on first use: data written from the receive
+     * buffers (store_batch_begin) never needs it. */
+    w->ccap = f->size < st->cache ? (size_t)f->size : st->cache;
     *h = w;
     return 0;
 fail:
     fail_log(f, "cannot create", rc);
-    w_free(w);
+    w_free(st, w);
     return rc;
+}
+
+/* True when data lies in the receive buffers declared by store_batch_begin. */
+static bool in_batch(const struct store *st, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    return st->zc_lo != NULL && p >= st->zc_lo && p <= st->zc_hi && len <= (size_t)(st->zc_hi - p);
+}
+
+/*
+ * Queues a block that stays in the receive buffers until store_batch_end:
+ * no copy; consecutive blocks leave in one pwritev of at most -c bytes.
+ */
+static int q_write(struct store *st, struct wfile *w, uint64_t off, const void *data, size_t len)
+{
+    if (w->qn > 0 &&
+        (off != w->qoff + w->qlen || w->qn == STORE_QUEUE_MAX || w->qlen + len > st->cache)) {
+        int rc = w_flush_queue(st, w);
+        if (rc < 0)
+            return rc;
+    }
+    if (w->qv == NULL && (w->qv = malloc(STORE_QUEUE_MAX * sizeof(*w->qv))) == NULL)
+        return -ENOMEM;
+    if (w->qn == 0) {
+        w->qoff = off;
+        if (!w->queued) {
+            w->queued = true;
+            w->qnext = st->queued;
+            st->queued = w;
+        }
+    }
+    w->qv[w->qn].iov_base = (void *)data;
+    w->qv[w->qn].iov_len = len;
+    w->qn++;
+    w->qlen += len;
+    return 0;
 }
 
 static int st_write(void *ctx, void *h, uint64_t off, const void *data, size_t len)
@@ -431,12 +543,16 @@ static int st_write(void *ctx, void *h, uint64_t off, const void *data, size_t l
     if (w->err < 0)
         return w->err;
     st->writes++;
+    if (in_batch(st, data, len))
+        return q_write(st, w, off, data, len);
+    if (w->cbuf == NULL && w->ccap > 0 && (w->cbuf = malloc(w->ccap)) == NULL)
+        return -ENOMEM;
     if (w->clen > 0 && off == w->coff + w->clen && w->clen + len <= w->ccap) {
         memcpy(w->cbuf + w->clen, data, len);
         w->clen += len;
-        return w->clen == w->ccap ? w_flush(st, w) : 0;
+        return w->clen == w->ccap ? w_flush_cache(st, w) : 0;
     }
-    int rc = w_flush(st, w);
+    int rc = w_flush_cache(st, w);
     if (rc < 0)
         return rc;
     if (len >= w->ccap) {
@@ -513,7 +629,7 @@ static int st_close(void *ctx, void *h, enum receiver_close how, const struct re
         else if (w->mode == W_INPLACE)
             (void)unlinkat(w->dirfd, w->leaf, 0);
     }
-    w_free(w);
+    w_free(st, w);
     return rc;
 }
 

@@ -13,13 +13,23 @@
  * successful close(RECEIVER_CLOSE_DONE). Any write error (a full disk, EIO)
  * makes the file fail: the temp file is removed and the engine reports
  * the file rejected. An existing file at the final name stays intact until
- * the new one replaces it atomically. With -T the whole session stays in
- * TEMP/_group_<ID>/ and is moved into the destination at its end.
+ * the new one replaces it atomically. Each file's blocks are reserved when
+ * it is opened (fallocate, where the file system has it), so a disk too
+ * full for it refuses it before any data arrives. With -T the whole
+ * session stays in TEMP/_group_<ID>/ and is moved into the destination at
+ * its end.
  *
- * Writes go through a per-file cache of -c bytes (allocated for the file's
- * size when that is smaller) that coalesces consecutive blocks and is
- * flushed with one pwritev: memory is bounded by -c and the number of
- * concurrent sessions, never by file size.
+ * Writes are coalesced (DESIGN.md "The path of a data packet"): while the
+ * shell processes one receive batch (store_batch_begin .. store_batch_end)
+ * a block whose data lies in its receive buffers is not copied but queued
+ * as an iovec, and consecutive blocks leave with one pwritev (at most -c
+ * bytes, STORE_QUEUE_MAX blocks) when the run breaks or the batch ends.
+ * Data from anywhere else goes through a per-file cache of -c bytes
+ * (allocated on first use, for the file's size when that is smaller),
+ * flushed with one pwrite. Memory is bounded by -c and the number of
+ * concurrent sessions, never by file size. A write error found when a
+ * queue is flushed at the end of a batch is sticky: the file's next write
+ * or its close reports it, so the file fails instead of completing.
  */
 #ifndef UFTP_RECEIVER_STORE_H
 #define UFTP_RECEIVER_STORE_H
@@ -37,6 +47,11 @@ struct store_sess {
     uint8_t group_inst;
     int fd; /* TEMP/_group_<ID>, -1 when unused */
 };
+
+/* Blocks in one queued run (one pwritev; IOV_MAX is 1024). */
+#define STORE_QUEUE_MAX 1024
+
+struct wfile;
 
 /* The session's start (ANNOUNCE), for the -A backup paths (spec §2.2). */
 struct store_start {
@@ -69,6 +84,9 @@ struct store {
     bool use_tmpfile; /* O_TMPFILE + link works on the first dest */
     size_t cache;     /* -c */
     struct store_sess sess[RECEIVER_MAX_SESSIONS];
+    /* The receive buffers of the batch being processed, and files with queued blocks. */
+    const uint8_t *zc_lo, *zc_hi;
+    struct wfile *queued;
     /* Counters for logs and tests. */
     uint64_t writes, flushes;
 };
@@ -81,6 +99,15 @@ struct store {
 int store_init(struct store *st, const char *const *dests, size_t ndest, const char *tempdir,
                bool named_temp, size_t cache, const char *create_default);
 void store_free(struct store *st);
+
+/*
+ * A receive batch: until store_batch_end, data written from [buf, buf+len)
+ * stays valid and in place, so it is queued instead of copied.
+ * store_batch_end writes every queued run; call it before the buffers are
+ * reused. Errors are kept for the file's next write or close.
+ */
+void store_batch_begin(struct store *st, const void *buf, size_t len);
+void store_batch_end(struct store *st);
 
 /*
  * -A: opens one backup dir per dest dir (after store_init). Each must be

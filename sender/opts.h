@@ -29,6 +29,7 @@ struct uftp_settings {
     long long ttl;       /* -t */
     long long dscp;      /* -Q */
     long long bufsize;   /* -B */
+    bool gso;            /* --gso / --no-gso (no reference letter) */
     long long blocksize; /* -b */
     uint32_t id;         /* -U, 0 = from the interface */
     int protocol;        /* --protocol 5 | 4 (no letter: spec §1.9) */

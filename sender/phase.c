@@ -940,6 +940,19 @@ static void end_data(struct sender *s, uint64_t now)
     next_file(s, now);
 }
 
+/*
+ * DONE every 3·GRTT (spec §1.6 step 6), but the ROBUST of them span at
+ * least SENDER_DONE_SPAN_US: after an unpaced pass a receiver may still be
+ * working through a full socket buffer (uftpd's default is 32 MiB), alive
+ * but silent, for longer than ROBUST·3·GRTT at the minimum GRTT (0.6 s).
+ */
+static uint64_t done_interval(const struct sender *s)
+{
+    uint64_t iv = 3 * s_adv_grtt(s);
+    uint64_t floor = SENDER_DONE_SPAN_US / (s->cfg.robust > 0 ? s->cfg.robust : 1);
+    return iv > floor ? iv : floor;
+}
+
 static void data_timers(struct sender *s, uint64_t now)
 {
     struct sfile *f = &s->file;
@@ -977,7 +990,7 @@ static void data_timers(struct sender *s, uint64_t now)
         if (f->done_attempt <= s->cfg.robust) {
             job_done(s, f->file_id, (uint16_t)(f->lay.sections ? f->lay.sections - 1 : 0));
             f->done_attempt++;
-            f->done_next = now + 3 * s_adv_grtt(s);
+            f->done_next = now + done_interval(s);
         } else if (f->rewind_at == 0) {
             SLOG(s, LL_WARN, "file %04X timed out waiting for clients", f->file_id);
             end_data(s, now);
@@ -1034,6 +1047,11 @@ static void recv_status(struct sender *s, struct sdest *d, const struct wire_sta
     }
     bitmap_or_bytes(&f->naks, blocks_section_start(&f->lay, st->section), nblk, st->naks,
                     st->naks_len);
+    if (!bitmap_ok(&f->naks)) {
+        SLOG(s, LL_ERR, "out of memory for the block map of %s", f->it->path);
+        phase_finish(s, SENDER_EXIT_ALLOC);
+        return;
+    }
     if (naks > 0)
         f->got_naks = true;
     s->st.naks += naks;

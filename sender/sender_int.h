@@ -86,6 +86,8 @@ struct sjob {
 };
 
 #define SJOB_RING 32
+/* Shortest span of the DONEs at the end of a pass (phase.c done_interval()). */
+#define SENDER_DONE_SPAN_US 3000000u
 
 /* The file being sent. */
 struct sfile {

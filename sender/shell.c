@@ -637,6 +637,20 @@ static void note_file_start(struct uftp *u)
     u->file_start_bytes = st.data_bytes > batch ? st.data_bytes - batch : 0;
 }
 
+/*
+ * Data batches sized to whole GSO sends: a GSO send carries at most
+ * net_gso_max_segs() datagrams (49 of 1324 bytes), so a batch of 64 would
+ * leave as 49 + 15 and cost the kernel two passes for 64 packets.
+ */
+static void batch_size(struct uftp *u)
+{
+    size_t g = net_gso_max_segs(net_addr_family(&u->out.dst), u->out.seglen);
+    if (!u->tx.gso || g == 0 || g >= ENG_MAX_SEG)
+        u->max_seg = ENG_MAX_SEG;
+    else
+        u->max_seg = (ENG_MAX_SEG / g) * g;
+}
+
 /* Polls the engine and acts on its outputs until it has nothing to say now. */
 static void drive(struct uftp *u)
 {
@@ -653,7 +667,7 @@ static void drive(struct uftp *u)
         }
         u->out.buf = u->buf;
         u->out.cap = u->cap;
-        u->out.max_seg = ENG_MAX_SEG;
+        u->out.max_seg = u->max_seg != 0 ? u->max_seg : ENG_MAX_SEG;
         int k = sender_poll(u->eng, now, &u->out);
         if (k < 0) {
             log_errx("sender engine: poll failed (%d)", k);
@@ -671,8 +685,10 @@ static void drive(struct uftp *u)
         if (k != ENG_SEND)
             continue; /* the sender never joins groups */
         u->held_sent = 0;
-        if (u->out.nseg > 1)
+        if (u->out.nseg > 1) {
             batches++;
+            batch_size(u);
+        }
         if (u->progress || log_enabled(LL_INFO))
             note_file_start(u);
         if (!flush(u))
@@ -785,6 +801,16 @@ int shell_run(struct uftp *u)
         return SENDER_EXIT_ALLOC;
     }
     net_tx_init(&u->tx, &u->sock);
+    if (!u->set.gso && u->tx.gso) {
+        u->tx.gso = false;
+        log_verbose("UDP GSO off (--no-gso): sending with sendmmsg");
+    }
+    /* Tests: every GSO send behaves as if the kernel refused it (core/net/batch.h). */
+    const char *ff = getenv("UFTP_TEST_GSO_FAIL");
+    if (ff != NULL && ff[0] != '\0' && strcmp(ff, "0") != 0) {
+        u->tx.gso_force_fail = true;
+        log_warnx("UFTP_TEST_GSO_FAIL is set: GSO sends fail as if the kernel refused them");
+    }
 
     struct sender_env env = {
         .ctx = u,

@@ -65,6 +65,7 @@ struct uftp {
     uint8_t *buf;
     size_t cap;
     struct eng_out out;
+    size_t max_seg; /* datagrams per data batch (batch_size()); 0 = ENG_MAX_SEG */
     bool held;
     size_t held_sent; /* segments of the held batch already sent */
     bool interrupted;

@@ -461,6 +461,11 @@ bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
     }
     for (uint32_t i = 0; i < k; i++)
         bitmap_clear(&f->naks, first + i);
+    if (!bitmap_ok(&f->naks)) {
+        SLOG(s, LL_ERR, "out of memory for the block map of %s", f->it->path);
+        phase_finish(s, SENDER_EXIT_ALLOC);
+        return false;
+    }
     f->cursor = bitmap_next_set(&f->naks, first + k);
     pace_sent(&s->pace, now, k);
 

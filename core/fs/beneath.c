@@ -428,7 +428,9 @@ void fs_set_pwritev(fs_pwritev_fn fn)
     pwritev_fn = fn ? fn : pwritev;
 }
 
-#define IOV_CHUNK 64
+/* iovecs per pwritev: Linux takes up to 1024 (IOV_MAX); a receive batch of
+ * blocks leaves in one call. */
+#define IOV_CHUNK 1024
 
 ssize_t fs_pwritev_all(int fd, const struct iovec *iov, int iovcnt, off_t off)
 {

@@ -78,9 +78,9 @@ static int set_one_buf(struct net_sock *s, int want, bool rcv)
         if (setsockopt(s->fd, SOL_SOCKET, force, &want, sizeof(want)) == 0)
             got = get_buf(s->fd, name);
         if (got >= 0 && got < want)
-            log_warnx("%s buffer of %d bytes clamped to %d by the kernel; raise "
-                      "net.core.%s to allow it",
-                      rcv ? "receive" : "send", want, got, rcv ? "rmem_max" : "wmem_max");
+            log_warnx("%s buffer of %d bytes clamped to %d by the kernel: raise it with "
+                      "'sysctl -w net.core.%s=%d' (or run with CAP_NET_ADMIN)",
+                      rcv ? "receive" : "send", want, got, rcv ? "rmem_max" : "wmem_max", want);
     }
     if (got < 0)
         return got;

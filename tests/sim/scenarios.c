@@ -656,6 +656,43 @@ static void scen_unpaced(uint64_t seed)
     run_free(r);
 }
 
+/*
+ * A receiver stalls for longer than the 16-bit seq takes to wrap (spec
+ * §1.6 "Sequence checks"; issue 8: -R -1 sends 65536 datagrams in a
+ * twentieth of a second): when it hears the sender again the seq looks
+ * behind its window. It must take the sender's seq as far ahead, not drop
+ * everything (DONEs too) until the session times out.
+ */
+static void scen_seq_wrap(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    /* 60000 blocks of 512 bytes: the stall covers about 45000 datagrams. */
+    add_reg(r->s, r->f, "wrap", 60000 * 512);
+    add_receivers(r, 2, NULL);
+    sim_set_nic_rate(r->s, 100000000);
+    sender_defaults(&r->sc, r->f);
+    r->sc.rate_kbps = -1;
+    r->sc.blocksize = 512;
+    add_sender(r, NULL);
+    /* Data starts after the announce/register and FILEINFO phases (a few GRTT). */
+    uint64_t t0 = 0;
+    for (uint64_t t = 1000; t < LIMIT_US && t0 == 0; t += 1000) {
+        sim_run(r->s, t);
+        struct sender_stats st;
+        sender_stats(sim_sender(r->s, r->tx), &st);
+        if (st.data_packets > 1000)
+            t0 = sim_now(r->s);
+    }
+    CHECK(t0 != 0, "no data sent");
+    /* 45000 datagrams of 560 bytes at 100 MB/s: 0.25 s. */
+    sim_deaf(r->s, r->rx[0], t0, t0 + 250000);
+    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    for (int i = 0; i < r->nrx; i++)
+        check_delivered(r->s, r->rx[i], r->f);
+    run_free(r);
+}
+
 static void scen_nak_police(uint64_t seed)
 {
     struct run *r = run_new(seed);
@@ -1946,6 +1983,7 @@ static const struct {
     {"announce_flood", scen_announce_flood, 35},
     {"usage_limit", scen_usage_limit, 36},
     {"usage_runtime", scen_usage_runtime, 37},
+    {"seq_wrap", scen_seq_wrap, 38},
 };
 
 int main(int argc, char **argv)

@@ -69,7 +69,8 @@ struct node {
     bool finished;
     int exit_code;
     uint64_t nic_free_ns;
-    uint64_t kill_at; /* 0 = never */
+    uint64_t kill_at;               /* 0 = never */
+    uint64_t deaf_from, deaf_until; /* receives nothing in [from, until) */
     uint64_t intr_at;
     bool intr_done;
 };
@@ -756,6 +757,12 @@ void sim_kill_at(struct sim *s, int i, uint64_t t_us)
     s->nodes[i].kill_at = t_us ? t_us : 1;
 }
 
+void sim_deaf(struct sim *s, int i, uint64_t from_us, uint64_t until_us)
+{
+    s->nodes[i].deaf_from = from_us;
+    s->nodes[i].deaf_until = until_us;
+}
+
 void sim_interrupt_at(struct sim *s, int i, uint64_t t_us)
 {
     s->nodes[i].intr_at = t_us ? t_us : 1;
@@ -1157,7 +1164,7 @@ bool sim_run(struct sim *s, uint64_t limit_us)
                 continue;
             }
             struct node *n = &s->nodes[p->dst];
-            if (!dead(n, s->now)) {
+            if (!dead(n, s->now) && !(s->now >= n->deaf_from && s->now < n->deaf_until)) {
                 if (s->trace)
                     fprintf(stderr, "sim %10.6f -> node %d: %s seq %u (%zu bytes)\n",
                             (double)s->now / 1e6, p->dst,

@@ -135,6 +135,8 @@ struct proxy *sim_proxy(struct sim *s, int i);
 
 /* Node i never answers (drops everything it receives) from virtual time t on. */
 void sim_kill_at(struct sim *s, int i, uint64_t t_us);
+/* Node i receives nothing in [from, until): a stall (a full socket, a descheduled process). */
+void sim_deaf(struct sim *s, int i, uint64_t from_us, uint64_t until_us);
 /* Interrupts sender i (SIGINT) / shuts receiver i down at virtual time t. */
 void sim_interrupt_at(struct sim *s, int i, uint64_t t_us);
 

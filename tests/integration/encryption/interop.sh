@@ -13,12 +13,13 @@
 #   - the receivers' server list (-S) with the sender's key fingerprint, and a
 #     wrong one refusing the session
 #
-# The reference is not part of this tree: point UFTP_REF_BIN at a directory
-# holding its uftp, uftpd and uftp_keymgt; without it the test is skipped.
+# The reference is not part of this tree: point UFTP_REF_BIN (or UFTP_REF_DIR)
+# at a directory holding its uftp, uftpd and uftp_keymgt; without it the test
+# is skipped.
 #
 #   interop.sh UFTP UFTPD KEYMGT
 UFTP=${1:?usage: interop.sh UFTP UFTPD KEYMGT} UFTPD=${2:?} KEYMGT=${3:?}
-REF=${UFTP_REF_BIN:-}
+REF=${UFTP_REF_BIN:-${UFTP_REF_DIR:-}}
 if [ -z "$REF" ] || [ ! -x "$REF/uftp" ] || [ ! -x "$REF/uftpd" ] || [ ! -x "$REF/uftp_keymgt" ]; then
     echo "SKIP: set UFTP_REF_BIN to a directory with a UFTP 5.0.1 uftp, uftpd and uftp_keymgt"
     exit 77

@@ -1,6 +1,7 @@
 /*
  * uftpd's storage (receiver/store.c) in a temp tree: the write cache
- * coalesces consecutive blocks, a file is invisible at its name until
+ * coalesces consecutive blocks, blocks of a receive batch are written from
+ * its buffers without a copy, a file is invisible at its name until
  * close(DONE), a failed or aborted file leaves nothing behind and an older
  * version intact, write errors are sticky, -t names its temp files, -T
  * receives into a session dir moved at the end, symlinks on the way are
@@ -548,6 +549,180 @@ static void test_move_all(void)
     teardown();
 }
 
+/* pwritev that records each call's iovecs, for the receive-batch tests. */
+static int pw_calls;
+static const uint8_t *pw_lo, *pw_hi;
+static int pw_outside; /* iovecs pointing outside [pw_lo, pw_hi) */
+static int pw_maxcnt;
+static ssize_t counting_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off)
+{
+    pw_calls++;
+    if (iovcnt > pw_maxcnt)
+        pw_maxcnt = iovcnt;
+    for (int i = 0; i < iovcnt; i++) {
+        const uint8_t *p = iov[i].iov_base;
+        if (p < pw_lo || p + iov[i].iov_len > pw_hi)
+            pw_outside++;
+    }
+    return pwritev(fd, iov, iovcnt, off);
+}
+
+/*
+ * A receive batch (issue 8): blocks written from the declared buffers are
+ * not copied but queued, and leave at store_batch_end in one pwritev per
+ * run of consecutive blocks, for two files at once; a gap starts a new run.
+ */
+static void test_batch_zero_copy(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, NULL, false, 1 << 20, NULL), 0);
+    const size_t blk = 1300, nblk = 200, size = blk * nblk;
+    uint8_t *rx = malloc(2 * size); /* the "receive buffers": two files' blocks */
+    for (size_t i = 0; i < 2 * size; i++)
+        rx[i] = (uint8_t)(i * 13 + i / 977);
+    struct receiver_file fa = rf("a.bin", FTYPE_REG, size, 1);
+    struct receiver_file fb = rf("b.bin", FTYPE_REG, size, 2);
+    void *ha = NULL, *hb = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &fa, &ha), 0);
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &fb, &hb), 0);
+    pw_calls = pw_outside = pw_maxcnt = 0;
+    pw_lo = rx;
+    pw_hi = rx + 2 * size;
+    fs_set_pwritev(counting_pwritev);
+
+    /* Batch 1: a's first half, b's blocks interleaved with it. */
+    store_batch_begin(&st, rx, 2 * size);
+    for (size_t b = 0; b < nblk / 2; b++) {
+        CU_ASSERT_EQUAL(store_callbacks.write(&st, ha, b * blk, rx + b * blk, blk), 0);
+        CU_ASSERT_EQUAL(store_callbacks.write(&st, hb, b * blk, rx + size + b * blk, blk), 0);
+    }
+    CU_ASSERT_EQUAL(pw_calls, 0); /* nothing written before the batch ends */
+    store_batch_end(&st);
+    CU_ASSERT_EQUAL(pw_calls, 2);
+    CU_ASSERT_EQUAL(pw_maxcnt, (int)nblk / 2);
+
+    /* Batch 2: a's second half with one block missing (a gap: two runs), b's rest. */
+    pw_calls = 0;
+    store_batch_begin(&st, rx, 2 * size);
+    for (size_t b = nblk / 2; b < nblk; b++) {
+        if (b != 150)
+            CU_ASSERT_EQUAL(store_callbacks.write(&st, ha, b * blk, rx + b * blk, blk), 0);
+        CU_ASSERT_EQUAL(store_callbacks.write(&st, hb, b * blk, rx + size + b * blk, blk), 0);
+    }
+    store_batch_end(&st);
+    CU_ASSERT_EQUAL(pw_calls, 3);
+    CU_ASSERT_EQUAL(pw_outside, 0); /* every byte went straight from the buffers */
+
+    /* The missing block arrives outside a batch (from elsewhere): through the cache. */
+    uint8_t copy[1300];
+    memcpy(copy, rx + 150 * blk, blk);
+    CU_ASSERT_EQUAL(store_callbacks.write(&st, ha, 150 * blk, copy, blk), 0);
+    memset(rx + 150 * blk, 0, blk); /* the caller's buffer may change afterwards */
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, ha, RECEIVER_CLOSE_DONE, &fa), 0);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, hb, RECEIVER_CLOSE_DONE, &fb), 0);
+    CU_ASSERT_EQUAL(pw_outside, 1); /* that one block, from the cache */
+    fs_set_pwritev(NULL);
+    memcpy(rx + 150 * blk, copy, blk);
+
+    size_t len;
+    char *got = slurp(at("dest/a.bin"), &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(len, size);
+    CU_ASSERT(memcmp(got, rx, size) == 0);
+    free(got);
+    got = slurp(at("dest/b.bin"), &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(len, size);
+    CU_ASSERT(memcmp(got, rx + size, size) == 0);
+    free(got);
+    free(rx);
+    store_free(&st);
+    teardown();
+}
+
+/* A queued run is capped at -c bytes (and STORE_QUEUE_MAX blocks). */
+static void test_batch_cap(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, NULL, false, 10240, NULL), 0);
+    const size_t blk = 1000, nblk = 35, size = blk * nblk;
+    uint8_t *rx = malloc(size);
+    for (size_t i = 0; i < size; i++)
+        rx[i] = (uint8_t)(i * 31);
+    struct receiver_file f = rf("cap.bin", FTYPE_REG, size, 1);
+    void *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &f, &h), 0);
+    pw_calls = pw_outside = pw_maxcnt = 0;
+    pw_lo = rx;
+    pw_hi = rx + size;
+    fs_set_pwritev(counting_pwritev);
+    store_batch_begin(&st, rx, size);
+    for (size_t b = 0; b < nblk; b++)
+        CU_ASSERT_EQUAL(store_callbacks.write(&st, h, b * blk, rx + b * blk, blk), 0);
+    store_batch_end(&st);
+    fs_set_pwritev(NULL);
+    /* 10 blocks of 1000 fit 10240 bytes: runs of 10, 10, 10, 5. */
+    CU_ASSERT_EQUAL(pw_calls, 4);
+    CU_ASSERT_EQUAL(pw_maxcnt, 10);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &f), 0);
+    size_t len;
+    char *got = slurp(at("dest/cap.bin"), &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(len, size);
+    CU_ASSERT(memcmp(got, rx, size) == 0);
+    free(got);
+    free(rx);
+    store_free(&st);
+    teardown();
+}
+
+/*
+ * A write error found when a batch's queue is flushed sticks: the file's
+ * next write and its close(DONE) fail, nothing is left; a file closed
+ * (aborted) with blocks queued drops them, and the batch's end no longer
+ * touches it.
+ */
+static void test_batch_errors(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, NULL, false, 1 << 20, NULL), 0);
+    const size_t blk = 1000, size = 20 * blk;
+    uint8_t *rx = calloc(1, size);
+    struct receiver_file f = rf("err.bin", FTYPE_REG, size, 1);
+    void *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &f, &h), 0);
+    fail_after = 0;
+    fs_set_pwritev(failing_pwritev);
+    store_batch_begin(&st, rx, size);
+    for (size_t b = 0; b < 10; b++)
+        CU_ASSERT_EQUAL(store_callbacks.write(&st, h, b * blk, rx + b * blk, blk), 0);
+    store_batch_end(&st);
+    fs_set_pwritev(NULL);
+    CU_ASSERT_EQUAL(store_callbacks.write(&st, h, 10 * blk, rx + 10 * blk, blk), -ENOSPC);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &f), -ENOSPC);
+    CU_ASSERT_EQUAL(access(at("dest/err.bin"), F_OK), -1);
+
+    struct receiver_file g = rf("gone.bin", FTYPE_REG, size, 2);
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &g, &h), 0);
+    pw_calls = 0;
+    pw_lo = rx;
+    pw_hi = rx + size;
+    fs_set_pwritev(counting_pwritev);
+    store_batch_begin(&st, rx, size);
+    CU_ASSERT_EQUAL(store_callbacks.write(&st, h, 0, rx, blk), 0);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_ABORT, &g), 0);
+    store_batch_end(&st);
+    fs_set_pwritev(NULL);
+    CU_ASSERT_EQUAL(pw_calls, 0);
+    CU_ASSERT_EQUAL(count_entries(destpath, ""), 0);
+    free(rx);
+    store_free(&st);
+    teardown();
+}
+
 static const struct cu_test store_tests[] = {
     {"coalesces consecutive blocks", test_coalesce},
     {"blocks out of order", test_out_of_order},
@@ -560,6 +735,9 @@ static const struct cu_test store_tests[] = {
     {"-A backup dirs", test_backups},
     {"-T -i moves file by file", test_move_each},
     {"-T moves the top level, one hook call", test_move_all},
+    {"receive batch: queued, not copied", test_batch_zero_copy},
+    {"receive batch: runs capped at -c", test_batch_cap},
+    {"receive batch: errors stick, aborts drop", test_batch_errors},
     {NULL, NULL},
 };
 
