@@ -522,7 +522,8 @@ void proxy_recv(struct proxy *p, const struct net_addr *from, const struct net_a
         recv_hb_resp(p, from, pkt, len);
         return;
     case KEY_REQ:
-        p_drop(p, from, "KEY_REQ: v4 response-proxy keys arrive in issue 6");
+        /* spec §1.9 item 4: only needed for encrypted v4 sessions, which are refused. */
+        p_drop(p, from, "KEY_REQ: v4 re-keying not supported");
         return;
     case PROXY_KEY:
         return; /* for clients only (another proxy's) */

@@ -2,8 +2,9 @@
  * uftpproxyd's options (spec §2.3): one table (core/conf) drives getopt, the
  * libconfig file (--config), --help, --check, the man page and the example
  * config. Exactly one of -s, -c, -r chooses the role. Letters for v4-only
- * parts (-e) keep their meaning and are checked, but act only when v4
- * sessions arrive (issue 6); -m (Windows key store) is refused.
+ * parts (-e) keep their meaning and are checked, but do nothing while v4
+ * sessions are proxied in clear only (issue 6); -m (Windows key store) is
+ * refused.
  */
 #ifndef UFTP_PROXY_OPTS_H
 #define UFTP_PROXY_OPTS_H
@@ -43,7 +44,7 @@ struct uftpproxyd_settings {
     struct conf_hostlist clients; /* -C */
     struct conf_list keyfiles;    /* -k */
     struct conf_list keygen;      /* -K */
-    char *curve;                  /* -e (v4 response proxy key, issue 6) */
+    char *curve;                  /* -e (v4 response proxy key; unused) */
     bool machine_store;           /* -m (refused) */
     /* Heartbeat */
     struct conf_list hb_hosts; /* -H */

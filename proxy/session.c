@@ -416,11 +416,6 @@ static void new_session(struct proxy *p, const struct net_addr *from, const stru
                         uint8_t *pkt, size_t len, uint64_t now)
 {
     char ab[NET_ADDR_STRLEN];
-    if (h->version != UFTP_VER5) {
-        refuse_log(p, "refusing v4 session %08X from %s: v4 sessions arrive in issue 6",
-                   h->group_id, net_addr_str(from, ab));
-        return;
-    }
     struct wire_datagram d;
     ssize_t n = wire_datagram_decode(&d, pkt, len);
     if (n < 0 || d.hdr.func != ANNOUNCE) {
@@ -428,6 +423,16 @@ static void new_session(struct proxy *p, const struct net_addr *from, const stru
         return;
     }
     struct wire_announce *a = &d.msg.u.announce;
+    /*
+     * v4 sessions (spec §1.9) are carried in clear: the version travels
+     * with every message. Re-keying a v4 session (the v4 schedule at the
+     * proxy, v4 PROXY_KEY for KEY_REQ) is not implemented: refused.
+     */
+    if (h->version == UFTP_VER4 && a->has_enc) {
+        refuse_log(p, "refusing encrypted v4 session %08X from %s: v4 re-keying not supported",
+                   h->group_id, net_addr_str(from, ab));
+        return;
+    }
     const struct proxy_server *sv = p_server(p, h->src_id);
     if (p->cfg.nserver > 0 && sv == NULL) {
         /* spec §6.14: enforced for every session, not only encrypted ones. */
@@ -537,8 +542,9 @@ static void recv_announce(struct proxy *p, const struct net_addr *from, const st
             s->reg_end = now + p_grtt_times(s, s->robust);
     }
     forward_down(p, s, &s->pub, pkt, len);
-    /* spec §7.8: PROXY_KEY after every ANNOUNCE, from client proxies too. */
-    send_proxy_key(p, s);
+    /* spec §7.8: PROXY_KEY after every ANNOUNCE, from client proxies too (v5 only, §1.9). */
+    if (s->version == UFTP_VER5)
+        send_proxy_key(p, s);
 }
 
 /* ------------------------------------------------------------ from the server */

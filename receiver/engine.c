@@ -15,6 +15,7 @@
 #include "core/crypto/keyfile.h"
 #include "core/crypto/sig.h"
 #include "core/fs/fs.h"
+#include "core/wire/proxykey.h"
 
 void receiver_config_defaults(struct receiver_config *c)
 {
@@ -215,6 +216,65 @@ static bool stray_output(struct receiver *r, struct eng_out *out)
     return true;
 }
 
+static void drop(struct receiver *r, const struct net_addr *from, const char *why);
+
+/*
+ * spec §1.9 item 4: KEY_REQ (v4) to the -r response proxy every 5 s until
+ * its PROXY_KEY arrives.
+ */
+#define KEYREQ_INTERVAL_US UINT64_C(5000000)
+
+static bool keyreq_output(struct receiver *r, uint64_t now, struct eng_out *out)
+{
+    if (!recv_has_px4(r) || r->px4_dh != NULL || now < r->keyreq_at || r->shutdown)
+        return false;
+    r->keyreq_at = now + KEYREQ_INTERVAL_US;
+    struct wire_key_req k = {.ver = UFTP_VER4};
+    ssize_t n = wire_key_req_encode(out->buf + UFTP_HDR_LEN, out->cap - UFTP_HDR_LEN, &k);
+    if (n < 0)
+        return false;
+    struct uftp_hdr h = {.version = UFTP_VER4, .func = KEY_REQ, .src_id = r->cfg.client_id};
+    uftp_hdr_encode(out->buf, UFTP_HDR_LEN, &h);
+    out->kind = ENG_SEND;
+    out->dst = r->cfg.resp_proxy;
+    out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
+    out->nseg = 1;
+    char ab[NET_ADDR_STRLEN];
+    log_msg(LL_VERBOSE, "sent KEY_REQ to %s", net_addr_str(&r->cfg.resp_proxy, ab));
+    return true;
+}
+
+/* A v4 PROXY_KEY: only from exactly the -r address, checked and verified (spec §1.9 item 4). */
+static void recv_proxy_key4(struct receiver *r, const struct net_addr *from, const uint8_t *pkt,
+                            size_t len, uint64_t now)
+{
+    char ab[NET_ADDR_STRLEN];
+    if (!recv_has_px4(r) || !net_addr_equal(from, &r->cfg.resp_proxy)) {
+        drop(r, from, "v4 PROXY_KEY not from our response proxy (-r)");
+        return;
+    }
+    if (len < UFTP_HDR_LEN + 4 ||
+        !recv_pk_take(r, skeys_cost_verify(pkt + UFTP_HDR_LEN + 12, len - UFTP_HDR_LEN - 12), now))
+        return;
+    struct crypto_key *sig = NULL, *dh = NULL;
+    int rc = skeys_proxy4_key(pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN, r->cfg.resp_proxy_fp,
+                              r->cfg.resp_proxy_fplen, &sig, &dh);
+    if (rc != CRYPTO_OK) {
+        r->st.auth_failed++;
+        r->st.dropped++;
+        log_msg(LL_WARN, "rejecting PROXY_KEY from response proxy %s: %s", net_addr_str(from, ab),
+                skeys_strerror(rc));
+        return;
+    }
+    bool first = r->px4_dh == NULL;
+    crypto_key_free(r->px4_sig);
+    crypto_key_free(r->px4_dh);
+    r->px4_sig = sig;
+    r->px4_dh = dh;
+    log_msg(first ? LL_INFO : LL_VERBOSE, "received PROXY_KEY from response proxy %s",
+            net_addr_str(from, ab));
+}
+
 /* ------------------------------------------------------------ receive */
 
 static struct rsession *find(struct receiver *r, uint32_t group_id, uint8_t inst)
@@ -403,6 +463,11 @@ void receiver_recv(struct receiver *r, const struct net_addr *from, const struct
         drop(r, from, "not UFTP or unknown version");
         return;
     }
+    /* A v4 response proxy's key, answering our KEY_REQ: no session of its own. */
+    if (h.version == UFTP_VER4 && h.func == PROXY_KEY) {
+        recv_proxy_key4(r, from, pkt, len, now_us);
+        return;
+    }
     /* Heartbeat answers from the proxies we send heartbeats to (spec §1.8). */
     if (h.func == HB_RESP) {
         recv_hb_resp(r, from, pkt, len, now_us);
@@ -531,6 +596,8 @@ int receiver_poll(struct receiver *r, uint64_t now_us, struct eng_out *out)
         return out->kind;
     if (!r->shutdown && hb_output(r, now_us, out))
         return out->kind;
+    if (keyreq_output(r, now_us, out))
+        return out->kind;
     for (unsigned i = 0; i < r->nslots; i++) {
         struct rsession *s = &r->sess[i];
         if (s->phase == RP_FREE)
@@ -568,6 +635,8 @@ uint64_t receiver_deadline(const struct receiver *r)
     if (r->shutdown)
         return r->done_reported ? ENG_NEVER : 0;
     uint64_t t = hb_deadline(&r->hb);
+    if (recv_has_px4(r) && r->px4_dh == NULL && r->keyreq_at < t)
+        t = r->keyreq_at;
     for (unsigned i = 0; i < r->nslots; i++) {
         const struct rsession *s = &r->sess[i];
         if (s->phase == RP_FREE)
@@ -627,6 +696,8 @@ void receiver_free(struct receiver *r)
         }
     }
     crypto_key_free(r->own_key);
+    crypto_key_free(r->px4_sig);
+    crypto_key_free(r->px4_dh);
     hb_free(&r->hb);
     free(r->sess);
     free(r->mem);

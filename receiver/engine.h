@@ -123,6 +123,17 @@ struct receiver_config {
     uint32_t pk_budget_us;
 
     /*
+     * -r host[/fp]: a v4 response proxy (spec §1.9 item 4). KEY_REQ goes
+     * there every 5 s until its v4 PROXY_KEY arrives from exactly that
+     * address (fingerprint checked when fplen > 0, SHA-1 signature over the
+     * nonce); v4 sessions then exchange keys with its ECDH key and send
+     * every reply to it. Unset: none.
+     */
+    struct net_addr resp_proxy;
+    uint8_t resp_proxy_fp[RECEIVER_FP_MAX];
+    uint8_t resp_proxy_fplen;
+
+    /*
      * -H / -h: proxies to send heartbeats to (spec §1.8, §2.2), so a NAT in
      * between keeps a pinhole open and a server proxy with -s fp=... learns
      * where we are; signed with sigkey (or the ephemeral key) when challenged.

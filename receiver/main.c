@@ -32,6 +32,39 @@ enum { XIT_OK = 0, XIT_PARAM = 1, XIT_SOCKET = 2, XIT_CRYPTO = 3, XIT_LOG = 4, X
 
 /* ---- addresses, interfaces, socket ---- */
 
+/*
+ * -r host[/fp]: the v4 response proxy (spec §1.9 item 4), reached at our
+ * own port -p as the reference does; the fingerprint is optional.
+ */
+static int resp_proxy_parse(struct uftpd *d, const char *text, uint16_t port)
+{
+    char host[256];
+    const char *slash = strchr(text, '/');
+    size_t hl = slash ? (size_t)(slash - text) : strlen(text);
+    if (hl == 0 || hl >= sizeof(host)) {
+        log_errx("option -r: '%s' must be host[/fingerprint]", text);
+        return XIT_PARAM;
+    }
+    memcpy(host, text, hl);
+    host[hl] = '\0';
+    if (net_resolve_host(&d->cfg.resp_proxy, host, port, AF_UNSPEC) < 0) {
+        log_errx("option -r: cannot resolve '%s'", host);
+        return XIT_PARAM;
+    }
+    net_addr_set_port(&d->cfg.resp_proxy, port);
+    if (slash != NULL) {
+        uint8_t fp[FP_PARSE_MAX];
+        size_t fl = 0;
+        if (fp_parse(slash + 1, fp, &fl) < 0 || fl == 0 || fl > sizeof(d->cfg.resp_proxy_fp)) {
+            log_errx("option -r: '%s' is not a key fingerprint (XX:XX:...)", slash + 1);
+            return XIT_PARAM;
+        }
+        memcpy(d->cfg.resp_proxy_fp, fp, fl);
+        d->cfg.resp_proxy_fplen = (uint8_t)fl;
+    }
+    return 0;
+}
+
 static int setup_network(struct uftpd *d)
 {
     struct uftpd_settings *s = &d->set;
@@ -84,6 +117,8 @@ static int setup_network(struct uftpd *d)
     if (id == 0)
         id = net_iflist_default_id(&ifl);
     net_iflist_free(&ifl);
+    if (s->resp_proxy != NULL && (rc = resp_proxy_parse(d, s->resp_proxy, port)) != 0)
+        return rc;
     if (d->nif == 0) {
         log_warnx("no multicast-capable interface found; joining by route");
         d->ifidx[0] = 0;

@@ -290,8 +290,7 @@ static const struct conf_option opts[] = {
      .type = CONF_STRING,
      .section = "Security",
      .argname = "HOST[/FP]",
-     .help = "v4 response proxy (not supported yet)",
-     .check = reserved_check,
+     .help = "v4 response proxy (UFTP 4.x uftpproxyd -r) and its key fingerprint",
      CONF_FIELD(S, resp_proxy)},
 
     /* Files */

@@ -46,7 +46,7 @@ struct uftpd_settings {
     bool machine_store;           /* -m (reserved) */
     struct conf_hostlist servers; /* -S */
     struct conf_hostlist proxies; /* -R */
-    char *resp_proxy;             /* -r (reserved) */
+    char *resp_proxy;             /* -r host[/fp]: v4 response proxy */
     /* Files */
     struct conf_list dests;        /* -D */
     char *tempdir;                 /* -T */

@@ -158,7 +158,10 @@ struct receiver {
     struct ratelim pk;          /* public-key work on unauthenticated input */
     uint64_t pk_log_at;         /* next "rate-limiting" log line */
     struct crypto_key *own_key; /* ephemeral signing key when -k gave none */
-    struct hb hb;               /* -H heartbeats (core/proto/hb.h) */
+    /* -r: the v4 response proxy's keys from its PROXY_KEY (spec §1.9 item 4) */
+    struct crypto_key *px4_sig, *px4_dh;
+    uint64_t keyreq_at; /* next KEY_REQ while px4_dh is NULL */
+    struct hb hb;       /* -H heartbeats (core/proto/hb.h) */
     uint16_t hb_seq;
     uint8_t nakbuf[BLOCKS_MAX_PERSEC / 8 + 1];
 };
@@ -180,6 +183,12 @@ void recv_member(struct receiver *r, bool join, const struct net_addr *group,
                  const struct net_addr *source);
 void recv_stray_abort(struct receiver *r, const struct net_addr *to, const struct uftp_hdr *h,
                       const char *text);
+
+/* engine.c: -r is set (a v4 response proxy). */
+static inline bool recv_has_px4(const struct receiver *r)
+{
+    return net_addr_is_set(&r->cfg.resp_proxy);
+}
 
 /* engine.c: takes cost from the public-key budget; false = refused (logged once a second). */
 bool recv_pk_take(struct receiver *r, uint64_t cost, uint64_t now);

@@ -199,6 +199,16 @@ static int announce_keys(struct receiver *r, const struct net_addr *from, const 
         *why = "Hashtype invalid or not supported here";
         return 1;
     }
+    /* spec §1.9 item 2: from a v4 server, ECDH key exchange with AEAD only. */
+    if (h->version == UFTP_VER4 && e->sigtype != SIG_AUTHENC) {
+        *why = "Invalid sigtype specified";
+        return 1;
+    }
+    if (h->version == UFTP_VER4 && e->keyextype != KEYEX_ECDH_RSA &&
+        e->keyextype != KEYEX_ECDH_ECDSA) {
+        *why = "Invalid keyextype specified";
+        return 1;
+    }
     int curve = e->dhlen >= 2 && e->dhblob[0] == KEYBLOB_EC ? e->dhblob[1] : 0;
     uint64_t cost = skeys_cost_verify(e->keyblob, e->keylen) + skeys_cost_ecdh(curve);
     if (!recv_pk_take(r, cost, now))
@@ -212,7 +222,13 @@ static int announce_keys(struct receiver *r, const struct net_addr *from, const 
                                   .group_inst = h->group_inst,
                                   .server_id = h->src_id,
                                   .client_id = r->cfg.client_id,
-                                  .sigkey = sigkey};
+                                  .sigkey = sigkey,
+                                  /* v4 verify data: the private address field as sent */
+                                  .addrlen = (a->flags & FLAG_IPV6) ? 16 : 4};
+    memcpy(cc.addr, a->priv_addr, cc.addrlen);
+    /* spec §1.9 item 4: through a v4 response proxy, the key exchange is with its key. */
+    if (h->version == UFTP_VER4 && recv_has_px4(r))
+        cc.peer_dh4 = r->px4_dh;
     if (srv != NULL && srv->fplen > 0) {
         cc.fp = srv->fp;
         cc.fplen = srv->fplen;
@@ -224,7 +240,7 @@ static int announce_keys(struct receiver *r, const struct net_addr *from, const 
     struct skeys_client *k = NULL;
     int rc = skeys_client_new(&k, &cc, e, pkt, len);
     /* Through a proxy the key exchange waits for its PROXY_KEY (spec §1.8). */
-    if (rc == CRYPTO_OK && (srv == NULL || srv->proxy_id == 0))
+    if (rc == CRYPTO_OK && (srv == NULL || srv->proxy_id == 0 || h->version == UFTP_VER4))
         rc = skeys_client_handshake(k);
     crypto_wipe(cc.rand2, sizeof(cc.rand2));
     if (rc == CRYPTO_OK) {
@@ -257,11 +273,6 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
                 h->group_inst, h->src_id);
         return;
     }
-    if (h->version != UFTP_VER5) {
-        log_msg(LL_WARN, "[%08X/%u] ANNOUNCE from %08X: protocol %02X sessions not supported",
-                h->group_id, h->group_inst, h->src_id, h->version);
-        return;
-    }
     const struct receiver_server *srv = NULL;
     if (r->cfg.nserver > 0 && (srv = server_entry(r, h->src_id)) == NULL) {
         log_msg(LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X: server not in server list",
@@ -285,6 +296,8 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
         why = "Congestion control not supported"; /* TFMCC: a later issue */
     else if (a->robust == 0)
         why = "Invalid robustness factor";
+    else if (h->version == UFTP_VER4 && a->has_enc && recv_has_px4(r) && r->px4_dh == NULL)
+        why = "Response proxy set but haven't gotten key yet"; /* spec §1.9 item 4 */
     struct skeys_client *keys = NULL;
     if (why == NULL && a->has_enc) {
         const char *kwhy = NULL;
@@ -292,6 +305,9 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
         if (rc < 0)
             return;
         if (rc > 0) {
+            log_msg(LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X at %s (protocol %s): %s",
+                    h->group_id, h->group_inst, h->src_id, net_addr_str(from, ab),
+                    h->version == UFTP_VER4 ? "v4" : "v5", kwhy);
             recv_stray_abort(r, from, h, kwhy);
             return;
         }
@@ -306,6 +322,8 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
     s->server_id = h->src_id;
     s->server = *from;
     s->reply = *from;
+    if (s->version == UFTP_VER4 && recv_has_px4(r))
+        s->reply = r->cfg.resp_proxy; /* every reply goes to the v4 response proxy */
     s->grtt_us = quant_rtt_decode_us(h->grtt);
     s->grtt_code = h->grtt;
     s->robust = a->robust;
@@ -316,14 +334,15 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
     s->server_ts = a->tstamp;
     s->server_rx = now;
     s->phase = RP_REGISTERED;
-    if (srv != NULL && srv->proxy_id != 0) {
-        /* spec §1.6: wait for the PROXY_KEY of the proxy the -S line names. */
+    if (srv != NULL && srv->proxy_id != 0 && s->version == UFTP_VER5) {
+        /* spec §1.6: wait for the PROXY_KEY of the proxy the -S line names (v5 only, §1.9). */
         s->proxy_id = srv->proxy_id;
         s->phase = RP_PREREGISTER;
     }
     r->st.sessions++;
     r->st.sessions_seen++;
-    RLOG(s, LL_INFO, "received request from %08X at %s%s", s->server_id, net_addr_str(from, ab),
+    RLOG(s, LL_INFO, "received request from %08X at %s%s%s", s->server_id, net_addr_str(from, ab),
+         s->version == UFTP_VER4 ? " (protocol v4)" : "",
          keys ? (skeys_client_auth(keys) ? " (encrypted, client auth)" : " (encrypted)") : "");
 
     if (why != NULL) {
@@ -1009,8 +1028,8 @@ static struct skeys_dir *seal_key(struct rsession *s, uint8_t func)
 {
     if (s->keys == NULL || func == REGISTER)
         return NULL;
-    if (func == CLIENT_KEY)
-        return skeys_client_hs_tx(s->keys);
+    if (func == CLIENT_KEY) /* v4: in clear (spec §1.9) */
+        return s->version == UFTP_VER4 ? NULL : skeys_client_hs_tx(s->keys);
     if (!skeys_client_keyed(s->keys))
         return NULL;
     return skeys_client_app_tx(s->keys);
@@ -1019,7 +1038,8 @@ static struct skeys_dir *seal_key(struct rsession *s, uint8_t func)
 static bool emit(struct receiver *r, struct rsession *s, struct wire_msg *m, struct eng_out *out)
 {
     struct skeys_dir *k = seal_key(s, m->func);
-    if (k == NULL && s->keys != NULL && m->func != REGISTER && m->func != ABORT)
+    if (k == NULL && s->keys != NULL && m->func != REGISTER && m->func != ABORT &&
+        (m->func != CLIENT_KEY || s->version != UFTP_VER4))
         return false; /* no key for it yet: never in clear */
     size_t off = k ? SKEYS_MSG_OFF : UFTP_HDR_LEN;
     ssize_t n;

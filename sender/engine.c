@@ -42,6 +42,8 @@ static int check_config(const struct sender_config *c, const struct sender_env *
     if (e->rng == NULL || e->storage.open == NULL || e->storage.read == NULL ||
         e->storage.close == NULL)
         return bad("rng and storage callbacks are required");
+    if (c->version != 0 && c->version != UFTP_VER5 && c->version != UFTP_VER4)
+        return bad("protocol version not 4 or 5");
     int fam = net_addr_family(&c->pub);
     if (fam != AF_INET && fam != AF_INET6)
         return bad("public address (-M) unset");
@@ -153,9 +155,16 @@ static int crypto_setup(struct sender *s)
                                   .sigkey = sigkey,
                                   .group_id = s->group_id,
                                   .group_inst = s->group_inst,
-                                  .server_id = c->server_id};
+                                  .server_id = c->server_id,
+                                  .ver = c->version,
+                                  /* v4 verify data: ANNOUNCE's private address field */
+                                  .addrlen = s->ipv6 ? 16 : 4};
+    if (!s->unicast)
+        net_addr_get_ip(&c->priv, sc.addr);
     if (s->env.rng(s->env.ctx, sc.rand1, sizeof(sc.rand1)) < 0 ||
-        s->env.rng(s->env.ctx, sc.group_master, sizeof(sc.group_master)) < 0) {
+        s->env.rng(s->env.ctx, sc.group_master, sizeof(sc.group_master)) < 0 ||
+        (c->version == UFTP_VER4 &&
+         s->env.rng(s->env.ctx, sc.group_master4, sizeof(sc.group_master4)) < 0)) {
         crypto_wipe(&sc, sizeof(sc));
         return ENG_ERNG;
     }
@@ -216,6 +225,8 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
         return ENG_ENOMEM;
     s->cfg = *cfg;
     s->env = *env;
+    if (s->cfg.version == 0)
+        s->cfg.version = UFTP_VER5;
     idmap_init(&s->ids);
     s->group_inst = cfg->group_inst;
     s->group_id = cfg->group_id;
@@ -312,6 +323,8 @@ static bool cleartext_ok(struct sender *s, const struct uftp_hdr *h)
     switch (h->func) {
     case REGISTER:
         return true;
+    case CLIENT_KEY: /* v4: always in clear (spec §1.9) */
+        return s->cfg.version == UFTP_VER4 && s->phase == SP_ANNOUNCE;
     case ABORT: {
         if (s->phase != SP_ANNOUNCE)
             return false;
@@ -363,13 +376,13 @@ static bool authenticate(struct sender *s, const struct uftp_hdr *h, uint8_t *pk
         }
         return false;
     }
-    ssize_t n = wire_msg_decode(m, UFTP_VER5, msg, mlen);
+    ssize_t n = wire_msg_decode(m, s->cfg.version, msg, mlen);
     if (n < 0) {
         SLOG(s, LL_PROTO, "invalid encrypted message from %08X: %s", d->id, wire_strerror((int)n));
         return false;
     }
-    /* CLIENT_KEY travels under the handshake key and nothing else does. */
-    bool want_hs = m->func == CLIENT_KEY;
+    /* CLIENT_KEY travels under the handshake key and nothing else does (v4: in clear). */
+    bool want_hs = m->func == CLIENT_KEY && s->cfg.version == UFTP_VER5;
     if (hs != want_hs || m->func == REGISTER || m->func == ENCRYPTED) {
         SLOG(s, LL_PROTO, "rejecting %s from %08X under the %s key", wire_func_name(m->func), d->id,
              hs ? "handshake" : "application");
@@ -393,9 +406,9 @@ void sender_recv(struct sender *s, const struct net_addr *from, const struct net
         SLOG(s, LL_PROTO, "short datagram (%zu bytes) from %s", len, net_addr_str(from, ab));
         return;
     }
-    /* 2. header: the server takes only v5, and only its own group. */
+    /* 2. header: the server takes only its session's version, and only its own group. */
     struct uftp_hdr h;
-    if (uftp_hdr_decode(&h, pkt, len) < 0 || h.version != UFTP_VER5) {
+    if (uftp_hdr_decode(&h, pkt, len) < 0 || h.version != s->cfg.version) {
         SLOG(s, LL_PROTO, "invalid version %02X from %s", pkt[0], net_addr_str(from, ab));
         return;
     }
@@ -425,6 +438,8 @@ void sender_recv(struct sender *s, const struct net_addr *from, const struct net
             return;
         }
         m = d.msg;
+        s->cur_msg = pkt + UFTP_HDR_LEN;
+        s->cur_len = len - UFTP_HDR_LEN;
     }
     /* 4. dispatch to the current phase. */
     phase_dispatch(s, from, &h, &m, now_us);

@@ -129,6 +129,13 @@ struct sender_config {
     bool client_auth;
     const struct crypto_key *sigkey;
     /*
+     * --protocol: UFTP_VER5 (0 means the same) or UFTP_VER4 to drive 4.x
+     * receivers (spec §1.9): v4 timestamps and file times, and with
+     * encryption the v4 key schedule (ECDH_ECDSA or ECDH_RSA after the
+     * signing key, AUTHENC, unsigned KEYINFO, cleartext CLIENT_KEY).
+     */
+    uint8_t version;
+    /*
      * Public-key work that REGISTER and CLIENT_KEY (unauthenticated until
      * verified) may cost, in estimated µs of CPU per second; 0 = unlimited.
      * Default SENDER_PK_BUDGET_US. Over budget they are dropped (the

@@ -319,6 +319,9 @@ static int build_config(struct uftp *u)
     c->quit_on_error = s->quit_on_error;
     c->sync_preview = s->sync_preview;
     c->sync_mode = s->sync || s->sync_preview;
+    c->version = (uint8_t)s->protocol;
+    if (c->version == UFTP_VER4)
+        log_info("speaking protocol v4, for UFTP 4.x receivers (--protocol 4)");
     c->keytype = (uint8_t)s->keytype;
     c->hashtype = (uint8_t)s->hashtype;
     c->curve = (uint8_t)s->curve;

@@ -141,6 +141,11 @@ static int maxtime_check(const struct conf_option *o, const void *val, char *msg
 
 static const struct conf_hl_spec hl_dests = {CONF_HL_IDS, CONF_HL_MAX_DEST, conf_resolve_system};
 
+static const struct conf_word protocols[] = {
+    {"5", UFTP_VER5},
+    {"4", UFTP_VER4},
+    {NULL, 0},
+};
 /* -j FILE (spec §2.1): always a file, as the reference reads it ("@FILE" too). */
 static int proxies_parse(const struct conf_option *o, const char *text, void *dst, char *msg,
                          size_t ml)
@@ -291,6 +296,14 @@ static const struct conf_option opts[] = {
      .parse = id_parse,
      .print = id_print,
      CONF_FIELD(S, id)},
+    {.name = "protocol",
+     .type = CONF_ENUM,
+     .section = "Transport",
+     .argname = "VERSION",
+     .def = "5",
+     .words = protocols,
+     .help = "protocol version: 5, or 4 for UFTP 4.x receivers",
+     CONF_FIELD(S, protocol)},
 
     /* Rate / timing */
     {.name = "rate",

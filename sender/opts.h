@@ -32,6 +32,7 @@ struct uftp_settings {
     bool gso;            /* --gso / --no-gso (no reference letter) */
     long long blocksize; /* -b */
     uint32_t id;         /* -U, 0 = from the interface */
+    int protocol;        /* --protocol 5 | 4 (no letter: spec §1.9) */
     /* Rate / timing */
     long long rate;        /* -R Kbps, -1 = unpaced */
     int cc;                /* -C: only CC_NONE for now */

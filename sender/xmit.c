@@ -101,7 +101,7 @@ static void put_hdr(struct sender *s, uint8_t *p, uint8_t func)
         s->hdr_gsize = quant_gsize_encode((uint32_t)s->ndest);
     }
     struct uftp_hdr h = {
-        .version = UFTP_VER5,
+        .version = s->cfg.version,
         .func = func,
         .seq = s->seq++,
         .src_id = s->cfg.server_id,
@@ -159,7 +159,7 @@ static ssize_t encode_job(struct sender *s, struct sjob *j, uint64_t now, uint8_
     switch (j->func) {
     case ANNOUNCE: {
         struct wire_announce *a = &m.u.announce;
-        a->ver = UFTP_VER5;
+        a->ver = s->cfg.version;
         if (s->cfg.sync_mode || s->cfg.sync_preview)
             a->flags |= FLAG_SYNC_MODE;
         if (s->cfg.sync_preview)
@@ -183,13 +183,13 @@ static ssize_t encode_job(struct sender *s, struct sjob *j, uint64_t now, uint8_
         break;
     }
     case REG_CONF:
-        m.u.reg_conf.ver = UFTP_VER5;
+        m.u.reg_conf.ver = s->cfg.version;
         m.u.reg_conf.ids = list;
         break;
     case FILEINFO: {
         struct wire_fileinfo *f = &m.u.fileinfo;
         const struct fs_item *it = s->file.it;
-        f->ver = UFTP_VER5;
+        f->ver = s->cfg.version;
         f->file_id = s->file.file_id;
         f->ftype = s->file.ftype;
         f->mtime = it->mtime > 0 ? (uint64_t)it->mtime : 0;
@@ -203,17 +203,17 @@ static ssize_t encode_job(struct sender *s, struct sjob *j, uint64_t now, uint8_
         break;
     }
     case DONE:
-        m.u.done.ver = UFTP_VER5;
+        m.u.done.ver = s->cfg.version;
         m.u.done.file_id = j->file_id;
         m.u.done.section = j->section;
         m.u.done.ids = list;
         break;
     case DONE_CONF:
-        m.u.done_conf.ver = UFTP_VER5;
+        m.u.done_conf.ver = s->cfg.version;
         m.u.done_conf.ids = list;
         break;
     case ABORT:
-        m.u.abort.ver = UFTP_VER5;
+        m.u.abort.ver = s->cfg.version;
         m.u.abort.flags = j->flags;
         m.u.abort.host = j->host;
         snprintf(m.u.abort.text, sizeof(m.u.abort.text), "%s", j->text);
@@ -264,11 +264,13 @@ static bool xmit_keyinfo(struct sender *s, struct sjob *j, struct eng_out *out, 
     *end = j->cursor >= s->ndest;
     if (n == 0)
         return false;
-    struct wire_keyinfo k = {.ver = UFTP_VER5,
-                             .iv_ctr = ctr,
-                             .sig = NULL, /* zeros, signed below */
-                             .siglen = (uint16_t)skeys_server_siglen(s->keys),
-                             .keys = {.host = s->dk, .n = n}};
+    struct wire_keyinfo k = {
+        .ver = s->cfg.version,
+        .iv_ctr = ctr,
+        .sig = NULL, /* zeros, signed below */
+        /* v4 KEYINFO carries no signature (spec §1.9) */
+        .siglen = s->cfg.version == UFTP_VER4 ? 0 : (uint16_t)skeys_server_siglen(s->keys),
+        .keys = {.host = s->dk, .n = n}};
     uint8_t *p = out->buf;
     ssize_t m = wire_keyinfo_encode(p + UFTP_HDR_LEN, out->cap - UFTP_HDR_LEN, &k);
     if (m < 0) {
@@ -419,7 +421,7 @@ bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
         uint16_t sec = 0, sb = 0;
         blocks_from_abs(&f->lay, blk, &sec, &sb);
         struct wire_fileseg fs = {
-            .ver = UFTP_VER5,
+            .ver = s->cfg.version,
             .file_id = f->file_id,
             .section = sec,
             .sec_block = sb,

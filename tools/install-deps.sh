@@ -9,18 +9,43 @@ libcunit1-dev clang libclang-rt-dev tshark iproute2 nftables procps psmisc iputi
 # adds tools; nothing is started); groff-base: the man page checks.
 PKGS="$PKGS systemd groff-base time"
 
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
+# Debian's uftp 4.10.2, the peer of the v4 interoperability tests
+# (tests/integration/v4), fetched with apt and unpacked in UFTP4_DIR rather
+# than installed: an installed uftp would conflict with our own package
+# (tests/appliance/package.sh installs uftp-ng, which Conflicts: uftp, and
+# skips that when uftp is installed), and its maintainer scripts enable a
+# uftpd service. Unpacked, nothing is registered, enabled or started.
+UFTP4_DIR=${UFTP4_DIR:-/opt/uftp-debian}
+uftp4() {
+    [ -x "$UFTP4_DIR/usr/bin/uftpd" ] && return 0
+    tmp=$(mktemp -d)
+    chmod 755 "$tmp"
+    (cd "$tmp" && $SUDO apt-get download -qq uftp >/dev/null 2>&1) ||
+        { $SUDO apt-get update -qq && (cd "$tmp" && $SUDO apt-get download -qq uftp >/dev/null); } ||
+        { echo "warning: cannot fetch Debian's uftp; the v4 interop tests will be skipped" >&2; rm -rf "$tmp"; return 0; }
+    $SUDO mkdir -p "$UFTP4_DIR"
+    $SUDO dpkg-deb -x "$tmp"/uftp_*.deb "$UFTP4_DIR"
+    echo "unpacked $(basename "$tmp"/uftp_*.deb) in $UFTP4_DIR" >&2
+    rm -rf "$tmp"
+}
+
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+    uftp4
+    exit 0
+fi
 
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
 # dumpcap stays root-only; tests that capture run as root anyway.
 echo 'wireshark-common wireshark-common/install-setuid boolean false' | $SUDO debconf-set-selections
 echo "installing:$missing" >&2
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+uftp4

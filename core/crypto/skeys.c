@@ -18,7 +18,8 @@
 #include "core/wire/proxykey.h"
 #include "core/wire/wire.h"
 
-#define PM_MAX 32 /* SHA-256 premaster */
+#define PM_MAX  32 /* SHA-256 premaster */
+#define PM4_LEN 20 /* v4: SHA-1 premaster (spec §1.9) */
 
 const char *skeys_strerror(int err)
 {
@@ -78,6 +79,30 @@ int skeys_dir_init(struct skeys_dir *d, int keytype, const struct ks5_dir *k, in
     return CRYPTO_OK;
 }
 
+int skeys_dir_init4(struct skeys_dir *d, int keytype, const struct ks4_keys *k, int dir)
+{
+    memset(d, 0, sizeof(*d));
+    if (dir != AEAD_DIR_SEAL && dir != AEAD_DIR_OPEN)
+        return CRYPTO_EINVAL;
+    int rc = aead_new_dir(&d->aead, keytype, k->key, dir);
+    if (rc)
+        return rc;
+    memcpy(d->iv, k->salt, AEAD_SALT4_LEN);
+    d->ver = UFTP_VER4;
+    d->limit = limit_blocks(keytype, dir);
+    return CRYPTO_OK;
+}
+
+/* The nonce of counter c for datagram dg under d (spec §1.8; v4 §1.9: the header's src_id). */
+static void dir_nonce(const struct skeys_dir *d, const uint8_t *dg, uint64_t c,
+                      uint8_t nonce[static AEAD_NONCE_LEN])
+{
+    if (d->ver == UFTP_VER4)
+        aead_nonce_v4(nonce, d->iv, be32_get(dg + 4), c);
+    else
+        aead_nonce_v5(nonce, d->iv, c);
+}
+
 void skeys_dir_clear(struct skeys_dir *d)
 {
     aead_free(d->aead); /* EVP_CIPHER_CTX_free cleanses the key schedule */
@@ -109,7 +134,7 @@ ssize_t skeys_seal(struct skeys_dir *d, uint64_t *ctr, uint8_t *dg, size_t msgle
     be16_put(dg + UFTP_HDR_LEN + 8, 0);
     be16_put(dg + UFTP_HDR_LEN + 10, (uint16_t)(msglen + AEAD_TAG_LEN));
     uint8_t nonce[AEAD_NONCE_LEN];
-    aead_nonce_v5(nonce, d->iv, c);
+    dir_nonce(d, dg, c, nonce);
     uint8_t *m = dg + SKEYS_MSG_OFF;
     int rc = aead_seal(d->aead, nonce, dg, SKEYS_MSG_OFF, m, m, msglen, m + msglen);
     if (rc)
@@ -131,11 +156,13 @@ int skeys_open(struct skeys_dir *const *keys, size_t n, struct replay *win, uint
 {
     *msg = NULL;
     *msglen = 0;
-    if (len < SKEYS_MSG_OFF + AEAD_TAG_LEN || dg[1] != ENCRYPTED || dg[0] != UFTP_VER5)
+    if (len < SKEYS_MSG_OFF + AEAD_TAG_LEN || dg[1] != ENCRYPTED ||
+        (dg[0] != UFTP_VER5 && dg[0] != UFTP_VER4))
         return SKEYS_EFRAME;
+    /* v4: AEAD ciphers carry no per-message signature (spec §1.9). */
     struct wire_encrypted e = {.ver = dg[0]};
     if (wire_encrypted_decode(&e, dg + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0 ||
-        e.payload_len < AEAD_TAG_LEN)
+        e.payload_len < AEAD_TAG_LEN || e.siglen != 0)
         return SKEYS_EFRAME;
     if (win != NULL) {
         int r = replay_check(win, e.iv_ctr);
@@ -153,14 +180,14 @@ int skeys_open(struct skeys_dir *const *keys, size_t n, struct replay *win, uint
     int rc = SKEYS_ESTATE;
     for (size_t i = 0; i < n && ntried < 4; i++) {
         struct skeys_dir *d = keys[i];
-        if (d == NULL || d->aead == NULL)
+        if (d == NULL || d->aead == NULL || d->ver != dg[0])
             continue;
         if (d->used >= d->limit) {
             rc = SKEYS_ELIMIT; /* retired after too many forgeries */
             continue;
         }
         tried[ntried++] = i;
-        aead_nonce_v5(nonce, d->iv, e.iv_ctr);
+        dir_nonce(d, dg, e.iv_ctr, nonce);
         uint8_t *out = n > 1 ? scratch : ct;
         int r = aead_open(d->aead, nonce, dg, SKEYS_MSG_OFF, ct, out, mlen, tag);
         if (r == CRYPTO_OK) {
@@ -185,6 +212,37 @@ int skeys_open(struct skeys_dir *const *keys, size_t n, struct replay *win, uint
         d->used = d->used > UINT64_MAX - b ? UINT64_MAX : d->used + b;
     }
     return rc;
+}
+
+/* ------------------------------------------------------------ v4 response proxy */
+
+int skeys_proxy4_key(const uint8_t *msg, size_t len, const uint8_t *fp, size_t fplen,
+                     struct crypto_key **sig, struct crypto_key **dh)
+{
+    *sig = *dh = NULL;
+    struct wire_proxy_key m = {.ver = UFTP_VER4};
+    if (wire_proxy_key_decode(&m, msg, len) < 0 || m.keylen == 0 || m.dhlen == 0 || m.siglen == 0)
+        return SKEYS_EFRAME;
+    if (fplen > 0 && !fp_match(fp, fplen, m.keyblob, m.keylen))
+        return SKEYS_EFP;
+    struct crypto_key *sk = NULL, *dk = NULL;
+    if (keyblob_import(m.keyblob, m.keylen, 0, &sk) != CRYPTO_OK ||
+        keyblob_import(m.dhblob, m.dhlen, KEYBLOB_EC, &dk) != CRYPTO_OK) {
+        crypto_key_free(sk);
+        return CRYPTO_EBLOB;
+    }
+    uint8_t nonce[4];
+    be32_put(nonce, m.nonce); /* signed as it travels */
+    struct crypto_iov v = {nonce, sizeof(nonce)};
+    int rc = sig_verify(sk, HASH_SHA1, &v, 1, m.sig, m.siglen);
+    if (rc != CRYPTO_OK) {
+        crypto_key_free(sk);
+        crypto_key_free(dk);
+        return rc;
+    }
+    *sig = sk;
+    *dh = dk;
+    return CRYPTO_OK;
 }
 
 /* ------------------------------------------------------------ costs */
@@ -288,10 +346,56 @@ static uint8_t *announce_sig(uint8_t *dg, size_t len, size_t *siglen)
     return dg + ext + WIRE_ENC_INFO_FIXED + kl + dl;
 }
 
+/* ------------------------------------------------------------ v4 pieces */
+
+/* The v4 parts both roles share (spec §1.9). */
+struct v4ctx {
+    int hashtype;
+    uint32_t group_id;
+    const uint8_t *addr;
+    size_t addrlen;
+    const uint8_t *rand1, *rand2, *pm;
+};
+
+/* The verify data: without blob and gm for CLIENT_KEY's signature, with both for the finished
+ * value. */
+static ssize_t v4_vctx(const struct v4ctx *v, const uint8_t *blob, size_t bloblen,
+                       const uint8_t *gm, uint8_t out[static KEYSCHED_V4_CTX_MAX])
+{
+    return keysched_v4_verify_ctx(out, KEYSCHED_V4_CTX_MAX, v->group_id, v->addr, v->addrlen,
+                                  v->rand1, v->rand2, v->pm, PM4_LEN, blob, bloblen, gm);
+}
+
+static int v4_finished(const struct v4ctx *v, const uint8_t *blob, size_t bloblen,
+                       const uint8_t gm[static KS4_GM_LEN], uint8_t out[static KS4_VERIFY_LEN])
+{
+    uint8_t buf[KEYSCHED_V4_CTX_MAX];
+    ssize_t n = v4_vctx(v, blob, bloblen, gm, buf);
+    int rc = n < 0 ? CRYPTO_EINVAL : ks4_finished(v->hashtype, gm, buf, (size_t)n, out);
+    crypto_wipe(buf, sizeof(buf));
+    return rc;
+}
+
+/* The premaster and the handshake key of a v4 key exchange. */
+static int v4_handshake(int hashtype, int keytype, const struct crypto_key *priv,
+                        const struct crypto_key *peer, const uint8_t *rand1, const uint8_t *rand2,
+                        uint8_t pm[static PM4_LEN], struct ks4_keys *hs)
+{
+    uint8_t master[KS4_MASTER_LEN];
+    int rc = ecdh_premaster(priv, peer, HASH_SHA1, pm) == PM4_LEN ? CRYPTO_OK : CRYPTO_ELIB;
+    if (rc == CRYPTO_OK)
+        rc = ks4_master(hashtype, pm, PM4_LEN, rand1, rand2, master);
+    if (rc == CRYPTO_OK)
+        rc = ks4_handshake(hashtype, keytype, master, rand1, rand2, hs);
+    crypto_wipe(master, sizeof(master));
+    return rc;
+}
+
 /* ------------------------------------------------------------ the server */
 
 struct skeys_server {
     int keytype, hashtype, curve;
+    uint8_t ver;
     bool client_auth;
     const struct crypto_key *sigkey;
     struct crypto_key *dh;
@@ -303,11 +407,19 @@ struct skeys_server {
     bool gm_live;
     struct skeys_dir tx;
     uint64_t ctr;
+    /* v4 (spec §1.9) */
+    uint32_t group_id, server_id;
+    uint8_t rand1[WIRE_RAND_LEN];
+    uint8_t addr[16];
+    size_t addrlen;
+    uint8_t gm4[KS4_GM_LEN];
+    struct ks4_keys grp; /* the one group key */
 };
 
 struct skeys_peer {
     uint32_t id;
     int keytype, hashtype;
+    uint8_t ver;
     bool client_auth;
     bool hs_live, keyed, authed;
     struct ks5_hs hs;
@@ -319,6 +431,10 @@ struct skeys_peer {
     /* C_ctx2 without its S_ctx prefix: client_id || ECDH blob || rand2 [|| CLIENT_KEY hdr]. */
     uint8_t *ctx;
     size_t c1len, c2len; /* suffix lengths */
+    /* v4: the handshake key, and the verify data's client parts */
+    struct ks4_keys hs4;
+    uint8_t pm4[PM4_LEN];
+    uint8_t rand2[WIRE_RAND_LEN];
 };
 
 int skeys_server_new(struct skeys_server **out, const struct skeys_server_cfg *c)
@@ -339,16 +455,26 @@ int skeys_server_new(struct skeys_server **out, const struct skeys_server_cfg *c
     s->keytype = c->keytype;
     s->hashtype = c->hashtype;
     s->curve = c->curve;
+    s->ver = c->ver == UFTP_VER4 ? UFTP_VER4 : UFTP_VER5;
     s->client_auth = c->client_auth;
     s->sigkey = c->sigkey;
     s->siglen = sig_len(c->sigkey);
+    s->group_id = c->group_id;
+    s->server_id = c->server_id;
+    memcpy(s->rand1, c->rand1, WIRE_RAND_LEN);
     int rc = CRYPTO_OK;
     if (fixed)
         s->dh = fixed;
     else if ((rc = ecdh_keygen(c->curve, &s->dh)) != CRYPTO_OK)
         goto fail;
     struct wire_enc_info *e = &s->enc;
-    e->ver = UFTP_VER5;
+    e->ver = s->ver;
+    if (s->ver == UFTP_VER4) {
+        /* spec §1.9 item 2: the only v4 parameters 5.x receivers accept. */
+        e->keyextype =
+            crypto_key_type(c->sigkey) == KEYBLOB_RSA ? KEYEX_ECDH_RSA : KEYEX_ECDH_ECDSA;
+        e->sigtype = SIG_AUTHENC;
+    }
     e->flags = c->client_auth ? FLAG_CLIENT_AUTH : 0;
     e->keytype = (uint8_t)c->keytype;
     e->hashtype = (uint8_t)c->hashtype;
@@ -370,8 +496,25 @@ int skeys_server_new(struct skeys_server **out, const struct skeys_server_cfg *c
         goto fail;
     }
     s->slen = (size_t)sl;
-    memcpy(s->gm, c->group_master, KS5_GM_LEN);
     s->gm_live = true;
+    if (s->ver == UFTP_VER4) {
+        if (c->addrlen != 4 && c->addrlen != 16) {
+            rc = CRYPTO_EINVAL;
+            goto fail;
+        }
+        memcpy(s->addr, c->addr, c->addrlen);
+        s->addrlen = c->addrlen;
+        memcpy(s->gm4, c->group_master4, KS4_GM_LEN);
+        s->gm4[0] = UFTP_VER4;
+        rc = ks4_group(s->hashtype, s->keytype, s->gm4, s->rand1, &s->grp);
+        if (rc == CRYPTO_OK)
+            rc = skeys_dir_init4(&s->tx, s->keytype, &s->grp, AEAD_DIR_SEAL);
+        if (rc)
+            goto fail;
+        *out = s;
+        return CRYPTO_OK;
+    }
+    memcpy(s->gm, c->group_master, KS5_GM_LEN);
     struct ks5_dir sd;
     rc = ks5_server_app(s->hashtype, s->keytype, s->gm, s->s_ctx, s->slen, &sd);
     if (rc == CRYPTO_OK)
@@ -415,6 +558,11 @@ struct skeys_dir *skeys_server_tx(struct skeys_server *s)
     return &s->tx;
 }
 
+uint8_t skeys_server_ver(const struct skeys_server *s)
+{
+    return s->ver;
+}
+
 uint64_t *skeys_server_ctr(struct skeys_server *s)
 {
     return &s->ctr;
@@ -452,6 +600,58 @@ static int peer_derive_app(const struct skeys_server *s, struct skeys_peer *p, c
     return rc;
 }
 
+static struct v4ctx server_v4ctx(const struct skeys_server *s, const struct skeys_peer *p)
+{
+    return (struct v4ctx){s->hashtype, s->group_id, s->addr, s->addrlen,
+                          s->rand1,    p->rand2,    p->pm4};
+}
+
+/* v4: the group key for opening p's messages, and p's finished value (spec §1.9). */
+static int peer_derive_app4(const struct skeys_server *s, struct skeys_peer *p, const uint8_t *blob,
+                            size_t bloblen)
+{
+    struct v4ctx v = server_v4ctx(s, p);
+    int rc = v4_finished(&v, blob, bloblen, s->gm4, p->verify);
+    if (rc == CRYPTO_OK)
+        rc = skeys_dir_init4(&p->c_app, s->keytype, &s->grp, AEAD_DIR_OPEN);
+    if (rc == CRYPTO_OK) {
+        p->vlen = KS4_VERIFY_LEN;
+        p->keyed = true;
+    }
+    return rc;
+}
+
+static int server_register4(struct skeys_server *s, uint32_t client_id, struct crypto_key *peer,
+                            const uint8_t rand2[static WIRE_RAND_LEN], struct skeys_peer **out)
+{
+    struct skeys_peer *p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        crypto_key_free(peer);
+        return CRYPTO_ENOMEM;
+    }
+    p->id = client_id;
+    p->keytype = s->keytype;
+    p->hashtype = s->hashtype;
+    p->ver = UFTP_VER4;
+    p->client_auth = s->client_auth;
+    replay_init(&p->win);
+    memcpy(p->rand2, rand2, WIRE_RAND_LEN);
+    int rc =
+        v4_handshake(s->hashtype, s->keytype, s->dh, peer, s->rand1, p->rand2, p->pm4, &p->hs4);
+    crypto_key_free(peer);
+    if (rc == CRYPTO_OK) {
+        p->hs_live = true;
+        if (!s->client_auth)
+            rc = peer_derive_app4(s, p, NULL, 0);
+    }
+    if (rc) {
+        skeys_peer_free(p);
+        return rc;
+    }
+    *out = p;
+    return CRYPTO_OK;
+}
+
 int skeys_server_register(struct skeys_server *s, uint32_t client_id, const uint8_t *dh,
                           size_t dhlen, const uint8_t rand2[static WIRE_RAND_LEN],
                           struct skeys_peer **out)
@@ -466,6 +666,8 @@ int skeys_server_register(struct skeys_server *s, uint32_t client_id, const uint
         crypto_key_free(peer);
         return SKEYS_ETYPE;
     }
+    if (s->ver == UFTP_VER4)
+        return server_register4(s, client_id, peer, rand2, out);
     uint8_t pm[PM_MAX];
     int rc = ecdh_premaster(s->dh, peer, HASH_SHA256, pm);
     crypto_key_free(peer);
@@ -522,7 +724,7 @@ int skeys_server_client_key(struct skeys_server *s, struct skeys_peer *p, const 
 {
     if (!s->client_auth || p->keyed || !p->hs_live || !s->gm_live)
         return SKEYS_ESTATE;
-    struct wire_client_key ck = {.ver = UFTP_VER5};
+    struct wire_client_key ck = {.ver = s->ver};
     if (wire_client_key_decode(&ck, msg, len) < 0 || ck.keylen == 0 || ck.siglen == 0)
         return SKEYS_EFRAME;
     size_t hl = (size_t)msg[1] * 4;
@@ -532,6 +734,23 @@ int skeys_server_client_key(struct skeys_server *s, struct skeys_peer *p, const 
     struct crypto_key *pub = NULL;
     if (keyblob_import(ck.keyblob, ck.keylen, 0, &pub) != CRYPTO_OK)
         return CRYPTO_EBLOB;
+    if (s->ver == UFTP_VER4) {
+        /* spec §1.9: v4 CLIENT_KEY signs the verify data without blob and group master. */
+        struct v4ctx v = server_v4ctx(s, p);
+        uint8_t vb[KEYSCHED_V4_CTX_MAX];
+        ssize_t vn = v4_vctx(&v, NULL, 0, NULL, vb);
+        int r4 = CRYPTO_EINVAL;
+        if (vn >= 0) {
+            struct crypto_iov iv1 = {vb, (size_t)vn};
+            r4 = sig_verify(pub, s->hashtype, &iv1, 1, ck.sig, ck.siglen);
+        }
+        if (r4 == CRYPTO_OK)
+            r4 = peer_derive_app4(s, p, ck.keyblob, ck.keylen);
+        if (r4 == CRYPTO_OK)
+            p->authed = true;
+        crypto_key_free(pub);
+        return r4;
+    }
     uint8_t *c1 = malloc(KEYSCHED_C_CTX1_MAX), *c2 = malloc(KEYSCHED_C_CTX2_MAX);
     int rc = CRYPTO_ENOMEM;
     if (c1 == NULL || c2 == NULL)
@@ -589,6 +808,8 @@ int skeys_server_wrap(struct skeys_server *s, const struct skeys_peer *p, uint64
 {
     if (!s->gm_live || !p->hs_live || !p->keyed)
         return SKEYS_ESTATE;
+    if (s->ver == UFTP_VER4)
+        return ks4_gm_wrap(s->keytype, &p->hs4, s->server_id, ctr, s->gm4, out);
     uint8_t *c2 = malloc(KEYSCHED_C_CTX2_MAX);
     if (c2 == NULL)
         return CRYPTO_ENOMEM;
@@ -600,6 +821,8 @@ int skeys_server_wrap(struct skeys_server *s, const struct skeys_peer *p, uint64
 
 int skeys_server_sign_keyinfo(struct skeys_server *s, uint8_t *dg, size_t len)
 {
+    if (s->ver == UFTP_VER4)
+        return CRYPTO_OK; /* v4 KEYINFO is not signed (spec §1.9) */
     /* KEYINFO: func, hlen, siglen (2), counter (8), signature, entries. */
     if (len < UFTP_HDR_LEN + 12 || dg[1] != KEYINFO || dg[UFTP_HDR_LEN] != KEYINFO)
         return SKEYS_EFRAME;
@@ -640,6 +863,8 @@ void skeys_peer_end_handshake(struct skeys_peer *p)
     if (p == NULL)
         return;
     crypto_wipe(&p->hs, sizeof(p->hs));
+    crypto_wipe(&p->hs4, sizeof(p->hs4));
+    crypto_wipe(p->pm4, sizeof(p->pm4));
     p->hs_live = false;
     skeys_dir_clear(&p->c_hs);
     if (p->ctx != NULL) {
@@ -653,6 +878,7 @@ void skeys_peer_end_handshake(struct skeys_peer *p)
 void skeys_server_end_handshake(struct skeys_server *s)
 {
     crypto_wipe(s->gm, sizeof(s->gm));
+    crypto_wipe(s->gm4, sizeof(s->gm4));
     s->gm_live = false;
 }
 
@@ -670,6 +896,7 @@ void skeys_peer_free(struct skeys_peer *p)
 
 struct skeys_client {
     int keytype, hashtype;
+    uint8_t ver;
     bool client_auth;
     uint32_t group_id, server_id, client_id;
     uint8_t group_inst;
@@ -694,6 +921,12 @@ struct skeys_client {
     size_t vlen;
     uint64_t ctr;
     struct replay win; /* the server's counter */
+    /* v4 (spec §1.9) */
+    uint8_t rand1[WIRE_RAND_LEN];
+    uint8_t addr[16];
+    size_t addrlen;
+    struct ks4_keys hs4;
+    uint8_t pm4[PM4_LEN];
     /* A proxy's KEYINFO counts on its own counter (issue 5), not the server's. */
     struct replay pxwin;
 };
@@ -704,6 +937,12 @@ int skeys_client_new(struct skeys_client **out, const struct skeys_client_cfg *c
     *out = NULL;
     if (!types_ok(e->keytype, e->hashtype) || e->keylen == 0 || e->dhlen == 0 || e->siglen == 0)
         return SKEYS_ETYPE;
+    uint8_t ver = len > 0 && dg[0] == UFTP_VER4 ? UFTP_VER4 : UFTP_VER5;
+    /* spec §1.9 item 2: from a v4 server only ECDH with AEAD (AUTHENC). */
+    if (ver == UFTP_VER4 && (e->sigtype != SIG_AUTHENC ||
+                             (e->keyextype != KEYEX_ECDH_RSA && e->keyextype != KEYEX_ECDH_ECDSA) ||
+                             (cfg->addrlen != 4 && cfg->addrlen != 16)))
+        return SKEYS_ETYPE;
     /* Cheap checks first: the fingerprint needs one SHA-1, no public-key work. */
     if (cfg->fplen > 0 && !fp_match(cfg->fp, cfg->fplen, e->keyblob, e->keylen))
         return SKEYS_EFP;
@@ -712,6 +951,16 @@ int skeys_client_new(struct skeys_client **out, const struct skeys_client_cfg *c
         return CRYPTO_ENOMEM;
     c->keytype = e->keytype;
     c->hashtype = e->hashtype;
+    c->ver = ver;
+    memcpy(c->rand1, e->rand1, WIRE_RAND_LEN);
+    const uint8_t *pdh = e->dhblob;
+    size_t pdl = e->dhlen;
+    if (ver == UFTP_VER4 && cfg->peer_dh4 != NULL)
+        pdh = crypto_key_blob(cfg->peer_dh4, &pdl); /* the response proxy's (spec §1.9) */
+    if (ver == UFTP_VER4) {
+        memcpy(c->addr, cfg->addr, cfg->addrlen);
+        c->addrlen = cfg->addrlen;
+    }
     c->client_auth = (e->flags & FLAG_CLIENT_AUTH) != 0;
     c->group_id = cfg->group_id;
     c->group_inst = cfg->group_inst;
@@ -723,7 +972,7 @@ int skeys_client_new(struct skeys_client **out, const struct skeys_client_cfg *c
     replay_init(&c->pxwin);
     int rc = CRYPTO_EBLOB;
     if (keyblob_import(e->keyblob, e->keylen, 0, &c->srv_sig) != CRYPTO_OK ||
-        keyblob_import(e->dhblob, e->dhlen, KEYBLOB_EC, &c->srv_dh) != CRYPTO_OK)
+        keyblob_import(pdh, pdl, KEYBLOB_EC, &c->srv_dh) != CRYPTO_OK)
         goto fail;
     rc = skeys_client_verify_announce(c, e, dg, len);
     if (rc)
@@ -770,6 +1019,11 @@ void skeys_client_free(struct skeys_client *c)
     skeys_dir_clear(&c->app_rx);
     crypto_wipe(c, sizeof(*c));
     free(c);
+}
+
+uint8_t skeys_client_ver(const struct skeys_client *c)
+{
+    return c->ver;
 }
 
 int skeys_client_keytype(const struct skeys_client *c)
@@ -860,10 +1114,70 @@ fail:
     return rc;
 }
 
+static struct v4ctx client_v4ctx(const struct skeys_client *c)
+{
+    return (struct v4ctx){c->hashtype, c->group_id, c->addr, c->addrlen,
+                          c->rand1,    c->rand2,    c->pm4};
+}
+
+/* v4 (spec §1.9): a cleartext CLIENT_KEY signing the verify data without blob and group master. */
+static int client_key_build4(struct skeys_client *c)
+{
+    size_t kl;
+    const uint8_t *blob = crypto_key_blob(c->sigkey, &kl);
+    struct wire_client_key m = {.ver = UFTP_VER4,
+                                .keyblob = blob,
+                                .keylen = (uint16_t)kl,
+                                .sig = NULL,
+                                .siglen = (uint16_t)sig_len(c->sigkey)};
+    uint8_t buf[KEYSCHED_HDR_MAX];
+    ssize_t n = wire_client_key_encode(buf, sizeof(buf), &m);
+    if (n < 0)
+        return SKEYS_ETYPE;
+    struct v4ctx v = client_v4ctx(c);
+    uint8_t vb[KEYSCHED_V4_CTX_MAX];
+    ssize_t vn = v4_vctx(&v, NULL, 0, NULL, vb);
+    if (vn < 0)
+        return CRYPTO_EINVAL;
+    struct crypto_iov iv1 = {vb, (size_t)vn};
+    uint8_t sig[SIG_MAX];
+    int rc = sig_sign(c->sigkey, c->hashtype, &iv1, 1, sig, sizeof(sig));
+    crypto_wipe(vb, sizeof(vb));
+    if (rc < 0)
+        return rc;
+    if ((size_t)rc != m.siglen)
+        return CRYPTO_ELIB;
+    memcpy(buf + 8 + kl, sig, m.siglen);
+    if ((c->ck = malloc((size_t)n)) == NULL)
+        return CRYPTO_ENOMEM;
+    memcpy(c->ck, buf, (size_t)n);
+    c->cklen = (size_t)n;
+    return CRYPTO_OK;
+}
+
+static int client_handshake4(struct skeys_client *c)
+{
+    int rc = c->dh ? CRYPTO_OK : ecdh_keygen(crypto_key_curve(c->srv_dh), &c->dh);
+    if (rc == CRYPTO_OK)
+        rc = v4_handshake(c->hashtype, c->keytype, c->dh, c->srv_dh, c->rand1, c->rand2, c->pm4,
+                          &c->hs4);
+    if (rc == CRYPTO_OK && c->client_auth)
+        rc = client_key_build4(c);
+    if (rc) {
+        crypto_wipe(&c->hs4, sizeof(c->hs4));
+        crypto_wipe(c->pm4, sizeof(c->pm4));
+        return rc;
+    }
+    c->hs_live = true;
+    return CRYPTO_OK;
+}
+
 int skeys_client_handshake(struct skeys_client *c)
 {
     if (c->hs_live || c->keyed || (c->client_auth && !c->sigkey))
         return SKEYS_ESTATE;
+    if (c->ver == UFTP_VER4)
+        return client_handshake4(c);
     uint8_t pm[PM_MAX];
     int rc = c->dh ? CRYPTO_OK : ecdh_keygen(crypto_key_curve(c->srv_dh), &c->dh);
     if (rc == CRYPTO_OK)
@@ -938,6 +1252,8 @@ const uint8_t *skeys_client_client_key(const struct skeys_client *c, size_t *len
 int skeys_client_keyinfo_verify(struct skeys_client *c, uint8_t *dg, size_t len,
                                 const struct wire_keyinfo *k)
 {
+    if (c->ver == UFTP_VER4)
+        return CRYPTO_OK; /* unsigned (spec §1.9): nothing to check, nothing to record */
     /*
      * Through a proxy the KEYINFO is the proxy's, numbered by its own
      * counter: sharing the server's window would throw away the server
@@ -959,6 +1275,43 @@ int skeys_client_keyinfo_verify(struct skeys_client *c, uint8_t *dg, size_t len,
     return rc;
 }
 
+/* spec §1.9: the CBC-wrapped group master, the one group key, the 12-byte finished value. */
+static int client_keyinfo4(struct skeys_client *c, const uint8_t *dg, size_t len,
+                           const struct wire_keyinfo *k, const uint8_t *enc)
+{
+    if (len < UFTP_HDR_LEN)
+        return SKEYS_EFRAME;
+    uint8_t gm[KS4_GM_LEN];
+    struct ks4_keys grp;
+    memset(&grp, 0, sizeof(grp));
+    int rc = ks4_gm_unwrap(c->keytype, &c->hs4, be32_get(dg + 4), k->iv_ctr, enc, gm);
+    if (rc == CRYPTO_OK)
+        rc = ks4_group(c->hashtype, c->keytype, gm, c->rand1, &grp);
+    if (rc == CRYPTO_OK)
+        rc = skeys_dir_init4(&c->app_rx, c->keytype, &grp, AEAD_DIR_OPEN);
+    if (rc == CRYPTO_OK)
+        rc = skeys_dir_init4(&c->app_tx, c->keytype, &grp, AEAD_DIR_SEAL);
+    if (rc == CRYPTO_OK) {
+        size_t bl = 0;
+        const uint8_t *blob = c->client_auth ? crypto_key_blob(c->sigkey, &bl) : NULL;
+        struct v4ctx v = client_v4ctx(c);
+        rc = v4_finished(&v, blob, bl, gm, c->verify);
+    }
+    if (rc == CRYPTO_OK) {
+        c->vlen = KS4_VERIFY_LEN;
+        c->keyed = true;
+        crypto_wipe(&c->hs4, sizeof(c->hs4));
+        crypto_wipe(c->pm4, sizeof(c->pm4));
+        c->hs_live = false;
+    } else {
+        skeys_dir_clear(&c->app_rx);
+        skeys_dir_clear(&c->app_tx);
+    }
+    crypto_wipe(gm, sizeof(gm));
+    crypto_wipe(&grp, sizeof(grp));
+    return rc;
+}
+
 int skeys_client_keyinfo(struct skeys_client *c, uint8_t *dg, size_t len,
                          const struct wire_keyinfo *k)
 {
@@ -967,6 +1320,8 @@ int skeys_client_keyinfo(struct skeys_client *c, uint8_t *dg, size_t len,
     const uint8_t *enc = wire_destkeys_find(&k->keys, c->client_id);
     if (enc == NULL)
         return SKEYS_ENOENT;
+    if (c->ver == UFTP_VER4)
+        return client_keyinfo4(c, dg, len, k, enc);
     int rc = skeys_client_keyinfo_verify(c, dg, len, k);
     if (rc)
         return rc;

@@ -18,8 +18,16 @@
  *
  * Issue 5 (proxies) adds P_ctx on the client side (skeys_client_handshake
  * takes it, and the peer ECDH key may be a proxy's) and a proxy role built
- * from the same pieces; issue 6 (v4) adds ks4-based constructors and the v4
- * nonce rule in skeys_dir (its `ver`).
+ * from the same pieces.
+ *
+ * v4 sessions (spec §1.9, issue 6) use the same objects: a server made with
+ * cfg.ver = UFTP_VER4, or a client whose ANNOUNCE is a v4 one, runs the v4
+ * schedule (ks4.h): SHA-1 premaster, TLS 1.2 PRF, one handshake key both
+ * ways, the CBC-wrapped 48-byte group master, one group key for every member
+ * and direction, the 12-byte finished value, cleartext CLIENT_KEY signed
+ * over the v4 verify data, unsigned KEYINFO. A skeys_dir then carries
+ * ver = UFTP_VER4 and builds nonces as (salt XOR src_id) || ctr from the
+ * datagram's own header (aead_nonce_v4).
  *
  * ENCRYPTED framing (spec §1.4, §1.8): a datagram is the 16-byte UFTP header
  * (func = ENCRYPTED), the 12-byte ENCRYPTED header (counter, reserved,
@@ -47,6 +55,7 @@
 
 #include "core/crypto/aead.h"
 #include "core/crypto/crypto.h"
+#include "core/crypto/ks4.h"
 #include "core/crypto/ks5.h"
 #include "core/proto/replay.h"
 #include "core/wire/announce.h"
@@ -82,7 +91,7 @@ uint64_t skeys_blocks(size_t len);
 struct skeys_dir {
     struct aead *aead; /* NULL: no key */
     uint8_t iv[AEAD_NONCE_LEN];
-    uint8_t ver;         /* UFTP_VER5 (v4: issue 6) */
+    uint8_t ver;         /* UFTP_VER5, or UFTP_VER4: iv[0..4) is the v4 salt */
     uint64_t used;       /* blocks sealed, or blocks of failed opens */
     uint64_t limit;      /* blocks allowed before the key is retired */
     uint64_t ok, failed; /* packets sealed or opened / failed opens */
@@ -94,6 +103,8 @@ struct skeys_dir {
  * Errors: CRYPTO_EINVAL, CRYPTO_ENOMEM, CRYPTO_ELIB.
  */
 int skeys_dir_init(struct skeys_dir *d, int keytype, const struct ks5_dir *k, int dir);
+/* The same from v4 keys (spec §1.9): nonces (salt XOR src_id) || ctr. */
+int skeys_dir_init4(struct skeys_dir *d, int keytype, const struct ks4_keys *k, int dir);
 /* Frees the context and wipes the iv. A zeroed or cleared dir is fine. */
 void skeys_dir_clear(struct skeys_dir *d);
 static inline bool skeys_dir_ready(const struct skeys_dir *d)
@@ -117,13 +128,14 @@ ssize_t skeys_seal(struct skeys_dir *d, uint64_t *ctr, uint8_t *dg, size_t msgle
 
 /*
  * Opens an ENCRYPTED datagram dg[0..len) with the first of keys[0..n) that
- * authenticates it. The counter is checked against win (if not NULL)
- * before any decryption and recorded there only after success. With one
- * key the message is decrypted in place; with several into scratch (which
- * needs len bytes), since a failed open destroys its output. On success
- * *msg / *msglen are the plaintext message (starting at its func byte) and
- * *which the index of the key that opened it. A failed authentication
- * counts against every key tried; a key past its forgery limit is skipped.
+ * authenticates it (only keys of the datagram's version are tried). The
+ * counter is checked against win (if not NULL) before any decryption and
+ * recorded there only after success. With one key the message is decrypted
+ * in place; with several into scratch (which needs len bytes), since a
+ * failed open destroys its output. On success *msg / *msglen are the
+ * plaintext message (starting at its func byte) and *which the index of
+ * the key that opened it. A failed authentication counts against every key
+ * tried; a key past its forgery limit is skipped.
  * Errors: SKEYS_EFRAME, SKEYS_EREPLAY, SKEYS_EOLD, CRYPTO_EAUTH (no key
  * opened it), SKEYS_ELIMIT (every key retired), SKEYS_ESTATE (no key),
  * CRYPTO_ELIB.
@@ -150,6 +162,13 @@ struct skeys_server_cfg {
     /* Known-answer tests only: a fixed ECDH key pair, taken over (freed
      * with the server, also on error). NULL: a fresh one is generated. */
     struct crypto_key *dh;
+    /* v4 (spec §1.9): ver = UFTP_VER4 (0 or UFTP_VER5: v5). Then the group
+     * master is group_master4 (its byte 0 is set to 0x40 here), and addr
+     * (addrlen 4 or 16) is ANNOUNCE's private address field for the verify data. */
+    uint8_t ver;
+    uint8_t group_master4[KS4_GM_LEN];
+    uint8_t addr[16];
+    size_t addrlen;
 };
 
 struct skeys_server;
@@ -178,6 +197,8 @@ int skeys_server_sign_announce(struct skeys_server *s, uint8_t *dg, size_t len);
 
 /* The server application key (FILEINFO, FILESEG, DONE, DONE_CONF, ABORT, ...). */
 struct skeys_dir *skeys_server_tx(struct skeys_server *s);
+/* The session's protocol version (UFTP_VER5 or UFTP_VER4). */
+uint8_t skeys_server_ver(const struct skeys_server *s);
 /* The server's one counter, for ENCRYPTED and KEYINFO alike (spec §1.8). */
 uint64_t *skeys_server_ctr(struct skeys_server *s);
 
@@ -197,7 +218,8 @@ int skeys_server_register(struct skeys_server *s, uint32_t client_id, const uint
  * A decrypted CLIENT_KEY message (msg[0..len), from its func byte) of peer
  * p: checks the key's fingerprint against fp[0..fplen) when fplen > 0,
  * verifies the signature over "UFTP 5, CLIENT_KEY" || C_ctx1, then derives
- * C_ctx2, the client's application key and the verify data.
+ * C_ctx2, the client's application key and the verify data. v4: the
+ * message comes in clear and signs the v4 verify data (spec §1.9).
  * Errors: SKEYS_EFRAME (malformed), CRYPTO_EBLOB, SKEYS_EFP, CRYPTO_ESIG,
  * SKEYS_ESTATE (not expected: no client auth, or already done), CRYPTO_ENOMEM,
  * CRYPTO_ELIB.
@@ -220,11 +242,12 @@ int skeys_server_wrap(struct skeys_server *s, const struct skeys_peer *p, uint64
                       uint8_t out[static KS5_GM_ENC_LEN]);
 /*
  * Signs an encoded KEYINFO datagram in place: over "UFTP 5, KEYINFO" ||
- * S_ctx || the datagram with the signature zeroed (spec §1.8).
+ * S_ctx || the datagram with the signature zeroed (spec §1.8). v4 KEYINFO
+ * is not signed: nothing to do.
  * Errors: SKEYS_EFRAME, CRYPTO_ELIB.
  */
 int skeys_server_sign_keyinfo(struct skeys_server *s, uint8_t *dg, size_t len);
-/* The signature length (KEYINFO's siglen). */
+/* The signature length (ANNOUNCE's; KEYINFO's siglen is 0 in v4). */
 size_t skeys_server_siglen(const struct skeys_server *s);
 
 /* Constant-time check of a KEYINFO_ACK's verify data. */
@@ -261,6 +284,13 @@ struct skeys_client_cfg {
     size_t fplen;
     /* Our signing key for CLIENT_KEY (client authentication); borrowed. */
     const struct crypto_key *sigkey;
+    /* v4 sessions (spec §1.9): ANNOUNCE's private address field (addrlen 4
+     * or 16; all zero in unicast mode), part of the v4 verify data. */
+    uint8_t addr[16];
+    size_t addrlen;
+    /* v4 through a response proxy (uftpd -r, spec §1.9 item 4): its
+     * long-lived ECDH key, used instead of the server's (copied). */
+    const struct crypto_key *peer_dh4;
 };
 
 struct skeys_client;
@@ -270,7 +300,9 @@ struct skeys_client;
  * key's fingerprint (when configured), the key blobs, and the signature
  * over dg[0..len) (which must be writable: the signature field is zeroed
  * while verifying and restored). e is the decoded EXT_ENC_INFO pointing
- * into dg. No key exchange yet (skeys_client_handshake).
+ * into dg. No key exchange yet (skeys_client_handshake). The session's
+ * version is dg[0]; from a v4 server only ECDH_RSA / ECDH_ECDSA key
+ * exchange with AUTHENC signatures is accepted (spec §1.9 item 2).
  * Errors: SKEYS_ETYPE, SKEYS_EFP, CRYPTO_EBLOB, CRYPTO_ESIG, SKEYS_EFRAME,
  * CRYPTO_ENOMEM, CRYPTO_ELIB.
  */
@@ -283,6 +315,7 @@ int skeys_client_verify_announce(struct skeys_client *c, const struct wire_enc_i
                                  size_t len);
 
 /* The session's parameters. */
+uint8_t skeys_client_ver(const struct skeys_client *c);
 int skeys_client_keytype(const struct skeys_client *c);
 int skeys_client_hashtype(const struct skeys_client *c);
 bool skeys_client_auth(const struct skeys_client *c);
@@ -321,21 +354,24 @@ void skeys_client_set_dh(struct skeys_client *c, struct crypto_key *dh);
 const uint8_t *skeys_client_dh(const struct skeys_client *c, size_t *len);
 /* REGISTER's client random (rand2). */
 void skeys_client_rand2(const struct skeys_client *c, uint8_t out[static WIRE_RAND_LEN]);
-/* The plaintext CLIENT_KEY message to seal with skeys_client_hs_tx, or NULL. */
+/* The plaintext CLIENT_KEY message to seal with skeys_client_hs_tx (v4: sent in clear), or NULL. */
 const uint8_t *skeys_client_client_key(const struct skeys_client *c, size_t *len);
 
 /*
  * A KEYINFO datagram dg[0..len) (writable; k decoded from it): replay
  * check of its counter, signature (with the server's key, or the proxy's),
  * our entry, the group master, then the application keys and
- * verify data. The handshake keys are wiped afterwards.
+ * verify data. The handshake keys are wiped afterwards. v4: no signature
+ * and no replay check (KEYINFO is unsigned, so its counter must not move
+ * the window); the entry is CBC-unwrapped with the IV from the KEYINFO's
+ * own src_id (spec §1.9).
  * Errors: SKEYS_ENOENT (we are not listed: nothing was checked),
  * SKEYS_EREPLAY/SKEYS_EOLD, CRYPTO_ESIG, CRYPTO_EAUTH (our entry does not
  * open), SKEYS_ESTATE (no handshake yet), CRYPTO_ENOMEM, CRYPTO_ELIB.
  */
 int skeys_client_keyinfo(struct skeys_client *c, uint8_t *dg, size_t len,
                          const struct wire_keyinfo *k);
-/* Just the replay check and signature of a KEYINFO (a resend once keyed). */
+/* Just the replay check and signature of a KEYINFO (a resend once keyed; v4: nothing). */
 int skeys_client_keyinfo_verify(struct skeys_client *c, uint8_t *dg, size_t len,
                                 const struct wire_keyinfo *k);
 bool skeys_client_keyed(const struct skeys_client *c);
@@ -352,6 +388,17 @@ uint64_t *skeys_client_ctr(struct skeys_client *c);
 int skeys_client_open(struct skeys_client *c, uint8_t *dg, size_t len, const uint8_t **msg,
                       size_t *msglen);
 const struct skeys_dir *skeys_client_rx(const struct skeys_client *c);
+
+/*
+ * A v4 response proxy's PROXY_KEY (spec §1.9 item 4), msg[0..len) from its
+ * func byte: both keys present, the signing key's fingerprint against
+ * fp[0..fplen) when fplen > 0, and its SHA-1 signature over the 4-byte
+ * nonce. On success *sig and *dh are the proxy's keys (the caller's).
+ * Errors: SKEYS_EFRAME, SKEYS_EFP, CRYPTO_EBLOB, CRYPTO_ESIG, CRYPTO_ENOMEM,
+ * CRYPTO_ELIB.
+ */
+int skeys_proxy4_key(const uint8_t *msg, size_t len, const uint8_t *fp, size_t fplen,
+                     struct crypto_key **sig, struct crypto_key **dh);
 
 /* ------------------------------------------------------------ costs */
 

@@ -179,7 +179,8 @@ int agg_due(const struct agg *a, uint64_t now_us, bool force)
 
 uint64_t agg_echo(const struct agg_slot *s, uint64_t now_us)
 {
-    return (uint64_t)(s->echo_base + (int64_t)now_us);
+    /* Modulo 2^64: a hostile echo near the range's end must not overflow (UB) here. */
+    return (uint64_t)s->echo_base + now_us;
 }
 
 void agg_clear(struct agg *a, int i)

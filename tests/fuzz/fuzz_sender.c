@@ -1,6 +1,7 @@
 /*
  * Fuzzes the sender engine with sequences of client datagrams: a mode byte
- * (bit 0: the session is encrypted, the default aes256-gcm, as 5.0.x),
+ * (bit 0: the session is encrypted, the default aes256-gcm, as 5.0.x;
+ * bit 1: protocol v4, --protocol 4),
  * then records framed as in fuzz_receiver.c ([ms step][length BE16]
  * [datagram]), all from one client address, with the virtual clock
  * advanced and outputs drained after each. The session is a closed group
@@ -103,6 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (!(data[0] & 1))
         c.keytype = KEY_NONE;
+    if (data[0] & 2)
+        c.version = UFTP_VER4;
     data++;
     size--;
     struct sender_env e = {.rng = rng, .storage = {st_open, st_read, st_close}};

@@ -48,7 +48,7 @@ for o in "-f" "-F restart" "-y"; do
     # shellcheck disable=SC2086
     expect 1 "option -${o:1:1}: .* is not supported yet" "$UFTP" -Y none $o "$T/f"
 done
-for o in "-r host" "-m"; do
+for o in "-m"; do
     # shellcheck disable=SC2086
     expect 1 "option -${o:1:1}: .* is not supported yet" "$UFTPD" -d $o
 done
@@ -56,6 +56,11 @@ done
 expect 1 "option -H: cannot resolve 'no.such.host.invalid'" "$UFTPD" -d -H no.such.host.invalid
 expect 1 "option -h: 'heartbeat-interval' must be 1..3600" "$UFTPD" -d -h 0
 expect 1 "tfmcc is not supported yet" "$UFTP" -Y none -C tfmcc "$T/f"
+# v4 (issue 6): uftp --protocol 5|4, uftpd -r host[/fingerprint].
+expect 1 "option --protocol: 'protocol' must be one of" "$UFTP" --protocol 3 "$T/f"
+expect 0 'protocol = "4";' "$UFTP" --protocol 4 --check
+expect 1 "option -r: 'ZZ' is not a key fingerprint" "$UFTPD" -d -r 127.0.0.1/ZZ
+expect 1 "option -r: cannot resolve 'no.such.host.invalid'" "$UFTPD" -d -r no.such.host.invalid
 # Encryption (spec §2.1, §2.2): values, keys, key files.
 expect 1 "option -Y: 'cipher' must be one of" "$UFTP" -Y aes256-cbc "$T/f"
 expect 1 "option -h: 'hash' must be one of" "$UFTP" -h sha1 "$T/f"

@@ -1,0 +1,127 @@
+#!/bin/bash
+# Issue 6, tests 3 and 4: v4 sessions through proxies, ours and Debian's
+# uftp 4.10.2 (found as in debian.sh), in network namespaces, sha256-checked:
+#
+#   3a. Debian uftp -> our uftpproxyd -r (response role) -> our uftpd -r x2;
+#   3b. Debian uftp -> our uftpproxyd -s -> our uftpproxyd -c (client role)
+#       -> our uftpd x2, on disjoint networks;
+#   4.  our uftp --protocol 4 -> Debian uftpproxyd -r -> our uftpd -r x2,
+#       in clear and encrypted (our receivers take the 4.x proxy's key with
+#       KEY_REQ, spec §1.9 item 4).
+# Our proxies carry v4 sessions in clear; an encrypted v4 session is refused
+# by them with a log line (v4 re-keying at our proxy is not implemented).
+#
+#   proxies.sh UFTP UFTPD UFTPPROXYD
+UFTP=${1:?usage: proxies.sh UFTP UFTPD UFTPPROXYD} UFTPD=${2:?} UFTPPROXYD=${3:?}
+DEB=${UFTP_DEBIAN_BIN:-}
+if [ -z "$DEB" ]; then
+    for d in /opt/uftp-debian/usr/bin /usr/bin; do
+        if [ -x "$d/uftpproxyd" ] && "$d/uftp" 2>&1 | grep -q 'keyextype'; then
+            DEB=$d
+            break
+        fi
+    done
+fi
+if [ -z "$DEB" ] || [ ! -x "$DEB/uftpproxyd" ] || [ ! -x "$DEB/uftp" ]; then
+    echo "SKIP: Debian's uftp 4.x is not there (/opt/uftp-debian/usr/bin or /usr/bin, or" \
+        "UFTP_DEBIAN_BIN); tools/install-deps.sh fetches it"
+    exit 77
+fi
+TEST_TAG=v4proxies
+unset UFTP_REF_DIR
+. "$(dirname "$0")/../proxy/common.sh"
+
+make_files "$NETNS_TMP/src" 2
+NSESS=0
+# session HOST BIN WANT_RC ARGS... -- DEST_DIRS...: one v4 session, then the
+# files in every destination compared with the source.
+session() {
+    local host=$1 bin=$2 want=$3 a args=() dirs=() side=args
+    shift 3
+    for a in "$@"; do
+        if [ "$a" = -- ]; then side=dirs; continue; fi
+        if [ $side = args ]; then args+=("$a"); else dirs+=("$a"); fi
+    done
+    NSESS=$((NSESS + 1))
+    for a in "${dirs[@]}"; do rm -rf "${a:?}"/*; done
+    netns_spawn "$host" "$NETNS_TMP/s$NSESS.log" "$bin" -x 2 -R 100000 -r 0.1 "${args[@]}" \
+        "$NETNS_TMP/src"/*
+    netns_wait "$NETNS_LAST_PID" 90
+    local rc=$?
+    printf '  %-6s %-52s rc=%s\n' "$([ "$bin" = "$UFTP" ] && echo ours || echo debian)" \
+        "${args[*]}" "$rc"
+    [ "$rc" = "$want" ] || fail "session $NSESS (${args[*]}): exit $rc, want $want"
+    if [ "$want" = 0 ]; then
+        for a in "${dirs[@]}"; do same_files "$NETNS_TMP/src" "$a" "session $NSESS: $a"; done
+    fi
+}
+
+# ---- 3a and 4: one LAN, the server reaches the clients by multicast.
+netns_lan lan 4
+PXIP=$(netns_ip4 lan2)
+R1=$(id_of "$(netns_ip4 lan3)") R2=$(id_of "$(netns_ip4 lan4)") PXID=0x33000001
+echo "$PXID" >"$NETNS_TMP/proxies"
+mkdir -p "$NETNS_TMP/d1" "$NETNS_TMP/d2"
+
+echo "3a. Debian uftp -> our uftpproxyd -r -> our uftpd -r x2:"
+start_proxy lan2 px -r -U $PXID
+start_uftpd lan3 r1 -D "$NETNS_TMP/d1" -r "$PXIP"
+start_uftpd lan4 r2 -D "$NETNS_TMP/d2" -r "$PXIP"
+session lan1 "$DEB/uftp" 0 -H "$R1,$R2" -j "$NETNS_TMP/proxies" -- "$NETNS_TMP/d1" "$NETNS_TMP/d2"
+grep -q "sent REGISTER upstream for 2 clients" "$NETNS_TMP/px.log" ||
+    fail "our response proxy did not aggregate the two registrations"
+# Encrypted v4 is not re-keyed by our proxy: refused, and it says so.
+session lan1 "$DEB/uftp" 7 -H "$R1,$R2" -j "$NETNS_TMP/proxies" -Y aes256-gcm -h sha256 \
+    -e ecdh_ecdsa -s 10 -- "$NETNS_TMP/d1"
+grep -q "refusing encrypted v4 session.*re-keying not supported" "$NETNS_TMP/px.log" ||
+    fail "our proxy did not log why it refused the encrypted v4 session"
+stop_all
+
+echo "4. our uftp --protocol 4 -> Debian uftpproxyd -r -> our uftpd -r x2:"
+"$(dirname "$UFTP")/../tools/uftp_keymgt" -g ec:prime256v1 "$NETNS_TMP/px.pem" >/dev/null 2>&1
+netns_spawn lan2 "$NETNS_TMP/debpx.log" "$DEB/uftpproxyd" -r -d -x 2 -U $PXID \
+    -k "$NETNS_TMP/px.pem" -e prime256v1
+DEBPX=$NETNS_LAST_PID
+sleep 0.3
+start_uftpd lan3 r1b -D "$NETNS_TMP/d1" -r "$PXIP/$(keyfp "$NETNS_TMP/px.pem")"
+start_uftpd lan4 r2b -D "$NETNS_TMP/d2" -r "$PXIP"
+wait_log "$NETNS_TMP/r1b.log" "received PROXY_KEY" "${DAEMONS[0]}" ||
+    fail "r1b got no PROXY_KEY from Debian's proxy"
+session lan1 "$UFTP" 0 --protocol 4 -Y none -H "$R1,$R2" -j "$NETNS_TMP/proxies" \
+    -- "$NETNS_TMP/d1" "$NETNS_TMP/d2"
+session lan1 "$UFTP" 0 --protocol 4 -Y aes256-gcm -h sha256 -H "$R1,$R2" \
+    -j "$NETNS_TMP/proxies" -- "$NETNS_TMP/d1" "$NETNS_TMP/d2"
+stop_all
+netns_stop "$DEBPX"
+
+# ---- 3b: disjoint networks, tunnelled by our server and client proxies.
+echo "3b. Debian uftp -> our uftpproxyd -s -> our uftpproxyd -c -> our uftpd x2:"
+netns_bridge wan
+netns_bridge mid
+netns_bridge lanc
+netns_add snd
+netns_link snd wan eth0 10.96.1.1/24
+netns_add sp
+netns_link sp wan eth0 10.96.1.2/24
+netns_link sp mid eth1 10.96.2.2/24
+netns_add cp
+netns_link cp mid eth0 10.96.2.3/24
+netns_link cp lanc eth1 10.96.3.3/24
+for i in 1 2; do
+    netns_add "c$i"
+    netns_link "c$i" lanc eth0 "10.96.3.1$i/24"
+done
+netns_exec snd ping -c1 -W1 10.96.3.11 >/dev/null 2>&1 && fail "sender reaches a receiver directly"
+CPID=$(id_of 10.96.2.3)
+echo "$CPID" >"$NETNS_TMP/cproxies"
+start_proxy sp sp -s 10.96.2.3
+start_proxy cp cp -c -O eth1
+start_uftpd c1 c1 -D "$NETNS_TMP/d1"
+start_uftpd c2 c2 -D "$NETNS_TMP/d2"
+session snd "$DEB/uftp" 0 -H "$(id_of 10.96.3.11),$(id_of 10.96.3.12)" -j "$NETNS_TMP/cproxies" \
+    -- "$NETNS_TMP/d1" "$NETNS_TMP/d2"
+grep -q "sent REGISTER upstream for 2 clients" "$NETNS_TMP/cp.log" ||
+    fail "our client proxy did not aggregate the two registrations"
+stop_all
+echo "$NSESS sessions"
+finish
