@@ -337,11 +337,8 @@ static int setup_engine(struct uftpproxyd *d)
 {
     struct proxy_config *c = &d->cfg;
     c->ssm = d->set.ssm;
-    struct timespec rt;
-    clock_gettime(CLOCK_REALTIME, &rt);
-    c->wall_offset_us =
-        (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000 - (int64_t)uftpproxyd_mono_us();
-    struct proxy_env env = {.ctx = d, .rng = uftpproxyd_rng};
+    c->wall_offset_us = daemon_wall_offset_us();
+    struct proxy_env env = {.ctx = d, .rng = daemon_rng};
     int rc = proxy_new(&d->eng, c, &env);
     if (rc < 0) {
         log_errx("cannot start the proxy (%d)", rc);

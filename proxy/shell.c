@@ -13,35 +13,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
+#include "core/daemon/daemon.h"
 #include "core/daemon/sdnotify.h"
 #include "core/log.h"
-
-uint64_t uftpproxyd_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-int uftpproxyd_rng(void *ctx, void *buf, size_t len)
-{
-    (void)ctx;
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t r = getrandom(p, len, 0);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += r;
-        len -= (size_t)r;
-    }
-    return 0;
-}
 
 static void membership(struct uftpproxyd *d, bool join)
 {
@@ -138,7 +114,7 @@ static void drive(struct uftpproxyd *d)
         return;
     if (d->held && !send_held(d))
         return;
-    uint64_t now = uftpproxyd_mono_us();
+    uint64_t now = daemon_mono_us();
     for (;;) {
         d->out.buf = d->buf;
         d->out.cap = UFTPPROXYD_OUT_BUF;
@@ -184,7 +160,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
                 log_warnx("receive: %s", strerror(-n));
             break;
         }
-        uint64_t now = uftpproxyd_mono_us();
+        uint64_t now = daemon_mono_us();
         struct net_rx_iter it;
         struct net_rx_dgram dg;
         net_rx_iter_init(&it, &d->rx);
@@ -300,7 +276,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     d->stopping = true;
     sdnotify_stopping();
     log_info("%s: shutting down", sig == SIGINT ? "interrupted" : "terminated");
-    proxy_shutdown(d->eng, uftpproxyd_mono_us());
+    proxy_shutdown(d->eng, daemon_mono_us());
     /* The ABORTs go out at once; never hang on a full socket. */
     struct timeval tv = {3, 0};
     evtimer_add(d->ev_quit, &tv);

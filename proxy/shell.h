@@ -60,9 +60,6 @@ struct uftpproxyd {
     int exit_code;
 };
 
-uint64_t uftpproxyd_mono_us(void);
-int uftpproxyd_rng(void *ctx, void *buf, size_t len);
-
 /*
  * Builds the engine's -S / -C arrays from the settings (replacing d's).
  * Returns 0 or -ENOMEM.

@@ -232,13 +232,11 @@ static int setup_engine(struct uftpd *d)
         c->nhb = s->hb_hosts.n;
         c->hb_interval_us = (uint64_t)s->hb_interval * 1000000u;
     }
-    struct timespec rt;
-    clock_gettime(CLOCK_REALTIME, &rt);
-    c->wall_offset_us = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000 - (int64_t)uftpd_mono_us();
+    c->wall_offset_us = daemon_wall_offset_us();
 
     struct receiver_env env = {
         .ctx = &d->store,
-        .rng = uftpd_rng,
+        .rng = daemon_rng,
         .storage = store_callbacks,
         .event = uftpd_event,
     };

@@ -10,36 +10,11 @@
 #include <event2/event.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "core/daemon/daemon.h"
 #include "core/daemon/sdnotify.h"
 #include "core/log.h"
-
-uint64_t uftpd_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-int uftpd_rng(void *ctx, void *buf, size_t len)
-{
-    (void)ctx;
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t r = getrandom(p, len, 0);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += r;
-        len -= (size_t)r;
-    }
-    return 0;
-}
 
 static void membership(struct uftpd *d, bool join)
 {
@@ -99,7 +74,7 @@ static void drive(struct uftpd *d)
         return;
     if (d->held && !send_held(d))
         return;
-    uint64_t now = uftpd_mono_us();
+    uint64_t now = daemon_mono_us();
     for (;;) {
         d->out.buf = d->buf;
         d->out.cap = sizeof(d->buf);
@@ -145,7 +120,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
                 log_warnx("receive: %s", strerror(-n));
             break;
         }
-        uint64_t now = uftpd_mono_us();
+        uint64_t now = daemon_mono_us();
         struct net_rx_iter it;
         struct net_rx_dgram dg;
         net_rx_iter_init(&it, &d->rx);
@@ -210,7 +185,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     sdnotify_stopping();
     log_info("%s: shutting down", sig == SIGINT ? "interrupted" : "terminated");
     /* Every session is aborted: ABORT to its server (spec §1.4), files discarded. */
-    receiver_shutdown(d->eng, uftpd_mono_us());
+    receiver_shutdown(d->eng, daemon_mono_us());
     uftpd_life_stop(d);
     /* ABORTs go out at once and post-receive commands get their grace period;
      * never hang (systemd's TimeoutStopSec is 30 s). */

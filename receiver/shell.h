@@ -70,9 +70,6 @@ struct uftpd {
     struct event *ev_child, *ev_child_timer;
 };
 
-uint64_t uftpd_mono_us(void);
-int uftpd_rng(void *ctx, void *buf, size_t len);
-
 /* Runs until shutdown; returns the exit code. */
 int uftpd_run(struct uftpd *d);
 void uftpd_free_loop(struct uftpd *d);

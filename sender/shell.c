@@ -16,38 +16,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/daemon/daemon.h"
 #include "core/daemon/status.h"
 #include "core/log.h"
 #include "core/wire/wire.h"
-
-uint64_t shell_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-int shell_rng(void *ctx, void *buf, size_t len)
-{
-    (void)ctx;
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t r = getrandom(p, len, 0);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += r;
-        len -= (size_t)r;
-    }
-    return 0;
-}
 
 /* ---- file reads (sender_storage) ---- */
 
@@ -658,7 +634,7 @@ static void drive(struct uftp *u)
         return;
     if (u->held && !flush(u))
         return;
-    uint64_t now = shell_mono_us();
+    uint64_t now = daemon_mono_us();
     int batches = 0;
     for (;;) {
         if (batches >= SHELL_BURST) {
@@ -693,7 +669,7 @@ static void drive(struct uftp *u)
             note_file_start(u);
         if (!flush(u))
             return;
-        now = shell_mono_us();
+        now = daemon_mono_us();
     }
     if (u->finished) {
         event_base_loopbreak(u->base);
@@ -715,7 +691,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
                 log_warnx("receive: %s", strerror(-n));
             break;
         }
-        uint64_t now = shell_mono_us();
+        uint64_t now = daemon_mono_us();
         struct net_rx_iter it;
         struct net_rx_dgram d;
         net_rx_iter_init(&it, &u->rx);
@@ -754,7 +730,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     }
     u->interrupted = true;
     log_warnx("%s: aborting the session", sig == SIGINT ? "interrupted" : "terminated");
-    sender_interrupt(u->eng, shell_mono_us());
+    sender_interrupt(u->eng, daemon_mono_us());
     drive(u);
 }
 
@@ -763,7 +739,7 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct uftp *u = arg;
-    progress_draw(u, shell_mono_us());
+    progress_draw(u, daemon_mono_us());
 }
 
 static void shell_free_loop(struct uftp *u)
@@ -814,17 +790,11 @@ int shell_run(struct uftp *u)
 
     struct sender_env env = {
         .ctx = u,
-        .rng = shell_rng,
+        .rng = daemon_rng,
         .storage = shell_storage,
         .event = shell_event,
     };
-    u->cfg.wall_offset_us = 0;
-    {
-        struct timespec rt;
-        clock_gettime(CLOCK_REALTIME, &rt);
-        int64_t wall = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000;
-        u->cfg.wall_offset_us = wall - (int64_t)shell_mono_us();
-    }
+    u->cfg.wall_offset_us = daemon_wall_offset_us();
     rc = sender_new(&u->eng, &u->cfg, &env);
     if (rc < 0) {
         log_errx("cannot start the session (%d)", rc);
@@ -867,7 +837,7 @@ int shell_run(struct uftp *u)
         g_progress = u;
         log_set_stderr_hook(progress_erase);
     }
-    u->start_us = shell_mono_us();
+    u->start_us = daemon_mono_us();
     u->cur_index = UINT32_MAX;
     u->res_index = UINT32_MAX;
     /* A closed group's receivers in -H order, by the names given there (spec §2.1). */
@@ -887,7 +857,7 @@ int shell_run(struct uftp *u)
         g_progress = NULL;
     }
     sender_stats(u->eng, &st);
-    double secs = (double)(shell_mono_us() - u->start_us) / 1e6;
+    double secs = (double)(daemon_mono_us() - u->start_us) / 1e6;
     char b[32], r[32];
     fmt_bytes(b, sizeof(b), (double)st.data_bytes);
     fmt_bytes(r, sizeof(r), secs > 0 ? (double)st.data_bytes / secs : 0);

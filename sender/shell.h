@@ -89,9 +89,6 @@ struct uftp {
     uint64_t total_bytes;          /* of the regular files to send (the ETA) */
 };
 
-/* Monotonic and wall-clock microseconds. */
-uint64_t shell_mono_us(void);
-
 /* Runs the session to its end; returns the exit code (spec §2.1). */
 int shell_run(struct uftp *u);
 /* Frees what shell_run allocated (the engine, the loop, the buffers). */
@@ -99,7 +96,6 @@ void shell_free(struct uftp *u);
 
 /* The storage and rng callbacks the engine is given. */
 extern const struct sender_storage shell_storage;
-int shell_rng(void *ctx, void *buf, size_t len);
 void shell_event(void *ctx, const struct sender_event *ev);
 
 #endif

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -206,4 +208,35 @@ int daemon_privs_log(void)
     log_verbose("running as uid %ld gid %ld%s", (long)p.euid, (long)p.egid,
                 p.no_new_privs ? ", no new privileges" : "");
     return warnings;
+}
+
+uint64_t daemon_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int64_t daemon_wall_offset_us(void)
+{
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    return (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000 - (int64_t)daemon_mono_us();
+}
+
+int daemon_rng(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t r = getrandom(p, len, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += r;
+        len -= (size_t)r;
+    }
+    return 0;
 }

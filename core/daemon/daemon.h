@@ -24,6 +24,7 @@
 #define UFTP_DAEMON_DAEMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -42,6 +43,17 @@
  * Returns 0 in the daemon, or -errno in the original process when nothing
  * could be forked (nothing changed then).
  */
+/* CLOCK_MONOTONIC in microseconds: the "now" every engine is driven with. */
+uint64_t daemon_mono_us(void);
+
+/* CLOCK_REALTIME minus daemon_mono_us(), in microseconds: what an engine
+ * adds to its monotonic clock to stamp wall-clock times on the wire. */
+int64_t daemon_wall_offset_us(void);
+
+/* The engines' rng callback (ctx unused): fills buf from the kernel CSPRNG.
+ * Returns 0 or a negated errno of getrandom(). */
+int daemon_rng(void *ctx, void *buf, size_t len);
+
 int daemon_detach(void);
 
 /*

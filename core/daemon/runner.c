@@ -1,5 +1,7 @@
 #include "core/daemon/runner.h"
 
+#include "core/daemon/daemon.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -42,9 +44,7 @@ struct runner {
 
 uint64_t runner_now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+    return daemon_mono_us();
 }
 
 struct runner *runner_new(const struct runner_cfg *cfg)

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/daemon/daemon.h"
@@ -285,12 +286,35 @@ static void test_privs(void)
     CU_ASSERT_EQUAL(rmdir(dir), 0);
 }
 
+/* The engines' clocks and rng: monotonic, wall offset consistent with
+ * CLOCK_REALTIME, and random bytes that are not all the same. */
+static void test_clocks_rng(void)
+{
+    uint64_t a = daemon_mono_us();
+    struct timespec ts = {0, 2000000};
+    nanosleep(&ts, NULL);
+    uint64_t b = daemon_mono_us();
+    CU_ASSERT(b >= a + 2000);
+    CU_ASSERT(b < a + 2000000);
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    int64_t wall = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000;
+    int64_t est = daemon_wall_offset_us() + (int64_t)daemon_mono_us();
+    CU_ASSERT(est - wall >= 0 && est - wall < 1000000);
+    uint8_t x[64] = {0}, y[64] = {0};
+    CU_ASSERT_EQUAL(daemon_rng(NULL, x, sizeof(x)), 0);
+    CU_ASSERT_EQUAL(daemon_rng(NULL, y, sizeof(y)), 0);
+    CU_ASSERT(memcmp(x, y, sizeof(x)) != 0);
+    CU_ASSERT_EQUAL(daemon_rng(NULL, x, 0), 0);
+}
+
 static const struct cu_test daemon_tests[] = {
     {"detach", test_detach},
     {"systemd detection", test_systemd_detection},
     {"log destination", test_log_setup},
     {"nice", test_nice},
     {"privileges", test_privs},
+    {"clocks and rng", test_clocks_rng},
     {NULL, NULL},
 };
 
