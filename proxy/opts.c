@@ -21,27 +21,6 @@
 /* spec §4: 200 interfaces and public addresses; 100 keys and heartbeat hosts. */
 #define UFTPPROXYD_MAX_ADDRS 200
 
-static int id_parse(const struct conf_option *o, const char *text, void *dst, char *msg, size_t ml)
-{
-    uint32_t id;
-    if (conf_parse_id(text, false, &id) < 0) {
-        snprintf(msg, ml, "must be a hex ID such as 0x0A000001 (not 0 or 0xFFFFFFFF)");
-        return CONF_EVALUE;
-    }
-    memcpy(dst, &id, sizeof(id));
-    return 0;
-}
-
-static int id_print(const struct conf_option *o, const void *src, char *buf, size_t len)
-{
-    uint32_t id;
-    memcpy(&id, src, sizeof(id));
-    if (id == 0)
-        return 1;
-    snprintf(buf, len, "0x%08X", id);
-    return 0;
-}
-
 /* -s: a host name or address, or fp= and a fingerprint. */
 static int server_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
 {
@@ -74,17 +53,6 @@ static int reserved_check(const struct conf_option *o, const void *val, char *ms
         return 0;
     snprintf(msg, ml, "is not supported (Windows key stores only)");
     return CONF_EVALUE;
-}
-
-static int abs_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
-{
-    const char *s;
-    memcpy(&s, val, sizeof(s));
-    if (s != NULL && s[0] != '/') {
-        snprintf(msg, ml, "must be an absolute path, not '%s'", s);
-        return CONF_EVALUE;
-    }
-    return 0;
 }
 
 static int curve_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
@@ -208,7 +176,7 @@ static const struct conf_option opts[] = {
      .section = "Daemon",
      .argname = "FILE",
      .help = "write the daemon's PID here",
-     .check = abs_check,
+     .check = conf_abs_check,
      CONF_FIELD(S, pidfile)},
     {.name = "nice",
      .short_name = 'N',
@@ -294,8 +262,8 @@ static const struct conf_option opts[] = {
      .section = "Transport",
      .argname = "0xID",
      .help = "proxy ID (default: the first interface's address)",
-     .parse = id_parse,
-     .print = id_print,
+     .parse = conf_id_parse,
+     .print = conf_id_print,
      CONF_FIELD(S, id)},
     {.name = "ssm",
      .short_name = 'o',

@@ -19,27 +19,6 @@
 /* spec §4 client limits: 200 interfaces and public addresses. */
 #define UFTPD_MAX_ADDRS 200
 
-static int id_parse(const struct conf_option *o, const char *text, void *dst, char *msg, size_t ml)
-{
-    uint32_t id;
-    if (conf_parse_id(text, false, &id) < 0) {
-        snprintf(msg, ml, "must be a hex ID such as 0x0A000001 (not 0 or 0xFFFFFFFF)");
-        return CONF_EVALUE;
-    }
-    memcpy(dst, &id, sizeof(id));
-    return 0;
-}
-
-static int id_print(const struct conf_option *o, const void *src, char *buf, size_t len)
-{
-    uint32_t id;
-    memcpy(&id, src, sizeof(id));
-    if (id == 0)
-        return 1;
-    snprintf(buf, len, "0x%08X", id);
-    return 0;
-}
-
 /* A reserved option: its letter keeps the reference meaning, not implemented yet.
  * Its unset value (false, 0, an empty list) is accepted so that --check reads back. */
 static int reserved_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
@@ -72,17 +51,6 @@ static int abs_list_check(const struct conf_option *o, const void *val, char *ms
             snprintf(msg, ml, "must be absolute paths, not '%s'", l->v[i]);
             return CONF_EVALUE;
         }
-    }
-    return 0;
-}
-
-static int abs_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
-{
-    const char *s;
-    memcpy(&s, val, sizeof(s));
-    if (s != NULL && s[0] != '/') {
-        snprintf(msg, ml, "must be an absolute path, not '%s'", s);
-        return CONF_EVALUE;
     }
     return 0;
 }
@@ -147,7 +115,7 @@ static const struct conf_option opts[] = {
      .section = "Daemon",
      .argname = "FILE",
      .help = "write the daemon's PID here",
-     .check = abs_check,
+     .check = conf_abs_check,
      CONF_FIELD(S, pidfile)},
     {.name = "nice",
      .short_name = 'N',
@@ -234,8 +202,8 @@ static const struct conf_option opts[] = {
      .section = "Transport",
      .argname = "0xID",
      .help = "client ID (default: the first interface's address)",
-     .parse = id_parse,
-     .print = id_print,
+     .parse = conf_id_parse,
+     .print = conf_id_print,
      CONF_FIELD(S, id)},
     {.name = "ssm",
      .short_name = 'o',
@@ -309,7 +277,7 @@ static const struct conf_option opts[] = {
      .type = CONF_STRING,
      .section = "Files",
      .argname = "DIR",
-     .check = abs_check,
+     .check = conf_abs_check,
      .help = "receive into DIR/_group_<ID>/ and move the files at the end of the session",
      CONF_FIELD(S, tempdir)},
     {.name = "temp-files",
@@ -340,7 +308,7 @@ static const struct conf_option opts[] = {
      .type = CONF_STRING,
      .section = "Files",
      .argname = "CMD",
-     .check = abs_check,
+     .check = conf_abs_check,
      .help = "run CMD -I <GROUPID> FILE... (absolute path, no shell) for what each session "
              "delivers",
      CONF_FIELD(S, postreceive)},

@@ -17,28 +17,6 @@
 
 /* ---- custom values ---- */
 
-/* -U: a hex ID, never 0 or 0xFFFFFFFF (spec §0 "IDs"). */
-static int id_parse(const struct conf_option *o, const char *text, void *dst, char *msg, size_t ml)
-{
-    uint32_t id;
-    if (conf_parse_id(text, false, &id) < 0) {
-        snprintf(msg, ml, "must be a hex ID such as 0x0A000001 (not 0 or 0xFFFFFFFF)");
-        return CONF_EVALUE;
-    }
-    memcpy(dst, &id, sizeof(id));
-    return 0;
-}
-
-static int id_print(const struct conf_option *o, const void *src, char *buf, size_t len)
-{
-    uint32_t id;
-    memcpy(&id, src, sizeof(id));
-    if (id == 0)
-        return 1;
-    snprintf(buf, len, "0x%08X", id);
-    return 0;
-}
-
 /* -r init[:min:max] in seconds, 0.001..1000, min <= init <= max (spec §2.1). */
 static int grtt_parse(const struct conf_option *o, const char *text, void *dst, char *msg,
                       size_t ml)
@@ -293,8 +271,8 @@ static const struct conf_option opts[] = {
      .section = "Transport",
      .argname = "0xID",
      .help = "server ID (default: the interface's address)",
-     .parse = id_parse,
-     .print = id_print,
+     .parse = conf_id_parse,
+     .print = conf_id_print,
      CONF_FIELD(S, id)},
     {.name = "protocol",
      .type = CONF_ENUM,

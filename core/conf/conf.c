@@ -1447,3 +1447,15 @@ int conf_table_check(const struct conf_spec *s, struct conf_err *e)
     }
     return 0;
 }
+
+int conf_abs_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    (void)o;
+    const char *s;
+    memcpy(&s, val, sizeof(s));
+    if (s != NULL && s[0] != '/') {
+        snprintf(msg, ml, "must be an absolute path, not '%s'", s);
+        return CONF_EVALUE;
+    }
+    return 0;
+}

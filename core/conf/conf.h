@@ -233,6 +233,9 @@ int conf_parse_double(const char *text, double min, double max, double *out);
 /* "256K", "1M": K/M/G are powers of 1024. */
 int conf_parse_size(const char *text, long long min, long long max, long long *out);
 
+/* Option-table check for a CONF_STRING path: unset or absolute. */
+int conf_abs_check(const struct conf_option *o, const void *val, char *msg, size_t ml);
+
 /* The text conf_print uses for a double: short, exact, readable back by strtod and libconfig. */
 void conf_format_double(char *buf, size_t len, double d);
 

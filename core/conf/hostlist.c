@@ -73,6 +73,29 @@ int conf_parse_id(const char *s, bool allow_zero, uint32_t *id)
     return 0;
 }
 
+int conf_id_parse(const struct conf_option *o, const char *text, void *dst, char *msg, size_t ml)
+{
+    (void)o;
+    uint32_t id;
+    if (conf_parse_id(text, false, &id) < 0) {
+        snprintf(msg, ml, "must be a hex ID such as 0x0A000001 (not 0 or 0xFFFFFFFF)");
+        return CONF_EVALUE;
+    }
+    memcpy(dst, &id, sizeof(id));
+    return 0;
+}
+
+int conf_id_print(const struct conf_option *o, const void *src, char *buf, size_t len)
+{
+    (void)o;
+    uint32_t id;
+    memcpy(&id, src, sizeof(id));
+    if (id == 0)
+        return 1;
+    snprintf(buf, len, "0x%08X", id);
+    return 0;
+}
+
 int conf_parse_fingerprint(const char *s, uint8_t fp[static CONF_FP_MAX], size_t *len)
 {
     size_t n = 0;

@@ -100,6 +100,11 @@ void conf_hostlist_free(struct conf_hostlist *l);
 
 /* Hex ID: "0x1234abcd" or "1234abcd"; 0 and 0xFFFFFFFF refused unless allow_zero (0 only). */
 int conf_parse_id(const char *s, bool allow_zero, uint32_t *id);
+
+/* Option-table handlers for a uint32_t ID field (-U, spec §0 "IDs"): parse
+ * refuses 0 and 0xFFFFFFFF with a message; print leaves 0 unset (returns 1). */
+int conf_id_parse(const struct conf_option *o, const char *text, void *dst, char *msg, size_t ml);
+int conf_id_print(const struct conf_option *o, const void *src, char *buf, size_t len);
 /* "66:1E:C9:...": 1 to CONF_FP_MAX bytes of 1 or 2 hex digits each. */
 int conf_parse_fingerprint(const char *s, uint8_t fp[static CONF_FP_MAX], size_t *len);
 

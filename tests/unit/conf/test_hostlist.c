@@ -362,8 +362,32 @@ static void test_files(void)
     conf_hostlist_free(&l);
 }
 
+/* The option-table handlers for IDs and absolute paths shared by the programs. */
+static void test_value_handlers(void)
+{
+    uint32_t id = 0;
+    char why[128] = "", buf[32];
+    CU_ASSERT_EQUAL(conf_id_parse(NULL, "0x0a000001", &id, why, sizeof(why)), 0);
+    CU_ASSERT_EQUAL(id, 0x0A000001u);
+    CU_ASSERT_EQUAL(conf_id_print(NULL, &id, buf, sizeof(buf)), 0);
+    CU_ASSERT_STRING_EQUAL(buf, "0x0A000001");
+    CU_ASSERT_EQUAL(conf_id_parse(NULL, "0xFFFFFFFF", &id, why, sizeof(why)), CONF_EVALUE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "hex ID"));
+    CU_ASSERT_EQUAL(conf_id_parse(NULL, "0", &id, why, sizeof(why)), CONF_EVALUE);
+    CU_ASSERT_EQUAL(conf_id_parse(NULL, "12g", &id, why, sizeof(why)), CONF_EVALUE);
+    CU_ASSERT_EQUAL(id, 0x0A000001u); /* untouched by the refusals */
+    id = 0;
+    CU_ASSERT_EQUAL(conf_id_print(NULL, &id, buf, sizeof(buf)), 1); /* unset */
+    const char *path = "/var/lib/x", *rel = "var/lib/x", *none = NULL;
+    CU_ASSERT_EQUAL(conf_abs_check(NULL, &path, why, sizeof(why)), 0);
+    CU_ASSERT_EQUAL(conf_abs_check(NULL, &none, why, sizeof(why)), 0);
+    CU_ASSERT_EQUAL(conf_abs_check(NULL, &rel, why, sizeof(why)), CONF_EVALUE);
+    CU_ASSERT_STRING_EQUAL(why, "must be an absolute path, not 'var/lib/x'");
+}
+
 static const struct cu_test hostlist_tests[] = {
     {"uftp -H / -j files", test_ids},
+    {"ID and path option handlers", test_value_handlers},
     {"ID errors with file:line", test_id_errors},
     {"line, fingerprint and entry limits", test_limits},
     {"uftpd -S server lists", test_servers},
