@@ -134,6 +134,40 @@ struct conf_option {
 
 #define CONF_FIELD(type, field) .offset = offsetof(type, field), .size = sizeof(((type *)0)->field)
 
+/* Entries every program shares, in section SEC, for settings struct T with
+ * the fields log_roll_mb and log_keep (-g, -n: spec §2 log rolling)... */
+#define CONF_OPTS_LOG_ROLL(T, SEC)                                                                 \
+    {.name = "log-roll-mb",                                                                        \
+     .short_name = 'g',                                                                            \
+     .type = CONF_INT,                                                                             \
+     .section = SEC,                                                                               \
+     .argname = "MB",                                                                              \
+     .def = "0",                                                                                   \
+     .min = 0,                                                                                     \
+     .max = 1024,                                                                                  \
+     .help = "roll the log file at this size (0 = never)",                                         \
+     CONF_FIELD(T, log_roll_mb)},                                                                  \
+    {                                                                                              \
+        .name = "log-keep", .short_name = 'n', .type = CONF_INT, .section = SEC, .argname = "N",   \
+        .def = "5", .min = 1, .max = 1000, .help = "rolled log files kept",                        \
+        CONF_FIELD(T, log_keep)                                                                    \
+    }
+
+/* ...and those of the daemons, with pidfile and nice (-P, -N). */
+#define CONF_OPTS_DAEMON(T, SEC)                                                                   \
+    {.name = "pid-file",                                                                           \
+     .short_name = 'P',                                                                            \
+     .type = CONF_STRING,                                                                          \
+     .section = SEC,                                                                               \
+     .argname = "FILE",                                                                            \
+     .help = "write the daemon's PID here",                                                        \
+     .check = conf_abs_check,                                                                      \
+     CONF_FIELD(T, pidfile)},                                                                      \
+    {                                                                                              \
+        .name = "nice", .short_name = 'N', .type = CONF_INT, .section = SEC, .argname = "PRIO",    \
+        .def = "0", .min = -20, .max = 19, .help = "scheduling priority", CONF_FIELD(T, nice)      \
+    }
+
 struct conf_spec {
     const char *prog;  /* "uftpd": messages and --help */
     const char *usage; /* operands after "[options]", e.g. "{ -i list | file ... }" */
