@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "core/crypto/crypto.h"
+#include "core/wire/buf.h"
 #include "proxy/proxy_int.h"
 
 static const char *const cstate_names[] = {"MUTE",  "REGISTERED", "CONF",
@@ -277,6 +278,9 @@ static void send_keyinfo(struct proxy *p, struct psession *s, const struct wire_
         if (len < 0)
             break;
         hdr(p, s, b, KEYINFO, true, 0);
+        /* spec §1.9 item 5: v4 KEYINFO comes as from the server (its ID is in the IV). */
+        if (s->version == UFTP_VER4)
+            be32_put(b + 4, s->server_id);
         len += UFTP_HDR_LEN;
         if (keys_sign_keyinfo(s->k, b, (size_t)len) != CRYPTO_OK) {
             PLOG(s, LL_WARN, "cannot sign KEYINFO");
@@ -424,12 +428,15 @@ static void new_session(struct proxy *p, const struct net_addr *from, const stru
     }
     struct wire_announce *a = &d.msg.u.announce;
     /*
-     * v4 sessions (spec §1.9) are carried in clear: the version travels
-     * with every message. Re-keying a v4 session (the v4 schedule at the
-     * proxy, v4 PROXY_KEY for KEY_REQ) is not implemented: refused.
+     * v4 sessions (spec §1.9): the version travels with every message. An
+     * encrypted one is re-keyed by a response proxy with its long-lived
+     * ECDH key (keys.h); a client proxy would have to substitute its keys
+     * into the server's ANNOUNCE and re-sign it, which is not done.
      */
-    if (h->version == UFTP_VER4 && a->has_enc) {
-        refuse_log(p, "refusing encrypted v4 session %08X from %s: v4 re-keying not supported",
+    if (h->version == UFTP_VER4 && a->has_enc && p->cfg.role != PROXY_RESPONSE) {
+        refuse_log(p,
+                   "refusing encrypted v4 session %08X from %s: only a response proxy (-r) "
+                   "re-keys v4 sessions",
                    h->group_id, net_addr_str(from, ab));
         return;
     }
@@ -469,7 +476,10 @@ static void new_session(struct proxy *p, const struct net_addr *from, const stru
                                   .proxy_id = p->cfg.proxy_id,
                                   .sigkey = p->cfg.key,
                                   .server_fp = sv ? sv->fp : NULL,
-                                  .server_fplen = sv ? sv->fplen : 0};
+                                  .server_fplen = sv ? sv->fplen : 0,
+                                  .dh4 = p->cfg.dh4,
+                                  .addrlen = (a->flags & FLAG_IPV6) ? 16 : 4};
+        memcpy(kp.addr, a->priv_addr, kp.addrlen);
         if (p->env.rng(p->env.ctx, kp.rand2, sizeof(kp.rand2)) < 0) {
             log_warnx("rng failed");
             return;
