@@ -42,9 +42,9 @@ static void check_one(const char *keyname, int curve, size_t dhlen)
     /* layout (spec §1.9): func, hlen, keylen, dhlen, siglen, nonce, blobs, signature */
     CU_ASSERT_EQUAL(b[0], PROXY_KEY);
     CU_ASSERT_EQUAL(b[1], want / 4);
-    CU_ASSERT_EQUAL(b[2] << 8 | b[3], bl);
-    CU_ASSERT_EQUAL(b[4] << 8 | b[5], dl);
-    CU_ASSERT_EQUAL(b[6] << 8 | b[7], sl);
+    CU_ASSERT_EQUAL((size_t)(b[2] << 8 | b[3]), bl);
+    CU_ASSERT_EQUAL((size_t)(b[4] << 8 | b[5]), dl);
+    CU_ASSERT_EQUAL((size_t)(b[6] << 8 | b[7]), sl);
     CU_ASSERT_EQUAL(b[8], 0xA1);
     CU_ASSERT_EQUAL(b[9], 0xB2);
     CU_ASSERT_EQUAL(b[10], 0xC3);
