@@ -50,7 +50,8 @@ struct ksess {
     size_t addrlen;
     uint8_t gm4[KS4_GM_LEN];
     struct ks4_keys grp4;
-    struct skeys_dir down4; /* the group key, sealing our ABORTs */
+    struct skeys_dir down4;           /* the group key, sealing our ABORTs */
+    const struct crypto_key *sub_sig; /* client proxy: our key in ANNOUNCE, borrowed */
     uint64_t down4_ctr;
 };
 
@@ -92,8 +93,9 @@ const char *keys_strerror(int err)
     case KEYS_ENOENT:
         return "not listed";
     case KEYS_EV4:
-        return "v4: only a response proxy re-keys encrypted v4 sessions, without client "
-               "authentication";
+        return "v4: sessions with client authentication are not re-keyed by a proxy";
+    case KEYS_ENOKEY:
+        return "v4: no signing key (-k) of the server's key type and size to substitute";
     default:
         return crypto_strerror(err);
     }
@@ -229,18 +231,41 @@ static int from_skeys(int rc)
 static int keys_new4(struct ksess **out, const struct ksess_params *kp,
                      const struct wire_enc_info *e, uint8_t *dg, size_t len)
 {
-    if (kp->dh4 == NULL || (e->flags & FLAG_CLIENT_AUTH) != 0)
+    if ((e->flags & FLAG_CLIENT_AUTH) != 0)
         return KEYS_EV4;
+    if (!kp->subst4 && kp->dh4 == NULL)
+        return KEYS_ETYPE;
+    const struct crypto_key *sub = NULL;
+    if (kp->subst4) {
+        /* spec §1.9 item 5: a key of the server's type and size (the ANNOUNCE keeps its layout). */
+        struct crypto_key *sk = NULL;
+        if (keyblob_import(e->keyblob, e->keylen, 0, &sk) != CRYPTO_OK)
+            return CRYPTO_EBLOB;
+        for (size_t i = 0; i < kp->nsigkeys && sub == NULL; i++) {
+            const struct crypto_key *c = kp->sigkeys[i];
+            size_t bl;
+            if (c != NULL && crypto_key_has_private(c) &&
+                crypto_key_type(c) == crypto_key_type(sk) &&
+                crypto_key_bits(c) == crypto_key_bits(sk) &&
+                crypto_key_curve(c) == crypto_key_curve(sk) && crypto_key_blob(c, &bl) != NULL &&
+                bl == e->keylen && sig_len(c) == e->siglen)
+                sub = c;
+        }
+        crypto_key_free(sk);
+        if (sub == NULL)
+            return KEYS_ENOKEY;
+    }
     struct ksess *k = calloc(1, sizeof(*k));
     if (k == NULL)
         return CRYPTO_ENOMEM;
     k->v4 = true;
     k->keytype = e->keytype;
     k->hashtype = e->hashtype;
-    k->curve = crypto_key_curve(kp->dh4);
+    k->curve = kp->dh4 ? crypto_key_curve(kp->dh4) : 0;
     k->proxy_id = kp->proxy_id;
     k->sigkey = kp->sigkey;
     k->dh4 = kp->dh4;
+    k->sub_sig = sub;
     k->group_id = kp->group_id;
     k->server_id = kp->server_id;
     memcpy(k->rand1, e->rand1, WIRE_RAND_LEN);
@@ -265,11 +290,56 @@ static int keys_new4(struct ksess **out, const struct ksess_params *kp,
         rc = skeys_client_handshake(k->up4);
     if (rc == CRYPTO_OK)
         skeys_client_rand2(k->up4, k->rand2);
+    if (rc == CRYPTO_OK && sub != NULL) {
+        /* Our downstream key on the server's curve: the blob keeps its size. */
+        struct crypto_key *sdh = NULL;
+        rc = keyblob_import(e->dhblob, e->dhlen, KEYBLOB_EC, &sdh);
+        if (rc == CRYPTO_OK)
+            rc = ecdh_keygen(crypto_key_curve(sdh), &k->dh_down);
+        crypto_key_free(sdh);
+        size_t dl = 0;
+        if (rc == CRYPTO_OK && (crypto_key_blob(k->dh_down, &dl) == NULL || dl != e->dhlen))
+            rc = KEYS_EFRAME;
+        if (rc == CRYPTO_OK) {
+            k->dh4 = k->dh_down;
+            k->curve = crypto_key_curve(k->dh_down);
+        }
+    }
     if (rc != CRYPTO_OK) {
         keys_free(k);
         return from_skeys(rc);
     }
     *out = k;
+    return CRYPTO_OK;
+}
+
+int keys_announce4(struct ksess *k, uint8_t *dg, size_t len, const struct wire_enc_info *e)
+{
+    if (!k->v4 || k->sub_sig == NULL)
+        return KEYS_ESTATE;
+    size_t bl, dl, sl = sig_len(k->sub_sig);
+    const uint8_t *blob = crypto_key_blob(k->sub_sig, &bl);
+    const uint8_t *dh = crypto_key_blob(k->dh_down, &dl);
+    uint8_t *kb = (uint8_t *)e->keyblob, *db = (uint8_t *)e->dhblob, *sg = (uint8_t *)e->sig;
+    if (bl != e->keylen || dl != e->dhlen || sl != e->siglen || sl > SIG_MAX || kb < dg ||
+        kb + bl > dg + len || db < dg || db + dl > dg + len || sg < dg || sg + sl > dg + len)
+        return KEYS_EFRAME;
+    /* Only what the server signed gets our signature. */
+    int rc = from_skeys(skeys_client_verify_announce(k->up4, e, dg, len));
+    if (rc)
+        return rc;
+    memcpy(kb, blob, bl);
+    memcpy(db, dh, dl);
+    /* spec §1.4: over the whole datagram with the signature field zeroed. */
+    memset(sg, 0, sl);
+    struct crypto_iov v = {dg, len};
+    uint8_t sig[SIG_MAX];
+    rc = sig_sign(k->sub_sig, k->hashtype, &v, 1, sig, sizeof(sig));
+    if (rc < 0)
+        return rc;
+    if ((size_t)rc != sl)
+        return CRYPTO_ELIB;
+    memcpy(sg, sig, sl);
     return CRYPTO_OK;
 }
 

@@ -151,6 +151,8 @@ static int setup_keys(struct uftpproxyd *d)
         d->nkeys = 1;
     }
     d->cfg.key = d->keys[0];
+    d->cfg.keys = (const struct crypto_key *const *)d->keys;
+    d->cfg.nkeys = d->nkeys;
     /* spec §1.9 item 5: a response proxy's long-lived ECDH key for v4 clients (-e). */
     if (d->cfg.role == PROXY_RESPONSE) {
         int curve = keyblob_curve_by_name(d->set.curve ? d->set.curve : "secp256r1");

@@ -433,10 +433,9 @@ static void new_session(struct proxy *p, const struct net_addr *from, const stru
      * ECDH key (keys.h); a client proxy would have to substitute its keys
      * into the server's ANNOUNCE and re-sign it, which is not done.
      */
-    if (h->version == UFTP_VER4 && a->has_enc && p->cfg.role != PROXY_RESPONSE) {
-        refuse_log(p,
-                   "refusing encrypted v4 session %08X from %s: only a response proxy (-r) "
-                   "re-keys v4 sessions",
+    if (h->version == UFTP_VER4 && a->has_enc && p->cfg.role == PROXY_RESPONSE &&
+        p->cfg.dh4 == NULL) {
+        refuse_log(p, "refusing encrypted v4 session %08X from %s: no long-lived ECDH key (-e)",
                    h->group_id, net_addr_str(from, ab));
         return;
     }
@@ -478,6 +477,9 @@ static void new_session(struct proxy *p, const struct net_addr *from, const stru
                                   .server_fp = sv ? sv->fp : NULL,
                                   .server_fplen = sv ? sv->fplen : 0,
                                   .dh4 = p->cfg.dh4,
+                                  .subst4 = p->cfg.role == PROXY_CLIENT,
+                                  .sigkeys = p->cfg.keys ? p->cfg.keys : &p->cfg.key,
+                                  .nsigkeys = p->cfg.keys ? p->cfg.nkeys : 1,
                                   .addrlen = (a->flags & FLAG_IPV6) ? 16 : 4};
         memcpy(kp.addr, a->priv_addr, kp.addrlen);
         if (p->env.rng(p->env.ctx, kp.rand2, sizeof(kp.rand2)) < 0) {
@@ -550,6 +552,17 @@ static void recv_announce(struct proxy *p, const struct net_addr *from, const st
         /* Registration stays open while the server announces. */
         if (s->encrypted && s->phase < PP_RECEIVING)
             s->reg_end = now + p_grtt_times(s, s->robust);
+    }
+    if (s->encrypted && s->version == UFTP_VER4 && p->cfg.role == PROXY_CLIENT) {
+        /* spec §1.9 item 5: the clients see our keys, signed by us. */
+        struct wire_datagram d;
+        int rc = wire_datagram_decode(&d, pkt, len) < 0 || !d.msg.u.announce.has_enc
+                     ? KEYS_EFRAME
+                     : keys_announce4(s->k, pkt, len, &d.msg.u.announce.enc);
+        if (rc != CRYPTO_OK) {
+            PLOG(s, LL_WARN, "cannot substitute our keys into ANNOUNCE: %s", keys_strerror(rc));
+            return;
+        }
     }
     forward_down(p, s, &s->pub, pkt, len);
     /* spec §7.8: PROXY_KEY after every ANNOUNCE, from client proxies too (v5 only, §1.9). */

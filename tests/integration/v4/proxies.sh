@@ -7,12 +7,11 @@
 #       receivers take our proxy's long-lived key with KEY_REQ, fingerprint
 #       checked for one, and our proxy re-keys them with the v4 schedule);
 #   3b. Debian uftp -> our uftpproxyd -s -> our uftpproxyd -c (client role)
-#       -> our uftpd x2, on disjoint networks;
+#       -> our uftpd x2, on disjoint networks, in clear and encrypted (the
+#       client proxy substitutes its keys into the ANNOUNCE and re-signs it);
 #   4.  our uftp --protocol 4 -> Debian uftpproxyd -r -> our uftpd -r x2,
 #       in clear and encrypted (our receivers take the 4.x proxy's key with
 #       KEY_REQ, spec §1.9 item 4).
-# Our client proxy carries v4 sessions in clear only; an encrypted one is
-# refused by it with a log line (v4 key substitution is not implemented).
 #
 #   proxies.sh UFTP UFTPD UFTPPROXYD
 UFTP=${1:?usage: proxies.sh UFTP UFTPD UFTPPROXYD} UFTPD=${2:?} UFTPPROXYD=${3:?}
@@ -136,6 +135,12 @@ session snd "$DEB/uftp" 0 -H "$(id_of 10.96.3.11),$(id_of 10.96.3.12)" -j "$NETN
     -- "$NETNS_TMP/d1" "$NETNS_TMP/d2"
 grep -q "sent REGISTER upstream for 2 clients" "$NETNS_TMP/cp.log" ||
     fail "our client proxy did not aggregate the two registrations"
+# Encrypted: the client proxy puts its own keys into the ANNOUNCE, signs it,
+# and re-keys the clients (spec §1.9 item 5).
+session snd "$DEB/uftp" 0 -H "$(id_of 10.96.3.11),$(id_of 10.96.3.12)" -j "$NETNS_TMP/cproxies" \
+    -Y aes256-gcm -h sha256 -e ecdh_ecdsa -- "$NETNS_TMP/d1" "$NETNS_TMP/d2"
+grep -q "every client keyed" "$NETNS_TMP/cp.log" ||
+    fail "our client proxy did not re-key both clients"
 stop_all
 echo "$NSESS sessions"
 finish
