@@ -482,6 +482,53 @@ static void hb_emit(struct proxy *p, uint64_t now)
 
 /* ------------------------------------------------------------ receive */
 
+/*
+ * KEY_REQ (spec §1.9 item 5): a response proxy answers with a v4 PROXY_KEY
+ * (its long-lived ECDH key, signed over a fresh nonce) on every public
+ * address. At most once per 5 s, whoever asks: every KEY_REQ would
+ * otherwise buy a signature and a multicast datagram (spec §6 item 10:
+ * 5.0.1 never updates its timestamp).
+ */
+#define PK4_INTERVAL_US UINT64_C(5000000)
+
+static void recv_key_req(struct proxy *p, const struct net_addr *from, const struct uftp_hdr *h,
+                         const uint8_t *pkt, size_t len, uint64_t now)
+{
+    struct wire_key_req m = {.ver = UFTP_VER4};
+    if (h->version != UFTP_VER4 ||
+        wire_key_req_decode(&m, pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0) {
+        p_drop(p, from, "KEY_REQ: malformed or not v4");
+        return;
+    }
+    if (p->cfg.role != PROXY_RESPONSE || p->cfg.dh4 == NULL) {
+        p_drop(p, from, "KEY_REQ: not a response proxy");
+        return;
+    }
+    if (p->pk4_at != 0 && now < p->pk4_at + PK4_INTERVAL_US)
+        return; /* the last one was multicast moments ago */
+    uint32_t nonce;
+    if (p->env.rng(p->env.ctx, &nonce, sizeof(nonce)) != 0)
+        return;
+    uint8_t *b = p->scratch;
+    ssize_t n = keys_proxy4_key_build(b + UFTP_HDR_LEN, sizeof(p->scratch) - UFTP_HDR_LEN,
+                                      p->cfg.key, p->cfg.dh4, nonce);
+    if (n < 0) {
+        log_msg(LL_WARN, "cannot build a v4 PROXY_KEY: %s", keys_strerror((int)n));
+        return;
+    }
+    p->pk4_at = now;
+    struct uftp_hdr ph = {.version = UFTP_VER4, .func = PROXY_KEY, .src_id = p->cfg.proxy_id};
+    uftp_hdr_encode(b, UFTP_HDR_LEN, &ph);
+    char ab[NET_ADDR_STRLEN];
+    for (size_t i = 0; i < p->cfg.npub; i++) {
+        struct net_addr dst = p->cfg.pub_addrs[i];
+        net_addr_set_port(&dst, p->cfg.client_port);
+        p_send(p, &dst, b, UFTP_HDR_LEN + (size_t)n);
+    }
+    log_msg(LL_VERBOSE, "KEY_REQ from %s: sent a v4 PROXY_KEY to the public addresses",
+            net_addr_str(from, ab));
+}
+
 static bool from_self(const struct proxy *p, const struct net_addr *from)
 {
     for (size_t i = 0; i < p->cfg.nself; i++)
@@ -522,8 +569,7 @@ void proxy_recv(struct proxy *p, const struct net_addr *from, const struct net_a
         recv_hb_resp(p, from, pkt, len);
         return;
     case KEY_REQ:
-        /* spec §1.9 item 4: only needed for encrypted v4 sessions, which are refused. */
-        p_drop(p, from, "KEY_REQ: v4 re-keying not supported");
+        recv_key_req(p, from, &h, pkt, len, now_us);
         return;
     case PROXY_KEY:
         return; /* for clients only (another proxy's) */

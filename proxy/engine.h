@@ -123,6 +123,15 @@ struct proxy_config {
     /* The first -k key: PROXY_KEY, KEYINFO, CLIENT_KEY and heartbeats. Borrowed. */
     const struct crypto_key *key;
 
+    /* PROXY_RESPONSE: the long-lived ECDH key (-e) offered to v4 clients
+     * in PROXY_KEY, the answer to KEY_REQ (spec §1.9 item 5); NULL = none
+     * (KEY_REQ is then dropped). Borrowed. */
+    const struct crypto_key *dh4;
+    /* Every -k key (keys[0] == key): a client proxy substitutes the one of
+     * a v4 server's key type and size into its ANNOUNCE (spec §1.9 item 5). */
+    const struct crypto_key *const *keys;
+    size_t nkeys;
+
     /* -H / -h: heartbeat hosts and interval. */
     const struct net_addr *hb_hosts;
     size_t nhb;

@@ -7,7 +7,9 @@
 #include "core/crypto/crypto.h"
 #include "core/crypto/ecdh.h"
 #include "core/crypto/fp.h"
+#include "core/crypto/ks4.h"
 #include "core/crypto/sig.h"
+#include "core/crypto/skeys.h"
 #include "core/proto/keysched.h"
 #include "core/wire/msg.h"
 
@@ -38,6 +40,19 @@ struct ksess {
     uint32_t down_n;                  /* our downstream counter (in our range) */
     uint64_t ki_ctr;                  /* downstream KEYINFO counter */
     uint8_t ctx[KEYSCHED_C_CTX2_MAX]; /* scratch for a client's contexts */
+    /* v4 (spec §1.9) */
+    bool v4;
+    struct skeys_client *up4;     /* ourselves as the server's client */
+    const struct crypto_key *dh4; /* the long-lived key, borrowed */
+    uint32_t group_id, server_id;
+    uint8_t rand1[WIRE_RAND_LEN];
+    uint8_t addr[16];
+    size_t addrlen;
+    uint8_t gm4[KS4_GM_LEN];
+    struct ks4_keys grp4;
+    struct skeys_dir down4;           /* the group key, sealing our ABORTs */
+    const struct crypto_key *sub_sig; /* client proxy: our key in ANNOUNCE, borrowed */
+    uint64_t down4_ctr;
 };
 
 struct kpeer {
@@ -53,6 +68,11 @@ struct kpeer {
     struct ks5_client ak;
     struct kdir hs_rx, rx;
     struct replay win;
+    /* v4 */
+    uint8_t pm4[CRYPTO_HASH_MAX]; /* SHA-1 premaster (20 bytes) */
+    struct ks4_keys hs4;
+    uint8_t verify4[KS4_VERIFY_LEN];
+    struct skeys_dir rx4;
 };
 
 const char *keys_strerror(int err)
@@ -72,6 +92,10 @@ const char *keys_strerror(int err)
         return "no key for it yet";
     case KEYS_ENOENT:
         return "not listed";
+    case KEYS_EV4:
+        return "v4: sessions with client authentication are not re-keyed by a proxy";
+    case KEYS_ENOKEY:
+        return "v4: no signing key (-k) of the server's key type and size to substitute";
     default:
         return crypto_strerror(err);
     }
@@ -178,6 +202,230 @@ static int open_dg(struct kdir *const *keys, size_t n, struct replay *win, uint8
     return any ? rc : (rc == KEYS_ELIMIT ? KEYS_ELIMIT : KEYS_ESTATE);
 }
 
+/* ------------------------------------------------------------ v4 (spec §1.9) */
+
+/* skeys' errors as ours. */
+static int from_skeys(int rc)
+{
+    switch (rc) {
+    case SKEYS_ETYPE:
+        return KEYS_ETYPE;
+    case SKEYS_EFP:
+        return KEYS_EFP;
+    case SKEYS_EFRAME:
+        return KEYS_EFRAME;
+    case SKEYS_EREPLAY:
+    case SKEYS_EOLD:
+        return KEYS_EREPLAY;
+    case SKEYS_ELIMIT:
+        return KEYS_ELIMIT;
+    case SKEYS_ESTATE:
+        return KEYS_ESTATE;
+    case SKEYS_ENOENT:
+        return KEYS_ENOENT;
+    default:
+        return rc;
+    }
+}
+
+static int keys_new4(struct ksess **out, const struct ksess_params *kp,
+                     const struct wire_enc_info *e, uint8_t *dg, size_t len)
+{
+    if ((e->flags & FLAG_CLIENT_AUTH) != 0)
+        return KEYS_EV4;
+    if (!kp->subst4 && kp->dh4 == NULL)
+        return KEYS_ETYPE;
+    const struct crypto_key *sub = NULL;
+    if (kp->subst4) {
+        /* spec §1.9 item 5: a key of the server's type and size (the ANNOUNCE keeps its layout). */
+        struct crypto_key *sk = NULL;
+        if (keyblob_import(e->keyblob, e->keylen, 0, &sk) != CRYPTO_OK)
+            return CRYPTO_EBLOB;
+        for (size_t i = 0; i < kp->nsigkeys && sub == NULL; i++) {
+            const struct crypto_key *c = kp->sigkeys[i];
+            size_t bl;
+            if (c != NULL && crypto_key_has_private(c) &&
+                crypto_key_type(c) == crypto_key_type(sk) &&
+                crypto_key_bits(c) == crypto_key_bits(sk) &&
+                crypto_key_curve(c) == crypto_key_curve(sk) && crypto_key_blob(c, &bl) != NULL &&
+                bl == e->keylen && sig_len(c) == e->siglen)
+                sub = c;
+        }
+        crypto_key_free(sk);
+        if (sub == NULL)
+            return KEYS_ENOKEY;
+    }
+    struct ksess *k = calloc(1, sizeof(*k));
+    if (k == NULL)
+        return CRYPTO_ENOMEM;
+    k->v4 = true;
+    k->keytype = e->keytype;
+    k->hashtype = e->hashtype;
+    k->curve = kp->dh4 ? crypto_key_curve(kp->dh4) : 0;
+    k->proxy_id = kp->proxy_id;
+    k->sigkey = kp->sigkey;
+    k->dh4 = kp->dh4;
+    k->sub_sig = sub;
+    k->group_id = kp->group_id;
+    k->server_id = kp->server_id;
+    memcpy(k->rand1, e->rand1, WIRE_RAND_LEN);
+    memcpy(k->addr, kp->addr, sizeof(k->addr));
+    k->addrlen = kp->addrlen;
+    /* Our ABORTs share the group key with the server's messages: a range of our own. */
+    k->down4_ctr = UINT64_C(1) << 63 | (uint64_t)kp->proxy_id << 31;
+    struct skeys_client_cfg cc = {.group_id = kp->group_id,
+                                  .group_inst = kp->group_inst,
+                                  .server_id = kp->server_id,
+                                  .client_id = kp->proxy_id,
+                                  .fp = kp->server_fp,
+                                  .fplen = kp->server_fplen,
+                                  .sigkey = kp->sigkey,
+                                  .addrlen = kp->addrlen,
+                                  .keep_gm4 = true};
+    memcpy(cc.rand2, kp->rand2, WIRE_RAND_LEN);
+    memcpy(cc.addr, kp->addr, sizeof(cc.addr));
+    int rc = skeys_client_new(&k->up4, &cc, e, dg, len);
+    crypto_wipe(cc.rand2, sizeof(cc.rand2));
+    if (rc == CRYPTO_OK)
+        rc = skeys_client_handshake(k->up4);
+    if (rc == CRYPTO_OK)
+        skeys_client_rand2(k->up4, k->rand2);
+    if (rc == CRYPTO_OK && sub != NULL) {
+        /* Our downstream key on the server's curve: the blob keeps its size. */
+        struct crypto_key *sdh = NULL;
+        rc = keyblob_import(e->dhblob, e->dhlen, KEYBLOB_EC, &sdh);
+        if (rc == CRYPTO_OK)
+            rc = ecdh_keygen(crypto_key_curve(sdh), &k->dh_down);
+        crypto_key_free(sdh);
+        size_t dl = 0;
+        if (rc == CRYPTO_OK && (crypto_key_blob(k->dh_down, &dl) == NULL || dl != e->dhlen))
+            rc = KEYS_EFRAME;
+        if (rc == CRYPTO_OK) {
+            k->dh4 = k->dh_down;
+            k->curve = crypto_key_curve(k->dh_down);
+        }
+    }
+    if (rc != CRYPTO_OK) {
+        keys_free(k);
+        return from_skeys(rc);
+    }
+    *out = k;
+    return CRYPTO_OK;
+}
+
+int keys_announce4(struct ksess *k, uint8_t *dg, size_t len, const struct wire_enc_info *e)
+{
+    if (!k->v4 || k->sub_sig == NULL)
+        return KEYS_ESTATE;
+    size_t bl, dl, sl = sig_len(k->sub_sig);
+    const uint8_t *blob = crypto_key_blob(k->sub_sig, &bl);
+    const uint8_t *dh = crypto_key_blob(k->dh_down, &dl);
+    uint8_t *kb = (uint8_t *)e->keyblob, *db = (uint8_t *)e->dhblob, *sg = (uint8_t *)e->sig;
+    if (bl != e->keylen || dl != e->dhlen || sl != e->siglen || sl > SIG_MAX || kb < dg ||
+        kb + bl > dg + len || db < dg || db + dl > dg + len || sg < dg || sg + sl > dg + len)
+        return KEYS_EFRAME;
+    /* Only what the server signed gets our signature. */
+    int rc = from_skeys(skeys_client_verify_announce(k->up4, e, dg, len));
+    if (rc)
+        return rc;
+    memcpy(kb, blob, bl);
+    memcpy(db, dh, dl);
+    /* spec §1.4: over the whole datagram with the signature field zeroed. */
+    memset(sg, 0, sl);
+    struct crypto_iov v = {dg, len};
+    uint8_t sig[SIG_MAX];
+    rc = sig_sign(k->sub_sig, k->hashtype, &v, 1, sig, sizeof(sig));
+    if (rc < 0)
+        return rc;
+    if ((size_t)rc != sl)
+        return CRYPTO_ELIB;
+    memcpy(sg, sig, sl);
+    return CRYPTO_OK;
+}
+
+static int keys_keyinfo4(struct ksess *k, uint8_t *dg, size_t len, const struct wire_keyinfo *ki)
+{
+    if (wire_destkeys_find(&ki->keys, k->proxy_id) == NULL)
+        return KEYS_ENOENT;
+    if (k->keyed)
+        return CRYPTO_OK;
+    int rc = from_skeys(skeys_client_keyinfo(k->up4, dg, len, ki));
+    if (rc == CRYPTO_OK)
+        rc = from_skeys(skeys_client_gm4(k->up4, k->gm4));
+    if (rc == CRYPTO_OK)
+        rc = ks4_group(k->hashtype, k->keytype, k->gm4, k->rand1, &k->grp4);
+    if (rc == CRYPTO_OK)
+        rc = skeys_dir_init4(&k->down4, k->keytype, &k->grp4, AEAD_DIR_SEAL);
+    if (rc != CRYPTO_OK) {
+        crypto_wipe(k->gm4, sizeof(k->gm4));
+        crypto_wipe(&k->grp4, sizeof(k->grp4));
+        return rc;
+    }
+    k->keyed = true;
+    return CRYPTO_OK;
+}
+
+static int keys_peer_new4(struct ksess *k, struct kpeer **out, const uint8_t *dh, size_t dhlen,
+                          const uint8_t rand2[static WIRE_RAND_LEN])
+{
+    struct crypto_key *cdh = NULL;
+    int rc = keyblob_import(dh, dhlen, KEYBLOB_EC, &cdh);
+    if (rc)
+        return rc;
+    if (crypto_key_curve(cdh) != k->curve) {
+        crypto_key_free(cdh);
+        return KEYS_ETYPE;
+    }
+    struct kpeer *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        crypto_key_free(cdh);
+        return CRYPTO_ENOMEM;
+    }
+    memcpy(c->dh, dh, dhlen);
+    c->dhlen = (uint16_t)dhlen;
+    memcpy(c->rand2, rand2, WIRE_RAND_LEN);
+    replay_init(&c->win);
+    /* spec §1.9: premaster = SHA-1(ECDH secret) with our long-lived key. */
+    int n = ecdh_premaster(k->dh4, cdh, HASH_SHA1, c->pm4);
+    crypto_key_free(cdh);
+    rc = n < 0 ? n : CRYPTO_OK;
+    uint8_t master[KS4_MASTER_LEN];
+    if (rc == CRYPTO_OK)
+        rc = ks4_master(k->hashtype, c->pm4, (size_t)n, k->rand1, c->rand2, master);
+    if (rc == CRYPTO_OK)
+        rc = ks4_handshake(k->hashtype, k->keytype, master, k->rand1, c->rand2, &c->hs4);
+    crypto_wipe(master, sizeof(master));
+    if (rc) {
+        keys_peer_free(c);
+        return rc;
+    }
+    *out = c;
+    return CRYPTO_OK;
+}
+
+static int keys_peer_wrap4(struct ksess *k, struct kpeer *c, uint64_t ctr,
+                           uint8_t out[static KS5_GM_ENC_LEN])
+{
+    if (!k->keyed || c->hs_gone)
+        return KEYS_ESTATE;
+    if (!c->app) {
+        /* spec §1.9: its finished value, over the verify data with the group master. */
+        uint8_t vb[KEYSCHED_V4_CTX_MAX];
+        ssize_t vn = keysched_v4_verify_ctx(vb, sizeof(vb), k->group_id, k->addr, k->addrlen,
+                                            k->rand1, c->rand2, c->pm4, 20, NULL, 0, k->gm4);
+        int rc =
+            vn < 0 ? KEYS_EFRAME : ks4_finished(k->hashtype, k->gm4, vb, (size_t)vn, c->verify4);
+        crypto_wipe(vb, sizeof(vb));
+        if (rc == CRYPTO_OK)
+            rc = skeys_dir_init4(&c->rx4, k->keytype, &k->grp4, AEAD_DIR_OPEN);
+        if (rc)
+            return rc;
+        c->app = true;
+    }
+    /* The KEYINFO goes out under the server's ID: the IV holds it (spec §1.9 item 5). */
+    return ks4_gm_wrap(k->keytype, &c->hs4, k->server_id, ctr, k->gm4, out);
+}
+
 /* ------------------------------------------------------------ the session */
 
 uint32_t keys_cost_new(const struct wire_enc_info *e)
@@ -252,6 +500,43 @@ static int make_proxy_key(struct ksess *k)
     return sign(k, v, 3, k->pk + 8 + bl + dl, sl);
 }
 
+ssize_t keys_proxy4_key_build(uint8_t *out, size_t cap, const struct crypto_key *sigkey,
+                              const struct crypto_key *dh, uint32_t nonce)
+{
+    if (sigkey == NULL || dh == NULL || !crypto_key_has_private(sigkey) ||
+        crypto_key_curve(dh) == 0)
+        return KEYS_ETYPE;
+    size_t bl, dl;
+    const uint8_t *blob = crypto_key_blob(sigkey, &bl);
+    const uint8_t *dhb = crypto_key_blob(dh, &dl);
+    size_t sl = sig_len(sigkey);
+    if (blob == NULL || dhb == NULL || sl == 0 || sl > SIG_MAX)
+        return KEYS_ETYPE;
+    struct wire_proxy_key m = {.ver = UFTP_VER4,
+                               .nonce = nonce,
+                               .keyblob = blob,
+                               .keylen = (uint16_t)bl,
+                               .dhblob = dhb,
+                               .dhlen = (uint16_t)dl,
+                               .sig = NULL,
+                               .siglen = (uint16_t)sl};
+    ssize_t n = wire_proxy_key_encode(out, cap, &m);
+    if (n < 0)
+        return KEYS_EFRAME;
+    /* spec §1.9: the nonce is signed as it travels, with SHA-1 whatever the session. */
+    uint8_t nb[4] = {(uint8_t)(nonce >> 24), (uint8_t)(nonce >> 16), (uint8_t)(nonce >> 8),
+                     (uint8_t)nonce};
+    struct crypto_iov v = {nb, sizeof(nb)};
+    uint8_t sig[SIG_MAX];
+    int rc = sig_sign(sigkey, HASH_SHA1, &v, 1, sig, sizeof(sig));
+    if (rc < 0)
+        return rc;
+    if ((size_t)rc != sl)
+        return CRYPTO_ELIB;
+    memcpy(out + 12 + bl + dl, sig, sl);
+    return n;
+}
+
 /* Verifies a signature over prefix || ctx... || dg with dg's signature field zeroed. */
 static int verify_zeroed(const struct crypto_key *key, int hashtype, const struct crypto_iov *pre,
                          size_t npre, uint8_t *dg, size_t len, uint8_t *sigp, size_t siglen)
@@ -277,6 +562,8 @@ int keys_new(struct ksess **out, const struct ksess_params *kp, const struct wir
     *out = NULL;
     if (!aead_supported(e->keytype) || !crypto_hash_session_ok(e->hashtype))
         return KEYS_ETYPE;
+    if (len > 0 && dg[0] == UFTP_VER4)
+        return keys_new4(out, kp, e, dg, len);
     if (kp->sigkey == NULL || !crypto_key_has_private(kp->sigkey))
         return KEYS_ETYPE;
     if (kp->server_fplen > 0 && !fp_match(kp->server_fp, kp->server_fplen, e->keyblob, e->keylen))
@@ -361,6 +648,8 @@ void keys_free(struct ksess *k)
 {
     if (k == NULL)
         return;
+    skeys_client_free(k->up4);
+    skeys_dir_clear(&k->down4);
     crypto_key_free(k->srv_sig);
     crypto_key_free(k->srv_dh);
     crypto_key_free(k->dh_up);
@@ -397,6 +686,8 @@ const uint8_t *keys_proxy_key(const struct ksess *k, size_t *len)
 
 const uint8_t *keys_dh_up(const struct ksess *k, size_t *len)
 {
+    if (k->v4)
+        return skeys_client_dh(k->up4, len);
     return crypto_key_blob(k->dh_up, len);
 }
 
@@ -414,6 +705,8 @@ const uint8_t *keys_client_key(const struct ksess *k, size_t *len)
 int keys_keyinfo(struct ksess *k, uint8_t *dg, size_t len, const struct wire_keyinfo *ki)
 {
     const uint8_t *ent = wire_destkeys_find(&ki->keys, k->proxy_id);
+    if (k->v4)
+        return keys_keyinfo4(k, dg, len, ki);
     if (ent == NULL)
         return KEYS_ENOENT;
     if (k->keyed)
@@ -459,12 +752,20 @@ bool keys_keyed(const struct ksess *k)
 
 const uint8_t *keys_verify_data(const struct ksess *k, size_t *len)
 {
+    if (k->v4)
+        return skeys_client_verify_data(k->up4, len);
     *len = crypto_hash_len(k->hashtype);
     return k->app.verify;
 }
 
 ssize_t keys_seal_up(struct ksess *k, bool hs, uint8_t *dg, size_t msglen, size_t cap)
 {
+    if (k->v4) {
+        if (hs || !k->keyed)
+            return KEYS_ESTATE;
+        return from_skeys((int)skeys_seal(skeys_client_app_tx(k->up4), skeys_client_ctr(k->up4), dg,
+                                          msglen, cap));
+    }
     struct kdir *d = hs ? &k->hs_tx : &k->up_tx;
     if (k->ctr == UINT64_MAX)
         return KEYS_ELIMIT;
@@ -476,6 +777,13 @@ ssize_t keys_seal_up(struct ksess *k, bool hs, uint8_t *dg, size_t msglen, size_
 
 ssize_t keys_seal_down(struct ksess *k, uint8_t *dg, size_t msglen, size_t cap)
 {
+    if (k->v4) {
+        if (!k->keyed)
+            return KEYS_ESTATE;
+        if ((k->down4_ctr & 0x7FFFFFFFu) == 0x7FFFFFFFu)
+            return KEYS_ELIMIT;
+        return from_skeys((int)skeys_seal(&k->down4, &k->down4_ctr, dg, msglen, cap));
+    }
     if (k->down_n >= 0x7FFFFFFFu)
         return KEYS_ELIMIT;
     uint64_t ctr = UINT64_C(1) << 63 | (uint64_t)k->proxy_id << 31 | (k->down_n + 1);
@@ -487,6 +795,8 @@ ssize_t keys_seal_down(struct ksess *k, uint8_t *dg, size_t msglen, size_t cap)
 
 int keys_open_server(struct ksess *k, uint8_t *dg, size_t len, const uint8_t **msg, size_t *msglen)
 {
+    if (k->v4)
+        return from_skeys(skeys_client_open(k->up4, dg, len, msg, msglen));
     struct kdir *d = &k->srv_rx;
     return open_dg(&d, 1, &k->srv_win, dg, len, NULL, msg, msglen, NULL);
 }
@@ -516,6 +826,10 @@ int keys_peer_new(struct ksess *k, struct kpeer **out, uint32_t id, const uint8_
     *out = NULL;
     if (dhlen == 0 || dhlen > KEYBLOB_EC_MAX)
         return CRYPTO_EBLOB;
+    if (k->v4) {
+        (void)id;
+        return keys_peer_new4(k, out, dh, dhlen, rand2);
+    }
     struct crypto_key *cdh = NULL;
     int rc = keyblob_import(dh, dhlen, KEYBLOB_EC, &cdh);
     if (rc)
@@ -559,6 +873,7 @@ void keys_peer_free(struct kpeer *c)
         return;
     kdir_clear(&c->hs_rx);
     kdir_clear(&c->rx);
+    skeys_dir_clear(&c->rx4);
     free(c->ckhdr);
     crypto_wipe(c, sizeof(*c));
     free(c);
@@ -611,7 +926,13 @@ int keys_peer_client_key(struct ksess *k, struct kpeer *c, uint32_t id, const ui
 int keys_peer_open(struct ksess *k, struct kpeer *c, bool hs, uint8_t *dg, size_t len,
                    uint8_t *scratch, const uint8_t **msg, size_t *msglen, bool *under_hs)
 {
-    (void)k;
+    if (k->v4) {
+        if (!c->app)
+            return KEYS_ESTATE;
+        struct skeys_dir *d = &c->rx4;
+        *under_hs = false;
+        return from_skeys(skeys_open(&d, 1, &c->win, dg, len, NULL, msg, msglen, NULL));
+    }
     struct kdir *keys[2];
     size_t n = 0, which = 0;
     /* A repeated CLIENT_KEY still comes under the handshake key. */
@@ -631,6 +952,8 @@ int keys_peer_open(struct ksess *k, struct kpeer *c, bool hs, uint8_t *dg, size_
 int keys_peer_wrap(struct ksess *k, struct kpeer *c, uint32_t id, uint64_t ctr,
                    uint8_t out[static KS5_GM_ENC_LEN])
 {
+    if (k->v4)
+        return keys_peer_wrap4(k, c, ctr, out);
     if (!k->keyed || !keys_peer_registered(k, c) || c->hs_gone)
         return KEYS_ESTATE;
     size_t c2len;
@@ -650,6 +973,8 @@ int keys_peer_wrap(struct ksess *k, struct kpeer *c, uint32_t id, uint64_t ctr,
 
 bool keys_peer_verify(const struct ksess *k, const struct kpeer *c, const uint8_t *v, size_t len)
 {
+    if (k->v4)
+        return c->app && len == KS4_VERIFY_LEN && crypto_memeq(c->verify4, v, KS4_VERIFY_LEN);
     return c->app && ks5_verify_ok(k->hashtype, &c->ak, v, len);
 }
 
@@ -658,6 +983,8 @@ void keys_peer_end_handshake(struct kpeer *c)
     kdir_clear(&c->hs_rx);
     crypto_wipe(&c->hs, sizeof(c->hs));
     crypto_wipe(c->ak.finished_key, sizeof(c->ak.finished_key));
+    crypto_wipe(&c->hs4, sizeof(c->hs4));
+    crypto_wipe(c->pm4, sizeof(c->pm4));
     c->hs_gone = true;
 }
 
@@ -668,11 +995,15 @@ uint64_t keys_keyinfo_ctr(struct ksess *k)
 
 size_t keys_siglen(const struct ksess *k)
 {
+    if (k->v4)
+        return 0; /* v4 KEYINFO is not signed (spec §1.9) */
     return sig_len(k->sigkey);
 }
 
 int keys_sign_keyinfo(struct ksess *k, uint8_t *dg, size_t len)
 {
+    if (k->v4)
+        return CRYPTO_OK;
     /* spec §1.8: "UFTP 5, KEYINFO" || S_ctx || P_ctx || datagram (signature zeroed). */
     size_t sl = sig_len(k->sigkey);
     size_t off = UFTP_HDR_LEN + 12;

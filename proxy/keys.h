@@ -28,6 +28,18 @@
  *
  * Every key is retired at its AEAD usage limit (aead_limits); a client's
  * keys after max failed opens too. Secrets are wiped when freed.
+ *
+ * v4 sessions (spec §1.9 item 5), without client authentication: upstream
+ * the proxy is a v4 client of the server (a core/crypto skeys_client,
+ * keeping the group master); downstream its clients exchange keys with a
+ * response proxy's long-lived ECDH key (-e, advertised in the v4
+ * PROXY_KEY), or with the key a client proxy writes into the forwarded
+ * ANNOUNCE with its own signing key (keys_announce4): SHA-1 premaster, TLS 1.2 PRF handshake key, the
+ * server's group master CBC-wrapped for each with the server's ID in the
+ * IV (v4 KEYINFO carries the server's src_id and no signature), the
+ * 12-byte finished value. There is one group key for everyone: the
+ * clients' answers open under it (a replay window per client) and the
+ * proxy seals under it too, with its own ID in the nonce.
  */
 #ifndef UFTP_PROXY_KEYS_H
 #define UFTP_PROXY_KEYS_H
@@ -59,6 +71,8 @@ enum keys_err {
     KEYS_ELIMIT = -44,  /* key spent */
     KEYS_ESTATE = -45,  /* the key needed does not exist yet */
     KEYS_ENOENT = -46,  /* KEYINFO does not list us */
+    KEYS_EV4 = -47,     /* a v4 session we cannot re-key (client auth) */
+    KEYS_ENOKEY = -48,  /* v4 client proxy: no -k key like the server's */
 };
 
 const char *keys_strerror(int err);
@@ -80,6 +94,18 @@ struct ksess_params {
     const uint8_t *server_fp;        /* -S fingerprint; NULL/0 = any key */
     size_t server_fplen;
     uint8_t rand2[WIRE_RAND_LEN]; /* from the engine's rng */
+    /* v4 sessions (spec §1.9 item 5): the response proxy's long-lived
+     * ECDH key (its clients' key exchange; NULL: v4 is refused) and
+     * ANNOUNCE's private address field (addrlen 4 or 16). */
+    const struct crypto_key *dh4;
+    uint8_t addr[16];
+    size_t addrlen;
+    /* v4 client proxy (subst4): our -k keys, one of which must have the
+     * server's key type and size; it and a fresh ECDH key on the server's
+     * curve replace the server's in every forwarded ANNOUNCE (keys_announce4). */
+    bool subst4;
+    const struct crypto_key *const *sigkeys;
+    size_t nsigkeys;
 };
 
 struct ksess;
@@ -96,6 +122,16 @@ struct kpeer;
 int keys_new(struct ksess **out, const struct ksess_params *kp, const struct wire_enc_info *e,
              uint8_t *dg, size_t len);
 void keys_free(struct ksess *k);
+/*
+ * v4 client proxy (spec §1.9 item 5): verifies an ANNOUNCE dg[0..len) of
+ * the session with the server's key (e decoded from it, pointing into it),
+ * writes our signing key and our downstream ECDH key over the server's and
+ * signs it again, so that the clients exchange keys with us. The sizes are
+ * the server's.
+ * Errors: KEYS_ESTATE (not a substituting session), KEYS_EFRAME (sizes
+ * differ), CRYPTO_ESIG (not the server's), CRYPTO_ELIB.
+ */
+int keys_announce4(struct ksess *k, uint8_t *dg, size_t len, const struct wire_enc_info *e);
 /* Rough µs of CPU keys_new costs for this ANNOUNCE (the engine's budget). */
 uint32_t keys_cost_new(const struct wire_enc_info *e);
 /* ... and one client's key exchange (REGISTER). */
@@ -183,6 +219,19 @@ int keys_peer_wrap(struct ksess *k, struct kpeer *c, uint32_t id, uint64_t ctr,
 bool keys_peer_verify(const struct ksess *k, const struct kpeer *c, const uint8_t *v, size_t len);
 /* The handshake is over for this client: its handshake keys and contexts go. */
 void keys_peer_end_handshake(struct kpeer *c);
+
+/*
+ * A v4 response proxy's PROXY_KEY (spec §1.9 item 5), the answer to
+ * KEY_REQ: the message from its func byte into out[0..cap), carrying the
+ * blob of sigkey (our first -k key), our long-lived ECDH key dh (-e) and
+ * the SHA-1 signature by sigkey over the 4-byte nonce as it travels
+ * (network order), which is what 4.x and 5.x clients verify. Returns the
+ * message length.
+ * Errors: KEYS_ETYPE (no private signing key, or dh not an EC key),
+ * KEYS_EFRAME (does not fit), CRYPTO_ELIB.
+ */
+ssize_t keys_proxy4_key_build(uint8_t *out, size_t cap, const struct crypto_key *sigkey,
+                              const struct crypto_key *dh, uint32_t nonce);
 
 /* The next KEYINFO counter (downstream). */
 uint64_t keys_keyinfo_ctr(struct ksess *k);

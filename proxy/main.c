@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/crypto/crypto.h"
+#include "core/crypto/ecdh.h"
 #include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
@@ -150,6 +151,17 @@ static int setup_keys(struct uftpproxyd *d)
         d->nkeys = 1;
     }
     d->cfg.key = d->keys[0];
+    d->cfg.keys = (const struct crypto_key *const *)d->keys;
+    d->cfg.nkeys = d->nkeys;
+    /* spec §1.9 item 5: a response proxy's long-lived ECDH key for v4 clients (-e). */
+    if (d->cfg.role == PROXY_RESPONSE) {
+        int curve = keyblob_curve_by_name(d->set.curve ? d->set.curve : "secp256r1");
+        if (curve == 0 || ecdh_keygen(curve, &d->dh4) != CRYPTO_OK) {
+            log_errx("cannot generate the v4 ECDH key (-e %s)", d->set.curve ? d->set.curve : "");
+            return PROXY_EXIT_CRYPTO;
+        }
+        d->cfg.dh4 = d->dh4;
+    }
     return 0;
 }
 
@@ -487,6 +499,7 @@ int main(int argc, char **argv)
     net_sock_close(&d.sock);
     for (size_t i = 0; i < d.nkeys; i++)
         crypto_key_free(d.keys[i]);
+    crypto_key_free(d.dh4);
     pidfile_remove(pf);
     free(d.pubs);
     free(d.hbs);

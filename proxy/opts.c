@@ -285,8 +285,8 @@ static const struct conf_option opts[] = {
      .section = "Security",
      .argname = "CURVE",
      .def = "secp256r1",
-     .help = "curve of the long-lived ECDH key a response proxy offers v4 clients (unused: v4 "
-             "sessions are proxied in clear only)",
+     .help = "curve of the long-lived ECDH key a response proxy offers v4 clients in PROXY_KEY "
+             "(the answer to KEY_REQ)",
      .check = curve_check,
      CONF_FIELD(S, curve)},
     {.name = "machine-store",

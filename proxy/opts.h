@@ -1,10 +1,9 @@
 /*
  * uftpproxyd's options (spec §2.3): one table (core/conf) drives getopt, the
  * libconfig file (--config), --help, --check, the man page and the example
- * config. Exactly one of -s, -c, -r chooses the role. Letters for v4-only
- * parts (-e) keep their meaning and are checked, but do nothing while v4
- * sessions are proxied in clear only (issue 6); -m (Windows key store) is
- * refused.
+ * config. Exactly one of -s, -c, -r chooses the role. -e is the curve of a
+ * response proxy's long-lived ECDH key for encrypted v4 sessions (issue 6);
+ * -m (Windows key store) is refused.
  */
 #ifndef UFTP_PROXY_OPTS_H
 #define UFTP_PROXY_OPTS_H
@@ -44,7 +43,7 @@ struct uftpproxyd_settings {
     struct conf_hostlist clients; /* -C */
     struct conf_list keyfiles;    /* -k */
     struct conf_list keygen;      /* -K */
-    char *curve;                  /* -e (v4 response proxy key; unused) */
+    char *curve;                  /* -e (v4 response proxy ECDH key) */
     bool machine_store;           /* -m (refused) */
     /* Heartbeat */
     struct conf_list hb_hosts; /* -H */

@@ -146,6 +146,7 @@ struct proxy {
     uint64_t nodown_logged_at;
     uint64_t limit_logged_at;
     uint64_t refuse_logged_at;
+    uint64_t pk4_at;     /* last v4 PROXY_KEY sent (0 = never) */
     uint64_t now;        /* time of the current call */
     uint64_t next_timer; /* earliest session or heartbeat deadline */
     bool dirty;          /* input arrived since the timers last ran */

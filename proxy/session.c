@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "core/crypto/crypto.h"
+#include "core/wire/buf.h"
 #include "proxy/proxy_int.h"
 
 static const char *const cstate_names[] = {"MUTE",  "REGISTERED", "CONF",
@@ -277,6 +278,9 @@ static void send_keyinfo(struct proxy *p, struct psession *s, const struct wire_
         if (len < 0)
             break;
         hdr(p, s, b, KEYINFO, true, 0);
+        /* spec §1.9 item 5: v4 KEYINFO comes as from the server (its ID is in the IV). */
+        if (s->version == UFTP_VER4)
+            be32_put(b + 4, s->server_id);
         len += UFTP_HDR_LEN;
         if (keys_sign_keyinfo(s->k, b, (size_t)len) != CRYPTO_OK) {
             PLOG(s, LL_WARN, "cannot sign KEYINFO");
@@ -424,12 +428,14 @@ static void new_session(struct proxy *p, const struct net_addr *from, const stru
     }
     struct wire_announce *a = &d.msg.u.announce;
     /*
-     * v4 sessions (spec §1.9) are carried in clear: the version travels
-     * with every message. Re-keying a v4 session (the v4 schedule at the
-     * proxy, v4 PROXY_KEY for KEY_REQ) is not implemented: refused.
+     * v4 sessions (spec §1.9): the version travels with every message. An
+     * encrypted one is re-keyed by a response proxy with its long-lived
+     * ECDH key (keys.h); a client proxy would have to substitute its keys
+     * into the server's ANNOUNCE and re-sign it, which is not done.
      */
-    if (h->version == UFTP_VER4 && a->has_enc) {
-        refuse_log(p, "refusing encrypted v4 session %08X from %s: v4 re-keying not supported",
+    if (h->version == UFTP_VER4 && a->has_enc && p->cfg.role == PROXY_RESPONSE &&
+        p->cfg.dh4 == NULL) {
+        refuse_log(p, "refusing encrypted v4 session %08X from %s: no long-lived ECDH key (-e)",
                    h->group_id, net_addr_str(from, ab));
         return;
     }
@@ -469,7 +475,13 @@ static void new_session(struct proxy *p, const struct net_addr *from, const stru
                                   .proxy_id = p->cfg.proxy_id,
                                   .sigkey = p->cfg.key,
                                   .server_fp = sv ? sv->fp : NULL,
-                                  .server_fplen = sv ? sv->fplen : 0};
+                                  .server_fplen = sv ? sv->fplen : 0,
+                                  .dh4 = p->cfg.dh4,
+                                  .subst4 = p->cfg.role == PROXY_CLIENT,
+                                  .sigkeys = p->cfg.keys ? p->cfg.keys : &p->cfg.key,
+                                  .nsigkeys = p->cfg.keys ? p->cfg.nkeys : 1,
+                                  .addrlen = (a->flags & FLAG_IPV6) ? 16 : 4};
+        memcpy(kp.addr, a->priv_addr, kp.addrlen);
         if (p->env.rng(p->env.ctx, kp.rand2, sizeof(kp.rand2)) < 0) {
             log_warnx("rng failed");
             return;
@@ -540,6 +552,17 @@ static void recv_announce(struct proxy *p, const struct net_addr *from, const st
         /* Registration stays open while the server announces. */
         if (s->encrypted && s->phase < PP_RECEIVING)
             s->reg_end = now + p_grtt_times(s, s->robust);
+    }
+    if (s->encrypted && s->version == UFTP_VER4 && p->cfg.role == PROXY_CLIENT) {
+        /* spec §1.9 item 5: the clients see our keys, signed by us. */
+        struct wire_datagram d;
+        int rc = wire_datagram_decode(&d, pkt, len) < 0 || !d.msg.u.announce.has_enc
+                     ? KEYS_EFRAME
+                     : keys_announce4(s->k, pkt, len, &d.msg.u.announce.enc);
+        if (rc != CRYPTO_OK) {
+            PLOG(s, LL_WARN, "cannot substitute our keys into ANNOUNCE: %s", keys_strerror(rc));
+            return;
+        }
     }
     forward_down(p, s, &s->pub, pkt, len);
     /* spec §7.8: PROXY_KEY after every ANNOUNCE, from client proxies too (v5 only, §1.9). */

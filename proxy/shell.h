@@ -40,6 +40,7 @@ struct uftpproxyd {
     struct proxy_client *clients;
     struct crypto_key *keys[100];
     size_t nkeys;
+    struct crypto_key *dh4; /* -e: a response proxy's long-lived ECDH key (v4) */
     unsigned int ifidx[256];
     size_t nif;
 

@@ -929,6 +929,8 @@ struct skeys_client {
     uint8_t pm4[PM4_LEN];
     /* A proxy's KEYINFO counts on its own counter (issue 5), not the server's. */
     struct replay pxwin;
+    bool keep_gm4, has_gm4;
+    uint8_t gm4[KS4_GM_LEN];
 };
 
 int skeys_client_new(struct skeys_client **out, const struct skeys_client_cfg *cfg,
@@ -960,6 +962,7 @@ int skeys_client_new(struct skeys_client **out, const struct skeys_client_cfg *c
     if (ver == UFTP_VER4) {
         memcpy(c->addr, cfg->addr, cfg->addrlen);
         c->addrlen = cfg->addrlen;
+        c->keep_gm4 = cfg->keep_gm4;
     }
     c->client_auth = (e->flags & FLAG_CLIENT_AUTH) != 0;
     c->group_id = cfg->group_id;
@@ -999,6 +1002,14 @@ int skeys_client_verify_announce(struct skeys_client *c, const struct wire_enc_i
     if (sig == NULL || sig != e->sig || siglen != e->siglen)
         return SKEYS_EFRAME;
     return verify_in_place(c->srv_sig, c->hashtype, NULL, 0, dg, len, sig, siglen);
+}
+
+int skeys_client_gm4(const struct skeys_client *c, uint8_t out[static KS4_GM_LEN])
+{
+    if (!c->has_gm4)
+        return SKEYS_ESTATE;
+    memcpy(out, c->gm4, KS4_GM_LEN);
+    return CRYPTO_OK;
 }
 
 void skeys_client_free(struct skeys_client *c)
@@ -1296,6 +1307,10 @@ static int client_keyinfo4(struct skeys_client *c, const uint8_t *dg, size_t len
         const uint8_t *blob = c->client_auth ? crypto_key_blob(c->sigkey, &bl) : NULL;
         struct v4ctx v = client_v4ctx(c);
         rc = v4_finished(&v, blob, bl, gm, c->verify);
+    }
+    if (rc == CRYPTO_OK && c->keep_gm4) {
+        memcpy(c->gm4, gm, KS4_GM_LEN);
+        c->has_gm4 = true;
     }
     if (rc == CRYPTO_OK) {
         c->vlen = KS4_VERIFY_LEN;

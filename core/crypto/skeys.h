@@ -291,6 +291,9 @@ struct skeys_client_cfg {
     /* v4 through a response proxy (uftpd -r, spec §1.9 item 4): its
      * long-lived ECDH key, used instead of the server's (copied). */
     const struct crypto_key *peer_dh4;
+    /* A v4 response proxy (issue 6) re-keys its clients with the group
+     * master: keep it (wiped when freed) for skeys_client_gm4. */
+    bool keep_gm4;
 };
 
 struct skeys_client;
@@ -377,6 +380,8 @@ int skeys_client_keyinfo_verify(struct skeys_client *c, uint8_t *dg, size_t len,
 bool skeys_client_keyed(const struct skeys_client *c);
 /* KEYINFO_ACK's verify data. */
 const uint8_t *skeys_client_verify_data(const struct skeys_client *c, size_t *len);
+/* The v4 group master, once keyed with cfg.keep_gm4. Errors: SKEYS_ESTATE. */
+int skeys_client_gm4(const struct skeys_client *c, uint8_t out[static KS4_GM_LEN]);
 
 /* Our handshake key (CLIENT_KEY), our application key, the server's application key. */
 struct skeys_dir *skeys_client_hs_tx(struct skeys_client *c);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crypto/ecdh.h"
 #include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
@@ -59,9 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct crypto_key *key;
     static uint8_t fp[FP_LEN];
     static int init;
+    static struct crypto_key *dh4;
     if (!init) {
         log_init("fuzz", -1);
-        if (keyfile_gen_ec(CURVE_P256, &key) != 0)
+        if (keyfile_gen_ec(CURVE_P256, &key) != 0 || ecdh_keygen(CURVE_P256, &dh4) != 0)
             __builtin_trap();
         size_t bl;
         const uint8_t *b = crypto_key_blob(key, &bl);
@@ -107,6 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     default:
         c.role = PROXY_RESPONSE;
+        c.dh4 = dh4; /* KEY_REQ and encrypted v4 sessions (spec §1.9 item 5) */
         break;
     }
     struct proxy_env e = {.rng = rng};

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/crypto/ecdh.h"
 #include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
@@ -524,7 +525,8 @@ static void scen_v4_keyreq(uint64_t seed)
 struct to_sender {
     struct net_addr sender;
     int proxy;
-    unsigned from_proxy, from_others, reg, v4;
+    bool enc_session;
+    unsigned from_proxy, from_others, reg, v4, enc, clear_ans;
 };
 
 static void to_sender_fn(void *arg, int from, const struct net_addr *src,
@@ -542,14 +544,23 @@ static void to_sender_fn(void *arg, int from, const struct net_addr *src,
     w->from_proxy++;
     w->v4 += p[0] == UFTP_VER4;
     w->reg += p[1] == REGISTER;
+    w->enc += p[1] == ENCRYPTED;
+    if (w->enc_session)
+        w->clear_ans +=
+            p[1] == FILEINFO_ACK || p[1] == STATUS || p[1] == COMPLETE || p[1] == KEYINFO_ACK;
 }
 
 /*
- * Our response proxy in a v4 session in clear (spec §1.9, issue 6 test 3):
+ * Our response proxy in a v4 session (spec §1.9, issue 6 test 3):
  * receivers with -r answer only through it; the sender hears one
- * aggregate per round, all v4; nobody sends a v5 PROXY_KEY.
+ * aggregate per round, all v4; nobody sends a v5 PROXY_KEY. Encrypted
+ * (keytype set): the receivers get the proxy's long-lived key by KEY_REQ /
+ * v4 PROXY_KEY, the proxy registers with the server and re-keys them with
+ * the v4 schedule; nothing but ANNOUNCE, REGISTER, KEYINFO, REG_CONF and
+ * the v4 key messages travels in clear.
  */
-static void scen_v4_response_proxy(uint64_t seed)
+static void response_proxy_run(uint64_t seed, int keytype, int hashtype, int curve,
+                               const char *what)
 {
     keys_init();
     struct sim_link lk = {.loss_pct = 3, .delay_us = 500, .jitter_us = 200};
@@ -563,6 +574,11 @@ static void scen_v4_response_proxy(uint64_t seed)
     pc.pub_addrs = &r->pub;
     pc.npub = 1;
     pc.client_port = 1044;
+    struct crypto_key *dh4 = NULL;
+    if (keytype != KEY_NONE) {
+        CHECK(ecdh_keygen(curve, &dh4) == CRYPTO_OK, "ecdh_keygen");
+        pc.dh4 = dh4;
+    }
     int px = sim_add_proxy(r->s, &pc, &lk); /* node 0 */
     CHECK(px == 0, "proxy_new failed");
     struct net_addr pxaddr;
@@ -579,7 +595,12 @@ static void scen_v4_response_proxy(uint64_t seed)
     }
     r->nrx = 4;
     standard_files(r->s, &r->f, "");
-    v4_sender(r, KEY_NONE);
+    v4_sender(r, keytype);
+    if (keytype != KEY_NONE) {
+        r->sc.hashtype = (uint8_t)hashtype;
+        r->sc.curve = (uint8_t)curve;
+        r->sc.sigkey = g_ec;
+    }
     static struct sender_dest pd[1];
     pd[0] = (struct sender_dest){.id = pc.proxy_id};
     r->sc.proxies = pd;
@@ -587,18 +608,35 @@ static void scen_v4_response_proxy(uint64_t seed)
     static struct to_sender w;
     memset(&w, 0, sizeof(w));
     w.proxy = px;
+    w.enc_session = keytype != KEY_NONE;
     sim_set_tap(r->s, to_sender_fn, &w);
     r->tx = sim_add_sender(r->s, &r->sc, &lk, NULL);
     sim_node_addr(r->s, r->tx, &w.sender);
-    run_check(r, "response proxy");
-    CHECK(w.from_others == 0, "the sender heard %u datagrams from receivers", w.from_others);
-    CHECK(w.from_proxy > 0 && w.v4 == w.from_proxy, "%u of %u from the proxy in v4", w.v4,
+    run_check(r, what);
+    CHECK(w.from_others == 0, "%s: the sender heard %u datagrams from receivers", what,
+          w.from_others);
+    CHECK(w.from_proxy > 0 && w.v4 == w.from_proxy, "%s: %u of %u from the proxy in v4", what, w.v4,
           w.from_proxy);
-    CHECK(w.reg >= 1 && w.reg <= 3, "%u REGISTERs from the proxy for 4 receivers", w.reg);
+    CHECK(w.reg >= 1 && w.reg <= 3, "%s: %u REGISTERs from the proxy for 4 receivers", what, w.reg);
+    CHECK(keytype == KEY_NONE || w.enc > 0, "%s: nothing encrypted from the proxy", what);
+    CHECK(w.clear_ans == 0, "%s: %u cleartext answers from the proxy", what, w.clear_ans);
     struct proxy_stats st;
     proxy_stats(sim_proxy(r->s, px), &st);
-    CHECK(st.sessions_seen == 1, "proxy sessions %" PRIu64, st.sessions_seen);
+    CHECK(st.sessions_seen == 1, "%s: proxy sessions %" PRIu64, what, st.sessions_seen);
     run_free(r);
+    crypto_key_free(dh4);
+}
+
+static void scen_v4_response_proxy(uint64_t seed)
+{
+    response_proxy_run(seed, KEY_NONE, 0, 0, "response proxy");
+}
+
+/* The same encrypted: AES-256-GCM / SHA-256 / P-256, then AES-128-CCM / SHA-384 / P-384. */
+static void scen_v4_response_proxy_enc(uint64_t seed)
+{
+    response_proxy_run(seed, KEY_AES256_GCM, HASH_SHA256, CURVE_P256, "enc gcm");
+    response_proxy_run(seed + 1, KEY_AES128_CCM, HASH_SHA384, CURVE_P384, "enc ccm");
 }
 
 /* --corpus DIR: v4 datagrams our receivers got, clear and encrypted, as fuzz seeds. */
@@ -645,9 +683,13 @@ static const struct {
     void (*fn)(uint64_t);
     uint64_t seed;
 } g_scens[] = {
-    {"v4_clear", scen_v4_clear, 41},   {"v4_enc", scen_v4_enc, 42},
-    {"v4_mixed", scen_v4_mixed, 43},   {"v4_determinism", scen_v4_determinism, 44},
-    {"v4_keyreq", scen_v4_keyreq, 45}, {"v4_response_proxy", scen_v4_response_proxy, 46},
+    {"v4_clear", scen_v4_clear, 41},
+    {"v4_enc", scen_v4_enc, 42},
+    {"v4_mixed", scen_v4_mixed, 43},
+    {"v4_determinism", scen_v4_determinism, 44},
+    {"v4_keyreq", scen_v4_keyreq, 45},
+    {"v4_response_proxy", scen_v4_response_proxy, 46},
+    {"v4_response_proxy_enc", scen_v4_response_proxy_enc, 47},
 };
 
 int main(int argc, char **argv)

@@ -2,14 +2,16 @@
 # Issue 6, tests 3 and 4: v4 sessions through proxies, ours and Debian's
 # uftp 4.10.2 (found as in debian.sh), in network namespaces, sha256-checked:
 #
-#   3a. Debian uftp -> our uftpproxyd -r (response role) -> our uftpd -r x2;
+#   3a. Debian uftp -> our uftpproxyd -r (response role) -> our uftpd -r x2,
+#       in clear and encrypted (ECDH_ECDSA, AES-256-GCM, SHA-256: our
+#       receivers take our proxy's long-lived key with KEY_REQ, fingerprint
+#       checked for one, and our proxy re-keys them with the v4 schedule);
 #   3b. Debian uftp -> our uftpproxyd -s -> our uftpproxyd -c (client role)
-#       -> our uftpd x2, on disjoint networks;
+#       -> our uftpd x2, on disjoint networks, in clear and encrypted (the
+#       client proxy substitutes its keys into the ANNOUNCE and re-signs it);
 #   4.  our uftp --protocol 4 -> Debian uftpproxyd -r -> our uftpd -r x2,
 #       in clear and encrypted (our receivers take the 4.x proxy's key with
 #       KEY_REQ, spec §1.9 item 4).
-# Our proxies carry v4 sessions in clear; an encrypted v4 session is refused
-# by them with a log line (v4 re-keying at our proxy is not implemented).
 #
 #   proxies.sh UFTP UFTPD UFTPPROXYD
 UFTP=${1:?usage: proxies.sh UFTP UFTPD UFTPPROXYD} UFTPD=${2:?} UFTPPROXYD=${3:?}
@@ -64,21 +66,32 @@ echo "$PXID" >"$NETNS_TMP/proxies"
 mkdir -p "$NETNS_TMP/d1" "$NETNS_TMP/d2"
 
 echo "3a. Debian uftp -> our uftpproxyd -r -> our uftpd -r x2:"
-start_proxy lan2 px -r -U $PXID
-start_uftpd lan3 r1 -D "$NETNS_TMP/d1" -r "$PXIP"
+KEYMGT="$(dirname "$UFTP")/../tools/uftp_keymgt"
+"$KEYMGT" -g ec:prime256v1 "$NETNS_TMP/ourpx.pem" >/dev/null 2>&1 ||
+    fail "cannot make the proxy's key"
+start_proxy lan2 px -r -U $PXID -k "$NETNS_TMP/ourpx.pem" -e prime256v1
+start_uftpd lan3 r1 -D "$NETNS_TMP/d1" -r "$PXIP/$(keyfp "$NETNS_TMP/ourpx.pem")"
 start_uftpd lan4 r2 -D "$NETNS_TMP/d2" -r "$PXIP"
+wait_log "$NETNS_TMP/r1.log" "received PROXY_KEY" "${DAEMONS[1]}" ||
+    fail "r1 got no PROXY_KEY from our proxy"
+# One PROXY_KEY per 5 s at most: r2 may need its second KEY_REQ.
+wait_log "$NETNS_TMP/r2.log" "received PROXY_KEY" "${DAEMONS[2]}" ||
+    wait_log "$NETNS_TMP/r2.log" "received PROXY_KEY" "${DAEMONS[2]}" ||
+    fail "r2 got no PROXY_KEY from our proxy"
 session lan1 "$DEB/uftp" 0 -H "$R1,$R2" -j "$NETNS_TMP/proxies" -- "$NETNS_TMP/d1" "$NETNS_TMP/d2"
 grep -q "sent REGISTER upstream for 2 clients" "$NETNS_TMP/px.log" ||
     fail "our response proxy did not aggregate the two registrations"
-# Encrypted v4 is not re-keyed by our proxy: refused, and it says so.
-session lan1 "$DEB/uftp" 7 -H "$R1,$R2" -j "$NETNS_TMP/proxies" -Y aes256-gcm -h sha256 \
-    -e ecdh_ecdsa -s 10 -- "$NETNS_TMP/d1"
-grep -q "refusing encrypted v4 session.*re-keying not supported" "$NETNS_TMP/px.log" ||
-    fail "our proxy did not log why it refused the encrypted v4 session"
+# Encrypted: our proxy is the server's client and re-keys ours (spec §1.9 item 5).
+session lan1 "$DEB/uftp" 0 -H "$R1,$R2" -j "$NETNS_TMP/proxies" -Y aes256-gcm -h sha256 \
+    -e ecdh_ecdsa -- "$NETNS_TMP/d1" "$NETNS_TMP/d2"
+grep -q "encrypted session of server" "$NETNS_TMP/px.log" ||
+    fail "our proxy did not take the encrypted v4 session"
+grep -q "every client keyed" "$NETNS_TMP/px.log" ||
+    fail "our proxy did not re-key both clients"
 stop_all
 
 echo "4. our uftp --protocol 4 -> Debian uftpproxyd -r -> our uftpd -r x2:"
-"$(dirname "$UFTP")/../tools/uftp_keymgt" -g ec:prime256v1 "$NETNS_TMP/px.pem" >/dev/null 2>&1
+"$KEYMGT" -g ec:prime256v1 "$NETNS_TMP/px.pem" >/dev/null 2>&1
 netns_spawn lan2 "$NETNS_TMP/debpx.log" "$DEB/uftpproxyd" -r -d -x 2 -U $PXID \
     -k "$NETNS_TMP/px.pem" -e prime256v1
 DEBPX=$NETNS_LAST_PID
@@ -122,6 +135,12 @@ session snd "$DEB/uftp" 0 -H "$(id_of 10.96.3.11),$(id_of 10.96.3.12)" -j "$NETN
     -- "$NETNS_TMP/d1" "$NETNS_TMP/d2"
 grep -q "sent REGISTER upstream for 2 clients" "$NETNS_TMP/cp.log" ||
     fail "our client proxy did not aggregate the two registrations"
+# Encrypted: the client proxy puts its own keys into the ANNOUNCE, signs it,
+# and re-keys the clients (spec §1.9 item 5).
+session snd "$DEB/uftp" 0 -H "$(id_of 10.96.3.11),$(id_of 10.96.3.12)" -j "$NETNS_TMP/cproxies" \
+    -Y aes256-gcm -h sha256 -e ecdh_ecdsa -- "$NETNS_TMP/d1" "$NETNS_TMP/d2"
+grep -q "every client keyed" "$NETNS_TMP/cp.log" ||
+    fail "our client proxy did not re-key both clients"
 stop_all
 echo "$NSESS sessions"
 finish

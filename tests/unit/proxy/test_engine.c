@@ -7,11 +7,13 @@
  */
 #include <string.h>
 
+#include "core/crypto/ecdh.h"
 #include "core/crypto/fp.h"
 #include "core/crypto/hbauth.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
 #include "core/crypto/sig.h"
+#include "core/crypto/skeys.h"
 #include "core/log.h"
 #include "core/proto/quant.h"
 #include "core/wire/msg.h"
@@ -560,6 +562,78 @@ static void cleanup(void)
     g_key = g_other = g_mine = NULL;
 }
 
+/* spec §1.9 item 5: a response proxy answers KEY_REQ with a v4 PROXY_KEY, at most every 5 s. */
+static void test_key_req(void)
+{
+    keys();
+    struct crypto_key *dh = NULL;
+    CU_ASSERT_EQUAL_FATAL(ecdh_keygen(CURVE_P256, &dh), CRYPTO_OK);
+    struct net_addr pubs[2] = {addr_of("230.4.4.1:1044"), addr_of("230.4.4.2:1044")};
+    struct proxy_config c;
+    struct proxy_env e = {.rng = rng};
+    proxy_config_defaults(&c);
+    c.role = PROXY_RESPONSE;
+    c.proxy_id = 0x0A000201;
+    c.key = g_key;
+    c.dh4 = dh;
+    c.pub_addrs = pubs;
+    c.npub = 2;
+    c.client_port = 1045;
+    struct proxy *p = NULL;
+    CU_ASSERT_EQUAL_FATAL(proxy_new(&p, &c, &e), 0);
+    drain(p, 1000);
+    struct net_addr cl = addr_of("10.0.2.7:1044");
+    uint8_t b[64];
+    struct uftp_hdr h = {.version = UFTP_VER4, .func = KEY_REQ, .src_id = 0x0A000207};
+    uftp_hdr_encode(b, UFTP_HDR_LEN, &h);
+    struct wire_key_req kr = {.ver = UFTP_VER4};
+    size_t n = UFTP_HDR_LEN + (size_t)wire_key_req_encode(b + UFTP_HDR_LEN, 48, &kr);
+    proxy_recv(p, &cl, NULL, b, n, 0, 2000000);
+    struct sent s;
+    char ab[NET_ADDR_STRLEN];
+    for (int i = 0; i < 2; i++) {
+        CU_ASSERT_EQUAL_FATAL(next_send(p, 2000000, &s), ENG_SEND);
+        CU_ASSERT_STRING_EQUAL(net_addr_str(&s.dst, ab), i ? "230.4.4.2:1045" : "230.4.4.1:1045");
+        struct uftp_hdr got;
+        CU_ASSERT_FATAL(uftp_hdr_decode(&got, s.buf, s.len) >= 0);
+        CU_ASSERT_EQUAL(got.version, UFTP_VER4);
+        CU_ASSERT_EQUAL(got.func, PROXY_KEY);
+        CU_ASSERT_EQUAL(got.src_id, 0x0A000201);
+        CU_ASSERT_EQUAL(got.group_id, 0);
+        struct crypto_key *gs = NULL, *gd = NULL;
+        CU_ASSERT_EQUAL(
+            skeys_proxy4_key(s.buf + UFTP_HDR_LEN, s.len - UFTP_HDR_LEN, NULL, 0, &gs, &gd),
+            CRYPTO_OK);
+        size_t l1, l2;
+        const uint8_t *b1 = crypto_key_blob(dh, &l1);
+        const uint8_t *b2 = gd ? crypto_key_blob(gd, &l2) : NULL;
+        CU_ASSERT_FATAL(b2 != NULL && l1 == l2);
+        CU_ASSERT_EQUAL(memcmp(b1, b2, l1), 0);
+        crypto_key_free(gs);
+        crypto_key_free(gd);
+    }
+    CU_ASSERT_EQUAL(next_send(p, 2000000, &s), 0);
+    /* within 5 s: nothing more (spec §6 item 10); a v5 KEY_REQ: dropped */
+    proxy_recv(p, &cl, NULL, b, n, 0, 6900000);
+    CU_ASSERT_EQUAL(next_send(p, 6900000, &s), 0);
+    b[0] = UFTP_VER5;
+    proxy_recv(p, &cl, NULL, b, n, 0, 8000000);
+    CU_ASSERT_EQUAL(next_send(p, 8000000, &s), 0);
+    b[0] = UFTP_VER4;
+    proxy_recv(p, &cl, NULL, b, n, 0, 8000000);
+    CU_ASSERT_EQUAL(next_send(p, 8000000, &s), ENG_SEND);
+    proxy_free(p);
+    /* a client proxy has no long-lived key: KEY_REQ is dropped */
+    c.role = PROXY_CLIENT;
+    c.dh4 = NULL;
+    CU_ASSERT_EQUAL_FATAL(proxy_new(&p, &c, &e), 0);
+    drain(p, 1000);
+    proxy_recv(p, &cl, NULL, b, n, 0, 2000000);
+    CU_ASSERT_EQUAL(next_send(p, 2000000, &s), 0);
+    proxy_free(p);
+    crypto_key_free(dh);
+}
+
 static void test_zz_cleanup(void)
 {
     cleanup();
@@ -574,6 +648,7 @@ static const struct cu_test engine_tests[] = {
      test_client_aggregation},
     {"limits: full session table, too many clients; shutdown", test_limits},
     {"configuration refusals", test_config},
+    {"response proxy: KEY_REQ answered by a v4 PROXY_KEY, rate-limited", test_key_req},
     {"(free the keys)", test_zz_cleanup},
     {NULL, NULL},
 };
