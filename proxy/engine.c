@@ -234,42 +234,13 @@ uint64_t p_grtt_times(const struct psession *s, uint64_t n)
 
 /* ------------------------------------------------------------ memberships */
 
-static bool same_member(const struct pmember *m, const struct net_addr *g,
-                        const struct net_addr *src)
-{
-    if (!net_addr_equal_ip(&m->group, g))
-        return false;
-    if (net_addr_is_set(&m->source) != net_addr_is_set(src))
-        return false;
-    return !net_addr_is_set(src) || net_addr_equal_ip(&m->source, src);
-}
-
 void p_member(struct proxy *p, bool join, const struct net_addr *group,
               const struct net_addr *source)
 {
-    struct net_addr none;
-    net_addr_clear(&none);
-    if (source == NULL)
-        source = &none;
-    for (size_t i = 0; i < p->nmem; i++) {
-        struct pmember *m = &p->mem[i];
-        if (!same_member(m, group, source))
-            continue;
-        if (join) {
-            m->refs++;
-        } else if (--m->refs == 0) {
-            pq_push_op(&p->q, false, &m->group, &m->source);
-            p->mem[i] = p->mem[--p->nmem];
-        }
-        return;
-    }
-    if (!join || p->nmem == p->capmem)
-        return;
-    struct pmember *m = &p->mem[p->nmem++];
-    m->group = *group;
-    m->source = *source;
-    m->refs = 1;
-    pq_push_op(&p->q, true, group, source);
+    struct net_member m;
+    int k = net_member_ref(p->mem, &p->nmem, p->capmem, join, group, source, &m);
+    if (k != 0)
+        pq_push_op(&p->q, k > 0, &m.group, &m.source);
 }
 
 static void start(struct proxy *p)
@@ -627,7 +598,7 @@ int proxy_poll(struct proxy *p, uint64_t now_us, struct eng_out *out)
         if (p->nmem > 0) {
             /* Every JOIN gets its LEAVE, the public groups last. */
             while (p->nmem > 0) {
-                struct pmember *m = &p->mem[--p->nmem];
+                struct net_member *m = &p->mem[--p->nmem];
                 pq_push_op(&p->q, false, &m->group, &m->source);
             }
             return proxy_poll(p, now_us, out);

@@ -100,16 +100,6 @@ int receiver_new(struct receiver **out, const struct receiver_config *cfg,
 
 /* ------------------------------------------------------------ memberships */
 
-static bool same_member(const struct rmember *m, const struct net_addr *g,
-                        const struct net_addr *src)
-{
-    if (!net_addr_equal_ip(&m->group, g))
-        return false;
-    if (net_addr_is_set(&m->source) != net_addr_is_set(src))
-        return false;
-    return !net_addr_is_set(src) || net_addr_equal_ip(&m->source, src);
-}
-
 static void push_op(struct receiver *r, bool join, const struct net_addr *g,
                     const struct net_addr *src)
 {
@@ -129,29 +119,10 @@ static void push_op(struct receiver *r, bool join, const struct net_addr *g,
 void recv_member(struct receiver *r, bool join, const struct net_addr *group,
                  const struct net_addr *source)
 {
-    struct net_addr none;
-    net_addr_clear(&none);
-    if (source == NULL)
-        source = &none;
-    for (size_t i = 0; i < r->nmem; i++) {
-        struct rmember *m = &r->mem[i];
-        if (!same_member(m, group, source))
-            continue;
-        if (join) {
-            m->refs++;
-        } else if (--m->refs == 0) {
-            push_op(r, false, &m->group, &m->source);
-            r->mem[i] = r->mem[--r->nmem];
-        }
-        return;
-    }
-    if (!join || r->nmem == r->capmem)
-        return;
-    struct rmember *m = &r->mem[r->nmem++];
-    m->group = *group;
-    m->source = *source;
-    m->refs = 1;
-    push_op(r, true, group, source);
+    struct net_member m;
+    int k = net_member_ref(r->mem, &r->nmem, r->capmem, join, group, source, &m);
+    if (k != 0)
+        push_op(r, k > 0, &m.group, &m.source);
 }
 
 static void start(struct receiver *r)
@@ -614,7 +585,7 @@ int receiver_poll(struct receiver *r, uint64_t now_us, struct eng_out *out)
     if (r->shutdown && r->st.sessions == 0 && r->nmem > 0) {
         /* Every JOIN gets its LEAVE, the public groups last. */
         while (r->nmem > 0) {
-            struct rmember *m = &r->mem[--r->nmem];
+            struct net_member *m = &r->mem[--r->nmem];
             push_op(r, false, &m->group, &m->source);
         }
         return receiver_poll(r, now_us, out);

@@ -10,6 +10,7 @@
 #include "core/crypto/skeys.h"
 #include "core/fs/name.h"
 #include "core/log.h"
+#include "core/net/member.h"
 #include "core/proto/bitmap.h"
 #include "core/proto/hb.h"
 #include "core/proto/blocks.h"
@@ -115,13 +116,7 @@ struct rsession {
     struct rfile f;
 };
 
-/* A membership the engine holds (reference-counted JOIN/LEAVE). */
-struct rmember {
-    struct net_addr group;
-    struct net_addr source; /* unset = any source */
-    unsigned refs;
-};
-
+/* A membership output (JOIN/LEAVE) for the shell. */
 struct rmemop {
     bool join;
     struct net_addr group, source;
@@ -144,7 +139,7 @@ struct receiver {
     struct rsession *sess; /* cfg.max_sessions slots */
     unsigned last_hit;     /* index of the last session looked up */
     unsigned nslots;       /* 1 + the highest slot in use: scans stop there */
-    struct rmember *mem;
+    struct net_member *mem;
     size_t nmem, capmem;
     struct rmemop *ops; /* ring of membership outputs */
     size_t ops_head, ops_n, ops_cap;

@@ -1,0 +1,43 @@
+#include "core/net/member.h"
+
+static bool same_member(const struct net_member *m, const struct net_addr *g,
+                        const struct net_addr *src)
+{
+    if (!net_addr_equal_ip(&m->group, g))
+        return false;
+    if (net_addr_is_set(&m->source) != net_addr_is_set(src))
+        return false;
+    return !net_addr_is_set(src) || net_addr_equal_ip(&m->source, src);
+}
+
+int net_member_ref(struct net_member *v, size_t *n, size_t cap, bool join,
+                   const struct net_addr *group, const struct net_addr *source,
+                   struct net_member *what)
+{
+    struct net_addr none;
+    net_addr_clear(&none);
+    if (source == NULL)
+        source = &none;
+    for (size_t i = 0; i < *n; i++) {
+        struct net_member *m = &v[i];
+        if (!same_member(m, group, source))
+            continue;
+        if (join) {
+            m->refs++;
+            return 0;
+        }
+        if (--m->refs > 0)
+            return 0;
+        *what = *m;
+        v[i] = v[--*n];
+        return -1;
+    }
+    if (!join || *n == cap)
+        return 0;
+    struct net_member *m = &v[(*n)++];
+    m->group = *group;
+    m->source = *source;
+    m->refs = 1;
+    *what = *m;
+    return 1;
+}

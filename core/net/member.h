@@ -1,0 +1,32 @@
+/*
+ * Reference-counted multicast memberships, for the engines: sessions that
+ * share a group (and source, for SSM) share one kernel membership, joined
+ * with the first and left with the last. No I/O: the caller turns the
+ * result into a join or leave output.
+ */
+#ifndef UFTP_NET_MEMBER_H
+#define UFTP_NET_MEMBER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/net/addr.h"
+
+struct net_member {
+    struct net_addr group;
+    struct net_addr source; /* unset = any source */
+    unsigned refs;
+};
+
+/*
+ * One more (join) or one fewer (leave) user of group from source (NULL: any
+ * source) in the table v[0..*n) of room cap. Returns 1 when the membership
+ * must be joined (first user), -1 when it must be left (last user gone),
+ * and sets *what to it in both cases; 0 otherwise (more users, a leave of
+ * an unknown membership, or a full table).
+ */
+int net_member_ref(struct net_member *v, size_t *n, size_t cap, bool join,
+                   const struct net_addr *group, const struct net_addr *source,
+                   struct net_member *what);
+
+#endif
