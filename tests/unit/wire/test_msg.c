@@ -17,7 +17,8 @@ struct vec {
     size_t len;
 };
 
-static struct vec vecs[128];
+#define MAX_VECS 192
+static struct vec vecs[MAX_VECS];
 static size_t nvecs;
 
 static void load_vectors(void)
@@ -27,7 +28,7 @@ static void load_vectors(void)
     FILE *f = fopen(cu_srcpath("tests/unit/wire/vectors/captures.txt"), "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     static char line[20000];
-    while (fgets(line, sizeof(line), f) && nvecs < 128) {
+    while (fgets(line, sizeof(line), f) && nvecs < MAX_VECS) {
         if (line[0] == '#' || line[0] == '\n')
             continue;
         struct vec *v = &vecs[nvecs];
@@ -188,6 +189,70 @@ static void test_capture_fields(void)
     CU_ASSERT_EQUAL(d.enc.payload_len, v->len - 28);
 }
 
+/*
+ * A 5.0.1 -> 5.0.1 -C tfmcc session (spec §1.7, capture-tfmcc.sh): the
+ * fields as the reference fills them.
+ */
+static void test_capture_tfmcc(void)
+{
+    load_vectors();
+    static struct wire_datagram d;
+    /* ANNOUNCE: cc_type 2. */
+    const struct vec *v = find_vec("uftp5-tfmcc", 1);
+    CU_ASSERT_EQUAL(wire_datagram_decode(&d, v->p, v->len), (ssize_t)v->len);
+    CU_ASSERT_EQUAL(d.msg.u.announce.cc_type, CC_TFMCC);
+    /* First FILESEG: TFMCC_DATA_INFO with the initial rate, round 0 and the
+     * "infinite" suppression rate (0xFFFFFFFFFFFF B/s quantised: 0x481e). */
+    v = find_vec("uftp5-tfmcc", 5);
+    CU_ASSERT_EQUAL(wire_datagram_decode(&d, v->p, v->len), (ssize_t)v->len);
+    const struct wire_fileseg *fs = &d.msg.u.fileseg;
+    CU_ASSERT_TRUE(fs->has_tfmcc);
+    CU_ASSERT_EQUAL(fs->data_len, 1300);
+    CU_ASSERT_EQUAL(fs->tfmcc.cc_seq, 0);
+    CU_ASSERT_EQUAL(fs->tfmcc.cc_rate, 0x481e);
+    CU_ASSERT_EQUAL(quant_rate_encode(0xFFFFFFFFFFFFull), 0x481e);
+    CU_ASSERT(quant_rate_decode(0x481e) > 281000000000000ull);
+    /* Initial rate: one packet (1300 + 8 + 8 + 16 + 8 + 20 = 1360 bytes) per
+     * GRTT as measured at registration (10.3 ms): 131591 B/s. */
+    CU_ASSERT_EQUAL(fs->tfmcc.send_rate, 0x21b5);
+    CU_ASSERT_EQUAL(quant_rate_decode(fs->tfmcc.send_rate), 131591);
+    /* CONG_CTRL in slow start: the CLR first (CLR|RTT|START), then the other (RTT|START). */
+    v = find_vec("uftp5-tfmcc", 6);
+    CU_ASSERT_EQUAL(wire_datagram_decode(&d, v->p, v->len), (ssize_t)v->len);
+    const struct wire_cong_ctrl *cc = &d.msg.u.cong_ctrl;
+    CU_ASSERT_EQUAL(cc->cc_seq, 0);
+    CU_ASSERT_EQUAL(cc->cc_rate, 0x481e);
+    CU_ASSERT_EQUAL(cc->tstamp, 0x00066203a7b04f23ull);
+    CU_ASSERT_EQUAL(cc->items.n, 2);
+    struct wire_cc_item it = wire_cc_items_get(&cc->items, 0);
+    CU_ASSERT_EQUAL(it.id, 0x0a640003u);
+    CU_ASSERT_EQUAL(it.flags, FLAG_CC_CLR | FLAG_CC_RTT | FLAG_CC_START);
+    it = wire_cc_items_get(&cc->items, 1);
+    CU_ASSERT_EQUAL(it.flags, FLAG_CC_RTT | FLAG_CC_START);
+    /* The CLR's CC_ACK: flags RTT|START (5.0.1 never sets CLR), the round,
+     * its rate, its ID, and the CONG_CTRL timestamp plus 15 µs of holding. */
+    v = find_vec("uftp5-tfmcc", 7);
+    CU_ASSERT_EQUAL(wire_datagram_decode(&d, v->p, v->len), (ssize_t)v->len);
+    const struct wire_cc_ack *ack = &d.msg.u.cc_ack;
+    CU_ASSERT_TRUE(ack->has_tfmcc);
+    CU_ASSERT_EQUAL(ack->tfmcc.flags, FLAG_CC_RTT | FLAG_CC_START);
+    CU_ASSERT_EQUAL(ack->tfmcc.cc_seq, 0);
+    CU_ASSERT_EQUAL(ack->tfmcc.client_id, 0x0a640003u);
+    CU_ASSERT_EQUAL(ack->tfmcc.tstamp, 0x00066203a7b04f23ull + 15);
+    CU_ASSERT_EQUAL(d.hdr.grtt, 0);
+    /* After slow start: CLR|RTT for the CLR, RTT for the rest. */
+    v = find_vec("uftp5-tfmcc", 9);
+    CU_ASSERT_EQUAL(wire_datagram_decode(&d, v->p, v->len), (ssize_t)v->len);
+    CU_ASSERT_EQUAL(wire_cc_items_get(&cc->items, 0).flags, FLAG_CC_CLR | FLAG_CC_RTT);
+    CU_ASSERT_EQUAL(wire_cc_items_get(&cc->items, 1).flags, FLAG_CC_RTT);
+    /* STATUS carries TFMCC_ACK_INFO (RTT only) before its NAK bitmap. */
+    v = find_vec("uftp5-tfmcc", 12);
+    CU_ASSERT_EQUAL(wire_datagram_decode(&d, v->p, v->len), (ssize_t)v->len);
+    CU_ASSERT_TRUE(d.msg.u.status.has_tfmcc);
+    CU_ASSERT_EQUAL(d.msg.u.status.tfmcc.flags, FLAG_CC_RTT);
+    CU_ASSERT_EQUAL(d.msg.u.status.tfmcc.client_id, 0x0a640003u);
+}
+
 /* One message of every type, through the dispatcher, in both versions. */
 static void test_dispatch_all(void)
 {
@@ -308,6 +373,7 @@ static void free_vectors(void)
 static const struct cu_test msg_tests[] = {
     {"capture datagrams decode and re-encode identically", test_capture_vectors},
     {"capture datagrams' decoded fields", test_capture_fields},
+    {"TFMCC fields of a captured -C tfmcc session", test_capture_tfmcc},
     {"every message type through the dispatcher", test_dispatch_all},
     {"datagram-level errors", test_datagram_errors},
     {"(free vectors)", free_vectors},
