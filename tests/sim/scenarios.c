@@ -251,6 +251,68 @@ static void scen_sizes(uint64_t seed)
     run_free(r);
 }
 
+/*
+ * The bottleneck model (sim.h) at a fixed -R: one receiver behind a
+ * 50 Mbit/s hop with a 100 KB drop-tail queue, one without. Below the link
+ * rate nothing queues; above it the hop sends at exactly its rate, the queue
+ * delay grows to qlimit/rate and the excess is dropped (and NAKed back);
+ * with ECN marking above 20 KB, ECT datagrams come out CE-marked.
+ */
+static void scen_bottleneck(uint64_t seed)
+{
+    static const struct {
+        int kbps;
+        uint8_t tos;
+        uint64_t ecn;
+    } v[] = {{30000, 0, 0}, {80000, 0, 0}, {80000, 0x02, 20000}};
+    for (size_t k = 0; k < 3; k++) {
+        struct run *r = run_new(seed + k);
+        add_reg(r->s, r->f, "five", 5000000);
+        struct sim_link lk = {.delay_us = 3000};
+        add_receivers(r, 2, &lk);
+        struct sim_bneck bn = {.rate_Bps = 6250000, .qlimit = 100000, .ecn_thresh = v[k].ecn};
+        sim_set_bottleneck(r->s, r->rx[1], &bn);
+        sender_defaults(&r->sc, r->f);
+        r->sc.rate_kbps = v[k].kbps;
+        add_sender(r, NULL);
+        sim_set_tos(r->s, r->tx, v[k].tos);
+        bool fin = sim_run(r->s, LIMIT_US);
+        CHECK(fin, "did not finish");
+        CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+        for (int i = 0; i < r->nrx; i++)
+            check_delivered(r->s, r->rx[i], r->f);
+        struct sim_bneck_stats st;
+        sim_bottleneck_stats(r->s, r->rx[1], &st);
+        double thru = (double)st.max_10ms * 100; /* the busiest 10 ms */
+        if (getenv("SIM_VERBOSE"))
+            fprintf(stderr,
+                    "bottleneck -R %d: %" PRIu64 " pkts, %" PRIu64 " drops, %" PRIu64
+                    " marks, max backlog %" PRIu64 " B, max delay %" PRIu64 " us, %.0f B/s\n",
+                    v[k].kbps, st.pkts, st.drops, st.marks, st.max_backlog, st.max_delay_us, thru);
+        CHECK(st.pkts > 3800, "%" PRIu64 " datagrams through the hop", st.pkts);
+        CHECK(thru <= 6250000 + 100 * 1400, "the hop sent %.0f B/s", thru); /* + a datagram */
+        CHECK(st.max_backlog <= 100000, "backlog %" PRIu64, st.max_backlog);
+        if (k == 0) {
+            /* 30 Mbit/s into 50: each datagram finds at most a few ahead. */
+            CHECK(st.drops == 0 && st.marks == 0, "drops %" PRIu64 " marks %" PRIu64, st.drops,
+                  st.marks);
+            CHECK(thru <= 30000 * 128 * 1.1, "the hop sent %.0f B/s at -R 30000", thru);
+            CHECK(st.max_delay_us < 2000, "delay %" PRIu64 " us", st.max_delay_us);
+        } else {
+            /* 82 Mbit/s into 50: the hop runs flat out, the queue fills (16 ms). */
+            CHECK(thru >= 6250000 - 100 * 1400, "the hop sent only %.0f B/s", thru);
+            CHECK(st.max_delay_us >= 14000 && st.max_delay_us <= 16500, "delay %" PRIu64 " us",
+                  st.max_delay_us);
+            CHECK(st.drops > 100, "drops %" PRIu64, st.drops);
+        }
+        if (k == 2)
+            CHECK(st.marks > 100, "marks %" PRIu64, st.marks);
+        else
+            CHECK(st.marks == 0, "marks %" PRIu64 " without ECN", st.marks);
+        run_free(r);
+    }
+}
+
 static void scen_blocksizes(uint64_t seed)
 {
     static const uint16_t bs[] = {1300, 8800};
@@ -1948,6 +2010,7 @@ static const struct {
 } g_scens[] = {
     {"sizes", scen_sizes, 1},
     {"blocksizes", scen_blocksizes, 2},
+    {"bottleneck", scen_bottleneck, 41},
     {"many_files", scen_many_files, 3},
     {"receivers50", scen_receivers50, 4},
     {"loss30", scen_loss30, 5},

@@ -35,6 +35,7 @@ struct pkt {
     void (*fn)(struct sim *s, void *arg);
     void *arg;
     struct net_addr from, to;
+    uint8_t tos;
     size_t len;
     uint8_t data[];
 };
@@ -73,6 +74,10 @@ struct node {
     uint64_t deaf_from, deaf_until; /* receives nothing in [from, until) */
     uint64_t intr_at;
     bool intr_done;
+    uint8_t tos;         /* of what it sends */
+    struct sim_bneck bn; /* in front of it */
+    uint64_t bn_busy_ns; /* its FIFO is busy until */
+    struct sim_bneck_stats bn_st;
 };
 
 struct natmap {
@@ -752,6 +757,26 @@ struct proxy *sim_proxy(struct sim *s, int i)
     return s->nodes[i].prx;
 }
 
+void sim_set_bottleneck(struct sim *s, int i, const struct sim_bneck *b)
+{
+    struct node *n = &s->nodes[i];
+    n->bn = b ? *b : (struct sim_bneck){0};
+    if (n->bn.qlimit == 0)
+        n->bn.qlimit = UINT64_MAX / 2;
+    n->bn_busy_ns = 0;
+    n->bn_st = (struct sim_bneck_stats){0};
+}
+
+void sim_bottleneck_stats(struct sim *s, int i, struct sim_bneck_stats *out)
+{
+    *out = s->nodes[i].bn_st;
+}
+
+void sim_set_tos(struct sim *s, int i, uint8_t tos)
+{
+    s->nodes[i].tos = tos;
+}
+
 void sim_kill_at(struct sim *s, int i, uint64_t t_us)
 {
     s->nodes[i].kill_at = t_us ? t_us : 1;
@@ -787,10 +812,52 @@ static bool dead(const struct node *n, uint64_t now)
     return n->kill_at != 0 && now >= n->kill_at;
 }
 
+/*
+ * The bottleneck in front of b (sim.h): a datagram arriving at t_us leaves
+ * it at the returned time, or is dropped (false); *tos may become CE.
+ */
+static bool bottleneck(struct node *b, size_t len, uint64_t *t_us, uint8_t *tos)
+{
+    const struct sim_bneck *bn = &b->bn;
+    uint64_t t_ns = *t_us * 1000, sz = len + 28;
+    uint64_t backlog =
+        b->bn_busy_ns > t_ns ? (b->bn_busy_ns - t_ns) * bn->rate_Bps / 1000000000u : 0;
+    if (backlog > b->bn_st.max_backlog)
+        b->bn_st.max_backlog = backlog;
+    if (backlog + sz > bn->qlimit) {
+        b->bn_st.drops++;
+        return false;
+    }
+    if (bn->ecn_thresh && backlog > bn->ecn_thresh && (*tos & 3)) {
+        *tos |= 3;
+        b->bn_st.marks++;
+    }
+    uint64_t start = b->bn_busy_ns > t_ns ? b->bn_busy_ns : t_ns;
+    b->bn_busy_ns = start + sz * 1000000000u / bn->rate_Bps;
+    uint64_t out = (b->bn_busy_ns + 999) / 1000;
+    if (out - *t_us > b->bn_st.max_delay_us)
+        b->bn_st.max_delay_us = out - *t_us;
+    if (b->bn_st.pkts == 0)
+        b->bn_st.first_us = out;
+    b->bn_st.last_us = out;
+    if (out / 10000 != b->bn_st.win) {
+        b->bn_st.win = out / 10000;
+        b->bn_st.win_bytes = 0;
+    }
+    b->bn_st.win_bytes += sz;
+    if (b->bn_st.win_bytes > b->bn_st.max_10ms)
+        b->bn_st.max_10ms = b->bn_st.win_bytes;
+    b->bn_st.pkts++;
+    b->bn_st.bytes += sz;
+    *t_us = out;
+    return true;
+}
+
 static void schedule(struct sim *s, int from, int to, const struct net_addr *src,
                      const struct net_addr *dst, const uint8_t *data, size_t len, uint64_t depart)
 {
-    const struct node *a = &s->nodes[from], *b = &s->nodes[to];
+    const struct node *a = &s->nodes[from];
+    struct node *b = &s->nodes[to];
     unsigned copies = 1;
     if (pct(s) < a->link.loss_pct || pct(s) < b->link.loss_pct)
         return;
@@ -799,8 +866,13 @@ static void schedule(struct sim *s, int from, int to, const struct net_addr *src
     for (unsigned c = 0; c < copies; c++) {
         uint64_t jit = a->link.jitter_us + b->link.jitter_us;
         uint64_t d = a->link.delay_us + b->link.delay_us + (jit ? sim_rand(s) % (jit + 1) : 0);
+        uint64_t t = depart + d;
+        uint8_t tos = a->tos;
+        if (b->bn.rate_Bps && !bottleneck(b, len, &t, &tos))
+            continue;
         struct pkt *p = malloc(sizeof(*p) + len);
-        p->t = depart + d;
+        p->t = t;
+        p->tos = tos;
         p->order = s->order++;
         p->dst = to;
         p->from = *src;
@@ -1173,11 +1245,11 @@ bool sim_run(struct sim *s, uint64_t limit_us)
                 hash_pkt(s, p);
                 s->delivered++;
                 if (n->kind == SIM_SENDER)
-                    sender_recv(n->snd, &p->from, &p->to, p->data, p->len, 0, s->now);
+                    sender_recv(n->snd, &p->from, &p->to, p->data, p->len, p->tos, s->now);
                 else if (n->kind == SIM_PROXY)
-                    proxy_recv(n->prx, &p->from, &p->to, p->data, p->len, 0, s->now);
+                    proxy_recv(n->prx, &p->from, &p->to, p->data, p->len, p->tos, s->now);
                 else
-                    receiver_recv(n->rcv, &p->from, &p->to, p->data, p->len, 0, s->now);
+                    receiver_recv(n->rcv, &p->from, &p->to, p->data, p->len, p->tos, s->now);
                 touched[p->dst] = true;
             }
             free(p);

@@ -34,6 +34,35 @@ struct sim_link {
     uint64_t jitter_us; /* extra uniform 0..jitter: reorders */
 };
 
+/*
+ * A bottleneck in front of a node (its access link, receive direction):
+ * every datagram towards the node, after the propagation delays of both
+ * links, passes one FIFO served at rate_Bps (bytes of UDP payload + 28 per
+ * datagram, as the NIC model counts). A datagram that finds more than
+ * qlimit bytes queued ahead of it is dropped (drop-tail); with ecn_thresh > 0
+ * an ECN-capable one (its sender's TOS has ECT set, sim_set_tos) that finds
+ * more than ecn_thresh bytes queued is delivered with CE (TOS | 3) instead.
+ * Queueing delay and loss are thus those of a real path with a slow hop.
+ * No randomness is drawn: traces stay as they were without one. The FIFO
+ * serves datagrams in the order they are routed (exact for one sender
+ * without jitter; an approximation when jittered copies overtake).
+ */
+struct sim_bneck {
+    uint64_t rate_Bps;   /* 0 = no bottleneck */
+    uint64_t qlimit;     /* bytes */
+    uint64_t ecn_thresh; /* bytes; 0 = never mark */
+};
+
+struct sim_bneck_stats {
+    uint64_t pkts, bytes;       /* datagrams and bytes that went through */
+    uint64_t drops, marks;      /* dropped at a full queue; CE-marked */
+    uint64_t max_backlog;       /* bytes queued ahead of a datagram, at most */
+    uint64_t max_delay_us;      /* queueing + service delay, at most */
+    uint64_t first_us, last_us; /* first and last departure */
+    uint64_t max_10ms;          /* most bytes that left in one aligned 10-ms window */
+    uint64_t win, win_bytes;    /* (the current window) */
+};
+
 /* A file in a receiver's memory store. */
 struct sim_mfile {
     size_t dest;
@@ -132,6 +161,12 @@ uint64_t sim_nat_drops(struct sim *s, int nat);
 /* Adds a proxy; the config's arrays and key must outlive the sim. Returns its index or -1. */
 int sim_add_proxy(struct sim *s, struct proxy_config *cfg, const struct sim_link *link);
 struct proxy *sim_proxy(struct sim *s, int i);
+
+/* Puts a bottleneck in front of node i (NULL or rate 0 removes it); stats reset. */
+void sim_set_bottleneck(struct sim *s, int i, const struct sim_bneck *b);
+void sim_bottleneck_stats(struct sim *s, int i, struct sim_bneck_stats *out);
+/* The TOS byte of everything node i sends (what its shell sets on the socket, net_tos()). */
+void sim_set_tos(struct sim *s, int i, uint8_t tos);
 
 /* Node i never answers (drops everything it receives) from virtual time t on. */
 void sim_kill_at(struct sim *s, int i, uint64_t t_us);
