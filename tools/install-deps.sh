@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config libevent-dev libssl-dev libconfig-dev
-libcunit1-dev clang libclang-rt-dev tshark iproute2 nftables procps psmisc iputils-ping
+libcunit1-dev libisal-dev clang libclang-rt-dev tshark iproute2 nftables procps psmisc iputils-ping
 ethtool"
 # systemd: systemd-analyze for tests/appliance (in a container the package only
 # adds tools; nothing is started); groff-base: the man page checks.
