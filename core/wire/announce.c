@@ -130,6 +130,14 @@ ssize_t wire_announce_decode(struct wire_announce *m, const uint8_t *p, size_t l
     uint8_t type;
     struct rbuf ext;
     while ((rc = ext_next(&h, &type, &ext)) > 0) {
+        if (type == EXT_FEC_INFO) {
+            if (m->has_fec)
+                return WIRE_ERANGE;
+            if ((rc = ext_fec_read(&ext, &m->fec, &m->lossy)) < 0)
+                return rc;
+            m->has_fec = rc > 0;
+            continue;
+        }
         if (type != EXT_ENC_INFO) {
             m->lossy = true;
             continue;
@@ -163,6 +171,11 @@ ssize_t wire_announce_encode(uint8_t *out, size_t cap, const struct wire_announc
             return rc;
         hl += enc_info_len(&m->enc);
     }
+    if (m->has_fec) {
+        if (!ext_fec_ok(&m->fec))
+            return WIRE_EINVAL;
+        hl += WIRE_FEC_INFO_LEN;
+    }
     if (hl > WIRE_MAX_HLEN || !ts_ok(m->ver, m->tstamp) || !ids_ok(&m->ids))
         return WIRE_EINVAL;
     struct wbuf w = wb_init(out, cap);
@@ -178,6 +191,8 @@ ssize_t wire_announce_encode(uint8_t *out, size_t cap, const struct wire_announc
     wb_bytes(&w, m->priv_addr, iplen);
     if (m->has_enc)
         enc_info_write(&w, &m->enc, m->ver);
+    if (m->has_fec)
+        ext_fec_write(&w, &m->fec);
     ids_encode(&w, &m->ids);
     return wb_result(&w);
 }
@@ -203,7 +218,20 @@ ssize_t wire_register_decode(struct wire_register *m, const uint8_t *p, size_t l
         return WIRE_ECOUNT;
     m->dhblob = rb_ptr(&h, m->dhlen);
     rb_pad4(&h, &m->lossy);
-    if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
+    uint8_t type;
+    struct rbuf ext;
+    while ((rc = ext_next(&h, &type, &ext)) > 0) {
+        if (type != EXT_FEC_INFO) {
+            m->lossy = true;
+            continue;
+        }
+        if (m->has_fec)
+            return WIRE_ERANGE;
+        if ((rc = ext_fec_read(&ext, &m->fec, &m->lossy)) < 0)
+            return rc;
+        m->has_fec = rc > 0;
+    }
+    if (rc < 0)
         return rc;
     if ((rc = ids_decode(&m->ids, &b)))
         return rc;
@@ -214,8 +242,9 @@ ssize_t wire_register_encode(uint8_t *out, size_t cap, const struct wire_registe
 {
     if (!ver_ok(m->ver))
         return WIRE_EVERSION;
-    size_t hl = pad4(REGISTER_FIXED + (size_t)m->dhlen);
-    if (hl > WIRE_MAX_HLEN || !ts_ok(m->ver, m->tstamp) || !ids_ok(&m->ids))
+    size_t hl = pad4(REGISTER_FIXED + (size_t)m->dhlen) + (m->has_fec ? WIRE_FEC_INFO_LEN : 0);
+    if (hl > WIRE_MAX_HLEN || !ts_ok(m->ver, m->tstamp) || !ids_ok(&m->ids) ||
+        (m->has_fec && !ext_fec_ok(&m->fec)))
         return WIRE_EINVAL;
     struct wbuf w = wb_init(out, cap);
     wb_u8(&w, REGISTER);
@@ -225,6 +254,8 @@ ssize_t wire_register_encode(uint8_t *out, size_t cap, const struct wire_registe
     wb_bytes(&w, m->rand2, WIRE_RAND_LEN);
     wb_blob(&w, m->dhblob, m->dhlen);
     wb_pad4(&w);
+    if (m->has_fec)
+        ext_fec_write(&w, &m->fec);
     ids_encode(&w, &m->ids);
     return wb_result(&w);
 }

@@ -24,6 +24,7 @@
 #ifndef UFTP_WIRE_ANNOUNCE_H
 #define UFTP_WIRE_ANNOUNCE_H
 
+#include "core/wire/fec.h"
 #include "core/wire/ids.h"
 #include "core/wire/wire.h"
 
@@ -79,6 +80,10 @@ struct wire_announce {
     uint8_t priv_addr[16];
     bool has_enc;
     struct wire_enc_info enc;
+    /* Ours (issue 17): written after EXT_ENC_INFO, since the reference
+     * looks only at the first extension (spec "FEC extension (ours)"). */
+    bool has_fec;
+    struct wire_fec_info fec;
     struct wire_ids ids; /* closed group: allowed IDs; empty for open */
     bool lossy;
 };
@@ -96,12 +101,14 @@ struct wire_register {
     uint8_t rand2[WIRE_RAND_LEN];
     const uint8_t *dhblob;
     uint16_t dhlen;
+    bool has_fec; /* ours (issue 17): after the ECDH blob, only to a sender that offered it */
+    struct wire_fec_info fec;
     struct wire_ids ids; /* client IDs when sent by a proxy */
     bool lossy;
 };
 
-/* Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN, WIRE_ECOUNT, WIRE_ERANGE (v4 time),
- * WIRE_ETRAIL. */
+/* Errors: WIRE_EVERSION, WIRE_EFUNC, WIRE_ETRUNC, WIRE_EHLEN, WIRE_ECOUNT, WIRE_ERANGE (v4 time,
+ * duplicate extension), WIRE_ETRAIL. */
 ssize_t wire_register_decode(struct wire_register *m, const uint8_t *p, size_t len);
 /* Errors: WIRE_EVERSION, WIRE_EINVAL, WIRE_ENOSPC. */
 ssize_t wire_register_encode(uint8_t *out, size_t cap, const struct wire_register *m);

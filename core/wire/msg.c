@@ -24,7 +24,8 @@
     X(PROXY_KEY, proxy_key, wire_proxy_key)                                                        \
     X(ABORT, abort, wire_abort)                                                                    \
     X(CONG_CTRL, cong_ctrl, wire_cong_ctrl)                                                        \
-    X(CC_ACK, cc_ack, wire_cc_ack)
+    X(CC_ACK, cc_ack, wire_cc_ack)                                                                 \
+    X(FEC_PARITY, fec_parity, wire_fec_parity)
 
 ssize_t wire_msg_decode(struct wire_msg *m, uint8_t ver, const uint8_t *p, size_t len)
 {

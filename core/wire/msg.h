@@ -17,6 +17,7 @@
 #include "core/wire/announce.h"
 #include "core/wire/cc.h"
 #include "core/wire/encrypted.h"
+#include "core/wire/fec.h"
 #include "core/wire/fileinfo.h"
 #include "core/wire/heartbeat.h"
 #include "core/wire/ids.h"
@@ -47,6 +48,7 @@ struct wire_msg {
         struct wire_abort abort;
         struct wire_cong_ctrl cong_ctrl;
         struct wire_cc_ack cc_ack;
+        struct wire_fec_parity fec_parity;
     } u;
 };
 

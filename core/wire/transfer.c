@@ -169,6 +169,14 @@ ssize_t wire_status_decode(struct wire_status *m, const uint8_t *p, size_t len)
     uint8_t type;
     struct rbuf ext;
     while ((rc = ext_next(&h, &type, &ext)) > 0) {
+        if (type == EXT_FEC_INFO) {
+            if (m->has_fec)
+                return WIRE_ERANGE;
+            if ((rc = ext_fec_read(&ext, &m->fec, &m->lossy)) < 0)
+                return rc;
+            m->has_fec = rc > 0;
+            continue;
+        }
         if (type != EXT_TFMCC_ACK_INFO) {
             m->lossy = true;
             continue;
@@ -191,16 +199,21 @@ ssize_t wire_status_encode(uint8_t *out, size_t cap, const struct wire_status *m
 {
     if (!ver_ok(m->ver))
         return WIRE_EVERSION;
-    if ((m->naks_len && !m->naks) || (m->has_tfmcc && !ts_ok(m->ver, m->tfmcc.tstamp)))
+    if ((m->naks_len && !m->naks) || (m->has_tfmcc && !ts_ok(m->ver, m->tfmcc.tstamp)) ||
+        (m->has_fec && !ext_fec_ok(&m->fec)))
         return WIRE_EINVAL;
     struct wbuf w = wb_init(out, cap);
     wb_u8(&w, STATUS);
-    wb_u8(&w, (uint8_t)((STATUS_FIXED + (m->has_tfmcc ? EXT_TFMCC_ACK_LEN : 0)) / 4));
+    wb_u8(&w, (uint8_t)((STATUS_FIXED + (m->has_tfmcc ? EXT_TFMCC_ACK_LEN : 0) +
+                         (m->has_fec ? WIRE_FEC_INFO_LEN : 0)) /
+                        4));
     wb_u16(&w, m->file_id);
     wb_u16(&w, m->section);
     wb_u16(&w, 0);
     if (m->has_tfmcc)
         ext_tfmcc_ack_write(&w, m->ver, &m->tfmcc);
+    if (m->has_fec)
+        ext_fec_write(&w, &m->fec);
     wb_bytes(&w, m->naks, m->naks_len);
     return wb_result(&w);
 }

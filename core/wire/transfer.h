@@ -6,17 +6,11 @@
 #ifndef UFTP_WIRE_TRANSFER_H
 #define UFTP_WIRE_TRANSFER_H
 
+#include "core/wire/fec.h"
 #include "core/wire/ids.h"
 #include "core/wire/wire.h"
 
 #include <stdbool.h>
-
-/* EXT_TFMCC_DATA_INFO (ext 2, 8 bytes): rates are quantised (proto/quant.h). */
-struct wire_tfmcc_data {
-    uint16_t send_rate;
-    uint16_t cc_seq;
-    uint16_t cc_rate;
-};
 
 /* EXT_TFMCC_ACK_INFO (ext 3, 20 bytes), in STATUS and CC_ACK. */
 struct wire_tfmcc_ack {
@@ -75,6 +69,10 @@ struct wire_status {
     uint16_t section;
     bool has_tfmcc;
     struct wire_tfmcc_ack tfmcc;
+    /* Ours (issue 17): a proxy's count report (FEC_F_COUNTS), after the
+     * TFMCC extension, only to a sender that offered FEC. */
+    bool has_fec;
+    struct wire_fec_info fec;
     const uint8_t *naks;
     size_t naks_len;
     bool lossy;

@@ -46,6 +46,8 @@ const char *wire_func_name(int func)
     };
     if (func > 0 && (size_t)func < sizeof(names) / sizeof(names[0]) && names[func])
         return names[func];
+    if (func == FEC_PARITY)
+        return "FEC_PARITY";
     return "UNKNOWN";
 }
 

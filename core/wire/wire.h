@@ -11,7 +11,7 @@
  * they are valid only as long as the datagram buffer is.
  *
  * The message codecs live one family per file (announce.h, fileinfo.h,
- * transfer.h, cc.h, abort.h, heartbeat.h, proxykey.h, encrypted.h, with
+ * transfer.h, cc.h, abort.h, heartbeat.h, proxykey.h, encrypted.h, fec.h, with
  * ids.h for ID lists); msg.h has the tagged union, the dispatcher and the
  * datagram decoder. announce.h states the conventions they all share.
  */
@@ -71,6 +71,8 @@ enum uftp_func {
     ABORT = 19,
     CONG_CTRL = 20,
     CC_ACK = 21,
+    /* Ours (issue 17, spec "FEC extension (ours)"): unknown to the reference. */
+    FEC_PARITY = 0xF1,
 };
 
 const char *wire_func_name(int func);
@@ -137,6 +139,8 @@ enum uftp_ext {
     EXT_PGMCC_NAK_INFO = 5,
     EXT_PGMCC_ACK_INFO = 6,
     EXT_FREESPACE_INFO = 7,
+    /* Ours (issue 17, spec "FEC extension (ours)"). */
+    EXT_FEC_INFO = 0xF1,
 };
 
 enum uftp_ftype {
@@ -171,6 +175,16 @@ enum uftp_hb_auth {
 #define FLAG_CC_RTT       0x02
 #define FLAG_CC_START     0x04
 #define FLAG_CC_LEAVE     0x08
+
+/*
+ * EXT_TFMCC_DATA_INFO (ext 2, 8 bytes), in FILESEG and FEC_PARITY: rates
+ * are quantised (proto/quant.h).
+ */
+struct wire_tfmcc_data {
+    uint16_t send_rate;
+    uint16_t cc_seq;
+    uint16_t cc_rate;
+};
 
 /* The common header, every datagram (spec §1.1). */
 struct uftp_hdr {

@@ -15,6 +15,7 @@
 
 #include "core/proto/quant.h"
 #include "core/wire/buf.h"
+#include "core/wire/fec.h"
 #include "core/wire/ids.h"
 #include "core/wire/transfer.h"
 #include "core/wire/wire.h"
@@ -159,6 +160,15 @@ void ids_encode(struct wbuf *w, const struct wire_ids *l);
 #define EXT_TFMCC_DATA_LEN 8
 #define EXT_TFMCC_ACK_LEN  20
 #define EXT_FREESPACE_LEN  12
+/*
+ * EXT_FEC_INFO (fec.h): reads one (ext spans it, as from ext_next).
+ * Returns 1 with *f filled, 0 for a version this code does not know
+ * (skipped: the message is lossy), or WIRE_EHLEN.
+ */
+int ext_fec_read(struct rbuf *ext, struct wire_fec_info *f, bool *lossy);
+void ext_fec_write(struct wbuf *w, const struct wire_fec_info *f);
+/* An EXT_FEC_INFO an encoder can write: version 1, known flags. */
+bool ext_fec_ok(const struct wire_fec_info *f);
 int ext_tfmcc_ack_read(struct rbuf *ext, uint8_t ver, struct wire_tfmcc_ack *t, bool *lossy);
 void ext_tfmcc_ack_write(struct wbuf *w, uint8_t ver, const struct wire_tfmcc_ack *t);
 

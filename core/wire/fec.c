@@ -1,0 +1,168 @@
+/* EXT_FEC_INFO and FEC_PARITY (ours; fec.h, spec "FEC extension (ours)"). */
+#include "core/wire/fec.h"
+
+#include "core/wire/wire_int.h"
+
+/* ---- EXT_FEC_INFO ---- */
+
+int ext_fec_read(struct rbuf *ext, struct wire_fec_info *f, bool *msg_lossy)
+{
+    memset(f, 0, sizeof(*f));
+    bool l = false, *lossy = &l;
+    if (ext->len < 3)
+        return WIRE_EHLEN; /* not even a version byte (extlen ≥ 1 word guarantees 4) */
+    if (ext->p[2] != WIRE_FEC_VERSION) {
+        *msg_lossy = true; /* another version: skipped like an unknown extension */
+        return 0;
+    }
+    if (ext->len < WIRE_FEC_INFO_LEN)
+        return WIRE_EHLEN;
+    if (ext->len > WIRE_FEC_INFO_LEN)
+        *lossy = true;
+    rb_skip(ext, 2);
+    f->version = rb_u8(ext);
+    f->flags = rb_u8(ext);
+    if (f->flags & ~FEC_F_ALL) {
+        /* Flags of a later revision of version 1: kept out of the re-encode. */
+        f->flags &= FEC_F_ALL;
+        *lossy = true;
+    }
+    f->code = rb_u8(ext);
+    f->k = rb_u8(ext);
+    f->stride = rb_u8(ext);
+    rb_rsv(ext, 1, lossy);
+    f->lossy = l;
+    *msg_lossy |= l;
+    return ext->err ? WIRE_EHLEN : 1;
+}
+
+void ext_fec_write(struct wbuf *w, const struct wire_fec_info *f)
+{
+    wb_u8(w, EXT_FEC_INFO);
+    wb_u8(w, WIRE_FEC_INFO_LEN / 4);
+    wb_u8(w, WIRE_FEC_VERSION);
+    wb_u8(w, f->flags);
+    wb_u8(w, f->code);
+    wb_u8(w, f->k);
+    wb_u8(w, f->stride);
+    wb_u8(w, 0);
+}
+
+bool ext_fec_ok(const struct wire_fec_info *f)
+{
+    return f->version == WIRE_FEC_VERSION && !(f->flags & ~FEC_F_ALL);
+}
+
+ssize_t wire_fec_info_decode(struct wire_fec_info *e, const uint8_t *p, size_t len)
+{
+    memset(e, 0, sizeof(*e));
+    if (len < 2)
+        return WIRE_ETRUNC;
+    if (p[0] != EXT_FEC_INFO)
+        return WIRE_EFUNC;
+    size_t el = (size_t)p[1] * 4;
+    if (el == 0)
+        return WIRE_EHLEN;
+    if (el > len)
+        return WIRE_ETRUNC;
+    struct rbuf r = rb_init(p, el);
+    bool lossy = false;
+    int rc = ext_fec_read(&r, e, &lossy);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return WIRE_ERANGE;
+    e->lossy = lossy;
+    return (ssize_t)el;
+}
+
+ssize_t wire_fec_info_encode(uint8_t *out, size_t cap, const struct wire_fec_info *e)
+{
+    if (!ext_fec_ok(e))
+        return WIRE_EINVAL;
+    struct wbuf w = wb_init(out, cap);
+    ext_fec_write(&w, e);
+    return wb_result(&w);
+}
+
+/* ---- FEC_PARITY ---- */
+
+size_t wire_fec_parity_hdr_len(const struct wire_fec_parity *m)
+{
+    return WIRE_FEC_PARITY_FIXED + (m->has_tfmcc ? EXT_TFMCC_DATA_LEN : 0);
+}
+
+ssize_t wire_fec_parity_decode(struct wire_fec_parity *m, const uint8_t *p, size_t len)
+{
+    uint8_t ver = m->ver;
+    memset(m, 0, sizeof(*m));
+    m->ver = ver;
+    struct rbuf h, b;
+    int rc = msg_open(p, len, FEC_PARITY, ver, WIRE_FEC_PARITY_FIXED, &h, &b);
+    if (rc)
+        return rc;
+    m->file_id = rb_u16(&h);
+    m->section = rb_u16(&h);
+    m->fec_block = rb_u16(&h);
+    m->code = rb_u8(&h);
+    m->k = rb_u8(&h);
+    m->parity = rb_u8(&h);
+    rb_rsv(&h, 1, &m->lossy);
+    /* Symbol ids are bytes: k + p ≤ 255 (core/fec). */
+    if (m->k == 0 || (unsigned)m->k + m->parity > 255)
+        return WIRE_ERANGE;
+    uint8_t type;
+    struct rbuf ext;
+    while ((rc = ext_next(&h, &type, &ext)) > 0) {
+        if (type != EXT_TFMCC_DATA_INFO) {
+            m->lossy = true;
+            continue;
+        }
+        if (m->has_tfmcc)
+            return WIRE_ERANGE;
+        if (ext.len < EXT_TFMCC_DATA_LEN)
+            return WIRE_EHLEN;
+        if (ext.len > EXT_TFMCC_DATA_LEN)
+            m->lossy = true;
+        rb_skip(&ext, 2);
+        m->tfmcc.send_rate = rb_u16(&ext);
+        m->tfmcc.cc_seq = rb_u16(&ext);
+        m->tfmcc.cc_rate = rb_u16(&ext);
+        m->has_tfmcc = true;
+    }
+    if (rc < 0)
+        return rc;
+    m->data_len = rb_left(&b);
+    m->data = rb_ptr(&b, m->data_len);
+    return (ssize_t)len;
+}
+
+ssize_t wire_fec_parity_encode(uint8_t *out, size_t cap, const struct wire_fec_parity *m)
+{
+    if (!ver_ok(m->ver))
+        return WIRE_EVERSION;
+    if (m->k == 0 || (unsigned)m->k + m->parity > 255)
+        return WIRE_EINVAL;
+    struct wbuf w = wb_init(out, cap);
+    wb_u8(&w, FEC_PARITY);
+    wb_u8(&w, (uint8_t)(wire_fec_parity_hdr_len(m) / 4));
+    wb_u16(&w, m->file_id);
+    wb_u16(&w, m->section);
+    wb_u16(&w, m->fec_block);
+    wb_u8(&w, m->code);
+    wb_u8(&w, m->k);
+    wb_u8(&w, m->parity);
+    wb_u8(&w, 0);
+    if (m->has_tfmcc) {
+        wb_u8(&w, EXT_TFMCC_DATA_INFO);
+        wb_u8(&w, EXT_TFMCC_DATA_LEN / 4);
+        wb_u16(&w, m->tfmcc.send_rate);
+        wb_u16(&w, m->tfmcc.cc_seq);
+        wb_u16(&w, m->tfmcc.cc_rate);
+    }
+    if (m->data)
+        wb_bytes(&w, m->data, m->data_len);
+    else
+        (void)wb_reserve(&w, m->data_len);
+    return wb_result(&w);
+}
