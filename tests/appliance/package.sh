@@ -62,6 +62,13 @@ deps=$(field Depends)
 for d in 'adduser | systemd' 'libc6 (>= ' 'libssl3 (>= '; do
     case $deps in *"$d"*) ;; *) fail "Depends lacks '$d': $deps" ;; esac
 done
+# Parity repair links Intel ISA-L (core/fec, issue 17): once a program uses
+# it, dpkg-shlibdeps must have put its runtime package in Depends.
+for b in $(find "$build" -maxdepth 2 -type f \( -name uftp -o -name uftpd -o -name uftpproxyd \)); do
+    if readelf -d "$b" 2>/dev/null | grep -q 'libisal\.so'; then
+        case $deps in *libisal2*) ;; *) fail "$(basename "$b") needs libisal.so but Depends lacks libisal2: $deps" ;; esac
+    fi
+done
 
 # Files: exactly what is expected.
 dpkg-deb --fsys-tarfile "$deb" | tar -t | grep -v '/$' | sed 's|^\./|/|' | LC_ALL=C sort >"$work/files"
