@@ -36,7 +36,7 @@ static void usage(void)
     exit(2);
 }
 
-static int do_send(const struct net_addr *g, unsigned ifx, const char *mode, size_t len, long ms)
+static int do_send(const struct addr *g, unsigned ifx, const char *mode, size_t len, long ms)
 {
     struct net_sock_opts o;
     struct net_sock s;
@@ -47,14 +47,14 @@ static int do_send(const struct net_addr *g, unsigned ifx, const char *mode, siz
     double t0, t1, end;
     bool gso = strcmp(mode, "gso") == 0, single = strcmp(mode, "single") == 0;
 
-    net_sock_opts_init(&o, net_addr_family(g));
+    net_sock_opts_init(&o, net_addr_af(g));
     o.sndbuf = 4 << 20;
     o.mcast_if = ifx;
     if (net_sock_open(&s, &o) < 0)
         return 2;
     net_tx_init(&tx, &s);
     memset(buf, 0xa5, sizeof(buf));
-    per = gso ? net_gso_max_segs(net_addr_family(g), len) : single ? 1 : NET_BATCH_MAX;
+    per = gso ? net_gso_max_segs(net_addr_af(g), len) : single ? 1 : NET_BATCH_MAX;
     for (size_t i = 0; i < NET_BATCH_MAX; i++)
         d[i] = (struct net_dgram){g, buf + i * len, len, NULL, 0};
     t0 = now_s();
@@ -81,7 +81,7 @@ static int do_send(const struct net_addr *g, unsigned ifx, const char *mode, siz
     return 0;
 }
 
-static int do_recv(const struct net_addr *g, unsigned ifx, uint16_t port, bool gro, long idle_ms,
+static int do_recv(const struct addr *g, unsigned ifx, uint16_t port, bool gro, long idle_ms,
                    const char *ready)
 {
     struct net_sock_opts o;
@@ -91,7 +91,7 @@ static int do_recv(const struct net_addr *g, unsigned ifx, uint16_t port, bool g
     size_t n = 0, bytes = 0;
     double first = 0, last = 0;
 
-    net_sock_opts_init(&o, net_addr_family(g));
+    net_sock_opts_init(&o, net_addr_af(g));
     o.reuse = true;
     o.port = port;
     o.rcvbuf = 4 << 20;
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
     size_t len = 1324;
     long ms = 1000, idle = 300;
     bool gro = false;
-    struct net_addr g;
+    struct addr g;
     unsigned ifx = 0;
     int c;
 

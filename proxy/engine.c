@@ -62,7 +62,7 @@ static int check_config(const struct proxy_config *c, const struct proxy_env *e)
     if (c->key == NULL || !crypto_key_has_private(c->key))
         return bad("a private signing key (-k) is required");
     if (c->role == PROXY_SERVER) {
-        if (!net_addr_is_set(&c->down) && c->down_fplen == 0)
+        if (!addr_is_set(&c->down) && c->down_fplen == 0)
             return bad("a server proxy needs -s host or -s fp=FINGERPRINT");
         if (c->down_fplen > PROXY_FP_MAX)
             return bad("fingerprint too long");
@@ -70,7 +70,7 @@ static int check_config(const struct proxy_config *c, const struct proxy_env *e)
     if (c->npub > 0 && c->pub_addrs == NULL)
         return bad("public address array missing");
     for (size_t i = 0; i < c->npub; i++)
-        if (!net_addr_is_multicast(&c->pub_addrs[i]))
+        if (!addr_is_multicast(&c->pub_addrs[i]))
             return bad("public addresses (-M) must be multicast");
     if (c->nserver > PROXY_MAX_LIST || (c->nserver > 0 && c->servers == NULL))
         return bad("server list (-S): at most 100");
@@ -93,7 +93,7 @@ static int check_config(const struct proxy_config *c, const struct proxy_env *e)
     if (c->ssm && c->role != PROXY_CLIENT) {
         bool any = false;
         for (size_t i = 0; i < c->nserver; i++)
-            any |= net_addr_is_set(&c->servers[i].addr);
+            any |= addr_is_set(&c->servers[i].addr);
         if (!any)
             return bad("SSM (-o) needs server addresses (-S)");
     }
@@ -141,12 +141,12 @@ int proxy_new(struct proxy **out, const struct proxy_config *cfg, const struct p
 
 /* ------------------------------------------------------------ helpers */
 
-void p_drop(struct proxy *p, const struct net_addr *from, const char *why)
+void p_drop(struct proxy *p, const struct addr *from, const char *why)
 {
     p->st.dropped++;
     if (log_enabled(LL_PROTO)) {
-        char ab[NET_ADDR_STRLEN];
-        log_msg(LL_PROTO, "dropped datagram from %s: %s", net_addr_str(from, ab), why);
+        char ab[ADDR_STRLEN];
+        log_msg(LL_PROTO, "dropped datagram from %s: %s", addr_str(from, ab), why);
     }
 }
 
@@ -205,9 +205,9 @@ const struct proxy_client *p_client_entry(const struct proxy *p, uint32_t id)
     return NULL;
 }
 
-bool p_send(struct proxy *p, const struct net_addr *dst, const uint8_t *dg, size_t len)
+bool p_send(struct proxy *p, const struct addr *dst, const uint8_t *dg, size_t len)
 {
-    if (!net_addr_is_set(dst))
+    if (!addr_is_set(dst))
         return false;
     if (!pq_push(&p->q, dst, dg, len)) {
         p->st.queue_drops++;
@@ -234,8 +234,7 @@ uint64_t p_grtt_times(const struct psession *s, uint64_t n)
 
 /* ------------------------------------------------------------ memberships */
 
-void p_member(struct proxy *p, bool join, const struct net_addr *group,
-              const struct net_addr *source)
+void p_member(struct proxy *p, bool join, const struct addr *group, const struct addr *source)
 {
     struct net_member m;
     int k = net_member_ref(p->mem, &p->nmem, p->capmem, join, group, source, &m);
@@ -255,9 +254,8 @@ static void start(struct proxy *p)
             continue;
         }
         for (size_t k = 0; k < p->cfg.nserver; k++) {
-            const struct net_addr *src = &p->cfg.servers[k].addr;
-            if (net_addr_is_set(src) &&
-                net_addr_family(src) == net_addr_family(&p->cfg.pub_addrs[i]))
+            const struct addr *src = &p->cfg.servers[k].addr;
+            if (addr_is_set(src) && addr_family(src) == addr_family(&p->cfg.pub_addrs[i]))
                 p_member(p, true, &p->cfg.pub_addrs[i], src);
         }
     }
@@ -307,7 +305,7 @@ void p_free_session(struct proxy *p, struct psession *s)
     if (s->phase == PP_FREE)
         return;
     if (s->joined)
-        p_member(p, false, &s->priv, net_addr_is_set(&s->ssm_src) ? &s->ssm_src : NULL);
+        p_member(p, false, &s->priv, addr_is_set(&s->ssm_src) ? &s->ssm_src : NULL);
     for (size_t i = 0; i < s->ncl; i++)
         keys_peer_free(s->cl[i].k);
     free(s->cl);
@@ -322,7 +320,7 @@ void p_free_session(struct proxy *p, struct psession *s)
 
 /* ------------------------------------------------------------ heartbeats */
 
-static void hb_answer(struct proxy *p, const struct net_addr *to, uint8_t auth)
+static void hb_answer(struct proxy *p, const struct addr *to, uint8_t auth)
 {
     uint8_t b[64];
     struct wire_hb_resp m = {.ver = UFTP_VER5, .auth = auth, .nonce = 0};
@@ -345,21 +343,20 @@ static void hb_answer(struct proxy *p, const struct net_addr *to, uint8_t auth)
  * (a NAT'd peer whose address changed proves itself again). Everyone else
  * answers OK to anyone.
  */
-static void recv_hb_req(struct proxy *p, const struct net_addr *from, const uint8_t *pkt,
-                        size_t len)
+static void recv_hb_req(struct proxy *p, const struct addr *from, const uint8_t *pkt, size_t len)
 {
     struct wire_hb_req m = {.ver = pkt[0]};
-    char ab[NET_ADDR_STRLEN];
+    char ab[ADDR_STRLEN];
     if (wire_hb_req_decode(&m, pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0) {
         p_drop(p, from, "malformed HB_REQ");
         return;
     }
-    log_debug("HB_REQ from %s", net_addr_str(from, ab));
+    log_debug("HB_REQ from %s", addr_str(from, ab));
     if (p->cfg.role != PROXY_SERVER || p->cfg.down_fplen == 0) {
         hb_answer(p, from, HB_AUTH_OK);
         return;
     }
-    if (net_addr_is_set(&p->down) && net_addr_equal(from, &p->down)) {
+    if (addr_is_set(&p->down) && addr_equal(from, &p->down)) {
         hb_answer(p, from, HB_AUTH_OK);
         return;
     }
@@ -373,18 +370,18 @@ static void recv_hb_req(struct proxy *p, const struct net_addr *from, const uint
                            p->cfg.down_fplen);
     if (rc != CRYPTO_OK) {
         p->st.hb_auth_failed++;
-        log_warnx("heartbeat from %s failed authentication: %s", net_addr_str(from, ab),
+        log_warnx("heartbeat from %s failed authentication: %s", addr_str(from, ab),
                   rc == HBAUTH_EFP ? "wrong key fingerprint" : crypto_strerror(rc));
         hb_answer(p, from, HB_AUTH_FAILED);
         return;
     }
     p->st.hb_auth_ok++;
-    if (net_addr_is_set(&p->down)) {
-        char ob[NET_ADDR_STRLEN];
-        log_info("downstream moved from %s to %s (authenticated heartbeat)",
-                 net_addr_str(&p->down, ob), net_addr_str(from, ab));
+    if (addr_is_set(&p->down)) {
+        char ob[ADDR_STRLEN];
+        log_info("downstream moved from %s to %s (authenticated heartbeat)", addr_str(&p->down, ob),
+                 addr_str(from, ab));
     } else {
-        log_info("using %s as downstream (authenticated heartbeat)", net_addr_str(from, ab));
+        log_info("using %s as downstream (authenticated heartbeat)", addr_str(from, ab));
     }
     p->down = *from;
     /* A fresh nonce: a captured answer cannot be replayed from elsewhere. */
@@ -394,11 +391,10 @@ static void recv_hb_req(struct proxy *p, const struct net_addr *from, const uint
     hb_answer(p, from, HB_AUTH_OK);
 }
 
-static void recv_hb_resp(struct proxy *p, const struct net_addr *from, const uint8_t *pkt,
-                         size_t len)
+static void recv_hb_resp(struct proxy *p, const struct addr *from, const uint8_t *pkt, size_t len)
 {
     struct wire_hb_resp m = {.ver = pkt[0]};
-    char ab[NET_ADDR_STRLEN];
+    char ab[ADDR_STRLEN];
     if (wire_hb_resp_decode(&m, pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0) {
         p_drop(p, from, "malformed HB_RESP");
         return;
@@ -408,11 +404,11 @@ static void recv_hb_resp(struct proxy *p, const struct net_addr *from, const uin
         return;
     }
     if (m.auth == HB_AUTH_CHALLENGE)
-        log_verbose("heartbeat to %s: authentication requested", net_addr_str(from, ab));
+        log_verbose("heartbeat to %s: authentication requested", addr_str(from, ab));
     else if (m.auth == HB_AUTH_FAILED)
-        log_warnx("heartbeat to %s: authentication failed", net_addr_str(from, ab));
+        log_warnx("heartbeat to %s: authentication failed", addr_str(from, ab));
     else
-        log_debug("heartbeat to %s: ok", net_addr_str(from, ab));
+        log_debug("heartbeat to %s: ok", addr_str(from, ab));
 }
 
 /* Our own heartbeats: plain ones every interval, signed ones when challenged. */
@@ -441,11 +437,10 @@ static void hb_emit(struct proxy *p, uint64_t now)
             continue;
         struct uftp_hdr h = {.version = UFTP_VER5, .func = HB_REQ, .src_id = p->cfg.proxy_id};
         uftp_hdr_encode(b, UFTP_HDR_LEN, &h);
-        const struct net_addr *to = &p->hb.hosts[i].addr;
+        const struct addr *to = &p->hb.hosts[i].addr;
         if (log_enabled(LL_DEBUG)) {
-            char ab[NET_ADDR_STRLEN];
-            log_debug("sending %sHB_REQ to %s", nonce ? "authenticated " : "",
-                      net_addr_str(to, ab));
+            char ab[ADDR_STRLEN];
+            log_debug("sending %sHB_REQ to %s", nonce ? "authenticated " : "", addr_str(to, ab));
         }
         p_send(p, to, b, UFTP_HDR_LEN + (size_t)n);
     }
@@ -462,7 +457,7 @@ static void hb_emit(struct proxy *p, uint64_t now)
  */
 #define PK4_INTERVAL_US UINT64_C(5000000)
 
-static void recv_key_req(struct proxy *p, const struct net_addr *from, const struct uftp_hdr *h,
+static void recv_key_req(struct proxy *p, const struct addr *from, const struct uftp_hdr *h,
                          const uint8_t *pkt, size_t len, uint64_t now)
 {
     struct wire_key_req m = {.ver = UFTP_VER4};
@@ -490,26 +485,26 @@ static void recv_key_req(struct proxy *p, const struct net_addr *from, const str
     p->pk4_at = now;
     struct uftp_hdr ph = {.version = UFTP_VER4, .func = PROXY_KEY, .src_id = p->cfg.proxy_id};
     uftp_hdr_encode(b, UFTP_HDR_LEN, &ph);
-    char ab[NET_ADDR_STRLEN];
+    char ab[ADDR_STRLEN];
     for (size_t i = 0; i < p->cfg.npub; i++) {
-        struct net_addr dst = p->cfg.pub_addrs[i];
-        net_addr_set_port(&dst, p->cfg.client_port);
+        struct addr dst = p->cfg.pub_addrs[i];
+        addr_set_port(&dst, p->cfg.client_port);
         p_send(p, &dst, b, UFTP_HDR_LEN + (size_t)n);
     }
     log_msg(LL_VERBOSE, "KEY_REQ from %s: sent a v4 PROXY_KEY to the public addresses",
-            net_addr_str(from, ab));
+            addr_str(from, ab));
 }
 
-static bool from_self(const struct proxy *p, const struct net_addr *from)
+static bool from_self(const struct proxy *p, const struct addr *from)
 {
     for (size_t i = 0; i < p->cfg.nself; i++)
-        if (net_addr_equal(&p->cfg.self[i], from))
+        if (addr_equal(&p->cfg.self[i], from))
             return true;
     return false;
 }
 
-void proxy_recv(struct proxy *p, const struct net_addr *from, const struct net_addr *to,
-                uint8_t *pkt, size_t len, uint8_t tos, uint64_t now_us)
+void proxy_recv(struct proxy *p, const struct addr *from, const struct addr *to, uint8_t *pkt,
+                size_t len, uint8_t tos, uint64_t now_us)
 {
     (void)to;
     (void)tos;

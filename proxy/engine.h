@@ -47,7 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/net/addr.h"
+#include "core/base/addr.h"
 #include "core/proto/engine.h"
 #include "core/wire/wire.h"
 
@@ -82,7 +82,7 @@ enum proxy_exit {
 /* An -S line: serverID|IP|fingerprint. */
 struct proxy_server {
     uint32_t id;
-    struct net_addr addr; /* unset if not given: used as the SSM source only */
+    struct addr addr; /* unset if not given: used as the SSM source only */
     uint8_t fp[PROXY_FP_MAX];
     uint8_t fplen; /* 0: any key */
 };
@@ -100,12 +100,12 @@ struct proxy_config {
 
     /* PROXY_SERVER: the downstream proxy (-s host, port -q), or its key
      * fingerprint (-s fp=...) with down unset. */
-    struct net_addr down;
+    struct addr down;
     uint8_t down_fp[PROXY_FP_MAX];
     uint8_t down_fplen;
 
     /* PROXY_SERVER / PROXY_RESPONSE: public groups to join (-M, port -p). */
-    const struct net_addr *pub_addrs;
+    const struct addr *pub_addrs;
     size_t npub;
     bool ssm; /* -o: joins from the -S servers' addresses */
     /*
@@ -133,12 +133,12 @@ struct proxy_config {
     size_t nkeys;
 
     /* -H / -h: heartbeat hosts and interval. */
-    const struct net_addr *hb_hosts;
+    const struct addr *hb_hosts;
     size_t nhb;
     uint64_t hb_interval_us;
 
     /* Datagrams from these addresses (ours, looped back) are ignored. */
-    const struct net_addr *self;
+    const struct addr *self;
     size_t nself;
 
     unsigned max_sessions; /* 1..PROXY_MAX_SESSIONS */
@@ -181,8 +181,8 @@ int proxy_new(struct proxy **out, const struct proxy_config *cfg, const struct p
  * answers are decrypted in place. Never fails; bad input is logged at
  * LL_PROTO and dropped.
  */
-void proxy_recv(struct proxy *p, const struct net_addr *from, const struct net_addr *to,
-                uint8_t *pkt, size_t len, uint8_t tos, uint64_t now_us);
+void proxy_recv(struct proxy *p, const struct addr *from, const struct addr *to, uint8_t *pkt,
+                size_t len, uint8_t tos, uint64_t now_us);
 
 /* Next output (core/proto/engine.h). Returns its kind, or ENG_ENOSPC. */
 int proxy_poll(struct proxy *p, uint64_t now_us, struct eng_out *out);
@@ -215,7 +215,7 @@ struct proxy_stats {
     uint64_t refused;        /* sessions, clients or slots refused at a limit */
     uint64_t hb_auth_ok;     /* heartbeats that authenticated (fp mode) */
     uint64_t hb_auth_failed;
-    struct net_addr down; /* the current downstream (server proxy) */
+    struct addr down; /* the current downstream (server proxy) */
 };
 
 void proxy_stats(const struct proxy *p, struct proxy_stats *st);

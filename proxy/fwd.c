@@ -20,15 +20,15 @@
 
 #define NODOWN_LOG_US 10000000u
 
-static void forward(struct proxy *p, struct psession *s, const struct net_addr *to,
-                    const uint8_t *pkt, size_t len, uint64_t now)
+static void forward(struct proxy *p, struct psession *s, const struct addr *to, const uint8_t *pkt,
+                    size_t len, uint64_t now)
 {
     s->idle_at = now + p_grtt_times(s, s->robust);
     if (p_send(p, to, pkt, len))
         p->st.forwarded++;
 }
 
-static void new_session(struct proxy *p, const struct net_addr *from, const struct uftp_hdr *h,
+static void new_session(struct proxy *p, const struct addr *from, const struct uftp_hdr *h,
                         uint8_t *pkt, size_t len, uint64_t now)
 {
     struct wire_datagram d;
@@ -49,43 +49,43 @@ static void new_session(struct proxy *p, const struct net_addr *from, const stru
     s->blocksize = a->blocksize;
     s->cc_type = a->cc_type;
     p_take_grtt(s, h);
-    int fam = (a->flags & FLAG_IPV6) ? AF_INET6 : AF_INET;
-    struct net_addr priv;
-    net_addr_set_ip(&priv, fam, a->priv_addr, 0);
-    char ub[NET_ADDR_STRLEN], db[NET_ADDR_STRLEN], gb[NET_ADDR_STRLEN];
-    if (net_addr_is_multicast(&priv)) {
+    int fam = (a->flags & FLAG_IPV6) ? ADDR_V6 : ADDR_V4;
+    struct addr priv;
+    addr_set_ip(&priv, fam, a->priv_addr, 0);
+    char ub[ADDR_STRLEN], db[ADDR_STRLEN], gb[ADDR_STRLEN];
+    if (addr_is_multicast(&priv)) {
         s->priv = priv;
         if (p->cfg.ssm) {
             const struct proxy_server *sv = p_server(p, h->src_id);
-            s->ssm_src = sv != NULL && net_addr_is_set(&sv->addr) ? sv->addr : *from;
-            net_addr_set_port(&s->ssm_src, 0);
+            s->ssm_src = sv != NULL && addr_is_set(&sv->addr) ? sv->addr : *from;
+            addr_set_port(&s->ssm_src, 0);
         }
-        p_member(p, true, &s->priv, net_addr_is_set(&s->ssm_src) ? &s->ssm_src : NULL);
+        p_member(p, true, &s->priv, addr_is_set(&s->ssm_src) ? &s->ssm_src : NULL);
         s->joined = true;
     }
     PLOG(s, LL_INFO, "session of server %08X at %s (private %s): tunnelling to %s", s->server_id,
-         net_addr_str(from, ub), s->joined ? net_addr_str(&s->priv, gb) : "none (unicast)",
-         net_addr_str(&p->down, db));
+         addr_str(from, ub), s->joined ? addr_str(&s->priv, gb) : "none (unicast)",
+         addr_str(&p->down, db));
     forward(p, s, &p->down, pkt, len, now);
 }
 
-void fwd_recv(struct proxy *p, const struct net_addr *from, const struct uftp_hdr *h, uint8_t *pkt,
+void fwd_recv(struct proxy *p, const struct addr *from, const struct uftp_hdr *h, uint8_t *pkt,
               size_t len, uint64_t now)
 {
-    if (!net_addr_is_set(&p->down)) {
+    if (!addr_is_set(&p->down)) {
         /* spec §3.1: nothing but heartbeats until a downstream proved itself. */
         p->st.dropped++;
         if (p->nodown_logged_at == 0 || now >= p->nodown_logged_at + NODOWN_LOG_US) {
-            char ab[NET_ADDR_STRLEN];
+            char ab[ADDR_STRLEN];
             p->nodown_logged_at = now ? now : 1;
             log_warnx("dropping %s from %s: no downstream proxy has authenticated yet",
-                      wire_func_name(h->func), net_addr_str(from, ab));
+                      wire_func_name(h->func), addr_str(from, ab));
         }
         return;
     }
     struct psession *s = p_find(p, h->group_id, h->group_inst);
     if (h->func == ANNOUNCE && s == NULL) {
-        if (net_addr_equal_ip(from, &p->down)) {
+        if (addr_equal_ip(from, &p->down)) {
             p_drop(p, from, "ANNOUNCE from the downstream side");
             return;
         }
@@ -100,7 +100,7 @@ void fwd_recv(struct proxy *p, const struct net_addr *from, const struct uftp_hd
         p_drop(p, from, "version differs from the session's");
         return;
     }
-    if (net_addr_equal(from, &s->up)) {
+    if (addr_equal(from, &s->up)) {
         if (h->src_id == s->server_id)
             p_take_grtt(s, h);
         forward(p, s, &p->down, pkt, len, now);
@@ -111,7 +111,7 @@ void fwd_recv(struct proxy *p, const struct net_addr *from, const struct uftp_hd
         return;
     }
     /* Answers go upstream only when they come through the tunnel. */
-    if (!net_addr_equal_ip(from, &p->down)) {
+    if (!addr_equal_ip(from, &p->down)) {
         p_drop(p, from, "not from the downstream proxy");
         return;
     }

@@ -233,15 +233,15 @@ static int setup_network(struct uftpproxyd *d)
             return PROXY_EXIT_ALLOC;
         for (size_t i = 0; i < s->pub.n; i++) {
             rc = net_resolve_host(&d->pubs[i], s->pub.v[i], port, AF_UNSPEC);
-            if (rc < 0 || !net_addr_is_multicast(&d->pubs[i])) {
+            if (rc < 0 || !addr_is_multicast(&d->pubs[i])) {
                 log_errx("option -M: '%s' is not a multicast address", s->pub.v[i]);
                 return PROXY_EXIT_PARAM;
             }
-            if (s->ssm && !net_addr_is_ssm(&d->pubs[i])) {
+            if (s->ssm && !addr_is_ssm(&d->pubs[i])) {
                 log_errx("option -M: '%s' is not a source-specific address (-o)", s->pub.v[i]);
                 return PROXY_EXIT_PARAM;
             }
-            net_addr_set_port(&d->pubs[i], port);
+            addr_set_port(&d->pubs[i], port);
         }
         c->pub_addrs = d->pubs;
         c->npub = s->pub.n;
@@ -255,8 +255,8 @@ static int setup_network(struct uftpproxyd *d)
     }
     uint32_t id = s->id;
     unsigned int out_idx = 0;
-    struct net_addr out_addr;
-    net_addr_clear(&out_addr);
+    struct addr out_addr;
+    addr_clear(&out_addr);
     if (s->out_if != NULL) {
         const struct net_iface *ifc;
         rc = net_iface_resolve(&ifl, s->out_if, AF_UNSPEC, &ifc);
@@ -290,7 +290,7 @@ static int setup_network(struct uftpproxyd *d)
         if (d->nif > sizeof(d->ifidx) / sizeof(d->ifidx[0]))
             d->nif = sizeof(d->ifidx) / sizeof(d->ifidx[0]);
     }
-    if (!net_addr_is_set(&out_addr)) {
+    if (!addr_is_set(&out_addr)) {
         const struct net_iface *f = net_iflist_first(&ifl, AF_INET);
         if (f != NULL)
             out_addr = f->addr;
@@ -309,9 +309,9 @@ static int setup_network(struct uftpproxyd *d)
     }
     c->proxy_id = id;
     /* Our own multicast, should the host loop it back (spec: "packet from self"). */
-    if (net_addr_is_set(&out_addr)) {
+    if (addr_is_set(&out_addr)) {
         d->self[0] = out_addr;
-        net_addr_set_port(&d->self[0], port);
+        addr_set_port(&d->self[0], port);
         c->self = d->self;
         c->nself = 1;
     }
@@ -473,12 +473,12 @@ int main(int argc, char **argv)
     if (detached)
         daemon_detach_done(rc);
     if (rc == 0) {
-        char ab[NET_ADDR_STRLEN];
+        char ab[ADDR_STRLEN];
         log_info("%s %08X listening on port %u%s%s", proxy_role_name(role), d.cfg.proxy_id,
                  d.sock.port, role == PROXY_SERVER ? ", downstream " : "",
-                 role != PROXY_SERVER           ? ""
-                 : net_addr_is_set(&d.cfg.down) ? net_addr_str(&d.cfg.down, ab)
-                                                : "learned from heartbeats");
+                 role != PROXY_SERVER       ? ""
+                 : addr_is_set(&d.cfg.down) ? addr_str(&d.cfg.down, ab)
+                                            : "learned from heartbeats");
         sdnotify_ready("running");
         rc = uftpproxyd_run(&d);
         struct proxy_stats st;

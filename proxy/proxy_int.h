@@ -31,12 +31,12 @@
 struct pq_ent {
     uint32_t len;  /* datagram bytes */
     uint32_t span; /* bytes the entry takes, header included */
-    struct net_addr dst;
+    struct addr dst;
 };
 
 struct pq_memop {
     bool join;
-    struct net_addr group, source;
+    struct addr group, source;
 };
 
 struct pq {
@@ -53,11 +53,10 @@ struct pq {
 int pq_init(struct pq *q, size_t bytes, size_t ops);
 void pq_free(struct pq *q);
 /* Appends a datagram of len bytes to dst and returns where to write it; NULL when full. */
-uint8_t *pq_put(struct pq *q, const struct net_addr *dst, size_t len);
+uint8_t *pq_put(struct pq *q, const struct addr *dst, size_t len);
 /* Copies a datagram in; false when full. */
-bool pq_push(struct pq *q, const struct net_addr *dst, const uint8_t *p, size_t len);
-bool pq_push_op(struct pq *q, bool join, const struct net_addr *group,
-                const struct net_addr *source);
+bool pq_push(struct pq *q, const struct addr *dst, const uint8_t *p, size_t len);
+bool pq_push_op(struct pq *q, bool join, const struct addr *group, const struct addr *source);
 bool pq_empty(const struct pq *q);
 /* Moves the next output into out (a batch of equal-size datagrams to one destination). */
 int pq_pop(struct pq *q, struct eng_out *out);
@@ -86,10 +85,10 @@ enum pcstate {
 struct pclient {
     uint32_t id;
     uint8_t state;
-    struct net_addr addr; /* where it answers from: per-client aborts go here */
-    uint64_t reg_echo;    /* the echo of its last REGISTER */
-    uint64_t reg_rx;      /* and when that arrived */
-    struct kpeer *k;      /* encrypted sessions */
+    struct addr addr;  /* where it answers from: per-client aborts go here */
+    uint64_t reg_echo; /* the echo of its last REGISTER */
+    uint64_t reg_rx;   /* and when that arrived */
+    struct kpeer *k;   /* encrypted sessions */
 };
 
 struct psession {
@@ -98,10 +97,10 @@ struct psession {
     uint32_t group_id;
     uint8_t group_inst;
     uint32_t server_id;
-    struct net_addr up;   /* the ANNOUNCE source: everything upstream goes there */
-    struct net_addr pub;  /* ANNOUNCE's public address (port: client_port) */
-    struct net_addr priv; /* private address; unset in unicast mode */
-    struct net_addr ssm_src;
+    struct addr up;   /* the ANNOUNCE source: everything upstream goes there */
+    struct addr pub;  /* ANNOUNCE's public address (port: client_port) */
+    struct addr priv; /* private address; unset in unicast mode */
+    struct addr ssm_src;
     bool joined;
     uint16_t blocksize;
     uint8_t robust;
@@ -136,7 +135,7 @@ struct proxy {
     size_t nmem, capmem;
     struct hb hb;
     /* Server proxy: the downstream address (fixed, or learned in fp mode). */
-    struct net_addr down;
+    struct addr down;
     uint32_t nonce; /* current heartbeat challenge (fp mode), never 0 */
     /* Public-key work budget (spec §6.16): tokens in µs of CPU. */
     uint64_t pk_tokens, pk_last;
@@ -166,12 +165,11 @@ static inline uint64_t p_wall(const struct proxy *p, uint64_t now_us)
 }
 
 /* engine.c */
-void p_member(struct proxy *p, bool join, const struct net_addr *group,
-              const struct net_addr *source);
+void p_member(struct proxy *p, bool join, const struct addr *group, const struct addr *source);
 struct psession *p_find(struct proxy *p, uint32_t group_id, uint8_t inst);
 struct psession *p_new_session(struct proxy *p, const struct uftp_hdr *h);
 void p_free_session(struct proxy *p, struct psession *s);
-void p_drop(struct proxy *p, const struct net_addr *from, const char *why);
+void p_drop(struct proxy *p, const struct addr *from, const char *why);
 /* Logs a limit refusal at most once a minute (engine-wide). */
 void p_limit(struct proxy *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Takes cost µs of public-key work from the budget; false = refused (logged). */
@@ -179,20 +177,20 @@ bool p_pk_budget(struct proxy *p, uint64_t cost_us, const char *what);
 const struct proxy_server *p_server(const struct proxy *p, uint32_t id);
 const struct proxy_client *p_client_entry(const struct proxy *p, uint32_t id);
 /* Enqueues a datagram (copied); false (counted) when the queue is full. */
-bool p_send(struct proxy *p, const struct net_addr *dst, const uint8_t *dg, size_t len);
+bool p_send(struct proxy *p, const struct addr *dst, const uint8_t *dg, size_t len);
 /* GRTT and group size from a server header. */
 void p_take_grtt(struct psession *s, const struct uftp_hdr *h);
 /* max(n x GRTT, 1 s): the session's timers (spec §1.6 "all expiries ≥ 1 s"). */
 uint64_t p_grtt_times(const struct psession *s, uint64_t n);
 
 /* fwd.c: the server proxy */
-void fwd_recv(struct proxy *p, const struct net_addr *from, const struct uftp_hdr *h, uint8_t *pkt,
+void fwd_recv(struct proxy *p, const struct addr *from, const struct uftp_hdr *h, uint8_t *pkt,
               size_t len, uint64_t now);
 void fwd_timers(struct proxy *p, struct psession *s, uint64_t now);
 
 /* session.c: client and response proxies */
-void psess_recv(struct proxy *p, const struct net_addr *from, const struct uftp_hdr *h,
-                uint8_t *pkt, size_t len, uint64_t now);
+void psess_recv(struct proxy *p, const struct addr *from, const struct uftp_hdr *h, uint8_t *pkt,
+                size_t len, uint64_t now);
 void psess_timers(struct proxy *p, struct psession *s, uint64_t now);
 uint64_t psess_deadline(const struct psession *s);
 void psess_shutdown(struct proxy *p, struct psession *s);

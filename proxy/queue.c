@@ -41,7 +41,7 @@ bool pq_empty(const struct pq *q)
     return q->count == 0 && q->ops_n == 0;
 }
 
-uint8_t *pq_put(struct pq *q, const struct net_addr *dst, size_t len)
+uint8_t *pq_put(struct pq *q, const struct addr *dst, size_t len)
 {
     size_t need = span_of(len);
     if (len == 0 || len > UINT32_MAX || need > q->cap)
@@ -71,7 +71,7 @@ uint8_t *pq_put(struct pq *q, const struct net_addr *dst, size_t len)
     return q->ring + at + PQ_HDR;
 }
 
-bool pq_push(struct pq *q, const struct net_addr *dst, const uint8_t *p, size_t len)
+bool pq_push(struct pq *q, const struct addr *dst, const uint8_t *p, size_t len)
 {
     uint8_t *d = pq_put(q, dst, len);
     if (d == NULL)
@@ -80,18 +80,17 @@ bool pq_push(struct pq *q, const struct net_addr *dst, const uint8_t *p, size_t 
     return true;
 }
 
-bool pq_push_op(struct pq *q, bool join, const struct net_addr *group,
-                const struct net_addr *source)
+bool pq_push_op(struct pq *q, bool join, const struct addr *group, const struct addr *source)
 {
     if (q->ops_n == q->ops_cap)
         return false;
     struct pq_memop *op = &q->ops[(q->ops_head + q->ops_n++) % q->ops_cap];
     op->join = join;
     op->group = *group;
-    if (source != NULL && net_addr_is_set(source))
+    if (source != NULL && addr_is_set(source))
         op->source = *source;
     else
-        net_addr_clear(&op->source);
+        addr_clear(&op->source);
     return true;
 }
 
@@ -139,7 +138,7 @@ int pq_pop(struct pq *q, struct eng_out *out)
     while (q->count > 0 && out->nseg < max) {
         e = front(q);
         if (e->len > seg || out->len + e->len > out->cap ||
-            (out->nseg > 0 && !net_addr_equal(&e->dst, &out->dst)))
+            (out->nseg > 0 && !addr_equal(&e->dst, &out->dst)))
             break;
         size_t l = e->len;
         memcpy(out->buf + out->len, (const uint8_t *)e + PQ_HDR, l);

@@ -148,8 +148,8 @@ static void abort_up(struct proxy *p, struct psession *s, uint32_t host, const c
  * the copies sent follow what the clients can hold: how = ABORT_CLEAR |
  * ABORT_SEALED.
  */
-static void abort_down_to(struct proxy *p, struct psession *s, const struct net_addr *to,
-                          uint32_t host, uint8_t flags, const char *text, unsigned how)
+static void abort_down_to(struct proxy *p, struct psession *s, const struct addr *to, uint32_t host,
+                          uint8_t flags, const char *text, unsigned how)
 {
     struct wire_msg m;
     memset(&m, 0, sizeof(m));
@@ -202,7 +202,7 @@ static void abort_client(struct proxy *p, struct psession *s, struct pclient *c,
 
 static void abort_all_down(struct proxy *p, struct psession *s, uint8_t flags, const char *text)
 {
-    if (!net_addr_is_set(&s->priv))
+    if (!addr_is_set(&s->priv))
         return;
     abort_down_to(p, s, &s->priv, 0, flags, text, abort_how(s, NULL));
 }
@@ -399,7 +399,7 @@ static void aggregate(struct proxy *p, struct psession *s, const struct agg_msg 
 
 /* ------------------------------------------------------------ announce */
 
-static void forward_down(struct proxy *p, struct psession *s, const struct net_addr *to,
+static void forward_down(struct proxy *p, struct psession *s, const struct addr *to,
                          const uint8_t *pkt, size_t len)
 {
     if (p->cfg.role != PROXY_CLIENT)
@@ -416,10 +416,10 @@ static size_t max_ids(const struct psession *s)
     return n < room ? n : room;
 }
 
-static void new_session(struct proxy *p, const struct net_addr *from, const struct uftp_hdr *h,
+static void new_session(struct proxy *p, const struct addr *from, const struct uftp_hdr *h,
                         uint8_t *pkt, size_t len, uint64_t now)
 {
-    char ab[NET_ADDR_STRLEN];
+    char ab[ADDR_STRLEN];
     struct wire_datagram d;
     ssize_t n = wire_datagram_decode(&d, pkt, len);
     if (n < 0 || d.hdr.func != ANNOUNCE) {
@@ -436,23 +436,23 @@ static void new_session(struct proxy *p, const struct net_addr *from, const stru
     if (h->version == UFTP_VER4 && a->has_enc && p->cfg.role == PROXY_RESPONSE &&
         p->cfg.dh4 == NULL) {
         refuse_log(p, "refusing encrypted v4 session %08X from %s: no long-lived ECDH key (-e)",
-                   h->group_id, net_addr_str(from, ab));
+                   h->group_id, addr_str(from, ab));
         return;
     }
     const struct proxy_server *sv = p_server(p, h->src_id);
     if (p->cfg.nserver > 0 && sv == NULL) {
         /* spec §6.14: enforced for every session, not only encrypted ones. */
         refuse_log(p, "refusing session %08X: server %08X at %s is not in the server list (-S)",
-                   h->group_id, h->src_id, net_addr_str(from, ab));
+                   h->group_id, h->src_id, addr_str(from, ab));
         return;
     }
-    int fam = (a->flags & FLAG_IPV6) ? AF_INET6 : AF_INET;
-    struct net_addr pub, priv;
-    net_addr_set_ip(&pub, fam, a->pub_addr, p->cfg.client_port);
-    net_addr_set_ip(&priv, fam, a->priv_addr, p->cfg.client_port);
-    if (!net_addr_is_multicast(&pub) || !net_addr_is_multicast(&priv)) {
+    int fam = (a->flags & FLAG_IPV6) ? ADDR_V6 : ADDR_V4;
+    struct addr pub, priv;
+    addr_set_ip(&pub, fam, a->pub_addr, p->cfg.client_port);
+    addr_set_ip(&priv, fam, a->priv_addr, p->cfg.client_port);
+    if (!addr_is_multicast(&pub) || !addr_is_multicast(&priv)) {
         refuse_log(p, "refusing session %08X from %s: unicast mode, no group to %s", h->group_id,
-                   net_addr_str(from, ab),
+                   addr_str(from, ab),
                    p->cfg.role == PROXY_CLIENT ? "multicast to" : "send keys to");
         return;
     }
@@ -490,7 +490,7 @@ static void new_session(struct proxy *p, const struct net_addr *from, const stru
         crypto_wipe(kp.rand2, sizeof(kp.rand2));
         if (rc < 0) {
             refuse_log(p, "refusing encrypted session %08X from server %08X at %s: %s", h->group_id,
-                       h->src_id, net_addr_str(from, ab), keys_strerror(rc));
+                       h->src_id, addr_str(from, ab), keys_strerror(rc));
             return;
         }
     }
@@ -515,26 +515,26 @@ static void new_session(struct proxy *p, const struct net_addr *from, const stru
     }
     if (p->cfg.role == PROXY_RESPONSE) {
         /* spec §3.3: it hears the server's private group like its clients. */
-        struct net_addr g = priv;
-        net_addr_set_port(&g, 0);
+        struct addr g = priv;
+        addr_set_port(&g, 0);
         if (p->cfg.ssm) {
-            s->ssm_src = sv != NULL && net_addr_is_set(&sv->addr) ? sv->addr : *from;
-            net_addr_set_port(&s->ssm_src, 0);
+            s->ssm_src = sv != NULL && addr_is_set(&sv->addr) ? sv->addr : *from;
+            addr_set_port(&s->ssm_src, 0);
         }
         s->priv = g;
-        p_member(p, true, &s->priv, net_addr_is_set(&s->ssm_src) ? &s->ssm_src : NULL);
-        net_addr_set_port(&s->priv, p->cfg.client_port);
+        p_member(p, true, &s->priv, addr_is_set(&s->ssm_src) ? &s->ssm_src : NULL);
+        addr_set_port(&s->priv, p->cfg.client_port);
         s->joined = true;
     }
     s->idle_at = now + p_grtt_times(s, s->robust);
     s->reg_end = s->encrypted ? now + p_grtt_times(s, s->robust) : 0;
-    char gb[NET_ADDR_STRLEN];
+    char gb[ADDR_STRLEN];
     PLOG(s, LL_INFO, "%s session of server %08X at %s, private group %s%s",
-         s->encrypted ? "encrypted" : "unencrypted", s->server_id, net_addr_str(from, ab),
-         net_addr_str(&s->priv, gb), s->encrypted && keys_client_auth(k) ? ", client auth" : "");
+         s->encrypted ? "encrypted" : "unencrypted", s->server_id, addr_str(from, ab),
+         addr_str(&s->priv, gb), s->encrypted && keys_client_auth(k) ? ", client auth" : "");
 }
 
-static void recv_announce(struct proxy *p, const struct net_addr *from, const struct uftp_hdr *h,
+static void recv_announce(struct proxy *p, const struct addr *from, const struct uftp_hdr *h,
                           uint8_t *pkt, size_t len, uint64_t now)
 {
     struct psession *s = p_find(p, h->group_id, h->group_inst);
@@ -543,7 +543,7 @@ static void recv_announce(struct proxy *p, const struct net_addr *from, const st
         s = p_find(p, h->group_id, h->group_inst);
         if (s == NULL)
             return;
-    } else if (!net_addr_equal(from, &s->up) || h->src_id != s->server_id) {
+    } else if (!addr_equal(from, &s->up) || h->src_id != s->server_id) {
         p_drop(p, from, "ANNOUNCE of a known session from elsewhere");
         return;
     } else {
@@ -572,8 +572,8 @@ static void recv_announce(struct proxy *p, const struct net_addr *from, const st
 
 /* ------------------------------------------------------------ from the server */
 
-static void recv_keyinfo(struct proxy *p, struct psession *s, const struct net_addr *from,
-                         uint8_t *pkt, size_t len, const struct wire_keyinfo *ki, uint64_t now)
+static void recv_keyinfo(struct proxy *p, struct psession *s, const struct addr *from, uint8_t *pkt,
+                         size_t len, const struct wire_keyinfo *ki, uint64_t now)
 {
     if (!s->encrypted) {
         p_drop(p, from, "KEYINFO in an unencrypted session");
@@ -659,7 +659,7 @@ static void recv_server_abort(struct proxy *p, struct psession *s, const struct 
     }
 }
 
-static void from_server(struct proxy *p, struct psession *s, const struct net_addr *from,
+static void from_server(struct proxy *p, struct psession *s, const struct addr *from,
                         const struct uftp_hdr *h, uint8_t *pkt, size_t len, uint64_t now)
 {
     if (h->src_id != s->server_id) {
@@ -692,9 +692,9 @@ static void from_server(struct proxy *p, struct psession *s, const struct net_ad
     ssize_t n = wire_datagram_decode(&d, pkt, len);
     if (n < 0) {
         if (log_enabled(LL_PROTO)) {
-            char ab[NET_ADDR_STRLEN];
-            log_msg(LL_PROTO, "invalid %s from %s: %s", wire_func_name(h->func),
-                    net_addr_str(from, ab), wire_strerror((int)n));
+            char ab[ADDR_STRLEN];
+            log_msg(LL_PROTO, "invalid %s from %s: %s", wire_func_name(h->func), addr_str(from, ab),
+                    wire_strerror((int)n));
         }
         p->st.dropped++;
         return;
@@ -727,12 +727,12 @@ static void from_server(struct proxy *p, struct psession *s, const struct net_ad
 /* ------------------------------------------------------------ from clients */
 
 static struct pclient *add_client(struct proxy *p, struct psession *s, uint32_t id,
-                                  const struct net_addr *from)
+                                  const struct addr *from)
 {
     if (p->cfg.nclient > 0 && p_client_entry(p, id) == NULL) {
-        char ab[NET_ADDR_STRLEN];
+        char ab[ADDR_STRLEN];
         refuse_log(p, "[%08X/%u] refusing client %08X at %s: not in the client list (-C)",
-                   s->group_id, s->group_inst, id, net_addr_str(from, ab));
+                   s->group_id, s->group_inst, id, addr_str(from, ab));
         return NULL;
     }
     if (id == 0 || id == UINT32_MAX || id == p->cfg.proxy_id || id == s->server_id) {
@@ -801,7 +801,7 @@ static void register_again(struct proxy *p, struct psession *s, uint64_t now)
 }
 
 static void c_register(struct proxy *p, struct psession *s, struct pclient *c,
-                       const struct net_addr *from, const struct wire_register *r, uint64_t now)
+                       const struct addr *from, const struct wire_register *r, uint64_t now)
 {
     if (r->ids.n > 0) {
         p_drop(p, from, "REGISTER with a client list: proxies behind proxies are not supported");
@@ -918,7 +918,7 @@ static void c_keyinfo_ack(struct proxy *p, struct psession *s, struct pclient *c
 }
 
 static void c_answer(struct proxy *p, struct psession *s, struct pclient *c,
-                     const struct net_addr *from, const struct wire_msg *m, uint64_t now)
+                     const struct addr *from, const struct wire_msg *m, uint64_t now)
 {
     struct agg_msg am;
     memset(&am, 0, sizeof(am));
@@ -993,7 +993,7 @@ static void c_other(struct proxy *p, struct psession *s, const uint8_t *pkt, siz
     send_up(p, s, m, UP_APP);
 }
 
-static void from_client(struct proxy *p, struct psession *s, const struct net_addr *from,
+static void from_client(struct proxy *p, struct psession *s, const struct addr *from,
                         const struct uftp_hdr *h, uint8_t *pkt, size_t len, uint64_t now)
 {
     struct pclient *c = client_of(s, h->src_id);
@@ -1040,9 +1040,9 @@ static void from_client(struct proxy *p, struct psession *s, const struct net_ad
         ssize_t n = wire_datagram_decode(&d, pkt, len);
         if (n < 0) {
             if (log_enabled(LL_PROTO)) {
-                char ab[NET_ADDR_STRLEN];
+                char ab[ADDR_STRLEN];
                 log_msg(LL_PROTO, "invalid %s from %s: %s", wire_func_name(h->func),
-                        net_addr_str(from, ab), wire_strerror((int)n));
+                        addr_str(from, ab), wire_strerror((int)n));
             }
             p->st.dropped++;
             return;
@@ -1102,8 +1102,8 @@ static void from_client(struct proxy *p, struct psession *s, const struct net_ad
     }
 }
 
-void psess_recv(struct proxy *p, const struct net_addr *from, const struct uftp_hdr *h,
-                uint8_t *pkt, size_t len, uint64_t now)
+void psess_recv(struct proxy *p, const struct addr *from, const struct uftp_hdr *h, uint8_t *pkt,
+                size_t len, uint64_t now)
 {
     if (h->func == ANNOUNCE) {
         recv_announce(p, from, h, pkt, len, now);
@@ -1116,7 +1116,7 @@ void psess_recv(struct proxy *p, const struct net_addr *from, const struct uftp_
         p_drop(p, from, "version differs from the session's");
         return;
     }
-    if (net_addr_equal(from, &s->up))
+    if (addr_equal(from, &s->up))
         from_server(p, s, from, h, pkt, len, now);
     else
         from_client(p, s, from, h, pkt, len, now);

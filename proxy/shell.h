@@ -33,9 +33,9 @@ struct uftpproxyd {
     int argc; /* the command line, read again on SIGHUP */
     char **argv;
     struct proxy_config cfg;
-    struct net_addr *pubs;
-    struct net_addr *hbs;
-    struct net_addr self[2];
+    struct addr *pubs;
+    struct addr *hbs;
+    struct addr self[2];
     struct proxy_server *servers;
     struct proxy_client *clients;
     struct crypto_key *keys[100];

@@ -56,14 +56,14 @@ static int check_config(const struct receiver_config *c, const struct receiver_e
     if (c->npub > 0 && c->pub_addrs == NULL)
         return bad("public address array missing");
     for (size_t i = 0; i < c->npub; i++)
-        if (!net_addr_is_multicast(&c->pub_addrs[i]))
+        if (!addr_is_multicast(&c->pub_addrs[i]))
             return bad("public addresses (-M) must be multicast");
     if (c->nserver > 0 && c->servers == NULL)
         return bad("server array missing");
     if (c->ssm) {
         bool any = false;
         for (size_t i = 0; i < c->nserver; i++)
-            any |= net_addr_is_set(&c->servers[i].addr);
+            any |= addr_is_set(&c->servers[i].addr);
         if (!any)
             return bad("SSM (-o) needs server addresses (-S)");
     }
@@ -100,8 +100,7 @@ int receiver_new(struct receiver **out, const struct receiver_config *cfg,
 
 /* ------------------------------------------------------------ memberships */
 
-static void push_op(struct receiver *r, bool join, const struct net_addr *g,
-                    const struct net_addr *src)
+static void push_op(struct receiver *r, bool join, const struct addr *g, const struct addr *src)
 {
     if (r->ops_n == r->ops_cap) {
         log_warnx("receiver: membership queue full");
@@ -113,11 +112,10 @@ static void push_op(struct receiver *r, bool join, const struct net_addr *g,
     if (src != NULL)
         op->source = *src;
     else
-        net_addr_clear(&op->source);
+        addr_clear(&op->source);
 }
 
-void recv_member(struct receiver *r, bool join, const struct net_addr *group,
-                 const struct net_addr *source)
+void recv_member(struct receiver *r, bool join, const struct addr *group, const struct addr *source)
 {
     struct net_member m;
     int k = net_member_ref(r->mem, &r->nmem, r->capmem, join, group, source, &m);
@@ -135,9 +133,8 @@ static void start(struct receiver *r)
             continue;
         }
         for (size_t k = 0; k < r->cfg.nserver; k++) {
-            const struct net_addr *src = &r->cfg.servers[k].addr;
-            if (net_addr_is_set(src) &&
-                net_addr_family(src) == net_addr_family(&r->cfg.pub_addrs[i]))
+            const struct addr *src = &r->cfg.servers[k].addr;
+            if (addr_is_set(src) && addr_family(src) == addr_family(&r->cfg.pub_addrs[i]))
                 recv_member(r, true, &r->cfg.pub_addrs[i], src);
         }
     }
@@ -145,7 +142,7 @@ static void start(struct receiver *r)
 
 /* ------------------------------------------------------------ stray aborts */
 
-void recv_stray_abort(struct receiver *r, const struct net_addr *to, const struct uftp_hdr *h,
+void recv_stray_abort(struct receiver *r, const struct addr *to, const struct uftp_hdr *h,
                       const char *text)
 {
     if (r->stray_n == RSTRAY_RING)
@@ -187,7 +184,7 @@ static bool stray_output(struct receiver *r, struct eng_out *out)
     return true;
 }
 
-static void drop(struct receiver *r, const struct net_addr *from, const char *why);
+static void drop(struct receiver *r, const struct addr *from, const char *why);
 
 /*
  * spec §1.9 item 4: KEY_REQ (v4) to the -r response proxy every 5 s until
@@ -210,17 +207,17 @@ static bool keyreq_output(struct receiver *r, uint64_t now, struct eng_out *out)
     out->dst = r->cfg.resp_proxy;
     out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
     out->nseg = 1;
-    char ab[NET_ADDR_STRLEN];
-    log_msg(LL_VERBOSE, "sent KEY_REQ to %s", net_addr_str(&r->cfg.resp_proxy, ab));
+    char ab[ADDR_STRLEN];
+    log_msg(LL_VERBOSE, "sent KEY_REQ to %s", addr_str(&r->cfg.resp_proxy, ab));
     return true;
 }
 
 /* A v4 PROXY_KEY: only from exactly the -r address, checked and verified (spec §1.9 item 4). */
-static void recv_proxy_key4(struct receiver *r, const struct net_addr *from, const uint8_t *pkt,
+static void recv_proxy_key4(struct receiver *r, const struct addr *from, const uint8_t *pkt,
                             size_t len, uint64_t now)
 {
-    char ab[NET_ADDR_STRLEN];
-    if (!recv_has_px4(r) || !net_addr_equal(from, &r->cfg.resp_proxy)) {
+    char ab[ADDR_STRLEN];
+    if (!recv_has_px4(r) || !addr_equal(from, &r->cfg.resp_proxy)) {
         drop(r, from, "v4 PROXY_KEY not from our response proxy (-r)");
         return;
     }
@@ -233,7 +230,7 @@ static void recv_proxy_key4(struct receiver *r, const struct net_addr *from, con
     if (rc != CRYPTO_OK) {
         r->st.auth_failed++;
         r->st.dropped++;
-        log_msg(LL_WARN, "rejecting PROXY_KEY from response proxy %s: %s", net_addr_str(from, ab),
+        log_msg(LL_WARN, "rejecting PROXY_KEY from response proxy %s: %s", addr_str(from, ab),
                 skeys_strerror(rc));
         return;
     }
@@ -243,7 +240,7 @@ static void recv_proxy_key4(struct receiver *r, const struct net_addr *from, con
     r->px4_sig = sig;
     r->px4_dh = dh;
     log_msg(first ? LL_INFO : LL_VERBOSE, "received PROXY_KEY from response proxy %s",
-            net_addr_str(from, ab));
+            addr_str(from, ab));
 }
 
 /* ------------------------------------------------------------ receive */
@@ -263,12 +260,12 @@ static struct rsession *find(struct receiver *r, uint32_t group_id, uint8_t inst
     return NULL;
 }
 
-static void drop(struct receiver *r, const struct net_addr *from, const char *why)
+static void drop(struct receiver *r, const struct addr *from, const char *why)
 {
     r->st.dropped++;
     if (log_enabled(LL_PROTO)) {
-        char ab[NET_ADDR_STRLEN];
-        log_msg(LL_PROTO, "dropped datagram from %s: %s", net_addr_str(from, ab), why);
+        char ab[ADDR_STRLEN];
+        log_msg(LL_PROTO, "dropped datagram from %s: %s", addr_str(from, ab), why);
     }
 }
 
@@ -310,7 +307,7 @@ static bool cleartext_ok(const struct rsession *s, uint8_t func)
 }
 
 /* Decrypts in place (spec §1.8): the server application key, replay window first. */
-static bool authenticate(struct receiver *r, struct rsession *s, const struct net_addr *from,
+static bool authenticate(struct receiver *r, struct rsession *s, const struct addr *from,
                          uint8_t *pkt, size_t len, struct wire_msg *m)
 {
     if (s->keys == NULL || !skeys_client_keyed(s->keys)) {
@@ -352,11 +349,11 @@ const struct crypto_key *recv_sigkey(struct receiver *r)
     return r->own_key;
 }
 
-static void recv_hb_resp(struct receiver *r, const struct net_addr *from, const uint8_t *pkt,
+static void recv_hb_resp(struct receiver *r, const struct addr *from, const uint8_t *pkt,
                          size_t len, uint64_t now)
 {
     struct wire_hb_resp m = {.ver = pkt[0]};
-    char ab[NET_ADDR_STRLEN];
+    char ab[ADDR_STRLEN];
     if (wire_hb_resp_decode(&m, pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0) {
         drop(r, from, "malformed HB_RESP");
         return;
@@ -366,11 +363,11 @@ static void recv_hb_resp(struct receiver *r, const struct net_addr *from, const 
         return;
     }
     if (m.auth == HB_AUTH_CHALLENGE)
-        log_verbose("heartbeat to %s: authentication requested", net_addr_str(from, ab));
+        log_verbose("heartbeat to %s: authentication requested", addr_str(from, ab));
     else if (m.auth == HB_AUTH_FAILED)
-        log_warnx("heartbeat to %s: authentication failed", net_addr_str(from, ab));
+        log_warnx("heartbeat to %s: authentication failed", addr_str(from, ab));
     else
-        log_debug("heartbeat to %s: ok", net_addr_str(from, ab));
+        log_debug("heartbeat to %s: ok", addr_str(from, ab));
 }
 
 /* The next heartbeat due (plain, or signed when challenged), into out. */
@@ -407,17 +404,17 @@ static bool hb_output(struct receiver *r, uint64_t now, struct eng_out *out)
         out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
         out->nseg = 1;
         if (log_enabled(LL_DEBUG)) {
-            char ab[NET_ADDR_STRLEN];
+            char ab[ADDR_STRLEN];
             log_debug("sending %sHB_REQ to %s", nonce ? "authenticated " : "",
-                      net_addr_str(&out->dst, ab));
+                      addr_str(&out->dst, ab));
         }
         return true;
     }
     return false;
 }
 
-void receiver_recv(struct receiver *r, const struct net_addr *from, const struct net_addr *to,
-                   uint8_t *pkt, size_t len, uint8_t tos, uint64_t now_us)
+void receiver_recv(struct receiver *r, const struct addr *from, const struct addr *to, uint8_t *pkt,
+                   size_t len, uint8_t tos, uint64_t now_us)
 {
     (void)to;
     (void)tos;
@@ -480,9 +477,9 @@ void receiver_recv(struct receiver *r, const struct net_addr *from, const struct
         ssize_t n = wire_datagram_decode(&d, pkt, len);
         if (n < 0) {
             if (log_enabled(LL_PROTO)) {
-                char ab[NET_ADDR_STRLEN];
+                char ab[ADDR_STRLEN];
                 log_msg(LL_PROTO, "invalid %s from %s: %s", wire_func_name(h.func),
-                        net_addr_str(from, ab), wire_strerror((int)n));
+                        addr_str(from, ab), wire_strerror((int)n));
             }
             r->st.dropped++;
             return;

@@ -43,7 +43,7 @@
 #include <sys/types.h>
 
 #include "core/fs/beneath.h"
-#include "core/net/addr.h"
+#include "core/base/addr.h"
 #include "core/proto/engine.h"
 #include "core/wire/wire.h"
 
@@ -58,8 +58,8 @@ struct crypto_key;
 /* An allowed server (-S line: serverID|IP|proxyID|fingerprint). */
 struct receiver_server {
     uint32_t id;
-    struct net_addr addr; /* unset if not given; used only as the SSM source (spec §2.2) */
-    uint32_t proxy_id;    /* 0 = direct; else the proxy it is reached through (issue 5) */
+    struct addr addr;  /* unset if not given; used only as the SSM source (spec §2.2) */
+    uint32_t proxy_id; /* 0 = direct; else the proxy it is reached through (issue 5) */
     uint8_t fp[RECEIVER_FP_MAX];
     uint8_t fplen; /* 0 = no fingerprint (issue 4) */
 };
@@ -67,7 +67,7 @@ struct receiver_server {
 /* A known proxy (-R line: proxyID|IP|fingerprint), issue 5. */
 struct receiver_proxy {
     uint32_t id;
-    struct net_addr addr;
+    struct addr addr;
     uint8_t fp[RECEIVER_FP_MAX];
     uint8_t fplen;
 };
@@ -82,7 +82,7 @@ struct receiver_config {
     uint32_t client_id; /* -U, or derived from the first interface; nonzero */
 
     /* -M (with -p as the port): public addresses to join; IPv4 and IPv6 may mix. */
-    const struct net_addr *pub_addrs;
+    const struct addr *pub_addrs;
     size_t npub;
     bool ssm; /* -o: source-specific joins (needs servers with addresses) */
 
@@ -129,7 +129,7 @@ struct receiver_config {
      * nonce); v4 sessions then exchange keys with its ECDH key and send
      * every reply to it. Unset: none.
      */
-    struct net_addr resp_proxy;
+    struct addr resp_proxy;
     uint8_t resp_proxy_fp[RECEIVER_FP_MAX];
     uint8_t resp_proxy_fplen;
 
@@ -138,7 +138,7 @@ struct receiver_config {
      * between keeps a pinhole open and a server proxy with -s fp=... learns
      * where we are; signed with sigkey (or the ephemeral key) when challenged.
      */
-    const struct net_addr *hb_hosts;
+    const struct addr *hb_hosts;
     size_t nhb;
     uint64_t hb_interval_us; /* 1..3600 s, default 20 s */
 
@@ -243,7 +243,7 @@ struct receiver_event {
     uint32_t server_id;
     uint32_t group_id;
     uint8_t group_inst;
-    const struct net_addr *server_addr;
+    const struct addr *server_addr;
     const struct receiver_file *file; /* RESULT only; valid during the callback */
     uint8_t status;                   /* RESULT: COMP_STAT_* */
     bool ok;
@@ -277,8 +277,8 @@ int receiver_new(struct receiver **out, const struct receiver_config *cfg,
  * sequence window → one handler per message type. Bad input is logged at
  * LL_PROTO and dropped; this never fails. Replies come from receiver_poll.
  */
-void receiver_recv(struct receiver *r, const struct net_addr *from, const struct net_addr *to,
-                   uint8_t *pkt, size_t len, uint8_t tos, uint64_t now_us);
+void receiver_recv(struct receiver *r, const struct addr *from, const struct addr *to, uint8_t *pkt,
+                   size_t len, uint8_t tos, uint64_t now_us);
 
 /*
  * Next output (core/proto/engine.h). Returns the kind, or ENG_ENOSPC when

@@ -21,6 +21,7 @@
 #include "core/daemon/sdnotify.h"
 #include "core/daemon/status.h"
 #include "core/log.h"
+#include "core/net/addr.h"
 #include "receiver/shell.h"
 
 /* ---- settings ---- */
@@ -171,11 +172,11 @@ void uftpd_event(void *ctx, const struct receiver_event *ev)
         store_session_begin(&d->store, ev->group_id, ev->group_inst, now);
         if (d->status != NULL) {
             /* spec §2.2 -q: names are never looked up, so the name is the address too. */
-            char ip[NET_ADDR_STRLEN] = "";
+            char ip[ADDR_STRLEN] = "";
             if (ev->server_addr != NULL) {
-                struct net_addr a = *ev->server_addr;
-                net_addr_unmap(&a); /* the dual-stack socket's ::ffff:a.b.c.d */
-                (void)net_addr_format(&a, ip, sizeof(ip), 0);
+                struct addr a = *ev->server_addr;
+                addr_unmap(&a); /* the dual-stack socket's ::ffff:a.b.c.d */
+                (void)addr_format(&a, ip, sizeof(ip), 0);
             }
             status_write(
                 d, line,

@@ -51,7 +51,7 @@ static int resp_proxy_parse(struct uftpd *d, const char *text, uint16_t port)
         log_errx("option -r: cannot resolve '%s'", host);
         return XIT_PARAM;
     }
-    net_addr_set_port(&d->cfg.resp_proxy, port);
+    addr_set_port(&d->cfg.resp_proxy, port);
     if (slash != NULL) {
         uint8_t fp[FP_PARSE_MAX];
         size_t fl = 0;
@@ -76,11 +76,11 @@ static int setup_network(struct uftpd *d)
         return XIT_ALLOC;
     for (size_t i = 0; i < s->pub.n; i++) {
         rc = net_resolve_host(&d->pubs[i], s->pub.v[i], port, AF_UNSPEC);
-        if (rc < 0 || !net_addr_is_multicast(&d->pubs[i])) {
+        if (rc < 0 || !addr_is_multicast(&d->pubs[i])) {
             log_errx("option -M: '%s' is not a multicast address", s->pub.v[i]);
             return XIT_PARAM;
         }
-        net_addr_set_port(&d->pubs[i], port);
+        addr_set_port(&d->pubs[i], port);
     }
 
     struct net_iflist ifl;

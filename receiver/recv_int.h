@@ -90,10 +90,10 @@ struct rsession {
     uint8_t group_inst;
     uint32_t server_id;
     uint32_t proxy_id;
-    struct net_addr server; /* ANNOUNCE source */
-    struct net_addr reply;  /* where replies go */
-    struct net_addr mcast;  /* private group; unset in unicast mode */
-    struct net_addr ssm_src;
+    struct addr server; /* ANNOUNCE source */
+    struct addr reply;  /* where replies go */
+    struct addr mcast;  /* private group; unset in unicast mode */
+    struct addr ssm_src;
     bool joined;
     uint64_t grtt_us;
     uint8_t grtt_code; /* the header byte grtt_us came from */
@@ -119,12 +119,12 @@ struct rsession {
 /* A membership output (JOIN/LEAVE) for the shell. */
 struct rmemop {
     bool join;
-    struct net_addr group, source;
+    struct addr group, source;
 };
 
 /* An ABORT to a server we keep no session for (refused ANNOUNCE). */
 struct rstray {
-    struct net_addr to;
+    struct addr to;
     uint8_t version;
     uint32_t group_id;
     uint8_t group_inst;
@@ -174,29 +174,29 @@ static inline uint64_t r_wall(const struct receiver *r, uint64_t now_us)
 }
 
 /* engine.c */
-void recv_member(struct receiver *r, bool join, const struct net_addr *group,
-                 const struct net_addr *source);
-void recv_stray_abort(struct receiver *r, const struct net_addr *to, const struct uftp_hdr *h,
+void recv_member(struct receiver *r, bool join, const struct addr *group,
+                 const struct addr *source);
+void recv_stray_abort(struct receiver *r, const struct addr *to, const struct uftp_hdr *h,
                       const char *text);
 
 /* engine.c: -r is set (a v4 response proxy). */
 static inline bool recv_has_px4(const struct receiver *r)
 {
-    return net_addr_is_set(&r->cfg.resp_proxy);
+    return addr_is_set(&r->cfg.resp_proxy);
 }
 
 /* engine.c: takes cost from the public-key budget; false = refused (logged once a second). */
 bool recv_pk_take(struct receiver *r, uint64_t cost, uint64_t now);
 
 /* session.c */
-void sess_announce(struct receiver *r, const struct net_addr *from, const struct uftp_hdr *h,
+void sess_announce(struct receiver *r, const struct addr *from, const struct uftp_hdr *h,
                    const struct wire_announce *a, uint8_t *pkt, size_t len, uint64_t now);
 /* Another ANNOUNCE of session s (pkt writable, for its signature). */
 void sess_announce_again(struct receiver *r, struct rsession *s, const struct uftp_hdr *h,
                          const struct wire_announce *a, uint8_t *pkt, size_t len, uint64_t now);
 /* A KEYINFO of an encrypted session (cleartext, signed). */
 /* PROXY_KEY (spec §1.8): the session's proxy speaks; msg is the message from its func byte. */
-void sess_proxy_key(struct receiver *r, struct rsession *s, const struct net_addr *from,
+void sess_proxy_key(struct receiver *r, struct rsession *s, const struct addr *from,
                     const struct uftp_hdr *h, const uint8_t *msg, size_t mlen, uint64_t now);
 /* The key we sign with (client authentication, heartbeats): -k, or an ephemeral one. */
 const struct crypto_key *recv_sigkey(struct receiver *r);

@@ -184,7 +184,7 @@ static const struct receiver_server *server_entry(const struct receiver *r, uint
  * budget. Returns 0 with *out set; 1 to refuse the server (an ABORT says
  * *why); -1 to drop the ANNOUNCE silently (forged, or over budget).
  */
-static int announce_keys(struct receiver *r, const struct net_addr *from, const struct uftp_hdr *h,
+static int announce_keys(struct receiver *r, const struct addr *from, const struct uftp_hdr *h,
                          const struct wire_announce *a, const struct receiver_server *srv,
                          uint8_t *pkt, size_t len, uint64_t now, struct skeys_client **out,
                          const char **why)
@@ -248,9 +248,9 @@ static int announce_keys(struct receiver *r, const struct net_addr *from, const 
         return 0;
     }
     skeys_client_free(k);
-    char ab[NET_ADDR_STRLEN];
+    char ab[ADDR_STRLEN];
     log_msg(LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X at %s: %s", h->group_id, h->group_inst,
-            h->src_id, net_addr_str(from, ab), skeys_strerror(rc));
+            h->src_id, addr_str(from, ab), skeys_strerror(rc));
     if (rc == SKEYS_EFP) {
         *why = "Failed to verify server key fingerprint";
         return 1;
@@ -264,10 +264,10 @@ static int announce_keys(struct receiver *r, const struct net_addr *from, const 
     return -1; /* bad blob or signature: unauthenticated, no answer */
 }
 
-void sess_announce(struct receiver *r, const struct net_addr *from, const struct uftp_hdr *h,
+void sess_announce(struct receiver *r, const struct addr *from, const struct uftp_hdr *h,
                    const struct wire_announce *a, uint8_t *pkt, size_t len, uint64_t now)
 {
-    char ab[NET_ADDR_STRLEN];
+    char ab[ADDR_STRLEN];
     if (a->ids.n > 0 && !wire_ids_contains(&a->ids, r->cfg.client_id)) {
         log_msg(LL_VERBOSE, "[%08X/%u] not in the host list of ANNOUNCE from %08X", h->group_id,
                 h->group_inst, h->src_id);
@@ -306,7 +306,7 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
             return;
         if (rc > 0) {
             log_msg(LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X at %s (protocol %s): %s",
-                    h->group_id, h->group_inst, h->src_id, net_addr_str(from, ab),
+                    h->group_id, h->group_inst, h->src_id, addr_str(from, ab),
                     h->version == UFTP_VER4 ? "v4" : "v5", kwhy);
             recv_stray_abort(r, from, h, kwhy);
             return;
@@ -341,7 +341,7 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
     }
     r->st.sessions++;
     r->st.sessions_seen++;
-    RLOG(s, LL_INFO, "received request from %08X at %s%s%s", s->server_id, net_addr_str(from, ab),
+    RLOG(s, LL_INFO, "received request from %08X at %s%s%s", s->server_id, addr_str(from, ab),
          s->version == UFTP_VER4 ? " (protocol v4)" : "",
          keys ? (skeys_client_auth(keys) ? " (encrypted, client auth)" : " (encrypted)") : "");
 
@@ -352,30 +352,30 @@ void sess_announce(struct receiver *r, const struct net_addr *from, const struct
     event(r, s, RECEIVER_EV_CONNECT, true);
 
     /* The private group: all zero in unicast mode (spec §2.1 -M). */
-    int fam = (a->flags & FLAG_IPV6) ? AF_INET6 : AF_INET;
+    int fam = (a->flags & FLAG_IPV6) ? ADDR_V6 : ADDR_V4;
     static const uint8_t zero[16];
-    if (memcmp(a->priv_addr, zero, fam == AF_INET6 ? 16 : 4) != 0) {
-        net_addr_set_ip(&s->mcast, fam, a->priv_addr, 0);
-        if (!net_addr_is_multicast(&s->mcast)) {
+    if (memcmp(a->priv_addr, zero, fam == ADDR_V6 ? 16 : 4) != 0) {
+        addr_set_ip(&s->mcast, fam, a->priv_addr, 0);
+        if (!addr_is_multicast(&s->mcast)) {
             sess_abort(r, s, "Invalid multicast address", true);
             return;
         }
         if (r->cfg.ssm) {
-            if (!net_addr_is_ssm(&s->mcast)) {
+            if (!addr_is_ssm(&s->mcast)) {
                 sess_abort(r, s, "Invalid source specific multicast address", true);
                 return;
             }
             /* spec §2.2 -o: the -S address, else the ANNOUNCE's source. */
-            if (srv != NULL && net_addr_is_set(&srv->addr))
+            if (srv != NULL && addr_is_set(&srv->addr))
                 s->ssm_src = srv->addr;
             else
                 s->ssm_src = *from;
-            net_addr_set_port(&s->ssm_src, 0);
+            addr_set_port(&s->ssm_src, 0);
         }
         recv_member(r, true, &s->mcast, &s->ssm_src);
         s->joined = true;
-        char mb[NET_ADDR_STRLEN];
-        RLOG(s, LL_VERBOSE, "using private multicast address %s", net_addr_str(&s->mcast, mb));
+        char mb[ADDR_STRLEN];
+        RLOG(s, LL_VERBOSE, "using private multicast address %s", addr_str(&s->mcast, mb));
     }
     /* spec §1.6: give up registering after 5·ROBUST·GRTT (≥ 1 s), the PROXY_KEY wait too. */
     s->expire_at = now + grtt_times(s->grtt_us, 5u * s->robust, SEC_US);
@@ -402,10 +402,10 @@ static const struct receiver_proxy *proxy_entry(const struct receiver *r, uint32
  * A forged or misdirected one is dropped, never answered: the real one
  * follows every ANNOUNCE.
  */
-void sess_proxy_key(struct receiver *r, struct rsession *s, const struct net_addr *from,
+void sess_proxy_key(struct receiver *r, struct rsession *s, const struct addr *from,
                     const struct uftp_hdr *h, const uint8_t *msg, size_t mlen, uint64_t now)
 {
-    char ab[NET_ADDR_STRLEN];
+    char ab[ADDR_STRLEN];
     if (s->phase != RP_PREREGISTER)
         return; /* a copy (one follows every ANNOUNCE), or another proxy's */
     if (h->src_id != s->proxy_id) {
@@ -425,13 +425,13 @@ void sess_proxy_key(struct receiver *r, struct rsession *s, const struct net_add
             r->st.auth_failed++;
             r->st.dropped++;
             RLOG(s, LL_WARN, "rejecting PROXY_KEY from %08X at %s: %s", h->src_id,
-                 net_addr_str(from, ab), skeys_strerror(rc));
+                 addr_str(from, ab), skeys_strerror(rc));
             if (rc == SKEYS_EFP)
                 sess_abort(r, s, "Failed to verify proxy key fingerprint", true);
             return;
         }
     }
-    RLOG(s, LL_INFO, "received PROXY_KEY from proxy %08X at %s", h->src_id, net_addr_str(from, ab));
+    RLOG(s, LL_INFO, "received PROXY_KEY from proxy %08X at %s", h->src_id, addr_str(from, ab));
     s->reply = *from;
     set_rphase(s, RP_REGISTERED);
     s->pending |= P_REGISTER;

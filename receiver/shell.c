@@ -19,22 +19,22 @@
 static void membership(struct uftpd *d, bool join)
 {
     const struct eng_out *o = &d->out;
-    const struct net_addr *src = net_addr_is_set(&o->source) ? &o->source : NULL;
+    const struct addr *src = addr_is_set(&o->source) ? &o->source : NULL;
     unsigned int one = o->ifindex;
     const unsigned int *list = o->ifindex ? &one : d->ifidx;
     size_t n = o->ifindex ? 1 : d->nif;
-    char ga[NET_ADDR_STRLEN], sa[NET_ADDR_STRLEN];
+    char ga[ADDR_STRLEN], sa[ADDR_STRLEN];
     for (size_t i = 0; i < n; i++) {
         int rc = join ? net_mcast_join(&d->mc, &o->group, src, list[i])
                       : net_mcast_leave(&d->mc, &o->group, src, list[i]);
         if (rc < 0 && !(rc == -ENOENT && !join))
             log_warnx("cannot %s %s%s%s on interface %u: %s", join ? "join" : "leave",
-                      net_addr_str(&o->group, ga), src ? " from " : "",
-                      src ? net_addr_str(src, sa) : "", list[i], strerror(-rc));
+                      addr_str(&o->group, ga), src ? " from " : "", src ? addr_str(src, sa) : "",
+                      list[i], strerror(-rc));
         else if (rc == 0)
             log_debug("%s %s%s%s on interface %u", join ? "joined" : "left",
-                      net_addr_str(&o->group, ga), src ? " from " : "",
-                      src ? net_addr_str(src, sa) : "", list[i]);
+                      addr_str(&o->group, ga), src ? " from " : "", src ? addr_str(src, sa) : "",
+                      list[i]);
     }
 }
 
@@ -49,8 +49,8 @@ static bool send_held(struct uftpd *d)
         return false;
     }
     if (r < 0) {
-        char ab[NET_ADDR_STRLEN];
-        log_warnx("cannot send to %s: %s", net_addr_str(&d->out.dst, ab), strerror(-r));
+        char ab[ADDR_STRLEN];
+        log_warnx("cannot send to %s: %s", addr_str(&d->out.dst, ab), strerror(-r));
     }
     d->held = false;
     return true;
@@ -127,7 +127,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         /* Blocks are decrypted in place and written from these buffers without a copy. */
         store_batch_begin(&d->store, d->rx.mem, d->rx.nbufs * d->rx.bufsz);
         while (net_rx_next(&it, &dg)) {
-            const struct net_addr *to = net_addr_is_set(&dg.meta->dst) ? &dg.meta->dst : NULL;
+            const struct addr *to = addr_is_set(&dg.meta->dst) ? &dg.meta->dst : NULL;
             receiver_recv(d->eng, &dg.meta->src, to, dg.data, dg.len,
                           dg.meta->tos < 0 ? 0 : (uint8_t)dg.meta->tos, now);
         }

@@ -36,10 +36,10 @@ struct status_sink;
 struct uftpd {
     struct uftpd_settings set;
     struct receiver_config cfg;
-    struct net_addr *pubs;
+    struct addr *pubs;
     struct receiver_server *servers;
     struct receiver_proxy *proxies;
-    struct net_addr *hbs;    /* -H, resolved */
+    struct addr *hbs;        /* -H, resolved */
     struct crypto_key *key;  /* -k / -K, or NULL */
     unsigned int ifidx[256]; /* interfaces joined on (0 = by route) */
     size_t nif;

@@ -44,13 +44,13 @@ static int check_config(const struct sender_config *c, const struct sender_env *
         return bad("rng and storage callbacks are required");
     if (c->version != 0 && c->version != UFTP_VER5 && c->version != UFTP_VER4)
         return bad("protocol version not 4 or 5");
-    int fam = net_addr_family(&c->pub);
-    if (fam != AF_INET && fam != AF_INET6)
+    int fam = addr_family(&c->pub);
+    if (fam == ADDR_NONE)
         return bad("public address (-M) unset");
-    if (net_addr_is_multicast(&c->pub)) {
-        if (net_addr_family(&c->priv) != fam)
+    if (addr_is_multicast(&c->pub)) {
+        if (addr_family(&c->priv) != fam)
             return bad("private address (-P) unset or of another family than -M");
-        if (!net_addr_is_multicast(&c->priv))
+        if (!addr_is_multicast(&c->priv))
             return bad("private address (-P) is not multicast");
     }
     if (c->server_id == 0 || c->server_id == UINT32_MAX)
@@ -160,7 +160,7 @@ static int crypto_setup(struct sender *s)
                                   /* v4 verify data: ANNOUNCE's private address field */
                                   .addrlen = s->ipv6 ? 16 : 4};
     if (!s->unicast)
-        net_addr_get_ip(&c->priv, sc.addr);
+        addr_get_ip(&c->priv, sc.addr);
     if (s->env.rng(s->env.ctx, sc.rand1, sizeof(sc.rand1)) < 0 ||
         s->env.rng(s->env.ctx, sc.group_master, sizeof(sc.group_master)) < 0 ||
         (c->version == UFTP_VER4 &&
@@ -236,12 +236,12 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
             return ENG_ERNG;
         }
     }
-    s->unicast = !net_addr_is_multicast(&cfg->pub);
-    s->ipv6 = net_addr_family(&cfg->pub) == AF_INET6;
+    s->unicast = !addr_is_multicast(&cfg->pub);
+    s->ipv6 = addr_family(&cfg->pub) == ADDR_V6;
     /* spec §2.1 -M: in unicast mode everything goes to the one address. */
     s->data_dst = s->unicast ? cfg->pub : cfg->priv;
     if (!s->unicast)
-        net_addr_set_port(&s->data_dst, net_addr_port(&cfg->pub));
+        addr_set_port(&s->data_dst, addr_port(&cfg->pub));
     s->open_group = cfg->ndest == 0;
     /* -H clients, then -j proxies (spec §2.1): one table, proxies marked. */
     for (size_t i = 0; i < cfg->ndest + cfg->nproxy; i++) {
@@ -393,27 +393,27 @@ static bool authenticate(struct sender *s, const struct uftp_hdr *h, uint8_t *pk
     return true;
 }
 
-void sender_recv(struct sender *s, const struct net_addr *from, const struct net_addr *to,
-                 uint8_t *pkt, size_t len, uint8_t tos, uint64_t now_us)
+void sender_recv(struct sender *s, const struct addr *from, const struct addr *to, uint8_t *pkt,
+                 size_t len, uint8_t tos, uint64_t now_us)
 {
     (void)to;
     (void)tos;
-    char ab[NET_ADDR_STRLEN];
+    char ab[ADDR_STRLEN];
     if (s->phase == SP_START || s->phase == SP_FINISHED)
         return;
     /* 1. length: a header and at least a func/hlen word (spec §1.1). */
     if (len < UFTP_HDR_LEN + 4) {
-        SLOG(s, LL_PROTO, "short datagram (%zu bytes) from %s", len, net_addr_str(from, ab));
+        SLOG(s, LL_PROTO, "short datagram (%zu bytes) from %s", len, addr_str(from, ab));
         return;
     }
     /* 2. header: the server takes only its session's version, and only its own group. */
     struct uftp_hdr h;
     if (uftp_hdr_decode(&h, pkt, len) < 0 || h.version != s->cfg.version) {
-        SLOG(s, LL_PROTO, "invalid version %02X from %s", pkt[0], net_addr_str(from, ab));
+        SLOG(s, LL_PROTO, "invalid version %02X from %s", pkt[0], addr_str(from, ab));
         return;
     }
     if (h.group_id != s->group_id) {
-        SLOG(s, LL_PROTO, "invalid group ID %08X from %s", h.group_id, net_addr_str(from, ab));
+        SLOG(s, LL_PROTO, "invalid group ID %08X from %s", h.group_id, addr_str(from, ab));
         return;
     }
     if (h.src_id == s->cfg.server_id)

@@ -32,7 +32,7 @@
 #include <sys/uio.h>
 
 #include "core/fs/walk.h"
-#include "core/net/addr.h"
+#include "core/base/addr.h"
 #include "core/proto/engine.h"
 #include "core/wire/wire.h"
 
@@ -92,10 +92,10 @@ struct sender_config {
      * address fields are zero and everything goes to this address. Its
      * family sets FLAG_IPV6 and the IP header size used for pacing.
      */
-    struct net_addr pub;
+    struct addr pub;
     /* -P/-p: the private (data) group, 'x' parts already expanded by the
      * shell; same family as pub. Ignored in unicast mode. */
-    struct net_addr priv;
+    struct addr priv;
     uint32_t server_id; /* -U, or derived from the interface by the shell; nonzero */
     uint32_t group_id;  /* 0 = draw one from env->rng (restart -F passes the old one) */
     uint8_t group_inst; /* 0, or the restart instance */
@@ -257,8 +257,8 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
  * datagrams are logged at LL_PROTO and dropped: this never fails.
  * Replies are not produced here; call sender_poll afterwards.
  */
-void sender_recv(struct sender *s, const struct net_addr *from, const struct net_addr *to,
-                 uint8_t *pkt, size_t len, uint8_t tos, uint64_t now_us);
+void sender_recv(struct sender *s, const struct addr *from, const struct addr *to, uint8_t *pkt,
+                 size_t len, uint8_t tos, uint64_t now_us);
 
 /*
  * Produces the next output at now_us into *out (see core/proto/engine.h).

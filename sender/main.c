@@ -159,21 +159,21 @@ static int setup_network(struct uftp *u)
         log_errx("option -M: cannot use '%s': %s", s->pub, strerror(-rc));
         return SENDER_EXIT_PARAM;
     }
-    net_addr_set_port(&c->pub, port);
-    int family = net_addr_family(&c->pub);
-    bool unicast = !net_addr_is_multicast(&c->pub);
+    addr_set_port(&c->pub, port);
+    int family = net_addr_af(&c->pub);
+    bool unicast = !addr_is_multicast(&c->pub);
     if (!unicast) {
         rc = net_addr_template(&c->priv, s->priv, port);
         if (rc < 0) {
             log_errx("option -P: '%s' is not an address template", s->priv);
             return SENDER_EXIT_PARAM;
         }
-        if (net_addr_family(&c->priv) != family) {
+        if (net_addr_af(&c->priv) != family) {
             log_errx("option -P: '%s' must be of the same IP version as -M '%s'%s", s->priv, s->pub,
                      family == AF_INET6 ? " (give an IPv6 -P, e.g. ff15::x)" : "");
             return SENDER_EXIT_PARAM;
         }
-        if (!net_addr_is_multicast(&c->priv)) {
+        if (!addr_is_multicast(&c->priv)) {
             log_errx("option -P: '%s' is not a multicast address", s->priv);
             return SENDER_EXIT_PARAM;
         }
@@ -227,13 +227,13 @@ static int setup_network(struct uftp *u)
         log_errx("cannot open the socket: %s", strerror(-rc));
         return SENDER_EXIT_SOCKET;
     }
-    char pa[NET_ADDR_STRLEN], qa[NET_ADDR_STRLEN];
+    char pa[ADDR_STRLEN], qa[ADDR_STRLEN];
     if (unicast)
-        log_verbose("unicast mode to %s, ID 0x%08X, port %u", net_addr_str(&c->pub, pa),
-                    c->server_id, u->sock.port);
+        log_verbose("unicast mode to %s, ID 0x%08X, port %u", addr_str(&c->pub, pa), c->server_id,
+                    u->sock.port);
     else
-        log_verbose("announcing on %s, data on %s, ID 0x%08X, port %u", net_addr_str(&c->pub, pa),
-                    net_addr_str(&c->priv, qa), c->server_id, u->sock.port);
+        log_verbose("announcing on %s, data on %s, ID 0x%08X, port %u", addr_str(&c->pub, pa),
+                    addr_str(&c->priv, qa), c->server_id, u->sock.port);
     return 0;
 }
 

@@ -333,7 +333,7 @@ static void announce_progress(struct sender *s, uint64_t now)
  * business), with the proxy's RTT. A closed group takes only its own.
  */
 static void proxy_register_clients(struct sender *s, size_t pi, const struct wire_ids *ids,
-                                   const struct net_addr *from)
+                                   const struct addr *from)
 {
     for (size_t i = 0; i < ids->n; i++) {
         uint32_t id = wire_ids_get(ids, i);
@@ -392,7 +392,7 @@ static void reconfirm(struct sender *s, struct sdest *p, const struct wire_ids *
     }
 }
 
-static void recv_register(struct sender *s, struct sdest *d, const struct net_addr *from,
+static void recv_register(struct sender *s, struct sdest *d, const struct addr *from,
                           const struct wire_register *r, uint64_t now)
 {
     size_t di = (size_t)(d - s->dests);
@@ -436,7 +436,7 @@ static void recv_register(struct sender *s, struct sdest *d, const struct net_ad
 }
 
 /* spec §1.8 client authentication: CLIENT_KEY, checked against the -H/-j fingerprint. */
-static void recv_client_key(struct sender *s, struct sdest *d, const struct net_addr *from,
+static void recv_client_key(struct sender *s, struct sdest *d, const struct addr *from,
                             const struct wire_msg *m, uint64_t now)
 {
     if (d->keys == NULL || skeys_peer_keyed(d->keys)) {
@@ -476,7 +476,7 @@ static void recv_keyinfo_ack(struct sender *s, struct sdest *d, const struct wir
     dset(s, d, D_ACTIVE);
 }
 
-static void recv_announce_phase(struct sender *s, struct sdest *d, const struct net_addr *from,
+static void recv_announce_phase(struct sender *s, struct sdest *d, const struct addr *from,
                                 const struct uftp_hdr *h, const struct wire_msg *m, uint64_t now)
 {
     if (d == NULL) {
@@ -773,7 +773,7 @@ static void complete_one(struct sender *s, struct sdest *d, const struct wire_co
     }
 }
 
-static void recv_fileinfo_phase(struct sender *s, struct sdest *d, const struct net_addr *from,
+static void recv_fileinfo_phase(struct sender *s, struct sdest *d, const struct addr *from,
                                 const struct uftp_hdr *h, const struct wire_msg *m, uint64_t now)
 {
     if (d == NULL) {
@@ -1060,7 +1060,7 @@ static void recv_status(struct sender *s, struct sdest *d, const struct wire_sta
     rewind_check(s, now);
 }
 
-static void recv_data_phase(struct sender *s, struct sdest *d, const struct net_addr *from,
+static void recv_data_phase(struct sender *s, struct sdest *d, const struct addr *from,
                             const struct uftp_hdr *h, const struct wire_msg *m, uint64_t now)
 {
     if (d == NULL) {
@@ -1117,7 +1117,7 @@ static void completion_timer(struct sender *s, uint64_t now)
     job_done(s, 0, 0);
 }
 
-static void recv_completion_phase(struct sender *s, struct sdest *d, const struct net_addr *from,
+static void recv_completion_phase(struct sender *s, struct sdest *d, const struct addr *from,
                                   const struct uftp_hdr *h, const struct wire_msg *m, uint64_t now)
 {
     if (d == NULL) {
@@ -1208,7 +1208,7 @@ static void phase_after_loss(struct sender *s, uint64_t now)
     }
 }
 
-void phase_dispatch(struct sender *s, const struct net_addr *from, const struct uftp_hdr *h,
+void phase_dispatch(struct sender *s, const struct addr *from, const struct uftp_hdr *h,
                     const struct wire_msg *m, uint64_t now)
 {
     struct sdest *d = dest_of(s, h->src_id);

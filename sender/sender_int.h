@@ -81,7 +81,7 @@ struct sjob {
     uint32_t host;
     uint8_t flags;
     bool to_peer; /* send to `peer` instead of the group */
-    struct net_addr peer;
+    struct addr peer;
     char text[64];
 };
 
@@ -119,7 +119,7 @@ struct sender {
     uint8_t group_inst;
     bool unicast;
     bool ipv6;
-    struct net_addr data_dst; /* everything but ANNOUNCE goes here */
+    struct addr data_dst; /* everything but ANNOUNCE goes here */
 
     enum sphase phase;
     bool open_group;
@@ -210,7 +210,7 @@ size_t sender_seal(struct sender *s, uint8_t *p, size_t msglen, size_t cap, bool
 void phase_start(struct sender *s, uint64_t now);
 void phase_timers(struct sender *s, uint64_t now);
 uint64_t phase_deadline(const struct sender *s);
-void phase_dispatch(struct sender *s, const struct net_addr *from, const struct uftp_hdr *h,
+void phase_dispatch(struct sender *s, const struct addr *from, const struct uftp_hdr *h,
                     const struct wire_msg *m, uint64_t now);
 void phase_finish(struct sender *s, int code);
 /* Queues ABORT(host 0, flags) and moves every dest whose state is in mask to D_ABORT. */
@@ -228,7 +228,7 @@ void job_regconf_proxied(struct sender *s);
 void job_regconf_again(struct sender *s);
 void job_done(struct sender *s, uint16_t file_id, uint16_t section);
 void job_abort(struct sender *s, uint32_t host, uint8_t flags, const char *text,
-               const struct net_addr *peer);
+               const struct addr *peer);
 /* Emits the next packet of the head job into out; false when none is pending. */
 bool xmit_job(struct sender *s, uint64_t now, struct eng_out *out);
 /* Emits a FILESEG batch when the pacing allows; false when nothing was sent. */

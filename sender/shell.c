@@ -553,7 +553,7 @@ static bool flush(struct uftp *u)
         size_t left = o->nseg - u->held_sent;
         int r;
         /* One GSO send carries at most 64 KiB of UDP payload. */
-        size_t chunk = net_gso_max_segs(net_addr_family(&o->dst), o->seglen);
+        size_t chunk = net_gso_max_segs(net_addr_af(&o->dst), o->seglen);
         if (chunk == 0)
             chunk = 1;
         if (left > chunk)
@@ -585,8 +585,8 @@ static bool flush(struct uftp *u)
          * These datagrams cannot be sent at all (no route, ...): drop them as
          * lost packets (NAKs or the session timeouts cover it), one log line.
          */
-        char ab[NET_ADDR_STRLEN];
-        log_warnx("cannot send to %s: %s", net_addr_str(&o->dst, ab), strerror(-r));
+        char ab[ADDR_STRLEN];
+        log_warnx("cannot send to %s: %s", addr_str(&o->dst, ab), strerror(-r));
         u->held_sent += left;
     }
     u->held = false;
@@ -620,7 +620,7 @@ static void note_file_start(struct uftp *u)
  */
 static void batch_size(struct uftp *u)
 {
-    size_t g = net_gso_max_segs(net_addr_family(&u->out.dst), u->out.seglen);
+    size_t g = net_gso_max_segs(net_addr_af(&u->out.dst), u->out.seglen);
     if (!u->tx.gso || g == 0 || g >= ENG_MAX_SEG)
         u->max_seg = ENG_MAX_SEG;
     else
@@ -696,7 +696,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         struct net_rx_dgram d;
         net_rx_iter_init(&it, &u->rx);
         while (net_rx_next(&it, &d)) {
-            const struct net_addr *to = net_addr_is_set(&d.meta->dst) ? &d.meta->dst : NULL;
+            const struct addr *to = addr_is_set(&d.meta->dst) ? &d.meta->dst : NULL;
             sender_recv(u->eng, &d.meta->src, to, d.data, d.len,
                         d.meta->tos < 0 ? 0 : (uint8_t)d.meta->tos, now);
         }

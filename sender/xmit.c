@@ -68,7 +68,7 @@ void job_done(struct sender *s, uint16_t file_id, uint16_t section)
 }
 
 void job_abort(struct sender *s, uint32_t host, uint8_t flags, const char *text,
-               const struct net_addr *peer)
+               const struct addr *peer)
 {
     if (peer != NULL && s->job_n >= SJOB_RING / 2) {
         /* Answers to strangers never crowd out the session's own messages. */
@@ -142,10 +142,10 @@ static size_t collect(struct sender *s, struct sjob *j, uint32_t *ids, size_t ma
     return n;
 }
 
-static void addr_bytes(const struct net_addr *a, uint8_t out[16])
+static void addr_bytes(const struct addr *a, uint8_t out[16])
 {
     memset(out, 0, 16);
-    net_addr_get_ip(a, out);
+    addr_get_ip(a, out);
 }
 
 /* Encodes the message of job j after the header; returns its length or < 0. */

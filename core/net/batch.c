@@ -33,26 +33,27 @@ void net_tx_init(struct net_tx *tx, const struct net_sock *s)
 }
 
 /* Fills tx->names[i] with dst in the socket's family. Returns 0 or -errno. */
-static int put_name(struct net_tx *tx, size_t i, const struct net_addr *dst, socklen_t *len)
+static int put_name(struct net_tx *tx, size_t i, const struct addr *dst, socklen_t *len)
 {
-    struct net_addr a;
+    struct addr a;
 
-    if (dst == NULL || !net_addr_is_set(dst))
+    if (dst == NULL || !addr_is_set(dst))
         return -EINVAL;
     a = *dst;
     if (tx->family == AF_INET6) {
-        if (net_addr_family(&a) == AF_INET) {
+        if (net_addr_af(&a) == AF_INET) {
             if (tx->v6only)
                 return -EAFNOSUPPORT;
-            net_addr_map_v6(&a);
+            addr_map_v6(&a);
         }
     } else {
-        net_addr_unmap(&a);
-        if (net_addr_family(&a) != AF_INET)
+        addr_unmap(&a);
+        if (net_addr_af(&a) != AF_INET)
             return -EAFNOSUPPORT;
     }
-    memcpy(&tx->names[i], &a.ss, a.len);
-    *len = a.len;
+    struct sockaddr_storage ss;
+    *len = net_addr_to_sockaddr(&a, &ss);
+    memcpy(&tx->names[i], &ss, *len);
     return 0;
 }
 
@@ -150,7 +151,7 @@ size_t net_gso_max_segs(int family, size_t seg)
 }
 
 /* Cuts the payload into per-segment iov slices and sends them with sendmmsg. */
-static int send_split(struct net_tx *tx, const struct net_addr *dst, const struct iovec *iov,
+static int send_split(struct net_tx *tx, const struct addr *dst, const struct iovec *iov,
                       size_t iovcnt, size_t seg, size_t nsegs)
 {
     struct iovec *sl = &tx->iov[NET_BATCH_MAX];
@@ -199,18 +200,18 @@ static void gso_refused(struct net_tx *tx, int err, size_t seg, bool for_good)
     }
 }
 
-int net_tx_send_gso(struct net_tx *tx, const struct net_addr *dst, const struct iovec *iov,
+int net_tx_send_gso(struct net_tx *tx, const struct addr *dst, const struct iovec *iov,
                     size_t iovcnt, size_t seg)
 {
     union {
         struct cmsghdr align;
         uint8_t b[CMSG_SPACE(sizeof(uint16_t))];
     } ctl;
-    struct net_addr udst;
+    struct addr udst;
     size_t total = 0, nsegs;
     bool retried = false;
 
-    if (seg == 0 || iovcnt == 0 || iovcnt > NET_GSO_MAX_IOV || dst == NULL || !net_addr_is_set(dst))
+    if (seg == 0 || iovcnt == 0 || iovcnt > NET_GSO_MAX_IOV || dst == NULL || !addr_is_set(dst))
         return -EINVAL;
     for (size_t i = 0; i < iovcnt; i++) {
         if (iov[i].iov_len > 65536)
@@ -220,9 +221,9 @@ int net_tx_send_gso(struct net_tx *tx, const struct net_addr *dst, const struct 
     if (total == 0)
         return -EINVAL;
     udst = *dst;
-    net_addr_unmap(&udst);
+    addr_unmap(&udst);
     nsegs = (total + seg - 1) / seg;
-    if (nsegs > net_gso_max_segs(net_addr_family(&udst), seg))
+    if (nsegs > net_gso_max_segs(net_addr_af(&udst), seg))
         return -EMSGSIZE;
 
     if (nsegs == 1 || !tx->gso || (tx->gso_seg_limit != 0 && seg >= tx->gso_seg_limit))
@@ -297,7 +298,7 @@ fallback:
     return send_split(tx, dst, iov, iovcnt, seg, nsegs);
 }
 
-int net_tx_send_gso_buf(struct net_tx *tx, const struct net_addr *dst, const void *buf, size_t len,
+int net_tx_send_gso_buf(struct net_tx *tx, const struct addr *dst, const void *buf, size_t len,
                         size_t seg)
 {
     struct iovec v = {(void *)buf, len};
@@ -351,13 +352,13 @@ static void parse_cmsgs(struct msghdr *mh, struct net_rx_meta *m, uint16_t lport
             dl >= sizeof(struct in_pktinfo)) {
             struct in_pktinfo pi;
             memcpy(&pi, p, sizeof(pi));
-            net_addr_set_ip(&m->dst, AF_INET, &pi.ipi_addr, lport);
+            addr_set_ip(&m->dst, ADDR_V4, &pi.ipi_addr, lport);
             m->ifindex = (unsigned int)pi.ipi_ifindex;
         } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
                    dl >= sizeof(struct in6_pktinfo)) {
             struct in6_pktinfo pi;
             memcpy(&pi, p, sizeof(pi));
-            net_addr_set_ip(&m->dst, AF_INET6, &pi.ipi6_addr, lport);
+            addr_set_ip(&m->dst, ADDR_V6, &pi.ipi6_addr, lport);
             m->ifindex = pi.ipi6_ifindex;
         } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS && dl >= 1) {
             m->tos = p[0];
@@ -431,13 +432,13 @@ int net_rx_recv(struct net_rx *rx, const struct net_sock *s)
         memset(m, 0, sizeof(*m));
         m->tos = -1;
         if (net_addr_from_sockaddr(&m->src, (struct sockaddr *)&rx->names[i], mh->msg_namelen) == 0)
-            net_addr_unmap(&m->src);
+            addr_unmap(&m->src);
         m->len = rx->msgs[i].msg_len;
         if (m->len > rx->bufsz)
             m->len = rx->bufsz;
         m->trunc = (mh->msg_flags & MSG_TRUNC) != 0;
         parse_cmsgs(mh, m, s->port);
-        net_addr_unmap(&m->dst);
+        addr_unmap(&m->dst);
         if (m->seg >= m->len && !m->trunc)
             m->seg = 0;
         rx->st.bufs++;

@@ -45,7 +45,7 @@
 
 /* One outgoing datagram: buf/len, or the iov list when iov is non-NULL. */
 struct net_dgram {
-    const struct net_addr *dst;
+    const struct addr *dst;
     const void *buf;
     size_t len;
     const struct iovec *iov;
@@ -119,17 +119,17 @@ size_t net_gso_max_segs(int family, size_t seg);
  * -EINVAL (seg 0, empty payload, iovcnt above NET_GSO_MAX_IOV) or an error
  * of net_tx_send().
  */
-int net_tx_send_gso(struct net_tx *tx, const struct net_addr *dst, const struct iovec *iov,
+int net_tx_send_gso(struct net_tx *tx, const struct addr *dst, const struct iovec *iov,
                     size_t iovcnt, size_t seg);
 
 /* net_tx_send_gso() for one contiguous buffer. */
-int net_tx_send_gso_buf(struct net_tx *tx, const struct net_addr *dst, const void *buf, size_t len,
+int net_tx_send_gso_buf(struct net_tx *tx, const struct addr *dst, const void *buf, size_t len,
                         size_t seg);
 
 /* What the kernel told about one received buffer. */
 struct net_rx_meta {
-    struct net_addr src;  /* sender (IPv4-mapped addresses unmapped) */
-    struct net_addr dst;  /* destination address (with the local port); unset without pktinfo */
+    struct addr src;      /* sender (IPv4-mapped addresses unmapped) */
+    struct addr dst;      /* destination address (with the local port); unset without pktinfo */
     unsigned int ifindex; /* arrival interface; 0 without pktinfo */
     int tos;              /* TOS / traffic class byte; -1 when not reported */
     size_t len;           /* bytes in the buffer */

@@ -78,7 +78,7 @@ int net_iflist_load(struct net_iflist *l)
                 fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
             if (net_addr_from_sockaddr(&e->addr, i->ifa_addr, sl) < 0)
                 continue;
-            net_addr_set_port(&e->addr, 0);
+            addr_set_port(&e->addr, 0);
         }
         l->n++;
     }
@@ -106,7 +106,7 @@ static const struct net_iface *pick(const struct net_iflist *l, const char *name
             continue;
         if (name == NULL && e->index != index)
             continue;
-        switch (net_addr_family(&e->addr)) {
+        switch (net_addr_af(&e->addr)) {
         case AF_INET:
             if (v4 == NULL)
                 v4 = e;
@@ -139,21 +139,21 @@ const struct net_iface *net_iflist_by_index(const struct net_iflist *l, unsigned
     return index != 0 ? pick(l, NULL, index, family) : NULL;
 }
 
-const struct net_iface *net_iflist_by_addr(const struct net_iflist *l, const struct net_addr *a)
+const struct net_iface *net_iflist_by_addr(const struct net_iflist *l, const struct addr *a)
 {
-    struct net_addr want = *a;
+    struct addr want = *a;
 
-    net_addr_unmap(&want);
-    net_addr_set_port(&want, 0);
+    addr_unmap(&want);
+    addr_set_port(&want, 0);
     for (size_t i = 0; i < l->n; i++) {
-        struct net_addr have = l->v[i].addr;
+        struct addr have = l->v[i].addr;
         uint8_t x[16], y[16];
         size_t nx, ny;
 
-        if (!net_addr_is_set(&have))
+        if (!addr_is_set(&have))
             continue;
-        nx = net_addr_get_ip(&have, x);
-        ny = net_addr_get_ip(&want, y);
+        nx = addr_get_ip(&have, x);
+        ny = addr_get_ip(&want, y);
         if (nx == ny && memcmp(x, y, nx) == 0)
             return &l->v[i];
     }
@@ -164,7 +164,7 @@ int net_iface_resolve(const struct net_iflist *l, const char *spec, int family,
                       const struct net_iface **out)
 {
     const struct net_iface *e;
-    struct net_addr a;
+    struct addr a;
     int rc;
 
     *out = NULL;
@@ -185,7 +185,7 @@ int net_iface_resolve(const struct net_iflist *l, const char *spec, int family,
             return rc;
     }
     e = net_iflist_by_addr(l, &a);
-    if (e == NULL || (family != AF_UNSPEC && net_addr_family(&e->addr) != family))
+    if (e == NULL || (family != AF_UNSPEC && net_addr_af(&e->addr) != family))
         return -ENODEV;
     *out = e;
     return 0;
@@ -221,9 +221,9 @@ const struct net_iface *net_iflist_first(const struct net_iflist *l, int family)
 
     for (size_t i = 0; i < l->n; i++) {
         const struct net_iface *e = &l->v[i];
-        if (!(e->flags & NET_IF_UP) || !net_addr_is_set(&e->addr))
+        if (!(e->flags & NET_IF_UP) || !addr_is_set(&e->addr))
             continue;
-        if (family != AF_UNSPEC && net_addr_family(&e->addr) != family)
+        if (family != AF_UNSPEC && net_addr_af(&e->addr) != family)
             continue;
         if (!(e->flags & NET_IF_LOOPBACK))
             return e;
@@ -247,10 +247,10 @@ uint32_t net_iflist_default_id(const struct net_iflist *l)
         for (size_t i = 0; i < l->n; i++) {
             const struct net_iface *e = &l->v[i];
             if ((e->flags & (NET_IF_UP | NET_IF_LOOPBACK)) != NET_IF_UP ||
-                net_addr_family(&e->addr) != order[f])
+                net_addr_af(&e->addr) != order[f])
                 continue;
-            if (usable_id(net_addr_id(&e->addr)))
-                return net_addr_id(&e->addr);
+            if (usable_id(addr_id(&e->addr)))
+                return addr_id(&e->addr);
         }
     }
     return 0;
@@ -263,9 +263,9 @@ uint32_t net_iflist_id_of(const struct net_iflist *l, unsigned int index)
     for (size_t f = 0; f < 2; f++) {
         for (size_t i = 0; i < l->n; i++) {
             const struct net_iface *e = &l->v[i];
-            if (e->index == index && net_addr_family(&e->addr) == order[f] &&
-                usable_id(net_addr_id(&e->addr)))
-                return net_addr_id(&e->addr);
+            if (e->index == index && net_addr_af(&e->addr) == order[f] &&
+                usable_id(addr_id(&e->addr)))
+                return addr_id(&e->addr);
         }
     }
     return 0;

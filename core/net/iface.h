@@ -23,9 +23,9 @@ enum net_if_flags {
 
 struct net_iface {
     char name[IF_NAMESIZE];
-    unsigned int index;   /* kernel ifindex, > 0 */
-    unsigned int flags;   /* enum net_if_flags */
-    struct net_addr addr; /* port 0; unset for an interface without an address */
+    unsigned int index; /* kernel ifindex, > 0 */
+    unsigned int flags; /* enum net_if_flags */
+    struct addr addr;   /* port 0; unset for an interface without an address */
 };
 
 struct net_iflist {
@@ -52,7 +52,7 @@ void net_iflist_free(struct net_iflist *l);
 const struct net_iface *net_iflist_by_name(const struct net_iflist *l, const char *name,
                                            int family);
 /* Entry holding this address (port and scope ignored), or NULL. */
-const struct net_iface *net_iflist_by_addr(const struct net_iflist *l, const struct net_addr *a);
+const struct net_iface *net_iflist_by_addr(const struct net_iflist *l, const struct addr *a);
 /* First entry with this ifindex, preferring family as for by_name; or NULL. */
 const struct net_iface *net_iflist_by_index(const struct net_iflist *l, unsigned int index,
                                             int family);

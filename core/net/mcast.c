@@ -17,26 +17,26 @@ void net_mcast_init(struct net_mcast *m, const struct net_sock *s)
 }
 
 /* Normalised copies: IPv4-mapped → IPv4, port 0. */
-static void norm(struct net_addr *out, const struct net_addr *in)
+static void norm(struct addr *out, const struct addr *in)
 {
-    if (in == NULL || !net_addr_is_set(in)) {
-        net_addr_clear(out);
+    if (in == NULL || !addr_is_set(in)) {
+        addr_clear(out);
         return;
     }
     *out = *in;
-    net_addr_unmap(out);
-    net_addr_set_port(out, 0);
+    addr_unmap(out);
+    addr_set_port(out, 0);
 }
 
-static bool same(const struct net_membership *e, const struct net_addr *g,
-                 const struct net_addr *src, unsigned int ifindex)
+static bool same(const struct net_membership *e, const struct addr *g, const struct addr *src,
+                 unsigned int ifindex)
 {
-    return e->ifindex == ifindex && net_addr_equal(&e->group, g) &&
-           net_addr_is_set(&e->source) == net_addr_is_set(src) &&
-           (!net_addr_is_set(src) || net_addr_equal(&e->source, src));
+    return e->ifindex == ifindex && addr_equal(&e->group, g) &&
+           addr_is_set(&e->source) == addr_is_set(src) &&
+           (!addr_is_set(src) || addr_equal(&e->source, src));
 }
 
-static ssize_t find(const struct net_mcast *m, const struct net_addr *g, const struct net_addr *src,
+static ssize_t find(const struct net_mcast *m, const struct addr *g, const struct addr *src,
                     unsigned int ifindex)
 {
     for (size_t i = 0; i < m->n; i++)
@@ -51,25 +51,25 @@ static int level_of(int family)
     return family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
 }
 
-static int kernel_op(const struct net_mcast *m, bool join, const struct net_addr *g,
-                     const struct net_addr *src, unsigned int ifindex)
+static int kernel_op(const struct net_mcast *m, bool join, const struct addr *g,
+                     const struct addr *src, unsigned int ifindex)
 {
-    int level = level_of(net_addr_family(g));
+    int level = level_of(net_addr_af(g));
     int rc;
 
-    if (net_addr_is_set(src)) {
+    if (addr_is_set(src)) {
         struct group_source_req r;
         memset(&r, 0, sizeof(r));
         r.gsr_interface = ifindex;
-        memcpy(&r.gsr_group, &g->ss, g->len);
-        memcpy(&r.gsr_source, &src->ss, src->len);
+        net_addr_to_sockaddr(g, &r.gsr_group);
+        net_addr_to_sockaddr(src, &r.gsr_source);
         rc = setsockopt(m->fd, level, join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP, &r,
                         sizeof(r));
     } else {
         struct group_req r;
         memset(&r, 0, sizeof(r));
         r.gr_interface = ifindex;
-        memcpy(&r.gr_group, &g->ss, g->len);
+        net_addr_to_sockaddr(g, &r.gr_group);
         rc = setsockopt(m->fd, level, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP, &r, sizeof(r));
     }
     return rc < 0 ? -errno : 0;
@@ -89,20 +89,20 @@ static const char *why(int err)
     }
 }
 
-int net_mcast_join(struct net_mcast *m, const struct net_addr *group, const struct net_addr *source,
+int net_mcast_join(struct net_mcast *m, const struct addr *group, const struct addr *source,
                    unsigned int ifindex)
 {
-    struct net_addr g, src;
-    char tg[NET_ADDR_STRLEN], ts[NET_ADDR_STRLEN];
+    struct addr g, src;
+    char tg[ADDR_STRLEN], ts[ADDR_STRLEN];
     int fam, rc;
 
     norm(&g, group);
     norm(&src, source);
-    fam = net_addr_family(&g);
-    if (!net_addr_is_multicast(&g))
+    fam = net_addr_af(&g);
+    if (!addr_is_multicast(&g))
         return -EINVAL;
-    if (net_addr_is_set(&src) && (net_addr_family(&src) != fam || net_addr_is_multicast(&src) ||
-                                  net_addr_is_unspecified(&src)))
+    if (addr_is_set(&src) &&
+        (net_addr_af(&src) != fam || addr_is_multicast(&src) || addr_is_unspecified(&src)))
         return -EINVAL;
     if ((fam == AF_INET && m->family == AF_INET6 && m->v6only) ||
         (fam == AF_INET6 && m->family == AF_INET))
@@ -112,8 +112,8 @@ int net_mcast_join(struct net_mcast *m, const struct net_addr *group, const stru
     /* The kernel would quietly turn an any-source membership into an
      * include-list one (and the reverse): refuse to mix them. */
     for (size_t i = 0; i < m->n; i++)
-        if (m->v[i].ifindex == ifindex && net_addr_equal(&m->v[i].group, &g) &&
-            net_addr_is_set(&m->v[i].source) != net_addr_is_set(&src))
+        if (m->v[i].ifindex == ifindex && addr_equal(&m->v[i].group, &g) &&
+            addr_is_set(&m->v[i].source) != addr_is_set(&src))
             return -EINVAL;
     if (m->n >= NET_MCAST_MAX)
         return -E2BIG;
@@ -129,11 +129,11 @@ int net_mcast_join(struct net_mcast *m, const struct net_addr *group, const stru
     if (rc == -EADDRINUSE)
         rc = 0; /* already a member through this socket: nothing to undo later */
     if (rc < 0) {
-        net_addr_format(&g, tg, sizeof(tg), 0);
-        if (net_addr_is_set(&src))
-            net_addr_format(&src, ts, sizeof(ts), 0);
-        log_warnx("joining %s%s%s on ifindex %u: %s%s", tg, net_addr_is_set(&src) ? " from " : "",
-                  net_addr_is_set(&src) ? ts : "", ifindex, strerror(-rc), why(rc));
+        addr_format(&g, tg, sizeof(tg), 0);
+        if (addr_is_set(&src))
+            addr_format(&src, ts, sizeof(ts), 0);
+        log_warnx("joining %s%s%s on ifindex %u: %s%s", tg, addr_is_set(&src) ? " from " : "",
+                  addr_is_set(&src) ? ts : "", ifindex, strerror(-rc), why(rc));
         return rc;
     }
     m->v[m->n].group = g;
@@ -143,8 +143,8 @@ int net_mcast_join(struct net_mcast *m, const struct net_addr *group, const stru
     return 0;
 }
 
-int net_mcast_join_all(struct net_mcast *m, const struct net_addr *group,
-                       const struct net_addr *source, const unsigned int *ifindexes, size_t n)
+int net_mcast_join_all(struct net_mcast *m, const struct addr *group, const struct addr *source,
+                       const unsigned int *ifindexes, size_t n)
 {
     size_t before = m->n;
 
@@ -167,18 +167,18 @@ static void remove_at(struct net_mcast *m, size_t i)
     const struct net_membership *e = &m->v[i];
     int rc = kernel_op(m, false, &e->group, &e->source, e->ifindex);
     if (rc < 0 && rc != -EADDRNOTAVAIL && rc != -ENODEV) {
-        char tg[NET_ADDR_STRLEN];
-        log_warnx("leaving %s on ifindex %u: %s", net_addr_str(&e->group, tg), e->ifindex,
+        char tg[ADDR_STRLEN];
+        log_warnx("leaving %s on ifindex %u: %s", addr_str(&e->group, tg), e->ifindex,
                   strerror(-rc));
     }
     m->v[i] = m->v[m->n - 1];
     m->n--;
 }
 
-int net_mcast_leave(struct net_mcast *m, const struct net_addr *group,
-                    const struct net_addr *source, unsigned int ifindex)
+int net_mcast_leave(struct net_mcast *m, const struct addr *group, const struct addr *source,
+                    unsigned int ifindex)
 {
-    struct net_addr g, src;
+    struct addr g, src;
     ssize_t i;
 
     norm(&g, group);
@@ -189,14 +189,14 @@ int net_mcast_leave(struct net_mcast *m, const struct net_addr *group,
     return 0;
 }
 
-size_t net_mcast_leave_group(struct net_mcast *m, const struct net_addr *group)
+size_t net_mcast_leave_group(struct net_mcast *m, const struct addr *group)
 {
-    struct net_addr g;
+    struct addr g;
     size_t left = 0;
 
     norm(&g, group);
     for (size_t i = 0; i < m->n;) {
-        if (net_addr_equal(&m->v[i].group, &g)) {
+        if (addr_equal(&m->v[i].group, &g)) {
             remove_at(m, i);
             left++;
         } else {
@@ -206,10 +206,10 @@ size_t net_mcast_leave_group(struct net_mcast *m, const struct net_addr *group)
     return left;
 }
 
-bool net_mcast_joined(const struct net_mcast *m, const struct net_addr *group,
-                      const struct net_addr *source, unsigned int ifindex)
+bool net_mcast_joined(const struct net_mcast *m, const struct addr *group,
+                      const struct addr *source, unsigned int ifindex)
 {
-    struct net_addr g, src;
+    struct addr g, src;
     norm(&g, group);
     norm(&src, source);
     return find(m, &g, &src, ifindex) >= 0;

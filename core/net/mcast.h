@@ -19,9 +19,9 @@
 #include "core/net/sock.h"
 
 struct net_membership {
-    struct net_addr group;  /* port 0 */
-    struct net_addr source; /* unset for ASM */
-    unsigned int ifindex;   /* 0 = interface chosen by the kernel's route */
+    struct addr group;    /* port 0 */
+    struct addr source;   /* unset for ASM */
+    unsigned int ifindex; /* 0 = interface chosen by the kernel's route */
 };
 
 struct net_mcast {
@@ -50,7 +50,7 @@ void net_mcast_init(struct net_mcast *m, const struct net_sock *s);
  * -ENOBUFS (kernel membership limit), -ENOMEM, -E2BIG (NET_MCAST_MAX),
  * or -errno from setsockopt().
  */
-int net_mcast_join(struct net_mcast *m, const struct net_addr *group, const struct net_addr *source,
+int net_mcast_join(struct net_mcast *m, const struct addr *group, const struct addr *source,
                    unsigned int ifindex);
 
 /*
@@ -58,22 +58,22 @@ int net_mcast_join(struct net_mcast *m, const struct net_addr *group, const stru
  * leaves what this call joined, so the set is as before.
  * Returns 0 or the error of net_mcast_join().
  */
-int net_mcast_join_all(struct net_mcast *m, const struct net_addr *group,
-                       const struct net_addr *source, const unsigned int *ifindexes, size_t n);
+int net_mcast_join_all(struct net_mcast *m, const struct addr *group, const struct addr *source,
+                       const unsigned int *ifindexes, size_t n);
 
 /*
  * Leaves one membership. Returns 0 or -ENOENT when it was not joined
  * (a kernel refusal is logged, and the entry is forgotten anyway).
  */
-int net_mcast_leave(struct net_mcast *m, const struct net_addr *group,
-                    const struct net_addr *source, unsigned int ifindex);
+int net_mcast_leave(struct net_mcast *m, const struct addr *group, const struct addr *source,
+                    unsigned int ifindex);
 
 /* Leaves every membership of group (all sources, all interfaces). Returns the count. */
-size_t net_mcast_leave_group(struct net_mcast *m, const struct net_addr *group);
+size_t net_mcast_leave_group(struct net_mcast *m, const struct addr *group);
 
 /* True when exactly this membership is held. */
-bool net_mcast_joined(const struct net_mcast *m, const struct net_addr *group,
-                      const struct net_addr *source, unsigned int ifindex);
+bool net_mcast_joined(const struct net_mcast *m, const struct addr *group,
+                      const struct addr *source, unsigned int ifindex);
 
 /* Leaves everything and frees the bookkeeping; the socket stays open. */
 void net_mcast_free(struct net_mcast *m);

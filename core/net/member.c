@@ -1,21 +1,19 @@
 #include "core/net/member.h"
 
-static bool same_member(const struct net_member *m, const struct net_addr *g,
-                        const struct net_addr *src)
+static bool same_member(const struct net_member *m, const struct addr *g, const struct addr *src)
 {
-    if (!net_addr_equal_ip(&m->group, g))
+    if (!addr_equal_ip(&m->group, g))
         return false;
-    if (net_addr_is_set(&m->source) != net_addr_is_set(src))
+    if (addr_is_set(&m->source) != addr_is_set(src))
         return false;
-    return !net_addr_is_set(src) || net_addr_equal_ip(&m->source, src);
+    return !addr_is_set(src) || addr_equal_ip(&m->source, src);
 }
 
-int net_member_ref(struct net_member *v, size_t *n, size_t cap, bool join,
-                   const struct net_addr *group, const struct net_addr *source,
-                   struct net_member *what)
+int net_member_ref(struct net_member *v, size_t *n, size_t cap, bool join, const struct addr *group,
+                   const struct addr *source, struct net_member *what)
 {
-    struct net_addr none;
-    net_addr_clear(&none);
+    struct addr none;
+    addr_clear(&none);
     if (source == NULL)
         source = &none;
     for (size_t i = 0; i < *n; i++) {

@@ -10,11 +10,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/net/addr.h"
+#include "core/base/addr.h"
 
 struct net_member {
-    struct net_addr group;
-    struct net_addr source; /* unset = any source */
+    struct addr group;
+    struct addr source; /* unset = any source */
     unsigned refs;
 };
 
@@ -25,8 +25,7 @@ struct net_member {
  * and sets *what to it in both cases; 0 otherwise (more users, a leave of
  * an unknown membership, or a full table).
  */
-int net_member_ref(struct net_member *v, size_t *n, size_t cap, bool join,
-                   const struct net_addr *group, const struct net_addr *source,
-                   struct net_member *what);
+int net_member_ref(struct net_member *v, size_t *n, size_t cap, bool join, const struct addr *group,
+                   const struct addr *source, struct net_member *what);
 
 #endif

@@ -27,7 +27,7 @@ static int gai_to_errno(int rc)
     }
 }
 
-int net_resolve_host(struct net_addr *a, const char *s, uint16_t defport, int family)
+int net_resolve_host(struct addr *a, const char *s, uint16_t defport, int family)
 {
     char host[HOST_TEXT_MAX];
     struct addrinfo hints, *res = NULL;
@@ -35,13 +35,13 @@ int net_resolve_host(struct net_addr *a, const char *s, uint16_t defport, int fa
     size_t n;
     int rc;
 
-    net_addr_clear(a);
+    addr_clear(a);
     if (s == NULL || (family != AF_UNSPEC && family != AF_INET && family != AF_INET6))
         return -EINVAL;
     rc = net_addr_parse(a, s, defport);
     if (rc == 0) {
-        if (family != AF_UNSPEC && net_addr_family(a) != family) {
-            net_addr_clear(a);
+        if (family != AF_UNSPEC && net_addr_af(a) != family) {
+            addr_clear(a);
             return -EAFNOSUPPORT;
         }
         return 0;
@@ -59,7 +59,7 @@ int net_resolve_host(struct net_addr *a, const char *s, uint16_t defport, int fa
             return -EINVAL;
         *close = '\0';
         if (close[1] == ':') {
-            if ((rc = net_addr_parse_port(close + 2, &port)) < 0)
+            if ((rc = addr_parse_port(close + 2, &port)) < 0)
                 return rc;
         } else if (close[1] != '\0') {
             return -EINVAL;
@@ -68,7 +68,7 @@ int net_resolve_host(struct net_addr *a, const char *s, uint16_t defport, int fa
     } else {
         char *colon = strchr(host, ':');
         if (colon != NULL && strchr(colon + 1, ':') == NULL) {
-            if ((rc = net_addr_parse_port(colon + 1, &port)) < 0)
+            if ((rc = addr_parse_port(colon + 1, &port)) < 0)
                 return rc;
             *colon = '\0';
         }
@@ -86,7 +86,7 @@ int net_resolve_host(struct net_addr *a, const char *s, uint16_t defport, int fa
     rc = -ENOENT;
     for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
         if (net_addr_from_sockaddr(a, ai->ai_addr, ai->ai_addrlen) == 0) {
-            net_addr_set_port(a, port);
+            addr_set_port(a, port);
             rc = 0;
             break;
         }

@@ -16,6 +16,6 @@
  * name, or no address of that family), -EAFNOSUPPORT (a numeric address of
  * the other family), -EAGAIN (temporary DNS failure), -ENOMEM.
  */
-int net_resolve_host(struct net_addr *a, const char *s, uint16_t defport, int family);
+int net_resolve_host(struct addr *a, const char *s, uint16_t defport, int family);
 
 #endif

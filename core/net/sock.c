@@ -40,10 +40,10 @@ void net_sock_opts_init(struct net_sock_opts *o, int family)
     o->recverr = true;
 }
 
-int net_sock_family_for(const struct net_addr *a, size_t n)
+int net_sock_family_for(const struct addr *a, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (net_addr_family(&a[i]) == AF_INET6 && !net_addr_is_v4mapped(&a[i]))
+        if (net_addr_af(&a[i]) == AF_INET6 && !addr_is_v4mapped(&a[i]))
             return AF_INET6;
     return AF_INET;
 }
@@ -247,24 +247,26 @@ static int set_pmtu_off(struct net_sock *s)
 
 static int do_bind(struct net_sock *s, const struct net_sock_opts *o)
 {
-    struct net_addr b = o->bind;
-    char txt[NET_ADDR_STRLEN];
+    struct addr b = o->bind;
+    char txt[ADDR_STRLEN];
 
-    if (!net_addr_is_set(&b)) {
+    if (!addr_is_set(&b)) {
         uint8_t any[16] = {0};
-        net_addr_set_ip(&b, s->family, any, 0);
+        addr_set_ip(&b, net_family(s->family), any, 0);
     }
-    if (s->family == AF_INET6 && net_addr_family(&b) == AF_INET) {
+    if (s->family == AF_INET6 && net_addr_af(&b) == AF_INET) {
         if (s->v6only)
             return -EINVAL;
-        net_addr_map_v6(&b);
+        addr_map_v6(&b);
     }
-    if (net_addr_family(&b) != s->family)
+    if (net_addr_af(&b) != s->family)
         return -EINVAL;
-    net_addr_set_port(&b, o->port);
-    if (bind(s->fd, net_addr_sa(&b), b.len) < 0) {
+    addr_set_port(&b, o->port);
+    struct sockaddr_storage ss;
+    socklen_t sl = net_addr_to_sockaddr(&b, &ss);
+    if (bind(s->fd, (struct sockaddr *)&ss, sl) < 0) {
         int e = errno;
-        log_warn("bind %s", net_addr_str(&b, txt));
+        log_warn("bind %s", addr_str(&b, txt));
         return -e;
     }
     return 0;
@@ -308,7 +310,7 @@ static int configure(struct net_sock *s, const struct net_sock_opts *o)
 
 int net_sock_open(struct net_sock *s, const struct net_sock_opts *o)
 {
-    struct net_addr local;
+    struct addr local;
     int rc;
 
     memset(s, 0, sizeof(*s));
@@ -328,7 +330,7 @@ int net_sock_open(struct net_sock *s, const struct net_sock_opts *o)
         net_sock_close(s);
         return rc;
     }
-    s->port = net_addr_port(&local);
+    s->port = addr_port(&local);
     return 0;
 }
 
@@ -339,7 +341,7 @@ void net_sock_close(struct net_sock *s)
     s->fd = -1;
 }
 
-int net_sock_local(const struct net_sock *s, struct net_addr *a)
+int net_sock_local(const struct net_sock *s, struct addr *a)
 {
     struct sockaddr_storage ss;
     socklen_t l = sizeof(ss);
@@ -374,8 +376,8 @@ int net_sock_drain_errors(const struct net_sock *s)
         n++;
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
             struct sock_extended_err ee;
-            struct net_addr to;
-            char txt[NET_ADDR_STRLEN];
+            struct addr to;
+            char txt[ADDR_STRLEN];
 
             if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
                   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) ||
@@ -383,10 +385,10 @@ int net_sock_drain_errors(const struct net_sock *s)
                 continue;
             memcpy(&ee, CMSG_DATA(c), sizeof(ee));
             if (net_addr_from_sockaddr(&to, (struct sockaddr *)&peer, mh.msg_namelen) == 0)
-                net_addr_unmap(&to);
+                addr_unmap(&to);
             else
-                net_addr_clear(&to);
-            log_proto("send to %s failed: %s (origin %u, type %u, code %u)", net_addr_str(&to, txt),
+                addr_clear(&to);
+            log_proto("send to %s failed: %s (origin %u, type %u, code %u)", addr_str(&to, txt),
                       strerror((int)ee.ee_errno), ee.ee_origin, ee.ee_type, ee.ee_code);
         }
     }

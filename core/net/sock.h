@@ -39,7 +39,7 @@
 struct net_sock_opts {
     int family;            /* AF_INET or AF_INET6 */
     bool v6only;           /* AF_INET6: no IPv4 (default: dual-stack) */
-    struct net_addr bind;  /* local address; unset = wildcard. Its port is ignored */
+    struct addr bind;      /* local address; unset = wildcard. Its port is ignored */
     uint16_t port;         /* local port; 0 = ephemeral */
     bool reuse;            /* SO_REUSEADDR: several receivers share the port on one host */
     int rcvbuf;            /* bytes; 0 = kernel default */
@@ -79,7 +79,7 @@ void net_sock_opts_init(struct net_sock_opts *o, int family);
  * IPv4-mapped), otherwise AF_INET6, dual-stack so that IPv4 still works.
  * Unset entries are ignored; AF_INET for none.
  */
-int net_sock_family_for(const struct net_addr *a, size_t n);
+int net_sock_family_for(const struct addr *a, size_t n);
 
 /* TOS byte for -Q dscp (spec §2.1): dscp << 2, plus ECT(0) under TFMCC. */
 uint8_t net_tos(int dscp, bool ect);
@@ -121,7 +121,7 @@ int net_sock_set_mcast_loop(struct net_sock *s, bool on);
 int net_sock_set_gro(struct net_sock *s, bool on);
 
 /* The bound local address. Returns 0 or -errno. */
-int net_sock_local(const struct net_sock *s, struct net_addr *a);
+int net_sock_local(const struct net_sock *s, struct addr *a);
 
 /*
  * Reads and discards queued ICMP errors (MSG_ERRQUEUE) — with recverr on,

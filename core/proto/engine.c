@@ -26,12 +26,12 @@ const char *eng_out_kind_name(int kind)
 void eng_out_reset(struct eng_out *out)
 {
     out->kind = ENG_NONE;
-    net_addr_clear(&out->dst);
+    addr_clear(&out->dst);
     out->len = 0;
     out->seglen = 0;
     out->nseg = 0;
-    net_addr_clear(&out->group);
-    net_addr_clear(&out->source);
+    addr_clear(&out->group);
+    addr_clear(&out->source);
     out->ifindex = 0;
     out->exit_code = 0;
 }

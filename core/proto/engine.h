@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/net/addr.h"
+#include "core/base/addr.h"
 
 /* No deadline. */
 #define ENG_NEVER UINT64_MAX
@@ -71,14 +71,14 @@ struct eng_out {
     /* Out: set by the engine. */
     enum eng_out_kind kind;
     /* ENG_SEND */
-    struct net_addr dst; /* destination address and port */
-    size_t len;          /* total bytes in buf */
-    size_t seglen;       /* bytes per datagram (the last may be shorter) */
-    size_t nseg;         /* datagrams in the batch, ≥ 1 */
+    struct addr dst; /* destination address and port */
+    size_t len;      /* total bytes in buf */
+    size_t seglen;   /* bytes per datagram (the last may be shorter) */
+    size_t nseg;     /* datagrams in the batch, ≥ 1 */
     /* ENG_JOIN / ENG_LEAVE */
-    struct net_addr group;  /* the multicast group */
-    struct net_addr source; /* SSM source, unset (len 0) for any-source */
-    uint32_t ifindex;       /* 0 = every configured interface */
+    struct addr group;  /* the multicast group */
+    struct addr source; /* SSM source, unset (len 0) for any-source */
+    uint32_t ifindex;   /* 0 = every configured interface */
     /* ENG_DONE */
     int exit_code;
 };

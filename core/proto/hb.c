@@ -6,7 +6,7 @@
 
 #include "core/wire/wire.h"
 
-int hb_init(struct hb *h, const struct net_addr *hosts, size_t n, uint64_t interval_us)
+int hb_init(struct hb *h, const struct addr *hosts, size_t n, uint64_t interval_us)
 {
     memset(h, 0, sizeof(*h));
     if (n > HB_MAX_HOSTS || (n > 0 && hosts == NULL))
@@ -82,13 +82,12 @@ int hb_next(struct hb *h, uint64_t now_us, uint32_t *nonce)
     return -1;
 }
 
-int hb_resp(struct hb *h, const struct net_addr *from, uint8_t auth, uint32_t nonce,
-            uint64_t now_us)
+int hb_resp(struct hb *h, const struct addr *from, uint8_t auth, uint32_t nonce, uint64_t now_us)
 {
     (void)now_us;
     for (size_t i = 0; i < h->n; i++) {
         struct hb_host *x = &h->hosts[i];
-        if (!net_addr_equal(&x->addr, from))
+        if (!addr_equal(&x->addr, from))
             continue;
         x->last = auth;
         if (auth == HB_AUTH_CHALLENGE) {

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/net/addr.h"
+#include "core/base/addr.h"
 
 /* spec §4: heartbeat hosts. */
 #define HB_MAX_HOSTS   100
@@ -35,7 +35,7 @@ enum hb_err {
 };
 
 struct hb_host {
-    struct net_addr addr;
+    struct addr addr;
     uint32_t nonce;   /* the challenge to answer */
     bool auth_due;    /* an authenticated HB_REQ is owed */
     uint64_t auth_at; /* when the last one went out (0 = never) */
@@ -56,7 +56,7 @@ struct hb {
  * 1 s..3600 s in µs. The first round is due at the first hb_next().
  * Errors: HB_EINVAL, HB_ENOMEM.
  */
-int hb_init(struct hb *h, const struct net_addr *hosts, size_t n, uint64_t interval_us);
+int hb_init(struct hb *h, const struct addr *hosts, size_t n, uint64_t interval_us);
 void hb_free(struct hb *h);
 
 /* When hb_next() is next due (0 = now); UINT64_MAX without hosts. */
@@ -72,7 +72,6 @@ int hb_next(struct hb *h, uint64_t now_us, uint32_t *nonce);
  * An HB_RESP (auth = HB_AUTH_*, with nonce for a CHALLENGE) from `from`.
  * Returns the host index, or -1 when `from` is none of our hosts (drop it).
  */
-int hb_resp(struct hb *h, const struct net_addr *from, uint8_t auth, uint32_t nonce,
-            uint64_t now_us);
+int hb_resp(struct hb *h, const struct addr *from, uint8_t auth, uint32_t nonce, uint64_t now_us);
 
 #endif

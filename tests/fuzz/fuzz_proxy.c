@@ -23,6 +23,7 @@
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
 #include "core/log.h"
+#include "core/net/addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,7 +49,7 @@ static void drain(struct proxy *p, uint64_t now)
             return;
         if (k == ENG_SEND &&
             (o.len > o.cap || o.nseg < 1 || o.nseg > ENG_MAX_SEG || o.len > o.nseg * o.seglen ||
-             o.len <= (o.nseg - 1) * o.seglen || !net_addr_is_set(&o.dst)))
+             o.len <= (o.nseg - 1) * o.seglen || !addr_is_set(&o.dst)))
             __builtin_trap();
     }
     __builtin_trap(); /* poll never settles */
@@ -56,7 +57,7 @@ static void drain(struct proxy *p, uint64_t now)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct net_addr pub, peers[6];
+    static struct addr pub, peers[6];
     static struct crypto_key *key;
     static uint8_t fp[FP_LEN];
     static int init;
@@ -122,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     drain(p, now);
     while (off + 4 <= size) {
         now += (uint64_t)data[off] * 1000;
-        const struct net_addr *from = &peers[data[off + 1] % 6];
+        const struct addr *from = &peers[data[off + 1] % 6];
         size_t len = (size_t)data[off + 2] << 8 | data[off + 3];
         off += 4;
         if (len > size - off)

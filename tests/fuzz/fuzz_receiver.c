@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/net/addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -112,7 +113,7 @@ static void drain(struct receiver *r, uint64_t now)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const dests[] = {"/dest0", "/dest1"};
-    static struct net_addr pub, from;
+    static struct addr pub, from;
     static int init;
     if (!init) {
         log_init("fuzz", -1);

@@ -22,6 +22,7 @@
 #include "core/crypto/keyfile.h"
 #include "core/crypto/skeys.h"
 #include "core/log.h"
+#include "core/net/addr.h"
 #include "core/wire/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -184,7 +185,7 @@ static void setup(void)
 }
 
 /* The handshake; returns the client's keys as the server holds them. */
-static struct skeys_peer *handshake(struct receiver *r, const struct net_addr *from, uint64_t now)
+static struct skeys_peer *handshake(struct receiver *r, const struct addr *from, uint64_t now)
 {
     static uint8_t pkt[9000];
     memcpy(pkt, ann, annlen);
@@ -229,7 +230,7 @@ static struct skeys_peer *handshake(struct receiver *r, const struct net_addr *f
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const dests[] = {"/dest0", "/dest1"};
-    static struct net_addr pub, from;
+    static struct addr pub, from;
     static int init;
     if (!init) {
         setup();

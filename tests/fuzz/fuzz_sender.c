@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/net/addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -80,7 +81,7 @@ static int drain(struct sender *s, uint64_t now)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct net_addr from;
+    static struct addr from;
     static struct sender_dest d[2] = {{.id = 0x0A000202}, {.id = 0x0A000203}};
     static struct fs_item it = {.type = 0, .path = "f", .name = "f", .link = "", .size = FILE_SIZE};
     static int init;

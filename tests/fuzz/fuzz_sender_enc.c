@@ -20,6 +20,7 @@
 #include "core/crypto/keyfile.h"
 #include "core/crypto/skeys.h"
 #include "core/log.h"
+#include "core/net/addr.h"
 #include "core/wire/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -103,7 +104,7 @@ static void hdr(uint8_t *p, uint8_t func, uint16_t seq)
 }
 
 static void seal_send(struct sender *s, struct skeys_client *k, struct skeys_dir *d,
-                      const struct net_addr *from, uint8_t func, const uint8_t *msg, size_t len,
+                      const struct addr *from, uint8_t func, const uint8_t *msg, size_t len,
                       uint16_t seq, uint64_t now)
 {
     static uint8_t pkt[9000];
@@ -116,7 +117,7 @@ static void seal_send(struct sender *s, struct skeys_client *k, struct skeys_dir
 }
 
 /* The handshake as the group's one client (now advances while waiting for KEYINFO). */
-static struct skeys_client *handshake(struct sender *s, const struct net_addr *from, bool auth,
+static struct skeys_client *handshake(struct sender *s, const struct addr *from, bool auth,
                                       uint64_t *nowp)
 {
     uint64_t now = *nowp;
@@ -174,7 +175,7 @@ static struct skeys_client *handshake(struct sender *s, const struct net_addr *f
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct net_addr from;
+    static struct addr from;
     static struct sender_dest d = {.id = CLIENT};
     static struct fs_item it = {.type = 0, .path = "f", .name = "f", .link = "", .size = FILE_SIZE};
     static int init;

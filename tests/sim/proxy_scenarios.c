@@ -117,7 +117,7 @@ static void fingerprint(const struct crypto_key *k, uint8_t *fp, uint8_t *fplen)
 
 /* Counts what reaches one address, by message type; optionally writes fuzz seeds. */
 struct counter {
-    struct net_addr at;
+    struct addr at;
     unsigned by_func[32];
     unsigned from_proxy; /* datagrams whose src_id is proxy_id */
     uint32_t proxy_id;
@@ -130,23 +130,23 @@ struct counter {
     size_t corpus_n, filesegs;
 };
 
-static bool to_node(struct sim *s, int node, const struct net_addr *dst)
+static bool to_node(struct sim *s, int node, const struct addr *dst)
 {
     for (int net = 0; net < 8; net++) {
-        struct net_addr a;
+        struct addr a;
         sim_node_addr_on(s, node, net, &a);
-        if (net_addr_equal(&a, dst))
+        if (addr_equal(&a, dst))
             return true;
     }
     return false;
 }
 
-static void tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+static void tap(void *arg, int from, const struct addr *src, const struct addr *dst,
                 const uint8_t *p, size_t len, uint64_t t)
 {
     (void)src;
     struct counter *c = arg;
-    if (len >= UFTP_HDR_LEN && net_addr_equal(dst, &c->at)) {
+    if (len >= UFTP_HDR_LEN && addr_equal(dst, &c->at)) {
         c->by_func[p[1] & 31]++;
         uint32_t id = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
         if (id == c->proxy_id)
@@ -156,7 +156,7 @@ static void tap(void *arg, int from, const struct net_addr *src, const struct ne
     bool data = len > 1 && (p[1] == FILESEG || (p[1] == ENCRYPTED && len > 1000));
     if (c->corpus && c->corpus_n < 600 && len < 65536 && from != c->corpus_node && from < 16 &&
         c->peer_of[from] >= 0 && !(data && c->filesegs++ >= 24) &&
-        (to_node(c->sim, c->corpus_node, dst) || net_addr_is_multicast(dst))) {
+        (to_node(c->sim, c->corpus_node, dst) || addr_is_multicast(dst))) {
         uint64_t step = (t - c->last_t) / 1000;
         c->last_t = t;
         uint8_t h[4] = {(uint8_t)(step > 255 ? 255 : step), (uint8_t)(c->peer_of[from]),
@@ -193,7 +193,7 @@ struct topo {
     struct receiver_config rc[16];
     struct receiver_server srv[1]; /* every receiver's -S: the sender, through its proxy */
     struct proxy_config pc[4];
-    struct net_addr pub, hb[4], self[4][2];
+    struct addr pub, hb[4], self[4][2];
     struct sender_dest dests[16], proxies[4];
     int tx, rx[16], px[4], nrx, npx;
 };
@@ -324,12 +324,12 @@ struct at_sender {
     unsigned from_others;
 };
 
-static void sender_tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+static void sender_tap(void *arg, int from, const struct addr *src, const struct addr *dst,
                        const uint8_t *p, size_t len, uint64_t t)
 {
     struct at_sender *a = arg;
     tap(&a->c, from, src, dst, p, len, t);
-    if (len >= 8 && net_addr_equal(dst, &a->c.at)) {
+    if (len >= 8 && addr_equal(dst, &a->c.at)) {
         uint32_t id = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
         if (id != a->c.proxy_id && p[1] != HB_REQ)
             a->from_others++;
@@ -353,8 +353,7 @@ struct regconf_loss {
 };
 
 /* FILEINFO is the sender's first ENCRYPTED datagram (REG_CONF, KEYINFO are clear). */
-static bool lose_regconf(void *arg, int from, const struct net_addr *dst, const uint8_t *p,
-                         size_t len)
+static bool lose_regconf(void *arg, int from, const struct addr *dst, const uint8_t *p, size_t len)
 {
     (void)dst;
     struct regconf_loss *l = arg;
@@ -676,7 +675,7 @@ static void chain_nat(uint64_t seed, bool heartbeats)
     proxy_defaults(&t->pc[0]);
     fingerprint(key(1), t->pc[0].down_fp, &t->pc[0].down_fplen);
     add_proxy(t, 0, PROXY_SERVER, 0, 1, &wan);
-    struct net_addr sp1;
+    struct addr sp1;
     sim_node_addr_on(t->s, t->px[0], 1, &sp1);
     int nat = sim_add_nat(t->s, 2, 1, 5 * SEC, NULL);
     /* SP2: behind the NAT, fixed downstream, heartbeats to SP1. */
@@ -713,7 +712,7 @@ static void chain_nat(uint64_t seed, bool heartbeats)
         check_delivered(t->s, t->rx[0], &t->f);
         /* Once at the start, once after the rebind (then the address is known). */
         CHECK(st.hb_auth_ok == 2, "%" PRIu64 " authenticated heartbeats", st.hb_auth_ok);
-        CHECK(net_addr_port(&st.down) != 20000, "downstream still at the first NAT port");
+        CHECK(addr_port(&st.down) != 20000, "downstream still at the first NAT port");
     } else {
         CHECK(sim_exit_code(t->s, t->tx) == SENDER_EXIT_NO_REGISTER, "sender exit %d",
               sim_exit_code(t->s, t->tx));
@@ -780,7 +779,7 @@ static void receiver_hb(uint64_t seed, bool heartbeats)
         check_delivered(t->s, t->rx[0], &t->f);
         /* Once at the start, once after the rebind. */
         CHECK(st.hb_auth_ok == 2, "%" PRIu64 " authenticated heartbeats", st.hb_auth_ok);
-        CHECK(net_addr_port(&st.down) != 20000, "downstream still at the first NAT port");
+        CHECK(addr_port(&st.down) != 20000, "downstream still at the first NAT port");
     } else {
         CHECK(sim_exit_code(t->s, t->tx) == SENDER_EXIT_NO_REGISTER, "sender exit %d",
               sim_exit_code(t->s, t->tx));

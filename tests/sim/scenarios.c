@@ -22,6 +22,7 @@
 #include "core/crypto/keyfile.h"
 #include "core/crypto/skeys.h"
 #include "core/log.h"
+#include "core/net/addr.h"
 #include "core/proto/quant.h"
 #include "core/wire/buf.h"
 #include "core/wire/msg.h"
@@ -95,8 +96,7 @@ static void sender_defaults(struct sender_config *c, const struct files *f)
     c->nfiles = f->n;
 }
 
-static void receiver_defaults(struct receiver_config *c, bool v6, bool ssm,
-                              const struct net_addr *pub)
+static void receiver_defaults(struct receiver_config *c, bool v6, bool ssm, const struct addr *pub)
 {
     (void)v6;
     (void)ssm;
@@ -180,7 +180,7 @@ struct run {
     struct files *f;
     struct sender_config sc;
     struct receiver_config rc[400];
-    struct net_addr pub;
+    struct addr pub;
     int tx;
     int rx[400];
     int nrx;
@@ -626,7 +626,7 @@ static void scen_ipv6(uint64_t seed)
     add_receivers(r, 3, &lk);
     sender_defaults(&r->sc, r->f);
     add_sender(r, NULL);
-    CHECK(net_addr_family(&r->sc.pub) == AF_INET6, "not IPv6");
+    CHECK(addr_family(&r->sc.pub) == ADDR_V6, "not IPv6");
     CHECK(sim_run(r->s, LIMIT_US), "did not finish");
     CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
     for (int i = 0; i < r->nrx; i++) {
@@ -642,12 +642,12 @@ static void scen_ssm(uint64_t seed)
         struct run *r = run_new(seed + (uint64_t)v6);
         sim_set_ipv6(r->s, v6);
         add_reg(r->s, r->f, "ssmfile", 60000);
-        struct net_addr pub, priv;
+        struct addr pub, priv;
         sim_group_addr(r->s, 0, 0, true, &pub);
         sim_group_addr(r->s, 1, 9, true, &priv);
         /* The sender will be node 3: its address is known in advance. */
         static struct receiver_server srv[2];
-        struct net_addr saddr;
+        struct addr saddr;
         struct receiver_config tmp;
         (void)tmp;
         memset(&srv[v6], 0, sizeof(srv[v6]));
@@ -680,15 +680,15 @@ static void scen_ssm(uint64_t seed)
                     snprintf(txt, sizeof(txt), "10.0.1.5:40003");
                 net_addr_parse(&saddr, txt, 0);
                 srv[v6].addr = saddr;
-                srv[v6].id = net_addr_id(&saddr);
+                srv[v6].id = addr_id(&saddr);
             }
             r->rx[i] = sim_add_receiver(r->s, &r->rc[i], NULL);
             r->nrx++;
         }
         add_sender(r, NULL);
-        struct net_addr actual;
+        struct addr actual;
         sim_node_addr(r->s, r->tx, &actual);
-        CHECK(net_addr_equal_ip(&actual, &saddr), "sender address guess wrong");
+        CHECK(addr_equal_ip(&actual, &saddr), "sender address guess wrong");
         CHECK(sim_run(r->s, LIMIT_US), "did not finish (v6=%d)", v6);
         CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
         for (int i = 0; i < r->nrx; i++) {
@@ -1022,7 +1022,7 @@ static size_t msg_ids(const struct wire_msg *m)
     }
 }
 
-static void wire_tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+static void wire_tap(void *arg, int from, const struct addr *src, const struct addr *dst,
                      const uint8_t *p, size_t len, uint64_t t)
 {
     (void)src;
@@ -1150,7 +1150,7 @@ static void hostile_fire(struct sim *s, void *arg)
     struct run *r = hs->r;
     uint8_t pkt[9000];
     static uint8_t data[1300];
-    struct net_addr priv, sender;
+    struct addr priv, sender;
     sim_group_addr(s, 1, r->tx, false, &priv);
     sim_node_addr(s, r->tx, &sender);
     uint32_t sid = r->sc.server_id, g = hs->w.group_id;
@@ -1407,7 +1407,7 @@ struct enctap {
     unsigned nsrc, reused;
 };
 
-static void enc_tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+static void enc_tap(void *arg, int from, const struct addr *src, const struct addr *dst,
                     const uint8_t *p, size_t len, uint64_t t)
 {
     (void)from;
@@ -1510,10 +1510,10 @@ static void scen_enc_server_fp(uint64_t seed)
     struct run *r = run_new(seed);
     add_reg(r->s, r->f, "fp", 5000);
     sender_defaults(&r->sc, r->f);
-    struct net_addr a;
+    struct addr a;
     sim_node_addr(r->s, 3, &a); /* the sender's node: its ID is its address */
     uint8_t ip[16];
-    net_addr_get_ip(&a, ip);
+    addr_get_ip(&a, ip);
     r->sc.server_id = (uint32_t)ip[0] << 24 | (uint32_t)ip[1] << 16 | (uint32_t)ip[2] << 8 | ip[3];
     add_receivers_cfg(r, 3, NULL, tweak_servers);
     struct sender_dest d[3];
@@ -1576,7 +1576,7 @@ struct enchost {
 
 static void enchost_fire(struct sim *s, void *arg);
 
-static void enchost_tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+static void enchost_tap(void *arg, int from, const struct addr *src, const struct addr *dst,
                         const uint8_t *p, size_t len, uint64_t t)
 {
     (void)src;
@@ -1604,7 +1604,7 @@ static void enchost_fire(struct sim *s, void *arg)
     struct run *r = e->r;
     uint8_t pkt[9000];
     static uint8_t data[1300];
-    struct net_addr priv, sender;
+    struct addr priv, sender;
     sim_group_addr(s, 1, r->tx, false, &priv);
     sim_node_addr(s, r->tx, &sender);
     uint32_t sid = r->sc.server_id, g = be32_get(e->rec_srv + 8);
@@ -1897,7 +1897,7 @@ struct seedrec {
     FILE *rx, *tx, *rxm, *txm;
     uint64_t rx_t, tx_t, rxm_t, txm_t;
     int sender;
-    struct net_addr rx0;
+    struct addr rx0;
 };
 
 static void seed_put(FILE *f, uint64_t *last, uint64_t t, const uint8_t *p, size_t len, int flags)
@@ -1921,13 +1921,12 @@ static void seed_put(FILE *f, uint64_t *last, uint64_t t, const uint8_t *p, size
     fwrite(p, 1, len, f);
 }
 
-static void seed_tap(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+static void seed_tap(void *arg, int from, const struct addr *src, const struct addr *dst,
                      const uint8_t *p, size_t len, uint64_t t)
 {
     (void)src;
     struct seedrec *sr = arg;
-    bool to_rx0 =
-        from == sr->sender && (net_addr_is_multicast(dst) || net_addr_equal(dst, &sr->rx0));
+    bool to_rx0 = from == sr->sender && (addr_is_multicast(dst) || addr_equal(dst, &sr->rx0));
     if (to_rx0 && sr->rx != NULL)
         seed_put(sr->rx, &sr->rx_t, t, p, len, -1);
     else if (from == 0 && sr->tx != NULL)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/net/addr.h"
 #include "core/wire/wire.h"
 
 /* ------------------------------------------------------------ PRNG */
@@ -34,14 +35,14 @@ struct pkt {
     int dst;        /* -1: a timed call */
     void (*fn)(struct sim *s, void *arg);
     void *arg;
-    struct net_addr from, to;
+    struct addr from, to;
     uint8_t tos;
     size_t len;
     uint8_t data[];
 };
 
 struct memb {
-    struct net_addr group, source;
+    struct addr group, source;
 };
 
 struct blob {
@@ -52,10 +53,10 @@ struct blob {
 
 struct node {
     enum sim_kind kind;
-    struct net_addr addr; /* the first interface's */
+    struct addr addr; /* the first interface's */
     int nif;
     int net[2];
-    struct net_addr ifaddr[2];
+    struct addr ifaddr[2];
     int mnet; /* where its multicast goes */
     struct sim_link link;
     struct sender *snd;
@@ -81,14 +82,14 @@ struct node {
 };
 
 struct natmap {
-    struct net_addr inside;
+    struct addr inside;
     uint16_t port;
     uint64_t last;
 };
 
 struct nat {
     int in, out;
-    struct net_addr pub; /* port 0 */
+    struct addr pub; /* port 0 */
     uint64_t timeout;
     struct natmap *m;
     size_t n, cap;
@@ -253,7 +254,7 @@ static struct pkt *heap_pop(struct sim *s)
 /* ------------------------------------------------------------ addresses */
 
 /* The address node i gets on net (net 0: the original scheme). */
-static void addr_on(struct sim *s, int i, int net, struct net_addr *out)
+static void addr_on(struct sim *s, int i, int net, struct addr *out)
 {
     char txt[64];
     bool snd = s->nodes[i].kind == SIM_SENDER;
@@ -270,7 +271,7 @@ static void addr_on(struct sim *s, int i, int net, struct net_addr *out)
     net_addr_parse(out, txt, 0);
 }
 
-void sim_node_addr(struct sim *s, int i, struct net_addr *out)
+void sim_node_addr(struct sim *s, int i, struct addr *out)
 {
     if (i < s->nnodes)
         *out = s->nodes[i].ifaddr[0];
@@ -286,7 +287,7 @@ static int if_on(const struct node *n, int net)
     return -1;
 }
 
-void sim_node_addr_on(struct sim *s, int i, int net, struct net_addr *out)
+void sim_node_addr_on(struct sim *s, int i, int net, struct addr *out)
 {
     int j = if_on(&s->nodes[i], net);
     *out = s->nodes[i].ifaddr[j < 0 ? 0 : j];
@@ -297,7 +298,7 @@ void sim_set_net(struct sim *s, int net)
     s->cur_net = net;
 }
 
-void sim_add_if(struct sim *s, int i, int net, struct net_addr *out)
+void sim_add_if(struct sim *s, int i, int net, struct addr *out)
 {
     struct node *n = &s->nodes[i];
     if (n->nif < 2 && if_on(n, net) < 0) {
@@ -314,7 +315,7 @@ void sim_set_mcast_net(struct sim *s, int i, int net)
     s->nodes[i].mnet = net;
 }
 
-int sim_add_nat(struct sim *s, int inside, int outside, uint64_t timeout_us, struct net_addr *pub)
+int sim_add_nat(struct sim *s, int inside, int outside, uint64_t timeout_us, struct addr *pub)
 {
     if (s->nnats == SIM_MAX_NATS)
         return -1;
@@ -352,11 +353,11 @@ static bool nat_live(const struct sim *s, const struct nat *t, const struct natm
 }
 
 /* The public port for an inside address:port (a new mapping when none lives). */
-static uint16_t nat_out(struct sim *s, struct nat *t, const struct net_addr *inside)
+static uint16_t nat_out(struct sim *s, struct nat *t, const struct addr *inside)
 {
     for (size_t i = 0; i < t->n; i++) {
         struct natmap *m = &t->m[i];
-        if (net_addr_equal(&m->inside, inside)) {
+        if (addr_equal(&m->inside, inside)) {
             if (!nat_live(s, t, m))
                 m->port = t->next_port++; /* expired: a new port, as a real NAT */
             m->last = s->now;
@@ -374,7 +375,7 @@ static uint16_t nat_out(struct sim *s, struct nat *t, const struct net_addr *ins
     return m->port;
 }
 
-void sim_group_addr(struct sim *s, int which, int k, bool ssm, struct net_addr *out)
+void sim_group_addr(struct sim *s, int which, int k, bool ssm, struct addr *out)
 {
     char txt[64];
     if (s->v6)
@@ -703,12 +704,12 @@ int sim_add_sender(struct sim *s, struct sender_config *cfg, const struct sim_li
     if (n == NULL)
         return -1;
     int idx = s->nnodes - 1;
-    if (!net_addr_is_set(&cfg->pub))
+    if (!addr_is_set(&cfg->pub))
         sim_group_addr(s, 0, 0, false, &cfg->pub);
-    if (!net_addr_is_set(&cfg->priv))
+    if (!addr_is_set(&cfg->priv))
         sim_group_addr(s, 1, idx, false, &cfg->priv);
     if (cfg->server_id == 0)
-        cfg->server_id = net_addr_id(&n->addr);
+        cfg->server_id = addr_id(&n->addr);
     struct sender_env env = {
         .ctx = n,
         .rng = sim_rng,
@@ -728,7 +729,7 @@ int sim_add_receiver(struct sim *s, struct receiver_config *cfg, const struct si
     if (n == NULL)
         return -1;
     if (cfg->client_id == 0)
-        cfg->client_id = net_addr_id(&n->addr);
+        cfg->client_id = addr_id(&n->addr);
     struct receiver_env env = {.ctx = n, .rng = sim_rng, .storage = sim_receiver_storage};
     if (receiver_new(&n->rcv, cfg, &env) < 0) {
         s->nnodes--;
@@ -743,7 +744,7 @@ int sim_add_proxy(struct sim *s, struct proxy_config *cfg, const struct sim_link
     if (n == NULL)
         return -1;
     if (cfg->proxy_id == 0)
-        cfg->proxy_id = net_addr_id(&n->addr);
+        cfg->proxy_id = addr_id(&n->addr);
     struct proxy_env env = {.ctx = n, .rng = sim_rng};
     if (proxy_new(&n->prx, cfg, &env) < 0) {
         s->nnodes--;
@@ -795,13 +796,13 @@ void sim_interrupt_at(struct sim *s, int i, uint64_t t_us)
 
 /* ------------------------------------------------------------ delivery */
 
-static bool member(const struct node *n, const struct net_addr *group, const struct net_addr *src)
+static bool member(const struct node *n, const struct addr *group, const struct addr *src)
 {
     for (size_t i = 0; i < n->nmemb; i++) {
         const struct memb *m = &n->memb[i];
-        if (!net_addr_equal_ip(&m->group, group))
+        if (!addr_equal_ip(&m->group, group))
             continue;
-        if (!net_addr_is_set(&m->source) || net_addr_equal_ip(&m->source, src))
+        if (!addr_is_set(&m->source) || addr_equal_ip(&m->source, src))
             return true;
     }
     return false;
@@ -853,8 +854,8 @@ static bool bottleneck(struct node *b, size_t len, uint64_t *t_us, uint8_t *tos)
     return true;
 }
 
-static void schedule(struct sim *s, int from, int to, const struct net_addr *src,
-                     const struct net_addr *dst, const uint8_t *data, size_t len, uint64_t depart)
+static void schedule(struct sim *s, int from, int to, const struct addr *src,
+                     const struct addr *dst, const uint8_t *data, size_t len, uint64_t depart)
 {
     const struct node *a = &s->nodes[from];
     struct node *b = &s->nodes[to];
@@ -884,17 +885,17 @@ static void schedule(struct sim *s, int from, int to, const struct net_addr *src
 }
 
 /* The source address node from uses towards dst (its multicast network's for groups). */
-static void src_for(struct sim *s, int from, const struct net_addr *dst, struct net_addr *src)
+static void src_for(struct sim *s, int from, const struct addr *dst, struct addr *src)
 {
     const struct node *a = &s->nodes[from];
-    if (net_addr_is_multicast(dst)) {
+    if (addr_is_multicast(dst)) {
         int j = if_on(a, a->mnet);
         *src = a->ifaddr[j < 0 ? 0 : j];
         return;
     }
     for (int i = 0; i < s->nnodes; i++)
         for (int j = 0; j < s->nodes[i].nif; j++)
-            if (net_addr_equal(&s->nodes[i].ifaddr[j], dst)) {
+            if (addr_equal(&s->nodes[i].ifaddr[j], dst)) {
                 int k = if_on(a, s->nodes[i].net[j]);
                 *src = a->ifaddr[k < 0 ? 0 : k];
                 return;
@@ -902,12 +903,12 @@ static void src_for(struct sim *s, int from, const struct net_addr *dst, struct 
     *src = a->addr;
 }
 
-static void route(struct sim *s, int from, const struct net_addr *dst, const uint8_t *data,
-                  size_t len, uint64_t depart)
+static void route(struct sim *s, int from, const struct addr *dst, const uint8_t *data, size_t len,
+                  uint64_t depart)
 {
     const struct node *a = &s->nodes[from];
-    struct net_addr src;
-    if (net_addr_is_multicast(dst)) {
+    struct addr src;
+    if (addr_is_multicast(dst)) {
         /* Multicast stays on the network it was sent on. */
         src_for(s, from, dst, &src);
         for (int i = 0; i < s->nnodes; i++)
@@ -918,7 +919,7 @@ static void route(struct sim *s, int from, const struct net_addr *dst, const uin
     for (int i = 0; i < s->nnodes; i++) {
         const struct node *b = &s->nodes[i];
         for (int j = 0; j < b->nif; j++) {
-            if (i == from || !net_addr_equal(&b->ifaddr[j], dst))
+            if (i == from || !addr_equal(&b->ifaddr[j], dst))
                 continue;
             int k = if_on(a, b->net[j]);
             if (k >= 0) {
@@ -932,7 +933,7 @@ static void route(struct sim *s, int from, const struct net_addr *dst, const uin
                 if (n->out != b->net[j] || in < 0)
                     continue;
                 src = n->pub;
-                net_addr_set_port(&src, nat_out(s, n, &a->ifaddr[in]));
+                addr_set_port(&src, nat_out(s, n, &a->ifaddr[in]));
                 schedule(s, from, i, &src, dst, data, len, depart);
                 return;
             }
@@ -943,14 +944,14 @@ static void route(struct sim *s, int from, const struct net_addr *dst, const uin
     for (int t = 0; t < s->nnats; t++) {
         struct nat *n = &s->nats[t];
         int k = if_on(a, n->out);
-        if (k < 0 || !net_addr_equal_ip(dst, &n->pub))
+        if (k < 0 || !addr_equal_ip(dst, &n->pub))
             continue;
         for (size_t m = 0; m < n->n; m++) {
-            if (n->m[m].port != net_addr_port(dst) || !nat_live(s, n, &n->m[m]))
+            if (n->m[m].port != addr_port(dst) || !nat_live(s, n, &n->m[m]))
                 continue;
             for (int i = 0; i < s->nnodes; i++)
                 for (int j = 0; j < s->nodes[i].nif; j++)
-                    if (net_addr_equal(&s->nodes[i].ifaddr[j], &n->m[m].inside)) {
+                    if (addr_equal(&s->nodes[i].ifaddr[j], &n->m[m].inside)) {
                         schedule(s, from, i, &a->ifaddr[k], &n->m[m].inside, data, len, depart);
                         return;
                     }
@@ -964,7 +965,7 @@ static void membership(struct node *n, const struct eng_out *o)
 {
     if (o->kind == ENG_JOIN) {
         n->joins++;
-        if (net_addr_is_set(&o->source))
+        if (addr_is_set(&o->source))
             n->ssm_joins++;
         if (n->nmemb == n->capmemb) {
             n->capmemb = n->capmemb ? n->capmemb * 2 : 8;
@@ -977,8 +978,8 @@ static void membership(struct node *n, const struct eng_out *o)
     }
     n->leaves++;
     for (size_t i = 0; i < n->nmemb; i++) {
-        if (net_addr_equal_ip(&n->memb[i].group, &o->group) &&
-            net_addr_is_set(&n->memb[i].source) == net_addr_is_set(&o->source)) {
+        if (addr_equal_ip(&n->memb[i].group, &o->group) &&
+            addr_is_set(&n->memb[i].source) == addr_is_set(&o->source)) {
             n->memb[i] = n->memb[--n->nmemb];
             return;
         }
@@ -1014,14 +1015,14 @@ int sim_pcap_open(struct sim *s, const char *path)
     return 0;
 }
 
-static void pcap_write(struct sim *s, const struct net_addr *src, const struct net_addr *dst,
+static void pcap_write(struct sim *s, const struct addr *src, const struct addr *dst,
                        const uint8_t *p, size_t len, uint64_t t)
 {
     uint8_t h[48];
     size_t hl;
     uint8_t sip[16], dip[16];
-    size_t alen = net_addr_get_ip(src, sip);
-    net_addr_get_ip(dst, dip);
+    size_t alen = addr_get_ip(src, sip);
+    addr_get_ip(dst, dip);
     memset(h, 0, sizeof(h));
     if (alen == 4) {
         hl = 28;
@@ -1047,8 +1048,8 @@ static void pcap_write(struct sim *s, const struct net_addr *src, const struct n
         memcpy(h + 24, dip, 16);
     }
     uint8_t *u = h + hl - 8;
-    put16(u, net_addr_port(src));
-    put16(u + 2, net_addr_port(dst));
+    put16(u, addr_port(src));
+    put16(u + 2, addr_port(dst));
     put16(u + 4, (unsigned)(len + 8));
     uint32_t rec[4] = {(uint32_t)(t / 1000000), (uint32_t)(t % 1000000), (uint32_t)(len + hl),
                        (uint32_t)(len + hl)};
@@ -1068,10 +1069,10 @@ void sim_call_at(struct sim *s, uint64_t t, void (*fn)(struct sim *s, void *arg)
     heap_push(s, p);
 }
 
-static void emit(struct sim *s, int from, const struct net_addr *dst, const uint8_t *data,
-                 size_t len, uint64_t depart)
+static void emit(struct sim *s, int from, const struct addr *dst, const uint8_t *data, size_t len,
+                 uint64_t depart)
 {
-    struct net_addr src;
+    struct addr src;
     src_for(s, from, dst, &src);
     if (s->tap)
         s->tap(s->tap_arg, from, &src, dst, data, len, depart);
@@ -1082,7 +1083,7 @@ static void emit(struct sim *s, int from, const struct net_addr *dst, const uint
     route(s, from, dst, data, len, depart);
 }
 
-void sim_inject(struct sim *s, int from, const struct net_addr *dst, const uint8_t *p, size_t len)
+void sim_inject(struct sim *s, int from, const struct addr *dst, const uint8_t *p, size_t len)
 {
     route(s, from, dst, p, len, s->now);
 }

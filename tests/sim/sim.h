@@ -113,8 +113,8 @@ const uint8_t *sim_make_blob(struct sim *s, const char *path, size_t len);
  * 1044 for receivers, an ephemeral one for senders). group: the k-th
  * public (0) or private (1) group, SSM-range when ssm.
  */
-void sim_node_addr(struct sim *s, int i, struct net_addr *out);
-void sim_group_addr(struct sim *s, int which, int k, bool ssm, struct net_addr *out);
+void sim_node_addr(struct sim *s, int i, struct addr *out);
+void sim_group_addr(struct sim *s, int which, int k, bool ssm, struct addr *out);
 
 /*
  * Adds a sender whose config the caller filled (except addresses left
@@ -140,10 +140,10 @@ int sim_add_receiver(struct sim *s, struct receiver_config *cfg, const struct si
  */
 void sim_set_net(struct sim *s, int net);
 /* Gives node i a second interface on net; returns its address in out (may be NULL). */
-void sim_add_if(struct sim *s, int i, int net, struct net_addr *out);
+void sim_add_if(struct sim *s, int i, int net, struct addr *out);
 void sim_set_mcast_net(struct sim *s, int i, int net);
 /* Node i's address on net (its first interface's when it has none there). */
-void sim_node_addr_on(struct sim *s, int i, int net, struct net_addr *out);
+void sim_node_addr_on(struct sim *s, int i, int net, struct addr *out);
 
 /*
  * A NAT router from inside net to outside net (masquerade): a datagram from
@@ -152,7 +152,7 @@ void sim_node_addr_on(struct sim *s, int i, int net, struct net_addr *out);
  * mapping lives. Mappings expire after timeout_us without outgoing traffic
  * (0 = never). Returns the NAT's index; its public address in pub.
  */
-int sim_add_nat(struct sim *s, int inside, int outside, uint64_t timeout_us, struct net_addr *pub);
+int sim_add_nat(struct sim *s, int inside, int outside, uint64_t timeout_us, struct addr *pub);
 /* Forgets every mapping (a NAT reboot): new flows get new ports. */
 void sim_nat_rebind(struct sim *s, int nat);
 /* Datagrams the NAT dropped (no mapping for them). */
@@ -186,11 +186,11 @@ bool sim_run(struct sim *s, uint64_t limit_us);
  * Every datagram a node sends (after its own death check, before loss) is
  * shown to the tap: the sending node, addresses, bytes, virtual time.
  */
-typedef void (*sim_tap_fn)(void *arg, int from, const struct net_addr *src,
-                           const struct net_addr *dst, const uint8_t *p, size_t len, uint64_t t);
+typedef void (*sim_tap_fn)(void *arg, int from, const struct addr *src, const struct addr *dst,
+                           const uint8_t *p, size_t len, uint64_t t);
 void sim_set_tap(struct sim *s, sim_tap_fn fn, void *arg);
 /* A datagram the filter returns true for (seen by the tap) is lost on every link. */
-typedef bool (*sim_drop_fn)(void *arg, int from, const struct net_addr *dst, const uint8_t *p,
+typedef bool (*sim_drop_fn)(void *arg, int from, const struct addr *dst, const uint8_t *p,
                             size_t len);
 void sim_set_drop(struct sim *s, sim_drop_fn fn, void *arg);
 /* Writes every datagram sent into a pcap (LINKTYPE_RAW, IPv4/IPv6 + UDP). 0 or -1. */
@@ -199,7 +199,7 @@ int sim_pcap_open(struct sim *s, const char *path);
 /* Calls fn(s, arg) at virtual time t (from inside sim_run). */
 void sim_call_at(struct sim *s, uint64_t t, void (*fn)(struct sim *s, void *arg), void *arg);
 /* Sends a forged datagram as node `from` would, now: routed, lossy like any other. */
-void sim_inject(struct sim *s, int from, const struct net_addr *dst, const uint8_t *p, size_t len);
+void sim_inject(struct sim *s, int from, const struct addr *dst, const uint8_t *p, size_t len);
 
 /* Results. */
 int sim_exit_code(struct sim *s, int i); /* sender: ENG_DONE code, -1 if none */

@@ -141,7 +141,7 @@ struct tap {
     FILE *sseeds; /* and what it sent, as fuzz_sender seeds */
     uint64_t last_ts;
     int sender; /* the sender's node */
-    struct net_addr rx0;
+    struct addr rx0;
     uint64_t last_t;
 };
 
@@ -159,7 +159,7 @@ static void seed_put(FILE *f, uint64_t *last, uint64_t t, const uint8_t *p, size
     fwrite(p, 1, len, f);
 }
 
-static void tap_fn(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+static void tap_fn(void *arg, int from, const struct addr *src, const struct addr *dst,
                    const uint8_t *p, size_t len, uint64_t t)
 {
     (void)src;
@@ -171,7 +171,7 @@ static void tap_fn(void *arg, int from, const struct net_addr *src, const struct
     }
     w->v4++;
     if (w->seeds != NULL && from == w->sender &&
-        (net_addr_is_multicast(dst) || net_addr_equal(dst, &w->rx0)))
+        (addr_is_multicast(dst) || addr_equal(dst, &w->rx0)))
         seed_put(w->seeds, &w->last_t, t, p, len);
     if (w->sseeds != NULL && from == 0)
         seed_put(w->sseeds, &w->last_ts, t, p, len);
@@ -223,7 +223,7 @@ struct run {
     struct sender_config sc;
     struct receiver_config rc[8];
     struct sender_dest d[8];
-    struct net_addr pub;
+    struct addr pub;
     int tx, rx[8], nrx;
 };
 
@@ -413,12 +413,12 @@ static void scen_v4_determinism(uint64_t seed)
 
 /* Counts KEY_REQs to one address and the receivers' REGISTERs and ABORTs. */
 struct keyreq_tap {
-    struct net_addr proxy;
+    struct addr proxy;
     unsigned keyreq, elsewhere, reg, abort;
     uint64_t first, last;
 };
 
-static void keyreq_fn(void *arg, int from, const struct net_addr *src, const struct net_addr *dst,
+static void keyreq_fn(void *arg, int from, const struct addr *src, const struct addr *dst,
                       const uint8_t *p, size_t len, uint64_t t)
 {
     (void)from;
@@ -427,7 +427,7 @@ static void keyreq_fn(void *arg, int from, const struct net_addr *src, const str
     if (len < UFTP_HDR_LEN + 4)
         return;
     if (p[1] == KEY_REQ) {
-        if (p[0] != UFTP_VER4 || !net_addr_equal(dst, &k->proxy)) {
+        if (p[0] != UFTP_VER4 || !addr_equal(dst, &k->proxy)) {
             k->elsewhere++;
             return;
         }
@@ -443,7 +443,7 @@ static void keyreq_fn(void *arg, int from, const struct net_addr *src, const str
 
 struct forge_arg {
     int from;
-    struct net_addr to;
+    struct addr to;
 };
 
 /* A v4 PROXY_KEY, validly signed, but from a node other than the -r address. */
@@ -523,19 +523,19 @@ static void scen_v4_keyreq(uint64_t seed)
 
 /* Who talks to the sender: the proxy only, and how often per message type. */
 struct to_sender {
-    struct net_addr sender;
+    struct addr sender;
     int proxy;
     bool enc_session;
     unsigned from_proxy, from_others, reg, v4, enc, clear_ans;
 };
 
-static void to_sender_fn(void *arg, int from, const struct net_addr *src,
-                         const struct net_addr *dst, const uint8_t *p, size_t len, uint64_t t)
+static void to_sender_fn(void *arg, int from, const struct addr *src, const struct addr *dst,
+                         const uint8_t *p, size_t len, uint64_t t)
 {
     (void)src;
     (void)t;
     struct to_sender *w = arg;
-    if (len < UFTP_HDR_LEN || !net_addr_equal_ip(dst, &w->sender))
+    if (len < UFTP_HDR_LEN || !addr_equal_ip(dst, &w->sender))
         return;
     if (from != w->proxy) {
         w->from_others++;
@@ -581,7 +581,7 @@ static void response_proxy_run(uint64_t seed, int keytype, int hashtype, int cur
     }
     int px = sim_add_proxy(r->s, &pc, &lk); /* node 0 */
     CHECK(px == 0, "proxy_new failed");
-    struct net_addr pxaddr;
+    struct addr pxaddr;
     sim_node_addr(r->s, px, &pxaddr);
     for (int i = 0; i < 4; i++) {
         receiver_config_defaults(&r->rc[i]);

@@ -72,7 +72,7 @@ struct peer {
 
 static struct net_sock sock;
 static struct net_tx tx;
-static struct net_addr pub, priv;
+static struct addr pub, priv;
 static uint32_t group_id;
 static uint16_t seq;
 static uint8_t ver = UFTP_VER5;
@@ -137,7 +137,7 @@ static size_t insert_ext(uint8_t *msg, size_t len, size_t cap, long at)
  * application key (seal), ANNOUNCE and KEYINFO signed. ext: insert
  * EXT_FEC_INFO (at offset `at`, -1: end of the header).
  */
-static void send_msg(const struct net_addr *dst, struct wire_msg *m, bool seal, bool ext, long at)
+static void send_msg(const struct addr *dst, struct wire_msg *m, bool seal, bool ext, long at)
 {
     static uint8_t buf[UFTP_MAX_DATAGRAM + 64];
     size_t off = seal ? SKEYS_MSG_OFF : UFTP_HDR_LEN;
@@ -433,7 +433,7 @@ int main(int argc, char **argv)
         die("bad file");
     resend = calloc(bl.blocks, 1);
     struct net_sock_opts so;
-    net_sock_opts_init(&so, net_addr_family(&pub));
+    net_sock_opts_init(&so, net_addr_af(&pub));
     if (net_sock_open(&sock, &so) < 0)
         die(strerror(errno));
     net_tx_init(&tx, &sock);
@@ -455,7 +455,7 @@ int main(int argc, char **argv)
         if (keyfile_gen_ephemeral(&sigkey) != 0)
             die("cannot make a signing key");
         sc.sigkey = sigkey;
-        net_addr_get_ip(&priv, sc.addr);
+        addr_get_ip(&priv, sc.addr);
         if (getrandom(sc.rand1, sizeof(sc.rand1), 0) < 0 ||
             getrandom(sc.group_master, sizeof(sc.group_master), 0) < 0 ||
             getrandom(sc.group_master4, sizeof(sc.group_master4), 0) < 0)
@@ -476,8 +476,8 @@ int main(int argc, char **argv)
         a->robust = 20;
         a->blocksize = BLOCK;
         a->tstamp = now_us();
-        net_addr_get_ip(&pub, a->pub_addr);
-        net_addr_get_ip(&priv, a->priv_addr);
+        addr_get_ip(&pub, a->pub_addr);
+        addr_get_ip(&priv, a->priv_addr);
         if (enc) {
             a->has_enc = true;
             a->enc = *skeys_server_enc_info(sk);

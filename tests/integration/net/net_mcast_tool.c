@@ -119,13 +119,13 @@ static size_t parse_ifs(const char *spec, unsigned *out)
     return n;
 }
 
-static int do_recv(const struct args *a, const struct net_addr *group)
+static int do_recv(const struct args *a, const struct addr *group)
 {
     struct net_sock_opts o;
     struct net_sock s;
     struct net_mcast m;
     struct net_rx rx;
-    struct net_addr src;
+    struct addr src;
     unsigned ifs[MAX_IFS];
     size_t nifs = parse_ifs(a->ifs, ifs);
     static uint8_t seen[MAX_SEQ];
@@ -133,7 +133,7 @@ static int do_recv(const struct args *a, const struct net_addr *group)
     long expect = a->count >= 0 ? a->count : (a->nojoin ? 0 : 1);
     long last = now_ms();
     int tos = -1, rc;
-    char txt[NET_ADDR_STRLEN] = "(none)";
+    char txt[ADDR_STRLEN] = "(none)";
 
     net_sock_opts_init(&o, a->family);
     o.reuse = true;
@@ -198,7 +198,7 @@ static int do_recv(const struct args *a, const struct net_addr *group)
             else
                 got++;
             tos = d.meta->tos;
-            net_addr_str(&d.meta->src, txt);
+            addr_str(&d.meta->src, txt);
         }
     }
     printf("recv dgrams=%zu bufs=%llu gro_bufs=%llu bad=%zu dup=%zu trunc=%llu tos=%d src=%s\n",
@@ -232,7 +232,7 @@ static int send_all(struct net_tx *tx, int fd, const struct net_dgram *d, size_t
     return 0;
 }
 
-static int do_send(const struct args *a, const struct net_addr *group)
+static int do_send(const struct args *a, const struct addr *group)
 {
     struct net_sock_opts o;
     struct net_sock s;
@@ -263,7 +263,7 @@ static int do_send(const struct args *a, const struct net_addr *group)
         fill(buf + k * len, (uint32_t)k, k + 1 < count ? len : lastlen);
 
     if (strcmp(a->mode, "gso") == 0) {
-        size_t per = net_gso_max_segs(net_addr_family(group), len);
+        size_t per = net_gso_max_segs(net_addr_af(group), len);
         for (size_t k = 0; k < count && rc == 0;) {
             size_t n = count - k < per ? count - k : per;
             /* Only the very last datagram may be short: it ends a GSO batch. */
@@ -310,7 +310,7 @@ static int do_send(const struct args *a, const struct net_addr *group)
 int main(int argc, char **argv)
 {
     struct args a = {.mode = "mmsg", .count = -1, .len = 1324, .idle_ms = 3000, .tos = -1};
-    struct net_addr group;
+    struct addr group;
     int c;
 
     if (argc < 2)
@@ -371,7 +371,7 @@ int main(int argc, char **argv)
     if (a.group == NULL || a.port == 0 || net_addr_parse(&group, a.group, a.port) < 0)
         usage();
     if (a.family == 0)
-        a.family = net_addr_family(&group);
+        a.family = net_addr_af(&group);
     if (strcmp(argv[1], "recv") == 0)
         return do_recv(&a, &group);
     if (strcmp(argv[1], "send") == 0)

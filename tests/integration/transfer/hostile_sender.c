@@ -39,7 +39,7 @@
 
 static struct net_sock sock;
 static struct net_tx tx;
-static struct net_addr pub, priv, client;
+static struct addr pub, priv, client;
 static uint32_t group_id, client_id;
 static uint16_t seq;
 
@@ -58,7 +58,7 @@ static uint64_t mono_ms(void)
 }
 
 /* Encodes and sends one message; nul_at (if >= 0) patches a NUL into a FILEINFO name. */
-static void send_msg(const struct net_addr *dst, const struct wire_msg *m, int nul_at)
+static void send_msg(const struct addr *dst, const struct wire_msg *m, int nul_at)
 {
     uint8_t buf[UFTP_MAX_DATAGRAM];
     struct wire_datagram d;
@@ -94,13 +94,13 @@ static bool wait_for(uint8_t func, int file_id, int ms, struct wire_msg *out, ui
         struct pollfd pfd = {sock.fd, POLLIN, 0};
         if (poll(&pfd, 1, (int)(end - t)) <= 0)
             continue;
-        struct net_addr from;
-        socklen_t sl = sizeof(from.ss);
-        ssize_t n = recvfrom(sock.fd, store, UFTP_MAX_DATAGRAM, 0, &from.sa, &sl);
-        if (n <= 0)
+        struct addr from;
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        ssize_t n = recvfrom(sock.fd, store, UFTP_MAX_DATAGRAM, 0, (struct sockaddr *)&ss, &sl);
+        if (n <= 0 || net_addr_from_sockaddr(&from, (struct sockaddr *)&ss, sl) < 0)
             continue;
-        from.len = sl;
-        net_addr_unmap(&from);
+        addr_unmap(&from);
         struct wire_datagram d;
         if (wire_datagram_decode(&d, store, (size_t)n) < 0 || d.hdr.group_id != group_id ||
             d.hdr.src_id == SERVER_ID)
@@ -115,7 +115,7 @@ static bool wait_for(uint8_t func, int file_id, int ms, struct wire_msg *out, ui
             continue;
         if (file_id >= 0 && func == COMPLETE && d.msg.u.complete.file_id != file_id)
             continue;
-        if (!net_addr_is_set(&client)) {
+        if (!addr_is_set(&client)) {
             client = from;
             client_id = d.hdr.src_id;
         }
@@ -183,7 +183,7 @@ int main(int argc, char **argv)
         return 2;
     }
     struct net_sock_opts so;
-    net_sock_opts_init(&so, net_addr_family(&pub));
+    net_sock_opts_init(&so, net_addr_af(&pub));
     if (net_sock_open(&sock, &so) < 0) {
         fprintf(stderr, "hostile_sender: socket: %s\n", strerror(errno));
         return 2;
@@ -201,9 +201,9 @@ int main(int argc, char **argv)
     m.u.announce.ver = UFTP_VER5;
     m.u.announce.robust = 10;
     m.u.announce.blocksize = BLOCK;
-    net_addr_get_ip(&pub, m.u.announce.pub_addr);
-    net_addr_get_ip(&priv, m.u.announce.priv_addr);
-    if (net_addr_family(&pub) == AF_INET6)
+    addr_get_ip(&pub, m.u.announce.pub_addr);
+    addr_get_ip(&priv, m.u.announce.priv_addr);
+    if (net_addr_af(&pub) == AF_INET6)
         m.u.announce.flags = FLAG_IPV6;
     bool reg = false;
     for (uint64_t end = mono_ms() + TIMEOUT; !reg && mono_ms() < end;) {

@@ -45,7 +45,7 @@ static bool check(const uint8_t *p, size_t len, unsigned *k_out)
 struct pair {
     struct net_sock tx_s, rx_s;
     struct net_tx tx;
-    struct net_addr to; /* the receiver, on loopback */
+    struct addr to; /* the receiver, on loopback */
 };
 
 static void open_pair(struct pair *p, int family, bool dual_tx, bool gro, int tos)
@@ -83,7 +83,7 @@ struct rx_result {
     unsigned order[256];
     size_t bufs, gro_bufs;
     int tos;
-    struct net_addr src, dst;
+    struct addr src, dst;
     unsigned ifindex;
     bool bad;
 };
@@ -311,7 +311,7 @@ static void test_gso_refusals(void)
     CU_ASSERT_EQUAL(net_tx_send_gso_buf(&p.tx, &p.to, payload, 0, 100), -EINVAL);
     CU_ASSERT_EQUAL(net_tx_send_gso_buf(&p.tx, &p.to, payload, 100, 0), -EINVAL);
     CU_ASSERT_EQUAL(net_tx_send_gso_buf(&p.tx, NULL, payload, 100, 10), -EINVAL);
-    struct net_addr v6;
+    struct addr v6;
     net_addr_parse(&v6, "::1", p.rx_s.port);
     CU_ASSERT_EQUAL(net_tx_send_gso_buf(&p.tx, &v6, payload, 100, 10), -EAFNOSUPPORT);
     CU_ASSERT_EQUAL(p.tx.st.dgrams, 0);
@@ -358,7 +358,7 @@ static void test_partial_send(void)
     CU_ASSERT_EQUAL(net_tx_send(&p.tx, d + 2, 3), -EMSGSIZE);
     CU_ASSERT_EQUAL(net_tx_send(&p.tx, d + 3, 2), 2);
     /* A destination the socket cannot reach stops the batch before it. */
-    struct net_addr v6;
+    struct addr v6;
     net_addr_parse(&v6, "::1", 9);
     d[1].dst = &v6;
     CU_ASSERT_EQUAL(net_tx_send(&p.tx, d, 3), 1);
@@ -390,7 +390,7 @@ static void test_cmsgs(void)
         struct net_sock rx, tx;
         struct net_tx t_tx;
         struct net_sock_opts o;
-        struct net_addr to, want_src, want_dst;
+        struct addr to, want_src, want_dst;
         uint8_t b[64];
         struct rx_result r;
 
@@ -410,11 +410,11 @@ static void test_cmsgs(void)
         CU_ASSERT_EQUAL(r.ifindex, 1); /* lo */
         net_addr_parse(&want_dst, t[i].to, rx.port);
         net_addr_parse(&want_src, t[i].to, tx.port);
-        CU_ASSERT_TRUE(net_addr_equal(&r.dst, &want_dst));
-        CU_ASSERT_TRUE(net_addr_equal(&r.src, &want_src));
+        CU_ASSERT_TRUE(addr_equal(&r.dst, &want_dst));
+        CU_ASSERT_TRUE(addr_equal(&r.src, &want_src));
         /* Reported as plain IPv4 even through the dual-stack socket. */
-        CU_ASSERT_EQUAL(net_addr_family(&r.src), net_addr_family(&want_src));
-        CU_ASSERT_EQUAL(net_addr_family(&r.dst), net_addr_family(&want_dst));
+        CU_ASSERT_EQUAL(net_addr_af(&r.src), net_addr_af(&want_src));
+        CU_ASSERT_EQUAL(net_addr_af(&r.dst), net_addr_af(&want_dst));
         net_sock_close(&rx);
         net_sock_close(&tx);
     }
@@ -480,7 +480,7 @@ static void test_zero_length(void)
 static void test_icmp_errors_drained(void)
 {
     struct pair p;
-    struct net_addr closed;
+    struct addr closed;
     uint8_t b[32] = {0};
     struct net_rx rx;
 

@@ -35,7 +35,7 @@ static struct net_iflist fake_list(void)
 static void test_lookup(void)
 {
     struct net_iflist l = fake_list();
-    struct net_addr a;
+    struct addr a;
 
     CU_ASSERT_PTR_EQUAL(net_iflist_by_name(&l, "eth1", AF_UNSPEC), &fake[1]);
     CU_ASSERT_PTR_EQUAL(net_iflist_by_name(&l, "eth1", AF_INET6), &fake[5]);
@@ -115,7 +115,7 @@ static void test_real(void)
 {
     struct net_iflist l;
     const struct net_iface *lo, *e;
-    struct net_addr a;
+    struct addr a;
 
     CU_ASSERT_EQUAL_FATAL(net_iflist_load(&l), 0);
     CU_ASSERT(l.n >= 1);
@@ -125,12 +125,12 @@ static void test_real(void)
     CU_ASSERT(lo->flags & NET_IF_LOOPBACK);
     CU_ASSERT(lo->flags & NET_IF_UP);
     net_addr_parse(&a, "127.0.0.1", 0);
-    CU_ASSERT_TRUE(net_addr_equal(&lo->addr, &a));
+    CU_ASSERT_TRUE(addr_equal(&lo->addr, &a));
     CU_ASSERT_EQUAL(net_iface_resolve(&l, "127.0.0.1", AF_UNSPEC, &e), 0);
     CU_ASSERT_PTR_EQUAL(e, lo);
     for (size_t i = 0; i < l.n; i++) {
         CU_ASSERT(l.v[i].index > 0);
-        CU_ASSERT_EQUAL(net_addr_port(&l.v[i].addr), 0);
+        CU_ASSERT_EQUAL(addr_port(&l.v[i].addr), 0);
     }
     net_iflist_free(&l);
     CU_ASSERT_PTR_NULL(l.v);

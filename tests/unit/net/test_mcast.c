@@ -17,8 +17,8 @@
 
 #define LO 1
 
-static struct net_addr A(const char *s) {
-    struct net_addr a;
+static struct addr A(const char *s) {
+    struct addr a;
     if (net_addr_parse(&a, s, 0) != 0)
         CU_FAIL("parse in test");
     return a;
@@ -38,8 +38,8 @@ static void test_bookkeeping(void)
 {
     struct net_sock s;
     struct net_mcast m;
-    struct net_addr g = A("239.193.7.1"), g6 = A("ff15::7:1"), src = A("127.0.0.1");
-    struct net_addr mapped = A("::ffff:239.193.7.1");
+    struct addr g = A("239.193.7.1"), g6 = A("ff15::7:1"), src = A("127.0.0.1");
+    struct addr mapped = A("::ffff:239.193.7.1");
 
     open_rx(&s, AF_INET6, 0);
     net_mcast_init(&m, &s);
@@ -57,7 +57,7 @@ static void test_bookkeeping(void)
     CU_ASSERT_EQUAL(net_mcast_leave(&m, &g, NULL, LO), 0);
     CU_ASSERT_EQUAL(net_mcast_leave(&m, &g, NULL, LO), -ENOENT);
     CU_ASSERT_EQUAL(net_mcast_join(&m, &g, &src, LO), 0); /* now SSM is fine */
-    struct net_addr src2 = A("127.0.0.2");
+    struct addr src2 = A("127.0.0.2");
     CU_ASSERT_EQUAL(net_mcast_join(&m, &g, &src2, LO), 0); /* second source */
     CU_ASSERT_EQUAL(m.n, 3);
     CU_ASSERT_TRUE(net_mcast_joined(&m, &g, &src2, LO));
@@ -67,7 +67,7 @@ static void test_bookkeeping(void)
     CU_ASSERT_EQUAL(m.n, 1);
 
     /* Refusals. */
-    struct net_addr uni = A("10.0.0.1"), msrc = A("239.1.1.1"), any = A("0.0.0.0");
+    struct addr uni = A("10.0.0.1"), msrc = A("239.1.1.1"), any = A("0.0.0.0");
     CU_ASSERT_EQUAL(net_mcast_join(&m, &uni, NULL, LO), -EINVAL);
     CU_ASSERT_EQUAL(net_mcast_join(&m, &g, &msrc, LO), -EINVAL);
     CU_ASSERT_EQUAL(net_mcast_join(&m, &g, &any, LO), -EINVAL);
@@ -101,7 +101,7 @@ static void test_join_all_rollback(void)
 {
     struct net_sock s;
     struct net_mcast m;
-    struct net_addr g = A("239.193.7.2");
+    struct addr g = A("239.193.7.2");
     const unsigned good[] = {LO, 0};
     const unsigned bad[] = {LO, 999999};
 
@@ -148,12 +148,12 @@ static void test_kernel_limit(void)
     net_mcast_init(&m, &s);
     for (long i = 0; i < max; i++) {
         char txt[32];
-        struct net_addr g;
+        struct addr g;
         snprintf(txt, sizeof(txt), "239.194.%ld.%ld", i / 250, i % 250 + 1);
         g = A(txt);
         CU_ASSERT_EQUAL(net_mcast_join(&m, &g, NULL, LO), 0);
     }
-    struct net_addr one_more = A("239.195.0.1");
+    struct addr one_more = A("239.195.0.1");
     CU_ASSERT_EQUAL(net_mcast_join(&m, &one_more, NULL, LO), -ENOBUFS);
     CU_ASSERT_EQUAL((long)m.n, max);
     net_mcast_free(&m);
@@ -188,11 +188,11 @@ static void test_delivery_on_lo(void)
 
     CU_ASSERT_EQUAL_FATAL(getrandom(rnd, 2, 0), 2);
     snprintf(txt, sizeof(txt), "239.196.%u.%u", rnd[0], rnd[1] | 1);
-    struct net_addr g = A(txt);
+    struct addr g = A(txt);
     open_rx(&r[0], AF_INET, 0);
     open_rx(&r[1], AF_INET6, r[0].port); /* dual-stack joins an IPv4 group */
     open_rx(&r[2], AF_INET, r[0].port);
-    net_addr_set_port(&g, r[0].port);
+    addr_set_port(&g, r[0].port);
     for (int i = 0; i < 2; i++) {
         net_mcast_init(&m[i], &r[i]);
         CU_ASSERT_EQUAL(net_mcast_join(&m[i], &g, NULL, LO), 0);
@@ -216,8 +216,8 @@ static void test_delivery_on_lo(void)
 
     /* SSM: joined for source 127.0.0.1 gets it; for another source, not. */
     snprintf(txt, sizeof(txt), "232.196.%u.%u", rnd[0], rnd[1] | 1);
-    struct net_addr sg = A(txt), me = A("127.0.0.1"), other = A("127.0.0.9");
-    net_addr_set_port(&sg, r[0].port);
+    struct addr sg = A(txt), me = A("127.0.0.1"), other = A("127.0.0.9");
+    addr_set_port(&sg, r[0].port);
     net_mcast_init(&m[0], &r[0]);
     struct net_mcast m2;
     net_mcast_init(&m2, &r[2]);

@@ -1,5 +1,6 @@
 #include <stddef.h>
 
+#include "core/net/addr.h"
 #include "core/net/member.h"
 #include "cu.h"
 
@@ -9,28 +10,28 @@ static void test_refcount(void)
 {
     struct net_member v[2], m;
     size_t n = 0;
-    struct net_addr g, g2, src;
+    struct addr g, g2, src;
     CU_ASSERT_FATAL(net_addr_parse(&g, "230.4.4.1", 0) == 0);
     CU_ASSERT_FATAL(net_addr_parse(&g2, "230.4.4.2", 0) == 0);
     CU_ASSERT_FATAL(net_addr_parse(&src, "10.0.0.1", 0) == 0);
 
     CU_ASSERT_EQUAL(net_member_ref(v, &n, 2, true, &g, NULL, &m), 1);
-    CU_ASSERT(net_addr_equal_ip(&m.group, &g));
-    CU_ASSERT(!net_addr_is_set(&m.source));
+    CU_ASSERT(addr_equal_ip(&m.group, &g));
+    CU_ASSERT(!addr_is_set(&m.source));
     CU_ASSERT_EQUAL(net_member_ref(v, &n, 2, true, &g, NULL, &m), 0);
     CU_ASSERT_EQUAL(n, 1);
     CU_ASSERT_EQUAL(net_member_ref(v, &n, 2, true, &g, &src, &m), 1); /* SSM: its own */
-    CU_ASSERT(net_addr_equal_ip(&m.source, &src));
+    CU_ASSERT(addr_equal_ip(&m.source, &src));
     CU_ASSERT_EQUAL(n, 2);
     CU_ASSERT_EQUAL(net_member_ref(v, &n, 2, true, &g2, NULL, &m), 0);  /* full */
     CU_ASSERT_EQUAL(net_member_ref(v, &n, 2, false, &g2, NULL, &m), 0); /* unknown */
     CU_ASSERT_EQUAL(net_member_ref(v, &n, 2, false, &g, NULL, &m), 0);
     CU_ASSERT_EQUAL(net_member_ref(v, &n, 2, false, &g, NULL, &m), -1);
-    CU_ASSERT(net_addr_equal_ip(&m.group, &g));
-    CU_ASSERT(!net_addr_is_set(&m.source));
+    CU_ASSERT(addr_equal_ip(&m.group, &g));
+    CU_ASSERT(!addr_is_set(&m.source));
     CU_ASSERT_EQUAL(n, 1);
     CU_ASSERT_EQUAL(net_member_ref(v, &n, 2, false, &g, &src, &m), -1);
-    CU_ASSERT(net_addr_equal_ip(&m.source, &src));
+    CU_ASSERT(addr_equal_ip(&m.source, &src));
     CU_ASSERT_EQUAL(n, 0);
 }
 

@@ -43,10 +43,10 @@ static void test_tos(void)
 
 static void test_family_for(void)
 {
-    struct net_addr a[3];
+    struct addr a[3];
     net_addr_parse(&a[0], "230.4.4.1", 0);
     net_addr_parse(&a[1], "::ffff:230.4.4.2", 0);
-    net_addr_clear(&a[2]);
+    addr_clear(&a[2]);
     CU_ASSERT_EQUAL(net_sock_family_for(a, 0), AF_INET);
     CU_ASSERT_EQUAL(net_sock_family_for(a, 3), AF_INET);
     net_addr_parse(&a[2], "ff15::1", 0);
@@ -91,11 +91,11 @@ static void test_v4_options(void)
     CU_ASSERT_TRUE(s.gro);
     CU_ASSERT_EQUAL(getint(s.fd, SOL_UDP, UDP_GRO), 1);
 
-    struct net_addr l;
-    char buf[NET_ADDR_STRLEN];
+    struct addr l;
+    char buf[ADDR_STRLEN];
     CU_ASSERT_EQUAL(net_sock_local(&s, &l), 0);
-    CU_ASSERT_EQUAL(net_addr_port(&l), s.port);
-    CU_ASSERT_TRUE(net_addr_is_unspecified(&l));
+    CU_ASSERT_EQUAL(addr_port(&l), s.port);
+    CU_ASSERT_TRUE(addr_is_unspecified(&l));
     (void)buf;
     net_sock_close(&s);
     CU_ASSERT_EQUAL(s.fd, -1);
@@ -136,12 +136,12 @@ static void test_v6_dual(void)
     /* Dual-stack: an IPv4 bind address is mapped. */
     o.v6only = false;
     CU_ASSERT_EQUAL_FATAL(net_sock_open(&s, &o), 0);
-    struct net_addr l, want;
+    struct addr l, want;
     net_addr_parse(&want, "[::ffff:127.0.0.1]:0", 0);
-    net_addr_set_port(&want, s.port);
+    addr_set_port(&want, s.port);
     CU_ASSERT_EQUAL(net_sock_local(&s, &l), 0);
-    CU_ASSERT_TRUE(net_addr_equal(&l, &want));
-    CU_ASSERT_EQUAL(net_addr_family(&l), AF_INET6);
+    CU_ASSERT_TRUE(addr_equal(&l, &want));
+    CU_ASSERT_EQUAL(net_addr_af(&l), AF_INET6);
     net_sock_close(&s);
     /* An IPv4 socket refuses an IPv6 bind address. */
     net_sock_opts_init(&o, AF_INET);

@@ -16,8 +16,8 @@ static void test_check_reset(void)
     CU_ASSERT_EQUAL(o.kind, ENG_NONE);
     CU_ASSERT_EQUAL(o.len, 0);
     CU_ASSERT_EQUAL(o.nseg, 0);
-    CU_ASSERT_FALSE(net_addr_is_set(&o.dst));
-    CU_ASSERT_FALSE(net_addr_is_set(&o.source));
+    CU_ASSERT_FALSE(addr_is_set(&o.dst));
+    CU_ASSERT_FALSE(addr_is_set(&o.source));
     CU_ASSERT_EQUAL(o.ifindex, 0);
     /* The shell's fields survive. */
     CU_ASSERT_PTR_EQUAL(o.buf, buf);

@@ -1,10 +1,11 @@
 #include <string.h>
 
+#include "core/net/addr.h"
 #include "core/proto/hb.h"
 #include "core/wire/wire.h"
 #include "cu.h"
 
-static void addr(struct net_addr *a, const char *s)
+static void addr(struct addr *a, const char *s)
 {
     CU_ASSERT_EQUAL_FATAL(net_addr_parse(a, s, 1044), 0);
 }
@@ -12,7 +13,7 @@ static void addr(struct net_addr *a, const char *s)
 static void test_rounds(void)
 {
     struct hb h;
-    struct net_addr hosts[2];
+    struct addr hosts[2];
     addr(&hosts[0], "10.0.0.1:1044");
     addr(&hosts[1], "10.0.0.2:2000");
     CU_ASSERT_EQUAL(hb_init(&h, hosts, 2, 500000), HB_EINVAL); /* below 1 s */
@@ -39,7 +40,7 @@ static void test_rounds(void)
 static void test_challenge(void)
 {
     struct hb h;
-    struct net_addr hosts[1], other, sameip;
+    struct addr hosts[1], other, sameip;
     addr(&hosts[0], "10.0.0.1:1044");
     addr(&other, "10.0.0.9:1044");
     addr(&sameip, "10.0.0.1:1045");

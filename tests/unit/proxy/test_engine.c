@@ -15,6 +15,7 @@
 #include "core/crypto/sig.h"
 #include "core/crypto/skeys.h"
 #include "core/log.h"
+#include "core/net/addr.h"
 #include "core/proto/quant.h"
 #include "core/wire/msg.h"
 #include "cu.h"
@@ -52,9 +53,9 @@ static int rng(void *ctx, void *buf, size_t len)
     return 0;
 }
 
-static struct net_addr addr_of(const char *s)
+static struct addr addr_of(const char *s)
 {
-    struct net_addr a;
+    struct addr a;
     CU_ASSERT_EQUAL_FATAL(net_addr_parse(&a, s, 1044), 0);
     return a;
 }
@@ -62,7 +63,7 @@ static struct net_addr addr_of(const char *s)
 /* One output: the next SEND (memberships skipped). */
 struct sent {
     int kind;
-    struct net_addr dst;
+    struct addr dst;
     uint8_t buf[9000];
     size_t len;
 };
@@ -139,7 +140,7 @@ static struct wire_hb_resp hb_resp_of(const struct sent *s)
     return r;
 }
 
-static struct proxy *fp_proxy_budget(struct net_addr *pub, uint32_t budget)
+static struct proxy *fp_proxy_budget(struct addr *pub, uint32_t budget)
 {
     keys();
     struct proxy_config c;
@@ -161,7 +162,7 @@ static struct proxy *fp_proxy_budget(struct net_addr *pub, uint32_t budget)
     return p;
 }
 
-static struct proxy *fp_proxy(struct net_addr *pub)
+static struct proxy *fp_proxy(struct addr *pub)
 {
     return fp_proxy_budget(pub, 500000);
 }
@@ -182,10 +183,10 @@ static size_t announce(uint8_t *b, uint32_t server, uint32_t group)
 
 static void test_hb_challenge(void)
 {
-    struct net_addr pub;
+    struct addr pub;
     struct proxy *p = fp_proxy(&pub);
-    struct net_addr nat1 = addr_of("192.0.2.1:20000"), nat2 = addr_of("192.0.2.1:20001"),
-                    server = addr_of("10.0.1.5:40000"), evil = addr_of("198.51.100.7:1044");
+    struct addr nat1 = addr_of("192.0.2.1:20000"), nat2 = addr_of("192.0.2.1:20001"),
+                server = addr_of("10.0.1.5:40000"), evil = addr_of("198.51.100.7:1044");
     uint8_t b[2048];
     struct sent s;
     uint64_t now = 1000000;
@@ -198,7 +199,7 @@ static void test_hb_challenge(void)
     n = hb_req(b, 0, NULL, 0);
     proxy_recv(p, &nat1, NULL, b, n, 0, now);
     CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_SEND);
-    CU_ASSERT(net_addr_equal(&s.dst, &nat1));
+    CU_ASSERT(addr_equal(&s.dst, &nat1));
     struct wire_hb_resp r = hb_resp_of(&s);
     CU_ASSERT_EQUAL(r.auth, HB_AUTH_CHALLENGE);
     uint32_t nonce = r.nonce;
@@ -220,7 +221,7 @@ static void test_hb_challenge(void)
     CU_ASSERT_EQUAL(hb_resp_of(&s).auth, HB_AUTH_CHALLENGE);
     struct proxy_stats st;
     proxy_stats(p, &st);
-    CU_ASSERT_FALSE(net_addr_is_set(&st.down));
+    CU_ASSERT_FALSE(addr_is_set(&st.down));
     CU_ASSERT_EQUAL(st.hb_auth_failed, 2);
     /* The right one: OK, and nat1 is the downstream. */
     size_t good = hb_req(b, nonce, g_key, nonce);
@@ -230,7 +231,7 @@ static void test_hb_challenge(void)
     next_send(p, now, &s);
     CU_ASSERT_EQUAL(hb_resp_of(&s).auth, HB_AUTH_OK);
     proxy_stats(p, &st);
-    CU_ASSERT(net_addr_equal(&st.down, &nat1));
+    CU_ASSERT(addr_equal(&st.down, &nat1));
     CU_ASSERT_EQUAL(st.hb_auth_ok, 1);
     /* From the established address a plain heartbeat is simply OK. */
     n = hb_req(b, 0, NULL, 0);
@@ -245,7 +246,7 @@ static void test_hb_challenge(void)
     CU_ASSERT_EQUAL(r.auth, HB_AUTH_CHALLENGE);
     CU_ASSERT_NOT_EQUAL(r.nonce, nonce);
     proxy_stats(p, &st);
-    CU_ASSERT(net_addr_equal(&st.down, &nat1));
+    CU_ASSERT(addr_equal(&st.down, &nat1));
     /* The NAT moved the peer: it proves itself from the new port and is followed. */
     n = hb_req(b, 0, NULL, 0);
     proxy_recv(p, &nat2, NULL, b, n, 0, now);
@@ -257,13 +258,13 @@ static void test_hb_challenge(void)
     next_send(p, now, &s);
     CU_ASSERT_EQUAL(hb_resp_of(&s).auth, HB_AUTH_OK);
     proxy_stats(p, &st);
-    CU_ASSERT(net_addr_equal(&st.down, &nat2));
+    CU_ASSERT(addr_equal(&st.down, &nat2));
     CU_ASSERT_EQUAL(st.hb_auth_ok, 2);
     /* Now the session goes through, to the new address. */
     n = announce(b, 0x0A000105, 0x1234);
     proxy_recv(p, &server, NULL, b, n, 0, now);
     CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_SEND);
-    CU_ASSERT(net_addr_equal(&s.dst, &nat2));
+    CU_ASSERT(addr_equal(&s.dst, &nat2));
     CU_ASSERT_EQUAL(s.buf[1], ANNOUNCE);
     /* Answers through the tunnel go up; from anyone else they are dropped. */
     struct wire_msg m;
@@ -273,7 +274,7 @@ static void test_hb_challenge(void)
     n = dgram(b, sizeof(b), 0x0A000202, 0x1234, &m);
     proxy_recv(p, &nat2, NULL, b, n, 0, now);
     CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_SEND);
-    CU_ASSERT(net_addr_equal(&s.dst, &server));
+    CU_ASSERT(addr_equal(&s.dst, &server));
     n = dgram(b, sizeof(b), 0x0A000202, 0x1234, &m);
     proxy_recv(p, &evil, NULL, b, n, 0, now);
     CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_NONE);
@@ -288,9 +289,9 @@ static void test_hb_challenge(void)
  */
 static void test_hb_budget(void)
 {
-    struct net_addr pub;
+    struct addr pub;
     struct proxy *p = fp_proxy_budget(&pub, 1000); /* ~3 checks a second */
-    struct net_addr peer = addr_of("192.0.2.9:1044");
+    struct addr peer = addr_of("192.0.2.9:1044");
     uint8_t b[2048];
     struct sent s;
     drain(p, 1000000);
@@ -331,7 +332,7 @@ static void test_hb_fixed_and_sending(void)
     c.role = PROXY_CLIENT;
     c.proxy_id = 0x0A000003;
     c.key = g_key;
-    struct net_addr up = addr_of("10.0.0.1:1044");
+    struct addr up = addr_of("10.0.0.1:1044");
     c.hb_hosts = &up;
     c.nhb = 1;
     c.hb_interval_us = 5000000;
@@ -340,7 +341,7 @@ static void test_hb_fixed_and_sending(void)
     CU_ASSERT_EQUAL_FATAL(proxy_new(&p, &c, &e), 0);
     struct sent s;
     CU_ASSERT_EQUAL(next_send(p, 1000, &s), ENG_SEND);
-    CU_ASSERT(net_addr_equal(&s.dst, &up));
+    CU_ASSERT(addr_equal(&s.dst, &up));
     CU_ASSERT_EQUAL(s.buf[1], HB_REQ);
     CU_ASSERT_EQUAL(next_send(p, 1000, &s), ENG_NONE);
     CU_ASSERT_EQUAL(proxy_deadline(p), 5001000);
@@ -354,7 +355,7 @@ static void test_hb_fixed_and_sending(void)
     uint8_t b[2048];
     size_t n = dgram(b, sizeof(b), 0x0A000001, 0, &m);
     /* ...not from a stranger. */
-    struct net_addr stranger = addr_of("10.0.0.2:1044");
+    struct addr stranger = addr_of("10.0.0.2:1044");
     proxy_recv(p, &stranger, NULL, b, n, 0, 2000);
     CU_ASSERT_EQUAL(next_send(p, 2000, &s), ENG_NONE);
     proxy_recv(p, &up, NULL, b, n, 0, 2000);
@@ -404,7 +405,7 @@ static struct proxy *client_proxy(unsigned max_sessions, unsigned max_clients)
 static void test_client_aggregation(void)
 {
     struct proxy *p = client_proxy(PROXY_MAX_SESSIONS, PROXY_MAX_CLIENTS);
-    struct net_addr sp = addr_of("10.0.1.2:1044");
+    struct addr sp = addr_of("10.0.1.2:1044");
     uint8_t b[2048];
     struct sent s;
     uint64_t now = 1000000;
@@ -413,7 +414,7 @@ static void test_client_aggregation(void)
     /* The ANNOUNCE to the public group, then PROXY_KEY (unencrypted: lengths 0). */
     CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_SEND);
     CU_ASSERT_EQUAL(s.buf[1], ANNOUNCE);
-    CU_ASSERT(net_addr_equal(&s.dst, &(struct net_addr){0}) == false);
+    CU_ASSERT(addr_equal(&s.dst, &(struct addr){0}) == false);
     CU_ASSERT_EQUAL(next_send(p, now, &s), ENG_SEND);
     CU_ASSERT_EQUAL(s.buf[1], PROXY_KEY);
     CU_ASSERT_EQUAL(s.len, UFTP_HDR_LEN + 8);
@@ -426,7 +427,7 @@ static void test_client_aggregation(void)
     for (uint32_t i = 1; i <= 3; i++) {
         char a[32];
         snprintf(a, sizeof(a), "10.0.3.%u:1044", i);
-        struct net_addr c = addr_of(a);
+        struct addr c = addr_of(a);
         m.u.reg.tstamp = 5000000 + i;
         n = dgram(b, sizeof(b), 0x0A000300 + i, 0x77, &m);
         proxy_recv(p, &c, NULL, b, n, 0, now + i * 1000);
@@ -436,7 +437,7 @@ static void test_client_aggregation(void)
     CU_ASSERT_EQUAL(proxy_deadline(p), now + 1000 + g);
     CU_ASSERT_EQUAL(next_send(p, now + 1000 + g - 1, &s), ENG_NONE);
     CU_ASSERT_EQUAL(next_send(p, now + 1000 + g, &s), ENG_SEND);
-    CU_ASSERT(net_addr_equal(&s.dst, &sp));
+    CU_ASSERT(addr_equal(&s.dst, &sp));
     struct wire_datagram d;
     CU_ASSERT_FATAL(wire_datagram_decode(&d, s.buf, s.len) > 0);
     CU_ASSERT_EQUAL(d.msg.func, REGISTER);
@@ -461,7 +462,7 @@ static void test_client_aggregation(void)
         n = dgram(b, sizeof(b), 0x0A000300 + i, 0x77, &m);
         char a[32];
         snprintf(a, sizeof(a), "10.0.3.%u:1044", i);
-        struct net_addr c = addr_of(a);
+        struct addr c = addr_of(a);
         proxy_recv(p, &c, NULL, b, n, 0, now + 200000);
     }
     CU_ASSERT_EQUAL(next_send(p, now + 200000 + g, &s), ENG_SEND);
@@ -482,8 +483,8 @@ static void test_client_aggregation(void)
     CU_ASSERT_EQUAL(next_send(p, now + 400000, &s), ENG_SEND);
     CU_ASSERT_EQUAL(s.len, n);
     CU_ASSERT_EQUAL(memcmp(s.buf, b, n), 0);
-    char ga[NET_ADDR_STRLEN];
-    CU_ASSERT_STRING_EQUAL(net_addr_str(&s.dst, ga), "230.5.5.7:1044");
+    char ga[ADDR_STRLEN];
+    CU_ASSERT_STRING_EQUAL(addr_str(&s.dst, ga), "230.5.5.7:1044");
     proxy_free(p);
 }
 
@@ -491,7 +492,7 @@ static void test_limits(void)
 {
     /* spec §6.18: a full session table is refused, not dereferenced. */
     struct proxy *p = client_proxy(3, 2);
-    struct net_addr sp = addr_of("10.0.1.2:1044");
+    struct addr sp = addr_of("10.0.1.2:1044");
     uint8_t b[2048];
     for (uint32_t g = 1; g <= 5; g++) {
         size_t n = announce(b, 0x0A000105, g);
@@ -510,7 +511,7 @@ static void test_limits(void)
     for (uint32_t i = 1; i <= 3; i++) {
         char a[32];
         snprintf(a, sizeof(a), "10.0.3.%u:1044", i);
-        struct net_addr c = addr_of(a);
+        struct addr c = addr_of(a);
         size_t n = dgram(b, sizeof(b), 0x0A000300 + i, 1, &m);
         proxy_recv(p, &c, NULL, b, n, 0, 2000);
     }
@@ -568,7 +569,7 @@ static void test_key_req(void)
     keys();
     struct crypto_key *dh = NULL;
     CU_ASSERT_EQUAL_FATAL(ecdh_keygen(CURVE_P256, &dh), CRYPTO_OK);
-    struct net_addr pubs[2] = {addr_of("230.4.4.1:1044"), addr_of("230.4.4.2:1044")};
+    struct addr pubs[2] = {addr_of("230.4.4.1:1044"), addr_of("230.4.4.2:1044")};
     struct proxy_config c;
     struct proxy_env e = {.rng = rng};
     proxy_config_defaults(&c);
@@ -582,7 +583,7 @@ static void test_key_req(void)
     struct proxy *p = NULL;
     CU_ASSERT_EQUAL_FATAL(proxy_new(&p, &c, &e), 0);
     drain(p, 1000);
-    struct net_addr cl = addr_of("10.0.2.7:1044");
+    struct addr cl = addr_of("10.0.2.7:1044");
     uint8_t b[64];
     struct uftp_hdr h = {.version = UFTP_VER4, .func = KEY_REQ, .src_id = 0x0A000207};
     uftp_hdr_encode(b, UFTP_HDR_LEN, &h);
@@ -590,10 +591,10 @@ static void test_key_req(void)
     size_t n = UFTP_HDR_LEN + (size_t)wire_key_req_encode(b + UFTP_HDR_LEN, 48, &kr);
     proxy_recv(p, &cl, NULL, b, n, 0, 2000000);
     struct sent s;
-    char ab[NET_ADDR_STRLEN];
+    char ab[ADDR_STRLEN];
     for (int i = 0; i < 2; i++) {
         CU_ASSERT_EQUAL_FATAL(next_send(p, 2000000, &s), ENG_SEND);
-        CU_ASSERT_STRING_EQUAL(net_addr_str(&s.dst, ab), i ? "230.4.4.2:1045" : "230.4.4.1:1045");
+        CU_ASSERT_STRING_EQUAL(addr_str(&s.dst, ab), i ? "230.4.4.2:1045" : "230.4.4.1:1045");
         struct uftp_hdr got;
         CU_ASSERT_FATAL(uftp_hdr_decode(&got, s.buf, s.len) >= 0);
         CU_ASSERT_EQUAL(got.version, UFTP_VER4);
