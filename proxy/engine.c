@@ -12,7 +12,7 @@
 #include "core/crypto/hbauth.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/sig.h"
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 #include "proxy/proxy_int.h"
 
 #define LIMIT_LOG_US  60000000u /* limit refusals: one log line a minute */
@@ -236,8 +236,8 @@ uint64_t p_grtt_times(const struct psession *s, uint64_t n)
 
 void p_member(struct proxy *p, bool join, const struct addr *group, const struct addr *source)
 {
-    struct net_member m;
-    int k = net_member_ref(p->mem, &p->nmem, p->capmem, join, group, source, &m);
+    struct member m;
+    int k = member_ref(p->mem, &p->nmem, p->capmem, join, group, source, &m);
     if (k != 0)
         pq_push_op(&p->q, k > 0, &m.group, &m.source);
 }
@@ -593,7 +593,7 @@ int proxy_poll(struct proxy *p, uint64_t now_us, struct eng_out *out)
         if (p->nmem > 0) {
             /* Every JOIN gets its LEAVE, the public groups last. */
             while (p->nmem > 0) {
-                struct net_member *m = &p->mem[--p->nmem];
+                struct member *m = &p->mem[--p->nmem];
                 pq_push_op(&p->q, false, &m->group, &m->source);
             }
             return proxy_poll(p, now_us, out);

@@ -11,7 +11,7 @@
 #define UFTP_PROXY_INT_H
 
 #include "core/log.h"
-#include "core/net/member.h"
+#include "core/base/member.h"
 #include "core/proto/agg.h"
 #include "core/proto/hb.h"
 #include "core/proto/idmap.h"
@@ -131,7 +131,7 @@ struct proxy {
     unsigned last_hit;
     struct pq q;
     /* Memberships held, reference-counted (as the receiver's). */
-    struct net_member *mem; /* memberships, refcounted */
+    struct member *mem; /* memberships, refcounted */
     size_t nmem, capmem;
     struct hb hb;
     /* Server proxy: the downstream address (fixed, or learned in fp mode). */

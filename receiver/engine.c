@@ -14,7 +14,7 @@
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
 #include "core/crypto/sig.h"
-#include "core/fs/fs.h"
+#include "core/base/file.h"
 #include "core/wire/proxykey.h"
 
 void receiver_config_defaults(struct receiver_config *c)
@@ -44,7 +44,7 @@ static int check_config(const struct receiver_config *c, const struct receiver_e
         return bad("rng and storage callbacks are required");
     if (c->client_id == 0 || c->client_id == UINT32_MAX)
         return bad("client ID (-U)");
-    if (c->ndest == 0 || c->ndest > FS_MAX_DIRS || c->dests == NULL)
+    if (c->ndest == 0 || c->ndest > FILE_MAX_DIRS || c->dests == NULL)
         return bad("1 to 10 destination dirs (-D) are required");
     for (size_t i = 0; i < c->ndest; i++)
         if (c->dests[i] == NULL || c->dests[i][0] != '/')
@@ -117,8 +117,8 @@ static void push_op(struct receiver *r, bool join, const struct addr *g, const s
 
 void recv_member(struct receiver *r, bool join, const struct addr *group, const struct addr *source)
 {
-    struct net_member m;
-    int k = net_member_ref(r->mem, &r->nmem, r->capmem, join, group, source, &m);
+    struct member m;
+    int k = member_ref(r->mem, &r->nmem, r->capmem, join, group, source, &m);
     if (k != 0)
         push_op(r, k > 0, &m.group, &m.source);
 }
@@ -582,7 +582,7 @@ int receiver_poll(struct receiver *r, uint64_t now_us, struct eng_out *out)
     if (r->shutdown && r->st.sessions == 0 && r->nmem > 0) {
         /* Every JOIN gets its LEAVE, the public groups last. */
         while (r->nmem > 0) {
-            struct net_member *m = &r->mem[--r->nmem];
+            struct member *m = &r->mem[--r->nmem];
             push_op(r, false, &m->group, &m->source);
         }
         return receiver_poll(r, now_us, out);

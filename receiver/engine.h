@@ -25,7 +25,7 @@
  * proxy, as source) and leaves it when the session ends; memberships shared
  * by several sessions are reference-counted, so JOIN/LEAVE pairs balance.
  *
- * Received names: every FILEINFO name is checked with fs_name_check (no
+ * Received names: every FILEINFO name is checked with file_name_check (no
  * "..", ".", empty components, NUL, control characters, backslash; absolute
  * names only strictly under a -D dir, never with -T; spec §6.1) before any
  * storage call. Refused names get COMPLETE(rejected) and a log line. Storage
@@ -42,7 +42,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/fs/beneath.h"
+#include "core/base/file.h"
 #include "core/base/addr.h"
 #include "core/proto/engine.h"
 #include "core/wire/wire.h"
@@ -94,7 +94,7 @@ struct receiver_config {
     size_t nproxy;
 
     /*
-     * -D: destination dirs, absolute paths, at most FS_MAX_DIRS. Only their
+     * -D: destination dirs, absolute paths, at most FILE_MAX_DIRS. Only their
      * text is used here (to place absolute names); storage opens them.
      */
     const char *const *dests;
@@ -102,7 +102,7 @@ struct receiver_config {
     /* -T given: receive into the session's temp dir, refuse absolute names,
      * and call storage.session_end to move the files at the end. */
     bool temp_dir;
-    /* FS_LINK_NO_ABS / FS_LINK_NO_DOTDOT for received symlink targets (default 0). */
+    /* FILE_LINK_NO_ABS / FILE_LINK_NO_DOTDOT for received symlink targets (default 0). */
     unsigned link_policy;
 
     unsigned max_sessions; /* 1..RECEIVER_MAX_SESSIONS, default 100 */
@@ -179,7 +179,7 @@ enum receiver_close {
 /*
  * The daemon's file system (core/fs beneath the -D dirs in uftpd, memory in
  * the simulator). Unless said otherwise callbacks return 0 or a negative
- * errno / FS_E* code (core/fs/fs.h), which the engine logs with fs_strerror.
+ * errno / FS_E* code (core/fs/fs.h), which the engine logs with file_strerror.
  *
  * The invariant storage must keep: a file whose transfer failed is never left
  * looking complete at its final name. close(RECEIVER_CLOSE_ABORT) discards it
@@ -220,7 +220,7 @@ struct receiver_storage {
     /* Free bytes where f would be written (@FREESPACE, and the size check before a file). */
     int (*free_space)(void *ctx, const struct receiver_file *f, uint64_t *avail);
     /* lstat of f (sync mode, existing directories). -ENOENT when absent. */
-    int (*stat)(void *ctx, const struct receiver_file *f, struct fs_stat *st);
+    int (*stat)(void *ctx, const struct receiver_file *f, struct file_stat *st);
     /*
      * A session ended: completed is true after DONE_CONF (or its timeout
      * once all files were received), false on abort. With -T this is where
@@ -263,7 +263,7 @@ struct receiver;
 /*
  * Creates the engine. Copies *cfg and *env (not what they point to).
  * Errors: ENG_EINVAL (client_id 0 or 0xFFFFFFFF, no dest dir, more than
- * FS_MAX_DIRS dests or a relative one, max_sessions out of range, -o
+ * FILE_MAX_DIRS dests or a relative one, max_sessions out of range, -o
  * without a server address, a callback missing), ENG_ENOMEM.
  */
 int receiver_new(struct receiver **out, const struct receiver_config *cfg,

@@ -232,7 +232,7 @@ static const struct conf_option opts[] = {
      .section = "Files",
      .argname = "DIR,...",
      .def = UFTPD_DEF_DEST,
-     .list_max = FS_MAX_DIRS,
+     .list_max = FILE_MAX_DIRS,
      .check = abs_list_check,
      .help = "destination dirs (absolute); relative names go to the first",
      CONF_FIELD(S, dests)},
@@ -255,7 +255,7 @@ static const struct conf_option opts[] = {
      .type = CONF_LIST,
      .section = "Files",
      .argname = "DIR,...",
-     .list_max = FS_MAX_DIRS,
+     .list_max = FILE_MAX_DIRS,
      .check = abs_list_check,
      .help = "backup dirs, one per dest: replaced and deleted files move to "
              "DIR/YYYYMMDD/HHMMSS/<path>",

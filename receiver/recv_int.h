@@ -8,9 +8,9 @@
 #define UFTP_RECV_INT_H
 
 #include "core/crypto/skeys.h"
-#include "core/fs/name.h"
+#include "core/base/file.h"
 #include "core/log.h"
-#include "core/net/member.h"
+#include "core/base/member.h"
 #include "core/proto/bitmap.h"
 #include "core/proto/hb.h"
 #include "core/proto/blocks.h"
@@ -77,7 +77,7 @@ struct rfile {
     uint32_t nak_cur;
     bool sent_naks;
     /* Names, NUL-terminated. */
-    struct fs_name fname;
+    struct file_name fname;
     char name[WIRE_MAX_PATH + 1];
     char link[WIRE_MAX_PATH + 1];
     struct receiver_file rf;
@@ -139,7 +139,7 @@ struct receiver {
     struct rsession *sess; /* cfg.max_sessions slots */
     unsigned last_hit;     /* index of the last session looked up */
     unsigned nslots;       /* 1 + the highest slot in use: scans stop there */
-    struct net_member *mem;
+    struct member *mem;
     size_t nmem, capmem;
     struct rmemop *ops; /* ring of membership outputs */
     size_t ops_head, ops_n, ops_cap;

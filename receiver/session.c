@@ -18,7 +18,7 @@
 
 #include "core/crypto/keyfile.h"
 #include "core/proto/grtt.h"
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 
 static const char *const rphase_names[] = {"FREE",     "PREREGISTER", "REGISTERED",
                                            "MIDGROUP", "RECEIVING",   "COMPLETE"};
@@ -515,7 +515,7 @@ static void early_complete(struct receiver *r, struct rsession *s, uint8_t statu
 static void reject(struct receiver *r, struct rsession *s, const char *why, uint64_t now)
 {
     char esc[160];
-    fs_name_escape(esc, sizeof(esc), s->f.name, strlen(s->f.name));
+    file_name_escape(esc, sizeof(esc), s->f.name, strlen(s->f.name));
     RLOG(s, LL_WARN, "rejecting file '%s': %s", esc, why);
     early_complete(r, s, COMP_STAT_REJECTED, now);
 }
@@ -532,7 +532,7 @@ static void fileinfo_regular(struct receiver *r, struct rsession *s, uint64_t no
         return;
     }
     if (s->sync_mode) {
-        struct fs_stat fst;
+        struct file_stat fst;
         rc = st->stat(r->env.ctx, &f->rf, &fst);
         if (rc == 0) {
             bool skip;
@@ -583,7 +583,7 @@ static void fileinfo_regular(struct receiver *r, struct rsession *s, uint64_t no
     if (rc < 0) {
         file_release(f);
         char why[96];
-        snprintf(why, sizeof(why), "cannot open: %s", fs_strerror(rc));
+        snprintf(why, sizeof(why), "cannot open: %s", file_strerror(rc));
         reject(r, s, why, now);
         return;
     }
@@ -653,7 +653,7 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
     }
     {
         char esc[160];
-        fs_name_escape(esc, sizeof(esc), f->name, fi->name_len);
+        file_name_escape(esc, sizeof(esc), f->name, fi->name_len);
         RLOG(s, LL_INFO, "file %04X: '%s' (%llu bytes)", f->file_id, esc,
              (unsigned long long)fi->size);
     }
@@ -668,9 +668,9 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
         f->rf.dest = 0;
     } else {
         char msg[200];
-        unsigned flags = r->cfg.temp_dir ? FS_NAME_NO_ABS : 0;
-        int rc = fs_name_check(&f->fname, fi->name, fi->name_len, r->cfg.dests, r->cfg.ndest, flags,
-                               msg, sizeof(msg));
+        unsigned flags = r->cfg.temp_dir ? FILE_NAME_NO_ABS : 0;
+        int rc = file_name_check(&f->fname, fi->name, fi->name_len, r->cfg.dests, r->cfg.ndest,
+                                 flags, msg, sizeof(msg));
         if (rc < 0) {
             RLOG(s, LL_WARN, "rejecting file: %s", msg);
             early_complete(r, s, COMP_STAT_REJECTED, now);
@@ -685,7 +685,7 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
         fileinfo_regular(r, s, now);
         return;
     case FTYPE_DIR: {
-        struct fs_stat fst;
+        struct file_stat fst;
         bool exists = st->stat(r->env.ctx, &f->rf, &fst) == 0 && fst.type == FTYPE_DIR;
         if (s->sync_preview) {
             early_complete(r, s, exists ? COMP_STAT_SKIPPED : COMP_STAT_NORMAL, now);
@@ -694,7 +694,7 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
         int rc = st->mkdir(r->env.ctx, &f->rf);
         if (rc < 0) {
             char why[96];
-            snprintf(why, sizeof(why), "cannot create directory: %s", fs_strerror(rc));
+            snprintf(why, sizeof(why), "cannot create directory: %s", file_strerror(rc));
             reject(r, s, why, now);
             return;
         }
@@ -702,18 +702,18 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
         return;
     }
     case FTYPE_LINK: {
-        int rc = fs_link_target_check(fi->link, fi->link_len, r->cfg.link_policy);
+        int rc = file_link_check(fi->link, fi->link_len, r->cfg.link_policy);
         if (rc == 0 && memchr(fi->link, '\0', fi->link_len) != NULL)
-            rc = FS_ELINK_CTRL;
+            rc = FILE_ELINK_CTRL;
         if (rc < 0) {
             char why[96];
-            snprintf(why, sizeof(why), "link target refused: %s", fs_strerror(rc));
+            snprintf(why, sizeof(why), "link target refused: %s", file_strerror(rc));
             reject(r, s, why, now);
             return;
         }
         if (!s->sync_preview && (rc = st->symlink(r->env.ctx, &f->rf)) < 0) {
             char why[96];
-            snprintf(why, sizeof(why), "cannot create symlink: %s", fs_strerror(rc));
+            snprintf(why, sizeof(why), "cannot create symlink: %s", file_strerror(rc));
             reject(r, s, why, now);
             return;
         }
@@ -724,7 +724,7 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
         if (!s->sync_preview) {
             int rc = st->remove(r->env.ctx, &f->rf);
             if (rc < 0 && rc != -ENOENT)
-                RLOG(s, LL_WARN, "cannot delete %s: %s", f->name, fs_strerror(rc));
+                RLOG(s, LL_WARN, "cannot delete %s: %s", f->name, file_strerror(rc));
         }
         early_complete(r, s, COMP_STAT_NORMAL, now);
         return;
@@ -732,7 +732,7 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
         uint64_t avail = 0;
         int rc = st->free_space(r->env.ctx, &f->rf, &avail);
         if (rc < 0)
-            RLOG(s, LL_WARN, "cannot get free space: %s", fs_strerror(rc));
+            RLOG(s, LL_WARN, "cannot get free space: %s", file_strerror(rc));
         f->freespace = true;
         f->freespace_val = avail;
         early_complete(r, s, COMP_STAT_NORMAL, now);
@@ -762,7 +762,7 @@ static void arm_nak(struct rsession *s, uint64_t now, uint32_t first, uint32_t l
 static void file_fail(struct receiver *r, struct rsession *s, const char *why, int err,
                       uint64_t now)
 {
-    RLOG(s, LL_ERR, "%s %s: %s; file rejected", why, s->f.name, fs_strerror(err));
+    RLOG(s, LL_ERR, "%s %s: %s; file rejected", why, s->f.name, file_strerror(err));
     file_discard(r, s);
     s->pending &= ~(uint32_t)(P_FILEINFO_ACK | P_STATUS);
     early_complete(r, s, COMP_STAT_REJECTED, now);
@@ -828,7 +828,7 @@ static void file_finish(struct receiver *r, struct rsession *s, uint64_t now)
         int rc = r->env.storage.close(r->env.ctx, f->h, RECEIVER_CLOSE_DONE, &f->rf);
         file_release(f);
         if (rc < 0) {
-            RLOG(s, LL_ERR, "cannot finish %s: %s; file rejected", f->name, fs_strerror(rc));
+            RLOG(s, LL_ERR, "cannot finish %s: %s; file rejected", f->name, file_strerror(rc));
             early_complete(r, s, COMP_STAT_REJECTED, now);
             return;
         }
@@ -889,7 +889,7 @@ void sess_dispatch(struct receiver *r, struct rsession *s, const struct uftp_hdr
                     (a->host == 0 && !((a->flags & FLAG_CURRENT_FILE) && s->phase == RP_MIDGROUP));
         if (mine) {
             char msg[WIRE_ABORT_TEXT_LEN + 40], esc[WIRE_ABORT_TEXT_LEN + 8];
-            fs_name_escape(esc, sizeof(esc), a->text, strlen(a->text));
+            file_name_escape(esc, sizeof(esc), a->text, strlen(a->text));
             snprintf(msg, sizeof(msg), "transfer aborted by server: %s", esc);
             sess_abort(r, s, msg, false);
         }

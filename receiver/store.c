@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "core/fs/beneath.h"
-#include "core/fs/name.h"
+#include "core/base/file.h"
 #include "core/log.h"
 #include "core/wire/wire.h"
 
@@ -106,11 +106,11 @@ int store_init(struct store *st, const char *const *dests, size_t ndest, const c
 {
     memset(st, 0, sizeof(*st));
     st->tempfd = -1;
-    for (size_t i = 0; i < FS_MAX_DIRS; i++)
+    for (size_t i = 0; i < FILE_MAX_DIRS; i++)
         st->destfd[i] = st->backupfd[i] = -1;
     for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++)
         st->sess[i].fd = -1;
-    if (ndest == 0 || ndest > FS_MAX_DIRS)
+    if (ndest == 0 || ndest > FILE_MAX_DIRS)
         return -EINVAL;
     st->dests = dests;
     st->ndest = ndest;
@@ -161,7 +161,7 @@ int store_init(struct store *st, const char *const *dests, size_t ndest, const c
 
 void store_free(struct store *st)
 {
-    for (size_t i = 0; i < FS_MAX_DIRS; i++) {
+    for (size_t i = 0; i < FILE_MAX_DIRS; i++) {
         if (st->destfd[i] >= 0)
             close(st->destfd[i]);
         if (st->backupfd[i] >= 0)
@@ -182,8 +182,8 @@ void store_free(struct store *st)
 static void fail_log(const struct receiver_file *f, const char *what, int err)
 {
     char esc[200];
-    fs_name_escape(esc, sizeof(esc), f->name, strlen(f->name));
-    log_verbose("group %08X: %s '%s': %s", f->group_id, what, esc, fs_strerror(err));
+    file_name_escape(esc, sizeof(esc), f->name, strlen(f->name));
+    log_verbose("group %08X: %s '%s': %s", f->group_id, what, esc, file_strerror(err));
 }
 
 int store_set_backups(struct store *st, const char *const *dirs, size_t n)
@@ -285,7 +285,7 @@ static int backup_existing(struct store *st, const struct receiver_file *f, int 
         localtime_r(&now, &tm);
     }
     char rel[PATH_MAX];
-    int rc = fs_backup_name(rel, sizeof(rel), &tm, st->dests[f->dest], f->rel);
+    int rc = file_backup_name(rel, sizeof(rel), &tm, st->dests[f->dest], f->rel);
     if (rc >= 0)
         rc = fs_rename(dirfd, leaf, st->backupfd[f->dest], rel, FS_F_PARENTS);
     if (rc < 0)
@@ -442,7 +442,7 @@ static int st_open(void *ctx, const struct receiver_file *f, void **h)
     w->mtime = f->mtime;
     int rc;
     if (strlen(leaf) > NAME_MAX) {
-        rc = FS_ENAME_COMPLONG;
+        rc = FILE_ENAME_COMPLONG;
         goto fail;
     }
     memcpy(w->leaf, leaf, strlen(leaf) + 1);
@@ -641,7 +641,7 @@ static int st_mkdir(void *ctx, const struct receiver_file *f)
     int base = base_of(st, f);
     if (base < 0)
         return base;
-    struct fs_stat s;
+    struct file_stat s;
     if (fs_stat(base, f->rel, &s) == 0 && s.type == FTYPE_DIR)
         return 1;
     int rc = fs_mkdir(base, f->rel, FS_F_PARENTS);
@@ -723,7 +723,7 @@ static int st_free_space(void *ctx, const struct receiver_file *f, uint64_t *ava
     return fs_free_space(fd, avail);
 }
 
-static int st_stat(void *ctx, const struct receiver_file *f, struct fs_stat *s)
+static int st_stat(void *ctx, const struct receiver_file *f, struct file_stat *s)
 {
     struct store *st = ctx;
     int base;
@@ -805,7 +805,7 @@ static void free_names(char **v, size_t n)
 static int move_each(struct store *st, uint32_t group_id, int from, int to, char *rel, size_t rlen,
                      int depth)
 {
-    if (depth > FS_NAME_MAX_DEPTH)
+    if (depth > FILE_NAME_MAX_DEPTH)
         return -ELOOP;
     char **names;
     size_t n;
@@ -927,7 +927,7 @@ static void st_session_end(void *ctx, uint32_t server_id, uint32_t group_id, uin
         if (n < 0) {
             log_errx("group %08X: cannot move the received files into %s: %s; they stay in "
                      "the temp dir",
-                     group_id, st->dests[0], fs_strerror(n));
+                     group_id, st->dests[0], file_strerror(n));
             remove = false;
         } else {
             log_info("group %08X: moved %d %s%s into %s", group_id, n,
@@ -942,7 +942,7 @@ static void st_session_end(void *ctx, uint32_t server_id, uint32_t group_id, uin
     if (remove) {
         int rc = fs_remove(st->tempfd, name);
         if (rc < 0 && rc != -ENOENT)
-            log_warnx("group %08X: cannot remove the temp dir: %s", group_id, fs_strerror(rc));
+            log_warnx("group %08X: cannot remove the temp dir: %s", group_id, file_strerror(rc));
     }
 }
 

@@ -2,7 +2,7 @@
  * uftpd's file storage: the receiver engine's storage callbacks over
  * core/fs (DESIGN.md "Security by construction", spec §2.2, §6.1, §6.2).
  *
- * Every name reaches here already checked by the engine (fs_name_check)
+ * Every name reaches here already checked by the engine (file_name_check)
  * and is resolved beneath its destination dir (or the session's temp dir
  * with -T) without following any symlink (core/fs/beneath.h).
  *
@@ -72,8 +72,8 @@ typedef void (*store_received_fn)(void *arg, uint32_t group_id, const char *cons
 struct store {
     const char *const *dests; /* -D, absolute */
     size_t ndest;
-    int destfd[FS_MAX_DIRS];
-    int backupfd[FS_MAX_DIRS]; /* -A, one per dest, or -1 */
+    int destfd[FILE_MAX_DIRS];
+    int backupfd[FILE_MAX_DIRS]; /* -A, one per dest, or -1 */
     size_t nbackup;
     bool move_each; /* -i: with -T, move files one by one */
     store_received_fn received;

@@ -31,7 +31,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "core/fs/walk.h"
+#include "core/base/file.h"
 #include "core/base/addr.h"
 #include "core/proto/engine.h"
 #include "core/wire/wire.h"
@@ -160,7 +160,7 @@ struct sender_config {
      * FTYPE_DELETE / FTYPE_FREESPACE items are the @DELETE / @FREESPACE
      * pseudo-files. A regular file's size and mtime are taken from the item.
      */
-    const struct fs_item *files;
+    const struct file_item *files;
     size_t nfiles;
 
     /* realtime − monotonic, µs: wire timestamps are now_us + wall_offset_us (spec §1.3). */
@@ -180,7 +180,7 @@ struct sender_storage {
      * or a negative errno: the file is then skipped with a log line before
      * any FILEINFO, as the reference does, and the session goes on.
      */
-    int (*open)(void *ctx, const struct fs_item *it, void **h);
+    int (*open)(void *ctx, const struct file_item *it, void **h);
     /*
      * Reads iov[0..iovcnt) (total n bytes, iovcnt ≤ ENG_MAX_SEG) from offset
      * off: one call per FILESEG batch (one preadv in the real shell).
@@ -216,7 +216,7 @@ struct sender_event {
     enum sender_event_kind kind;
     uint32_t client_id;
     bool ok;
-    const struct fs_item *file; /* points into config.files */
+    const struct file_item *file; /* points into config.files */
     uint16_t file_id;
     enum sender_result result;
     uint64_t freespace;

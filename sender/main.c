@@ -90,7 +90,7 @@ static int collect_files(struct uftp *u, char **args, size_t nargs)
         return SENDER_EXIT_PARAM;
     }
     size_t cap = 0;
-    struct fs_item it;
+    struct file_item it;
     while ((rc = fs_walk_next(w, &it)) != 0) {
         if (rc < 0) {
             log_warnx("skipping %s", fs_walk_msg(w));
@@ -98,12 +98,12 @@ static int collect_files(struct uftp *u, char **args, size_t nargs)
         }
         if (u->nitems == cap) {
             cap = cap ? cap * 2 : 64;
-            struct fs_item *n = realloc(u->items, cap * sizeof(*n));
+            struct file_item *n = realloc(u->items, cap * sizeof(*n));
             if (n == NULL)
                 fatalx(SENDER_EXIT_ALLOC, "out of memory");
             u->items = n;
         }
-        struct fs_item *d = &u->items[u->nitems++];
+        struct file_item *d = &u->items[u->nitems++];
         *d = it;
         d->path = xstrdup(it.path);
         d->name = xstrdup(it.name);

@@ -482,7 +482,7 @@ static const struct conf_option opts[] = {
      .type = CONF_LIST,
      .section = "Files",
      .argname = "DIR,...",
-     .list_max = FS_MAX_DIRS,
+     .list_max = FILE_MAX_DIRS,
      .help = "strip these base dirs from names instead of the whole path",
      CONF_FIELD(S, base_dirs)},
     {.name = "follow-links",

@@ -18,7 +18,7 @@
 #include "sender/sender_int.h"
 
 #include "core/crypto/keyblob.h"
-#include "core/fs/name.h"
+#include "core/base/file.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -532,7 +532,7 @@ static void recv_announce_phase(struct sender *s, struct sdest *d, const struct 
 
 /* ---------------------------------------------------------------- files */
 
-static bool file_open(struct sender *s, const struct fs_item *it, uint32_t index)
+static bool file_open(struct sender *s, const struct file_item *it, uint32_t index)
 {
     struct sfile *f = &s->file;
     memset(f, 0, sizeof(*f));
@@ -553,7 +553,7 @@ static bool file_open(struct sender *s, const struct fs_item *it, uint32_t index
         }
         rc = s->env.storage.open(s->env.ctx, it, &f->h);
         if (rc < 0) {
-            SLOG(s, LL_WARN, "error reading file %s: %s", it->path, fs_strerror(rc));
+            SLOG(s, LL_WARN, "error reading file %s: %s", it->path, file_strerror(rc));
             return false;
         }
         f->open = true;
@@ -1158,7 +1158,7 @@ static void recv_abort(struct sender *s, struct sdest *d, const struct uftp_hdr 
                        const struct wire_abort *a, uint64_t now)
 {
     char text[WIRE_ABORT_TEXT_LEN + 8];
-    fs_name_escape(text, sizeof(text), a->text, strlen(a->text)); /* network text */
+    file_name_escape(text, sizeof(text), a->text, strlen(a->text)); /* network text */
     if (d == NULL) {
         SLOG(s, LL_WARN, "transfer aborted by %08X: %s", h->src_id, text);
         return;

@@ -91,7 +91,7 @@ struct sjob {
 
 /* The file being sent. */
 struct sfile {
-    const struct fs_item *it;
+    const struct file_item *it;
     uint32_t index;
     uint16_t file_id;
     uint8_t ftype;

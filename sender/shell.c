@@ -31,7 +31,7 @@ struct rfile {
     int fd;
 };
 
-static int st_open(void *ctx, const struct fs_item *it, void **h)
+static int st_open(void *ctx, const struct file_item *it, void **h)
 {
     (void)ctx;
     int fd = open(it->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -237,7 +237,7 @@ static void progress_draw(struct uftp *u, uint64_t now)
         n = snprintf(line, sizeof(line), "completing: %" PRIu32 " active", st.active);
         break;
     default: {
-        const struct fs_item *it = st.file_index < u->nitems ? &u->items[st.file_index] : NULL;
+        const struct file_item *it = st.file_index < u->nitems ? &u->items[st.file_index] : NULL;
         const char *name = it ? it->name : "?";
         size_t nl = strlen(name);
         if (nl > 40)
@@ -337,7 +337,7 @@ static enum status_snd_res status_res(enum sender_result r)
 
 static void on_result(struct uftp *u, const struct sender_event *ev)
 {
-    const struct fs_item *it = ev->file;
+    const struct file_item *it = ev->file;
     const char *name = it ? it->name : "?";
     uint64_t size = it && it->type == FTYPE_REG ? it->size : 0;
     double s = (double)ev->elapsed_us / 1e6;
@@ -412,7 +412,7 @@ void shell_event(void *ctx, const struct sender_event *ev)
         break;
     }
     case SENDER_EV_FILE: {
-        const struct fs_item *it = ev->file;
+        const struct file_item *it = ev->file;
         double s = (double)ev->elapsed_us / 1e6;
         char b[32], r[32];
         fmt_bytes(b, sizeof(b), it ? (double)it->size : 0);

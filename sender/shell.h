@@ -50,7 +50,7 @@ struct uftp {
     struct sender_dest *dests;   /* -H */
     struct sender_dest *proxies; /* -j */
     struct crypto_key *key;      /* -k / -K, or NULL: the engine makes an ephemeral one */
-    struct fs_item *items;       /* the files, strings owned */
+    struct file_item *items;     /* the files, strings owned */
     size_t nitems;
 
     struct net_sock sock;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 
 bool job_push(struct sender *s, const struct sjob *j)
 {
@@ -188,7 +188,7 @@ static ssize_t encode_job(struct sender *s, struct sjob *j, uint64_t now, uint8_
         break;
     case FILEINFO: {
         struct wire_fileinfo *f = &m.u.fileinfo;
-        const struct fs_item *it = s->file.it;
+        const struct file_item *it = s->file.it;
         f->ver = s->cfg.version;
         f->file_id = s->file.file_id;
         f->ftype = s->file.ftype;
@@ -443,7 +443,7 @@ bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
         s->env.storage.read(s->env.ctx, f->h, blocks_offset(&f->lay, first), s->iov, (int)k);
     if (got < 0 || (size_t)got != datalen) {
         SLOG(s, LL_ERR, "read of %s failed: %s", f->it->path,
-             got < 0 ? fs_strerror((int)got) : "file shrank");
+             got < 0 ? file_strerror((int)got) : "file shrank");
         /* The sequence numbers written above are simply skipped. */
         phase_abort_all(s, "Error reading file", FLAG_CURRENT_FILE,
                         1u << D_ACTIVE | 1u << D_ACTIVE_NAK);

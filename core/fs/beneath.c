@@ -13,7 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core/fs/name.h"
+#include "core/base/file.h"
 #include "core/wire/wire.h"
 
 /* Directories are opened readable (fs_session_move lists them) and never through a link. */
@@ -65,7 +65,7 @@ static int classify(int dir, const char *name, int e)
     struct stat st;
     if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (S_ISLNK(st.st_mode))
-            return FS_ESYMLINK;
+            return FILE_ESYMLINK;
         if (!S_ISDIR(st.st_mode))
             return -ENOTDIR;
     }
@@ -154,7 +154,7 @@ int fs_dir_open(const char *path)
 int fs_parent_open(int base, const char *rel, unsigned flags, const char **leaf)
 {
     char buf[PATH_MAX + 1];
-    int rc = fs_rel_check(rel);
+    int rc = file_rel_check(rel);
     if (rc < 0)
         return rc;
     const char *slash = strrchr(rel, '/');
@@ -172,7 +172,7 @@ int fs_parent_open(int base, const char *rel, unsigned flags, const char **leaf)
 int fs_subdir_open(int base, const char *rel, unsigned flags)
 {
     char buf[PATH_MAX + 1];
-    int rc = fs_rel_check(rel);
+    int rc = file_rel_check(rel);
     if (rc < 0)
         return rc;
     snprintf(buf, sizeof(buf), "%s", rel);
@@ -191,11 +191,11 @@ int fs_file_open(int base, const char *rel, unsigned flags)
     /* Refuse a non-regular target before open() can touch a device. */
     if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (S_ISLNK(st.st_mode))
-            rc = FS_EFINALLINK;
+            rc = FILE_EFINALLINK;
         else if (S_ISDIR(st.st_mode))
             rc = -EISDIR;
         else if (!S_ISREG(st.st_mode))
-            rc = FS_ENOTREG;
+            rc = FILE_ENOTREG;
         else if (flags & FS_F_EXCL)
             rc = -EEXIST;
         if (rc < 0)
@@ -208,9 +208,9 @@ int fs_file_open(int base, const char *rel, unsigned flags)
     if (fd < 0) {
         int e = errno;
         if (e == ELOOP)
-            rc = FS_EFINALLINK;
+            rc = FILE_EFINALLINK;
         else if (e == ENXIO)
-            rc = FS_ENOTREG; /* a fifo swapped in */
+            rc = FILE_ENOTREG; /* a fifo swapped in */
         else
             rc = -e;
         goto out;
@@ -219,9 +219,9 @@ int fs_file_open(int base, const char *rel, unsigned flags)
     if (fstat(fd, &st) < 0) {
         rc = -errno;
     } else if (!S_ISREG(st.st_mode)) {
-        rc = FS_ENOTREG;
+        rc = FILE_ENOTREG;
     } else if (st.st_nlink > 1) {
-        rc = FS_EHARDLINK;
+        rc = FILE_EHARDLINK;
     } else if ((flags & FS_F_TRUNC) && st.st_size > 0 && ftruncate(fd, 0) < 0) {
         /* Truncate only after the checks: O_TRUNC would hit a hard-linked file. */
         rc = -errno;
@@ -291,7 +291,7 @@ static int remove_at(int dir, const char *name, int depth)
     if (!S_ISDIR(st.st_mode))
         return unlinkat(dir, name, 0) < 0 ? -errno : 0;
     if (depth >= FS_REMOVE_MAX_DEPTH)
-        return FS_EDEPTH;
+        return FILE_EDEPTH;
 
     int first = 0;
     for (int pass = 0; pass < 3; pass++) {
@@ -362,7 +362,7 @@ int fs_mkdir(int base, const char *rel, unsigned flags)
             if (S_ISDIR(st.st_mode))
                 rc = 0;
             else if (S_ISLNK(st.st_mode))
-                rc = FS_EFINALLINK;
+                rc = FILE_EFINALLINK;
         }
     }
     close(pfd);
@@ -381,7 +381,7 @@ int fs_set_mtime(int base, const char *rel, int64_t mtime)
     return rc;
 }
 
-int fs_stat(int base, const char *rel, struct fs_stat *out)
+int fs_stat(int base, const char *rel, struct file_stat *out)
 {
     const char *leaf;
     struct stat st;

@@ -3,7 +3,7 @@
  * construction", spec §6.1, §6.2).
  *
  * Every function takes a directory fd `base` (a dest dir, a temp dir, a
- * backup dir) and a relative path `rel` (normally fs_name.rel from name.h).
+ * backup dir) and a relative path `rel` (normally file_name.rel from core/base/file.h).
  * The directories on the way are opened with openat2(RESOLVE_BENEATH |
  * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS), or, where the kernel lacks
  * openat2, one openat(O_NOFOLLOW | O_DIRECTORY) per component. The final
@@ -11,9 +11,9 @@
  * follows a symlink. So nothing is created, written, renamed or removed
  * outside `base`, or through a symlink, whatever the tree holds.
  *
- * Returns: >= 0 on success; -errno on a system failure; FS_ESYMLINK when a
+ * Returns: >= 0 on success; -errno on a system failure; FILE_ESYMLINK when a
  * directory on the way is a symlink, -ENOTDIR when it is something else
- * that is not a directory, FS_ENAME_* when rel itself is malformed.
+ * that is not a directory, FILE_ENAME_* when rel itself is malformed.
  */
 #ifndef UFTP_FS_BENEATH_H
 #define UFTP_FS_BENEATH_H
@@ -57,7 +57,7 @@ int fs_parent_open(int base, const char *rel, unsigned flags, const char **leaf)
 
 /*
  * Opens rel itself as a directory beneath base (FS_F_PARENTS: creating it
- * and its parents). Returns an fd or an error; FS_ESYMLINK if rel is a link.
+ * and its parents). Returns an fd or an error; FILE_ESYMLINK if rel is a link.
  */
 int fs_subdir_open(int base, const char *rel, unsigned flags);
 
@@ -65,8 +65,8 @@ int fs_subdir_open(int base, const char *rel, unsigned flags);
  * Opens or creates the regular file rel for writing (O_WRONLY, mode
  * 0666 & ~umask). Flags: FS_F_PARENTS, FS_F_EXCL, FS_F_TRUNC. Never follows a
  * final symlink and never blocks on a fifo. Returns an fd, or
- * FS_EFINALLINK (rel is a symlink), -EISDIR (a directory), FS_ENOTREG
- * (another non-regular file), FS_EHARDLINK (an existing file with other hard
+ * FILE_EFINALLINK (rel is a symlink), -EISDIR (a directory), FILE_ENOTREG
+ * (another non-regular file), FILE_EHARDLINK (an existing file with other hard
  * links: writing it in place would change files outside the tree),
  * -EEXIST (FS_F_EXCL), or an error from the parent walk.
  */
@@ -94,7 +94,7 @@ int fs_rename(int fbase, const char *from, int tbase, const char *to, unsigned f
 /*
  * Removes rel: a file, a symlink (the link, never its target) or a whole
  * directory tree (for @DELETE, spec §2.1), never following symlinks inside
- * it. Returns 0, -ENOENT, FS_EDEPTH (deeper than FS_REMOVE_MAX_DEPTH) or
+ * it. Returns 0, -ENOENT, FILE_EDEPTH (deeper than FS_REMOVE_MAX_DEPTH) or
  * the first error met (removal continues past it).
  */
 #define FS_REMOVE_MAX_DEPTH 256
@@ -102,14 +102,14 @@ int fs_remove(int base, const char *rel);
 
 /*
  * Creates the symlink rel -> target. The target is opaque text (check it
- * with fs_link_target_check first if a policy applies). FS_F_PARENTS.
+ * with file_link_check first if a policy applies). FS_F_PARENTS.
  * Returns 0, -EEXIST if rel exists, or a walk error.
  */
 int fs_symlink(int base, const char *rel, const char *target, unsigned flags);
 
 /*
  * Creates the directory rel (FS_F_PARENTS: and its parents). An existing
- * directory is success; an existing symlink is FS_EFINALLINK; anything else
+ * directory is success; an existing symlink is FILE_EFINALLINK; anything else
  * existing is -EEXIST.
  */
 int fs_mkdir(int base, const char *rel, unsigned flags);
@@ -117,17 +117,8 @@ int fs_mkdir(int base, const char *rel, unsigned flags);
 /* Sets rel's atime and mtime to mtime (seconds); a symlink's own times. */
 int fs_set_mtime(int base, const char *rel, int64_t mtime);
 
-struct fs_stat {
-    int type; /* FTYPE_REG, FTYPE_DIR, FTYPE_LINK (core/wire/wire.h), or -1 */
-    uint64_t size;
-    int64_t mtime;
-    mode_t mode;
-    nlink_t nlink;
-    dev_t dev;
-};
-
 /* lstat of rel (sync mode, spec §2.1 -z). Returns 0, -ENOENT, walk errors. */
-int fs_stat(int base, const char *rel, struct fs_stat *st);
+int fs_stat(int base, const char *rel, struct file_stat *st);
 
 /* Bytes available to unprivileged users on dirfd's filesystem. 0 or -errno. */
 int fs_free_space(int dirfd, uint64_t *avail);

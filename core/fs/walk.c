@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/fs/name.h"
+#include "core/base/file.h"
 #include "core/wire/wire.h"
 
 /* One directory being walked: its sorted entries and where its names end. */
@@ -133,11 +133,11 @@ static bool excluded(const struct fs_walk *w, const char *rel)
     return false;
 }
 
-static int emit(struct fs_walk *w, struct fs_item *it, int type, const struct stat *st)
+static int emit(struct fs_walk *w, struct file_item *it, int type, const struct stat *st)
 {
-    if (strlen(w->name) > FS_WIRE_NAME_MAX)
-        return skip(w, FS_EWALK_LONG, "skipping '%s': name '%s' is longer than %d bytes", w->path,
-                    w->name, FS_WIRE_NAME_MAX);
+    if (strlen(w->name) > FILE_WIRE_NAME_MAX)
+        return skip(w, FILE_EWALK_LONG, "skipping '%s': name '%s' is longer than %d bytes", w->path,
+                    w->name, FILE_WIRE_NAME_MAX);
     memset(it, 0, sizeof(*it));
     it->type = type;
     it->path = w->path;
@@ -160,12 +160,12 @@ static int read_dir(const char *path, char ***out, size_t *count)
 }
 
 /* Handles the entry now in w->path / w->name / w->rel. 2 = entered a dir. */
-static int visit(struct fs_walk *w, struct fs_item *it)
+static int visit(struct fs_walk *w, struct file_item *it)
 {
     struct stat st;
 
     if (excluded(w, w->rel))
-        return skip(w, FS_EWALK_EXCLUDED, "skipping excluded '%s'", w->rel);
+        return skip(w, FILE_EWALK_EXCLUDED, "skipping excluded '%s'", w->rel);
     if ((w->follow ? stat(w->path, &st) : lstat(w->path, &st)) < 0)
         return skip(w, -errno, "skipping '%s': %s", w->path, strerror(errno));
 
@@ -177,19 +177,19 @@ static int visit(struct fs_walk *w, struct fs_item *it)
         if (n < 0)
             return skip(w, -errno, "skipping link '%s': %s", w->path, strerror(errno));
         w->link[n] = '\0';
-        if (n == 0 || n > FS_WIRE_NAME_MAX)
-            return skip(w, FS_EWALK_LONG, "skipping link '%s': target is %s", w->path,
+        if (n == 0 || n > FILE_WIRE_NAME_MAX)
+            return skip(w, FILE_EWALK_LONG, "skipping link '%s': target is %s", w->path,
                         n ? "longer than 300 bytes" : "empty");
         return emit(w, it, FTYPE_LINK, &st);
     }
 
     if (!S_ISDIR(st.st_mode))
-        return skip(w, FS_EWALK_SPECIAL, "skipping special file '%s'", w->path);
+        return skip(w, FILE_EWALK_SPECIAL, "skipping special file '%s'", w->path);
 
     /* With -l a link may lead back to a directory being walked. */
     for (size_t i = 0; i < w->depth; i++)
         if (w->stack[i].dev == st.st_dev && w->stack[i].ino == st.st_ino)
-            return skip(w, FS_EWALK_LOOP, "skipping '%s': directory loop", w->path);
+            return skip(w, FILE_EWALK_LOOP, "skipping '%s': directory loop", w->path);
 
     char **names = NULL;
     size_t n = 0;
@@ -200,11 +200,11 @@ static int visit(struct fs_walk *w, struct fs_item *it)
         free(names);
         return emit(w, it, FTYPE_DIR, &st);
     }
-    if (strlen(w->name) + 2 > FS_WIRE_NAME_MAX) {
+    if (strlen(w->name) + 2 > FILE_WIRE_NAME_MAX) {
         fs_names_free(names, n);
-        return skip(w, FS_EWALK_LONG,
+        return skip(w, FILE_EWALK_LONG,
                     "skipping '%s': names under '%s' would be longer than %d bytes", w->path,
-                    w->name, FS_WIRE_NAME_MAX);
+                    w->name, FILE_WIRE_NAME_MAX);
     }
     if (w->depth == w->cap) {
         size_t nc = w->cap ? w->cap * 2 : 8;
@@ -239,7 +239,7 @@ static bool append(char *buf, size_t len, const char *child)
 
 /*
  * Writes the normalised form of s into out: leading '/' kept, empty and "."
- * components dropped. Returns FS_ENAME_DOTDOT / FS_ENAME_EMPTY / -ENAMETOOLONG.
+ * components dropped. Returns FILE_ENAME_DOTDOT / FILE_ENAME_EMPTY / -ENAMETOOLONG.
  */
 static int normalise(char *out, size_t cap, const char *s)
 {
@@ -256,7 +256,7 @@ static int normalise(char *out, size_t cap, const char *s)
         if (len == 0)
             break;
         if (len == 2 && p[0] == '.' && p[1] == '.')
-            return FS_ENAME_DOTDOT;
+            return FILE_ENAME_DOTDOT;
         if (!(len == 1 && p[0] == '.')) {
             if (o + len + 2 > cap)
                 return -ENAMETOOLONG;
@@ -269,7 +269,7 @@ static int normalise(char *out, size_t cap, const char *s)
         p += len;
     }
     out[o] = '\0';
-    return any ? 0 : FS_ENAME_EMPTY;
+    return any ? 0 : FILE_ENAME_EMPTY;
 }
 
 /* The part of local below base, at a component boundary, or NULL. */
@@ -286,7 +286,7 @@ static const char *under_base(const char *local, const char *base)
     return *r ? r : NULL;
 }
 
-static int top_item(struct fs_walk *w, const char *item, struct fs_item *it)
+static int top_item(struct fs_walk *w, const char *item, struct file_item *it)
 {
     char top[PATH_MAX], real[PATH_MAX];
     bool del = false;
@@ -310,7 +310,7 @@ static int top_item(struct fs_walk *w, const char *item, struct fs_item *it)
     if (strlen(item) >= sizeof(w->path))
         return skip(w, -ENAMETOOLONG, "skipping '%.64s...': path too long", item);
     if (!item[0])
-        return skip(w, FS_EWALK_BADNAME, "skipping an empty item");
+        return skip(w, FILE_EWALK_BADNAME, "skipping an empty item");
     snprintf(w->path, sizeof(w->path), "%s", item);
     strip_slashes(w->path);
 
@@ -319,7 +319,7 @@ static int top_item(struct fs_walk *w, const char *item, struct fs_item *it)
     if (!base[0] || !strcmp(base, ".") || !strcmp(base, "..")) {
         /* "/", "." or "..": use the name the directory really has. */
         if (del || !realpath(w->path, real) || !strcmp(real, "/"))
-            return skip(w, FS_EWALK_BADNAME, "skipping '%s': it has no name to send", item);
+            return skip(w, FILE_EWALK_BADNAME, "skipping '%s': it has no name to send", item);
         base = strrchr(real, '/') + 1;
     }
     snprintf(w->rel, sizeof(w->rel), "%s", base);
@@ -330,7 +330,7 @@ static int top_item(struct fs_walk *w, const char *item, struct fs_item *it)
         for (size_t i = 0; i < w->nbase && !t; i++)
             t = under_base(w->path, w->bases[i]);
         if (!t)
-            return skip(w, FS_EWALK_NOBASE, "skipping '%s': under no base directory", item);
+            return skip(w, FILE_EWALK_NOBASE, "skipping '%s': under no base directory", item);
     }
     int n;
     if (w->dest && (w->nitems > 1 || w->dest_is_dir))
@@ -341,19 +341,19 @@ static int top_item(struct fs_walk *w, const char *item, struct fs_item *it)
         return skip(w, -ENAMETOOLONG, "skipping '%s': name too long", item);
     int rc = normalise(w->name, sizeof(w->name), top);
     if (rc < 0)
-        return skip(w, rc == -ENAMETOOLONG ? rc : FS_EWALK_BADNAME,
+        return skip(w, rc == -ENAMETOOLONG ? rc : FILE_EWALK_BADNAME,
                     "skipping '%s': unusable name '%s'", item, top);
 
     if (!del)
         return visit(w, it);
     if (excluded(w, w->rel))
-        return skip(w, FS_EWALK_EXCLUDED, "skipping excluded '%s'", w->rel);
+        return skip(w, FILE_EWALK_EXCLUDED, "skipping excluded '%s'", w->rel);
     rc = emit(w, it, FTYPE_DELETE, NULL);
     it->path = "";
     return rc;
 }
 
-int fs_walk_next(struct fs_walk *w, struct fs_item *it)
+int fs_walk_next(struct fs_walk *w, struct file_item *it)
 {
     for (;;) {
         int rc;
@@ -417,7 +417,7 @@ int fs_list_read_fp(struct fs_list *out, FILE *f, const char *label, size_t max,
         }
         if (c != '\n' && c != EOF) {
             if (c == '\0') {
-                rc = FS_EWALK_LIST;
+                rc = FILE_EWALK_LIST;
                 snprintf(msg, msglen, "%s:%zu: NUL byte in line", label, lineno);
                 break;
             }
@@ -428,7 +428,7 @@ int fs_list_read_fp(struct fs_list *out, FILE *f, const char *label, size_t max,
             continue;
         }
         if (toolong) {
-            rc = FS_EWALK_LIST;
+            rc = FILE_EWALK_LIST;
             snprintf(msg, msglen, "%s:%zu: line longer than %d bytes", label, lineno, PATH_MAX);
             break;
         }
@@ -437,7 +437,7 @@ int fs_list_read_fp(struct fs_list *out, FILE *f, const char *label, size_t max,
         line[len] = '\0';
         if (len > 0) {
             if (out->n == max) {
-                rc = FS_EWALK_LIST;
+                rc = FILE_EWALK_LIST;
                 snprintf(msg, msglen, "%s:%zu: more than %zu entries", label, lineno, max);
                 break;
             }

@@ -53,15 +53,6 @@ struct fs_walk_opts {
     bool follow_links; /* -l */
 };
 
-struct fs_item {
-    int type;         /* FTYPE_REG, _DIR, _LINK, _DELETE, _FREESPACE (wire.h) */
-    const char *path; /* local path to read ("" for DELETE / FREESPACE) */
-    const char *name; /* wire name, <= 300 bytes */
-    const char *link; /* FTYPE_LINK: the link's target; else "" */
-    uint64_t size;    /* FTYPE_REG */
-    int64_t mtime;    /* FTYPE_REG, _DIR, _LINK */
-};
-
 struct fs_walk;
 
 /*
@@ -74,11 +65,11 @@ int fs_walk_new(struct fs_walk **w, const struct fs_walk_opts *o, const char *co
 /*
  * Produces the next item into *it (strings valid until the next call).
  * Returns 1 for an item, 0 at the end, or a negative code when an entry is
- * skipped: FS_EWALK_* or -errno (a stat / readdir / readlink failure). Then
+ * skipped: FILE_EWALK_* or -errno (a stat / readdir / readlink failure). Then
  * fs_walk_msg() holds a log line naming it, and the walk goes on with the
  * next call.
  */
-int fs_walk_next(struct fs_walk *w, struct fs_item *it);
+int fs_walk_next(struct fs_walk *w, struct file_item *it);
 const char *fs_walk_msg(const struct fs_walk *w);
 void fs_walk_free(struct fs_walk *w);
 
@@ -91,7 +82,7 @@ struct fs_list {
 /*
  * Reads a list file (-i: files to send, "-" = stdin; -X: excludes): one
  * path per line, CR/LF stripped, empty lines ignored. At most max entries
- * and PATH_MAX bytes a line. Returns 0, or FS_EWALK_LIST / -errno with a
+ * and PATH_MAX bytes a line. Returns 0, or FILE_EWALK_LIST / -errno with a
  * message "file:line: ..." in msg.
  */
 int fs_list_read(struct fs_list *out, const char *path, size_t max, char *msg, size_t msglen);

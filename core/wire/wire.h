@@ -178,7 +178,7 @@ enum uftp_hb_auth {
 
 /*
  * EXT_TFMCC_DATA_INFO (ext 2, 8 bytes), in FILESEG and FEC_PARITY: rates
- * are quantised (proto/quant.h).
+ * are quantised (base/quant.h).
  */
 struct wire_tfmcc_data {
     uint16_t send_rate;
@@ -194,7 +194,7 @@ struct uftp_hdr {
     uint32_t src_id;
     uint32_t group_id;
     uint8_t group_inst;
-    uint8_t grtt; /* quantised, see proto/quant.h */
+    uint8_t grtt; /* quantised, see base/quant.h */
     uint8_t gsize;
 };
 

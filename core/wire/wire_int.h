@@ -13,7 +13,7 @@
 #ifndef UFTP_WIRE_INT_H
 #define UFTP_WIRE_INT_H
 
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 #include "core/wire/buf.h"
 #include "core/wire/fec.h"
 #include "core/wire/ids.h"

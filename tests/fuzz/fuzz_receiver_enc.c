@@ -88,7 +88,7 @@ static int st_free(void *c, const struct receiver_file *f, uint64_t *a)
     return 0;
 }
 
-static int st_stat(void *c, const struct receiver_file *f, struct fs_stat *s)
+static int st_stat(void *c, const struct receiver_file *f, struct file_stat *s)
 {
     (void)c;
     (void)f;

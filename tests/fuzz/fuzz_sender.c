@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FILE_SIZE 3000
 
-static int st_open(void *c, const struct fs_item *it, void **h)
+static int st_open(void *c, const struct file_item *it, void **h)
 {
     (void)c;
     (void)it;
@@ -83,7 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct addr from;
     static struct sender_dest d[2] = {{.id = 0x0A000202}, {.id = 0x0A000203}};
-    static struct fs_item it = {.type = 0, .path = "f", .name = "f", .link = "", .size = FILE_SIZE};
+    static struct file_item it = {
+        .type = 0, .path = "f", .name = "f", .link = "", .size = FILE_SIZE};
     static int init;
     if (!init) {
         log_init("fuzz", -1);

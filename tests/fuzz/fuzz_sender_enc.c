@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define SERVER    0x0A000105u
 #define GROUP     0x5EED0001u
 
-static int st_open(void *c, const struct fs_item *it, void **h)
+static int st_open(void *c, const struct file_item *it, void **h)
 {
     (void)c;
     (void)it;
@@ -177,7 +177,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct addr from;
     static struct sender_dest d = {.id = CLIENT};
-    static struct fs_item it = {.type = 0, .path = "f", .name = "f", .link = "", .size = FILE_SIZE};
+    static struct file_item it = {
+        .type = 0, .path = "f", .name = "f", .link = "", .size = FILE_SIZE};
     static int init;
     if (!init) {
         log_init("fuzz", -1);

@@ -47,7 +47,7 @@ static const char *const g_dests[] = {"/dest0"};
 /* ------------------------------------------------------------ files */
 
 struct files {
-    struct fs_item it[64];
+    struct file_item it[64];
     const uint8_t *data[64];
     char names[64][32];
     char paths[64][32];
@@ -60,12 +60,12 @@ static void add_file(struct sim *s, struct files *f, const char *name, size_t le
     snprintf(f->names[i], sizeof(f->names[i]), "%s", name);
     snprintf(f->paths[i], sizeof(f->paths[i]), "blob-%zu", i);
     f->data[i] = sim_make_blob(s, f->paths[i], len);
-    f->it[i] = (struct fs_item){.type = FTYPE_REG,
-                                .path = f->paths[i],
-                                .name = f->names[i],
-                                .link = "",
-                                .size = len,
-                                .mtime = 1700000000 + (int64_t)i};
+    f->it[i] = (struct file_item){.type = FTYPE_REG,
+                                  .path = f->paths[i],
+                                  .name = f->names[i],
+                                  .link = "",
+                                  .size = len,
+                                  .mtime = 1700000000 + (int64_t)i};
 }
 
 static void standard_files(struct sim *s, struct files *f)
@@ -81,7 +81,7 @@ static void check_delivered(struct sim *s, int rx, const struct files *f)
 {
     const struct sim_store *st = sim_store(s, rx);
     for (size_t i = 0; i < f->n; i++) {
-        const struct fs_item *it = &f->it[i];
+        const struct file_item *it = &f->it[i];
         const struct sim_mfile *m = sim_store_find(st, 0, it->name);
         CHECK(m != NULL, "receiver %d: %s missing", rx, it->name);
         if (m == NULL)

@@ -23,7 +23,7 @@
 #include "core/crypto/skeys.h"
 #include "core/log.h"
 #include "core/net/addr.h"
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 #include "core/wire/buf.h"
 #include "core/wire/msg.h"
 #include "sim.h"
@@ -51,37 +51,37 @@ static const char *const g_dests[] = {"/dest0", "/dest1"};
 /* ------------------------------------------------------------ helpers */
 
 struct files {
-    struct fs_item it[512];
+    struct file_item it[512];
     const uint8_t *data[512];
     char names[512][WIRE_MAX_PATH + 1];
     char paths[512][64];
     size_t n;
 };
 
-static struct fs_item *add_reg(struct sim *s, struct files *f, const char *name, size_t len)
+static struct file_item *add_reg(struct sim *s, struct files *f, const char *name, size_t len)
 {
     size_t i = f->n++;
     snprintf(f->names[i], sizeof(f->names[i]), "%s", name);
     snprintf(f->paths[i], sizeof(f->paths[i]), "blob%p-%zu", (void *)f, i);
     f->data[i] = sim_make_blob(s, f->paths[i], len);
-    f->it[i] = (struct fs_item){.type = FTYPE_REG,
-                                .path = f->paths[i],
-                                .name = f->names[i],
-                                .link = "",
-                                .size = len,
-                                .mtime = 1700000000 + (int64_t)i};
+    f->it[i] = (struct file_item){.type = FTYPE_REG,
+                                  .path = f->paths[i],
+                                  .name = f->names[i],
+                                  .link = "",
+                                  .size = len,
+                                  .mtime = 1700000000 + (int64_t)i};
     return &f->it[i];
 }
 
-static struct fs_item *add_other(struct files *f, int type, const char *name, const char *link)
+static struct file_item *add_other(struct files *f, int type, const char *name, const char *link)
 {
     size_t i = f->n++;
     snprintf(f->names[i], sizeof(f->names[i]), "%s", name);
-    f->it[i] = (struct fs_item){.type = type,
-                                .path = "",
-                                .name = f->names[i],
-                                .link = link ? link : "",
-                                .mtime = 1700000000};
+    f->it[i] = (struct file_item){.type = type,
+                                  .path = "",
+                                  .name = f->names[i],
+                                  .link = link ? link : "",
+                                  .mtime = 1700000000};
     f->data[i] = NULL;
     return &f->it[i];
 }
@@ -112,7 +112,7 @@ static void check_delivered(struct sim *s, int rx, const struct files *f)
 {
     const struct sim_store *st = sim_store(s, rx);
     for (size_t i = 0; i < f->n; i++) {
-        const struct fs_item *it = &f->it[i];
+        const struct file_item *it = &f->it[i];
         if (it->type == FTYPE_DELETE || it->type == FTYPE_FREESPACE)
             continue;
         const struct sim_mfile *m = sim_store_find(st, 0, it->name);
@@ -793,10 +793,10 @@ static void scen_max_passes(uint64_t seed)
 static void scen_sync_delete(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    struct fs_item *older = add_reg(r->s, r->f, "older", 3000); /* receiver has newer */
-    struct fs_item *newer = add_reg(r->s, r->f, "newer", 4000); /* receiver has older */
-    struct fs_item *same = add_reg(r->s, r->f, "same", 5000);   /* same time and size */
-    add_reg(r->s, r->f, "fresh", 6000);                         /* receiver lacks it */
+    struct file_item *older = add_reg(r->s, r->f, "older", 3000); /* receiver has newer */
+    struct file_item *newer = add_reg(r->s, r->f, "newer", 4000); /* receiver has older */
+    struct file_item *same = add_reg(r->s, r->f, "same", 5000);   /* same time and size */
+    add_reg(r->s, r->f, "fresh", 6000);                           /* receiver lacks it */
     add_other(r->f, FTYPE_DELETE, "gone", NULL);
     add_other(r->f, FTYPE_FREESPACE, ".", NULL);
     add_receivers(r, 1, NULL);
@@ -943,8 +943,8 @@ static void scen_robust_timing(uint64_t seed)
 static void scen_sync_preview(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    struct fs_item *newer = add_reg(r->s, r->f, "newer", 4000); /* receiver has an older one */
-    add_reg(r->s, r->f, "fresh", 6000);                         /* receiver lacks it */
+    struct file_item *newer = add_reg(r->s, r->f, "newer", 4000); /* receiver has an older one */
+    add_reg(r->s, r->f, "fresh", 6000);                           /* receiver lacks it */
     add_other(r->f, FTYPE_DELETE, "keep", NULL);
     add_receivers(r, 1, NULL);
     struct sim_store *st = sim_store(r->s, r->rx[0]);
@@ -1787,7 +1787,7 @@ static int dummy_rng(void *ctx, void *buf, size_t len)
     return 0;
 }
 
-static int dummy_open(void *ctx, const struct fs_item *it, void **h)
+static int dummy_open(void *ctx, const struct file_item *it, void **h)
 {
     (void)ctx;
     (void)it;
@@ -1844,7 +1844,7 @@ static void scen_usage_limit(uint64_t seed)
 {
     struct run *r = run_new(seed);
     /* Not read: the sizes only feed the estimate. */
-    struct fs_item big = {.type = FTYPE_REG, .path = "nowhere", .name = "big", .link = ""};
+    struct file_item big = {.type = FTYPE_REG, .path = "nowhere", .name = "big", .link = ""};
     struct {
         uint8_t keytype;
         uint64_t size;

@@ -411,7 +411,7 @@ const uint8_t *sim_make_blob(struct sim *s, const char *path, size_t len)
     return s->blobs[s->nblobs - 1].data;
 }
 
-static int src_open(void *ctx, const struct fs_item *it, void **h)
+static int src_open(void *ctx, const struct file_item *it, void **h)
 {
     struct sim *s = ((struct node *)ctx)->sim;
     for (size_t i = 0; i < s->nblobs; i++) {
@@ -636,7 +636,7 @@ static int ms_free_space(void *ctx, const struct receiver_file *rf, uint64_t *av
     return 0;
 }
 
-static int ms_stat(void *ctx, const struct receiver_file *rf, struct fs_stat *out)
+static int ms_stat(void *ctx, const struct receiver_file *rf, struct file_stat *out)
 {
     struct sim_store *st = &((struct node *)ctx)->store;
     struct sim_mfile *f = mf_find(st, rf->dest, rf->rel);

@@ -103,7 +103,7 @@ void sim_set_ipv6(struct sim *s, bool v6);
 /* The sender's NIC rate in bytes/s (models -R -1): default 125 MB/s. */
 void sim_set_nic_rate(struct sim *s, uint64_t Bps);
 
-/* A blob the senders can send; `path` is what fs_item.path names. */
+/* A blob the senders can send; `path` is what file_item.path names. */
 void sim_add_blob(struct sim *s, const char *path, const uint8_t *data, size_t len);
 /* Makes a blob of pseudo-random bytes (from the sim's PRNG) and returns it. */
 const uint8_t *sim_make_blob(struct sim *s, const char *path, size_t len);

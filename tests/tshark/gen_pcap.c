@@ -10,7 +10,7 @@
  * bytes, so tshark's dissection is an independent check of the layout.
  * Usage: gen_pcap OUT.pcap OUT.expect [RAWDIR]   (RAWDIR: one .bin per datagram)
  */
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 #include "core/wire/buf.h"
 #include "core/wire/msg.h"
 

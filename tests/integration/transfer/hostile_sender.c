@@ -29,7 +29,7 @@
 #include "core/log.h"
 #include "core/net/batch.h"
 #include "core/net/sock.h"
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 #include "core/wire/msg.h"
 
 #define SERVER_ID 0x0A0B0C0Du

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "core/fs/beneath.h"
-#include "core/fs/name.h"
+#include "core/base/file.h"
 #include "core/wire/wire.h"
 #include "cu.h"
 
@@ -147,46 +147,46 @@ static void body_create_parents(void)
     CU_ASSERT_EQUAL(fs_file_open(dest, "x/y/z", 0), -ENOENT);
     CU_ASSERT_FALSE(exists("dest/x"));
     /* Malformed rel paths are refused before any system call. */
-    CU_ASSERT_EQUAL(fs_file_open(dest, "../escape", FS_F_PARENTS), FS_ENAME_DOTDOT);
-    CU_ASSERT_EQUAL(fs_file_open(dest, "/tmp/abs", FS_F_PARENTS), FS_ENAME_ABS);
-    CU_ASSERT_EQUAL(fs_file_open(dest, "a//b", FS_F_PARENTS), FS_ENAME_EMPTYCOMP);
-    CU_ASSERT_EQUAL(fs_file_open(dest, "a/./b", FS_F_PARENTS), FS_ENAME_DOT);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "../escape", FS_F_PARENTS), FILE_ENAME_DOTDOT);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "/tmp/abs", FS_F_PARENTS), FILE_ENAME_ABS);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "a//b", FS_F_PARENTS), FILE_ENAME_EMPTYCOMP);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "a/./b", FS_F_PARENTS), FILE_ENAME_DOT);
     CU_ASSERT_FALSE(exists("escape"));
 }
 
 static void body_symlink_escape(void)
 {
     /* spec §6.2 proof: dest/evil -> outside, outside/sub exists. */
-    CU_ASSERT_EQUAL(fs_file_open(dest, "evil/sub/planted.txt", FS_F_PARENTS), FS_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "evil/sub/planted.txt", FS_F_PARENTS), FILE_ESYMLINK);
     CU_ASSERT_FALSE(exists("outside/sub/planted.txt"));
-    CU_ASSERT_EQUAL(fs_file_open(dest, "evil/newdir/x", FS_F_PARENTS), FS_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "evil/newdir/x", FS_F_PARENTS), FILE_ESYMLINK);
     CU_ASSERT_FALSE(exists("outside/newdir"));
-    CU_ASSERT_EQUAL(fs_mkdir(dest, "evil/made", FS_F_PARENTS), FS_ESYMLINK);
-    CU_ASSERT_EQUAL(fs_symlink(dest, "evil/l", "x", 0), FS_ESYMLINK);
-    CU_ASSERT_EQUAL(fs_set_mtime(dest, "evil/secret", 1), FS_ESYMLINK);
-    CU_ASSERT_EQUAL(fs_subdir_open(dest, "evil", 0), FS_ESYMLINK);
-    CU_ASSERT_EQUAL(fs_subdir_open(dest, "evil/sub", FS_F_PARENTS), FS_ESYMLINK);
-    struct fs_stat st;
-    CU_ASSERT_EQUAL(fs_stat(dest, "evil/secret", &st), FS_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_mkdir(dest, "evil/made", FS_F_PARENTS), FILE_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_symlink(dest, "evil/l", "x", 0), FILE_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_set_mtime(dest, "evil/secret", 1), FILE_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_subdir_open(dest, "evil", 0), FILE_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_subdir_open(dest, "evil/sub", FS_F_PARENTS), FILE_ESYMLINK);
+    struct file_stat st;
+    CU_ASSERT_EQUAL(fs_stat(dest, "evil/secret", &st), FILE_ESYMLINK);
     /* A link deeper in the tree is caught as well. */
     CU_ASSERT_EQUAL(fs_mkdir(dest, "d1/d2", FS_F_PARENTS), 0);
     CU_ASSERT_EQUAL(symlink(at("outside"), at("dest/d1/d2/deep")), 0);
-    CU_ASSERT_EQUAL(fs_file_open(dest, "d1/d2/deep/sub/x", FS_F_PARENTS), FS_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "d1/d2/deep/sub/x", FS_F_PARENTS), FILE_ESYMLINK);
     /* Relative links too. */
     CU_ASSERT_EQUAL(symlink("../../../outside", at("dest/d1/d2/rel")), 0);
-    CU_ASSERT_EQUAL(fs_file_open(dest, "d1/d2/rel/secret", 0), FS_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "d1/d2/rel/secret", 0), FILE_ESYMLINK);
 }
 
 static void body_final_symlink(void)
 {
     CU_ASSERT_EQUAL(symlink(at("outside/target.txt"), at("dest/link")), 0);
-    CU_ASSERT_EQUAL(fs_file_open(dest, "link", FS_F_TRUNC), FS_EFINALLINK);
-    CU_ASSERT_EQUAL(fs_file_open(dest, "link", FS_F_EXCL), FS_EFINALLINK);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "link", FS_F_TRUNC), FILE_EFINALLINK);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "link", FS_F_EXCL), FILE_EFINALLINK);
     /* A dangling link must not create its target. */
     CU_ASSERT_EQUAL(symlink(at("outside/new.txt"), at("dest/dangle")), 0);
-    CU_ASSERT_EQUAL(fs_file_open(dest, "dangle", 0), FS_EFINALLINK);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "dangle", 0), FILE_EFINALLINK);
     CU_ASSERT_FALSE(exists("outside/new.txt"));
-    CU_ASSERT_EQUAL(fs_mkdir(dest, "dangle", 0), FS_EFINALLINK);
+    CU_ASSERT_EQUAL(fs_mkdir(dest, "dangle", 0), FILE_EFINALLINK);
 }
 
 static void body_type_mismatch(void)
@@ -199,14 +199,14 @@ static void body_type_mismatch(void)
     CU_ASSERT_EQUAL(fs_mkdir(dest, "dir", 0), 0); /* already there: fine */
     CU_ASSERT_EQUAL(fs_file_open(dest, "dir", 0), -EISDIR);
     CU_ASSERT_EQUAL(mkfifo(at("dest/fifo"), 0600), 0);
-    CU_ASSERT_EQUAL(fs_file_open(dest, "fifo", 0), FS_ENOTREG); /* and does not block */
+    CU_ASSERT_EQUAL(fs_file_open(dest, "fifo", 0), FILE_ENOTREG); /* and does not block */
 }
 
 static void body_hardlink(void)
 {
     CU_ASSERT_EQUAL(link(at("outside/secret"), at("dest/hl")), 0);
-    CU_ASSERT_EQUAL(fs_file_open(dest, "hl", FS_F_TRUNC), FS_EHARDLINK);
-    CU_ASSERT_EQUAL(fs_file_open(dest, "hl", 0), FS_EHARDLINK);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "hl", FS_F_TRUNC), FILE_EHARDLINK);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "hl", 0), FILE_EHARDLINK);
     CU_ASSERT_STRING_EQUAL(get("dest/hl"), "secret");
     CU_ASSERT_EQUAL(unlink(at("dest/hl")), 0);
 }
@@ -252,8 +252,8 @@ static void body_temp_rename(void)
     put("dest/t", "t");
     CU_ASSERT_EQUAL(fs_rename(dest, "t", dest, "d", 0), -EISDIR);
     /* Into a symlinked dir: refused; from one: refused. */
-    CU_ASSERT_EQUAL(fs_rename(dest, "t", dest, "evil/t", FS_F_PARENTS), FS_ESYMLINK);
-    CU_ASSERT_EQUAL(fs_rename(dest, "evil/secret", dest, "stolen", 0), FS_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_rename(dest, "t", dest, "evil/t", FS_F_PARENTS), FILE_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_rename(dest, "evil/secret", dest, "stolen", 0), FILE_ESYMLINK);
     /* A final symlink is renamed itself, never followed. */
     CU_ASSERT_EQUAL(symlink(at("outside/target.txt"), at("dest/lnk")), 0);
     CU_ASSERT_EQUAL(fs_rename(dest, "t", dest, "lnk", 0), 0);
@@ -282,7 +282,7 @@ static void body_backup(void)
     CU_ASSERT_FATAL(bk >= 0);
     CU_ASSERT_EQUAL(fs_mkdir(dest, "a", 0), 0);
     put("dest/a/f", "old");
-    CU_ASSERT(fs_backup_name(name, sizeof(name), &t, "/srv/in", "a/f") > 0);
+    CU_ASSERT(file_backup_name(name, sizeof(name), &t, "/srv/in", "a/f") > 0);
     CU_ASSERT_EQUAL(fs_rename(dest, "a/f", bk, name, FS_F_PARENTS), 0);
     CU_ASSERT_STRING_EQUAL(get("backup/20241231/235900/srv/in/a/f"), "old");
     CU_ASSERT_FALSE(exists("dest/a/f"));
@@ -290,7 +290,7 @@ static void body_backup(void)
     CU_ASSERT_EQUAL(symlink(at("outside"), at("backup/20241231/235900/srv/in/b")), 0);
     put("dest/a/g", "g");
     CU_ASSERT_EQUAL(fs_rename(dest, "a/g", bk, "20241231/235900/srv/in/b/sub/g", FS_F_PARENTS),
-                    FS_ESYMLINK);
+                    FILE_ESYMLINK);
     close(bk);
 }
 
@@ -306,14 +306,14 @@ static void body_remove(void)
     CU_ASSERT_EQUAL(fs_remove(dest, "t"), 0);
     CU_ASSERT_FALSE(exists("dest/t"));
     /* Through a symlink: refused. The symlink itself: removed, not its target. */
-    CU_ASSERT_EQUAL(fs_remove(dest, "evil/sub"), FS_ESYMLINK);
-    CU_ASSERT_EQUAL(fs_remove(dest, "evil/secret"), FS_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_remove(dest, "evil/sub"), FILE_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_remove(dest, "evil/secret"), FILE_ESYMLINK);
     CU_ASSERT_EQUAL(fs_remove(dest, "evil"), 0);
     CU_ASSERT_FALSE(exists("dest/evil"));
     CU_ASSERT_EQUAL(fs_remove(dest, "evil"), -ENOENT);
     put("dest/f", "f");
     CU_ASSERT_EQUAL(fs_remove(dest, "f"), 0);
-    CU_ASSERT_EQUAL(fs_remove(dest, "../outside"), FS_ENAME_DOTDOT);
+    CU_ASSERT_EQUAL(fs_remove(dest, "../outside"), FILE_ENAME_DOTDOT);
 }
 
 static void body_symlink_mkdir(void)
@@ -326,8 +326,8 @@ static void body_symlink_mkdir(void)
     buf[n] = '\0';
     CU_ASSERT_STRING_EQUAL(buf, at("outside"));
     CU_ASSERT_EQUAL(fs_symlink(dest, "s/l", "other", 0), -EEXIST);
-    CU_ASSERT_EQUAL(fs_file_open(dest, "s/l/sub/x", FS_F_PARENTS), FS_ESYMLINK);
-    CU_ASSERT_EQUAL(fs_mkdir(dest, "s/l/y", FS_F_PARENTS), FS_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_file_open(dest, "s/l/sub/x", FS_F_PARENTS), FILE_ESYMLINK);
+    CU_ASSERT_EQUAL(fs_mkdir(dest, "s/l/y", FS_F_PARENTS), FILE_ESYMLINK);
     CU_ASSERT_EQUAL(fs_mkdir(dest, "m/n/o", 0), -ENOENT);
     CU_ASSERT_EQUAL(fs_mkdir(dest, "m/n/o", FS_F_PARENTS), 0);
     struct stat st;
@@ -346,7 +346,7 @@ static void body_symlink_mkdir(void)
 
 static void body_stat_mtime(void)
 {
-    struct fs_stat st;
+    struct file_stat st;
     put("dest/f", "12345");
     CU_ASSERT_EQUAL(fs_set_mtime(dest, "f", 1000000000), 0);
     CU_ASSERT_EQUAL(fs_stat(dest, "f", &st), 0);

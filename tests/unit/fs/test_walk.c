@@ -80,7 +80,7 @@ static char out[16384];
 static void walk(const struct fs_walk_opts *o, const char *const *items, size_t n)
 {
     struct fs_walk *w;
-    struct fs_item it;
+    struct file_item it;
     size_t len = 0;
     int rc;
 
@@ -150,7 +150,7 @@ static void test_item_fields(void)
     struct fs_walk_opts o = {0};
     const char *items[] = {at("src/b/c.txt"), at("src/b/link"), at("src/b/fifo"), at("nothere")};
     struct fs_walk *w;
-    struct fs_item it;
+    struct file_item it;
     struct stat st;
     CU_ASSERT_EQUAL_FATAL(fs_walk_new(&w, &o, items, 4), 0);
     CU_ASSERT_EQUAL(fs_walk_next(w, &it), 1);
@@ -163,7 +163,7 @@ static void test_item_fields(void)
     CU_ASSERT_EQUAL(fs_walk_next(w, &it), 1);
     CU_ASSERT_EQUAL(it.type, FTYPE_LINK);
     CU_ASSERT_STRING_EQUAL(it.link, "../a.txt");
-    CU_ASSERT_EQUAL(fs_walk_next(w, &it), FS_EWALK_SPECIAL);
+    CU_ASSERT_EQUAL(fs_walk_next(w, &it), FILE_EWALK_SPECIAL);
     char want[PATH_MAX + 64];
     snprintf(want, sizeof(want), "skipping special file '%s'", at("src/b/fifo"));
     CU_ASSERT_STRING_EQUAL(fs_walk_msg(w), want);
@@ -338,7 +338,7 @@ static void test_pseudo_files(void)
                "skip -1045\n");
     /* The pseudo-file has no local path and is not looked up. */
     struct fs_walk *w;
-    struct fs_item it;
+    struct file_item it;
     CU_ASSERT_EQUAL(fs_walk_new(&w, &e, items + 1, 1), 0);
     CU_ASSERT_EQUAL(fs_walk_next(w, &it), 1);
     CU_ASSERT_STRING_EQUAL(it.path, "");
@@ -420,7 +420,7 @@ static void test_list_files(void)
     fs_list_free(&l);
 
     f = fmemopen((void *)text, sizeof(text) - 1, "r");
-    CU_ASSERT_EQUAL(fs_list_read_fp(&l, f, "list", 2, msg, sizeof(msg)), FS_EWALK_LIST);
+    CU_ASSERT_EQUAL(fs_list_read_fp(&l, f, "list", 2, msg, sizeof(msg)), FILE_EWALK_LIST);
     fclose(f);
     CU_ASSERT_STRING_EQUAL(msg, "list:5: more than 2 entries");
     CU_ASSERT_EQUAL(l.n, 0);
@@ -428,7 +428,7 @@ static void test_list_files(void)
 
     static const char nul[] = "ok\nbad\0byte\n";
     f = fmemopen((void *)nul, sizeof(nul) - 1, "r");
-    CU_ASSERT_EQUAL(fs_list_read_fp(&l, f, "x", 10, msg, sizeof(msg)), FS_EWALK_LIST);
+    CU_ASSERT_EQUAL(fs_list_read_fp(&l, f, "x", 10, msg, sizeof(msg)), FILE_EWALK_LIST);
     fclose(f);
     CU_ASSERT_STRING_EQUAL(msg, "x:2: NUL byte in line");
 
@@ -436,7 +436,7 @@ static void test_list_files(void)
     memset(big, 'p', PATH_MAX + 10);
     big[PATH_MAX + 9] = '\n';
     f = fmemopen(big, PATH_MAX + 10, "r");
-    CU_ASSERT_EQUAL(fs_list_read_fp(&l, f, "y", 10, msg, sizeof(msg)), FS_EWALK_LIST);
+    CU_ASSERT_EQUAL(fs_list_read_fp(&l, f, "y", 10, msg, sizeof(msg)), FILE_EWALK_LIST);
     fclose(f);
     CU_ASSERT_STRING_EQUAL(msg, "y:1: line longer than 4096 bytes");
     /* Exactly PATH_MAX bytes is fine. */

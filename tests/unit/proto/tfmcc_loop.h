@@ -18,7 +18,7 @@
 #include <stdlib.h>
 
 #include "core/proto/grtt.h"
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 #include "core/proto/tfmcc.h"
 #include "core/wire/wire.h"
 

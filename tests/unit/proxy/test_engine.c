@@ -16,7 +16,7 @@
 #include "core/crypto/skeys.h"
 #include "core/log.h"
 #include "core/net/addr.h"
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 #include "core/wire/msg.h"
 #include "cu.h"
 #include "proxy/engine.h"

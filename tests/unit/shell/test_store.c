@@ -314,7 +314,7 @@ static void test_links_dirs(void)
     /* Through the link: refused, for files, dirs, links. */
     struct receiver_file f = rf("evil/planted", FTYPE_REG, 1, 2);
     void *h = NULL;
-    CU_ASSERT_EQUAL(store_callbacks.open(&st, &f, &h), FS_ESYMLINK);
+    CU_ASSERT_EQUAL(store_callbacks.open(&st, &f, &h), FILE_ESYMLINK);
     struct receiver_file d = rf("evil/dir", FTYPE_DIR, 0, 3);
     CU_ASSERT(store_callbacks.mkdir(&st, &d) < 0);
     struct receiver_file l2 = rf("evil/l2", FTYPE_LINK, 0, 4);

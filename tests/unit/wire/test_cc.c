@@ -1,4 +1,4 @@
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 #include "core/wire/cc.h"
 #include "wiretest.h"
 

@@ -1,5 +1,5 @@
 /* The FEC family (ours): EXT_FEC_INFO in ANNOUNCE / REGISTER / STATUS, FEC_PARITY. */
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 #include "core/wire/fec.h"
 #include "wiretest.h"
 

@@ -2,7 +2,7 @@
  * The dispatcher and datagram codec, and the byte vectors from the reference
  * captures (tests/unit/wire/vectors/captures.txt, made by extract.sh there).
  */
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 #include "core/wire/msg.h"
 #include "wiretest.h"
 

@@ -1,4 +1,4 @@
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 #include "core/wire/transfer.h"
 #include "wiretest.h"
 

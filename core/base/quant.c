@@ -1,4 +1,4 @@
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 
 #include <math.h>
 

@@ -1,4 +1,4 @@
-#include "core/fs/name.h"
+#include "core/base/file.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@ static bool is_ctrl(unsigned char c)
     return c < 0x20 || c == 0x7f;
 }
 
-void fs_name_escape(char *out, size_t cap, const char *s, size_t len)
+void file_name_escape(char *out, size_t cap, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     size_t o = 0, full = 0;
@@ -57,8 +57,8 @@ static int split(const char *p, size_t len, struct comp *comps, size_t *n, bool 
             continue;
         size_t clen = i - start;
         if (clen > 0 || !collapse) {
-            if (k == FS_NAME_MAX_DEPTH)
-                return FS_ENAME_DEPTH;
+            if (k == FILE_NAME_MAX_DEPTH)
+                return FILE_ENAME_DEPTH;
             comps[k].p = p + start;
             comps[k].len = clen;
             k++;
@@ -72,16 +72,16 @@ static int split(const char *p, size_t len, struct comp *comps, size_t *n, bool 
 static int check_comps(const struct comp *c, size_t n)
 {
     if (n == 0)
-        return FS_ENAME_EMPTYCOMP;
+        return FILE_ENAME_EMPTYCOMP;
     for (size_t i = 0; i < n; i++) {
         if (c[i].len == 0)
-            return FS_ENAME_EMPTYCOMP;
+            return FILE_ENAME_EMPTYCOMP;
         if (c[i].len == 1 && c[i].p[0] == '.')
-            return FS_ENAME_DOT;
+            return FILE_ENAME_DOT;
         if (c[i].len == 2 && c[i].p[0] == '.' && c[i].p[1] == '.')
-            return FS_ENAME_DOTDOT;
+            return FILE_ENAME_DOTDOT;
         if (c[i].len > NAME_MAX)
-            return FS_ENAME_COMPLONG;
+            return FILE_ENAME_COMPLONG;
     }
     return 0;
 }
@@ -89,29 +89,29 @@ static int check_comps(const struct comp *c, size_t n)
 static const char *verdict(int err)
 {
     switch (err) {
-    case FS_ENAME_EMPTY:
+    case FILE_ENAME_EMPTY:
         return "is empty";
-    case FS_ENAME_LONG:
+    case FILE_ENAME_LONG:
         return "is longer than 300 bytes";
-    case FS_ENAME_EMPTYCOMP:
+    case FILE_ENAME_EMPTYCOMP:
         return "has an empty component";
-    case FS_ENAME_DOT:
+    case FILE_ENAME_DOT:
         return "has a '.' component";
-    case FS_ENAME_DOTDOT:
+    case FILE_ENAME_DOTDOT:
         return "has a '..' component";
-    case FS_ENAME_BACKSLASH:
+    case FILE_ENAME_BACKSLASH:
         return "has a backslash";
-    case FS_ENAME_CTRL:
+    case FILE_ENAME_CTRL:
         return "has a control character";
-    case FS_ENAME_COMPLONG:
+    case FILE_ENAME_COMPLONG:
         return "has a component longer than 255 bytes";
-    case FS_ENAME_DEPTH:
+    case FILE_ENAME_DEPTH:
         return "has too many components";
-    case FS_ENAME_ABS:
+    case FILE_ENAME_ABS:
         return "is absolute, which is refused with a temp dir";
-    case FS_ENAME_NOTUNDER:
+    case FILE_ENAME_NOTUNDER:
         return "is absolute and under no destination directory";
-    case FS_ENAME_ISDEST:
+    case FILE_ENAME_ISDEST:
         return "is a destination directory itself";
     }
     return "is invalid";
@@ -121,7 +121,7 @@ static int fail(int err, const char *name, size_t len, char *msg, size_t msglen)
 {
     if (msg && msglen) {
         char esc[160];
-        fs_name_escape(esc, sizeof(esc), name, len);
+        file_name_escape(esc, sizeof(esc), name, len);
         snprintf(msg, msglen, "name '%s' %s", esc, verdict(err));
     }
     return err;
@@ -130,7 +130,7 @@ static int fail(int err, const char *name, size_t len, char *msg, size_t msglen)
 /* Does dest (trusted, absolute) prefix the name's components? */
 static int match_dest(const char *dest, const struct comp *c, size_t n, size_t *skip)
 {
-    struct comp dc[FS_NAME_MAX_DEPTH];
+    struct comp dc[FILE_NAME_MAX_DEPTH];
     size_t dn;
     size_t dlen = strlen(dest);
 
@@ -147,26 +147,26 @@ static int match_dest(const char *dest, const struct comp *c, size_t n, size_t *
     return n == dn ? 0 : 1;
 }
 
-int fs_name_check(struct fs_name *out, const char *name, size_t len, const char *const *dests,
-                  size_t ndest, unsigned flags, char *msg, size_t msglen)
+int file_name_check(struct file_name *out, const char *name, size_t len, const char *const *dests,
+                    size_t ndest, unsigned flags, char *msg, size_t msglen)
 {
-    struct comp c[FS_NAME_MAX_DEPTH];
+    struct comp c[FILE_NAME_MAX_DEPTH];
     size_t n, first = 0;
     int rc;
 
     if (len == 0)
-        return fail(FS_ENAME_EMPTY, name, len, msg, msglen);
-    if (len > FS_WIRE_NAME_MAX)
-        return fail(FS_ENAME_LONG, name, len, msg, msglen);
+        return fail(FILE_ENAME_EMPTY, name, len, msg, msglen);
+    if (len > FILE_WIRE_NAME_MAX)
+        return fail(FILE_ENAME_LONG, name, len, msg, msglen);
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)name[i];
         if (is_ctrl(ch))
-            return fail(FS_ENAME_CTRL, name, len, msg, msglen);
+            return fail(FILE_ENAME_CTRL, name, len, msg, msglen);
         if (ch == '\\')
-            return fail(FS_ENAME_BACKSLASH, name, len, msg, msglen);
+            return fail(FILE_ENAME_BACKSLASH, name, len, msg, msglen);
     }
     bool abs = name[0] == '/';
-    rc = split(name + abs, len - abs, c, &n, flags & FS_NAME_COLLAPSE_SLASHES);
+    rc = split(name + abs, len - abs, c, &n, flags & FILE_NAME_COLLAPSE_SLASHES);
     if (rc == 0)
         rc = check_comps(c, n);
     if (rc < 0)
@@ -175,8 +175,8 @@ int fs_name_check(struct fs_name *out, const char *name, size_t len, const char 
     out->dest = 0;
     if (abs) {
         bool isdest = false, found = false;
-        if (flags & FS_NAME_NO_ABS)
-            return fail(FS_ENAME_ABS, name, len, msg, msglen);
+        if (flags & FILE_NAME_NO_ABS)
+            return fail(FILE_ENAME_ABS, name, len, msg, msglen);
         /* spec §2.2 -D: strictly under a dest dir; the first match wins. */
         for (size_t i = 0; i < ndest && !found; i++) {
             size_t skip;
@@ -190,7 +190,7 @@ int fs_name_check(struct fs_name *out, const char *name, size_t len, const char 
             }
         }
         if (!found)
-            return fail(isdest ? FS_ENAME_ISDEST : FS_ENAME_NOTUNDER, name, len, msg, msglen);
+            return fail(isdest ? FILE_ENAME_ISDEST : FILE_ENAME_NOTUNDER, name, len, msg, msglen);
     }
 
     size_t o = 0;
@@ -205,77 +205,77 @@ int fs_name_check(struct fs_name *out, const char *name, size_t len, const char 
     return 0;
 }
 
-int fs_rel_check(const char *rel)
+int file_rel_check(const char *rel)
 {
     size_t len = strnlen(rel, PATH_MAX + 1);
     size_t start = 0;
     size_t depth = 0;
 
     if (len == 0)
-        return FS_ENAME_EMPTY;
+        return FILE_ENAME_EMPTY;
     if (len > PATH_MAX)
-        return FS_ENAME_LONG;
+        return FILE_ENAME_LONG;
     if (rel[0] == '/')
-        return FS_ENAME_ABS;
+        return FILE_ENAME_ABS;
     for (size_t i = 0; i <= len; i++) {
         if (i < len) {
             if (is_ctrl((unsigned char)rel[i]))
-                return FS_ENAME_CTRL;
+                return FILE_ENAME_CTRL;
             if (rel[i] != '/')
                 continue;
         }
         size_t clen = i - start;
         const char *p = rel + start;
         if (clen == 0)
-            return FS_ENAME_EMPTYCOMP;
+            return FILE_ENAME_EMPTYCOMP;
         if (clen == 1 && p[0] == '.')
-            return FS_ENAME_DOT;
+            return FILE_ENAME_DOT;
         if (clen == 2 && p[0] == '.' && p[1] == '.')
-            return FS_ENAME_DOTDOT;
+            return FILE_ENAME_DOTDOT;
         if (clen > NAME_MAX)
-            return FS_ENAME_COMPLONG;
+            return FILE_ENAME_COMPLONG;
         /* Local paths (temp files, walks) may be deeper than wire names. */
         if (++depth > PATH_MAX / 2)
-            return FS_ENAME_DEPTH;
+            return FILE_ENAME_DEPTH;
         start = i + 1;
     }
     return 0;
 }
 
-int fs_link_target_check(const char *target, size_t len, unsigned policy)
+int file_link_check(const char *target, size_t len, unsigned policy)
 {
     if (len == 0)
-        return FS_ELINK_EMPTY;
-    if (len > FS_WIRE_NAME_MAX)
-        return FS_ELINK_LONG;
+        return FILE_ELINK_EMPTY;
+    if (len > FILE_WIRE_NAME_MAX)
+        return FILE_ELINK_LONG;
     for (size_t i = 0; i < len; i++)
         if (is_ctrl((unsigned char)target[i]))
-            return FS_ELINK_CTRL;
-    if ((policy & FS_LINK_NO_ABS) && target[0] == '/')
-        return FS_ELINK_ABS;
-    if (policy & FS_LINK_NO_DOTDOT) {
+            return FILE_ELINK_CTRL;
+    if ((policy & FILE_LINK_NO_ABS) && target[0] == '/')
+        return FILE_ELINK_ABS;
+    if (policy & FILE_LINK_NO_DOTDOT) {
         size_t start = 0;
         for (size_t i = 0; i <= len; i++) {
             if (i < len && target[i] != '/')
                 continue;
             if (i - start == 2 && target[start] == '.' && target[start + 1] == '.')
-                return FS_ELINK_DOTDOT;
+                return FILE_ELINK_DOTDOT;
             start = i + 1;
         }
     }
     return 0;
 }
 
-int fs_backup_name(char *out, size_t cap, const struct tm *start, const char *destdir,
-                   const char *rel)
+int file_backup_name(char *out, size_t cap, const struct tm *start, const char *destdir,
+                     const char *rel)
 {
     char stamp[32];
     if (strftime(stamp, sizeof(stamp), "%Y%m%d/%H%M%S", start) == 0)
-        return FS_ENAME_LONG;
+        return FILE_ENAME_LONG;
     size_t o = 0;
     int n = snprintf(out, cap, "%s", stamp);
     if (n < 0 || (size_t)n >= cap)
-        return FS_ENAME_LONG;
+        return FILE_ENAME_LONG;
     o = (size_t)n;
     /* The dest dir's components, without empty ones ("/srv//in/" is srv/in). */
     for (const char *p = destdir; *p;) {
@@ -285,7 +285,7 @@ int fs_backup_name(char *out, size_t cap, const struct tm *start, const char *de
         if (len == 0)
             break;
         if (o + 1 + len >= cap)
-            return FS_ENAME_LONG;
+            return FILE_ENAME_LONG;
         out[o++] = '/';
         memcpy(out + o, p, len);
         o += len;
@@ -293,6 +293,75 @@ int fs_backup_name(char *out, size_t cap, const struct tm *start, const char *de
     }
     n = snprintf(out + o, cap - o, "/%s", rel);
     if (n < 0 || (size_t)n >= cap - o || o + (size_t)n > PATH_MAX)
-        return FS_ENAME_LONG;
+        return FILE_ENAME_LONG;
     return (int)(o + (size_t)n);
+}
+
+const char *file_strerror(int err)
+{
+    switch (err) {
+    case FILE_OK:
+        return "success";
+    case FILE_ENAME_EMPTY:
+        return "empty name";
+    case FILE_ENAME_LONG:
+        return "name too long";
+    case FILE_ENAME_EMPTYCOMP:
+        return "empty path component";
+    case FILE_ENAME_DOT:
+        return "'.' path component";
+    case FILE_ENAME_DOTDOT:
+        return "'..' path component";
+    case FILE_ENAME_BACKSLASH:
+        return "backslash in name";
+    case FILE_ENAME_CTRL:
+        return "control character in name";
+    case FILE_ENAME_COMPLONG:
+        return "path component too long";
+    case FILE_ENAME_DEPTH:
+        return "too many path components";
+    case FILE_ENAME_ABS:
+        return "absolute names not allowed";
+    case FILE_ENAME_NOTUNDER:
+        return "absolute name under no destination directory";
+    case FILE_ENAME_ISDEST:
+        return "name is a destination directory";
+    case FILE_ELINK_EMPTY:
+        return "empty link target";
+    case FILE_ELINK_LONG:
+        return "link target too long";
+    case FILE_ELINK_CTRL:
+        return "control character in link target";
+    case FILE_ELINK_ABS:
+        return "absolute link target refused";
+    case FILE_ELINK_DOTDOT:
+        return "link target with '..' refused";
+    case FILE_ESYMLINK:
+        return "symlink in path";
+    case FILE_EFINALLINK:
+        return "target is a symlink";
+    case FILE_ENOTREG:
+        return "target is not a regular file";
+    case FILE_EHARDLINK:
+        return "target has other hard links";
+    case FILE_EDEPTH:
+        return "directory tree too deep";
+    case FILE_EWALK_EXCLUDED:
+        return "excluded";
+    case FILE_EWALK_SPECIAL:
+        return "special file";
+    case FILE_EWALK_NOBASE:
+        return "under no base directory";
+    case FILE_EWALK_LONG:
+        return "name longer than 300 bytes";
+    case FILE_EWALK_LOOP:
+        return "directory loop";
+    case FILE_EWALK_BADNAME:
+        return "no usable name";
+    case FILE_EWALK_LIST:
+        return "bad list file";
+    }
+    if (err < 0 && err > -4096)
+        return strerror(-err);
+    return "unknown error";
 }

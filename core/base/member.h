@@ -2,17 +2,17 @@
  * Reference-counted multicast memberships, for the engines: sessions that
  * share a group (and source, for SSM) share one kernel membership, joined
  * with the first and left with the last. No I/O: the caller turns the
- * result into a join or leave output.
+ * result into a join or leave output. Ground floor (DESIGN.md "The house").
  */
-#ifndef UFTP_NET_MEMBER_H
-#define UFTP_NET_MEMBER_H
+#ifndef UFTP_BASE_MEMBER_H
+#define UFTP_BASE_MEMBER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "core/base/addr.h"
 
-struct net_member {
+struct member {
     struct addr group;
     struct addr source; /* unset = any source */
     unsigned refs;
@@ -25,7 +25,7 @@ struct net_member {
  * and sets *what to it in both cases; 0 otherwise (more users, a leave of
  * an unknown membership, or a full table).
  */
-int net_member_ref(struct net_member *v, size_t *n, size_t cap, bool join, const struct addr *group,
-                   const struct addr *source, struct net_member *what);
+int member_ref(struct member *v, size_t *n, size_t cap, bool join, const struct addr *group,
+               const struct addr *source, struct member *what);
 
 #endif

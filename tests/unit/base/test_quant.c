@@ -5,7 +5,7 @@
  * rates 0..2e8 plus 2e7 log-spaced rates to 4e15, 2e7 RTTs 0.1 µs..2000 s
  * and ±3 ulp around every code boundary) under gcc and clang: no mismatch.
  */
-#include "core/proto/quant.h"
+#include "core/base/quant.h"
 #include "cu.h"
 
 #include <math.h>
@@ -168,4 +168,4 @@ static const struct cu_test quant_tests[] = {
     {NULL, NULL},
 };
 
-CU_MAIN({"proto/quant", quant_tests})
+CU_MAIN({"base/quant", quant_tests})

@@ -1,6 +1,6 @@
-#include "core/net/member.h"
+#include "core/base/member.h"
 
-static bool same_member(const struct net_member *m, const struct addr *g, const struct addr *src)
+static bool same_member(const struct member *m, const struct addr *g, const struct addr *src)
 {
     if (!addr_equal_ip(&m->group, g))
         return false;
@@ -9,15 +9,15 @@ static bool same_member(const struct net_member *m, const struct addr *g, const 
     return !addr_is_set(src) || addr_equal_ip(&m->source, src);
 }
 
-int net_member_ref(struct net_member *v, size_t *n, size_t cap, bool join, const struct addr *group,
-                   const struct addr *source, struct net_member *what)
+int member_ref(struct member *v, size_t *n, size_t cap, bool join, const struct addr *group,
+               const struct addr *source, struct member *what)
 {
     struct addr none;
     addr_clear(&none);
     if (source == NULL)
         source = &none;
     for (size_t i = 0; i < *n; i++) {
-        struct net_member *m = &v[i];
+        struct member *m = &v[i];
         if (!same_member(m, group, source))
             continue;
         if (join) {
@@ -32,7 +32,7 @@ int net_member_ref(struct net_member *v, size_t *n, size_t cap, bool join, const
     }
     if (!join || *n == cap)
         return 0;
-    struct net_member *m = &v[(*n)++];
+    struct member *m = &v[(*n)++];
     m->group = *group;
     m->source = *source;
     m->refs = 1;

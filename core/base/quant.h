@@ -8,8 +8,8 @@
  * renormalisation. Where the reference would wrap (inputs beyond the code's
  * range) these clamp to the largest code instead.
  */
-#ifndef UFTP_PROTO_QUANT_H
-#define UFTP_PROTO_QUANT_H
+#ifndef UFTP_BASE_QUANT_H
+#define UFTP_BASE_QUANT_H
 
 #include <stdbool.h>
 #include <stdint.h>
