@@ -218,6 +218,25 @@ void log_vmsg(int level, const char *fmt, va_list ap)
     errno = saved;
 }
 
+__attribute__((format(printf, 3, 0))) static void elog_vlog(void *ctx, int level, const char *fmt,
+                                                            va_list ap)
+{
+    (void)ctx;
+    log_vmsg(level, fmt, ap);
+}
+
+static bool elog_on(void *ctx, int level)
+{
+    (void)ctx;
+    return log_enabled(level);
+}
+
+const struct elog *log_elog(void)
+{
+    static const struct elog sink = {NULL, elog_vlog, elog_on};
+    return &sink;
+}
+
 void log_msg(int level, const char *fmt, ...)
 {
     va_list ap;

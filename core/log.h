@@ -1,7 +1,10 @@
 /*
  * Logging in the OpenBSD daemon style: log_warn() appends strerror(errno),
  * log_warnx() does not; fatal()/fatalx() log and exit. Levels follow the
- * reference's -x scale (spec §2): 0 errors .. 5 debug, default 2.
+ * reference's -x scale (spec §2): 0 errors .. 5 debug, default 2
+ * (enum log_level, core/base/elog.h). This is the programs' logger; the
+ * engines log through the struct elog of their environment, which the
+ * programs fill with log_elog().
  *
  * Bad input from the network is logged at LL_PROTO and dropped; it never
  * reaches fatal() (DESIGN.md "Security by construction").
@@ -12,14 +15,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-enum log_level {
-    LL_ERR = 0,     /* errors */
-    LL_WARN = 1,    /* warnings, session-level events */
-    LL_INFO = 2,    /* per-file progress (default) */
-    LL_VERBOSE = 3, /* per-client detail */
-    LL_PROTO = 4,   /* dropped or invalid packets */
-    LL_DEBUG = 5,
-};
+#include "core/base/elog.h"
 
 enum log_sink {
     LOG_SINK_STDERR,
@@ -66,6 +62,8 @@ void log_close(void);
 void log_set_stderr_hook(void (*fn)(void));
 
 bool log_enabled(int level);
+/* This logger as an engine's sink (core/base/elog.h). */
+const struct elog *log_elog(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
