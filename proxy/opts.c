@@ -14,7 +14,7 @@
 #include "core/crypto/keyfile.h"
 #include "core/net/addr.h"
 #include "core/net/sock.h"
-#include "proxy/engine.h"
+#include "proxy/engine/engine.h"
 
 #define S struct uftpproxyd_settings
 

@@ -16,7 +16,7 @@
 #include "core/net/mcast.h"
 #include "core/net/sock.h"
 #include "core/wire/wire.h"
-#include "proxy/engine.h"
+#include "proxy/engine/engine.h"
 #include "proxy/opts.h"
 
 struct event_base;

@@ -12,7 +12,7 @@
 #include "core/fs/fs.h"
 #include "core/net/addr.h"
 #include "core/net/sock.h"
-#include "receiver/engine.h"
+#include "receiver/engine/engine.h"
 
 #define S struct uftpd_settings
 

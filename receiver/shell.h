@@ -15,7 +15,7 @@
 #include "core/net/mcast.h"
 #include "core/net/sock.h"
 #include "core/wire/wire.h"
-#include "receiver/engine.h"
+#include "receiver/engine/engine.h"
 #include "receiver/opts.h"
 #include "receiver/store.h"
 

@@ -40,7 +40,7 @@
 #include <time.h>
 
 #include "core/fs/fs.h"
-#include "receiver/engine.h"
+#include "receiver/engine/engine.h"
 
 struct store_sess {
     uint32_t group_id;

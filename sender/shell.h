@@ -14,7 +14,7 @@
 #include "core/fs/walk.h"
 #include "core/net/batch.h"
 #include "core/net/sock.h"
-#include "sender/engine.h"
+#include "sender/engine/engine.h"
 #include "sender/opts.h"
 
 struct event_base;

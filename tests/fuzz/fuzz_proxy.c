@@ -12,7 +12,7 @@
  * the simulator (`sim_proxy --corpus DIR`) and through the reference
  * binaries.
  */
-#include "proxy/engine.h"
+#include "proxy/engine/engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  * Seeds (corpus/receiver/) are real sessions dumped by tests/sim
  * (`sim_scenarios --corpus DIR wire_check`).
  */
-#include "receiver/engine.h"
+#include "receiver/engine/engine.h"
 
 #include <errno.h>
 #include <stdlib.h>

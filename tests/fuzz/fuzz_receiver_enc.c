@@ -12,7 +12,7 @@
  * Storage checks as in fuzz_receiver.c. Seeds (corpus/receiver_enc/) are
  * the server's messages of simulated sessions (`sim_scenarios --corpus`).
  */
-#include "receiver/engine.h"
+#include "receiver/engine/engine.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  * Authentic encrypted replies cannot be guessed: fuzz_sender_enc covers
  * what the engine does with those.
  */
-#include "sender/engine.h"
+#include "sender/engine/engine.h"
 
 #include <string.h>
 

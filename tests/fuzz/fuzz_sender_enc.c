@@ -12,7 +12,7 @@
  * batch shapes and that storage reads stay inside the file. Seeds
  * (corpus/sender_enc/) are a simulated client's messages.
  */
-#include "sender/engine.h"
+#include "sender/engine/engine.h"
 
 #include <string.h>
 

@@ -22,9 +22,9 @@
 #include <stdint.h>
 
 #include "core/wire/fileinfo.h"
-#include "proxy/engine.h"
-#include "receiver/engine.h"
-#include "sender/engine.h"
+#include "proxy/engine/engine.h"
+#include "receiver/engine/engine.h"
+#include "sender/engine/engine.h"
 
 /* Link behaviour of a node, applied to every packet it sends or receives. */
 struct sim_link {

@@ -26,7 +26,7 @@
 #include "core/log.h"
 #include "core/wire/msg.h"
 #include "core/wire/proxykey.h"
-#include "proxy/engine.h"
+#include "proxy/engine/engine.h"
 #include "sim.h"
 
 static const char *g_scen;

@@ -1,5 +1,5 @@
 /*
- * The proxy engine (proxy/engine.c) driven datagram by datagram: heartbeat
+ * The proxy engine (proxy/engine/engine.c) driven datagram by datagram: heartbeat
  * authentication of a fingerprint-mode server proxy (challenge, bad
  * signature, wrong fingerprint, address change, replay), the tunnel's
  * direction rules, heartbeat sending, client proxy aggregation through the
@@ -19,7 +19,7 @@
 #include "core/base/quant.h"
 #include "core/wire/msg.h"
 #include "cu.h"
-#include "proxy/engine.h"
+#include "proxy/engine/engine.h"
 
 static struct crypto_key *g_key, *g_other, *g_mine;
 static uint8_t g_out[ENG_MAX_SEG * 9000];

@@ -1,5 +1,5 @@
 /*
- * proxy/keys.c: the v4 PROXY_KEY a response proxy sends for KEY_REQ
+ * proxy/engine/keys.c: the v4 PROXY_KEY a response proxy sends for KEY_REQ
  * (spec §1.9 item 5), checked byte by byte and with the client's own
  * verifier (skeys_proxy4_key, as uftpd -r uses it).
  */
@@ -16,7 +16,7 @@
 #include "core/wire/announce.h"
 #include "core/wire/proxykey.h"
 #include "cu.h"
-#include "proxy/keys.h"
+#include "proxy/engine/keys.h"
 
 static struct crypto_key *load(const char *name)
 {

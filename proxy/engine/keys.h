@@ -34,12 +34,11 @@
  * keeping the group master); downstream its clients exchange keys with a
  * response proxy's long-lived ECDH key (-e, advertised in the v4
  * PROXY_KEY), or with the key a client proxy writes into the forwarded
- * ANNOUNCE with its own signing key (keys_announce4): SHA-1 premaster, TLS 1.2 PRF handshake key, the
- * server's group master CBC-wrapped for each with the server's ID in the
- * IV (v4 KEYINFO carries the server's src_id and no signature), the
- * 12-byte finished value. There is one group key for everyone: the
- * clients' answers open under it (a replay window per client) and the
- * proxy seals under it too, with its own ID in the nonce.
+ * ANNOUNCE with its own signing key (keys_announce4): SHA-1 premaster, TLS 1.2 PRF handshake key,
+ * the server's group master CBC-wrapped for each with the server's ID in the IV (v4 KEYINFO carries
+ * the server's src_id and no signature), the 12-byte finished value. There is one group key for
+ * everyone: the clients' answers open under it (a replay window per client) and the proxy seals
+ * under it too, with its own ID in the nonce.
  */
 #ifndef UFTP_PROXY_KEYS_H
 #define UFTP_PROXY_KEYS_H

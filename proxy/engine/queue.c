@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy/proxy_int.h"
+#include "proxy/engine/proxy_int.h"
 
 #define PQ_ALIGN 8u
 #define PQ_HDR   ((sizeof(struct pq_ent) + PQ_ALIGN - 1) & ~(size_t)(PQ_ALIGN - 1))

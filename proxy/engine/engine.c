@@ -13,7 +13,7 @@
 #include "core/crypto/keyblob.h"
 #include "core/crypto/sig.h"
 #include "core/base/quant.h"
-#include "proxy/proxy_int.h"
+#include "proxy/engine/proxy_int.h"
 
 #define LIMIT_LOG_US  60000000u /* limit refusals: one log line a minute */
 #define BUDGET_LOG_US 10000000u

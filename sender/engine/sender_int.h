@@ -16,7 +16,7 @@
 #include "core/proto/pace.h"
 #include "core/proto/ratelim.h"
 #include "core/wire/msg.h"
-#include "sender/engine.h"
+#include "sender/engine/engine.h"
 
 /* Per-destination state (the reference's DEST_* values, spec §1.6). */
 enum dstate {

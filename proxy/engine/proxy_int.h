@@ -16,8 +16,8 @@
 #include "core/proto/hb.h"
 #include "core/proto/idmap.h"
 #include "core/wire/msg.h"
-#include "proxy/engine.h"
-#include "proxy/keys.h"
+#include "proxy/engine/engine.h"
+#include "proxy/engine/keys.h"
 
 /* ------------------------------------------------------------ queue */
 

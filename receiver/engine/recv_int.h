@@ -16,7 +16,7 @@
 #include "core/proto/blocks.h"
 #include "core/proto/ratelim.h"
 #include "core/wire/msg.h"
-#include "receiver/engine.h"
+#include "receiver/engine/engine.h"
 
 /* Client session phases (spec §1.6). */
 enum rphase {

@@ -31,7 +31,7 @@
 
 #include "core/crypto/crypto.h"
 #include "core/wire/buf.h"
-#include "proxy/proxy_int.h"
+#include "proxy/engine/proxy_int.h"
 
 static const char *const cstate_names[] = {"MUTE",  "REGISTERED", "CONF",
                                            "READY", "DONE",       "ABORTED"};

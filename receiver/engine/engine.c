@@ -4,7 +4,7 @@
  * sequence window and authentication → dispatch), multicast memberships
  * and the poll loop over up to 100 sessions.
  */
-#include "receiver/recv_int.h"
+#include "receiver/engine/recv_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* The session cryptography of a proxy (proxy/keys.h, spec §1.8). */
-#include "proxy/keys.h"
+#include "proxy/engine/keys.h"
 
 #include <stdlib.h>
 #include <string.h>

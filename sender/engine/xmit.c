@@ -4,7 +4,7 @@
  * batches built back to back for one GSO send (DESIGN.md "The path of a
  * data packet").
  */
-#include "sender/sender_int.h"
+#include "sender/engine/sender_int.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * the receive pipeline (length → header → session → authentication →
  * dispatch) and the poll loop.
  */
-#include "sender/sender_int.h"
+#include "sender/engine/sender_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proxy/proxy_int.h"
+#include "proxy/engine/proxy_int.h"
 
 #define NODOWN_LOG_US 10000000u
 

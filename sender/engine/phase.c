@@ -15,7 +15,7 @@
  * reach the handler of the current phase, as in the reference's
  * handle_*_phase; anything else is logged and dropped.
  */
-#include "sender/sender_int.h"
+#include "sender/engine/sender_int.h"
 
 #include "core/crypto/keyblob.h"
 #include "core/base/file.h"

@@ -9,7 +9,7 @@
  * ROBUST·GRTT (≥ 1 s); NAK timer 1·GRTT; COMPLETE(0) every 4·GRTT until
  * 4·ROBUST·GRTT (≥ 1 s).
  */
-#include "receiver/recv_int.h"
+#include "receiver/engine/recv_int.h"
 
 #include <errno.h>
 #include <stdio.h>
