@@ -350,7 +350,7 @@ static int setup_engine(struct uftpproxyd *d)
     struct proxy_config *c = &d->cfg;
     c->ssm = d->set.ssm;
     c->wall_offset_us = daemon_wall_offset_us();
-    struct proxy_env env = {.ctx = d, .rng = daemon_rng};
+    struct proxy_env env = {.ctx = d, .rng = daemon_rng, .log = *log_elog()};
     int rc = proxy_new(&d->eng, c, &env);
     if (rc < 0) {
         log_errx("cannot start the proxy (%d)", rc);

@@ -239,6 +239,7 @@ static int setup_engine(struct uftpd *d)
         .rng = daemon_rng,
         .storage = store_callbacks,
         .event = uftpd_event,
+        .log = *log_elog(),
     };
     int rc = receiver_new(&d->eng, c, &env);
     if (rc < 0) {

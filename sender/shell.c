@@ -793,6 +793,7 @@ int shell_run(struct uftp *u)
         .rng = daemon_rng,
         .storage = shell_storage,
         .event = shell_event,
+        .log = *log_elog(),
     };
     u->cfg.wall_offset_us = daemon_wall_offset_us();
     rc = sender_new(&u->eng, &u->cfg, &env);

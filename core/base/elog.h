@@ -45,6 +45,10 @@ static inline bool elog_enabled(const struct elog *lg, int level)
 void elog_msg(const struct elog *lg, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The same with a va_list (for an engine's own variadic helpers). */
+void elog_vmsg(const struct elog *lg, int level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 /* The usual call: ELOG(&env->log, LL_WARN, "cannot %s", what). */
 #define ELOG(lg, level, ...)                                                                       \
     do {                                                                                           \

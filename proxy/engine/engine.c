@@ -45,57 +45,57 @@ void proxy_config_defaults(struct proxy_config *c)
     c->pk_budget_us = 500000u;
 }
 
-static int bad(const char *what)
+static int bad(const struct proxy_env *e, const char *what)
 {
-    log_warnx("proxy: invalid configuration: %s", what);
+    ELOG(&e->log, LL_WARN, "proxy: invalid configuration: %s", what);
     return ENG_EINVAL;
 }
 
 static int check_config(const struct proxy_config *c, const struct proxy_env *e)
 {
     if (e->rng == NULL)
-        return bad("an rng callback is required");
+        return bad(e, "an rng callback is required");
     if (c->role != PROXY_SERVER && c->role != PROXY_CLIENT && c->role != PROXY_RESPONSE)
-        return bad("exactly one of -s, -c, -r is required");
+        return bad(e, "exactly one of -s, -c, -r is required");
     if (c->proxy_id == 0 || c->proxy_id == UINT32_MAX)
-        return bad("proxy ID (-U)");
+        return bad(e, "proxy ID (-U)");
     if (c->key == NULL || !crypto_key_has_private(c->key))
-        return bad("a private signing key (-k) is required");
+        return bad(e, "a private signing key (-k) is required");
     if (c->role == PROXY_SERVER) {
         if (!addr_is_set(&c->down) && c->down_fplen == 0)
-            return bad("a server proxy needs -s host or -s fp=FINGERPRINT");
+            return bad(e, "a server proxy needs -s host or -s fp=FINGERPRINT");
         if (c->down_fplen > PROXY_FP_MAX)
-            return bad("fingerprint too long");
+            return bad(e, "fingerprint too long");
     }
     if (c->npub > 0 && c->pub_addrs == NULL)
-        return bad("public address array missing");
+        return bad(e, "public address array missing");
     for (size_t i = 0; i < c->npub; i++)
         if (!addr_is_multicast(&c->pub_addrs[i]))
-            return bad("public addresses (-M) must be multicast");
+            return bad(e, "public addresses (-M) must be multicast");
     if (c->nserver > PROXY_MAX_LIST || (c->nserver > 0 && c->servers == NULL))
-        return bad("server list (-S): at most 100");
+        return bad(e, "server list (-S): at most 100");
     if (c->nclient > PROXY_MAX_LIST || (c->nclient > 0 && c->clients == NULL))
-        return bad("client list (-C): at most 100");
+        return bad(e, "client list (-C): at most 100");
     if (c->nhb > PROXY_MAX_LIST || (c->nhb > 0 && c->hb_hosts == NULL))
-        return bad("heartbeat hosts (-H): at most 100");
+        return bad(e, "heartbeat hosts (-H): at most 100");
     if (c->nhb > 0 && (c->hb_interval_us < 1000000u || c->hb_interval_us > 3600000000u))
-        return bad("heartbeat interval (-h) must be 1..3600 s");
+        return bad(e, "heartbeat interval (-h) must be 1..3600 s");
     if (c->max_sessions < 1 || c->max_sessions > PROXY_MAX_SESSIONS)
-        return bad("max sessions must be 1..100");
+        return bad(e, "max sessions must be 1..100");
     if (c->max_clients < 1 || c->max_clients > PROXY_MAX_CLIENTS)
-        return bad("max clients must be 1..1000");
+        return bad(e, "max clients must be 1..1000");
     if (c->max_pending < 1 || c->max_pending > PROXY_MAX_PENDING)
-        return bad("max pending aggregates must be 1..10");
+        return bad(e, "max pending aggregates must be 1..10");
     if (c->queue_bytes < 65536)
-        return bad("queue must be at least 64 KiB");
+        return bad(e, "queue must be at least 64 KiB");
     if (c->nself > 0 && c->self == NULL)
-        return bad("own address array missing");
+        return bad(e, "own address array missing");
     if (c->ssm && c->role != PROXY_CLIENT) {
         bool any = false;
         for (size_t i = 0; i < c->nserver; i++)
             any |= addr_is_set(&c->servers[i].addr);
         if (!any)
-            return bad("SSM (-o) needs server addresses (-S)");
+            return bad(e, "SSM (-o) needs server addresses (-S)");
     }
     return 0;
 }
@@ -144,9 +144,9 @@ int proxy_new(struct proxy **out, const struct proxy_config *cfg, const struct p
 void p_drop(struct proxy *p, const struct addr *from, const char *why)
 {
     p->st.dropped++;
-    if (log_enabled(LL_PROTO)) {
+    if (elog_enabled(&p->env.log, LL_PROTO)) {
         char ab[ADDR_STRLEN];
-        log_msg(LL_PROTO, "dropped datagram from %s: %s", addr_str(from, ab), why);
+        ELOG(&p->env.log, LL_PROTO, "dropped datagram from %s: %s", addr_str(from, ab), why);
     }
 }
 
@@ -161,7 +161,8 @@ void p_limit(struct proxy *p, const char *fmt, ...)
     char msg[256];
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    log_warnx("limit reached: %s (further refusals are counted, not logged, for a minute)", msg);
+    ELOG(&p->env.log, LL_WARN,
+         "limit reached: %s (further refusals are counted, not logged, for a minute)", msg);
 }
 
 bool p_pk_budget(struct proxy *p, uint64_t cost_us, const char *what)
@@ -183,8 +184,9 @@ bool p_pk_budget(struct proxy *p, uint64_t cost_us, const char *what)
     p->st.refused++;
     if (p->pk_logged_at == 0 || p->now >= p->pk_logged_at + BUDGET_LOG_US) {
         p->pk_logged_at = p->now ? p->now : 1;
-        log_warnx("public-key work budget exhausted (%u us/s): %s refused (%llu so far)",
-                  (unsigned)rate, what, (unsigned long long)p->pk_refused);
+        ELOG(&p->env.log, LL_WARN,
+             "public-key work budget exhausted (%u us/s): %s refused (%llu so far)", (unsigned)rate,
+             what, (unsigned long long)p->pk_refused);
     }
     return false;
 }
@@ -351,7 +353,7 @@ static void recv_hb_req(struct proxy *p, const struct addr *from, const uint8_t 
         p_drop(p, from, "malformed HB_REQ");
         return;
     }
-    log_debug("HB_REQ from %s", addr_str(from, ab));
+    ELOG(&p->env.log, LL_DEBUG, "HB_REQ from %s", addr_str(from, ab));
     if (p->cfg.role != PROXY_SERVER || p->cfg.down_fplen == 0) {
         hb_answer(p, from, HB_AUTH_OK);
         return;
@@ -370,18 +372,19 @@ static void recv_hb_req(struct proxy *p, const struct addr *from, const uint8_t 
                            p->cfg.down_fplen);
     if (rc != CRYPTO_OK) {
         p->st.hb_auth_failed++;
-        log_warnx("heartbeat from %s failed authentication: %s", addr_str(from, ab),
-                  rc == HBAUTH_EFP ? "wrong key fingerprint" : crypto_strerror(rc));
+        ELOG(&p->env.log, LL_WARN, "heartbeat from %s failed authentication: %s",
+             addr_str(from, ab), rc == HBAUTH_EFP ? "wrong key fingerprint" : crypto_strerror(rc));
         hb_answer(p, from, HB_AUTH_FAILED);
         return;
     }
     p->st.hb_auth_ok++;
     if (addr_is_set(&p->down)) {
         char ob[ADDR_STRLEN];
-        log_info("downstream moved from %s to %s (authenticated heartbeat)", addr_str(&p->down, ob),
-                 addr_str(from, ab));
+        ELOG(&p->env.log, LL_INFO, "downstream moved from %s to %s (authenticated heartbeat)",
+             addr_str(&p->down, ob), addr_str(from, ab));
     } else {
-        log_info("using %s as downstream (authenticated heartbeat)", addr_str(from, ab));
+        ELOG(&p->env.log, LL_INFO, "using %s as downstream (authenticated heartbeat)",
+             addr_str(from, ab));
     }
     p->down = *from;
     /* A fresh nonce: a captured answer cannot be replayed from elsewhere. */
@@ -404,11 +407,12 @@ static void recv_hb_resp(struct proxy *p, const struct addr *from, const uint8_t
         return;
     }
     if (m.auth == HB_AUTH_CHALLENGE)
-        log_verbose("heartbeat to %s: authentication requested", addr_str(from, ab));
+        ELOG(&p->env.log, LL_VERBOSE, "heartbeat to %s: authentication requested",
+             addr_str(from, ab));
     else if (m.auth == HB_AUTH_FAILED)
-        log_warnx("heartbeat to %s: authentication failed", addr_str(from, ab));
+        ELOG(&p->env.log, LL_WARN, "heartbeat to %s: authentication failed", addr_str(from, ab));
     else
-        log_debug("heartbeat to %s: ok", addr_str(from, ab));
+        ELOG(&p->env.log, LL_DEBUG, "heartbeat to %s: ok", addr_str(from, ab));
 }
 
 /* Our own heartbeats: plain ones every interval, signed ones when challenged. */
@@ -426,7 +430,7 @@ static void hb_emit(struct proxy *p, uint64_t now)
             m.keylen = (uint16_t)bl;
             int sl = hbauth_sign(p->cfg.key, nonce, sig, sizeof(sig));
             if (sl < 0) {
-                log_warnx("cannot sign a heartbeat: %s", crypto_strerror(sl));
+                ELOG(&p->env.log, LL_WARN, "cannot sign a heartbeat: %s", crypto_strerror(sl));
                 continue;
             }
             m.sig = sig;
@@ -438,9 +442,10 @@ static void hb_emit(struct proxy *p, uint64_t now)
         struct uftp_hdr h = {.version = UFTP_VER5, .func = HB_REQ, .src_id = p->cfg.proxy_id};
         uftp_hdr_encode(b, UFTP_HDR_LEN, &h);
         const struct addr *to = &p->hb.hosts[i].addr;
-        if (log_enabled(LL_DEBUG)) {
+        if (elog_enabled(&p->env.log, LL_DEBUG)) {
             char ab[ADDR_STRLEN];
-            log_debug("sending %sHB_REQ to %s", nonce ? "authenticated " : "", addr_str(to, ab));
+            ELOG(&p->env.log, LL_DEBUG, "sending %sHB_REQ to %s", nonce ? "authenticated " : "",
+                 addr_str(to, ab));
         }
         p_send(p, to, b, UFTP_HDR_LEN + (size_t)n);
     }
@@ -479,7 +484,7 @@ static void recv_key_req(struct proxy *p, const struct addr *from, const struct 
     ssize_t n = keys_proxy4_key_build(b + UFTP_HDR_LEN, sizeof(p->scratch) - UFTP_HDR_LEN,
                                       p->cfg.key, p->cfg.dh4, nonce);
     if (n < 0) {
-        log_msg(LL_WARN, "cannot build a v4 PROXY_KEY: %s", keys_strerror((int)n));
+        ELOG(&p->env.log, LL_WARN, "cannot build a v4 PROXY_KEY: %s", keys_strerror((int)n));
         return;
     }
     p->pk4_at = now;
@@ -491,8 +496,8 @@ static void recv_key_req(struct proxy *p, const struct addr *from, const struct 
         addr_set_port(&dst, p->cfg.client_port);
         p_send(p, &dst, b, UFTP_HDR_LEN + (size_t)n);
     }
-    log_msg(LL_VERBOSE, "KEY_REQ from %s: sent a v4 PROXY_KEY to the public addresses",
-            addr_str(from, ab));
+    ELOG(&p->env.log, LL_VERBOSE, "KEY_REQ from %s: sent a v4 PROXY_KEY to the public addresses",
+         addr_str(from, ab));
 }
 
 static bool from_self(const struct proxy *p, const struct addr *from)

@@ -48,6 +48,7 @@
 #include <stdint.h>
 
 #include "core/base/addr.h"
+#include "core/base/elog.h"
 #include "core/proto/engine.h"
 #include "core/wire/wire.h"
 
@@ -163,6 +164,12 @@ struct proxy_env {
     void *ctx;
     /* Fills buf with len random bytes (CSPRNG in the daemon, a seeded PRNG in the sim). */
     int (*rng)(void *ctx, void *buf, size_t len);
+    /*
+     * Where the engine logs (core/base/elog.h): the program passes
+     * log_elog() (core/log.h), the simulator and fuzz targets their own.
+     * All zero logs nothing.
+     */
+    struct elog log;
 };
 
 struct proxy;

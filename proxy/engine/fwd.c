@@ -63,7 +63,7 @@ static void new_session(struct proxy *p, const struct addr *from, const struct u
         p_member(p, true, &s->priv, addr_is_set(&s->ssm_src) ? &s->ssm_src : NULL);
         s->joined = true;
     }
-    PLOG(s, LL_INFO, "session of server %08X at %s (private %s): tunnelling to %s", s->server_id,
+    PLOG(p, s, LL_INFO, "session of server %08X at %s (private %s): tunnelling to %s", s->server_id,
          addr_str(from, ub), s->joined ? addr_str(&s->priv, gb) : "none (unicast)",
          addr_str(&p->down, db));
     forward(p, s, &p->down, pkt, len, now);
@@ -78,8 +78,9 @@ void fwd_recv(struct proxy *p, const struct addr *from, const struct uftp_hdr *h
         if (p->nodown_logged_at == 0 || now >= p->nodown_logged_at + NODOWN_LOG_US) {
             char ab[ADDR_STRLEN];
             p->nodown_logged_at = now ? now : 1;
-            log_warnx("dropping %s from %s: no downstream proxy has authenticated yet",
-                      wire_func_name(h->func), addr_str(from, ab));
+            ELOG(&p->env.log, LL_WARN,
+                 "dropping %s from %s: no downstream proxy has authenticated yet",
+                 wire_func_name(h->func), addr_str(from, ab));
         }
         return;
     }
@@ -121,7 +122,7 @@ void fwd_recv(struct proxy *p, const struct addr *from, const struct uftp_hdr *h
 void fwd_timers(struct proxy *p, struct psession *s, uint64_t now)
 {
     if (now >= s->idle_at) {
-        PLOG(s, LL_INFO, "session ended (no traffic for %llu ms)",
+        PLOG(p, s, LL_INFO, "session ended (no traffic for %llu ms)",
              (unsigned long long)p_grtt_times(s, s->robust) / 1000);
         p_free_session(p, s);
     }

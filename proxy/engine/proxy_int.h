@@ -10,7 +10,7 @@
 #ifndef UFTP_PROXY_INT_H
 #define UFTP_PROXY_INT_H
 
-#include "core/log.h"
+#include "core/base/elog.h"
 #include "core/base/member.h"
 #include "core/proto/agg.h"
 #include "core/proto/hb.h"
@@ -152,11 +152,11 @@ struct proxy {
     uint8_t scratch[UFTP_MAX_DATAGRAM + 2048];
 };
 
-#define PLOG(s, lvl, fmt, ...)                                                                     \
+#define PLOG(p, s, lvl, fmt, ...)                                                                  \
     do {                                                                                           \
-        if (log_enabled(lvl))                                                                      \
-            log_msg(lvl, "[%08X/%u] " fmt, (s)->group_id, (unsigned)(s)->group_inst,               \
-                    ##__VA_ARGS__);                                                                \
+        if (elog_enabled(&(p)->env.log, lvl))                                                      \
+            elog_msg(&(p)->env.log, lvl, "[%08X/%u] " fmt, (s)->group_id,                          \
+                     (unsigned)(s)->group_inst, ##__VA_ARGS__);                                    \
     } while (0)
 
 static inline uint64_t p_wall(const struct proxy *p, uint64_t now_us)

@@ -40,11 +40,11 @@ static const char *const cstate_names[] = {"MUTE",  "REGISTERED", "CONF",
 #define ABORT_CLEAR   0x1
 #define ABORT_SEALED  0x2
 
-static void cstate(struct psession *s, struct pclient *c, uint8_t st)
+static void cstate(struct proxy *p, struct psession *s, struct pclient *c, uint8_t st)
 {
     if (c->state == st)
         return;
-    PLOG(s, LL_DEBUG, "client %08X: %s -> %s", c->id, cstate_names[c->state], cstate_names[st]);
+    PLOG(p, s, LL_DEBUG, "client %08X: %s -> %s", c->id, cstate_names[c->state], cstate_names[st]);
     c->state = st;
 }
 
@@ -59,10 +59,10 @@ static void refuse_log(struct proxy *p, const char *fmt, ...)
 {
     p->st.dropped++;
     if (p->refuse_logged_at != 0 && p->now < p->refuse_logged_at + REFUSE_LOG_US) {
-        if (log_enabled(LL_PROTO)) {
+        if (elog_enabled(&p->env.log, LL_PROTO)) {
             va_list ap;
             va_start(ap, fmt);
-            log_vmsg(LL_PROTO, fmt, ap);
+            elog_vmsg(&p->env.log, LL_PROTO, fmt, ap);
             va_end(ap);
         }
         return;
@@ -70,7 +70,7 @@ static void refuse_log(struct proxy *p, const char *fmt, ...)
     p->refuse_logged_at = p->now ? p->now : 1;
     va_list ap;
     va_start(ap, fmt);
-    log_vmsg(LL_WARN, fmt, ap);
+    elog_vmsg(&p->env.log, LL_WARN, fmt, ap);
     va_end(ap);
 }
 
@@ -106,14 +106,14 @@ static bool send_up(struct proxy *p, struct psession *s, const struct wire_msg *
     size_t cap = sizeof(p->scratch);
     bool seal = how == UP_HS || (how == UP_APP && s->encrypted);
     if (seal && how == UP_APP && !keys_keyed(s->k)) {
-        PLOG(s, LL_WARN, "cannot send %s upstream: not keyed by the server yet",
+        PLOG(p, s, LL_WARN, "cannot send %s upstream: not keyed by the server yet",
              wire_func_name(m->func));
         return false;
     }
     size_t off = seal ? KEYS_MSG_OFF : UFTP_HDR_LEN;
     ssize_t n = wire_msg_encode(b + off, cap - off - AEAD_TAG_LEN, m);
     if (n < 0) {
-        PLOG(s, LL_WARN, "cannot encode %s: %s", wire_func_name(m->func), wire_strerror((int)n));
+        PLOG(p, s, LL_WARN, "cannot encode %s: %s", wire_func_name(m->func), wire_strerror((int)n));
         return false;
     }
     hdr(p, s, b, m->func, false, s->seq_up++);
@@ -121,7 +121,8 @@ static bool send_up(struct proxy *p, struct psession *s, const struct wire_msg *
     if (seal) {
         ssize_t r = keys_seal_up(s->k, how == UP_HS, b, (size_t)n, cap);
         if (r < 0) {
-            PLOG(s, LL_WARN, "cannot seal %s: %s", wire_func_name(m->func), keys_strerror((int)r));
+            PLOG(p, s, LL_WARN, "cannot seal %s: %s", wire_func_name(m->func),
+                 keys_strerror((int)r));
             return false;
         }
         len = (size_t)r;
@@ -166,7 +167,7 @@ static void abort_down_to(struct proxy *p, struct psession *s, const struct addr
         if (r > 0)
             p_send(p, to, b, (size_t)r);
         else
-            PLOG(s, LL_WARN, "cannot seal ABORT: %s", keys_strerror((int)r));
+            PLOG(p, s, LL_WARN, "cannot seal ABORT: %s", keys_strerror((int)r));
     }
     if (how & ABORT_CLEAR) {
         ssize_t n = wire_msg_encode(b + UFTP_HDR_LEN, sizeof(p->scratch) - UFTP_HDR_LEN, &m);
@@ -197,7 +198,7 @@ static unsigned abort_how(const struct psession *s, const struct pclient *c)
 static void abort_client(struct proxy *p, struct psession *s, struct pclient *c, const char *text)
 {
     abort_down_to(p, s, &c->addr, c->id, 0, text, abort_how(s, c));
-    cstate(s, c, PC_ABORTED);
+    cstate(p, s, c, PC_ABORTED);
 }
 
 static void abort_all_down(struct proxy *p, struct psession *s, uint8_t flags, const char *text)
@@ -257,7 +258,7 @@ static void send_keyinfo(struct proxy *p, struct psession *s, const struct wire_
                 continue;
             int rc = keys_peer_wrap(s->k, c->k, c->id, ctr, keys[n].master);
             if (rc < 0) {
-                PLOG(s, LL_WARN, "cannot wrap the group master for %08X: %s", c->id,
+                PLOG(p, s, LL_WARN, "cannot wrap the group master for %08X: %s", c->id,
                      keys_strerror(rc));
                 continue;
             }
@@ -283,7 +284,7 @@ static void send_keyinfo(struct proxy *p, struct psession *s, const struct wire_
             be32_put(b + 4, s->server_id);
         len += UFTP_HDR_LEN;
         if (keys_sign_keyinfo(s->k, b, (size_t)len) != CRYPTO_OK) {
-            PLOG(s, LL_WARN, "cannot sign KEYINFO");
+            PLOG(p, s, LL_WARN, "cannot sign KEYINFO");
             break;
         }
         p_send(p, &s->priv, b, (size_t)len);
@@ -292,7 +293,7 @@ static void send_keyinfo(struct proxy *p, struct psession *s, const struct wire_
     crypto_wipe(keys, per * sizeof(*keys));
     free(keys);
     if (sent > 0)
-        PLOG(s, LL_VERBOSE, "sent KEYINFO for %zu client%s", sent, sent == 1 ? "" : "s");
+        PLOG(p, s, LL_VERBOSE, "sent KEYINFO for %zu client%s", sent, sent == 1 ? "" : "s");
     /* spec §3.4: resent every 2 GRTT while anyone has not acknowledged. */
     s->keyinfo_at = owed ? (now ? now : 1) : 0;
 }
@@ -351,7 +352,7 @@ static void flush_slot(struct proxy *p, struct psession *s, int i, uint64_t now)
     }
     if (send_up(p, s, &m, how)) {
         p->st.aggregated_out++;
-        PLOG(s, LL_VERBOSE, "sent %s upstream for %zu client%s (%zu answers)",
+        PLOG(p, s, LL_VERBOSE, "sent %s upstream for %zu client%s (%zu answers)",
              wire_func_name(sl->func), sl->func == STATUS ? sl->adds : sl->nids,
              (sl->func == STATUS ? sl->adds : sl->nids) == 1 ? "" : "s", sl->adds);
     }
@@ -381,7 +382,7 @@ static void aggregate(struct proxy *p, struct psession *s, const struct agg_msg 
         /* spec §3.4: no slot matches and none is free: flush them all. */
         if (!s->limit_logged) {
             s->limit_logged = true;
-            PLOG(s, LL_WARN,
+            PLOG(p, s, LL_WARN,
                  "limit reached: %u pending aggregates; flushing them all early (logged once "
                  "per session)",
                  s->agg.nslots);
@@ -390,7 +391,7 @@ static void aggregate(struct proxy *p, struct psession *s, const struct agg_msg 
         rc = agg_add(&s->agg, am, id, now);
     }
     if (rc < 0) {
-        PLOG(s, LL_WARN, "cannot aggregate %s from %08X (%d)", wire_func_name(am->func), id, rc);
+        PLOG(p, s, LL_WARN, "cannot aggregate %s from %08X (%d)", wire_func_name(am->func), id, rc);
         return;
     }
     p->st.aggregated_in++;
@@ -483,7 +484,7 @@ static void new_session(struct proxy *p, const struct addr *from, const struct u
                                   .addrlen = (a->flags & FLAG_IPV6) ? 16 : 4};
         memcpy(kp.addr, a->priv_addr, kp.addrlen);
         if (p->env.rng(p->env.ctx, kp.rand2, sizeof(kp.rand2)) < 0) {
-            log_warnx("rng failed");
+            ELOG(&p->env.log, LL_WARN, "rng failed");
             return;
         }
         int rc = keys_new(&k, &kp, &a->enc, pkt, len);
@@ -529,7 +530,7 @@ static void new_session(struct proxy *p, const struct addr *from, const struct u
     s->idle_at = now + p_grtt_times(s, s->robust);
     s->reg_end = s->encrypted ? now + p_grtt_times(s, s->robust) : 0;
     char gb[ADDR_STRLEN];
-    PLOG(s, LL_INFO, "%s session of server %08X at %s, private group %s%s",
+    PLOG(p, s, LL_INFO, "%s session of server %08X at %s, private group %s%s",
          s->encrypted ? "encrypted" : "unencrypted", s->server_id, addr_str(from, ab),
          addr_str(&s->priv, gb), s->encrypted && keys_client_auth(k) ? ", client auth" : "");
 }
@@ -560,7 +561,7 @@ static void recv_announce(struct proxy *p, const struct addr *from, const struct
                      ? KEYS_EFRAME
                      : keys_announce4(s->k, pkt, len, &d.msg.u.announce.enc);
         if (rc != CRYPTO_OK) {
-            PLOG(s, LL_WARN, "cannot substitute our keys into ANNOUNCE: %s", keys_strerror(rc));
+            PLOG(p, s, LL_WARN, "cannot substitute our keys into ANNOUNCE: %s", keys_strerror(rc));
             return;
         }
     }
@@ -584,7 +585,7 @@ static void recv_keyinfo(struct proxy *p, struct psession *s, const struct addr 
     if (rc == KEYS_ENOENT)
         return; /* not for us */
     if (rc < 0) {
-        PLOG(s, LL_WARN, "KEYINFO rejected: %s", keys_strerror(rc));
+        PLOG(p, s, LL_WARN, "KEYINFO rejected: %s", keys_strerror(rc));
         if (rc == CRYPTO_EAUTH) {
             /* Signed by the server, yet our entry does not open: give up. */
             abort_up(p, s, 0, "Decrypt failed for group master");
@@ -594,7 +595,7 @@ static void recv_keyinfo(struct proxy *p, struct psession *s, const struct addr 
         return;
     }
     if (!was) {
-        PLOG(s, LL_INFO, "keyed by the server: re-keying %zu client%s", s->ncl,
+        PLOG(p, s, LL_INFO, "keyed by the server: re-keying %zu client%s", s->ncl,
              s->ncl == 1 ? "" : "s");
         if (s->phase == PP_REGISTERED)
             s->phase = PP_READY;
@@ -619,18 +620,18 @@ static void recv_reg_conf(struct proxy *p, struct psession *s, const struct wire
     for (size_t i = 0; i < rc->ids.n; i++) {
         struct pclient *c = client_of(s, wire_ids_get(&rc->ids, i));
         if (c != NULL && (c->state == PC_REGISTERED || c->state == PC_CONF)) {
-            cstate(s, c, PC_CONF);
+            cstate(p, s, c, PC_CONF);
             n++;
         }
     }
-    PLOG(s, LL_VERBOSE, "REG_CONF for %zu of our clients", n);
+    PLOG(p, s, LL_VERBOSE, "REG_CONF for %zu of our clients", n);
     if (n > 0)
         send_keyinfo(p, s, &rc->ids, now);
 }
 
 static void end_session(struct proxy *p, struct psession *s, const char *why)
 {
-    PLOG(s, LL_INFO, "session ended: %s", why);
+    PLOG(p, s, LL_INFO, "session ended: %s", why);
     p_free_session(p, s);
 }
 
@@ -643,7 +644,7 @@ static void recv_server_abort(struct proxy *p, struct psession *s, const struct 
             *c = '?';
     if (a->host == 0 || a->host == p->cfg.proxy_id) {
         bool current = (a->flags & FLAG_CURRENT_FILE) != 0;
-        PLOG(s, LL_WARN, "aborted by the server%s: %s", current ? " (current file)" : "", text);
+        PLOG(p, s, LL_WARN, "aborted by the server%s: %s", current ? " (current file)" : "", text);
         /* The server's own ABORT reached the clients (forwarded, or heard
          * directly); one addressed to us they cannot recognise. */
         if (a->host == p->cfg.proxy_id)
@@ -654,8 +655,8 @@ static void recv_server_abort(struct proxy *p, struct psession *s, const struct 
     }
     struct pclient *c = client_of(s, a->host);
     if (c != NULL) {
-        PLOG(s, LL_VERBOSE, "server aborted client %08X: %s", c->id, text);
-        cstate(s, c, PC_ABORTED);
+        PLOG(p, s, LL_VERBOSE, "server aborted client %08X: %s", c->id, text);
+        cstate(p, s, c, PC_ABORTED);
     }
 }
 
@@ -691,10 +692,10 @@ static void from_server(struct proxy *p, struct psession *s, const struct addr *
     struct wire_datagram d;
     ssize_t n = wire_datagram_decode(&d, pkt, len);
     if (n < 0) {
-        if (log_enabled(LL_PROTO)) {
+        if (elog_enabled(&p->env.log, LL_PROTO)) {
             char ab[ADDR_STRLEN];
-            log_msg(LL_PROTO, "invalid %s from %s: %s", wire_func_name(h->func), addr_str(from, ab),
-                    wire_strerror((int)n));
+            ELOG(&p->env.log, LL_PROTO, "invalid %s from %s: %s", wire_func_name(h->func),
+                 addr_str(from, ab), wire_strerror((int)n));
         }
         p->st.dropped++;
         return;
@@ -795,7 +796,7 @@ static void register_again(struct proxy *p, struct psession *s, uint64_t now)
         }
     }
     if (n > 0)
-        PLOG(s, LL_VERBOSE, "registering %zu unconfirmed client%s again", n, n == 1 ? "" : "s");
+        PLOG(p, s, LL_VERBOSE, "registering %zu unconfirmed client%s again", n, n == 1 ? "" : "s");
     else
         s->regup_at = 0;
 }
@@ -816,7 +817,7 @@ static void c_register(struct proxy *p, struct psession *s, struct pclient *c,
     if (s->encrypted) {
         if (c->k == NULL) {
             if (r->dhlen == 0) {
-                PLOG(s, LL_WARN, "client %08X registered without an ECDH key", c->id);
+                PLOG(p, s, LL_WARN, "client %08X registered without an ECDH key", c->id);
                 abort_client(p, s, c, "Encryption required");
                 return;
             }
@@ -824,18 +825,18 @@ static void c_register(struct proxy *p, struct psession *s, struct pclient *c,
                 return; /* it registers again in 5 GRTT */
             int rc = keys_peer_new(s->k, &c->k, c->id, r->dhblob, r->dhlen, r->rand2);
             if (rc < 0) {
-                PLOG(s, LL_WARN, "REGISTER from %08X rejected: %s", c->id, keys_strerror(rc));
+                PLOG(p, s, LL_WARN, "REGISTER from %08X rejected: %s", c->id, keys_strerror(rc));
                 abort_client(p, s, c, "Failed to import ECDH key");
                 return;
             }
         }
         if (c->state == PC_MUTE && keys_peer_registered(s->k, c->k))
-            cstate(s, c, PC_REGISTERED);
+            cstate(p, s, c, PC_REGISTERED);
         /* The window stays open while clients still register (the server
          * may have stopped announcing before confirming them all). */
         if (s->phase < PP_RECEIVING && c->state < PC_READY)
             s->reg_end = now + p_grtt_times(s, s->robust);
-        PLOG(s, LL_VERBOSE, "REGISTER%s from %08X", dup ? "+" : "", c->id);
+        PLOG(p, s, LL_VERBOSE, "REGISTER%s from %08X", dup ? "+" : "", c->id);
         /* Once the server confirmed it, it waits for our KEYINFO, not the server. */
         if (c->state == PC_REGISTERED) {
             register_pending(p, s, c, now);
@@ -846,8 +847,8 @@ static void c_register(struct proxy *p, struct psession *s, struct pclient *c,
         }
         return;
     }
-    cstate(s, c, c->state == PC_MUTE ? PC_REGISTERED : c->state);
-    PLOG(s, LL_VERBOSE, "REGISTER%s from %08X", dup ? "+" : "", c->id);
+    cstate(p, s, c, c->state == PC_MUTE ? PC_REGISTERED : c->state);
+    PLOG(p, s, LL_VERBOSE, "REGISTER%s from %08X", dup ? "+" : "", c->id);
     if (c->state == PC_REGISTERED)
         register_pending(p, s, c, now);
 }
@@ -856,7 +857,7 @@ static void c_client_key(struct proxy *p, struct psession *s, struct pclient *c,
                          size_t mlen, uint64_t now)
 {
     if (c->k == NULL) {
-        PLOG(s, LL_PROTO, "CLIENT_KEY from %08X before its REGISTER", c->id);
+        PLOG(p, s, LL_PROTO, "CLIENT_KEY from %08X before its REGISTER", c->id);
         return;
     }
     if (keys_peer_registered(s->k, c->k)) {
@@ -869,51 +870,51 @@ static void c_client_key(struct proxy *p, struct psession *s, struct pclient *c,
     int rc =
         keys_peer_client_key(s->k, c->k, c->id, msg, mlen, ce ? ce->fp : NULL, ce ? ce->fplen : 0);
     if (rc < 0) {
-        PLOG(s, LL_WARN, "CLIENT_KEY from %08X rejected: %s", c->id, keys_strerror(rc));
+        PLOG(p, s, LL_WARN, "CLIENT_KEY from %08X rejected: %s", c->id, keys_strerror(rc));
         abort_client(p, s, c,
                      rc == KEYS_EFP ? "Failed to verify client key fingerprint"
                                     : "Failed to verify client key");
         return;
     }
-    PLOG(s, LL_VERBOSE, "CLIENT_KEY from %08X verified", c->id);
-    cstate(s, c, PC_REGISTERED);
+    PLOG(p, s, LL_VERBOSE, "CLIENT_KEY from %08X verified", c->id);
+    cstate(p, s, c, PC_REGISTERED);
     register_pending(p, s, c, now);
 }
 
-static void check_all_ready(struct psession *s)
+static void check_all_ready(struct proxy *p, struct psession *s)
 {
     for (size_t i = 0; i < s->ncl; i++)
         if (s->cl[i].state < PC_READY)
             return;
     if (s->phase == PP_READY) {
-        PLOG(s, LL_VERBOSE, "every client keyed");
+        PLOG(p, s, LL_VERBOSE, "every client keyed");
         s->phase = PP_RECEIVING;
         s->reg_end = 0;
     }
 }
 
-static void client_ready(struct psession *s, struct pclient *c)
+static void client_ready(struct proxy *p, struct psession *s, struct pclient *c)
 {
-    cstate(s, c, PC_READY);
+    cstate(p, s, c, PC_READY);
     keys_peer_end_handshake(c->k);
-    check_all_ready(s);
+    check_all_ready(p, s);
 }
 
 static void c_keyinfo_ack(struct proxy *p, struct psession *s, struct pclient *c,
                           const struct wire_keyinfo_ack *ka)
 {
     if (!s->encrypted || c->k == NULL || !keys_peer_has_app(c->k)) {
-        PLOG(s, LL_PROTO, "unexpected KEYINFO_ACK from %08X", c->id);
+        PLOG(p, s, LL_PROTO, "unexpected KEYINFO_ACK from %08X", c->id);
         return;
     }
     if (c->state == PC_READY || c->state == PC_DONE)
         return; /* a repeat */
     if (!keys_peer_verify(s->k, c->k, ka->verify, ka->verify_len)) {
-        PLOG(s, LL_WARN, "KEYINFO_ACK from %08X: verify data mismatch", c->id);
+        PLOG(p, s, LL_WARN, "KEYINFO_ACK from %08X: verify data mismatch", c->id);
         return;
     }
-    PLOG(s, LL_VERBOSE, "client %08X keyed", c->id);
-    client_ready(s, c);
+    PLOG(p, s, LL_VERBOSE, "client %08X keyed", c->id);
+    client_ready(p, s, c);
     (void)p;
 }
 
@@ -937,7 +938,8 @@ static void c_answer(struct proxy *p, struct psession *s, struct pclient *c,
         am.section = m->u.status.section;
         am.naks = m->u.status.naks;
         am.naks_len = m->u.status.naks_len;
-        PLOG(s, LL_DEBUG, "STATUS for file %u section %u from %08X", am.file_id, am.section, c->id);
+        PLOG(p, s, LL_DEBUG, "STATUS for file %u section %u from %08X", am.file_id, am.section,
+             c->id);
         break;
     case COMPLETE:
         if (m->u.complete.ids.n > 0)
@@ -947,7 +949,7 @@ static void c_answer(struct proxy *p, struct psession *s, struct pclient *c,
         am.has_freespace = m->u.complete.has_freespace;
         am.freespace = m->u.complete.freespace;
         if (am.file_id == 0 && c->state != PC_ABORTED) {
-            cstate(s, c, PC_DONE);
+            cstate(p, s, c, PC_DONE);
             bool all = true;
             for (size_t i = 0; i < s->ncl; i++)
                 all &= s->cl[i].state == PC_DONE || s->cl[i].state == PC_ABORTED;
@@ -972,9 +974,9 @@ static void c_abort(struct proxy *p, struct psession *s, struct pclient *c, uint
     for (char *x = text; *x; x++)
         if ((unsigned char)*x < 0x20 || *x == 0x7f)
             *x = '?';
-    PLOG(s, LL_WARN, "transfer aborted by client %08X: %s", id, text);
+    PLOG(p, s, LL_WARN, "transfer aborted by client %08X: %s", id, text);
     if (c != NULL)
-        cstate(s, c, PC_ABORTED);
+        cstate(p, s, c, PC_ABORTED);
     /* spec §3.4: upstream with host = the client. */
     abort_up(p, s, id, text);
 }
@@ -1009,7 +1011,7 @@ static void from_client(struct proxy *p, struct psession *s, const struct addr *
         bool hs = keys_client_auth(s->k) && !keys_peer_has_app(c->k);
         int rc = keys_peer_open(s->k, c->k, hs, pkt, len, p->scratch, &msg, &mlen, &under_hs);
         if (rc != CRYPTO_OK) {
-            PLOG(s, LL_PROTO, "message from %08X rejected: %s", c->id, keys_strerror(rc));
+            PLOG(p, s, LL_PROTO, "message from %08X rejected: %s", c->id, keys_strerror(rc));
             p->st.dropped++;
             return;
         }
@@ -1024,25 +1026,26 @@ static void from_client(struct proxy *p, struct psession *s, const struct addr *
              * gives: it holds our KEYINFO though its KEYINFO_ACK was lost
              * (clients receiving a file do not answer KEYINFO again).
              */
-            PLOG(s, LL_VERBOSE, "client %08X keyed (its %s proves it)", c->id,
+            PLOG(p, s, LL_VERBOSE, "client %08X keyed (its %s proves it)", c->id,
                  wire_func_name(m.func));
-            client_ready(s, c);
+            client_ready(p, s, c);
         }
     } else {
         if (s->encrypted && c != NULL &&
             (h->func == CLIENT_KEY || h->func == KEYINFO_ACK || h->func == FILEINFO_ACK ||
              h->func == STATUS || h->func == COMPLETE)) {
-            PLOG(s, LL_PROTO, "rejecting cleartext %s from %08X", wire_func_name(h->func), c->id);
+            PLOG(p, s, LL_PROTO, "rejecting cleartext %s from %08X", wire_func_name(h->func),
+                 c->id);
             p->st.dropped++;
             return;
         }
         struct wire_datagram d;
         ssize_t n = wire_datagram_decode(&d, pkt, len);
         if (n < 0) {
-            if (log_enabled(LL_PROTO)) {
+            if (elog_enabled(&p->env.log, LL_PROTO)) {
                 char ab[ADDR_STRLEN];
-                log_msg(LL_PROTO, "invalid %s from %s: %s", wire_func_name(h->func),
-                        addr_str(from, ab), wire_strerror((int)n));
+                ELOG(&p->env.log, LL_PROTO, "invalid %s from %s: %s", wire_func_name(h->func),
+                     addr_str(from, ab), wire_strerror((int)n));
             }
             p->st.dropped++;
             return;
@@ -1081,7 +1084,7 @@ static void from_client(struct proxy *p, struct psession *s, const struct addr *
     case ABORT:
         if (h->func != ENCRYPTED && s->encrypted && keys_peer_has_app(c->k)) {
             /* A client holding keys aborts encrypted (spec §1.4 rules). */
-            PLOG(s, LL_PROTO, "rejecting cleartext ABORT from %08X", c->id);
+            PLOG(p, s, LL_PROTO, "rejecting cleartext ABORT from %08X", c->id);
             p->st.dropped++;
             return;
         }
@@ -1137,7 +1140,7 @@ static void expire_registration(struct proxy *p, struct psession *s)
         n++;
     }
     if (n > 0)
-        PLOG(s, LL_WARN, "registration window closed: %zu client%s not keyed, aborted", n,
+        PLOG(p, s, LL_WARN, "registration window closed: %zu client%s not keyed, aborted", n,
              n == 1 ? "" : "s");
     s->phase = PP_RECEIVING;
     s->reg_end = 0;
@@ -1177,5 +1180,5 @@ void psess_shutdown(struct proxy *p, struct psession *s)
     /* Pending answers are moot: the session ends for everyone behind us. */
     abort_all_down(p, s, 0, "Proxy shutting down");
     abort_up(p, s, 0, "Proxy shutting down");
-    PLOG(s, LL_INFO, "session aborted: shutting down");
+    PLOG(p, s, LL_INFO, "session aborted: shutting down");
 }

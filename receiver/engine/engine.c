@@ -25,9 +25,9 @@ void receiver_config_defaults(struct receiver_config *c)
     c->hb_interval_us = 20000000u;
 }
 
-static int bad(const char *what)
+static int bad(const struct receiver_env *e, const char *what)
 {
-    log_warnx("receiver: invalid configuration: %s", what);
+    ELOG(&e->log, LL_WARN, "receiver: invalid configuration: %s", what);
     return ENG_EINVAL;
 }
 
@@ -35,37 +35,37 @@ static int check_config(const struct receiver_config *c, const struct receiver_e
 {
     const struct receiver_storage *s = &e->storage;
     if (c->nhb > HB_MAX_HOSTS || (c->nhb > 0 && c->hb_hosts == NULL))
-        return bad("heartbeat hosts (-H): at most 100");
+        return bad(e, "heartbeat hosts (-H): at most 100");
     if (c->nhb > 0 && (c->hb_interval_us < 1000000u || c->hb_interval_us > 3600000000u))
-        return bad("heartbeat interval (-h) must be 1..3600 s");
+        return bad(e, "heartbeat interval (-h) must be 1..3600 s");
     if (e->rng == NULL || s->open == NULL || s->write == NULL || s->close == NULL ||
         s->mkdir == NULL || s->symlink == NULL || s->remove == NULL || s->free_space == NULL ||
         s->stat == NULL)
-        return bad("rng and storage callbacks are required");
+        return bad(e, "rng and storage callbacks are required");
     if (c->client_id == 0 || c->client_id == UINT32_MAX)
-        return bad("client ID (-U)");
+        return bad(e, "client ID (-U)");
     if (c->ndest == 0 || c->ndest > FILE_MAX_DIRS || c->dests == NULL)
-        return bad("1 to 10 destination dirs (-D) are required");
+        return bad(e, "1 to 10 destination dirs (-D) are required");
     for (size_t i = 0; i < c->ndest; i++)
         if (c->dests[i] == NULL || c->dests[i][0] != '/')
-            return bad("destination dirs (-D) must be absolute");
+            return bad(e, "destination dirs (-D) must be absolute");
     if (c->temp_dir && c->ndest > 1)
-        return bad("a temp dir (-T) allows only one destination dir");
+        return bad(e, "a temp dir (-T) allows only one destination dir");
     if (c->max_sessions < 1 || c->max_sessions > RECEIVER_MAX_SESSIONS)
-        return bad("max sessions must be 1..100");
+        return bad(e, "max sessions must be 1..100");
     if (c->npub > 0 && c->pub_addrs == NULL)
-        return bad("public address array missing");
+        return bad(e, "public address array missing");
     for (size_t i = 0; i < c->npub; i++)
         if (!addr_is_multicast(&c->pub_addrs[i]))
-            return bad("public addresses (-M) must be multicast");
+            return bad(e, "public addresses (-M) must be multicast");
     if (c->nserver > 0 && c->servers == NULL)
-        return bad("server array missing");
+        return bad(e, "server array missing");
     if (c->ssm) {
         bool any = false;
         for (size_t i = 0; i < c->nserver; i++)
             any |= addr_is_set(&c->servers[i].addr);
         if (!any)
-            return bad("SSM (-o) needs server addresses (-S)");
+            return bad(e, "SSM (-o) needs server addresses (-S)");
     }
     return 0;
 }
@@ -103,7 +103,7 @@ int receiver_new(struct receiver **out, const struct receiver_config *cfg,
 static void push_op(struct receiver *r, bool join, const struct addr *g, const struct addr *src)
 {
     if (r->ops_n == r->ops_cap) {
-        log_warnx("receiver: membership queue full");
+        ELOG(&r->env.log, LL_WARN, "receiver: membership queue full");
         return;
     }
     struct rmemop *op = &r->ops[(r->ops_head + r->ops_n++) % r->ops_cap];
@@ -208,7 +208,7 @@ static bool keyreq_output(struct receiver *r, uint64_t now, struct eng_out *out)
     out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
     out->nseg = 1;
     char ab[ADDR_STRLEN];
-    log_msg(LL_VERBOSE, "sent KEY_REQ to %s", addr_str(&r->cfg.resp_proxy, ab));
+    ELOG(&r->env.log, LL_VERBOSE, "sent KEY_REQ to %s", addr_str(&r->cfg.resp_proxy, ab));
     return true;
 }
 
@@ -230,8 +230,8 @@ static void recv_proxy_key4(struct receiver *r, const struct addr *from, const u
     if (rc != CRYPTO_OK) {
         r->st.auth_failed++;
         r->st.dropped++;
-        log_msg(LL_WARN, "rejecting PROXY_KEY from response proxy %s: %s", addr_str(from, ab),
-                skeys_strerror(rc));
+        ELOG(&r->env.log, LL_WARN, "rejecting PROXY_KEY from response proxy %s: %s",
+             addr_str(from, ab), skeys_strerror(rc));
         return;
     }
     bool first = r->px4_dh == NULL;
@@ -239,8 +239,8 @@ static void recv_proxy_key4(struct receiver *r, const struct addr *from, const u
     crypto_key_free(r->px4_dh);
     r->px4_sig = sig;
     r->px4_dh = dh;
-    log_msg(first ? LL_INFO : LL_VERBOSE, "received PROXY_KEY from response proxy %s",
-            addr_str(from, ab));
+    ELOG(&r->env.log, first ? LL_INFO : LL_VERBOSE, "received PROXY_KEY from response proxy %s",
+         addr_str(from, ab));
 }
 
 /* ------------------------------------------------------------ receive */
@@ -263,9 +263,9 @@ static struct rsession *find(struct receiver *r, uint32_t group_id, uint8_t inst
 static void drop(struct receiver *r, const struct addr *from, const char *why)
 {
     r->st.dropped++;
-    if (log_enabled(LL_PROTO)) {
+    if (elog_enabled(&r->env.log, LL_PROTO)) {
         char ab[ADDR_STRLEN];
-        log_msg(LL_PROTO, "dropped datagram from %s: %s", addr_str(from, ab), why);
+        ELOG(&r->env.log, LL_PROTO, "dropped datagram from %s: %s", addr_str(from, ab), why);
     }
 }
 
@@ -277,10 +277,10 @@ bool recv_pk_take(struct receiver *r, uint64_t cost, uint64_t now)
     r->st.dropped++;
     if (now >= r->pk_log_at) {
         r->pk_log_at = now + 1000000;
-        log_msg(LL_WARN,
-                "rate-limiting public-key work: %llu ANNOUNCE/KEYINFO dropped (budget %u us/s); "
-                "servers will resend",
-                (unsigned long long)ratelim_take_refused(&r->pk), r->cfg.pk_budget_us);
+        ELOG(&r->env.log, LL_WARN,
+             "rate-limiting public-key work: %llu ANNOUNCE/KEYINFO dropped (budget %u us/s); "
+             "servers will resend",
+             (unsigned long long)ratelim_take_refused(&r->pk), r->cfg.pk_budget_us);
     }
     return false;
 }
@@ -324,7 +324,7 @@ static bool authenticate(struct receiver *r, struct rsession *s, const struct ad
         else
             r->st.auth_failed++;
         r->st.dropped++;
-        RLOG(s, LL_PROTO, "rejecting message from %08X: %s", s->server_id, skeys_strerror(rc));
+        RLOG(r, s, LL_PROTO, "rejecting message from %08X: %s", s->server_id, skeys_strerror(rc));
         if (rc == SKEYS_ELIMIT)
             sess_abort(r, s, "Too many forged packets: server key retired", false);
         return false;
@@ -332,7 +332,7 @@ static bool authenticate(struct receiver *r, struct rsession *s, const struct ad
     ssize_t n = wire_msg_decode(m, s->version, msg, mlen);
     if (n < 0 || m->func == ANNOUNCE || m->func == REGISTER || m->func == KEYINFO) {
         r->st.dropped++;
-        RLOG(s, LL_PROTO, "invalid encrypted message: %s",
+        RLOG(r, s, LL_PROTO, "invalid encrypted message: %s",
              n < 0 ? wire_strerror((int)n) : wire_func_name(m->func));
         return false;
     }
@@ -363,11 +363,12 @@ static void recv_hb_resp(struct receiver *r, const struct addr *from, const uint
         return;
     }
     if (m.auth == HB_AUTH_CHALLENGE)
-        log_verbose("heartbeat to %s: authentication requested", addr_str(from, ab));
+        ELOG(&r->env.log, LL_VERBOSE, "heartbeat to %s: authentication requested",
+             addr_str(from, ab));
     else if (m.auth == HB_AUTH_FAILED)
-        log_warnx("heartbeat to %s: authentication failed", addr_str(from, ab));
+        ELOG(&r->env.log, LL_WARN, "heartbeat to %s: authentication failed", addr_str(from, ab));
     else
-        log_debug("heartbeat to %s: ok", addr_str(from, ab));
+        ELOG(&r->env.log, LL_DEBUG, "heartbeat to %s: ok", addr_str(from, ab));
 }
 
 /* The next heartbeat due (plain, or signed when challenged), into out. */
@@ -387,7 +388,7 @@ static bool hb_output(struct receiver *r, uint64_t now, struct eng_out *out)
             m.keylen = (uint16_t)bl;
             int sl = hbauth_sign(k, nonce, sig, sizeof(sig));
             if (sl < 0) {
-                log_warnx("cannot sign a heartbeat: %s", crypto_strerror(sl));
+                ELOG(&r->env.log, LL_WARN, "cannot sign a heartbeat: %s", crypto_strerror(sl));
                 continue;
             }
             m.sig = sig;
@@ -403,10 +404,10 @@ static bool hb_output(struct receiver *r, uint64_t now, struct eng_out *out)
         out->dst = r->hb.hosts[i].addr;
         out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
         out->nseg = 1;
-        if (log_enabled(LL_DEBUG)) {
+        if (elog_enabled(&r->env.log, LL_DEBUG)) {
             char ab[ADDR_STRLEN];
-            log_debug("sending %sHB_REQ to %s", nonce ? "authenticated " : "",
-                      addr_str(&out->dst, ab));
+            ELOG(&r->env.log, LL_DEBUG, "sending %sHB_REQ to %s", nonce ? "authenticated " : "",
+                 addr_str(&out->dst, ab));
         }
         return true;
     }
@@ -451,12 +452,12 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
     }
     if (s != NULL && h.func != ANNOUNCE) {
         if (s->version != h.version) {
-            RLOG(s, LL_PROTO, "version mismatch");
+            RLOG(r, s, LL_PROTO, "version mismatch");
             r->st.dropped++;
             return;
         }
         if (h.src_id != s->server_id && (s->proxy_id == 0 || h.src_id != s->proxy_id)) {
-            RLOG(s, LL_PROTO, "source ID %08X mismatch", h.src_id);
+            RLOG(r, s, LL_PROTO, "source ID %08X mismatch", h.src_id);
             r->st.dropped++;
             return;
         }
@@ -476,10 +477,10 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
         struct wire_datagram d;
         ssize_t n = wire_datagram_decode(&d, pkt, len);
         if (n < 0) {
-            if (log_enabled(LL_PROTO)) {
+            if (elog_enabled(&r->env.log, LL_PROTO)) {
                 char ab[ADDR_STRLEN];
-                log_msg(LL_PROTO, "invalid %s from %s: %s", wire_func_name(h.func),
-                        addr_str(from, ab), wire_strerror((int)n));
+                ELOG(&r->env.log, LL_PROTO, "invalid %s from %s: %s", wire_func_name(h.func),
+                     addr_str(from, ab), wire_strerror((int)n));
             }
             r->st.dropped++;
             return;
@@ -487,7 +488,7 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
         if (s != NULL && s->keys != NULL && !cleartext_ok(s, h.func)) {
             r->st.cleartext++;
             r->st.dropped++;
-            RLOG(s, LL_PROTO, "rejecting %s: not encrypted", wire_func_name(h.func));
+            RLOG(r, s, LL_PROTO, "rejecting %s: not encrypted", wire_func_name(h.func));
             return;
         }
         m = d.msg;
@@ -503,14 +504,14 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
         m.func != ANNOUNCE) {
         int16_t behind = (int16_t)(uint16_t)(s->max_txseq - h.seq);
         if (behind > RECV_MAXMISORDER && behind <= RECV_SEQ_JUMP && s->stale_run < RECV_STALE_RUN) {
-            RLOG(s, LL_PROTO, "seq %u out of range, dropping", h.seq);
+            RLOG(r, s, LL_PROTO, "seq %u out of range, dropping", h.seq);
             s->stale_run++;
             r->st.dropped++;
             return;
         }
         if (behind > RECV_MAXMISORDER)
-            RLOG(s, LL_VERBOSE, "seq jumped from %u to %u: the sender is far ahead", s->max_txseq,
-                 h.seq);
+            RLOG(r, s, LL_VERBOSE, "seq jumped from %u to %u: the sender is far ahead",
+                 s->max_txseq, h.seq);
         s->stale_run = 0;
         if (behind < 0 || behind > RECV_MAXMISORDER)
             s->max_txseq = h.seq;

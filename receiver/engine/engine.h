@@ -44,6 +44,7 @@
 
 #include "core/base/file.h"
 #include "core/base/addr.h"
+#include "core/base/elog.h"
 #include "core/proto/engine.h"
 #include "core/wire/wire.h"
 
@@ -254,6 +255,12 @@ struct receiver_env {
     /* Fills buf with len random bytes (CSPRNG in uftpd, seeded PRNG in the sim). 0 or negative. */
     int (*rng)(void *ctx, void *buf, size_t len);
     struct receiver_storage storage;
+    /*
+     * Where the engine logs (core/base/elog.h): the program passes
+     * log_elog() (core/log.h), the simulator and fuzz targets their own.
+     * All zero logs nothing.
+     */
+    struct elog log;
     /* Optional: session and file outcomes. */
     void (*event)(void *ctx, const struct receiver_event *ev);
 };

@@ -9,7 +9,7 @@
 
 #include "core/crypto/skeys.h"
 #include "core/base/file.h"
-#include "core/log.h"
+#include "core/base/elog.h"
 #include "core/base/member.h"
 #include "core/proto/bitmap.h"
 #include "core/proto/hb.h"
@@ -161,11 +161,11 @@ struct receiver {
     uint8_t nakbuf[BLOCKS_MAX_PERSEC / 8 + 1];
 };
 
-#define RLOG(sess, lvl, fmt, ...)                                                                  \
+#define RLOG(r, sess, lvl, fmt, ...)                                                               \
     do {                                                                                           \
-        if (log_enabled(lvl))                                                                      \
-            log_msg(lvl, "[%08X/%u] " fmt, (sess)->group_id, (unsigned)(sess)->group_inst,         \
-                    ##__VA_ARGS__);                                                                \
+        if (elog_enabled(&(r)->env.log, lvl))                                                      \
+            elog_msg(&(r)->env.log, lvl, "[%08X/%u] " fmt, (sess)->group_id,                       \
+                     (unsigned)(sess)->group_inst, ##__VA_ARGS__);                                 \
     } while (0)
 
 static inline uint64_t r_wall(const struct receiver *r, uint64_t now_us)

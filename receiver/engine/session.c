@@ -25,10 +25,10 @@ static const char *const rphase_names[] = {"FREE",     "PREREGISTER", "REGISTERE
 
 #define SEC_US 1000000u
 
-static void set_rphase(struct rsession *s, enum rphase p)
+static void set_rphase(struct receiver *r, struct rsession *s, enum rphase p)
 {
     if (s->phase != p)
-        RLOG(s, LL_DEBUG, "phase %s -> %s", rphase_names[s->phase], rphase_names[p]);
+        RLOG(r, s, LL_DEBUG, "phase %s -> %s", rphase_names[s->phase], rphase_names[p]);
     s->phase = (uint8_t)p;
 }
 
@@ -118,7 +118,7 @@ void sess_free(struct receiver *r, struct rsession *s)
     if (r->env.storage.session_end != NULL)
         r->env.storage.session_end(r->env.ctx, s->server_id, s->group_id, s->group_inst, s->end_ok);
     event(r, s, RECEIVER_EV_END, s->end_ok);
-    RLOG(s, LL_INFO, "session %s", s->end_ok ? "complete" : "aborted");
+    RLOG(r, s, LL_INFO, "session %s", s->end_ok ? "complete" : "aborted");
     skeys_client_free(s->keys); /* wipes every key */
     memset(s, 0, sizeof(*s));
     if (r->st.sessions > 0)
@@ -131,7 +131,7 @@ void sess_abort(struct receiver *r, struct rsession *s, const char *text, bool t
 {
     if (s->ending)
         return;
-    RLOG(s, LL_WARN, "%s", text);
+    RLOG(r, s, LL_WARN, "%s", text);
     if (s->f.open) {
         r->st.files_failed++;
         s->f.comp_status = COMP_STAT_REJECTED;
@@ -249,8 +249,8 @@ static int announce_keys(struct receiver *r, const struct addr *from, const stru
     }
     skeys_client_free(k);
     char ab[ADDR_STRLEN];
-    log_msg(LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X at %s: %s", h->group_id, h->group_inst,
-            h->src_id, addr_str(from, ab), skeys_strerror(rc));
+    ELOG(&r->env.log, LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X at %s: %s", h->group_id,
+         h->group_inst, h->src_id, addr_str(from, ab), skeys_strerror(rc));
     if (rc == SKEYS_EFP) {
         *why = "Failed to verify server key fingerprint";
         return 1;
@@ -269,21 +269,22 @@ void sess_announce(struct receiver *r, const struct addr *from, const struct uft
 {
     char ab[ADDR_STRLEN];
     if (a->ids.n > 0 && !wire_ids_contains(&a->ids, r->cfg.client_id)) {
-        log_msg(LL_VERBOSE, "[%08X/%u] not in the host list of ANNOUNCE from %08X", h->group_id,
-                h->group_inst, h->src_id);
+        ELOG(&r->env.log, LL_VERBOSE, "[%08X/%u] not in the host list of ANNOUNCE from %08X",
+             h->group_id, h->group_inst, h->src_id);
         return;
     }
     const struct receiver_server *srv = NULL;
     if (r->cfg.nserver > 0 && (srv = server_entry(r, h->src_id)) == NULL) {
-        log_msg(LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X: server not in server list",
-                h->group_id, h->group_inst, h->src_id);
+        ELOG(&r->env.log, LL_WARN,
+             "[%08X/%u] rejecting ANNOUNCE from %08X: server not in server list", h->group_id,
+             h->group_inst, h->src_id);
         recv_stray_abort(r, from, h, "Server not in server list");
         return;
     }
     struct rsession *s = free_slot(r);
     if (s == NULL) {
-        log_msg(LL_ERR, "[%08X/%u] maximum number of sessions (%u) exceeded", h->group_id,
-                h->group_inst, r->cfg.max_sessions);
+        ELOG(&r->env.log, LL_ERR, "[%08X/%u] maximum number of sessions (%u) exceeded", h->group_id,
+             h->group_inst, r->cfg.max_sessions);
         return;
     }
     /* Refusals that still tell the server (as 5.0.1 does); checked before any crypto. */
@@ -305,9 +306,10 @@ void sess_announce(struct receiver *r, const struct addr *from, const struct uft
         if (rc < 0)
             return;
         if (rc > 0) {
-            log_msg(LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X at %s (protocol %s): %s",
-                    h->group_id, h->group_inst, h->src_id, addr_str(from, ab),
-                    h->version == UFTP_VER4 ? "v4" : "v5", kwhy);
+            ELOG(&r->env.log, LL_WARN,
+                 "[%08X/%u] rejecting ANNOUNCE from %08X at %s (protocol %s): %s", h->group_id,
+                 h->group_inst, h->src_id, addr_str(from, ab),
+                 h->version == UFTP_VER4 ? "v4" : "v5", kwhy);
             recv_stray_abort(r, from, h, kwhy);
             return;
         }
@@ -341,7 +343,7 @@ void sess_announce(struct receiver *r, const struct addr *from, const struct uft
     }
     r->st.sessions++;
     r->st.sessions_seen++;
-    RLOG(s, LL_INFO, "received request from %08X at %s%s%s", s->server_id, addr_str(from, ab),
+    RLOG(r, s, LL_INFO, "received request from %08X at %s%s%s", s->server_id, addr_str(from, ab),
          s->version == UFTP_VER4 ? " (protocol v4)" : "",
          keys ? (skeys_client_auth(keys) ? " (encrypted, client auth)" : " (encrypted)") : "");
 
@@ -375,14 +377,14 @@ void sess_announce(struct receiver *r, const struct addr *from, const struct uft
         recv_member(r, true, &s->mcast, &s->ssm_src);
         s->joined = true;
         char mb[ADDR_STRLEN];
-        RLOG(s, LL_VERBOSE, "using private multicast address %s", addr_str(&s->mcast, mb));
+        RLOG(r, s, LL_VERBOSE, "using private multicast address %s", addr_str(&s->mcast, mb));
     }
     /* spec §1.6: give up registering after 5·ROBUST·GRTT (≥ 1 s), the PROXY_KEY wait too. */
     s->expire_at = now + grtt_times(s->grtt_us, 5u * s->robust, SEC_US);
     if (s->phase == RP_REGISTERED)
         s->pending |= P_REGISTER;
     else
-        RLOG(s, LL_VERBOSE, "waiting for PROXY_KEY from proxy %08X", s->proxy_id);
+        RLOG(r, s, LL_VERBOSE, "waiting for PROXY_KEY from proxy %08X", s->proxy_id);
     set_timeout(s, now, false);
 }
 
@@ -409,7 +411,8 @@ void sess_proxy_key(struct receiver *r, struct rsession *s, const struct addr *f
     if (s->phase != RP_PREREGISTER)
         return; /* a copy (one follows every ANNOUNCE), or another proxy's */
     if (h->src_id != s->proxy_id) {
-        RLOG(s, LL_VERBOSE, "PROXY_KEY from %08X, not from our proxy %08X", h->src_id, s->proxy_id);
+        RLOG(r, s, LL_VERBOSE, "PROXY_KEY from %08X, not from our proxy %08X", h->src_id,
+             s->proxy_id);
         r->st.dropped++;
         return;
     }
@@ -424,16 +427,16 @@ void sess_proxy_key(struct receiver *r, struct rsession *s, const struct addr *f
         if (rc != CRYPTO_OK) {
             r->st.auth_failed++;
             r->st.dropped++;
-            RLOG(s, LL_WARN, "rejecting PROXY_KEY from %08X at %s: %s", h->src_id,
+            RLOG(r, s, LL_WARN, "rejecting PROXY_KEY from %08X at %s: %s", h->src_id,
                  addr_str(from, ab), skeys_strerror(rc));
             if (rc == SKEYS_EFP)
                 sess_abort(r, s, "Failed to verify proxy key fingerprint", true);
             return;
         }
     }
-    RLOG(s, LL_INFO, "received PROXY_KEY from proxy %08X at %s", h->src_id, addr_str(from, ab));
+    RLOG(r, s, LL_INFO, "received PROXY_KEY from proxy %08X at %s", h->src_id, addr_str(from, ab));
     s->reply = *from;
-    set_rphase(s, RP_REGISTERED);
+    set_rphase(r, s, RP_REGISTERED);
     s->pending |= P_REGISTER;
     set_timeout(s, now, false);
 }
@@ -456,7 +459,7 @@ void sess_announce_again(struct receiver *r, struct rsession *s, const struct uf
         if (rc != CRYPTO_OK) {
             r->st.auth_failed++;
             r->st.dropped++;
-            RLOG(s, LL_PROTO, "rejecting ANNOUNCE: %s", skeys_strerror(rc));
+            RLOG(r, s, LL_PROTO, "rejecting ANNOUNCE: %s", skeys_strerror(rc));
             return;
         }
     }
@@ -484,12 +487,12 @@ void sess_keyinfo(struct receiver *r, struct rsession *s, const struct wire_keyi
         else
             r->st.auth_failed++;
         r->st.dropped++;
-        RLOG(s, LL_PROTO, "rejecting KEYINFO: %s", skeys_strerror(rc));
+        RLOG(r, s, LL_PROTO, "rejecting KEYINFO: %s", skeys_strerror(rc));
         return;
     }
     if (!keyed) {
-        RLOG(s, LL_VERBOSE, "registration confirmed, keys established");
-        set_rphase(s, RP_MIDGROUP);
+        RLOG(r, s, LL_VERBOSE, "registration confirmed, keys established");
+        set_rphase(r, s, RP_MIDGROUP);
         s->pending &= ~(uint32_t)(P_REGISTER | P_CLIENT_KEY);
     }
     /* An already-keyed client just acknowledges again (spec §1.4). */
@@ -501,7 +504,7 @@ void sess_keyinfo(struct receiver *r, struct rsession *s, const struct wire_keyi
 
 static void early_complete(struct receiver *r, struct rsession *s, uint8_t status, uint64_t now)
 {
-    set_rphase(s, RP_MIDGROUP);
+    set_rphase(r, s, RP_MIDGROUP);
     s->f.comp_status = status;
     s->pending |= P_COMPLETE;
     if (status == COMP_STAT_REJECTED)
@@ -516,7 +519,7 @@ static void reject(struct receiver *r, struct rsession *s, const char *why, uint
 {
     char esc[160];
     file_name_escape(esc, sizeof(esc), s->f.name, strlen(s->f.name));
-    RLOG(s, LL_WARN, "rejecting file '%s': %s", esc, why);
+    RLOG(r, s, LL_WARN, "rejecting file '%s': %s", esc, why);
     early_complete(r, s, COMP_STAT_REJECTED, now);
 }
 
@@ -543,11 +546,11 @@ static void fileinfo_regular(struct receiver *r, struct rsession *s, uint64_t no
             else
                 skip = fst.type == FTYPE_REG && fst.size == f->rf.size;
             if (skip) {
-                RLOG(s, LL_INFO, "skipping %s, in sync", f->name);
+                RLOG(r, s, LL_INFO, "skipping %s, in sync", f->name);
                 early_complete(r, s, COMP_STAT_SKIPPED, now);
                 return;
             }
-            RLOG(s, LL_INFO, "overwriting out of sync file %s", f->name);
+            RLOG(r, s, LL_INFO, "overwriting out of sync file %s", f->name);
             f->rf.overwrite = true;
             if (s->sync_preview) {
                 early_complete(r, s, COMP_STAT_OVERWRITE, now);
@@ -592,7 +595,7 @@ static void fileinfo_regular(struct receiver *r, struct rsession *s, uint64_t no
     f->last_section = 0;
     f->got_data = false;
     f->nak_at = 0;
-    set_rphase(s, RP_RECEIVING);
+    set_rphase(r, s, RP_RECEIVING);
     s->pending |= P_FILEINFO_ACK;
     set_timeout(s, now, false);
 }
@@ -618,8 +621,8 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
         return;
     }
     if (s->phase == RP_RECEIVING) {
-        RLOG(s, LL_WARN, "FILEINFO %04X while receiving %04X: dropping the old file", fi->file_id,
-             s->f.file_id);
+        RLOG(r, s, LL_WARN, "FILEINFO %04X while receiving %04X: dropping the old file",
+             fi->file_id, s->f.file_id);
         r->st.files_failed++;
         file_discard(r, s);
     }
@@ -647,14 +650,14 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
         .mtime = (int64_t)fi->mtime,
     };
     if (f->ftype > FTYPE_FREESPACE) {
-        RLOG(s, LL_WARN, "invalid file type %u", f->ftype);
+        RLOG(r, s, LL_WARN, "invalid file type %u", f->ftype);
         sess_abort(r, s, "Invalid file type", true);
         return;
     }
     {
         char esc[160];
         file_name_escape(esc, sizeof(esc), f->name, fi->name_len);
-        RLOG(s, LL_INFO, "file %04X: '%s' (%llu bytes)", f->file_id, esc,
+        RLOG(r, s, LL_INFO, "file %04X: '%s' (%llu bytes)", f->file_id, esc,
              (unsigned long long)fi->size);
     }
     /* spec §6 items 1, 15: a name that is NUL-padded early or holds a NUL is refused. */
@@ -672,7 +675,7 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
         int rc = file_name_check(&f->fname, fi->name, fi->name_len, r->cfg.dests, r->cfg.ndest,
                                  flags, msg, sizeof(msg));
         if (rc < 0) {
-            RLOG(s, LL_WARN, "rejecting file: %s", msg);
+            RLOG(r, s, LL_WARN, "rejecting file: %s", msg);
             early_complete(r, s, COMP_STAT_REJECTED, now);
             return;
         }
@@ -724,7 +727,7 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
         if (!s->sync_preview) {
             int rc = st->remove(r->env.ctx, &f->rf);
             if (rc < 0 && rc != -ENOENT)
-                RLOG(s, LL_WARN, "cannot delete %s: %s", f->name, file_strerror(rc));
+                RLOG(r, s, LL_WARN, "cannot delete %s: %s", f->name, file_strerror(rc));
         }
         early_complete(r, s, COMP_STAT_NORMAL, now);
         return;
@@ -732,7 +735,7 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
         uint64_t avail = 0;
         int rc = st->free_space(r->env.ctx, &f->rf, &avail);
         if (rc < 0)
-            RLOG(s, LL_WARN, "cannot get free space: %s", file_strerror(rc));
+            RLOG(r, s, LL_WARN, "cannot get free space: %s", file_strerror(rc));
         f->freespace = true;
         f->freespace_val = avail;
         early_complete(r, s, COMP_STAT_NORMAL, now);
@@ -745,8 +748,8 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
 
 /* ------------------------------------------------------------ data */
 
-static void arm_nak(struct rsession *s, uint64_t now, uint32_t first, uint32_t last, bool got_done,
-                    bool immediate)
+static void arm_nak(struct receiver *r, struct rsession *s, uint64_t now, uint32_t first,
+                    uint32_t last, bool got_done, bool immediate)
 {
     struct rfile *f = &s->f;
     f->nak_at = immediate ? now : now + s->grtt_us;
@@ -755,14 +758,14 @@ static void arm_nak(struct rsession *s, uint64_t now, uint32_t first, uint32_t l
     f->nak_first = first;
     f->nak_last = last;
     f->got_done = got_done;
-    RLOG(s, LL_DEBUG, "NAK timer for sections %u - %u", first, last);
+    RLOG(r, s, LL_DEBUG, "NAK timer for sections %u - %u", first, last);
 }
 
 /* A write failed: the file is refused (COMPLETE rejected), the session goes on. */
 static void file_fail(struct receiver *r, struct rsession *s, const char *why, int err,
                       uint64_t now)
 {
-    RLOG(s, LL_ERR, "%s %s: %s; file rejected", why, s->f.name, file_strerror(err));
+    RLOG(r, s, LL_ERR, "%s %s: %s; file rejected", why, s->f.name, file_strerror(err));
     file_discard(r, s);
     s->pending &= ~(uint32_t)(P_FILEINFO_ACK | P_STATUS);
     early_complete(r, s, COMP_STAT_REJECTED, now);
@@ -773,26 +776,26 @@ static void recv_fileseg(struct receiver *r, struct rsession *s, const struct wi
 {
     struct rfile *f = &s->f;
     if (fs->file_id != f->file_id || f->ftype != FTYPE_REG) {
-        RLOG(s, LL_PROTO, "rejecting FILESEG: file ID %04X, expected %04X", fs->file_id,
+        RLOG(r, s, LL_PROTO, "rejecting FILESEG: file ID %04X, expected %04X", fs->file_id,
              f->file_id);
         return;
     }
     uint32_t abs;
     /* spec §6 item 5: (section, block) must lie in the file. */
     if (blocks_to_abs(&f->lay, fs->section, fs->sec_block, &abs) < 0) {
-        RLOG(s, LL_PROTO, "rejecting FILESEG: section %u block %u outside the file", fs->section,
+        RLOG(r, s, LL_PROTO, "rejecting FILESEG: section %u block %u outside the file", fs->section,
              fs->sec_block);
         return;
     }
     if (fs->data_len != blocks_bytes(&f->lay, abs)) {
-        RLOG(s, LL_PROTO, "rejecting FILESEG: invalid data size %zu", fs->data_len);
+        RLOG(r, s, LL_PROTO, "rejecting FILESEG: invalid data size %zu", fs->data_len);
         return;
     }
     f->got_data = true;
     if (txseq == s->max_txseq) {
         /* The newest packet opens a new section: NAK the earlier ones after 1·GRTT. */
         if (fs->section > f->last_section && f->nak_at == 0)
-            arm_nak(s, now, f->last_section, fs->section, false, false);
+            arm_nak(r, s, now, f->last_section, fs->section, false, false);
         f->last_section = fs->section;
     }
     if (bitmap_get(&f->missing, abs)) {
@@ -828,12 +831,12 @@ static void file_finish(struct receiver *r, struct rsession *s, uint64_t now)
         int rc = r->env.storage.close(r->env.ctx, f->h, RECEIVER_CLOSE_DONE, &f->rf);
         file_release(f);
         if (rc < 0) {
-            RLOG(s, LL_ERR, "cannot finish %s: %s; file rejected", f->name, file_strerror(rc));
+            RLOG(r, s, LL_ERR, "cannot finish %s: %s; file rejected", f->name, file_strerror(rc));
             early_complete(r, s, COMP_STAT_REJECTED, now);
             return;
         }
     }
-    RLOG(s, LL_INFO, "file transfer complete: %s", f->name);
+    RLOG(r, s, LL_INFO, "file transfer complete: %s", f->name);
     early_complete(r, s, f->comp_status, now);
 }
 
@@ -849,12 +852,12 @@ static void recv_done(struct receiver *r, struct rsession *s, const struct wire_
     if (listed) {
         if (s->file_id == 0) {
             if (s->phase == RP_RECEIVING) {
-                RLOG(s, LL_WARN, "end of group while receiving %s", f->name);
+                RLOG(r, s, LL_WARN, "end of group while receiving %s", f->name);
                 r->st.files_failed++;
                 file_discard(r, s);
             }
-            RLOG(s, LL_INFO, "group complete");
-            set_rphase(s, RP_COMPLETE);
+            RLOG(r, s, LL_INFO, "group complete");
+            set_rphase(r, s, RP_COMPLETE);
             f->comp_status = COMP_STAT_NORMAL;
             f->freespace = false;
             s->pending = P_COMPLETE;
@@ -866,13 +869,13 @@ static void recv_done(struct receiver *r, struct rsession *s, const struct wire_
             else
                 s->pending |= P_COMPLETE;
         } else if (f->nak_at == 0 && !f->nak_emit) {
-            arm_nak(s, now, f->last_section, (uint32_t)d->section + 1, true, false);
+            arm_nak(r, s, now, f->last_section, (uint32_t)d->section + 1, true, false);
         }
         if (s->file_id != 0)
             f->last_section = (uint32_t)d->section + 1;
     } else if (s->phase == RP_RECEIVING && s->file_id != 0) {
         if ((uint32_t)d->section + 1 > f->last_section && f->nak_at == 0 && !f->nak_emit)
-            arm_nak(s, now, f->last_section, (uint32_t)d->section + 1, false, false);
+            arm_nak(r, s, now, f->last_section, (uint32_t)d->section + 1, false, false);
         f->last_section = (uint32_t)d->section + 1;
     }
     set_timeout(s, now, false);
@@ -899,20 +902,20 @@ void sess_dispatch(struct receiver *r, struct rsession *s, const struct uftp_hdr
     case RP_REGISTERED:
         if (m->func == REG_CONF) {
             if (wire_ids_contains(&m->u.reg_conf.ids, r->cfg.client_id)) {
-                RLOG(s, LL_VERBOSE, "registration confirmed");
-                set_rphase(s, RP_MIDGROUP);
+                RLOG(r, s, LL_VERBOSE, "registration confirmed");
+                set_rphase(r, s, RP_MIDGROUP);
                 s->pending &= ~(uint32_t)P_REGISTER;
                 set_timeout(s, now, false);
             }
         } else if (m->func == FILEINFO) {
             /* A FILEINFO listing us confirms the registration (spec §1.4). */
             if (wire_ids_contains(&m->u.fileinfo.ids, r->cfg.client_id)) {
-                set_rphase(s, RP_MIDGROUP);
+                set_rphase(r, s, RP_MIDGROUP);
                 s->pending &= ~(uint32_t)P_REGISTER;
             }
             recv_fileinfo(r, s, &m->u.fileinfo, now);
         } else {
-            RLOG(s, LL_PROTO, "expected REG_CONF, got %s", wire_func_name(m->func));
+            RLOG(r, s, LL_PROTO, "expected REG_CONF, got %s", wire_func_name(m->func));
         }
         break;
     case RP_MIDGROUP:
@@ -933,7 +936,7 @@ void sess_dispatch(struct receiver *r, struct rsession *s, const struct uftp_hdr
         break;
     case RP_COMPLETE:
         if (m->func == DONE_CONF && wire_ids_contains(&m->u.done_conf.ids, r->cfg.client_id)) {
-            RLOG(s, LL_INFO, "group file transfer confirmed");
+            RLOG(r, s, LL_INFO, "group file transfer confirmed");
             sess_complete(s);
         } else if (m->func == DONE && m->u.done.file_id == 0 &&
                    wire_ids_contains(&m->u.done.ids, r->cfg.client_id)) {
@@ -992,7 +995,7 @@ void sess_timers(struct receiver *r, struct rsession *s, uint64_t now)
         break;
     case RP_COMPLETE:
         if (now >= s->expire_at) {
-            RLOG(s, LL_WARN, "completion unconfirmed by server");
+            RLOG(r, s, LL_WARN, "completion unconfirmed by server");
             sess_complete(s);
             return;
         }
@@ -1054,7 +1057,7 @@ static bool emit(struct receiver *r, struct rsession *s, struct wire_msg *m, str
         n = wire_msg_encode(out->buf + off, out->cap - off - AEAD_TAG_LEN, m);
     }
     if (n < 0) {
-        RLOG(s, LL_ERR, "cannot encode %s: %s", wire_func_name(m->func), wire_strerror((int)n));
+        RLOG(r, s, LL_ERR, "cannot encode %s: %s", wire_func_name(m->func), wire_strerror((int)n));
         return false;
     }
     put_hdr(s, out->buf, m->func, r->cfg.client_id);
@@ -1062,7 +1065,7 @@ static bool emit(struct receiver *r, struct rsession *s, struct wire_msg *m, str
     if (k != NULL) {
         ssize_t e = skeys_seal(k, skeys_client_ctr(s->keys), out->buf, (size_t)n, out->cap);
         if (e < 0) {
-            RLOG(s, LL_ERR, "cannot encrypt %s: %s", wire_func_name(m->func),
+            RLOG(r, s, LL_ERR, "cannot encrypt %s: %s", wire_func_name(m->func),
                  skeys_strerror((int)e));
             sess_abort(r, s, "Encryption failed", false);
             return false;
@@ -1073,7 +1076,7 @@ static bool emit(struct receiver *r, struct rsession *s, struct wire_msg *m, str
     out->dst = s->reply;
     out->len = out->seglen = len;
     out->nseg = 1;
-    RLOG(s, LL_DEBUG, "sending %s", wire_func_name(m->func));
+    RLOG(r, s, LL_DEBUG, "sending %s", wire_func_name(m->func));
     return true;
 }
 
@@ -1177,7 +1180,7 @@ bool sess_output(struct receiver *r, struct rsession *s, uint64_t now, struct en
         m.u.status.section = (uint16_t)sec;
         m.u.status.naks = r->nakbuf;
         m.u.status.naks_len = nbytes;
-        RLOG(s, LL_VERBOSE, "sending %u NAKs for section %u", n, sec);
+        RLOG(r, s, LL_VERBOSE, "sending %u NAKs for section %u", n, sec);
         return emit(r, s, &m, out);
     }
     if (s->pending & P_COMPLETE) {

@@ -31,9 +31,9 @@ void sender_config_defaults(struct sender_config *c)
     c->pk_budget_us = SENDER_PK_BUDGET_US;
 }
 
-static int bad(const char *what)
+static int bad(const struct sender_env *e, const char *what)
 {
-    log_warnx("sender: invalid configuration: %s", what);
+    ELOG(&e->log, LL_WARN, "sender: invalid configuration: %s", what);
     return ENG_EINVAL;
 }
 
@@ -41,56 +41,56 @@ static int check_config(const struct sender_config *c, const struct sender_env *
 {
     if (e->rng == NULL || e->storage.open == NULL || e->storage.read == NULL ||
         e->storage.close == NULL)
-        return bad("rng and storage callbacks are required");
+        return bad(e, "rng and storage callbacks are required");
     if (c->version != 0 && c->version != UFTP_VER5 && c->version != UFTP_VER4)
-        return bad("protocol version not 4 or 5");
+        return bad(e, "protocol version not 4 or 5");
     int fam = addr_family(&c->pub);
     if (fam == ADDR_NONE)
-        return bad("public address (-M) unset");
+        return bad(e, "public address (-M) unset");
     if (addr_is_multicast(&c->pub)) {
         if (addr_family(&c->priv) != fam)
-            return bad("private address (-P) unset or of another family than -M");
+            return bad(e, "private address (-P) unset or of another family than -M");
         if (!addr_is_multicast(&c->priv))
-            return bad("private address (-P) is not multicast");
+            return bad(e, "private address (-P) is not multicast");
     }
     if (c->server_id == 0 || c->server_id == UINT32_MAX)
-        return bad("server ID (-U)");
+        return bad(e, "server ID (-U)");
     if (c->blocksize < UFTP_MIN_BLOCKSIZE || c->blocksize > UFTP_MAX_BLOCKSIZE)
-        return bad("block size (-b) must be 512..8800");
+        return bad(e, "block size (-b) must be 512..8800");
     if (c->rate_kbps != -1 && (c->rate_kbps < 1 || c->rate_kbps > (INT64_C(1) << 30)))
-        return bad("rate (-R) must be 1..2^30 Kbps or -1");
+        return bad(e, "rate (-R) must be 1..2^30 Kbps or -1");
     if (c->grtt_min_us < 1000 || c->grtt_max_us > 1000000000u || c->grtt_min_us > c->grtt_init_us ||
         c->grtt_init_us > c->grtt_max_us)
-        return bad("GRTT (-r) must satisfy 0.001 <= min <= init <= max <= 1000");
+        return bad(e, "GRTT (-r) must satisfy 0.001 <= min <= init <= max <= 1000");
     if (c->robust < 10 || c->robust > 50)
-        return bad("robustness (-s) must be 10..50");
+        return bad(e, "robustness (-s) must be 10..50");
     if (c->cc_type != CC_NONE)
-        return bad("congestion control (-C) other than none is not supported yet");
+        return bad(e, "congestion control (-C) other than none is not supported yet");
     if (c->nak_pct > 100)
-        return bad("NAK percentage (-N) must be 0..100");
+        return bad(e, "NAK percentage (-N) must be 0..100");
     if (c->nak_strikes < 1 || c->nak_strikes > 1000)
-        return bad("NAK count (-m) must be 1..1000");
+        return bad(e, "NAK count (-m) must be 1..1000");
     if (c->max_passes < 1)
-        return bad("max passes (-a) must be 1..65535");
+        return bad(e, "max passes (-a) must be 1..65535");
     if (c->max_time_pct != 0 && (c->max_time_pct < 110 || c->max_time_pct > 10000))
-        return bad("max time (-W) must be 110..10000");
+        return bad(e, "max time (-W) must be 110..10000");
     if (c->ndest + c->nproxy > SENDER_MAX_DEST)
-        return bad("more than 100000 destinations (-H and -j)");
+        return bad(e, "more than 100000 destinations (-H and -j)");
     if ((c->ndest > 0 && c->dests == NULL) || (c->nproxy > 0 && c->proxies == NULL) ||
         (c->nfiles > 0 && c->files == NULL))
-        return bad("destination, proxy or file array missing");
+        return bad(e, "destination, proxy or file array missing");
     if (c->keytype != KEY_NONE) {
         if (!aead_supported(c->keytype))
-            return bad("encryption (-Y) must be aes128-gcm, aes256-gcm, aes128-ccm, aes256-ccm "
-                       "or none");
+            return bad(e, "encryption (-Y) must be aes128-gcm, aes256-gcm, aes128-ccm, aes256-ccm "
+                          "or none");
         if (!crypto_hash_session_ok(c->hashtype))
-            return bad("hash (-h) must be sha256, sha384 or sha512");
+            return bad(e, "hash (-h) must be sha256, sha384 or sha512");
         if (keyblob_ec_len(c->curve) == 0)
-            return bad("ECDH curve (-e) must be secp256r1, secp384r1 or secp521r1");
+            return bad(e, "ECDH curve (-e) must be secp256r1, secp384r1 or secp521r1");
         if (c->sigkey != NULL && !crypto_key_has_private(c->sigkey))
-            return bad("signing key (-k) has no private key");
+            return bad(e, "signing key (-k) has no private key");
     } else if (c->client_auth) {
-        return bad("client authentication (-c) needs encryption (-Y)");
+        return bad(e, "client authentication (-c) needs encryption (-Y)");
     }
     return 0;
 }
@@ -123,17 +123,18 @@ static int check_usage(struct sender *s)
     need += 2 * ctl_round * per_ctl; /* DONE(0) and DONE_CONF */
     if (!over && need <= lim)
         return 0;
-    log_warnx("sender: refusing the session: %s allows %llu cipher blocks per key, but %zu file(s) "
-              "need about %llu (%llu data packets of %u bytes, counted as %llu pass(es) to allow "
-              "for retransmission, plus control messages). Protocol v5 cannot change keys "
-              "within a session: send fewer or smaller files per session, or a larger block size "
-              "(-b)",
-              c->keytype == KEY_AES128_GCM   ? "aes128-gcm"
-              : c->keytype == KEY_AES256_GCM ? "aes256-gcm"
-              : c->keytype == KEY_AES128_CCM ? "aes128-ccm"
-                                             : "aes256-ccm",
-              (unsigned long long)lim, c->nfiles, (unsigned long long)need,
-              (unsigned long long)pkts, (unsigned)c->blocksize, (unsigned long long)passes);
+    ELOG(&s->env.log, LL_WARN,
+         "sender: refusing the session: %s allows %llu cipher blocks per key, but %zu file(s) "
+         "need about %llu (%llu data packets of %u bytes, counted as %llu pass(es) to allow "
+         "for retransmission, plus control messages). Protocol v5 cannot change keys "
+         "within a session: send fewer or smaller files per session, or a larger block size "
+         "(-b)",
+         c->keytype == KEY_AES128_GCM   ? "aes128-gcm"
+         : c->keytype == KEY_AES256_GCM ? "aes256-gcm"
+         : c->keytype == KEY_AES128_CCM ? "aes128-ccm"
+                                        : "aes256-ccm",
+         (unsigned long long)lim, c->nfiles, (unsigned long long)need, (unsigned long long)pkts,
+         (unsigned)c->blocksize, (unsigned long long)passes);
     return ENG_EINVAL;
 }
 
@@ -145,7 +146,7 @@ static int crypto_setup(struct sender *s)
     if (sigkey == NULL) {
         /* spec §2.1 -k: without a key file, an ephemeral EC P-256 key. */
         if (keyfile_gen_ephemeral(&s->own_key) != CRYPTO_OK)
-            return bad("cannot generate a signing key");
+            return bad(&s->env, "cannot generate a signing key");
         sigkey = s->own_key;
     }
     struct skeys_server_cfg sc = {.keytype = c->keytype,
@@ -171,7 +172,7 @@ static int crypto_setup(struct sender *s)
     int rc = skeys_server_new(&s->keys, &sc);
     crypto_wipe(&sc, sizeof(sc));
     if (rc != CRYPTO_OK) {
-        log_warnx("sender: cannot set up encryption: %s", skeys_strerror(rc));
+        ELOG(&s->env.log, LL_WARN, "sender: cannot set up encryption: %s", skeys_strerror(rc));
         return ENG_EINVAL;
     }
     s->moff = SKEYS_MSG_OFF;
@@ -250,10 +251,10 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
         uint32_t id = cd->id;
         if (id == 0 || id == UINT32_MAX) {
             sender_free(s);
-            return bad("destination ID 0 or 0xFFFFFFFF");
+            return bad(&s->env, "destination ID 0 or 0xFFFFFFFF");
         }
         if (idmap_get(&s->ids, id) != IDMAP_NONE) {
-            log_warnx("sender: destination %08X listed twice", id);
+            ELOG(&s->env.log, LL_WARN, "sender: destination %08X listed twice", id);
             continue;
         }
         if (s->ndest == s->capdest) {

@@ -33,6 +33,7 @@
 
 #include "core/base/file.h"
 #include "core/base/addr.h"
+#include "core/base/elog.h"
 #include "core/proto/engine.h"
 #include "core/wire/wire.h"
 
@@ -231,6 +232,12 @@ struct sender_env {
      */
     int (*rng)(void *ctx, void *buf, size_t len);
     struct sender_storage storage;
+    /*
+     * Where the engine logs (core/base/elog.h): the program passes
+     * log_elog() (core/log.h), the simulator and fuzz targets their own.
+     * All zero logs nothing.
+     */
+    struct elog log;
     /* Optional (may be NULL): session events for status files and progress. */
     void (*event)(void *ctx, const struct sender_event *ev);
 };

@@ -8,7 +8,7 @@
 #define UFTP_SENDER_INT_H
 
 #include "core/crypto/skeys.h"
-#include "core/log.h"
+#include "core/base/elog.h"
 #include "core/proto/bitmap.h"
 #include "core/proto/blocks.h"
 #include "core/proto/grtt.h"
@@ -180,8 +180,8 @@ struct sender {
 /* Logging with the session prefix; arguments are evaluated only when enabled. */
 #define SLOG(s, lvl, fmt, ...)                                                                     \
     do {                                                                                           \
-        if (log_enabled(lvl))                                                                      \
-            log_msg(lvl, "[%08X] " fmt, (s)->group_id, ##__VA_ARGS__);                             \
+        if (elog_enabled(&(s)->env.log, lvl))                                                      \
+            elog_msg(&(s)->env.log, lvl, "[%08X] " fmt, (s)->group_id, ##__VA_ARGS__);             \
     } while (0)
 
 static inline uint64_t s_wall(const struct sender *s, uint64_t now_us)

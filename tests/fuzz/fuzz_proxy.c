@@ -22,7 +22,7 @@
 #include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
-#include "core/log.h"
+#include "fuzz_log.h"
 #include "core/net/addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -63,7 +63,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static int init;
     static struct crypto_key *dh4;
     if (!init) {
-        log_init("fuzz", -1);
         if (keyfile_gen_ec(CURVE_P256, &key) != 0 || ecdh_keygen(CURVE_P256, &dh4) != 0)
             __builtin_trap();
         size_t bl;
@@ -113,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c.dh4 = dh4; /* KEY_REQ and encrypted v4 sessions (spec §1.9 item 5) */
         break;
     }
-    struct proxy_env e = {.rng = rng};
+    struct proxy_env e = {.rng = rng, .log = fuzz_log};
     struct proxy *p;
     if (proxy_new(&p, &c, &e) != 0)
         __builtin_trap();

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
+#include "fuzz_log.h"
 #include "core/net/addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -116,7 +116,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct addr pub, from;
     static int init;
     if (!init) {
-        log_init("fuzz", -1);
         net_addr_parse(&pub, "230.4.4.1", 1044);
         net_addr_parse(&from, "10.0.1.5:40003", 0);
         init = 1;
@@ -133,6 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .rng = rng,
         .storage = {st_open, st_write, st_close, st_other, st_other, st_other, st_free, st_stat,
                     NULL},
+        .log = fuzz_log,
     };
     struct receiver *r;
     if (receiver_new(&r, &c, &e) != 0)

@@ -21,7 +21,7 @@
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
 #include "core/crypto/skeys.h"
-#include "core/log.h"
+#include "fuzz_log.h"
 #include "core/net/addr.h"
 #include "core/wire/msg.h"
 
@@ -150,7 +150,6 @@ static size_t annlen;
 
 static void setup(void)
 {
-    log_init("fuzz", -1);
     static struct crypto_key *key;
     if (keyfile_gen_ec(CURVE_P256, &key) != CRYPTO_OK)
         __builtin_trap();
@@ -251,6 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .rng = rng,
         .storage = {st_open, st_write, st_close, st_other, st_other, st_other, st_free, st_stat,
                     NULL},
+        .log = fuzz_log,
     };
     struct receiver *r;
     if (receiver_new(&r, &c, &e) != 0)

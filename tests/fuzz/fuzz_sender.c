@@ -15,7 +15,7 @@
 
 #include <string.h>
 
-#include "core/log.h"
+#include "fuzz_log.h"
 #include "core/net/addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -87,7 +87,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .type = 0, .path = "f", .name = "f", .link = "", .size = FILE_SIZE};
     static int init;
     if (!init) {
-        log_init("fuzz", -1);
         net_addr_parse(&from, "10.0.2.3:1044", 0);
         init = 1;
     }
@@ -110,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c.version = UFTP_VER4;
     data++;
     size--;
-    struct sender_env e = {.rng = rng, .storage = {st_open, st_read, st_close}};
+    struct sender_env e = {.rng = rng, .storage = {st_open, st_read, st_close}, .log = fuzz_log};
     struct sender *s;
     if (sender_new(&s, &c, &e) != 0)
         __builtin_trap();

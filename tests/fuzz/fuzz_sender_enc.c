@@ -19,7 +19,7 @@
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
 #include "core/crypto/skeys.h"
-#include "core/log.h"
+#include "fuzz_log.h"
 #include "core/net/addr.h"
 #include "core/wire/msg.h"
 
@@ -181,7 +181,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .type = 0, .path = "f", .name = "f", .link = "", .size = FILE_SIZE};
     static int init;
     if (!init) {
-        log_init("fuzz", -1);
         net_addr_parse(&from, "10.0.2.3:1044", 0);
         init = 1;
     }
@@ -203,7 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.nfiles = 1;
     c.client_auth = auth;
     c.pk_budget_us = 0;
-    struct sender_env e = {.rng = rng, .storage = {st_open, st_read, st_close}};
+    struct sender_env e = {.rng = rng, .storage = {st_open, st_read, st_close}, .log = fuzz_log};
     struct sender *s;
     if (sender_new(&s, &c, &e) != 0)
         __builtin_trap();

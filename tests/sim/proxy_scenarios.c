@@ -19,7 +19,6 @@
 #include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
-#include "core/log.h"
 #include "core/wire/msg.h"
 #include "sim.h"
 
@@ -834,10 +833,9 @@ static const struct {
 int main(int argc, char **argv)
 {
     int a = 1;
-    log_init("sim", LL_ERR - 1);
     for (; a < argc && argv[a][0] == '-'; a++) {
         if (strcmp(argv[a], "-v") == 0) {
-            log_set_level(LL_DEBUG);
+            sim_set_log_level(LL_DEBUG);
         } else if (strcmp(argv[a], "--corpus") == 0 && a + 1 < argc) {
             g_corpus = argv[++a];
         } else {

@@ -21,7 +21,6 @@
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
 #include "core/crypto/skeys.h"
-#include "core/log.h"
 #include "core/net/addr.h"
 #include "core/base/quant.h"
 #include "core/wire/buf.h"
@@ -2051,10 +2050,9 @@ static const struct {
 int main(int argc, char **argv)
 {
     int a = 1;
-    log_init("sim", LL_ERR - 1);
     for (; a < argc && argv[a][0] == '-'; a++) {
         if (strcmp(argv[a], "-v") == 0) {
-            log_set_level(LL_DEBUG);
+            sim_set_log_level(LL_DEBUG);
         } else if (strcmp(argv[a], "--pcap") == 0 && a + 1 < argc) {
             g_pcap = argv[++a];
         } else if (strcmp(argv[a], "--corpus") == 0 && a + 1 < argc) {

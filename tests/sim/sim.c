@@ -458,6 +458,43 @@ static int sim_rng(void *ctx, void *buf, size_t len)
     return 0;
 }
 
+/* ------------------------------------------------------------ engine logs */
+
+/* Off unless a scenario runs with -v (sim_set_log_level). */
+static int g_log_level = -1;
+
+void sim_set_log_level(int level)
+{
+    g_log_level = level;
+}
+
+static bool node_log_on(void *ctx, int level)
+{
+    (void)ctx;
+    return level <= g_log_level;
+}
+
+/* One line on stderr, stamped with the virtual time and the node. */
+__attribute__((format(printf, 3, 0))) static void node_vlog(void *ctx, int level, const char *fmt,
+                                                            va_list ap)
+{
+    static const char *const kinds[] = {"sender", "receiver", "proxy"};
+    struct node *n = ctx;
+    char ab[ADDR_STRLEN];
+    uint64_t t = n->sim->now;
+
+    fprintf(stderr, "%4llu.%06llu %s %s: ", (unsigned long long)(t / 1000000),
+            (unsigned long long)(t % 1000000), kinds[n->kind], addr_str(&n->addr, ab));
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    (void)level;
+}
+
+static struct elog node_log(struct node *n)
+{
+    return (struct elog){n, node_vlog, node_log_on};
+}
+
 /* ------------------------------------------------------------ receiver storage */
 
 static struct sim_mfile *mf_new(struct sim_store *st)
@@ -713,6 +750,7 @@ int sim_add_sender(struct sim *s, struct sender_config *cfg, const struct sim_li
     struct sender_env env = {
         .ctx = n,
         .rng = sim_rng,
+        .log = node_log(n),
         .storage = {.open = src_open, .read = src_read, .close = src_close},
         .event = event,
     };
@@ -730,7 +768,8 @@ int sim_add_receiver(struct sim *s, struct receiver_config *cfg, const struct si
         return -1;
     if (cfg->client_id == 0)
         cfg->client_id = addr_id(&n->addr);
-    struct receiver_env env = {.ctx = n, .rng = sim_rng, .storage = sim_receiver_storage};
+    struct receiver_env env = {
+        .ctx = n, .rng = sim_rng, .storage = sim_receiver_storage, .log = node_log(n)};
     if (receiver_new(&n->rcv, cfg, &env) < 0) {
         s->nnodes--;
         return -1;
@@ -745,7 +784,7 @@ int sim_add_proxy(struct sim *s, struct proxy_config *cfg, const struct sim_link
         return -1;
     if (cfg->proxy_id == 0)
         cfg->proxy_id = addr_id(&n->addr);
-    struct proxy_env env = {.ctx = n, .rng = sim_rng};
+    struct proxy_env env = {.ctx = n, .rng = sim_rng, .log = node_log(n)};
     if (proxy_new(&n->prx, cfg, &env) < 0) {
         s->nnodes--;
         return -1;

@@ -97,6 +97,9 @@ struct sim;
 struct sim *sim_new(uint64_t seed);
 void sim_free(struct sim *s);
 uint64_t sim_rand(struct sim *s);
+/* Engine log lines at or below level go to stderr, stamped with the
+ * virtual time and the node (default: none; the scenarios' -v). */
+void sim_set_log_level(int level);
 
 /* Makes the network IPv6 (call before adding nodes). */
 void sim_set_ipv6(struct sim *s, bool v6);

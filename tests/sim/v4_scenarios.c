@@ -23,7 +23,6 @@
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
 #include "core/crypto/sig.h"
-#include "core/log.h"
 #include "core/wire/msg.h"
 #include "core/wire/proxykey.h"
 #include "proxy/engine/engine.h"
@@ -695,10 +694,9 @@ static const struct {
 int main(int argc, char **argv)
 {
     int a = 1;
-    log_init("sim", LL_ERR - 1);
     for (; a < argc && argv[a][0] == '-'; a++) {
         if (strcmp(argv[a], "-v") == 0) {
-            log_set_level(LL_DEBUG);
+            sim_set_log_level(LL_DEBUG);
         } else if (strcmp(argv[a], "--corpus") == 0 && a + 1 < argc) {
             g_corpus = argv[++a];
         } else {

@@ -14,7 +14,6 @@
 #include "core/crypto/keyfile.h"
 #include "core/crypto/sig.h"
 #include "core/crypto/skeys.h"
-#include "core/log.h"
 #include "core/net/addr.h"
 #include "core/base/quant.h"
 #include "core/wire/msg.h"
@@ -36,7 +35,6 @@ static struct crypto_key *load(const char *name)
 static void keys(void)
 {
     if (g_key == NULL) {
-        log_init("test", -1);
         g_key = load("ec256_a.pem");
         g_other = load("ec256_b.pem");
         g_mine = load("ec384_a.pem");

@@ -12,7 +12,6 @@
 #include "core/crypto/keyfile.h"
 #include "core/crypto/sig.h"
 #include "core/crypto/skeys.h"
-#include "core/log.h"
 #include "core/wire/announce.h"
 #include "core/wire/proxykey.h"
 #include "cu.h"
@@ -86,7 +85,6 @@ static void check_one(const char *keyname, int curve, size_t dhlen)
 
 static void test_ec(void)
 {
-    log_init("test", -1);
     check_one("ec256_a.pem", CURVE_P256, 68);
     check_one("ec384_a.pem", CURVE_P384, 100);
 }
