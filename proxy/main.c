@@ -353,7 +353,7 @@ static int setup_engine(struct uftpproxyd *d)
     struct proxy_env env = {.ctx = d, .rng = daemon_rng, .log = *log_elog()};
     int rc = proxy_new(&d->eng, c, &env);
     if (rc < 0) {
-        log_errx("cannot start the proxy (%d)", rc);
+        log_errx("cannot start the proxy: %s", eng_strerror(rc));
         return rc == ENG_ENOMEM ? PROXY_EXIT_ALLOC : PROXY_EXIT_PARAM;
     }
     return 0;

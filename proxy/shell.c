@@ -122,7 +122,7 @@ static void drive(struct uftpproxyd *d)
         d->out.max_seg = d->tx.gso ? NET_GSO_MAX_SEGS : NET_BATCH_MAX;
         int k = proxy_poll(d->eng, now, &d->out);
         if (k < 0) {
-            log_errx("proxy engine: poll failed (%d)", k);
+            log_errx("proxy engine: poll failed: %s", eng_strerror(k));
             break;
         }
         if (k == ENG_NONE)

@@ -243,7 +243,7 @@ static int setup_engine(struct uftpd *d)
     };
     int rc = receiver_new(&d->eng, c, &env);
     if (rc < 0) {
-        log_errx("cannot start the receiver (%d)", rc);
+        log_errx("cannot start the receiver: %s", eng_strerror(rc));
         return rc == ENG_ENOMEM ? XIT_ALLOC : XIT_PARAM;
     }
     return 0;

@@ -81,7 +81,7 @@ static void drive(struct uftpd *d)
         d->out.max_seg = 1;
         int k = receiver_poll(d->eng, now, &d->out);
         if (k < 0) {
-            log_errx("receiver engine: poll failed (%d)", k);
+            log_errx("receiver engine: poll failed: %s", eng_strerror(k));
             break;
         }
         if (k == ENG_NONE)

@@ -646,7 +646,7 @@ static void drive(struct uftp *u)
         u->out.max_seg = u->max_seg != 0 ? u->max_seg : ENG_MAX_SEG;
         int k = sender_poll(u->eng, now, &u->out);
         if (k < 0) {
-            log_errx("sender engine: poll failed (%d)", k);
+            log_errx("sender engine: poll failed: %s", eng_strerror(k));
             u->exit_code = SENDER_EXIT_ALLOC;
             u->finished = true;
             break;
@@ -798,7 +798,7 @@ int shell_run(struct uftp *u)
     u->cfg.wall_offset_us = daemon_wall_offset_us();
     rc = sender_new(&u->eng, &u->cfg, &env);
     if (rc < 0) {
-        log_errx("cannot start the session (%d)", rc);
+        log_errx("cannot start the session: %s", eng_strerror(rc));
         return rc == ENG_ENOMEM ? SENDER_EXIT_ALLOC : SENDER_EXIT_PARAM;
     }
     struct sender_stats st;

@@ -194,3 +194,17 @@ void agg_clear(struct agg *a, int i)
     s->full = false;
     s->adds = 0;
 }
+
+const char *agg_strerror(int err)
+{
+    switch (err) {
+    case AGG_EFULL:
+        return "every aggregate slot in use";
+    case AGG_EINVAL:
+        return "not an aggregated message";
+    case AGG_ENOMEM:
+        return "out of memory";
+    default:
+        return "unknown aggregation error";
+    }
+}

@@ -45,6 +45,9 @@ enum agg_err {
     AGG_ENOMEM = -3,
 };
 
+/* A message for an enum agg_err code, for logs. */
+const char *agg_strerror(int err);
+
 /* One client's answer, as far as aggregation is concerned. */
 struct agg_msg {
     uint8_t func;     /* REGISTER, FILEINFO_ACK, STATUS or COMPLETE */

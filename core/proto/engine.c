@@ -5,6 +5,24 @@
 
 #include <string.h>
 
+const char *eng_strerror(int err)
+{
+    switch (err) {
+    case ENG_OK:
+        return "success";
+    case ENG_EINVAL:
+        return "invalid argument or configuration";
+    case ENG_ENOMEM:
+        return "out of memory";
+    case ENG_ENOSPC:
+        return "output buffer too small";
+    case ENG_ERNG:
+        return "random number generator failed";
+    default:
+        return "unknown engine error";
+    }
+}
+
 const char *eng_out_kind_name(int kind)
 {
     switch (kind) {

@@ -83,6 +83,9 @@ struct eng_out {
     int exit_code;
 };
 
+/* A message for an enum eng_err code, for logs ("unknown engine error" otherwise). */
+const char *eng_strerror(int err);
+
 /* A short name for an eng_out_kind, for logs. */
 const char *eng_out_kind_name(int kind);
 

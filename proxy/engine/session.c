@@ -391,7 +391,8 @@ static void aggregate(struct proxy *p, struct psession *s, const struct agg_msg 
         rc = agg_add(&s->agg, am, id, now);
     }
     if (rc < 0) {
-        PLOG(p, s, LL_WARN, "cannot aggregate %s from %08X (%d)", wire_func_name(am->func), id, rc);
+        PLOG(p, s, LL_WARN, "cannot aggregate %s from %08X: %s", wire_func_name(am->func), id,
+             agg_strerror(rc));
         return;
     }
     p->st.aggregated_in++;

@@ -142,7 +142,7 @@ static size_t collect(struct sender *s, struct sjob *j, uint32_t *ids, size_t ma
     return n;
 }
 
-static void addr_bytes(const struct addr *a, uint8_t out[16])
+static void ip_bytes(const struct addr *a, uint8_t out[16])
 {
     memset(out, 0, 16);
     addr_get_ip(a, out);
@@ -172,8 +172,8 @@ static ssize_t encode_job(struct sender *s, struct sjob *j, uint64_t now, uint8_
         a->tstamp = s_wall(s, now);
         /* spec §2.1 -M: both addresses are zero in unicast mode. */
         if (!s->unicast) {
-            addr_bytes(&s->cfg.pub, a->pub_addr);
-            addr_bytes(&s->cfg.priv, a->priv_addr);
+            ip_bytes(&s->cfg.pub, a->pub_addr);
+            ip_bytes(&s->cfg.priv, a->priv_addr);
         }
         a->ids = list;
         if (s->keys != NULL) {

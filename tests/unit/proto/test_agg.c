@@ -218,6 +218,14 @@ static void test_limits(void)
     agg_free(&a);
 }
 
+static void test_strerror(void)
+{
+    CU_ASSERT_STRING_EQUAL(agg_strerror(AGG_EFULL), "every aggregate slot in use");
+    CU_ASSERT_STRING_EQUAL(agg_strerror(AGG_EINVAL), "not an aggregated message");
+    CU_ASSERT_STRING_EQUAL(agg_strerror(AGG_ENOMEM), "out of memory");
+    CU_ASSERT_STRING_EQUAL(agg_strerror(0), "unknown aggregation error");
+}
+
 static const struct cu_test agg_tests[] = {
     {"slot matching", test_matching},
     {"PARTIAL is ANDed", test_partial_and},
@@ -225,6 +233,7 @@ static const struct cu_test agg_tests[] = {
     {"flush timing", test_timing},
     {"echo: longest RTT, held time added", test_echo},
     {"limits: full ID list, no free slot", test_limits},
+    {"error messages", test_strerror},
     {NULL, NULL},
 };
 

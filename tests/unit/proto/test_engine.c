@@ -40,9 +40,26 @@ static void test_names(void)
     CU_ASSERT_STRING_EQUAL(eng_out_kind_name(99), "?");
 }
 
+/* Every code has its own message; nothing prints as a bare number. */
+static void test_strerror(void)
+{
+    static const int codes[] = {ENG_OK, ENG_EINVAL, ENG_ENOMEM, ENG_ENOSPC, ENG_ERNG};
+    size_t n = sizeof(codes) / sizeof(codes[0]);
+    for (size_t i = 0; i < n; i++) {
+        CU_ASSERT_STRING_NOT_EQUAL(eng_strerror(codes[i]), "unknown engine error");
+        for (size_t j = 0; j < i; j++)
+            CU_ASSERT_STRING_NOT_EQUAL(eng_strerror(codes[i]), eng_strerror(codes[j]));
+    }
+    CU_ASSERT_STRING_EQUAL(eng_strerror(ENG_ENOSPC), "output buffer too small");
+    CU_ASSERT_STRING_EQUAL(eng_strerror(-99), "unknown engine error");
+    CU_ASSERT_STRING_EQUAL(eng_strerror(ENG_SEND),
+                           "unknown engine error"); /* a kind, not an error */
+}
+
 static const struct cu_test engine_tests[] = {
     {"eng_out check and reset", test_check_reset},
     {"kind names", test_names},
+    {"error messages", test_strerror},
     {NULL, NULL},
 };
 
