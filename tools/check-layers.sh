@@ -12,13 +12,14 @@
 #   anything but core/crypto -> OpenSSL (EVP lives in core/crypto only)
 #   core/*       -> a service (sender, receiver, proxy, tools, man)
 #   a service    -> another service
-#   core/base, core/wire, core/proto, core/crypto
+#   core/base, core/wire, core/proto, core/fec, core/crypto
 #                -> libevent, libconfig, socket/network headers, or core/net,
 #                   core/fs, core/daemon, core/conf, core/log.h
 #   core/base    -> anything of the project outside core/base; system calls'
 #                   headers (file I/O, getrandom, threads, syslog)
 #   */engine/    -> anything of the project but core/base, core/wire,
-#                   core/proto, core/crypto and its own engine/ directory;
+#                   core/proto, core/fec, core/crypto and its own engine/
+#                   directory;
 #                   libevent, libconfig, socket/network headers
 set -eu
 root=${1:-.}
@@ -37,7 +38,7 @@ function dirof(p) { sub(/\/[^\/]*$/, "", p); return p }
 function top(p,   a) { split(p, a, "/"); return a[1] }
 function layer(p) {
     if (p ~ /^core\/base\//) return "base"
-    if (p ~ /^core\/(wire|proto)\//) return "wireproto"
+    if (p ~ /^core\/(wire|proto|fec)\//) return "wireproto"
     if (p ~ /^core\/crypto\//) return "crypto"
     if (p ~ /^core\//) return "coreio"
     if (p ~ /^(sender|receiver|proxy)\/engine\//) return "engine"
@@ -78,10 +79,10 @@ function bad(rule) {
     if ((L == "service" || L == "engine") && proj != "" && top(proj) != "core" && top(proj) != top(FILENAME))
         bad("a service must not include another service")
     if (L ~ /^(base|wireproto|crypto)$/) {
-        if (sock) bad("core/base, core/wire, core/proto and core/crypto include no socket or network header")
-        if (libevent) bad("core/base, core/wire, core/proto and core/crypto do not use libevent")
-        if (libconfig) bad("core/base, core/wire, core/proto and core/crypto do not use libconfig")
-        if (coreio) bad("core/base, core/wire, core/proto and core/crypto do not include core/net, core/fs, core/daemon, core/conf or core/log.h")
+        if (sock) bad("core/base, core/wire, core/proto, core/fec and core/crypto include no socket or network header")
+        if (libevent) bad("core/base, core/wire, core/proto, core/fec and core/crypto do not use libevent")
+        if (libconfig) bad("core/base, core/wire, core/proto, core/fec and core/crypto do not use libconfig")
+        if (coreio) bad("core/base, core/wire, core/proto, core/fec and core/crypto do not include core/net, core/fs, core/daemon, core/conf or core/log.h")
     }
     if (L == "base") {
         if (proj != "" && proj !~ /^core\/base\//)
@@ -91,8 +92,8 @@ function bad(rule) {
     }
     if (L == "engine") {
         own = top(FILENAME) "/engine/"
-        if (proj != "" && proj !~ /^core\/(base|wire|proto|crypto)\// && index(proj, own) != 1)
-            bad("an engine includes only core/base, core/wire, core/proto, core/crypto and its own engine/ files")
+        if (proj != "" && proj !~ /^core\/(base|wire|proto|fec|crypto)\// && index(proj, own) != 1)
+            bad("an engine includes only core/base, core/wire, core/proto, core/fec, core/crypto and its own engine/ files")
         if (sock) bad("an engine includes no socket or network header")
         if (libevent) bad("an engine does not use libevent")
         if (libconfig) bad("an engine does not use libconfig")

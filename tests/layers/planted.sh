@@ -23,11 +23,12 @@ core/base/fsm.c|#include <sys/random.h>|core/base makes no system call
 core/base/quant.c|#include "core/wire/wire.h"|core/base includes nothing of the project outside core/base
 core/wire/wire.h|#include "core/net/addr.h"|do not include core/net, core/fs, core/daemon, core/conf or core/log.h
 core/proto/pace.c|#include <event2/event.h>|do not use libevent
+core/fec/fec.c|#include <sys/socket.h>|include no socket or network header
 core/crypto/aead.c|#include "core/log.h"|do not include core/net, core/fs, core/daemon, core/conf or core/log.h
 core/net/sock.c|#include "sender/shell.h"|core must not include a service
 receiver/shell.c|#include "proxy/opts.h"|a service must not include another service
-sender/engine/phase.c|#include "core/net/sock.h"|an engine includes only core/base, core/wire, core/proto, core/crypto
-proxy/engine/fwd.c|#include "proxy/shell.h"|an engine includes only core/base, core/wire, core/proto, core/crypto
+sender/engine/phase.c|#include "core/net/sock.h"|an engine includes only core/base, core/wire, core/proto, core/fec, core/crypto
+proxy/engine/fwd.c|#include "proxy/shell.h"|an engine includes only core/base, core/wire, core/proto, core/fec, core/crypto
 receiver/engine/session.c|#include <event2/event.h>|an engine does not use libevent
 sender/main.c|#include <openssl/evp.h>|OpenSSL is used in core/crypto only'
 
