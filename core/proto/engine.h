@@ -77,7 +77,7 @@ struct eng_out {
     size_t nseg;     /* datagrams in the batch, ≥ 1 */
     /* ENG_JOIN / ENG_LEAVE */
     struct addr group;  /* the multicast group */
-    struct addr source; /* SSM source, unset (len 0) for any-source */
+    struct addr source; /* SSM source, unset (ADDR_NONE) for any-source */
     uint32_t ifindex;   /* 0 = every configured interface */
     /* ENG_DONE */
     int exit_code;
