@@ -166,6 +166,9 @@ static int do_recv(unsigned port, unsigned n, unsigned k, int all_ce, int v6, co
     }
     printf("dgrams=%u bufs=%llu gro_bufs=%llu ce=%u wrong=%u mixed=%u\n", got,
            (unsigned long long)rx.st.bufs, (unsigned long long)rx.st.gro_bufs, ce, wrong, mixed);
+    free(seen);
+    net_rx_free(&rx);
+    net_sock_close(&s);
     return got == n && wrong == 0 ? 0 : 1;
 }
 
