@@ -3,12 +3,33 @@
 # non-interactive; does nothing when everything is already there.
 set -eu
 
+# What the build, ./test.sh, ./demo.sh and bench/ run, by package. A Debian 12
+# "minbase" root (debootstrap --variant=minbase: ../shared/tools/fresh-debian.sh)
+# has only the Essential set: coreutils (od, sha256sum, sha1sum, cksum,
+# truncate, timeout, mktemp, stat, ...), diffutils (cmp, diff), findutils
+# (find, xargs), grep, sed, mawk, gzip, tar, util-linux and bsdutils (mount,
+# unshare, flock, script), libc-bin (getent), dpkg (dpkg-deb). Everything
+# else is here:
+#   build-essential  cc, make, dpkg-shlibdeps (dpkg-dev, for the .deb)
+#   cmake pkg-config libevent-dev libssl-dev libconfig-dev libcunit1-dev
+#   clang libclang-rt-dev   the fuzz targets (libFuzzer, ASan/UBSan runtime)
+#   tshark           tshark and dumpcap (captures, the dissector checks)
+#   iproute2         ip, tc, bridge (network namespaces)
+#   nftables         nft (loss, the example rule sets)
+#   procps psmisc    ps, sysctl, pkill
+#   iputils-ping     ping (tests/integration/relay, proxy)
+#   ethtool          ethtool (tests/integration/net/ecn_gro.sh: GRO on a test link)
+#   systemd          systemd-analyze, systemd-sysusers (tests/appliance; in a
+#                    container the package only adds tools, nothing is started)
+#   groff-base       groff (the man page checks)
+#   time             /usr/bin/time (bench/)
+#   file             CPackDeb needs it to build the .deb (tests/appliance/package.sh)
+#   openssl xxd      the independent key fingerprints of tests/integration/proxy
+#                    (Debian 12 ships xxd on its own, not in vim-common)
 PKGS="build-essential cmake pkg-config libevent-dev libssl-dev libconfig-dev
 libcunit1-dev libisal-dev clang libclang-rt-dev tshark iproute2 nftables procps psmisc iputils-ping
 ethtool"
-# systemd: systemd-analyze for tests/appliance (in a container the package only
-# adds tools; nothing is started); groff-base: the man page checks.
-PKGS="$PKGS systemd groff-base time"
+PKGS="$PKGS systemd groff-base time file openssl xxd"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
