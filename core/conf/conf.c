@@ -875,10 +875,14 @@ static int table_build(const struct conf_spec *s, struct getopt_table *t, struct
             t->longopts[k++] = (struct option){no, no_argument, NULL, VAL_NO + (int)i};
         }
     }
+    if (s->flags & CONF_SPEC_HELP_H)
+        t->optstring[so++] = 'h';
     t->optstring[so] = '\0';
     t->longopts[k++] = (struct option){"help", no_argument, NULL, VAL_HELP};
-    t->longopts[k++] = (struct option){"check", no_argument, NULL, VAL_CHECK};
-    t->longopts[k++] = (struct option){"config", required_argument, NULL, VAL_CONFIG};
+    if (!(s->flags & CONF_SPEC_NOCONFIG)) {
+        t->longopts[k++] = (struct option){"check", no_argument, NULL, VAL_CHECK};
+        t->longopts[k++] = (struct option){"config", required_argument, NULL, VAL_CONFIG};
+    }
     return 0;
 }
 
@@ -942,7 +946,7 @@ static int args_pass(const struct conf_spec *s, void *st, int argc, char **argv,
                 rc = fail(e, CONF_EARG, "option --%s needs a value", o->name);
             else
                 rc = fail(e, CONF_EARG, "an option needs a value");
-        } else if (c == VAL_HELP) {
+        } else if (c == VAL_HELP || (c == 'h' && (s->flags & CONF_SPEC_HELP_H))) {
             cmd->help = true;
         } else if (c == VAL_CHECK) {
             cmd->check = true;
@@ -1030,6 +1034,27 @@ int conf_origin(const struct conf_spec *s, int argc, char **argv, const struct c
     }
     config_destroy(&cfg);
     return 0;
+}
+
+size_t conf_ignored(const struct conf_spec *s, const void *st,
+                    void (*warn)(void *arg, const char *msg), void *arg)
+{
+    size_t n = 0;
+    for (const struct conf_option *o = s->opts; o->name; o++) {
+        if (!(o->flags & CONF_IGNORED))
+            continue;
+        bool on;
+        memcpy(&on, cfield(o, st), sizeof(on));
+        if (!on)
+            continue;
+        char where[96], msg[MSG + 128];
+        opt_where(o, where, sizeof(where));
+        snprintf(msg, sizeof(msg), "%s ignored: %s", where, o->help ? o->help : o->name);
+        if (warn)
+            warn(arg, msg);
+        n++;
+    }
+    return n;
 }
 
 /* ---- output: --check, --help, the example config ---- */
@@ -1288,6 +1313,12 @@ void conf_help(const struct conf_spec *s, FILE *f)
                 fprintf(f, "%-*s  %s%s\n", (int)width, left, o->help ? o->help : "", extra);
         }
     }
+    if (s->flags & CONF_SPEC_NOCONFIG) {
+        fprintf(f, "\n%-*s  %s\n", (int)width,
+                s->flags & CONF_SPEC_HELP_H ? "  -h, --help" : "      --help",
+                "print this help and exit");
+        return;
+    }
     char cfg[PATH_MAX + 64] = "read settings from FILE";
     if (s->default_file)
         snprintf(cfg, sizeof(cfg), "read settings from FILE (default %s)", s->default_file);
@@ -1396,6 +1427,11 @@ int conf_table_check(const struct conf_spec *s, struct conf_err *e)
         }
         if ((o->flags & CONF_NOFILE) && (o->flags & CONF_NOCMDLINE))
             return fail(e, CONF_ETABLE, "option '%s': nowhere to set it", n);
+        if ((o->flags & CONF_IGNORED) && (o->type != CONF_BOOL || !(o->flags & CONF_NOFILE) ||
+                                          o->check || (o->def && strcmp(o->def, "false"))))
+            return fail(e, CONF_ETABLE, "option '%s': an ignored option is a command-line flag", n);
+        if ((s->flags & CONF_SPEC_HELP_H) && o->short_name == 'h')
+            return fail(e, CONF_ETABLE, "option '%s': -h is --help here", n);
         switch (o->type) {
         case CONF_BOOL:
             want = sizeof(bool);

@@ -78,6 +78,10 @@ enum {
     CONF_NOCMDLINE = 0x02, /* config file only */
     CONF_HIDDEN = 0x04,    /* not in --help or the example config */
     CONF_APPEND = 0x08,    /* CONF_LIST: repeated options add up instead of replacing */
+    /* CONF_BOOL, with CONF_NOFILE: a letter the reference accepts for something that
+     * has no meaning here (a Windows key store, ...). It parses, does nothing, and
+     * conf_ignored() names it so that the program warns once; its help line says why. */
+    CONF_IGNORED = 0x10,
 };
 
 struct conf_word {
@@ -130,6 +134,15 @@ struct conf_option {
     conf_free_fn free;
     conf_check_fn check;
     const void *arg; /* for callbacks (e.g. a struct conf_hl_spec) */
+    /*
+     * Shell completion of the value (man/compgen.c), when the type and the
+     * argname do not say it: "@file", "@dir", "@iface" (network interfaces),
+     * "@host" (host names), "" (nothing to offer), or the values themselves,
+     * separated by spaces. NULL: a CONF_ENUM's words, a CONF_INT's numbers when
+     * its range is small, files when the argname names a FILE, directories for
+     * a DIR, nothing otherwise.
+     */
+    const char *complete;
 };
 
 #define CONF_FIELD(type, field) .offset = offsetof(type, field), .size = sizeof(((type *)0)->field)
@@ -168,12 +181,19 @@ struct conf_option {
         .def = "0", .min = -20, .max = 19, .help = "scheduling priority", CONF_FIELD(T, nice)      \
     }
 
+/* Spec flags. */
+enum {
+    CONF_SPEC_NOCONFIG = 0x01, /* no settings file: neither --config nor --check */
+    CONF_SPEC_HELP_H = 0x02,   /* -h is --help too (no row may use the letter) */
+};
+
 struct conf_spec {
     const char *prog;  /* "uftpd": messages and --help */
     const char *usage; /* operands after "[options]", e.g. "{ -i list | file ... }" */
     const struct conf_option *opts;
     /* The config file read when --config is not given and the file exists. */
     const char *default_file;
+    unsigned flags; /* CONF_SPEC_* */
 };
 
 /* What the command line asked for besides settings. */
@@ -234,6 +254,13 @@ int conf_load(const struct conf_spec *s, void *st, int argc, char **argv, struct
  */
 int conf_origin(const struct conf_spec *s, int argc, char **argv, const struct conf_cmd *cmd,
                 const char *name, char *buf, size_t len);
+
+/*
+ * The CONF_IGNORED options set in st: calls warn(arg, msg) once for each,
+ * with msg like "option -y ignored: <its help line>". Returns how many.
+ */
+size_t conf_ignored(const struct conf_spec *s, const void *st,
+                    void (*warn)(void *arg, const char *msg), void *arg);
 
 /* Frees what conf allocated in st (strings, lists, custom values). */
 void conf_free(const struct conf_spec *s, void *st);

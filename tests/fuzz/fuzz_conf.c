@@ -88,7 +88,7 @@ static const struct conf_option opts[] = {
 };
 #undef F
 
-static const struct conf_spec spec = {"fuzz", NULL, opts, NULL};
+static const struct conf_spec spec = {"fuzz", NULL, opts, NULL, 0};
 
 static char *print(const struct fz *s)
 {

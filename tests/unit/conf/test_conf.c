@@ -424,7 +424,7 @@ static const struct conf_option opts[] = {
 };
 #undef S
 
-static const struct conf_spec spec = {"uftpd", "[file ...]", opts, NULL};
+static const struct conf_spec spec = {"uftpd", "[file ...]", opts, NULL, 0};
 
 /* ---- helpers ---- */
 
@@ -486,7 +486,7 @@ static void test_table_check(void)
     CU_ASSERT_EQUAL(conf_table_check(&spec, &err), 0);
 
     struct conf_option bad[3];
-    struct conf_spec bs = {"t", NULL, bad, NULL};
+    struct conf_spec bs = {"t", NULL, bad, NULL, 0};
     memset(bad, 0, sizeof(bad));
     bad[0] = opts[4]; /* port */
     bad[1] = opts[5]; /* rate */
@@ -1137,6 +1137,121 @@ static void test_number_helpers(void)
     CU_ASSERT_STRING_EQUAL(conf_strerror(-99), "unknown error");
 }
 
+/* A tool's table: an ignored reference letter, no settings file, -h for --help. */
+struct ign_settings {
+    bool verbose;
+    bool store;
+    char *gen;
+};
+static const struct conf_option ign_opts[] = {
+    {.name = "verbose",
+     .short_name = 'v',
+     .type = CONF_BOOL,
+     .help = "say more",
+     CONF_FIELD(struct ign_settings, verbose)},
+    {.name = "machine-store",
+     .short_name = 'm',
+     .type = CONF_BOOL,
+     .flags = CONF_IGNORED | CONF_NOFILE,
+     .help = "Windows key store (none here)",
+     CONF_FIELD(struct ign_settings, store)},
+    {.name = "generate",
+     .short_name = 'g',
+     .type = CONF_STRING,
+     .flags = CONF_NOFILE,
+     .argname = "SPEC",
+     .help = "make a key",
+     CONF_FIELD(struct ign_settings, gen)},
+    {.name = NULL},
+};
+static const struct conf_spec ign_spec = {"tool", "[file ...]", ign_opts, NULL,
+                                          CONF_SPEC_NOCONFIG | CONF_SPEC_HELP_H};
+
+static char ign_msgs[4][256];
+static size_t ign_n;
+static void ign_warn(void *arg, const char *msg)
+{
+    CU_ASSERT_PTR_EQUAL(arg, &ign_n);
+    if (ign_n < 4)
+        snprintf(ign_msgs[ign_n], sizeof(ign_msgs[0]), "%s", msg);
+    ign_n++;
+}
+
+static int ign_args(struct ign_settings *is, struct conf_cmd *c, const char *const *words)
+{
+    char *argv[16];
+    int argc = 0;
+    argv[argc++] = "tool";
+    for (; *words && argc < 15; words++)
+        argv[argc++] = (char *)*words;
+    argv[argc] = NULL;
+    conf_free(&ign_spec, is);
+    memset(is, 0, sizeof(*is));
+    CU_ASSERT_EQUAL(conf_defaults(&ign_spec, is, &err), 0);
+    err.msg[0] = '\0';
+    return conf_parse_args(&ign_spec, is, argc, argv, c, &err);
+}
+#define IGN(is, c, ...) ign_args(is, c, (const char *const[]){__VA_ARGS__, NULL})
+
+static void test_ignored(void)
+{
+    struct ign_settings is = {0};
+    struct conf_cmd c;
+    CU_ASSERT_EQUAL(conf_table_check(&ign_spec, &err), 0);
+    /* Parsed like any flag, named once by conf_ignored, in both spellings. */
+    CU_ASSERT_EQUAL(IGN(&is, &c, "-v", "-m", "-m", "a"), 0);
+    CU_ASSERT(is.store && is.verbose && c.optind == 4);
+    ign_n = 0;
+    CU_ASSERT_EQUAL(conf_ignored(&ign_spec, &is, ign_warn, &ign_n), 1);
+    CU_ASSERT_EQUAL(ign_n, 1);
+    CU_ASSERT_STRING_EQUAL(ign_msgs[0], "option -m ignored: Windows key store (none here)");
+    CU_ASSERT_EQUAL(IGN(&is, &c, "--machine-store"), 0);
+    CU_ASSERT_EQUAL(conf_ignored(&ign_spec, &is, NULL, NULL), 1);
+    CU_ASSERT_EQUAL(IGN(&is, &c, "-v"), 0);
+    CU_ASSERT_EQUAL(conf_ignored(&ign_spec, &is, NULL, NULL), 0);
+    /* -h is --help; no settings file, so no --check or --config. */
+    CU_ASSERT_EQUAL(IGN(&is, &c, "-h"), 0);
+    CU_ASSERT(c.help);
+    CU_ASSERT_EQUAL(IGN(&is, &c, "--help"), 0);
+    CU_ASSERT(c.help);
+    CHECK_ERR(IGN(&is, &c, "--check"), CONF_EUNKNOWN, "unknown option '--check'");
+    CHECK_ERR(IGN(&is, &c, "--config=x"), CONF_EUNKNOWN, "unknown option '--config=x'");
+    /* --help shows the rows and -h, not the configuration options. */
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    conf_help(&ign_spec, f);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "-m, --machine-store"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "-h, --help"));
+    CU_ASSERT_PTR_NULL(strstr(out, "--check"));
+    CU_ASSERT_PTR_NULL(strstr(out, "--config"));
+    free(out);
+    /* Not a setting. */
+    char text[] = "machine-store = true;";
+    err.msg[0] = '\0';
+    CU_ASSERT_EQUAL(conf_load_buffer(&ign_spec, &is, "t.conf", text, strlen(text), &err),
+                    CONF_EPLACE);
+    conf_free(&ign_spec, &is);
+
+    /* An ignored row is a command-line flag; -h cannot be a row's letter as well. */
+    struct conf_option bad[3];
+    struct conf_spec bs = {"t", NULL, bad, NULL, 0};
+    memset(bad, 0, sizeof(bad));
+    bad[0] = ign_opts[1];
+    bad[0].flags = CONF_IGNORED;
+    CU_ASSERT_EQUAL(conf_table_check(&bs, &err), CONF_ETABLE);
+    bad[0] = ign_opts[2];
+    bad[0].flags = CONF_IGNORED | CONF_NOFILE;
+    CU_ASSERT_EQUAL(conf_table_check(&bs, &err), CONF_ETABLE);
+    bad[0] = ign_opts[0];
+    bad[0].short_name = 'h';
+    bs.flags = CONF_SPEC_HELP_H;
+    CU_ASSERT_EQUAL(conf_table_check(&bs, &err), CONF_ETABLE);
+    bs.flags = 0;
+    CU_ASSERT_EQUAL(conf_table_check(&bs, &err), 0);
+}
+
 static void test_cleanup(void)
 {
     conf_free(&spec, &st);
@@ -1157,6 +1272,7 @@ static const struct cu_test conf_tests[] = {
     {"--help", test_help},
     {"example config", test_doc},
     {"number helpers", test_number_helpers},
+    {"ignored options, a table without a settings file", test_ignored},
     {"cleanup", test_cleanup},
     {NULL, NULL},
 };
