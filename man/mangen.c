@@ -174,6 +174,14 @@ int mangen_options(const struct conf_spec *spec, FILE *out)
             option_body(o, out);
         }
     }
+    if (spec->flags & CONF_SPEC_NOCONFIG) {
+        fputs(".SS Help\n.TP\n", out);
+        fputs(spec->flags & CONF_SPEC_HELP_H ? "\\fB\\-h\\fR, \\fB\\-\\-help\\fR\n"
+                                             : "\\fB\\-\\-help\\fR\n",
+              out);
+        fputs("Print a summary of the options and exit.\n", out);
+        return ferror(out) ? -1 : 0;
+    }
     fputs(".SS Configuration\n.TP\n\\fB\\-\\-config\\fR=\\fIFILE\\fR\n", out);
     fputs("Read settings from \\fIFILE\\fR", out);
     if (spec->default_file) {

@@ -42,6 +42,14 @@ int mangen_options(const struct conf_spec *spec, FILE *out);
 int mangen_render(const struct conf_spec *spec, const struct mangen_vars *v, const char *tmpl,
                   size_t len, FILE *out);
 
+/*
+ * Writes the program's bash completion script (compgen.c): option names
+ * and, per option, its values from the row (enumerations, small ranges,
+ * files, directories, interfaces, host names, or the row's `complete` hint).
+ * Returns 0, -1 on a write error, -2 for a hint that cannot go into a script.
+ */
+int mangen_bash(const struct conf_spec *spec, FILE *out);
+
 /* Writes text with troff's special characters escaped ('\\', '-', a leading '.' or '\''). */
 void mangen_escape(const char *text, FILE *out);
 

@@ -7,6 +7,8 @@
  * mangen --conf OUTPUT: writes the program's example config file instead
  * (conf_doc: every option at its default with its help line), the text the
  * shipped etc/<prog>.conf must equal.
+ *
+ * mangen --bash OUTPUT: writes the program's bash completion (compgen.c).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -21,7 +23,7 @@
 const struct conf_spec *mangen_spec(void);
 
 /* Writes to OUTPUT.tmp and renames, so a failed run leaves no half file behind. */
-static int write_conf(const char *path)
+static int write_conf(const char *path, bool bash)
 {
     const struct conf_spec *spec = mangen_spec();
     if (!spec) {
@@ -40,8 +42,12 @@ static int write_conf(const char *path)
         fprintf(stderr, "mangen: %s: %s\n", tmp, strerror(errno));
         return 1;
     }
-    conf_doc(spec, out);
-    if (fclose(out) != 0 || rename(tmp, path) != 0) {
+    int rc = 0;
+    if (bash)
+        rc = mangen_bash(spec, out);
+    else
+        conf_doc(spec, out);
+    if (fclose(out) != 0 || rc != 0 || rename(tmp, path) != 0) {
         fprintf(stderr, "mangen: cannot write %s\n", path);
         remove(tmp);
         return 1;
@@ -52,10 +58,13 @@ static int write_conf(const char *path)
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--conf") == 0)
-        return write_conf(argv[2]);
+        return write_conf(argv[2], false);
+    if (argc == 3 && strcmp(argv[1], "--bash") == 0)
+        return write_conf(argv[2], true);
     if (argc != 4) {
         fprintf(stderr, "usage: mangen TEMPLATE OUTPUT VERSION\n"
-                        "       mangen --conf OUTPUT\n");
+                        "       mangen --conf OUTPUT\n"
+                        "       mangen --bash OUTPUT\n");
         return 1;
     }
     FILE *in = fopen(argv[1], "rb");

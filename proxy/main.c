@@ -41,10 +41,48 @@ static enum proxy_role role_of(const struct uftpproxyd_settings *s, const char *
  * from ("FILE:LINE" or "option -c"), as uftpd does. Returns 0, or -1 with
  * the message in msg.
  */
+/*
+ * spec §2.3 -M: the public addresses a server or response proxy listens on
+ * are multicast groups, source-specific ones with -o (5.0.1 refuses a
+ * non-SSM address with -o at once, and a unicast one when it fails to join
+ * it). A client proxy does not use them. Names are resolved, as at start-up.
+ * Returns 0, or -1 with the predicate in m.
+ */
+static int public_check(const struct uftpproxyd_settings *s, char *m, size_t len)
+{
+    if (s->client)
+        return 0;
+    for (size_t i = 0; i < s->pub.n; i++) {
+        struct addr a;
+        int rc = net_resolve_host(&a, s->pub.v[i], (uint16_t)s->port, AF_UNSPEC);
+        if (rc < 0) {
+            snprintf(m, len, "'public' entry '%s': %s", s->pub.v[i],
+                     rc == -ENOENT ? "no such host" : strerror(-rc));
+            return -1;
+        }
+        if (!addr_is_multicast(&a)) {
+            snprintf(m, len,
+                     "'public' must be multicast addresses, not '%s' (a server or response proxy "
+                     "listens on them)",
+                     s->pub.v[i]);
+            return -1;
+        }
+        if (s->ssm && !addr_is_ssm(&a)) {
+            snprintf(m, len,
+                     "'public' must be source-specific multicast addresses with -o (ssm), "
+                     "not '%s'",
+                     s->pub.v[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int settings_explain(const struct uftpproxyd_settings *s, int argc, char **argv,
                             const struct conf_cmd *cmd, char *msg, size_t len)
 {
     const char *what = NULL, *m = NULL;
+    char pm[400];
     if ((s->server != NULL) + s->client + s->response > 1) {
         /* The last of them in the table's order names the conflict. */
         what = s->response ? "response-proxy" : "client-proxy";
@@ -52,6 +90,9 @@ static int settings_explain(const struct uftpproxyd_settings *s, int argc, char 
     } else if (s->ssm && !s->client && s->servers.n == 0) {
         what = "ssm";
         m = "-o (SSM) needs -S with the servers' addresses";
+    } else if (public_check(s, pm, sizeof(pm)) < 0) {
+        what = "public";
+        m = pm;
     } else {
         return 0;
     }
@@ -359,6 +400,13 @@ static int setup_engine(struct uftpproxyd *d)
     return 0;
 }
 
+/* A reference option that means nothing here (CONF_IGNORED): one warning, then on. */
+static void warn_ignored(void *arg, const char *msg)
+{
+    (void)arg;
+    log_warnx("%s", msg);
+}
+
 int main(int argc, char **argv)
 {
     static struct uftpproxyd d;
@@ -388,6 +436,8 @@ int main(int argc, char **argv)
     enum proxy_role role = role_of(s, &err);
     char why[640];
     bool bad = !cmd.help && settings_explain(s, argc, argv, &cmd, why, sizeof(why)) < 0;
+    if (!cmd.help && !bad)
+        (void)conf_ignored(&uftpproxyd_conf_spec, s, warn_ignored, NULL);
     if (cmd.help || cmd.check) {
         rc = 0;
         if (cmd.help) {

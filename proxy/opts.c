@@ -44,17 +44,6 @@ static int server_check(const struct conf_option *o, const void *val, char *msg,
     return 0;
 }
 
-/* A reserved option: its unset value is accepted so that --check reads back. */
-static int reserved_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
-{
-    bool b;
-    memcpy(&b, val, sizeof(b));
-    if (!b)
-        return 0;
-    snprintf(msg, ml, "is not supported (Windows key stores only)");
-    return CONF_EVALUE;
-}
-
 static int curve_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
 {
     const char *s;
@@ -111,6 +100,7 @@ static const struct conf_option opts[] = {
      .help = "server proxy: tunnel sessions to the downstream proxy HOST (port -q), or to "
              "whoever proves key fingerprint FP in its heartbeats",
      .check = server_check,
+     .complete = "@host",
      CONF_FIELD(S, server)},
     {.name = "client-proxy",
      .short_name = 'c',
@@ -201,6 +191,7 @@ static const struct conf_option opts[] = {
      .argname = "IF",
      .help = "interface for outgoing multicast (client and response proxy): name, address or "
              "host name (default: the first non-loopback IPv4 one)",
+     .complete = "@iface",
      CONF_FIELD(S, out_if)},
     {.name = "interface",
      .short_name = 'I',
@@ -210,6 +201,7 @@ static const struct conf_option opts[] = {
      .list_max = UFTPPROXYD_MAX_ADDRS,
      .help = "interfaces to join groups on (server and response proxy; default: all "
              "multicast-capable non-loopback ones)",
+     .complete = "@iface",
      CONF_FIELD(S, ifaces)},
     {.name = "public",
      .short_name = 'M',
@@ -278,6 +270,7 @@ static const struct conf_option opts[] = {
      .list_max = PROXY_MAX_KEYS,
      .help = "generate signing keys (saved to the -k files, which must not exist; as many as -k)",
      .check = keygen_check,
+     .complete = "rsa:2048 rsa:3072 ec:prime256v1 ec:secp384r1 ec:secp521r1",
      CONF_FIELD(S, keygen)},
     {.name = "ecdh-curve",
      .short_name = 'e',
@@ -288,13 +281,14 @@ static const struct conf_option opts[] = {
      .help = "curve of the long-lived ECDH key a response proxy offers v4 clients in PROXY_KEY "
              "(the answer to KEY_REQ)",
      .check = curve_check,
+     .complete = "prime256v1 secp256r1 secp384r1 secp521r1",
      CONF_FIELD(S, curve)},
     {.name = "machine-store",
      .short_name = 'm',
      .type = CONF_BOOL,
      .section = "Security",
-     .help = "Windows machine key store (not supported)",
-     .check = reserved_check,
+     .flags = CONF_IGNORED | CONF_NOFILE,
+     .help = "Windows machine key store (accepted for the reference's command lines; none here)",
      CONF_FIELD(S, machine_store)},
 
     /* Heartbeat */
@@ -307,6 +301,7 @@ static const struct conf_option opts[] = {
      .check = hb_check,
      .help = "upstream proxies to send heartbeats to (NAT pinholes, -s fp= discovery; port "
              "1044 unless given)",
+     .complete = "@host",
      CONF_FIELD(S, hb_hosts)},
     {.name = "heartbeat-interval",
      .short_name = 'h',

@@ -22,6 +22,7 @@
 #include "core/daemon/status.h"
 #include "core/log.h"
 #include "core/net/addr.h"
+#include "core/net/resolve.h"
 #include "receiver/shell.h"
 
 /* ---- settings ---- */
@@ -58,6 +59,22 @@ int uftpd_settings_check(const struct uftpd_settings *s, const char **what, char
             return bad(what, "backup-dirs", msg, len, "'%s' is also a dest (-D)", s->backups.v[i]);
     if (s->move_each && s->tempdir == NULL)
         return bad(what, "move-each", msg, len, "needs temp-dir (-T)");
+    /* spec §2.2 -M, -o: multicast groups, source-specific ones with -o (5.0.1 refuses
+     * those at once and fails to join a unicast one). Names resolve as at start-up. */
+    for (size_t i = 0; i < s->pub.n; i++) {
+        struct addr a;
+        int rc = net_resolve_host(&a, s->pub.v[i], (uint16_t)s->port, AF_UNSPEC);
+        if (rc < 0)
+            return bad(what, "public", msg, len, "entry '%s': %s", s->pub.v[i],
+                       rc == -ENOENT ? "no such host" : strerror(-rc));
+        if (!addr_is_multicast(&a))
+            return bad(what, "public", msg, len, "must be multicast addresses, not '%s'",
+                       s->pub.v[i]);
+        if (s->ssm && !addr_is_ssm(&a))
+            return bad(what, "public", msg, len,
+                       "must be source-specific multicast addresses with -o (ssm), not '%s'",
+                       s->pub.v[i]);
+    }
     if (s->postreceive != NULL) {
         int rc = runner_command_check(s->postreceive);
         if (rc < 0)

@@ -259,6 +259,13 @@ static int started_failed(bool detached, int code)
     return code;
 }
 
+/* A reference option that means nothing here (CONF_IGNORED): one warning, then on. */
+static void warn_ignored(void *arg, const char *msg)
+{
+    (void)arg;
+    log_warnx("%s", msg);
+}
+
 int main(int argc, char **argv)
 {
     static struct uftpd d;
@@ -303,6 +310,7 @@ int main(int argc, char **argv)
         conf_free(&uftpd_conf_spec, s);
         return XIT_PARAM;
     }
+    (void)conf_ignored(&uftpd_conf_spec, s, warn_ignored, NULL);
     if (cmd.check) {
         rc = conf_print(&uftpd_conf_spec, s, stdout) < 0 ? XIT_PARAM : 0;
         conf_free(&uftpd_conf_spec, s);
@@ -360,7 +368,7 @@ int main(int argc, char **argv)
         int r = daemon_detach();
         if (r < 0) {
             log_errx("cannot detach: %s", strerror(-r));
-            rc = XIT_PARAM;
+            rc = XIT_ALLOC; /* as 5.0.1 when fork fails, and uftpproxyd */
         }
         detached = r == 0;
     }

@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/fs/fs.h"
+#include "core/crypto/keyfile.h"
+#include "core/base/file.h"
 #include "core/net/addr.h"
 #include "core/net/sock.h"
 #include "receiver/engine/engine.h"
@@ -19,27 +20,18 @@
 /* spec §4 client limits: 200 interfaces and public addresses. */
 #define UFTPD_MAX_ADDRS 200
 
-/* A reserved option: its letter keeps the reference meaning, not implemented yet.
- * Its unset value (false, 0, an empty list) is accepted so that --check reads back. */
-static int reserved_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+/* -K rsa:BITS | ec:CURVE (spec §2.1, §2.2), checked when given rather than at start-up. */
+static int keygen_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
 {
-    if (o->type == CONF_BOOL) {
-        bool b;
-        memcpy(&b, val, sizeof(b));
-        if (!b)
-            return 0;
-    } else if (o->type == CONF_LIST) {
-        const struct conf_list *l = val;
-        if (l->n == 0)
-            return 0;
-    } else if (o->type == CONF_INT) {
-        long long v;
-        memcpy(&v, val, sizeof(v));
-        if (v == 0)
-            return 0;
+    const char *s;
+    int type, param;
+    memcpy(&s, val, sizeof(s));
+    if (s != NULL && keyfile_parse_spec(s, &type, &param) != 0) {
+        snprintf(msg, ml, "must be rsa:BITS (%d..%d) or ec:CURVE, not '%s'", KEYFILE_RSA_MIN,
+                 KEYFILE_RSA_MAX, s);
+        return CONF_EVALUE;
     }
-    snprintf(msg, ml, "is not supported yet");
-    return CONF_EVALUE;
+    return 0;
 }
 
 /* -D entries are absolute paths (spec §2.2). */
@@ -133,6 +125,7 @@ static const struct conf_option opts[] = {
      .list_max = UFTPD_MAX_ADDRS,
      .help = "interfaces to join on: names, addresses or host names (default: all "
              "multicast-capable non-loopback ones)",
+     .complete = "@iface",
      CONF_FIELD(S, ifaces)},
     {.name = "buffer",
      .short_name = 'B',
@@ -197,13 +190,15 @@ static const struct conf_option opts[] = {
      .section = "Security",
      .argname = "SPEC",
      .help = "generate a signing key rsa:BITS or ec:CURVE; with -k, save it there",
+     .complete = "rsa:2048 rsa:3072 ec:prime256v1 ec:secp384r1 ec:secp521r1",
+     .check = keygen_check,
      CONF_FIELD(S, keygen)},
     {.name = "machine-store",
      .short_name = 'm',
      .type = CONF_BOOL,
      .section = "Security",
-     .help = "Windows machine key store (not supported)",
-     .check = reserved_check,
+     .flags = CONF_IGNORED | CONF_NOFILE,
+     .help = "Windows machine key store (accepted for the reference's command lines; none here)",
      CONF_FIELD(S, machine_store)},
     {.name = "servers",
      .short_name = 'S',
@@ -223,6 +218,7 @@ static const struct conf_option opts[] = {
      .section = "Security",
      .argname = "HOST[/FP]",
      .help = "v4 response proxy (UFTP 4.x uftpproxyd -r) and its key fingerprint",
+     .complete = "@host",
      CONF_FIELD(S, resp_proxy)},
 
     /* Files */
@@ -275,6 +271,7 @@ static const struct conf_option opts[] = {
      .check = conf_abs_check,
      .help = "run CMD -I <GROUPID> FILE... (absolute path, no shell) for what each session "
              "delivers",
+     .complete = "@file",
      CONF_FIELD(S, postreceive)},
     {.name = "post-receive-timeout",
      .type = CONF_INT,
@@ -305,6 +302,7 @@ static const struct conf_option opts[] = {
      .list_max = 100,
      .help = "proxies to send heartbeats to (NAT pinholes, -s fp= discovery; port 1044 unless "
              "given)",
+     .complete = "@host",
      CONF_FIELD(S, hb_hosts)},
     {.name = "heartbeat-interval",
      .short_name = 'h',

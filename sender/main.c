@@ -147,14 +147,11 @@ static struct sender_dest *dest_array(const struct conf_hostlist *l)
     return d;
 }
 
-static int setup_network(struct uftp *u)
+/* -M and -P (spec §2.1): resolved into c->pub and c->priv, and checked. */
+static int resolve_addresses(const struct uftp_settings *s, struct sender_config *c)
 {
-    struct uftp_settings *s = &u->set;
-    struct sender_config *c = &u->cfg;
     uint16_t port = (uint16_t)s->port;
-    int rc;
-
-    rc = net_resolve_host(&c->pub, s->pub, port, AF_UNSPEC);
+    int rc = net_resolve_host(&c->pub, s->pub, port, AF_UNSPEC);
     if (rc < 0) {
         log_errx("option -M: cannot use '%s': %s", s->pub, strerror(-rc));
         return SENDER_EXIT_PARAM;
@@ -178,6 +175,37 @@ static int setup_network(struct uftp *u)
             return SENDER_EXIT_PARAM;
         }
     }
+    return 0;
+}
+
+/*
+ * What no single option can check (spec §2.1), before anything is opened:
+ * by --check and by a session alike.
+ */
+static int check_settings(const struct uftp_settings *s)
+{
+    if (s->keytype == KEY_NONE && s->client_auth) {
+        log_errx("option -c needs encryption (-Y)");
+        return SENDER_EXIT_PARAM;
+    }
+    if (s->max_time != 0 && s->rate < 0) {
+        log_errx("option -W needs a fixed rate (-R)");
+        return SENDER_EXIT_PARAM;
+    }
+    struct sender_config c;
+    sender_config_defaults(&c);
+    return resolve_addresses(s, &c);
+}
+
+static int setup_network(struct uftp *u)
+{
+    struct uftp_settings *s = &u->set;
+    struct sender_config *c = &u->cfg;
+    int rc = resolve_addresses(s, c);
+    if (rc != 0)
+        return rc;
+    int family = net_addr_af(&c->pub);
+    bool unicast = !addr_is_multicast(&c->pub);
 
     struct net_iflist ifl;
     rc = net_iflist_load(&ifl);
@@ -257,13 +285,8 @@ static void log_key(const char *what, const struct crypto_key *k)
 static int setup_key(struct uftp *u)
 {
     struct uftp_settings *s = &u->set;
-    if (s->keytype == KEY_NONE) {
-        if (s->client_auth) {
-            log_errx("option -c needs encryption (-Y)");
-            return SENDER_EXIT_PARAM;
-        }
+    if (s->keytype == KEY_NONE)
         return 0;
-    }
     int rc;
     if (s->keygen != NULL) {
         int type, param;
@@ -335,10 +358,6 @@ static int build_config(struct uftp *u)
     c->nproxy = s->proxies.n;
     c->files = u->items;
     c->nfiles = u->nitems;
-    if (s->max_time != 0 && s->rate < 0) {
-        log_errx("option -W needs a fixed rate (-R)");
-        return SENDER_EXIT_PARAM;
-    }
     return 0;
 }
 
@@ -368,6 +387,13 @@ static int setup_logging(struct uftp *u)
     return 0;
 }
 
+/* A reference option that means nothing here (CONF_IGNORED): one warning, then on. */
+static void warn_ignored(void *arg, const char *msg)
+{
+    (void)arg;
+    log_warnx("%s", msg);
+}
+
 int main(int argc, char **argv)
 {
     static struct uftp u;
@@ -393,8 +419,11 @@ int main(int argc, char **argv)
         conf_free(&uftp_conf_spec, &u.set);
         return 0;
     }
-    if (cmd.check) {
-        rc = conf_print(&uftp_conf_spec, &u.set, stdout) < 0 ? SENDER_EXIT_PARAM : 0;
+    (void)conf_ignored(&uftp_conf_spec, &u.set, warn_ignored, NULL);
+    rc = check_settings(&u.set);
+    if (rc != 0 || cmd.check) {
+        if (rc == 0 && conf_print(&uftp_conf_spec, &u.set, stdout) < 0)
+            rc = SENDER_EXIT_PARAM;
         conf_free(&uftp_conf_spec, &u.set);
         return rc;
     }

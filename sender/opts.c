@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/fs/fs.h"
+#include "core/crypto/keyfile.h"
+#include "core/base/file.h"
 #include "core/net/addr.h"
 #include "core/net/sock.h"
 #include "core/wire/wire.h"
@@ -93,6 +94,20 @@ static int reserved_check(const struct conf_option *o, const void *val, char *ms
     }
     snprintf(msg, ml, "is not supported yet");
     return CONF_EVALUE;
+}
+
+/* -K rsa:BITS | ec:CURVE (spec §2.1, §2.2), checked when given rather than at start-up. */
+static int keygen_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    const char *s;
+    int type, param;
+    memcpy(&s, val, sizeof(s));
+    if (s != NULL && keyfile_parse_spec(s, &type, &param) != 0) {
+        snprintf(msg, ml, "must be rsa:BITS (%d..%d) or ec:CURVE, not '%s'", KEYFILE_RSA_MIN,
+                 KEYFILE_RSA_MAX, s);
+        return CONF_EVALUE;
+    }
+    return 0;
 }
 
 static int nonzero_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
@@ -218,6 +233,7 @@ static const struct conf_option opts[] = {
      .argname = "IF",
      .help = "outgoing interface: name, address or host name "
              "(default: first non-loopback)",
+     .complete = "@iface",
      CONF_FIELD(S, iface)},
     {.name = "ttl",
      .short_name = 't',
@@ -304,6 +320,7 @@ static const struct conf_option opts[] = {
      .help = "congestion control: none (tfmcc is not supported yet)",
      .parse = cc_parse,
      .print = cc_print,
+     .complete = "none",
      CONF_FIELD(S, cc)},
     {.name = "max-time",
      .short_name = 'W',
@@ -414,13 +431,15 @@ static const struct conf_option opts[] = {
      .section = "Encryption",
      .argname = "SPEC",
      .help = "generate a signing key rsa:BITS or ec:CURVE; with -k, save it there",
+     .complete = "rsa:2048 rsa:3072 ec:prime256v1 ec:secp384r1 ec:secp521r1",
+     .check = keygen_check,
      CONF_FIELD(S, keygen)},
     {.name = "machine-store",
      .short_name = 'y',
      .type = CONF_BOOL,
      .section = "Encryption",
-     .help = "Windows machine key store (not supported)",
-     .check = reserved_check,
+     .flags = CONF_IGNORED | CONF_NOFILE,
+     .help = "Windows machine key store (accepted for the reference's command lines; none here)",
      CONF_FIELD(S, machine_store)},
 
     /* Group */
@@ -429,6 +448,7 @@ static const struct conf_option opts[] = {
      .section = "Group",
      .argname = "ID,...|@FILE",
      .help = "closed group: the client IDs (or a file of them) that may register",
+     .complete = "",
      HOSTLIST(dests)},
     {.name = "proxies",
      .short_name = 'j',
@@ -509,8 +529,9 @@ static const struct conf_option opts[] = {
      .short_name = 'f',
      .type = CONF_BOOL,
      .section = "Modes",
-     .help = "write a restart file on failure (not supported yet)",
-     .check = reserved_check,
+     .flags = CONF_IGNORED | CONF_NOFILE,
+     .help = "restartable session (accepted for the reference's command lines; no restart file "
+             "is written: restart is not supported yet)",
      CONF_FIELD(S, restartable)},
     {.name = "restart",
      .short_name = 'F',

@@ -9,7 +9,6 @@
  *   uftp_keymgt -g rsa:BITS|ec:CURVE keyfile
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,19 +18,7 @@
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
 #include "core/wire/wire.h"
-
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: uftp_keymgt [keyfile ...]\n"
-               "       uftp_keymgt -g rsa:BITS|ec:CURVE keyfile\n"
-               "\n"
-               "Without -g, prints the type and SHA-1 fingerprint of each private key.\n"
-               "  -g SPEC   generate a key into keyfile (PEM, mode 0600, never overwritten):\n"
-               "            rsa:2048 .. rsa:3072, or ec:prime256v1 (= secp256r1),\n"
-               "            ec:secp384r1, ec:secp521r1\n"
-               "  -m        accepted and ignored (Windows machine key store)\n"
-               "  -h, --help  this text\n");
-}
+#include "tools/keymgt_opts.h"
 
 /* The reference's line: "name: RSA, N bits, fingerprint: ..." or "name: ECDSA, curve C, ...". */
 static int print_key(const char *name, const struct crypto_key *k)
@@ -101,45 +88,51 @@ static int generate(const char *spec, const char *path)
     return 0;
 }
 
+static void warn_ignored(void *arg, const char *msg)
+{
+    (void)arg;
+    fprintf(stderr, "uftp_keymgt: warning: %s\n", msg);
+}
+
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *spec = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "g:mdh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'g':
-            spec = optarg;
-            break;
-        case 'm':
-            break;
-        case 'd':
-            fprintf(stderr, "uftp_keymgt: -d: key containers exist only on Windows\n");
-            return 1;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 1;
-        }
+    struct uftp_keymgt_settings st = {0};
+    struct conf_err e;
+    struct conf_cmd cmd;
+    const struct conf_spec *spec = &uftp_keymgt_conf_spec;
+    int rc = conf_defaults(spec, &st, &e);
+    if (rc == 0)
+        rc = conf_parse_args(spec, &st, argc, argv, &cmd, &e);
+    if (rc < 0) {
+        fprintf(stderr, "uftp_keymgt: %s\nTry 'uftp_keymgt --help' for more information.\n", e.msg);
+        conf_free(spec, &st);
+        return 1;
     }
-    argc -= optind;
-    argv += optind;
+    if (cmd.help) {
+        conf_help(spec, stdout);
+        conf_free(spec, &st);
+        return 0;
+    }
+    (void)conf_ignored(spec, &st, warn_ignored, NULL);
+    argc -= cmd.optind;
+    argv += cmd.optind;
 
-    if (spec) {
-        if (argc != 1) {
-            fprintf(stderr, argc ? "Only one keyfile may be generated at a time\n"
-                                 : "No keyfile specified\n");
-            return 1;
-        }
-        return generate(spec, argv[0]);
+    if (st.generate != NULL && st.delete_container) {
+        fprintf(stderr, "Can't specify both -g and -d\n");
+        rc = 1;
+    } else if ((st.generate != NULL || st.delete_container) && argc == 0) {
+        fprintf(stderr, "No keyfile specified\n");
+        rc = 1;
+    } else if (st.generate != NULL && argc > 1) {
+        fprintf(stderr, "Only one keyfile may be generated at a time\n");
+        rc = 1;
+    } else if (st.generate != NULL) {
+        rc = generate(st.generate, argv[0]);
+    } else if (!st.delete_container) {
+        /* -d: the reference deletes a Windows key container, here there is nothing to do. */
+        for (int i = 0; i < argc; i++)
+            rc |= list_key(argv[i]);
     }
-    int rc = 0;
-    for (int i = 0; i < argc; i++)
-        rc |= list_key(argv[i]);
+    conf_free(spec, &st);
     return rc;
 }

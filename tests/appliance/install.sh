@@ -1,7 +1,8 @@
 #!/bin/sh
 # `cmake --install` into a staging directory (DESTDIR) puts everything in the
 # standard places for the build's prefix: binaries, units, the sysusers file,
-# the man pages, the nftables examples and configs under <sysconfdir>/uftp.
+# the man pages, the bash completions, the nftables examples and configs
+# under <sysconfdir>/uftp.
 #
 # Usage: install.sh BUILD_DIR
 set -u
@@ -24,7 +25,10 @@ for f in "$prefix/bin/uftp_keymgt" "$prefix/share/man/man1/uftp_keymgt.1.gz" \
     "$unitdir/uftpd.service" "$unitdir/uftpproxyd@.service" "$sysusersdir/uftp-ng.conf" \
     "$etc/uftp/nftables/uftpd.nft" "$etc/uftp/nftables/uftp-sender.nft" \
     "$etc/uftp/nftables/uftpproxyd-server.nft" "$etc/uftp/nftables/uftpproxyd-client.nft" \
-    "$prefix/share/doc/uftp-ng/copyright"; do
+    "$prefix/share/doc/uftp-ng/copyright" "$prefix/share/bash-completion/completions/uftp" \
+    "$prefix/share/bash-completion/completions/uftpd" \
+    "$prefix/share/bash-completion/completions/uftpproxyd" \
+    "$prefix/share/bash-completion/completions/uftp_keymgt"; do
     [ -f "$stage$f" ] || fail "not installed: $f"
 done
 # The installed units run this prefix's binaries with this prefix's configs.

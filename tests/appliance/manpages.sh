@@ -35,6 +35,18 @@ for page in "$@"; do
     prog=${name%.*}
     sec=${name##*.}
     head -5 "$page" | grep -q "^\.TH $(echo "$prog" | tr a-z A-Z) $sec " || fail "$name: .TH line"
+    # EXIT STATUS lists exactly the codes the program can exit with (the exit
+    # enums in sender/engine.h, receiver/main.c, proxy/engine.h, and what main,
+    # the shell and the detaching parent return): no more, no fewer.
+    codes=$(echo "$text" | sed -n '/^EXIT STATUS$/,/^[A-Z][A-Z ]*$/p' |
+        sed -nE 's/^ +([0-9]+)( .*)?$/\1/p' | tr '\n' ' ')
+    case $prog in
+    uftp) want="0 1 2 3 4 5 6 7 8 9 10 " ;;
+    uftpd | uftpproxyd) want="0 1 2 3 4 5 " ;;
+    uftp_keymgt) want="0 1 " ;;
+    *) want=$codes ;;
+    esac
+    [ "$codes" = "$want" ] || fail "$name: EXIT STATUS lists '$codes', the program returns '$want'"
     case $name in
     uftp_keymgt.1)
         for opt in '-g rsa:bits | ec:curve' '-m' '-d' '-h, --help'; do

@@ -4,8 +4,9 @@
 #   - the control fields (name, version, architecture, Conflicts/Replaces
 #     uftp, Depends from dpkg-shlibdeps);
 #   - the exact list of files: what is always shipped (units, sysusers file,
-#     nftables examples, uftp_keymgt and its man page, copyright) plus, for
-#     each program that is built, its binary, and its man page and config
+#     nftables examples, uftp_keymgt and its man page and bash completion,
+#     copyright) plus, for each program that is built, its binary, and its man
+#     page, bash completion and config
 #     file once their sources exist;
 #   - conffiles = exactly the files under /etc; units identical to systemd/;
 #   - maintainer scripts that never start or enable a daemon;
@@ -75,6 +76,7 @@ dpkg-deb --fsys-tarfile "$deb" | tar -t | grep -v '/$' | sed 's|^\./|/|' | LC_AL
 {
     echo /usr/bin/uftp_keymgt
     echo /usr/share/man/man1/uftp_keymgt.1.gz
+    echo /usr/share/bash-completion/completions/uftp_keymgt
     echo /lib/systemd/system/uftpd.service
     echo /lib/systemd/system/uftpproxyd@.service
     echo /usr/lib/sysusers.d/uftp-ng.conf
@@ -86,7 +88,8 @@ dpkg-deb --fsys-tarfile "$deb" | tar -t | grep -v '/$' | sed 's|^\./|/|' | LC_AL
     while read -r prog dir bindir sec; do
         [ -x "$build/$dir/$prog" ] || continue
         echo "/usr/$bindir/$prog"
-        [ -f "$src/man/$prog.$sec.in" ] && echo "/usr/share/man/man$sec/$prog.$sec.gz"
+        [ -f "$src/man/$prog.$sec.in" ] && echo "/usr/share/man/man$sec/$prog.$sec.gz" &&
+            echo "/usr/share/bash-completion/completions/$prog"
         [ -f "$src/etc/$prog.conf" ] && echo "/etc/uftp/$prog.conf"
     done <<END
 uftp sender bin 1
@@ -110,6 +113,11 @@ for u in uftpd.service uftpproxyd@.service; do
     cmp -s "$src/systemd/$u" "$work/data/lib/systemd/system/$u" || fail "$u differs from systemd/$u"
 done
 gzip -t "$work/data/usr/share/man/man1/uftp_keymgt.1.gz" || fail "uftp_keymgt.1.gz is not gzip"
+# Bash completions: scripts bash parses, each registering its program.
+for f in "$work"/data/usr/share/bash-completion/completions/*; do
+    bash -n "$f" || fail "$(basename "$f"): bash cannot parse it"
+    grep -q "^complete -F .* $(basename "$f")\$" "$f" || fail "$(basename "$f"): registers no completion"
+done
 
 # Maintainer scripts: valid sh, executable, never start or enable a daemon.
 for s in postinst prerm postrm; do

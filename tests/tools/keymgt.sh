@@ -79,8 +79,26 @@ grep -q 'No keyfile specified' "$work/out" || fail "no file: $(cat "$work/out")"
 [ -e "$work/x.pem" ] && fail "a key file was left behind"
 run 1 -x
 run 0 -h
-grep -q '^usage: uftp_keymgt' "$work/out" || fail "-h: $(cat "$work/out")"
+grep -q '^Usage: uftp_keymgt' "$work/out" || fail "-h: $(cat "$work/out")"
 run 0 --help
+grep -q -- '-g, --generate=rsa:BITS|ec:CURVE' "$work/out" || fail "--help: $(cat "$work/out")"
+run 1 --check
+# -m and -d are Windows-only in the reference, whose Linux build takes them
+# and does nothing: one warning each, otherwise as without them (-d lists nothing).
+run 0 -m "$keys/ec256_a.pem"
+[ "$(grep -c 'warning: option -m ignored' "$work/out")" -eq 1 ] || fail "-m: $(cat "$work/out")"
+grep -q 'ec256_a.pem: ECDSA, curve prime256v1' "$work/out" || fail "-m: key not listed"
+run 0 -d "$keys/ec256_a.pem"
+[ "$(grep -c 'warning: option -d ignored' "$work/out")" -eq 1 ] || fail "-d: $(cat "$work/out")"
+grep -q 'fingerprint' "$work/out" && fail "-d listed a key: $(cat "$work/out")"
+[ -f "$keys/ec256_a.pem" ] || fail "-d removed a file"
+run 1 -d
+grep -q 'No keyfile specified' "$work/out" || fail "-d without a file: $(cat "$work/out")"
+run 1 -d -g ec:prime256v1 "$work/y.pem"
+grep -q "Can't specify both -g and -d" "$work/out" || fail "-d -g: $(cat "$work/out")"
+[ -e "$work/y.pem" ] && fail "-d -g generated a key"
+run 0 -m -g ec:secp384r1 "$work/m.pem"
+grep -q 'm.pem: ECDSA, curve secp384r1' "$work/out" || fail "-m -g: $(cat "$work/out")"
 
 # Known keys: the fingerprints the 5.0.1 uftp_keymgt prints for these files.
 run 0 "$keys/ec256_a.pem" "$keys/ec256_a_pkcs8.pem" "$keys/ec384_a.pem" "$keys/ec521_a.pem" \
