@@ -93,7 +93,7 @@ static int collect_files(struct uftp *u, char **args, size_t nargs)
     struct file_item it;
     while ((rc = fs_walk_next(w, &it)) != 0) {
         if (rc < 0) {
-            log_warnx("skipping %s", fs_walk_msg(w));
+            log_warnx("%s", fs_walk_msg(w)); /* "skipping ...: why" */
             continue;
         }
         if (u->nitems == cap) {

@@ -105,6 +105,8 @@ expect 1 "option --post-receive-timeout: 'post-receive-timeout' must be 1..86400
 expect 0 "status-file = \"@LOG\";" "$UFTPD" --check -F @LOG
 expect 1 "no files to send" "$UFTP" -Y none
 expect 1 "nothing to send" "$UFTP" -Y none "$T/does-not-exist"
+# Each skipped item once, in the walk's words (5.0.1 logs it the same way).
+expect 1 "^uftp: skipping '$T/does-not-exist': No such file or directory$" "$UFTP" -Y none "$T/does-not-exist"
 expect 1 "option -P: .* same IP version" "$UFTP" -Y none -M ff15::1 "$T/f"
 # uftp --check checks what a session would refuse before it opens anything.
 expect 1 "option -P: .* same IP version" "$UFTP" --check -M ff15::1
