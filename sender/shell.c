@@ -6,6 +6,7 @@
  * sequence numbers are spent) and retried on EV_WRITE; unpaced sending
  * returns to the loop every SHELL_BURST batches so that replies get read.
  */
+#include "sender/progress.h"
 #include "sender/shell.h"
 
 #include <errno.h>
@@ -179,25 +180,6 @@ static void progress_erase(void)
     }
 }
 
-static void fmt_bytes(char *b, size_t n, double v)
-{
-    static const char *const unit[] = {"B", "KB", "MB", "GB", "TB"};
-    int i = 0;
-    while (v >= 1000 && i < 4) {
-        v /= 1000;
-        i++;
-    }
-    snprintf(b, n, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
-}
-
-static void fmt_secs(char *b, size_t n, uint64_t s)
-{
-    if (s >= 3600)
-        snprintf(b, n, "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64, s / 3600, s / 60 % 60, s % 60);
-    else
-        snprintf(b, n, "%" PRIu64 ":%02" PRIu64, s / 60, s % 60);
-}
-
 /* Bytes of the regular files before item idx: what the first pass has already sent. */
 static uint64_t bytes_before(const struct uftp *u, uint32_t idx)
 {
@@ -223,51 +205,20 @@ static void progress_draw(struct uftp *u, uint64_t now)
     if (!u->progress && (st.phase != SENDER_PH_DATA || ++u->plain_ticks % 4 != 0))
         return;
 
-    char line[256], rate[32];
-    int n;
-    fmt_bytes(rate, sizeof(rate), u->rate_Bps);
-    switch (st.phase) {
-    case SENDER_PH_START:
-    case SENDER_PH_ANNOUNCE:
-        n = snprintf(line, sizeof(line), "announcing group %08X: %" PRIu32 " registered",
-                     st.group_id, st.clients);
-        break;
-    case SENDER_PH_COMPLETION:
-    case SENDER_PH_FINISHED:
-        n = snprintf(line, sizeof(line), "completing: %" PRIu32 " active", st.active);
-        break;
-    default: {
-        const struct file_item *it = st.file_index < u->nitems ? &u->items[st.file_index] : NULL;
-        const char *name = it ? it->name : "?";
-        size_t nl = strlen(name);
-        if (nl > 40)
-            name += nl - 40;
-        uint32_t done = u->res_index == st.file_index ? u->cur_done : 0;
-        uint32_t failed = u->res_index == st.file_index ? u->cur_failed : 0;
-        uint64_t sent = st.data_bytes - u->file_start_bytes;
-        double pct = st.file_size ? 100.0 * (double)sent / (double)st.file_size : 100.0;
-        if (pct > 100 || st.phase != SENDER_PH_DATA || st.pass > 1)
-            pct = st.phase == SENDER_PH_FILEINFO ? 0 : (pct > 100 ? 100 : pct);
-        /* ETA of the whole session at the current rate, from the first pass. */
-        char eta[40] = "";
-        if (st.phase == SENDER_PH_DATA && st.pass <= 1 && u->rate_Bps > 1) {
-            uint64_t done_b = bytes_before(u, st.file_index) + (sent < st.file_size ? sent : 0);
-            uint64_t left = u->total_bytes > done_b ? u->total_bytes - done_b : 0;
-            char t[24];
-            fmt_secs(t, sizeof(t), (uint64_t)((double)left / u->rate_Bps));
-            snprintf(eta, sizeof(eta), " ETA %s", t);
-        }
-        char pass[24] = "";
-        if (st.pass > 1)
-            snprintf(pass, sizeof(pass), " pass %" PRIu32, st.pass);
-        n = snprintf(line, sizeof(line),
-                     "%" PRIu32 "/%zu %s %3.0f%%%s %s/s%s | receivers: %" PRIu32 " done, %" PRIu32
-                     " active, %" PRIu32 " lost",
-                     st.file_index + 1, u->nitems, name, pct, pass, rate, eta, done,
-                     st.active > done ? st.active - done : 0, failed);
-        break;
-    }
-    }
+    const struct file_item *it = st.file_index < u->nitems ? &u->items[st.file_index] : NULL;
+    struct progress_in in = {
+        .st = &st,
+        .name = it ? it->name : NULL,
+        .nitems = u->nitems,
+        .sent = st.data_bytes - u->file_start_bytes,
+        .bytes_before = bytes_before(u, st.file_index),
+        .total_bytes = u->total_bytes,
+        .rate_Bps = u->rate_Bps,
+        .done = u->res_index == st.file_index ? u->cur_done : 0,
+        .failed = u->res_index == st.file_index ? u->cur_failed : 0,
+    };
+    char line[256];
+    int n = progress_line(line, sizeof(line), &in);
     if (n < 0)
         return;
     if ((size_t)n >= sizeof(line))
@@ -415,8 +366,8 @@ void shell_event(void *ctx, const struct sender_event *ev)
         const struct file_item *it = ev->file;
         double s = (double)ev->elapsed_us / 1e6;
         char b[32], r[32];
-        fmt_bytes(b, sizeof(b), it ? (double)it->size : 0);
-        fmt_bytes(r, sizeof(r), s > 0 && it ? (double)it->size / s : 0);
+        progress_bytes(b, sizeof(b), it ? (double)it->size : 0);
+        progress_bytes(r, sizeof(r), s > 0 && it ? (double)it->size / s : 0);
         if (it != NULL && it->type == FTYPE_REG)
             log_info("sent %s (%s) in %.2f s, %s/s", it->name, b, s, r);
         break;
@@ -492,8 +443,8 @@ static void summary(struct uftp *u)
                 counts[k]++;
         char nb[11], data[32], speed[32], files[32];
         int ok = c->ncopy + c->nover + c->nskip;
-        fmt_bytes(data, sizeof(data), (double)c->bytes);
-        fmt_bytes(speed, sizeof(speed), c->secs > 0 ? (double)c->bytes / c->secs : 0);
+        progress_bytes(data, sizeof(data), (double)c->bytes);
+        progress_bytes(speed, sizeof(speed), c->secs > 0 ? (double)c->bytes / c->secs : 0);
         snprintf(files, sizeof(files), "%d/%d", ok, ok + c->nfail);
         if (u->progress && i < SUMMARY_ROWS)
             fprintf(stderr, "%-20.20s %-8s %11s %10s %10s/s\n", client_name(c, nb), state, files,
@@ -860,8 +811,8 @@ int shell_run(struct uftp *u)
     sender_stats(u->eng, &st);
     double secs = (double)(daemon_mono_us() - u->start_us) / 1e6;
     char b[32], r[32];
-    fmt_bytes(b, sizeof(b), (double)st.data_bytes);
-    fmt_bytes(r, sizeof(r), secs > 0 ? (double)st.data_bytes / secs : 0);
+    progress_bytes(b, sizeof(b), (double)st.data_bytes);
+    progress_bytes(r, sizeof(r), secs > 0 ? (double)st.data_bytes / secs : 0);
     shell_free_loop(u);
     log_info("session %08X ended (exit %d): %" PRIu32 " file%s, %s of data in %.2f s (%s/s), "
              "%" PRIu64 " NAKs",
