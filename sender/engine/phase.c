@@ -1068,6 +1068,11 @@ static void recv_data_phase(struct sender *s, struct sdest *d, const struct addr
         job_abort(s, h->src_id, 0, "Not in host list", from);
         return;
     }
+    if (m->func == REGISTER && d->isproxy && !d_error(d)) {
+        /* A proxy registering its clients again: confirm them, as in FILEINFO. */
+        recv_register(s, d, from, &m->u.reg, now);
+        return;
+    }
     if (d->state == D_ACTIVE || d->state == D_ACTIVE_NAK) {
         if (m->func == STATUS) {
             recv_status(s, d, &m->u.status, now);

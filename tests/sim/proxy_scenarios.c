@@ -366,6 +366,60 @@ static bool lose_regconf(void *arg, int from, const struct addr *dst, const uint
     return true;
 }
 
+/*
+ * A proxy's REGISTER that reaches the sender during the data phase (late on
+ * the WAN, or repeated for clients whose REG_CONF it missed) is answered
+ * with a REG_CONF for its clients still in the session, as in the FILEINFO
+ * phase: a copy of the last REGISTER the sender had from the server proxy
+ * goes in again once the sender is well into a file's data.
+ */
+static bool g_late_register;
+
+struct late_reg {
+    struct sim *s;
+    int tx, sp;
+    struct addr at; /* the sender */
+    uint8_t reg[4096];  /* the last REGISTER it had from sp */
+    size_t reglen;
+    unsigned data;         /* data datagrams the sender sent */
+    uint64_t injected;     /* when the copy went in (0: not yet) */
+    unsigned regconf_data; /* REG_CONFs the sender sent after it, in its data phase */
+};
+
+static void late_reg_inject(struct sim *s, void *arg)
+{
+    struct late_reg *l = arg;
+    struct sender_stats st;
+    sender_stats(sim_sender(s, l->tx), &st);
+    if (st.phase != SENDER_PH_DATA)
+        return; /* the file went by: try with the next one */
+    l->injected = sim_now(s);
+    sim_inject(s, l->sp, &l->at, l->reg, l->reglen);
+}
+
+static void late_reg_tap(void *arg, int from, const struct addr *src,
+                         const struct addr *dst, const uint8_t *p, size_t len, uint64_t t)
+{
+    (void)src;
+    struct late_reg *l = arg;
+    if (len < UFTP_HDR_LEN)
+        return;
+    if (from == l->sp && p[1] == REGISTER && addr_equal(dst, &l->at) && len <= sizeof(l->reg)) {
+        memcpy(l->reg, p, len);
+        l->reglen = len;
+    }
+    if (from != l->tx)
+        return;
+    if (p[1] == ENCRYPTED && len > 1000 && l->injected == 0 && l->reglen > 0 && ++l->data % 50 == 0)
+        sim_call_at(l->s, t + 1000, late_reg_inject, l);
+    if (p[1] == REG_CONF && l->injected != 0) {
+        struct sender_stats st;
+        sender_stats(sim_sender(l->s, l->tx), &st);
+        if (st.phase == SENDER_PH_DATA)
+            l->regconf_data++;
+    }
+}
+
 static void tunnel(uint64_t seed, bool enc, bool client_auth)
 {
     struct topo *t = topo_new(seed);
@@ -433,6 +487,15 @@ static void tunnel(uint64_t seed, bool enc, bool client_auth)
     struct regconf_loss rl = {.tx = t->tx};
     if (g_lose_regconf)
         sim_set_drop(t->s, lose_regconf, &rl);
+    static struct late_reg lr;
+    if (g_late_register) {
+        memset(&lr, 0, sizeof(lr));
+        lr.s = t->s;
+        lr.tx = t->tx;
+        lr.sp = t->px[0];
+        sim_node_addr(t->s, t->tx, &lr.at);
+        sim_set_tap(t->s, late_reg_tap, &lr);
+    }
     struct counter ct;
     memset(&ct, 0, sizeof(ct));
     if (!enc) {
@@ -457,6 +520,10 @@ static void tunnel(uint64_t seed, bool enc, bool client_auth)
     }
     CHECK(sim_exit_code(t->s, t->tx) == 0, "sender exit %d", sim_exit_code(t->s, t->tx));
     CHECK(!g_lose_regconf || rl.lost > 0, "no REG_CONF lost");
+    if (g_late_register) {
+        CHECK(lr.injected != 0, "no REGISTER went in during a data phase");
+        CHECK(lr.regconf_data > 0, "no REG_CONF for the proxy's REGISTER in the data phase");
+    }
     for (int i = 0; i < t->nrx; i++)
         check_delivered(t->s, t->rx[i], &t->f);
     g_hash = sim_trace_hash(t->s);
@@ -508,6 +575,14 @@ static void scen_regconf_lost(uint64_t seed)
     for (uint64_t i = 0; i < 8; i++)
         tunnel(seed + i, true, false);
     g_lose_regconf = false;
+}
+
+/* A proxy's REGISTER in the data phase gets its REG_CONF (issue 15). */
+static void scen_register_data(uint64_t seed)
+{
+    g_late_register = true;
+    tunnel(seed, true, false);
+    g_late_register = false;
 }
 
 /* Receivers with -R: the right fingerprint is accepted, another refused (spec §2.2). */
@@ -825,6 +900,7 @@ static const struct {
     {"determinism", scen_determinism, 10},
     {"proxy_abort", scen_proxy_abort, 11},
     {"regconf_lost", scen_regconf_lost, 1},
+    {"register_data", scen_register_data, 16},
     {"receiver_hb", scen_receiver_hb, 13},
     {"tunnel_rlist", scen_tunnel_rlist, 15},
     {"receiver_no_hb", scen_receiver_no_hb, 14},
