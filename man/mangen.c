@@ -126,7 +126,9 @@ static void option_body(const struct conf_option *o, FILE *out)
         bool on = o->def && (!strcmp(o->def, "true") || !strcmp(o->def, "1"));
         if (on)
             fputs("On by default.\n", out);
-        if (!(o->flags & CONF_NOCMDLINE)) {
+        if (o->flags & CONF_IGNORED) {
+            fputs("It does nothing here but print a warning.\n", out);
+        } else if (!(o->flags & CONF_NOCMDLINE)) {
             fputs("\\fB\\-\\-no\\-", out);
             mangen_escape(o->name, out);
             fputs("\\fR turns it off.\n", out);

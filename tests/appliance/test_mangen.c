@@ -21,6 +21,7 @@ struct st {
     long long bufsize;
     double grtt;
     char *restart;
+    bool store;
     char *secret;
     long long internal;
 };
@@ -98,6 +99,13 @@ static const struct conf_option opts[] = {
      .section = "Files",
      .help = "restart from FILE",
      CONF_FIELD(S, restart)},
+    {.name = "machine-store",
+     .short_name = 'm',
+     .type = CONF_BOOL,
+     .flags = CONF_IGNORED | CONF_NOFILE,
+     .section = "Files",
+     .help = "Windows key store",
+     CONF_FIELD(S, store)},
     {.name = "secret",
      .type = CONF_STRING,
      .flags = CONF_NOCMDLINE,
@@ -190,6 +198,11 @@ static void test_options(void)
                        ".TP\n"
                        "\\fB\\-F\\fR \\fIVALUE\\fR, \\fB\\-\\-restart\\fR=\\fIVALUE\\fR\n"
                        "Restart from FILE.\n"
+                       "Command line only.\n"
+                       ".TP\n"
+                       "\\fB\\-m\\fR, \\fB\\-\\-machine\\-store\\fR\n"
+                       "Windows key store.\n"
+                       "It does nothing here but print a warning.\n"
                        "Command line only.\n"
                        ".TP\n"
                        "\\fBsecret\\fR = \\fIVALUE\\fR\n"
