@@ -12,6 +12,7 @@ set -eu
 # else is here:
 #   build-essential  cc, make, dpkg-shlibdeps (dpkg-dev, for the .deb)
 #   cmake pkg-config libevent-dev libssl-dev libconfig-dev libcunit1-dev
+#   libisal-dev      Intel ISA-L: the Reed-Solomon code of core/fec
 #   clang libclang-rt-dev   the fuzz targets (libFuzzer, ASan/UBSan runtime)
 #   tshark           tshark and dumpcap (captures, the dissector checks)
 #   iproute2         ip, tc, bridge (network namespaces)
