@@ -1,7 +1,9 @@
 /*
- * The sender engine's public face (sender/engine.h): configuration checks,
- * the receive pipeline (length → header → session → authentication →
- * dispatch) and the poll loop.
+ * The sender engine's public face (sender/engine/engine.h): configuration
+ * checks, new/free, the receive pipeline (length → header → session →
+ * authentication → dispatch to the message's family), poll, deadline,
+ * interrupt and stats. The sessions's machine and the handlers do the rest
+ * (sender_int.h lists the files).
  */
 #include "sender/engine/sender_int.h"
 
@@ -188,33 +190,6 @@ static int crypto_setup(struct sender *s)
     return rc;
 }
 
-/*
- * Data stops this many blocks before the key's limit, so that an encrypted
- * ABORT can still tell everyone why (a few hundred full control messages).
- */
-#define SEAL_RESERVE (UINT64_C(1) << 16)
-
-size_t sender_seal(struct sender *s, uint8_t *p, size_t msglen, size_t cap, bool data)
-{
-    struct skeys_dir *tx = skeys_server_tx(s->keys);
-    if (data && skeys_dir_left(tx) < SEAL_RESERVE + skeys_blocks(msglen)) {
-        SLOG(s, LL_ERR,
-             "the session key reached its usage limit (%llu of %llu cipher blocks): "
-             "v5 cannot change keys within a session",
-             (unsigned long long)tx->used, (unsigned long long)tx->limit);
-        phase_abort_all(s, "Encryption key usage limit reached", 0,
-                        1u << D_REGISTERED | 1u << D_ACTIVE | 1u << D_ACTIVE_NAK | 1u << D_DONE);
-        phase_finish(s, SENDER_EXIT_CRYPTO);
-        return 0;
-    }
-    ssize_t n = skeys_seal(tx, skeys_server_ctr(s->keys), p, msglen, cap);
-    if (n > 0)
-        return (size_t)n;
-    SLOG(s, LL_ERR, "cannot encrypt: %s; ending the session", skeys_strerror((int)n));
-    phase_finish(s, SENDER_EXIT_CRYPTO);
-    return 0;
-}
-
 int sender_new(struct sender **out, const struct sender_config *cfg, const struct sender_env *env)
 {
     *out = NULL;
@@ -248,43 +223,22 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
     for (size_t i = 0; i < cfg->ndest + cfg->nproxy; i++) {
         bool isproxy = i >= cfg->ndest;
         const struct sender_dest *cd = isproxy ? &cfg->proxies[i - cfg->ndest] : &cfg->dests[i];
-        uint32_t id = cd->id;
-        if (id == 0 || id == UINT32_MAX) {
+        struct sdest *d;
+        if (cd->id == 0 || cd->id == UINT32_MAX) {
             sender_free(s);
-            return bad(&s->env, "destination ID 0 or 0xFFFFFFFF");
+            return bad(env, "destination ID 0 or 0xFFFFFFFF");
         }
-        if (idmap_get(&s->ids, id) != IDMAP_NONE) {
-            ELOG(&s->env.log, LL_WARN, "sender: destination %08X listed twice", id);
+        if (dest_of(s, cd->id) != NULL) {
+            ELOG(&env->log, LL_WARN, "sender: destination %08X listed twice", cd->id);
             continue;
         }
-        if (s->ndest == s->capdest) {
-            size_t capn = s->capdest ? s->capdest * 2 : 64;
-            struct sdest *nd = realloc(s->dests, capn * sizeof(*nd));
-            if (nd == NULL) {
-                sender_free(s);
-                return ENG_ENOMEM;
-            }
-            s->dests = nd;
-            s->capdest = capn;
-        }
-        if (idmap_put(&s->ids, id, (uint32_t)s->ndest) < 0) {
+        if ((d = dest_add(s, cd->id, isproxy)) == NULL) {
             sender_free(s);
             return ENG_ENOMEM;
         }
-        struct sdest *d = &s->dests[s->ndest++];
-        memset(d, 0, sizeof(*d));
-        d->id = id;
-        d->state = D_MUTE;
         if (cd->fplen > 0) {
             d->fp = cd->fp;
             d->fplen = cd->fplen;
-        }
-        d->isproxy = isproxy;
-        if (isproxy) {
-            s->nproxy++;
-            s->pcnt[D_MUTE]++;
-        } else {
-            s->cnt[D_MUTE]++;
         }
     }
     grtt_init(&s->grtt, cfg->grtt_init_us, cfg->grtt_min_us, cfg->grtt_max_us);
@@ -329,8 +283,8 @@ static bool cleartext_ok(struct sender *s, const struct uftp_hdr *h)
     case ABORT: {
         if (s->phase != SP_ANNOUNCE)
             return false;
-        uint32_t i = idmap_get(&s->ids, h->src_id);
-        return i == IDMAP_NONE || s->dests[i].state == D_MUTE || s->dests[i].state == D_REGISTERED;
+        const struct sdest *d = dest_of(s, h->src_id);
+        return d == NULL || d->state == D_MUTE || d->state == D_REGISTERED;
     }
     default:
         return false;
@@ -345,15 +299,14 @@ static bool cleartext_ok(struct sender *s, const struct uftp_hdr *h)
  * and dropped; nothing else changes.
  */
 static bool authenticate(struct sender *s, const struct uftp_hdr *h, uint8_t *pkt, size_t len,
-                         struct wire_msg *m, uint64_t now)
+                         struct wire_msg *m)
 {
     if (s->keys == NULL) {
         SLOG(s, LL_PROTO, "received encrypted packet with encryption disabled from %08X",
              h->src_id);
         return false;
     }
-    uint32_t i = idmap_get(&s->ids, h->src_id);
-    struct sdest *d = i == IDMAP_NONE ? NULL : &s->dests[i];
+    struct sdest *d = dest_of(s, h->src_id);
     if (d == NULL || d->keys == NULL) {
         s->st.nokeys++;
         SLOG(s, LL_PROTO, "dropping encrypted packet from %08X: no keys for it", h->src_id);
@@ -373,7 +326,8 @@ static bool authenticate(struct sender *s, const struct uftp_hdr *h, uint8_t *pk
         if (rc == SKEYS_ELIMIT && d->state != D_ABORT && d->state != D_LOST) {
             /* Its key is retired after too many forgeries: it cannot go on. */
             SLOG(s, LL_ERR, "client %08X: too many forged packets, dropping it", d->id);
-            phase_drop_client(s, d, "Too many forged packets", now);
+            client_drop(s, d, "Too many forged packets");
+            session_event(s, SE_LEFT, NULL);
         }
         return false;
     }
@@ -394,6 +348,39 @@ static bool authenticate(struct sender *s, const struct uftp_hdr *h, uint8_t *pk
     return true;
 }
 
+#define F(func) (1u << (func))
+/* What each phase takes from receivers, besides ABORT (the reference's handle_*_phase). */
+static const unsigned phase_takes[SP_NSTATES] = {
+    [SP_ANNOUNCE] = F(REGISTER) | F(CLIENT_KEY) | F(KEYINFO_ACK),
+    [SP_FILEINFO] = F(REGISTER) | F(FILEINFO_ACK) | F(COMPLETE),
+    [SP_DATA] = F(REGISTER) | F(STATUS) | F(COMPLETE), /* REGISTER: from a proxy only */
+    [SP_COMPLETION] = F(COMPLETE),
+};
+static sender_handler *const handlers[] = {
+    [REGISTER] = reg_register, [CLIENT_KEY] = reg_client_key, [KEYINFO_ACK] = reg_keyinfo_ack,
+    [STATUS] = xfer_status,    [COMPLETE] = xfer_complete,    [FILEINFO_ACK] = xfer_fileinfo_ack,
+    [ABORT] = abort_recv,
+};
+
+/* 4. dispatch to the message's family. */
+static void dispatch(struct sender *s, const struct addr *from, const struct uftp_hdr *h,
+                     const struct wire_msg *m)
+{
+    struct sdest *d = dest_of(s, h->src_id);
+    if (m->func != ABORT && d == NULL && !(s->open_group && s->phase == SP_ANNOUNCE)) {
+        SLOG(s, LL_WARN, "host %08X not in host list", h->src_id);
+        job_abort(s, h->src_id, 0, "Not in host list", from);
+    } else if (m->func != ABORT && d == NULL && m->func != REGISTER) {
+        SLOG(s, LL_PROTO, "expected REGISTER from %08X, got %s", h->src_id,
+             wire_func_name(m->func));
+    } else if (m->func != ABORT && (m->func >= 32 || !(phase_takes[s->phase] & F(m->func)))) {
+        SLOG(s, LL_PROTO, "received invalid message %s from %08X", wire_func_name(m->func),
+             h->src_id);
+    } else {
+        handlers[m->func](s, d, from, h, m);
+    }
+}
+
 void sender_recv(struct sender *s, const struct addr *from, const struct addr *to, uint8_t *pkt,
                  size_t len, uint8_t tos, uint64_t now_us)
 {
@@ -402,6 +389,7 @@ void sender_recv(struct sender *s, const struct addr *from, const struct addr *t
     char ab[ADDR_STRLEN];
     if (s->phase == SP_START || s->phase == SP_FINISHED)
         return;
+    s->now = now_us;
     /* 1. length: a header and at least a func/hlen word (spec §1.1). */
     if (len < UFTP_HDR_LEN + 4) {
         SLOG(s, LL_PROTO, "short datagram (%zu bytes) from %s", len, addr_str(from, ab));
@@ -422,7 +410,7 @@ void sender_recv(struct sender *s, const struct addr *from, const struct addr *t
     /* 3. authentication */
     struct wire_msg m;
     if (h.func == ENCRYPTED) {
-        if (!authenticate(s, &h, pkt, len, &m, now_us))
+        if (!authenticate(s, &h, pkt, len, &m))
             return;
     } else {
         struct wire_datagram d;
@@ -442,8 +430,22 @@ void sender_recv(struct sender *s, const struct addr *from, const struct addr *t
         s->cur_msg = pkt + UFTP_HDR_LEN;
         s->cur_len = len - UFTP_HDR_LEN;
     }
-    /* 4. dispatch to the current phase. */
-    phase_dispatch(s, from, &h, &m, now_us);
+    dispatch(s, from, &h, &m);
+}
+
+/* What xmit returned, to the session machine; true when out holds datagrams. */
+static bool sent(struct sender *s, int rc)
+{
+    if (rc == XMIT_PASS_END)
+        session_event(s, SE_PASS_END, NULL);
+    else if (rc == XMIT_EREAD)
+        session_event(s, SE_READ_ERROR, NULL);
+    else if (rc == XMIT_ELIMIT)
+        session_event(s, SE_KEY_LIMIT, NULL);
+    else if (rc < 0)
+        session_event(s, SE_FAIL,
+                      &(int){rc == XMIT_ENOMEM ? SENDER_EXIT_ALLOC : SENDER_EXIT_CRYPTO});
+    return rc > 0;
 }
 
 int sender_poll(struct sender *s, uint64_t now_us, struct eng_out *out)
@@ -452,16 +454,16 @@ int sender_poll(struct sender *s, uint64_t now_us, struct eng_out *out)
     if (rc < 0)
         return rc;
     eng_out_reset(out);
-    if (s->phase != SP_FINISHED)
-        phase_timers(s, now_us);
-    if (xmit_job(s, now_us, out))
+    s->now = now_us;
+    session_tick(s);
+    if (sent(s, xmit_job(s, now_us, out)))
         return out->kind;
-    if (s->phase == SP_DATA && xmit_data(s, now_us, out))
+    if (s->phase == SP_DATA && sent(s, xmit_data(s, now_us, out)))
         return out->kind;
     if (s->phase == SP_DATA && s->job_n == 0) {
         /* A read error may have ended the file; let the timers move on. */
-        phase_timers(s, now_us);
-        if (xmit_job(s, now_us, out))
+        session_tick(s);
+        if (sent(s, xmit_job(s, now_us, out)))
             return out->kind;
     }
     if (s->phase == SP_FINISHED && s->job_n == 0 && !s->done_reported) {
@@ -479,19 +481,13 @@ uint64_t sender_deadline(const struct sender *s)
         return 0;
     if (s->phase == SP_FINISHED)
         return s->done_reported ? ENG_NEVER : 0;
-    return phase_deadline(s);
+    return session_deadline(s);
 }
 
 void sender_interrupt(struct sender *s, uint64_t now_us)
 {
-    (void)now_us;
-    if (s->interrupted || s->phase == SP_FINISHED)
-        return;
-    s->interrupted = true;
-    if (s->phase != SP_START)
-        phase_abort_all(s, "Server quit, aborting all", 0,
-                        1u << D_REGISTERED | 1u << D_ACTIVE | 1u << D_ACTIVE_NAK | 1u << D_DONE);
-    phase_finish(s, SENDER_EXIT_INTERRUPTED);
+    s->now = now_us;
+    session_event(s, SE_INTERRUPT, NULL);
 }
 
 void sender_stats(const struct sender *s, struct sender_stats *st)
@@ -506,9 +502,7 @@ void sender_free(struct sender *s)
 {
     if (s == NULL)
         return;
-    if (s->file.open)
-        s->env.storage.close(s->env.ctx, s->file.h);
-    bitmap_free(&s->file.naks);
+    session_close_file(s);
     idmap_free(&s->ids);
     for (size_t i = 0; i < s->ndest; i++)
         skeys_peer_free(s->dests[i].keys);

@@ -1,14 +1,19 @@
 /*
- * Internals of the sender engine (sender/engine.h), shared by its files:
- *   engine.c  lifecycle, the receive pipeline, poll / deadline
- *   phase.c   the session state machine (spec §1.6) and message handlers
- *   xmit.c    building datagrams: control-message jobs and FILESEG batches
+ * Internals of the sender engine (engine.h). The files, each calling only
+ * those below it: engine.c (the public face and receive pipeline) → reg.c,
+ * xfer.c, abort.c (one message family each) → session.c (the session
+ * machine) → client.c (destinations and the per-receiver machine) → xmit.c
+ * (jobs, datagrams, sealing, pacing). States change only in the two
+ * machines (core/base/fsm.h): phase in session_event(), state in client_step().
+ * A new state or event: its enum value before *_NSTATES / *_NEVENTS, its
+ * name in the table's file, its rows there; unit_sender_machines checks both.
  */
 #ifndef UFTP_SENDER_INT_H
 #define UFTP_SENDER_INT_H
 
-#include "core/crypto/skeys.h"
 #include "core/base/elog.h"
+#include "core/base/fsm.h"
+#include "core/crypto/skeys.h"
 #include "core/proto/bitmap.h"
 #include "core/proto/blocks.h"
 #include "core/proto/grtt.h"
@@ -18,7 +23,7 @@
 #include "core/wire/msg.h"
 #include "sender/engine/engine.h"
 
-/* Per-destination state (the reference's DEST_* values, spec §1.6). */
+/* Per-receiver states (the reference's DEST_* values, spec §1.6). */
 enum dstate {
     D_MUTE = 0,       /* not registered (closed group) */
     D_REGISTERED = 1, /* REGISTER seen, waiting (keys / FILEINFO_ACK) */
@@ -27,19 +32,36 @@ enum dstate {
     D_DONE = 4,       /* COMPLETE received for the current file / session */
     D_LOST = 5,       /* went silent */
     D_ABORT = 6,      /* aborted */
+    D_NSTATES
+};
+
+/* What moves a receiver (client.c has the table). */
+enum cevent {
+    CE_REGISTER,     /* its REGISTER, in the announce phase */
+    CE_CLIENT_KEY,   /* its CLIENT_KEY verified (-c) */
+    CE_KEYINFO_ACK,  /* its KEYINFO_ACK verified */
+    CE_VIA_PROXY,    /* a proxy's REGISTER lists it */
+    CE_FILEINFO,     /* the next file's FILEINFO goes out */
+    CE_FILEINFO_ACK, /* it, or its proxy for it, acknowledged the FILEINFO */
+    CE_STATUS,       /* a STATUS (NAKs) for this pass */
+    CE_REWIND,       /* the next pass starts */
+    CE_COMPLETE,     /* COMPLETE for the file or the group */
+    CE_COMPLETION,   /* the files are over: DONE(0) asks everyone for COMPLETE */
+    CE_SILENCE,      /* did not answer in time */
+    CE_ABORT,        /* it (or its proxy for it) aborted */
+    CE_DROP,         /* we abort it */
+    CE_NEVENTS
 };
 
 struct sdest {
     uint32_t id;
-    uint8_t state;       /* enum dstate */
+    int state;           /* enum dstate; written only by client_step() */
     uint8_t comp_status; /* last COMPLETE status */
     bool conf_sent;      /* REG_CONF / DONE_CONF listed it since its last message */
     bool registered;
     bool rtt_measured;
-    bool has_freespace;
     uint16_t nak_strikes;
     uint64_t rtt_us;
-    uint64_t freespace;
     /* Encryption: this client's keys (NULL before its REGISTER), and the
      * fingerprint -H/-j gave for it (checked with -c only). */
     struct skeys_peer *keys;
@@ -56,7 +78,7 @@ struct sdest {
     uint32_t proxy;
 };
 
-/* Phases of the session. */
+/* Phases of the session (session.c has the table). */
 enum sphase {
     SP_START = 0,
     SP_ANNOUNCE,
@@ -64,6 +86,30 @@ enum sphase {
     SP_DATA,
     SP_COMPLETION,
     SP_FINISHED,
+    SP_NSTATES
+};
+
+/* What moves the session. */
+enum sevent {
+    SE_START,        /* the first poll */
+    SE_TIMER,        /* the phase's round timer (DATA: the DONE timer after a pass) */
+    SE_HEARD,        /* a receiver's message was handled */
+    SE_LEFT,         /* a receiver aborted or was dropped */
+    SE_ALL_IN,       /* closed group: every destination registered */
+    SE_ROUNDS_OVER,  /* the phase's last round is over */
+    SE_ALL_ACKED,    /* nobody left to answer FILEINFO */
+    SE_NEXT_FILE,    /* go on with the next file */
+    SE_LAST_FILE,    /* no file left */
+    SE_PASS_END,     /* the last block of a pass went out */
+    SE_REWIND,       /* the rewind timer: the next pass, over the NAKed blocks */
+    SE_MAX_TIME,     /* -W exceeded */
+    SE_READ_ERROR,   /* the file could not be read */
+    SE_FILE_END,     /* nobody is receiving the file any more */
+    SE_ALL_COMPLETE, /* completion: nobody left to answer */
+    SE_KEY_LIMIT,    /* the server key is exhausted */
+    SE_FAIL,         /* fatal error; arg: the exit code (int *) */
+    SE_INTERRUPT,    /* sender_interrupt() */
+    SE_NEVENTS
 };
 
 /* A queued control message; list messages are emitted one packet per poll. */
@@ -86,7 +132,7 @@ struct sjob {
 };
 
 #define SJOB_RING 32
-/* Shortest span of the DONEs at the end of a pass (phase.c done_interval()). */
+/* Shortest span of the DONEs at the end of a pass (session.c done_interval()). */
 #define SENDER_DONE_SPAN_US 3000000u
 
 /* The file being sent. */
@@ -120,14 +166,15 @@ struct sender {
     bool unicast;
     bool ipv6;
     struct addr data_dst; /* everything but ANNOUNCE goes here */
+    uint64_t now;         /* of the call being handled (recv, poll, interrupt) */
 
-    enum sphase phase;
+    int phase; /* enum sphase; written only by session_event() */
     bool open_group;
     struct sdest *dests;
     size_t ndest, capdest;
-    size_t cnt[7];  /* clients per enum dstate */
-    size_t pcnt[7]; /* proxies per enum dstate */
-    size_t nproxy;  /* destinations that are proxies */
+    size_t cnt[D_NSTATES];  /* clients per enum dstate */
+    size_t pcnt[D_NSTATES]; /* proxies per enum dstate */
+    size_t nproxy;          /* destinations that are proxies */
     struct idmap ids;
 
     struct grtt grtt;
@@ -142,7 +189,7 @@ struct sender {
     size_t hdr_ndest;
     uint8_t hdr_gsize;
 
-    /* Phase timer: announce / FILEINFO / completion cycles. */
+    /* Round timer: announce / FILEINFO / completion cycles. */
     uint32_t attempt;
     uint64_t next_send;
     bool last_pass;
@@ -156,7 +203,6 @@ struct sender {
     struct sjob jobs[SJOB_RING];
     unsigned job_head, job_n;
 
-    bool interrupted;
     int exit_code;
     bool done_reported;
 
@@ -199,28 +245,82 @@ static inline bool d_error(const struct sdest *d)
     return d->state == D_MUTE || d->state == D_LOST || d->state == D_ABORT;
 }
 
+static inline size_t s_nclients(const struct sender *s)
+{
+    return s->ndest - s->nproxy;
+}
+
+/* Session events for status files and progress (sender_env.event). */
+static inline void s_report(struct sender *s, const struct sender_event *ev)
+{
+    if (s->env.event != NULL)
+        s->env.event(s->env.ctx, ev);
+}
+
+/* Defines an fsm_action (core/base/fsm.h); most need neither the event nor arg. */
+#define ENG_ACTION(name)                                                                           \
+    int name(void *obj, int ev __attribute__((unused)), void *arg __attribute__((unused)))
+
+#define M_ACTIVE (1u << D_ACTIVE | 1u << D_ACTIVE_NAK)
+/* Everyone still in the session. */
+#define M_IN (1u << D_REGISTERED | M_ACTIVE | 1u << D_DONE)
+
 /*
- * engine.c: seals a message encoded at p + s->moff (its header at p);
- * 0 = failed (session ended). FILESEG (data) stops short of the key's
- * limit, leaving room for the ABORT that says so.
+ * The handlers of reg.c (REGISTER, CLIENT_KEY, KEYINFO_ACK), xfer.c
+ * (FILEINFO_ACK, STATUS, COMPLETE) and abort.c (ABORT), called by engine.c
+ * once the phase takes the message; d is NULL for an unknown sender.
  */
-size_t sender_seal(struct sender *s, uint8_t *p, size_t msglen, size_t cap, bool data);
+#define SENDER_HANDLER(name)                                                                       \
+    void name(struct sender *s, struct sdest *d, const struct addr *from __attribute__((unused)),  \
+              const struct uftp_hdr *h __attribute__((unused)), const struct wire_msg *m)
+typedef SENDER_HANDLER(sender_handler);
+sender_handler reg_register, reg_client_key, reg_keyinfo_ack, xfer_fileinfo_ack, xfer_status,
+    xfer_complete, abort_recv;
 
-/* phase.c */
-void phase_start(struct sender *s, uint64_t now);
-void phase_timers(struct sender *s, uint64_t now);
-uint64_t phase_deadline(const struct sender *s);
-void phase_dispatch(struct sender *s, const struct addr *from, const struct uftp_hdr *h,
-                    const struct wire_msg *m, uint64_t now);
-void phase_finish(struct sender *s, int code);
-/* Queues ABORT(host 0, flags) and moves every dest whose state is in mask to D_ABORT. */
-void phase_abort_all(struct sender *s, const char *why, uint8_t flags, unsigned state_mask);
-void phase_data_sent(struct sender *s, uint64_t now);
-/* Drops one client (ABORT to it, encrypted): its key was retired. */
-void phase_drop_client(struct sender *s, struct sdest *d, const char *why, uint64_t now);
+/* session.c: the session machine. */
+extern const struct fsm_def sender_session_fsm;
+/* Steps the session machine (fsm_step) at s->now. */
+int session_event(struct sender *s, int ev, void *arg);
+/* Raises every session event that is due at s->now. */
+void session_tick(struct sender *s);
+uint64_t session_deadline(const struct sender *s);
+/* Closes the file being sent (if any) and frees its block map. */
+void session_close_file(struct sender *s);
+/* spec §1.6 step 5: NAKs at the end of a pass arm the rewind timer (3·GRTT). */
+void session_rewind_check(struct sender *s);
 
-/* xmit.c */
-bool job_push(struct sender *s, const struct sjob *j);
+/* client.c: the destination table and the per-receiver machine. */
+extern const struct fsm_def sender_client_fsm;
+struct sdest *dest_of(struct sender *s, uint32_t id);
+/* Adds a destination in D_MUTE; NULL when full or out of memory. */
+struct sdest *dest_add(struct sender *s, uint32_t id, bool isproxy);
+/* A destination turns out to be a proxy (open group: its REGISTER lists clients). */
+void dest_make_proxy(struct sender *s, struct sdest *d);
+/* spec §1.6 "GRTT management": the largest RTT measured this cycle. */
+void dest_grtt(struct sender *s, bool clear);
+/* Steps d's machine (fsm_step); FSM_UNEXPECTED when its state has no row for ev. */
+int client_step(struct sender *s, struct sdest *d, int ev);
+/* Whether d's state has a row for ev. */
+bool client_accepts(const struct sdest *d, int ev);
+/* Steps every destination whose state is in mask (1 << enum dstate). */
+void client_step_all(struct sender *s, int ev, unsigned mask);
+/* CE_SILENCE / CE_ABORT / CE_DROP: a proxy's clients follow it out. */
+void client_lose(struct sender *s, struct sdest *d, int ev);
+/* ABORT to d (encrypted, to the group) and CE_DROP. */
+void client_drop(struct sender *s, struct sdest *d, const char *why);
+/* ABORT(host 0, flags) to everyone and CE_DROP for every destination in mask. */
+void client_abort_all(struct sender *s, const char *why, uint8_t flags, unsigned mask);
+
+/* xmit.c. What xmit_job / xmit_data return: */
+enum {
+    XMIT_NONE = 0,     /* nothing to send */
+    XMIT_SENT = 1,     /* *out holds datagrams */
+    XMIT_PASS_END = 2, /* the same, and they end the pass */
+    XMIT_EREAD = -1,   /* storage read failed (logged) */
+    XMIT_ELIMIT = -2,  /* the server key reached its usage limit (logged) */
+    XMIT_ECRYPT = -3,  /* encryption failed (logged) */
+    XMIT_ENOMEM = -4,  /* out of memory (logged) */
+};
 void job_list(struct sender *s, uint8_t func, uint8_t filter, bool conf);
 /* spec §7.9: in encrypted sessions REG_CONF only names clients behind proxies. */
 void job_regconf_proxied(struct sender *s);
@@ -229,10 +329,10 @@ void job_regconf_again(struct sender *s);
 void job_done(struct sender *s, uint16_t file_id, uint16_t section);
 void job_abort(struct sender *s, uint32_t host, uint8_t flags, const char *text,
                const struct addr *peer);
-/* Emits the next packet of the head job into out; false when none is pending. */
-bool xmit_job(struct sender *s, uint64_t now, struct eng_out *out);
-/* Emits a FILESEG batch when the pacing allows; false when nothing was sent. */
-bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out);
+/* Emits the next packet of the head job into out. */
+int xmit_job(struct sender *s, uint64_t now, struct eng_out *out);
+/* Emits a FILESEG batch when the pacing allows. */
+int xmit_data(struct sender *s, uint64_t now, struct eng_out *out);
 /* When the next data batch is due (ENG_NEVER when no data is pending). */
 uint64_t xmit_data_due(const struct sender *s, uint64_t now);
 

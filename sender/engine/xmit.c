@@ -11,60 +11,37 @@
 
 #include "core/base/quant.h"
 
-bool job_push(struct sender *s, const struct sjob *j)
+static void job_push(struct sender *s, const struct sjob *j)
 {
     if (s->job_n == SJOB_RING) {
         SLOG(s, LL_WARN, "output queue full, dropping %s", wire_func_name(j->func));
-        return false;
+        return;
     }
     s->jobs[(s->job_head + s->job_n) % SJOB_RING] = *j;
     s->job_n++;
-    return true;
 }
 
 void job_list(struct sender *s, uint8_t func, uint8_t filter, bool conf)
 {
-    struct sjob j;
-    memset(&j, 0, sizeof(j));
-    j.func = func;
-    j.filter = filter;
-    j.conf = conf;
-    job_push(s, &j);
+    job_push(s, &(struct sjob){.func = func, .filter = filter, .conf = conf});
 }
 
 void job_regconf_proxied(struct sender *s)
 {
-    if (s->nproxy == 0)
-        return;
-    struct sjob j;
-    memset(&j, 0, sizeof(j));
-    j.func = REG_CONF;
-    j.filter = D_ACTIVE;
-    j.conf = true;
-    j.proxied = true;
-    job_push(s, &j);
+    if (s->nproxy > 0)
+        job_push(
+            s, &(struct sjob){.func = REG_CONF, .filter = D_ACTIVE, .conf = true, .proxied = true});
 }
 
 void job_regconf_again(struct sender *s)
 {
-    struct sjob j;
-    memset(&j, 0, sizeof(j));
-    j.func = REG_CONF;
-    j.conf = true;
-    j.proxied = true;
-    j.anystate = true;
-    job_push(s, &j);
+    job_push(s, &(struct sjob){.func = REG_CONF, .conf = true, .proxied = true, .anystate = true});
 }
 
 void job_done(struct sender *s, uint16_t file_id, uint16_t section)
 {
-    struct sjob j;
-    memset(&j, 0, sizeof(j));
-    j.func = DONE;
-    j.filter = D_ACTIVE;
-    j.file_id = file_id;
-    j.section = section;
-    job_push(s, &j);
+    job_push(s, &(struct sjob){
+                    .func = DONE, .filter = D_ACTIVE, .file_id = file_id, .section = section});
 }
 
 void job_abort(struct sender *s, uint32_t host, uint8_t flags, const char *text,
@@ -75,16 +52,10 @@ void job_abort(struct sender *s, uint32_t host, uint8_t flags, const char *text,
         SLOG(s, LL_PROTO, "not answering %08X: output queue busy", host);
         return;
     }
-    struct sjob j;
-    memset(&j, 0, sizeof(j));
-    j.func = ABORT;
-    j.host = host;
-    j.flags = flags;
+    struct sjob j = {.func = ABORT, .host = host, .flags = flags, .to_peer = peer != NULL};
     snprintf(j.text, sizeof(j.text), "%s", text);
-    if (peer != NULL) {
-        j.to_peer = true;
+    if (peer != NULL)
         j.peer = *peer;
-    }
     job_push(s, &j);
 }
 
@@ -146,6 +117,33 @@ static void ip_bytes(const struct addr *a, uint8_t out[16])
 {
     memset(out, 0, 16);
     addr_get_ip(a, out);
+}
+
+/*
+ * Data stops this many blocks before the key's limit, so that an encrypted
+ * ABORT can still tell everyone why (a few hundred full control messages).
+ */
+#define SEAL_RESERVE (UINT64_C(1) << 16)
+
+/*
+ * Seals a message encoded at p + s->moff (its header at p): the datagram's
+ * length, or XMIT_ELIMIT (data only) / XMIT_ECRYPT.
+ */
+static ssize_t seal_msg(struct sender *s, uint8_t *p, size_t msglen, size_t cap, bool data)
+{
+    struct skeys_dir *tx = skeys_server_tx(s->keys);
+    if (data && skeys_dir_left(tx) < SEAL_RESERVE + skeys_blocks(msglen)) {
+        SLOG(s, LL_ERR,
+             "the session key reached its usage limit (%llu of %llu cipher blocks): "
+             "v5 cannot change keys within a session",
+             (unsigned long long)tx->used, (unsigned long long)tx->limit);
+        return XMIT_ELIMIT;
+    }
+    ssize_t n = skeys_seal(tx, skeys_server_ctr(s->keys), p, msglen, cap);
+    if (n > 0)
+        return n;
+    SLOG(s, LL_ERR, "cannot encrypt: %s; ending the session", skeys_strerror((int)n));
+    return XMIT_ECRYPT;
 }
 
 /* Encodes the message of job j after the header; returns its length or < 0. */
@@ -224,21 +222,11 @@ static ssize_t encode_job(struct sender *s, struct sjob *j, uint64_t now, uint8_
     return wire_msg_encode(p, cap, &m);
 }
 
-/* Messages sealed under the server application key (spec §1.8). */
+/* Messages sealed under the server application key (spec §1.8); ABORT to a peer goes in clear. */
 static bool job_sealed(const struct sender *s, const struct sjob *j)
 {
-    if (s->keys == NULL)
-        return false;
-    switch (j->func) {
-    case FILEINFO:
-    case DONE:
-    case DONE_CONF:
-        return true;
-    case ABORT:
-        return !j->to_peer; /* to a stranger or unkeyed client: in clear */
-    default:
-        return false;
-    }
+    return s->keys != NULL && (j->func == FILEINFO || j->func == DONE || j->func == DONE_CONF ||
+                               (j->func == ABORT && !j->to_peer));
 }
 
 /*
@@ -291,7 +279,7 @@ static bool xmit_keyinfo(struct sender *s, struct sjob *j, struct eng_out *out, 
     return true;
 }
 
-bool xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
+int xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
 {
     while (s->job_n > 0) {
         struct sjob *j = &s->jobs[s->job_head];
@@ -301,15 +289,9 @@ bool xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
         size_t max = wire_max_ids(s->cfg.blocksize);
 
         switch (j->func) {
-        case KEYINFO:
+        case KEYINFO: /* built, signed and sent by xmit_keyinfo */
             emit = xmit_keyinfo(s, j, out, &end);
-            if (end) {
-                s->job_head = (s->job_head + 1) % SJOB_RING;
-                s->job_n--;
-            }
-            if (emit)
-                return true;
-            continue;
+            break;
         case ANNOUNCE:
             if (s->open_group) {
                 end = true; /* an open ANNOUNCE carries no list */
@@ -348,6 +330,8 @@ bool xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
         }
         if (!emit)
             continue;
+        if (j->func == KEYINFO)
+            return XMIT_SENT;
         j->sent_any = true;
 
         uint8_t *p = out->buf;
@@ -361,8 +345,10 @@ bool xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
         put_hdr(s, p, j->func);
         size_t len = UFTP_HDR_LEN + (size_t)n;
         if (sealed) {
-            if ((len = sender_seal(s, p, (size_t)n, out->cap, false)) == 0)
-                return false;
+            ssize_t sl = seal_msg(s, p, (size_t)n, out->cap, false);
+            if (sl < 0)
+                return (int)sl;
+            len = (size_t)sl;
         } else if (j->func == ANNOUNCE && s->keys != NULL &&
                    skeys_server_sign_announce(s->keys, p, len) != CRYPTO_OK) {
             SLOG(s, LL_ERR, "cannot sign ANNOUNCE");
@@ -374,9 +360,9 @@ bool xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
         out->nseg = 1;
         SLOG(s, LL_DEBUG, "sending %s (%zu IDs, seq %u)", wire_func_name(j->func), nids,
              (unsigned)(uint16_t)(s->seq - 1));
-        return true;
+        return XMIT_SENT;
     }
-    return false;
+    return XMIT_NONE;
 }
 
 uint64_t xmit_data_due(const struct sender *s, uint64_t now)
@@ -389,11 +375,11 @@ uint64_t xmit_data_due(const struct sender *s, uint64_t now)
 /* FILESEG header bytes after the UFTP header (no TFMCC extension yet). */
 #define FILESEG_HDR 8
 
-bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
+int xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
 {
     struct sfile *f = &s->file;
     if (s->phase != SP_DATA || f->cursor >= f->lay.blocks)
-        return false;
+        return XMIT_NONE;
 
     /* Encrypted: UFTP header, ENCRYPTED header, FILESEG, tag (sealed in place below). */
     size_t moff = s->moff;
@@ -405,7 +391,7 @@ bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
         max = 1; /* cap ≥ ENG_MIN_BUF holds one full datagram */
     uint32_t n = pace_allow(&s->pace, now, (uint32_t)max);
     if (n == 0)
-        return false;
+        return XMIT_NONE;
 
     /* One contiguous run of blocks to send: one storage read. */
     uint32_t first = f->cursor;
@@ -445,9 +431,7 @@ bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
         SLOG(s, LL_ERR, "read of %s failed: %s", f->it->path,
              got < 0 ? file_strerror((int)got) : "file shrank");
         /* The sequence numbers written above are simply skipped. */
-        phase_abort_all(s, "Error reading file", FLAG_CURRENT_FILE,
-                        1u << D_ACTIVE | 1u << D_ACTIVE_NAK);
-        return false;
+        return XMIT_EREAD;
     }
 
     if (s->keys != NULL) {
@@ -455,16 +439,16 @@ bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
         for (uint32_t i = 0; i < k; i++) {
             uint8_t *seg = out->buf + (size_t)i * seglen;
             size_t mlen = FILESEG_HDR + s->iov[i].iov_len;
-            if (sender_seal(s, seg, mlen, seglen, true) == 0)
-                return false;
+            ssize_t sl = seal_msg(s, seg, mlen, seglen, true);
+            if (sl < 0)
+                return (int)sl;
         }
     }
     for (uint32_t i = 0; i < k; i++)
         bitmap_clear(&f->naks, first + i);
     if (!bitmap_ok(&f->naks)) {
         SLOG(s, LL_ERR, "out of memory for the block map of %s", f->it->path);
-        phase_finish(s, SENDER_EXIT_ALLOC);
-        return false;
+        return XMIT_ENOMEM;
     }
     f->cursor = bitmap_next_set(&f->naks, first + k);
     pace_sent(&s->pace, now, k);
@@ -476,6 +460,5 @@ bool xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
     out->seglen = seglen;
     out->nseg = k;
     out->len = total;
-    phase_data_sent(s, now);
-    return true;
+    return f->cursor >= f->lay.blocks ? XMIT_PASS_END : XMIT_SENT;
 }

@@ -27,7 +27,7 @@ core/fec/fec.c|#include <sys/socket.h>|include no socket or network header
 core/crypto/aead.c|#include "core/log.h"|do not include core/net, core/fs, core/daemon, core/conf or core/log.h
 core/net/sock.c|#include "sender/shell.h"|core must not include a service
 receiver/shell.c|#include "proxy/opts.h"|a service must not include another service
-sender/engine/phase.c|#include "core/net/sock.h"|an engine includes only core/base, core/wire, core/proto, core/fec, core/crypto
+sender/engine/session.c|#include "core/net/sock.h"|an engine includes only core/base, core/wire, core/proto, core/fec, core/crypto
 proxy/engine/fwd.c|#include "proxy/shell.h"|an engine includes only core/base, core/wire, core/proto, core/fec, core/crypto
 receiver/engine/session.c|#include <event2/event.h>|an engine does not use libevent
 sender/main.c|#include <openssl/evp.h>|OpenSSL is used in core/crypto only'

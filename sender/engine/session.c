@@ -1,0 +1,712 @@
+/*
+ * The sender's session machine (spec §1.6):
+ *   START → ANNOUNCE → { FILEINFO → DATA }* → COMPLETION → FINISHED
+ * ANNOUNCE   ANNOUNCE (+REG_CONF / KEYINFO) every 3·GRTT, ROBUST rounds; a
+ *            closed group ends 1·GRTT after everyone registered. Nobody: exit 7.
+ * FILEINFO   FILEINFO every 3·GRTT, ROBUST rounds, listing non-responders;
+ *            ends as soon as everyone answered. Nobody: exit 8.
+ * DATA       passes of FILESEG; DONE every 3·GRTT at the end of a pass;
+ *            NAKs start a rewind 3·GRTT later; COMPLETE from all ends it.
+ * COMPLETION DONE(0) + DONE_CONF every 3·GRTT until all COMPLETE(0).
+ * The table (s_rows) is the only place the phase changes; the handlers
+ * (reg.c, xfer.c, abort.c) raise SE_HEARD / SE_LEFT when they are done.
+ */
+#include "sender/engine/sender_int.h"
+
+#include "core/crypto/keyblob.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * The end of the announce or FILEINFO rounds: the session ends with code
+ * when nobody answered (gotone), or with -q when anybody is out.
+ */
+static int verdict(struct sender *s, bool anyerror, bool gotone, int code, const char *what)
+{
+    int rc = 0;
+    if ((anyerror || s->cnt[D_MUTE] + s->cnt[D_ABORT] > 0) && s->cfg.quit_on_error) {
+        client_abort_all(s, "A client dropped out, aborting all", 0, 1u << D_ACTIVE);
+        rc = code;
+    }
+    if (!gotone) {
+        SLOG(s, LL_ERR, "announce timed out: no client %s", what);
+        rc = code;
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- announce */
+
+static void announce_cycle(struct sender *s)
+{
+    if (s->keys != NULL) {
+        /* spec §1.6: KEYINFO for those registered (REG_CONF only for proxies' clients). */
+        job_list(s, KEYINFO, D_REGISTERED, false);
+        job_regconf_proxied(s);
+    } else {
+        /* Unencrypted: REG_CONF confirms every registered client (spec §1.4). */
+        job_list(s, REG_CONF, D_ACTIVE, true);
+    }
+    job_list(s, ANNOUNCE, D_MUTE, false);
+}
+
+static ENG_ACTION(on_start)
+{
+    struct sender *s = obj;
+    SLOG(s, LL_INFO, "starting session, %s group of %zu, %zu item(s)",
+         s->open_group ? "open" : "closed", s->ndest, s->cfg.nfiles);
+    if (s->keys != NULL) {
+        static const char *const ciphers[] = {"aes128-gcm", "aes256-gcm", "aes128-ccm",
+                                              "aes256-ccm"};
+        static const char *const hashes[] = {"sha256", "sha384", "sha512"};
+        SLOG(s, LL_VERBOSE, "encrypted: %s, %s, ECDH %s%s",
+             ciphers[s->cfg.keytype - KEY_AES128_GCM], hashes[s->cfg.hashtype - HASH_SHA256],
+             keyblob_curve_name(s->cfg.curve), s->cfg.client_auth ? ", client authentication" : "");
+    }
+    s->attempt = 1;
+    s->last_pass = false;
+    s->regdone = false;
+    announce_cycle(s);
+    s->next_send = s->now + 3 * s->grtt.cur_us;
+    return FSM_NEXT;
+}
+
+/* After any registration change in a closed group (spec §1.6 step 3). */
+static ENG_ACTION(announce_progress)
+{
+    struct sender *s = obj;
+    if (s->open_group)
+        return FSM_NEXT;
+    /* Clients and the proxies in -j alike (a proxy is in once keyed). */
+    size_t done = s->cnt[D_ACTIVE] + s->cnt[D_ABORT];
+    size_t pdone = s->pcnt[D_ACTIVE] + s->pcnt[D_ABORT];
+    if (done == s_nclients(s) && pdone == s->nproxy)
+        return FSM_THEN(SE_ALL_IN);
+    if (done + s->cnt[D_REGISTERED] == s_nclients(s) &&
+        pdone + s->pcnt[D_REGISTERED] == s->nproxy && !s->regdone) {
+        s->regdone = true; /* everyone registered: their keys at once */
+        announce_cycle(s);
+    }
+    return FSM_NEXT;
+}
+
+/* Everyone answered: one last round of 1·GRTT for late answers (spec §1.6). */
+static void last_round(struct sender *s, const char *what)
+{
+    dest_grtt(s, false);
+    s->next_send = s->now + s->grtt.cur_us;
+    if (!s->last_pass)
+        SLOG(s, LL_VERBOSE, "%s", what);
+    s->last_pass = true;
+}
+
+static ENG_ACTION(announce_all_in)
+{
+    struct sender *s = obj;
+    last_round(s, "all registered, waiting for late registers");
+    if (s->keys == NULL)
+        job_list(s, REG_CONF, D_ACTIVE, true);
+    else
+        job_regconf_proxied(s);
+    return FSM_NEXT;
+}
+
+static ENG_ACTION(end_announce)
+{
+    struct sender *s = obj;
+    dest_grtt(s, true);
+    bool anyerror = false;
+    for (size_t i = 0; i < s->ndest; i++) {
+        struct sdest *d = &s->dests[i];
+        if (d->state == D_REGISTERED) {
+            SLOG(s, LL_WARN, "%s %08X never completed registration%s",
+                 d->isproxy ? "proxy" : "client", d->id, s->keys ? " (no KEYINFO_ACK)" : "");
+            client_lose(s, d, CE_SILENCE);
+            anyerror = true;
+        } else if (d->state == D_MUTE && d->registered && s->cfg.client_auth) {
+            SLOG(s, LL_WARN, "client %08X registered but never authenticated (CLIENT_KEY)", d->id);
+        }
+        /* The handshake is over: its keys and the group master go (DESIGN.md). */
+        skeys_peer_end_handshake(d->keys);
+    }
+    if (s->keys != NULL)
+        skeys_server_end_handshake(s->keys);
+    int rc = verdict(s, anyerror, s->cnt[D_ACTIVE] > 0, SENDER_EXIT_NO_REGISTER, "registered");
+    if (s->open_group && s->keys == NULL)
+        job_list(s, REG_CONF, D_ACTIVE, true);
+    for (size_t i = 0; i < s->ndest; i++) {
+        if (s->dests[i].isproxy)
+            continue;
+        struct sender_event e = {.kind = SENDER_EV_CONNECT,
+                                 .client_id = s->dests[i].id,
+                                 .ok = s->dests[i].state == D_ACTIVE};
+        s_report(s, &e);
+    }
+    s->st.clients = (uint32_t)s->cnt[D_ACTIVE];
+    if (rc == 0)
+        return FSM_THEN(SE_NEXT_FILE);
+    s->exit_code = rc;
+    return FSM_GOTO(SP_FINISHED);
+}
+
+/* ---------------------------------------------------------------- FILEINFO */
+
+static void fileinfo_cycle(struct sender *s)
+{
+    job_list(s, FILEINFO, D_REGISTERED, false);
+}
+
+/* ---------------------------------------------------------------- one file */
+void session_close_file(struct sender *s)
+{
+    if (s->file.open) {
+        s->env.storage.close(s->env.ctx, s->file.h);
+        s->file.open = false;
+    }
+    bitmap_free(&s->file.naks);
+}
+
+static bool open_file(struct sender *s, const struct file_item *it, uint32_t index)
+{
+    struct sfile *f = &s->file;
+    memset(f, 0, sizeof(*f));
+    f->it = it;
+    f->index = index;
+    f->ftype = (uint8_t)it->type;
+    if (strlen(it->name) > WIRE_MAX_PATH || (it->link && strlen(it->link) > WIRE_MAX_PATH)) {
+        SLOG(s, LL_WARN, "skipping %s: name too long", it->name);
+        return false;
+    }
+    switch (it->type) {
+    case FTYPE_REG: {
+        int rc = blocks_init(&f->lay, it->size, s->cfg.blocksize);
+        if (rc < 0) {
+            SLOG(s, LL_WARN, "skipping %s: too large for block size %u", it->path,
+                 (unsigned)s->cfg.blocksize);
+            return false;
+        }
+        rc = s->env.storage.open(s->env.ctx, it, &f->h);
+        if (rc < 0) {
+            SLOG(s, LL_WARN, "error reading file %s: %s", it->path, file_strerror(rc));
+            return false;
+        }
+        f->open = true;
+        break;
+    }
+    case FTYPE_DIR:
+    case FTYPE_LINK:
+    case FTYPE_DELETE:
+    case FTYPE_FREESPACE:
+        blocks_init(&f->lay, 0, s->cfg.blocksize);
+        break;
+    default:
+        SLOG(s, LL_WARN, "skipping %s: unknown type %d", it->name, it->type);
+        return false;
+    }
+    return true;
+}
+
+/* SE_NEXT_FILE: the next file that opens, and its FILEINFO rounds. */
+static ENG_ACTION(next_file)
+{
+    struct sender *s = obj;
+    struct sfile *f = &s->file;
+    session_close_file(s);
+    for (;;) {
+        if (s->next_index >= s->cfg.nfiles)
+            return FSM_STAY_THEN(SE_LAST_FILE);
+        uint32_t idx = s->next_index++;
+        if (open_file(s, &s->cfg.files[idx], idx))
+            break;
+    }
+    f->file_id = s->next_file_id++;
+    if (s->next_file_id == 0)
+        s->next_file_id = 1; /* spec §1.4: wraps and skips 0 */
+    client_step_all(s, CE_FILEINFO, M_IN);
+    SLOG(s, LL_INFO, "file %04X: %s (%llu bytes, %u blocks, %u sections)", f->file_id, f->it->name,
+         (unsigned long long)(f->ftype == FTYPE_REG ? f->it->size : 0), f->lay.blocks,
+         f->lay.sections);
+    s->attempt = 1;
+    s->last_pass = false;
+    s->next_send = s->now + 3 * s->grtt.cur_us;
+    f->start_us = s->now;
+    fileinfo_cycle(s);
+    s->st.file_index = f->index;
+    s->st.file_id = f->file_id;
+    s->st.file_size = f->ftype == FTYPE_REG ? f->it->size : 0;
+    s->st.file_blocks = f->lay.blocks;
+    s->st.pass = 0;
+    s->st.section = 0;
+    return FSM_NEXT;
+}
+
+/* The first pass; false when out of memory. */
+static bool start_data(struct sender *s)
+{
+    struct sfile *f = &s->file;
+    if (bitmap_init(&f->naks, f->lay.blocks, !f->partial) < 0) {
+        SLOG(s, LL_ERR, "out of memory for %u blocks", f->lay.blocks);
+        return false;
+    }
+    f->pass = 1;
+    f->cursor = bitmap_next_set(&f->naks, 0);
+    f->end_of_pass = f->cursor >= f->lay.blocks;
+    f->done_attempt = 1;
+    f->done_next = s->now;
+    f->rewind_at = 0;
+    f->max_time_at = 0;
+    f->start_us = s->now;
+    /* spec §1.6 step 7: -W, in whole seconds as the reference computes it. */
+    if (s->cfg.cc_type == CC_NONE && s->rate_Bps != 0 && s->cfg.max_time_pct != 0) {
+        uint64_t secs =
+            (uint64_t)((double)s->cfg.max_time_pct / 100.0 * (double)f->lay.size / s->rate_Bps);
+        if (secs > 0) {
+            f->max_time_at = s->now + secs * 1000000;
+            SLOG(s, LL_INFO, "maximum file transfer time: %llu seconds", (unsigned long long)secs);
+        }
+    }
+    pace_init(&s->pace, s->rate_Bps, (uint32_t)s->datapacketsize, ENG_MAX_SEG, s->now);
+    s->st.pass = 1;
+    SLOG(s, LL_VERBOSE, "sending file, pass 1");
+    return true;
+}
+
+/* SE_ALL_ACKED / SE_ROUNDS_OVER in FILEINFO: data, or exit 8. */
+static ENG_ACTION(acks_over)
+{
+    struct sender *s = obj;
+    dest_grtt(s, true);
+    bool anyerror = false;
+    for (size_t i = 0; i < s->ndest; i++) {
+        struct sdest *d = &s->dests[i];
+        if (d->state == D_REGISTERED) {
+            SLOG(s, LL_WARN, "couldn't get FILEINFO_ACK from %08X", d->id);
+            client_step(s, d, CE_SILENCE);
+            anyerror = true;
+        }
+    }
+    int rc = verdict(s, anyerror, s->cnt[D_ACTIVE] + s->cnt[D_DONE] > 0, SENDER_EXIT_NO_FILEINFO,
+                     "answered FILEINFO");
+    if (rc == 0 && s->cnt[D_ACTIVE] == 0) /* all COMPLETE: skipped, rejected, not a file */
+        return FSM_THEN(SE_FILE_END);
+    if (rc == 0 && !start_data(s))
+        rc = SENDER_EXIT_ALLOC;
+    if (rc == 0)
+        return FSM_NEXT;
+    s->exit_code = rc;
+    return FSM_GOTO(SP_FINISHED);
+}
+
+void session_rewind_check(struct sender *s)
+{
+    struct sfile *f = &s->file;
+    if (f->got_naks && f->end_of_pass && f->rewind_at == 0) {
+        f->rewind_at = s->now + 3 * s_adv_grtt(s);
+        SLOG(s, LL_DEBUG, "starting rewind timer");
+    }
+}
+
+static ENG_ACTION(pass_end)
+{
+    struct sender *s = obj;
+    s->file.done_attempt = 1;
+    s->file.end_of_pass = true;
+    s->file.done_next = s->now;
+    session_rewind_check(s);
+    return FSM_NEXT;
+}
+
+/*
+ * DONE every 3·GRTT (spec §1.6 step 6), but the ROBUST of them span at
+ * least SENDER_DONE_SPAN_US: after an unpaced pass a receiver may still be
+ * working through a full socket buffer (uftpd's default is 32 MiB), alive
+ * but silent, for longer than ROBUST·3·GRTT at the minimum GRTT (0.6 s).
+ */
+static uint64_t done_interval(const struct sender *s)
+{
+    uint64_t iv = 3 * s_adv_grtt(s);
+    uint64_t floor = SENDER_DONE_SPAN_US / (s->cfg.robust > 0 ? s->cfg.robust : 1);
+    return iv > floor ? iv : floor;
+}
+
+/* SE_TIMER in DATA: the next DONE, or the file timed out. */
+static ENG_ACTION(done_round)
+{
+    struct sender *s = obj;
+    struct sfile *f = &s->file;
+    if (f->done_attempt <= s->cfg.robust) {
+        job_done(s, f->file_id, (uint16_t)(f->lay.sections ? f->lay.sections - 1 : 0));
+        f->done_attempt++;
+        f->done_next = s->now + done_interval(s);
+    } else if (f->rewind_at == 0) {
+        SLOG(s, LL_WARN, "file %04X timed out waiting for clients", f->file_id);
+        return FSM_THEN(SE_FILE_END);
+    } else {
+        f->done_next = f->rewind_at;
+    }
+    return FSM_NEXT;
+}
+
+static ENG_ACTION(rewind_pass)
+{
+    struct sender *s = obj;
+    struct sfile *f = &s->file;
+    f->rewind_at = 0;
+    f->got_naks = false;
+    client_step_all(s, CE_REWIND, 1u << D_ACTIVE_NAK);
+    if (f->pass >= s->cfg.max_passes) {
+        SLOG(s, LL_WARN, "maximum number of passes exceeded");
+        f->max_passes_exceeded = true;
+        return FSM_THEN(SE_FILE_END);
+    }
+    f->pass++;
+    s->st.pass = f->pass;
+    f->cursor = bitmap_next_set(&f->naks, 0);
+    f->end_of_pass = f->cursor >= f->lay.blocks;
+    SLOG(s, LL_VERBOSE, "starting pass %u", f->pass);
+    if (f->end_of_pass)
+        f->done_next = s->now;
+    return FSM_NEXT;
+}
+
+static ENG_ACTION(max_time)
+{
+    struct sender *s = obj;
+    SLOG(s, LL_WARN, "maximum file transfer time exceeded");
+    client_abort_all(s, "Max file transfer time exceeded", 0, M_ACTIVE);
+    return FSM_THEN(SE_FILE_END);
+}
+
+/* The receivers still on the file are aborted for it (spec §1.4); the others stay. */
+static ENG_ACTION(read_error)
+{
+    client_abort_all(obj, "Error reading file", FLAG_CURRENT_FILE, M_ACTIVE);
+    return FSM_NEXT;
+}
+
+/* Each client's outcome for the file, then the file's (sender_env.event). */
+static void results(struct sender *s)
+{
+    /* by enum dstate; D_DONE: the COMPLETE status */
+    static const enum sender_result res[D_NSTATES] = {
+        SENDER_RES_MUTE, SENDER_RES_ABORTED, SENDER_RES_ABORTED, SENDER_RES_ABORTED,
+        SENDER_RES_COPY, SENDER_RES_LOST,    SENDER_RES_ABORTED};
+    struct sfile *f = &s->file;
+    if (s->env.event == NULL) {
+        s->st.files_done++;
+        return;
+    }
+    struct sender_event e = {
+        .file = f->it, .file_id = f->file_id, .elapsed_us = s->now - f->start_us};
+    for (size_t i = 0; i < s->ndest; i++) {
+        const struct sdest *d = &s->dests[i];
+        if (d->isproxy)
+            continue;
+        e.kind = SENDER_EV_RESULT;
+        e.client_id = d->id;
+        e.ok = d->state == D_DONE && d->comp_status != COMP_STAT_REJECTED;
+        e.result = d->state != D_DONE                     ? res[d->state]
+                   : d->comp_status <= COMP_STAT_REJECTED ? (enum sender_result)d->comp_status
+                                                          : SENDER_RES_REJECTED;
+        s_report(s, &e);
+    }
+    e.kind = SENDER_EV_FILE;
+    e.client_id = 0;
+    e.result = 0;
+    e.ok = s->cnt[D_DONE] > 0;
+    s_report(s, &e);
+    s->st.files_done++;
+}
+
+/* SE_FILE_END: who did not finish is lost (or aborted after -a); next file, or exit 9. */
+static ENG_ACTION(end_file)
+{
+    struct sender *s = obj;
+    struct sfile *f = &s->file;
+    bool found_error = false;
+    for (size_t i = 0; i < s->ndest && s->cnt[D_ACTIVE] + s->cnt[D_ACTIVE_NAK] > 0; i++) {
+        struct sdest *d = &s->dests[i];
+        if ((d->state != D_ACTIVE && d->state != D_ACTIVE_NAK) || d->isproxy)
+            continue;
+        if (f->max_passes_exceeded) {
+            client_drop(s, d, "Max passes exceeded");
+        } else {
+            SLOG(s, LL_WARN, "no response from client %08X", d->id);
+            client_step(s, d, CE_SILENCE);
+        }
+        found_error = true;
+    }
+    if (found_error && s->cfg.quit_on_error)
+        client_abort_all(s, "A client dropped out, aborting all", 0, M_ACTIVE);
+    SLOG(s, LL_INFO, "file %04X done: %zu client(s) complete", f->file_id, s->cnt[D_DONE]);
+    results(s);
+    bool dropped = s->cfg.quit_on_error ? s->cnt[D_DONE] != s_nclients(s) : s->cnt[D_DONE] == 0;
+    if (!dropped)
+        return FSM_THEN(SE_NEXT_FILE);
+    SLOG(s, LL_ERR, "all clients dropped or aborted");
+    s->exit_code = SENDER_EXIT_DROPPED;
+    return FSM_GOTO(SP_FINISHED);
+}
+
+/* ---------------------------------------------------------------- completion */
+
+static void completion_cycle(struct sender *s)
+{
+    job_list(s, DONE_CONF, D_DONE, true);
+    job_done(s, 0, 0);
+}
+
+/* No file left (spec §1.6): everyone still in answers COMPLETE(0). */
+static ENG_ACTION(start_completion)
+{
+    struct sender *s = obj;
+    client_step_all(s, CE_COMPLETION, M_IN);
+    SLOG(s, LL_INFO, "finishing group");
+    memset(&s->file, 0, sizeof(s->file));
+    s->st.file_id = 0;
+    s->attempt = 1;
+    s->last_pass = false;
+    completion_cycle(s);
+    s->next_send = s->now + 3 * s->grtt.cur_us;
+    return FSM_NEXT;
+}
+
+static ENG_ACTION(completion_all)
+{
+    struct sender *s = obj;
+    last_round(s, "all complete, waiting for late completions");
+    job_list(s, DONE_CONF, D_DONE, true);
+    return FSM_NEXT;
+}
+
+/* A receiver left: if it was the last one owing COMPLETE, the same wait. */
+static ENG_ACTION(completion_left)
+{
+    struct sender *s = obj;
+    if (s->cnt[D_ACTIVE] == 0 && !s->last_pass) {
+        s->last_pass = true;
+        s->next_send = s->now + s->grtt.cur_us;
+    }
+    return FSM_NEXT;
+}
+
+static ENG_ACTION(end_completion)
+{
+    struct sender *s = obj;
+    for (size_t i = 0; i < s->ndest; i++) {
+        struct sdest *d = &s->dests[i];
+        if (d->state == D_ACTIVE && !d->isproxy) {
+            SLOG(s, LL_WARN, "couldn't get COMPLETE for group from %08X", d->id);
+            client_step(s, d, CE_SILENCE);
+        }
+    }
+    job_list(s, DONE_CONF, D_DONE, true);
+    s->exit_code = s->files_sent ? SENDER_EXIT_OK : SENDER_EXIT_NO_FILES;
+    return FSM_NEXT;
+}
+
+/* ---------------------------------------------------------------- the end */
+
+static ENG_ACTION(on_interrupt)
+{
+    struct sender *s = obj;
+    if (s->phase != SP_START)
+        client_abort_all(s, "Server quit, aborting all", 0, M_IN);
+    s->exit_code = SENDER_EXIT_INTERRUPTED;
+    return FSM_NEXT;
+}
+
+static ENG_ACTION(on_key_limit)
+{
+    struct sender *s = obj;
+    client_abort_all(s, "Encryption key usage limit reached", 0, M_IN);
+    s->exit_code = SENDER_EXIT_CRYPTO;
+    return FSM_NEXT;
+}
+
+static ENG_ACTION(on_fail)
+{
+    ((struct sender *)obj)->exit_code = *(const int *)arg;
+    return FSM_NEXT;
+}
+
+/* ---------------------------------------------------------------- rounds and answers */
+
+/* What each phase sends again every 3·GRTT. */
+static void (*const cycle[SP_NSTATES])(struct sender *) = {[SP_ANNOUNCE] = announce_cycle,
+                                                           [SP_FILEINFO] = fileinfo_cycle,
+                                                           [SP_COMPLETION] = completion_cycle};
+
+/* SE_TIMER: the phase's next round, or ROUNDS_OVER after ROBUST (or the last) of them. */
+static ENG_ACTION(on_round)
+{
+    struct sender *s = obj;
+    s->attempt++;
+    dest_grtt(s, false);
+    s->next_send = s->now + 3 * s->grtt.cur_us;
+    if (s->last_pass || s->attempt > s->cfg.robust)
+        return FSM_THEN(SE_ROUNDS_OVER);
+    cycle[s->phase](s);
+    return FSM_NEXT;
+}
+
+/* Who owes an answer in each phase, and the event when nobody does. */
+static const unsigned owes[SP_NSTATES] = {
+    [SP_FILEINFO] = 1u << D_REGISTERED, [SP_DATA] = M_ACTIVE, [SP_COMPLETION] = 1u << D_ACTIVE};
+static const int answered[SP_NSTATES] = {
+    [SP_FILEINFO] = SE_ALL_ACKED, [SP_DATA] = SE_FILE_END, [SP_COMPLETION] = SE_ALL_COMPLETE};
+
+static bool owed(const struct sender *s)
+{
+    for (int i = 0; i < D_NSTATES; i++)
+        if (owes[s->phase] & 1u << i && s->cnt[i] > 0)
+            return true;
+    return false;
+}
+
+/* SE_HEARD (SE_LEFT but in COMPLETION): nobody owes an answer any more? */
+static ENG_ACTION(on_heard)
+{
+    struct sender *s = obj;
+    return owed(s) ? FSM_NEXT : FSM_THEN(answered[s->phase]);
+}
+
+/* ---------------------------------------------------------------- the table */
+
+static const char *const s_phase_names[SP_NSTATES] = {"START", "ANNOUNCE",   "FILEINFO",
+                                                      "DATA",  "COMPLETION", "FINISHED"};
+static const char *const s_event_names[SE_NEVENTS] = {
+    "START",      "TIMER",     "HEARD",        "LEFT",      "ALL_IN", "ROUNDS_OVER",
+    "ALL_ACKED",  "NEXT_FILE", "LAST_FILE",    "PASS_END",  "REWIND", "MAX_TIME",
+    "READ_ERROR", "FILE_END",  "ALL_COMPLETE", "KEY_LIMIT", "FAIL",   "INTERRUPT"};
+
+static const struct fsm_row s_rows[] = {
+    {SP_START, SE_START, on_start, SP_ANNOUNCE},
+
+    {SP_ANNOUNCE, SE_TIMER, on_round, FSM_SAME},
+    {SP_ANNOUNCE, SE_HEARD, announce_progress, FSM_SAME},
+    {SP_ANNOUNCE, SE_LEFT, announce_progress, FSM_SAME},
+    {SP_ANNOUNCE, SE_ALL_IN, announce_all_in, FSM_SAME},
+    {SP_ANNOUNCE, SE_ROUNDS_OVER, end_announce, FSM_SAME}, /* exit 7, or the first file */
+    {SP_ANNOUNCE, SE_NEXT_FILE, next_file, SP_FILEINFO},
+    {SP_ANNOUNCE, SE_LAST_FILE, start_completion, SP_COMPLETION},
+
+    {SP_FILEINFO, SE_TIMER, on_round, FSM_SAME},
+    {SP_FILEINFO, SE_HEARD, on_heard, FSM_SAME},
+    {SP_FILEINFO, SE_LEFT, on_heard, FSM_SAME},
+    {SP_FILEINFO, SE_ALL_ACKED, acks_over, SP_DATA}, /* exit 8, or data */
+    {SP_FILEINFO, SE_ROUNDS_OVER, acks_over, SP_DATA},
+
+    {SP_DATA, SE_PASS_END, pass_end, FSM_SAME},
+    {SP_DATA, SE_TIMER, done_round, FSM_SAME},
+    {SP_DATA, SE_REWIND, rewind_pass, FSM_SAME},
+    {SP_DATA, SE_MAX_TIME, max_time, FSM_SAME},
+    {SP_DATA, SE_READ_ERROR, read_error, FSM_SAME},
+    {SP_DATA, SE_HEARD, on_heard, FSM_SAME},
+    {SP_DATA, SE_LEFT, on_heard, FSM_SAME},
+    {SP_DATA, SE_FILE_END, end_file, FSM_SAME}, /* exit 9, or the next file */
+    {SP_DATA, SE_NEXT_FILE, next_file, SP_FILEINFO},
+    {SP_DATA, SE_LAST_FILE, start_completion, SP_COMPLETION},
+
+    {SP_COMPLETION, SE_TIMER, on_round, FSM_SAME},
+    {SP_COMPLETION, SE_HEARD, on_heard, FSM_SAME},
+    {SP_COMPLETION, SE_LEFT, completion_left, FSM_SAME},
+    {SP_COMPLETION, SE_ALL_COMPLETE, completion_all, FSM_SAME},
+    {SP_COMPLETION, SE_ROUNDS_OVER, end_completion, SP_FINISHED},
+
+    {FSM_ANY, SE_INTERRUPT, on_interrupt, SP_FINISHED},
+    {FSM_ANY, SE_KEY_LIMIT, on_key_limit, SP_FINISHED},
+    {FSM_ANY, SE_FAIL, on_fail, SP_FINISHED},
+    /* Once finished, the exit code stays. */
+    {SP_FINISHED, SE_INTERRUPT, NULL, FSM_SAME},
+    {SP_FINISHED, SE_FAIL, NULL, FSM_SAME},
+};
+
+static void s_changed(void *obj, int from, int to)
+{
+    struct sender *s = obj;
+    static const int ids[SP_NSTATES] = {SENDER_PH_START, SENDER_PH_ANNOUNCE,   SENDER_PH_FILEINFO,
+                                        SENDER_PH_DATA,  SENDER_PH_COMPLETION, SENDER_PH_FINISHED};
+    (void)from;
+    s->st.phase = ids[to];
+    if (to == SP_FINISHED) {
+        session_close_file(s);
+        SLOG(s, LL_INFO, "session finished, exit code %d", s->exit_code);
+    }
+}
+
+static void s_label(void *obj, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "[%08X] session", ((const struct sender *)obj)->group_id);
+}
+
+const struct fsm_def sender_session_fsm = {
+    .name = "session",
+    .state_names = s_phase_names,
+    .nstates = SP_NSTATES,
+    .event_names = s_event_names,
+    .nevents = SE_NEVENTS,
+    .rows = s_rows,
+    .nrows = sizeof(s_rows) / sizeof(s_rows[0]),
+    .on_change = s_changed,
+    .label = s_label,
+};
+
+int session_event(struct sender *s, int ev, void *arg)
+{
+    return fsm_step(&sender_session_fsm, &s->phase, ev, s, arg, &s->env.log);
+}
+
+/* ---------------------------------------------------------------- timers */
+
+struct due {
+    uint64_t at; /* ENG_NEVER = not armed */
+    int ev;
+};
+
+/* The current phase's timers, in order of precedence. */
+static int timers(const struct sender *s, struct due t[4])
+{
+    const struct sfile *f = &s->file;
+    if (s->phase == SP_START) {
+        t[0] = (struct due){0, SE_START};
+        return 1;
+    }
+    if (s->phase == SP_FINISHED)
+        return 0;
+    if (s->phase != SP_DATA) {
+        t[0] = (struct due){s->next_send, SE_TIMER};
+        return 1;
+    }
+    /* e.g. everyone aborted after a read error */
+    t[0] = (struct due){owed(s) ? ENG_NEVER : 0, SE_FILE_END};
+    t[1] = (struct due){f->max_time_at != 0 ? f->max_time_at : ENG_NEVER, SE_MAX_TIME};
+    t[2] = (struct due){f->rewind_at != 0 ? f->rewind_at : ENG_NEVER, SE_REWIND};
+    t[3] = (struct due){f->end_of_pass ? f->done_next : ENG_NEVER, SE_TIMER};
+    return 4;
+}
+
+void session_tick(struct sender *s)
+{
+    struct due t[4];
+    /* Each event may move to the next phase, whose timers may be due too. */
+    for (int guard = 0; guard < 64; guard++) {
+        int n = timers(s, t), i = 0;
+        while (i < n && t[i].at > s->now)
+            i++;
+        if (i == n)
+            return;
+        session_event(s, t[i].ev, NULL);
+    }
+}
+
+uint64_t session_deadline(const struct sender *s)
+{
+    struct due t[4];
+    uint64_t min = s->phase == SP_DATA ? xmit_data_due(s, 0) : ENG_NEVER;
+    for (int i = 0, n = timers(s, t); i < n; i++)
+        if (t[i].at < min)
+            min = t[i].at;
+    return min;
+}
