@@ -36,19 +36,38 @@ static void refill(struct ratelim *r, uint64_t now_us)
     r->last_us = now_us;
 }
 
-bool ratelim_take(struct ratelim *r, uint64_t cost, uint64_t now_us)
+/* Whether cost units can be taken leaving keep units behind; takes them unless dry. */
+static bool take(struct ratelim *r, uint64_t cost, uint64_t keep, uint64_t now_us, bool dry)
 {
     if (r->rate == 0)
         return true;
     refill(r, now_us);
     uint64_t cap = r->burst * SCALE;
     uint64_t need = cost > r->burst ? cap : cost * SCALE;
-    if (r->tokens < need) {
-        r->refused++;
+    uint64_t k = keep > r->burst ? cap : keep * SCALE;
+    if (r->tokens < need || r->tokens - need < k) {
+        if (!dry)
+            r->refused++;
         return false;
     }
-    r->tokens -= need;
+    if (!dry)
+        r->tokens -= need;
     return true;
+}
+
+bool ratelim_take(struct ratelim *r, uint64_t cost, uint64_t now_us)
+{
+    return take(r, cost, 0, now_us, false);
+}
+
+bool ratelim_take_keep(struct ratelim *r, uint64_t cost, uint64_t keep, uint64_t now_us)
+{
+    return take(r, cost, keep, now_us, false);
+}
+
+bool ratelim_can(struct ratelim *r, uint64_t cost, uint64_t now_us)
+{
+    return take(r, cost, 0, now_us, true);
 }
 
 uint64_t ratelim_take_refused(struct ratelim *r)

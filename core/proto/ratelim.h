@@ -34,6 +34,10 @@ void ratelim_init(struct ratelim *r, uint64_t rate, uint64_t burst);
  */
 bool ratelim_take(struct ratelim *r, uint64_t cost, uint64_t now_us);
 
+/* The same, but only if keep units stay in the bucket afterwards (a reserve for others). */
+bool ratelim_take_keep(struct ratelim *r, uint64_t cost, uint64_t keep, uint64_t now_us);
+/* Whether ratelim_take would succeed now; takes and counts nothing. */
+bool ratelim_can(struct ratelim *r, uint64_t cost, uint64_t now_us);
 /* Returns and clears the refusal count (for one log line per interval). */
 uint64_t ratelim_take_refused(struct ratelim *r);
 
