@@ -251,6 +251,8 @@ int file_link_check(const char *target, size_t len, unsigned policy)
     for (size_t i = 0; i < len; i++)
         if (is_ctrl((unsigned char)target[i]))
             return FILE_ELINK_CTRL;
+    if (policy & FILE_LINK_NONE)
+        return FILE_ELINK_NONE;
     if ((policy & FILE_LINK_NO_ABS) && target[0] == '/')
         return FILE_ELINK_ABS;
     if (policy & FILE_LINK_NO_DOTDOT) {
@@ -264,6 +266,82 @@ int file_link_check(const char *target, size_t len, unsigned policy)
         }
     }
     return 0;
+}
+
+/*
+ * Walks the '/'-separated components of p[0..len) onto a depth counter:
+ * "." and empty ones stay, ".." climbs (false when it would climb above
+ * depth 0), others descend.
+ */
+static bool walk_depth(const char *p, size_t len, long *depth)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && p[i] != '/')
+            continue;
+        size_t cl = i - start;
+        if (cl == 2 && p[start] == '.' && p[start + 1] == '.') {
+            if (*depth == 0)
+                return false;
+            (*depth)--;
+        } else if (cl > 0 && !(cl == 1 && p[start] == '.')) {
+            (*depth)++;
+        }
+        start = i + 1;
+    }
+    return true;
+}
+
+/* Lexically normalises the absolute path p[0..len) into out ("/a/b"); false if it does not fit. */
+static bool normalise_abs(const char *p, size_t len, char *out, size_t cap)
+{
+    size_t o = 0, start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && p[i] != '/')
+            continue;
+        size_t cl = i - start;
+        if (cl == 2 && p[start] == '.' && p[start + 1] == '.') {
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--; /* the '/' before it; ".." at the root stays there */
+        } else if (cl > 0 && !(cl == 1 && p[start] == '.')) {
+            if (o + 1 + cl + 1 > cap)
+                return false;
+            out[o++] = '/';
+            memcpy(out + o, p + start, cl);
+            o += cl;
+        }
+        start = i + 1;
+    }
+    out[o] = '\0';
+    return true;
+}
+
+int file_link_beneath(const char *rel, const char *target, size_t len, const char *dest)
+{
+    if (len == 0)
+        return FILE_ELINK_OUTSIDE;
+    if (target[0] != '/') {
+        /* From the link's directory: rel's components but its last. */
+        size_t rl = strlen(rel);
+        while (rl > 0 && rel[rl - 1] != '/')
+            rl--;
+        long depth = 0;
+        if (!walk_depth(rel, rl, &depth) || !walk_depth(target, len, &depth))
+            return FILE_ELINK_OUTSIDE;
+        return 0;
+    }
+    char t[PATH_MAX], d[PATH_MAX];
+    if (!normalise_abs(target, len, t, sizeof(t)) ||
+        !normalise_abs(dest, strlen(dest), d, sizeof(d)))
+        return FILE_ELINK_OUTSIDE;
+    size_t dl = strlen(d);
+    if (dl == 0) /* dest is "/": everything is beneath it */
+        return 0;
+    if (strncmp(t, d, dl) == 0 && (t[dl] == '\0' || t[dl] == '/'))
+        return 0;
+    return FILE_ELINK_OUTSIDE;
 }
 
 int file_backup_name(char *out, size_t cap, const struct tm *start, const char *destdir,
@@ -334,6 +412,10 @@ const char *file_strerror(int err)
         return "control character in link target";
     case FILE_ELINK_ABS:
         return "absolute link target refused";
+    case FILE_ELINK_NONE:
+        return "symbolic links refused (--symlinks none)";
+    case FILE_ELINK_OUTSIDE:
+        return "link target resolves outside the destination (--symlinks beneath)";
     case FILE_ELINK_DOTDOT:
         return "link target with '..' refused";
     case FILE_ESYMLINK:

@@ -57,8 +57,10 @@ enum file_err {
     FILE_ELINK_EMPTY = -1020,
     FILE_ELINK_LONG = -1021,
     FILE_ELINK_CTRL = -1022,
-    FILE_ELINK_ABS = -1023,    /* refused by policy */
-    FILE_ELINK_DOTDOT = -1024, /* refused by policy */
+    FILE_ELINK_ABS = -1023,     /* refused by policy */
+    FILE_ELINK_DOTDOT = -1024,  /* refused by policy */
+    FILE_ELINK_NONE = -1025,    /* refused by policy: no links at all */
+    FILE_ELINK_OUTSIDE = -1026, /* refused by policy: the target leaves the destination */
     /* Resolution beneath a directory (core/fs/beneath.h). */
     FILE_ESYMLINK = -1030,   /* a directory on the way is a symlink: never followed */
     FILE_EFINALLINK = -1031, /* the final component is a symlink */
@@ -141,15 +143,32 @@ int file_rel_check(const char *rel);
 enum {
     FILE_LINK_NO_ABS = 0x01,    /* refuse "/..." targets */
     FILE_LINK_NO_DOTDOT = 0x02, /* refuse targets with a ".." component */
+    FILE_LINK_NONE = 0x04,      /* refuse every link (uftpd --symlinks none) */
+    /* The target must resolve inside the destination (uftpd --symlinks beneath,
+     * the default; checked by file_link_beneath, which needs the link's place). */
+    FILE_LINK_BENEATH = 0x08,
 };
 
 /*
  * Checks a received symlink target target[0..len). The target is opaque
  * text that is stored in the link and never followed by us (spec §6.2);
  * this only enforces the configured policy. Returns 0 or FILE_ELINK_EMPTY,
- * FILE_ELINK_LONG, FILE_ELINK_CTRL, FILE_ELINK_ABS, FILE_ELINK_DOTDOT.
+ * FILE_ELINK_LONG, FILE_ELINK_CTRL, FILE_ELINK_ABS, FILE_ELINK_DOTDOT,
+ * FILE_ELINK_NONE.
  */
 int file_link_check(const char *target, size_t len, unsigned policy);
+
+/*
+ * uftpd --symlinks beneath (issue 14 item 6): does a link at rel (checked,
+ * relative to the destination dir dest, absolute) with target
+ * target[0..len) resolve inside dest, read as text? A relative target is
+ * taken from the link's directory, an absolute one must name dest or lie
+ * beneath it; "." and ".." are resolved lexically ("a/../b" is "b"), so a
+ * target never climbs out, even on the way. Symlinks already inside dest
+ * are not followed: ours passed this same check, and the operator's own
+ * are the operator's. Returns 0 or FILE_ELINK_OUTSIDE.
+ */
+int file_link_beneath(const char *rel, const char *target, size_t len, const char *dest);
 
 /*
  * The path, beneath a backup dir, that a replaced file moves to (uftpd -A,

@@ -280,6 +280,40 @@ static int import_ec(struct rbuf *r, const uint8_t *blob, size_t len, EVP_PKEY *
     return rc;
 }
 
+int keyblob_check(const uint8_t *blob, size_t len, int want_type, int *type, int *param)
+{
+    *type = *param = 0;
+    if (!blob || len < 4 || len > KEYBLOB_MAX || (want_type && blob[0] != want_type))
+        return CRYPTO_EBLOB;
+    if (blob[0] == KEYBLOB_RSA) {
+        size_t modlen = (size_t)blob[2] << 8 | blob[3];
+        if (len < 8 || len != 8 + modlen || modlen < KEYBLOB_RSA_MIN_BITS / 8 ||
+            modlen > KEYBLOB_RSA_MAX_BITS / 8 || blob[8] == 0 || (blob[len - 1] & 1) == 0)
+            return CRYPTO_EBLOB;
+        uint32_t e =
+            (uint32_t)blob[4] << 24 | (uint32_t)blob[5] << 16 | (uint32_t)blob[6] << 8 | blob[7];
+        if (e < 3 || (e & 1) == 0)
+            return CRYPTO_EBLOB;
+        *type = KEYBLOB_RSA;
+        *param = (int)modlen;
+        return CRYPTO_OK;
+    }
+    if (blob[0] == KEYBLOB_EC) {
+        int curve = blob[1];
+        size_t keylen = (size_t)blob[2] << 8 | blob[3];
+        size_t c = keyblob_coord_len(curve);
+        if (!c || keylen != 2 * c || len != keyblob_ec_len(curve))
+            return CRYPTO_EBLOB;
+        for (size_t i = 4 + keylen; i < len; i++)
+            if (blob[i] != 0)
+                return CRYPTO_EBLOB;
+        *type = KEYBLOB_EC;
+        *param = curve;
+        return CRYPTO_OK;
+    }
+    return CRYPTO_EBLOB;
+}
+
 int keyblob_import(const uint8_t *blob, size_t len, int want_type, struct crypto_key **out)
 {
     *out = NULL;

@@ -54,6 +54,16 @@ int keyblob_curve_by_name(const char *name);
 int keyblob_import(const uint8_t *blob, size_t len, int want_type, struct crypto_key **out);
 
 /*
+ * The structural checks of keyblob_import without OpenSSL (lengths, curve,
+ * padding, RSA modulus size and exponent): cheap enough for every
+ * unauthenticated datagram, before any public-key work is spent on it.
+ * On success *type is KEYBLOB_RSA or KEYBLOB_EC and *param the RSA modulus
+ * length in bytes or the curve. A blob that passes may still fail the
+ * import (a point off the curve). Errors: CRYPTO_EBLOB.
+ */
+int keyblob_check(const uint8_t *blob, size_t len, int want_type, int *type, int *param);
+
+/*
  * Writes the key's public blob. Returns its length.
  * Errors: CRYPTO_ENOSPC.
  */

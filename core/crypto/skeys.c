@@ -53,16 +53,21 @@ uint64_t skeys_blocks(size_t len)
 
 /* ------------------------------------------------------------ one key */
 
-/* The limit in blocks: aead_limits' q for the largest datagram, times its l. */
-static uint64_t limit_blocks(int keytype, int dir)
+/*
+ * The limits in blocks: aead_limits' q (confidentiality) for the largest
+ * datagram, times its l; the forgery limit is SKEYS_FORGE_SLACK times the
+ * integrity figure (skeys.h).
+ */
+static void limit_blocks(int keytype, struct skeys_dir *d)
 {
     const size_t p = UFTP_MAX_DATAGRAM - SKEYS_MSG_OFF - AEAD_TAG_LEN;
     uint64_t enc = 0, forge = 0;
     if (aead_limits(keytype, p, &enc, &forge) != CRYPTO_OK)
-        return 0;
-    uint64_t q = dir == AEAD_DIR_SEAL ? enc : forge;
+        return;
     uint64_t l = skeys_blocks(p);
-    return q > UINT64_MAX / l ? UINT64_MAX : q * l;
+    d->limit = enc > UINT64_MAX / l ? UINT64_MAX : enc * l;
+    uint64_t f = forge > UINT64_MAX / l ? UINT64_MAX : forge * l;
+    d->forge_limit = f > UINT64_MAX / SKEYS_FORGE_SLACK ? UINT64_MAX : f * SKEYS_FORGE_SLACK;
 }
 
 int skeys_dir_init(struct skeys_dir *d, int keytype, const struct ks5_dir *k, int dir)
@@ -75,7 +80,7 @@ int skeys_dir_init(struct skeys_dir *d, int keytype, const struct ks5_dir *k, in
         return rc;
     memcpy(d->iv, k->iv, AEAD_NONCE_LEN);
     d->ver = UFTP_VER5;
-    d->limit = limit_blocks(keytype, dir);
+    limit_blocks(keytype, d);
     return CRYPTO_OK;
 }
 
@@ -89,7 +94,7 @@ int skeys_dir_init4(struct skeys_dir *d, int keytype, const struct ks4_keys *k, 
         return rc;
     memcpy(d->iv, k->salt, AEAD_SALT4_LEN);
     d->ver = UFTP_VER4;
-    d->limit = limit_blocks(keytype, dir);
+    limit_blocks(keytype, d);
     return CRYPTO_OK;
 }
 
@@ -182,7 +187,7 @@ int skeys_open(struct skeys_dir *const *keys, size_t n, struct replay *win, uint
         struct skeys_dir *d = keys[i];
         if (d == NULL || d->aead == NULL || d->ver != dg[0])
             continue;
-        if (d->used >= d->limit) {
+        if (d->forged >= d->forge_limit) {
             rc = SKEYS_ELIMIT; /* retired after too many forgeries */
             continue;
         }
@@ -194,6 +199,8 @@ int skeys_open(struct skeys_dir *const *keys, size_t n, struct replay *win, uint
             if (win != NULL)
                 replay_update(win, e.iv_ctr);
             d->ok++;
+            uint64_t ub = skeys_blocks(mlen);
+            d->used = d->used > UINT64_MAX - ub ? UINT64_MAX : d->used + ub;
             *msg = out;
             *msglen = mlen;
             if (which)
@@ -204,12 +211,12 @@ int skeys_open(struct skeys_dir *const *keys, size_t n, struct replay *win, uint
             return r;
         rc = CRYPTO_EAUTH;
     }
-    /* A forgery attempt against every key it was tried with. */
+    /* A forgery attempt against every key it was tried with: counted apart from its use. */
     uint64_t b = skeys_blocks(mlen);
     for (size_t k = 0; k < ntried; k++) {
         struct skeys_dir *d = keys[tried[k]];
         d->failed++;
-        d->used = d->used > UINT64_MAX - b ? UINT64_MAX : d->used + b;
+        d->forged = d->forged > UINT64_MAX - b ? UINT64_MAX : d->forged + b;
     }
     return rc;
 }
@@ -279,6 +286,24 @@ uint32_t skeys_cost_ecdh(int curve)
     default:
         return 2000;
     }
+}
+
+int skeys_announce_check(const struct wire_enc_info *e, const uint8_t *fp, size_t fplen,
+                         uint32_t *cost)
+{
+    *cost = 0;
+    if (!aead_supported(e->keytype) || !crypto_hash_session_ok(e->hashtype) || e->keylen == 0 ||
+        e->dhlen == 0 || e->siglen == 0)
+        return SKEYS_ETYPE;
+    int kt, kp, dt, dc;
+    if (keyblob_check(e->keyblob, e->keylen, 0, &kt, &kp) != CRYPTO_OK ||
+        keyblob_check(e->dhblob, e->dhlen, KEYBLOB_EC, &dt, &dc) != CRYPTO_OK)
+        return CRYPTO_EBLOB;
+    if (fplen > 0 && !fp_match(fp, fplen, e->keyblob, e->keylen))
+        return SKEYS_EFP;
+    /* The blobs' sizes are now their real ones, not claims. */
+    *cost = skeys_cost_verify(e->keyblob, e->keylen) + skeys_cost_ecdh(dc);
+    return CRYPTO_OK;
 }
 
 /* ------------------------------------------------------------ helpers */

@@ -37,9 +37,17 @@
  *
  * Usage limits (issue 4): a key counts the AES blocks it has processed,
  * ceil(len/16) + 3 per packet as in aead_limits (core/crypto/aead.h), and
- * refuses to seal past the confidentiality limit or to open past the
- * forgery limit (failed opens). Limits in blocks are exact for every packet
- * size: aead_limits' q <= C / l is q * l <= C.
+ * refuses to seal past the confidentiality limit. Failed opens (forgeries)
+ * are counted apart, against the forgery limit, and never against the
+ * usage (issue 14 item 10): otherwise forged traffic spends the key its
+ * peer is using. The forgery limit is SKEYS_FORGE_SLACK times aead_limits'
+ * integrity figure: UFTP has no key update, so a key retired by forgeries
+ * ends the session, and at 2^-57 (RFC 9001's target) an AES-CCM session
+ * ends after ~194 GB of forged datagrams; 1024 times that keeps an
+ * attacker's chance of one accepted forgery below 2^-39 (the CCM bound
+ * (2 l (v + q))^2 / 2^128 grows with v^2) and asks for ~200 TB. Limits in
+ * blocks are exact for every packet size: aead_limits' q <= C / l is
+ * q * l <= C.
  *
  * Secrets are wiped (crypto_wipe / OPENSSL_cleanse in aead_free) on every
  * free and as soon as they are no longer needed (handshake keys and the
@@ -83,6 +91,9 @@ enum skeys_err {
 /* A message for skeys_err and crypto_err codes. */
 const char *skeys_strerror(int err);
 
+/* The forgery limit is this many times aead_limits' 2^-57 integrity figure (see above). */
+#define SKEYS_FORGE_SLACK 1024u
+
 /* AES blocks one packet of plaintext length len costs (aead_limits' l). */
 uint64_t skeys_blocks(size_t len);
 
@@ -91,15 +102,18 @@ uint64_t skeys_blocks(size_t len);
 struct skeys_dir {
     struct aead *aead; /* NULL: no key */
     uint8_t iv[AEAD_NONCE_LEN];
-    uint8_t ver;         /* UFTP_VER5, or UFTP_VER4: iv[0..4) is the v4 salt */
-    uint64_t used;       /* blocks sealed, or blocks of failed opens */
-    uint64_t limit;      /* blocks allowed before the key is retired */
-    uint64_t ok, failed; /* packets sealed or opened / failed opens */
+    uint8_t ver;          /* UFTP_VER5, or UFTP_VER4: iv[0..4) is the v4 salt */
+    uint64_t used;        /* blocks sealed or opened */
+    uint64_t limit;       /* blocks a sealing key may seal before it is retired */
+    uint64_t forged;      /* blocks of failed opens (forgeries), counted apart */
+    uint64_t forge_limit; /* forged blocks an opening key tolerates before it is retired */
+    uint64_t ok, failed;  /* packets sealed or opened / failed opens */
 };
 
 /*
  * Keys d from a derived key and iv for sealing (AEAD_DIR_SEAL) or opening
- * (AEAD_DIR_OPEN); the limit is the confidentiality or the forgery one.
+ * (AEAD_DIR_OPEN): limit is the confidentiality limit, forge_limit the
+ * forgery one (an opening key's limit only counts: the peer enforces it).
  * Errors: CRYPTO_EINVAL, CRYPTO_ENOMEM, CRYPTO_ELIB.
  */
 int skeys_dir_init(struct skeys_dir *d, int keytype, const struct ks5_dir *k, int dir);
@@ -134,8 +148,9 @@ ssize_t skeys_seal(struct skeys_dir *d, uint64_t *ctr, uint8_t *dg, size_t msgle
  * in place; with several into scratch (which needs len bytes), since a
  * failed open destroys its output. On success *msg / *msglen are the
  * plaintext message (starting at its func byte) and *which the index of
- * the key that opened it. A failed authentication counts against every key
- * tried; a key past its forgery limit is skipped.
+ * the key that opened it. A failed authentication counts as a forgery
+ * against every key tried (in forged, not used); a key past its forgery
+ * limit is skipped.
  * Errors: SKEYS_EFRAME, SKEYS_EREPLAY, SKEYS_EOLD, CRYPTO_EAUTH (no key
  * opened it), SKEYS_ELIMIT (every key retired), SKEYS_ESTATE (no key),
  * CRYPTO_ELIB.
@@ -416,5 +431,17 @@ int skeys_proxy4_key(const uint8_t *msg, size_t len, const uint8_t *fp, size_t f
  */
 uint32_t skeys_cost_verify(const uint8_t *blob, size_t len);
 uint32_t skeys_cost_ecdh(int curve);
+
+/*
+ * The checks of an encrypted ANNOUNCE that cost no public-key work (issue
+ * 14 item 3): cipher and hash, the key and ECDH blobs' structure
+ * (keyblob_check), and the key's fingerprint against fp[0..fplen) when
+ * fplen > 0 (one SHA-1). On success *cost is the µs of public-key work
+ * accepting it takes (a signature check by the key as it really is, an
+ * ECDH key generation and agreement on the ECDH blob's curve), for the
+ * engine's budget. Errors: SKEYS_ETYPE, SKEYS_EFP, CRYPTO_EBLOB.
+ */
+int skeys_announce_check(const struct wire_enc_info *e, const uint8_t *fp, size_t fplen,
+                         uint32_t *cost);
 
 #endif

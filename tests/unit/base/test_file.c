@@ -232,6 +232,36 @@ static void test_link_targets(void)
     CU_ASSERT_EQUAL(file_link_check(big, 301, 0), FILE_ELINK_LONG);
 }
 
+/* --symlinks none / beneath (issue 14 item 6). */
+static void test_link_beneath(void)
+{
+    CU_ASSERT_EQUAL(file_link_check("x", 1, FILE_LINK_NONE), FILE_ELINK_NONE);
+    CU_ASSERT_EQUAL(file_link_check("x", 1, FILE_LINK_BENEATH), 0);
+    const char *d = "/srv/in";
+#define B(rel, t) file_link_beneath(rel, t, strlen(t), d)
+    CU_ASSERT_EQUAL(B("link", "a/b"), 0);
+    CU_ASSERT_EQUAL(B("link", "."), 0);
+    CU_ASSERT_EQUAL(B("link", ".."), FILE_ELINK_OUTSIDE);
+    CU_ASSERT_EQUAL(B("d1/link", "../elsewhere"), 0);
+    CU_ASSERT_EQUAL(B("d1/link", "../../elsewhere"), FILE_ELINK_OUTSIDE);
+    CU_ASSERT_EQUAL(B("d1/d2/link", "../../x/../y"), 0);
+    CU_ASSERT_EQUAL(B("link", "a/../../x"), FILE_ELINK_OUTSIDE); /* out on the way */
+    CU_ASSERT_EQUAL(B("link", "a/../.."), FILE_ELINK_OUTSIDE);
+    CU_ASSERT_EQUAL(B("link", "a//./b/"), 0);
+    CU_ASSERT_EQUAL(B("link", "/srv/in"), 0);
+    CU_ASSERT_EQUAL(B("link", "/srv/in/a/b"), 0);
+    CU_ASSERT_EQUAL(B("link", "/srv//in/./a"), 0);
+    CU_ASSERT_EQUAL(B("link", "/srv/inx"), FILE_ELINK_OUTSIDE);
+    CU_ASSERT_EQUAL(B("link", "/srv"), FILE_ELINK_OUTSIDE);
+    CU_ASSERT_EQUAL(B("link", "/etc/passwd"), FILE_ELINK_OUTSIDE);
+    CU_ASSERT_EQUAL(B("link", "/srv/in/../out"), FILE_ELINK_OUTSIDE);
+    CU_ASSERT_EQUAL(B("link", "/../srv/in/x"), 0);
+    CU_ASSERT_EQUAL(B("link", ""), FILE_ELINK_OUTSIDE);
+    CU_ASSERT_EQUAL(file_link_beneath("l", "/srv/in/x", 9, "/srv/in/"), 0);
+    CU_ASSERT_EQUAL(file_link_beneath("l", "/anything", 9, "/"), 0);
+#undef B
+}
+
 static void test_backup_name(void)
 {
     char out[PATH_MAX + 8];
@@ -284,6 +314,7 @@ static const struct cu_test name_tests[] = {
     {"escaping for logs", test_escape},
     {"relative path check", test_rel_check},
     {"symlink target policy", test_link_targets},
+    {"symlinks beneath the destination", test_link_beneath},
     {"backup names (-A)", test_backup_name},
     {"error texts", test_strerror},
     {NULL, NULL},

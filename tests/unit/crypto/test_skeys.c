@@ -801,9 +801,13 @@ static void test_limits(void)
                     SKEYS_ELIMIT);
     uint64_t c;
     CU_ASSERT_EQUAL(skeys_server_keyinfo_ctr(y.srv, &c), SKEYS_ELIMIT);
-    /* Forgeries: a receiving key is retired once they add up to its forgery limit. */
+    /*
+     * Forgeries are counted apart from the key's use (issue 14 item 10): a
+     * receiving key whose usage limit they would have passed still opens
+     * the genuine datagram...
+     */
     struct skeys_dir *rx = (struct skeys_dir *)skeys_client_rx(y.cli);
-    CU_ASSERT(rx->limit > 0);
+    CU_ASSERT(rx->limit > 0 && rx->forge_limit > rx->limit);
     rx->limit = 3 * skeys_blocks(10);
     *skeys_server_ctr(y.srv) = 100;
     size_t n = seal_msg(skeys_server_tx(y.srv), skeys_server_ctr(y.srv), dg, sizeof(dg), DONE,
@@ -817,6 +821,18 @@ static void test_limits(void)
         CU_ASSERT_EQUAL(skeys_client_open(y.cli, bad, n, &m, &ml), CRYPTO_EAUTH);
     }
     CU_ASSERT_EQUAL(rx->failed, 3);
+    CU_ASSERT_EQUAL(rx->forged, 3 * skeys_blocks(10));
+    CU_ASSERT_EQUAL(skeys_client_open(y.cli, dg, n, &m, &ml), CRYPTO_OK);
+    CU_ASSERT_EQUAL(rx->used, skeys_blocks(10));
+    /* ...and is retired once they add up to its forgery limit. */
+    rx->forge_limit = 5 * skeys_blocks(10);
+    n = seal_msg(skeys_server_tx(y.srv), skeys_server_ctr(y.srv), dg, sizeof(dg), DONE, SERVER, msg,
+                 10);
+    for (int i = 0; i < 2; i++) {
+        memcpy(bad, dg, n);
+        bad[n - 1] ^= 1;
+        CU_ASSERT_EQUAL(skeys_client_open(y.cli, bad, n, &m, &ml), CRYPTO_EAUTH);
+    }
     /* Now even the genuine datagram is refused: the key is retired. */
     CU_ASSERT_EQUAL(skeys_client_open(y.cli, dg, n, &m, &ml), SKEYS_ELIMIT);
     sess_free(&x);
