@@ -6,6 +6,7 @@
  */
 #include "receiver/engine/recv_int.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,9 @@ void receiver_config_defaults(struct receiver_config *c)
     c->max_sessions = RECEIVER_MAX_SESSIONS;
     c->pk_budget_us = RECEIVER_PK_BUDGET_US;
     c->hb_interval_us = 20000000u;
+    c->unconfirmed_us = CLAIMS_UNCONFIRMED_DEF_US;
+    c->announce_window_us = (uint64_t)FRESH_WINDOW_DEF_S * 1000000u;
+    c->link_policy = FILE_LINK_BENEATH;
 }
 
 static int bad(const struct receiver_env *e, const char *what)
@@ -53,6 +57,8 @@ static int check_config(const struct receiver_config *c, const struct receiver_e
         return bad(e, "a temp dir (-T) allows only one destination dir");
     if (c->max_sessions < 1 || c->max_sessions > RECEIVER_MAX_SESSIONS)
         return bad(e, "max sessions must be 1..100");
+    if (c->unconfirmed_us < CLAIMS_EXPIRY_MIN_US)
+        return bad(e, "the unconfirmed timeout must be at least 1 s");
     if (c->npub > 0 && c->pub_addrs == NULL)
         return bad(e, "public address array missing");
     for (size_t i = 0; i < c->npub; i++)
@@ -93,7 +99,14 @@ int receiver_new(struct receiver **out, const struct receiver_config *cfg,
         receiver_free(r);
         return ENG_ENOMEM;
     }
-    ratelim_init(&r->pk, cfg->pk_budget_us, cfg->pk_budget_us);
+    keywork_init(&r->pk, cfg->pk_budget_us);
+    ratelim_init(&r->strays, AMP_STRAY_PER_S, AMP_STRAY_PER_S);
+    ratelim_init(&r->refuse_log, 5, 20);
+    fresh_init(&r->fresh, cfg->announce_window_us);
+    if (env->rng(env->ctx, &r->amp_seed, sizeof(r->amp_seed)) < 0) {
+        receiver_free(r);
+        return ENG_ERNG;
+    }
     *out = r;
     return ENG_OK;
 }
@@ -143,10 +156,14 @@ static void start(struct receiver *r)
 /* ------------------------------------------------------------ stray aborts */
 
 void recv_stray_abort(struct receiver *r, const struct addr *to, const struct uftp_hdr *h,
-                      const char *text)
+                      const char *text, uint64_t now)
 {
     if (r->stray_n == RSTRAY_RING)
         return; /* bounded: a flood of refused ANNOUNCEs gets no answers */
+    if (!ratelim_take(&r->strays, 1, now)) {
+        r->st.amp_held++;
+        return; /* issue 14: AMP_STRAY_PER_S at most, whatever the credit */
+    }
     struct rstray *st = &r->stray[(r->stray_head + r->stray_n++) % RSTRAY_RING];
     st->to = *to;
     st->version = h->version;
@@ -155,8 +172,22 @@ void recv_stray_abort(struct receiver *r, const struct addr *to, const struct uf
     snprintf(st->text, sizeof(st->text), "%s", text);
 }
 
+/* IP and UDP header bytes of a datagram to dst (amp.h counts them). */
+static unsigned hdr_bytes(const struct addr *dst)
+{
+    return addr_family(dst) == ADDR_V6 && !addr_is_v4mapped(dst) ? AMP_HDR_V6 : AMP_HDR_V4;
+}
+
+uint64_t recv_src_key(const struct receiver *r, const struct addr *a)
+{
+    uint8_t ip[16];
+    size_t n = addr_get_ip(a, ip);
+    return amp_key(ip, n, r->amp_seed);
+}
+
 static bool stray_output(struct receiver *r, struct eng_out *out)
 {
+again:
     if (r->stray_n == 0)
         return false;
     struct rstray *st = &r->stray[r->stray_head];
@@ -177,6 +208,16 @@ static bool stray_output(struct receiver *r, struct eng_out *out)
                          .group_id = st->group_id,
                          .group_inst = st->group_inst};
     uftp_hdr_encode(out->buf, UFTP_HDR_LEN, &h);
+    /*
+     * Issue 14 item 8: a 324-byte ABORT only to a source that sent a third
+     * of that; the -r response proxy is ours to talk to.
+     */
+    bool configured = recv_has_px4(r) && addr_equal(&st->to, &r->cfg.resp_proxy);
+    if (!configured && !amp_tx(amp_table_get(&r->amps, recv_src_key(r, &st->to)),
+                               UFTP_HDR_LEN + (size_t)n, hdr_bytes(&st->to))) {
+        r->st.amp_held++;
+        goto again;
+    }
     out->kind = ENG_SEND;
     out->dst = st->to;
     out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
@@ -222,7 +263,8 @@ static void recv_proxy_key4(struct receiver *r, const struct addr *from, const u
         return;
     }
     if (len < UFTP_HDR_LEN + 4 ||
-        !recv_pk_take(r, skeys_cost_verify(pkt + UFTP_HDR_LEN + 12, len - UFTP_HDR_LEN - 12), now))
+        !recv_pk_take(r, recv_src_key(r, from), KEYWORK_RANK_FIRST,
+                      skeys_cost_verify(pkt + UFTP_HDR_LEN + 12, len - UFTP_HDR_LEN - 12), now))
         return;
     struct crypto_key *sig = NULL, *dh = NULL;
     int rc = skeys_proxy4_key(pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN, r->cfg.resp_proxy_fp,
@@ -269,20 +311,44 @@ static void drop(struct receiver *r, const struct addr *from, const char *why)
     }
 }
 
-bool recv_pk_take(struct receiver *r, uint64_t cost, uint64_t now)
+bool recv_pk_take(struct receiver *r, uint64_t src, unsigned rank, uint64_t cost, uint64_t now)
 {
-    if (ratelim_take(&r->pk, cost, now))
+    if (keywork_take(&r->pk, src, rank, cost, now))
         return true;
     r->st.pk_limited++;
     r->st.dropped++;
     if (now >= r->pk_log_at) {
         r->pk_log_at = now + 1000000;
         ELOG(&r->env.log, LL_WARN,
-             "rate-limiting public-key work: %llu ANNOUNCE/KEYINFO dropped (budget %u us/s); "
-             "servers will resend",
-             (unsigned long long)ratelim_take_refused(&r->pk), r->cfg.pk_budget_us);
+             "rate-limiting public-key work: %llu ANNOUNCE/KEYINFO dropped (budget %u us/s, "
+             "half kept for servers listed in -S at their address); servers will resend",
+             (unsigned long long)r->pk.refused, r->cfg.pk_budget_us);
     }
     return false;
+}
+
+void recv_refused(struct receiver *r, uint64_t now, const char *fmt, ...)
+{
+    /* A burst of 20, then 5 a second at LL_WARN; the rest at LL_PROTO, counted. */
+    int lvl = ratelim_take(&r->refuse_log, 1, now) ? LL_WARN : LL_PROTO;
+    if (!elog_enabled(&r->env.log, lvl)) {
+        r->refuse_quiet++;
+        return;
+    }
+    char msg[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (lvl == LL_WARN && r->refuse_quiet > 0)
+        ELOG(&r->env.log, lvl, "%s (and %llu other refusals since, logged at level 4)", msg,
+             (unsigned long long)r->refuse_quiet);
+    else
+        ELOG(&r->env.log, lvl, "%s", msg);
+    if (lvl == LL_WARN)
+        r->refuse_quiet = 0;
+    else
+        r->refuse_quiet++;
 }
 
 /*
@@ -450,6 +516,16 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
         drop(r, from, "session ending");
         return;
     }
+    /*
+     * Issue 14: what we may send back is earned by what arrives, for the
+     * session or, without one, from the source (core/proto/amp.h).
+     */
+    if (s != NULL) {
+        amp_rx(&s->amp, len);
+        s->heard_us = now_us;
+    } else {
+        amp_rx(amp_table_get(&r->amps, recv_src_key(r, from)), len);
+    }
     if (s != NULL && h.func != ANNOUNCE) {
         if (s->version != h.version) {
             RLOG(r, s, LL_PROTO, "version mismatch");
@@ -572,8 +648,20 @@ int receiver_poll(struct receiver *r, uint64_t now_us, struct eng_out *out)
         if (s->phase == RP_FREE)
             continue;
         sess_timers(r, s, now_us);
-        if (sess_output(r, s, now_us, out))
-            return out->kind;
+        while (sess_output(r, s, now_us, out)) {
+            /* Issue 14 item 1: never more than 3 x what the session received. */
+            if (amp_tx(&s->amp, out->len, hdr_bytes(&out->dst)))
+                return out->kind;
+            r->st.amp_held++;
+            RLOG(r, s, LL_PROTO, "not sending %s: beyond 3 x what the session received",
+                 wire_func_name(out->buf[1]));
+            /*
+             * Nothing but more datagrams from the peer brings credit: the
+             * rest of a NAK round is dropped as lost (the server's next DONE
+             * asks again), not generated here only to be dropped one by one.
+             */
+            s->f.nak_emit = false;
+        }
         if (s->ending && s->pending == 0) {
             sess_free(r, s);
             if (r->ops_n > 0)

@@ -103,7 +103,12 @@ struct receiver_config {
     /* -T given: receive into the session's temp dir, refuse absolute names,
      * and call storage.session_end to move the files at the end. */
     bool temp_dir;
-    /* FILE_LINK_NO_ABS / FILE_LINK_NO_DOTDOT for received symlink targets (default 0). */
+    /*
+     * Received symlinks (--symlinks, issue 14 item 6): FILE_LINK_BENEATH (the
+     * default: the target must resolve inside the destination dir),
+     * FILE_LINK_NONE (refused), 0 (any target, as 5.0.1), or the
+     * FILE_LINK_NO_ABS / FILE_LINK_NO_DOTDOT flags.
+     */
     unsigned link_policy;
 
     unsigned max_sessions; /* 1..RECEIVER_MAX_SESSIONS, default 100 */
@@ -122,6 +127,18 @@ struct receiver_config {
      * resends) with one log line per second.
      */
     uint32_t pk_budget_us;
+    /*
+     * Issue 14: the longest an unconfirmed session (waiting for REG_CONF,
+     * KEYINFO or PROXY_KEY) holds its slot, whatever ROBUST x GRTT the
+     * server claims (--unconfirmed-timeout; default CLAIMS_UNCONFIRMED_DEF_US).
+     */
+    uint64_t unconfirmed_us;
+    /*
+     * Signed ANNOUNCEs whose timestamp is further than this from our clock
+     * are refused as replays, and a session already started is not started
+     * again within it (--announce-window; core/proto/fresh.h). 0 = off.
+     */
+    uint64_t announce_window_us;
 
     /*
      * -r host[/fp]: a v4 response proxy (spec §1.9 item 4). KEY_REQ goes
@@ -329,6 +346,12 @@ struct receiver_stats {
     uint64_t cleartext;   /* cleartext where the session requires encryption */
     uint64_t nokeys;      /* ENCRYPTED for a session without keys yet */
     uint64_t pk_limited;  /* dropped by the public-key budget */
+    /* Issue 14. */
+    uint64_t amp_held; /* replies not sent: beyond 3 x what the peer sent (core/proto/amp.h) */
+    uint64_t
+        evicted; /* unconfirmed sessions that gave their slot to another (core/proto/admit.h) */
+    uint64_t slots_full; /* ANNOUNCEs refused: no slot could be had */
+    uint64_t stale;      /* signed ANNOUNCEs refused as replays (core/proto/fresh.h) */
 };
 
 void receiver_stats(const struct receiver *r, struct receiver_stats *st);

@@ -11,9 +11,14 @@
 #include "core/base/file.h"
 #include "core/base/elog.h"
 #include "core/base/member.h"
+#include "core/proto/admit.h"
+#include "core/proto/amp.h"
 #include "core/proto/bitmap.h"
-#include "core/proto/hb.h"
 #include "core/proto/blocks.h"
+#include "core/proto/claims.h"
+#include "core/proto/fresh.h"
+#include "core/proto/hb.h"
+#include "core/proto/keywork.h"
 #include "core/proto/ratelim.h"
 #include "core/wire/msg.h"
 #include "receiver/engine/engine.h"
@@ -113,6 +118,11 @@ struct rsession {
     uint16_t file_id;          /* the session's current file; 0 after DONE(0) */
     struct skeys_client *keys; /* encrypted session (spec §1.8); NULL = cleartext */
     uint32_t verify_cost;      /* µs to check one of the server's signatures */
+    /* Issue 14: what the session may send, and its standing for slots and key work. */
+    struct amp amp;    /* credit: 3 x the bytes received for the session (core/proto/amp.h) */
+    uint64_t src;      /* amp_key of the ANNOUNCE's source */
+    uint8_t rank;      /* 0 unlisted, 1 listed in -S, 2 listed and from its -S address */
+    uint64_t heard_us; /* last datagram of the session */
     struct rfile f;
 };
 
@@ -150,8 +160,14 @@ struct receiver {
     bool shutdown;
     bool done_reported;
     struct receiver_stats st;
-    struct ratelim pk;          /* public-key work on unauthenticated input */
+    struct keywork pk;          /* public-key work on unauthenticated input (issue 14) */
     uint64_t pk_log_at;         /* next "rate-limiting" log line */
+    struct amp_table amps;      /* credit of sources without a session (refused ANNOUNCEs) */
+    struct ratelim strays;      /* ... and at most AMP_STRAY_PER_S answers to them a second */
+    uint64_t amp_seed;          /* keys amp_key */
+    struct fresh fresh;         /* signed ANNOUNCEs seen (replays) */
+    struct ratelim refuse_log;  /* refusals logged at LL_WARN: a burst of 20, then 5 a second */
+    uint64_t refuse_quiet;      /* refusals since, logged at LL_PROTO only */
     struct crypto_key *own_key; /* ephemeral signing key when -k gave none */
     /* -r: the v4 response proxy's keys from its PROXY_KEY (spec §1.9 item 4) */
     struct crypto_key *px4_sig, *px4_dh;
@@ -177,7 +193,7 @@ static inline uint64_t r_wall(const struct receiver *r, uint64_t now_us)
 void recv_member(struct receiver *r, bool join, const struct addr *group,
                  const struct addr *source);
 void recv_stray_abort(struct receiver *r, const struct addr *to, const struct uftp_hdr *h,
-                      const char *text);
+                      const char *text, uint64_t now);
 
 /* engine.c: -r is set (a v4 response proxy). */
 static inline bool recv_has_px4(const struct receiver *r)
@@ -185,8 +201,17 @@ static inline bool recv_has_px4(const struct receiver *r)
     return addr_is_set(&r->cfg.resp_proxy);
 }
 
-/* engine.c: takes cost from the public-key budget; false = refused (logged once a second). */
-bool recv_pk_take(struct receiver *r, uint64_t cost, uint64_t now);
+/*
+ * engine.c: takes cost from the public-key budget for work on behalf of
+ * source key src of rank rank (core/proto/keywork.h); false = refused
+ * (logged once a second).
+ */
+bool recv_pk_take(struct receiver *r, uint64_t src, unsigned rank, uint64_t cost, uint64_t now);
+/* engine.c: the amp_key of an address (its IP). */
+uint64_t recv_src_key(const struct receiver *r, const struct addr *a);
+/* engine.c: a refused ANNOUNCE's log line: LL_WARN (20, then 5 a second), else LL_PROTO. */
+void recv_refused(struct receiver *r, uint64_t now, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* session.c */
 void sess_announce(struct receiver *r, const struct addr *from, const struct uftp_hdr *h,

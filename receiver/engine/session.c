@@ -7,7 +7,10 @@
  *
  * Timers: REGISTER every 5·GRTT until 5·ROBUST·GRTT (≥ 1 s); data timeout
  * ROBUST·GRTT (≥ 1 s); NAK timer 1·GRTT; COMPLETE(0) every 4·GRTT until
- * 4·ROBUST·GRTT (≥ 1 s).
+ * 4·ROBUST·GRTT (≥ 1 s). The server claims GRTT and ROBUST, so resends
+ * count the GRTT as at least 10 ms and expiries are capped (issue 14,
+ * core/proto/claims.h): registration at the unconfirmed timeout, the rest
+ * at 300 s.
  */
 #include "receiver/engine/recv_int.h"
 
@@ -22,8 +25,6 @@
 
 static const char *const rphase_names[] = {"FREE",     "PREREGISTER", "REGISTERED",
                                            "MIDGROUP", "RECEIVING",   "COMPLETE"};
-
-#define SEC_US 1000000u
 
 static void set_rphase(struct receiver *r, struct rsession *s, enum rphase p)
 {
@@ -41,13 +42,13 @@ static void set_timeout(struct rsession *s, uint64_t now, bool rescale)
     switch (s->phase) {
     case RP_PREREGISTER:
     case RP_REGISTERED:
-        t = 5 * s->grtt_us;
+        t = claims_resend_us(s->grtt_us, 5);
         break;
     case RP_COMPLETE:
-        t = 4 * s->grtt_us;
+        t = claims_resend_us(s->grtt_us, 4);
         break;
     default:
-        t = grtt_times(s->grtt_us, s->robust, SEC_US);
+        t = claims_expiry_us(s->grtt_us, s->robust, CLAIMS_IDLE_MAX_US);
         break;
     }
     s->timeout_at = s->timeout_start + t;
@@ -157,16 +158,41 @@ static void sess_complete(struct rsession *s)
 
 /* ------------------------------------------------------------ ANNOUNCE */
 
-static struct rsession *free_slot(struct receiver *r)
+/* A slot's standing for admission (core/proto/admit.h). */
+static uint8_t admit_state(const struct rsession *s)
 {
-    for (unsigned i = 0; i < r->cfg.max_sessions; i++) {
-        if (r->sess[i].phase == RP_FREE && !r->sess[i].ending) {
-            if (r->nslots < i + 1)
-                r->nslots = i + 1;
-            return &r->sess[i];
-        }
+    if (s->phase == RP_FREE)
+        return s->ending ? ADMIT_AUTHENTICATED : ADMIT_FREE;
+    if (s->ending)
+        return ADMIT_AUTHENTICATED; /* freed at the next poll; not taken from under its ABORT */
+    if (s->phase == RP_PREREGISTER || s->phase == RP_REGISTERED)
+        return ADMIT_UNCONFIRMED;
+    return s->keys != NULL && skeys_client_keyed(s->keys) ? ADMIT_AUTHENTICATED : ADMIT_CONFIRMED;
+}
+
+/*
+ * The slot for a new session (issue 14 item 2): a free one, or one whose
+ * unconfirmed session may give way (core/proto/admit.h). *victim is set to
+ * the session to end first when the slot is taken; NULL = refused.
+ */
+static struct rsession *pick_slot(struct receiver *r, uint8_t rank, uint64_t src, uint64_t grtt_us,
+                                  uint64_t now, struct rsession **victim)
+{
+    struct admit_slot sl[RECEIVER_MAX_SESSIONS];
+    unsigned n = r->cfg.max_sessions;
+    for (unsigned i = 0; i < n; i++) {
+        const struct rsession *s = &r->sess[i];
+        sl[i] = (struct admit_slot){
+            .state = admit_state(s), .rank = s->rank, .src = s->src, .heard_us = s->heard_us};
     }
-    return NULL;
+    int evict;
+    int i = admit_pick(sl, n, rank, src, now, admit_stale_us(grtt_us), &evict);
+    *victim = NULL;
+    if (i < 0)
+        return NULL;
+    if (evict)
+        *victim = &r->sess[i];
+    return &r->sess[i];
 }
 
 static const struct receiver_server *server_entry(const struct receiver *r, uint32_t id)
@@ -178,18 +204,36 @@ static const struct receiver_server *server_entry(const struct receiver *r, uint
 }
 
 /*
+ * A server's rank (issue 14): 2 when the -S list names it and the line's
+ * address is where the ANNOUNCE came from, 1 when it names it (any
+ * address, or none given), 0 without a -S list.
+ */
+static uint8_t server_rank(const struct receiver_server *srv, const struct addr *from)
+{
+    if (srv == NULL)
+        return 0;
+    if (addr_is_set(&srv->addr) && addr_equal_ip(&srv->addr, from))
+        return 2;
+    return 1;
+}
+
+/*
  * The encryption checks of a new session (spec §1.8): supported cipher and
- * hash, the -S fingerprint, the key blobs and the ANNOUNCE signature, then
- * the key exchange. All before any session exists, within the public-key
- * budget. Returns 0 with *out set; 1 to refuse the server (an ABORT says
- * *why); -1 to drop the ANNOUNCE silently (forged, or over budget).
+ * hash, then the checks that cost no public-key work (issue 14 item 3: the
+ * blobs' structure, the -S fingerprint, the timestamp and replay memory),
+ * then within the public-key budget (charged for the keys as they really
+ * are, fairly between sources, -S servers at their address first) the
+ * signature and the key exchange. Returns 0 with *out set; 1 to refuse
+ * the server (an ABORT says *why); -1 to drop the ANNOUNCE silently
+ * (forged, replayed, or over budget).
  */
 static int announce_keys(struct receiver *r, const struct addr *from, const struct uftp_hdr *h,
                          const struct wire_announce *a, const struct receiver_server *srv,
-                         uint8_t *pkt, size_t len, uint64_t now, struct skeys_client **out,
-                         const char **why)
+                         uint8_t rank, uint8_t *pkt, size_t len, uint64_t now,
+                         struct skeys_client **out, const char **why)
 {
     const struct wire_enc_info *e = &a->enc;
+    char ab[ADDR_STRLEN];
     *out = NULL;
     if (!aead_supported(e->keytype)) {
         *why = "Keytype invalid or not supported here";
@@ -209,9 +253,35 @@ static int announce_keys(struct receiver *r, const struct addr *from, const stru
         *why = "Invalid keyextype specified";
         return 1;
     }
-    int curve = e->dhlen >= 2 && e->dhblob[0] == KEYBLOB_EC ? e->dhblob[1] : 0;
-    uint64_t cost = skeys_cost_verify(e->keyblob, e->keylen) + skeys_cost_ecdh(curve);
-    if (!recv_pk_take(r, cost, now))
+    uint32_t cost;
+    int rc = skeys_announce_check(e, srv ? srv->fp : NULL, srv ? srv->fplen : 0, &cost);
+    if (rc == SKEYS_EFP) {
+        recv_refused(r, now, "[%08X/%u] rejecting ANNOUNCE from %08X at %s: %s", h->group_id,
+                     h->group_inst, h->src_id, addr_str(from, ab), skeys_strerror(rc));
+        *why = "Failed to verify server key fingerprint";
+        return 1;
+    }
+    if (rc == SKEYS_ETYPE) {
+        *why = "Key type not supported here";
+        return 1;
+    }
+    if (rc != CRYPTO_OK) {
+        r->st.auth_failed++;
+        r->st.dropped++;
+        recv_refused(r, now, "[%08X/%u] dropping ANNOUNCE from %08X at %s: malformed key",
+                     h->group_id, h->group_inst, h->src_id, addr_str(from, ab));
+        return -1;
+    }
+    /* Issue 14 item 9: a signed ANNOUNCE is good for its window, once. */
+    rc = fresh_check(&r->fresh, h->src_id, h->group_id, h->group_inst, a->tstamp, r_wall(r, now));
+    if (rc != FRESH_OK) {
+        r->st.stale++;
+        r->st.dropped++;
+        recv_refused(r, now, "[%08X/%u] dropping ANNOUNCE from %08X at %s: %s", h->group_id,
+                     h->group_inst, h->src_id, addr_str(from, ab), fresh_strerror(rc));
+        return -1;
+    }
+    if (!recv_pk_take(r, recv_src_key(r, from), rank, cost, now))
         return -1;
     const struct crypto_key *sigkey = r->cfg.sigkey;
     if ((e->flags & FLAG_CLIENT_AUTH) && (sigkey = recv_sigkey(r)) == NULL) {
@@ -238,19 +308,19 @@ static int announce_keys(struct receiver *r, const struct addr *from, const stru
         return 1;
     }
     struct skeys_client *k = NULL;
-    int rc = skeys_client_new(&k, &cc, e, pkt, len);
+    rc = skeys_client_new(&k, &cc, e, pkt, len);
     /* Through a proxy the key exchange waits for its PROXY_KEY (spec §1.8). */
     if (rc == CRYPTO_OK && (srv == NULL || srv->proxy_id == 0 || h->version == UFTP_VER4))
         rc = skeys_client_handshake(k);
     crypto_wipe(cc.rand2, sizeof(cc.rand2));
     if (rc == CRYPTO_OK) {
+        fresh_note(&r->fresh, h->src_id, h->group_id, h->group_inst, a->tstamp, r_wall(r, now));
         *out = k;
         return 0;
     }
     skeys_client_free(k);
-    char ab[ADDR_STRLEN];
-    ELOG(&r->env.log, LL_WARN, "[%08X/%u] rejecting ANNOUNCE from %08X at %s: %s", h->group_id,
-         h->group_inst, h->src_id, addr_str(from, ab), skeys_strerror(rc));
+    recv_refused(r, now, "[%08X/%u] rejecting ANNOUNCE from %08X at %s: %s", h->group_id,
+                 h->group_inst, h->src_id, addr_str(from, ab), skeys_strerror(rc));
     if (rc == SKEYS_EFP) {
         *why = "Failed to verify server key fingerprint";
         return 1;
@@ -264,6 +334,21 @@ static int announce_keys(struct receiver *r, const struct addr *from, const stru
     return -1; /* bad blob or signature: unauthenticated, no answer */
 }
 
+/* A refused ANNOUNCE: logged (rate-limited) and answered with an ABORT from no session. */
+static void refuse(struct receiver *r, const struct addr *from, const struct uftp_hdr *h,
+                   const char *why, uint64_t now)
+{
+    char ab[ADDR_STRLEN];
+    recv_refused(r, now, "[%08X/%u] rejecting ANNOUNCE from %08X at %s (protocol %s): %s",
+                 h->group_id, h->group_inst, h->src_id, addr_str(from, ab),
+                 h->version == UFTP_VER4 ? "v4" : "v5", why);
+    /* A v4 session's every reply goes to the -r response proxy (spec §1.9 item 4). */
+    if (h->version == UFTP_VER4 && recv_has_px4(r))
+        recv_stray_abort(r, &r->cfg.resp_proxy, h, why, now);
+    else
+        recv_stray_abort(r, from, h, why, now);
+}
+
 void sess_announce(struct receiver *r, const struct addr *from, const struct uftp_hdr *h,
                    const struct wire_announce *a, uint8_t *pkt, size_t len, uint64_t now)
 {
@@ -275,19 +360,12 @@ void sess_announce(struct receiver *r, const struct addr *from, const struct uft
     }
     const struct receiver_server *srv = NULL;
     if (r->cfg.nserver > 0 && (srv = server_entry(r, h->src_id)) == NULL) {
-        ELOG(&r->env.log, LL_WARN,
-             "[%08X/%u] rejecting ANNOUNCE from %08X: server not in server list", h->group_id,
-             h->group_inst, h->src_id);
-        recv_stray_abort(r, from, h, "Server not in server list");
+        recv_refused(r, now, "[%08X/%u] rejecting ANNOUNCE from %08X: server not in server list",
+                     h->group_id, h->group_inst, h->src_id);
+        recv_stray_abort(r, from, h, "Server not in server list", now);
         return;
     }
-    struct rsession *s = free_slot(r);
-    if (s == NULL) {
-        ELOG(&r->env.log, LL_ERR, "[%08X/%u] maximum number of sessions (%u) exceeded", h->group_id,
-             h->group_inst, r->cfg.max_sessions);
-        return;
-    }
-    /* Refusals that still tell the server (as 5.0.1 does); checked before any crypto. */
+    /* Refusals that still tell the server (as 5.0.1 does); checked before any crypto or slot. */
     const char *why = NULL;
     if (a->blocksize < UFTP_MIN_BLOCKSIZE || a->blocksize > UFTP_MAX_BLOCKSIZE)
         why = "Invalid block size";
@@ -299,25 +377,52 @@ void sess_announce(struct receiver *r, const struct addr *from, const struct uft
         why = "Invalid robustness factor";
     else if (h->version == UFTP_VER4 && a->has_enc && recv_has_px4(r) && r->px4_dh == NULL)
         why = "Response proxy set but haven't gotten key yet"; /* spec §1.9 item 4 */
+    if (why != NULL) {
+        refuse(r, from, h, why, now);
+        return;
+    }
+    uint8_t rank = server_rank(srv, from);
+    uint64_t src = recv_src_key(r, from);
+    uint64_t grtt = quant_rtt_decode_us(h->grtt);
+    struct rsession *victim;
+    struct rsession *s = pick_slot(r, rank, src, grtt, now, &victim);
+    if (s == NULL) {
+        r->st.slots_full++;
+        recv_refused(r, now,
+                     "[%08X/%u] ANNOUNCE from %08X at %s refused: all %u session slots are held "
+                     "by sessions that may not give way yet",
+                     h->group_id, h->group_inst, h->src_id, addr_str(from, ab),
+                     r->cfg.max_sessions);
+        return;
+    }
     struct skeys_client *keys = NULL;
-    if (why == NULL && a->has_enc) {
+    if (a->has_enc) {
         const char *kwhy = NULL;
-        int rc = announce_keys(r, from, h, a, srv, pkt, len, now, &keys, &kwhy);
+        int rc = announce_keys(r, from, h, a, srv, rank, pkt, len, now, &keys, &kwhy);
         if (rc < 0)
             return;
         if (rc > 0) {
-            ELOG(&r->env.log, LL_WARN,
-                 "[%08X/%u] rejecting ANNOUNCE from %08X at %s (protocol %s): %s", h->group_id,
-                 h->group_inst, h->src_id, addr_str(from, ab),
-                 h->version == UFTP_VER4 ? "v4" : "v5", kwhy);
-            recv_stray_abort(r, from, h, kwhy);
+            refuse(r, from, h, kwhy, now);
             return;
         }
     }
+    if (victim != NULL) {
+        RLOG(r, victim, LL_VERBOSE, "unconfirmed session of %08X gives its slot to %08X (issue 14)",
+             victim->server_id, h->src_id);
+        r->st.evicted++;
+        victim->end_ok = false;
+        sess_free(r, victim);
+    }
+    if (r->nslots < (unsigned)(s - r->sess) + 1)
+        r->nslots = (unsigned)(s - r->sess) + 1;
     memset(s, 0, sizeof(*s));
     s->keys = keys;
     if (keys != NULL)
         s->verify_cost = skeys_cost_verify(a->enc.keyblob, a->enc.keylen);
+    s->rank = rank;
+    s->src = src;
+    s->heard_us = now;
+    amp_rx(&s->amp, len); /* the ANNOUNCE itself earns the first REGISTER */
     s->version = h->version;
     s->group_id = h->group_id;
     s->group_inst = h->group_inst;
@@ -326,7 +431,7 @@ void sess_announce(struct receiver *r, const struct addr *from, const struct uft
     s->reply = *from;
     if (s->version == UFTP_VER4 && recv_has_px4(r))
         s->reply = r->cfg.resp_proxy; /* every reply goes to the v4 response proxy */
-    s->grtt_us = quant_rtt_decode_us(h->grtt);
+    s->grtt_us = grtt;
     s->grtt_code = h->grtt;
     s->robust = a->robust;
     s->blocksize = a->blocksize;
@@ -346,11 +451,6 @@ void sess_announce(struct receiver *r, const struct addr *from, const struct uft
     RLOG(r, s, LL_INFO, "received request from %08X at %s%s%s", s->server_id, addr_str(from, ab),
          s->version == UFTP_VER4 ? " (protocol v4)" : "",
          keys ? (skeys_client_auth(keys) ? " (encrypted, client auth)" : " (encrypted)") : "");
-
-    if (why != NULL) {
-        sess_abort(r, s, why, true);
-        return;
-    }
     event(r, s, RECEIVER_EV_CONNECT, true);
 
     /* The private group: all zero in unicast mode (spec §2.1 -M). */
@@ -379,8 +479,12 @@ void sess_announce(struct receiver *r, const struct addr *from, const struct uft
         char mb[ADDR_STRLEN];
         RLOG(r, s, LL_VERBOSE, "using private multicast address %s", addr_str(&s->mcast, mb));
     }
-    /* spec §1.6: give up registering after 5·ROBUST·GRTT (≥ 1 s), the PROXY_KEY wait too. */
-    s->expire_at = now + grtt_times(s->grtt_us, 5u * s->robust, SEC_US);
+    /*
+     * spec §1.6: give up registering after 5·ROBUST·GRTT (≥ 1 s), the
+     * PROXY_KEY wait too; never later than the unconfirmed timeout (issue 14
+     * item 2: GRTT 1000 s and ROBUST 255 would hold the slot for 15 days).
+     */
+    s->expire_at = now + claims_expiry_us(s->grtt_us, 5u * s->robust, r->cfg.unconfirmed_us);
     if (s->phase == RP_REGISTERED)
         s->pending |= P_REGISTER;
     else
@@ -418,7 +522,7 @@ void sess_proxy_key(struct receiver *r, struct rsession *s, const struct addr *f
     }
     const struct receiver_proxy *px = proxy_entry(r, s->proxy_id);
     if (s->keys != NULL) {
-        if (!recv_pk_take(r, s->verify_cost, now))
+        if (!recv_pk_take(r, s->src, s->rank, s->verify_cost, now))
             return;
         int rc = skeys_client_proxy_key(s->keys, s->proxy_id, msg, mlen, px ? px->fp : NULL,
                                         px ? px->fplen : 0);
@@ -453,7 +557,8 @@ void sess_announce_again(struct receiver *r, struct rsession *s, const struct uf
             r->st.dropped++;
             return;
         }
-        if (!recv_pk_take(r, skeys_cost_verify(a->enc.keyblob, a->enc.keylen), now))
+        if (!recv_pk_take(r, s->src, s->rank, skeys_cost_verify(a->enc.keyblob, a->enc.keylen),
+                          now))
             return;
         int rc = skeys_client_verify_announce(s->keys, &a->enc, pkt, len);
         if (rc != CRYPTO_OK) {
@@ -477,7 +582,7 @@ void sess_keyinfo(struct receiver *r, struct rsession *s, const struct wire_keyi
     if (s->phase != RP_REGISTERED && s->phase != RP_MIDGROUP)
         return;
     bool keyed = skeys_client_keyed(s->keys);
-    if (!recv_pk_take(r, s->verify_cost, now))
+    if (!recv_pk_take(r, s->src, s->rank, s->verify_cost, now))
         return;
     int rc = keyed ? skeys_client_keyinfo_verify(s->keys, pkt, len, k)
                    : skeys_client_keyinfo(s->keys, pkt, len, k);
@@ -708,6 +813,9 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
         int rc = file_link_check(fi->link, fi->link_len, r->cfg.link_policy);
         if (rc == 0 && memchr(fi->link, '\0', fi->link_len) != NULL)
             rc = FILE_ELINK_CTRL;
+        /* Issue 14 item 6: by default a link may only point inside the destination. */
+        if (rc == 0 && (r->cfg.link_policy & FILE_LINK_BENEATH))
+            rc = file_link_beneath(f->rf.rel, fi->link, fi->link_len, r->cfg.dests[f->rf.dest]);
         if (rc < 0) {
             char why[96];
             snprintf(why, sizeof(why), "link target refused: %s", file_strerror(rc));
@@ -726,8 +834,13 @@ static void recv_fileinfo(struct receiver *r, struct rsession *s, const struct w
     case FTYPE_DELETE:
         if (!s->sync_preview) {
             int rc = st->remove(r->env.ctx, &f->rf);
-            if (rc < 0 && rc != -ENOENT)
-                RLOG(r, s, LL_WARN, "cannot delete %s: %s", f->name, file_strerror(rc));
+            if (rc < 0 && rc != -ENOENT) {
+                /* Not deleted (with -A: not without its backup, issue 14 item 4): say so. */
+                char why[96];
+                snprintf(why, sizeof(why), "cannot delete: %s", file_strerror(rc));
+                reject(r, s, why, now);
+                return;
+            }
         }
         early_complete(r, s, COMP_STAT_NORMAL, now);
         return;
@@ -861,8 +974,8 @@ static void recv_done(struct receiver *r, struct rsession *s, const struct wire_
             f->comp_status = COMP_STAT_NORMAL;
             f->freespace = false;
             s->pending = P_COMPLETE;
-            /* spec §1.6: COMPLETE every 4·GRTT until 4·ROBUST·GRTT (≥ 1 s). */
-            s->expire_at = now + grtt_times(s->grtt_us, 4u * s->robust, SEC_US);
+            /* spec §1.6: COMPLETE every 4·GRTT until 4·ROBUST·GRTT (≥ 1 s, ≤ 300 s). */
+            s->expire_at = now + claims_expiry_us(s->grtt_us, 4u * s->robust, CLAIMS_IDLE_MAX_US);
         } else if (s->phase == RP_MIDGROUP || f->nmissing == 0) {
             if (s->phase == RP_RECEIVING)
                 file_finish(r, s, now);
@@ -951,6 +1064,12 @@ void sess_dispatch(struct receiver *r, struct rsession *s, const struct uftp_hdr
 
 /* ------------------------------------------------------------ timers */
 
+/* The phases whose resends run until an expiry (spec §1.6). */
+static bool expiring(const struct rsession *s)
+{
+    return s->phase == RP_PREREGISTER || s->phase == RP_REGISTERED || s->phase == RP_COMPLETE;
+}
+
 uint64_t sess_deadline(const struct rsession *s)
 {
     if (s->pending != 0 || s->ending || s->f.nak_emit)
@@ -958,6 +1077,9 @@ uint64_t sess_deadline(const struct rsession *s)
     uint64_t t = s->timeout_at;
     if (s->f.nak_at != 0 && s->f.nak_at < t)
         t = s->f.nak_at;
+    /* Issue 14: the expiry does not wait for the next resend (5 GRTT may be 5000 s). */
+    if (expiring(s) && s->expire_at < t)
+        t = s->expire_at;
     return t;
 }
 
@@ -971,7 +1093,7 @@ void sess_timers(struct receiver *r, struct rsession *s, uint64_t now)
         s->f.nak_cur = s->f.nak_first;
         s->f.sent_naks = false;
     }
-    if (now < s->timeout_at)
+    if (now < s->timeout_at && !(expiring(s) && now >= s->expire_at))
         return;
     switch (s->phase) {
     case RP_PREREGISTER:

@@ -351,11 +351,27 @@ static void scen_many_files(uint64_t seed)
     add_other(r->f, FTYPE_LINK, "d1/link2", "../elsewhere");
     add_other(r->f, FTYPE_LINK, "abs", "/usr/share");
     struct sim_link lk = {.loss_pct = 3, .dup_pct = 2, .delay_us = 500, .jitter_us = 2000};
-    add_receivers(r, 4, &lk);
+    /* Four receivers take any link target (--symlinks any, as 5.0.1); a fifth keeps the
+     * default (--symlinks beneath, issue 14 item 6) and refuses "abs" only. */
+    sim_group_addr(r->s, 0, 0, false, &r->pub);
+    for (int i = 0; i < 5; i++) {
+        receiver_defaults(&r->rc[i], false, false, &r->pub);
+        if (i < 4)
+            r->rc[i].link_policy = 0;
+        r->rx[i] = sim_add_receiver(r->s, &r->rc[i], &lk);
+        CHECK(r->rx[i] >= 0, "receiver_new failed");
+    }
+    r->nrx = 4;
     sender_defaults(&r->sc, r->f);
     add_sender(r, NULL);
     CHECK(sim_run(r->s, LIMIT_US), "did not finish");
     CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    const struct sim_store *b5 = sim_store(r->s, r->rx[4]);
+    CHECK(sim_store_find(b5, 0, "abs") == NULL, "--symlinks beneath accepted /usr/share");
+    CHECK(sim_store_find(b5, 0, "link1") != NULL && sim_store_find(b5, 0, "d1/link2") != NULL &&
+              sim_store_find(b5, 0, "d0/sub0/f000") != NULL,
+          "--symlinks beneath refused links inside the destination");
+    check_balanced(r->s, r->rx[4]);
     for (int i = 0; i < r->nrx; i++) {
         check_delivered(r->s, r->rx[i], r->f);
         check_balanced(r->s, r->rx[i]);
