@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crypto/fp.h"
 #include "core/crypto/hbauth.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/sig.h"
@@ -43,6 +44,8 @@ void proxy_config_defaults(struct proxy_config *c)
     c->max_pending = PROXY_MAX_PENDING;
     c->queue_bytes = PROXY_QUEUE_DEF;
     c->pk_budget_us = 500000u;
+    c->unconfirmed_us = CLAIMS_UNCONFIRMED_DEF_US;
+    c->announce_window_us = (uint64_t)FRESH_WINDOW_DEF_S * 1000000u;
 }
 
 static int bad(const struct proxy_env *e, const char *what)
@@ -88,6 +91,8 @@ static int check_config(const struct proxy_config *c, const struct proxy_env *e)
         return bad(e, "max pending aggregates must be 1..10");
     if (c->queue_bytes < 65536)
         return bad(e, "queue must be at least 64 KiB");
+    if (c->unconfirmed_us < CLAIMS_EXPIRY_MIN_US)
+        return bad(e, "the unconfirmed timeout must be at least 1 s");
     if (c->nself > 0 && c->self == NULL)
         return bad(e, "own address array missing");
     if (c->ssm && c->role != PROXY_CLIENT) {
@@ -130,7 +135,13 @@ int proxy_new(struct proxy **out, const struct proxy_config *cfg, const struct p
         proxy_free(p);
         return ENG_ENOMEM;
     }
-    p->pk_tokens = cfg->pk_budget_us;
+    keywork_init(&p->pk, cfg->pk_budget_us);
+    ratelim_init(&p->strays, AMP_STRAY_PER_S, AMP_STRAY_PER_S);
+    fresh_init(&p->fresh, cfg->announce_window_us);
+    if (p->env.rng(p->env.ctx, &p->amp_seed, sizeof(p->amp_seed)) < 0) {
+        proxy_free(p);
+        return ENG_ERNG;
+    }
     if (cfg->role == PROXY_SERVER && cfg->down_fplen > 0 && (p->nonce = new_nonce(p)) == 0) {
         proxy_free(p);
         return ENG_ERNG;
@@ -165,30 +176,52 @@ void p_limit(struct proxy *p, const char *fmt, ...)
          "limit reached: %s (further refusals are counted, not logged, for a minute)", msg);
 }
 
-bool p_pk_budget(struct proxy *p, uint64_t cost_us, const char *what)
+bool p_pk_budget(struct proxy *p, uint64_t src, unsigned rank, uint64_t cost_us, const char *what)
 {
-    uint64_t rate = p->cfg.pk_budget_us;
-    if (rate == 0)
+    if (keywork_take(&p->pk, src, rank, cost_us, p->now))
         return true;
-    if (p->pk_last != 0 && p->now > p->pk_last) {
-        uint64_t add = (p->now - p->pk_last) * rate / 1000000u;
-        p->pk_tokens = p->pk_tokens + add > rate ? rate : p->pk_tokens + add;
-    }
-    p->pk_last = p->now ? p->now : 1;
-    /* A request dearer than the whole budget passes only on a full bucket. */
-    if (p->pk_tokens >= cost_us || p->pk_tokens == rate) {
-        p->pk_tokens = p->pk_tokens > cost_us ? p->pk_tokens - cost_us : 0;
-        return true;
-    }
-    p->pk_refused++;
     p->st.refused++;
     if (p->pk_logged_at == 0 || p->now >= p->pk_logged_at + BUDGET_LOG_US) {
         p->pk_logged_at = p->now ? p->now : 1;
         ELOG(&p->env.log, LL_WARN,
-             "public-key work budget exhausted (%u us/s): %s refused (%llu so far)", (unsigned)rate,
-             what, (unsigned long long)p->pk_refused);
+             "public-key work budget exhausted (%u us/s, half kept for servers listed in -S "
+             "at their address): %s refused (%llu so far)",
+             (unsigned)p->cfg.pk_budget_us, what, (unsigned long long)p->pk.refused);
     }
     return false;
+}
+
+uint64_t p_src_key(const struct proxy *p, const struct addr *a)
+{
+    uint8_t ip[16];
+    size_t n = addr_get_ip(a, ip);
+    return amp_key(ip, n, p->amp_seed);
+}
+
+uint8_t p_rank(const struct proxy *p, uint32_t server_id, const struct addr *from)
+{
+    const struct proxy_server *sv = p_server(p, server_id);
+    if (sv == NULL)
+        return 0;
+    return addr_is_set(&sv->addr) && addr_equal_ip(&sv->addr, from) ? 2 : 1;
+}
+
+void p_heard(struct proxy *p, struct psession *s, size_t len, uint64_t now)
+{
+    amp_rx(&s->amp, len);
+    s->heard_us = now;
+    p->charge = &s->amp;
+}
+
+void p_confirm(struct psession *s)
+{
+    s->confirmed = true;
+}
+
+/* IP and UDP header bytes of a datagram to dst (amp.h counts them). */
+static unsigned hdr_bytes(const struct addr *dst)
+{
+    return addr_family(dst) == ADDR_V6 && !addr_is_v4mapped(dst) ? AMP_HDR_V6 : AMP_HDR_V4;
 }
 
 const struct proxy_server *p_server(const struct proxy *p, uint32_t id)
@@ -211,6 +244,11 @@ bool p_send(struct proxy *p, const struct addr *dst, const uint8_t *dg, size_t l
 {
     if (!addr_is_set(dst))
         return false;
+    /* Issue 14 item 1: never more than 3 x what the session (or source) sent us. */
+    if (p->charge != NULL && !amp_tx(p->charge, len, hdr_bytes(dst))) {
+        p->st.amp_held++;
+        return false;
+    }
     if (!pq_push(&p->q, dst, dg, len)) {
         p->st.queue_drops++;
         return false;
@@ -230,8 +268,8 @@ void p_take_grtt(struct psession *s, const struct uftp_hdr *h)
 
 uint64_t p_grtt_times(const struct psession *s, uint64_t n)
 {
-    uint64_t t = s->grtt_us * n;
-    return t < 1000000u ? 1000000u : t;
+    /* Issue 14: at most 300 s whatever GRTT and ROBUST the server claims (core/proto/claims.h). */
+    return claims_expiry_us(s->grtt_us, n, CLAIMS_IDLE_MAX_US);
 }
 
 /* ------------------------------------------------------------ memberships */
@@ -280,32 +318,74 @@ struct psession *p_find(struct proxy *p, uint32_t group_id, uint8_t inst)
     return NULL;
 }
 
-struct psession *p_new_session(struct proxy *p, const struct uftp_hdr *h)
+/* A slot's standing for admission (core/proto/admit.h). */
+static uint8_t admit_state(const struct psession *s)
 {
+    if (s->phase == PP_FREE)
+        return ADMIT_FREE;
+    if (!s->confirmed)
+        return ADMIT_UNCONFIRMED;
+    return s->encrypted && keys_keyed(s->k) ? ADMIT_AUTHENTICATED : ADMIT_CONFIRMED;
+}
+
+static int pick_slot(struct proxy *p, const struct uftp_hdr *h, const struct addr *from,
+                     uint64_t now, int *evict)
+{
+    struct admit_slot sl[PROXY_MAX_SESSIONS];
     for (unsigned i = 0; i < p->cfg.max_sessions; i++) {
-        struct psession *s = &p->sess[i];
-        if (s->phase != PP_FREE)
-            continue;
-        memset(s, 0, sizeof(*s));
-        s->phase = PP_REGISTERED;
-        s->version = h->version;
-        s->group_id = h->group_id;
-        s->group_inst = h->group_inst;
-        s->server_id = h->src_id;
-        idmap_init(&s->cmap);
-        if (i + 1 > p->nslots)
-            p->nslots = i + 1;
-        p->st.sessions++;
-        p->st.sessions_seen++;
-        return s;
+        const struct psession *s = &p->sess[i];
+        sl[i] = (struct admit_slot){
+            .state = admit_state(s), .rank = s->rank, .src = s->src, .heard_us = s->heard_us};
     }
-    return NULL;
+    return admit_pick(sl, p->cfg.max_sessions, p_rank(p, h->src_id, from), p_src_key(p, from), now,
+                      admit_stale_us(quant_rtt_decode_us(h->grtt)), evict);
+}
+
+bool p_slot_available(struct proxy *p, const struct uftp_hdr *h, const struct addr *from,
+                      uint64_t now)
+{
+    int evict;
+    return pick_slot(p, h, from, now, &evict) >= 0;
+}
+
+struct psession *p_new_session(struct proxy *p, const struct uftp_hdr *h, const struct addr *from,
+                               size_t len, uint64_t now)
+{
+    int evict;
+    int i = pick_slot(p, h, from, now, &evict);
+    if (i < 0)
+        return NULL;
+    struct psession *s = &p->sess[i];
+    if (evict) {
+        PLOG(p, s, LL_VERBOSE, "unconfirmed session of %08X gives its slot to %08X (issue 14)",
+             s->server_id, h->src_id);
+        p->st.evicted++;
+        p_free_session(p, s);
+    }
+    memset(s, 0, sizeof(*s));
+    s->phase = PP_REGISTERED;
+    s->version = h->version;
+    s->group_id = h->group_id;
+    s->group_inst = h->group_inst;
+    s->server_id = h->src_id;
+    s->rank = p_rank(p, h->src_id, from);
+    s->src = p_src_key(p, from);
+    s->unconfirmed_until = now + p->cfg.unconfirmed_us;
+    p_heard(p, s, len, now);
+    idmap_init(&s->cmap);
+    if ((unsigned)i + 1 > p->nslots)
+        p->nslots = (unsigned)i + 1;
+    p->st.sessions++;
+    p->st.sessions_seen++;
+    return s;
 }
 
 void p_free_session(struct proxy *p, struct psession *s)
 {
     if (s->phase == PP_FREE)
         return;
+    if (p->charge == &s->amp)
+        p->charge = NULL;
     if (s->joined)
         p_member(p, false, &s->priv, addr_is_set(&s->ssm_src) ? &s->ssm_src : NULL);
     for (size_t i = 0; i < s->ncl; i++)
@@ -324,6 +404,17 @@ void p_free_session(struct proxy *p, struct psession *s)
 
 static void hb_answer(struct proxy *p, const struct addr *to, uint8_t auth)
 {
+    /*
+     * Issue 14: at most 3 x what this source sent (HB_REQ and HB_RESP are
+     * the same size), and, but for our downstream, AMP_STRAY_PER_S answers
+     * a second: a flood from spoofed sources must not fill our send path.
+     */
+    p->charge = amp_table_get(&p->amps, p_src_key(p, to));
+    if (!(addr_is_set(&p->down) && addr_equal(to, &p->down)) &&
+        !ratelim_take(&p->strays, 1, p->now)) {
+        p->st.amp_held++;
+        return;
+    }
     uint8_t b[64];
     struct wire_hb_resp m = {.ver = UFTP_VER5, .auth = auth, .nonce = 0};
     if (auth == HB_AUTH_CHALLENGE)
@@ -366,7 +457,14 @@ static void recv_hb_req(struct proxy *p, const struct addr *from, const uint8_t 
         hb_answer(p, from, HB_AUTH_CHALLENGE);
         return;
     }
-    if (!p_pk_budget(p, HB_VERIFY_US, "heartbeat signature check"))
+    /* Issue 14 item 3: the fingerprint costs one SHA-1, before any public-key work. */
+    if (!fp_match(p->cfg.down_fp, p->cfg.down_fplen, m.keyblob, m.keylen)) {
+        p->st.hb_auth_failed++;
+        ELOG(&p->env.log, LL_PROTO, "heartbeat from %s: wrong key fingerprint", addr_str(from, ab));
+        hb_answer(p, from, HB_AUTH_FAILED);
+        return;
+    }
+    if (!p_pk_budget(p, p_src_key(p, from), 0, HB_VERIFY_US, "heartbeat signature check"))
         return;
     int rc = hbauth_verify(m.keyblob, m.keylen, m.sig, m.siglen, m.nonce, p->cfg.down_fp,
                            p->cfg.down_fplen);
@@ -514,6 +612,7 @@ void proxy_recv(struct proxy *p, const struct addr *from, const struct addr *to,
     (void)to;
     (void)tos;
     p->now = now_us;
+    p->charge = NULL;
     if (p->shutdown)
         return;
     p->dirty = true;
@@ -531,6 +630,8 @@ void proxy_recv(struct proxy *p, const struct addr *from, const struct addr *to,
     /* 3. our own multicast, looped back */
     if (from_self(p, from))
         return;
+    /* Issue 14: credit for answers that belong to no session (HB_RESP), by source. */
+    amp_rx(amp_table_get(&p->amps, p_src_key(p, from)), len);
     /* 4. session-less messages */
     switch (h.func) {
     case HB_REQ:
@@ -552,25 +653,39 @@ void proxy_recv(struct proxy *p, const struct addr *from, const struct addr *to,
         fwd_recv(p, from, &h, pkt, len, now_us);
     else
         psess_recv(p, from, &h, pkt, len, now_us);
+    p->charge = NULL;
 }
 
 /* ------------------------------------------------------------ poll */
 
 static void run_timers(struct proxy *p, uint64_t now)
 {
+    p->charge = NULL;
     hb_emit(p, now);
     uint64_t next = hb_deadline(&p->hb);
     for (unsigned i = 0; i < p->nslots; i++) {
         struct psession *s = &p->sess[i];
         if (s->phase == PP_FREE)
             continue;
+        /* Issue 14 item 2: nobody answered: the slot is not held longer than this. */
+        if (!s->confirmed && now >= s->unconfirmed_until) {
+            PLOG(p, s, LL_VERBOSE, "session ended: unconfirmed for %llu s",
+                 (unsigned long long)(p->cfg.unconfirmed_us / 1000000u));
+            p->st.expired++;
+            p_free_session(p, s);
+            continue;
+        }
+        p->charge = &s->amp;
         if (p->cfg.role == PROXY_SERVER)
             fwd_timers(p, s, now);
         else
             psess_timers(p, s, now);
+        p->charge = NULL;
         if (s->phase == PP_FREE)
             continue;
         uint64_t d = psess_deadline(s);
+        if (!s->confirmed && s->unconfirmed_until < d)
+            d = s->unconfirmed_until;
         if (d < next)
             next = d;
     }
@@ -625,6 +740,7 @@ void proxy_shutdown(struct proxy *p, uint64_t now_us)
     if (p->shutdown)
         return;
     p->now = now_us;
+    p->charge = NULL; /* our own aborts */
     for (unsigned i = 0; i < p->nslots; i++) {
         struct psession *s = &p->sess[i];
         if (s->phase == PP_FREE)

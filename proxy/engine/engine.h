@@ -152,6 +152,17 @@ struct proxy_config {
      * §6.16), in estimated µs of CPU per second. 0 = unlimited.
      */
     uint32_t pk_budget_us;
+    /*
+     * Issue 14: the longest a session nobody answered holds its slot,
+     * whatever ROBUST x GRTT its ANNOUNCE claims (--unconfirmed-timeout;
+     * default CLAIMS_UNCONFIRMED_DEF_US). Answered means: a client proxy's
+     * or response proxy's server sent more than ANNOUNCEs (keyed us, in an
+     * encrypted session); a server proxy's downstream answered.
+     */
+    uint64_t unconfirmed_us;
+    /* Signed ANNOUNCEs further than this from our clock are replays (core/proto/fresh.h); 0 = off.
+     */
+    uint64_t announce_window_us;
 
     /* realtime − monotonic, µs (wire timestamps). */
     int64_t wall_offset_us;
@@ -222,7 +233,12 @@ struct proxy_stats {
     uint64_t refused;        /* sessions, clients or slots refused at a limit */
     uint64_t hb_auth_ok;     /* heartbeats that authenticated (fp mode) */
     uint64_t hb_auth_failed;
-    struct addr down; /* the current downstream (server proxy) */
+    /* Issue 14. */
+    uint64_t amp_held; /* datagrams not sent: beyond 3 x what their session or source sent */
+    uint64_t evicted;  /* unconfirmed sessions that gave their slot to another */
+    uint64_t expired;  /* sessions ended unconfirmed */
+    uint64_t stale;    /* signed ANNOUNCEs refused as replays */
+    struct addr down;  /* the current downstream (server proxy) */
 };
 
 void proxy_stats(const struct proxy *p, struct proxy_stats *st);

@@ -38,9 +38,11 @@ static void new_session(struct proxy *p, const struct addr *from, const struct u
         return;
     }
     const struct wire_announce *a = &d.msg.u.announce;
-    struct psession *s = p_new_session(p, h);
+    struct psession *s = p_new_session(p, h, from, len, now);
     if (s == NULL) {
-        p_limit(p, "%u sessions: ANNOUNCE of group %08X from server %08X refused",
+        p_limit(p,
+                "%u sessions, none of which may give way: ANNOUNCE of group %08X from server "
+                "%08X refused",
                 p->cfg.max_sessions, h->group_id, h->src_id);
         return;
     }
@@ -101,6 +103,7 @@ void fwd_recv(struct proxy *p, const struct addr *from, const struct uftp_hdr *h
         p_drop(p, from, "version differs from the session's");
         return;
     }
+    p_heard(p, s, len, now);
     if (addr_equal(from, &s->up)) {
         if (h->src_id == s->server_id)
             p_take_grtt(s, h);
@@ -116,6 +119,8 @@ void fwd_recv(struct proxy *p, const struct addr *from, const struct uftp_hdr *h
         p_drop(p, from, "not from the downstream proxy");
         return;
     }
+    /* Issue 14: someone downstream takes part; the session keeps its slot. */
+    p_confirm(s);
     forward(p, s, &s->up, pkt, len, now);
 }
 

@@ -113,7 +113,9 @@ static int kdir_init(struct kdir *d, int keytype, const struct ks5_dir *k, bool 
     if (rc)
         return rc;
     memcpy(d->iv, k->iv, AEAD_NONCE_LEN);
-    d->limit = seal ? me : mf;
+    d->limit = me;
+    d->forge_limit = mf > UINT64_MAX / SKEYS_FORGE_SLACK ? UINT64_MAX : mf * SKEYS_FORGE_SLACK;
+    (void)seal;
     return CRYPTO_OK;
 }
 
@@ -174,8 +176,8 @@ static int open_dg(struct kdir *const *keys, size_t n, struct replay *win, uint8
         struct kdir *d = keys[i];
         if (d == NULL || d->aead == NULL)
             continue;
-        if (d->used >= d->limit) {
-            rc = KEYS_ELIMIT;
+        if (d->forged >= d->forge_limit) {
+            rc = KEYS_ELIMIT; /* retired after too many forgeries */
             continue;
         }
         any = true;
@@ -188,6 +190,7 @@ static int open_dg(struct kdir *const *keys, size_t n, struct replay *win, uint8
                 memcpy(ct, scratch, clen);
             if (win != NULL)
                 replay_update(win, e.iv_ctr);
+            d->used++;
             *msg = ct;
             *msglen = clen;
             if (which)
@@ -195,7 +198,7 @@ static int open_dg(struct kdir *const *keys, size_t n, struct replay *win, uint8
             return CRYPTO_OK;
         }
         if (rc == CRYPTO_EAUTH)
-            d->used++;
+            d->forged++; /* apart from its use (issue 14 item 10) */
         if (inplace)
             break;
     }

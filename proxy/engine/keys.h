@@ -80,7 +80,8 @@ const char *keys_strerror(int err);
 struct kdir {
     struct aead *aead;
     uint8_t iv[AEAD_NONCE_LEN];
-    uint64_t used, limit; /* packets sealed, or failed opens */
+    uint64_t used, limit;         /* packets sealed (opening keys: opened), and the seal limit */
+    uint64_t forged, forge_limit; /* failed opens, counted apart (core/crypto/skeys.h) */
 };
 
 /* What a session's keys are made from. */

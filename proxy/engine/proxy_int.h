@@ -12,9 +12,15 @@
 
 #include "core/base/elog.h"
 #include "core/base/member.h"
+#include "core/proto/admit.h"
 #include "core/proto/agg.h"
+#include "core/proto/amp.h"
+#include "core/proto/claims.h"
+#include "core/proto/fresh.h"
 #include "core/proto/hb.h"
 #include "core/proto/idmap.h"
+#include "core/proto/keywork.h"
+#include "core/proto/ratelim.h"
 #include "core/wire/msg.h"
 #include "proxy/engine/engine.h"
 #include "proxy/engine/keys.h"
@@ -119,6 +125,13 @@ struct psession {
     struct idmap cmap; /* client ID → index in cl */
     struct agg agg;
     struct ksess *k; /* encrypted sessions */
+    /* Issue 14: what the session may send, and its standing for slots and key work. */
+    struct amp amp;             /* credit: 3 x the bytes received for it (core/proto/amp.h) */
+    uint64_t src;               /* amp_key of the ANNOUNCE's source */
+    uint8_t rank;               /* 0 unlisted, 1 listed in -S, 2 listed and from its address */
+    bool confirmed;             /* the server (or, tunnelled, the downstream side) answered */
+    uint64_t heard_us;          /* last datagram of the session */
+    uint64_t unconfirmed_until; /* ends then unless confirmed (--unconfirmed-timeout) */
 };
 
 /* ------------------------------------------------------------ the engine */
@@ -137,9 +150,15 @@ struct proxy {
     /* Server proxy: the downstream address (fixed, or learned in fp mode). */
     struct addr down;
     uint32_t nonce; /* current heartbeat challenge (fp mode), never 0 */
-    /* Public-key work budget (spec §6.16): tokens in µs of CPU. */
-    uint64_t pk_tokens, pk_last;
-    uint64_t pk_refused, pk_logged_at;
+    /* Public-key work budget (spec §6.16), shared fairly (issue 14, core/proto/keywork.h). */
+    struct keywork pk;
+    uint64_t pk_logged_at;
+    /* Issue 14: credit of sources without a session, and of the session being served. */
+    struct amp_table amps;
+    struct ratelim strays; /* HB_RESP to others than our downstream: AMP_STRAY_PER_S a second */
+    uint64_t amp_seed;
+    struct amp *charge; /* p_send spends this credit; NULL = our own datagrams */
+    struct fresh fresh; /* signed ANNOUNCEs seen (replays) */
     uint64_t nodown_logged_at;
     uint64_t limit_logged_at;
     uint64_t refuse_logged_at;
@@ -167,13 +186,33 @@ static inline uint64_t p_wall(const struct proxy *p, uint64_t now_us)
 /* engine.c */
 void p_member(struct proxy *p, bool join, const struct addr *group, const struct addr *source);
 struct psession *p_find(struct proxy *p, uint32_t group_id, uint8_t inst);
-struct psession *p_new_session(struct proxy *p, const struct uftp_hdr *h);
+/*
+ * A slot for the session of h from from (issue 14: a free one, or one an
+ * unconfirmed session gives up, core/proto/admit.h); NULL when refused.
+ * The new session is charged with the ANNOUNCE of len bytes.
+ */
+struct psession *p_new_session(struct proxy *p, const struct uftp_hdr *h, const struct addr *from,
+                               size_t len, uint64_t now);
+/* Whether p_new_session would find a slot now (before spending key work on it). */
+bool p_slot_available(struct proxy *p, const struct uftp_hdr *h, const struct addr *from,
+                      uint64_t now);
 void p_free_session(struct proxy *p, struct psession *s);
 void p_drop(struct proxy *p, const struct addr *from, const char *why);
 /* Logs a limit refusal at most once a minute (engine-wide). */
 void p_limit(struct proxy *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Takes cost µs of public-key work from the budget; false = refused (logged). */
-bool p_pk_budget(struct proxy *p, uint64_t cost_us, const char *what);
+/*
+ * Takes cost µs of public-key work from the budget for source key src of
+ * rank rank (core/proto/keywork.h); false = refused (logged).
+ */
+bool p_pk_budget(struct proxy *p, uint64_t src, unsigned rank, uint64_t cost_us, const char *what);
+/* The amp_key of an address (its IP). */
+uint64_t p_src_key(const struct proxy *p, const struct addr *a);
+/* A server's rank (issue 14): 2 listed in -S and from the line's address, 1 listed, 0 not. */
+uint8_t p_rank(const struct proxy *p, uint32_t server_id, const struct addr *from);
+/* The session's datagram arrived: credit it (amp), note it heard, and charge its sends to it. */
+void p_heard(struct proxy *p, struct psession *s, size_t len, uint64_t now);
+/* The session proved itself (issue 14): no more unconfirmed timeout, and evictable only by rank. */
+void p_confirm(struct psession *s);
 const struct proxy_server *p_server(const struct proxy *p, uint32_t id);
 const struct proxy_client *p_client_entry(const struct proxy *p, uint32_t id);
 /* Enqueues a datagram (copied); false (counted) when the queue is full. */

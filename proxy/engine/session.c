@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "core/crypto/crypto.h"
+#include "core/crypto/skeys.h"
 #include "core/wire/buf.h"
 #include "proxy/engine/proxy_int.h"
 
@@ -462,14 +463,34 @@ static void new_session(struct proxy *p, const struct addr *from, const struct u
         p_drop(p, from, "block size out of range");
         return;
     }
-    if (p_find(p, h->group_id, h->group_inst) == NULL && p->st.sessions >= p->cfg.max_sessions) {
-        p_limit(p, "%u sessions: ANNOUNCE of group %08X from server %08X refused",
+    /* Issue 14 item 2: no key work for a session that would get no slot. */
+    if (!p_slot_available(p, h, from, now)) {
+        p_limit(p,
+                "%u sessions, none of which may give way: ANNOUNCE of group %08X from server "
+                "%08X refused",
                 p->cfg.max_sessions, h->group_id, h->src_id);
         return;
     }
     struct ksess *k = NULL;
     if (a->has_enc) {
-        if (!p_pk_budget(p, keys_cost_new(&a->enc), "new encrypted session"))
+        /* Issue 14 items 3, 9: the checks that cost nothing first, then the budget. */
+        uint32_t cost;
+        int rc = skeys_announce_check(&a->enc, sv ? sv->fp : NULL, sv ? sv->fplen : 0, &cost);
+        if (rc != CRYPTO_OK) {
+            refuse_log(p, "refusing encrypted session %08X from server %08X at %s: %s", h->group_id,
+                       h->src_id, addr_str(from, ab), skeys_strerror(rc));
+            return;
+        }
+        rc = fresh_check(&p->fresh, h->src_id, h->group_id, h->group_inst, a->tstamp,
+                         p_wall(p, now));
+        if (rc != FRESH_OK) {
+            p->st.stale++;
+            refuse_log(p, "refusing encrypted session %08X from server %08X at %s: %s", h->group_id,
+                       h->src_id, addr_str(from, ab), fresh_strerror(rc));
+            return;
+        }
+        if (!p_pk_budget(p, p_src_key(p, from), p_rank(p, h->src_id, from), keys_cost_new(&a->enc),
+                         "new encrypted session"))
             return;
         struct ksess_params kp = {.group_id = h->group_id,
                                   .group_inst = h->group_inst,
@@ -488,15 +509,16 @@ static void new_session(struct proxy *p, const struct addr *from, const struct u
             ELOG(&p->env.log, LL_WARN, "rng failed");
             return;
         }
-        int rc = keys_new(&k, &kp, &a->enc, pkt, len);
+        rc = keys_new(&k, &kp, &a->enc, pkt, len);
         crypto_wipe(kp.rand2, sizeof(kp.rand2));
         if (rc < 0) {
             refuse_log(p, "refusing encrypted session %08X from server %08X at %s: %s", h->group_id,
                        h->src_id, addr_str(from, ab), keys_strerror(rc));
             return;
         }
+        fresh_note(&p->fresh, h->src_id, h->group_id, h->group_inst, a->tstamp, p_wall(p, now));
     }
-    struct psession *s = p_new_session(p, h);
+    struct psession *s = p_new_session(p, h, from, len, now);
     if (s == NULL) {
         keys_free(k);
         p_limit(p, "%u sessions: ANNOUNCE of group %08X refused", p->cfg.max_sessions, h->group_id);
@@ -549,6 +571,7 @@ static void recv_announce(struct proxy *p, const struct addr *from, const struct
         p_drop(p, from, "ANNOUNCE of a known session from elsewhere");
         return;
     } else {
+        p_heard(p, s, len, now);
         p_take_grtt(s, h);
         s->idle_at = now + p_grtt_times(s, s->robust);
         /* Registration stays open while the server announces. */
@@ -596,6 +619,7 @@ static void recv_keyinfo(struct proxy *p, struct psession *s, const struct addr 
         return;
     }
     if (!was) {
+        p_confirm(s); /* issue 14: the server keyed us: an authenticated session */
         PLOG(p, s, LL_INFO, "keyed by the server: re-keying %zu client%s", s->ncl,
              s->ncl == 1 ? "" : "s");
         if (s->phase == PP_REGISTERED)
@@ -668,6 +692,9 @@ static void from_server(struct proxy *p, struct psession *s, const struct addr *
         p_drop(p, from, "source ID differs from the session's server");
         return;
     }
+    /* Issue 14: a cleartext session's server running it is all the confirmation there is. */
+    if (!s->encrypted)
+        p_confirm(s);
     p_take_grtt(s, h);
     s->idle_at = now + p_grtt_times(s, s->robust);
     if (h->func == ENCRYPTED) {
@@ -822,7 +849,7 @@ static void c_register(struct proxy *p, struct psession *s, struct pclient *c,
                 abort_client(p, s, c, "Encryption required");
                 return;
             }
-            if (!p_pk_budget(p, keys_cost_peer(s->k), "client key exchange"))
+            if (!p_pk_budget(p, p_src_key(p, from), 0, keys_cost_peer(s->k), "client key exchange"))
                 return; /* it registers again in 5 GRTT */
             int rc = keys_peer_new(s->k, &c->k, c->id, r->dhblob, r->dhlen, r->rand2);
             if (rc < 0) {
@@ -1120,6 +1147,7 @@ void psess_recv(struct proxy *p, const struct addr *from, const struct uftp_hdr 
         p_drop(p, from, "version differs from the session's");
         return;
     }
+    p_heard(p, s, len, now);
     if (addr_equal(from, &s->up))
         from_server(p, s, from, h, pkt, len, now);
     else
@@ -1153,9 +1181,10 @@ void psess_timers(struct proxy *p, struct psession *s, uint64_t now)
 {
     flush_due(p, s, now, false);
     /* spec §3.4: every 2 GRTT, the GRTT as it is now (the server's drops after announcing). */
-    if (s->keyinfo_at != 0 && now >= s->keyinfo_at + 2 * s->grtt_us)
+    if (s->keyinfo_at != 0 && now >= s->keyinfo_at + claims_resend_us(s->grtt_us, 2))
         send_keyinfo(p, s, NULL, now);
-    if (s->regup_at != 0 && now >= s->regup_at + 2 * s->grtt_us && s->phase < PP_RECEIVING)
+    if (s->regup_at != 0 && now >= s->regup_at + claims_resend_us(s->grtt_us, 2) &&
+        s->phase < PP_RECEIVING)
         register_again(p, s, now);
     if (s->reg_end != 0 && now >= s->reg_end && s->phase < PP_RECEIVING)
         expire_registration(p, s);
@@ -1167,12 +1196,13 @@ uint64_t psess_deadline(const struct psession *s)
 {
     /* With answers pending the session cannot end: their flush comes first. */
     uint64_t t = agg_pending(&s->agg) > 0 ? agg_deadline(&s->agg) : s->idle_at;
-    if (s->keyinfo_at != 0 && s->keyinfo_at + 2 * s->grtt_us < t)
-        t = s->keyinfo_at + 2 * s->grtt_us;
+    if (s->keyinfo_at != 0 && s->keyinfo_at + claims_resend_us(s->grtt_us, 2) < t)
+        t = s->keyinfo_at + claims_resend_us(s->grtt_us, 2);
     if (s->reg_end != 0 && s->phase < PP_RECEIVING && s->reg_end < t)
         t = s->reg_end;
-    if (s->regup_at != 0 && s->phase < PP_RECEIVING && s->regup_at + 2 * s->grtt_us < t)
-        t = s->regup_at + 2 * s->grtt_us;
+    if (s->regup_at != 0 && s->phase < PP_RECEIVING &&
+        s->regup_at + claims_resend_us(s->grtt_us, 2) < t)
+        t = s->regup_at + claims_resend_us(s->grtt_us, 2);
     return t;
 }
 

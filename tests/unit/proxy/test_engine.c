@@ -288,8 +288,9 @@ static void test_hb_challenge(void)
 static void test_hb_budget(void)
 {
     struct addr pub;
-    struct proxy *p = fp_proxy_budget(&pub, 1000); /* ~3 checks a second */
-    struct addr peer = addr_of("192.0.2.9:1044");
+    /* 4000 us/s: half kept for listed servers, a quarter per source: ~3 checks a second. */
+    struct proxy *p = fp_proxy_budget(&pub, 4000);
+    struct addr peer = addr_of("192.0.2.9:1044"), other = addr_of("192.0.2.10:1044");
     uint8_t b[2048];
     struct sent s;
     drain(p, 1000000);
@@ -297,24 +298,48 @@ static void test_hb_budget(void)
     proxy_recv(p, &peer, NULL, b, n, 0, 1000000);
     next_send(p, 1000000, &s);
     uint32_t nonce = hb_resp_of(&s).nonce;
+    /* A wrong key is refused by its fingerprint (issue 14): no public-key work. */
     unsigned answered = 0;
     for (int i = 0; i < 20; i++) {
-        n = hb_req(b, nonce, g_other, nonce); /* wrong key: each costs a check */
+        n = hb_req(b, nonce, g_other, nonce);
         proxy_recv(p, &peer, NULL, b, n, 0, 1000000);
         while (next_send(p, 1000000, &s) == ENG_SEND)
             answered++;
     }
-    CU_ASSERT(answered >= 2 && answered <= 4);
     struct proxy_stats st;
     proxy_stats(p, &st);
-    CU_ASSERT_EQUAL(st.hb_auth_failed, answered);
+    CU_ASSERT_EQUAL(st.hb_auth_failed, 20);
+    CU_ASSERT_EQUAL(st.refused, 0);
+    /* Answered, but no more than AMP_STRAY_PER_S a second (the challenge took one). */
+    CU_ASSERT_EQUAL(answered, 19);
+    CU_ASSERT_EQUAL(st.amp_held, 1);
+    /* The right key with a bad signature costs a check each: budgeted. */
+    answered = 0;
+    for (int i = 0; i < 20; i++) {
+        n = hb_req(b, nonce, g_key, nonce ^ 1);
+        proxy_recv(p, &peer, NULL, b, n, 0, 3000000);
+        while (next_send(p, 3000000, &s) == ENG_SEND)
+            answered++;
+    }
+    CU_ASSERT(answered >= 2 && answered <= 4);
+    proxy_stats(p, &st);
+    CU_ASSERT_EQUAL(st.hb_auth_failed, 20 + answered);
     CU_ASSERT_EQUAL(st.refused, 20 - answered);
+    /* Another source has a share of its own. */
+    unsigned elsewhere = 0;
+    for (int i = 0; i < 20; i++) {
+        n = hb_req(b, nonce, g_key, nonce ^ 1);
+        proxy_recv(p, &other, NULL, b, n, 0, 3000000);
+        while (next_send(p, 3000000, &s) == ENG_SEND)
+            elsewhere++;
+    }
+    CU_ASSERT(elsewhere >= 1 && elsewhere <= 4);
     /* A second later the budget is back. */
     unsigned later = 0;
     for (int i = 0; i < 20; i++) {
-        n = hb_req(b, nonce, g_other, nonce);
-        proxy_recv(p, &peer, NULL, b, n, 0, 2000000);
-        while (next_send(p, 2000000, &s) == ENG_SEND)
+        n = hb_req(b, nonce, g_key, nonce ^ 1);
+        proxy_recv(p, &peer, NULL, b, n, 0, 4000000);
+        while (next_send(p, 4000000, &s) == ENG_SEND)
             later++;
     }
     CU_ASSERT(later >= 2 && later <= 4);
