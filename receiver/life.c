@@ -186,7 +186,7 @@ void uftpd_event(void *ctx, const struct receiver_event *ev)
     char line[STATUS_LINE_MAX];
     switch (ev->kind) {
     case RECEIVER_EV_CONNECT:
-        store_session_begin(&d->store, ev->group_id, ev->group_inst, now);
+        store_session_begin(&d->store, ev->server_id, ev->group_id, ev->group_inst, now);
         if (d->status != NULL) {
             /* spec §2.2 -q: names are never looked up, so the name is the address too. */
             char ip[ADDR_STRLEN] = "";

@@ -31,7 +31,9 @@ struct wfile {
     char leaf[NAME_MAX + 1];
     char tmp[NAME_MAX + 1];
     int64_t mtime;
-    uint8_t *cbuf; /* cache: one run of consecutive bytes at coff (allocated on first use) */
+    uint64_t size;     /* what the FILEINFO declared */
+    uint64_t reserved; /* bytes reserved with fallocate from offset 0 */
+    uint8_t *cbuf;     /* cache: one run of consecutive bytes at coff (allocated on first use) */
     size_t ccap, clen;
     uint64_t coff;
     /* Queue: a run of consecutive blocks still in the receive buffers, at qoff. */
@@ -116,6 +118,7 @@ int store_init(struct store *st, const char *const *dests, size_t ndest, const c
     st->ndest = ndest;
     st->named_temp = named_temp;
     st->cache = cache;
+    st->prealloc = STORE_PREALLOC_DEF;
     for (size_t i = 0; i < ndest; i++) {
         int fd = fs_dir_open(dests[i]);
         if (fd == -ENOENT && create_default != NULL && ndest == 1 &&
@@ -216,12 +219,14 @@ int store_set_backups(struct store *st, const char *const *dirs, size_t n)
     return 0;
 }
 
-void store_session_begin(struct store *st, uint32_t group_id, uint8_t group_inst, time_t t)
+void store_session_begin(struct store *st, uint32_t server_id, uint32_t group_id,
+                         uint8_t group_inst, time_t t)
 {
     struct store_start *free_slot = NULL;
     for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++) {
         struct store_start *s = &st->starts[i];
-        if (s->used && s->group_id == group_id && s->group_inst == group_inst)
+        if (s->used && s->server_id == server_id && s->group_id == group_id &&
+            s->group_inst == group_inst)
             return;
         if (!s->used && free_slot == NULL)
             free_slot = s;
@@ -229,16 +234,18 @@ void store_session_begin(struct store *st, uint32_t group_id, uint8_t group_inst
     if (free_slot == NULL)
         return;
     free_slot->used = true;
+    free_slot->server_id = server_id;
     free_slot->group_id = group_id;
     free_slot->group_inst = group_inst;
     localtime_r(&t, &free_slot->tm);
 }
 
-static struct store_start *start_find(struct store *st, uint32_t group_id, uint8_t group_inst)
+static struct store_start *start_find(struct store *st, uint32_t server_id, uint32_t group_id,
+                                      uint8_t group_inst)
 {
     for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++)
-        if (st->starts[i].used && st->starts[i].group_id == group_id &&
-            st->starts[i].group_inst == group_inst)
+        if (st->starts[i].used && st->starts[i].server_id == server_id &&
+            st->starts[i].group_id == group_id && st->starts[i].group_inst == group_inst)
             return &st->starts[i];
     return NULL;
 }
@@ -265,9 +272,14 @@ static void received(struct store *st, uint32_t group_id, const char *dir, const
 /*
  * -A (spec §2.2): moves what is at leaf (beneath dirfd, the parent of f)
  * to backup/YYYYMMDD/HHMMSS/<dest>/<rel> before it is replaced or deleted.
- * Returns 0 when moved or nothing was there, else < 0 (the caller then
- * replaces or deletes it as without -A, as 5.0.1 does).
+ * A backup never replaces another (issue 14 item 4: the same name twice in
+ * a session, or two sessions started in the same second): the name takes
+ * a ".~N~" suffix instead. Returns 0 when moved or nothing was there, else
+ * < 0: then the caller must neither replace nor delete it (5.0.1 went on
+ * without the backup).
  */
+#define BACKUP_MAX_SUFFIX 999
+
 static int backup_existing(struct store *st, const struct receiver_file *f, int dirfd,
                            const char *leaf)
 {
@@ -275,47 +287,63 @@ static int backup_existing(struct store *st, const struct receiver_file *f, int 
         return -ENOENT;
     struct stat sb;
     if (fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-        return 0;
+        return errno == ENOENT ? 0 : -errno;
     struct tm tm;
-    const struct store_start *ss = start_find(st, f->group_id, f->group_inst);
+    const struct store_start *ss = start_find(st, f->server_id, f->group_id, f->group_inst);
     if (ss != NULL) {
         tm = ss->tm;
     } else {
         time_t now = time(NULL);
         localtime_r(&now, &tm);
     }
-    char rel[PATH_MAX];
+    char rel[PATH_MAX], name[PATH_MAX];
     int rc = file_backup_name(rel, sizeof(rel), &tm, st->dests[f->dest], f->rel);
-    if (rc >= 0)
-        rc = fs_rename(dirfd, leaf, st->backupfd[f->dest], rel, FS_F_PARENTS);
+    for (int n = 0; rc >= 0; n++) {
+        if (n > BACKUP_MAX_SUFFIX) {
+            rc = -EEXIST;
+            break;
+        }
+        int k = n == 0 ? snprintf(name, sizeof(name), "%s", rel)
+                       : snprintf(name, sizeof(name), "%s.~%d~", rel, n);
+        if (k < 0 || (size_t)k >= sizeof(name)) {
+            rc = FILE_ENAME_LONG;
+            break;
+        }
+        rc = fs_rename(dirfd, leaf, st->backupfd[f->dest], name, FS_F_PARENTS | FS_F_NOREPLACE);
+        if (rc != -EEXIST && rc != -ENOTEMPTY)
+            break; /* moved, or failed for good */
+        rc = 0;    /* taken: the next name */
+    }
     if (rc < 0)
         fail_log(f, "cannot back up the existing", rc);
     else
-        log_verbose("group %08X: backed up the old %s to %s", f->group_id, leaf, rel);
+        log_verbose("group %08X: backed up the old %s to %s", f->group_id, leaf, name);
     return rc < 0 ? rc : 0;
 }
 
-static struct store_sess *sess_find(struct store *st, uint32_t gid, uint8_t inst)
+/* -T state belongs to (server, group, instance), never to a group ID alone (issue 14 item 5). */
+static struct store_sess *sess_find(struct store *st, uint32_t sid, uint32_t gid, uint8_t inst)
 {
     for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++)
-        if (st->sess[i].fd >= 0 && st->sess[i].group_id == gid && st->sess[i].group_inst == inst)
+        if (st->sess[i].fd >= 0 && st->sess[i].server_id == sid && st->sess[i].group_id == gid &&
+            st->sess[i].group_inst == inst)
             return &st->sess[i];
     return NULL;
 }
 
 /* The session's temp dir (-T), opened (and created) on first use. */
-static int sess_fd(struct store *st, uint32_t gid, uint8_t inst)
+static int sess_fd(struct store *st, uint32_t sid, uint32_t gid, uint8_t inst)
 {
-    struct store_sess *s = sess_find(st, gid, inst);
+    struct store_sess *s = sess_find(st, sid, gid, inst);
     if (s != NULL)
         return s->fd;
     for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++) {
         if (st->sess[i].fd >= 0)
             continue;
-        int fd = fs_session_open(st->tempfd, gid, FS_F_PARENTS);
+        int fd = fs_session_open(st->tempfd, sid, gid, inst, FS_F_PARENTS);
         if (fd < 0)
             return fd;
-        st->sess[i] = (struct store_sess){gid, inst, fd};
+        st->sess[i] = (struct store_sess){sid, gid, inst, fd};
         return fd;
     }
     return -EMFILE;
@@ -325,7 +353,7 @@ static int sess_fd(struct store *st, uint32_t gid, uint8_t inst)
 static int base_of(struct store *st, const struct receiver_file *f)
 {
     if (st->tempfd >= 0)
-        return sess_fd(st, f->group_id, f->group_inst);
+        return sess_fd(st, f->server_id, f->group_id, f->group_inst);
     if (f->dest >= st->ndest)
         return -EINVAL;
     return st->destfd[f->dest];
@@ -418,6 +446,33 @@ void store_batch_end(struct store *st)
     st->zc_lo = st->zc_hi = NULL;
 }
 
+/*
+ * Keeps the file's blocks reserved up to min(size, end + --preallocate),
+ * in steps of at least half of that, so that a disk filling up fails the
+ * file at once while a claimed size reserves nothing it has not earned.
+ * 0, or -ENOSPC (the disk or quota is full). Other fallocate errors
+ * (EOPNOTSUPP...) stop reserving: the writes allocate.
+ */
+static int reserve(struct store *st, struct wfile *w, uint64_t end)
+{
+    if (st->prealloc == 0 || w->reserved >= w->size || w->fd < 0)
+        return 0;
+    uint64_t want = end + st->prealloc;
+    if (want > w->size)
+        want = w->size;
+    if (want <= w->reserved || (want < w->size && want - w->reserved < st->prealloc / 2))
+        return 0;
+    if (fallocate(w->fd, FALLOC_FL_KEEP_SIZE, (off_t)w->reserved, (off_t)(want - w->reserved)) <
+        0) {
+        if (errno == ENOSPC || errno == EDQUOT)
+            return -ENOSPC;
+        w->reserved = w->size; /* not supported here: stop trying */
+        return 0;
+    }
+    w->reserved = want;
+    return 0;
+}
+
 static int st_open(void *ctx, const struct receiver_file *f, void **h)
 {
     struct store *st = ctx;
@@ -475,14 +530,15 @@ static int st_open(void *ctx, const struct receiver_file *f, void **h)
         goto fail;
     }
     /*
-     * Reserve the file's blocks now: a full disk refuses the file before any
+     * Reserve the first blocks now: a full disk refuses the file before any
      * data is sent, and the writes skip the file system's per-page delayed
-     * allocation (a third less CPU on ext4). Without fallocate support the
-     * writes allocate as they go.
+     * allocation (a third less CPU on ext4). Never the whole declared size
+     * (issue 14 item 7): reserve() keeps at most --preallocate ahead of the
+     * data. Without fallocate support the writes allocate as they go.
      */
-    if (f->size > 0 && fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)f->size) < 0 &&
-        (errno == ENOSPC || errno == EDQUOT)) {
-        rc = -ENOSPC;
+    w->size = f->size;
+    rc = reserve(st, w, 0);
+    if (rc < 0) {
         if (w->mode == W_NAMED)
             (void)unlinkat(dirfd, w->tmp, 0);
         else if (w->mode == W_INPLACE)
@@ -543,6 +599,8 @@ static int st_write(void *ctx, void *h, uint64_t off, const void *data, size_t l
     if (w->err < 0)
         return w->err;
     st->writes++;
+    if (off + len > w->reserved && (w->err = reserve(st, w, off + len)) < 0)
+        return w->err;
     if (in_batch(st, data, len))
         return q_write(st, w, off, data, len);
     if (w->cbuf == NULL && w->ccap > 0 && (w->cbuf = malloc(w->ccap)) == NULL)
@@ -602,8 +660,9 @@ static int finish(struct store *st, struct wfile *w, const struct receiver_file 
     if (rc < 0)
         return -errno;
     if (w->mode == W_NAMED) {
-        if (st->nbackup > 0)
-            (void)backup_existing(st, f, w->dirfd, w->leaf);
+        /* Issue 14 item 4: without its backup the old file is not replaced. */
+        if (st->nbackup > 0 && (rc = backup_existing(st, f, w->dirfd, w->leaf)) < 0)
+            return rc;
         rc = fs_rename(w->dirfd, w->tmp, w->dirfd, w->leaf, 0);
         if (rc == 0)
             received(st, f->group_id, st->dests[f->dest], f->rel);
@@ -674,10 +733,12 @@ static int st_symlink(void *ctx, const struct receiver_file *f)
         rc = fs_symlink(dirfd, tmp, f->link, 0);
     }
     if (rc >= 0) {
+        /* Issue 14 item 4: without its backup the old file is not replaced. */
         if (st->nbackup > 0 && st->tempfd < 0)
-            (void)backup_existing(st, f, dirfd, leaf);
+            rc = backup_existing(st, f, dirfd, leaf);
         /* Replaces a file or link atomically; a directory in the way fails. */
-        rc = fs_rename(dirfd, tmp, dirfd, leaf, 0);
+        if (rc >= 0)
+            rc = fs_rename(dirfd, tmp, dirfd, leaf, 0);
         if (rc < 0)
             (void)unlinkat(dirfd, tmp, 0);
     }
@@ -694,23 +755,28 @@ static int st_remove(void *ctx, const struct receiver_file *f)
     struct store *st = ctx;
     if (f->dest >= st->ndest)
         return -EINVAL;
-    int rc = -ENOENT;
     if (st->nbackup > 0) {
-        /* -A: @DELETE moves the file (or tree) to the backup dir instead. */
+        /*
+         * -A: @DELETE moves the file (or tree) to the backup dir instead, and
+         * never deletes anything whose backup failed (issue 14 item 4: 5.0.1
+         * and we used to fall back to a real delete).
+         */
         const char *leaf;
         int dirfd = fs_parent_open(st->destfd[f->dest], f->rel, 0, &leaf);
-        if (dirfd >= 0) {
-            struct stat sb;
-            if (fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-                rc = -errno;
-            else
-                rc = backup_existing(st, f, dirfd, leaf);
-            close(dirfd);
-        }
-        if (rc == 0 || rc == -ENOENT)
-            return rc;
+        if (dirfd < 0)
+            return dirfd;
+        struct stat sb;
+        int rc = fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) < 0
+                     ? -errno
+                     : backup_existing(st, f, dirfd, leaf);
+        close(dirfd);
+        if (rc == -ENOENT)
+            return rc; /* nothing to delete: fine (receiver_storage.remove) */
+        if (rc < 0)
+            fail_log(f, "not deleted: no backup of", rc);
+        return rc;
     }
-    rc = fs_remove(st->destfd[f->dest], f->rel);
+    int rc = fs_remove(st->destfd[f->dest], f->rel);
     if (rc < 0 && rc != -ENOENT)
         fail_log(f, "cannot delete", rc);
     return rc;
@@ -729,7 +795,7 @@ static int st_stat(void *ctx, const struct receiver_file *f, struct file_stat *s
     int base;
     if (st->tempfd >= 0) {
         /* spec §2.2: with -T the comparison is against the (empty) session dir. */
-        struct store_sess *ss = sess_find(st, f->group_id, f->group_inst);
+        struct store_sess *ss = sess_find(st, f->server_id, f->group_id, f->group_inst);
         if (ss == NULL)
             return -ENOENT;
         base = ss->fd;
@@ -865,7 +931,9 @@ static int move_each(struct store *st, uint32_t group_id, int from, int to, char
                 rc = -errno;
                 break;
             }
-            received(st, group_id, st->dests[0], rel);
+            /* Issue 14 item 6: a symlink is never handed to -s as a received file. */
+            if (!S_ISLNK(ss.st_mode))
+                received(st, group_id, st->dests[0], rel);
             moved++;
         }
         rel[rlen] = '\0';
@@ -891,7 +959,10 @@ static int move_all(struct store *st, uint32_t group_id, int sessfd)
         for (size_t i = 0; paths != NULL && i < n; i++) {
             struct stat sb;
             char p[PATH_MAX];
+            /* Moved (gone from the session dir), and not a symlink (issue 14 item 6). */
             if (fstatat(sessfd, names[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+                (fstatat(st->destfd[0], names[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+                 S_ISLNK(sb.st_mode)) ||
                 join_path(p, sizeof(p), st->dests[0], names[i]) < 0 ||
                 (paths[k] = strdup(p)) == NULL)
                 continue;
@@ -909,16 +980,16 @@ static void st_session_end(void *ctx, uint32_t server_id, uint32_t group_id, uin
                            bool completed)
 {
     struct store *st = ctx;
-    struct store_start *start = start_find(st, group_id, group_inst);
+    struct store_start *start = start_find(st, server_id, group_id, group_inst);
     if (start != NULL)
         start->used = false;
     if (st->tempfd < 0)
         return;
-    struct store_sess *s = sess_find(st, group_id, group_inst);
+    struct store_sess *s = sess_find(st, server_id, group_id, group_inst);
     if (s == NULL)
         return;
     char name[64];
-    fs_session_name(name, sizeof(name), group_id);
+    fs_session_name(name, sizeof(name), server_id, group_id, group_inst);
     bool remove = true;
     if (completed) {
         char rel[PATH_MAX] = "";

@@ -13,11 +13,18 @@
  * successful close(RECEIVER_CLOSE_DONE). Any write error (a full disk, EIO)
  * makes the file fail: the temp file is removed and the engine reports
  * the file rejected. An existing file at the final name stays intact until
- * the new one replaces it atomically. Each file's blocks are reserved when
- * it is opened (fallocate, where the file system has it), so a disk too
- * full for it refuses it before any data arrives. With -T the whole
- * session stays in TEMP/_group_<ID>/ and is moved into the destination at
- * its end.
+ * the new one replaces it atomically. A file's blocks are reserved as its
+ * data arrives (fallocate, where the file system has it), at most
+ * --preallocate bytes ahead of the data (issue 14 item 7: not the size a
+ * FILEINFO claims, which would let one 70-byte datagram take all free
+ * space); a disk that fills fails the file at once. With -T the whole
+ * session stays in TEMP/_group_<GROUP>_<INST>_<SERVER>/ and is moved into
+ * the destination at its end.
+ *
+ * Backups (-A) never overwrite: a name already in the backup dir gets a
+ * ".~N~" suffix; and nothing is replaced or deleted when its backup fails
+ * (issue 14 item 4). What is reported to the post-receive command (-s)
+ * never includes a symbolic link (issue 14 item 6).
  *
  * Writes are coalesced (DESIGN.md "The path of a data packet"): while the
  * shell processes one receive batch (store_batch_begin .. store_batch_end)
@@ -39,13 +46,14 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "core/fs/fs.h"
+#include "core/base/file.h"
 #include "receiver/engine/engine.h"
 
 struct store_sess {
+    uint32_t server_id;
     uint32_t group_id;
     uint8_t group_inst;
-    int fd; /* TEMP/_group_<ID>, -1 when unused */
+    int fd; /* TEMP/_group_<GROUP>_<INST>_<SERVER>, -1 when unused */
 };
 
 /* Blocks in one queued run (one pwritev; IOV_MAX is 1024). */
@@ -55,6 +63,7 @@ struct wfile;
 
 /* The session's start (ANNOUNCE), for the -A backup paths (spec §2.2). */
 struct store_start {
+    uint32_t server_id;
     uint32_t group_id;
     uint8_t group_inst;
     bool used;
@@ -79,10 +88,11 @@ struct store {
     store_received_fn received;
     void *received_arg;
     struct store_start starts[RECEIVER_MAX_SESSIONS];
-    int tempfd;       /* -T dir, or -1 */
-    bool named_temp;  /* -t: visible temp names */
-    bool use_tmpfile; /* O_TMPFILE + link works on the first dest */
-    size_t cache;     /* -c */
+    int tempfd;        /* -T dir, or -1 */
+    bool named_temp;   /* -t: visible temp names */
+    bool use_tmpfile;  /* O_TMPFILE + link works on the first dest */
+    size_t cache;      /* -c */
+    uint64_t prealloc; /* --preallocate: reserve at most this far ahead of the data (0: never) */
     struct store_sess sess[RECEIVER_MAX_SESSIONS];
     /* The receive buffers of the batch being processed, and files with queued blocks. */
     const uint8_t *zc_lo, *zc_hi;
@@ -117,7 +127,11 @@ void store_batch_end(struct store *st);
 int store_set_backups(struct store *st, const char *const *dirs, size_t n);
 
 /* A session was accepted at time t (the -A backup path's date and time). */
-void store_session_begin(struct store *st, uint32_t group_id, uint8_t group_inst, time_t t);
+void store_session_begin(struct store *st, uint32_t server_id, uint32_t group_id,
+                         uint8_t group_inst, time_t t);
+
+/* Default --preallocate: 16 MiB ahead of the data. */
+#define STORE_PREALLOC_DEF (16u << 20)
 
 /* The callbacks, with ctx = the struct store. */
 extern const struct receiver_storage store_callbacks;

@@ -490,16 +490,18 @@ ssize_t fs_pwrite_all(int fd, const void *buf, size_t len, off_t off)
     return fs_pwritev_all(fd, &v, 1, off);
 }
 
-int fs_session_name(char *out, size_t cap, uint32_t group_id)
+int fs_session_name(char *out, size_t cap, uint32_t server_id, uint32_t group_id, uint8_t inst)
 {
-    int n = snprintf(out, cap, "_group_%08X", (unsigned)group_id);
+    int n = snprintf(out, cap, "_group_%08X_%u_%08X", (unsigned)group_id, (unsigned)inst,
+                     (unsigned)server_id);
     return (n < 0 || (size_t)n >= cap) ? -ENAMETOOLONG : n;
 }
 
-int fs_session_open(int tempbase, uint32_t group_id, unsigned flags)
+int fs_session_open(int tempbase, uint32_t server_id, uint32_t group_id, uint8_t inst,
+                    unsigned flags)
 {
-    char name[32];
-    fs_session_name(name, sizeof(name), group_id);
+    char name[48];
+    fs_session_name(name, sizeof(name), server_id, group_id, inst);
     return fs_subdir_open(tempbase, name, flags);
 }
 

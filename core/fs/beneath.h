@@ -140,11 +140,15 @@ void fs_set_pwritev(fs_pwritev_fn fn);
 
 /*
  * Temp dir sessions (uftpd -T dir, spec §2.2): files are received into
- * dir/_group_<GROUPID %08X>/ and moved into the dest at the end.
+ * dir/_group_<GROUPID %08X>_<INST>_<SERVERID %08X>/ and moved into the
+ * dest at the end. The reference names it by group ID only; a session is
+ * (server, group, instance), and so is what it owns (issue 14 item 5:
+ * another server reusing the group ID must not touch it).
  */
-int fs_session_name(char *out, size_t cap, uint32_t group_id);
+int fs_session_name(char *out, size_t cap, uint32_t server_id, uint32_t group_id, uint8_t inst);
 /* Opens (creating if FS_F_PARENTS) the session dir beneath tempbase. */
-int fs_session_open(int tempbase, uint32_t group_id, unsigned flags);
+int fs_session_open(int tempbase, uint32_t server_id, uint32_t group_id, uint8_t inst,
+                    unsigned flags);
 
 /*
  * Called by fs_session_move() when a top-level entry `name` already exists

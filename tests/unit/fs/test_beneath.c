@@ -389,16 +389,22 @@ static void body_free_space(void)
 
 static void body_session(void)
 {
-    char name[32];
-    CU_ASSERT_EQUAL(fs_session_name(name, sizeof(name), 0xdeadbeef), 15);
-    CU_ASSERT_STRING_EQUAL(name, "_group_DEADBEEF");
+    char name[48];
+    CU_ASSERT_EQUAL(fs_session_name(name, sizeof(name), 0x0A000001, 0xdeadbeef, 3), 26);
+    CU_ASSERT_STRING_EQUAL(name, "_group_DEADBEEF_3_0A000001");
+    /* Owned by (server, group, instance): another server's or instance's is another dir. */
+    char other[48];
+    fs_session_name(other, sizeof(other), 0x0A000002, 0xdeadbeef, 3);
+    CU_ASSERT_STRING_NOT_EQUAL(name, other);
+    fs_session_name(other, sizeof(other), 0x0A000001, 0xdeadbeef, 4);
+    CU_ASSERT_STRING_NOT_EQUAL(name, other);
     mkdir(at("temp"), 0755);
     int temp = fs_dir_open(at("temp"));
     CU_ASSERT_FATAL(temp >= 0);
-    CU_ASSERT_EQUAL(fs_session_open(temp, 0xdeadbeef, 0), -ENOENT);
-    int sess = fs_session_open(temp, 0xdeadbeef, FS_F_PARENTS);
+    CU_ASSERT_EQUAL(fs_session_open(temp, 0x0A000001, 0xdeadbeef, 3, 0), -ENOENT);
+    int sess = fs_session_open(temp, 0x0A000001, 0xdeadbeef, 3, FS_F_PARENTS);
     CU_ASSERT_FATAL(sess >= 0);
-    CU_ASSERT(exists("temp/_group_DEADBEEF"));
+    CU_ASSERT(exists("temp/_group_DEADBEEF_3_0A000001"));
     int fd = fs_file_open(sess, "top/a", FS_F_PARENTS);
     CU_ASSERT(fd >= 0);
     close(fd);
@@ -415,7 +421,7 @@ static void body_session(void)
     CU_ASSERT_FALSE(exists("dest/top/old"));
     CU_ASSERT_STRING_EQUAL(get("dest/file2"), "new");
     CU_ASSERT(exists("dest/zzz"));
-    CU_ASSERT_EQUAL(count("temp/_group_DEADBEEF"), 1);
+    CU_ASSERT_EQUAL(count("temp/_group_DEADBEEF_3_0A000001"), 1);
     close(sess);
     CU_ASSERT_EQUAL(fs_remove(temp, name), 0);
     close(temp);
@@ -431,10 +437,10 @@ static void body_session_callback(void)
 {
     mkdir(at("temp"), 0755);
     int temp = fs_dir_open(at("temp"));
-    int sess = fs_session_open(temp, 7, FS_F_PARENTS);
+    int sess = fs_session_open(temp, 1, 7, 0, FS_F_PARENTS);
     CU_ASSERT_FATAL(sess >= 0);
-    put("temp/_group_00000007/keepme", "session");
-    put("temp/_group_00000007/replace", "session");
+    put("temp/_group_00000007_0_00000001/keepme", "session");
+    put("temp/_group_00000007_0_00000001/replace", "session");
     put("dest/keepme", "dest");
     put("dest/replace", "dest");
     int calls = 0;
@@ -442,9 +448,9 @@ static void body_session_callback(void)
     CU_ASSERT_EQUAL(calls, 2);
     CU_ASSERT_STRING_EQUAL(get("dest/keepme"), "dest");
     CU_ASSERT_STRING_EQUAL(get("dest/replace"), "session");
-    CU_ASSERT(exists("temp/_group_00000007/keepme"));
+    CU_ASSERT(exists("temp/_group_00000007_0_00000001/keepme"));
     /* An empty session moves nothing. */
-    int s2 = fs_session_open(temp, 8, FS_F_PARENTS);
+    int s2 = fs_session_open(temp, 1, 8, 0, FS_F_PARENTS);
     CU_ASSERT_EQUAL(fs_session_move(s2, dest, NULL, NULL), 0);
     close(s2);
     close(sess);
@@ -468,7 +474,7 @@ static void test_session_exdev(void)
         return;
     }
     CU_ASSERT_FALSE(fs_same_fs(other, dest));
-    int sess = fs_session_open(other, 1, FS_F_PARENTS);
+    int sess = fs_session_open(other, 1, 1, 0, FS_F_PARENTS);
     CU_ASSERT_FATAL(sess >= 0);
     int fd = fs_file_open(sess, "f", 0);
     close(fd);
@@ -476,7 +482,7 @@ static void test_session_exdev(void)
     CU_ASSERT_EQUAL(fs_rename(sess, "f", dest, "f", 0), -EXDEV);
     CU_ASSERT_FALSE(exists("dest/f"));
     close(sess);
-    CU_ASSERT_EQUAL(fs_remove(other, "_group_00000001"), 0);
+    CU_ASSERT_EQUAL(fs_remove(other, "_group_00000001_0_00000001"), 0);
     close(other);
     CU_ASSERT_EQUAL(rmdir(shm), 0);
     teardown();

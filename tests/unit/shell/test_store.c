@@ -257,7 +257,7 @@ static void test_write_error(void)
     teardown();
 }
 
-/* -T: files land in TEMP/_group_<ID>/ and move into the dest at the end. */
+/* -T: files land in TEMP/_group_<GROUP>_<INST>_<SERVER>/ and move into the dest at the end. */
 static void test_session_dir(void)
 {
     setup();
@@ -270,7 +270,7 @@ static void test_session_dir(void)
     CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &f), 0);
     struct receiver_file d = rf("emptydir", FTYPE_DIR, 0, 2);
     CU_ASSERT_EQUAL(store_callbacks.mkdir(&st, &d), 0);
-    CU_ASSERT_EQUAL(access(at("temp/_group_ABCD0001/d/x.txt"), F_OK), 0);
+    CU_ASSERT_EQUAL(access(at("temp/_group_ABCD0001_0_01020304/d/x.txt"), F_OK), 0);
     CU_ASSERT_EQUAL(access(at("dest/d/x.txt"), F_OK), -1);
     store_callbacks.session_end(&st, 0x01020304, 0xABCD0001, 0, true);
     CU_ASSERT_EQUAL(access(at("dest/d/x.txt"), F_OK), 0);
@@ -447,7 +447,7 @@ static void test_backups(void)
     CU_ASSERT_EQUAL(store_set_backups(&st, dests, 1), -EINVAL);
     CU_ASSERT_EQUAL(store_set_backups(&st, bdirs, 1), 0);
     /* 2001-09-09 03:46:40 local time: the session's start names the backup dir. */
-    store_session_begin(&st, 0xABCD0001, 0, 1000000000);
+    store_session_begin(&st, 0x01020304, 0xABCD0001, 0, 1000000000);
     struct tm tm;
     time_t t0 = 1000000000;
     localtime_r(&t0, &tm);
@@ -482,7 +482,42 @@ static void test_backups(void)
     /* Deleting what is not there is fine. */
     struct receiver_file none = rf("nothing", FTYPE_DELETE, 0, 4);
     CU_ASSERT_EQUAL(store_callbacks.remove(&st, &none), -ENOENT);
+    /* Issue 14 item 4: the same name again never overwrites the first backup. */
+    struct receiver_file again = rf("sub/f.txt", FTYPE_REG, 0, 5);
+    write_file(&st, &again, "newer", true);
+    CU_ASSERT_STRING_EQUAL(read_text(at("dest/sub/f.txt")), "newer");
+    CU_ASSERT_FATAL(snprintf(rel, sizeof(rel), "%s/sub/f.txt", prefix) < (int)sizeof(rel));
+    CU_ASSERT_STRING_EQUAL(read_text(at(rel)), "old");
+    CU_ASSERT_FATAL(snprintf(rel, sizeof(rel), "%s/sub/f.txt.~1~", prefix) < (int)sizeof(rel));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(read_text(at(rel)));
+    CU_ASSERT_STRING_EQUAL(read_text(at(rel)), "new");
     store_callbacks.session_end(&st, 0x01020304, 0xABCD0001, 0, true);
+    /*
+     * A session whose backups cannot be made (its backup dir is a file):
+     * nothing is replaced, nothing is deleted.
+     */
+    time_t t1 = 1000003600;
+    store_session_begin(&st, 0x01020304, 0xABCD0009, 0, t1);
+    localtime_r(&t1, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%d", &tm);
+    snprintf(rel, sizeof(rel), "backup/%s", stamp);
+    char hour[32];
+    strftime(hour, sizeof(hour), "%H%M%S", &tm);
+    mkdir(at(rel), 0755);
+    CU_ASSERT_FATAL(snprintf(rel, sizeof(rel), "backup/%s/%s", stamp, hour) < (int)sizeof(rel));
+    put(rel, "in the way");
+    struct receiver_file keep = rf("sub/f.txt", FTYPE_DELETE, 0, 1);
+    keep.group_id = 0xABCD0009;
+    CU_ASSERT(store_callbacks.remove(&st, &keep) < 0);
+    CU_ASSERT_STRING_EQUAL(read_text(at("dest/sub/f.txt")), "newer");
+    struct receiver_file repl = rf("sub/f.txt", FTYPE_REG, 5, 2);
+    repl.group_id = 0xABCD0009;
+    void *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &repl, &h), 0);
+    CU_ASSERT_EQUAL(store_callbacks.write(&st, h, 0, "later", 5), 0);
+    CU_ASSERT(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &repl) < 0);
+    CU_ASSERT_STRING_EQUAL(read_text(at("dest/sub/f.txt")), "newer");
+    store_callbacks.session_end(&st, 0x01020304, 0xABCD0009, 0, false);
     store_free(&st);
     teardown();
 }
@@ -723,7 +758,35 @@ static void test_batch_errors(void)
     teardown();
 }
 
+/* Issue 14 item 7: a declared size reserves at most --preallocate ahead of the data. */
+static void test_prealloc_bound(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, NULL, true, 1 << 20, NULL), 0);
+    st.prealloc = 1 << 20;
+    struct receiver_file f = rf("claimed.bin", FTYPE_REG, UINT64_C(1) << 30, 7);
+    void *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &f, &h), 0);
+    char tmp[NAME_MAX + 1], rel[NAME_MAX + 16];
+    CU_ASSERT_FATAL(fs_temp_name(tmp, sizeof(tmp), "claimed.bin", f.group_id, f.file_id) > 0);
+    snprintf(rel, sizeof(rel), "dest/%s", tmp);
+    struct stat sb;
+    CU_ASSERT_EQUAL_FATAL(stat(at(rel), &sb), 0);
+    CU_ASSERT((uint64_t)sb.st_blocks * 512 <= (2u << 20)); /* not 1 GiB */
+    /* As data arrives, the reservation follows it. */
+    static uint8_t block[1 << 16];
+    for (uint64_t off = 0; off < (4u << 20); off += sizeof(block))
+        CU_ASSERT_EQUAL(store_callbacks.write(&st, h, off, block, sizeof(block)), 0);
+    CU_ASSERT_EQUAL_FATAL(stat(at(rel), &sb), 0);
+    CU_ASSERT((uint64_t)sb.st_blocks * 512 <= (6u << 20));
+    CU_ASSERT(store_callbacks.close(&st, h, RECEIVER_CLOSE_ABORT, &f) == 0);
+    store_free(&st);
+    teardown();
+}
+
 static const struct cu_test store_tests[] = {
+    {"reservations follow the data (--preallocate)", test_prealloc_bound},
     {"coalesces consecutive blocks", test_coalesce},
     {"blocks out of order", test_out_of_order},
     {"abort keeps the old version", test_abort_keeps_old},
