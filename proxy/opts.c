@@ -290,6 +290,26 @@ static const struct conf_option opts[] = {
      .flags = CONF_IGNORED | CONF_NOFILE,
      .help = "Windows machine key store (accepted for the reference's command lines; none here)",
      CONF_FIELD(S, machine_store)},
+    {.name = "unconfirmed-timeout",
+     .type = CONF_INT,
+     .section = "Security",
+     .argname = "SECONDS",
+     .def = "30",
+     .min = 1,
+     .max = 3600,
+     .help = "longest a session its server (or, tunnelled, the other side) never answered "
+             "holds a slot, whatever GRTT and robustness it claims",
+     CONF_FIELD(S, unconfirmed_timeout)},
+    {.name = "announce-window",
+     .type = CONF_INT,
+     .section = "Security",
+     .argname = "SECONDS",
+     .def = "600",
+     .min = 0,
+     .max = 31536000,
+     .help = "refuse signed ANNOUNCEs stamped further than this from our clock, and repeats of "
+             "a started session: replays (0 = off)",
+     CONF_FIELD(S, announce_window)},
 
     /* Heartbeat */
     {.name = "heartbeat-hosts",

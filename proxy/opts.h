@@ -39,12 +39,14 @@ struct uftpproxyd_settings {
     bool ssm;                /* -o */
     long long bufsize;       /* -B */
     /* Security */
-    struct conf_hostlist servers; /* -S */
-    struct conf_hostlist clients; /* -C */
-    struct conf_list keyfiles;    /* -k */
-    struct conf_list keygen;      /* -K */
-    char *curve;                  /* -e (v4 response proxy ECDH key) */
-    bool machine_store;           /* -m (refused) */
+    struct conf_hostlist servers;  /* -S */
+    struct conf_hostlist clients;  /* -C */
+    struct conf_list keyfiles;     /* -k */
+    struct conf_list keygen;       /* -K */
+    char *curve;                   /* -e (v4 response proxy ECDH key) */
+    bool machine_store;            /* -m (refused) */
+    long long unconfirmed_timeout; /* seconds a session nobody answered holds a slot (issue 14) */
+    long long announce_window;     /* seconds: signed ANNOUNCEs outside it are replays (issue 14) */
     /* Heartbeat */
     struct conf_list hb_hosts; /* -H */
     long long hb_interval;     /* -h */

@@ -47,6 +47,14 @@ static int abs_list_check(const struct conf_option *o, const void *val, char *ms
     return 0;
 }
 
+/* --symlinks (issue 14 item 6). */
+static const struct conf_word symlink_words[] = {
+    {"beneath", FILE_LINK_BENEATH},
+    {"any", 0},
+    {"none", FILE_LINK_NONE},
+    {NULL, 0},
+};
+
 static const struct conf_hl_spec hl_servers = {CONF_HL_SERVERS, CONF_HL_MAX_SERVERS,
                                                conf_resolve_system};
 static const struct conf_hl_spec hl_proxies = {CONF_HL_PROXIES, CONF_HL_MAX_SERVERS,
@@ -212,6 +220,26 @@ static const struct conf_option opts[] = {
      .argname = "FILE",
      .help = "proxies: lines 'proxyID|IP[|fingerprint]'",
      HOSTLIST(proxies, hl_proxies)},
+    {.name = "unconfirmed-timeout",
+     .type = CONF_INT,
+     .section = "Security",
+     .argname = "SECONDS",
+     .def = "30",
+     .min = 1,
+     .max = 3600,
+     .help = "longest a session not yet confirmed by its server holds a slot, whatever GRTT and "
+             "robustness it claims",
+     CONF_FIELD(S, unconfirmed_timeout)},
+    {.name = "announce-window",
+     .type = CONF_INT,
+     .section = "Security",
+     .argname = "SECONDS",
+     .def = "600",
+     .min = 0,
+     .max = 31536000,
+     .help = "refuse signed ANNOUNCEs stamped further than this from our clock, and repeats of "
+             "a started session: replays (0 = off)",
+     CONF_FIELD(S, announce_window)},
     {.name = "response-proxy",
      .short_name = 'r',
      .type = CONF_STRING,
@@ -292,6 +320,24 @@ static const struct conf_option opts[] = {
      .max = 20971520,
      .help = "write cache per file",
      CONF_FIELD(S, cache)},
+
+    {.name = "symlinks",
+     .type = CONF_ENUM,
+     .section = "Files",
+     .argname = "POLICY",
+     .def = "beneath",
+     .words = symlink_words,
+     .help = "received symlinks: beneath (target inside the destination), any, or none",
+     CONF_FIELD(S, symlinks)},
+    {.name = "preallocate",
+     .type = CONF_SIZE,
+     .section = "Files",
+     .argname = "BYTES",
+     .def = "16M",
+     .min = 0,
+     .max = 1099511627776LL,
+     .help = "reserve disk space at most this far ahead of the data received (0 = never)",
+     CONF_FIELD(S, preallocate)},
 
     /* Heartbeat */
     {.name = "heartbeat-hosts",

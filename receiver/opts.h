@@ -40,13 +40,15 @@ struct uftpd_settings {
     uint32_t id;             /* -U, 0 = from the interface */
     bool ssm;                /* -o */
     /* Security */
-    bool encrypted_only;          /* -E */
-    char *keyfile;                /* -k (reserved) */
-    char *keygen;                 /* -K (reserved) */
-    bool machine_store;           /* -m (reserved) */
-    struct conf_hostlist servers; /* -S */
-    struct conf_hostlist proxies; /* -R */
-    char *resp_proxy;             /* -r host[/fp]: v4 response proxy */
+    bool encrypted_only;           /* -E */
+    long long unconfirmed_timeout; /* seconds an unconfirmed session may hold a slot (issue 14) */
+    long long announce_window;     /* seconds: signed ANNOUNCEs outside it are replays (issue 14) */
+    char *keyfile;                 /* -k (reserved) */
+    char *keygen;                  /* -K (reserved) */
+    bool machine_store;            /* -m (reserved) */
+    struct conf_hostlist servers;  /* -S */
+    struct conf_hostlist proxies;  /* -R */
+    char *resp_proxy;              /* -r host[/fp]: v4 response proxy */
     /* Files */
     struct conf_list dests;        /* -D */
     char *tempdir;                 /* -T */
@@ -56,6 +58,8 @@ struct uftpd_settings {
     char *postreceive;             /* -s */
     long long postreceive_timeout; /* seconds */
     long long cache;               /* -c */
+    int symlinks;                  /* --symlinks: FS_LINK_BENEATH, 0 (any), FS_LINK_NONE */
+    long long preallocate;         /* bytes reserved ahead of the data (issue 14) */
     /* Heartbeat (reserved) */
     struct conf_list hb_hosts; /* -H */
     long long hb_interval;     /* -h */
