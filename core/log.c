@@ -55,9 +55,35 @@ bool log_enabled(int level)
     return level <= lg.level;
 }
 
+/*
+ * -L: a regular file only (issue 14 item 11). O_NONBLOCK so that a FIFO
+ * (or a device) in its place cannot hang start-up in open(2); anything but
+ * a regular file is then refused, and the flag is cleared. Returns the fd,
+ * or -1 with errno set (EINVAL: not a regular file).
+ */
 static int open_logfile(const char *path)
 {
-    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        if (errno == ENXIO)
+            errno = EINVAL; /* a FIFO without a reader (or a device): not a regular file */
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+}
+
+const char *log_file_strerror(int err)
+{
+    return err == -EINVAL ? "not a regular file" : strerror(-err);
 }
 
 int log_open_file(const char *path, long long roll_bytes, int keep)

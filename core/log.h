@@ -48,11 +48,15 @@ enum log_sink log_get_sink(void);
  */
 void log_raw(const char *line);
 /*
- * Sends output to a file (opened O_APPEND|O_NOFOLLOW, mode 0640). When
- * roll_bytes > 0 the file is rolled to name.1 .. name.keep once it grows past
- * roll_bytes. Returns 0 or -errno.
+ * Sends output to a file (opened O_APPEND|O_NOFOLLOW, mode 0640; a regular
+ * file only, and never waiting in open(2): a FIFO there is refused, issue
+ * 14 item 11). When roll_bytes > 0 the file is rolled to name.1 ..
+ * name.keep once it grows past roll_bytes. Returns 0 or -errno (-EINVAL:
+ * not a regular file).
  */
 int log_open_file(const char *path, long long roll_bytes, int keep);
+/* log_open_file's error as text ("not a regular file" for -EINVAL). */
+const char *log_file_strerror(int err);
 void log_use_syslog(void);
 void log_close(void);
 /*

@@ -391,6 +391,8 @@ static int setup_engine(struct uftpproxyd *d)
     struct proxy_config *c = &d->cfg;
     c->ssm = d->set.ssm;
     c->wall_offset_us = daemon_wall_offset_us();
+    c->unconfirmed_us = (uint64_t)d->set.unconfirmed_timeout * 1000000u;
+    c->announce_window_us = (uint64_t)d->set.announce_window * 1000000u;
     struct proxy_env env = {.ctx = d, .rng = daemon_rng, .log = *log_elog()};
     int rc = proxy_new(&d->eng, c, &env);
     if (rc < 0) {
@@ -505,7 +507,7 @@ int main(int argc, char **argv)
                                     .keep = (int)s->log_keep};
         int dest = daemon_log_setup(&lc);
         if (dest < 0) {
-            log_errx("cannot open log file %s: %s", s->logfile, strerror(-dest));
+            log_errx("cannot open log file %s: %s", s->logfile, log_file_strerror(dest));
             rc = PROXY_EXIT_LOGGING;
         }
     }
@@ -539,6 +541,12 @@ int main(int argc, char **argv)
                     (unsigned long long)st.aggregated_in, (unsigned long long)st.aggregated_out,
                     (unsigned long long)st.dropped, (unsigned long long)st.queue_drops,
                     (unsigned long long)st.refused);
+        if (st.amp_held + st.evicted + st.expired + st.stale > 0)
+            log_info("hostile input: %llu datagrams held back (beyond 3 x what came in), %llu "
+                     "unconfirmed sessions evicted, %llu ended unconfirmed, %llu replayed "
+                     "ANNOUNCEs",
+                     (unsigned long long)st.amp_held, (unsigned long long)st.evicted,
+                     (unsigned long long)st.expired, (unsigned long long)st.stale);
         log_info("shut down");
     }
 

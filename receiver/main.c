@@ -210,6 +210,9 @@ static int setup_engine(struct uftpd *d)
     c->dests = (const char *const *)s->dests.v;
     c->ndest = s->dests.n;
     c->temp_dir = s->tempdir != NULL;
+    c->link_policy = (unsigned)s->symlinks;
+    c->unconfirmed_us = (uint64_t)s->unconfirmed_timeout * 1000000u;
+    c->announce_window_us = (uint64_t)s->announce_window * 1000000u;
     if (uftpd_trust_build(s, &d->servers, &d->proxies) < 0)
         return XIT_ALLOC;
     c->servers = d->servers;
@@ -351,6 +354,8 @@ int main(int argc, char **argv)
     if (rc == 0) {
         rc = store_init(&d.store, (const char *const *)s->dests.v, s->dests.n, s->tempdir,
                         s->tempfiles, (size_t)s->cache, UFTPD_DEF_DEST);
+        if (rc == 0)
+            d.store.prealloc = (uint64_t)s->preallocate;
         if (rc == 0 && s->backups.n > 0)
             rc = store_set_backups(&d.store, (const char *const *)s->backups.v, s->backups.n);
         if (rc < 0)
@@ -375,7 +380,7 @@ int main(int argc, char **argv)
     if (rc == 0 && !s->foreground) {
         int dest = daemon_log_setup(&lc);
         if (dest < 0) {
-            log_errx("cannot open log file %s: %s", s->logfile, strerror(-dest));
+            log_errx("cannot open log file %s: %s", s->logfile, log_file_strerror(dest));
             rc = started_failed(detached, XIT_LOG);
         }
     }
@@ -407,6 +412,12 @@ int main(int argc, char **argv)
             log_info("dropped: %" PRIu64 " unauthenticated, %" PRIu64 " replayed, %" PRIu64
                      " cleartext, %" PRIu64 " without keys, %" PRIu64 " over the public-key budget",
                      rs.auth_failed, rs.replayed, rs.cleartext, rs.nokeys, rs.pk_limited);
+        if (rs.amp_held + rs.evicted + rs.slots_full + rs.stale > 0)
+            log_info("hostile input: %" PRIu64
+                     " replies held back (beyond 3 x what came in), %" PRIu64
+                     " unconfirmed sessions evicted, %" PRIu64 " ANNOUNCEs refused for want of a "
+                     "slot, %" PRIu64 " replayed ANNOUNCEs",
+                     rs.amp_held, rs.evicted, rs.slots_full, rs.stale);
         log_info("shut down");
     }
 
