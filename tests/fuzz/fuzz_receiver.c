@@ -23,10 +23,19 @@ struct mfile {
     uint64_t size, written;
 };
 
+/* A ".." component anywhere ("a..b" is a fine name, "a/../b" is not). */
+static int dotdot(const char *rel)
+{
+    for (const char *p = rel; (p = strstr(p, "..")) != NULL; p += 2)
+        if ((p == rel || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+            return 1;
+    return 0;
+}
+
 static int st_open(void *c, const struct receiver_file *f, void **h)
 {
     (void)c;
-    if (f->rel == NULL || f->rel[0] == '/' || strstr(f->rel, "..") != NULL)
+    if (f->rel == NULL || f->rel[0] == '/' || dotdot(f->rel))
         __builtin_trap(); /* the engine must never hand storage such a name */
     struct mfile *m = calloc(1, sizeof(*m));
     if (m == NULL)
@@ -63,7 +72,7 @@ static int st_close(void *c, void *h, enum receiver_close how, const struct rece
 static int st_other(void *c, const struct receiver_file *f)
 {
     (void)c;
-    if (f->rel == NULL || f->rel[0] == '/' || strstr(f->rel, "..") != NULL)
+    if (f->rel == NULL || f->rel[0] == '/' || dotdot(f->rel))
         __builtin_trap();
     return 0;
 }

@@ -8,6 +8,10 @@
  * ITEM is  f:NAME:CONTENT  a regular file (CONTENT fits one 1300-byte block)
  *          l:NAME:TARGET   a symlink
  *          d:NAME          an empty directory
+ *          x:NAME          @DELETE of NAME
+ *          p:MS            a pause of MS milliseconds, the session kept alive
+ *                          (an ANNOUNCE every 200 ms)
+ * HOSTILE_GROUP=hex in the environment fixes the group ID (default random).
  * In NAME, %XX is the byte with hex value XX (%00 puts a NUL in the name:
  * the codec refuses to encode one, so it is patched in afterwards).
  *
@@ -189,6 +193,8 @@ int main(int argc, char **argv)
         return 2;
     }
     net_tx_init(&tx, &sock);
+    if (getenv("HOSTILE_GROUP") != NULL)
+        group_id = (uint32_t)strtoul(getenv("HOSTILE_GROUP"), NULL, 16);
     while (group_id == 0)
         if (getrandom(&group_id, sizeof(group_id), 0) < 0)
             return 2;
@@ -228,11 +234,31 @@ int main(int argc, char **argv)
         char kind = argv[i][0];
         char *name = argv[i] + 2, *extra = "";
         char namebuf[400], *c;
-        if (argv[i][1] != ':' || (kind != 'f' && kind != 'l' && kind != 'd')) {
+        if (argv[i][1] != ':' ||
+            (kind != 'f' && kind != 'l' && kind != 'd' && kind != 'x' && kind != 'p')) {
             fprintf(stderr, "hostile_sender: bad item '%s'\n", argv[i]);
             return 2;
         }
-        if (kind != 'd' && (c = strchr(name, ':')) != NULL) {
+        if (kind == 'p') {
+            /* A pause: the session stays alive on repeated ANNOUNCEs. */
+            struct wire_msg a;
+            memset(&a, 0, sizeof(a));
+            a.func = ANNOUNCE;
+            a.u.announce.ver = UFTP_VER5;
+            a.u.announce.robust = 10;
+            a.u.announce.blocksize = BLOCK;
+            addr_get_ip(&pub, a.u.announce.pub_addr);
+            addr_get_ip(&priv, a.u.announce.priv_addr);
+            for (uint64_t end = mono_ms() + (uint64_t)atoi(name); mono_ms() < end;) {
+                a.u.announce.tstamp = now_us();
+                send_msg(&pub, &a, -1);
+                usleep(200000);
+            }
+            printf("%d pause\n", i - 2);
+            fflush(stdout);
+            continue;
+        }
+        if (kind != 'd' && kind != 'x' && (c = strchr(name, ':')) != NULL) {
             *c = '\0';
             extra = c + 1;
         }
@@ -242,7 +268,10 @@ int main(int argc, char **argv)
         m.func = FILEINFO;
         m.u.fileinfo.ver = UFTP_VER5;
         m.u.fileinfo.file_id = fid;
-        m.u.fileinfo.ftype = kind == 'f' ? FTYPE_REG : kind == 'l' ? FTYPE_LINK : FTYPE_DIR;
+        m.u.fileinfo.ftype = kind == 'f'   ? FTYPE_REG
+                             : kind == 'l' ? FTYPE_LINK
+                             : kind == 'x' ? FTYPE_DELETE
+                                           : FTYPE_DIR;
         m.u.fileinfo.mtime = (uint64_t)time(NULL);
         m.u.fileinfo.size = kind == 'f' ? strlen(extra) : 0;
         m.u.fileinfo.name = namebuf;

@@ -86,14 +86,16 @@ nreg=$(find "$T/src" -type f | wc -l)
 [ "$(wc -l <"$T/post-a.sh.out")" = "$nreg" ] || fail "-s: $(wc -l <"$T/post-a.sh.out") runs for $nreg files: $(cat "$T/post-a.sh.out")"
 grep -qx -- "-I $G1 $T/da/big.bin" "$T/post-a.sh.out" || fail "-s: no run for big.bin: $(cat "$T/post-a.sh.out")"
 grep -qx -- "-I $G1 $T/da/sub/deep/deeper/odd.bin" "$T/post-a.sh.out" || fail "-s: no run for odd.bin"
-# -T -i: once per moved file (and link), and per empty dir.
+# -T -i: once per moved file, and per empty dir; never for a symlink (issue 14 item 6).
 grep -qx -- "-I $G1 $T/db/sub/deep/a.txt" "$T/post-b.sh.out" || fail "-T -i: no run for a.txt: $(cat "$T/post-b.sh.out")"
 grep -qx -- "-I $G1 $T/db/emptydir" "$T/post-b.sh.out" || fail "-T -i: no run for the empty dir"
-nb=$(find "$T/src" ! -type d | wc -l)
+grep -q -- "$T/db/link\|$T/db/sub/dirlink" "$T/post-b.sh.out" && fail "-T -i: a symlink was given to -s"
+[ -L "$T/db/link" ] || fail "-T -i: the link did not arrive"
+nb=$(find "$T/src" -type f | wc -l)
 nd=$(find "$T/src" -mindepth 1 -type d -empty | wc -l)
 [ "$(wc -l <"$T/post-b.sh.out")" = $((nb + nd)) ] || fail "-T -i: $(wc -l <"$T/post-b.sh.out") runs, expected $((nb + nd))"
-# -T alone: one run with the top-level entries.
-top=$(cd "$T/src" && LC_ALL=C ls -A | LC_ALL=C sort | sed "s|^|$T/dc/|" | tr '\n' ' ')
+# -T alone: one run with the top-level entries, but symlinks (issue 14 item 6).
+top=$(cd "$T/src" && find . -mindepth 1 -maxdepth 1 ! -type l | sed 's|^\./||' | LC_ALL=C sort | sed "s|^|$T/dc/|" | tr '\n' ' ')
 [ "$(cat "$T/post-c.sh.out")" = "-I $G1 ${top% }" ] || fail "-T: wanted one run '-I $G1 ${top% }', got '$(cat "$T/post-c.sh.out")'"
 
 # uftp -S (spec §2.1): CONNECT, RESULT per receiver and file, HSTATS, STATS per receiver.
