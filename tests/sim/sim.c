@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,7 +123,7 @@ struct sim {
     sim_drop_fn drop;
     void *drop_arg;
     FILE *pcap;
-    bool trace; /* SIM_TRACE set: print every delivery */
+    int trace; /* SIM_TRACE: 1 prints every delivery and the end, "hash" the end only */
 };
 
 #define SIM_MAX_NODES 512
@@ -157,7 +158,8 @@ struct sim *sim_new(uint64_t seed)
     s->nodes = calloc(SIM_MAX_NODES, sizeof(*s->nodes));
     s->buf = malloc(SIM_BUF);
     s->hash = 0xcbf29ce484222325ull;
-    s->trace = getenv("SIM_TRACE") != NULL;
+    const char *tr = getenv("SIM_TRACE");
+    s->trace = tr == NULL ? 0 : strcmp(tr, "hash") == 0 ? 2 : 1;
     return s;
 }
 
@@ -180,6 +182,9 @@ static void store_free(struct sim_store *st)
 
 void sim_free(struct sim *s)
 {
+    if (s->trace)
+        fprintf(stderr, "sim end %.6f s: %" PRIu64 " delivered, trace %016" PRIx64 "\n",
+                (double)s->now / 1e6, s->delivered, s->hash);
     for (int i = 0; i < s->nnodes; i++) {
         struct node *n = &s->nodes[i];
         sender_free(n->snd);
@@ -1277,7 +1282,7 @@ bool sim_run(struct sim *s, uint64_t limit_us)
             }
             struct node *n = &s->nodes[p->dst];
             if (!dead(n, s->now) && !(s->now >= n->deaf_from && s->now < n->deaf_until)) {
-                if (s->trace)
+                if (s->trace == 1)
                     fprintf(stderr, "sim %10.6f -> node %d: %s seq %u (%zu bytes)\n",
                             (double)s->now / 1e6, p->dst,
                             wire_func_name(p->len > 1 ? p->data[1] : 0),

@@ -9,6 +9,9 @@
  * (with jitter, so reordered) or duplicated according to both ends' link
  * parameters. Randomness comes from one xoshiro256** seeded from the
  * scenario seed: the same seed gives the same trace, whose hash is kept.
+ * With SIM_TRACE=1 in the environment every delivery is printed to stderr,
+ * and when a sim is freed its end time, deliveries and trace hash; with
+ * SIM_TRACE=hash only the latter (compare two builds' runs with it).
  *
  * Storage is in memory: the sender reads registered blobs; each receiver
  * keeps a table of visible files (only completed ones) and in-progress
