@@ -2,7 +2,7 @@
  * Issue 14 in virtual time (tests/sim): what the real-daemon tests cannot
  * wait for, with the engines' defaults.
  *
- *   sim_hostile [NAME]
+ *   sim_hostile [NAME [SEED]]      (run as tests/sim/scen.h says)
  *
  * register_storm  one cleartext ANNOUNCE claiming GRTT 1 us (code 0) and
  *                 robustness 1: REGISTERs uftpd's engine sends in 2 s
@@ -18,32 +18,14 @@
  *
  * Each prints FIGURE lines; exit 0 when every target holds.
  */
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/crypto/keyfile.h"
+#include "core/base/quant.h"
 #include "core/log.h"
 #include "core/net/addr.h"
-#include "core/base/quant.h"
 #include "core/wire/msg.h"
-#include "sim.h"
-
-#define SEC UINT64_C(1000000)
-
-static int g_fail;
-#define CHECK(c, ...)                                                                              \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            printf("FAIL (%s:%d): ", __FILE__, __LINE__);                                          \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-            g_fail++;                                                                              \
-        }                                                                                          \
-    } while (0)
-
-static const char *const g_dests[] = {"/dest0"};
+#include "scen.h"
 
 /* A cleartext ANNOUNCE claiming grtt_code and robust, for group. */
 static size_t announce(uint8_t *b, size_t cap, uint32_t server, uint32_t group, uint8_t grtt_code,
@@ -70,13 +52,11 @@ static size_t announce(uint8_t *b, size_t cap, uint32_t server, uint32_t group, 
     return (size_t)n;
 }
 
-static void receiver_setup(struct receiver_config *c, const struct addr *pub)
+static void one_dest(struct run *r, int i, struct receiver_config *c)
 {
-    receiver_config_defaults(c);
-    c->dests = g_dests;
+    (void)r;
+    (void)i;
     c->ndest = 1;
-    c->pub_addrs = pub;
-    c->npub = 1;
 }
 
 /*
@@ -147,24 +127,21 @@ static void inject_fire(struct sim *s, void *arg)
         sim_call_at(s, sim_now(s) + j->every_us, inject_fire, j);
 }
 
-static void scen_register_storm(void)
+static void scen_register_storm(uint64_t seed)
 {
-    struct sim *s = sim_new(14);
-    struct addr pub, priv;
-    sim_group_addr(s, 0, 0, false, &pub);
+    struct run *r = run_new(seed);
+    struct sim *s = r->s;
+    struct addr priv;
     sim_group_addr(s, 1, 0, false, &priv);
-    static struct receiver_config rc, ac;
-    receiver_setup(&rc, &pub);
-    int rx = sim_add_receiver(s, &rc, NULL);
-    receiver_setup(&ac, &pub);
-    int att = sim_add_receiver(s, &ac, NULL); /* the attacker: only an address here */
+    run_receivers(r, 2, NULL, one_dest); /* the second, the attacker: only an address here */
+    int rx = r->rx[0], att = r->rx[1];
     add_keeper(s);
     static struct tally k;
     k = (struct tally){.node = rx, .until = 2 * SEC};
-    sim_set_tap(s, count_tap, &k);
+    run_tap(r, count_tap, &k);
     static struct inject j;
     j = (struct inject){.from = att,
-                        .pub = pub,
+                        .pub = r->pub,
                         .priv = priv,
                         .n = 1,
                         .per_call = 1,
@@ -179,7 +156,7 @@ static void scen_register_storm(void)
            " datagrams, %" PRIu64 " bytes in 2 s\n",
            k.pkts, k.bytes);
     CHECK(k.bytes <= 3 * 40, "%" PRIu64 " bytes > 3 x 40", k.bytes);
-    sim_free(s);
+    run_free(r);
 }
 
 /* ------------------------------------------------------------ slots */
@@ -215,37 +192,28 @@ static void watch_fire(struct sim *s, void *arg)
     sim_call_at(s, sim_now(s) + SEC / 10, watch_fire, w);
 }
 
-static void slots(bool proxy)
+static void slots(uint64_t seed, bool proxy)
 {
-    struct sim *s = sim_new(15);
-    struct addr pub, priv;
-    sim_group_addr(s, 0, 0, false, &pub);
+    struct run *r = run_new(seed);
+    struct sim *s = r->s;
+    struct addr priv;
     sim_group_addr(s, 1, 0, false, &priv);
     int node;
-    static struct receiver_config rc, ac;
-    static struct proxy_config pc;
-    static struct crypto_key *key;
     if (proxy) {
-        if (key == NULL && keyfile_gen_ec(CURVE_P256, &key) != 0)
-            abort();
-        proxy_config_defaults(&pc);
-        pc.role = PROXY_SERVER;
-        pc.proxy_id = 0x0A650001;
-        pc.key = key;
-        pc.pub_addrs = &pub;
-        pc.npub = 1;
-        net_addr_parse(&pc.down, "10.0.1.250:1044", 0);
-        node = sim_add_proxy(s, &pc, NULL);
+        proxy_config_defaults(&r->pc[0]);
+        r->pc[0].proxy_id = 0x0A650001;
+        net_addr_parse(&r->pc[0].down, "10.0.1.250:1044", 0);
+        node = run_proxy(r, 0, PROXY_SERVER, 0, -1, NULL);
     } else {
-        receiver_setup(&rc, &pub);
-        node = sim_add_receiver(s, &rc, NULL);
+        run_receivers(r, 1, NULL, one_dest);
+        node = r->rx[0];
     }
-    receiver_setup(&ac, &pub);
-    int att = sim_add_receiver(s, &ac, NULL);
+    run_receivers(r, 1, NULL, one_dest);
+    int att = r->rx[r->nrx - 1];
     add_keeper(s);
     static struct inject j;
     j = (struct inject){.from = att,
-                        .pub = pub,
+                        .pub = r->pub,
                         .priv = priv,
                         .n = 100,
                         .per_call = 100,
@@ -271,51 +239,37 @@ static void slots(bool proxy)
                who, sessions_of(&w), (double)(sim_now(s) - SEC / 10) / 1e6);
     CHECK(w.max >= 90, "%s: only %u forged sessions admitted", who, w.max);
     CHECK(sessions_of(&w) == 0 && w.last_busy <= 61 * SEC, "%s: forged slots held past 60 s", who);
-    sim_free(s);
+    run_free(r);
 }
 
-static void scen_slots_receiver(void)
+static void scen_slots_receiver(uint64_t seed)
 {
-    slots(false);
+    slots(seed, false);
 }
 
-static void scen_slots_proxy(void)
+static void scen_slots_proxy(uint64_t seed)
 {
-    slots(true);
+    slots(seed, true);
 }
 
 /* ------------------------------------------------------------ legit_flood */
 
-static void scen_legit_flood(void)
+static void scen_legit_flood(uint64_t seed)
 {
-    struct sim *s = sim_new(16);
-    struct addr pub, priv;
-    sim_group_addr(s, 0, 0, false, &pub);
+    struct run *r = run_new(seed);
+    struct sim *s = r->s;
+    struct addr priv;
     sim_group_addr(s, 1, 0, false, &priv);
-    static struct receiver_config rc, ac;
-    receiver_setup(&rc, &pub);
-    int rx = sim_add_receiver(s, &rc, NULL);
-    receiver_setup(&ac, &pub);
-    int att = sim_add_receiver(s, &ac, NULL);
-    static struct file_item it;
-    static char path[] = "real-blob";
-    const uint8_t *data = sim_make_blob(s, path, 100000);
-    it = (struct file_item){.type = FTYPE_REG, .path = path, .name = "real.bin", .size = 100000};
-    static struct sender_config sc;
-    sender_config_defaults(&sc);
-    sc.files = &it;
-    sc.nfiles = 1;
-    sc.rate_kbps = 10000;
-    struct receiver_stats st0;
-    receiver_stats(sim_receiver(s, rx), &st0);
-    static struct sender_dest d;
-    d.id = rc.client_id;
-    sc.dests = &d;
-    sc.ndest = 1;
-    int tx = sim_add_sender(s, &sc, NULL, NULL);
+    run_receivers(r, 2, NULL, one_dest); /* a receiver and the attacker */
+    int rx = r->rx[0], att = r->rx[1];
+    scen_file(s, r->f, "real.bin", 100000);
+    run_sender(r)->rate_kbps = 10000;
+    run_closed(r);
+    r->sc.ndest = 1; /* the closed group: the receiver */
+    int tx = run_add_sender(r, NULL);
     static struct inject j;
     j = (struct inject){.from = att,
-                        .pub = pub,
+                        .pub = r->pub,
                         .priv = priv,
                         .n = 10000,
                         .per_call = 50,
@@ -330,39 +284,26 @@ static void scen_legit_flood(void)
     inject_fire(s, &j);
     j.per_call = 50;
     sim_run(s, 120 * SEC);
-    const struct sim_mfile *f = sim_store_find(sim_store(s, rx), 0, "real.bin");
-    bool ok = sim_exit_code(s, tx) == 0 && f != NULL && f->size == 100000 &&
-              memcmp(f->data, data, 100000) == 0;
+    bool ok = sim_exit_code(s, tx) == 0 &&
+              scen_holds(sim_store(s, rx), 0, "real.bin", r->f->data[0], 100000);
     printf("FIGURE: a real session under 10,000 forged ANNOUNCEs in 2 s: sender exit %d after "
            "%.1f s, file %s\n",
            sim_exit_code(s, tx), (double)sim_store(s, tx)->ended_us / 1e6,
            ok ? "delivered" : "missing");
     CHECK(ok, "the real session failed");
-    sim_free(s);
+    run_free(r);
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} g_scens[] = {
-    {"register_storm", scen_register_storm},
-    {"slots_receiver", scen_slots_receiver},
-    {"slots_proxy", scen_slots_proxy},
-    {"legit_flood", scen_legit_flood},
+static const struct scen g_scens[] = {
+    {"register_storm", scen_register_storm, 14},
+    {"slots_receiver", scen_slots_receiver, 15},
+    {"slots_proxy", scen_slots_proxy, 15},
+    {"legit_flood", scen_legit_flood, 16},
 };
 
 int main(int argc, char **argv)
 {
     log_init("sim_hostile", getenv("SIM_VERBOSE") ? LL_VERBOSE : LL_ERR - 1);
-    int ran = 0;
-    for (size_t i = 0; i < sizeof(g_scens) / sizeof(g_scens[0]); i++) {
-        if (argc > 1 && strcmp(argv[1], g_scens[i].name) != 0)
-            continue;
-        int before = g_fail;
-        g_scens[i].fn();
-        printf("%-16s %s\n", g_scens[i].name, g_fail == before ? "ok" : "FAIL");
-        fflush(stdout);
-        ran++;
-    }
-    return ran == 0 ? 2 : g_fail ? 1 : 0;
+    static const struct scen_prog p = SCEN_PROG("sim_hostile", g_scens, NULL);
+    return scen_main(&p, argc, argv);
 }

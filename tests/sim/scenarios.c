@@ -1,223 +1,19 @@
 /*
  * Simulation scenarios (ENGINE-BRIEF "Tests"): whole sessions between the
  * real engines in the virtual network of sim.h, every delivered file
- * compared byte for byte.
+ * compared byte for byte. Run as scen.h says; besides:
  *
- *   sim_scenarios                 run all scenarios with their default seeds
- *   sim_scenarios NAME [SEED]     run one scenario (replay a failing seed)
- *   sim_scenarios -v ...          with engine logs at debug level
- *   sim_scenarios --pcap F ...    wire_check writes every datagram to F
- *   sim_scenarios --corpus DIR    writes fuzz seeds to DIR/receiver, DIR/sender
- *
- * A failure prints the scenario and the seed.
+ *   sim_scenarios --pcap F ...    wire_check and enc_wire write every datagram to F
+ *   sim_scenarios --corpus DIR    writes fuzz seeds to DIR/receiver, DIR/sender, ...
  */
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "core/crypto/fp.h"
-#include "core/crypto/keyblob.h"
-#include "core/crypto/keyfile.h"
 #include "core/crypto/skeys.h"
 #include "core/net/addr.h"
-#include "core/base/quant.h"
 #include "core/wire/buf.h"
 #include "core/wire/msg.h"
-#include "sim.h"
-
-static const char *g_scen;
-static const char *g_pcap; /* --pcap FILE: the wire_check scenario writes its datagrams there */
-static uint64_t g_seed;
-static int g_fail;
-
-#define CHECK(c, ...)                                                                              \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "FAIL %s seed=%" PRIu64 " (%s:%d): ", g_scen, g_seed, __FILE__,        \
-                    __LINE__);                                                                     \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            g_fail++;                                                                              \
-        }                                                                                          \
-    } while (0)
-
-#define LIMIT_US (UINT64_C(3600) * 1000000)
-
-static const char *const g_dests[] = {"/dest0", "/dest1"};
-
-/* ------------------------------------------------------------ helpers */
-
-struct files {
-    struct file_item it[512];
-    const uint8_t *data[512];
-    char names[512][WIRE_MAX_PATH + 1];
-    char paths[512][64];
-    size_t n;
-};
-
-static struct file_item *add_reg(struct sim *s, struct files *f, const char *name, size_t len)
-{
-    size_t i = f->n++;
-    snprintf(f->names[i], sizeof(f->names[i]), "%s", name);
-    snprintf(f->paths[i], sizeof(f->paths[i]), "blob%p-%zu", (void *)f, i);
-    f->data[i] = sim_make_blob(s, f->paths[i], len);
-    f->it[i] = (struct file_item){.type = FTYPE_REG,
-                                  .path = f->paths[i],
-                                  .name = f->names[i],
-                                  .link = "",
-                                  .size = len,
-                                  .mtime = 1700000000 + (int64_t)i};
-    return &f->it[i];
-}
-
-static struct file_item *add_other(struct files *f, int type, const char *name, const char *link)
-{
-    size_t i = f->n++;
-    snprintf(f->names[i], sizeof(f->names[i]), "%s", name);
-    f->it[i] = (struct file_item){.type = type,
-                                  .path = "",
-                                  .name = f->names[i],
-                                  .link = link ? link : "",
-                                  .mtime = 1700000000};
-    f->data[i] = NULL;
-    return &f->it[i];
-}
-
-static void sender_defaults(struct sender_config *c, const struct files *f)
-{
-    sender_config_defaults(c);
-    c->rate_kbps = 100000;
-    if (getenv("SIM_NOENC"))
-        c->keytype = KEY_NONE;
-    c->files = f->it;
-    c->nfiles = f->n;
-}
-
-static void receiver_defaults(struct receiver_config *c, bool v6, bool ssm, const struct addr *pub)
-{
-    (void)v6;
-    (void)ssm;
-    receiver_config_defaults(c);
-    c->dests = g_dests;
-    c->ndest = 2;
-    c->pub_addrs = pub;
-    c->npub = 1;
-}
-
-/* Checks that receiver rx holds every regular file of f exactly (names relative, dest 0). */
-static void check_delivered(struct sim *s, int rx, const struct files *f)
-{
-    const struct sim_store *st = sim_store(s, rx);
-    for (size_t i = 0; i < f->n; i++) {
-        const struct file_item *it = &f->it[i];
-        if (it->type == FTYPE_DELETE || it->type == FTYPE_FREESPACE)
-            continue;
-        const struct sim_mfile *m = sim_store_find(st, 0, it->name);
-        CHECK(m != NULL, "receiver %d: %s missing", rx, it->name);
-        if (m == NULL)
-            continue;
-        CHECK(m->type == it->type, "receiver %d: %s has type %d", rx, it->name, m->type);
-        if (it->type == FTYPE_REG) {
-            CHECK(m->size == it->size &&
-                      (it->size == 0 || memcmp(m->data, f->data[i], it->size) == 0),
-                  "receiver %d: %s differs (%" PRIu64 " vs %" PRIu64 " bytes)", rx, it->name,
-                  m->size, it->size);
-            CHECK(m->mtime == it->mtime, "receiver %d: %s mtime %" PRId64, rx, it->name, m->mtime);
-        } else if (it->type == FTYPE_LINK) {
-            CHECK(strcmp(m->link, it->link) == 0, "receiver %d: link %s -> %s", rx, it->name,
-                  m->link);
-        }
-    }
-    CHECK(st->bad_writes == 0 && st->dup_writes == 0, "receiver %d: storage misuse (bad %u dup %u)",
-          rx, st->bad_writes, st->dup_writes);
-}
-
-static void check_balanced(struct sim *s, int rx)
-{
-    unsigned j, l, ssm;
-    sim_membership_counts(s, rx, &j, &l, &ssm);
-    CHECK(j >= 1, "receiver %d joined nothing", rx);
-    /* The public group stays joined while the daemon runs; sessions leave theirs. */
-    CHECK(j == l + 1, "receiver %d: %u joins, %u leaves", rx, j, l);
-}
-
-/* Sender events, for result checks. */
-struct evlog {
-    unsigned results[8];
-    unsigned connects_ok, connects_fail, freespace;
-    uint64_t freespace_val;
-};
-static struct evlog g_ev;
-
-static void on_event(void *ctx, const struct sender_event *ev)
-{
-    (void)ctx;
-    switch (ev->kind) {
-    case SENDER_EV_CONNECT:
-        if (ev->ok)
-            g_ev.connects_ok++;
-        else
-            g_ev.connects_fail++;
-        break;
-    case SENDER_EV_RESULT:
-        g_ev.results[ev->result]++;
-        break;
-    case SENDER_EV_FREESPACE:
-        g_ev.freespace++;
-        g_ev.freespace_val = ev->freespace;
-        break;
-    default:
-        break;
-    }
-}
-
-/* A standard session: one sender, nrx receivers with the given links. */
-struct run {
-    struct sim *s;
-    struct files *f;
-    struct sender_config sc;
-    struct receiver_config rc[400];
-    struct addr pub;
-    int tx;
-    int rx[400];
-    int nrx;
-};
-
-static struct run *run_new(uint64_t seed)
-{
-    struct run *r = calloc(1, sizeof(*r));
-    r->s = sim_new(seed);
-    r->f = calloc(1, sizeof(*r->f));
-    memset(&g_ev, 0, sizeof(g_ev));
-    return r;
-}
-
-static void run_free(struct run *r)
-{
-    sim_free(r->s);
-    free(r->f);
-    free(r);
-}
-
-static void add_receivers(struct run *r, int n, const struct sim_link *link)
-{
-    sim_group_addr(r->s, 0, 0, false, &r->pub);
-    for (int i = 0; i < n && r->nrx < 400; i++) {
-        receiver_defaults(&r->rc[r->nrx], false, false, &r->pub);
-        r->rx[r->nrx] = sim_add_receiver(r->s, &r->rc[r->nrx], link);
-        CHECK(r->rx[r->nrx] >= 0, "receiver_new failed");
-        r->nrx++;
-    }
-}
-
-static int add_sender(struct run *r, const struct sim_link *link)
-{
-    r->tx = sim_add_sender(r->s, &r->sc, link, on_event);
-    CHECK(r->tx >= 0, "sender_new failed");
-    return r->tx;
-}
+#include "scen.h"
 
 /* ------------------------------------------------------------ scenarios */
 
@@ -225,24 +21,22 @@ static void scen_sizes(uint64_t seed)
 {
     struct run *r = run_new(seed);
     const size_t b = 512, sec = 8 * b * b; /* 4096 blocks of 512 = one section */
-    add_reg(r->s, r->f, "empty", 0);
-    add_reg(r->s, r->f, "one", 1);
-    add_reg(r->s, r->f, "b-1", b - 1);
-    add_reg(r->s, r->f, "b", b);
-    add_reg(r->s, r->f, "b+1", b + 1);
-    add_reg(r->s, r->f, "sec1", sec);
-    add_reg(r->s, r->f, "sec2", 2 * sec);
-    add_reg(r->s, r->f, "sec2+1", 2 * sec + 1);
-    add_reg(r->s, r->f, "sec1-1", sec - 1);
+    scen_file(r->s, r->f, "empty", 0);
+    scen_file(r->s, r->f, "one", 1);
+    scen_file(r->s, r->f, "b-1", b - 1);
+    scen_file(r->s, r->f, "b", b);
+    scen_file(r->s, r->f, "b+1", b + 1);
+    scen_file(r->s, r->f, "sec1", sec);
+    scen_file(r->s, r->f, "sec2", 2 * sec);
+    scen_file(r->s, r->f, "sec2+1", 2 * sec + 1);
+    scen_file(r->s, r->f, "sec1-1", sec - 1);
     struct sim_link lk = {.loss_pct = 2, .delay_us = 500, .jitter_us = 1500};
-    add_receivers(r, 3, &lk);
-    sender_defaults(&r->sc, r->f);
+    run_receivers(r, 3, &lk, NULL);
+    run_sender(r);
     r->sc.blocksize = (uint16_t)b;
     r->sc.rate_kbps = 400000;
-    add_sender(r, NULL);
-    bool fin = sim_run(r->s, LIMIT_US);
-    CHECK(fin, "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
     for (int i = 0; i < r->nrx; i++) {
         check_delivered(r->s, r->rx[i], r->f);
         check_balanced(r->s, r->rx[i]);
@@ -266,24 +60,21 @@ static void scen_bottleneck(uint64_t seed)
     } v[] = {{30000, 0, 0}, {80000, 0, 0}, {80000, 0x02, 20000}};
     for (size_t k = 0; k < 3; k++) {
         struct run *r = run_new(seed + k);
-        add_reg(r->s, r->f, "five", 5000000);
+        scen_file(r->s, r->f, "five", 5000000);
         struct sim_link lk = {.delay_us = 3000};
-        add_receivers(r, 2, &lk);
+        run_receivers(r, 2, &lk, NULL);
         struct sim_bneck bn = {.rate_Bps = 6250000, .qlimit = 100000, .ecn_thresh = v[k].ecn};
         sim_set_bottleneck(r->s, r->rx[1], &bn);
-        sender_defaults(&r->sc, r->f);
+        run_sender(r);
         r->sc.rate_kbps = v[k].kbps;
-        add_sender(r, NULL);
+        run_add_sender(r, NULL);
         sim_set_tos(r->s, r->tx, v[k].tos);
-        bool fin = sim_run(r->s, LIMIT_US);
-        CHECK(fin, "did not finish");
-        CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-        for (int i = 0; i < r->nrx; i++)
-            check_delivered(r->s, r->rx[i], r->f);
+        run_expect(r, 0);
+        run_delivered(r);
         struct sim_bneck_stats st;
         sim_bottleneck_stats(r->s, r->rx[1], &st);
         double thru = (double)st.max_10ms * 100; /* the busiest 10 ms */
-        if (getenv("SIM_VERBOSE"))
+        if (scen_verbose)
             fprintf(stderr,
                     "bottleneck -R %d: %" PRIu64 " pkts, %" PRIu64 " drops, %" PRIu64
                     " marks, max backlog %" PRIu64 " B, max delay %" PRIu64 " us, %.0f B/s\n",
@@ -318,61 +109,55 @@ static void scen_blocksizes(uint64_t seed)
     for (size_t k = 0; k < 2; k++) {
         struct run *r = run_new(seed + k);
         size_t b = bs[k];
-        add_reg(r->s, r->f, "b-1", b - 1);
-        add_reg(r->s, r->f, "b", b);
-        add_reg(r->s, r->f, "b+1", b + 1);
-        add_reg(r->s, r->f, "3b+7", 3 * b + 7);
+        scen_file(r->s, r->f, "b-1", b - 1);
+        scen_file(r->s, r->f, "b", b);
+        scen_file(r->s, r->f, "b+1", b + 1);
+        scen_file(r->s, r->f, "3b+7", 3 * b + 7);
         struct sim_link lk = {.loss_pct = 5, .delay_us = 300, .jitter_us = 300};
-        add_receivers(r, 2, &lk);
-        sender_defaults(&r->sc, r->f);
+        run_receivers(r, 2, &lk, NULL);
+        run_sender(r);
         r->sc.blocksize = (uint16_t)b;
-        add_sender(r, NULL);
-        CHECK(sim_run(r->s, LIMIT_US), "did not finish (b=%zu)", b);
-        CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-        for (int i = 0; i < r->nrx; i++)
-            check_delivered(r->s, r->rx[i], r->f);
+        run_add_sender(r, NULL);
+        scen_case("b=%zu", b);
+        run_expect(r, 0);
+        run_delivered(r);
         run_free(r);
     }
+}
+
+static void tweak_links_any(struct run *r, int i, struct receiver_config *c)
+{
+    (void)r;
+    if (i < 4)
+        c->link_policy = 0;
 }
 
 static void scen_many_files(uint64_t seed)
 {
     struct run *r = run_new(seed);
+    scen_tree(r->s, r->f, 150, 6000);
     char name[64];
-    for (int i = 0; i < 150; i++) {
-        snprintf(name, sizeof(name), "d%d/sub%d/f%03d", i % 7, i % 3, i);
-        add_reg(r->s, r->f, name, (size_t)(sim_rand(r->s) % 6000));
-    }
     for (int i = 0; i < 8; i++) {
         snprintf(name, sizeof(name), "empty%d", i);
-        add_other(r->f, FTYPE_DIR, name, NULL);
+        scen_entry(r->f, FTYPE_DIR, name, NULL);
     }
-    add_other(r->f, FTYPE_LINK, "link1", "d0/sub0/f000");
-    add_other(r->f, FTYPE_LINK, "d1/link2", "../elsewhere");
-    add_other(r->f, FTYPE_LINK, "abs", "/usr/share");
+    scen_entry(r->f, FTYPE_LINK, "link1", "d0/sub0/f000");
+    scen_entry(r->f, FTYPE_LINK, "d1/link2", "../elsewhere");
+    scen_entry(r->f, FTYPE_LINK, "abs", "/usr/share");
     struct sim_link lk = {.loss_pct = 3, .dup_pct = 2, .delay_us = 500, .jitter_us = 2000};
     /* Four receivers take any link target (--symlinks any, as 5.0.1); a fifth keeps the
      * default (--symlinks beneath, issue 14 item 6) and refuses "abs" only. */
-    sim_group_addr(r->s, 0, 0, false, &r->pub);
-    for (int i = 0; i < 5; i++) {
-        receiver_defaults(&r->rc[i], false, false, &r->pub);
-        if (i < 4)
-            r->rc[i].link_policy = 0;
-        r->rx[i] = sim_add_receiver(r->s, &r->rc[i], &lk);
-        CHECK(r->rx[i] >= 0, "receiver_new failed");
-    }
-    r->nrx = 4;
-    sender_defaults(&r->sc, r->f);
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    run_receivers(r, 5, &lk, tweak_links_any);
+    run_sender(r);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
     const struct sim_store *b5 = sim_store(r->s, r->rx[4]);
     CHECK(sim_store_find(b5, 0, "abs") == NULL, "--symlinks beneath accepted /usr/share");
     CHECK(sim_store_find(b5, 0, "link1") != NULL && sim_store_find(b5, 0, "d1/link2") != NULL &&
               sim_store_find(b5, 0, "d0/sub0/f000") != NULL,
           "--symlinks beneath refused links inside the destination");
     check_balanced(r->s, r->rx[4]);
-    for (int i = 0; i < r->nrx; i++) {
+    for (int i = 0; i < 4; i++) {
         check_delivered(r->s, r->rx[i], r->f);
         check_balanced(r->s, r->rx[i]);
     }
@@ -382,33 +167,29 @@ static void scen_many_files(uint64_t seed)
 static void scen_receivers50(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "big", 300000);
-    add_reg(r->s, r->f, "small", 777);
+    scen_file(r->s, r->f, "big", 300000);
+    scen_file(r->s, r->f, "small", 777);
     struct sim_link lk = {.loss_pct = 5, .delay_us = 1000, .jitter_us = 3000};
-    add_receivers(r, 50, &lk);
-    sender_defaults(&r->sc, r->f);
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-    for (int i = 0; i < r->nrx; i++)
-        check_delivered(r->s, r->rx[i], r->f);
+    run_receivers(r, 50, &lk, NULL);
+    run_sender(r);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    run_delivered(r);
     run_free(r);
 }
 
 static void scen_loss30(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "lossy", 200000);
-    add_reg(r->s, r->f, "zero", 0);
-    add_other(r->f, FTYPE_DIR, "emptydir", NULL);
+    scen_file(r->s, r->f, "lossy", 200000);
+    scen_file(r->s, r->f, "zero", 0);
+    scen_entry(r->f, FTYPE_DIR, "emptydir", NULL);
     struct sim_link lk = {.loss_pct = 30, .dup_pct = 5, .delay_us = 2000, .jitter_us = 5000};
-    add_receivers(r, 3, &lk);
-    sender_defaults(&r->sc, r->f);
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-    for (int i = 0; i < r->nrx; i++)
-        check_delivered(r->s, r->rx[i], r->f);
+    run_receivers(r, 3, &lk, NULL);
+    run_sender(r);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    run_delivered(r);
     run_free(r);
 }
 
@@ -417,11 +198,11 @@ static void scen_determinism(uint64_t seed)
     uint64_t h[3];
     for (int k = 0; k < 3; k++) {
         struct run *r = run_new(k < 2 ? seed : seed + 1);
-        add_reg(r->s, r->f, "f", 50000);
+        scen_file(r->s, r->f, "f", 50000);
         struct sim_link lk = {.loss_pct = 20, .dup_pct = 5, .delay_us = 1000, .jitter_us = 4000};
-        add_receivers(r, 3, &lk);
-        sender_defaults(&r->sc, r->f);
-        add_sender(r, NULL);
+        run_receivers(r, 3, &lk, NULL);
+        run_sender(r);
+        run_add_sender(r, NULL);
         CHECK(sim_run(r->s, LIMIT_US), "did not finish");
         h[k] = sim_trace_hash(r->s);
         run_free(r);
@@ -434,36 +215,31 @@ static void scen_closed_mute(uint64_t seed)
 {
     /* Two live receivers and a listed ID nobody answers for. */
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "f", 20000);
-    add_receivers(r, 2, NULL);
-    struct sender_dest d[3] = {
-        {.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}, {.id = 0x0A0B0C0D}};
-    sender_defaults(&r->sc, r->f);
-    r->sc.dests = d;
-    r->sc.ndest = 3;
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-    CHECK(g_ev.connects_ok == 2 && g_ev.connects_fail == 1, "connects %u/%u", g_ev.connects_ok,
-          g_ev.connects_fail);
-    CHECK(g_ev.results[SENDER_RES_MUTE] == 1 && g_ev.results[SENDER_RES_COPY] == 2,
-          "results copy %u mute %u", g_ev.results[SENDER_RES_COPY], g_ev.results[SENDER_RES_MUTE]);
-    for (int i = 0; i < r->nrx; i++)
-        check_delivered(r->s, r->rx[i], r->f);
+    scen_file(r->s, r->f, "f", 20000);
+    run_receivers(r, 2, NULL, NULL);
+    run_sender(r);
+    run_closed(r);
+    r->dests[r->sc.ndest++].id = 0x0A0B0C0D;
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    CHECK(scen_ev.connects_ok == 2 && scen_ev.connects_fail == 1, "connects %u/%u",
+          scen_ev.connects_ok, scen_ev.connects_fail);
+    CHECK(scen_ev.results[SENDER_RES_MUTE] == 1 && scen_ev.results[SENDER_RES_COPY] == 2,
+          "results copy %u mute %u", scen_ev.results[SENDER_RES_COPY],
+          scen_ev.results[SENDER_RES_MUTE]);
+    run_delivered(r);
     run_free(r);
 
     /* Nobody answers: exit 7. */
     r = run_new(seed);
-    add_reg(r->s, r->f, "f", 1000);
-    add_receivers(r, 1, NULL);
+    scen_file(r->s, r->f, "f", 1000);
+    run_receivers(r, 1, NULL, NULL);
     struct sender_dest d2 = {.id = 0x0A0B0C0E};
-    sender_defaults(&r->sc, r->f);
+    run_sender(r);
     r->sc.dests = &d2;
     r->sc.ndest = 1;
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_NO_REGISTER, "exit %d",
-          sim_exit_code(r->s, r->tx));
+    run_add_sender(r, NULL);
+    run_expect(r, SENDER_EXIT_NO_REGISTER);
     CHECK(sim_store_count(sim_store(r->s, r->rx[0])) == 0, "unlisted receiver got files");
     run_free(r);
 }
@@ -472,28 +248,22 @@ static void scen_lost_midway(uint64_t seed)
 {
     for (int q = 0; q < 2; q++) {
         struct run *r = run_new(seed + (uint64_t)q);
-        add_reg(r->s, r->f, "f", 400000);
-        add_reg(r->s, r->f, "g", 5000);
-        add_receivers(r, 3, NULL);
-        struct sender_dest d[3];
-        for (int i = 0; i < 3; i++)
-            d[i] = (struct sender_dest){.id = r->rc[i].client_id};
-        sender_defaults(&r->sc, r->f);
+        scen_file(r->s, r->f, "f", 400000);
+        scen_file(r->s, r->f, "g", 5000);
+        run_receivers(r, 3, NULL, NULL);
+        run_sender(r);
         r->sc.rate_kbps = 10000; /* ~0.3 s per file: the kill lands mid-file */
-        r->sc.dests = d;
-        r->sc.ndest = 3;
+        run_closed(r);
         r->sc.quit_on_error = q == 1;
-        add_sender(r, NULL);
+        run_add_sender(r, NULL);
         sim_kill_at(r->s, r->rx[2], 150000);
-        CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+        scen_case(q ? "-q" : "no -q");
+        run_expect(r, q == 0 ? 0 : SENDER_EXIT_DROPPED);
         if (q == 0) {
-            CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-            CHECK(g_ev.results[SENDER_RES_LOST] >= 1, "no client lost");
+            CHECK(scen_ev.results[SENDER_RES_LOST] >= 1, "no client lost");
             for (int i = 0; i < 2; i++)
                 check_delivered(r->s, r->rx[i], r->f);
         } else {
-            CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_DROPPED, "-q: exit %d",
-                  sim_exit_code(r->s, r->tx));
             for (int i = 0; i < 2; i++)
                 CHECK(sim_store_find(sim_store(r->s, r->rx[i]), 0, "g") == NULL,
                       "-q: receiver %d got g", i);
@@ -505,20 +275,14 @@ static void scen_lost_midway(uint64_t seed)
 static void scen_sender_abort(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "big", 2000000);
-    add_receivers(r, 3, NULL);
-    struct sender_dest d[3];
-    for (int i = 0; i < 3; i++)
-        d[i] = (struct sender_dest){.id = r->rc[i].client_id};
-    sender_defaults(&r->sc, r->f);
+    scen_file(r->s, r->f, "big", 2000000);
+    run_receivers(r, 3, NULL, NULL);
+    run_sender(r);
     r->sc.rate_kbps = 20000; /* 0.8 s for the file, after ~15 ms of registration */
-    r->sc.dests = d;
-    r->sc.ndest = 3;
-    add_sender(r, NULL);
+    run_closed(r);
+    run_add_sender(r, NULL);
     sim_interrupt_at(r->s, r->tx, 300000);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_INTERRUPTED, "exit %d",
-          sim_exit_code(r->s, r->tx));
+    run_expect(r, SENDER_EXIT_INTERRUPTED);
     for (int i = 0; i < r->nrx; i++) {
         const struct sim_store *st = sim_store(r->s, r->rx[i]);
         CHECK(sim_store_find(st, 0, "big") == NULL, "receiver %d: partial file visible", i);
@@ -534,19 +298,16 @@ static void scen_receiver_abort(uint64_t seed)
 {
     /* The only receiver shuts down mid-file: ABORT reaches the sender, exit 9. */
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "big", 2000000);
-    add_receivers(r, 1, NULL);
-    struct sender_dest d = {.id = r->rc[0].client_id};
-    sender_defaults(&r->sc, r->f);
+    scen_file(r->s, r->f, "big", 2000000);
+    run_receivers(r, 1, NULL, NULL);
+    run_sender(r);
     r->sc.rate_kbps = 20000;
-    r->sc.dests = &d;
-    r->sc.ndest = 1;
-    add_sender(r, NULL);
+    run_closed(r);
+    run_add_sender(r, NULL);
     sim_interrupt_at(r->s, r->rx[0], 300000);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_DROPPED, "exit %d", sim_exit_code(r->s, r->tx));
-    CHECK(g_ev.results[SENDER_RES_ABORTED] == 1, "aborted results %u",
-          g_ev.results[SENDER_RES_ABORTED]);
+    run_expect(r, SENDER_EXIT_DROPPED);
+    CHECK(scen_ev.results[SENDER_RES_ABORTED] == 1, "aborted results %u",
+          scen_ev.results[SENDER_RES_ABORTED]);
     const struct sim_store *st = sim_store(r->s, r->rx[0]);
     CHECK(sim_store_count(st) == 0 && st->closes_abort == 1, "partial file left (%zu, %u)",
           sim_store_count(st), st->closes_abort);
@@ -559,24 +320,22 @@ static void scen_receiver_abort(uint64_t seed)
 static void scen_write_error(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "first", 100000);
-    add_reg(r->s, r->f, "second", 30000);
+    scen_file(r->s, r->f, "first", 100000);
+    scen_file(r->s, r->f, "second", 30000);
     struct sim_link lk = {.loss_pct = 2, .delay_us = 500, .jitter_us = 500};
-    add_receivers(r, 2, &lk);
+    run_receivers(r, 2, &lk, NULL);
     sim_store(r->s, r->rx[0])->fail_after_bytes = 50000;
-    sender_defaults(&r->sc, r->f);
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    run_sender(r);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
     const struct sim_store *st = sim_store(r->s, r->rx[0]);
     CHECK(st->write_failures == 1, "write failures %u", st->write_failures);
     CHECK(sim_store_find(st, 0, "first") == NULL, "failed file visible");
     CHECK(st->closes_abort == 1, "aborted closes %u", st->closes_abort);
-    const struct sim_mfile *m = sim_store_find(st, 0, "second");
-    CHECK(m != NULL && m->size == 30000 && memcmp(m->data, r->f->data[1], 30000) == 0,
+    CHECK(scen_holds(st, 0, "second", r->f->data[1], 30000),
           "second file not delivered after the failure");
-    CHECK(g_ev.results[SENDER_RES_REJECTED] == 1, "rejected results %u",
-          g_ev.results[SENDER_RES_REJECTED]);
+    CHECK(scen_ev.results[SENDER_RES_REJECTED] == 1, "rejected results %u",
+          scen_ev.results[SENDER_RES_REJECTED]);
     check_delivered(r->s, r->rx[1], r->f);
     run_free(r);
 }
@@ -588,25 +347,23 @@ static void scen_hostile_names(uint64_t seed)
                                       "x\\y",      "./dot",     "/dest0",      "dir/..",
                                       "tab\there", "/dest0x/y"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        add_reg(r->s, r->f, bad[i], 100 + i);
-    add_other(r->f, FTYPE_LINK, "../badlink", "/etc");
-    add_reg(r->s, r->f, "good", 1234);
-    add_reg(r->s, r->f, "/dest1/sub/abs_ok", 4321);
-    add_receivers(r, 2, NULL);
-    sender_defaults(&r->sc, r->f);
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+        scen_file(r->s, r->f, bad[i], 100 + i);
+    scen_entry(r->f, FTYPE_LINK, "../badlink", "/etc");
+    scen_file(r->s, r->f, "good", 1234);
+    scen_file(r->s, r->f, "/dest1/sub/abs_ok", 4321);
+    run_receivers(r, 2, NULL, NULL);
+    run_sender(r);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
     size_t nbad = sizeof(bad) / sizeof(bad[0]) + 1;
-    CHECK(g_ev.results[SENDER_RES_REJECTED] == 2 * nbad, "rejected %u of %zu",
-          g_ev.results[SENDER_RES_REJECTED], 2 * nbad);
+    CHECK(scen_ev.results[SENDER_RES_REJECTED] == 2 * nbad, "rejected %u of %zu",
+          scen_ev.results[SENDER_RES_REJECTED], 2 * nbad);
     for (int i = 0; i < r->nrx; i++) {
         const struct sim_store *st = sim_store(r->s, r->rx[i]);
         CHECK(sim_store_count(st) == 2, "receiver %d holds %zu entries", i, sim_store_count(st));
         const struct sim_mfile *g = sim_store_find(st, 0, "good");
         CHECK(g != NULL && g->size == 1234, "good file missing");
-        const struct sim_mfile *a = sim_store_find(st, 1, "sub/abs_ok");
-        CHECK(a != NULL && a->size == 4321 && memcmp(a->data, r->f->data[r->f->n - 1], 4321) == 0,
+        CHECK(scen_holds(st, 1, "sub/abs_ok", r->f->data[r->f->n - 1], 4321),
               "absolute name under /dest1 not placed there");
         CHECK(st->bad_writes == 0, "storage was handed a bad name");
     }
@@ -616,14 +373,13 @@ static void scen_hostile_names(uint64_t seed)
 static void scen_unicast(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "uni", 80000);
+    scen_file(r->s, r->f, "uni", 80000);
     struct sim_link lk = {.loss_pct = 5, .delay_us = 500, .jitter_us = 1000};
-    add_receivers(r, 1, &lk);
-    sender_defaults(&r->sc, r->f);
+    run_receivers(r, 1, &lk, NULL);
+    run_sender(r);
     sim_node_addr(r->s, r->rx[0], &r->sc.pub); /* -M unicast address */
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
     check_delivered(r->s, r->rx[0], r->f);
     unsigned j, l, ssm;
     sim_membership_counts(r->s, r->rx[0], &j, &l, &ssm);
@@ -634,16 +390,15 @@ static void scen_unicast(uint64_t seed)
 static void scen_ipv6(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    sim_set_ipv6(r->s, true);
-    add_reg(r->s, r->f, "v6file", 120000);
-    add_other(r->f, FTYPE_DIR, "v6dir", NULL);
+    run_ipv6(r, true);
+    scen_file(r->s, r->f, "v6file", 120000);
+    scen_entry(r->f, FTYPE_DIR, "v6dir", NULL);
     struct sim_link lk = {.loss_pct = 3, .delay_us = 500, .jitter_us = 1000};
-    add_receivers(r, 3, &lk);
-    sender_defaults(&r->sc, r->f);
-    add_sender(r, NULL);
+    run_receivers(r, 3, &lk, NULL);
+    run_sender(r);
+    run_add_sender(r, NULL);
     CHECK(addr_family(&r->sc.pub) == ADDR_V6, "not IPv6");
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    run_expect(r, 0);
     for (int i = 0; i < r->nrx; i++) {
         check_delivered(r->s, r->rx[i], r->f);
         check_balanced(r->s, r->rx[i]);
@@ -651,61 +406,38 @@ static void scen_ipv6(uint64_t seed)
     run_free(r);
 }
 
+static struct receiver_server g_ssm_srv;
+
+static void tweak_ssm(struct run *r, int i, struct receiver_config *c)
+{
+    (void)r;
+    (void)i;
+    c->ssm = true;
+    c->servers = &g_ssm_srv;
+    c->nserver = 1;
+}
+
 static void scen_ssm(uint64_t seed)
 {
     for (int v6 = 0; v6 < 2; v6++) {
         struct run *r = run_new(seed + (uint64_t)v6);
-        sim_set_ipv6(r->s, v6);
-        add_reg(r->s, r->f, "ssmfile", 60000);
-        struct addr pub, priv;
-        sim_group_addr(r->s, 0, 0, true, &pub);
+        run_ipv6(r, v6);
+        scen_file(r->s, r->f, "ssmfile", 60000);
+        struct addr priv, saddr, actual;
+        sim_group_addr(r->s, 0, 0, true, &r->pub);
         sim_group_addr(r->s, 1, 9, true, &priv);
-        /* The sender will be node 3: its address is known in advance. */
-        static struct receiver_server srv[2];
-        struct addr saddr;
-        struct receiver_config tmp;
-        (void)tmp;
-        memset(&srv[v6], 0, sizeof(srv[v6]));
-        r->pub = pub;
-        for (int i = 0; i < 3; i++) {
-            receiver_defaults(&r->rc[i], v6, true, &r->pub);
-            r->rc[i].ssm = true;
-            r->rc[i].servers = &srv[v6];
-            r->rc[i].nserver = 1;
-        }
-        /* Fill the server entry before the receivers are created. */
-        r->nrx = 0;
-        r->rx[0] = -1;
-        {
-            /* node indices: receivers 0..2, sender 3 */
-            struct sim *s = r->s;
-            (void)s;
-        }
-        /* The sender's node address depends only on its index and kind. */
-        sender_defaults(&r->sc, r->f);
-        r->sc.pub = pub;
+        /* The sender will be node 3, at an address known in advance: the receivers' -S. */
+        net_addr_parse(&saddr, v6 ? "[fd00::1:4]:40003" : "10.0.1.5:40003", 0);
+        g_ssm_srv = (struct receiver_server){.id = addr_id(&saddr), .addr = saddr};
+        run_receivers(r, 3, NULL, tweak_ssm);
+        run_sender(r);
+        r->sc.pub = r->pub;
         r->sc.priv = priv;
-        for (int i = 0; i < 3; i++) {
-            if (i == 0) {
-                /* compute the future sender address: index 3, sender kind */
-                char txt[64];
-                if (v6)
-                    snprintf(txt, sizeof(txt), "[fd00::1:4]:40003");
-                else
-                    snprintf(txt, sizeof(txt), "10.0.1.5:40003");
-                net_addr_parse(&saddr, txt, 0);
-                srv[v6].addr = saddr;
-                srv[v6].id = addr_id(&saddr);
-            }
-            r->rx[i] = sim_add_receiver(r->s, &r->rc[i], NULL);
-            r->nrx++;
-        }
-        add_sender(r, NULL);
-        struct addr actual;
+        run_add_sender(r, NULL);
         sim_node_addr(r->s, r->tx, &actual);
         CHECK(addr_equal_ip(&actual, &saddr), "sender address guess wrong");
-        CHECK(sim_run(r->s, LIMIT_US), "did not finish (v6=%d)", v6);
-        CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+        scen_case("v6=%d", v6);
+        run_expect(r, 0);
         for (int i = 0; i < r->nrx; i++) {
             check_delivered(r->s, r->rx[i], r->f);
             unsigned j, l, ssm;
@@ -719,17 +451,15 @@ static void scen_ssm(uint64_t seed)
 static void scen_unpaced(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "fast", 2000000);
+    scen_file(r->s, r->f, "fast", 2000000);
     struct sim_link lk = {.loss_pct = 1, .delay_us = 200, .jitter_us = 200};
-    add_receivers(r, 2, &lk);
+    run_receivers(r, 2, &lk, NULL);
     sim_set_nic_rate(r->s, 50000000);
-    sender_defaults(&r->sc, r->f);
+    run_sender(r);
     r->sc.rate_kbps = -1;
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-    for (int i = 0; i < r->nrx; i++)
-        check_delivered(r->s, r->rx[i], r->f);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    run_delivered(r);
     run_free(r);
 }
 
@@ -744,47 +474,44 @@ static void scen_seq_wrap(uint64_t seed)
 {
     struct run *r = run_new(seed);
     /* 60000 blocks of 512 bytes: the stall covers about 45000 datagrams. */
-    add_reg(r->s, r->f, "wrap", 60000 * 512);
-    add_receivers(r, 2, NULL);
+    scen_file(r->s, r->f, "wrap", 60000 * 512);
+    run_receivers(r, 2, NULL, NULL);
     sim_set_nic_rate(r->s, 100000000);
-    sender_defaults(&r->sc, r->f);
+    run_sender(r);
     r->sc.rate_kbps = -1;
     r->sc.blocksize = 512;
-    add_sender(r, NULL);
+    run_add_sender(r, NULL);
     /* Data starts after the announce/register and FILEINFO phases (a few GRTT). */
     uint64_t t0 = 0;
     for (uint64_t t = 1000; t < LIMIT_US && t0 == 0; t += 1000) {
         sim_run(r->s, t);
-        struct sender_stats st;
-        sender_stats(sim_sender(r->s, r->tx), &st);
+        struct sender_stats st = tx_stats(r);
         if (st.data_packets > 1000)
             t0 = sim_now(r->s);
     }
     CHECK(t0 != 0, "no data sent");
     /* 45000 datagrams of 560 bytes at 100 MB/s: 0.25 s. */
     sim_deaf(r->s, r->rx[0], t0, t0 + 250000);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-    for (int i = 0; i < r->nrx; i++)
-        check_delivered(r->s, r->rx[i], r->f);
+    run_expect(r, 0);
+    run_delivered(r);
     run_free(r);
 }
 
 static void scen_nak_police(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "f", 300000);
-    add_receivers(r, 1, NULL);
+    scen_file(r->s, r->f, "f", 300000);
+    run_receivers(r, 1, NULL, NULL);
     struct sim_link bad = {.loss_pct = 40};
-    add_receivers(r, 1, &bad);
-    sender_defaults(&r->sc, r->f);
+    run_receivers(r, 1, &bad, NULL);
+    run_sender(r);
     r->sc.nak_pct = 10;
     r->sc.nak_strikes = 1;
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
     check_delivered(r->s, r->rx[0], r->f);
-    CHECK(g_ev.results[SENDER_RES_ABORTED] == 1, "aborted %u", g_ev.results[SENDER_RES_ABORTED]);
+    CHECK(scen_ev.results[SENDER_RES_ABORTED] == 1, "aborted %u",
+          scen_ev.results[SENDER_RES_ABORTED]);
     CHECK(sim_store_count(sim_store(r->s, r->rx[1])) == 0, "policed receiver kept a file");
     run_free(r);
 }
@@ -792,14 +519,13 @@ static void scen_nak_police(uint64_t seed)
 static void scen_max_passes(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "f", 200000);
+    scen_file(r->s, r->f, "f", 200000);
     struct sim_link lk = {.loss_pct = 20};
-    add_receivers(r, 2, &lk);
-    sender_defaults(&r->sc, r->f);
+    run_receivers(r, 2, &lk, NULL);
+    run_sender(r);
     r->sc.max_passes = 1;
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_DROPPED, "exit %d", sim_exit_code(r->s, r->tx));
+    run_add_sender(r, NULL);
+    run_expect(r, SENDER_EXIT_DROPPED);
     for (int i = 0; i < r->nrx; i++)
         CHECK(sim_store_count(sim_store(r->s, r->rx[i])) == 0, "receiver %d kept a file", i);
     run_free(r);
@@ -808,13 +534,13 @@ static void scen_max_passes(uint64_t seed)
 static void scen_sync_delete(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    struct file_item *older = add_reg(r->s, r->f, "older", 3000); /* receiver has newer */
-    struct file_item *newer = add_reg(r->s, r->f, "newer", 4000); /* receiver has older */
-    struct file_item *same = add_reg(r->s, r->f, "same", 5000);   /* same time and size */
-    add_reg(r->s, r->f, "fresh", 6000);                           /* receiver lacks it */
-    add_other(r->f, FTYPE_DELETE, "gone", NULL);
-    add_other(r->f, FTYPE_FREESPACE, ".", NULL);
-    add_receivers(r, 1, NULL);
+    struct file_item *older = scen_file(r->s, r->f, "older", 3000); /* receiver has newer */
+    struct file_item *newer = scen_file(r->s, r->f, "newer", 4000); /* receiver has older */
+    struct file_item *same = scen_file(r->s, r->f, "same", 5000);   /* same time and size */
+    scen_file(r->s, r->f, "fresh", 6000);                           /* receiver lacks it */
+    scen_entry(r->f, FTYPE_DELETE, "gone", NULL);
+    scen_entry(r->f, FTYPE_FREESPACE, ".", NULL);
+    run_receivers(r, 1, NULL, NULL);
     struct sim_store *st = sim_store(r->s, r->rx[0]);
     static const uint8_t junk[10] = "junkjunkj";
     sim_store_put(st, 0, "older", FTYPE_REG, junk, 10, older->mtime + 100);
@@ -822,42 +548,40 @@ static void scen_sync_delete(uint64_t seed)
     sim_store_put(st, 0, "same", FTYPE_REG, r->f->data[2], 5000, same->mtime);
     sim_store_put(st, 0, "gone", FTYPE_REG, junk, 10, 0);
     st->free_space = 123456789;
-    sender_defaults(&r->sc, r->f);
+    run_sender(r);
     r->sc.sync_mode = true;
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-    CHECK(g_ev.results[SENDER_RES_SKIPPED] == 2, "skipped %u", g_ev.results[SENDER_RES_SKIPPED]);
-    CHECK(g_ev.results[SENDER_RES_OVERWRITE] == 1, "overwritten %u",
-          g_ev.results[SENDER_RES_OVERWRITE]);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    CHECK(scen_ev.results[SENDER_RES_SKIPPED] == 2, "skipped %u",
+          scen_ev.results[SENDER_RES_SKIPPED]);
+    CHECK(scen_ev.results[SENDER_RES_OVERWRITE] == 1, "overwritten %u",
+          scen_ev.results[SENDER_RES_OVERWRITE]);
     const struct sim_mfile *m = sim_store_find(st, 0, "older");
     CHECK(m != NULL && m->size == 10, "newer local file was replaced");
-    m = sim_store_find(st, 0, "newer");
-    CHECK(m != NULL && m->size == 4000 && memcmp(m->data, r->f->data[1], 4000) == 0,
-          "older local file not overwritten");
+    CHECK(scen_holds(st, 0, "newer", r->f->data[1], 4000), "older local file not overwritten");
     m = sim_store_find(st, 0, "fresh");
     CHECK(m != NULL && m->size == 6000, "new file not received");
     CHECK(sim_store_find(st, 0, "gone") == NULL, "@DELETE did not delete");
-    CHECK(g_ev.freespace == 1 && g_ev.freespace_val == 123456789, "@FREESPACE %u %" PRIu64,
-          g_ev.freespace, g_ev.freespace_val);
+    CHECK(scen_ev.freespace == 1 && scen_ev.freespace_val == 123456789, "@FREESPACE %u %" PRIu64,
+          scen_ev.freespace, scen_ev.freespace_val);
     run_free(r);
 }
 
 static void scen_free_space(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "toobig", 50000);
-    add_reg(r->s, r->f, "fits", 5000);
-    add_receivers(r, 1, NULL);
+    scen_file(r->s, r->f, "toobig", 50000);
+    scen_file(r->s, r->f, "fits", 5000);
+    run_receivers(r, 1, NULL, NULL);
     sim_store(r->s, r->rx[0])->free_space = 10000;
-    sender_defaults(&r->sc, r->f);
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    run_sender(r);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
     const struct sim_store *st = sim_store(r->s, r->rx[0]);
     CHECK(sim_store_find(st, 0, "toobig") == NULL && sim_store_find(st, 0, "fits") != NULL,
           "free-space check wrong");
-    CHECK(g_ev.results[SENDER_RES_REJECTED] == 1, "rejected %u", g_ev.results[SENDER_RES_REJECTED]);
+    CHECK(scen_ev.results[SENDER_RES_REJECTED] == 1, "rejected %u",
+          scen_ev.results[SENDER_RES_REJECTED]);
     run_free(r);
 }
 
@@ -865,8 +589,8 @@ static void scen_multi_session(uint64_t seed)
 {
     struct run *r = run_new(seed);
     struct sim_link lk = {.loss_pct = 3, .delay_us = 500, .jitter_us = 1000};
-    add_receivers(r, 4, &lk);
-    struct files *f[3];
+    run_receivers(r, 4, &lk, NULL);
+    struct scen_files *f[3];
     struct sender_config sc[3];
     int tx[3];
     char name[32];
@@ -874,9 +598,9 @@ static void scen_multi_session(uint64_t seed)
         f[k] = calloc(1, sizeof(*f[k]));
         for (int i = 0; i < 3; i++) {
             snprintf(name, sizeof(name), "s%d/f%d", k, i);
-            add_reg(r->s, f[k], name, 20000 + (size_t)k * 1000 + (size_t)i);
+            scen_file(r->s, f[k], name, 20000 + (size_t)k * 1000 + (size_t)i);
         }
-        sender_defaults(&sc[k], f[k]);
+        scen_sender_defaults(&sc[k], f[k]);
         tx[k] = sim_add_sender(r->s, &sc[k], NULL, NULL);
         CHECK(tx[k] >= 0, "sender %d", k);
     }
@@ -888,8 +612,7 @@ static void scen_multi_session(uint64_t seed)
         free(f[k]);
     }
     for (int i = 0; i < r->nrx; i++) {
-        struct receiver_stats st;
-        receiver_stats(sim_receiver(r->s, r->rx[i]), &st);
+        struct receiver_stats st = rx_stats(r, i);
         CHECK(st.sessions_seen == 3 && st.sessions == 0, "receiver %d sessions %" PRIu64, i,
               st.sessions_seen);
         check_balanced(r->s, r->rx[i]);
@@ -897,34 +620,25 @@ static void scen_multi_session(uint64_t seed)
     run_free(r);
 }
 
+static void tweak_tempdir(struct run *r, int i, struct receiver_config *c)
+{
+    (void)r;
+    (void)i;
+    c->temp_dir = true;
+    c->ndest = 1;
+}
+
 static void scen_tempdir(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "t1", 7000);
-    add_reg(r->s, r->f, "/dest0/abs", 100); /* refused under -T */
-    add_receivers(r, 2, NULL);
-    for (int i = 0; i < r->nrx; i++) {
-        r->rc[i].temp_dir = true;
-        r->rc[i].ndest = 1;
-    }
-    /* Configs are copied at creation: rebuild the receivers with -T. */
-    run_free(r);
-    r = run_new(seed);
-    add_reg(r->s, r->f, "t1", 7000);
-    add_reg(r->s, r->f, "/dest0/abs", 100);
-    sim_group_addr(r->s, 0, 0, false, &r->pub);
-    for (int i = 0; i < 2; i++) {
-        receiver_defaults(&r->rc[i], false, false, &r->pub);
-        r->rc[i].temp_dir = true;
-        r->rc[i].ndest = 1;
-        r->rx[i] = sim_add_receiver(r->s, &r->rc[i], NULL);
-        r->nrx++;
-    }
-    sender_defaults(&r->sc, r->f);
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-    CHECK(g_ev.results[SENDER_RES_REJECTED] == 2, "rejected %u", g_ev.results[SENDER_RES_REJECTED]);
+    scen_file(r->s, r->f, "t1", 7000);
+    scen_file(r->s, r->f, "/dest0/abs", 100); /* refused under -T */
+    run_receivers(r, 2, NULL, tweak_tempdir);
+    run_sender(r);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    CHECK(scen_ev.results[SENDER_RES_REJECTED] == 2, "rejected %u",
+          scen_ev.results[SENDER_RES_REJECTED]);
     for (int i = 0; i < r->nrx; i++) {
         const struct sim_store *st = sim_store(r->s, r->rx[i]);
         CHECK(st->session_ends == 1 && st->session_ends_ok == 1, "session end not reported");
@@ -937,43 +651,39 @@ static void scen_robust_timing(uint64_t seed)
 {
     /* A slow path (40 ms each way): GRTT is measured above the minimum. */
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "slow", 150000);
+    scen_file(r->s, r->f, "slow", 150000);
     /* With -s 10 a receiver gives up after 1 s of silence: three lost ANNOUNCEs in a
      * row (3·GRTT apart) end its session, as in 5.0.1. Keep the loss low. */
     struct sim_link lk = {.loss_pct = 3, .delay_us = 40000, .jitter_us = 10000};
-    add_receivers(r, 5, &lk);
-    sender_defaults(&r->sc, r->f);
+    run_receivers(r, 5, &lk, NULL);
+    run_sender(r);
     r->sc.robust = 10;
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-    struct sender_stats st;
-    sender_stats(sim_sender(r->s, r->tx), &st);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    struct sender_stats st = tx_stats(r);
     CHECK(st.grtt_us >= 80000 && st.grtt_us <= 200000, "grtt %" PRIu64, st.grtt_us);
-    for (int i = 0; i < r->nrx; i++)
-        check_delivered(r->s, r->rx[i], r->f);
+    run_delivered(r);
     run_free(r);
 }
 
 static void scen_sync_preview(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    struct file_item *newer = add_reg(r->s, r->f, "newer", 4000); /* receiver has an older one */
-    add_reg(r->s, r->f, "fresh", 6000);                           /* receiver lacks it */
-    add_other(r->f, FTYPE_DELETE, "keep", NULL);
-    add_receivers(r, 1, NULL);
+    struct file_item *newer = scen_file(r->s, r->f, "newer", 4000); /* receiver has an older one */
+    scen_file(r->s, r->f, "fresh", 6000);                           /* receiver lacks it */
+    scen_entry(r->f, FTYPE_DELETE, "keep", NULL);
+    run_receivers(r, 1, NULL, NULL);
     struct sim_store *st = sim_store(r->s, r->rx[0]);
     static const uint8_t junk[10] = "junkjunkj";
     sim_store_put(st, 0, "newer", FTYPE_REG, junk, 10, newer->mtime - 100);
     sim_store_put(st, 0, "keep", FTYPE_REG, junk, 10, 0);
-    sender_defaults(&r->sc, r->f);
+    run_sender(r);
     r->sc.sync_preview = true; /* -Z: report what would happen, change nothing */
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-    CHECK(g_ev.results[SENDER_RES_OVERWRITE] == 1 && g_ev.results[SENDER_RES_COPY] == 2,
-          "overwrite %u copy %u", g_ev.results[SENDER_RES_OVERWRITE],
-          g_ev.results[SENDER_RES_COPY]);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    CHECK(scen_ev.results[SENDER_RES_OVERWRITE] == 1 && scen_ev.results[SENDER_RES_COPY] == 2,
+          "overwrite %u copy %u", scen_ev.results[SENDER_RES_OVERWRITE],
+          scen_ev.results[SENDER_RES_COPY]);
     const struct sim_mfile *m = sim_store_find(st, 0, "newer");
     CHECK(m != NULL && m->size == 10, "preview overwrote a file");
     CHECK(sim_store_find(st, 0, "fresh") == NULL, "preview received a file");
@@ -987,16 +697,16 @@ static void scen_max_time(uint64_t seed)
     /* -W 110 at 1000 Kbps: 1 MB is due in 8.6 s (8 s as 5.0.1 floors it); 40% loss cannot make it.
      */
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "slowfile", 1000000);
+    scen_file(r->s, r->f, "slowfile", 1000000);
     struct sim_link lk = {.loss_pct = 40};
-    add_receivers(r, 2, &lk);
-    sender_defaults(&r->sc, r->f);
+    run_receivers(r, 2, &lk, NULL);
+    run_sender(r);
     r->sc.rate_kbps = 1000;
     r->sc.max_time_pct = 110;
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_DROPPED, "exit %d", sim_exit_code(r->s, r->tx));
-    CHECK(g_ev.results[SENDER_RES_ABORTED] == 2, "aborted %u", g_ev.results[SENDER_RES_ABORTED]);
+    run_add_sender(r, NULL);
+    run_expect(r, SENDER_EXIT_DROPPED);
+    CHECK(scen_ev.results[SENDER_RES_ABORTED] == 2, "aborted %u",
+          scen_ev.results[SENDER_RES_ABORTED]);
     for (int i = 0; i < r->nrx; i++)
         CHECK(sim_store_count(sim_store(r->s, r->rx[i])) == 0, "receiver %d kept a file", i);
     run_free(r);
@@ -1074,33 +784,27 @@ static void wire_tap(void *arg, int from, const struct addr *src, const struct a
 static void scen_wire_check(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "wire1", 100000);
-    add_reg(r->s, r->f, "wire2", 0);
-    add_other(r->f, FTYPE_DIR, "wdir", NULL);
-    add_other(r->f, FTYPE_LINK, "wlink", "wire1");
-    add_other(r->f, FTYPE_FREESPACE, ".", NULL);
+    scen_file(r->s, r->f, "wire1", 100000);
+    scen_file(r->s, r->f, "wire2", 0);
+    scen_entry(r->f, FTYPE_DIR, "wdir", NULL);
+    scen_entry(r->f, FTYPE_LINK, "wlink", "wire1");
+    scen_entry(r->f, FTYPE_FREESPACE, ".", NULL);
     struct sim_link lk = {.loss_pct = 10, .delay_us = 500, .jitter_us = 2000};
-    add_receivers(r, 3, &lk);
-    struct sender_dest d[3];
-    for (int i = 0; i < 3; i++)
-        d[i] = (struct sender_dest){.id = r->rc[i].client_id};
-    sender_defaults(&r->sc, r->f);
+    run_receivers(r, 3, &lk, NULL);
+    run_sender(r);
     r->sc.keytype = KEY_NONE; /* every message visible (scen_wire_enc checks encryption) */
-    r->sc.dests = d;
-    r->sc.ndest = 3;
+    run_closed(r);
     static struct wiretap w;
     memset(&w, 0, sizeof(w));
     w.blocksize = r->sc.blocksize;
     w.sender = 3;
-    sim_set_tap(r->s, wire_tap, &w);
-    if (g_pcap != NULL)
-        CHECK(sim_pcap_open(r->s, g_pcap) == 0, "cannot write %s", g_pcap);
-    add_sender(r, NULL);
+    run_tap(r, wire_tap, &w);
+    if (scen_pcap != NULL)
+        CHECK(sim_pcap_open(r->s, scen_pcap) == 0, "cannot write %s", scen_pcap);
+    run_add_sender(r, NULL);
     CHECK(r->tx == 3, "sender index");
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-    for (int i = 0; i < r->nrx; i++)
-        check_delivered(r->s, r->rx[i], r->f);
+    run_expect(r, 0);
+    run_delivered(r);
     CHECK(w.errors == 0 && w.lossy == 0 && w.bad_len == 0, "decode errors %u lossy %u len %u",
           w.errors, w.lossy, w.bad_len);
     static const uint8_t seen[] = {ANNOUNCE, REGISTER, REG_CONF, FILEINFO, FILEINFO_ACK,
@@ -1114,30 +818,24 @@ static void scen_idlist_split(uint64_t seed)
 {
     /* 300 receivers at 512-byte blocks: 128 IDs per packet, lists in 3 packets. */
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "split", 3000);
+    scen_file(r->s, r->f, "split", 3000);
     struct sim_link lk = {.loss_pct = 2, .delay_us = 500, .jitter_us = 500};
-    add_receivers(r, 300, &lk);
-    static struct sender_dest d[300];
-    for (int i = 0; i < 300; i++)
-        d[i] = (struct sender_dest){.id = r->rc[i].client_id};
-    sender_defaults(&r->sc, r->f);
+    run_receivers(r, 300, &lk, NULL);
+    run_sender(r);
     r->sc.keytype = KEY_NONE; /* lists visible on the wire */
     r->sc.blocksize = 512;
-    r->sc.dests = d;
-    r->sc.ndest = 300;
+    run_closed(r);
     static struct wiretap w;
     memset(&w, 0, sizeof(w));
     w.blocksize = 512;
     w.sender = 300;
-    sim_set_tap(r->s, wire_tap, &w);
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    run_tap(r, wire_tap, &w);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
     CHECK(w.errors == 0, "decode errors %u", w.errors);
     CHECK(w.max_ids == 128 && w.full_lists >= 4, "max IDs %u, full lists %u", w.max_ids,
           w.full_lists);
-    for (int i = 0; i < r->nrx; i++)
-        check_delivered(r->s, r->rx[i], r->f);
+    run_delivered(r);
     run_free(r);
 }
 
@@ -1239,30 +937,26 @@ static void hostile_fire(struct sim *s, void *arg)
 static void scen_hostile_packets(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "target", 400000);
-    add_reg(r->s, r->f, "after", 3000);
-    add_receivers(r, 2, NULL);
-    struct sender_dest d[2] = {{.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}};
-    sender_defaults(&r->sc, r->f);
+    scen_file(r->s, r->f, "target", 400000);
+    scen_file(r->s, r->f, "after", 3000);
+    run_receivers(r, 2, NULL, NULL);
+    run_sender(r);
     r->sc.keytype = KEY_NONE; /* the handlers' bounds checks (scen_enc_hostile: encrypted) */
     r->sc.rate_kbps = 10000;
-    r->sc.dests = d;
-    r->sc.ndest = 2;
+    run_closed(r);
     static struct hostile hs;
     memset(&hs, 0, sizeof(hs));
     hs.r = r;
     hs.w.blocksize = r->sc.blocksize;
     hs.w.sender = 2;
-    sim_set_tap(r->s, wire_tap, &hs.w);
-    add_sender(r, NULL);
+    run_tap(r, wire_tap, &hs.w);
+    run_add_sender(r, NULL);
     sim_call_at(r->s, 150000, hostile_fire, &hs);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    run_expect(r, 0);
     CHECK(hs.injected == 12, "injected %u", hs.injected);
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
     for (int i = 0; i < r->nrx; i++) {
         check_delivered(r->s, r->rx[i], r->f);
-        struct receiver_stats st;
-        receiver_stats(sim_receiver(r->s, r->rx[i]), &st);
+        struct receiver_stats st = rx_stats(r, i);
         CHECK(st.dropped >= 3, "receiver %d dropped only %" PRIu64, i, st.dropped);
     }
     CHECK(hs.w.by_func[ABORT] >= 1, "no ABORT for the stranger's REGISTER");
@@ -1271,61 +965,10 @@ static void scen_hostile_packets(uint64_t seed)
 
 /* ------------------------------------------------------------ encryption */
 
-/* Keys made once per run (RSA generation is slow). */
-static struct crypto_key *g_ec256, *g_rsa2048, *g_client[3];
-
-static void keys_init(void)
-{
-    if (g_ec256 != NULL)
-        return;
-    CHECK(keyfile_gen_ec(CURVE_P256, &g_ec256) == CRYPTO_OK, "EC key");
-    CHECK(keyfile_gen_rsa(2048, &g_rsa2048) == CRYPTO_OK, "RSA key");
-    CHECK(keyfile_gen_ec(CURVE_P384, &g_client[0]) == CRYPTO_OK, "client key");
-    CHECK(keyfile_gen_rsa(2048, &g_client[1]) == CRYPTO_OK, "client key");
-    CHECK(keyfile_gen_ec(CURVE_P521, &g_client[2]) == CRYPTO_OK, "client key");
-}
-
-static void key_fp(const struct crypto_key *k, uint8_t *fp, uint8_t *len)
-{
-    size_t bl;
-    const uint8_t *b = crypto_key_blob(k, &bl);
-    fp_compute(b, bl, fp);
-    *len = FP_LEN;
-}
-
-/* Adds n receivers, letting tweak adjust each config first. */
-static void add_receivers_cfg(struct run *r, int n, const struct sim_link *link,
-                              void (*tweak)(struct run *r, int i, struct receiver_config *c))
-{
-    sim_group_addr(r->s, 0, 0, false, &r->pub);
-    for (int i = 0; i < n && r->nrx < 400; i++) {
-        receiver_defaults(&r->rc[r->nrx], false, false, &r->pub);
-        if (tweak != NULL)
-            tweak(r, r->nrx, &r->rc[r->nrx]);
-        r->rx[r->nrx] = sim_add_receiver(r->s, &r->rc[r->nrx], link);
-        CHECK(r->rx[r->nrx] >= 0, "receiver_new failed");
-        r->nrx++;
-    }
-}
-
 static void tweak_client_keys(struct run *r, int i, struct receiver_config *c)
 {
     (void)r;
-    c->sigkey = g_client[i % 3];
-}
-
-static struct receiver_stats rstats(struct run *r, int i)
-{
-    struct receiver_stats st;
-    receiver_stats(sim_receiver(r->s, r->rx[i]), &st);
-    return st;
-}
-
-static struct sender_stats sstats(struct run *r)
-{
-    struct sender_stats st;
-    sender_stats(sim_sender(r->s, r->tx), &st);
-    return st;
+    c->sigkey = scen_key(SK_CLIENT0 + i % 3);
 }
 
 static const char *const key_names[] = {"",           "",           "",           "",          "",
@@ -1338,51 +981,42 @@ static const char *const key_names[] = {"",           "",           "",         
  */
 static void scen_enc_matrix(uint64_t seed)
 {
-    keys_init();
     static const int curves[] = {CURVE_P256, CURVE_P384, CURVE_P521};
     int k = 0;
     for (int kt = KEY_AES128_GCM; kt <= KEY_AES256_CCM; kt++) {
         for (int ht = HASH_SHA256; ht <= HASH_SHA512; ht++, k++) {
             struct run *r = run_new(seed + (uint64_t)k);
-            add_reg(r->s, r->f, "m1", 40000);
-            add_reg(r->s, r->f, "m2", 1);
-            add_other(r->f, FTYPE_DIR, "mdir", NULL);
+            scen_file(r->s, r->f, "m1", 40000);
+            scen_file(r->s, r->f, "m2", 1);
+            scen_entry(r->f, FTYPE_DIR, "mdir", NULL);
             struct sim_link lk = {.loss_pct = 5, .dup_pct = 3, .delay_us = 500, .jitter_us = 2000};
             bool auth = (k / 2) % 2 == 1;
-            add_receivers_cfg(r, 5, &lk, tweak_client_keys);
-            static struct sender_dest d[5];
-            for (int i = 0; i < 5; i++) {
-                d[i] = (struct sender_dest){.id = r->rc[i].client_id};
-                if (auth)
-                    key_fp(g_client[i % 3], d[i].fp, &d[i].fplen);
-            }
-            sender_defaults(&r->sc, r->f);
+            run_receivers(r, 5, &lk, tweak_client_keys);
+            run_sender(r);
             r->sc.keytype = (uint8_t)kt;
             r->sc.hashtype = (uint8_t)ht;
             r->sc.curve = (uint8_t)curves[k % 3];
-            r->sc.sigkey = k % 2 ? g_rsa2048 : g_ec256;
+            r->sc.sigkey = k % 2 ? scen_key(SK_RSA) : scen_key(SK_EC256);
             r->sc.client_auth = auth;
-            r->sc.dests = d;
-            r->sc.ndest = 5;
-            add_sender(r, NULL);
-            CHECK(sim_run(r->s, LIMIT_US), "%s/%d did not finish", key_names[kt], ht);
-            CHECK(sim_exit_code(r->s, r->tx) == 0, "%s/%d: exit %d", key_names[kt], ht,
-                  sim_exit_code(r->s, r->tx));
-            CHECK(g_ev.connects_ok == 5, "%s/%d auth %d: %u connected", key_names[kt], ht, auth,
-                  g_ev.connects_ok);
+            run_closed(r);
+            for (int i = 0; i < 5 && auth; i++)
+                scen_fp(scen_key(SK_CLIENT0 + i % 3), r->dests[i].fp, &r->dests[i].fplen);
+            run_add_sender(r, NULL);
+            scen_case("%s/%d%s", key_names[kt], ht, auth ? "/auth" : "");
+            run_expect(r, 0);
+            CHECK(scen_ev.connects_ok == 5, "%u connected", scen_ev.connects_ok);
             uint64_t replays = 0;
             for (int i = 0; i < r->nrx; i++) {
                 check_delivered(r->s, r->rx[i], r->f);
-                struct receiver_stats st = rstats(r, i);
+                struct receiver_stats st = rx_stats(r, i);
                 CHECK(st.auth_failed == 0 && st.cleartext == 0, "receiver %d: auth %" PRIu64, i,
                       st.auth_failed);
                 replays += st.replayed;
             }
             /* The links duplicate 3 %: the replay window caught them. */
-            CHECK(replays > 0, "%s/%d: no duplicate caught by the replay window", key_names[kt],
-                  ht);
+            CHECK(replays > 0, "no duplicate caught by the replay window");
             /* (With client auth a CLIENT_KEY may overtake its lost REGISTER: no keys yet.) */
-            struct sender_stats ss = sstats(r);
+            struct sender_stats ss = tx_stats(r);
             CHECK(ss.auth_failed == 0 && (auth || ss.nokeys == 0),
                   "sender auth %" PRIu64 " nokeys %" PRIu64, ss.auth_failed, ss.nokeys);
             run_free(r);
@@ -1396,18 +1030,16 @@ static void scen_enc_jumbo(uint64_t seed)
     static const uint16_t bs[] = {8720, 8800};
     for (int k = 0; k < 2; k++) {
         struct run *r = run_new(seed + (uint64_t)k);
-        add_reg(r->s, r->f, "j1", 300000);
-        add_reg(r->s, r->f, "j2", bs[k] + 1u);
+        scen_file(r->s, r->f, "j1", 300000);
+        scen_file(r->s, r->f, "j2", bs[k] + 1u);
         struct sim_link lk = {.loss_pct = 10, .dup_pct = 1, .delay_us = 800, .jitter_us = 1500};
-        add_receivers(r, 30, &lk);
-        sender_defaults(&r->sc, r->f);
+        run_receivers(r, 30, &lk, NULL);
+        run_sender(r);
         r->sc.blocksize = bs[k];
         r->sc.curve = CURVE_P384;
-        add_sender(r, NULL);
-        CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-        CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-        for (int i = 0; i < r->nrx; i++)
-            check_delivered(r->s, r->rx[i], r->f);
+        run_add_sender(r, NULL);
+        run_expect(r, 0);
+        run_delivered(r);
         run_free(r);
     }
 }
@@ -1415,11 +1047,7 @@ static void scen_enc_jumbo(uint64_t seed)
 /* What goes on the wire when encrypted. */
 struct enctap {
     unsigned clear[32], enc, announce_enc, register_dh, bad, toobig;
-    /* Counters seen per sender, for "never reused". */
-    uint32_t src[512];
-    uint64_t *ctrs[512];
-    size_t nctr[512], capctr[512];
-    unsigned nsrc, reused;
+    struct scen_nonces n; /* counters seen per sender, for "never reused" */
 };
 
 static void enc_tap(void *arg, int from, const struct addr *src, const struct addr *dst,
@@ -1446,45 +1074,26 @@ static void enc_tap(void *arg, int from, const struct addr *src, const struct ad
         return;
     }
     w->enc++;
-    uint64_t c = d.enc.iv_ctr;
-    unsigned i = 0;
-    while (i < w->nsrc && w->src[i] != d.hdr.src_id)
-        i++;
-    if (i == w->nsrc) {
-        if (w->nsrc == 512)
-            return;
-        w->src[w->nsrc++] = d.hdr.src_id;
-    }
-    for (size_t k = 0; k < w->nctr[i]; k++)
-        if (w->ctrs[i][k] == c)
-            w->reused++;
-    if (w->nctr[i] == w->capctr[i]) {
-        w->capctr[i] = w->capctr[i] ? 2 * w->capctr[i] : 256;
-        w->ctrs[i] = realloc(w->ctrs[i], w->capctr[i] * sizeof(uint64_t));
-    }
-    w->ctrs[i][w->nctr[i]++] = c;
+    scen_nonce(&w->n, d.hdr.src_id, d.enc.iv_ctr);
 }
 
 static void scen_enc_wire(uint64_t seed)
 {
-    keys_init();
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "w1", 60000);
-    add_other(r->f, FTYPE_LINK, "wl", "w1");
+    scen_file(r->s, r->f, "w1", 60000);
+    scen_entry(r->f, FTYPE_LINK, "wl", "w1");
     struct sim_link lk = {.loss_pct = 10, .dup_pct = 5, .delay_us = 500, .jitter_us = 2000};
-    add_receivers_cfg(r, 4, &lk, tweak_client_keys);
-    sender_defaults(&r->sc, r->f);
+    run_receivers(r, 4, &lk, tweak_client_keys);
+    run_sender(r);
     r->sc.client_auth = true;
     static struct enctap w;
     memset(&w, 0, sizeof(w));
-    sim_set_tap(r->s, enc_tap, &w);
-    if (g_pcap != NULL)
-        CHECK(sim_pcap_open(r->s, g_pcap) == 0, "cannot write %s", g_pcap);
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
-    for (int i = 0; i < r->nrx; i++)
-        check_delivered(r->s, r->rx[i], r->f);
+    run_tap(r, enc_tap, &w);
+    if (scen_pcap != NULL)
+        CHECK(sim_pcap_open(r->s, scen_pcap) == 0, "cannot write %s", scen_pcap);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    run_delivered(r);
     CHECK(w.bad == 0 && w.toobig == 0, "undecodable %u, oversized %u", w.bad, w.toobig);
     /* spec §1.4: only the handshake travels in clear, signed or keyed. */
     static const uint8_t never[] = {FILEINFO, FILEINFO_ACK, FILESEG,     DONE,       STATUS,
@@ -1497,9 +1106,8 @@ static void scen_enc_wire(uint64_t seed)
     CHECK(w.register_dh > 0 && w.register_dh == w.clear[REGISTER], "REGISTER without ECDH key");
     CHECK(w.clear[KEYINFO] > 0 && w.enc > 100, "KEYINFO %u, encrypted %u", w.clear[KEYINFO], w.enc);
     /* Every sender's counters are unique (AES-GCM nonces are never reused). */
-    CHECK(w.reused == 0 && w.nsrc == 5, "%u counters reused, %u senders", w.reused, w.nsrc);
-    for (unsigned i = 0; i < w.nsrc; i++)
-        free(w.ctrs[i]);
+    CHECK(w.n.reused == 0 && w.n.nsrc == 5, "%u counters reused, %u senders", w.n.reused, w.n.nsrc);
+    scen_nonces_free(&w.n);
     run_free(r);
 }
 
@@ -1510,9 +1118,9 @@ static void tweak_servers(struct run *r, int i, struct receiver_config *c)
     uint32_t sid = r->sc.server_id;
     srv[i] = (struct receiver_server){.id = sid};
     if (i == 0)
-        key_fp(g_ec256, srv[i].fp, &srv[i].fplen); /* right */
+        scen_fp(scen_key(SK_EC256), srv[i].fp, &srv[i].fplen); /* right */
     else if (i == 1)
-        key_fp(g_rsa2048, srv[i].fp, &srv[i].fplen); /* wrong */
+        scen_fp(scen_key(SK_RSA), srv[i].fp, &srv[i].fplen); /* wrong */
     else
         srv[i].id = sid ^ 1; /* another server only */
     c->servers = &srv[i];
@@ -1521,61 +1129,49 @@ static void tweak_servers(struct run *r, int i, struct receiver_config *c)
 
 static void scen_enc_server_fp(uint64_t seed)
 {
-    keys_init();
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "fp", 5000);
-    sender_defaults(&r->sc, r->f);
+    scen_file(r->s, r->f, "fp", 5000);
+    run_sender(r);
     struct addr a;
     sim_node_addr(r->s, 3, &a); /* the sender's node: its ID is its address */
     uint8_t ip[16];
     addr_get_ip(&a, ip);
     r->sc.server_id = (uint32_t)ip[0] << 24 | (uint32_t)ip[1] << 16 | (uint32_t)ip[2] << 8 | ip[3];
-    add_receivers_cfg(r, 3, NULL, tweak_servers);
-    struct sender_dest d[3];
-    for (int i = 0; i < 3; i++)
-        d[i] = (struct sender_dest){.id = r->rc[i].client_id};
-    r->sc.sigkey = g_ec256;
-    r->sc.dests = d;
-    r->sc.ndest = 3;
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    run_receivers(r, 3, NULL, tweak_servers);
+    r->sc.sigkey = scen_key(SK_EC256);
+    run_closed(r);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
     check_delivered(r->s, r->rx[0], r->f);
     CHECK(sim_store_count(sim_store(r->s, r->rx[1])) == 0, "wrong fingerprint accepted");
     CHECK(sim_store_count(sim_store(r->s, r->rx[2])) == 0, "unlisted server accepted");
-    CHECK(rstats(r, 1).sessions_seen == 0 && rstats(r, 2).sessions_seen == 0,
+    CHECK(rx_stats(r, 1).sessions_seen == 0 && rx_stats(r, 2).sessions_seen == 0,
           "a refused server got a session");
-    CHECK(g_ev.connects_ok == 1 && g_ev.connects_fail == 2, "connects %u/%u", g_ev.connects_ok,
-          g_ev.connects_fail);
+    CHECK(scen_ev.connects_ok == 1 && scen_ev.connects_fail == 2, "connects %u/%u",
+          scen_ev.connects_ok, scen_ev.connects_fail);
     run_free(r);
 }
 
 /* uftp -c -H @file: a client with the wrong key, and one that never sends CLIENT_KEY. */
 static void scen_enc_client_auth(uint64_t seed)
 {
-    keys_init();
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "ca", 20000);
-    add_receivers_cfg(r, 3, NULL, tweak_client_keys);
-    static struct sender_dest d[4];
-    for (int i = 0; i < 3; i++) {
-        d[i] = (struct sender_dest){.id = r->rc[i].client_id};
-        key_fp(g_client[i == 1 ? 0 : i], d[i].fp, &d[i].fplen); /* receiver 1: another key */
-    }
-    d[3] = (struct sender_dest){.id = 0x0A0B0C0D}; /* nobody: registers in clear below */
-    sender_defaults(&r->sc, r->f);
+    scen_file(r->s, r->f, "ca", 20000);
+    run_receivers(r, 3, NULL, tweak_client_keys);
+    run_sender(r);
     r->sc.client_auth = true;
-    r->sc.sigkey = g_rsa2048;
-    r->sc.dests = d;
-    r->sc.ndest = 4;
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
+    r->sc.sigkey = scen_key(SK_RSA);
+    run_closed(r);
+    for (int i = 0; i < 3; i++) /* receiver 1: another key */
+        scen_fp(scen_key(SK_CLIENT0 + (i == 1 ? 0 : i)), r->dests[i].fp, &r->dests[i].fplen);
+    r->dests[r->sc.ndest++].id = 0x0A0B0C0D; /* nobody: registers in clear below */
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
     check_delivered(r->s, r->rx[0], r->f);
     check_delivered(r->s, r->rx[2], r->f);
     CHECK(sim_store_count(sim_store(r->s, r->rx[1])) == 0, "client with the wrong key got data");
-    CHECK(g_ev.connects_ok == 2 && g_ev.connects_fail == 2, "connects %u/%u", g_ev.connects_ok,
-          g_ev.connects_fail);
+    CHECK(scen_ev.connects_ok == 2 && scen_ev.connects_fail == 2, "connects %u/%u",
+          scen_ev.connects_ok, scen_ev.connects_fail);
     run_free(r);
 }
 
@@ -1687,40 +1283,35 @@ static void enchost_fire(struct sim *s, void *arg)
 static void scen_enc_hostile(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "target", 600000);
-    add_reg(r->s, r->f, "after", 3000);
-    add_receivers(r, 3, NULL);
-    struct sender_dest d[4] = {{.id = r->rc[0].client_id},
-                               {.id = r->rc[1].client_id},
-                               {.id = r->rc[2].client_id},
-                               {.id = 0x0A0B0C0D}};
-    sender_defaults(&r->sc, r->f);
+    scen_file(r->s, r->f, "target", 600000);
+    scen_file(r->s, r->f, "after", 3000);
+    run_receivers(r, 3, NULL, NULL);
+    run_sender(r);
     r->sc.rate_kbps = 10000;
-    r->sc.dests = d;
-    r->sc.ndest = 4;
+    run_closed(r);
+    r->dests[r->sc.ndest++].id = 0x0A0B0C0D;
     static struct enchost e;
     memset(&e, 0, sizeof(e));
     e.r = r;
     e.sender = 3;
-    sim_set_tap(r->s, enchost_tap, &e);
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    run_tap(r, enchost_tap, &e);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
     CHECK(e.fired, "the hostile packets were never sent");
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
     for (int i = 0; i < r->nrx; i++) {
         check_delivered(r->s, r->rx[i], r->f);
         CHECK(sim_store_find(sim_store(r->s, r->rx[i]), 0, "evil") == NULL, "forged file");
-        struct receiver_stats st = rstats(r, i);
+        struct receiver_stats st = rx_stats(r, i);
         CHECK(st.cleartext >= 4, "receiver %d: cleartext dropped %" PRIu64, i, st.cleartext);
         CHECK(st.replayed >= 1, "receiver %d: replay not caught", i);
         CHECK(st.auth_failed >= 1 || st.dropped >= 5, "receiver %d: bad length accepted", i);
     }
-    struct sender_stats ss = sstats(r);
+    struct sender_stats ss = tx_stats(r);
     CHECK(ss.cleartext >= 3, "sender: cleartext dropped %" PRIu64, ss.cleartext);
     CHECK(ss.replayed >= 1, "sender: replay not caught");
     CHECK(ss.auth_failed >= 1, "sender: forgery not counted");
     CHECK(ss.nokeys >= 1, "sender: keyless ENCRYPTED (spec §6.3) not counted");
-    CHECK(g_ev.results[SENDER_RES_COPY] == 6, "copies %u", g_ev.results[SENDER_RES_COPY]);
+    CHECK(scen_ev.results[SENDER_RES_COPY] == 6, "copies %u", scen_ev.results[SENDER_RES_COPY]);
     run_free(r);
 }
 
@@ -1763,29 +1354,27 @@ static void flood_fire(struct sim *s, void *arg)
 
 static void scen_announce_flood(uint64_t seed)
 {
-    keys_init();
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "real", 20000);
-    add_receivers(r, 2, NULL);
-    sender_defaults(&r->sc, r->f);
-    add_sender(r, NULL);
+    scen_file(r->s, r->f, "real", 20000);
+    run_receivers(r, 2, NULL, NULL);
+    run_sender(r);
+    run_add_sender(r, NULL);
     static struct flood f;
     memset(&f, 0, sizeof(f));
     f.r = r;
     struct skeys_server_cfg ac = {.keytype = KEY_AES256_GCM,
                                   .hashtype = HASH_SHA256,
                                   .curve = CURVE_P256,
-                                  .sigkey = g_ec256,
+                                  .sigkey = scen_key(SK_EC256),
                                   .group_id = 1,
                                   .server_id = 0x66666666};
     CHECK(skeys_server_new(&f.attacker, &ac) == CRYPTO_OK, "attacker keys");
     sim_call_at(r->s, 1, flood_fire, &f);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+    run_expect(r, 0);
     CHECK(f.sent == 20000, "sent %u", f.sent);
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "exit %d", sim_exit_code(r->s, r->tx));
     for (int i = 0; i < r->nrx; i++) {
         check_delivered(r->s, r->rx[i], r->f);
-        struct receiver_stats st = rstats(r, i);
+        struct receiver_stats st = rx_stats(r, i);
         /* 100 ms/s of budget at ~200 us per ANNOUNCE: about 1000 checked in 1 s (burst + rate). */
         CHECK(st.pk_limited > 15000 && st.auth_failed < 1300 && st.sessions_seen == 1,
               "receiver %d: limited %" PRIu64 " verified-bad %" PRIu64 " sessions %" PRIu64, i,
@@ -1830,17 +1419,14 @@ static void dummy_close(void *ctx, void *h)
 static void scen_usage_runtime(uint64_t seed)
 {
     struct run *r = run_new(seed);
-    add_reg(r->s, r->f, "long", 400000);
-    add_receivers(r, 2, NULL);
-    struct sender_dest d[2] = {{.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}};
-    sender_defaults(&r->sc, r->f);
-    r->sc.dests = d;
-    r->sc.ndest = 2;
+    scen_file(r->s, r->f, "long", 400000);
+    run_receivers(r, 2, NULL, NULL);
+    run_sender(r);
+    run_closed(r);
     r->sc.key_limit_blocks = (UINT64_C(1) << 16) + 100 * skeys_blocks(1308); /* ~100 packets */
-    add_sender(r, NULL);
-    CHECK(sim_run(r->s, LIMIT_US), "did not finish");
-    CHECK(sim_exit_code(r->s, r->tx) == SENDER_EXIT_CRYPTO, "exit %d", sim_exit_code(r->s, r->tx));
-    struct sender_stats ss = sstats(r);
+    run_add_sender(r, NULL);
+    run_expect(r, SENDER_EXIT_CRYPTO);
+    struct sender_stats ss = tx_stats(r);
     CHECK(ss.data_packets > 0 && ss.data_packets < 100, "%" PRIu64 " data packets",
           ss.data_packets);
     for (int i = 0; i < r->nrx; i++) {
@@ -1915,27 +1501,6 @@ struct seedrec {
     struct addr rx0;
 };
 
-static void seed_put(FILE *f, uint64_t *last, uint64_t t, const uint8_t *p, size_t len, int flags)
-{
-    uint64_t step = (t - *last) / 1000;
-    *last = t;
-    while (step > 255) {
-        /* Long gaps become empty records. */
-        fputc(255, f);
-        if (flags >= 0)
-            fputc(0, f);
-        fputc(0, f);
-        fputc(0, f);
-        step -= 255;
-    }
-    fputc((int)step, f);
-    if (flags >= 0)
-        fputc(flags, f);
-    fputc((int)(len >> 8), f);
-    fputc((int)(len & 0xFF), f);
-    fwrite(p, 1, len, f);
-}
-
 static void seed_tap(void *arg, int from, const struct addr *src, const struct addr *dst,
                      const uint8_t *p, size_t len, uint64_t t)
 {
@@ -1943,70 +1508,57 @@ static void seed_tap(void *arg, int from, const struct addr *src, const struct a
     struct seedrec *sr = arg;
     bool to_rx0 = from == sr->sender && (addr_is_multicast(dst) || addr_equal(dst, &sr->rx0));
     if (to_rx0 && sr->rx != NULL)
-        seed_put(sr->rx, &sr->rx_t, t, p, len, -1);
+        scen_seed_put(sr->rx, &sr->rx_t, t, -1, p, len);
     else if (from == 0 && sr->tx != NULL)
-        seed_put(sr->tx, &sr->tx_t, t, p, len, -1);
+        scen_seed_put(sr->tx, &sr->tx_t, t, -1, p, len);
     if (len <= UFTP_HDR_LEN || p[1] == ENCRYPTED)
         return;
     /* The messages the _enc harnesses seal themselves (not the handshake's). */
     if (to_rx0 && sr->rxm != NULL && p[1] != ANNOUNCE && p[1] != REG_CONF && p[1] != KEYINFO)
-        seed_put(sr->rxm, &sr->rxm_t, t, p + UFTP_HDR_LEN, len - UFTP_HDR_LEN, 0);
+        scen_seed_put(sr->rxm, &sr->rxm_t, t, 0, p + UFTP_HDR_LEN, len - UFTP_HDR_LEN);
     else if (from == 0 && sr->txm != NULL && p[1] != REGISTER)
-        seed_put(sr->txm, &sr->txm_t, t, p + UFTP_HDR_LEN, len - UFTP_HDR_LEN, 0);
-}
-
-static FILE *seed_open(const char *dir, const char *sub, const char *name, int mode)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
-    FILE *f = fopen(path, "wb");
-    if (f == NULL)
-        fprintf(stderr, "cannot write %s (the directories must exist)\n", path);
-    else if (mode >= 0)
-        fputc(mode, f);
-    return f;
+        scen_seed_put(sr->txm, &sr->txm_t, t, 0, p + UFTP_HDR_LEN, len - UFTP_HDR_LEN);
 }
 
 static int dump_corpus(const char *dir)
 {
     for (int k = 0; k < 3; k++) {
         struct run *r = run_new(100 + (uint64_t)k);
-        add_reg(r->s, r->f, "f", 3000);
+        scen_file(r->s, r->f, "f", 3000);
         if (k == 1) {
-            add_other(r->f, FTYPE_DIR, "d", NULL);
-            add_other(r->f, FTYPE_LINK, "l", "f");
-            add_other(r->f, FTYPE_DELETE, "gone", NULL);
-            add_other(r->f, FTYPE_FREESPACE, ".", NULL);
-            add_reg(r->s, r->f, "sub/g", 20000);
+            scen_entry(r->f, FTYPE_DIR, "d", NULL);
+            scen_entry(r->f, FTYPE_LINK, "l", "f");
+            scen_entry(r->f, FTYPE_DELETE, "gone", NULL);
+            scen_entry(r->f, FTYPE_FREESPACE, ".", NULL);
+            scen_file(r->s, r->f, "sub/g", 20000);
         }
         struct sim_link lk = {.loss_pct = 10, .delay_us = 500, .jitter_us = 300};
-        add_receivers(r, 2, &lk);
-        struct sender_dest d[2] = {{.id = r->rc[0].client_id}, {.id = r->rc[1].client_id}};
-        sender_defaults(&r->sc, r->f);
+        run_receivers(r, 2, &lk, NULL);
+        run_sender(r);
         if (k > 0)
             r->sc.keytype = KEY_NONE;
         r->sc.group_id = 0x5EED0001;
-        r->sc.dests = d;
-        r->sc.ndest = 2;
+        run_closed(r);
         static struct seedrec sr;
         memset(&sr, 0, sizeof(sr));
         sr.sender = 2;
         sim_node_addr(r->s, 0, &sr.rx0);
         bool ok = true;
         if (k < 2)
-            ok &= (sr.rx = seed_open(dir, "receiver", k ? "session2" : "session1", -1)) != NULL;
-        if (k != 1)
             ok &=
-                (sr.tx = seed_open(dir, "sender", k ? "session2" : "session1", k ? 0 : 1)) != NULL;
-        if (k > 0)
-            ok &= (sr.rxm = seed_open(dir, "receiver_enc", k == 1 ? "session2" : "session1", -1)) !=
+                (sr.rx = scen_seed_open(dir, "receiver", k ? "session2" : "session1", -1)) != NULL;
+        if (k != 1)
+            ok &= (sr.tx = scen_seed_open(dir, "sender", k ? "session2" : "session1", k ? 0 : 1)) !=
                   NULL;
+        if (k > 0)
+            ok &= (sr.rxm = scen_seed_open(dir, "receiver_enc", k == 1 ? "session2" : "session1",
+                                           -1)) != NULL;
         if (k == 2)
-            ok &= (sr.txm = seed_open(dir, "sender_enc", "session1", 0)) != NULL;
+            ok &= (sr.txm = scen_seed_open(dir, "sender_enc", "session1", 0)) != NULL;
         if (!ok)
             return 1;
-        sim_set_tap(r->s, seed_tap, &sr);
-        add_sender(r, NULL);
+        run_tap(r, seed_tap, &sr);
+        run_add_sender(r, NULL);
         CHECK(sim_run(r->s, LIMIT_US), "corpus session did not finish");
         FILE *fs[4] = {sr.rx, sr.tx, sr.rxm, sr.txm};
         for (int i = 0; i < 4; i++)
@@ -2014,14 +1566,10 @@ static int dump_corpus(const char *dir)
                 fclose(fs[i]);
         run_free(r);
     }
-    return g_fail ? 1 : 0;
+    return scen_fails ? 1 : 0;
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(uint64_t);
-    uint64_t seed;
-} g_scens[] = {
+static const struct scen g_scens[] = {
     {"sizes", scen_sizes, 1},
     {"blocksizes", scen_blocksizes, 2},
     {"bottleneck", scen_bottleneck, 41},
@@ -2065,41 +1613,6 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    int a = 1;
-    for (; a < argc && argv[a][0] == '-'; a++) {
-        if (strcmp(argv[a], "-v") == 0) {
-            sim_set_log_level(LL_DEBUG);
-        } else if (strcmp(argv[a], "--pcap") == 0 && a + 1 < argc) {
-            g_pcap = argv[++a];
-        } else if (strcmp(argv[a], "--corpus") == 0 && a + 1 < argc) {
-            g_scen = "corpus";
-            return dump_corpus(argv[a + 1]);
-        } else {
-            fprintf(stderr,
-                    "usage: sim_scenarios [-v] [--pcap FILE] [--corpus DIR] [NAME [SEED]]\n");
-            return 2;
-        }
-    }
-    const char *only = a < argc ? argv[a++] : NULL;
-    const char *seed_txt = a < argc ? argv[a++] : NULL;
-    int ran = 0;
-    for (size_t i = 0; i < sizeof(g_scens) / sizeof(g_scens[0]); i++) {
-        if (only != NULL && strcmp(only, g_scens[i].name) != 0)
-            continue;
-        g_scen = g_scens[i].name;
-        g_seed = seed_txt ? strtoull(seed_txt, NULL, 0) : g_scens[i].seed;
-        int before = g_fail;
-        clock_t t0 = clock();
-        g_scens[i].fn(g_seed);
-        double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
-        printf("%-16s seed=%-4" PRIu64 " %s  %.2fs\n", g_scen, g_seed,
-               g_fail == before ? "ok  " : "FAIL", secs);
-        fflush(stdout);
-        ran++;
-    }
-    if (ran == 0) {
-        fprintf(stderr, "no scenario named %s\n", only ? only : "?");
-        return 2;
-    }
-    return g_fail ? 1 : 0;
+    static const struct scen_prog p = SCEN_PROG("sim_scenarios", g_scens, dump_corpus);
+    return scen_main(&p, argc, argv);
 }

@@ -126,8 +126,7 @@ struct sim {
     int trace; /* SIM_TRACE: 1 prints every delivery and the end, "hash" the end only */
 };
 
-#define SIM_MAX_NODES 512
-#define SIM_BUF       (ENG_MAX_SEG * 9000)
+#define SIM_BUF (ENG_MAX_SEG * 9000)
 
 uint64_t sim_rand(struct sim *s)
 {
@@ -393,6 +392,18 @@ void sim_group_addr(struct sim *s, int which, int k, bool ssm, struct addr *out)
 
 /* ------------------------------------------------------------ sender storage */
 
+uint64_t sim_digest(uint64_t off, const uint8_t *p, size_t len)
+{
+    /* A sum over bytes of a mix of (position, byte): pieces add up in any order. */
+    uint64_t sum = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint64_t x = ((off + i) << 8 | p[i]) * 0x9e3779b97f4a7c15ull;
+        x ^= x >> 31;
+        sum += x * 0xbf58476d1ce4e5b9ull;
+    }
+    return sum;
+}
+
 void sim_add_blob(struct sim *s, const char *path, const uint8_t *data, size_t len)
 {
     s->blobs = realloc(s->blobs, (s->nblobs + 1) * sizeof(*s->blobs));
@@ -540,6 +551,7 @@ void sim_store_put(struct sim_store *st, size_t dest, const char *rel, int type,
     if (len)
         memcpy(f->data, data, len);
     f->size = f->written = len;
+    f->digest = sim_digest(0, data, len);
     f->mtime = mtime;
 }
 
@@ -597,6 +609,7 @@ static int ms_write(void *ctx, void *h, uint64_t off, const void *data, size_t l
     }
     st->bytes_written += len;
     memcpy(f->data + off, data, len);
+    f->digest += sim_digest(off, data, len);
     f->written += len;
     if (f->written > f->size)
         st->dup_writes++;
@@ -1224,8 +1237,9 @@ static void hash_pkt(struct sim *s, const struct pkt *p)
     size_t n = p->len;
     if (n >= UFTP_HDR_LEN &&
         (p->data[1] == ENCRYPTED || p->data[1] == KEYINFO || p->data[1] == ANNOUNCE ||
-         p->data[1] == REGISTER || p->data[1] == PROXY_KEY || p->data[1] == HB_REQ))
-        n = UFTP_HDR_LEN; /* (proxies' keys and signed heartbeats too) */
+         p->data[1] == REGISTER || p->data[1] == PROXY_KEY || p->data[1] == HB_REQ ||
+         p->data[1] == CLIENT_KEY))
+        n = UFTP_HDR_LEN; /* (proxies' keys, signed heartbeats, v4's cleartext CLIENT_KEY too) */
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;

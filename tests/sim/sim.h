@@ -74,6 +74,7 @@ struct sim_mfile {
     uint8_t *data;
     uint64_t size;
     uint64_t written;
+    uint64_t digest; /* the sum of sim_digest over every write */
     int64_t mtime;
     char link[WIRE_MAX_PATH + 1];
     bool visible; /* completed (or created) at its name */
@@ -94,6 +95,8 @@ struct sim_store {
 };
 
 enum sim_kind { SIM_SENDER, SIM_RECEIVER, SIM_PROXY };
+
+#define SIM_MAX_NODES 512
 
 struct sim;
 
@@ -222,6 +225,12 @@ void sim_membership_counts(struct sim *s, int i, unsigned *joins, unsigned *leav
 /* Puts a visible file into a store (pre-existing content for sync mode / @DELETE). */
 void sim_store_put(struct sim_store *st, size_t dest, const char *rel, int type,
                    const uint8_t *data, size_t len, int64_t mtime);
+/*
+ * The digest of len bytes at offset off of a file: additive, so the sum
+ * over a file's writes in any order is the digest of its whole contents
+ * (sim_digest(0, bytes, size)), which can stand for the bytes themselves.
+ */
+uint64_t sim_digest(uint64_t off, const uint8_t *p, size_t len);
 /* The number of visible entries in a store. */
 size_t sim_store_count(const struct sim_store *st);
 

@@ -2,126 +2,67 @@
  * v4 scenarios (issue 6, spec §1.9): our sender in v4 mode (--protocol 4)
  * and our receivers in the virtual network of sim.h, with loss, reordering
  * and duplication; every delivered file compared byte for byte, with its
- * time.
+ * time. Run as scen.h says; besides:
  *
- *   sim_v4                    run all scenarios with their default seeds
- *   sim_v4 NAME [SEED]        run one (replay a failing seed)
- *   sim_v4 -v ...             with engine logs at debug level
  *   sim_v4 --corpus DIR       write fuzz seeds to DIR/receiver and DIR/sender (v4
  *                             datagrams receiver 0 got and sent)
- *
- * A failure prints the scenario and the seed.
  */
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/crypto/ecdh.h"
-#include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
-#include "core/crypto/keyfile.h"
 #include "core/crypto/sig.h"
 #include "core/wire/msg.h"
 #include "core/wire/proxykey.h"
-#include "proxy/engine/engine.h"
-#include "sim.h"
+#include "scen.h"
 
-static const char *g_scen;
-static uint64_t g_seed;
-static int g_fail;
-static const char *g_corpus; /* --corpus DIR */
-
-#define CHECK(c, ...)                                                                              \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "FAIL %s seed=%" PRIu64 " (%s:%d): ", g_scen, g_seed, __FILE__,        \
-                    __LINE__);                                                                     \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            g_fail++;                                                                              \
-        }                                                                                          \
-    } while (0)
-
-#define SEC      UINT64_C(1000000)
-#define LIMIT_US (UINT64_C(3600) * SEC)
-
-static const char *const g_dests[] = {"/dest0"};
-
-/* ------------------------------------------------------------ files */
-
-struct files {
-    struct file_item it[16];
-    const uint8_t *data[16];
-    char names[16][32];
-    char paths[16][48];
-    size_t n;
-};
-
-static void add_file(struct sim *s, struct files *f, const char *name, size_t len)
+/* The v4 runs: receivers with one dest and the client keys; files a day and a second apart. */
+static void tweak_v4(struct run *r, int i, struct receiver_config *c)
 {
-    size_t i = f->n++;
-    snprintf(f->names[i], sizeof(f->names[i]), "%s", name);
-    snprintf(f->paths[i], sizeof(f->paths[i]), "blob-%s", name);
-    f->data[i] = sim_make_blob(s, f->paths[i], len);
-    f->it[i] = (struct file_item){.type = FTYPE_REG,
-                                  .path = f->paths[i],
-                                  .name = f->names[i],
-                                  .link = "",
-                                  .size = len,
-                                  .mtime = 1700000000 + (int64_t)i * 86401};
+    (void)r;
+    c->ndest = 1;
+    c->sigkey = scen_key(SK_CLIENT0 + i % 3);
 }
 
-static void standard_files(struct sim *s, struct files *f, const char *pfx)
+static struct run *v4_run(uint64_t seed, int nrx, const struct sim_link *lk)
+{
+    struct run *r = run_new(seed);
+    r->f->mtime_step = 86401; /* spec §1.9: v4 FILEINFO carries the time in 32 bits */
+    run_receivers(r, nrx, lk, tweak_v4);
+    return r;
+}
+
+static void standard_files(struct run *r, struct scen_files *f, const char *pfx)
 {
     static const size_t sizes[] = {0, 1, 1299, 1300, 1301, 70001, 250000};
     char name[32];
+    f->mtime_step = 86401;
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         snprintf(name, sizeof(name), "%sf%zu", pfx, i);
-        add_file(s, f, name, sizes[i]);
+        scen_file(r->s, f, name, sizes[i]);
     }
 }
 
-static void check_delivered(struct sim *s, int rx, const struct files *f)
+/* A v4 sender to every receiver (closed group). */
+static void v4_sender(struct run *r, int keytype)
 {
-    const struct sim_store *st = sim_store(s, rx);
-    for (size_t i = 0; i < f->n; i++) {
-        const struct file_item *it = &f->it[i];
-        const struct sim_mfile *m = sim_store_find(st, 0, it->name);
-        CHECK(m != NULL, "receiver %d: %s missing", rx, it->name);
-        if (m == NULL)
-            continue;
-        CHECK(m->size == it->size && (it->size == 0 || memcmp(m->data, f->data[i], it->size) == 0),
-              "receiver %d: %s differs", rx, it->name);
-        /* spec §1.9: v4 FILEINFO carries the time in 32 bits at offset 16. */
-        CHECK(m->mtime == it->mtime, "receiver %d: %s mtime %" PRId64, rx, it->name, m->mtime);
-    }
-    CHECK(st->bad_writes == 0 && st->dup_writes == 0, "receiver %d: storage misuse", rx);
+    run_sender(r);
+    r->sc.version = UFTP_VER4;
+    r->sc.keytype = (uint8_t)keytype;
+    run_closed(r);
 }
 
-/* ------------------------------------------------------------ keys */
-
-static struct crypto_key *g_ec, *g_rsa, *g_client[3];
-
-static void keys_init(void)
+/* Runs to the end: exit 0, every file delivered, nothing failed authentication. */
+static void run_check(struct run *r)
 {
-    if (g_ec != NULL)
-        return;
-    if (keyfile_gen_ec(CURVE_P256, &g_ec) || keyfile_gen_rsa(2048, &g_rsa) ||
-        keyfile_gen_ec(CURVE_P384, &g_client[0]) || keyfile_gen_rsa(2048, &g_client[1]) ||
-        keyfile_gen_ec(CURVE_P521, &g_client[2])) {
-        fprintf(stderr, "cannot make keys\n");
-        exit(2);
+    run_expect(r, 0);
+    for (int i = 0; i < r->nrx; i++) {
+        check_delivered(r->s, r->rx[i], r->f);
+        struct receiver_stats st = rx_stats(r, i);
+        CHECK(st.auth_failed == 0 && st.cleartext == 0, "receiver %d auth %" PRIu64, i,
+              st.auth_failed);
     }
-}
-
-static void keys_free(void)
-{
-    crypto_key_free(g_ec);
-    crypto_key_free(g_rsa);
-    for (int i = 0; i < 3; i++)
-        crypto_key_free(g_client[i]);
 }
 
 /* ------------------------------------------------------------ wire tap */
@@ -131,11 +72,7 @@ struct tap {
     unsigned v4, other, bad;
     unsigned clear[32], enc;
     unsigned keyinfo_signed, ck_clear, ann_v4enc;
-    uint32_t src[16];
-    unsigned nsrc;
-    uint64_t *ctrs[16];
-    size_t nctr[16], capctr[16];
-    unsigned reused;
+    struct scen_nonces n;
     FILE *seeds;  /* --corpus: what receiver 0 got, as fuzz_receiver seeds */
     FILE *sseeds; /* and what it sent, as fuzz_sender seeds */
     uint64_t last_ts;
@@ -143,20 +80,6 @@ struct tap {
     struct addr rx0;
     uint64_t last_t;
 };
-
-/* fuzz_receiver's / fuzz_sender's records: [ms step (1)] [length (2, big-endian)] [datagram]. */
-static void seed_put(FILE *f, uint64_t *last, uint64_t t, const uint8_t *p, size_t len)
-{
-    uint64_t step = (t - *last) / 1000;
-    *last = t;
-    for (; step > 255; step -= 255) {
-        static const uint8_t gap[3] = {255, 0, 0}; /* long gaps become empty records */
-        fwrite(gap, 1, 3, f);
-    }
-    uint8_t h[3] = {(uint8_t)step, (uint8_t)(len >> 8), (uint8_t)len};
-    fwrite(h, 1, 3, f);
-    fwrite(p, 1, len, f);
-}
 
 static void tap_fn(void *arg, int from, const struct addr *src, const struct addr *dst,
                    const uint8_t *p, size_t len, uint64_t t)
@@ -171,9 +94,9 @@ static void tap_fn(void *arg, int from, const struct addr *src, const struct add
     w->v4++;
     if (w->seeds != NULL && from == w->sender &&
         (addr_is_multicast(dst) || addr_equal(dst, &w->rx0)))
-        seed_put(w->seeds, &w->last_t, t, p, len);
+        scen_seed_put(w->seeds, &w->last_t, t, -1, p, len);
     if (w->sseeds != NULL && from == 0)
-        seed_put(w->sseeds, &w->last_ts, t, p, len);
+        scen_seed_put(w->sseeds, &w->last_ts, t, -1, p, len);
     if (wire_datagram_decode(&d, p, len) != (ssize_t)len) {
         w->bad++;
         return;
@@ -190,92 +113,7 @@ static void tap_fn(void *arg, int from, const struct addr *src, const struct add
         return;
     }
     w->enc++;
-    unsigned i = 0;
-    while (i < w->nsrc && w->src[i] != d.hdr.src_id)
-        i++;
-    if (i == w->nsrc) {
-        if (w->nsrc == 16)
-            return;
-        w->src[w->nsrc++] = d.hdr.src_id;
-    }
-    for (size_t k = 0; k < w->nctr[i]; k++)
-        if (w->ctrs[i][k] == d.enc.iv_ctr)
-            w->reused++;
-    if (w->nctr[i] == w->capctr[i]) {
-        w->capctr[i] = w->capctr[i] ? 2 * w->capctr[i] : 256;
-        w->ctrs[i] = realloc(w->ctrs[i], w->capctr[i] * sizeof(uint64_t));
-    }
-    w->ctrs[i][w->nctr[i]++] = d.enc.iv_ctr;
-}
-
-static void tap_free(struct tap *w)
-{
-    for (unsigned i = 0; i < w->nsrc; i++)
-        free(w->ctrs[i]);
-}
-
-/* ------------------------------------------------------------ a run */
-
-struct run {
-    struct sim *s;
-    struct files f;
-    struct sender_config sc;
-    struct receiver_config rc[8];
-    struct sender_dest d[8];
-    struct addr pub;
-    int tx, rx[8], nrx;
-};
-
-static struct run *run_new(uint64_t seed, int nrx, const struct sim_link *lk)
-{
-    struct run *r = calloc(1, sizeof(*r));
-    r->s = sim_new(seed);
-    sim_group_addr(r->s, 0, 0, false, &r->pub);
-    for (int i = 0; i < nrx; i++) {
-        receiver_config_defaults(&r->rc[i]);
-        r->rc[i].dests = g_dests;
-        r->rc[i].ndest = 1;
-        r->rc[i].pub_addrs = &r->pub;
-        r->rc[i].npub = 1;
-        r->rc[i].sigkey = g_client[i % 3];
-        r->rx[i] = sim_add_receiver(r->s, &r->rc[i], lk);
-        CHECK(r->rx[i] >= 0, "receiver_new failed");
-        r->d[i] = (struct sender_dest){.id = r->rc[i].client_id};
-    }
-    r->nrx = nrx;
-    return r;
-}
-
-/* A v4 sender to every receiver (closed group). */
-static void v4_sender(struct run *r, int keytype)
-{
-    sender_config_defaults(&r->sc);
-    r->sc.version = UFTP_VER4;
-    r->sc.rate_kbps = 100000;
-    r->sc.keytype = (uint8_t)keytype;
-    r->sc.files = r->f.it;
-    r->sc.nfiles = r->f.n;
-    r->sc.dests = r->d;
-    r->sc.ndest = (size_t)r->nrx;
-}
-
-static void run_check(struct run *r, const char *what)
-{
-    CHECK(sim_run(r->s, LIMIT_US), "%s: did not finish", what);
-    CHECK(sim_exit_code(r->s, r->tx) == 0, "%s: exit %d", what, sim_exit_code(r->s, r->tx));
-    for (int i = 0; i < r->nrx; i++) {
-        check_delivered(r->s, r->rx[i], &r->f);
-        struct receiver_stats st;
-        receiver_stats(sim_receiver(r->s, r->rx[i]), &st);
-        CHECK(st.auth_failed == 0 && st.cleartext == 0, "%s: receiver %d auth %" PRIu64, what, i,
-              st.auth_failed);
-    }
-}
-
-static void run_free(struct run *r)
-{
-    sim_free(r->s);
-    free(r);
+    scen_nonce(&w->n, d.hdr.src_id, d.enc.iv_ctr);
 }
 
 /* ------------------------------------------------------------ scenarios */
@@ -284,14 +122,14 @@ static void run_free(struct run *r)
 static void scen_v4_clear(uint64_t seed)
 {
     struct sim_link lk = {.loss_pct = 10, .dup_pct = 3, .delay_us = 500, .jitter_us = 2000};
-    struct run *r = run_new(seed, 5, &lk);
-    standard_files(r->s, &r->f, "");
+    struct run *r = v4_run(seed, 5, &lk);
+    standard_files(r, r->f, "");
     v4_sender(r, KEY_NONE);
     static struct tap w;
     memset(&w, 0, sizeof(w));
-    sim_set_tap(r->s, tap_fn, &w);
-    r->tx = sim_add_sender(r->s, &r->sc, NULL, NULL);
-    run_check(r, "clear");
+    run_tap(r, tap_fn, &w);
+    run_add_sender(r, NULL);
+    run_check(r);
     CHECK(w.other == 0 && w.bad == 0 && w.v4 > 100, "v4 %u, other %u, undecodable %u", w.v4,
           w.other, w.bad);
     CHECK(w.enc == 0, "%u encrypted datagrams", w.enc);
@@ -308,53 +146,43 @@ static const char *const key_names[] = {"",           "",           "",         
  */
 static void scen_v4_enc(uint64_t seed)
 {
-    keys_init();
     static const int curves[] = {CURVE_P256, CURVE_P384, CURVE_P521};
     int k = 0;
     for (int kt = KEY_AES128_GCM; kt <= KEY_AES256_CCM; kt++)
         for (int ht = HASH_SHA256; ht <= HASH_SHA512; ht++, k++) {
             struct sim_link lk = {.loss_pct = 5, .dup_pct = 3, .delay_us = 500, .jitter_us = 2000};
-            struct run *r = run_new(seed + (uint64_t)k, 4, &lk);
-            add_file(r->s, &r->f, "m1", 40000);
-            add_file(r->s, &r->f, "m2", 1);
+            struct run *r = v4_run(seed + (uint64_t)k, 4, &lk);
+            scen_file(r->s, r->f, "m1", 40000);
+            scen_file(r->s, r->f, "m2", 1);
             v4_sender(r, kt);
             bool auth = (k / 2) % 2 == 1;
             r->sc.hashtype = (uint8_t)ht;
             r->sc.curve = (uint8_t)curves[k % 3];
-            r->sc.sigkey = k % 2 ? g_rsa : g_ec;
+            r->sc.sigkey = scen_key(k % 2 ? SK_RSA : SK_EC256);
             r->sc.client_auth = auth;
-            if (auth)
-                for (int i = 0; i < r->nrx; i++) {
-                    size_t bl;
-                    const uint8_t *b = crypto_key_blob(g_client[i % 3], &bl);
-                    fp_compute(b, bl, r->d[i].fp);
-                    r->d[i].fplen = FP_LEN;
-                }
+            for (int i = 0; i < r->nrx && auth; i++)
+                scen_fp(scen_key(SK_CLIENT0 + i % 3), r->dests[i].fp, &r->dests[i].fplen);
             static struct tap w;
             memset(&w, 0, sizeof(w));
-            sim_set_tap(r->s, tap_fn, &w);
-            r->tx = sim_add_sender(r->s, &r->sc, NULL, NULL);
-            char what[64];
-            snprintf(what, sizeof(what), "%s/%d%s%s", key_names[kt], ht, k % 2 ? "/rsa" : "",
-                     auth ? "/auth" : "");
-            run_check(r, what);
-            CHECK(w.other == 0 && w.bad == 0, "%s: other %u undecodable %u", what, w.other, w.bad);
+            run_tap(r, tap_fn, &w);
+            run_add_sender(r, NULL);
+            scen_case("%s/%d%s%s", key_names[kt], ht, k % 2 ? "/rsa" : "", auth ? "/auth" : "");
+            run_check(r);
+            CHECK(w.other == 0 && w.bad == 0, "other %u undecodable %u", w.other, w.bad);
             /* spec §1.9: KEYINFO unsigned, CLIENT_KEY in clear, nothing else in clear. */
-            CHECK(w.clear[KEYINFO] > 0 && w.keyinfo_signed == 0, "%s: KEYINFO %u signed %u", what,
+            CHECK(w.clear[KEYINFO] > 0 && w.keyinfo_signed == 0, "KEYINFO %u signed %u",
                   w.clear[KEYINFO], w.keyinfo_signed);
-            CHECK(auth ? w.ck_clear > 0 : w.ck_clear == 0, "%s: %u cleartext CLIENT_KEY", what,
-                  w.ck_clear);
-            CHECK(w.ann_v4enc > 0 && w.ann_v4enc == w.clear[ANNOUNCE], "%s: ANNOUNCE not AUTHENC",
-                  what);
+            CHECK(auth ? w.ck_clear > 0 : w.ck_clear == 0, "%u cleartext CLIENT_KEY", w.ck_clear);
+            CHECK(w.ann_v4enc > 0 && w.ann_v4enc == w.clear[ANNOUNCE], "ANNOUNCE not AUTHENC");
             static const uint8_t never[] = {FILEINFO, FILEINFO_ACK, FILESEG,     DONE,
                                             STATUS,   COMPLETE,     KEYINFO_ACK, DONE_CONF};
             for (size_t i = 0; i < sizeof(never); i++)
-                CHECK(w.clear[never[i]] == 0, "%s: %u cleartext %s", what, w.clear[never[i]],
+                CHECK(w.clear[never[i]] == 0, "%u cleartext %s", w.clear[never[i]],
                       wire_func_name(never[i]));
             /* One group key for everyone: the nonce differs by sender ID, counters never repeat. */
-            CHECK(w.reused == 0 && w.nsrc == 5, "%s: %u counters reused, %u senders", what,
-                  w.reused, w.nsrc);
-            tap_free(&w);
+            CHECK(w.n.reused == 0 && w.n.nsrc == 5, "%u counters reused, %u senders", w.n.reused,
+                  w.n.nsrc);
+            scen_nonces_free(&w.n);
             run_free(r);
         }
 }
@@ -362,29 +190,24 @@ static void scen_v4_enc(uint64_t seed)
 /* One receiver, two sessions at once: a v5 one and a v4 one (the version is per session). */
 static void scen_v4_mixed(uint64_t seed)
 {
-    keys_init();
     struct sim_link lk = {.loss_pct = 5, .delay_us = 500, .jitter_us = 1000};
-    struct run *r = run_new(seed, 3, &lk);
-    standard_files(r->s, &r->f, "v4-");
+    struct run *r = v4_run(seed, 3, &lk);
+    standard_files(r, r->f, "v4-");
     v4_sender(r, KEY_AES256_GCM);
-    r->sc.sigkey = g_ec;
-    r->tx = sim_add_sender(r->s, &r->sc, NULL, NULL);
-    static struct files f5;
+    r->sc.sigkey = scen_key(SK_EC256);
+    run_add_sender(r, NULL);
+    static struct scen_files f5;
     memset(&f5, 0, sizeof(f5));
-    standard_files(r->s, &f5, "v5-");
+    standard_files(r, &f5, "v5-");
     struct sender_config c5;
-    sender_config_defaults(&c5);
-    c5.rate_kbps = 100000;
-    c5.files = f5.it;
-    c5.nfiles = f5.n;
+    scen_sender_defaults(&c5, &f5);
     int tx5 = sim_add_sender(r->s, &c5, NULL, NULL);
     CHECK(tx5 >= 0, "v5 sender");
-    run_check(r, "mixed");
+    run_check(r);
     CHECK(sim_exit_code(r->s, tx5) == 0, "v5 sender exit %d", sim_exit_code(r->s, tx5));
     for (int i = 0; i < r->nrx; i++) {
         check_delivered(r->s, r->rx[i], &f5);
-        struct receiver_stats st;
-        receiver_stats(sim_receiver(r->s, r->rx[i]), &st);
+        struct receiver_stats st = rx_stats(r, i);
         CHECK(st.sessions_seen == 2 && st.sessions == 0, "receiver %d: %" PRIu64 " sessions", i,
               st.sessions_seen);
     }
@@ -394,15 +217,14 @@ static void scen_v4_mixed(uint64_t seed)
 /* Same seed, same trace; another seed, another trace. */
 static void scen_v4_determinism(uint64_t seed)
 {
-    keys_init();
     uint64_t h[3];
     for (int k = 0; k < 3; k++) {
         struct sim_link lk = {.loss_pct = 20, .dup_pct = 5, .delay_us = 1000, .jitter_us = 4000};
-        struct run *r = run_new(k < 2 ? seed : seed + 1, 3, &lk);
-        add_file(r->s, &r->f, "f", 50000);
+        struct run *r = v4_run(k < 2 ? seed : seed + 1, 3, &lk);
+        scen_file(r->s, r->f, "f", 50000);
         v4_sender(r, KEY_NONE);
-        r->tx = sim_add_sender(r->s, &r->sc, NULL, NULL);
-        run_check(r, "determinism");
+        run_add_sender(r, NULL);
+        run_check(r);
         h[k] = sim_trace_hash(r->s);
         run_free(r);
     }
@@ -420,7 +242,6 @@ struct keyreq_tap {
 static void keyreq_fn(void *arg, int from, const struct addr *src, const struct addr *dst,
                       const uint8_t *p, size_t len, uint64_t t)
 {
-    (void)from;
     (void)src;
     struct keyreq_tap *k = arg;
     if (len < UFTP_HDR_LEN + 4)
@@ -449,20 +270,32 @@ struct forge_arg {
 static void forge_proxy_key(struct sim *s, void *arg)
 {
     struct forge_arg *f = arg;
+    struct crypto_key *ec = scen_key(SK_EC256);
     uint8_t dg[1024], nb[4] = {0, 0, 0, 9}, sig[600];
     struct crypto_iov v = {nb, 4};
-    int sl = sig_sign(g_ec, HASH_SHA1, &v, 1, sig, sizeof(sig));
+    int sl = sig_sign(ec, HASH_SHA1, &v, 1, sig, sizeof(sig));
     size_t kl, dl;
     struct wire_proxy_key m = {.ver = UFTP_VER4, .nonce = 9, .sig = sig, .siglen = (uint16_t)sl};
-    m.keyblob = crypto_key_blob(g_ec, &kl);
+    m.keyblob = crypto_key_blob(ec, &kl);
     m.keylen = (uint16_t)kl;
-    m.dhblob = crypto_key_blob(g_client[0], &dl);
+    m.dhblob = crypto_key_blob(scen_key(SK_CLIENT0), &dl);
     m.dhlen = (uint16_t)dl;
     ssize_t n = wire_proxy_key_encode(dg + UFTP_HDR_LEN, sizeof(dg) - UFTP_HDR_LEN, &m);
     struct uftp_hdr h = {.version = UFTP_VER4, .func = PROXY_KEY, .src_id = 0x33000001};
     uftp_hdr_encode(dg, UFTP_HDR_LEN, &h);
     if (sl > 0 && n > 0)
         sim_inject(s, f->from, &f->to, dg, UFTP_HDR_LEN + (size_t)n);
+}
+
+/* Receivers with -r (their response proxy) at g_resp_proxy. */
+static struct addr g_resp_proxy;
+
+static void tweak_resp_proxy(struct run *r, int i, struct receiver_config *c)
+{
+    (void)r;
+    (void)i;
+    c->ndest = 1;
+    c->resp_proxy = g_resp_proxy;
 }
 
 /*
@@ -473,31 +306,20 @@ static void forge_proxy_key(struct sim *s, void *arg)
  */
 static void scen_v4_keyreq(uint64_t seed)
 {
-    keys_init();
     struct sim_link lk = {.delay_us = 500};
-    struct run *r = calloc(1, sizeof(*r));
-    r->s = sim_new(seed);
-    sim_group_addr(r->s, 0, 0, false, &r->pub);
+    struct run *r = run_new(seed);
     static struct keyreq_tap k;
     memset(&k, 0, sizeof(k));
     sim_node_addr(r->s, 7, &k.proxy); /* nobody there */
-    for (int i = 0; i < 2; i++) {
-        receiver_config_defaults(&r->rc[i]);
-        r->rc[i].dests = g_dests;
-        r->rc[i].ndest = 1;
-        r->rc[i].pub_addrs = &r->pub;
-        r->rc[i].npub = 1;
-        r->rc[i].resp_proxy = k.proxy;
-        r->rx[i] = sim_add_receiver(r->s, &r->rc[i], &lk);
-        r->d[i] = (struct sender_dest){.id = r->rc[i].client_id};
-    }
-    r->nrx = 2;
-    add_file(r->s, &r->f, "f", 5000);
+    g_resp_proxy = k.proxy;
+    run_receivers(r, 2, &lk, tweak_resp_proxy);
+    r->f->mtime_step = 86401;
+    scen_file(r->s, r->f, "f", 5000);
     v4_sender(r, KEY_AES128_GCM);
-    r->sc.sigkey = g_ec;
+    r->sc.sigkey = scen_key(SK_EC256);
     r->sc.robust = 10;
-    sim_set_tap(r->s, keyreq_fn, &k);
-    r->tx = sim_add_sender(r->s, &r->sc, NULL, NULL);
+    run_tap(r, keyreq_fn, &k);
+    run_add_sender(r, NULL);
     static struct forge_arg fa;
     fa.from = r->tx;
     sim_node_addr(r->s, r->rx[0], &fa.to);
@@ -513,40 +335,10 @@ static void scen_v4_keyreq(uint64_t seed)
     CHECK(k.keyreq >= 4 && k.keyreq == want, "%u KEY_REQs over %.1f s (want %" PRIu64 ")", k.keyreq,
           (double)span / 1e6, want);
     for (int i = 0; i < 2; i++) {
-        struct receiver_stats st;
-        receiver_stats(sim_receiver(r->s, r->rx[i]), &st);
+        struct receiver_stats st = rx_stats(r, i);
         CHECK(st.files_ok == 0 && st.data_packets == 0, "receiver %d received data", i);
     }
     run_free(r);
-}
-
-/* Who talks to the sender: the proxy only, and how often per message type. */
-struct to_sender {
-    struct addr sender;
-    int proxy;
-    bool enc_session;
-    unsigned from_proxy, from_others, reg, v4, enc, clear_ans;
-};
-
-static void to_sender_fn(void *arg, int from, const struct addr *src, const struct addr *dst,
-                         const uint8_t *p, size_t len, uint64_t t)
-{
-    (void)src;
-    (void)t;
-    struct to_sender *w = arg;
-    if (len < UFTP_HDR_LEN || !addr_equal_ip(dst, &w->sender))
-        return;
-    if (from != w->proxy) {
-        w->from_others++;
-        return;
-    }
-    w->from_proxy++;
-    w->v4 += p[0] == UFTP_VER4;
-    w->reg += p[1] == REGISTER;
-    w->enc += p[1] == ENCRYPTED;
-    if (w->enc_session)
-        w->clear_ans +=
-            p[1] == FILEINFO_ACK || p[1] == STATUS || p[1] == COMPLETE || p[1] == KEYINFO_ACK;
 }
 
 /*
@@ -558,130 +350,103 @@ static void to_sender_fn(void *arg, int from, const struct addr *src, const stru
  * the v4 schedule; nothing but ANNOUNCE, REGISTER, KEYINFO, REG_CONF and
  * the v4 key messages travels in clear.
  */
-static void response_proxy_run(uint64_t seed, int keytype, int hashtype, int curve,
-                               const char *what)
+static void response_proxy_run(uint64_t seed, int keytype, int hashtype, int curve)
 {
-    keys_init();
     struct sim_link lk = {.loss_pct = 3, .delay_us = 500, .jitter_us = 200};
-    struct run *r = calloc(1, sizeof(*r));
-    r->s = sim_new(seed);
-    sim_group_addr(r->s, 0, 0, false, &r->pub);
-    static struct proxy_config pc;
-    proxy_config_defaults(&pc);
-    pc.role = PROXY_RESPONSE;
-    pc.key = g_ec;
-    pc.pub_addrs = &r->pub;
-    pc.npub = 1;
-    pc.client_port = 1044;
+    struct run *r = run_new(seed);
+    struct proxy_config *pc = &r->pc[0];
+    proxy_config_defaults(pc);
+    pc->key = scen_key(SK_EC256);
+    pc->client_port = 1044;
     struct crypto_key *dh4 = NULL;
     if (keytype != KEY_NONE) {
         CHECK(ecdh_keygen(curve, &dh4) == CRYPTO_OK, "ecdh_keygen");
-        pc.dh4 = dh4;
+        pc->dh4 = dh4;
     }
-    int px = sim_add_proxy(r->s, &pc, &lk); /* node 0 */
+    int px = run_proxy(r, 0, PROXY_RESPONSE, 0, -1, &lk); /* node 0 */
     CHECK(px == 0, "proxy_new failed");
-    struct addr pxaddr;
-    sim_node_addr(r->s, px, &pxaddr);
-    for (int i = 0; i < 4; i++) {
-        receiver_config_defaults(&r->rc[i]);
-        r->rc[i].dests = g_dests;
-        r->rc[i].ndest = 1;
-        r->rc[i].pub_addrs = &r->pub;
-        r->rc[i].npub = 1;
-        r->rc[i].resp_proxy = pxaddr;
-        r->rx[i] = sim_add_receiver(r->s, &r->rc[i], &lk);
-        r->d[i] = (struct sender_dest){.id = r->rc[i].client_id};
-    }
-    r->nrx = 4;
-    standard_files(r->s, &r->f, "");
+    sim_node_addr(r->s, px, &g_resp_proxy);
+    run_receivers(r, 4, &lk, tweak_resp_proxy);
+    r->f->mtime_step = 86401;
+    standard_files(r, r->f, "");
     v4_sender(r, keytype);
     if (keytype != KEY_NONE) {
         r->sc.hashtype = (uint8_t)hashtype;
         r->sc.curve = (uint8_t)curve;
-        r->sc.sigkey = g_ec;
+        r->sc.sigkey = scen_key(SK_EC256);
     }
-    static struct sender_dest pd[1];
-    pd[0] = (struct sender_dest){.id = pc.proxy_id};
-    r->sc.proxies = pd;
+    r->proxies[0] = (struct sender_dest){.id = pc->proxy_id};
+    r->sc.proxies = r->proxies;
     r->sc.nproxy = 1;
-    static struct to_sender w;
-    memset(&w, 0, sizeof(w));
-    w.proxy = px;
-    w.enc_session = keytype != KEY_NONE;
-    sim_set_tap(r->s, to_sender_fn, &w);
-    r->tx = sim_add_sender(r->s, &r->sc, &lk, NULL);
-    sim_node_addr(r->s, r->tx, &w.sender);
-    run_check(r, what);
-    CHECK(w.from_others == 0, "%s: the sender heard %u datagrams from receivers", what,
-          w.from_others);
-    CHECK(w.from_proxy > 0 && w.v4 == w.from_proxy, "%s: %u of %u from the proxy in v4", what, w.v4,
-          w.from_proxy);
-    CHECK(w.reg >= 1 && w.reg <= 3, "%s: %u REGISTERs from the proxy for 4 receivers", what, w.reg);
-    CHECK(keytype == KEY_NONE || w.enc > 0, "%s: nothing encrypted from the proxy", what);
-    CHECK(w.clear_ans == 0, "%s: %u cleartext answers from the proxy", what, w.clear_ans);
+    run_add_sender(r, &lk);
+    run_check(r);
+    const struct scen_traffic *w = &r->traffic;
+    unsigned from_proxy = w->got_node[px];
+    CHECK(w->got == from_proxy, "the sender heard %u datagrams from receivers",
+          (unsigned)w->got - from_proxy);
+    CHECK(from_proxy > 0 && w->got_v4 == from_proxy, "%u of %u from the proxy in v4", w->got_v4,
+          from_proxy);
+    CHECK(w->got_func[REGISTER] >= 1 && w->got_func[REGISTER] <= 3,
+          "%u REGISTERs from the proxy for 4 receivers", w->got_func[REGISTER]);
+    CHECK(keytype == KEY_NONE || w->got_func[ENCRYPTED] > 0, "nothing encrypted from the proxy");
+    unsigned clear_ans = w->got_func[FILEINFO_ACK] + w->got_func[STATUS] + w->got_func[COMPLETE] +
+                         w->got_func[KEYINFO_ACK];
+    CHECK(keytype == KEY_NONE || clear_ans == 0, "%u cleartext answers from the proxy", clear_ans);
     struct proxy_stats st;
     proxy_stats(sim_proxy(r->s, px), &st);
-    CHECK(st.sessions_seen == 1, "%s: proxy sessions %" PRIu64, what, st.sessions_seen);
+    CHECK(st.sessions_seen == 1, "proxy sessions %" PRIu64, st.sessions_seen);
     run_free(r);
     crypto_key_free(dh4);
 }
 
 static void scen_v4_response_proxy(uint64_t seed)
 {
-    response_proxy_run(seed, KEY_NONE, 0, 0, "response proxy");
+    response_proxy_run(seed, KEY_NONE, 0, 0);
 }
 
 /* The same encrypted: AES-256-GCM / SHA-256 / P-256, then AES-128-CCM / SHA-384 / P-384. */
 static void scen_v4_response_proxy_enc(uint64_t seed)
 {
-    response_proxy_run(seed, KEY_AES256_GCM, HASH_SHA256, CURVE_P256, "enc gcm");
-    response_proxy_run(seed + 1, KEY_AES128_CCM, HASH_SHA384, CURVE_P384, "enc ccm");
+    scen_case("enc gcm");
+    response_proxy_run(seed, KEY_AES256_GCM, HASH_SHA256, CURVE_P256);
+    scen_case("enc ccm");
+    response_proxy_run(seed + 1, KEY_AES128_CCM, HASH_SHA384, CURVE_P384);
 }
 
 /* --corpus DIR: v4 datagrams our receivers got, clear and encrypted, as fuzz seeds. */
 static int dump_corpus(const char *dir)
 {
-    keys_init();
     for (int k = 0; k < 2; k++) {
         struct sim_link lk = {.loss_pct = 10, .delay_us = 500, .jitter_us = 300};
-        struct run *r = run_new(200 + (uint64_t)k, 2, &lk);
-        add_file(r->s, &r->f, "f", 3000);
+        struct run *r = v4_run(200 + (uint64_t)k, 2, &lk);
+        scen_file(r->s, r->f, "f", 3000);
         v4_sender(r, k ? KEY_AES128_GCM : KEY_NONE);
         r->sc.group_id = 0x5EED0001; /* fuzz_sender's */
-        r->sc.sigkey = g_ec;
-        char path[512];
-        snprintf(path, sizeof(path), "%s/receiver/%s", dir, k ? "v4-enc" : "v4-clear");
+        r->sc.sigkey = scen_key(SK_EC256);
         static struct tap w;
         memset(&w, 0, sizeof(w));
-        if ((w.seeds = fopen(path, "wb")) == NULL) {
-            fprintf(stderr, "cannot write %s\n", path);
+        const char *name = k ? "v4-enc" : "v4-clear";
+        if ((w.seeds = scen_seed_open(dir, "receiver", name, -1)) == NULL)
             return 1;
-        }
-        snprintf(path, sizeof(path), "%s/sender/%s", dir, k ? "v4-enc" : "v4-clear");
-        if ((w.sseeds = fopen(path, "wb")) == NULL) {
-            fprintf(stderr, "cannot write %s\n", path);
+        /* fuzz_sender's mode: v4, encrypted or not */
+        if ((w.sseeds = scen_seed_open(dir, "sender", name, k ? 3 : 2)) == NULL) {
             fclose(w.seeds);
             return 1;
         }
-        fputc(k ? 3 : 2, w.sseeds); /* fuzz_sender's mode: v4, encrypted or not */
-        w.sender = r->nrx;          /* receivers are nodes 0..nrx-1 */
+        w.sender = r->nrx; /* receivers are nodes 0..nrx-1 */
         sim_node_addr(r->s, r->rx[0], &w.rx0);
-        sim_set_tap(r->s, tap_fn, &w);
-        r->tx = sim_add_sender(r->s, &r->sc, NULL, NULL);
-        run_check(r, "corpus");
+        run_tap(r, tap_fn, &w);
+        run_add_sender(r, NULL);
+        run_check(r);
         fclose(w.seeds);
         fclose(w.sseeds);
-        tap_free(&w);
+        scen_nonces_free(&w.n);
         run_free(r);
     }
-    return g_fail ? 1 : 0;
+    return scen_fails ? 1 : 0;
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(uint64_t);
-    uint64_t seed;
-} g_scens[] = {
+static const struct scen g_scens[] = {
     {"v4_clear", scen_v4_clear, 41},
     {"v4_enc", scen_v4_enc, 42},
     {"v4_mixed", scen_v4_mixed, 43},
@@ -693,43 +458,6 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    int a = 1;
-    for (; a < argc && argv[a][0] == '-'; a++) {
-        if (strcmp(argv[a], "-v") == 0) {
-            sim_set_log_level(LL_DEBUG);
-        } else if (strcmp(argv[a], "--corpus") == 0 && a + 1 < argc) {
-            g_corpus = argv[++a];
-        } else {
-            fprintf(stderr, "usage: sim_v4 [-v] [--corpus DIR] [NAME [SEED]]\n");
-            return 2;
-        }
-    }
-    if (g_corpus != NULL) {
-        g_scen = "corpus";
-        int rc = dump_corpus(g_corpus);
-        keys_free();
-        return rc;
-    }
-    const char *only = a < argc ? argv[a++] : NULL;
-    const char *seed_txt = a < argc ? argv[a++] : NULL;
-    int ran = 0;
-    for (size_t i = 0; i < sizeof(g_scens) / sizeof(g_scens[0]); i++) {
-        if (only != NULL && strcmp(only, g_scens[i].name) != 0)
-            continue;
-        g_scen = g_scens[i].name;
-        g_seed = seed_txt ? strtoull(seed_txt, NULL, 0) : g_scens[i].seed;
-        int before = g_fail;
-        clock_t t0 = clock();
-        g_scens[i].fn(g_seed);
-        printf("%-16s seed=%-4" PRIu64 " %s  %.2fs\n", g_scen, g_seed,
-               g_fail == before ? "ok  " : "FAIL", (double)(clock() - t0) / CLOCKS_PER_SEC);
-        fflush(stdout);
-        ran++;
-    }
-    keys_free();
-    if (ran == 0) {
-        fprintf(stderr, "no scenario named %s\n", only ? only : "?");
-        return 2;
-    }
-    return g_fail ? 1 : 0;
+    static const struct scen_prog p = SCEN_PROG("sim_v4", g_scens, dump_corpus);
+    return scen_main(&p, argc, argv);
 }
