@@ -5,55 +5,23 @@
  * records of
  *   [time step, ms (1)] [peer (1)] [length, big-endian (2)] [datagram]
  * where peer % 6 is the server (0), the downstream proxy (1) or one of four
- * clients (2..5). Outputs are drained after each datagram and checked for
- * shape (lengths, batches), the deadline must never lie in the past after a
- * drain, and shutdown must end with ENG_DONE. Limits are small so that the
- * refusal paths run. Seeds (corpus/proxy/) are sessions through proxies in
- * the simulator (`sim_proxy --corpus DIR`) and through the reference
- * binaries.
+ * clients (2..5). Outputs are drained after each datagram and checked
+ * (fuzz_engine.h: shapes, lengths, batches, memberships), the deadline must
+ * never lie in the past after a drain, and shutdown must end with ENG_DONE
+ * at once. Limits are small so that the refusal paths run. Seeds
+ * (corpus/proxy/) are sessions through proxies in the simulator
+ * (`sim_proxy --corpus DIR NAME`) and through the reference binaries.
  */
-#include "proxy/engine/engine.h"
+#include "fuzz_engine.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/crypto/ecdh.h"
 #include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
-#include "fuzz_log.h"
 #include "core/net/addr.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int rng(void *c, void *b, size_t n)
-{
-    (void)c;
-    memset(b, 0x5A, n);
-    return 0;
-}
-
-static uint8_t out[ENG_MAX_SEG * 9000];
-
-static void drain(struct proxy *p, uint64_t now)
-{
-    for (int i = 0; i < 100000; i++) {
-        struct eng_out o;
-        memset(&o, 0, sizeof(o));
-        o.buf = out;
-        o.cap = sizeof(out);
-        o.max_seg = ENG_MAX_SEG;
-        int k = proxy_poll(p, now, &o);
-        if (k <= 0 || k == ENG_DONE)
-            return;
-        if (k == ENG_SEND &&
-            (o.len > o.cap || o.nseg < 1 || o.nseg > ENG_MAX_SEG || o.len > o.nseg * o.seglen ||
-             o.len <= (o.nseg - 1) * o.seglen || !addr_is_set(&o.dst)))
-            __builtin_trap();
-    }
-    __builtin_trap(); /* poll never settles */
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -112,46 +80,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c.dh4 = dh4; /* KEY_REQ and encrypted v4 sessions (spec §1.9 item 5) */
         break;
     }
-    struct proxy_env e = {.rng = rng, .log = fuzz_log};
+    struct proxy_env e = {.rng = fz_rng, .log = fz_log};
+    struct fz z = {.kind = FZ_PROXY, .max_seg = ENG_MAX_SEG, .limit = 100000, .now = FZ_T0};
     struct proxy *p;
     if (proxy_new(&p, &c, &e) != 0)
         __builtin_trap();
-    uint64_t now = 1000000;
-    static uint8_t pkt[65536];
-    size_t off = 1;
-    drain(p, now);
-    while (off + 4 <= size) {
-        now += (uint64_t)data[off] * 1000;
-        const struct addr *from = &peers[data[off + 1] % 6];
-        size_t len = (size_t)data[off + 2] << 8 | data[off + 3];
-        off += 4;
-        if (len > size - off)
-            len = size - off;
-        memcpy(pkt, data + off, len); /* writable, as the shell's buffer is */
-        off += len;
-        proxy_recv(p, from, NULL, pkt, len, 0, now);
-        drain(p, now);
-        uint64_t d = proxy_deadline(p);
-        if (d < now)
-            __builtin_trap();
-        if (d != ENG_NEVER && d <= now + 5000000) {
-            now = d;
-            drain(p, now);
-        }
+    z.e = p;
+    fz_drain(&z);
+    struct fz_in in = {data, size, 1};
+    struct fz_rec r;
+    while (fz_next(&in, true, &r)) {
+        z.now += r.step_ms * UINT64_C(1000);
+        fz_recv(&z, &peers[r.tag % 6], r.p, r.len);
+        fz_drain(&z);
+        fz_settle(&z);
     }
-    proxy_shutdown(p, now);
-    for (int i = 0; i < 100; i++) {
-        struct eng_out o;
-        memset(&o, 0, sizeof(o));
-        o.buf = out;
-        o.cap = sizeof(out);
-        o.max_seg = ENG_MAX_SEG;
-        int k = proxy_poll(p, now, &o);
-        if (k == ENG_DONE)
-            break;
-        if (k == ENG_NONE)
-            __builtin_trap(); /* shutdown must end with ENG_DONE */
-    }
-    proxy_free(p);
+    fz_stop(&z);
     return 0;
 }

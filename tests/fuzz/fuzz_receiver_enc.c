@@ -12,133 +12,33 @@
  * Storage checks as in fuzz_receiver.c. Seeds (corpus/receiver_enc/) are
  * the server's messages of simulated sessions (`sim_scenarios --corpus`).
  */
-#include "receiver/engine/engine.h"
+#include "fuzz_engine.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
 #include "core/crypto/skeys.h"
-#include "fuzz_log.h"
 #include "core/net/addr.h"
 #include "core/wire/msg.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CLIENT 0x0A000202u /* receiver 0 of the sim sessions that made the seeds */
 #define SERVER 0x0A000105u
 #define GROUP  0x5EED0002u
 
-struct mfile {
-    uint64_t size, written;
-};
-
-/* A ".." component anywhere ("a..b" is a fine name, "a/../b" is not). */
-static int dotdot(const char *rel)
-{
-    for (const char *p = rel; (p = strstr(p, "..")) != NULL; p += 2)
-        if ((p == rel || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
-            return 1;
-    return 0;
-}
-
-static int st_open(void *c, const struct receiver_file *f, void **h)
-{
-    (void)c;
-    if (f->rel == NULL || f->rel[0] == '/' || dotdot(f->rel))
-        __builtin_trap();
-    struct mfile *m = calloc(1, sizeof(*m));
-    if (m == NULL)
-        return -ENOMEM;
-    m->size = f->size;
-    *h = m;
-    return 0;
-}
-
-static int st_write(void *c, void *h, uint64_t off, const void *d, size_t n)
-{
-    (void)c;
-    (void)d;
-    struct mfile *m = h;
-    if (off > m->size || n > m->size - off)
-        __builtin_trap();
-    m->written += n;
-    if (m->written > m->size)
-        __builtin_trap();
-    return 0;
-}
-
-static int st_close(void *c, void *h, enum receiver_close how, const struct receiver_file *f)
-{
-    (void)c;
-    (void)f;
-    struct mfile *m = h;
-    if (how == RECEIVER_CLOSE_DONE && m->written != m->size)
-        __builtin_trap();
-    free(m);
-    return 0;
-}
-
-static int st_other(void *c, const struct receiver_file *f)
-{
-    (void)c;
-    if (f->rel == NULL || f->rel[0] == '/' || dotdot(f->rel))
-        __builtin_trap();
-    return 0;
-}
-
-static int st_free(void *c, const struct receiver_file *f, uint64_t *a)
-{
-    (void)c;
-    (void)f;
-    *a = UINT64_C(1) << 40;
-    return 0;
-}
-
-static int st_stat(void *c, const struct receiver_file *f, struct file_stat *s)
-{
-    (void)c;
-    (void)f;
-    (void)s;
-    return -ENOENT;
-}
-
-static int rng(void *c, void *b, size_t n)
-{
-    (void)c;
-    memset(b, 0x5A, n);
-    return 0;
-}
-
-static uint8_t out[ENG_MAX_SEG * 9000];
 /* The receiver's last REGISTER and KEYINFO_ACK. */
 static uint8_t reg[9000], ack[9000];
 static size_t reglen, acklen;
 
-static void drain(struct receiver *r, uint64_t now)
+static void keep(const uint8_t *p, size_t len)
 {
-    for (int i = 0; i < 10000; i++) {
-        struct eng_out o;
-        memset(&o, 0, sizeof(o));
-        o.buf = out;
-        o.cap = sizeof(out);
-        o.max_seg = 1;
-        int k = receiver_poll(r, now, &o);
-        if (k <= 0 || k == ENG_DONE)
-            return;
-        if (k == ENG_SEND && (o.len > o.cap || o.nseg != 1 || o.len > UFTP_MAX_DATAGRAM))
-            __builtin_trap();
-        if (k == ENG_SEND && o.len >= UFTP_HDR_LEN && out[1] == REGISTER) {
-            memcpy(reg, out, o.len);
-            reglen = o.len;
-        } else if (k == ENG_SEND && o.len >= UFTP_HDR_LEN && out[1] == ENCRYPTED) {
-            memcpy(ack, out, o.len);
-            acklen = o.len;
-        }
+    if (len >= UFTP_HDR_LEN && p[1] == REGISTER) {
+        memcpy(reg, p, len);
+        reglen = len;
+    } else if (len >= UFTP_HDR_LEN && p[1] == ENCRYPTED) {
+        memcpy(ack, p, len);
+        acklen = len;
     }
-    __builtin_trap();
 }
 
 static void hdr(uint8_t *p, uint8_t func, uint16_t seq)
@@ -193,13 +93,12 @@ static void setup(void)
 }
 
 /* The handshake; returns the client's keys as the server holds them. */
-static struct skeys_peer *handshake(struct receiver *r, const struct addr *from, uint64_t now)
+static struct skeys_peer *handshake(struct fz *z, const struct addr *from)
 {
     static uint8_t pkt[9000];
-    memcpy(pkt, ann, annlen);
     reglen = acklen = 0;
-    receiver_recv(r, from, NULL, pkt, annlen, 0, now);
-    drain(r, now);
+    fz_recv(z, from, ann, annlen);
+    fz_drain(z);
     struct wire_datagram d;
     if (reglen == 0 || wire_datagram_decode(&d, reg, reglen) < 0 || d.msg.func != REGISTER)
         __builtin_trap(); /* a signed ANNOUNCE must get a REGISTER */
@@ -220,8 +119,8 @@ static struct skeys_peer *handshake(struct receiver *r, const struct addr *from,
     ssize_t n = wire_keyinfo_encode(pkt + UFTP_HDR_LEN, sizeof(pkt) - UFTP_HDR_LEN, &k);
     if (n < 0 || skeys_server_sign_keyinfo(srv, pkt, UFTP_HDR_LEN + (size_t)n) != CRYPTO_OK)
         __builtin_trap();
-    receiver_recv(r, from, NULL, pkt, UFTP_HDR_LEN + (size_t)n, 0, now);
-    drain(r, now);
+    fz_recv(z, from, pkt, UFTP_HDR_LEN + (size_t)n);
+    fz_drain(z);
     /* Its KEYINFO_ACK opens under its key and carries the right verify data. */
     const uint8_t *m;
     size_t ml;
@@ -233,6 +132,12 @@ static struct skeys_peer *handshake(struct receiver *r, const struct addr *from,
         !skeys_peer_verify(p, wm.u.keyinfo_ack.verify, wm.u.keyinfo_ack.verify_len))
         __builtin_trap();
     return p;
+}
+
+/* Records' messages go sealed under the server application key. */
+static ssize_t seal(uint8_t *pkt, size_t len, size_t cap)
+{
+    return skeys_seal(skeys_server_tx(srv), skeys_server_ctr(srv), pkt, len, cap);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -258,66 +163,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Our wall clock reads the ANNOUNCE's time at the start (issue 14: its timestamp is checked).
      */
     c.wall_offset_us = (int64_t)UINT64_C(1700000000000000) - 1000000;
-    struct receiver_env e = {
-        .rng = rng,
-        .storage = {st_open, st_write, st_close, st_other, st_other, st_other, st_free, st_stat,
-                    NULL},
-        .log = fuzz_log,
-    };
-    struct receiver *r;
-    if (receiver_new(&r, &c, &e) != 0)
+    struct receiver_env e = {.rng = fz_rng, .storage = fz_receiver_storage, .log = fz_log};
+    struct fz z = {
+        .kind = FZ_RECEIVER, .max_seg = 1, .limit = 10000, .now = FZ_T0, .on_send = keep};
+    struct receiver *rv;
+    if (receiver_new(&rv, &c, &e) != 0)
         __builtin_trap();
-    uint64_t now = 1000000;
-    drain(r, now);
-    struct skeys_peer *p = handshake(r, &from, now);
-    static uint8_t pkt[9000], prev[9000];
-    size_t prevlen = 0, off = 0;
-    uint16_t seq = 2;
-    while (off + 4 <= size) {
-        now += (uint64_t)data[off] * 1000;
-        uint8_t flags = data[off + 1];
-        size_t len = (size_t)data[off + 2] << 8 | data[off + 3];
-        off += 4;
-        if (len > size - off)
-            len = size - off;
-        const uint8_t *msg = data + off;
-        off += len;
-        size_t n;
-        if (flags & 2) {
-            if (prevlen == 0)
-                continue;
-            memcpy(pkt, prev, prevlen);
-            n = prevlen;
-        } else if (flags & 1) {
-            if (len > sizeof(pkt) - UFTP_HDR_LEN)
-                continue;
-            hdr(pkt, len ? msg[0] : 0, seq++);
-            memcpy(pkt + UFTP_HDR_LEN, msg, len);
-            n = UFTP_HDR_LEN + len;
-        } else {
-            if (len > sizeof(pkt) - SKEYS_MSG_OFF - AEAD_TAG_LEN)
-                continue;
-            hdr(pkt, len ? msg[0] : 0, seq++);
-            memcpy(pkt + SKEYS_MSG_OFF, msg, len);
-            ssize_t s =
-                skeys_seal(skeys_server_tx(srv), skeys_server_ctr(srv), pkt, len, sizeof(pkt));
-            if (s < 0)
-                __builtin_trap();
-            n = (size_t)s;
-        }
-        memcpy(prev, pkt, n);
-        prevlen = n;
-        receiver_recv(r, &from, NULL, pkt, n, 0, now);
-        drain(r, now);
-        uint64_t d = receiver_deadline(r);
-        if (d != ENG_NEVER && d <= now + 5000000) {
-            now = d > now ? d : now;
-            drain(r, now);
-        }
+    z.e = rv;
+    fz_drain(&z);
+    struct skeys_peer *p = handshake(&z, &from);
+    static struct fz_sealer sl;
+    sl = (struct fz_sealer){.hdr = hdr, .seal = seal, .seq = 2};
+    struct fz_in in = {data, size, 0};
+    struct fz_rec rec;
+    while (fz_next(&in, true, &rec)) {
+        z.now += rec.step_ms * UINT64_C(1000);
+        size_t n = fz_seal(&sl, &rec);
+        if (n == 0)
+            continue;
+        fz_recv(&z, &from, sl.pkt, n);
+        fz_drain(&z);
+        fz_settle(&z);
     }
-    receiver_shutdown(r, now);
-    drain(r, now);
-    receiver_free(r);
+    fz_stop(&z);
     skeys_peer_free(p);
     return 0;
 }

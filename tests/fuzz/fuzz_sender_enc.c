@@ -12,88 +12,33 @@
  * batch shapes and that storage reads stay inside the file. Seeds
  * (corpus/sender_enc/) are a simulated client's messages.
  */
-#include "sender/engine/engine.h"
+#include "fuzz_engine.h"
 
 #include <string.h>
 
 #include "core/crypto/keyblob.h"
 #include "core/crypto/keyfile.h"
 #include "core/crypto/skeys.h"
-#include "fuzz_log.h"
 #include "core/net/addr.h"
 #include "core/wire/msg.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define CLIENT 0x0A000202u
+#define SERVER 0x0A000105u
+#define GROUP  0x5EED0001u
 
-#define FILE_SIZE 3000
-#define CLIENT    0x0A000202u
-#define SERVER    0x0A000105u
-#define GROUP     0x5EED0001u
-
-static int st_open(void *c, const struct file_item *it, void **h)
-{
-    (void)c;
-    (void)it;
-    *h = (void *)1;
-    return 0;
-}
-
-static ssize_t st_read(void *c, void *h, uint64_t off, const struct iovec *iov, int n)
-{
-    (void)c;
-    (void)h;
-    size_t total = 0;
-    for (int i = 0; i < n; i++) {
-        memset(iov[i].iov_base, 0xA5, iov[i].iov_len);
-        total += iov[i].iov_len;
-    }
-    if (off + total > FILE_SIZE)
-        __builtin_trap();
-    return (ssize_t)total;
-}
-
-static void st_close(void *c, void *h)
-{
-    (void)c;
-    (void)h;
-}
-
-static int rng(void *c, void *b, size_t n)
-{
-    (void)c;
-    memset(b, 0x5A, n);
-    return 0;
-}
-
-static uint8_t out[ENG_MAX_SEG * 9000];
+/* The sender's first ANNOUNCE and KEYINFO. */
 static uint8_t ann[9000], ki[9000];
 static size_t annlen, kilen;
 
-static int drain(struct sender *s, uint64_t now)
+static void keep(const uint8_t *p, size_t len)
 {
-    for (int i = 0; i < 100000; i++) {
-        struct eng_out o;
-        memset(&o, 0, sizeof(o));
-        o.buf = out;
-        o.cap = sizeof(out);
-        o.max_seg = 8;
-        int k = sender_poll(s, now, &o);
-        if (k == ENG_NONE)
-            return 0;
-        if (k == ENG_DONE)
-            return 1;
-        if (k == ENG_SEND && (o.nseg < 1 || o.nseg > 8 || o.len > o.cap ||
-                              o.len > o.nseg * o.seglen || o.seglen > UFTP_MAX_DATAGRAM))
-            __builtin_trap();
-        if (k == ENG_SEND && out[1] == ANNOUNCE && annlen == 0) {
-            memcpy(ann, out, o.len);
-            annlen = o.len;
-        } else if (k == ENG_SEND && out[1] == KEYINFO && kilen == 0) {
-            memcpy(ki, out, o.len);
-            kilen = o.len;
-        }
+    if (p[1] == ANNOUNCE && annlen == 0) {
+        memcpy(ann, p, len);
+        annlen = len;
+    } else if (p[1] == KEYINFO && kilen == 0) {
+        memcpy(ki, p, len);
+        kilen = len;
     }
-    __builtin_trap();
 }
 
 static void hdr(uint8_t *p, uint8_t func, uint16_t seq)
@@ -103,9 +48,9 @@ static void hdr(uint8_t *p, uint8_t func, uint16_t seq)
     uftp_hdr_encode(p, UFTP_HDR_LEN, &h);
 }
 
-static void seal_send(struct sender *s, struct skeys_client *k, struct skeys_dir *d,
+static void seal_send(struct fz *z, struct skeys_client *k, struct skeys_dir *d,
                       const struct addr *from, uint8_t func, const uint8_t *msg, size_t len,
-                      uint16_t seq, uint64_t now)
+                      uint16_t seq)
 {
     static uint8_t pkt[9000];
     hdr(pkt, func, seq);
@@ -113,19 +58,17 @@ static void seal_send(struct sender *s, struct skeys_client *k, struct skeys_dir
     ssize_t n = skeys_seal(d, skeys_client_ctr(k), pkt, len, sizeof(pkt));
     if (n < 0)
         __builtin_trap();
-    sender_recv(s, from, NULL, pkt, (size_t)n, 0, now);
+    fz_recv(z, from, pkt, (size_t)n);
 }
 
 /* The handshake as the group's one client (now advances while waiting for KEYINFO). */
-static struct skeys_client *handshake(struct sender *s, const struct addr *from, bool auth,
-                                      uint64_t *nowp)
+static struct skeys_client *handshake(struct fz *z, const struct addr *from, bool auth)
 {
-    uint64_t now = *nowp;
     static struct crypto_key *ck;
     if (ck == NULL && keyfile_gen_ec(CURVE_P256, &ck) != CRYPTO_OK)
         __builtin_trap();
     annlen = kilen = 0;
-    drain(s, now);
+    fz_drain(z);
     struct wire_announce a = {.ver = UFTP_VER5};
     if (annlen == 0 || wire_announce_decode(&a, ann + UFTP_HDR_LEN, annlen - UFTP_HDR_LEN) < 0)
         __builtin_trap();
@@ -146,16 +89,16 @@ static struct skeys_client *handshake(struct sender *s, const struct addr *from,
     ssize_t n = wire_msg_encode(pkt + UFTP_HDR_LEN, sizeof(pkt) - UFTP_HDR_LEN, &m);
     if (n < 0)
         __builtin_trap();
-    sender_recv(s, from, NULL, pkt, UFTP_HDR_LEN + (size_t)n, 0, now);
+    fz_recv(z, from, pkt, UFTP_HDR_LEN + (size_t)n);
     if (auth) {
         size_t cl;
         const uint8_t *c = skeys_client_client_key(k, &cl);
-        seal_send(s, k, skeys_client_hs_tx(k), from, CLIENT_KEY, c, cl, 1, now);
+        seal_send(z, k, skeys_client_hs_tx(k), from, CLIENT_KEY, c, cl, 1);
     }
     /* The next announce round brings our KEYINFO. */
     for (int i = 0; i < 50 && kilen == 0; i++) {
-        now += 100000;
-        if (drain(s, now))
+        z->now += 100000;
+        if (fz_drain(z))
             break;
     }
     struct wire_keyinfo ks = {.ver = UFTP_VER5};
@@ -168,9 +111,16 @@ static struct skeys_client *handshake(struct sender *s, const struct addr *from,
     msg[1] = (uint8_t)((4 + vl) / 4);
     msg[3] = (uint8_t)vl;
     memcpy(msg + 4, v, vl);
-    seal_send(s, k, skeys_client_app_tx(k), from, KEYINFO_ACK, msg, 4 + vl, 2, now);
-    *nowp = now;
+    seal_send(z, k, skeys_client_app_tx(k), from, KEYINFO_ACK, msg, 4 + vl, 2);
     return k;
+}
+
+/* Records' messages go sealed under the client application key. */
+static struct skeys_client *g_k;
+
+static ssize_t seal(uint8_t *pkt, size_t len, size_t cap)
+{
+    return skeys_seal(skeys_client_app_tx(g_k), skeys_client_ctr(g_k), pkt, len, cap);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -178,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct addr from;
     static struct sender_dest d = {.id = CLIENT};
     static struct file_item it = {
-        .type = 0, .path = "f", .name = "f", .link = "", .size = FILE_SIZE};
+        .type = 0, .path = "f", .name = "f", .link = "", .size = FZ_FILE_SIZE};
     static int init;
     if (!init) {
         net_addr_parse(&from, "10.0.2.3:1044", 0);
@@ -187,8 +137,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     bool auth = data[0] & 1;
-    data++;
-    size--;
     struct sender_config c;
     sender_config_defaults(&c);
     net_addr_parse(&c.pub, "230.4.4.1", 1044);
@@ -202,56 +150,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.nfiles = 1;
     c.client_auth = auth;
     c.pk_budget_us = 0;
-    struct sender_env e = {.rng = rng, .storage = {st_open, st_read, st_close}, .log = fuzz_log};
-    struct sender *s;
-    if (sender_new(&s, &c, &e) != 0)
+    struct sender_env e = {.rng = fz_rng, .storage = fz_sender_storage, .log = fz_log};
+    struct fz z = {.kind = FZ_SENDER, .max_seg = 8, .limit = 100000, .now = FZ_T0, .on_send = keep};
+    struct sender *sn;
+    if (sender_new(&sn, &c, &e) != 0)
         __builtin_trap();
-    uint64_t now = 1000000;
-    struct skeys_client *k = handshake(s, &from, auth, &now);
-    static uint8_t pkt[9000], prev[9000];
-    size_t prevlen = 0, off = 0;
-    uint16_t seq = 3;
-    while (off + 4 <= size) {
-        now += (uint64_t)data[off] * 1000;
-        uint8_t flags = data[off + 1];
-        size_t len = (size_t)data[off + 2] << 8 | data[off + 3];
-        off += 4;
-        if (len > size - off)
-            len = size - off;
-        const uint8_t *msg = data + off;
-        off += len;
-        size_t n;
-        if (flags & 2) {
-            if (prevlen == 0)
-                continue;
-            memcpy(pkt, prev, prevlen);
-            n = prevlen;
-        } else if (flags & 1) {
-            if (len > sizeof(pkt) - UFTP_HDR_LEN)
-                continue;
-            hdr(pkt, len ? msg[0] : 0, seq++);
-            memcpy(pkt + UFTP_HDR_LEN, msg, len);
-            n = UFTP_HDR_LEN + len;
-        } else {
-            if (len > sizeof(pkt) - SKEYS_MSG_OFF - AEAD_TAG_LEN)
-                continue;
-            hdr(pkt, len ? msg[0] : 0, seq++);
-            memcpy(pkt + SKEYS_MSG_OFF, msg, len);
-            ssize_t r =
-                skeys_seal(skeys_client_app_tx(k), skeys_client_ctr(k), pkt, len, sizeof(pkt));
-            if (r < 0)
-                __builtin_trap();
-            n = (size_t)r;
-        }
-        memcpy(prev, pkt, n);
-        prevlen = n;
-        sender_recv(s, &from, NULL, pkt, n, 0, now);
-        if (drain(s, now))
+    z.e = sn;
+    struct skeys_client *k = handshake(&z, &from, auth);
+    g_k = k;
+    static struct fz_sealer sl;
+    sl = (struct fz_sealer){.hdr = hdr, .seal = seal, .seq = 3};
+    struct fz_in in = {data, size, 1};
+    struct fz_rec rec;
+    while (fz_next(&in, true, &rec)) {
+        z.now += rec.step_ms * UINT64_C(1000);
+        size_t n = fz_seal(&sl, &rec);
+        if (n == 0)
+            continue;
+        fz_recv(&z, &from, sl.pkt, n);
+        if (fz_drain(&z))
             break;
     }
-    sender_interrupt(s, now);
-    drain(s, now);
-    sender_free(s);
+    fz_stop(&z);
     skeys_client_free(k);
     return 0;
 }
