@@ -1,22 +1,7 @@
-/*
- * The receiver engine's public face (receiver/engine.h): configuration,
- * the receive pipeline in the OpenBSD style (length → header → session →
- * sequence window and authentication → dispatch), multicast memberships
- * and the poll loop over up to 100 sessions.
- */
+/* The receiver engine's public face (engine.h): configuration, the receive pipeline
+ * (length → header → session → authentication and sequence window → dispatch to the
+ * session's machine), poll, deadline, shutdown. recv_int.h lists the files below. */
 #include "receiver/engine/recv_int.h"
-
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/crypto/hbauth.h"
-#include "core/crypto/keyblob.h"
-#include "core/crypto/keyfile.h"
-#include "core/crypto/sig.h"
-#include "core/base/file.h"
-#include "core/wire/proxykey.h"
 
 void receiver_config_defaults(struct receiver_config *c)
 {
@@ -111,265 +96,31 @@ int receiver_new(struct receiver **out, const struct receiver_config *cfg,
     return ENG_OK;
 }
 
-/* ------------------------------------------------------------ memberships */
-
-static void push_op(struct receiver *r, bool join, const struct addr *g, const struct addr *src)
-{
-    if (r->ops_n == r->ops_cap) {
-        ELOG(&r->env.log, LL_WARN, "receiver: membership queue full");
-        return;
-    }
-    struct rmemop *op = &r->ops[(r->ops_head + r->ops_n++) % r->ops_cap];
-    op->join = join;
-    op->group = *g;
-    if (src != NULL)
-        op->source = *src;
-    else
-        addr_clear(&op->source);
-}
-
-void recv_member(struct receiver *r, bool join, const struct addr *group, const struct addr *source)
-{
-    struct member m;
-    int k = member_ref(r->mem, &r->nmem, r->capmem, join, group, source, &m);
-    if (k != 0)
-        push_op(r, k > 0, &m.group, &m.source);
-}
-
+/* spec §2.2 -M / -o: the public addresses, per server with -o. */
 static void start(struct receiver *r)
 {
     r->started = true;
-    /* spec §2.2 -M / -o: the public addresses, per server with -o. */
     for (size_t i = 0; i < r->cfg.npub; i++) {
         if (!r->cfg.ssm) {
-            recv_member(r, true, &r->cfg.pub_addrs[i], NULL);
+            slot_member(r, true, &r->cfg.pub_addrs[i], NULL);
             continue;
         }
         for (size_t k = 0; k < r->cfg.nserver; k++) {
             const struct addr *src = &r->cfg.servers[k].addr;
             if (addr_is_set(src) && addr_family(src) == addr_family(&r->cfg.pub_addrs[i]))
-                recv_member(r, true, &r->cfg.pub_addrs[i], src);
+                slot_member(r, true, &r->cfg.pub_addrs[i], src);
         }
     }
 }
 
-/* ------------------------------------------------------------ stray aborts */
-
-void recv_stray_abort(struct receiver *r, const struct addr *to, const struct uftp_hdr *h,
-                      const char *text, uint64_t now)
-{
-    if (r->stray_n == RSTRAY_RING)
-        return; /* bounded: a flood of refused ANNOUNCEs gets no answers */
-    if (!ratelim_take(&r->strays, 1, now)) {
-        r->st.amp_held++;
-        return; /* issue 14: AMP_STRAY_PER_S at most, whatever the credit */
-    }
-    struct rstray *st = &r->stray[(r->stray_head + r->stray_n++) % RSTRAY_RING];
-    st->to = *to;
-    st->version = h->version;
-    st->group_id = h->group_id;
-    st->group_inst = h->group_inst;
-    snprintf(st->text, sizeof(st->text), "%s", text);
-}
-
-/* IP and UDP header bytes of a datagram to dst (amp.h counts them). */
-static unsigned hdr_bytes(const struct addr *dst)
-{
-    return addr_family(dst) == ADDR_V6 && !addr_is_v4mapped(dst) ? AMP_HDR_V6 : AMP_HDR_V4;
-}
-
-uint64_t recv_src_key(const struct receiver *r, const struct addr *a)
-{
-    uint8_t ip[16];
-    size_t n = addr_get_ip(a, ip);
-    return amp_key(ip, n, r->amp_seed);
-}
-
-static bool stray_output(struct receiver *r, struct eng_out *out)
-{
-again:
-    if (r->stray_n == 0)
-        return false;
-    struct rstray *st = &r->stray[r->stray_head];
-    r->stray_head = (r->stray_head + 1) % RSTRAY_RING;
-    r->stray_n--;
-    struct wire_msg m;
-    memset(&m, 0, sizeof(m));
-    m.func = ABORT;
-    m.u.abort.ver = st->version;
-    snprintf(m.u.abort.text, sizeof(m.u.abort.text), "%s", st->text);
-    ssize_t n = wire_msg_encode(out->buf + UFTP_HDR_LEN, out->cap - UFTP_HDR_LEN, &m);
-    if (n < 0)
-        return false;
-    struct uftp_hdr h = {.version = st->version,
-                         .func = ABORT,
-                         .seq = r->stray_seq++,
-                         .src_id = r->cfg.client_id,
-                         .group_id = st->group_id,
-                         .group_inst = st->group_inst};
-    uftp_hdr_encode(out->buf, UFTP_HDR_LEN, &h);
-    /*
-     * Issue 14 item 8: a 324-byte ABORT only to a source that sent a third
-     * of that; the -r response proxy is ours to talk to.
-     */
-    bool configured = recv_has_px4(r) && addr_equal(&st->to, &r->cfg.resp_proxy);
-    if (!configured && !amp_tx(amp_table_get(&r->amps, recv_src_key(r, &st->to)),
-                               UFTP_HDR_LEN + (size_t)n, hdr_bytes(&st->to))) {
-        r->st.amp_held++;
-        goto again;
-    }
-    out->kind = ENG_SEND;
-    out->dst = st->to;
-    out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
-    out->nseg = 1;
-    return true;
-}
-
-static void drop(struct receiver *r, const struct addr *from, const char *why);
-
-/*
- * spec §1.9 item 4: KEY_REQ (v4) to the -r response proxy every 5 s until
- * its PROXY_KEY arrives.
- */
-#define KEYREQ_INTERVAL_US UINT64_C(5000000)
-
-static bool keyreq_output(struct receiver *r, uint64_t now, struct eng_out *out)
-{
-    if (!recv_has_px4(r) || r->px4_dh != NULL || now < r->keyreq_at || r->shutdown)
-        return false;
-    r->keyreq_at = now + KEYREQ_INTERVAL_US;
-    struct wire_key_req k = {.ver = UFTP_VER4};
-    ssize_t n = wire_key_req_encode(out->buf + UFTP_HDR_LEN, out->cap - UFTP_HDR_LEN, &k);
-    if (n < 0)
-        return false;
-    struct uftp_hdr h = {.version = UFTP_VER4, .func = KEY_REQ, .src_id = r->cfg.client_id};
-    uftp_hdr_encode(out->buf, UFTP_HDR_LEN, &h);
-    out->kind = ENG_SEND;
-    out->dst = r->cfg.resp_proxy;
-    out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
-    out->nseg = 1;
-    char ab[ADDR_STRLEN];
-    ELOG(&r->env.log, LL_VERBOSE, "sent KEY_REQ to %s", addr_str(&r->cfg.resp_proxy, ab));
-    return true;
-}
-
-/* A v4 PROXY_KEY: only from exactly the -r address, checked and verified (spec §1.9 item 4). */
-static void recv_proxy_key4(struct receiver *r, const struct addr *from, const uint8_t *pkt,
-                            size_t len, uint64_t now)
-{
-    char ab[ADDR_STRLEN];
-    if (!recv_has_px4(r) || !addr_equal(from, &r->cfg.resp_proxy)) {
-        drop(r, from, "v4 PROXY_KEY not from our response proxy (-r)");
-        return;
-    }
-    if (len < UFTP_HDR_LEN + 4 ||
-        !recv_pk_take(r, recv_src_key(r, from), KEYWORK_RANK_FIRST,
-                      skeys_cost_verify(pkt + UFTP_HDR_LEN + 12, len - UFTP_HDR_LEN - 12), now))
-        return;
-    struct crypto_key *sig = NULL, *dh = NULL;
-    int rc = skeys_proxy4_key(pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN, r->cfg.resp_proxy_fp,
-                              r->cfg.resp_proxy_fplen, &sig, &dh);
-    if (rc != CRYPTO_OK) {
-        r->st.auth_failed++;
-        r->st.dropped++;
-        ELOG(&r->env.log, LL_WARN, "rejecting PROXY_KEY from response proxy %s: %s",
-             addr_str(from, ab), skeys_strerror(rc));
-        return;
-    }
-    bool first = r->px4_dh == NULL;
-    crypto_key_free(r->px4_sig);
-    crypto_key_free(r->px4_dh);
-    r->px4_sig = sig;
-    r->px4_dh = dh;
-    ELOG(&r->env.log, first ? LL_INFO : LL_VERBOSE, "received PROXY_KEY from response proxy %s",
-         addr_str(from, ab));
-}
-
-/* ------------------------------------------------------------ receive */
-
-static struct rsession *find(struct receiver *r, uint32_t group_id, uint8_t inst)
-{
-    struct rsession *s = &r->sess[r->last_hit];
-    if (s->phase != RP_FREE && s->group_id == group_id && s->group_inst == inst)
-        return s;
-    for (unsigned i = 0; i < r->nslots; i++) {
-        s = &r->sess[i];
-        if (s->phase != RP_FREE && s->group_id == group_id && s->group_inst == inst) {
-            r->last_hit = i;
-            return s;
-        }
-    }
-    return NULL;
-}
-
-static void drop(struct receiver *r, const struct addr *from, const char *why)
-{
-    r->st.dropped++;
-    if (elog_enabled(&r->env.log, LL_PROTO)) {
-        char ab[ADDR_STRLEN];
-        ELOG(&r->env.log, LL_PROTO, "dropped datagram from %s: %s", addr_str(from, ab), why);
-    }
-}
-
-bool recv_pk_take(struct receiver *r, uint64_t src, unsigned rank, uint64_t cost, uint64_t now)
-{
-    if (keywork_take(&r->pk, src, rank, cost, now))
-        return true;
-    r->st.pk_limited++;
-    r->st.dropped++;
-    if (now >= r->pk_log_at) {
-        r->pk_log_at = now + 1000000;
-        ELOG(&r->env.log, LL_WARN,
-             "rate-limiting public-key work: %llu ANNOUNCE/KEYINFO dropped (budget %u us/s, "
-             "half kept for servers listed in -S at their address); servers will resend",
-             (unsigned long long)r->pk.refused, r->cfg.pk_budget_us);
-    }
-    return false;
-}
-
-void recv_refused(struct receiver *r, uint64_t now, const char *fmt, ...)
-{
-    /* A burst of 20, then 5 a second at LL_WARN; the rest at LL_PROTO, counted. */
-    int lvl = ratelim_take(&r->refuse_log, 1, now) ? LL_WARN : LL_PROTO;
-    if (!elog_enabled(&r->env.log, lvl)) {
-        r->refuse_quiet++;
-        return;
-    }
-    char msg[320];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (lvl == LL_WARN && r->refuse_quiet > 0)
-        ELOG(&r->env.log, lvl, "%s (and %llu other refusals since, logged at level 4)", msg,
-             (unsigned long long)r->refuse_quiet);
-    else
-        ELOG(&r->env.log, lvl, "%s", msg);
-    if (lvl == LL_WARN)
-        r->refuse_quiet = 0;
-    else
-        r->refuse_quiet++;
-}
-
-/*
- * spec §1.4 "Cleartext rejection" for an encrypted session: FILEINFO,
+/* spec §1.4 "Cleartext rejection" for an encrypted session: FILEINFO,
  * FILESEG, DONE, DONE_CONF and CONG_CTRL only ever come encrypted, ABORT
  * too once we hold keys. ANNOUNCE and KEYINFO are signed (checked by their
- * handlers); REG_CONF is only for clients behind proxies.
- */
+ * handlers); REG_CONF is only for clients behind proxies. */
 static bool cleartext_ok(const struct rsession *s, uint8_t func)
 {
-    switch (func) {
-    case ANNOUNCE:
-    case KEYINFO:
-    case REG_CONF:
-    case PROXY_KEY:
-        return true;
-    case ABORT:
-        return !skeys_client_keyed(s->keys);
-    default:
-        return false;
-    }
+    return func == ANNOUNCE || func == KEYINFO || func == REG_CONF || func == PROXY_KEY ||
+           (func == ABORT && !skeys_client_keyed(s->keys));
 }
 
 /* Decrypts in place (spec §1.8): the server application key, replay window first. */
@@ -378,21 +129,17 @@ static bool authenticate(struct receiver *r, struct rsession *s, const struct ad
 {
     if (s->keys == NULL || !skeys_client_keyed(s->keys)) {
         r->st.nokeys++;
-        drop(r, from, s->keys ? "encrypted, keys not established yet" : "encrypted, no keys");
+        slot_drop(r, from, s->keys ? "encrypted, keys not established yet" : "encrypted, no keys");
         return false;
     }
     const uint8_t *msg;
     size_t mlen;
     int rc = skeys_client_open(s->keys, pkt, len, &msg, &mlen);
     if (rc != CRYPTO_OK) {
-        if (rc == SKEYS_EREPLAY || rc == SKEYS_EOLD)
-            r->st.replayed++;
-        else
-            r->st.auth_failed++;
-        r->st.dropped++;
+        slot_auth_failed(r, rc);
         RLOG(r, s, LL_PROTO, "rejecting message from %08X: %s", s->server_id, skeys_strerror(rc));
         if (rc == SKEYS_ELIMIT)
-            sess_abort(r, s, "Too many forged packets: server key retired", false);
+            rsess_event(r, s, RE_QUIT, "Too many forged packets: server key retired");
         return false;
     }
     ssize_t n = wire_msg_decode(m, s->version, msg, mlen);
@@ -405,79 +152,31 @@ static bool authenticate(struct receiver *r, struct rsession *s, const struct ad
     return true;
 }
 
-const struct crypto_key *recv_sigkey(struct receiver *r)
-{
-    if (r->cfg.sigkey != NULL)
-        return r->cfg.sigkey;
-    /* 5.0.x makes an ephemeral EC P-256 key at start; we make it when first needed. */
-    if (r->own_key == NULL && keyfile_gen_ephemeral(&r->own_key) != CRYPTO_OK)
-        return NULL;
-    return r->own_key;
-}
+/* The session event of each message the server sends (RE_OTHER: any other). */
+static const uint8_t msg_event[256] = {
+    [ANNOUNCE] = RE_ANNOUNCE, [PROXY_KEY] = RE_PROXY_KEY, [KEYINFO] = RE_KEYINFO,
+    [REG_CONF] = RE_REG_CONF, [FILEINFO] = RE_FILEINFO,   [FILESEG] = RE_FILESEG,
+    [DONE] = RE_DONE,         [DONE_CONF] = RE_DONE_CONF, [ABORT] = RE_ABORT,
+};
 
-static void recv_hb_resp(struct receiver *r, const struct addr *from, const uint8_t *pkt,
-                         size_t len, uint64_t now)
+/* 6. dispatch: a new session's ANNOUNCE is admitted; the session's table does the rest. */
+static void dispatch(struct receiver *r, struct rsession *s, struct rmsg *msg, bool authentic)
 {
-    struct wire_hb_resp m = {.ver = pkt[0]};
-    char ab[ADDR_STRLEN];
-    if (wire_hb_resp_decode(&m, pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0) {
-        drop(r, from, "malformed HB_RESP");
+    uint8_t func = msg->m->func;
+    if (s == NULL) {
+        if (func != ANNOUNCE || announce_admit(r, msg) < 0)
+            return; /* not ours */
+        if (msg->victim != NULL)
+            rsess_event(r, msg->victim, RE_EVICT, (void *)&msg->h->src_id);
+        rsess_event(r, msg->slot, RE_ANNOUNCE, msg);
         return;
     }
-    if (hb_resp(&r->hb, from, m.auth, m.nonce, now) < 0) {
-        drop(r, from, "HB_RESP from a host we send no heartbeats to");
-        return;
+    if (func != ANNOUNCE && func != KEYINFO && func != PROXY_KEY) {
+        if (!authentic)
+            return; /* REG_CONF in an encrypted session: for clients behind a proxy, ignored */
+        slot_grtt(r, s, msg->h->grtt);
     }
-    if (m.auth == HB_AUTH_CHALLENGE)
-        ELOG(&r->env.log, LL_VERBOSE, "heartbeat to %s: authentication requested",
-             addr_str(from, ab));
-    else if (m.auth == HB_AUTH_FAILED)
-        ELOG(&r->env.log, LL_WARN, "heartbeat to %s: authentication failed", addr_str(from, ab));
-    else
-        ELOG(&r->env.log, LL_DEBUG, "heartbeat to %s: ok", addr_str(from, ab));
-}
-
-/* The next heartbeat due (plain, or signed when challenged), into out. */
-static bool hb_output(struct receiver *r, uint64_t now, struct eng_out *out)
-{
-    uint32_t nonce;
-    int i;
-    while ((i = hb_next(&r->hb, now, &nonce)) >= 0) {
-        struct wire_hb_req m = {.ver = UFTP_VER5, .nonce = nonce};
-        uint8_t sig[SIG_MAX];
-        if (nonce != 0) {
-            const struct crypto_key *k = recv_sigkey(r);
-            if (k == NULL)
-                continue;
-            size_t bl;
-            m.keyblob = crypto_key_blob(k, &bl);
-            m.keylen = (uint16_t)bl;
-            int sl = hbauth_sign(k, nonce, sig, sizeof(sig));
-            if (sl < 0) {
-                ELOG(&r->env.log, LL_WARN, "cannot sign a heartbeat: %s", crypto_strerror(sl));
-                continue;
-            }
-            m.sig = sig;
-            m.siglen = (uint16_t)sl;
-        }
-        ssize_t n = wire_hb_req_encode(out->buf + UFTP_HDR_LEN, out->cap - UFTP_HDR_LEN, &m);
-        if (n < 0)
-            continue;
-        struct uftp_hdr h = {
-            .version = UFTP_VER5, .func = HB_REQ, .seq = r->hb_seq++, .src_id = r->cfg.client_id};
-        uftp_hdr_encode(out->buf, UFTP_HDR_LEN, &h);
-        out->kind = ENG_SEND;
-        out->dst = r->hb.hosts[i].addr;
-        out->len = out->seglen = UFTP_HDR_LEN + (size_t)n;
-        out->nseg = 1;
-        if (elog_enabled(&r->env.log, LL_DEBUG)) {
-            char ab[ADDR_STRLEN];
-            ELOG(&r->env.log, LL_DEBUG, "sending %sHB_REQ to %s", nonce ? "authenticated " : "",
-                 addr_str(&out->dst, ab));
-        }
-        return true;
-    }
-    return false;
+    rsess_event(r, s, msg_event[func], msg);
 }
 
 void receiver_recv(struct receiver *r, const struct addr *from, const struct addr *to, uint8_t *pkt,
@@ -487,45 +186,41 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
     (void)tos;
     if (r->shutdown)
         return;
+    r->now = now_us;
     /* 1. length */
     if (len < UFTP_HDR_LEN + 4) {
-        drop(r, from, "too short");
+        slot_drop(r, from, "too short");
         return;
     }
     /* 2. header: clients take v5 and v4 (spec §1.1) */
     struct uftp_hdr h;
     if (uftp_hdr_decode(&h, pkt, len) < 0) {
-        drop(r, from, "not UFTP or unknown version");
+        slot_drop(r, from, "not UFTP or unknown version");
         return;
     }
     /* A v4 response proxy's key, answering our KEY_REQ: no session of its own. */
     if (h.version == UFTP_VER4 && h.func == PROXY_KEY) {
-        recv_proxy_key4(r, from, pkt, len, now_us);
+        px_recv_key4(r, from, pkt, len);
         return;
     }
     /* Heartbeat answers from the proxies we send heartbeats to (spec §1.8). */
     if (h.func == HB_RESP) {
-        recv_hb_resp(r, from, pkt, len, now_us);
+        px_recv_hb_resp(r, from, pkt, len);
         return;
     }
     if (h.func == HB_REQ)
         return; /* for proxies */
     /* 3. session */
-    struct rsession *s = find(r, h.group_id, h.group_inst);
-    if (s != NULL && s->ending) {
-        drop(r, from, "session ending");
+    struct rsession *s = slot_find(r, h.group_id, h.group_inst);
+    if (s != NULL && !rsess_live(s)) {
+        slot_drop(r, from, "session ending");
         return;
     }
-    /*
-     * Issue 14: what we may send back is earned by what arrives, for the
-     * session or, without one, from the source (core/proto/amp.h).
-     */
-    if (s != NULL) {
-        amp_rx(&s->amp, len);
+    /* Issue 14: what we may send back is earned by what arrives, for the
+     * session or, without one, from the source (core/proto/amp.h). */
+    amp_rx(s != NULL ? &s->amp : amp_table_get(&r->amps, slot_src_key(r, from)), len);
+    if (s != NULL)
         s->heard_us = now_us;
-    } else {
-        amp_rx(amp_table_get(&r->amps, recv_src_key(r, from)), len);
-    }
     if (s != NULL && h.func != ANNOUNCE) {
         if (s->version != h.version) {
             RLOG(r, s, LL_PROTO, "version mismatch");
@@ -543,7 +238,7 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
     bool authentic; /* covered by the session's keys (or a cleartext session) */
     if (h.func == ENCRYPTED) {
         if (s == NULL) {
-            drop(r, from, "encrypted, no session");
+            slot_drop(r, from, "encrypted, no session");
             return;
         }
         if (!authenticate(r, s, from, pkt, len, &m))
@@ -553,11 +248,9 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
         struct wire_datagram d;
         ssize_t n = wire_datagram_decode(&d, pkt, len);
         if (n < 0) {
-            if (elog_enabled(&r->env.log, LL_PROTO)) {
-                char ab[ADDR_STRLEN];
-                ELOG(&r->env.log, LL_PROTO, "invalid %s from %s: %s", wire_func_name(h.func),
-                     addr_str(from, ab), wire_strerror((int)n));
-            }
+            char ab[ADDR_STRLEN];
+            ELOG(&r->env.log, LL_PROTO, "invalid %s from %s: %s", wire_func_name(h.func),
+                 addr_str(from, ab), wire_strerror((int)n));
             r->st.dropped++;
             return;
         }
@@ -571,11 +264,9 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
         /* A cleartext session, or an ABORT before we hold keys (cleartext_ok). */
         authentic = s == NULL || s->keys == NULL || h.func == ABORT;
     }
-    /*
-     * 5. sequence window (spec §1.6): KEYINFO, ABORT, PROXY_KEY are exempt.
+    /* 5. sequence window (spec §1.6): KEYINFO, ABORT, PROXY_KEY are exempt.
      * In an encrypted session only authenticated packets move it, so a
-     * forged seq cannot push the real ones out.
-     */
+     * forged seq cannot push the real ones out. */
     if (s != NULL && authentic && m.func != KEYINFO && m.func != ABORT && m.func != PROXY_KEY &&
         m.func != ANNOUNCE) {
         int16_t behind = (int16_t)(uint16_t)(s->max_txseq - h.seq);
@@ -592,33 +283,37 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
         if (behind < 0 || behind > RECV_MAXMISORDER)
             s->max_txseq = h.seq;
     }
-    /* 6. dispatch */
-    if (m.func == ANNOUNCE) {
-        if (s == NULL)
-            sess_announce(r, from, &h, &m.u.announce, pkt, len, now_us);
-        else
-            sess_announce_again(r, s, &h, &m.u.announce, pkt, len, now_us);
-        return;
-    }
-    if (s == NULL)
-        return; /* not ours */
-    if (m.func == KEYINFO) {
-        if (s->keys != NULL)
-            sess_keyinfo(r, s, &m.u.keyinfo, pkt, len, now_us);
-        return;
-    }
-    if (m.func == PROXY_KEY) {
-        /* Signed (encrypted sessions) or just an address (clear ones): its handler checks. */
-        sess_proxy_key(r, s, from, &h, pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN, now_us);
-        return;
-    }
-    if (!authentic)
-        return; /* REG_CONF in an encrypted session: for clients behind a proxy, ignored */
-    sess_grtt(s, h.grtt);
-    sess_dispatch(r, s, &h, &m, now_us);
+    struct rmsg msg = {.from = from, .h = &h, .m = &m, .pkt = pkt, .len = len};
+    dispatch(r, s, &msg, authentic);
 }
 
 /* ------------------------------------------------------------ poll */
+/* The next datagram of session s, stepping its machine as its replies go out. */
+static bool session_output(struct receiver *r, struct rsession *s, struct eng_out *out)
+{
+    rsess_tick(r, s);
+    for (;;) {
+        int k = reply_next(r, s, out);
+        if (k == REPLY_NAK_END) {
+            rsess_event(r, s, RE_NAK_END, NULL);
+            continue;
+        }
+        if (k == REPLY_ECRYPT && rsess_live(s))
+            rsess_event(r, s, RE_QUIT, "Encryption failed");
+        if (k != REPLY_SENT)
+            return false;
+        /* Issue 14 item 1: never more than 3 x what the session received. */
+        if (amp_tx(&s->amp, out->len, recv_hdr_bytes(&out->dst)))
+            return true;
+        r->st.amp_held++;
+        RLOG(r, s, LL_PROTO, "not sending %s: beyond 3 x what the session received",
+             wire_func_name(out->buf[1]));
+        /* Nothing but more datagrams from the peer brings credit: the rest
+         * of a NAK round is dropped as lost (the server's next DONE asks
+         * again), not generated here only to be dropped one by one. */
+        s->f.nak_emit = false;
+    }
+}
 
 int receiver_poll(struct receiver *r, uint64_t now_us, struct eng_out *out)
 {
@@ -626,6 +321,7 @@ int receiver_poll(struct receiver *r, uint64_t now_us, struct eng_out *out)
     if (rc < 0)
         return rc;
     eng_out_reset(out);
+    r->now = now_us;
     if (!r->started)
         start(r);
     if (r->ops_n > 0) {
@@ -637,33 +333,16 @@ int receiver_poll(struct receiver *r, uint64_t now_us, struct eng_out *out)
         out->source = op->source;
         return out->kind;
     }
-    if (stray_output(r, out))
-        return out->kind;
-    if (!r->shutdown && hb_output(r, now_us, out))
-        return out->kind;
-    if (keyreq_output(r, now_us, out))
+    if (reply_stray_next(r, out) || px_hb_output(r, out) || px_keyreq_output(r, out))
         return out->kind;
     for (unsigned i = 0; i < r->nslots; i++) {
         struct rsession *s = &r->sess[i];
-        if (s->phase == RP_FREE)
+        if (s->state == R_FREE)
             continue;
-        sess_timers(r, s, now_us);
-        while (sess_output(r, s, now_us, out)) {
-            /* Issue 14 item 1: never more than 3 x what the session received. */
-            if (amp_tx(&s->amp, out->len, hdr_bytes(&out->dst)))
-                return out->kind;
-            r->st.amp_held++;
-            RLOG(r, s, LL_PROTO, "not sending %s: beyond 3 x what the session received",
-                 wire_func_name(out->buf[1]));
-            /*
-             * Nothing but more datagrams from the peer brings credit: the
-             * rest of a NAK round is dropped as lost (the server's next DONE
-             * asks again), not generated here only to be dropped one by one.
-             */
-            s->f.nak_emit = false;
-        }
-        if (s->ending && s->pending == 0) {
-            sess_free(r, s);
+        if (session_output(r, s, out))
+            return out->kind;
+        if (!rsess_live(s) && s->pending == 0) {
+            rsess_event(r, s, RE_CLOSE, NULL);
             if (r->ops_n > 0)
                 return receiver_poll(r, now_us, out);
         }
@@ -672,7 +351,7 @@ int receiver_poll(struct receiver *r, uint64_t now_us, struct eng_out *out)
         /* Every JOIN gets its LEAVE, the public groups last. */
         while (r->nmem > 0) {
             struct member *m = &r->mem[--r->nmem];
-            push_op(r, false, &m->group, &m->source);
+            slot_push_op(r, false, &m->group, &m->source);
         }
         return receiver_poll(r, now_us, out);
     }
@@ -695,10 +374,7 @@ uint64_t receiver_deadline(const struct receiver *r)
     if (recv_has_px4(r) && r->px4_dh == NULL && r->keyreq_at < t)
         t = r->keyreq_at;
     for (unsigned i = 0; i < r->nslots; i++) {
-        const struct rsession *s = &r->sess[i];
-        if (s->phase == RP_FREE)
-            continue;
-        uint64_t d = sess_deadline(s);
+        uint64_t d = rsess_deadline(&r->sess[i]);
         if (d < t)
             t = d;
     }
@@ -707,12 +383,12 @@ uint64_t receiver_deadline(const struct receiver *r)
 
 void receiver_shutdown(struct receiver *r, uint64_t now_us)
 {
-    (void)now_us;
     if (r->shutdown)
         return;
+    r->now = now_us;
     for (unsigned i = 0; i < r->nslots; i++)
-        if (r->sess[i].phase != RP_FREE)
-            sess_abort(r, &r->sess[i], "Client shutting down", true);
+        if (rsess_live(&r->sess[i]))
+            rsess_event(r, &r->sess[i], RE_SHUTDOWN, NULL);
     r->shutdown = true;
 }
 
@@ -740,17 +416,9 @@ void receiver_free(struct receiver *r)
 {
     if (r == NULL)
         return;
-    if (r->sess != NULL) {
-        for (unsigned i = 0; i < r->cfg.max_sessions; i++) {
-            struct rsession *s = &r->sess[i];
-            if (s->phase != RP_FREE && s->f.open) {
-                r->env.storage.close(r->env.ctx, s->f.h, RECEIVER_CLOSE_ABORT, &s->f.rf);
-                s->f.open = false;
-            }
-            bitmap_free(&s->f.missing);
-            free(s->f.sec_missing);
-            skeys_client_free(s->keys);
-        }
+    for (unsigned i = 0; r->sess != NULL && i < r->cfg.max_sessions; i++) {
+        rfile_discard(r, &r->sess[i]); /* open files: RECEIVER_CLOSE_ABORT */
+        skeys_client_free(r->sess[i].keys);
     }
     crypto_key_free(r->own_key);
     crypto_key_free(r->px4_sig);

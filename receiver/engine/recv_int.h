@@ -1,68 +1,105 @@
-/*
- * Internals of the receiver engine (receiver/engine.h):
- *   engine.c   lifecycle, the receive pipeline, poll / deadline, memberships
- *   session.c  one session's state machine (spec §1.6 "Client state
- *              machine"), message handlers, timers and replies
- */
+/* Internals of the receiver engine (engine.h). The files, each calling only
+ * those below it: engine.c (the public face and the receive pipeline) →
+ * session.c (the session machine) → announce.c (ANNOUNCE, PROXY_KEY,
+ * KEYINFO, REG_CONF), xfer.c (FILEINFO, FILESEG, NAK rounds), done.c (DONE,
+ * DONE_CONF), abort.c (ABORT), proxy.c (heartbeats, -r; called by engine.c)
+ * → rfile.c (the file: storage calls, outcomes) and reply.c (what sessions
+ * send) → slots.c (the session table, timers, memberships, budgets).
+ * A session's state changes only in rsess_event() (core/base/fsm.h): a
+ * message, a timer or an outcome is an event, the handlers are the rows'
+ * actions. A new state or event: its enum value before R_NSTATES /
+ * RE_NEVENTS, its name and rows in session.c; unit_receiver_machines checks. */
 #ifndef UFTP_RECV_INT_H
 #define UFTP_RECV_INT_H
 
-#include "core/crypto/skeys.h"
-#include "core/base/file.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "core/base/elog.h"
+#include "core/base/file.h"
+#include "core/base/fsm.h"
 #include "core/base/member.h"
+#include "core/base/quant.h"
+#include "core/crypto/keyblob.h"
+#include "core/crypto/skeys.h"
 #include "core/proto/admit.h"
 #include "core/proto/amp.h"
 #include "core/proto/bitmap.h"
 #include "core/proto/blocks.h"
 #include "core/proto/claims.h"
 #include "core/proto/fresh.h"
+#include "core/proto/grtt.h"
 #include "core/proto/hb.h"
 #include "core/proto/keywork.h"
 #include "core/proto/ratelim.h"
 #include "core/wire/msg.h"
 #include "receiver/engine/engine.h"
 
-/* Client session phases (spec §1.6). */
-enum rphase {
-    RP_FREE = 0,        /* slot unused */
-    RP_PREREGISTER = 1, /* waiting for PROXY_KEY (issue 5) */
-    RP_REGISTERED = 2,  /* REGISTER sent, waiting for REG_CONF */
-    RP_MIDGROUP = 3,    /* between files */
-    RP_RECEIVING = 4,   /* receiving a regular file */
-    RP_COMPLETE = 5,    /* COMPLETE(0) sent, waiting for DONE_CONF */
+/* Session states (spec §1.6 "Client state machine"), then the two ways out. */
+enum rstate {
+    R_FREE = 0,    /* slot unused */
+    R_PREREGISTER, /* waiting for PROXY_KEY (issue 5) */
+    R_REGISTERED,  /* REGISTER sent, waiting for REG_CONF / KEYINFO */
+    R_MIDGROUP,    /* between files */
+    R_RECEIVING,   /* receiving a regular file */
+    R_COMPLETE,    /* COMPLETE(0) sent, waiting for DONE_CONF */
+    R_FINISHED,    /* completed: the slot is freed at the next poll */
+    R_ABORTED,     /* aborted: freed once our ABORT (if any) is out */
+    R_NSTATES
 };
 
-/* Replies a session owes; sent one per poll in this order. */
+/* What moves a session (session.c has the table). RE_OTHER .. RE_ABORT: a message of the
+ * server (arg: struct rmsg). */
+enum revent {
+    RE_OTHER = 0, /* a message without an event of its own */
+    RE_ANNOUNCE,  /* a new session's (once admitted), or again */
+    RE_PROXY_KEY,
+    RE_KEYINFO,
+    RE_REG_CONF,
+    RE_FILEINFO,
+    RE_FILESEG,
+    RE_DONE,
+    RE_DONE_CONF,
+    RE_ABORT,    /* the server's ABORT */
+    RE_TIMEOUT,  /* the state's timer: resend, or give up */
+    RE_EXPIRE,   /* the resends are over (PREREGISTER, REGISTERED, COMPLETE) */
+    RE_NAK,      /* the NAK timer: a round of STATUS */
+    RE_NAK_END,  /* the round is out */
+    RE_FAIL,     /* we abort and tell the server why (s->abort_text) */
+    RE_QUIT,     /* we abort without a word (arg: the reason) */
+    RE_SHUTDOWN, /* receiver_shutdown() */
+    RE_EVICT,    /* the slot goes to a new session (issue 14 item 2; arg: its server ID) */
+    RE_CLOSE,    /* an ended session's last reply is out */
+    RE_NEVENTS
+};
+
+/* Replies a session owes; sent one per poll in this order (reply.c). */
 enum {
     P_ABORT = 0x01,
     P_REGISTER = 0x02,
-    P_FILEINFO_ACK = 0x04,
-    P_STATUS = 0x08,
-    P_COMPLETE = 0x10,
-    P_CLIENT_KEY = 0x20, /* right after each REGISTER under client auth */
-    P_KEYINFO_ACK = 0x40,
+    P_CLIENT_KEY = 0x04, /* right after each REGISTER under client auth */
+    P_KEYINFO_ACK = 0x08,
+    P_FILEINFO_ACK = 0x10,
+    P_COMPLETE = 0x20,
 };
 
 /* spec §1.6 "Sequence checks": reorder tolerance. */
 #define RECV_MAXMISORDER 5
-/*
- * The 16-bit seq wraps every 65536 datagrams (87 MB of 1324-byte ones, a
+/* The 16-bit seq wraps every 65536 datagrams (87 MB of 1324-byte ones, a
  * twentieth of a second of -R -1 here), so a receiver that misses more
  * than 32768 in a row (a stall, a full socket) sees the sender's next ones
  * as "behind". Anything further behind than RECV_SEQ_JUMP, and a run of
  * RECV_STALE_RUN stale ones in a row, cannot be reordering: it is the
  * sender ahead by more than half the seq space, and the window moves to it
- * (otherwise every later packet, the DONEs too, would be dropped).
- */
+ * (otherwise every later packet, the DONEs too, would be dropped). */
 #define RECV_SEQ_JUMP  4096
 #define RECV_STALE_RUN 16
 
 /* The file of a session. */
 struct rfile {
-    uint16_t file_id;
-    uint8_t ftype;
-    bool open; /* storage handle held */
+    struct receiver_file rf; /* what storage is told: IDs, type, names, size */
+    bool open;               /* storage handle held */
     void *h;
     struct blocks lay;
     struct bitmap missing; /* 1 = block not yet received */
@@ -71,7 +108,6 @@ struct rfile {
     uint8_t comp_status; /* what COMPLETE says */
     bool freespace;      /* COMPLETE carries EXT_FREESPACE_INFO */
     uint64_t freespace_val;
-    bool got_data;
     /* NAK timer (spec §1.6 step 4): sections [nak_first, nak_last). */
     uint64_t nak_at; /* 0 = off */
     uint32_t nak_first, nak_last;
@@ -85,11 +121,10 @@ struct rfile {
     struct file_name fname;
     char name[WIRE_MAX_PATH + 1];
     char link[WIRE_MAX_PATH + 1];
-    struct receiver_file rf;
 };
 
 struct rsession {
-    uint8_t phase; /* enum rphase */
+    int state; /* enum rstate; written only by rsess_event() */
     uint8_t version;
     uint32_t group_id;
     uint8_t group_inst;
@@ -113,8 +148,6 @@ struct rsession {
     uint64_t timeout_start, timeout_at, expire_at;
     uint32_t pending; /* P_* */
     char abort_text[64];
-    bool ending;               /* free the slot once the pending replies are out */
-    bool end_ok;               /* how it ended (session_end / event) */
     uint16_t file_id;          /* the session's current file; 0 after DONE(0) */
     struct skeys_client *keys; /* encrypted session (spec §1.8); NULL = cleartext */
     uint32_t verify_cost;      /* µs to check one of the server's signatures */
@@ -146,6 +179,7 @@ struct rstray {
 struct receiver {
     struct receiver_config cfg;
     struct receiver_env env;
+    uint64_t now;          /* of the call being handled (recv, poll, shutdown) */
     struct rsession *sess; /* cfg.max_sessions slots */
     unsigned last_hit;     /* index of the last session looked up */
     unsigned nslots;       /* 1 + the highest slot in use: scans stop there */
@@ -184,58 +218,147 @@ struct receiver {
                      (unsigned)(sess)->group_inst, ##__VA_ARGS__);                                 \
     } while (0)
 
-static inline uint64_t r_wall(const struct receiver *r, uint64_t now_us)
+static inline uint64_t r_wall(const struct receiver *r)
 {
-    return (uint64_t)((int64_t)now_us + r->cfg.wall_offset_us);
+    return (uint64_t)((int64_t)r->now + r->cfg.wall_offset_us);
 }
 
-/* engine.c */
-void recv_member(struct receiver *r, bool join, const struct addr *group,
-                 const struct addr *source);
-void recv_stray_abort(struct receiver *r, const struct addr *to, const struct uftp_hdr *h,
-                      const char *text, uint64_t now);
-
-/* engine.c: -r is set (a v4 response proxy). */
+/* -r is set (a v4 response proxy). */
 static inline bool recv_has_px4(const struct receiver *r)
 {
     return addr_is_set(&r->cfg.resp_proxy);
 }
 
-/*
- * engine.c: takes cost from the public-key budget for work on behalf of
- * source key src of rank rank (core/proto/keywork.h); false = refused
- * (logged once a second).
- */
-bool recv_pk_take(struct receiver *r, uint64_t src, unsigned rank, uint64_t cost, uint64_t now);
-/* engine.c: the amp_key of an address (its IP). */
-uint64_t recv_src_key(const struct receiver *r, const struct addr *a);
-/* engine.c: a refused ANNOUNCE's log line: LL_WARN (20, then 5 a second), else LL_PROTO. */
-void recv_refused(struct receiver *r, uint64_t now, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* IP and UDP header bytes of a datagram to dst (amp.h counts them). */
+static inline unsigned recv_hdr_bytes(const struct addr *dst)
+{
+    return addr_family(dst) == ADDR_V6 && !addr_is_v4mapped(dst) ? AMP_HDR_V6 : AMP_HDR_V4;
+}
 
-/* session.c */
-void sess_announce(struct receiver *r, const struct addr *from, const struct uftp_hdr *h,
-                   const struct wire_announce *a, uint8_t *pkt, size_t len, uint64_t now);
-/* Another ANNOUNCE of session s (pkt writable, for its signature). */
-void sess_announce_again(struct receiver *r, struct rsession *s, const struct uftp_hdr *h,
-                         const struct wire_announce *a, uint8_t *pkt, size_t len, uint64_t now);
-/* A KEYINFO of an encrypted session (cleartext, signed). */
-/* PROXY_KEY (spec §1.8): the session's proxy speaks; msg is the message from its func byte. */
-void sess_proxy_key(struct receiver *r, struct rsession *s, const struct addr *from,
-                    const struct uftp_hdr *h, const uint8_t *msg, size_t mlen, uint64_t now);
+/* An action's verdict: abort, telling the server why (RE_FAIL once the row's move is made). */
+static inline int rsess_fail(struct rsession *s, const char *why)
+{
+    snprintf(s->abort_text, sizeof(s->abort_text), "%s", why);
+    return FSM_THEN(RE_FAIL);
+}
+
+/* A session still running (not free, not ended). */
+static inline bool rsess_live(const struct rsession *s)
+{
+    return s->state != R_FREE && s->state < R_FINISHED;
+}
+
+/* What a message event carries (arg of RE_OTHER .. RE_ABORT). */
+struct rmsg {
+    const struct addr *from;
+    const struct uftp_hdr *h;
+    const struct wire_msg *m;
+    uint8_t *pkt; /* the datagram, writable (ANNOUNCE and KEYINFO signatures) */
+    size_t len;
+    /* A new session's ANNOUNCE: what announce_admit() decided. */
+    struct rsession *slot, *victim; /* victim: evicted first (RE_EVICT), or NULL */
+    struct skeys_client *keys;
+    const struct receiver_server *srv;
+    uint8_t rank;
+    uint64_t src, grtt_us;
+};
+
+/* fsm_step()'s object: the engine and the session. */
+struct rstep {
+    struct receiver *r;
+    struct rsession *s;
+};
+
+/* Defines the fsm_action name (core/base/fsm.h), whose body sees the engine r, the session s,
+ * the event ev and its arg. */
+#define RECV_ACTION(name)                                                                          \
+    static int name##_(struct receiver *r, struct rsession *s, int ev, void *arg);                 \
+    int name(void *obj, int ev, void *arg)                                                         \
+    {                                                                                              \
+        return name##_(((struct rstep *)obj)->r, ((struct rstep *)obj)->s, ev, arg);               \
+    }                                                                                              \
+    static int name##_(struct receiver *r __attribute__((unused)),                                 \
+                       struct rsession *s __attribute__((unused)), int ev __attribute__((unused)), \
+                       void *arg __attribute__((unused)))
+typedef int recv_action(void *obj, int ev, void *arg);
+
+/* session.c: the session machine, and its own actions. */
+extern const struct fsm_def recv_session_fsm;
+recv_action rsess_touch, rsess_resend, rsess_evict;
+/* Steps s's machine at r->now; FSM_UNEXPECTED when its state has no row for ev. */
+int rsess_event(struct receiver *r, struct rsession *s, int ev, void *arg);
+/* Raises the timer events of s that are due at r->now. */
+void rsess_tick(struct receiver *r, struct rsession *s);
+uint64_t rsess_deadline(const struct rsession *s);
+
+/* announce.c (ANNOUNCE, PROXY_KEY, KEYINFO, REG_CONF). */
+/* A new session's ANNOUNCE: 0 with m->slot .. filled for RE_ANNOUNCE; -1 refused (logged). */
+int announce_admit(struct receiver *r, struct rmsg *m);
+recv_action announce_start, announce_again, announce_proxy_key, announce_keyinfo, announce_reg_conf;
+/* xfer.c (FILEINFO, FILESEG, the NAK rounds). */
+recv_action xfer_fileinfo, xfer_fileseg, xfer_nak, xfer_nak_end;
+/* done.c (DONE, DONE_CONF, the completion's timers). */
+recv_action done_file, done_again, done_conf, done_unconfirmed;
+/* abort.c: the server's ABORT; ours (RE_FAIL, RE_QUIT, RE_SHUTDOWN, giving up on a timer). */
+recv_action abort_server, abort_ours;
+
+/* proxy.c: beyond sessions. */
+void px_recv_key4(struct receiver *r, const struct addr *from, const uint8_t *pkt, size_t len);
+void px_recv_hb_resp(struct receiver *r, const struct addr *from, const uint8_t *pkt, size_t len);
+/* The next heartbeat due (plain, or signed when challenged), or KEY_REQ, into out. */
+bool px_hb_output(struct receiver *r, struct eng_out *out);
+bool px_keyreq_output(struct receiver *r, struct eng_out *out);
+
+/* rfile.c: storage discards the open file (if any); the block maps go, the NAK timer stops. */
+void rfile_discard(struct receiver *r, struct rsession *s);
+/* The file's outcome: COMPLETE(status) owed, counted, reported; FSM_GOTO(R_MIDGROUP). */
+int rfile_result(struct receiver *r, struct rsession *s, uint8_t status);
+/* Every block is in: storage makes it visible; then rfile_result. */
+int rfile_finish(struct receiver *r, struct rsession *s);
+/* A session or file outcome for receiver_env.event. */
+void rfile_report(struct receiver *r, struct rsession *s, enum receiver_event_kind k, bool ok);
+
+/* reply.c. What reply_next returns: */
+enum {
+    REPLY_NONE = 0,    /* nothing owed */
+    REPLY_SENT = 1,    /* *out holds the datagram */
+    REPLY_NAK_END = 2, /* the round of STATUS is out: RE_NAK_END, then again */
+    REPLY_ECRYPT = -1, /* encryption failed (logged): the session must quit */
+};
+/* The next reply s owes. */
+int reply_next(struct receiver *r, struct rsession *s, struct eng_out *out);
+/* The NAK timer (spec §1.6 step 4) for sections [first, last), 1·GRTT from now. */
+void reply_nak_arm(struct receiver *r, struct rsession *s, uint32_t first, uint32_t last,
+                   bool got_done);
+/* Queues an ABORT to a server we keep no session for (bounded, rate-limited). */
+void reply_stray(struct receiver *r, const struct addr *to, const struct uftp_hdr *h,
+                 const char *text);
+bool reply_stray_next(struct receiver *r, struct eng_out *out);
+/* Fills out for one datagram of len bytes to dst. */
+void reply_out(struct eng_out *out, const struct addr *dst, size_t len);
+
+/* slots.c: the session table and what is shared by all. */
+struct rsession *slot_find(struct receiver *r, uint32_t group_id, uint8_t inst);
+/* A free slot, or an unconfirmed session's that may give way (*victim); NULL = none. */
+struct rsession *slot_pick(struct receiver *r, uint8_t rank, uint64_t src, uint64_t grtt_us,
+                           struct rsession **victim);
+/* The reference's set_timeout(): the timer of the session's state, from now (or rescaled). */
+void slot_timeout(struct receiver *r, struct rsession *s, bool rescale);
+/* A header GRTT: a change of more than 1 ms rescales the timer. */
+void slot_grtt(struct receiver *r, struct rsession *s, uint8_t code);
+/* JOIN / LEAVE, reference-counted (core/base/member.h). */
+void slot_member(struct receiver *r, bool join, const struct addr *group,
+                 const struct addr *source);
+void slot_push_op(struct receiver *r, bool join, const struct addr *g, const struct addr *src);
+/* A dropped datagram: counted, logged at LL_PROTO. */
+void slot_drop(struct receiver *r, const struct addr *from, const char *why);
+/* A failed authentication (rc a SKEYS_* code): counted as replayed or forged, and dropped. */
+void slot_auth_failed(struct receiver *r, int rc);
+/* Public-key work for source src of rank rank (keywork.h); false = refused (logged). */
+bool slot_pk_take(struct receiver *r, uint64_t src, unsigned rank, uint64_t cost);
+/* The amp_key of an address (its IP). */
+uint64_t slot_src_key(const struct receiver *r, const struct addr *a);
 /* The key we sign with (client authentication, heartbeats): -k, or an ephemeral one. */
-const struct crypto_key *recv_sigkey(struct receiver *r);
-void sess_keyinfo(struct receiver *r, struct rsession *s, const struct wire_keyinfo *k,
-                  uint8_t *pkt, size_t len, uint64_t now);
-void sess_dispatch(struct receiver *r, struct rsession *s, const struct uftp_hdr *h,
-                   const struct wire_msg *m, uint64_t now);
-void sess_grtt(struct rsession *s, uint8_t code);
-/* A repeated ANNOUNCE while between files: take its GRTT, restart the timeout. */
-void sess_touch(struct rsession *s, uint8_t grtt_code, uint64_t now);
-void sess_timers(struct receiver *r, struct rsession *s, uint64_t now);
-uint64_t sess_deadline(const struct rsession *s);
-bool sess_output(struct receiver *r, struct rsession *s, uint64_t now, struct eng_out *out);
-void sess_abort(struct receiver *r, struct rsession *s, const char *text, bool tell_server);
-void sess_free(struct receiver *r, struct rsession *s);
+const struct crypto_key *slot_sigkey(struct receiver *r);
 
 #endif
