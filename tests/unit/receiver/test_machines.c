@@ -1,0 +1,518 @@
+/*
+ * The receiver engine's session table (receiver/engine/session.c):
+ * fsm_check() and the table's shape (every running state can be aborted
+ * and times out; ended states only close), then transitions driven
+ * directly on cleartext sessions: registration, a directory and a regular
+ * file to the end of the group, the timers, the ways out, eviction, and
+ * every transition logged by name.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cu.h"
+#include "receiver/engine/recv_int.h"
+
+#define ME     0x0A000001u
+#define SERVER 0x01020304u
+#define GROUP  0x11223344u
+
+static char g_log[256][160];
+static int g_nlog;
+static int g_closed_done, g_ended, g_ended_ok;
+
+__attribute__((format(printf, 3, 0))) static void keep(void *ctx, int level, const char *fmt,
+                                                       va_list ap)
+{
+    (void)ctx, (void)level;
+    if (g_nlog < 256)
+        vsnprintf(g_log[g_nlog++], sizeof(g_log[0]), fmt, ap);
+}
+
+static bool logged(const char *line)
+{
+    for (int i = 0; i < g_nlog; i++)
+        if (strcmp(g_log[i], line) == 0)
+            return true;
+    return false;
+}
+
+static int rng(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    memset(buf, 0x5A, len);
+    return 0;
+}
+
+static int st_open(void *ctx, const struct receiver_file *f, void **h)
+{
+    (void)ctx, (void)f;
+    *h = &g_closed_done;
+    return 0;
+}
+
+static int st_write(void *ctx, void *h, uint64_t off, const void *data, size_t len)
+{
+    (void)ctx, (void)h, (void)off, (void)data, (void)len;
+    return 0;
+}
+
+static int st_close(void *ctx, void *h, enum receiver_close how, const struct receiver_file *f)
+{
+    (void)ctx, (void)h, (void)f;
+    g_closed_done += how == RECEIVER_CLOSE_DONE;
+    return 0;
+}
+
+static int st_file(void *ctx, const struct receiver_file *f)
+{
+    (void)ctx, (void)f;
+    return 0;
+}
+
+static int st_free(void *ctx, const struct receiver_file *f, uint64_t *avail)
+{
+    (void)ctx, (void)f;
+    *avail = UINT64_C(1) << 40;
+    return 0;
+}
+
+static int st_stat(void *ctx, const struct receiver_file *f, struct file_stat *st)
+{
+    (void)ctx, (void)f, (void)st;
+    return -ENOENT;
+}
+
+static void st_end(void *ctx, uint32_t server_id, uint32_t group_id, uint8_t inst, bool completed)
+{
+    (void)ctx, (void)server_id, (void)group_id, (void)inst;
+    g_ended++;
+    g_ended_ok += completed;
+}
+
+static const char *const g_dests[] = {"/srv/in"};
+static const uint32_t g_me[] = {ME}, g_other[] = {0x0B000002};
+static struct addr g_from;
+static uint8_t g_pkt[64];
+
+/* An engine of max_sessions slots (0: the default), at 1 s. */
+static struct receiver *engine_of(unsigned max_sessions)
+{
+    struct receiver_config c;
+    receiver_config_defaults(&c);
+    c.client_id = ME;
+    c.dests = g_dests;
+    c.ndest = 1;
+    if (max_sessions != 0)
+        c.max_sessions = max_sessions;
+    struct receiver_env e = {
+        .rng = rng,
+        .storage = {st_open, st_write, st_close, st_file, st_file, st_file, st_free, st_stat,
+                    st_end},
+        .log = {.vlog = keep},
+    };
+    struct receiver *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(receiver_new(&r, &c, &e), ENG_OK);
+    addr_set_ip(&g_from, ADDR_V4, (const uint8_t[]){192, 0, 2, 1}, 1044);
+    r->now = 1000000;
+    g_nlog = g_closed_done = g_ended = g_ended_ok = 0;
+    return r;
+}
+
+static struct receiver *engine(void)
+{
+    return engine_of(0);
+}
+
+/* Steps s with message m from the server, as the pipeline would (seq = the highest seen). */
+static int msg(struct receiver *r, struct rsession *s, int ev, struct wire_msg *m)
+{
+    struct uftp_hdr h = {.version = UFTP_VER5,
+                         .func = m->func,
+                         .seq = s->max_txseq,
+                         .src_id = SERVER,
+                         .group_id = GROUP,
+                         .group_inst = 1};
+    struct rmsg rm = {.from = &g_from, .h = &h, .m = m, .pkt = g_pkt, .len = sizeof(g_pkt)};
+    return rsess_event(r, s, ev, &rm);
+}
+
+/* A new cleartext session of group GROUP/inst (unicast: no private group). */
+static struct rsession *announce(struct receiver *r, uint8_t inst)
+{
+    struct wire_msg m = {.func = ANNOUNCE};
+    m.u.announce.blocksize = 1000;
+    m.u.announce.robust = 20;
+    struct uftp_hdr h = {.version = UFTP_VER5,
+                         .func = ANNOUNCE,
+                         .src_id = SERVER,
+                         .group_id = GROUP,
+                         .group_inst = inst};
+    struct rmsg rm = {.from = &g_from, .h = &h, .m = &m, .pkt = g_pkt, .len = sizeof(g_pkt)};
+    CU_ASSERT_EQUAL_FATAL(announce_admit(r, &rm), 0);
+    CU_ASSERT_PTR_NULL(rm.victim);
+    CU_ASSERT_EQUAL(rsess_event(r, rm.slot, RE_ANNOUNCE, &rm), R_REGISTERED);
+    return rm.slot;
+}
+
+static struct wire_msg ids_msg(uint8_t func, const uint32_t *ids)
+{
+    struct wire_msg m = {.func = func};
+    struct wire_ids l = wire_ids_of(ids, 1);
+    if (func == REG_CONF)
+        m.u.reg_conf.ids = l;
+    else if (func == DONE_CONF)
+        m.u.done_conf.ids = l;
+    else
+        m.u.done.ids = l;
+    return m;
+}
+
+static struct wire_msg fileinfo(uint16_t id, uint8_t ftype, const char *name, uint64_t size)
+{
+    struct wire_msg m = {.func = FILEINFO};
+    m.u.fileinfo.file_id = id;
+    m.u.fileinfo.ftype = ftype;
+    m.u.fileinfo.name = name;
+    m.u.fileinfo.name_len = strlen(name);
+    m.u.fileinfo.link = "";
+    m.u.fileinfo.size = size;
+    m.u.fileinfo.ids = wire_ids_of(g_me, 1);
+    return m;
+}
+
+/* Whether state st has a row of its own (not FSM_ANY) for ev. */
+static bool own_row(int st, int ev)
+{
+    for (size_t i = 0; i < recv_session_fsm.nrows; i++)
+        if (recv_session_fsm.rows[i].state == st && recv_session_fsm.rows[i].event == ev)
+            return true;
+    return false;
+}
+
+static void test_table(void)
+{
+    char why[160] = "";
+    CU_ASSERT_EQUAL(fsm_check(&recv_session_fsm, why, sizeof(why)), 0);
+    CU_ASSERT_STRING_EQUAL(why, "");
+    CU_ASSERT_STRING_EQUAL(fsm_state_name(&recv_session_fsm, R_PREREGISTER), "PREREGISTER");
+    CU_ASSERT_STRING_EQUAL(fsm_state_name(&recv_session_fsm, R_ABORTED), "ABORTED");
+    CU_ASSERT_STRING_EQUAL(fsm_event_name(&recv_session_fsm, RE_DONE_CONF), "DONE_CONF");
+    CU_ASSERT_STRING_EQUAL(fsm_event_name(&recv_session_fsm, RE_CLOSE), "CLOSE");
+    /* Every running state can be aborted every way, and has a timer. */
+    for (int st = R_PREREGISTER; st <= R_COMPLETE; st++) {
+        CU_ASSERT(own_row(st, RE_ABORT));
+        CU_ASSERT(own_row(st, RE_FAIL));
+        CU_ASSERT(own_row(st, RE_QUIT));
+        CU_ASSERT(own_row(st, RE_SHUTDOWN));
+        CU_ASSERT(own_row(st, RE_TIMEOUT));
+        CU_ASSERT(!own_row(st, RE_CLOSE));
+    }
+    /* A free slot only starts a session; an ended one only closes; only those two free it. */
+    for (size_t i = 0; i < recv_session_fsm.nrows; i++) {
+        const struct fsm_row *row = &recv_session_fsm.rows[i];
+        if (row->state == R_FREE)
+            CU_ASSERT_EQUAL(row->event, RE_ANNOUNCE);
+        if (row->state == R_FINISHED || row->state == R_ABORTED)
+            CU_ASSERT_EQUAL(row->event, RE_CLOSE);
+        if (row->next == R_FREE)
+            CU_ASSERT(row->event == RE_CLOSE || row->event == RE_EVICT);
+    }
+}
+
+static void test_registration(void)
+{
+    struct receiver *r = engine();
+    struct rsession *s = announce(r, 1);
+    CU_ASSERT(logged("[11223344/1] session: FREE + ANNOUNCE -> REGISTERED"));
+    CU_ASSERT_EQUAL(s->pending, P_REGISTER);
+    CU_ASSERT_EQUAL(r->st.sessions, 1);
+    CU_ASSERT(s->timeout_at > r->now);
+    CU_ASSERT(s->expire_at > s->timeout_at);
+
+    /* No row: unexpected, logged, the state kept. */
+    struct wire_msg m = ids_msg(DONE_CONF, g_me);
+    CU_ASSERT_EQUAL(msg(r, s, RE_DONE_CONF, &m), FSM_UNEXPECTED);
+    CU_ASSERT(logged("[11223344/1] session: unexpected DONE_CONF in state REGISTERED"));
+    CU_ASSERT_EQUAL(s->state, R_REGISTERED);
+    /* A PROXY_KEY (a copy, or another proxy's) is ignored in every state but PREREGISTER. */
+    m = (struct wire_msg){.func = PROXY_KEY};
+    CU_ASSERT_EQUAL(msg(r, s, RE_PROXY_KEY, &m), R_REGISTERED);
+
+    /* REG_CONF for others: still registering; listing us: between files. */
+    m = ids_msg(REG_CONF, g_other);
+    CU_ASSERT_EQUAL(msg(r, s, RE_REG_CONF, &m), R_REGISTERED);
+    CU_ASSERT(logged("[11223344/1] session: REGISTERED + REG_CONF -> REGISTERED (stays)"));
+    r->now += 1000;
+    m = ids_msg(REG_CONF, g_me);
+    CU_ASSERT_EQUAL(msg(r, s, RE_REG_CONF, &m), R_MIDGROUP);
+    CU_ASSERT_EQUAL(s->pending, 0);
+    /* The new state's timer: the data timeout, from now. */
+    CU_ASSERT_EQUAL(s->timeout_at, r->now + claims_expiry_us(s->grtt_us, 20, CLAIMS_IDLE_MAX_US));
+    receiver_free(r);
+}
+
+static void test_files(void)
+{
+    struct receiver *r = engine();
+    struct rsession *s = announce(r, 1);
+    /* A FILEINFO listing us confirms the registration (spec §1.4): a directory, made. */
+    struct wire_msg m = fileinfo(1, FTYPE_DIR, "d", 0);
+    CU_ASSERT_EQUAL(msg(r, s, RE_FILEINFO, &m), R_MIDGROUP);
+    CU_ASSERT(logged("[11223344/1] session: REGISTERED + FILEINFO -> MIDGROUP (by its action)"));
+    CU_ASSERT_EQUAL(s->pending, P_COMPLETE);
+    CU_ASSERT_EQUAL(s->f.comp_status, COMP_STAT_NORMAL);
+    s->pending = 0;
+
+    /* Data for a file we do not receive restarts the timeout. */
+    uint64_t t = s->timeout_at;
+    r->now += 5000;
+    m = (struct wire_msg){.func = FILESEG};
+    CU_ASSERT_EQUAL(msg(r, s, RE_FILESEG, &m), R_MIDGROUP);
+    CU_ASSERT_EQUAL(s->timeout_at, t + 5000);
+
+    /* A regular file of two blocks. */
+    m = fileinfo(2, FTYPE_REG, "f", 1500);
+    CU_ASSERT_EQUAL(msg(r, s, RE_FILEINFO, &m), R_RECEIVING);
+    CU_ASSERT_EQUAL(s->pending, P_FILEINFO_ACK);
+    CU_ASSERT(s->f.open);
+    static const uint8_t data[1000];
+    m = (struct wire_msg){.func = FILESEG};
+    m.u.fileseg.file_id = 2;
+    m.u.fileseg.data = data;
+    m.u.fileseg.data_len = 1000;
+    CU_ASSERT_EQUAL(msg(r, s, RE_FILESEG, &m), R_RECEIVING);
+    m.u.fileseg.sec_block = 1;
+    m.u.fileseg.data_len = 500;
+    CU_ASSERT_EQUAL(msg(r, s, RE_FILESEG, &m), R_RECEIVING);
+    CU_ASSERT_EQUAL(r->st.data_packets, 2);
+    CU_ASSERT_EQUAL(s->f.nmissing, 0);
+
+    /* The NAK timer: a round of STATUS; the file is done when it ends with nothing missing. */
+    s->f.nak_at = r->now;
+    rsess_tick(r, s);
+    CU_ASSERT(s->f.nak_emit);
+    CU_ASSERT(logged("[11223344/1] session: RECEIVING + NAK -> RECEIVING"));
+    CU_ASSERT_EQUAL(rsess_event(r, s, RE_NAK_END, NULL), R_MIDGROUP);
+    CU_ASSERT_EQUAL(g_closed_done, 1);
+    CU_ASSERT_EQUAL(r->st.files_ok, 1);
+    CU_ASSERT(s->pending & P_COMPLETE);
+
+    /* DONE(0) listing us: the group is complete; DONE_CONF ends it; CLOSE frees the slot. */
+    m = ids_msg(DONE, g_me);
+    CU_ASSERT_EQUAL(msg(r, s, RE_DONE, &m), R_COMPLETE);
+    CU_ASSERT_EQUAL(s->pending, P_COMPLETE);
+    CU_ASSERT_EQUAL(s->timeout_at, r->now + claims_resend_us(s->grtt_us, 4));
+    s->pending = 0;
+    CU_ASSERT_EQUAL(msg(r, s, RE_DONE, &m), R_COMPLETE); /* our COMPLETE(0) was lost */
+    CU_ASSERT_EQUAL(s->pending, P_COMPLETE);
+    m = ids_msg(DONE_CONF, g_other);
+    CU_ASSERT_EQUAL(msg(r, s, RE_DONE_CONF, &m), R_COMPLETE);
+    m = ids_msg(DONE_CONF, g_me);
+    CU_ASSERT_EQUAL(msg(r, s, RE_DONE_CONF, &m), R_FINISHED);
+    CU_ASSERT_EQUAL(s->pending, 0);
+    CU_ASSERT(!rsess_live(s));
+    CU_ASSERT_EQUAL(rsess_event(r, s, RE_CLOSE, NULL), R_FREE);
+    CU_ASSERT(logged("[11223344/1] session: FINISHED + CLOSE -> FREE"));
+    CU_ASSERT_EQUAL(g_ended_ok, 1);
+    CU_ASSERT_EQUAL(r->st.sessions, 0);
+    CU_ASSERT_EQUAL(r->nslots, 0);
+    receiver_free(r);
+}
+
+static void test_timers(void)
+{
+    struct receiver *r = engine();
+    struct rsession *s = announce(r, 1);
+    s->pending = 0;
+    /* REGISTER again every 5·GRTT, until 5·ROBUST·GRTT. */
+    r->now = s->timeout_at;
+    rsess_tick(r, s);
+    CU_ASSERT_EQUAL(s->state, R_REGISTERED);
+    CU_ASSERT_EQUAL(s->pending, P_REGISTER);
+    CU_ASSERT(logged("[11223344/1] session: REGISTERED + TIMEOUT -> REGISTERED"));
+    CU_ASSERT_EQUAL(rsess_deadline(s), 0); /* a reply is owed */
+    s->pending = 0;
+    CU_ASSERT_EQUAL(rsess_deadline(s), s->timeout_at);
+    r->now = s->expire_at;
+    rsess_tick(r, s);
+    CU_ASSERT_EQUAL(s->state, R_ABORTED);
+    CU_ASSERT_EQUAL(s->pending, P_ABORT);
+    CU_ASSERT_STRING_EQUAL(s->abort_text, "Registration unconfirmed");
+    CU_ASSERT(logged("[11223344/1] session: REGISTERED + EXPIRE -> ABORTED"));
+    /* Ended: no timers, nothing more but CLOSE. */
+    g_nlog = 0;
+    rsess_tick(r, s);
+    CU_ASSERT_EQUAL(g_nlog, 0);
+    CU_ASSERT_EQUAL(rsess_event(r, s, RE_CLOSE, NULL), R_FREE);
+    CU_ASSERT_EQUAL(g_ended, 1);
+    CU_ASSERT_EQUAL(g_ended_ok, 0);
+
+    /* Between files: the data timeout aborts. */
+    s = announce(r, 2);
+    struct wire_msg m = ids_msg(REG_CONF, g_me);
+    msg(r, s, RE_REG_CONF, &m);
+    r->now = s->timeout_at;
+    rsess_tick(r, s);
+    CU_ASSERT_EQUAL(s->state, R_ABORTED);
+    CU_ASSERT_STRING_EQUAL(s->abort_text, "Transfer timed out");
+
+    /* Completion unconfirmed: finished all the same, after 4·ROBUST·GRTT. */
+    s = announce(r, 3);
+    msg(r, s, RE_REG_CONF, &m);
+    m = ids_msg(DONE, g_me);
+    msg(r, s, RE_DONE, &m);
+    r->now = s->expire_at;
+    rsess_tick(r, s);
+    CU_ASSERT_EQUAL(s->state, R_FINISHED);
+    CU_ASSERT(logged("[11223344/3] session: COMPLETE + EXPIRE -> FINISHED"));
+    receiver_free(r);
+}
+
+static void test_ways_out(void)
+{
+    struct receiver *r = engine();
+    struct rsession *s = announce(r, 1);
+    struct wire_msg m = ids_msg(REG_CONF, g_me);
+    msg(r, s, RE_REG_CONF, &m);
+    /* ABORT for everyone about the current file: not ours between files. */
+    m = (struct wire_msg){.func = ABORT};
+    m.u.abort.flags = FLAG_CURRENT_FILE;
+    CU_ASSERT_EQUAL(msg(r, s, RE_ABORT, &m), R_MIDGROUP);
+    /* The server's ABORT for us: aborted, no ABORT back. */
+    m.u.abort.host = ME;
+    snprintf(m.u.abort.text, sizeof(m.u.abort.text), "bye");
+    CU_ASSERT_EQUAL(msg(r, s, RE_ABORT, &m), R_ABORTED);
+    CU_ASSERT_EQUAL(s->pending, 0);
+    CU_ASSERT(logged("[11223344/1] transfer aborted by server: bye"));
+    CU_ASSERT_EQUAL(rsess_event(r, s, RE_SHUTDOWN, NULL), FSM_UNEXPECTED);
+
+    /* Shutdown tells every running session's server; QUIT tells nobody. */
+    struct rsession *a = announce(r, 2), *b = announce(r, 3);
+    CU_ASSERT_EQUAL(rsess_event(r, b, RE_QUIT, "keys gone"), R_ABORTED);
+    CU_ASSERT_EQUAL(b->pending, 0);
+    receiver_shutdown(r, r->now);
+    CU_ASSERT_EQUAL(a->state, R_ABORTED);
+    CU_ASSERT_EQUAL(a->pending, P_ABORT);
+    CU_ASSERT_STRING_EQUAL(a->abort_text, "Client shutting down");
+    CU_ASSERT(logged("[11223344/2] session: REGISTERED + SHUTDOWN -> ABORTED"));
+    receiver_free(r);
+}
+
+static void test_evict(void)
+{
+    struct receiver *r = engine();
+    struct rsession *s = announce(r, 1);
+    uint32_t other = 0x05060708;
+    CU_ASSERT_EQUAL(rsess_event(r, s, RE_EVICT, &other), R_FREE);
+    CU_ASSERT(logged("[11223344/1] unconfirmed session of 01020304 gives its slot to 05060708 "
+                     "(issue 14)"));
+    CU_ASSERT_EQUAL(r->st.evicted, 1);
+    CU_ASSERT_EQUAL(r->st.sessions, 0);
+    CU_ASSERT_EQUAL(g_ended_ok, 0);
+    receiver_free(r);
+
+    /*
+     * Admission (core/proto/admit.h): with one slot, a confirmed cleartext
+     * session of an unlisted server gives way to a server listed in -S at
+     * its address; its open file is discarded, its end reported.
+     */
+    r = engine_of(1);
+    s = announce(r, 1);
+    struct wire_msg m = fileinfo(1, FTYPE_REG, "f", 5000);
+    CU_ASSERT_EQUAL(msg(r, s, RE_FILEINFO, &m), R_RECEIVING);
+    struct receiver_server srv = {.id = 0x05060708, .addr = g_from};
+    CU_ASSERT_EQUAL(receiver_set_trust(r, &srv, 1, NULL, 0), ENG_OK);
+    m = (struct wire_msg){.func = ANNOUNCE};
+    m.u.announce.blocksize = 1000;
+    m.u.announce.robust = 20;
+    struct uftp_hdr h = {.version = UFTP_VER5, .func = ANNOUNCE, .src_id = srv.id, .group_id = 9};
+    struct rmsg rm = {.from = &g_from, .h = &h, .m = &m, .pkt = g_pkt, .len = sizeof(g_pkt)};
+    CU_ASSERT_EQUAL_FATAL(announce_admit(r, &rm), 0);
+    CU_ASSERT_PTR_EQUAL(rm.victim, s);
+    CU_ASSERT_EQUAL(rsess_event(r, rm.victim, RE_EVICT, &srv.id), R_FREE);
+    CU_ASSERT(logged("[11223344/1] session: RECEIVING + EVICT -> FREE"));
+    CU_ASSERT_EQUAL(g_ended, 1);
+    CU_ASSERT_EQUAL(rsess_event(r, rm.slot, RE_ANNOUNCE, &rm), R_REGISTERED);
+    CU_ASSERT_EQUAL(s->group_id, 9);
+    CU_ASSERT_EQUAL(s->rank, 2);
+    CU_ASSERT_EQUAL(r->st.sessions, 1);
+    receiver_free(r);
+}
+
+/* Feeds r one datagram from the server at from: m under a header of group/inst, seq seq. */
+static void feed(struct receiver *r, const struct addr *from, uint32_t server, uint32_t group,
+                 uint16_t seq, const struct wire_msg *m)
+{
+    uint8_t buf[1500];
+    ssize_t n = wire_msg_encode(buf + UFTP_HDR_LEN, sizeof(buf) - UFTP_HDR_LEN, m);
+    CU_ASSERT_FATAL(n > 0);
+    struct uftp_hdr h = {.version = UFTP_VER5,
+                         .func = m->func,
+                         .seq = seq,
+                         .src_id = server,
+                         .group_id = group,
+                         .group_inst = 1};
+    uftp_hdr_encode(buf, UFTP_HDR_LEN, &h);
+    receiver_recv(r, from, from, buf, UFTP_HDR_LEN + (size_t)n, 0, r->now);
+}
+
+/* The receive pipeline's dispatch: admission, eviction, a new session, replies, as uftpd runs it.
+ */
+static void test_pipeline(void)
+{
+    struct receiver *r = engine_of(1);
+    struct addr b;
+    addr_set_ip(&b, ADDR_V4, (const uint8_t[]){192, 0, 2, 2}, 1044);
+    struct wire_msg m = {.func = ANNOUNCE};
+    m.u.announce.ver = UFTP_VER5;
+    m.u.announce.blocksize = 1000;
+    m.u.announce.robust = 20;
+    feed(r, &g_from, SERVER, GROUP, 0, &m);
+    CU_ASSERT_EQUAL(r->sess[0].state, R_REGISTERED);
+    m = ids_msg(REG_CONF, g_me);
+    m.u.reg_conf.ver = UFTP_VER5;
+    feed(r, &g_from, SERVER, GROUP, 1, &m);
+    CU_ASSERT_EQUAL(r->sess[0].state, R_MIDGROUP);
+    /* Another unlisted server finds no slot: a confirmed session does not give way to it... */
+    m = (struct wire_msg){.func = ANNOUNCE};
+    m.u.announce.ver = UFTP_VER5;
+    m.u.announce.blocksize = 1000;
+    m.u.announce.robust = 20;
+    feed(r, &b, 0x05060708, 9, 0, &m);
+    CU_ASSERT_EQUAL(r->st.slots_full, 1);
+    CU_ASSERT_EQUAL(r->sess[0].group_id, GROUP);
+    /* ...but to a server listed in -S at its address (admit.h rule 2). */
+    struct receiver_server srv = {.id = 0x05060708, .addr = b};
+    CU_ASSERT_EQUAL(receiver_set_trust(r, &srv, 1, NULL, 0), ENG_OK);
+    feed(r, &b, 0x05060708, 9, 1, &m);
+    CU_ASSERT_EQUAL(r->st.evicted, 1);
+    CU_ASSERT_EQUAL(g_ended, 1);
+    CU_ASSERT_EQUAL(r->st.sessions, 1);
+    CU_ASSERT_EQUAL(r->sess[0].group_id, 9);
+    CU_ASSERT_EQUAL(r->sess[0].state, R_REGISTERED);
+    /* Its REGISTER goes out to it. */
+    uint8_t buf[UFTP_MAX_DATAGRAM];
+    struct eng_out out = {.buf = buf, .cap = sizeof(buf), .max_seg = 1};
+    int k;
+    while ((k = receiver_poll(r, r->now, &out)) == ENG_JOIN)
+        ;
+    CU_ASSERT_EQUAL(k, ENG_SEND);
+    CU_ASSERT_EQUAL(buf[1], REGISTER);
+    CU_ASSERT(addr_equal(&out.dst, &b));
+    receiver_free(r);
+}
+
+static const struct cu_test tests[] = {
+    {"the table passes fsm_check, and its shape", test_table},
+    {"registration: ANNOUNCE, unexpected events, REG_CONF", test_registration},
+    {"files: a directory, a regular file, the end of the group", test_files},
+    {"timers: resends, expiries, the data timeout", test_timers},
+    {"ways out: the server's ABORT, QUIT, shutdown", test_ways_out},
+    {"eviction, by the table and by admission", test_evict},
+    {"the pipeline: admission and eviction from datagrams", test_pipeline},
+    {NULL, NULL},
+};
+
+CU_MAIN({"receiver/machines", tests})
