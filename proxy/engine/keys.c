@@ -24,7 +24,7 @@ struct ksess {
     size_t slen;
     uint8_t p_ctx[KEYSCHED_P_CTX_MAX];
     size_t plen;
-    uint8_t *c1, *c2; /* our C_ctx1 / C_ctx2 towards the server */
+    uint8_t c1[KEYSCHED_C_CTX1_MAX], c2[KEYSCHED_C_CTX2_MAX]; /* ours towards the server */
     size_t c1len, c2len;
     struct ks5_hs hs; /* ours with the server */
     uint8_t pk[KEYSCHED_HDR_MAX];
@@ -34,10 +34,12 @@ struct ksess {
     bool keyed;
     uint8_t gm[KS5_GM_LEN];
     struct ks5_client app; /* our application secret and verify data */
-    struct kdir up_tx, hs_tx, srv_rx, down_tx;
+    struct skeys_dir up_tx, hs_tx, srv_rx;
+    struct skeys_dir
+        down_tx; /* sealing our ABORTs: the server application key (v4: the group key) */
     struct replay srv_win;
     uint64_t ctr;                     /* our upstream counter */
-    uint32_t down_n;                  /* our downstream counter (in our range) */
+    uint64_t down_ctr;                /* its counter: a range of our own */
     uint64_t ki_ctr;                  /* downstream KEYINFO counter */
     uint8_t ctx[KEYSCHED_C_CTX2_MAX]; /* scratch for a client's contexts */
     /* v4 (spec §1.9) */
@@ -50,9 +52,7 @@ struct ksess {
     size_t addrlen;
     uint8_t gm4[KS4_GM_LEN];
     struct ks4_keys grp4;
-    struct skeys_dir down4;           /* the group key, sealing our ABORTs */
     const struct crypto_key *sub_sig; /* client proxy: our key in ANNOUNCE, borrowed */
-    uint64_t down4_ctr;
 };
 
 struct kpeer {
@@ -66,7 +66,7 @@ struct kpeer {
     bool hs_gone;
     struct ks5_hs hs;
     struct ks5_client ak;
-    struct kdir hs_rx, rx;
+    struct skeys_dir hs_rx, rx;
     struct replay win;
     /* v4 */
     uint8_t pm4[CRYPTO_HASH_MAX]; /* SHA-1 premaster (20 bytes) */
@@ -77,159 +77,14 @@ struct kpeer {
 
 const char *keys_strerror(int err)
 {
-    switch (err) {
-    case KEYS_ETYPE:
-        return "cipher, hash or key type not acceptable";
-    case KEYS_EFP:
-        return "key fingerprint does not match";
-    case KEYS_EFRAME:
-        return "malformed";
-    case KEYS_EREPLAY:
-        return "replayed";
-    case KEYS_ELIMIT:
-        return "key usage limit reached";
-    case KEYS_ESTATE:
-        return "no key for it yet";
-    case KEYS_ENOENT:
-        return "not listed";
-    case KEYS_EV4:
+    if (err == KEYS_EV4)
         return "v4: sessions with client authentication are not re-keyed by a proxy";
-    case KEYS_ENOKEY:
+    if (err == KEYS_ENOKEY)
         return "v4: no signing key (-k) of the server's key type and size to substitute";
-    default:
-        return crypto_strerror(err);
-    }
-}
-
-/* ------------------------------------------------------------ one key */
-
-static int kdir_init(struct kdir *d, int keytype, const struct ks5_dir *k, bool seal)
-{
-    memset(d, 0, sizeof(*d));
-    uint64_t me, mf;
-    int rc = aead_limits(keytype, UFTP_MAX_DATAGRAM, &me, &mf);
-    if (rc == CRYPTO_OK)
-        rc = aead_new(&d->aead, keytype, k->key);
-    if (rc)
-        return rc;
-    memcpy(d->iv, k->iv, AEAD_NONCE_LEN);
-    d->limit = me;
-    d->forge_limit = mf > UINT64_MAX / SKEYS_FORGE_SLACK ? UINT64_MAX : mf * SKEYS_FORGE_SLACK;
-    (void)seal;
-    return CRYPTO_OK;
-}
-
-static void kdir_clear(struct kdir *d)
-{
-    aead_free(d->aead);
-    crypto_wipe(d, sizeof(*d));
-}
-
-/* Seals dg[KEYS_MSG_OFF .. +msglen) in place under d with counter ctr. */
-static ssize_t seal(struct kdir *d, uint64_t ctr, uint8_t *dg, size_t msglen, size_t cap)
-{
-    if (d->aead == NULL)
-        return KEYS_ESTATE;
-    if (d->used >= d->limit)
-        return KEYS_ELIMIT;
-    size_t total = KEYS_MSG_OFF + msglen + AEAD_TAG_LEN;
-    if (total > cap || msglen + AEAD_TAG_LEN > UINT16_MAX)
-        return CRYPTO_ENOSPC;
-    dg[1] = ENCRYPTED;
-    struct wire_encrypted e = {
-        .ver = dg[0], .iv_ctr = ctr, .payload = NULL, .payload_len = (uint16_t)(msglen + 16)};
-    if (wire_encrypted_encode(dg + UFTP_HDR_LEN, cap - UFTP_HDR_LEN, &e) < 0)
-        return KEYS_EFRAME;
-    uint8_t nonce[AEAD_NONCE_LEN];
-    aead_nonce_v5(nonce, d->iv, ctr);
-    int rc = aead_seal(d->aead, nonce, dg, KEYS_MSG_OFF, dg + KEYS_MSG_OFF, dg + KEYS_MSG_OFF,
-                       msglen, dg + KEYS_MSG_OFF + msglen);
-    if (rc)
-        return rc;
-    d->used++;
-    return (ssize_t)total;
-}
-
-/*
- * Opens dg with the first of keys[0..n) that authenticates it; the replay
- * window is checked first and updated only after success. With more than
- * one key the tries go out of place through scratch (a failed open wipes
- * its output).
- */
-static int open_dg(struct kdir *const *keys, size_t n, struct replay *win, uint8_t *dg, size_t len,
-                   uint8_t *scratch, const uint8_t **msg, size_t *msglen, size_t *which)
-{
-    if (len < UFTP_HDR_LEN || dg[0] != UFTP_VER5 || dg[1] != ENCRYPTED)
-        return KEYS_EFRAME;
-    struct wire_encrypted e = {.ver = UFTP_VER5};
-    if (wire_encrypted_decode(&e, dg + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0 ||
-        e.payload_len < AEAD_TAG_LEN)
-        return KEYS_EFRAME;
-    if (win != NULL && replay_check(win, e.iv_ctr) != REPLAY_OK)
-        return KEYS_EREPLAY;
-    size_t clen = e.payload_len - AEAD_TAG_LEN;
-    uint8_t *ct = dg + KEYS_MSG_OFF;
-    const uint8_t *tag = ct + clen;
-    bool any = false;
-    int rc = KEYS_ESTATE;
-    for (size_t i = 0; i < n; i++) {
-        struct kdir *d = keys[i];
-        if (d == NULL || d->aead == NULL)
-            continue;
-        if (d->forged >= d->forge_limit) {
-            rc = KEYS_ELIMIT; /* retired after too many forgeries */
-            continue;
-        }
-        any = true;
-        uint8_t nonce[AEAD_NONCE_LEN];
-        aead_nonce_v5(nonce, d->iv, e.iv_ctr);
-        bool inplace = n == 1 || scratch == NULL;
-        rc = aead_open(d->aead, nonce, dg, KEYS_MSG_OFF, ct, inplace ? ct : scratch, clen, tag);
-        if (rc == CRYPTO_OK) {
-            if (!inplace)
-                memcpy(ct, scratch, clen);
-            if (win != NULL)
-                replay_update(win, e.iv_ctr);
-            d->used++;
-            *msg = ct;
-            *msglen = clen;
-            if (which)
-                *which = i;
-            return CRYPTO_OK;
-        }
-        if (rc == CRYPTO_EAUTH)
-            d->forged++; /* apart from its use (issue 14 item 10) */
-        if (inplace)
-            break;
-    }
-    return any ? rc : (rc == KEYS_ELIMIT ? KEYS_ELIMIT : KEYS_ESTATE);
+    return skeys_strerror(err);
 }
 
 /* ------------------------------------------------------------ v4 (spec §1.9) */
-
-/* skeys' errors as ours. */
-static int from_skeys(int rc)
-{
-    switch (rc) {
-    case SKEYS_ETYPE:
-        return KEYS_ETYPE;
-    case SKEYS_EFP:
-        return KEYS_EFP;
-    case SKEYS_EFRAME:
-        return KEYS_EFRAME;
-    case SKEYS_EREPLAY:
-    case SKEYS_EOLD:
-        return KEYS_EREPLAY;
-    case SKEYS_ELIMIT:
-        return KEYS_ELIMIT;
-    case SKEYS_ESTATE:
-        return KEYS_ESTATE;
-    case SKEYS_ENOENT:
-        return KEYS_ENOENT;
-    default:
-        return rc;
-    }
-}
 
 static int keys_new4(struct ksess **out, const struct ksess_params *kp,
                      const struct wire_enc_info *e, uint8_t *dg, size_t len)
@@ -274,8 +129,7 @@ static int keys_new4(struct ksess **out, const struct ksess_params *kp,
     memcpy(k->rand1, e->rand1, WIRE_RAND_LEN);
     memcpy(k->addr, kp->addr, sizeof(k->addr));
     k->addrlen = kp->addrlen;
-    /* Our ABORTs share the group key with the server's messages: a range of our own. */
-    k->down4_ctr = UINT64_C(1) << 63 | (uint64_t)kp->proxy_id << 31;
+    k->down_ctr = UINT64_C(1) << 63 | (uint64_t)kp->proxy_id << 31;
     struct skeys_client_cfg cc = {.group_id = kp->group_id,
                                   .group_inst = kp->group_inst,
                                   .server_id = kp->server_id,
@@ -310,7 +164,7 @@ static int keys_new4(struct ksess **out, const struct ksess_params *kp,
     }
     if (rc != CRYPTO_OK) {
         keys_free(k);
-        return from_skeys(rc);
+        return rc;
     }
     *out = k;
     return CRYPTO_OK;
@@ -328,7 +182,7 @@ int keys_announce4(struct ksess *k, uint8_t *dg, size_t len, const struct wire_e
         kb + bl > dg + len || db < dg || db + dl > dg + len || sg < dg || sg + sl > dg + len)
         return KEYS_EFRAME;
     /* Only what the server signed gets our signature. */
-    int rc = from_skeys(skeys_client_verify_announce(k->up4, e, dg, len));
+    int rc = skeys_client_verify_announce(k->up4, e, dg, len);
     if (rc)
         return rc;
     memcpy(kb, blob, bl);
@@ -352,13 +206,13 @@ static int keys_keyinfo4(struct ksess *k, uint8_t *dg, size_t len, const struct 
         return KEYS_ENOENT;
     if (k->keyed)
         return CRYPTO_OK;
-    int rc = from_skeys(skeys_client_keyinfo(k->up4, dg, len, ki));
+    int rc = skeys_client_keyinfo(k->up4, dg, len, ki);
     if (rc == CRYPTO_OK)
-        rc = from_skeys(skeys_client_gm4(k->up4, k->gm4));
+        rc = skeys_client_gm4(k->up4, k->gm4);
     if (rc == CRYPTO_OK)
         rc = ks4_group(k->hashtype, k->keytype, k->gm4, k->rand1, &k->grp4);
     if (rc == CRYPTO_OK)
-        rc = skeys_dir_init4(&k->down4, k->keytype, &k->grp4, AEAD_DIR_SEAL);
+        rc = skeys_dir_init4(&k->down_tx, k->keytype, &k->grp4, AEAD_DIR_SEAL);
     if (rc != CRYPTO_OK) {
         crypto_wipe(k->gm4, sizeof(k->gm4));
         crypto_wipe(&k->grp4, sizeof(k->grp4));
@@ -609,14 +463,10 @@ int keys_new(struct ksess **out, const struct ksess_params *kp, const struct wir
     if (rc == CRYPTO_OK) {
         size_t dl;
         const uint8_t *dh = crypto_key_blob(k->dh_up, &dl);
-        k->c1 = malloc(KEYSCHED_C_CTX1_MAX);
-        ssize_t n = k->c1 ? keysched_c_ctx1(k->c1, KEYSCHED_C_CTX1_MAX, k->s_ctx, k->slen, NULL, 0,
-                                            kp->proxy_id, dh, dl, k->rand2)
-                          : WIRE_ENOSPC;
-        if (n < 0)
-            rc = k->c1 ? KEYS_EFRAME : CRYPTO_ENOMEM;
-        else
-            k->c1len = (size_t)n;
+        ssize_t n = keysched_c_ctx1(k->c1, sizeof(k->c1), k->s_ctx, k->slen, NULL, 0, kp->proxy_id,
+                                    dh, dl, k->rand2);
+        rc = n < 0 ? KEYS_EFRAME : CRYPTO_OK;
+        k->c1len = n < 0 ? 0 : (size_t)n;
     }
     if (rc == CRYPTO_OK)
         rc = ks5_handshake(k->hashtype, k->keytype, pm, 32, k->c1, k->c1len, &k->hs);
@@ -624,18 +474,13 @@ int keys_new(struct ksess **out, const struct ksess_params *kp, const struct wir
     if (rc == CRYPTO_OK && k->client_auth) {
         rc = make_client_key(k);
         if (rc == CRYPTO_OK)
-            rc = kdir_init(&k->hs_tx, k->keytype, &k->hs.c, true);
+            rc = skeys_dir_init(&k->hs_tx, k->keytype, &k->hs.c, AEAD_DIR_SEAL);
     }
     if (rc == CRYPTO_OK) {
-        k->c2 = malloc(KEYSCHED_C_CTX2_MAX);
-        ssize_t n =
-            k->c2 ? keysched_c_ctx2(k->c2, KEYSCHED_C_CTX2_MAX, k->c1, k->c1len,
-                                    k->client_auth ? k->ck : NULL, k->client_auth ? k->cklen : 0)
-                  : WIRE_ENOSPC;
-        if (n < 0)
-            rc = k->c2 ? KEYS_EFRAME : CRYPTO_ENOMEM;
-        else
-            k->c2len = (size_t)n;
+        ssize_t n = keysched_c_ctx2(k->c2, sizeof(k->c2), k->c1, k->c1len,
+                                    k->client_auth ? k->ck : NULL, k->client_auth ? k->cklen : 0);
+        rc = n < 0 ? KEYS_EFRAME : CRYPTO_OK;
+        k->c2len = n < 0 ? 0 : (size_t)n;
     }
     if (rc == CRYPTO_OK)
         rc = make_proxy_key(k);
@@ -652,21 +497,14 @@ void keys_free(struct ksess *k)
     if (k == NULL)
         return;
     skeys_client_free(k->up4);
-    skeys_dir_clear(&k->down4);
     crypto_key_free(k->srv_sig);
     crypto_key_free(k->srv_dh);
     crypto_key_free(k->dh_up);
     crypto_key_free(k->dh_down);
-    kdir_clear(&k->up_tx);
-    kdir_clear(&k->hs_tx);
-    kdir_clear(&k->srv_rx);
-    kdir_clear(&k->down_tx);
-    if (k->c1)
-        crypto_wipe(k->c1, k->c1len);
-    if (k->c2)
-        crypto_wipe(k->c2, k->c2len);
-    free(k->c1);
-    free(k->c2);
+    skeys_dir_clear(&k->up_tx);
+    skeys_dir_clear(&k->hs_tx);
+    skeys_dir_clear(&k->srv_rx);
+    skeys_dir_clear(&k->down_tx);
     crypto_wipe(k, sizeof(*k));
     free(k);
 }
@@ -674,11 +512,6 @@ void keys_free(struct ksess *k)
 bool keys_client_auth(const struct ksess *k)
 {
     return k->client_auth;
-}
-
-int keys_keytype(const struct ksess *k)
-{
-    return k->keytype;
 }
 
 const uint8_t *keys_proxy_key(const struct ksess *k, size_t *len)
@@ -731,17 +564,17 @@ int keys_keyinfo(struct ksess *k, uint8_t *dg, size_t len, const struct wire_key
     if (rc == CRYPTO_OK)
         rc = ks5_client_app(k->hashtype, k->keytype, k->gm, k->c2, k->c2len, &k->app);
     if (rc == CRYPTO_OK)
-        rc = kdir_init(&k->srv_rx, k->keytype, &sapp, false);
+        rc = skeys_dir_init(&k->srv_rx, k->keytype, &sapp, AEAD_DIR_OPEN);
     if (rc == CRYPTO_OK)
-        rc = kdir_init(&k->down_tx, k->keytype, &sapp, true);
+        rc = skeys_dir_init(&k->down_tx, k->keytype, &sapp, AEAD_DIR_SEAL);
     if (rc == CRYPTO_OK)
-        rc = kdir_init(&k->up_tx, k->keytype, &k->app.c, true);
+        rc = skeys_dir_init(&k->up_tx, k->keytype, &k->app.c, AEAD_DIR_SEAL);
     crypto_wipe(&sapp, sizeof(sapp));
     if (rc) {
         crypto_wipe(k->gm, sizeof(k->gm));
-        kdir_clear(&k->srv_rx);
-        kdir_clear(&k->down_tx);
-        kdir_clear(&k->up_tx);
+        skeys_dir_clear(&k->srv_rx);
+        skeys_dir_clear(&k->down_tx);
+        skeys_dir_clear(&k->up_tx);
         return rc;
     }
     k->keyed = true;
@@ -763,45 +596,29 @@ const uint8_t *keys_verify_data(const struct ksess *k, size_t *len)
 
 ssize_t keys_seal_up(struct ksess *k, bool hs, uint8_t *dg, size_t msglen, size_t cap)
 {
-    if (k->v4) {
-        if (hs || !k->keyed)
-            return KEYS_ESTATE;
-        return from_skeys((int)skeys_seal(skeys_client_app_tx(k->up4), skeys_client_ctr(k->up4), dg,
-                                          msglen, cap));
-    }
-    struct kdir *d = hs ? &k->hs_tx : &k->up_tx;
-    if (k->ctr == UINT64_MAX)
-        return KEYS_ELIMIT;
-    ssize_t n = seal(d, k->ctr + 1, dg, msglen, cap);
-    if (n > 0)
-        k->ctr++;
-    return n;
+    if (k->v4)
+        return hs || !k->keyed ? KEYS_ESTATE
+                               : skeys_seal(skeys_client_app_tx(k->up4), skeys_client_ctr(k->up4),
+                                            dg, msglen, cap);
+    /* One counter for both keys, as every client has (spec §1.8). */
+    return skeys_seal(hs ? &k->hs_tx : &k->up_tx, &k->ctr, dg, msglen, cap);
 }
 
 ssize_t keys_seal_down(struct ksess *k, uint8_t *dg, size_t msglen, size_t cap)
 {
-    if (k->v4) {
-        if (!k->keyed)
-            return KEYS_ESTATE;
-        if ((k->down4_ctr & 0x7FFFFFFFu) == 0x7FFFFFFFu)
-            return KEYS_ELIMIT;
-        return from_skeys((int)skeys_seal(&k->down4, &k->down4_ctr, dg, msglen, cap));
-    }
-    if (k->down_n >= 0x7FFFFFFFu)
+    if (!k->keyed)
+        return KEYS_ESTATE;
+    if ((k->down_ctr & 0x7FFFFFFFu) == 0x7FFFFFFFu)
         return KEYS_ELIMIT;
-    uint64_t ctr = UINT64_C(1) << 63 | (uint64_t)k->proxy_id << 31 | (k->down_n + 1);
-    ssize_t n = seal(&k->down_tx, ctr, dg, msglen, cap);
-    if (n > 0)
-        k->down_n++;
-    return n;
+    return skeys_seal(&k->down_tx, &k->down_ctr, dg, msglen, cap);
 }
 
 int keys_open_server(struct ksess *k, uint8_t *dg, size_t len, const uint8_t **msg, size_t *msglen)
 {
     if (k->v4)
-        return from_skeys(skeys_client_open(k->up4, dg, len, msg, msglen));
-    struct kdir *d = &k->srv_rx;
-    return open_dg(&d, 1, &k->srv_win, dg, len, NULL, msg, msglen, NULL);
+        return skeys_client_open(k->up4, dg, len, msg, msglen);
+    struct skeys_dir *d = &k->srv_rx;
+    return skeys_open(&d, 1, &k->srv_win, dg, len, NULL, msg, msglen, NULL);
 }
 
 /* ------------------------------------------------------------ clients */
@@ -861,7 +678,7 @@ int keys_peer_new(struct ksess *k, struct kpeer **out, uint32_t id, const uint8_
         rc = ks5_handshake(k->hashtype, k->keytype, pm, 32, k->ctx, c1len, &c->hs);
     crypto_wipe(pm, sizeof(pm));
     if (rc == CRYPTO_OK && k->client_auth)
-        rc = kdir_init(&c->hs_rx, k->keytype, &c->hs.c, false);
+        rc = skeys_dir_init(&c->hs_rx, k->keytype, &c->hs.c, AEAD_DIR_OPEN);
     if (rc) {
         keys_peer_free(c);
         return rc;
@@ -874,8 +691,8 @@ void keys_peer_free(struct kpeer *c)
 {
     if (c == NULL)
         return;
-    kdir_clear(&c->hs_rx);
-    kdir_clear(&c->rx);
+    skeys_dir_clear(&c->hs_rx);
+    skeys_dir_clear(&c->rx);
     skeys_dir_clear(&c->rx4);
     free(c->ckhdr);
     crypto_wipe(c, sizeof(*c));
@@ -929,27 +746,26 @@ int keys_peer_client_key(struct ksess *k, struct kpeer *c, uint32_t id, const ui
 int keys_peer_open(struct ksess *k, struct kpeer *c, bool hs, uint8_t *dg, size_t len,
                    uint8_t *scratch, const uint8_t **msg, size_t *msglen, bool *under_hs)
 {
-    if (k->v4) {
-        if (!c->app)
-            return KEYS_ESTATE;
-        struct skeys_dir *d = &c->rx4;
-        *under_hs = false;
-        return from_skeys(skeys_open(&d, 1, &c->win, dg, len, NULL, msg, msglen, NULL));
-    }
-    struct kdir *keys[2];
+    struct skeys_dir *keys[2];
     size_t n = 0, which = 0;
     /* A repeated CLIENT_KEY still comes under the handshake key. */
-    bool try_hs = hs && c->hs_rx.aead != NULL;
+    bool try_hs = !k->v4 && hs && skeys_dir_ready(&c->hs_rx);
     if (try_hs)
         keys[n++] = &c->hs_rx;
-    if (c->rx.aead != NULL)
-        keys[n++] = &c->rx;
+    if (skeys_dir_ready(k->v4 ? &c->rx4 : &c->rx))
+        keys[n++] = k->v4 ? &c->rx4 : &c->rx;
     if (n == 0)
         return KEYS_ESTATE;
-    int rc = open_dg(keys, n, &c->win, dg, len, scratch, msg, msglen, &which);
-    if (rc == CRYPTO_OK)
-        *under_hs = try_hs && which == 0;
-    return rc;
+    int rc = skeys_open(keys, n, &c->win, dg, len, scratch, msg, msglen, &which);
+    if (rc != CRYPTO_OK)
+        return rc;
+    /* The message stays in dg (tried out of place in scratch). */
+    uint8_t *ct = dg + KEYS_MSG_OFF;
+    if (*msg != ct)
+        memcpy(ct, *msg, *msglen);
+    *msg = ct;
+    *under_hs = try_hs && which == 0;
+    return CRYPTO_OK;
 }
 
 int keys_peer_wrap(struct ksess *k, struct kpeer *c, uint32_t id, uint64_t ctr,
@@ -966,7 +782,7 @@ int keys_peer_wrap(struct ksess *k, struct kpeer *c, uint32_t id, uint64_t ctr,
     if (!c->app) {
         rc = ks5_client_app(k->hashtype, k->keytype, k->gm, k->ctx, c2len, &c->ak);
         if (rc == CRYPTO_OK)
-            rc = kdir_init(&c->rx, k->keytype, &c->ak.c, false);
+            rc = skeys_dir_init(&c->rx, k->keytype, &c->ak.c, AEAD_DIR_OPEN);
         if (rc)
             return rc;
         c->app = true;
@@ -983,7 +799,9 @@ bool keys_peer_verify(const struct ksess *k, const struct kpeer *c, const uint8_
 
 void keys_peer_end_handshake(struct kpeer *c)
 {
-    kdir_clear(&c->hs_rx);
+    if (c == NULL)
+        return;
+    skeys_dir_clear(&c->hs_rx);
     crypto_wipe(&c->hs, sizeof(c->hs));
     crypto_wipe(c->ak.finished_key, sizeof(c->ak.finished_key));
     crypto_wipe(&c->hs4, sizeof(c->hs4));

@@ -26,8 +26,8 @@
  * nor another proxy's (IDs are unique in a session). Each client's replay
  * window covers its one counter.
  *
- * Every key is retired at its AEAD usage limit (aead_limits); a client's
- * keys after max failed opens too. Secrets are wiped when freed.
+ * Every key is a core/crypto skeys_dir, retired at its AEAD usage limit or
+ * after too many failed opens. Secrets are wiped when freed.
  *
  * v4 sessions (spec §1.9 item 5), without client authentication: upstream
  * the proxy is a v4 client of the server (a core/crypto skeys_client,
@@ -51,6 +51,7 @@
 #include "core/crypto/aead.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/ks5.h"
+#include "core/crypto/skeys.h"
 #include "core/proto/replay.h"
 #include "core/wire/announce.h"
 #include "core/wire/encrypted.h"
@@ -61,28 +62,19 @@ struct crypto_key;
 #define KEYS_MSG_OFF  (UFTP_HDR_LEN + WIRE_ENCRYPTED_HDR_LEN)
 #define KEYS_OVERHEAD (WIRE_ENCRYPTED_HDR_LEN + AEAD_TAG_LEN)
 
-/* Errors besides enum crypto_err (negative). */
+/* Errors: enum crypto_err, enum skeys_err (core/crypto/skeys.h) and these. */
 enum keys_err {
-    KEYS_ETYPE = -40,   /* cipher, hash, curve or key type not acceptable */
-    KEYS_EFP = -41,     /* fingerprint mismatch */
-    KEYS_EFRAME = -42,  /* malformed message or framing */
-    KEYS_EREPLAY = -43, /* counter seen before, or behind the window */
-    KEYS_ELIMIT = -44,  /* key spent */
-    KEYS_ESTATE = -45,  /* the key needed does not exist yet */
-    KEYS_ENOENT = -46,  /* KEYINFO does not list us */
-    KEYS_EV4 = -47,     /* a v4 session we cannot re-key (client auth) */
-    KEYS_ENOKEY = -48,  /* v4 client proxy: no -k key like the server's */
+    KEYS_ETYPE = SKEYS_ETYPE,   /* cipher, hash, curve or key type not acceptable */
+    KEYS_EFP = SKEYS_EFP,       /* fingerprint mismatch */
+    KEYS_EFRAME = SKEYS_EFRAME, /* malformed message or framing */
+    KEYS_ELIMIT = SKEYS_ELIMIT, /* key spent */
+    KEYS_ESTATE = SKEYS_ESTATE, /* the key needed does not exist yet */
+    KEYS_ENOENT = SKEYS_ENOENT, /* KEYINFO does not list us */
+    KEYS_EV4 = -48,             /* a v4 session we cannot re-key (client auth) */
+    KEYS_ENOKEY = -49,          /* v4 client proxy: no -k key like the server's */
 };
 
 const char *keys_strerror(int err);
-
-/* One AEAD key in one direction and how much it has been used. */
-struct kdir {
-    struct aead *aead;
-    uint8_t iv[AEAD_NONCE_LEN];
-    uint64_t used, limit;         /* packets sealed (opening keys: opened), and the seal limit */
-    uint64_t forged, forge_limit; /* failed opens, counted apart (core/crypto/skeys.h) */
-};
 
 /* What a session's keys are made from. */
 struct ksess_params {
@@ -138,7 +130,6 @@ uint32_t keys_cost_new(const struct wire_enc_info *e);
 uint32_t keys_cost_peer(const struct ksess *k);
 
 bool keys_client_auth(const struct ksess *k);
-int keys_keytype(const struct ksess *k);
 /* The signed PROXY_KEY message (from its func byte), for every copy. */
 const uint8_t *keys_proxy_key(const struct ksess *k, size_t *len);
 /* REGISTER's ECDH blob and rand2. */
@@ -217,7 +208,7 @@ int keys_peer_wrap(struct ksess *k, struct kpeer *c, uint32_t id, uint64_t ctr,
                    uint8_t out[static KS5_GM_ENC_LEN]);
 /* Constant-time check of the client's KEYINFO_ACK verify data. */
 bool keys_peer_verify(const struct ksess *k, const struct kpeer *c, const uint8_t *v, size_t len);
-/* The handshake is over for this client: its handshake keys and contexts go. */
+/* The handshake is over for this client: its handshake keys and contexts go. NULL: a no-op. */
 void keys_peer_end_handshake(struct kpeer *c);
 
 /*
