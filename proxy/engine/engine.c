@@ -1,37 +1,19 @@
 /*
- * The proxy engine's public face (proxy/engine.h): configuration, the
- * receive pipeline (length → header → own echo → heartbeats → role), the
- * heartbeats of both sides (spec §1.8), multicast memberships, the budget
- * for public-key work, and poll / deadline over the sessions.
+ * The proxy engine's public face (proxy/engine/engine.h): configuration,
+ * new/free, the receive pipeline (length → header → own echo → session-less
+ * messages → session lookup → authentication → dispatch by role and
+ * direction, through the tables below), poll / deadline over the sessions'
+ * timers, shutdown and stats. proxy_int.h lists the files below it.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/crypto/fp.h"
-#include "core/crypto/hbauth.h"
-#include "core/crypto/keyblob.h"
-#include "core/crypto/sig.h"
-#include "core/base/quant.h"
 #include "proxy/engine/proxy_int.h"
-
-#define LIMIT_LOG_US  60000000u /* limit refusals: one log line a minute */
-#define BUDGET_LOG_US 10000000u
-#define HB_VERIFY_US  300u /* budget for one heartbeat signature check */
 
 const char *proxy_role_name(enum proxy_role r)
 {
-    switch (r) {
-    case PROXY_SERVER:
-        return "server proxy";
-    case PROXY_CLIENT:
-        return "client proxy";
-    case PROXY_RESPONSE:
-        return "response proxy";
-    default:
-        return "?";
-    }
+    static const char *const names[] = {"?", "server proxy", "client proxy", "response proxy"};
+    return r >= PROXY_SERVER && r <= PROXY_RESPONSE ? names[r] : "?";
 }
 
 void proxy_config_defaults(struct proxy_config *c)
@@ -105,17 +87,13 @@ static int check_config(const struct proxy_config *c, const struct proxy_env *e)
     return 0;
 }
 
-static uint32_t new_nonce(struct proxy *p)
-{
-    uint32_t n = 0;
-    while (n == 0)
-        if (p->env.rng(p->env.ctx, &n, sizeof(n)) < 0)
-            return 0;
-    return n;
-}
-
 int proxy_new(struct proxy **out, const struct proxy_config *cfg, const struct proxy_env *env)
 {
+    /* How each family's aggregates go upstream (aggq.c calls them through p). */
+    static agg_flusher *const flushers[] = {[REGISTER] = p_reg_flush,
+                                            [FILEINFO_ACK] = p_xfer_flush_fileinfo_ack,
+                                            [STATUS] = p_xfer_flush_status,
+                                            [COMPLETE] = p_complete_flush};
     *out = NULL;
     int rc = check_config(cfg, env);
     if (rc < 0)
@@ -126,6 +104,8 @@ int proxy_new(struct proxy **out, const struct proxy_config *cfg, const struct p
     p->cfg = *cfg;
     p->env = *env;
     p->down = cfg->down;
+    p->flushers = flushers;
+    p->nflushers = sizeof(flushers) / sizeof(flushers[0]);
     p->sess = calloc(cfg->max_sessions, sizeof(*p->sess));
     p->capmem = cfg->max_sessions + cfg->npub * (cfg->ssm ? cfg->nserver + 1 : 1) + 1;
     p->mem = calloc(p->capmem, sizeof(*p->mem));
@@ -138,148 +118,13 @@ int proxy_new(struct proxy **out, const struct proxy_config *cfg, const struct p
     keywork_init(&p->pk, cfg->pk_budget_us);
     ratelim_init(&p->strays, AMP_STRAY_PER_S, AMP_STRAY_PER_S);
     fresh_init(&p->fresh, cfg->announce_window_us);
-    if (p->env.rng(p->env.ctx, &p->amp_seed, sizeof(p->amp_seed)) < 0) {
-        proxy_free(p);
-        return ENG_ERNG;
-    }
-    if (cfg->role == PROXY_SERVER && cfg->down_fplen > 0 && (p->nonce = new_nonce(p)) == 0) {
+    if (p->env.rng(p->env.ctx, &p->amp_seed, sizeof(p->amp_seed)) < 0 ||
+        (cfg->role == PROXY_SERVER && cfg->down_fplen > 0 && (p->nonce = p_hb_nonce(p)) == 0)) {
         proxy_free(p);
         return ENG_ERNG;
     }
     *out = p;
     return ENG_OK;
-}
-
-/* ------------------------------------------------------------ helpers */
-
-void p_drop(struct proxy *p, const struct addr *from, const char *why)
-{
-    p->st.dropped++;
-    if (elog_enabled(&p->env.log, LL_PROTO)) {
-        char ab[ADDR_STRLEN];
-        ELOG(&p->env.log, LL_PROTO, "dropped datagram from %s: %s", addr_str(from, ab), why);
-    }
-}
-
-void p_limit(struct proxy *p, const char *fmt, ...)
-{
-    p->st.refused++;
-    if (p->limit_logged_at != 0 && p->now < p->limit_logged_at + LIMIT_LOG_US)
-        return;
-    p->limit_logged_at = p->now ? p->now : 1;
-    va_list ap;
-    va_start(ap, fmt);
-    char msg[256];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    ELOG(&p->env.log, LL_WARN,
-         "limit reached: %s (further refusals are counted, not logged, for a minute)", msg);
-}
-
-bool p_pk_budget(struct proxy *p, uint64_t src, unsigned rank, uint64_t cost_us, const char *what)
-{
-    if (keywork_take(&p->pk, src, rank, cost_us, p->now))
-        return true;
-    p->st.refused++;
-    if (p->pk_logged_at == 0 || p->now >= p->pk_logged_at + BUDGET_LOG_US) {
-        p->pk_logged_at = p->now ? p->now : 1;
-        ELOG(&p->env.log, LL_WARN,
-             "public-key work budget exhausted (%u us/s, half kept for servers listed in -S "
-             "at their address): %s refused (%llu so far)",
-             (unsigned)p->cfg.pk_budget_us, what, (unsigned long long)p->pk.refused);
-    }
-    return false;
-}
-
-uint64_t p_src_key(const struct proxy *p, const struct addr *a)
-{
-    uint8_t ip[16];
-    size_t n = addr_get_ip(a, ip);
-    return amp_key(ip, n, p->amp_seed);
-}
-
-uint8_t p_rank(const struct proxy *p, uint32_t server_id, const struct addr *from)
-{
-    const struct proxy_server *sv = p_server(p, server_id);
-    if (sv == NULL)
-        return 0;
-    return addr_is_set(&sv->addr) && addr_equal_ip(&sv->addr, from) ? 2 : 1;
-}
-
-void p_heard(struct proxy *p, struct psession *s, size_t len, uint64_t now)
-{
-    amp_rx(&s->amp, len);
-    s->heard_us = now;
-    p->charge = &s->amp;
-}
-
-void p_confirm(struct psession *s)
-{
-    s->confirmed = true;
-}
-
-/* IP and UDP header bytes of a datagram to dst (amp.h counts them). */
-static unsigned hdr_bytes(const struct addr *dst)
-{
-    return addr_family(dst) == ADDR_V6 && !addr_is_v4mapped(dst) ? AMP_HDR_V6 : AMP_HDR_V4;
-}
-
-const struct proxy_server *p_server(const struct proxy *p, uint32_t id)
-{
-    for (size_t i = 0; i < p->cfg.nserver; i++)
-        if (p->cfg.servers[i].id == id)
-            return &p->cfg.servers[i];
-    return NULL;
-}
-
-const struct proxy_client *p_client_entry(const struct proxy *p, uint32_t id)
-{
-    for (size_t i = 0; i < p->cfg.nclient; i++)
-        if (p->cfg.clients[i].id == id)
-            return &p->cfg.clients[i];
-    return NULL;
-}
-
-bool p_send(struct proxy *p, const struct addr *dst, const uint8_t *dg, size_t len)
-{
-    if (!addr_is_set(dst))
-        return false;
-    /* Issue 14 item 1: never more than 3 x what the session (or source) sent us. */
-    if (p->charge != NULL && !amp_tx(p->charge, len, hdr_bytes(dst))) {
-        p->st.amp_held++;
-        return false;
-    }
-    if (!pq_push(&p->q, dst, dg, len)) {
-        p->st.queue_drops++;
-        return false;
-    }
-    return true;
-}
-
-void p_take_grtt(struct psession *s, const struct uftp_hdr *h)
-{
-    if (h->grtt != s->grtt_code || s->grtt_us == 0) {
-        s->grtt_code = h->grtt;
-        s->grtt_us = quant_rtt_decode_us(h->grtt);
-        agg_set_hold(&s->agg, s->grtt_us);
-    }
-    s->gsize_code = h->gsize;
-}
-
-uint64_t p_grtt_times(const struct psession *s, uint64_t n)
-{
-    /* Issue 14: at most 300 s whatever GRTT and ROBUST the server claims (core/proto/claims.h). */
-    return claims_expiry_us(s->grtt_us, n, CLAIMS_IDLE_MAX_US);
-}
-
-/* ------------------------------------------------------------ memberships */
-
-void p_member(struct proxy *p, bool join, const struct addr *group, const struct addr *source)
-{
-    struct member m;
-    int k = member_ref(p->mem, &p->nmem, p->capmem, join, group, source, &m);
-    if (k != 0)
-        pq_push_op(&p->q, k > 0, &m.group, &m.source);
 }
 
 static void start(struct proxy *p)
@@ -301,301 +146,206 @@ static void start(struct proxy *p)
     }
 }
 
-/* ------------------------------------------------------------ sessions */
+/* ------------------------------------------------------------ dispatch */
 
-struct psession *p_find(struct proxy *p, uint32_t group_id, uint8_t inst)
+static PROXY_HANDLER(ignore)
 {
-    struct psession *s = &p->sess[p->last_hit];
-    if (s->phase != PP_FREE && s->group_id == group_id && s->group_inst == inst)
-        return s;
-    for (unsigned i = 0; i < p->nslots; i++) {
-        s = &p->sess[i];
-        if (s->phase != PP_FREE && s->group_id == group_id && s->group_inst == inst) {
-            p->last_hit = i;
-            return s;
-        }
-    }
-    return NULL;
+    (void)p, (void)in;
 }
 
-/* A slot's standing for admission (core/proto/admit.h). */
-static uint8_t admit_state(const struct psession *s)
+static PROXY_HANDLER(server_only)
 {
-    if (s->phase == PP_FREE)
-        return ADMIT_FREE;
-    if (!s->confirmed)
-        return ADMIT_UNCONFIRMED;
-    return s->encrypted && keys_keyed(s->k) ? ADMIT_AUTHENTICATED : ADMIT_CONFIRMED;
+    p_drop(p, in->from, "server message from a client");
 }
 
-static int pick_slot(struct proxy *p, const struct uftp_hdr *h, const struct addr *from,
-                     uint64_t now, int *evict)
-{
-    struct admit_slot sl[PROXY_MAX_SESSIONS];
-    for (unsigned i = 0; i < p->cfg.max_sessions; i++) {
-        const struct psession *s = &p->sess[i];
-        sl[i] = (struct admit_slot){
-            .state = admit_state(s), .rank = s->rank, .src = s->src, .heard_us = s->heard_us};
-    }
-    return admit_pick(sl, p->cfg.max_sessions, p_rank(p, h->src_id, from), p_src_key(p, from), now,
-                      admit_stale_us(quant_rtt_decode_us(h->grtt)), evict);
-}
+/* 4. Messages of no session (any role). PROXY_KEY is for clients (another proxy's). */
+static proxy_handler *const no_session[] = {[HB_REQ] = p_hb_req_recv,
+                                            [HB_RESP] = p_hb_resp_recv,
+                                            [KEY_REQ] = p_reg_key_req,
+                                            [PROXY_KEY] = ignore};
+/* 6. A client or response proxy: from the session's server; the rest goes to the clients. */
+static proxy_handler *const from_server_tab[] = {
+    [KEYINFO] = p_reg_keyinfo, [REG_CONF] = p_reg_reg_conf, [ABORT] = p_abort_from_server};
+/* ... and from its clients; anything else goes upstream as ours (p_fwd_up). */
+static proxy_handler *const from_client_tab[] = {
+    [REGISTER] = p_reg_register,       [CLIENT_KEY] = p_reg_client_key,
+    [KEYINFO_ACK] = p_reg_keyinfo_ack, [FILEINFO_ACK] = p_xfer_fileinfo_ack,
+    [STATUS] = p_xfer_status,          [COMPLETE] = p_complete_recv,
+    [ABORT] = p_abort_from_client,     [KEYINFO] = server_only,
+    [REG_CONF] = server_only,          [FILEINFO] = server_only,
+    [FILESEG] = server_only,           [DONE] = server_only,
+    [DONE_CONF] = server_only,         [CONG_CTRL] = server_only};
+/* What a client of an encrypted session sends ENCRYPTED only (spec §1.4). */
+#define SEALED_ONLY                                                                                \
+    (1u << CLIENT_KEY | 1u << KEYINFO_ACK | 1u << FILEINFO_ACK | 1u << STATUS | 1u << COMPLETE)
 
-bool p_slot_available(struct proxy *p, const struct uftp_hdr *h, const struct addr *from,
-                      uint64_t now)
-{
-    int evict;
-    return pick_slot(p, h, from, now, &evict) >= 0;
-}
-
-struct psession *p_new_session(struct proxy *p, const struct uftp_hdr *h, const struct addr *from,
-                               size_t len, uint64_t now)
-{
-    int evict;
-    int i = pick_slot(p, h, from, now, &evict);
-    if (i < 0)
-        return NULL;
-    struct psession *s = &p->sess[i];
-    if (evict) {
-        PLOG(p, s, LL_VERBOSE, "unconfirmed session of %08X gives its slot to %08X (issue 14)",
-             s->server_id, h->src_id);
-        p->st.evicted++;
-        p_free_session(p, s);
-    }
-    memset(s, 0, sizeof(*s));
-    s->phase = PP_REGISTERED;
-    s->version = h->version;
-    s->group_id = h->group_id;
-    s->group_inst = h->group_inst;
-    s->server_id = h->src_id;
-    s->rank = p_rank(p, h->src_id, from);
-    s->src = p_src_key(p, from);
-    s->unconfirmed_until = now + p->cfg.unconfirmed_us;
-    p_heard(p, s, len, now);
-    idmap_init(&s->cmap);
-    if ((unsigned)i + 1 > p->nslots)
-        p->nslots = (unsigned)i + 1;
-    p->st.sessions++;
-    p->st.sessions_seen++;
-    return s;
-}
-
-void p_free_session(struct proxy *p, struct psession *s)
-{
-    if (s->phase == PP_FREE)
-        return;
-    if (p->charge == &s->amp)
-        p->charge = NULL;
-    if (s->joined)
-        p_member(p, false, &s->priv, addr_is_set(&s->ssm_src) ? &s->ssm_src : NULL);
-    for (size_t i = 0; i < s->ncl; i++)
-        keys_peer_free(s->cl[i].k);
-    free(s->cl);
-    idmap_free(&s->cmap);
-    agg_free(&s->agg);
-    keys_free(s->k);
-    memset(s, 0, sizeof(*s));
-    p->st.sessions--;
-    while (p->nslots > 0 && p->sess[p->nslots - 1].phase == PP_FREE)
-        p->nslots--;
-}
-
-/* ------------------------------------------------------------ heartbeats */
-
-static void hb_answer(struct proxy *p, const struct addr *to, uint8_t auth)
-{
-    /*
-     * Issue 14: at most 3 x what this source sent (HB_REQ and HB_RESP are
-     * the same size), and, but for our downstream, AMP_STRAY_PER_S answers
-     * a second: a flood from spoofed sources must not fill our send path.
-     */
-    p->charge = amp_table_get(&p->amps, p_src_key(p, to));
-    if (!(addr_is_set(&p->down) && addr_equal(to, &p->down)) &&
-        !ratelim_take(&p->strays, 1, p->now)) {
-        p->st.amp_held++;
-        return;
-    }
-    uint8_t b[64];
-    struct wire_hb_resp m = {.ver = UFTP_VER5, .auth = auth, .nonce = 0};
-    if (auth == HB_AUTH_CHALLENGE)
-        m.nonce = p->nonce;
-    ssize_t n = wire_hb_resp_encode(b + UFTP_HDR_LEN, sizeof(b) - UFTP_HDR_LEN, &m);
-    if (n < 0)
-        return;
-    /* spec §1.4: always version 0x50, group 0. */
-    struct uftp_hdr h = {.version = UFTP_VER5, .func = HB_RESP, .src_id = p->cfg.proxy_id};
-    uftp_hdr_encode(b, UFTP_HDR_LEN, &h);
-    p_send(p, to, b, UFTP_HDR_LEN + (size_t)n);
-}
-
-/*
- * HB_REQ (spec §1.8). A server proxy with -s fp=... knows its downstream
- * only from heartbeats: the current downstream gets OK; anyone else a
- * CHALLENGE with the current nonce, and an answer with that nonce, a key
- * of the right fingerprint and a valid signature becomes the downstream
- * (a NAT'd peer whose address changed proves itself again). Everyone else
- * answers OK to anyone.
- */
-static void recv_hb_req(struct proxy *p, const struct addr *from, const uint8_t *pkt, size_t len)
-{
-    struct wire_hb_req m = {.ver = pkt[0]};
-    char ab[ADDR_STRLEN];
-    if (wire_hb_req_decode(&m, pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0) {
-        p_drop(p, from, "malformed HB_REQ");
-        return;
-    }
-    ELOG(&p->env.log, LL_DEBUG, "HB_REQ from %s", addr_str(from, ab));
-    if (p->cfg.role != PROXY_SERVER || p->cfg.down_fplen == 0) {
-        hb_answer(p, from, HB_AUTH_OK);
-        return;
-    }
-    if (addr_is_set(&p->down) && addr_equal(from, &p->down)) {
-        hb_answer(p, from, HB_AUTH_OK);
-        return;
-    }
-    if (m.nonce != p->nonce || m.keylen == 0) {
-        hb_answer(p, from, HB_AUTH_CHALLENGE);
-        return;
-    }
-    /* Issue 14 item 3: the fingerprint costs one SHA-1, before any public-key work. */
-    if (!fp_match(p->cfg.down_fp, p->cfg.down_fplen, m.keyblob, m.keylen)) {
-        p->st.hb_auth_failed++;
-        ELOG(&p->env.log, LL_PROTO, "heartbeat from %s: wrong key fingerprint", addr_str(from, ab));
-        hb_answer(p, from, HB_AUTH_FAILED);
-        return;
-    }
-    if (!p_pk_budget(p, p_src_key(p, from), 0, HB_VERIFY_US, "heartbeat signature check"))
-        return;
-    int rc = hbauth_verify(m.keyblob, m.keylen, m.sig, m.siglen, m.nonce, p->cfg.down_fp,
-                           p->cfg.down_fplen);
-    if (rc != CRYPTO_OK) {
-        p->st.hb_auth_failed++;
-        ELOG(&p->env.log, LL_WARN, "heartbeat from %s failed authentication: %s",
-             addr_str(from, ab), rc == HBAUTH_EFP ? "wrong key fingerprint" : crypto_strerror(rc));
-        hb_answer(p, from, HB_AUTH_FAILED);
-        return;
-    }
-    p->st.hb_auth_ok++;
-    if (addr_is_set(&p->down)) {
-        char ob[ADDR_STRLEN];
-        ELOG(&p->env.log, LL_INFO, "downstream moved from %s to %s (authenticated heartbeat)",
-             addr_str(&p->down, ob), addr_str(from, ab));
-    } else {
-        ELOG(&p->env.log, LL_INFO, "using %s as downstream (authenticated heartbeat)",
-             addr_str(from, ab));
-    }
-    p->down = *from;
-    /* A fresh nonce: a captured answer cannot be replayed from elsewhere. */
-    uint32_t n = new_nonce(p);
-    if (n != 0)
-        p->nonce = n;
-    hb_answer(p, from, HB_AUTH_OK);
-}
-
-static void recv_hb_resp(struct proxy *p, const struct addr *from, const uint8_t *pkt, size_t len)
-{
-    struct wire_hb_resp m = {.ver = pkt[0]};
-    char ab[ADDR_STRLEN];
-    if (wire_hb_resp_decode(&m, pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0) {
-        p_drop(p, from, "malformed HB_RESP");
-        return;
-    }
-    if (hb_resp(&p->hb, from, m.auth, m.nonce, p->now) < 0) {
-        p_drop(p, from, "HB_RESP from a host we send no heartbeats to");
-        return;
-    }
-    if (m.auth == HB_AUTH_CHALLENGE)
-        ELOG(&p->env.log, LL_VERBOSE, "heartbeat to %s: authentication requested",
-             addr_str(from, ab));
-    else if (m.auth == HB_AUTH_FAILED)
-        ELOG(&p->env.log, LL_WARN, "heartbeat to %s: authentication failed", addr_str(from, ab));
-    else
-        ELOG(&p->env.log, LL_DEBUG, "heartbeat to %s: ok", addr_str(from, ab));
-}
-
-/* Our own heartbeats: plain ones every interval, signed ones when challenged. */
-static void hb_emit(struct proxy *p, uint64_t now)
-{
-    int i;
-    uint32_t nonce;
-    while ((i = hb_next(&p->hb, now, &nonce)) >= 0) {
-        uint8_t b[UFTP_HDR_LEN + 8 + KEYBLOB_MAX + SIG_MAX + 8];
-        struct wire_hb_req m = {.ver = UFTP_VER5, .nonce = nonce};
-        uint8_t sig[SIG_MAX];
-        if (nonce != 0) {
-            size_t bl;
-            m.keyblob = crypto_key_blob(p->cfg.key, &bl);
-            m.keylen = (uint16_t)bl;
-            int sl = hbauth_sign(p->cfg.key, nonce, sig, sizeof(sig));
-            if (sl < 0) {
-                ELOG(&p->env.log, LL_WARN, "cannot sign a heartbeat: %s", crypto_strerror(sl));
-                continue;
-            }
-            m.sig = sig;
-            m.siglen = (uint16_t)sl;
-        }
-        ssize_t n = wire_hb_req_encode(b + UFTP_HDR_LEN, sizeof(b) - UFTP_HDR_LEN, &m);
-        if (n < 0)
-            continue;
-        struct uftp_hdr h = {.version = UFTP_VER5, .func = HB_REQ, .src_id = p->cfg.proxy_id};
-        uftp_hdr_encode(b, UFTP_HDR_LEN, &h);
-        const struct addr *to = &p->hb.hosts[i].addr;
-        if (elog_enabled(&p->env.log, LL_DEBUG)) {
-            char ab[ADDR_STRLEN];
-            ELOG(&p->env.log, LL_DEBUG, "sending %sHB_REQ to %s", nonce ? "authenticated " : "",
-                 addr_str(to, ab));
-        }
-        p_send(p, to, b, UFTP_HDR_LEN + (size_t)n);
-    }
-}
+/* The handler of func in tab, or dflt. */
+#define HANDLER(tab, func, dflt)                                                                   \
+    ((func) < sizeof(tab) / sizeof(tab[0]) && (tab)[func] != NULL ? (tab)[func] : (dflt))
 
 /* ------------------------------------------------------------ receive */
 
-/*
- * KEY_REQ (spec §1.9 item 5): a response proxy answers with a v4 PROXY_KEY
- * (its long-lived ECDH key, signed over a fresh nonce) on every public
- * address. At most once per 5 s, whoever asks: every KEY_REQ would
- * otherwise buy a signature and a multicast datagram (spec §6 item 10:
- * 5.0.1 never updates its timestamp).
- */
-#define PK4_INTERVAL_US UINT64_C(5000000)
-
-static void recv_key_req(struct proxy *p, const struct addr *from, const struct uftp_hdr *h,
-                         const uint8_t *pkt, size_t len, uint64_t now)
+/* A cleartext datagram into in->m; false when it does not decode (dropped). */
+static bool decode(struct proxy *p, struct pmsg *in)
 {
-    struct wire_key_req m = {.ver = UFTP_VER4};
-    if (h->version != UFTP_VER4 ||
-        wire_key_req_decode(&m, pkt + UFTP_HDR_LEN, len - UFTP_HDR_LEN) < 0) {
-        p_drop(p, from, "KEY_REQ: malformed or not v4");
-        return;
-    }
-    if (p->cfg.role != PROXY_RESPONSE || p->cfg.dh4 == NULL) {
-        p_drop(p, from, "KEY_REQ: not a response proxy");
-        return;
-    }
-    if (p->pk4_at != 0 && now < p->pk4_at + PK4_INTERVAL_US)
-        return; /* the last one was multicast moments ago */
-    uint32_t nonce;
-    if (p->env.rng(p->env.ctx, &nonce, sizeof(nonce)) != 0)
-        return;
-    uint8_t *b = p->scratch;
-    ssize_t n = keys_proxy4_key_build(b + UFTP_HDR_LEN, sizeof(p->scratch) - UFTP_HDR_LEN,
-                                      p->cfg.key, p->cfg.dh4, nonce);
+    struct wire_datagram d;
+    ssize_t n = wire_datagram_decode(&d, in->pkt, in->len);
     if (n < 0) {
-        ELOG(&p->env.log, LL_WARN, "cannot build a v4 PROXY_KEY: %s", keys_strerror((int)n));
+        char ab[ADDR_STRLEN];
+        p->st.dropped++;
+        ELOG(&p->env.log, LL_PROTO, "invalid %s from %s: %s", wire_func_name(in->h->func),
+             addr_str(in->from, ab), wire_strerror((int)n));
+        return false;
+    }
+    in->m = d.msg;
+    in->msg = in->pkt + UFTP_HDR_LEN;
+    in->mlen = in->len - UFTP_HDR_LEN;
+    return true;
+}
+
+/* A server proxy: tunnelled both ways by direction (fwd.c). */
+static void tunnel_recv(struct proxy *p, struct pmsg *in)
+{
+    const struct uftp_hdr *h = in->h;
+    if (!addr_is_set(&p->down)) {
+        /* spec §3.1: nothing but heartbeats until a downstream proved itself. */
+        char ab[ADDR_STRLEN];
+        p_refuse(p, "dropping %s from %s: no downstream proxy has authenticated yet",
+                 wire_func_name(h->func), addr_str(in->from, ab));
         return;
     }
-    p->pk4_at = now;
-    struct uftp_hdr ph = {.version = UFTP_VER4, .func = PROXY_KEY, .src_id = p->cfg.proxy_id};
-    uftp_hdr_encode(b, UFTP_HDR_LEN, &ph);
-    char ab[ADDR_STRLEN];
-    for (size_t i = 0; i < p->cfg.npub; i++) {
-        struct addr dst = p->cfg.pub_addrs[i];
-        addr_set_port(&dst, p->cfg.client_port);
-        p_send(p, &dst, b, UFTP_HDR_LEN + (size_t)n);
+    struct psession *s = p_find(p, h->group_id, h->group_inst);
+    if (s == NULL) {
+        if (h->func == ANNOUNCE && decode(p, in))
+            p_fwd_open(p, NULL, NULL, in);
+        else if (h->func != ANNOUNCE)
+            p_drop(p, in->from, "no such session");
+        return;
     }
-    ELOG(&p->env.log, LL_VERBOSE, "KEY_REQ from %s: sent a v4 PROXY_KEY to the public addresses",
-         addr_str(from, ab));
+    if (h->version != s->version) {
+        p_drop(p, in->from, "version differs from the session's");
+        return;
+    }
+    p_heard(p, s, in->len);
+    if (addr_equal(in->from, &s->up))
+        p_fwd_from_up(p, s, NULL, in);
+    else if (h->func == ANNOUNCE)
+        p_drop(p, in->from, "ANNOUNCE of a known session from elsewhere");
+    else
+        p_fwd_from_down(p, s, NULL, in);
+}
+
+/*
+ * The one encrypted server message a proxy acts on is ABORT. It is the
+ * only one of exactly this size that matters, so nothing else (FILESEG
+ * above all) is decrypted here. Opened in scratch: the datagram went to
+ * the clients as it came.
+ */
+static bool open_server_abort(struct proxy *p, struct psession *s, struct pmsg *in)
+{
+    if (in->len != KEYS_MSG_OFF + WIRE_ABORT_LEN + AEAD_TAG_LEN || !s->encrypted ||
+        !keys_keyed(s->k))
+        return false;
+    memcpy(p->scratch, in->pkt, in->len);
+    if (keys_open_server(s->k, p->scratch, in->len, &in->msg, &in->mlen) != CRYPTO_OK)
+        return false;
+    return wire_msg_decode(&in->m, s->version, in->msg, in->mlen) > 0 && in->m.func == ABORT;
+}
+
+static void from_server(struct proxy *p, struct psession *s, struct pmsg *in)
+{
+    if (in->h->src_id != s->server_id) {
+        p_drop(p, in->from, "source ID differs from the session's server");
+        return;
+    }
+    /* Issue 14: a cleartext session's server running it is all the confirmation there is. */
+    if (!s->encrypted)
+        s->confirmed = true;
+    p_take_grtt(s, in->h);
+    p_alive(p, s);
+    if (in->h->func == ENCRYPTED) {
+        p_fwd_down(p, s, NULL, in);
+        if (!open_server_abort(p, s, in))
+            return;
+        in->sealed = true;
+    } else if (!decode(p, in)) {
+        return;
+    }
+    HANDLER(from_server_tab, in->m.func, p_fwd_down)(p, s, NULL, in);
+}
+
+/* A client's ENCRYPTED datagram, opened in place (spec §1.8); false when dropped. */
+static bool authenticate(struct proxy *p, struct psession *s, struct pclient *c, struct pmsg *in)
+{
+    if (!s->encrypted || c == NULL || c->k == NULL) {
+        p_drop(p, in->from, "encrypted, no keys for this sender");
+        return false;
+    }
+    bool hs = keys_client_auth(s->k) && !keys_peer_has_app(c->k), under_hs = false;
+    int rc = keys_peer_open(s->k, c->k, hs, in->pkt, in->len, p->scratch, &in->msg, &in->mlen,
+                            &under_hs);
+    if (rc != CRYPTO_OK) {
+        PLOG(p, s, LL_PROTO, "message from %08X rejected: %s", c->id, keys_strerror(rc));
+        p->st.dropped++;
+        return false;
+    }
+    ssize_t n = wire_msg_decode(&in->m, s->version, in->msg, in->mlen);
+    if (n < 0 || (under_hs && in->m.func != CLIENT_KEY) || in->m.func == ANNOUNCE) {
+        p_drop(p, in->from, n < 0 ? wire_strerror((int)n) : "unexpected message type");
+        return false;
+    }
+    in->sealed = true;
+    if (!under_hs)
+        p_reg_proven(p, s, c, in);
+    return true;
+}
+
+static void from_client(struct proxy *p, struct psession *s, struct pmsg *in)
+{
+    const struct uftp_hdr *h = in->h;
+    struct pclient *c = p_client_of(s, h->src_id);
+    if (h->func == ENCRYPTED) {
+        if (!authenticate(p, s, c, in))
+            return;
+    } else {
+        if (s->encrypted && c != NULL && h->func < 32 && (SEALED_ONLY & 1u << h->func)) {
+            PLOG(p, s, LL_PROTO, "rejecting cleartext %s from %08X", wire_func_name(h->func),
+                 c->id);
+            p->st.dropped++;
+            return;
+        }
+        if (!decode(p, in))
+            return;
+    }
+    if (c == NULL && in->m.func != REGISTER) {
+        p_drop(p, in->from, "not a registered client of this session");
+        return;
+    }
+    p_alive(p, s);
+    HANDLER(from_client_tab, in->m.func, p_fwd_up)(p, s, c, in);
+}
+
+/* A client or response proxy: ANNOUNCE (announce.c), or by direction. */
+static void session_recv(struct proxy *p, struct pmsg *in)
+{
+    const struct uftp_hdr *h = in->h;
+    struct psession *s = p_find(p, h->group_id, h->group_inst);
+    if (h->func == ANNOUNCE) {
+        if (s != NULL || decode(p, in))
+            p_reg_announce(p, s, NULL, in);
+        return;
+    }
+    if (s == NULL)
+        return; /* not ours */
+    if (h->version != s->version) {
+        p_drop(p, in->from, "version differs from the session's");
+        return;
+    }
+    p_heard(p, s, in->len);
+    if (addr_equal(in->from, &s->up))
+        from_server(p, s, in);
+    else
+        from_client(p, s, in);
 }
 
 static bool from_self(const struct proxy *p, const struct addr *from)
@@ -632,60 +382,32 @@ void proxy_recv(struct proxy *p, const struct addr *from, const struct addr *to,
         return;
     /* Issue 14: credit for answers that belong to no session (HB_RESP), by source. */
     amp_rx(amp_table_get(&p->amps, p_src_key(p, from)), len);
-    /* 4. session-less messages */
-    switch (h.func) {
-    case HB_REQ:
-        recv_hb_req(p, from, pkt, len);
-        return;
-    case HB_RESP:
-        recv_hb_resp(p, from, pkt, len);
-        return;
-    case KEY_REQ:
-        recv_key_req(p, from, &h, pkt, len, now_us);
-        return;
-    case PROXY_KEY:
-        return; /* for clients only (another proxy's) */
-    default:
-        break;
-    }
-    /* 5. by role */
-    if (p->cfg.role == PROXY_SERVER)
-        fwd_recv(p, from, &h, pkt, len, now_us);
+    struct pmsg in = {.from = from, .h = &h, .pkt = pkt, .len = len};
+    proxy_handler *fn = HANDLER(no_session, h.func, NULL);
+    if (fn != NULL)
+        fn(p, NULL, NULL, &in);
+    else if (p->cfg.role == PROXY_SERVER)
+        tunnel_recv(p, &in);
     else
-        psess_recv(p, from, &h, pkt, len, now_us);
+        session_recv(p, &in);
     p->charge = NULL;
 }
 
 /* ------------------------------------------------------------ poll */
 
-static void run_timers(struct proxy *p, uint64_t now)
+static void run_timers(struct proxy *p)
 {
     p->charge = NULL;
-    hb_emit(p, now);
+    p_hb_emit(p);
     uint64_t next = hb_deadline(&p->hb);
     for (unsigned i = 0; i < p->nslots; i++) {
         struct psession *s = &p->sess[i];
         if (s->phase == PP_FREE)
             continue;
-        /* Issue 14 item 2: nobody answered: the slot is not held longer than this. */
-        if (!s->confirmed && now >= s->unconfirmed_until) {
-            PLOG(p, s, LL_VERBOSE, "session ended: unconfirmed for %llu s",
-                 (unsigned long long)(p->cfg.unconfirmed_us / 1000000u));
-            p->st.expired++;
-            p_free_session(p, s);
-            continue;
-        }
         p->charge = &s->amp;
-        if (p->cfg.role == PROXY_SERVER)
-            fwd_timers(p, s, now);
-        else
-            psess_timers(p, s, now);
+        p_session_tick(p, s);
         p->charge = NULL;
-        if (s->phase == PP_FREE)
-            continue;
-        uint64_t d = psess_deadline(s);
-        if (!s->confirmed && s->unconfirmed_until < d)
-            d = s->unconfirmed_until;
+        uint64_t d = p_session_deadline(p, s);
         if (d < next)
             next = d;
     }
@@ -705,7 +427,7 @@ int proxy_poll(struct proxy *p, uint64_t now_us, struct eng_out *out)
     if (p->done_reported)
         return ENG_NONE;
     if (p->dirty || now_us >= p->next_timer)
-        run_timers(p, now_us);
+        run_timers(p);
     int k = pq_pop(&p->q, out);
     if (k != ENG_NONE)
         return k;
@@ -741,14 +463,9 @@ void proxy_shutdown(struct proxy *p, uint64_t now_us)
         return;
     p->now = now_us;
     p->charge = NULL; /* our own aborts */
-    for (unsigned i = 0; i < p->nslots; i++) {
-        struct psession *s = &p->sess[i];
-        if (s->phase == PP_FREE)
-            continue;
-        if (p->cfg.role != PROXY_SERVER)
-            psess_shutdown(p, s);
-        p_free_session(p, s);
-    }
+    for (unsigned i = 0; i < p->nslots; i++)
+        if (p->sess[i].phase != PP_FREE)
+            p_session_event(p, &p->sess[i], SE_SHUTDOWN, NULL);
     p->shutdown = true;
 }
 
@@ -773,7 +490,8 @@ void proxy_free(struct proxy *p)
         return;
     if (p->sess != NULL)
         for (unsigned i = 0; i < p->cfg.max_sessions; i++)
-            p_free_session(p, &p->sess[i]);
+            if (p->sess[i].phase != PP_FREE)
+                p_slot_release(p, &p->sess[i]);
     free(p->sess);
     free(p->mem);
     pq_free(&p->q);

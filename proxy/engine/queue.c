@@ -1,11 +1,21 @@
 /*
- * The proxy's output queue (proxy/proxy_int.h): datagrams in a byte ring,
- * memberships in a small ring of their own. Nothing allocates per packet.
+ * The proxy's output (proxy_int.h): datagrams, charged against the
+ * amplification bound (issue 14 item 1), in a byte ring used as a "bip
+ * buffer" (each entry a header and the bytes, 8-byte aligned, never split
+ * across the end: one that does not fit at the end goes to the start and
+ * the end of the data is remembered); memberships, reference-counted, in a
+ * small ring of their own. Nothing allocates per packet.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "proxy/engine/proxy_int.h"
+
+struct pq_ent {
+    uint32_t len;  /* datagram bytes */
+    uint32_t span; /* bytes the entry takes, header included */
+    struct addr dst;
+};
 
 #define PQ_ALIGN 8u
 #define PQ_HDR   ((sizeof(struct pq_ent) + PQ_ALIGN - 1) & ~(size_t)(PQ_ALIGN - 1))
@@ -41,15 +51,15 @@ bool pq_empty(const struct pq *q)
     return q->count == 0 && q->ops_n == 0;
 }
 
-uint8_t *pq_put(struct pq *q, const struct addr *dst, size_t len)
+static bool pq_push(struct pq *q, const struct addr *dst, const uint8_t *p, size_t len)
 {
     size_t need = span_of(len);
     if (len == 0 || len > UINT32_MAX || need > q->cap)
-        return NULL;
+        return false;
     size_t at;
     if (q->wrapped) {
         if (q->head - q->tail < need)
-            return NULL;
+            return false;
         at = q->tail;
     } else if (q->cap - q->tail >= need) {
         at = q->tail;
@@ -59,7 +69,7 @@ uint8_t *pq_put(struct pq *q, const struct addr *dst, size_t len)
         q->wrapped = true;
         at = 0;
     } else {
-        return NULL;
+        return false;
     }
     struct pq_ent *e = (struct pq_ent *)(void *)(q->ring + at);
     e->len = (uint32_t)len;
@@ -68,15 +78,7 @@ uint8_t *pq_put(struct pq *q, const struct addr *dst, size_t len)
     q->tail = at + need;
     q->count++;
     q->bytes += len;
-    return q->ring + at + PQ_HDR;
-}
-
-bool pq_push(struct pq *q, const struct addr *dst, const uint8_t *p, size_t len)
-{
-    uint8_t *d = pq_put(q, dst, len);
-    if (d == NULL)
-        return false;
-    memcpy(d, p, len);
+    memcpy(q->ring + at + PQ_HDR, p, len);
     return true;
 }
 
@@ -156,4 +158,34 @@ int pq_pop(struct pq *q, struct eng_out *out)
     }
     out->kind = ENG_SEND;
     return ENG_SEND;
+}
+
+void p_member(struct proxy *p, bool join, const struct addr *group, const struct addr *source)
+{
+    struct member m;
+    int k = member_ref(p->mem, &p->nmem, p->capmem, join, group, source, &m);
+    if (k != 0)
+        pq_push_op(&p->q, k > 0, &m.group, &m.source);
+}
+
+/* IP and UDP header bytes of a datagram to dst (amp.h counts them). */
+static unsigned hdr_bytes(const struct addr *dst)
+{
+    return addr_family(dst) == ADDR_V6 && !addr_is_v4mapped(dst) ? AMP_HDR_V6 : AMP_HDR_V4;
+}
+
+bool p_send(struct proxy *p, const struct addr *dst, const uint8_t *dg, size_t len)
+{
+    if (!addr_is_set(dst))
+        return false;
+    /* Issue 14 item 1: never more than 3 x what the session (or source) sent us. */
+    if (p->charge != NULL && !amp_tx(p->charge, len, hdr_bytes(dst))) {
+        p->st.amp_held++;
+        return false;
+    }
+    if (!pq_push(&p->q, dst, dg, len)) {
+        p->st.queue_drops++;
+        return false;
+    }
+    return true;
 }
