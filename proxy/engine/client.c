@@ -66,12 +66,10 @@ static const struct fsm_row c_rows[] = {
     {PC_DONE, CE_REGISTER, NULL, FSM_SAME},
     {PC_MUTE, CE_CLIENT_KEY, c_register_up, PC_REGISTERED},
     {PC_REGISTERED, CE_CLIENT_KEY, c_register_up, FSM_SAME}, /* a repeat */
-    {PC_ABORTED, CE_CLIENT_KEY, c_register_up, PC_REGISTERED},
     /* Encrypted sessions: the server's REG_CONF names it; it gets our keys. */
     {PC_REGISTERED, CE_REG_CONF, NULL, PC_CONF},
     {PC_CONF, CE_REG_CONF, NULL, FSM_SAME},
     {PC_CONF, CE_KEYINFO_ACK, c_keyed, PC_READY},
-    {PC_ABORTED, CE_KEYINFO_ACK, c_keyed, PC_READY},
     {PC_CONF, CE_PROVEN, c_keyed, PC_READY},
     {FSM_ANY, CE_COMPLETE, NULL, PC_DONE},
     {PC_ABORTED, CE_COMPLETE, NULL, FSM_SAME},

@@ -310,23 +310,22 @@ PROXY_HANDLER(p_reg_client_key)
         PLOG(p, s, LL_PROTO, "CLIENT_KEY from %08X before its REGISTER", c->id);
         return;
     }
-    if (keys_peer_registered(s->k, c->k)) {
-        /* A repeat: it is waiting for the server, like a repeated REGISTER. */
-        if (c->state == PC_REGISTERED)
-            p_client_step(p, s, c, CE_CLIENT_KEY, NULL);
+    /* Aborted, or past registering; else verified now, or a repeat (REGISTER again). */
+    if (!p_client_accepts(c, CE_CLIENT_KEY))
         return;
+    if (!keys_peer_registered(s->k, c->k)) {
+        const struct proxy_client *ce = p_client_entry(p, c->id);
+        int rc = keys_peer_client_key(s->k, c->k, c->id, in->msg, in->mlen, ce ? ce->fp : NULL,
+                                      ce ? ce->fplen : 0);
+        if (rc < 0) {
+            PLOG(p, s, LL_WARN, "CLIENT_KEY from %08X rejected: %s", c->id, keys_strerror(rc));
+            p_client_step(p, s, c, CE_DROP,
+                          rc == KEYS_EFP ? "Failed to verify client key fingerprint"
+                                         : "Failed to verify client key");
+            return;
+        }
+        PLOG(p, s, LL_VERBOSE, "CLIENT_KEY from %08X verified", c->id);
     }
-    const struct proxy_client *ce = p_client_entry(p, c->id);
-    int rc = keys_peer_client_key(s->k, c->k, c->id, in->msg, in->mlen, ce ? ce->fp : NULL,
-                                  ce ? ce->fplen : 0);
-    if (rc < 0) {
-        PLOG(p, s, LL_WARN, "CLIENT_KEY from %08X rejected: %s", c->id, keys_strerror(rc));
-        p_client_step(p, s, c, CE_DROP,
-                      rc == KEYS_EFP ? "Failed to verify client key fingerprint"
-                                     : "Failed to verify client key");
-        return;
-    }
-    PLOG(p, s, LL_VERBOSE, "CLIENT_KEY from %08X verified", c->id);
     p_client_step(p, s, c, CE_CLIENT_KEY, NULL);
 }
 
@@ -338,7 +337,7 @@ PROXY_HANDLER(p_reg_keyinfo_ack)
         return;
     }
     if (!p_client_accepts(c, CE_KEYINFO_ACK))
-        return; /* a repeat */
+        return; /* a repeat, or aborted */
     if (!keys_peer_verify(s->k, c->k, ka->verify, ka->verify_len)) {
         PLOG(p, s, LL_WARN, "KEYINFO_ACK from %08X: verify data mismatch", c->id);
         return;

@@ -171,6 +171,11 @@ static void test_clients(void)
     CU_ASSERT_EQUAL(p_client_step(p, s, b, CE_DROP, "Testing"), PC_ABORTED);
     CU_ASSERT_EQUAL(drain(p, 1000000, &ba), 1); /* our ABORT, to it */
     CU_ASSERT_EQUAL(p_client_step(p, s, b, CE_ABORT, NULL), PC_ABORTED);
+    /* Aborted is the end: no late CLIENT_KEY or KEYINFO_ACK brings it back. */
+    CU_ASSERT(!p_client_accepts(b, CE_CLIENT_KEY));
+    CU_ASSERT(!p_client_accepts(b, CE_KEYINFO_ACK));
+    CU_ASSERT_EQUAL(p_client_step(p, s, b, CE_CLIENT_KEY, NULL), FSM_UNEXPECTED);
+    CU_ASSERT_EQUAL(p_client_step(p, s, b, CE_KEYINFO_ACK, NULL), FSM_UNEXPECTED);
     CU_ASSERT_EQUAL(s->ccnt[PC_ABORTED], 1);
     CU_ASSERT_EQUAL(s->ccnt[PC_MUTE] + s->ccnt[PC_REGISTERED], 0);
     CU_ASSERT_EQUAL(p_session_event(p, s, SE_CLIENT_DONE, NULL), PP_DONE);
