@@ -164,8 +164,10 @@ static proxy_handler *const no_session[] = {[HB_REQ] = p_hb_req_recv,
                                             [KEY_REQ] = p_reg_key_req,
                                             [PROXY_KEY] = ignore};
 /* 6. A client or response proxy: from the session's server; the rest goes to the clients. */
-static proxy_handler *const from_server_tab[] = {
-    [KEYINFO] = p_reg_keyinfo, [REG_CONF] = p_reg_reg_conf, [ABORT] = p_abort_from_server};
+static proxy_handler *const from_server_tab[] = {[KEYINFO] = p_reg_keyinfo,
+                                                 [REG_CONF] = p_reg_reg_conf,
+                                                 [FILEINFO] = p_reg_fileinfo,
+                                                 [ABORT] = p_abort_from_server};
 /* ... and from its clients; anything else goes upstream as ours (p_fwd_up). */
 static proxy_handler *const from_client_tab[] = {
     [REGISTER] = p_reg_register,       [CLIENT_KEY] = p_reg_client_key,
@@ -236,20 +238,19 @@ static void tunnel_recv(struct proxy *p, struct pmsg *in)
 }
 
 /*
- * The one encrypted server message a proxy acts on is ABORT. It is the
- * only one of exactly this size that matters, so nothing else (FILESEG
- * above all) is decrypted here. Opened in scratch: the datagram went to
- * the clients as it came.
+ * The encrypted server messages a proxy acts on: ABORT, the only one of
+ * exactly its size, and, while clients wait for their REG_CONF, FILEINFO
+ * (an implicit one). Nothing else (FILESEG above all) is decrypted. Opened
+ * in scratch: the datagram went to the clients as it came.
  */
-static bool open_server_abort(struct proxy *p, struct psession *s, struct pmsg *in)
+static bool open_server(struct proxy *p, struct psession *s, struct pmsg *in)
 {
-    if (in->len != KEYS_MSG_OFF + WIRE_ABORT_LEN + AEAD_TAG_LEN || !s->encrypted ||
-        !keys_keyed(s->k))
+    if (!s->encrypted || !keys_keyed(s->k) ||
+        (in->len != KEYS_MSG_OFF + WIRE_ABORT_LEN + AEAD_TAG_LEN && s->ccnt[PC_REGISTERED] == 0))
         return false;
     memcpy(p->scratch, in->pkt, in->len);
-    if (keys_open_server(s->k, p->scratch, in->len, &in->msg, &in->mlen) != CRYPTO_OK)
-        return false;
-    return wire_msg_decode(&in->m, s->version, in->msg, in->mlen) > 0 && in->m.func == ABORT;
+    return keys_open_server(s->k, p->scratch, in->len, &in->msg, &in->mlen) == CRYPTO_OK &&
+           wire_msg_decode(&in->m, s->version, in->msg, in->mlen) > 0;
 }
 
 static void from_server(struct proxy *p, struct psession *s, struct pmsg *in)
@@ -265,13 +266,13 @@ static void from_server(struct proxy *p, struct psession *s, struct pmsg *in)
     p_alive(p, s);
     if (in->h->func == ENCRYPTED) {
         p_fwd_down(p, s, NULL, in);
-        if (!open_server_abort(p, s, in))
+        if (!open_server(p, s, in))
             return;
         in->sealed = true;
     } else if (!decode(p, in)) {
         return;
     }
-    HANDLER(from_server_tab, in->m.func, p_fwd_down)(p, s, NULL, in);
+    HANDLER(from_server_tab, in->m.func, in->sealed ? ignore : p_fwd_down)(p, s, NULL, in);
 }
 
 /* A client's ENCRYPTED datagram, opened in place (spec §1.8); false when dropped. */

@@ -272,8 +272,8 @@ struct pmsg {
 typedef PROXY_HANDLER(proxy_handler);
 
 /* reg.c; p_reg_proven: a sealed message from a client in CONF proves its keys. */
-proxy_handler p_reg_announce, p_reg_key_req, p_reg_register, p_reg_client_key, p_reg_keyinfo_ack,
-    p_reg_keyinfo, p_reg_reg_conf, p_reg_proven;
+proxy_handler p_reg_announce, p_reg_key_req, p_reg_register, p_reg_fileinfo, p_reg_client_key,
+    p_reg_keyinfo_ack, p_reg_keyinfo, p_reg_reg_conf, p_reg_proven;
 agg_flusher p_reg_flush;
 /* xfer.c */
 proxy_handler p_xfer_fileinfo_ack, p_xfer_status;

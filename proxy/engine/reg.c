@@ -394,29 +394,44 @@ PROXY_HANDLER(p_reg_keyinfo)
         p_send_keyinfo(p, s, NULL);
 }
 
-/*
- * The server's REG_CONF: in an encrypted session it names our clients
- * (spec §3.4), who get our KEYINFO instead; a cleartext one reaches them
- * unchanged.
- */
-PROXY_HANDLER(p_reg_reg_conf)
+/* The server confirmed those of our clients in ids: they get our KEYINFO (spec §3.4). */
+static void confirmed(struct proxy *p, struct psession *s, const struct wire_ids *ids,
+                      const char *by)
 {
-    if (!s->encrypted) {
-        p_send_forward(p, &s->priv, in->pkt, in->len);
-        return;
-    }
-    const struct wire_reg_conf *rc = &in->m.u.reg_conf;
     size_t n = 0;
-    for (size_t i = 0; i < rc->ids.n; i++) {
-        struct pclient *cl = p_client_of(s, wire_ids_get(&rc->ids, i));
+    for (size_t i = 0; i < ids->n; i++) {
+        struct pclient *cl = p_client_of(s, wire_ids_get(ids, i));
         if (cl != NULL && p_client_accepts(cl, CE_REG_CONF)) {
             p_client_step(p, s, cl, CE_REG_CONF, NULL);
             n++;
         }
     }
-    PLOG(p, s, LL_VERBOSE, "REG_CONF for %zu of our clients", n);
+    PLOG(p, s, LL_VERBOSE, "%s for %zu of our clients", by, n);
     if (n > 0)
-        p_send_keyinfo(p, s, &rc->ids);
+        p_send_keyinfo(p, s, ids);
+}
+
+/* The server's REG_CONF: it names our clients in an encrypted session; else it goes to them. */
+PROXY_HANDLER(p_reg_reg_conf)
+{
+    if (s->encrypted)
+        confirmed(p, s, &in->m.u.reg_conf.ids, "REG_CONF");
+    else
+        p_send_forward(p, &s->priv, in->pkt, in->len);
+}
+
+/*
+ * A FILEINFO that lists clients is an implicit REG_CONF for them (spec
+ * §1.5). A 5.0.1 sender sends one REG_CONF per REGISTER, in its announce
+ * phase only: once that is lost, the clients it lists are confirmed here
+ * (engine.c opens FILEINFO while some wait), or never.
+ */
+PROXY_HANDLER(p_reg_fileinfo)
+{
+    if (!in->sealed)
+        p_send_forward(p, &s->priv, in->pkt, in->len);
+    else if (s->ccnt[PC_REGISTERED] > 0)
+        confirmed(p, s, &in->m.u.fileinfo.ids, "FILEINFO taken as REG_CONF");
 }
 
 /* Our REGISTER for the clients of the aggregate; spec §1.8: CLIENT_KEY follows under client auth.

@@ -148,7 +148,7 @@ static void encrypt(struct sender_config *sc, bool enc, bool client_auth)
  */
 static uint64_t g_hash;     /* the last tunnel's trace hash */
 static uint64_t g_stop_cp;  /* stop the client proxy at this time (0: never) */
-static bool g_lose_regconf; /* every REG_CONF before the first FILEINFO is lost */
+static int g_lose_regconf;  /* REG_CONF lost: 1 before the first FILEINFO, 2 all */
 static int g_rlist;         /* receivers' -R: 0 none, 1 the client proxy's fingerprint, 2 another */
 
 struct regconf_loss {
@@ -166,7 +166,7 @@ static bool lose_regconf(void *arg, int from, const struct addr *dst, const uint
         return false;
     if (p[1] == ENCRYPTED)
         l->fileinfo = true;
-    if (p[1] != REG_CONF || l->fileinfo)
+    if (p[1] != REG_CONF || (l->fileinfo && g_lose_regconf == 1))
         return false;
     l->lost++;
     return true;
@@ -370,10 +370,26 @@ static void scen_proxy_abort(uint64_t seed)
  */
 static void scen_regconf_lost(uint64_t seed)
 {
-    g_lose_regconf = true;
+    g_lose_regconf = 1;
     for (uint64_t i = 0; i < 8; i++)
         tunnel(seed + i, true, false);
-    g_lose_regconf = false;
+    g_lose_regconf = 0;
+}
+
+/*
+ * interop_proxy_chain's flake: a 5.0.1 sender sends a proxy's clients one
+ * REG_CONF per REGISTER, and only in its announce phase, which ends 1 GRTT
+ * after the last KEYINFO_ACK; when that REG_CONF is lost, the proxy's
+ * retry (2 GRTT) comes too late and none follows. Here every REG_CONF is
+ * lost: the FILEINFO that lists the clients confirms them (spec §1.5, an
+ * implicit REG_CONF), or they are never keyed and the sender exits 8.
+ */
+static void scen_regconf_never(uint64_t seed)
+{
+    g_lose_regconf = 2;
+    for (uint64_t i = 0; i < 4; i++)
+        tunnel(seed + i, true, false);
+    g_lose_regconf = 0;
 }
 
 /* A proxy's REGISTER in the data phase gets its REG_CONF (issue 15). */
@@ -670,6 +686,7 @@ static const struct scen g_scens[] = {
     {"determinism", scen_determinism, 10},
     {"proxy_abort", scen_proxy_abort, 11},
     {"regconf_lost", scen_regconf_lost, 1},
+    {"regconf_never", scen_regconf_never, 17},
     {"register_data", scen_register_data, 16},
     {"receiver_hb", scen_receiver_hb, 13},
     {"tunnel_rlist", scen_tunnel_rlist, 15},
