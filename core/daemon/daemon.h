@@ -3,22 +3,7 @@
  * the reference gets wrong): detaching, the umask, the nice value, where the
  * log goes, and notes on privileges. Pid files are in pidfile.h, systemd
  * notification in sdnotify.h, child processes in runner.h, status files in
- * status.h.
- *
- * Start-up order for a daemon shell:
- *
- *   umask(DAEMON_UMASK);                  // also in the foreground
- *   sdnotify_init();
- *   conf_load(...);                       // errors go to the terminal
- *   pidfile_open(...);                    // -P, before detaching
- *   bind sockets, read keys ...
- *   if (!foreground) daemon_detach();     // not under systemd (-d there)
- *   daemon_log_setup(...);
- *   pidfile_write(...);
- *   daemon_set_nice(...);                 // -N
- *   daemon_privs_log();
- *   if (!foreground) daemon_detach_done(0);
- *   sdnotify_ready("...");
+ * status.h; start.h puts them together in the order a daemon starts.
  */
 #ifndef UFTP_DAEMON_DAEMON_H
 #define UFTP_DAEMON_DAEMON_H

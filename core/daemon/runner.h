@@ -16,13 +16,9 @@
  * vector is bounded by RUNNER_ARGC_MAX and RUNNER_ARGV_BYTES, and a long
  * file list is split over several runs (like xargs) instead of failing.
  *
- * With libevent:
- *
- *   struct runner *r = runner_new(&cfg);
- *   if (runner_fd(r) >= 0)
- *       ev = event_new(base, runner_fd(r), EV_READ | EV_PERSIST, on_child, r);
- *   // on_child / the shell's timer: runner_poll(r, now_us), then re-arm the
- *   // timer at runner_deadline(r) (UINT64_MAX: none)
+ * In the service runner (core/loop): runner_fd() is the loop's watch_fd;
+ * its watch hook calls runner_poll(r, now_us) and loop_watch_at(loop,
+ * runner_deadline(r)).
  *
  * SIGCHLD must not be ignored (SIG_IGN reaps children behind our back);
  * the default disposition is right.

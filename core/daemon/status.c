@@ -222,6 +222,13 @@ int status_sink_open(const char *spec, struct status_sink **out)
     return 0;
 }
 
+void status_sink_put(struct status_sink *s, const char *line, int n)
+{
+    int rc = s != NULL && n >= 0 ? status_sink_write(s, line, (size_t)n) : 0;
+    if (rc < 0)
+        log_warnx("cannot write the status file %s: %s", s->path, strerror(-rc));
+}
+
 int status_sink_write(struct status_sink *s, const char *line, size_t len)
 {
     if (s->fd < 0) {

@@ -90,6 +90,9 @@ int status_sink_open(const char *spec, struct status_sink **out);
 /* One line (as formatted above). Returns 0, or -errno / -EIO for a short write. */
 int status_sink_write(struct status_sink *s, const char *line, size_t len);
 
+/* A formatted line (n < 0: none, as the formatters fail) to s (NULL: none); a failure is logged. */
+void status_sink_put(struct status_sink *s, const char *line, int n);
+
 /* Reopens the file at its path (SIGHUP, after rotation). 0 for "@LOG". Old file kept on error. */
 int status_sink_reopen(struct status_sink *s);
 
