@@ -3,13 +3,12 @@
  * table cannot make, the status file (-F), the post-receive command (-s)
  * through one time-limited runner, SIGHUP (re-read the config and the
  * trust lists without dropping sessions) and the end of SIGTERM (wait for
- * the post-receive commands). main.c starts the daemon in the order of
- * core/daemon/daemon.h; shell.c owns the loop and calls in here.
+ * the post-receive commands). main.c starts the daemon (core/daemon/start.h);
+ * shell.c runs the loop and calls in here.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +17,11 @@
 
 #include "core/daemon/daemon.h"
 #include "core/daemon/runner.h"
-#include "core/daemon/sdnotify.h"
 #include "core/daemon/status.h"
 #include "core/log.h"
+#include "core/loop/loop.h"
 #include "core/net/addr.h"
-#include "core/net/resolve.h"
-#include "receiver/shell.h"
+#include "receiver/uftpd.h"
 
 /* ---- settings ---- */
 
@@ -59,21 +57,9 @@ int uftpd_settings_check(const struct uftpd_settings *s, const char **what, char
             return bad(what, "backup-dirs", msg, len, "'%s' is also a dest (-D)", s->backups.v[i]);
     if (s->move_each && s->tempdir == NULL)
         return bad(what, "move-each", msg, len, "needs temp-dir (-T)");
-    /* spec §2.2 -M, -o: multicast groups, source-specific ones with -o (5.0.1 refuses
-     * those at once and fails to join a unicast one). Names resolve as at start-up. */
-    for (size_t i = 0; i < s->pub.n; i++) {
-        struct addr a;
-        int rc = net_resolve_host(&a, s->pub.v[i], (uint16_t)s->port, AF_UNSPEC);
-        if (rc < 0)
-            return bad(what, "public", msg, len, "entry '%s': %s", s->pub.v[i],
-                       rc == -ENOENT ? "no such host" : strerror(-rc));
-        if (!addr_is_multicast(&a))
-            return bad(what, "public", msg, len, "must be multicast addresses, not '%s'",
-                       s->pub.v[i]);
-        if (s->ssm && !addr_is_ssm(&a))
-            return bad(what, "public", msg, len,
-                       "must be source-specific multicast addresses with -o (ssm), not '%s'",
-                       s->pub.v[i]);
+    if (daemon_publics(&s->pub, (uint16_t)s->port, s->ssm, "", NULL, msg, len) < 0) {
+        *what = "public";
+        return -1;
     }
     if (s->postreceive != NULL) {
         int rc = runner_command_check(s->postreceive);
@@ -84,8 +70,8 @@ int uftpd_settings_check(const struct uftpd_settings *s, const char **what, char
     return 0;
 }
 
-int uftpd_settings_explain(const struct uftpd_settings *s, int argc, char **argv,
-                           const struct conf_cmd *cmd, char *msg, size_t len)
+int uftpd_settings_explain(const void *s, int argc, char **argv, const struct conf_cmd *cmd,
+                           char *msg, size_t len)
 {
     const char *what = NULL;
     char m[512];
@@ -160,20 +146,32 @@ int uftpd_trust_build(const struct uftpd_settings *s, struct receiver_server **s
 
 /* ---- -F, -s ---- */
 
+static void on_received(void *arg, uint32_t group_id, const char *const *paths, size_t n);
+
 int uftpd_life_open(struct uftpd *d)
 {
-    if (d->set.status_file == NULL)
-        return 0;
-    return status_sink_open(d->set.status_file, &d->status);
-}
-
-static void status_write(struct uftpd *d, const char *line, int n)
-{
-    if (n < 0)
-        return;
-    int rc = status_sink_write(d->status, line, (size_t)n);
-    if (rc < 0)
-        log_warnx("cannot write the status file %s: %s", d->set.status_file, strerror(-rc));
+    if (d->set.status_file != NULL) {
+        int rc = status_sink_open(d->set.status_file, &d->status);
+        if (rc < 0) {
+            log_errx("cannot open status file %s: %s", d->set.status_file, strerror(-rc));
+            return DAEMON_EXIT_LOG;
+        }
+    }
+    struct runner_cfg rc = {
+        /* Without -T a run per file: a session of many small files queues many. */
+        .max_queued = UFTPD_POSTRECEIVE_QUEUE,
+        .time_limit_us = (uint64_t)d->set.postreceive_timeout * 1000000u,
+        /* Under systemd (-d) the command's output joins the journal; detached, /dev/null. */
+        .out_fd = d->set.foreground ? STDERR_FILENO : -1,
+    };
+    if ((d->runner = runner_new(&rc)) == NULL) {
+        log_errx("cannot create the post-receive runner");
+        return DAEMON_EXIT_ALLOC;
+    }
+    d->store.received = on_received;
+    d->store.received_arg = d;
+    d->store.move_each = d->set.move_each;
+    return 0;
 }
 
 void uftpd_event(void *ctx, const struct receiver_event *ev)
@@ -195,17 +193,18 @@ void uftpd_event(void *ctx, const struct receiver_event *ev)
                 addr_unmap(&a); /* the dual-stack socket's ::ffff:a.b.c.d */
                 (void)addr_format(&a, ip, sizeof(ip), 0);
             }
-            status_write(
-                d, line,
+            status_sink_put(
+                d->status, line,
                 status_rcv_connect(line, sizeof(line), &tm, ev->server_id, ev->group_id, ip, ip));
         }
         break;
     case RECEIVER_EV_RESULT:
         if (d->status != NULL && ev->file != NULL)
-            status_write(d, line,
-                         status_rcv_result(
-                             line, sizeof(line), &tm, ev->server_id, ev->group_id, ev->file->name,
-                             ev->file->ftype == FTYPE_REG ? ev->file->size : 0, ev->status));
+            status_sink_put(d->status, line,
+                            status_rcv_result(line, sizeof(line), &tm, ev->server_id, ev->group_id,
+                                              ev->file->name,
+                                              ev->file->ftype == FTYPE_REG ? ev->file->size : 0,
+                                              ev->status));
         break;
     case RECEIVER_EV_END:
         break;
@@ -214,22 +213,13 @@ void uftpd_event(void *ctx, const struct receiver_event *ev)
 
 static void arm_child_timer(struct uftpd *d)
 {
-    uint64_t dl = runner_deadline(d->runner);
-    if (dl == UINT64_MAX) {
-        evtimer_del(d->ev_child_timer);
-        return;
-    }
-    uint64_t now = runner_now_us();
-    uint64_t wait = dl > now ? dl - now : 0;
-    struct timeval tv = {(time_t)(wait / 1000000u), (suseconds_t)(wait % 1000000u)};
-    evtimer_add(d->ev_child_timer, &tv);
+    if (d->loop != NULL)
+        loop_watch_at(d->loop, runner_deadline(d->runner));
 }
 
-static void on_child(evutil_socket_t fd, short what, void *arg)
+void uftpd_life_poll(void *ctx)
 {
-    struct uftpd *d = arg;
-    (void)fd;
-    (void)what;
+    struct uftpd *d = ctx;
     runner_poll(d->runner, runner_now_us());
     arm_child_timer(d);
     uftpd_maybe_exit(d);
@@ -249,30 +239,6 @@ static void on_received(void *arg, uint32_t group_id, const char *const *paths, 
     arm_child_timer(d);
 }
 
-int uftpd_life_start(struct uftpd *d)
-{
-    struct runner_cfg rc = {
-        /* Without -T a run per file: a session of many small files queues many. */
-        .max_queued = UFTPD_POSTRECEIVE_QUEUE,
-        .time_limit_us = (uint64_t)d->set.postreceive_timeout * 1000000u,
-        /* Under systemd (-d) the command's output joins the journal; detached, /dev/null. */
-        .out_fd = d->set.foreground ? STDERR_FILENO : -1,
-    };
-    d->runner = runner_new(&rc);
-    d->ev_child_timer = evtimer_new(d->base, on_child, d);
-    if (d->runner == NULL || d->ev_child_timer == NULL)
-        return -ENOMEM;
-    if (runner_fd(d->runner) >= 0) {
-        d->ev_child = event_new(d->base, runner_fd(d->runner), EV_READ | EV_PERSIST, on_child, d);
-        if (d->ev_child == NULL || event_add(d->ev_child, NULL) < 0)
-            return -ENOMEM;
-    }
-    d->store.received = on_received;
-    d->store.received_arg = d;
-    d->store.move_each = d->set.move_each;
-    return 0;
-}
-
 void uftpd_life_stop(struct uftpd *d)
 {
     if (d->runner == NULL)
@@ -286,20 +252,15 @@ void uftpd_life_stop(struct uftpd *d)
 
 void uftpd_maybe_exit(struct uftpd *d)
 {
-    if (!d->stopping || !d->finished)
+    if (!d->stopping || !d->done)
         return;
     if (d->runner != NULL && runner_running(d->runner) + runner_queued(d->runner) > 0)
         return;
-    event_base_loopbreak(d->base);
+    loop_exit(d->loop);
 }
 
 void uftpd_life_free(struct uftpd *d)
 {
-    if (d->ev_child != NULL)
-        event_free(d->ev_child);
-    if (d->ev_child_timer != NULL)
-        event_free(d->ev_child_timer);
-    d->ev_child = d->ev_child_timer = NULL;
     runner_free(d->runner);
     d->runner = NULL;
     status_sink_close(d->status);
@@ -321,50 +282,21 @@ void uftpd_notify_ready(struct uftpd *d)
     unsigned n = sessions_now(d);
     snprintf(st, sizeof(st), "listening on port %u, ID 0x%08X, %u session%s", d->sock.port,
              d->cfg.client_id, n, n == 1 ? "" : "s");
-    sdnotify_ready(st);
+    daemon_start_ready(&d->start, st); /* at start-up the waiting parent exits too */
 }
 
 /* Settings applied on SIGHUP; every other change waits for a restart (spec §2.2). */
 static const char *const live_settings[] = {
     "log-file", "log-level", "log-roll-mb",  "log-keep",  "nice",        "status-file",
-    "servers",  "proxies",   "post-receive", "move-each", "quiet-names",
+    "servers",  "proxies",   "post-receive", "move-each", "quiet-names", NULL,
 };
-
-static bool is_live(const char *name)
-{
-    for (size_t i = 0; i < sizeof(live_settings) / sizeof(live_settings[0]); i++)
-        if (strcmp(live_settings[i], name) == 0)
-            return true;
-    return false;
-}
-
-static void changed_setting(const struct conf_option *o, void *arg)
-{
-    (void)arg;
-    if (!is_live(o->name))
-        log_warnx("reload: '%s' changed; it takes effect at the next restart", o->name);
-}
 
 static bool str_differ(const char *a, const char *b)
 {
     return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
 }
 
-static void swap_bytes(void *a, void *b, size_t n)
-{
-    unsigned char t[64];
-    while (n > 0) {
-        size_t k = n < sizeof(t) ? n : sizeof(t);
-        memcpy(t, a, k);
-        memcpy(a, b, k);
-        memcpy(b, t, k);
-        a = (unsigned char *)a + k;
-        b = (unsigned char *)b + k;
-        n -= k;
-    }
-}
-
-#define SWAP(field) swap_bytes(&d->set.field, &ns->field, sizeof(d->set.field))
+#define SWAP(field) daemon_swap(&d->set.field, &ns->field, sizeof(d->set.field))
 
 /* The trust lists (-S, -R), re-read with the config. Returns true when applied. */
 static bool apply_trust(struct uftpd *d, struct uftpd_settings *ns)
@@ -456,7 +388,7 @@ static void apply_status(struct uftpd *d, struct uftpd_settings *ns)
 
 static void apply(struct uftpd *d, struct uftpd_settings *ns)
 {
-    (void)conf_diff(&uftpd_conf_spec, &d->set, ns, changed_setting, NULL);
+    daemon_reload_diff(&uftpd_conf_spec, &d->set, ns, live_settings);
     apply_log(d, ns);
     if (d->set.nice != ns->nice) {
         int rc = daemon_set_nice((int)ns->nice);
@@ -480,11 +412,8 @@ static void apply(struct uftpd *d, struct uftpd_settings *ns)
 
 void uftpd_reload(struct uftpd *d)
 {
-    sdnotify_reloading();
-    /* First what logrotate sent SIGHUP for, whatever the config says. */
-    int rc = log_reopen();
-    if (rc < 0)
-        log_warnx("cannot reopen the log file: %s", strerror(-rc));
+    daemon_reload_begin();
+    int rc;
     if (d->status != NULL && (rc = status_sink_reopen(d->status)) < 0)
         log_warnx("cannot reopen the status file %s: %s", d->set.status_file, strerror(-rc));
     log_info("SIGHUP: re-reading the configuration");
