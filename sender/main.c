@@ -1,10 +1,8 @@
 /*
  * uftp: the sender (spec §2.1). Reads the options, walks the files, opens
- * the socket and hands everything to the engine's event loop (shell.c).
+ * the socket and hands everything to the engine in the runner (shell.c).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,15 +10,15 @@
 #include <unistd.h>
 
 #include "core/crypto/crypto.h"
-#include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
-#include "core/crypto/keyfile.h"
+#include "core/daemon/start.h"
 #include "core/daemon/status.h"
+#include "core/fs/walk.h"
 #include "core/log.h"
 #include "core/net/iface.h"
 #include "core/net/resolve.h"
 #include "core/wire/wire.h"
-#include "sender/shell.h"
+#include "sender/uftp.h"
 
 static void usage_hint(void)
 {
@@ -267,59 +265,21 @@ static int setup_network(struct uftp *u)
 
 /* ---- the signing key (spec §2.1 -k, -K) ---- */
 
-static void log_key(const char *what, const struct crypto_key *k)
-{
-    size_t bl;
-    const uint8_t *b = crypto_key_blob(k, &bl);
-    uint8_t fp[FP_LEN];
-    char txt[FP_STR_LEN];
-    if (fp_compute(b, bl, fp) == CRYPTO_OK && fp_format(fp, FP_LEN, txt, sizeof(txt)) > 0) {
-        if (crypto_key_type(k) == KEYBLOB_RSA)
-            log_info("%s RSA-%d key with fingerprint %s", what, crypto_key_bits(k), txt);
-        else
-            log_info("%s EC %s key with fingerprint %s", what,
-                     keyblob_curve_name(crypto_key_curve(k)), txt);
-    }
-}
-
 static int setup_key(struct uftp *u)
 {
     struct uftp_settings *s = &u->set;
     if (s->keytype == KEY_NONE)
         return 0;
-    int rc;
-    if (s->keygen != NULL) {
-        int type, param;
-        rc = keyfile_parse_spec(s->keygen, &type, &param);
-        if (rc < 0) {
-            log_errx("option -K: '%s' must be rsa:BITS (2048..3072) or ec:CURVE: %s", s->keygen,
-                     crypto_strerror(rc));
-            return SENDER_EXIT_PARAM;
-        }
-        rc = type == KEYBLOB_RSA ? keyfile_gen_rsa(param, &u->key) : keyfile_gen_ec(param, &u->key);
-        if (rc < 0) {
-            log_errx("cannot generate a key: %s", crypto_strerror(rc));
-            return SENDER_EXIT_CRYPTO;
-        }
-        if (s->keyfile != NULL) {
-            rc = keyfile_write(s->keyfile, u->key);
-            if (rc < 0) {
-                log_errx("cannot write key file %s: %s", s->keyfile,
-                         rc == CRYPTO_EIO ? strerror(errno) : crypto_strerror(rc));
-                return SENDER_EXIT_CRYPTO;
-            }
-        }
-        log_key("generated", u->key);
-    } else if (s->keyfile != NULL) {
-        rc = keyfile_read(s->keyfile, &u->key);
-        if (rc < 0) {
-            log_errx("cannot read key file %s: %s", s->keyfile,
-                     rc == CRYPTO_EIO ? strerror(errno) : crypto_strerror(rc));
-            return SENDER_EXIT_CRYPTO;
-        }
-        log_key("loaded", u->key);
-    }
-    return 0;
+    const char *step;
+    int rc = daemon_key(s->keyfile, s->keygen, &u->key, &step);
+    const char *why = rc == CRYPTO_EIO ? strerror(errno) : crypto_strerror(rc);
+    if (rc < 0 && strcmp(step, "generate") != 0)
+        log_errx("cannot %s key file %s: %s", step, s->keyfile, why);
+    else if (rc < 0)
+        log_errx("cannot generate a key: %s", why);
+    else if (u->key != NULL)
+        daemon_log_key(s->keygen != NULL ? "generated" : "loaded", u->key);
+    return rc < 0 ? SENDER_EXIT_CRYPTO : 0;
 }
 
 /* ---- configuration ---- */
@@ -375,23 +335,16 @@ static int setup_logging(struct uftp *u)
     }
     if (s->status_file != NULL) {
         /* Appended to, as 5.0.1 does (spec §2.1); @LOG mixes the lines into the log. */
-        int rc = status_sink_open(s->status_file, &u->status);
+        int rc = status_sink_open(s->status_file, &u->summary.status);
         if (rc < 0) {
             log_errx("cannot open status file %s: %s", s->status_file, strerror(-rc));
             return SENDER_EXIT_LOGGING;
         }
     }
     bool tty = isatty(STDERR_FILENO) && s->logfile == NULL;
-    u->progress = s->progress == UFTP_PROGRESS_ON ||
-                  (s->progress == UFTP_PROGRESS_AUTO && tty && s->log_level <= LL_INFO);
+    u->tty_progress = s->progress == UFTP_PROGRESS_ON ||
+                      (s->progress == UFTP_PROGRESS_AUTO && tty && s->log_level <= LL_INFO);
     return 0;
-}
-
-/* A reference option that means nothing here (CONF_IGNORED): one warning, then on. */
-static void warn_ignored(void *arg, const char *msg)
-{
-    (void)arg;
-    log_warnx("%s", msg);
 }
 
 int main(int argc, char **argv)
@@ -419,7 +372,7 @@ int main(int argc, char **argv)
         conf_free(&uftp_conf_spec, &u.set);
         return 0;
     }
-    (void)conf_ignored(&uftp_conf_spec, &u.set, warn_ignored, NULL);
+    (void)conf_ignored(&uftp_conf_spec, &u.set, daemon_warn_ignored, NULL);
     rc = check_settings(&u.set);
     if (rc != 0 || cmd.check) {
         if (rc == 0 && conf_print(&uftp_conf_spec, &u.set, stdout) < 0)
@@ -441,13 +394,14 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = shell_run(&u);
 
-    shell_free(&u);
+    sender_free(u.eng);
+    results_free(&u.summary.res);
     net_sock_close(&u.sock);
     free(u.dests);
     free(u.proxies);
     crypto_key_free(u.key);
     free_files(&u);
-    status_sink_close(u.status);
+    status_sink_close(u.summary.status);
     conf_free(&uftp_conf_spec, &u.set);
     log_close();
     return rc;

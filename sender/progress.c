@@ -3,6 +3,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/wire/wire.h"
 
 void progress_bytes(char *b, size_t n, double v)
 {
@@ -77,4 +81,109 @@ int progress_line(char *line, size_t len, const struct progress_in *in)
                     " active, %" PRIu32 " lost",
                     st->file_index + 1, in->nitems, name, pct, pass, rate, eta, in->done, busy,
                     in->failed);
+}
+
+/* ---- drawing ---- */
+
+static struct progress *g_shown; /* for the log's hook */
+
+static void erase(void)
+{
+    if (g_shown != NULL && g_shown->shown) {
+        (void)!write(STDERR_FILENO, "\r\033[K", 4);
+        g_shown->shown = false;
+    }
+}
+
+void progress_start(struct progress *p, const struct file_item *items, size_t nitems, bool tty,
+                    bool encrypted)
+{
+    *p = (struct progress){.tty = tty, .items = items, .nitems = nitems, .file = UINT32_MAX};
+    for (size_t i = 0; i < nitems; i++)
+        if (items[i].type == FTYPE_REG)
+            p->total_bytes += items[i].size;
+    /* FILESEG headers (spec §1.4), and ENCRYPTED's header and tag when encrypted. */
+    p->overhead = UFTP_HDR_LEN + 8 + (encrypted ? 28 : 0);
+    if (tty) {
+        g_shown = p;
+        log_set_stderr_hook(erase);
+    }
+}
+
+void progress_stop(struct progress *p)
+{
+    if (g_shown != p)
+        return;
+    erase();
+    log_set_stderr_hook(NULL);
+    g_shown = NULL;
+}
+
+/*
+ * The first send of a file (its FILEINFO, or already its data): where its
+ * bytes start in the session count, for the line's percentage.
+ */
+void progress_sent(struct progress *p, const struct sender_stats *st, const struct eng_out *out)
+{
+    if (st->file_index == p->file)
+        return;
+    p->file = st->file_index;
+    uint64_t batch = 0;
+    if (st->phase == SENDER_PH_DATA) {
+        size_t hdr = out->nseg * p->overhead;
+        batch = out->len > hdr ? out->len - hdr : 0;
+    }
+    p->file_start = st->data_bytes > batch ? st->data_bytes - batch : 0;
+}
+
+/* Bytes of the regular files before item idx: what the first pass has already sent. */
+static uint64_t bytes_before(const struct progress *p, uint32_t idx)
+{
+    uint64_t b = 0;
+    for (size_t i = 0; i < idx && i < p->nitems; i++)
+        if (p->items[i].type == FTYPE_REG)
+            b += p->items[i].size;
+    return b;
+}
+
+void progress_tick(struct progress *p, const struct sender_stats *st, uint32_t done,
+                   uint32_t failed, uint64_t now)
+{
+    double dt = (double)(now - p->last_us) / 1e6;
+    if (p->last_us != 0 && dt > 0) {
+        double inst = (double)(st->data_bytes - p->last_bytes) / dt;
+        p->rate_Bps = p->rate_Bps == 0 ? inst : 0.7 * p->rate_Bps + 0.3 * inst;
+    }
+    p->last_us = now;
+    p->last_bytes = st->data_bytes;
+    /* Without a terminal: a plain log line every 2 s while data flows. */
+    if (!p->tty && (st->phase != SENDER_PH_DATA || ++p->plain_ticks % 4 != 0))
+        return;
+    const struct file_item *it = st->file_index < p->nitems ? &p->items[st->file_index] : NULL;
+    struct progress_in in = {
+        .st = st,
+        .name = it ? it->name : NULL,
+        .nitems = p->nitems,
+        .sent = st->data_bytes - p->file_start,
+        .bytes_before = bytes_before(p, st->file_index),
+        .total_bytes = p->total_bytes,
+        .rate_Bps = p->rate_Bps,
+        .done = done,
+        .failed = failed,
+    };
+    char line[256];
+    int n = progress_line(line, sizeof(line), &in);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof(line))
+        n = sizeof(line) - 1;
+    if (!p->tty) {
+        log_info("progress: %.*s", n, line);
+        return;
+    }
+    char out[300];
+    int m = snprintf(out, sizeof(out), "\r%.*s\033[K", n, line);
+    if (m > 0)
+        (void)!write(STDERR_FILENO, out, (size_t)m < sizeof(out) ? (size_t)m : sizeof(out) - 1);
+    p->shown = true;
 }
