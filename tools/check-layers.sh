@@ -10,6 +10,7 @@
 #
 # The rules, by the directory of the including file:
 #   anything but core/crypto -> OpenSSL (EVP lives in core/crypto only)
+#   anything but core/loop   -> libevent (the service runner is its only user)
 #   core/*       -> a service (sender, receiver, proxy, tools, man)
 #   a service    -> another service
 #   core/base, core/wire, core/proto, core/fec, core/crypto
@@ -74,6 +75,8 @@ function bad(rule) {
 
     if (openssl && L != "crypto")
         bad("OpenSSL is used in core/crypto only")
+    if (libevent && FILENAME !~ /^core\/loop\//)
+        bad("libevent is used in core/loop only (the service runner)")
     if (L ~ /^(base|wireproto|crypto|coreio)$/ && proj ~ /^(sender|receiver|proxy|tools|man)\//)
         bad("core must not include a service")
     if ((L == "service" || L == "engine") && proj != "" && top(proj) != "core" && top(proj) != top(FILENAME))

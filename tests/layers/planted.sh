@@ -25,12 +25,13 @@ core/wire/wire.h|#include "core/net/addr.h"|do not include core/net, core/fs, co
 core/proto/pace.c|#include <event2/event.h>|do not use libevent
 core/fec/fec.c|#include <sys/socket.h>|include no socket or network header
 core/crypto/aead.c|#include "core/log.h"|do not include core/net, core/fs, core/daemon, core/conf or core/log.h
-core/net/sock.c|#include "sender/shell.h"|core must not include a service
+core/net/sock.c|#include "sender/uftp.h"|core must not include a service
 receiver/shell.c|#include "proxy/opts.h"|a service must not include another service
 sender/engine/session.c|#include "core/net/sock.h"|an engine includes only core/base, core/wire, core/proto, core/fec, core/crypto
-proxy/engine/fwd.c|#include "proxy/shell.h"|an engine includes only core/base, core/wire, core/proto, core/fec, core/crypto
+proxy/engine/fwd.c|#include "proxy/uftpproxyd.h"|an engine includes only core/base, core/wire, core/proto, core/fec, core/crypto
 receiver/engine/session.c|#include <event2/event.h>|an engine does not use libevent
-sender/main.c|#include <openssl/evp.h>|OpenSSL is used in core/crypto only'
+sender/main.c|#include <openssl/evp.h>|OpenSSL is used in core/crypto only
+proxy/shell.c|#include <event2/event.h>|libevent is used in core/loop only'
 
 # Each plant goes on line 1 of its file.
 echo "$plants" | while IFS='|' read -r f inc why; do
