@@ -6,12 +6,12 @@
 
 #include "core/daemon/status.h"
 
-static size_t slot_of(const struct results *t, uint32_t id)
+static size_t slot_of(const struct result_table *t, uint32_t id)
 {
     return (size_t)((id * 2654435761u) & (uint32_t)(t->nslot - 1));
 }
 
-static int grow(struct results *t)
+static int grow(struct result_table *t)
 {
     size_t ns = t->nslot ? t->nslot * 2 : 64;
     uint32_t *slot = calloc(ns, sizeof(*slot));
@@ -29,7 +29,7 @@ static int grow(struct results *t)
     return 0;
 }
 
-struct result_row *results_get(struct results *t, uint32_t id, const char *name)
+struct result_row *results_get(struct result_table *t, uint32_t id, const char *name)
 {
     if (t->nslot > 0) {
         for (size_t k = slot_of(t, id); t->slot[k] != 0; k = (k + 1) & (t->nslot - 1))
@@ -55,7 +55,7 @@ struct result_row *results_get(struct results *t, uint32_t id, const char *name)
     return c;
 }
 
-struct result_row *results_count(struct results *t, uint32_t id, uint32_t file,
+struct result_row *results_count(struct result_table *t, uint32_t id, uint32_t file,
                                  enum sender_result r, uint64_t size, double secs)
 {
     bool copied = r == SENDER_RES_COPY || r == SENDER_RES_OVERWRITE;
@@ -110,7 +110,7 @@ const char *results_state(const struct result_row *c)
     }
 }
 
-void results_free(struct results *t)
+void results_free(struct result_table *t)
 {
     free(t->v);
     free(t->slot);

@@ -23,7 +23,7 @@ struct result_row {
     int64_t freespace; /* @FREESPACE answer not yet written after its RESULT, -1 = none */
 };
 
-struct results {
+struct result_table {
     struct result_row *v;
     size_t n, cap;
     uint32_t *slot; /* index + 1, 0 = empty */
@@ -34,13 +34,13 @@ struct results {
 };
 
 /* The receiver's row, added (with name, may be NULL) when it is new; NULL when out of memory. */
-struct result_row *results_get(struct results *t, uint32_t id, const char *name);
+struct result_row *results_get(struct result_table *t, uint32_t id, const char *name);
 
 /*
  * Counts receiver id's result for file (index) of size bytes taken in secs.
  * Returns its row, or NULL when out of memory (the file's tally still counts).
  */
-struct result_row *results_count(struct results *t, uint32_t id, uint32_t file,
+struct result_row *results_count(struct result_table *t, uint32_t id, uint32_t file,
                                  enum sender_result r, uint64_t size, double secs);
 
 /* The name status lines and the summary use (spec §2.1: the -H entry, else 0x%08X). */
@@ -49,6 +49,6 @@ const char *results_name(const struct result_row *c, char buf[static 11]);
 /* One word for the summary: done, partial, lost, aborted, mute, no reply. */
 const char *results_state(const struct result_row *c);
 
-void results_free(struct results *t);
+void results_free(struct result_table *t);
 
 #endif

@@ -30,7 +30,7 @@ static void on_tick(void *ctx, uint64_t now)
     struct uftp *u = ctx;
     struct sender_stats st;
     sender_stats(u->eng, &st);
-    const struct results *r = &u->summary.res;
+    const struct result_table *r = &u->summary.res;
     bool cur = r->file == st.file_index;
     progress_tick(&u->progress, &st, cur ? r->done : 0, cur ? r->failed : 0, now);
 }

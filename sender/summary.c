@@ -126,7 +126,7 @@ static void status_stats(struct summary *u)
  */
 static void table(struct summary *u)
 {
-    const struct results *t = &u->res;
+    const struct result_table *t = &u->res;
     if (t->n == 0)
         return;
     size_t counts[6] = {0};

@@ -16,7 +16,7 @@
 struct status_sink;
 
 struct summary {
-    struct results res;
+    struct result_table res;
     struct status_sink *status;    /* -S, or NULL */
     const struct file_item *items; /* the session's files (a RESULT's file index) */
     bool table;                    /* the summary as a table on the terminal */
