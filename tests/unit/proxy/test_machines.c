@@ -16,38 +16,14 @@
 #include "core/net/addr.h"
 #include "core/base/quant.h"
 #include "cu.h"
+#include "machines.h"
 #include "proxy/engine/proxy_int.h"
 
 #define GROUP  0x11223344u
 #define SERVER 0x0A000105u
 
-static char g_log[128][200];
-static int g_nlog;
 static struct crypto_key *g_key;
 static uint8_t g_out[ENG_MAX_SEG * 9000];
-
-__attribute__((format(printf, 3, 0))) static void keep(void *ctx, int level, const char *fmt,
-                                                       va_list ap)
-{
-    (void)ctx, (void)level;
-    if (g_nlog < 128)
-        vsnprintf(g_log[g_nlog++], sizeof(g_log[0]), fmt, ap);
-}
-
-static bool logged(const char *line)
-{
-    for (int i = 0; i < g_nlog; i++)
-        if (strcmp(g_log[i], line) == 0)
-            return true;
-    return false;
-}
-
-static int rng(void *ctx, void *buf, size_t len)
-{
-    (void)ctx;
-    memset(buf, 0x5A, len);
-    return 0;
-}
 
 static struct addr addr_of(const char *s)
 {

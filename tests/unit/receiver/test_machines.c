@@ -12,38 +12,14 @@
 #include <string.h>
 
 #include "cu.h"
+#include "machines.h"
 #include "receiver/engine/recv_int.h"
 
 #define ME     0x0A000001u
 #define SERVER 0x01020304u
 #define GROUP  0x11223344u
 
-static char g_log[256][160];
-static int g_nlog;
 static int g_closed_done, g_ended, g_ended_ok;
-
-__attribute__((format(printf, 3, 0))) static void keep(void *ctx, int level, const char *fmt,
-                                                       va_list ap)
-{
-    (void)ctx, (void)level;
-    if (g_nlog < 256)
-        vsnprintf(g_log[g_nlog++], sizeof(g_log[0]), fmt, ap);
-}
-
-static bool logged(const char *line)
-{
-    for (int i = 0; i < g_nlog; i++)
-        if (strcmp(g_log[i], line) == 0)
-            return true;
-    return false;
-}
-
-static int rng(void *ctx, void *buf, size_t len)
-{
-    (void)ctx;
-    memset(buf, 0x5A, len);
-    return 0;
-}
 
 static int st_open(void *ctx, const struct receiver_file *f, void **h)
 {

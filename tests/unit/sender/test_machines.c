@@ -11,33 +11,8 @@
 #include <string.h>
 
 #include "cu.h"
+#include "machines.h"
 #include "sender/engine/sender_int.h"
-
-static char g_log[64][160];
-static int g_nlog;
-
-__attribute__((format(printf, 3, 0))) static void keep(void *ctx, int level, const char *fmt,
-                                                       va_list ap)
-{
-    (void)ctx, (void)level;
-    if (g_nlog < 64)
-        vsnprintf(g_log[g_nlog++], sizeof(g_log[0]), fmt, ap);
-}
-
-static bool logged(const char *line)
-{
-    for (int i = 0; i < g_nlog; i++)
-        if (strcmp(g_log[i], line) == 0)
-            return true;
-    return false;
-}
-
-static int rng(void *ctx, void *buf, size_t len)
-{
-    (void)ctx;
-    memset(buf, 0x5A, len);
-    return 0;
-}
 
 static int st_open(void *ctx, const struct file_item *it, void **h)
 {
