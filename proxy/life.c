@@ -89,4 +89,5 @@ void uftpproxyd_reload(struct uftpproxyd *d)
     }
     conf_free(&uftpproxyd_conf_spec, &s);
     sdnotify_ready("running");
+    d->status_line[0] = '\0'; /* the live summary (ops.c) follows at the next tick */
 }

@@ -45,6 +45,7 @@ static int settings_explain(const void *settings, int argc, char **argv, const s
     const struct uftpproxyd_settings *s = settings;
     const char *what = NULL, *m = NULL;
     char pm[400];
+    int rc;
     if ((s->server != NULL) + s->client + s->response > 1) {
         /* The last of them in the table's order names the conflict. */
         what = s->response ? "response-proxy" : "client-proxy";
@@ -55,6 +56,11 @@ static int settings_explain(const void *settings, int argc, char **argv, const s
     } else if (!s->client && daemon_publics(&s->pub, (uint16_t)s->port, s->ssm, public_note, NULL,
                                             pm, sizeof(pm)) < 0) {
         what = "public";
+        m = pm;
+    } else if (s->metrics_file != NULL && (rc = metrics_path_check(s->metrics_file)) < 0) {
+        what = "metrics-file";
+        snprintf(pm, sizeof(pm), "'%s': %s", s->metrics_file,
+                 rc == -EINVAL ? "not a file name" : strerror(-rc));
         m = pm;
     } else {
         if (cmd->check && (s->server != NULL) + s->client + s->response == 0)

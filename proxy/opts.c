@@ -142,6 +142,7 @@ static const struct conf_option opts[] = {
      CONF_FIELD(S, log_level)},
     CONF_OPTS_LOG_ROLL(S, "Daemon"),
     CONF_OPTS_DAEMON(S, "Daemon"),
+    CONF_OPTS_METRICS(S, "Daemon"),
 
     /* Transport */
     {.name = "port",

@@ -27,6 +27,8 @@ struct uftpproxyd_settings {
     long long log_keep;    /* -n */
     char *pidfile;         /* -P */
     long long nice;        /* -N */
+    char *metrics_file;    /* Prometheus text file (issue 15), or NULL */
+    long long metrics_interval; /* seconds */
     /* Transport */
     long long port;          /* -p */
     long long out_port;      /* -q */

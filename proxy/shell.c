@@ -33,18 +33,25 @@ int uftpproxyd_run(struct uftpproxyd *d)
         .name = "proxy",
         .sock = &d->sock,
         .engine = proxy_loop_engine(d->eng),
-        .hooks = {.ctx = d, .started = on_started, .stop = on_stop, .hup = on_hup},
+        .hooks = {.ctx = d,
+                  .started = on_started,
+                  .stop = on_stop,
+                  .hup = on_hup,
+                  .tick = uftpproxyd_ops_tick},
         .ifindex = d->ifidx,
         .nif = d->nif,
         .max_seg = ENG_MAX_SEG,
         /* The ABORTs go out at once; never hang on a full socket. */
         .stop_grace_us = UFTPPROXYD_STOP_SECS * 1000000ULL,
         .stop_words = "shutting down",
+        /* Metrics and STATUS= (ops.c): at most once a second. */
+        .tick_us = d->set.metrics_file != NULL || sdnotify_enabled() ? 1000000u : 0,
     };
-    struct loop *l;
-    if (loop_new(&l, &lc) < 0)
+    if (loop_new(&d->loop, &lc) < 0)
         return PROXY_EXIT_ALLOC;
-    int rc = loop_run(l);
-    loop_free(l);
+    int rc = loop_run(d->loop);
+    uftpproxyd_ops_close(d);
+    loop_free(d->loop);
+    d->loop = NULL;
     return rc;
 }

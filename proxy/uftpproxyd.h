@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/daemon/metrics.h"
 #include "core/daemon/start.h"
 #include "core/net/sock.h"
 #include "proxy/engine/engine.h"
@@ -39,12 +40,30 @@ struct uftpproxyd {
     size_t nif;
     struct net_sock sock;
     struct proxy *eng;
+    struct loop *loop; /* while uftpproxyd_run() runs */
+
+    /* The operator's view (ops.c, issue 15). */
+    struct metrics_buf metrics;
+    uint64_t metrics_at; /* the next write, monotonic µs */
+    bool metrics_failed; /* the last write failed (said once) */
+    uint64_t rate_at, rate_dgrams;
+    char status_line[160]; /* the last STATUS= sent */
 };
 
 /* life.c: builds the engine's -S / -C arrays from s (replacing d's). Returns 0 or -ENOMEM. */
 int uftpproxyd_lists(struct uftpproxyd *d, const struct uftpproxyd_settings *s);
 /* life.c: SIGHUP: the log reopened, -S / -C and the log level re-read. */
 void uftpproxyd_reload(struct uftpproxyd *d);
+
+/* ops.c (issue 15): the loop's tick: metrics file when due, STATUS= when it changed. */
+void uftpproxyd_ops_tick(void *ctx, uint64_t now_us);
+/* The last metrics written (while the loop still exists), the buffer freed. */
+void uftpproxyd_ops_close(struct uftpproxyd *d);
+struct loop;
+struct loop_stats;
+/* The metrics of st and ls (ls may be NULL) into b: what the file holds. */
+void uftpproxyd_metrics_fill(struct metrics_buf *b, const struct proxy_stats *st,
+                             const struct loop_stats *ls);
 
 /* shell.c: runs the engine until it is done or stopped; returns the exit code. */
 int uftpproxyd_run(struct uftpproxyd *d);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/daemon/daemon.h"
+#include "core/daemon/metrics.h"
 #include "core/daemon/runner.h"
 #include "core/daemon/status.h"
 #include "core/log.h"
@@ -60,6 +61,12 @@ int uftpd_settings_check(const struct uftpd_settings *s, const char **what, char
     if (daemon_publics(&s->pub, (uint16_t)s->port, s->ssm, "", NULL, msg, len) < 0) {
         *what = "public";
         return -1;
+    }
+    if (s->metrics_file != NULL) {
+        int rc = metrics_path_check(s->metrics_file);
+        if (rc < 0)
+            return bad(what, "metrics-file", msg, len, "'%s': %s", s->metrics_file,
+                       rc == -EINVAL ? "not a file name" : strerror(-rc));
     }
     if (s->postreceive != NULL) {
         int rc = runner_command_check(s->postreceive);
@@ -283,6 +290,7 @@ void uftpd_notify_ready(struct uftpd *d)
     snprintf(st, sizeof(st), "listening on port %u, ID 0x%08X, %u session%s", d->sock.port,
              d->cfg.client_id, n, n == 1 ? "" : "s");
     daemon_start_ready(&d->start, st); /* at start-up the waiting parent exits too */
+    d->status_line[0] = '\0'; /* the live summary (ops.c) follows at the next tick */
 }
 
 /* Settings applied on SIGHUP; every other change waits for a restart (spec §2.2). */

@@ -206,6 +206,8 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = uftpd_life_open(&d); /* after store_init: it hooks the store */
     if (rc == 0)
+        rc = uftpd_ops_open(&d);
+    if (rc == 0)
         rc = setup_key(&d);
     if (rc == 0)
         rc = setup_network(&d);

@@ -104,6 +104,7 @@ static const struct conf_option opts[] = {
      .section = "Daemon",
      .help = "do not look up senders' names (never done: accepted for compatibility)",
      CONF_FIELD(S, no_resolve)},
+    CONF_OPTS_METRICS(S, "Daemon"),
 
     /* Transport */
     {.name = "port",

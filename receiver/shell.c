@@ -67,7 +67,8 @@ int uftpd_run(struct uftpd *d)
                   .stop = on_stop,
                   .hup = on_hup,
                   .done = on_done,
-                  .watch = uftpd_life_poll},
+                  .watch = uftpd_life_poll,
+                  .tick = uftpd_ops_tick},
         .ifindex = d->ifidx,
         .nif = d->nif,
         .max_seg = 1, /* replies, one datagram each */
@@ -76,10 +77,13 @@ int uftpd_run(struct uftpd *d)
         .stop_grace_us = UFTPD_STOP_SECS * 1000000ULL,
         .stop_words = "shutting down",
         .watch_fd = runner_fd(d->runner),
+        /* Metrics and STATUS= (ops.c): at most once a second. */
+        .tick_us = d->set.metrics_file != NULL || sdnotify_enabled() ? 1000000u : 0,
     };
     if (loop_new(&d->loop, &lc) < 0)
         return DAEMON_EXIT_ALLOC;
     int rc = loop_run(d->loop);
+    uftpd_ops_close(d);
     loop_free(d->loop);
     d->loop = NULL;
     return rc;

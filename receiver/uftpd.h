@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/daemon/metrics.h"
 #include "core/daemon/start.h"
 #include "core/net/sock.h"
 #include "receiver/engine/engine.h"
@@ -52,7 +53,27 @@ struct uftpd {
     int startdir;               /* the start directory: relative paths stay valid after detaching */
     struct status_sink *status; /* -F */
     struct runner *runner;      /* -s */
+
+    /* The operator's view (ops.c, issue 15). */
+    struct metrics_buf metrics;
+    uint64_t metrics_at; /* the next write, monotonic µs */
+    bool metrics_failed; /* the last write failed (said once) */
+    uint64_t rate_at, rate_bytes;
+    char status_line[160]; /* the last STATUS= sent */
 };
+
+/* ---- ops.c: metrics and STATUS= (issue 15) ---- */
+
+/* Checks metrics-file. Returns 0 or an exit code (logged). */
+int uftpd_ops_open(struct uftpd *d);
+/* The loop's tick (every second): the metrics file when due, STATUS= when it changed. */
+void uftpd_ops_tick(void *ctx, uint64_t now_us);
+/* The last metrics written (while the loop still exists), the buffer freed. */
+void uftpd_ops_close(struct uftpd *d);
+struct loop_stats;
+/* The metrics of st and ls (ls may be NULL) into b: what the file holds. */
+void uftpd_metrics_fill(struct metrics_buf *b, const struct receiver_stats *st,
+                        const struct loop_stats *ls);
 
 /* shell.c: runs until shutdown; returns the exit code. */
 int uftpd_run(struct uftpd *d);

@@ -181,6 +181,26 @@ struct conf_option {
         .def = "0", .min = -20, .max = 19, .help = "scheduling priority", CONF_FIELD(T, nice)      \
     }
 
+/*
+ * The daemons' metrics (issue 15, core/daemon/metrics.h): a Prometheus
+ * text file for node_exporter's textfile collector, rewritten every
+ * metrics-interval seconds; off without metrics-file.
+ */
+#define CONF_OPTS_METRICS(T, SEC)                                                                  \
+    {.name = "metrics-file",                                                                       \
+     .type = CONF_STRING,                                                                          \
+     .section = SEC,                                                                               \
+     .argname = "FILE",                                                                            \
+     .help = "write Prometheus metrics here (node_exporter's textfile collector; default: off)",   \
+     .check = conf_abs_check,                                                                      \
+     .complete = "@file",                                                                          \
+     CONF_FIELD(T, metrics_file)},                                                                 \
+    {                                                                                              \
+        .name = "metrics-interval", .type = CONF_INT, .section = SEC, .argname = "SECONDS",        \
+        .def = "5", .min = 1, .max = 3600, .help = "how often the metrics file is rewritten",      \
+        CONF_FIELD(T, metrics_interval)                                                            \
+    }
+
 /* Spec flags. */
 enum {
     CONF_SPEC_NOCONFIG = 0x01, /* no settings file: neither --config nor --check */

@@ -342,7 +342,8 @@ void net_rx_free(struct net_rx *rx)
 }
 
 /* Reads the control messages of one received buffer into m. */
-static void parse_cmsgs(struct msghdr *mh, struct net_rx_meta *m, uint16_t lport)
+static void parse_cmsgs(struct msghdr *mh, struct net_rx_meta *m, uint16_t lport,
+                        uint64_t *drops)
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
         const uint8_t *p = CMSG_DATA(c);
@@ -367,6 +368,13 @@ static void parse_cmsgs(struct msghdr *mh, struct net_rx_meta *m, uint16_t lport
             int v;
             memcpy(&v, p, sizeof(v));
             m->tos = v & 0xff;
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
+                   dl >= sizeof(uint32_t)) {
+            /* The socket's drop count, a 32-bit counter that wraps. */
+            uint32_t v;
+            memcpy(&v, p, sizeof(v));
+            uint32_t low = (uint32_t)*drops;
+            *drops += (uint32_t)(v - low);
         } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
             /* The kernel writes an int; accept a u16 as well. */
             if (dl >= sizeof(int)) {
@@ -437,7 +445,7 @@ int net_rx_recv(struct net_rx *rx, const struct net_sock *s)
         if (m->len > rx->bufsz)
             m->len = rx->bufsz;
         m->trunc = (mh->msg_flags & MSG_TRUNC) != 0;
-        parse_cmsgs(mh, m, s->port);
+        parse_cmsgs(mh, m, s->port, &rx->st.sock_drops);
         addr_unmap(&m->dst);
         if (m->seg >= m->len && !m->trunc)
             m->seg = 0;

@@ -144,6 +144,9 @@ struct net_rx_stats {
     uint64_t gro_bufs;  /* buffers holding coalesced datagrams */
     uint64_t truncated; /* datagrams lost to a short buffer */
     uint64_t errors;    /* ICMP errors drained from the error queue */
+    /* Datagrams the kernel dropped on this socket (a full receive queue, a
+     * failed filter): its SO_RXQ_OVFL count as last seen with a datagram. */
+    uint64_t sock_drops;
 };
 
 struct net_rx {

@@ -209,6 +209,10 @@ static int set_recv_opts(struct net_sock *s, const struct net_sock_opts *o)
             (rc = setopt_int(s->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO")) < 0)
             return rc;
     }
+    /* The kernel's drop count with each datagram (net_rx_stats.sock_drops,
+     * the daemons' metrics); a kernel without it only loses the figure. */
+    if (o->recv_pktinfo)
+        (void)setopt_int(s->fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL");
     if (o->recv_tos) {
         if (carries_v4(s) && (rc = setopt_int(s->fd, IPPROTO_IP, IP_RECVTOS, 1, "IP_RECVTOS")) < 0)
             return rc;

@@ -195,6 +195,7 @@ static bool decode(struct proxy *p, struct pmsg *in)
     if (n < 0) {
         char ab[ADDR_STRLEN];
         p->st.dropped++;
+        p->st.malformed++;
         ELOG(&p->env.log, LL_PROTO, "invalid %s from %s: %s", wire_func_name(in->h->func),
              addr_str(in->from, ab), wire_strerror((int)n));
         return false;
@@ -288,10 +289,12 @@ static bool authenticate(struct proxy *p, struct psession *s, struct pclient *c,
     if (rc != CRYPTO_OK) {
         PLOG(p, s, LL_PROTO, "message from %08X rejected: %s", c->id, keys_strerror(rc));
         p->st.dropped++;
+        p->st.auth_failed++;
         return false;
     }
     ssize_t n = wire_msg_decode(&in->m, s->version, in->msg, in->mlen);
     if (n < 0 || (under_hs && in->m.func != CLIENT_KEY) || in->m.func == ANNOUNCE) {
+        p->st.malformed++;
         p_drop(p, in->from, n < 0 ? wire_strerror((int)n) : "unexpected message type");
         return false;
     }
@@ -369,12 +372,14 @@ void proxy_recv(struct proxy *p, const struct addr *from, const struct addr *to,
     p->dirty = true;
     /* 1. length */
     if (len < UFTP_HDR_LEN + 4 || len > UFTP_MAX_DATAGRAM) {
+        p->st.malformed++;
         p_drop(p, from, "bad length");
         return;
     }
     /* 2. header: proxies take v5 and v4 (spec §1.1) */
     struct uftp_hdr h;
     if (uftp_hdr_decode(&h, pkt, len) < 0) {
+        p->st.malformed++;
         p_drop(p, from, "not UFTP or unknown version");
         return;
     }
@@ -483,6 +488,11 @@ void proxy_stats(const struct proxy *p, struct proxy_stats *st)
 {
     *st = p->st;
     st->down = p->down;
+    st->clients = 0;
+    if (p->sess != NULL)
+        for (unsigned i = 0; i < p->nslots; i++)
+            if (p->sess[i].phase != PP_FREE)
+                st->clients += p->sess[i].ncl;
 }
 
 void proxy_free(struct proxy *p)

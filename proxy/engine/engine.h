@@ -222,6 +222,15 @@ void proxy_shutdown(struct proxy *p, uint64_t now_us);
 void proxy_set_lists(struct proxy *p, const struct proxy_server *servers, size_t nserver,
                      const struct proxy_client *clients, size_t nclient);
 
+/* Why a session ended before every client was done (proxy_stats.sessions_failed). */
+enum proxy_fail {
+    PROXY_FAIL_SERVER = 0, /* the server's ABORT */
+    PROXY_FAIL_IDLE,       /* no traffic: the server went away */
+    PROXY_FAIL_KEYS,       /* the group key could not be had */
+    PROXY_FAIL_SHUTDOWN,   /* the daemon stopped */
+    PROXY_FAIL_N
+};
+
 struct proxy_stats {
     uint32_t sessions;       /* current */
     uint64_t sessions_seen;  /* accepted since start */
@@ -238,6 +247,14 @@ struct proxy_stats {
     uint64_t evicted;  /* unconfirmed sessions that gave their slot to another */
     uint64_t expired;  /* sessions ended unconfirmed */
     uint64_t stale;    /* signed ANNOUNCEs refused as replays */
+    /* Issue 15 (the daemon's metrics). */
+    uint64_t malformed;   /* bad length, not UFTP, undecodable (also in dropped) */
+    uint64_t auth_failed; /* sealed datagrams that did not open (also in dropped) */
+    uint64_t pk_done;     /* public-key work admitted by the budget */
+    uint64_t pk_limited;  /* refused by it (also in refused) */
+    uint64_t sessions_completed;               /* ended after every client was done */
+    uint64_t clients;                          /* now, in every session (proxy_stats() counts) */
+    uint64_t sessions_failed[PROXY_FAIL_N];    /* by enum proxy_fail */
     struct addr down;  /* the current downstream (server proxy) */
 };
 

@@ -53,9 +53,12 @@ void p_refuse(struct proxy *p, const char *fmt, ...)
 
 bool p_pk_budget(struct proxy *p, uint64_t src, unsigned rank, uint64_t cost_us, const char *what)
 {
-    if (keywork_take(&p->pk, src, rank, cost_us, p->now))
+    if (keywork_take(&p->pk, src, rank, cost_us, p->now)) {
+        p->st.pk_done++;
         return true;
+    }
     p->st.refused++;
+    p->st.pk_limited++;
     if (p->pk_logged_at == 0 || p->now >= p->pk_logged_at + BUDGET_LOG_US) {
         p->pk_logged_at = p->now ? p->now : 1;
         ELOG(&p->env.log, LL_WARN,

@@ -50,6 +50,7 @@ PX_ACTION(on_key_failed)
 {
     p_send_abort_up(p, s, 0, "Decrypt failed for group master");
     p_send_abort_down(p, s, NULL, 0, "Proxy could not get the group key");
+    p->st.sessions_failed[PROXY_FAIL_KEYS]++;
     return FSM_NEXT;
 }
 
@@ -110,6 +111,11 @@ PX_ACTION(on_idle)
 {
     PLOG(p, s, LL_INFO, "session ended: no traffic for %llu ms",
          (unsigned long long)p_grtt_times(s, s->robust) / 1000);
+    /* A server proxy's tunnel knows no end but this one. */
+    if (s->phase == PP_DONE || p->cfg.role == PROXY_SERVER)
+        p->st.sessions_completed++;
+    else
+        p->st.sessions_failed[PROXY_FAIL_IDLE]++;
     return FSM_NEXT;
 }
 
@@ -132,6 +138,7 @@ PX_ACTION(on_evict)
 PX_ACTION(on_server_abort)
 {
     PLOG(p, s, LL_INFO, "session ended: aborted by the server");
+    p->st.sessions_failed[PROXY_FAIL_SERVER]++;
     return FSM_NEXT;
 }
 
@@ -141,6 +148,7 @@ PX_ACTION(on_shutdown)
     p_send_abort_down(p, s, NULL, 0, "Proxy shutting down");
     p_send_abort_up(p, s, 0, "Proxy shutting down");
     PLOG(p, s, LL_INFO, "session aborted: shutting down");
+    p->st.sessions_failed[PROXY_FAIL_SHUTDOWN]++;
     return FSM_NEXT;
 }
 

@@ -28,6 +28,7 @@ RECV_ACTION(abort_server)
     char msg[WIRE_ABORT_TEXT_LEN + 40], esc[WIRE_ABORT_TEXT_LEN + 8];
     file_name_escape(esc, sizeof(esc), a->text, strlen(a->text)); /* network text */
     snprintf(msg, sizeof(msg), "transfer aborted by server: %s", esc);
+    r->st.sessions_failed[RECEIVER_FAIL_SERVER]++;
     return end(r, s, msg, false);
 }
 
@@ -42,9 +43,14 @@ static const char *const gave_up[R_NSTATES] = {
 /* RE_FAIL (s->abort_text), RE_QUIT (arg, the server is not told), RE_SHUTDOWN, a timer. */
 RECV_ACTION(abort_ours)
 {
-    if (ev == RE_QUIT)
+    if (ev == RE_QUIT) {
+        r->st.sessions_failed[RECEIVER_FAIL_SECURITY]++;
         return end(r, s, arg, false);
-    if (ev == RE_FAIL)
+    }
+    if (ev == RE_FAIL) {
+        r->st.sessions_failed[RECEIVER_FAIL_ERROR]++;
         return end(r, s, s->abort_text, true);
+    }
+    r->st.sessions_failed[ev == RE_SHUTDOWN ? RECEIVER_FAIL_SHUTDOWN : RECEIVER_FAIL_TIMEOUT]++;
     return end(r, s, ev == RE_SHUTDOWN ? "Client shutting down" : gave_up[s->state], true);
 }

@@ -152,6 +152,7 @@ static void refuse(struct receiver *r, const struct rmsg *msg, const char *why)
 {
     const struct uftp_hdr *h = msg->h;
     char ab[ADDR_STRLEN];
+    r->st.sessions_refused++;
     refused(r, "[%08X/%u] rejecting ANNOUNCE from %08X at %s (protocol %s): %s", h->group_id,
             h->group_inst, h->src_id, addr_str(msg->from, ab),
             h->version == UFTP_VER4 ? "v4" : "v5", why);

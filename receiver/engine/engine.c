@@ -145,6 +145,7 @@ static bool authenticate(struct receiver *r, struct rsession *s, const struct ad
     ssize_t n = wire_msg_decode(m, s->version, msg, mlen);
     if (n < 0 || m->func == ANNOUNCE || m->func == REGISTER || m->func == KEYINFO) {
         r->st.dropped++;
+        r->st.malformed++;
         RLOG(r, s, LL_PROTO, "invalid encrypted message: %s",
              n < 0 ? wire_strerror((int)n) : wire_func_name(m->func));
         return false;
@@ -189,12 +190,14 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
     r->now = now_us;
     /* 1. length */
     if (len < UFTP_HDR_LEN + 4) {
+        r->st.malformed++;
         slot_drop(r, from, "too short");
         return;
     }
     /* 2. header: clients take v5 and v4 (spec §1.1) */
     struct uftp_hdr h;
     if (uftp_hdr_decode(&h, pkt, len) < 0) {
+        r->st.malformed++;
         slot_drop(r, from, "not UFTP or unknown version");
         return;
     }
@@ -252,6 +255,7 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
             ELOG(&r->env.log, LL_PROTO, "invalid %s from %s: %s", wire_func_name(h.func),
                  addr_str(from, ab), wire_strerror((int)n));
             r->st.dropped++;
+            r->st.malformed++;
             return;
         }
         if (s != NULL && s->keys != NULL && !cleartext_ok(s, h.func)) {

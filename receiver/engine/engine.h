@@ -331,6 +331,16 @@ void receiver_shutdown(struct receiver *r, uint64_t now_us);
 int receiver_set_trust(struct receiver *r, const struct receiver_server *servers, size_t nserver,
                        const struct receiver_proxy *proxies, size_t nproxy);
 
+/* Why a session ended without completing (receiver_stats.sessions_failed). */
+enum receiver_fail {
+    RECEIVER_FAIL_SERVER = 0, /* the server's ABORT */
+    RECEIVER_FAIL_TIMEOUT,    /* a timer gave up (registration, data, the server gone) */
+    RECEIVER_FAIL_ERROR,      /* refused or failed here (a name, the disk, keys) */
+    RECEIVER_FAIL_SECURITY,   /* forged packets or a crypto failure: quit without telling */
+    RECEIVER_FAIL_SHUTDOWN,   /* the daemon stopped */
+    RECEIVER_FAIL_N
+};
+
 struct receiver_stats {
     uint32_t sessions;      /* current */
     uint64_t sessions_seen; /* accepted since start */
@@ -352,6 +362,14 @@ struct receiver_stats {
         evicted; /* unconfirmed sessions that gave their slot to another (core/proto/admit.h) */
     uint64_t slots_full; /* ANNOUNCEs refused: no slot could be had */
     uint64_t stale;      /* signed ANNOUNCEs refused as replays (core/proto/fresh.h) */
+    /* Issue 15 (the daemon's metrics). */
+    uint64_t malformed;    /* too short, not UFTP, undecodable (also in dropped) */
+    uint64_t pk_done;      /* public-key work admitted by the budget */
+    uint64_t nak_packets;  /* STATUS messages sent */
+    uint64_t nak_blocks;   /* blocks asked for again in them */
+    uint64_t sessions_refused; /* ANNOUNCEs refused by policy (-S, -E, a bad ANNOUNCE) */
+    uint64_t sessions_completed;
+    uint64_t sessions_failed[RECEIVER_FAIL_N]; /* by enum receiver_fail */
 };
 
 void receiver_stats(const struct receiver *r, struct receiver_stats *st);

@@ -208,6 +208,8 @@ int reply_next(struct receiver *r, struct rsession *s, struct eng_out *out)
         m.u.status.naks = r->nakbuf;
         m.u.status.naks_len = nbytes;
         RLOG(r, s, LL_VERBOSE, "sending %u NAKs for section %u", n, sec);
+        r->st.nak_packets++;
+        r->st.nak_blocks += n;
         return emit(r, s, &m, out);
     }
     if (owed(s, P_COMPLETE)) {

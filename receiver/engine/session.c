@@ -116,6 +116,7 @@ static void release(struct receiver *r, struct rsession *s, bool completed)
         r->env.storage.session_end(r->env.ctx, s->server_id, s->group_id, s->group_inst, completed);
     rfile_report(r, s, RECEIVER_EV_END, completed);
     RLOG(r, s, LL_INFO, "session %s", completed ? "complete" : "aborted");
+    r->st.sessions_completed += completed;
     skeys_client_free(s->keys); /* wipes every key */
     memset(s, 0, sizeof(*s));
     if (r->st.sessions > 0)

@@ -109,8 +109,10 @@ void slot_auth_failed(struct receiver *r, int rc)
 
 bool slot_pk_take(struct receiver *r, uint64_t src, unsigned rank, uint64_t cost)
 {
-    if (keywork_take(&r->pk, src, rank, cost, r->now))
+    if (keywork_take(&r->pk, src, rank, cost, r->now)) {
+        r->st.pk_done++;
         return true;
+    }
     r->st.pk_limited++;
     r->st.dropped++;
     if (r->now >= r->pk_log_at) {

@@ -70,6 +70,16 @@ NOTIFY_SOCKET=$sock "${netns[@]}" "$prog" -d "${args[@]}" >"$work/fg.out" 2>"$wo
 fg=$!
 pids+=($fg)
 wait_for "$work/notify" '^READY=1$' 10 || fail "foreground: no READY=1: $(cat "$work/notify" "$work/fg.err")"
+# The live one-line summary (issue 15): STATUS= from the daemon's tick, at
+# most once a second. LIFE_STATUS_RE (from CMake) is what it must say.
+if [ -n "${LIFE_STATUS_RE:-}" ]; then
+    wait_for "$work/notify" "^STATUS=${LIFE_STATUS_RE}" 5 ||
+        fail "no live STATUS= matching '$LIFE_STATUS_RE': $(cat "$work/notify")"
+    n0=$(count "$work/notify" '^STATUS=')
+    sleep 3
+    n1=$(count "$work/notify" '^STATUS=')
+    [ $((n1 - n0)) -le 3 ] || fail "STATUS= more than once a second: $((n1 - n0)) in 3 s"
+fi
 kill -HUP "$fg"
 wait_for "$work/notify" '^RELOADING=1$' 5 || fail "SIGHUP: no RELOADING=1"
 grep -Eq '^MONOTONIC_USEC=[0-9]+$' "$work/notify" || fail "RELOADING=1 without MONOTONIC_USEC"

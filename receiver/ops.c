@@ -1,0 +1,172 @@
+/*
+ * uftpd as an operator sees it (issue 15): the engine's counters as
+ * Prometheus metrics in the metrics-file (core/daemon/metrics.h), and a
+ * one-line STATUS= for `systemctl status`, both from the loop's tick once
+ * a second. The engine only counts (receiver_stats); this turns the counts
+ * into names. Label values are this file's constants, never network text.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/daemon/metrics.h"
+#include "core/daemon/sdnotify.h"
+#include "core/log.h"
+#include "core/loop/loop.h"
+#include "receiver/uftpd.h"
+
+static const char *const fail_reason[RECEIVER_FAIL_N] = {
+    [RECEIVER_FAIL_SERVER] = "server_abort", [RECEIVER_FAIL_TIMEOUT] = "timeout",
+    [RECEIVER_FAIL_ERROR] = "error",         [RECEIVER_FAIL_SECURITY] = "security",
+    [RECEIVER_FAIL_SHUTDOWN] = "shutdown",
+};
+
+static void counter(struct metrics_buf *b, const char *name, const char *help, uint64_t v)
+{
+    metrics_family(b, name, "counter", help);
+    metrics_u64(b, name, NULL, v);
+}
+
+static uint64_t sub0(uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : 0;
+}
+
+void uftpd_metrics_fill(struct metrics_buf *b, const struct receiver_stats *st,
+                        const struct loop_stats *ls)
+{
+    metrics_family(b, "uftpd_sessions_active", "gauge", "Sessions in progress.");
+    metrics_u64(b, "uftpd_sessions_active", NULL, st->sessions);
+    counter(b, "uftpd_sessions_started_total", "Sessions accepted.", st->sessions_seen);
+    counter(b, "uftpd_sessions_completed_total", "Sessions that ended complete.",
+            st->sessions_completed);
+    metrics_family(b, "uftpd_sessions_failed_total", "counter",
+                   "Sessions that ended without completing, by reason.");
+    char l[64];
+    for (int i = 0; i < RECEIVER_FAIL_N; i++) {
+        snprintf(l, sizeof(l), "reason=\"%s\"", fail_reason[i]);
+        metrics_u64(b, "uftpd_sessions_failed_total", l, st->sessions_failed[i]);
+    }
+    metrics_u64(b, "uftpd_sessions_failed_total", "reason=\"evicted\"", st->evicted);
+    metrics_family(b, "uftpd_sessions_refused_total", "counter",
+                   "ANNOUNCEs refused, by reason (not allowed, or no slot free).");
+    metrics_u64(b, "uftpd_sessions_refused_total", "reason=\"policy\"", st->sessions_refused);
+    metrics_u64(b, "uftpd_sessions_refused_total", "reason=\"slots_full\"", st->slots_full);
+    counter(b, "uftpd_files_received_total", "Files received whole.", st->files_ok);
+    counter(b, "uftpd_files_failed_total", "Files rejected or aborted.", st->files_failed);
+    counter(b, "uftpd_received_bytes_total", "File data received (new blocks only).",
+            st->data_bytes);
+    counter(b, "uftpd_data_datagrams_total", "FILESEG datagrams with a new block.",
+            st->data_packets);
+    counter(b, "uftpd_duplicate_datagrams_total", "FILESEG datagrams for blocks already held.",
+            st->dup_packets);
+    counter(b, "uftpd_naks_sent_total", "Blocks asked for again (NAKs in STATUS messages).",
+            st->nak_blocks);
+    counter(b, "uftpd_nak_messages_sent_total", "STATUS messages (NAK lists) sent.",
+            st->nak_packets);
+
+    /* Each refused datagram once; "other": what the pipeline drops for no
+     * reason named here (out-of-window sequence numbers, a wrong source ID). */
+    uint64_t named = st->auth_failed + st->cleartext + st->nokeys + st->replayed + st->stale +
+                     st->malformed + st->pk_limited;
+    const struct {
+        const char *reason;
+        uint64_t v;
+    } refused[] = {
+        {"authentication", st->auth_failed},
+        {"cleartext", st->cleartext},
+        {"no_keys", st->nokeys},
+        {"replay", st->replayed},
+        {"stale_announce", st->stale},
+        {"malformed", st->malformed},
+        {"public_key_budget", st->pk_limited},
+        {"other", sub0(st->dropped, named)},
+    };
+    metrics_family(b, "uftpd_datagrams_refused_total", "counter",
+                   "Datagrams dropped before they could act, by reason.");
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        snprintf(l, sizeof(l), "reason=\"%s\"", refused[i].reason);
+        metrics_u64(b, "uftpd_datagrams_refused_total", l, refused[i].v);
+    }
+    counter(b, "uftpd_replies_held_total",
+            "Replies not sent: beyond 3 x what their peer sent (amplification limit).",
+            st->amp_held);
+    metrics_family(b, "uftpd_public_key_operations_total", "counter",
+                   "Public-key work on unauthenticated input, done or refused by the budget.");
+    metrics_u64(b, "uftpd_public_key_operations_total", "result=\"done\"", st->pk_done);
+    metrics_u64(b, "uftpd_public_key_operations_total", "result=\"refused\"", st->pk_limited);
+    if (ls != NULL) {
+        counter(b, "uftpd_received_datagrams_total", "Datagrams read from the socket.",
+                ls->rx.dgrams);
+        counter(b, "uftpd_socket_drops_total",
+                "Datagrams the kernel dropped on the socket (SO_RXQ_OVFL).", ls->rx.sock_drops);
+        counter(b, "uftpd_sent_datagrams_total", "Datagrams sent.", ls->tx.dgrams);
+    }
+}
+
+int uftpd_ops_open(struct uftpd *d)
+{
+    metrics_init(&d->metrics);
+    if (d->set.metrics_file == NULL)
+        return 0;
+    int rc = metrics_path_check(d->set.metrics_file);
+    if (rc < 0) {
+        log_errx("metrics file %s: %s", d->set.metrics_file,
+                 rc == -EINVAL ? "not an absolute file name" : strerror(-rc));
+        return DAEMON_EXIT_LOG;
+    }
+    return 0;
+}
+
+static void write_metrics(struct uftpd *d, const struct receiver_stats *st)
+{
+    struct loop_stats ls;
+    if (d->loop != NULL)
+        ls = loop_stats(d->loop);
+    metrics_reset(&d->metrics);
+    uftpd_metrics_fill(&d->metrics, st, d->loop != NULL ? &ls : NULL);
+    int rc = metrics_write(&d->metrics, d->set.metrics_file);
+    if (rc < 0 && !d->metrics_failed)
+        log_warnx("cannot write the metrics file %s: %s (said once)", d->set.metrics_file,
+                  strerror(-rc));
+    d->metrics_failed = rc < 0;
+}
+
+void uftpd_ops_tick(void *ctx, uint64_t now_us)
+{
+    struct uftpd *d = ctx;
+    struct receiver_stats st;
+    receiver_stats(d->eng, &st);
+    if (d->set.metrics_file != NULL && now_us >= d->metrics_at) {
+        d->metrics_at = now_us + (uint64_t)d->set.metrics_interval * 1000000u;
+        write_metrics(d, &st);
+    }
+    if (!sdnotify_enabled() || d->stopping)
+        return;
+    /* The rate since the last tick (about a second). */
+    double rate = 0;
+    if (d->rate_at != 0 && now_us > d->rate_at)
+        rate = (double)(st.data_bytes - d->rate_bytes) * 1e6 / (double)(now_us - d->rate_at);
+    d->rate_at = now_us;
+    d->rate_bytes = st.data_bytes;
+    char line[160];
+    snprintf(line, sizeof(line),
+             "%u session%s, %llu file%s received (%.1f MB), receiving %.2f MB/s", st.sessions,
+             st.sessions == 1 ? "" : "s", (unsigned long long)st.files_ok,
+             st.files_ok == 1 ? "" : "s", (double)st.data_bytes / 1e6, rate / 1e6);
+    if (strcmp(line, d->status_line) != 0) {
+        snprintf(d->status_line, sizeof(d->status_line), "%s", line);
+        sdnotify_status("%s", line);
+    }
+}
+
+void uftpd_ops_close(struct uftpd *d)
+{
+    /* The last counts stay for the collector to read: the end of a run shows. */
+    if (d->set.metrics_file != NULL && d->eng != NULL) {
+        struct receiver_stats st;
+        receiver_stats(d->eng, &st);
+        write_metrics(d, &st);
+    }
+    metrics_free(&d->metrics);
+}
