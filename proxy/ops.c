@@ -88,8 +88,7 @@ void uftpproxyd_metrics_fill(struct metrics_buf *b, const struct proxy_stats *st
     metrics_family(b, "uftpproxyd_public_key_operations_total", "counter",
                    "Public-key work on unauthenticated input, done or refused by the budget.");
     metrics_u64(b, "uftpproxyd_public_key_operations_total", "result=\"done\"", st->pk_done);
-    metrics_u64(b, "uftpproxyd_public_key_operations_total", "result=\"refused\"",
-                st->pk_limited);
+    metrics_u64(b, "uftpproxyd_public_key_operations_total", "result=\"refused\"", st->pk_limited);
     metrics_family(b, "uftpproxyd_heartbeats_total", "counter",
                    "Heartbeats checked in fingerprint mode, by result.");
     metrics_u64(b, "uftpproxyd_heartbeats_total", "result=\"ok\"", st->hb_auth_ok);

@@ -56,12 +56,33 @@ uftp4() {
     rm -rf "$tmp"
 }
 
+# promtool (Prometheus's own parser: tests/hostile/metrics.sh checks the
+# daemons' metrics files with `promtool check metrics`), from Debian's
+# prometheus package, unpacked in PROMTOOL_DIR rather than installed: the
+# package would add a prometheus user and a server that its maintainer
+# scripts enable, and 19 web-UI packages, for one static binary.
+PROMTOOL_DIR=${PROMTOOL_DIR:-/opt/promtool}
+promtool() {
+    [ -x "$PROMTOOL_DIR/usr/bin/promtool" ] && return 0
+    tmp=$(mktemp -d)
+    chmod 755 "$tmp"
+    (cd "$tmp" && $SUDO apt-get download -qq prometheus >/dev/null 2>&1) ||
+        { $SUDO apt-get update -qq && (cd "$tmp" && $SUDO apt-get download -qq prometheus >/dev/null); } ||
+        { echo "warning: cannot fetch Debian's prometheus; the metrics test will be skipped" >&2; rm -rf "$tmp"; return 0; }
+    $SUDO dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"
+    $SUDO mkdir -p "$PROMTOOL_DIR/usr/bin"
+    $SUDO cp "$tmp/x/usr/bin/promtool" "$PROMTOOL_DIR/usr/bin/promtool"
+    echo "unpacked promtool from $(basename "$tmp"/prometheus_*.deb) in $PROMTOOL_DIR" >&2
+    $SUDO rm -rf "$tmp"
+}
+
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 if [ -z "$missing" ]; then
     uftp4
+    promtool
     exit 0
 fi
 
@@ -72,3 +93,4 @@ $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 uftp4
+promtool
