@@ -27,8 +27,11 @@ struct uftpproxyd_settings {
     long long log_keep;    /* -n */
     char *pidfile;         /* -P */
     long long nice;        /* -N */
-    char *metrics_file;    /* Prometheus text file (issue 15), or NULL */
+
+    /* Metrics (issue 15) */
+    char *metrics_file;         /* Prometheus text file, or NULL */
     long long metrics_interval; /* seconds */
+
     /* Transport */
     long long port;          /* -p */
     long long out_port;      /* -q */

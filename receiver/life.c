@@ -290,7 +290,8 @@ void uftpd_notify_ready(struct uftpd *d)
     snprintf(st, sizeof(st), "listening on port %u, ID 0x%08X, %u session%s", d->sock.port,
              d->cfg.client_id, n, n == 1 ? "" : "s");
     daemon_start_ready(&d->start, st); /* at start-up the waiting parent exits too */
-    d->status_line[0] = '\0'; /* the live summary (ops.c) follows at the next tick */
+    /* The live summary (ops.c) follows at the next tick. */
+    d->status_line[0] = '\0';
 }
 
 /* Settings applied on SIGHUP; every other change waits for a restart (spec §2.2). */

@@ -30,8 +30,11 @@ struct uftpd_settings {
     long long nice;        /* -N */
     char *status_file;     /* -F */
     bool no_resolve;       /* -q: names are never looked up anyway */
-    char *metrics_file;    /* Prometheus text file (issue 15), or NULL */
+
+    /* Metrics (issue 15) */
+    char *metrics_file;         /* Prometheus text file, or NULL */
     long long metrics_interval; /* seconds */
+
     /* Transport */
     long long port;          /* -p */
     struct conf_list pub;    /* -M */

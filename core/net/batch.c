@@ -342,8 +342,7 @@ void net_rx_free(struct net_rx *rx)
 }
 
 /* Reads the control messages of one received buffer into m. */
-static void parse_cmsgs(struct msghdr *mh, struct net_rx_meta *m, uint16_t lport,
-                        uint64_t *drops)
+static void parse_cmsgs(struct msghdr *mh, struct net_rx_meta *m, uint16_t lport, uint64_t *drops)
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
         const uint8_t *p = CMSG_DATA(c);

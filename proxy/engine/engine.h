@@ -247,15 +247,16 @@ struct proxy_stats {
     uint64_t evicted;  /* unconfirmed sessions that gave their slot to another */
     uint64_t expired;  /* sessions ended unconfirmed */
     uint64_t stale;    /* signed ANNOUNCEs refused as replays */
-    /* Issue 15 (the daemon's metrics). */
-    uint64_t malformed;   /* bad length, not UFTP, undecodable (also in dropped) */
-    uint64_t auth_failed; /* sealed datagrams that did not open (also in dropped) */
-    uint64_t pk_done;     /* public-key work admitted by the budget */
-    uint64_t pk_limited;  /* refused by it (also in refused) */
-    uint64_t sessions_completed;               /* ended after every client was done */
-    uint64_t clients;                          /* now, in every session (proxy_stats() counts) */
-    uint64_t sessions_failed[PROXY_FAIL_N];    /* by enum proxy_fail */
     struct addr down;  /* the current downstream (server proxy) */
+
+    /* Issue 15 (the daemon's metrics). */
+    uint64_t malformed;          /* bad length, not UFTP, undecodable (also in dropped) */
+    uint64_t auth_failed;        /* sealed datagrams that did not open (also in dropped) */
+    uint64_t pk_done;            /* public-key work admitted by the budget */
+    uint64_t pk_limited;         /* refused by it (also in refused) */
+    uint64_t sessions_completed; /* ended after every client was done */
+    uint64_t clients;            /* now, in every session (proxy_stats() counts) */
+    uint64_t sessions_failed[PROXY_FAIL_N]; /* by enum proxy_fail */
 };
 
 void proxy_stats(const struct proxy *p, struct proxy_stats *st);

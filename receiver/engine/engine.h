@@ -363,10 +363,10 @@ struct receiver_stats {
     uint64_t slots_full; /* ANNOUNCEs refused: no slot could be had */
     uint64_t stale;      /* signed ANNOUNCEs refused as replays (core/proto/fresh.h) */
     /* Issue 15 (the daemon's metrics). */
-    uint64_t malformed;    /* too short, not UFTP, undecodable (also in dropped) */
-    uint64_t pk_done;      /* public-key work admitted by the budget */
-    uint64_t nak_packets;  /* STATUS messages sent */
-    uint64_t nak_blocks;   /* blocks asked for again in them */
+    uint64_t malformed;        /* too short, not UFTP, undecodable (also in dropped) */
+    uint64_t pk_done;          /* public-key work admitted by the budget */
+    uint64_t nak_packets;      /* STATUS messages sent */
+    uint64_t nak_blocks;       /* blocks asked for again in them */
     uint64_t sessions_refused; /* ANNOUNCEs refused by policy (-S, -E, a bad ANNOUNCE) */
     uint64_t sessions_completed;
     uint64_t sessions_failed[RECEIVER_FAIL_N]; /* by enum receiver_fail */
