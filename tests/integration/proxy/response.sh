@@ -6,6 +6,9 @@
 # sender hears one aggregated message per proxy per round, not eight: no
 # datagram from a receiver at all, one REGISTER, one FILEINFO_ACK and one
 # COMPLETE per file (give or take one when a receiver is late on a busy host). Unencrypted (every type visible) and encrypted.
+# Our proxy also writes its metrics (issue 15): the file parses with
+# promtool (when installed: tools/install-deps.sh) and its aggregation
+# counts agree with the capture.
 #
 #   response.sh UFTP UFTPD UFTPPROXYD
 UFTP=${1:?usage: response.sh UFTP UFTPD UFTPPROXYD} UFTPD=${2:?} UFTPPROXYD=${3:?}
@@ -31,9 +34,14 @@ rpid=$(id_of 10.96.1.2)
 echo "$rpid" >"$NETNS_TMP/proxies"
 echo "$(id_of 10.96.1.1)|10.96.1.1|$rpid" >"$NETNS_TMP/servers"
 
+PROMTOOL=${PROMTOOL:-$(command -v promtool || echo /opt/promtool/usr/bin/promtool)}
+metric() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
+
 for enc in ${PROXY_ENC:-none aes256-gcm}; do
     echo "== $enc"
-    start_proxy rp "rp-$enc" -r
+    met=()
+    is_ref "$UFTPPROXYD" || met=(--metrics-file "$NETNS_TMP/rp-$enc.prom" --metrics-interval 1)
+    start_proxy rp "rp-$enc" -r "${met[@]}"
     for i in 1 2 3 4 5 6 7 8; do
         rm -rf "$NETNS_TMP/d$i"
         mkdir -p "$NETNS_TMP/d$i"
@@ -70,5 +78,21 @@ for enc in ${PROXY_ENC:-none aes256-gcm}; do
             fail "COMPLETE: $(c 12) aggregates for $nfiles files and the session"
     fi
     stop_all
+    if [ ${#met[@]} -gt 0 ]; then
+        m=$NETNS_TMP/rp-$enc.prom
+        if [ -x "$PROMTOOL" ]; then
+            out=$("$PROMTOOL" check metrics <"$m" 2>&1) && [ -z "$out" ] ||
+                fail "$enc: promtool on the proxy's metrics: $out"
+        fi
+        a_in=$(metric uftpproxyd_aggregated_answers_total "$m")
+        a_out=$(metric uftpproxyd_aggregates_sent_total "$m")
+        echo "  proxy metrics: ${a_in:-?} answers merged into ${a_out:-?} aggregates," \
+            "$(metric uftpproxyd_forwarded_datagrams_total "$m") forwarded"
+        # Every receiver's REGISTER and COMPLETEs at least went into aggregates,
+        # and each aggregate reached the sender (the capture's n_px).
+        [ "${a_in:-0}" -ge $((8 * (nfiles + 2))) ] || fail "$enc: ${a_in:-no} answers aggregated"
+        [ "${a_out:-0}" -ge 1 ] && [ "${a_out:-0}" -le "$n_px" ] ||
+            fail "$enc: ${a_out:-no} aggregates sent, $n_px datagrams from the proxy captured"
+    fi
 done
 finish
