@@ -18,6 +18,7 @@
 #include "core/net/iface.h"
 #include "core/net/resolve.h"
 #include "core/wire/wire.h"
+#include "sender/jsonsum.h"
 #include "sender/uftp.h"
 
 static void usage_hint(void)
@@ -321,6 +322,27 @@ static int build_config(struct uftp *u)
     return 0;
 }
 
+/* --summary-json (issue 15): written whatever the exit code; a failure is only logged. */
+static void write_summary_json(struct uftp *u, int code, int64_t start_us)
+{
+    struct jsonsum_info in = {.exit_code = code,
+                              .start_unix_us = start_us,
+                              .end_unix_us = daemon_mono_us() + daemon_wall_offset_us(),
+                              .nfiles = u->nitems};
+    for (size_t i = 0; i < u->nitems; i++)
+        if (u->items[i].type == FTYPE_REG)
+            in.total_bytes += u->items[i].size;
+    if (u->eng != NULL) {
+        struct sender_stats st;
+        sender_stats(u->eng, &st);
+        in.have_group = true;
+        in.group_id = st.group_id;
+    }
+    int rc = jsonsum_write(u->set.summary_json, &u->summary.res, &in);
+    if (rc < 0)
+        log_errx("cannot write the JSON summary %s: %s", u->set.summary_json, strerror(-rc));
+}
+
 static int setup_logging(struct uftp *u)
 {
     struct uftp_settings *s = &u->set;
@@ -380,6 +402,7 @@ int main(int argc, char **argv)
         conf_free(&uftp_conf_spec, &u.set);
         return rc;
     }
+    int64_t start_us = daemon_mono_us() + daemon_wall_offset_us();
     rc = setup_logging(&u);
     if (rc == 0)
         rc = setup_key(&u);
@@ -393,6 +416,8 @@ int main(int argc, char **argv)
         rc = build_config(&u);
     if (rc == 0)
         rc = shell_run(&u);
+    if (u.set.summary_json != NULL)
+        write_summary_json(&u, rc, start_us);
 
     sender_free(u.eng);
     results_free(&u.summary.res);

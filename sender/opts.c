@@ -583,6 +583,14 @@ static const struct conf_option opts[] = {
      .words = progress_words,
      .help = "progress line on stderr (auto = when it is a terminal)",
      CONF_FIELD(S, progress)},
+    {.name = "summary-json",
+     .type = CONF_STRING,
+     .section = "Logging",
+     .argname = "FILE",
+     .help = "at the end, each receiver's result as JSON (docs/uftp-summary.schema.json), even "
+             "when the session fails",
+     .complete = "@file",
+     CONF_FIELD(S, summary_json)},
     {.name = NULL},
 };
 

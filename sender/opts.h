@@ -74,7 +74,8 @@ struct uftp_settings {
     long long log_keep;    /* -n */
     char *status_file;     /* -S */
     /* Shell only (no reference letter) */
-    int progress; /* --progress auto|on|off */
+    int progress;       /* --progress auto|on|off */
+    char *summary_json; /* --summary-json FILE (issue 15) */
 };
 
 enum { UFTP_PROGRESS_AUTO = 0, UFTP_PROGRESS_ON = 1, UFTP_PROGRESS_OFF = 2 };

@@ -97,7 +97,7 @@ const char *results_name(const struct result_row *c, char buf[static 11])
 const char *results_state(const struct result_row *c)
 {
     if (!c->connected)
-        return "no reply";
+        return c->reason[0] != '\0' ? "refused" : "no reply"; /* its ABORT said why */
     switch (c->last) {
     case SENDER_RES_MUTE:
         return "mute";

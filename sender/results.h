@@ -21,6 +21,7 @@ struct result_row {
     double secs;       /* their transfer times */
     int last;          /* enum sender_result of its last file, -1 before any */
     int64_t freespace; /* @FREESPACE answer not yet written after its RESULT, -1 = none */
+    char reason[160];  /* why it left the session (SENDER_EV_LEFT), "" = it did not */
 };
 
 struct result_table {
@@ -46,7 +47,7 @@ struct result_row *results_count(struct result_table *t, uint32_t id, uint32_t f
 /* The name status lines and the summary use (spec §2.1: the -H entry, else 0x%08X). */
 const char *results_name(const struct result_row *c, char buf[static 11]);
 
-/* One word for the summary: done, partial, lost, aborted, mute, no reply. */
+/* One word for the summary: done, partial, lost, aborted, mute, refused, no reply. */
 const char *results_state(const struct result_row *c);
 
 void results_free(struct result_table *t);

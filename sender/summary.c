@@ -97,6 +97,13 @@ void summary_event(void *ctx, const struct sender_event *ev)
             c->freespace = ev->freespace > INT64_MAX ? INT64_MAX : (int64_t)ev->freespace;
         break;
     }
+    case SENDER_EV_LEFT: {
+        /* The first reason stands: a proxy's clients follow it out for its reason. */
+        struct result_row *c = results_get(&u->res, ev->client_id, NULL);
+        if (c != NULL && c->reason[0] == '\0' && ev->text != NULL)
+            snprintf(c->reason, sizeof(c->reason), "%s", ev->text);
+        break;
+    }
     }
 }
 
@@ -129,15 +136,17 @@ static void table(struct summary *u)
     const struct result_table *t = &u->res;
     if (t->n == 0)
         return;
-    size_t counts[6] = {0};
-    static const char *const words[] = {"done", "partial", "lost", "aborted", "mute", "no reply"};
+    static const char *const words[] = {"done", "partial", "lost",    "aborted",
+                                        "mute", "refused", "no reply"};
+    enum { NWORDS = sizeof(words) / sizeof(words[0]) };
+    size_t counts[NWORDS] = {0};
     if (u->table)
         fprintf(stderr, "%-20s %-8s %11s %10s %12s\n", "receiver", "status", "files", "data",
                 "speed");
     for (size_t i = 0; i < t->n; i++) {
         const struct result_row *c = &t->v[i];
         const char *state = results_state(c);
-        for (size_t k = 0; k < 6; k++)
+        for (size_t k = 0; k < NWORDS; k++)
             if (strcmp(state, words[k]) == 0)
                 counts[k]++;
         char nb[11], data[32], speed[32], files[32];
@@ -156,7 +165,7 @@ static void table(struct summary *u)
     char tally[256];
     int n = snprintf(tally, sizeof(tally), "%zu receiver%s:", t->n, t->n == 1 ? "" : "s");
     const char *sep = " ";
-    for (size_t k = 0; k < 6 && n > 0 && (size_t)n < sizeof(tally); k++) {
+    for (size_t k = 0; k < NWORDS && n > 0 && (size_t)n < sizeof(tally); k++) {
         if (counts[k] == 0)
             continue;
         n += snprintf(tally + n, sizeof(tally) - (size_t)n, "%s%zu %s", sep, counts[k], words[k]);

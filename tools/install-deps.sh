@@ -27,10 +27,12 @@ set -eu
 #   file             CPackDeb needs it to build the .deb (tests/appliance/package.sh)
 #   openssl xxd      the independent key fingerprints of tests/integration/proxy
 #                    (Debian 12 ships xxd on its own, not in vim-common)
+#   python3-jsonschema  validates uftp --summary-json against its schema
+#                    (tests/integration/transfer/summary.sh)
 PKGS="build-essential cmake pkg-config libevent-dev libssl-dev libconfig-dev
 libcunit1-dev libisal-dev clang libclang-rt-dev tshark iproute2 nftables procps psmisc iputils-ping
 ethtool"
-PKGS="$PKGS systemd groff-base time file openssl xxd"
+PKGS="$PKGS systemd groff-base time file openssl xxd python3-jsonschema"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -92,6 +92,11 @@ int metrics_write(const struct metrics_buf *b, const char *path)
 {
     if (b->oom)
         return -ENOMEM;
+    return textfile_write(path, b->p, b->len, 0644);
+}
+
+int textfile_write(const char *path, const char *data, size_t len, unsigned mode)
+{
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
     size_t n = strlen(path) + 16;
@@ -108,8 +113,8 @@ int metrics_write(const struct metrics_buf *b, const char *path)
     }
     int rc = 0;
     size_t off = 0;
-    while (rc == 0 && off < b->len) {
-        ssize_t w = write(fd, b->p + off, b->len - off);
+    while (rc == 0 && off < len) {
+        ssize_t w = write(fd, data + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -117,7 +122,7 @@ int metrics_write(const struct metrics_buf *b, const char *path)
         else
             off += (size_t)w;
     }
-    if (rc == 0 && fchmod(fd, 0644) < 0)
+    if (rc == 0 && fchmod(fd, (mode_t)mode) < 0)
         rc = -errno;
     if (close(fd) < 0 && rc == 0)
         rc = -errno;

@@ -52,6 +52,13 @@ void metrics_f64(struct metrics_buf *b, const char *name, const char *labels, do
  */
 int metrics_write(const struct metrics_buf *b, const char *path);
 
+/*
+ * Any text file replaced the same way: data[0..len) to a temporary dot
+ * file beside path, chmod mode, renamed over path (uftp --summary-json
+ * too). Returns 0 or -errno; the temporary file never stays.
+ */
+int textfile_write(const char *path, const char *data, size_t len, unsigned mode);
+
 /* Checks a configured path: absolute, and its directory exists. Returns 0, -EINVAL or -errno. */
 int metrics_path_check(const char *path);
 

@@ -5,6 +5,7 @@
  */
 #include "sender/engine/sender_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 SENDER_HANDLER(abort_recv)
@@ -24,7 +25,12 @@ SENDER_HANDLER(abort_recv)
     }
     SLOG(s, LL_WARN, "transfer aborted by %s %08X: %s", d->isproxy ? "proxy" : "client", d->id,
          text);
+    char why[WIRE_ABORT_TEXT_LEN + 48];
+    snprintf(why, sizeof(why), "aborted by the %s: %s", d->isproxy ? "proxy" : "receiver", text);
+    const char *was = s->why;
+    s->why = why;
     client_lose(s, d, CE_ABORT);
+    s->why = was;
     if (s->cfg.quit_on_error)
         client_abort_all(s, "A client aborted, aborting all", 0, M_ACTIVE | 1u << D_REGISTERED);
     session_event(s, SE_LEFT, NULL);

@@ -89,6 +89,16 @@ static void c_changed(void *obj, int from, int to)
     size_t *cnt = c->d->isproxy ? c->s->pcnt : c->s->cnt;
     cnt[from]--;
     cnt[to]++;
+    /* A receiver out of the session: why, for uftp --summary-json (issue 15). */
+    if ((to == D_LOST || to == D_ABORT) && !c->d->isproxy) {
+        struct sender_event e = {.kind = SENDER_EV_LEFT,
+                                 .client_id = c->d->id,
+                                 .result = to == D_LOST ? SENDER_RES_LOST : SENDER_RES_ABORTED,
+                                 .text = c->s->why      ? c->s->why
+                                         : to == D_LOST ? "stopped answering"
+                                                        : "aborted"};
+        s_report(c->s, &e);
+    }
 }
 
 static void c_label(void *obj, char *buf, size_t cap)
@@ -124,6 +134,15 @@ bool client_accepts(const struct sdest *d, int ev)
     return false;
 }
 
+int client_step_why(struct sender *s, struct sdest *d, int ev, const char *why)
+{
+    const char *was = s->why;
+    s->why = why;
+    int rc = client_step(s, d, ev);
+    s->why = was;
+    return rc;
+}
+
 void client_step_all(struct sender *s, int ev, unsigned mask)
 {
     for (size_t i = 0; i < s->ndest; i++)
@@ -157,14 +176,17 @@ void client_lose(struct sender *s, struct sdest *p, int ev)
 void client_drop(struct sender *s, struct sdest *d, const char *why)
 {
     job_abort(s, d->id, 0, why, NULL);
-    client_step(s, d, CE_DROP);
+    client_step_why(s, d, CE_DROP, why);
 }
 
 void client_abort_all(struct sender *s, const char *why, uint8_t flags, unsigned mask)
 {
     SLOG(s, LL_ERR, "aborting all clients: %s", why);
     job_abort(s, 0, flags, why, NULL);
+    const char *was = s->why;
+    s->why = why;
     client_step_all(s, CE_DROP, mask);
+    s->why = was;
 }
 
 struct sdest *dest_of(struct sender *s, uint32_t id)

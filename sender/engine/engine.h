@@ -211,6 +211,7 @@ enum sender_event_kind {
     SENDER_EV_FILE,      /* a file's transfer ends: file, file_id, elapsed_us */
     SENDER_EV_RESULT,    /* client_id's outcome for file: result */
     SENDER_EV_FREESPACE, /* client_id reported freespace bytes (@FREESPACE) */
+    SENDER_EV_LEFT,      /* client_id left the session: result LOST or ABORTED, text why */
 };
 
 struct sender_event {
@@ -222,6 +223,7 @@ struct sender_event {
     enum sender_result result;
     uint64_t freespace;
     uint64_t elapsed_us; /* SENDER_EV_FILE / RESULT: time since the file's FILEINFO */
+    const char *text;    /* SENDER_EV_LEFT: why, printable ASCII; valid during the call */
 };
 
 struct sender_env {

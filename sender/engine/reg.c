@@ -130,7 +130,7 @@ static void register_one(struct sender *s, struct sdest *d, const struct addr *f
             SLOG(s, LL_WARN, "rejecting REGISTER from %08X: client list but not a proxy (-j)",
                  d->id);
             job_abort(s, d->id, 0, "specified multiple clients but not a proxy", from);
-            client_step(s, d, CE_DROP);
+            client_step_why(s, d, CE_DROP, "listed clients but is not a proxy (-j)");
             return;
         }
         dest_make_proxy(s, d);
@@ -200,7 +200,7 @@ SENDER_HANDLER(reg_client_key)
         if (rc == SKEYS_EFP || rc == CRYPTO_ESIG || rc == CRYPTO_EBLOB) {
             /* A client without the required key is refused (-c). */
             job_abort(s, d->id, 0, "Client authentication failed", from);
-            client_step(s, d, CE_DROP);
+            client_step_why(s, d, CE_DROP, "Client authentication failed");
         }
     }
 heard:

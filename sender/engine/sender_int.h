@@ -169,6 +169,8 @@ struct sender {
     uint64_t now;         /* of the call being handled (recv, poll, interrupt) */
 
     int phase; /* enum sphase; written only by session_event() */
+    /* Why the client being stepped out leaves (SENDER_EV_LEFT), or NULL: a default by state. */
+    const char *why;
     bool open_group;
     struct sdest *dests;
     size_t ndest, capdest;
@@ -304,6 +306,8 @@ int client_step(struct sender *s, struct sdest *d, int ev);
 bool client_accepts(const struct sdest *d, int ev);
 /* Steps every destination whose state is in mask (1 << enum dstate). */
 void client_step_all(struct sender *s, int ev, unsigned mask);
+/* client_step() with why as the reason SENDER_EV_LEFT gives, should d leave. */
+int client_step_why(struct sender *s, struct sdest *d, int ev, const char *why);
 /* CE_SILENCE / CE_ABORT / CE_DROP: a proxy's clients follow it out. */
 void client_lose(struct sender *s, struct sdest *d, int ev);
 /* ABORT to d (encrypted, to the group) and CE_DROP. */

@@ -122,7 +122,9 @@ static ENG_ACTION(end_announce)
         if (d->state == D_REGISTERED) {
             SLOG(s, LL_WARN, "%s %08X never completed registration%s",
                  d->isproxy ? "proxy" : "client", d->id, s->keys ? " (no KEYINFO_ACK)" : "");
+            s->why = "never completed registration";
             client_lose(s, d, CE_SILENCE);
+            s->why = NULL;
             anyerror = true;
         } else if (d->state == D_MUTE && d->registered && s->cfg.client_auth) {
             SLOG(s, LL_WARN, "client %08X registered but never authenticated (CLIENT_KEY)", d->id);
@@ -282,7 +284,7 @@ static ENG_ACTION(acks_over)
         struct sdest *d = &s->dests[i];
         if (d->state == D_REGISTERED) {
             SLOG(s, LL_WARN, "couldn't get FILEINFO_ACK from %08X", d->id);
-            client_step(s, d, CE_SILENCE);
+            client_step_why(s, d, CE_SILENCE, "no FILEINFO_ACK");
             anyerror = true;
         }
     }
@@ -433,7 +435,7 @@ static ENG_ACTION(end_file)
             client_drop(s, d, "Max passes exceeded");
         } else {
             SLOG(s, LL_WARN, "no response from client %08X", d->id);
-            client_step(s, d, CE_SILENCE);
+            client_step_why(s, d, CE_SILENCE, "no response during the transfer");
         }
         found_error = true;
     }
@@ -498,7 +500,7 @@ static ENG_ACTION(end_completion)
         struct sdest *d = &s->dests[i];
         if (d->state == D_ACTIVE && !d->isproxy) {
             SLOG(s, LL_WARN, "couldn't get COMPLETE for group from %08X", d->id);
-            client_step(s, d, CE_SILENCE);
+            client_step_why(s, d, CE_SILENCE, "no COMPLETE for the session");
         }
     }
     job_list(s, DONE_CONF, D_DONE, true);

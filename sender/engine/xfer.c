@@ -98,7 +98,9 @@ SENDER_HANDLER(xfer_status)
         SLOG(s, LL_WARN, "excessive NAKs (%u) for section %u from %s %08X, aborting", naks,
              st->section, d->isproxy ? "proxy" : "client", d->id);
         job_abort(s, d->id, 0, "Excessive NAKs received", NULL);
+        s->why = "Excessive NAKs received";
         client_lose(s, d, CE_DROP);
+        s->why = NULL;
         goto heard;
     }
     bitmap_or_bytes(&f->naks, blocks_section_start(&f->lay, st->section), nblk, st->naks,
