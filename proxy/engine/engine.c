@@ -312,7 +312,9 @@ static void from_client(struct proxy *p, struct psession *s, struct pmsg *in)
         if (!authenticate(p, s, c, in))
             return;
     } else {
-        if (s->encrypted && c != NULL && h->func < 32 && (SEALED_ONLY & 1u << h->func)) {
+        /* spec §1.9: a v4 CLIENT_KEY travels in clear. */
+        if (s->encrypted && c != NULL && h->func < 32 && (SEALED_ONLY & 1u << h->func) &&
+            !(h->func == CLIENT_KEY && s->version == UFTP_VER4)) {
             PLOG(p, s, LL_PROTO, "rejecting cleartext %s from %08X", wire_func_name(h->func),
                  c->id);
             p->st.dropped++;

@@ -59,7 +59,7 @@ struct kpeer {
     uint8_t dh[KEYBLOB_EC_MAX];
     uint16_t dhlen;
     uint8_t rand2[WIRE_RAND_LEN];
-    uint8_t *ckhdr; /* its CLIENT_KEY message, once verified */
+    uint8_t *ckhdr; /* its CLIENT_KEY message, once verified (v4: its key blob) */
     size_t cklen;
     bool authed; /* CLIENT_KEY verified */
     bool app;    /* application keys derived */
@@ -77,8 +77,6 @@ struct kpeer {
 
 const char *keys_strerror(int err)
 {
-    if (err == KEYS_EV4)
-        return "v4: sessions with client authentication are not re-keyed by a proxy";
     if (err == KEYS_ENOKEY)
         return "v4: no signing key (-k) of the server's key type and size to substitute";
     return skeys_strerror(err);
@@ -89,8 +87,6 @@ const char *keys_strerror(int err)
 static int keys_new4(struct ksess **out, const struct ksess_params *kp,
                      const struct wire_enc_info *e, uint8_t *dg, size_t len)
 {
-    if ((e->flags & FLAG_CLIENT_AUTH) != 0)
-        return KEYS_EV4;
     if (!kp->subst4 && kp->dh4 == NULL)
         return KEYS_ETYPE;
     const struct crypto_key *sub = NULL;
@@ -117,6 +113,9 @@ static int keys_new4(struct ksess **out, const struct ksess_params *kp,
     if (k == NULL)
         return CRYPTO_ENOMEM;
     k->v4 = true;
+    /* spec §1.9: under client auth we send our CLIENT_KEY upstream (skeys_client builds
+     * it, v4: in clear) and check each client's, its key blob in its finished value. */
+    k->client_auth = (e->flags & FLAG_CLIENT_AUTH) != 0;
     k->keytype = e->keytype;
     k->hashtype = e->hashtype;
     k->curve = kp->dh4 ? crypto_key_curve(kp->dh4) : 0;
@@ -263,13 +262,16 @@ static int keys_peer_new4(struct ksess *k, struct kpeer **out, const uint8_t *dh
 static int keys_peer_wrap4(struct ksess *k, struct kpeer *c, uint64_t ctr,
                            uint8_t out[static KS5_GM_ENC_LEN])
 {
-    if (!k->keyed || c->hs_gone)
+    if (!k->keyed || c->hs_gone || (k->client_auth && !c->authed))
         return KEYS_ESTATE;
     if (!c->app) {
-        /* spec §1.9: its finished value, over the verify data with the group master. */
+        /* spec §1.9: its finished value, over the verify data with its key blob (client
+         * auth: c->ckhdr holds the blob in v4) and the group master. */
         uint8_t vb[KEYSCHED_V4_CTX_MAX];
         ssize_t vn = keysched_v4_verify_ctx(vb, sizeof(vb), k->group_id, k->addr, k->addrlen,
-                                            k->rand1, c->rand2, c->pm4, 20, NULL, 0, k->gm4);
+                                            k->rand1, c->rand2, c->pm4, 20,
+                                            k->client_auth ? c->ckhdr : NULL,
+                                            k->client_auth ? c->cklen : 0, k->gm4);
         int rc =
             vn < 0 ? KEYS_EFRAME : ks4_finished(k->hashtype, k->gm4, vb, (size_t)vn, c->verify4);
         crypto_wipe(vb, sizeof(vb));
@@ -534,6 +536,8 @@ const uint8_t *keys_rand2(const struct ksess *k)
 
 const uint8_t *keys_client_key(const struct ksess *k, size_t *len)
 {
+    if (k->v4 && k->client_auth)
+        return skeys_client_client_key(k->up4, len);
     *len = k->client_auth ? k->cklen : 0;
     return k->client_auth ? k->ck : NULL;
 }
@@ -709,11 +713,53 @@ bool keys_peer_has_app(const struct kpeer *c)
     return c != NULL && c->app;
 }
 
+/*
+ * v4 (spec §1.9): a cleartext CLIENT_KEY whose signature covers the verify
+ * data without blob and group master: group_id, the private address, rand1
+ * (the server's, which the clients saw), its rand2 and our premaster with it.
+ * Its key blob is kept for its finished value.
+ */
+static int keys_peer_client_key4(struct ksess *k, struct kpeer *c, const uint8_t *msg, size_t len,
+                                 const uint8_t *fp, size_t fplen)
+{
+    struct wire_client_key m = {.ver = UFTP_VER4};
+    if (wire_client_key_decode(&m, msg, len) < 0 || m.keylen == 0 || m.siglen == 0)
+        return KEYS_EFRAME;
+    if (fplen > 0 && !fp_match(fp, fplen, m.keyblob, m.keylen))
+        return KEYS_EFP;
+    struct crypto_key *key = NULL;
+    int rc = keyblob_import(m.keyblob, m.keylen, 0, &key);
+    if (rc)
+        return rc;
+    uint8_t vb[KEYSCHED_V4_CTX_MAX];
+    ssize_t vn = keysched_v4_verify_ctx(vb, sizeof(vb), k->group_id, k->addr, k->addrlen,
+                                        k->rand1, c->rand2, c->pm4, 20, NULL, 0, NULL);
+    if (vn < 0) {
+        rc = KEYS_EFRAME;
+    } else {
+        struct crypto_iov v = {vb, (size_t)vn};
+        rc = sig_verify(key, k->hashtype, &v, 1, m.sig, m.siglen);
+    }
+    crypto_wipe(vb, sizeof(vb));
+    crypto_key_free(key);
+    if (rc)
+        return rc;
+    c->ckhdr = malloc(m.keylen);
+    if (c->ckhdr == NULL)
+        return CRYPTO_ENOMEM;
+    memcpy(c->ckhdr, m.keyblob, m.keylen);
+    c->cklen = m.keylen;
+    c->authed = true;
+    return CRYPTO_OK;
+}
+
 int keys_peer_client_key(struct ksess *k, struct kpeer *c, uint32_t id, const uint8_t *msg,
                          size_t len, const uint8_t *fp, size_t fplen)
 {
     if (!k->client_auth || c->authed || c->hs_gone)
         return KEYS_ESTATE;
+    if (k->v4)
+        return keys_peer_client_key4(k, c, msg, len, fp, fplen);
     struct wire_client_key m = {.ver = UFTP_VER5};
     if (wire_client_key_decode(&m, msg, len) < 0 || m.keylen == 0 || m.siglen == 0)
         return KEYS_EFRAME;

@@ -29,12 +29,14 @@
  * Every key is a core/crypto skeys_dir, retired at its AEAD usage limit or
  * after too many failed opens. Secrets are wiped when freed.
  *
- * v4 sessions (spec §1.9 item 5), without client authentication: upstream
+ * v4 sessions (spec §1.9 item 5), with or without client authentication: upstream
  * the proxy is a v4 client of the server (a core/crypto skeys_client,
  * keeping the group master); downstream its clients exchange keys with a
  * response proxy's long-lived ECDH key (-e, advertised in the v4
  * PROXY_KEY), or with the key a client proxy writes into the forwarded
  * ANNOUNCE with its own signing key (keys_announce4): SHA-1 premaster, TLS 1.2 PRF handshake key,
+ * under client authentication each client's cleartext v4 CLIENT_KEY checked and its key blob in
+ * its finished value, ours sent upstream in clear;
  * the server's group master CBC-wrapped for each with the server's ID in the IV (v4 KEYINFO carries
  * the server's src_id and no signature), the 12-byte finished value. There is one group key for
  * everyone: the clients' answers open under it (a replay window per client) and the proxy seals
@@ -70,7 +72,6 @@ enum keys_err {
     KEYS_ELIMIT = SKEYS_ELIMIT, /* key spent */
     KEYS_ESTATE = SKEYS_ESTATE, /* the key needed does not exist yet */
     KEYS_ENOENT = SKEYS_ENOENT, /* KEYINFO does not list us */
-    KEYS_EV4 = -48,             /* a v4 session we cannot re-key (client auth) */
     KEYS_ENOKEY = -49,          /* v4 client proxy: no -k key like the server's */
 };
 

@@ -456,8 +456,9 @@ size_t p_reg_flush(struct proxy *p, struct psession *s, const struct agg_slot *s
         size_t cl;
         const uint8_t *ck = keys_client_key(s->k, &cl);
         memset(&m, 0, sizeof(m));
+        /* v4: in clear (spec §1.9). */
         if (wire_msg_decode(&m, s->version, ck, cl) > 0)
-            p_send_up(p, s, &m, UP_HS);
+            p_send_up(p, s, &m, s->version == UFTP_VER4 ? UP_CLEAR : UP_HS);
     }
     return sent ? sl->nids : 0;
 }

@@ -9,6 +9,8 @@
 #   3b. Debian uftp -> our uftpproxyd -s -> our uftpproxyd -c (client role)
 #       -> our uftpd x2, on disjoint networks, in clear and encrypted (the
 #       client proxy substitutes its keys into the ANNOUNCE and re-signs it);
+#       3a and 3b encrypted also with client authentication (-c: the proxy
+#       checks its receivers' v4 CLIENT_KEY and sends its own, issue 15);
 #   4.  our uftp --protocol 4 -> Debian uftpproxyd -r -> our uftpd -r x2,
 #       in clear and encrypted (our receivers take the 4.x proxy's key with
 #       KEY_REQ, spec §1.9 item 4).
@@ -88,6 +90,12 @@ grep -q "encrypted session of server" "$NETNS_TMP/px.log" ||
     fail "our proxy did not take the encrypted v4 session"
 grep -q "every client keyed" "$NETNS_TMP/px.log" ||
     fail "our proxy did not re-key both clients"
+# Issue 15: with client authentication (-c) too: our proxy checks each
+# receiver's v4 CLIENT_KEY and sends its own upstream (spec §1.9).
+session lan1 "$DEB/uftp" 0 -H "$R1,$R2" -j "$NETNS_TMP/proxies" -Y aes256-gcm -h sha256 \
+    -e ecdh_ecdsa -c -- "$NETNS_TMP/d1" "$NETNS_TMP/d2"
+[ "$(grep -c "CLIENT_KEY from .* verified" "$NETNS_TMP/px.log")" -ge 2 ] ||
+    fail "our response proxy did not check both receivers' CLIENT_KEY"
 stop_all
 
 echo "4. our uftp --protocol 4 -> Debian uftpproxyd -r -> our uftpd -r x2:"
@@ -141,6 +149,11 @@ session snd "$DEB/uftp" 0 -H "$(id_of 10.96.3.11),$(id_of 10.96.3.12)" -j "$NETN
     -Y aes256-gcm -h sha256 -e ecdh_ecdsa -- "$NETNS_TMP/d1" "$NETNS_TMP/d2"
 grep -q "every client keyed" "$NETNS_TMP/cp.log" ||
     fail "our client proxy did not re-key both clients"
+# Client authentication (issue 15, spec §1.9): CLIENT_KEYs checked by the client proxy.
+session snd "$DEB/uftp" 0 -H "$(id_of 10.96.3.11),$(id_of 10.96.3.12)" -j "$NETNS_TMP/cproxies" \
+    -Y aes256-gcm -h sha256 -e ecdh_ecdsa -c -- "$NETNS_TMP/d1" "$NETNS_TMP/d2"
+[ "$(grep -c "CLIENT_KEY from .* verified" "$NETNS_TMP/cp.log")" -ge 2 ] ||
+    fail "our client proxy did not check both receivers' CLIENT_KEY"
 stop_all
 echo "$NSESS sessions"
 finish

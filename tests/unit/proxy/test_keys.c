@@ -252,12 +252,66 @@ static void test_subst(void)
     kp.subst4 = false;
     CU_ASSERT_EQUAL(keys_new(&k, &kp, &a.enc, dg, len), KEYS_ETYPE);
     skeys_server_free(srv);
-    /* Client authentication: refused. */
+    /*
+     * Client authentication (issue 15, spec §1.9): re-keyed too. Upstream our
+     * cleartext v4 CLIENT_KEY passes the server's check; downstream a
+     * client's passes ours, and a forged one does not.
+     */
     srv = server4(srvk, true);
     len = announce4(srv, dg, sizeof(dg));
     decode4(dg, len, &a);
     kp = params4(keys, 2);
-    CU_ASSERT_EQUAL(keys_new(&k, &kp, &a.enc, dg, len), KEYS_EV4);
+    CU_ASSERT_EQUAL_FATAL(keys_new(&k, &kp, &a.enc, dg, len), CRYPTO_OK);
+    CU_ASSERT_TRUE(keys_client_auth(k));
+    size_t ckl = 0;
+    const uint8_t *ck = keys_client_key(k, &ckl);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ck);
+    CU_ASSERT_EQUAL(ck[0], CLIENT_KEY);
+    size_t udl;
+    const uint8_t *udh = keys_dh_up(k, &udl);
+    struct skeys_peer *sp = NULL;
+    CU_ASSERT_EQUAL_FATAL(skeys_server_register(srv, PROXY, udh, udl, keys_rand2(k), &sp),
+                          CRYPTO_OK);
+    CU_ASSERT_EQUAL(skeys_server_client_key(srv, sp, ck, ckl, NULL, 0), CRYPTO_OK);
+    CU_ASSERT_TRUE(skeys_peer_authenticated(sp));
+    skeys_peer_free(sp);
+    /* A client of ours, with the ANNOUNCE as we forward it. */
+    CU_ASSERT_EQUAL_FATAL(keys_announce4(k, dg, len, &a.enc), CRYPTO_OK);
+    decode4(dg, len, &b);
+    struct crypto_key *ckey = load("ec256_a.pem");
+    struct skeys_client_cfg c2 = {.group_id = GROUP,
+                                  .server_id = SERVER,
+                                  .client_id = 0x0A000302,
+                                  .sigkey = ckey,
+                                  .addrlen = 4};
+    memcpy(c2.addr, PRIV, 4);
+    crypto_random(c2.rand2, sizeof(c2.rand2));
+    cli = NULL;
+    CU_ASSERT_EQUAL_FATAL(skeys_client_new(&cli, &c2, &b.enc, dg, len), CRYPTO_OK);
+    CU_ASSERT_EQUAL_FATAL(skeys_client_handshake(cli), CRYPTO_OK);
+    size_t cdl, cml;
+    const uint8_t *cdh = skeys_client_dh(cli, &cdl);
+    uint8_t r2[WIRE_RAND_LEN];
+    skeys_client_rand2(cli, r2);
+    struct kpeer *kc = NULL;
+    CU_ASSERT_EQUAL_FATAL(keys_peer_new(k, &kc, 0x0A000302, cdh, cdl, r2), CRYPTO_OK);
+    CU_ASSERT_FALSE(keys_peer_registered(k, kc));
+    const uint8_t *cm = skeys_client_client_key(cli, &cml);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cm);
+    uint8_t forged[1024];
+    CU_ASSERT_FATAL(cml <= sizeof(forged));
+    memcpy(forged, cm, cml);
+    forged[cml - 1] ^= 1; /* the signature's last byte */
+    CU_ASSERT_NOT_EQUAL(keys_peer_client_key(k, kc, 0x0A000302, forged, cml, NULL, 0), CRYPTO_OK);
+    CU_ASSERT_FALSE(keys_peer_registered(k, kc));
+    uint8_t wrongfp[FP_LEN] = {0};
+    CU_ASSERT_EQUAL(keys_peer_client_key(k, kc, 0x0A000302, cm, cml, wrongfp, FP_LEN), KEYS_EFP);
+    CU_ASSERT_EQUAL(keys_peer_client_key(k, kc, 0x0A000302, cm, cml, NULL, 0), CRYPTO_OK);
+    CU_ASSERT_TRUE(keys_peer_registered(k, kc));
+    keys_peer_free(kc);
+    skeys_client_free(cli);
+    crypto_key_free(ckey);
+    keys_free(k);
     skeys_server_free(srv);
     crypto_key_free(srvk);
     crypto_key_free(rsa);
@@ -268,7 +322,7 @@ static const struct cu_test keys_tests[] = {
     {"v4 PROXY_KEY: ECDSA P-256 and P-384 signing keys", test_ec},
     {"v4 PROXY_KEY: RSA signing key, P-521 ECDH key", test_rsa},
     {"v4 PROXY_KEY: refusals", test_errors},
-    {"v4 client proxy: key substitution, re-signing, refusals", test_subst},
+    {"v4 client proxy: key substitution, re-signing, refusals, client auth", test_subst},
     {NULL, NULL},
 };
 
