@@ -7,7 +7,7 @@
 #     nftables examples, uftp_keymgt and its man page and bash completion,
 #     copyright) plus, for each program that is built, its binary, and its man
 #     page, bash completion and config
-#     file once their sources exist;
+#     file once their sources exist (and uftp's JSON summary schema);
 #   - conffiles = exactly the files under /etc; units identical to systemd/;
 #   - maintainer scripts that never start or enable a daemon;
 #   - an install, a reinstall keeping an edited conffile, a remove that keeps
@@ -91,6 +91,8 @@ dpkg-deb --fsys-tarfile "$deb" | tar -t | grep -v '/$' | sed 's|^\./|/|' | LC_AL
         [ -f "$src/man/$prog.$sec.in" ] && echo "/usr/share/man/man$sec/$prog.$sec.gz" &&
             echo "/usr/share/bash-completion/completions/$prog"
         [ -f "$src/etc/$prog.conf" ] && echo "/etc/uftp/$prog.conf"
+        # uftp --summary-json's schema (issue 15) goes with uftp.
+        [ "$prog" = uftp ] && echo /usr/share/doc/uftp-ng/uftp-summary.schema.json
     done <<END
 uftp sender bin 1
 uftpd receiver sbin 8
