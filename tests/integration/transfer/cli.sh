@@ -108,6 +108,20 @@ expect 1 "nothing to send" "$UFTP" -Y none "$T/does-not-exist"
 # Each skipped item once, in the walk's words (5.0.1 logs it the same way).
 expect 1 "^uftp: skipping '$T/does-not-exist': No such file or directory$" "$UFTP" -Y none "$T/does-not-exist"
 expect 1 "option -P: .* same IP version" "$UFTP" -Y none -M ff15::1 "$T/f"
+# --summary-json is written whatever the exit (issue 15): no session here.
+expect 1 "nothing to send" "$UFTP" -Y none --summary-json "$T/sum.json" "$T/does-not-exist"
+if ! grep -q '"exit_code": 1,' "$T/sum.json" 2>/dev/null ||
+    ! grep -q '"group_id": null,' "$T/sum.json" || ! grep -q '"receivers": \[' "$T/sum.json"; then
+    fail "--summary-json after a failed start: $(cat "$T/sum.json" 2>&1)"
+fi
+for py in /usr/bin/python3 python3; do
+    command -v "$py" >/dev/null && "$py" -c 'import jsonschema' 2>/dev/null || continue
+    "$py" -c 'import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' \
+        "$(dirname "$0")/../../../docs/uftp-summary.schema.json" "$T/sum.json" ||
+        fail "--summary-json after a failed start does not validate"
+    break
+done
 # uftp --check checks what a session would refuse before it opens anything.
 expect 1 "option -P: .* same IP version" "$UFTP" --check -M ff15::1
 expect 1 "option -c needs encryption" "$UFTP" --check -Y none -c
