@@ -59,8 +59,8 @@ static int settings_explain(const void *settings, int argc, char **argv, const s
         m = pm;
     } else if (s->metrics_file != NULL && (rc = metrics_path_check(s->metrics_file)) < 0) {
         what = "metrics-file";
-        snprintf(pm, sizeof(pm), "'%s': %s", s->metrics_file,
-                 rc == -EINVAL ? "not a file name" : strerror(-rc));
+        snprintf(pm, sizeof(pm), "'metrics-file' needs an existing directory: '%s': %s",
+                 s->metrics_file, rc == -EINVAL ? "not a file name" : strerror(-rc));
         m = pm;
     } else {
         if (cmd->check && (s->server != NULL) + s->client + s->response == 0)

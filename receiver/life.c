@@ -65,8 +65,8 @@ int uftpd_settings_check(const struct uftpd_settings *s, const char **what, char
     if (s->metrics_file != NULL) {
         int rc = metrics_path_check(s->metrics_file);
         if (rc < 0)
-            return bad(what, "metrics-file", msg, len, "'%s': %s", s->metrics_file,
-                       rc == -EINVAL ? "not a file name" : strerror(-rc));
+            return bad(what, "metrics-file", msg, len, "needs an existing directory: '%s': %s",
+                       s->metrics_file, rc == -EINVAL ? "not a file name" : strerror(-rc));
     }
     if (s->postreceive != NULL) {
         int rc = runner_command_check(s->postreceive);

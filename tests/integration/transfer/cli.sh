@@ -103,6 +103,11 @@ expect 1 "option -T: 'temp-dir' allows only one dest" "$UFTPD" --check --config 
 expect 1 "option -A: 'backup-dirs' must be absolute" "$UFTPD" --check -A rel
 expect 1 "option --post-receive-timeout: 'post-receive-timeout' must be 1..86400" "$UFTPD" --check --post-receive-timeout 0
 expect 0 "status-file = \"@LOG\";" "$UFTPD" --check -F @LOG
+# Metrics (issue 15): off by default; a file in an existing directory.
+expect 0 "metrics-interval = 5;" "$UFTPD" --check
+expect 1 "'metrics-file' must be an absolute path" "$UFTPD" --check --metrics-file rel.prom
+expect 1 "'metrics-file' needs an existing directory: '/nonexistent-uftp/m.prom'" "$UFTPD" --check --metrics-file /nonexistent-uftp/m.prom
+expect 0 "metrics-file = \"$T/m.prom\";" "$UFTPD" --check --metrics-file "$T/m.prom" --metrics-interval 2
 expect 1 "no files to send" "$UFTP" -Y none
 expect 1 "nothing to send" "$UFTP" -Y none "$T/does-not-exist"
 # Each skipped item once, in the walk's words (5.0.1 logs it the same way).
