@@ -14,7 +14,11 @@ void reply_nak_arm(struct receiver *r, struct rsession *s, uint32_t first, uint3
                    bool got_done)
 {
     struct rfile *f = &s->f;
-    f->nak_at = r->now + s->grtt_us;
+    /* After a section boundary 1·GRTT, for stragglers (spec §1.6 step 4). After a DONE
+     * listing us at once: the DONE left after the pass's last block, on the same path,
+     * so what has not arrived is lost (or reordered: one block sent twice), and the
+     * sender's next pass waits only for our STATUS (issue 18). */
+    f->nak_at = r->now + (got_done ? 0 : s->grtt_us);
     if (f->nak_at == 0)
         f->nak_at = 1;
     f->nak_first = first;

@@ -245,6 +245,7 @@ void dest_grtt(struct sender *s, bool clear)
             d->rtt_measured = false;
     }
     if (found) {
+        s->rtt_peak_us = max;
         uint64_t old = s->grtt.cur_us;
         grtt_update(&s->grtt, max, true);
         if (old != s->grtt.cur_us)

@@ -109,6 +109,7 @@ enum sevent {
     SE_KEY_LIMIT,    /* the server key is exhausted */
     SE_FAIL,         /* fatal error; arg: the exit code (int *) */
     SE_INTERRUPT,    /* sender_interrupt() */
+    SE_QUICK,        /* the quick resend after a FILEINFO or DONE round (session.c) */
     SE_NEVENTS
 };
 
@@ -134,6 +135,10 @@ struct sjob {
 #define SJOB_RING 32
 /* Shortest span of the DONEs at the end of a pass (session.c done_interval()). */
 #define SENDER_DONE_SPAN_US 3000000u
+/* The quick resend comes SENDER_QUICK_RTTS measured RTTs after its round, at least
+ * SENDER_QUICK_MIN_US, at most 1·GRTT (session.c arm_quick()). */
+#define SENDER_QUICK_RTTS   4u
+#define SENDER_QUICK_MIN_US 2000u
 
 /* The file being sent. */
 struct sfile {
@@ -196,6 +201,9 @@ struct sender {
     uint64_t next_send;
     bool last_pass;
     bool regdone;
+    /* The quick resend of a FILEINFO or DONE round (session.c arm_quick()); 0 = none. */
+    uint64_t quick_at;
+    uint64_t rtt_peak_us; /* the largest RTT of the last GRTT update (unclamped); 0 = none */
 
     struct sfile file;
     uint32_t next_index; /* next item of cfg.files */

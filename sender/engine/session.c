@@ -8,6 +8,10 @@
  * DATA       passes of FILESEG; DONE every 3·GRTT at the end of a pass;
  *            NAKs start a rewind 3·GRTT later; COMPLETE from all ends it.
  * COMPLETION DONE(0) + DONE_CONF every 3·GRTT until all COMPLETE(0).
+ * A FILEINFO or DONE round is sent once more a few RTTs (≤ 1·GRTT) after it
+ * to whoever is still silent (SE_QUICK, not counted in ROBUST): a lost
+ * datagram then costs that, not a whole round (issue 18, DESIGN.md "What
+ * bounds a file's latency").
  * The table (s_rows) is the only place the phase changes; the handlers
  * (reg.c, xfer.c, abort.c) raise SE_HEARD / SE_LEFT when they are done.
  */
@@ -159,6 +163,37 @@ static void fileinfo_cycle(struct sender *s)
     job_list(s, FILEINFO, D_REGISTERED, false);
 }
 
+/*
+ * The quick resend: a few measured RTTs after a FILEINFO or DONE round (at
+ * most 1·GRTT), the receivers that have not answered yet get it once more.
+ * A receiver answers within its RTT, so one still silent then most likely
+ * lost the message or its answer; the next full round would come only
+ * 3·GRTT (DONE: done_interval()) after the first, and the GRTT is floored
+ * (-r min, 10 ms) far above a LAN's RTT. The resend is not a round: the
+ * ROBUST rounds after which a silent receiver is lost keep their spacing.
+ * A resend that was not needed costs one datagram and a duplicate answer.
+ */
+static void arm_quick(struct sender *s, uint64_t round_at)
+{
+    uint64_t g = s_adv_grtt(s), q = SENDER_QUICK_RTTS * s->rtt_peak_us;
+    if (q < SENDER_QUICK_MIN_US)
+        q = SENDER_QUICK_MIN_US;
+    s->quick_at = s->now + (s->rtt_peak_us == 0 || q > g ? g : q);
+    if (s->quick_at >= round_at)
+        s->quick_at = 0; /* the round itself comes first */
+}
+
+static ENG_ACTION(quick_fileinfo)
+{
+    struct sender *s = obj;
+    s->quick_at = 0;
+    if (s->cnt[D_REGISTERED] > 0 && !s->last_pass) {
+        fileinfo_cycle(s);
+        arm_quick(s, s->next_send); /* again, until the next round */
+    }
+    return FSM_NEXT;
+}
+
 /* ---------------------------------------------------------------- one file */
 void session_close_file(struct sender *s)
 {
@@ -234,6 +269,7 @@ static ENG_ACTION(next_file)
     s->next_send = s->now + 3 * s->grtt.cur_us;
     f->start_us = s->now;
     fileinfo_cycle(s);
+    arm_quick(s, s->next_send);
     s->st.file_index = f->index;
     s->st.file_id = f->file_id;
     s->st.file_size = f->ftype == FTYPE_REG ? f->it->size : 0;
@@ -259,6 +295,7 @@ static bool start_data(struct sender *s)
     f->rewind_at = 0;
     f->max_time_at = 0;
     f->start_us = s->now;
+    s->quick_at = 0;
     /* spec §1.6 step 7: -W, in whole seconds as the reference computes it. */
     if (s->cfg.cc_type == CC_NONE && s->rate_Bps != 0 && s->cfg.max_time_pct != 0) {
         uint64_t secs =
@@ -300,12 +337,26 @@ static ENG_ACTION(acks_over)
     return FSM_GOTO(SP_FINISHED);
 }
 
+/*
+ * After a pass with NAKs, the next pass starts 3·GRTT later (spec §1.6 step
+ * 5: time for every receiver's STATUS), or as soon as every receiver of a
+ * one-section file has answered the pass's DONE (STATUS or COMPLETE): a
+ * receiver NAKs such a file only after the DONE, all of it in one STATUS,
+ * so nothing more is coming (issue 18). A file of several sections keeps
+ * the wait: a receiver's STATUS for one section says nothing of the others.
+ */
 void session_rewind_check(struct sender *s)
 {
     struct sfile *f = &s->file;
-    if (f->got_naks && f->end_of_pass && f->rewind_at == 0) {
-        f->rewind_at = s->now + 3 * s_adv_grtt(s);
-        SLOG(s, LL_DEBUG, "starting rewind timer");
+    if (!f->got_naks || !f->end_of_pass)
+        return;
+    uint64_t at = s->now + 3 * s_adv_grtt(s);
+    if (f->lay.sections <= 1 && s->cnt[D_ACTIVE] == 0 && s->pcnt[D_ACTIVE] == 0)
+        at = s->now;
+    if (f->rewind_at == 0 || at < f->rewind_at) {
+        if (f->rewind_at == 0)
+            SLOG(s, LL_DEBUG, "starting rewind timer");
+        f->rewind_at = at;
     }
 }
 
@@ -324,11 +375,20 @@ static ENG_ACTION(pass_end)
  * least SENDER_DONE_SPAN_US: after an unpaced pass a receiver may still be
  * working through a full socket buffer (uftpd's default is 32 MiB), alive
  * but silent, for longer than ROBUST·3·GRTT at the minimum GRTT (0.6 s).
+ * The first quarter of them keep 3·GRTT, so that a lost DONE or COMPLETE
+ * costs a small file 3·GRTT and not a share of the span (issue 18); the
+ * others share what is left of the span.
  */
-static uint64_t done_interval(const struct sender *s)
+static uint64_t done_interval(const struct sender *s, uint32_t attempt)
 {
     uint64_t iv = 3 * s_adv_grtt(s);
-    uint64_t floor = SENDER_DONE_SPAN_US / (s->cfg.robust > 0 ? s->cfg.robust : 1);
+    uint32_t robust = s->cfg.robust > 0 ? s->cfg.robust : 1;
+    uint32_t quick = robust / 4;
+    if (attempt <= quick)
+        return iv;
+    uint64_t used = quick * iv;
+    uint64_t floor =
+        used < SENDER_DONE_SPAN_US ? (SENDER_DONE_SPAN_US - used) / (robust - quick) : 0;
     return iv > floor ? iv : floor;
 }
 
@@ -339,8 +399,9 @@ static ENG_ACTION(done_round)
     struct sfile *f = &s->file;
     if (f->done_attempt <= s->cfg.robust) {
         job_done(s, f->file_id, (uint16_t)(f->lay.sections ? f->lay.sections - 1 : 0));
+        f->done_next = s->now + done_interval(s, f->done_attempt);
         f->done_attempt++;
-        f->done_next = s->now + done_interval(s);
+        arm_quick(s, f->done_next);
     } else if (f->rewind_at == 0) {
         SLOG(s, LL_WARN, "file %04X timed out waiting for clients", f->file_id);
         return FSM_THEN(SE_FILE_END);
@@ -350,11 +411,25 @@ static ENG_ACTION(done_round)
     return FSM_NEXT;
 }
 
+/* SE_QUICK after a DONE: once more to the receivers still silent. */
+static ENG_ACTION(quick_done)
+{
+    struct sender *s = obj;
+    struct sfile *f = &s->file;
+    s->quick_at = 0;
+    if (s->cnt[D_ACTIVE] > 0) {
+        job_done(s, f->file_id, (uint16_t)(f->lay.sections ? f->lay.sections - 1 : 0));
+        arm_quick(s, f->done_next); /* again, until the next round */
+    }
+    return FSM_NEXT;
+}
+
 static ENG_ACTION(rewind_pass)
 {
     struct sender *s = obj;
     struct sfile *f = &s->file;
     f->rewind_at = 0;
+    s->quick_at = 0;
     f->got_naks = false;
     client_step_all(s, CE_REWIND, 1u << D_ACTIVE_NAK);
     if (f->pass >= s->cfg.max_passes) {
@@ -469,6 +544,7 @@ static ENG_ACTION(start_completion)
     s->st.file_id = 0;
     s->attempt = 1;
     s->last_pass = false;
+    s->quick_at = 0;
     completion_cycle(s);
     s->next_send = s->now + 3 * s->grtt.cur_us;
     return FSM_NEXT;
@@ -550,6 +626,8 @@ static ENG_ACTION(on_round)
     if (s->last_pass || s->attempt > s->cfg.robust)
         return FSM_THEN(SE_ROUNDS_OVER);
     cycle[s->phase](s);
+    if (s->phase == SP_FILEINFO)
+        arm_quick(s, s->next_send);
     return FSM_NEXT;
 }
 
@@ -571,7 +649,11 @@ static bool owed(const struct sender *s)
 static ENG_ACTION(on_heard)
 {
     struct sender *s = obj;
-    return owed(s) ? FSM_NEXT : FSM_THEN(answered[s->phase]);
+    if (!owed(s))
+        return FSM_THEN(answered[s->phase]);
+    if (s->phase == SP_DATA)
+        session_rewind_check(s); /* the last silent one may have answered */
+    return FSM_NEXT;
 }
 
 /* ---------------------------------------------------------------- the table */
@@ -579,9 +661,9 @@ static ENG_ACTION(on_heard)
 static const char *const s_phase_names[SP_NSTATES] = {"START", "ANNOUNCE",   "FILEINFO",
                                                       "DATA",  "COMPLETION", "FINISHED"};
 static const char *const s_event_names[SE_NEVENTS] = {
-    "START",      "TIMER",     "HEARD",        "LEFT",      "ALL_IN", "ROUNDS_OVER",
-    "ALL_ACKED",  "NEXT_FILE", "LAST_FILE",    "PASS_END",  "REWIND", "MAX_TIME",
-    "READ_ERROR", "FILE_END",  "ALL_COMPLETE", "KEY_LIMIT", "FAIL",   "INTERRUPT"};
+    "START",        "TIMER",     "HEARD",    "LEFT",      "ALL_IN",   "ROUNDS_OVER", "ALL_ACKED",
+    "NEXT_FILE",    "LAST_FILE", "PASS_END", "REWIND",    "MAX_TIME", "READ_ERROR",  "FILE_END",
+    "ALL_COMPLETE", "KEY_LIMIT", "FAIL",     "INTERRUPT", "QUICK"};
 
 static const struct fsm_row s_rows[] = {
     {SP_START, SE_START, on_start, SP_ANNOUNCE},
@@ -599,9 +681,11 @@ static const struct fsm_row s_rows[] = {
     {SP_FILEINFO, SE_LEFT, on_heard, FSM_SAME},
     {SP_FILEINFO, SE_ALL_ACKED, acks_over, SP_DATA}, /* exit 8, or data */
     {SP_FILEINFO, SE_ROUNDS_OVER, acks_over, SP_DATA},
+    {SP_FILEINFO, SE_QUICK, quick_fileinfo, FSM_SAME},
 
     {SP_DATA, SE_PASS_END, pass_end, FSM_SAME},
     {SP_DATA, SE_TIMER, done_round, FSM_SAME},
+    {SP_DATA, SE_QUICK, quick_done, FSM_SAME},
     {SP_DATA, SE_REWIND, rewind_pass, FSM_SAME},
     {SP_DATA, SE_MAX_TIME, max_time, FSM_SAME},
     {SP_DATA, SE_READ_ERROR, read_error, FSM_SAME},
@@ -668,7 +752,7 @@ struct due {
 };
 
 /* The current phase's timers, in order of precedence. */
-static int timers(const struct sender *s, struct due t[4])
+static int timers(const struct sender *s, struct due t[5])
 {
     const struct sfile *f = &s->file;
     if (s->phase == SP_START) {
@@ -677,6 +761,12 @@ static int timers(const struct sender *s, struct due t[4])
     }
     if (s->phase == SP_FINISHED)
         return 0;
+    uint64_t quick = s->quick_at != 0 ? s->quick_at : ENG_NEVER;
+    if (s->phase == SP_FILEINFO) {
+        t[0] = (struct due){s->next_send, SE_TIMER};
+        t[1] = (struct due){quick, SE_QUICK};
+        return 2;
+    }
     if (s->phase != SP_DATA) {
         t[0] = (struct due){s->next_send, SE_TIMER};
         return 1;
@@ -686,12 +776,13 @@ static int timers(const struct sender *s, struct due t[4])
     t[1] = (struct due){f->max_time_at != 0 ? f->max_time_at : ENG_NEVER, SE_MAX_TIME};
     t[2] = (struct due){f->rewind_at != 0 ? f->rewind_at : ENG_NEVER, SE_REWIND};
     t[3] = (struct due){f->end_of_pass ? f->done_next : ENG_NEVER, SE_TIMER};
-    return 4;
+    t[4] = (struct due){f->end_of_pass ? quick : ENG_NEVER, SE_QUICK};
+    return 5;
 }
 
 void session_tick(struct sender *s)
 {
-    struct due t[4];
+    struct due t[5];
     /* Each event may move to the next phase, whose timers may be due too. */
     for (int guard = 0; guard < 64; guard++) {
         int n = timers(s, t), i = 0;
@@ -705,7 +796,7 @@ void session_tick(struct sender *s)
 
 uint64_t session_deadline(const struct sender *s)
 {
-    struct due t[4];
+    struct due t[5];
     uint64_t min = s->phase == SP_DATA ? xmit_data_due(s, 0) : ENG_NEVER;
     for (int i = 0, n = timers(s, t); i < n; i++)
         if (t[i].at < min)

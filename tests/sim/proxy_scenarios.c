@@ -146,10 +146,10 @@ static void encrypt(struct sender_config *sc, bool enc, bool client_auth)
  * (nets 1, 2) → 4 receivers (net 2) with 10 % loss each way, closed group,
  * the client proxy in -j; encrypted or not, with client authentication.
  */
-static uint64_t g_hash;     /* the last tunnel's trace hash */
-static uint64_t g_stop_cp;  /* stop the client proxy at this time (0: never) */
-static int g_lose_regconf;  /* REG_CONF lost: 1 before the first FILEINFO, 2 all */
-static int g_rlist;         /* receivers' -R: 0 none, 1 the client proxy's fingerprint, 2 another */
+static uint64_t g_hash;    /* the last tunnel's trace hash */
+static uint64_t g_stop_cp; /* stop the client proxy at this time (0: never) */
+static int g_lose_regconf; /* REG_CONF lost: 1 before the first FILEINFO, 2 all */
+static int g_rlist;        /* receivers' -R: 0 none, 1 the client proxy's fingerprint, 2 another */
 
 struct regconf_loss {
     int tx;
@@ -259,13 +259,17 @@ static void tunnel(uint64_t seed, bool enc, bool client_auth)
     sc->proxies = r->proxies;
     sc->nproxy = 1;
     r->proxies[0].id = r->pc[1].proxy_id;
+    if (g_stop_cp != 0) {
+        /* A large file last, so that the stop finds the transfer under way
+         * however fast the small ones went (the sender takes its list when added). */
+        scen_file(r->s, r->f, "large", 3000000);
+        r->sc.nfiles = r->f->n;
+    }
     run_add_sender(r, NULL);
     r->srv[0].proxy_id = r->pc[1].proxy_id;
     if (g_stop_cp != 0) {
         /* The client proxy shuts down mid-transfer: its ABORTs must end the
          * session on both sides at once, encrypted where keys exist. */
-        scen_file(r->s, r->f, "large", 3000000);
-        r->sc.nfiles = r->f->n; /* (borrowed: the sender sees the longer list) */
         sim_interrupt_at(r->s, r->px[1], g_stop_cp);
         CHECK(sim_run(r->s, LIMIT_US), "did not finish");
         /* Everyone aborted: exit 9, or 8 when it happens during a FILEINFO round. */
