@@ -129,9 +129,12 @@ static bool start(struct aead *a, int enc, const uint8_t *nonce, const uint8_t *
     if (!EVP_CipherInit_ex2(x, NULL, NULL, nonce, enc, NULL))
         return false;
     if (tag) {
-        uint8_t t[AEAD_TAG_LEN];
-        memcpy(t, tag, sizeof(t));
-        if (EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, AEAD_TAG_LEN, t) <= 0)
+        /* The parameter directly rather than through EVP_CIPHER_CTX_ctrl(): one
+         * translation less per packet (issue 18). */
+        OSSL_PARAM p[2] = {
+            OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, (void *)tag, AEAD_TAG_LEN),
+            OSSL_PARAM_END};
+        if (!EVP_CIPHER_CTX_set_params(x, p))
             return false;
     }
     /* CCM needs the message length before the AAD. */
@@ -160,7 +163,9 @@ int aead_seal(struct aead *a, const uint8_t nonce[static AEAD_NONCE_LEN], const 
         goto fail;
     if (!EVP_CipherFinal_ex(a->ctx[1], out + outl, &fl) || (size_t)(outl + fl) != len)
         goto fail;
-    if (EVP_CIPHER_CTX_ctrl(a->ctx[1], EVP_CTRL_AEAD_GET_TAG, AEAD_TAG_LEN, tag) <= 0)
+    OSSL_PARAM p[2] = {OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, AEAD_TAG_LEN),
+                       OSSL_PARAM_END};
+    if (!EVP_CIPHER_CTX_get_params(a->ctx[1], p))
         goto fail;
     return CRYPTO_OK;
 fail:
