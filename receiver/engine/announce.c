@@ -316,6 +316,12 @@ RECV_ACTION(announce_again)
     slot_grtt(r, s, msg->h->grtt);
     if (s->state == R_MIDGROUP)
         slot_timeout(r, s, false); /* keep waiting for the others */
+    /* Still listed while we wait for the confirmation: our REGISTER was lost. Again
+     * now, not 5·GRTT after the last (at the initial GRTT, 2.5 s; issue 18). Not
+     * through a client proxy, which answers the server for us on its own rounds. */
+    if (s->state == R_REGISTERED && s->proxy_id == 0 && a->ids.n > 0 &&
+        wire_ids_contains(&a->ids, r->cfg.client_id))
+        s->pending |= P_REGISTER;
     return FSM_NEXT;
 }
 

@@ -147,6 +147,8 @@ static void register_one(struct sender *s, struct sdest *d, const struct addr *f
     bool dup = d->registered;
     d->rtt_us = grtt_rtt_sample(s_wall(s, s->now), r->tstamp);
     d->rtt_measured = true;
+    if (d->rtt_us > s->rtt_peak_us)
+        s->rtt_peak_us = d->rtt_us; /* the announce phase's quick resend (session.c) */
     d->registered = true;
     client_step(s, d, CE_REGISTER); /* KEYINFO next; with -c after CLIENT_KEY */
     SLOG(s, LL_INFO, "received REGISTER%s from %s %08X (rtt %.6f)", dup && !d->isproxy ? "+" : "",

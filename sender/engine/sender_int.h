@@ -203,6 +203,7 @@ struct sender {
     bool regdone;
     /* The quick resend of a FILEINFO or DONE round (session.c arm_quick()); 0 = none. */
     uint64_t quick_at;
+    uint64_t quick_gap;   /* announce phase: the last quick resend's wait (doubles) */
     uint64_t rtt_peak_us; /* the largest RTT of the last GRTT update (unclamped); 0 = none */
 
     struct sfile file;

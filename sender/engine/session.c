@@ -40,6 +40,31 @@ static int verdict(struct sender *s, bool anyerror, bool gotone, int code, const
     return rc;
 }
 
+/*
+ * The quick resend: a few measured RTTs after a FILEINFO or DONE round (at
+ * most 1·GRTT), the receivers that have not answered yet get it once more.
+ * A receiver answers within its RTT, so one still silent then most likely
+ * lost the message or its answer; the next full round would come only
+ * 3·GRTT (DONE: done_interval()) after the first, and the GRTT is floored
+ * (-r min, 10 ms) far above a LAN's RTT. The resend is not a round: the
+ * ROBUST rounds after which a silent receiver is lost keep their spacing.
+ * A resend that was not needed costs one datagram and a duplicate answer.
+ */
+static uint64_t quick_interval(const struct sender *s)
+{
+    uint64_t g = s_adv_grtt(s), q = SENDER_QUICK_RTTS * s->rtt_peak_us;
+    if (q < SENDER_QUICK_MIN_US)
+        q = SENDER_QUICK_MIN_US;
+    return s->rtt_peak_us == 0 || q > g ? g : q;
+}
+
+static void arm_quick(struct sender *s, uint64_t round_at)
+{
+    s->quick_at = s->now + quick_interval(s);
+    if (s->quick_at >= round_at)
+        s->quick_at = 0; /* the round itself comes first */
+}
+
 /* ---------------------------------------------------------------- announce */
 
 static void announce_cycle(struct sender *s)
@@ -92,6 +117,31 @@ static ENG_ACTION(announce_progress)
         s->regdone = true; /* everyone registered: their keys at once */
         announce_cycle(s);
     }
+    /* Someone answered, others not yet: the quick resend (the GRTT is still -r's initial
+     * 0.5 s, the RTTs of the REGISTERs are known). */
+    if (s->quick_at == 0 && !s->last_pass) {
+        s->quick_gap = quick_interval(s);
+        s->quick_at = s->now + s->quick_gap;
+    }
+    return FSM_NEXT;
+}
+
+/*
+ * SE_QUICK in a closed group's announce phase: the round once more for those
+ * missing, each time after twice the wait before (each signed ANNOUNCE costs
+ * every receiver a signature check: a handful a round). A receiver still
+ * waiting for its confirmation answers it with its REGISTER at once.
+ */
+static ENG_ACTION(quick_announce)
+{
+    struct sender *s = obj;
+    s->quick_at = ENG_NEVER; /* none until the next round */
+    if (s->last_pass)
+        return FSM_NEXT;
+    announce_cycle(s);
+    s->quick_gap *= 2;
+    if (s->now + s->quick_gap < s->next_send)
+        s->quick_at = s->now + s->quick_gap;
     return FSM_NEXT;
 }
 
@@ -161,26 +211,6 @@ static ENG_ACTION(end_announce)
 static void fileinfo_cycle(struct sender *s)
 {
     job_list(s, FILEINFO, D_REGISTERED, false);
-}
-
-/*
- * The quick resend: a few measured RTTs after a FILEINFO or DONE round (at
- * most 1·GRTT), the receivers that have not answered yet get it once more.
- * A receiver answers within its RTT, so one still silent then most likely
- * lost the message or its answer; the next full round would come only
- * 3·GRTT (DONE: done_interval()) after the first, and the GRTT is floored
- * (-r min, 10 ms) far above a LAN's RTT. The resend is not a round: the
- * ROBUST rounds after which a silent receiver is lost keep their spacing.
- * A resend that was not needed costs one datagram and a duplicate answer.
- */
-static void arm_quick(struct sender *s, uint64_t round_at)
-{
-    uint64_t g = s_adv_grtt(s), q = SENDER_QUICK_RTTS * s->rtt_peak_us;
-    if (q < SENDER_QUICK_MIN_US)
-        q = SENDER_QUICK_MIN_US;
-    s->quick_at = s->now + (s->rtt_peak_us == 0 || q > g ? g : q);
-    if (s->quick_at >= round_at)
-        s->quick_at = 0; /* the round itself comes first */
 }
 
 static ENG_ACTION(quick_fileinfo)
@@ -628,6 +658,8 @@ static ENG_ACTION(on_round)
     cycle[s->phase](s);
     if (s->phase == SP_FILEINFO)
         arm_quick(s, s->next_send);
+    else if (s->phase == SP_ANNOUNCE)
+        s->quick_at = 0; /* the next answer arms this round's */
     return FSM_NEXT;
 }
 
@@ -672,6 +704,7 @@ static const struct fsm_row s_rows[] = {
     {SP_ANNOUNCE, SE_HEARD, announce_progress, FSM_SAME},
     {SP_ANNOUNCE, SE_LEFT, announce_progress, FSM_SAME},
     {SP_ANNOUNCE, SE_ALL_IN, announce_all_in, FSM_SAME},
+    {SP_ANNOUNCE, SE_QUICK, quick_announce, FSM_SAME},
     {SP_ANNOUNCE, SE_ROUNDS_OVER, end_announce, FSM_SAME}, /* exit 7, or the first file */
     {SP_ANNOUNCE, SE_NEXT_FILE, next_file, SP_FILEINFO},
     {SP_ANNOUNCE, SE_LAST_FILE, start_completion, SP_COMPLETION},
@@ -762,7 +795,7 @@ static int timers(const struct sender *s, struct due t[5])
     if (s->phase == SP_FINISHED)
         return 0;
     uint64_t quick = s->quick_at != 0 ? s->quick_at : ENG_NEVER;
-    if (s->phase == SP_FILEINFO) {
+    if (s->phase == SP_FILEINFO || s->phase == SP_ANNOUNCE) {
         t[0] = (struct due){s->next_send, SE_TIMER};
         t[1] = (struct due){quick, SE_QUICK};
         return 2;
