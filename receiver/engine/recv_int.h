@@ -109,7 +109,8 @@ struct rfile {
     bool freespace;      /* COMPLETE carries EXT_FREESPACE_INFO */
     uint64_t freespace_val;
     /* NAK timer (spec §1.6 step 4): sections [nak_first, nak_last). */
-    uint64_t nak_at; /* 0 = off */
+    uint64_t nak_at;       /* 0 = off */
+    uint64_t nak_round_at; /* when the last round of STATUS started (0: none yet) */
     uint32_t nak_first, nak_last;
     bool got_done;
     uint32_t last_section;

@@ -17,8 +17,16 @@ void reply_nak_arm(struct receiver *r, struct rsession *s, uint32_t first, uint3
     /* After a section boundary 1·GRTT, for stragglers (spec §1.6 step 4). After a DONE
      * listing us at once: the DONE left after the pass's last block, on the same path,
      * so what has not arrived is lost (or reordered: one block sent twice), and the
-     * sender's next pass waits only for our STATUS (issue 18). */
-    f->nak_at = r->now + (got_done ? 0 : s->grtt_us);
+     * sender's next pass waits only for our STATUS (issue 18). But a DONE with no data
+     * since our last round of STATUS (xfer.c clears nak_round_at on every FILESEG) waits
+     * until GRTT/4 after that round: DONEs queued behind a backlog of data (a sender
+     * repeats them while we drain it) come in a burst and would each ask for the same
+     * blocks again; a DONE resent because our STATUS was lost comes later. */
+    f->nak_at = r->now + s->grtt_us;
+    if (got_done) {
+        uint64_t again = f->nak_round_at + s->grtt_us / 4;
+        f->nak_at = f->nak_round_at == 0 || r->now >= again ? r->now : again;
+    }
     if (f->nak_at == 0)
         f->nak_at = 1;
     f->nak_first = first;

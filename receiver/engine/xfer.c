@@ -207,6 +207,7 @@ RECV_ACTION(xfer_fileseg)
         RLOG(r, s, LL_PROTO, "rejecting FILESEG: invalid data size %zu", fs->data_len);
         return FSM_STAY;
     }
+    f->nak_round_at = 0; /* a pass under way: its DONE may be NAKed at once (reply.c) */
     if (msg->h->seq == s->max_txseq) {
         /* The newest packet opens a new section: NAK the earlier ones after 1·GRTT. */
         if (fs->section > f->last_section && f->nak_at == 0)
@@ -236,6 +237,7 @@ RECV_ACTION(xfer_fileseg)
 RECV_ACTION(xfer_nak)
 {
     s->f.nak_at = 0;
+    s->f.nak_round_at = r->now;
     s->f.nak_emit = true;
     s->f.nak_cur = s->f.nak_first;
     s->f.sent_naks = false;

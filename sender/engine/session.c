@@ -431,7 +431,10 @@ static ENG_ACTION(done_round)
         job_done(s, f->file_id, (uint16_t)(f->lay.sections ? f->lay.sections - 1 : 0));
         f->done_next = s->now + done_interval(s, f->done_attempt);
         f->done_attempt++;
-        arm_quick(s, f->done_next);
+        /* A file of several sections keeps the DONE span alone: its receivers may be
+         * draining a backlog, and its transfer, not a lost DONE, sets its time. */
+        if (f->lay.sections <= 1)
+            arm_quick(s, f->done_next);
     } else if (f->rewind_at == 0) {
         SLOG(s, LL_WARN, "file %04X timed out waiting for clients", f->file_id);
         return FSM_THEN(SE_FILE_END);
