@@ -86,7 +86,10 @@ int uftpd_settings_explain(const void *s, int argc, char **argv, const struct co
         return 0;
     char where[320] = "";
     (void)conf_origin(&uftpd_conf_spec, argc, argv, cmd, what, where, sizeof(where));
-    snprintf(msg, len, "%s%s%s", where, where[0] ? ": " : "", m);
+    /* Truncated if it must be: the caller's buffer bounds the message. */
+    int n = snprintf(msg, len, "%s%s", where, where[0] ? ": " : "");
+    if (n >= 0 && (size_t)n < len)
+        snprintf(msg + n, len - (size_t)n, "%s", m);
     return -1;
 }
 

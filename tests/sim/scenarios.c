@@ -1344,6 +1344,10 @@ static void flood_fire(struct sim *s, void *arg)
     /* 200 per call, a call every 10 ms: 20000 per second for 1 s. */
     for (int i = 0; i < 200; i++) {
         size_t n = forge(pkt, sizeof(pkt), 0x66666666, 0x77000000u + f->sent, 0, &m);
+        if (n == 0) {
+            fprintf(stderr, "flood: the forged ANNOUNCE did not encode\n");
+            abort();
+        }
         pkt[n - 1] ^= 0x5a; /* a signature that will not verify */
         sim_inject(s, r->tx, &r->pub, pkt, n);
         f->sent++;
