@@ -130,6 +130,7 @@ static int setup_engine(struct uftpd *d)
     c->temp_dir = s->tempdir != NULL;
     c->link_policy = (unsigned)s->symlinks;
     c->unconfirmed_us = (uint64_t)s->unconfirmed_timeout * 1000000u;
+    c->liveness_us = (uint64_t)s->liveness * 1000000u;
     c->announce_window_us = (uint64_t)s->announce_window * 1000000u;
     if (uftpd_trust_build(s, &d->servers, &d->proxies) < 0)
         return XIT_ALLOC;

@@ -177,6 +177,16 @@ static const struct conf_option opts[] = {
      .section = "Transport",
      .help = "join source-specific (needs -S with server addresses)",
      CONF_FIELD(S, ssm)},
+    {.name = "liveness",
+     .type = CONF_INT,
+     .section = "Transport",
+     .argname = "SECONDS",
+     .def = "20",
+     .min = 1,
+     .max = 3600,
+     .help = "longest a running session waits in silence from its server (a path outage) before "
+             "giving up, and resends COMPLETE without confirmation",
+     CONF_FIELD(S, liveness)},
 
     /* Security */
     {.name = "encrypted-only",

@@ -47,6 +47,7 @@ struct uftpd_settings {
     /* Security */
     bool encrypted_only;           /* -E */
     long long unconfirmed_timeout; /* seconds an unconfirmed session may hold a slot (issue 14) */
+    long long liveness;            /* --liveness, seconds (issue 13) */
     long long announce_window;     /* seconds: signed ANNOUNCEs outside it are replays (issue 14) */
     char *keyfile;                 /* -k (reserved) */
     char *keygen;                  /* -K (reserved) */

@@ -295,6 +295,7 @@ static int build_config(struct uftp *u)
     c->grtt_min_us = (uint64_t)(s->grtt.min * 1e6 + 0.5);
     c->grtt_max_us = (uint64_t)(s->grtt.max * 1e6 + 0.5);
     c->robust = (uint8_t)s->robust;
+    c->liveness_us = (uint64_t)s->liveness * 1000000u;
     c->cc_type = (uint8_t)s->cc;
     c->nak_pct = (uint8_t)s->nak_pct;
     c->nak_strikes = (uint16_t)s->nak_strikes;

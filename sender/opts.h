@@ -39,6 +39,7 @@ struct uftp_settings {
     long long max_time;    /* -W percent, 0 = none */
     struct uftp_grtt grtt; /* -r */
     long long robust;      /* -s */
+    long long liveness;    /* --liveness, seconds (issue 13) */
     long long nak_pct;     /* -N */
     long long nak_strikes; /* -m */
     long long max_passes;  /* -a */

@@ -22,9 +22,10 @@ RECV_ACTION(done_file)
             RLOG(r, s, LL_INFO, "group complete");
             f->comp_status = COMP_STAT_NORMAL; /* (no EXT_FREESPACE_INFO with file ID 0) */
             s->pending = P_COMPLETE;
-            /* spec §1.6: COMPLETE(0) every 4·GRTT until 4·ROBUST·GRTT (≥ 1 s, ≤ 300 s). */
-            s->expire_at =
-                r->now + claims_expiry_us(s->grtt_us, 4u * s->robust, CLAIMS_IDLE_MAX_US);
+            /* spec §1.6: COMPLETE(0) every 4·GRTT until 4·ROBUST·GRTT (≥ 1 s, ≤ 300 s),
+             * and at least --liveness (issue 13: the server must hear one after an outage). */
+            uint64_t ex = claims_expiry_us(s->grtt_us, 4u * s->robust, CLAIMS_IDLE_MAX_US);
+            s->expire_at = r->now + (ex > r->cfg.liveness_us ? ex : r->cfg.liveness_us);
             to = FSM_GOTO(R_COMPLETE);
         } else if (s->state == R_MIDGROUP) {
             s->pending |= P_COMPLETE;

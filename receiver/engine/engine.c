@@ -10,6 +10,7 @@ void receiver_config_defaults(struct receiver_config *c)
     c->pk_budget_us = RECEIVER_PK_BUDGET_US;
     c->hb_interval_us = 20000000u;
     c->unconfirmed_us = CLAIMS_UNCONFIRMED_DEF_US;
+    c->liveness_us = RECEIVER_LIVENESS_DEF_US;
     c->announce_window_us = (uint64_t)FRESH_WINDOW_DEF_S * 1000000u;
     c->link_policy = FILE_LINK_BENEATH;
 }
@@ -44,6 +45,8 @@ static int check_config(const struct receiver_config *c, const struct receiver_e
         return bad(e, "max sessions must be 1..100");
     if (c->unconfirmed_us < CLAIMS_EXPIRY_MIN_US)
         return bad(e, "the unconfirmed timeout must be at least 1 s");
+    if (c->liveness_us < CLAIMS_EXPIRY_MIN_US || c->liveness_us > 3600000000u)
+        return bad(e, "the liveness timeout must be 1..3600 s");
     if (c->npub > 0 && c->pub_addrs == NULL)
         return bad(e, "public address array missing");
     for (size_t i = 0; i < c->npub; i++)

@@ -56,6 +56,9 @@ struct crypto_key;
 #define RECEIVER_PK_BUDGET_US 100000
 #define RECEIVER_FP_MAX       64
 
+/* Default --liveness (issue 13): rides out a 10 s outage with room to spare. */
+#define RECEIVER_LIVENESS_DEF_US 20000000u
+
 /* An allowed server (-S line: serverID|IP|proxyID|fingerprint). */
 struct receiver_server {
     uint32_t id;
@@ -133,6 +136,13 @@ struct receiver_config {
      * server claims (--unconfirmed-timeout; default CLAIMS_UNCONFIRMED_DEF_US).
      */
     uint64_t unconfirmed_us;
+    /*
+     * Issue 13: the longest a running session waits in silence from its
+     * server (a path outage) before it gives up, however short ROBUST x
+     * GRTT is; also how long COMPLETE(0) is resent without DONE_CONF
+     * (--liveness; default RECEIVER_LIVENESS_DEF_US, 1..3600 s).
+     */
+    uint64_t liveness_us;
     /*
      * Signed ANNOUNCEs whose timestamp is further than this from our clock
      * are refused as replays, and a session already started is not started

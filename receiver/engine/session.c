@@ -7,7 +7,8 @@
  *   FINISHED / ABORTED --CLOSE (the last reply is out)--> FREE
  * Timers: REGISTER every 5·GRTT, COMPLETE(0) every 4·GRTT (RE_TIMEOUT)
  * until 5·ROBUST·GRTT and 4·ROBUST·GRTT (RE_EXPIRE); data timeout
- * ROBUST·GRTT; all ≥ 1 s. NAK timer 1·GRTT (RE_NAK). The server claims
+ * ROBUST·GRTT; all ≥ 1 s, the data timeout and COMPLETE(0)'s ≥ --liveness
+ * (issue 13). NAK timer 1·GRTT (RE_NAK). The server claims
  * GRTT and ROBUST, so resends count the GRTT as at least 10 ms and
  * expiries are capped (issue 14, core/proto/claims.h): registration at the
  * unconfirmed timeout, the rest at 300 s. Only the rows change a state. */

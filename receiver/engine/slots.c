@@ -51,6 +51,8 @@ void slot_timeout(struct receiver *r, struct rsession *s, bool rescale)
     if (!rescale)
         s->timeout_start = r->now;
     uint64_t t = claims_expiry_us(s->grtt_us, s->robust, CLAIMS_IDLE_MAX_US); /* data */
+    if (t < r->cfg.liveness_us)
+        t = r->cfg.liveness_us; /* issue 13: an outage is not the server gone */
     if (s->state == R_PREREGISTER || s->state == R_REGISTERED)
         t = claims_resend_us(s->grtt_us, 5); /* REGISTER every 5·GRTT */
     else if (s->state == R_COMPLETE)

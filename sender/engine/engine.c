@@ -22,6 +22,7 @@ void sender_config_defaults(struct sender_config *c)
     c->grtt_min_us = 10000;
     c->grtt_max_us = 15000000;
     c->robust = 20;
+    c->liveness_us = SENDER_LIVENESS_DEF_US;
     c->cc_type = CC_NONE;
     c->nak_pct = 100;
     c->nak_strikes = 1;
@@ -66,6 +67,8 @@ static int check_config(const struct sender_config *c, const struct sender_env *
         return bad(e, "GRTT (-r) must satisfy 0.001 <= min <= init <= max <= 1000");
     if (c->robust < 10 || c->robust > 50)
         return bad(e, "robustness (-s) must be 10..50");
+    if (c->liveness_us < 1000000u || c->liveness_us > 3600000000u)
+        return bad(e, "liveness timeout must be 1..3600 s");
     if (c->cc_type != CC_NONE)
         return bad(e, "congestion control (-C) other than none is not supported yet");
     if (c->nak_pct > 100)

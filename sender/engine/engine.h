@@ -68,6 +68,8 @@ struct crypto_key;
 /* Default budget for public-key work on unauthenticated input: µs of CPU per second. */
 #define SENDER_PK_BUDGET_US 250000
 #define SENDER_FP_MAX       64 /* key fingerprint bytes (SHA-1 uses 20) */
+/* Default --liveness (issue 13): rides out a 10 s outage with room to spare. */
+#define SENDER_LIVENESS_DEF_US 20000000u
 
 /*
  * A destination of a closed group (-H) or an expected proxy (-j). The
@@ -115,6 +117,16 @@ struct sender_config {
     bool quit_on_error;    /* -q */
     bool sync_mode;        /* -z */
     bool sync_preview;     /* -Z (implies sync_mode) */
+
+    /*
+     * --liveness: how long a receiver that owes an answer (FILEINFO_ACK,
+     * COMPLETE, the NAKs after a pass) may stay silent before it is lost,
+     * counted from when we started asking; the ROBUST rounds of 3·GRTT
+     * still set how often we ask (repair pacing). 1..3600 s, default
+     * SENDER_LIVENESS_DEF_US: a total outage of the path shorter than this
+     * is ridden out (spec §2.1 --liveness, issue 13).
+     */
+    uint64_t liveness_us;
 
     /*
      * Encryption (spec §1.8, §2.1): -Y keytype (KEY_NONE = cleartext,

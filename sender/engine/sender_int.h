@@ -159,6 +159,8 @@ struct sfile {
     uint32_t done_attempt;
     uint64_t done_next; /* when the next DONE is due (end of pass) */
     uint64_t rewind_at; /* 0 = no rewind pending */
+    /* The pass's first DONE: --liveness counts from here (issue 13). */
+    uint64_t done_since;
     uint64_t max_time_at;
     uint64_t start_us;
 };
@@ -198,6 +200,7 @@ struct sender {
 
     /* Round timer: announce / FILEINFO / completion cycles. */
     uint32_t attempt;
+    uint64_t asked_at; /* the phase's first round: --liveness counts from here (issue 13) */
     uint64_t next_send;
     bool last_pass;
     bool regdone;

@@ -12,6 +12,8 @@
  * to whoever is still silent (SE_QUICK, not counted in ROBUST): a lost
  * datagram then costs that, not a whole round (issue 18, DESIGN.md "What
  * bounds a file's latency").
+ * Rounds past ROBUST go on while someone owes an answer and --liveness has
+ * not passed since the phase's first (issue 13: outages are ridden out).
  * The table (s_rows) is the only place the phase changes; the handlers
  * (reg.c, xfer.c, abort.c) raise SE_HEARD / SE_LEFT when they are done.
  */
@@ -94,6 +96,7 @@ static ENG_ACTION(on_start)
              keyblob_curve_name(s->cfg.curve), s->cfg.client_auth ? ", client authentication" : "");
     }
     s->attempt = 1;
+    s->asked_at = s->now;
     s->last_pass = false;
     s->regdone = false;
     announce_cycle(s);
@@ -295,6 +298,7 @@ static ENG_ACTION(next_file)
          (unsigned long long)(f->ftype == FTYPE_REG ? f->it->size : 0), f->lay.blocks,
          f->lay.sections);
     s->attempt = 1;
+    s->asked_at = s->now;
     s->last_pass = false;
     s->next_send = s->now + 3 * s->grtt.cur_us;
     f->start_us = s->now;
@@ -321,6 +325,7 @@ static bool start_data(struct sender *s)
     f->cursor = bitmap_next_set(&f->naks, 0);
     f->end_of_pass = f->cursor >= f->lay.blocks;
     f->done_attempt = 1;
+    f->done_since = s->now;
     f->done_next = s->now;
     f->rewind_at = 0;
     f->max_time_at = 0;
@@ -395,6 +400,7 @@ static ENG_ACTION(pass_end)
     struct sender *s = obj;
     s->file.done_attempt = 1;
     s->file.end_of_pass = true;
+    s->file.done_since = s->now;
     s->file.done_next = s->now;
     session_rewind_check(s);
     return FSM_NEXT;
@@ -427,7 +433,8 @@ static ENG_ACTION(done_round)
 {
     struct sender *s = obj;
     struct sfile *f = &s->file;
-    if (f->done_attempt <= s->cfg.robust) {
+    /* Issue 13: ROBUST DONEs, and on until --liveness has passed since the first. */
+    if (f->done_attempt <= s->cfg.robust || s->now < f->done_since + s->cfg.liveness_us) {
         job_done(s, f->file_id, (uint16_t)(f->lay.sections ? f->lay.sections - 1 : 0));
         f->done_next = s->now + done_interval(s, f->done_attempt);
         f->done_attempt++;
@@ -576,6 +583,7 @@ static ENG_ACTION(start_completion)
     memset(&s->file, 0, sizeof(s->file));
     s->st.file_id = 0;
     s->attempt = 1;
+    s->asked_at = s->now;
     s->last_pass = false;
     s->quick_at = 0;
     completion_cycle(s);
@@ -649,14 +657,24 @@ static void (*const cycle[SP_NSTATES])(struct sender *) = {[SP_ANNOUNCE] = annou
                                                            [SP_FILEINFO] = fileinfo_cycle,
                                                            [SP_COMPLETION] = completion_cycle};
 
-/* SE_TIMER: the phase's next round, or ROUNDS_OVER after ROBUST (or the last) of them. */
+static bool owed(const struct sender *s);
+
+/*
+ * SE_TIMER: the phase's next round, or ROUNDS_OVER after ROBUST (or the
+ * last) of them. Issue 13: the GRTT sets how often we ask, --liveness how
+ * long someone who owes an answer may stay silent (a path outage) before
+ * the rounds end without it.
+ */
 static ENG_ACTION(on_round)
 {
     struct sender *s = obj;
     s->attempt++;
     dest_grtt(s, false);
     s->next_send = s->now + 3 * s->grtt.cur_us;
-    if (s->last_pass || s->attempt > s->cfg.robust)
+    /* In a closed group the mute owe their REGISTER too. */
+    bool owing = owed(s) || (s->phase == SP_ANNOUNCE && !s->open_group && s->cnt[D_MUTE] > 0);
+    bool patient = owing && s->now < s->asked_at + s->cfg.liveness_us;
+    if (s->last_pass || (s->attempt > s->cfg.robust && !patient))
         return FSM_THEN(SE_ROUNDS_OVER);
     cycle[s->phase](s);
     if (s->phase == SP_FILEINFO)
@@ -667,8 +685,11 @@ static ENG_ACTION(on_round)
 }
 
 /* Who owes an answer in each phase, and the event when nobody does. */
-static const unsigned owes[SP_NSTATES] = {
-    [SP_FILEINFO] = 1u << D_REGISTERED, [SP_DATA] = M_ACTIVE, [SP_COMPLETION] = 1u << D_ACTIVE};
+static const unsigned owes[SP_NSTATES] = {[SP_ANNOUNCE] =
+                                              1u << D_REGISTERED, /* KEYINFO_ACK (encrypted) */
+                                          [SP_FILEINFO] = 1u << D_REGISTERED,
+                                          [SP_DATA] = M_ACTIVE,
+                                          [SP_COMPLETION] = 1u << D_ACTIVE};
 static const int answered[SP_NSTATES] = {
     [SP_FILEINFO] = SE_ALL_ACKED, [SP_DATA] = SE_FILE_END, [SP_COMPLETION] = SE_ALL_COMPLETE};
 

@@ -330,9 +330,12 @@ _netns_loss_rule() {
     case $pct in '' | *[!0-9]*) _netns_die "loss must be a percentage: $pct" ;; esac
     [ "$pct" -le 100 ] || _netns_die "loss above 100%: $pct"
     _netns_loss_setup
-    # shellcheck disable=SC2086 # $dir and $match are nft words on purpose
+    # 100 %: a blackhole (nft refuses "numgen random mod 100 < 100").
+    local rnd="numgen random mod 100 < $pct"
+    [ "$pct" = 100 ] && rnd=
+    # shellcheck disable=SC2086 # $dir, $match and $rnd are nft words on purpose
     _netns_run ip netns exec "$NETNS_HUB" nft add rule bridge uftploss loss \
-        $dir "\"$port\"" $match numgen random mod 100 '<' "$pct" drop ||
+        $dir "\"$port\"" $match $rnd drop ||
         _netns_die "nft rule failed"
 }
 

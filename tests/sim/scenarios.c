@@ -516,6 +516,92 @@ static void scen_nak_police(uint64_t seed)
     run_free(r);
 }
 
+/*
+ * Issue 13: a total outage of the path (every datagram lost, both ways:
+ * a rain fade, a flapping firewall) shorter than --liveness is ridden out
+ * with the default settings, whatever phase it hits; the GRTT only paces
+ * the repairs. With --liveness 1 s on both sides (the old behaviour: a
+ * receiver gave up after ROBUST·GRTT ≥ 1 s) the same outage loses everyone.
+ */
+struct blackhole {
+    struct sim *s;
+    uint64_t from[4], until[4];
+    int n;
+};
+
+static bool blackhole_drop(void *arg, int from, const struct addr *dst, const uint8_t *p,
+                           size_t len)
+{
+    const struct blackhole *b = arg;
+    uint64_t now = sim_now(b->s);
+    (void)from, (void)dst, (void)p, (void)len;
+    for (int i = 0; i < b->n; i++)
+        if (now >= b->from[i] && now < b->until[i])
+            return true;
+    return false;
+}
+
+static void short_liveness(struct run *r, int i, struct receiver_config *c)
+{
+    (void)r, (void)i;
+    c->liveness_us = SEC;
+}
+
+static void scen_outage(uint64_t seed)
+{
+    /* 10 s on / 2 s off three times while a 4.5 MB file goes at 1000 Kbps (~36 s). */
+    for (int q = 0; q < 2; q++) {
+        scen_case(q ? "liveness 1 s" : "three 10 s outages");
+        struct run *r = run_new(seed + (uint64_t)q);
+        scen_file(r->s, r->f, "big", 4500000);
+        scen_file(r->s, r->f, "small", 3000);
+        run_receivers(r, 3, NULL, q ? short_liveness : NULL);
+        run_sender(r);
+        r->sc.rate_kbps = 1000;
+        if (q)
+            r->sc.liveness_us = SEC;
+        run_add_sender(r, NULL);
+        struct blackhole b = {.s = r->s, .n = 3};
+        for (int i = 0; i < 3; i++) {
+            b.from[i] = 2 * SEC + (uint64_t)i * 12 * SEC;
+            b.until[i] = b.from[i] + 10 * SEC;
+        }
+        sim_set_drop(r->s, blackhole_drop, &b);
+        if (q == 0) {
+            run_expect(r, 0);
+            run_delivered(r);
+            CHECK(sim_now(r->s) > 40 * SEC, "finished at %" PRIu64 " us: no outage?",
+                  sim_now(r->s));
+        } else {
+            CHECK(sim_run(r->s, LIMIT_US), "did not finish");
+            int rc = sim_exit_code(r->s, r->tx);
+            CHECK(rc == SENDER_EXIT_NO_FILEINFO || rc == SENDER_EXIT_DROPPED,
+                  "sender exit %d (want 8 or 9: everyone lost)", rc);
+        }
+        run_free(r);
+    }
+    /* One 10 s outage starting in each phase of a short session: registration,
+     * FILEINFO, data, the DONEs of a pass, completion. */
+    for (int k = 0; k < 12; k++) {
+        uint64_t at = (uint64_t)k * 120000; /* the session takes ~1.4 s without */
+        scen_case("10 s outage at %" PRIu64 " ms", at / 1000);
+        struct run *r = run_new(seed + 10 + (uint64_t)k);
+        scen_file(r->s, r->f, "a", 150000);
+        scen_file(r->s, r->f, "b", 100);
+        struct sim_link lk = {.loss_pct = 2, .delay_us = 5000};
+        run_receivers(r, 2, &lk, NULL);
+        run_sender(r);
+        r->sc.rate_kbps = 1000; /* ~1.2 s for a */
+        run_closed(r);
+        run_add_sender(r, NULL);
+        struct blackhole b = {.s = r->s, .n = 1, .from = {at}, .until = {at + 10 * SEC}};
+        sim_set_drop(r->s, blackhole_drop, &b);
+        run_expect(r, 0);
+        run_delivered(r);
+        run_free(r);
+    }
+}
+
 static void scen_max_passes(uint64_t seed)
 {
     struct run *r = run_new(seed);
@@ -1665,6 +1751,7 @@ static const struct scen g_scens[] = {
     {"determinism", scen_determinism, 6},
     {"closed_mute", scen_closed_mute, 7},
     {"lost_midway", scen_lost_midway, 8},
+    {"outage", scen_outage, 131},
     {"sender_abort", scen_sender_abort, 9},
     {"receiver_abort", scen_receiver_abort, 10},
     {"write_error", scen_write_error, 11},
