@@ -43,7 +43,11 @@ static int collect_files(struct uftp *u, char **args, size_t nargs)
     char msg[512];
     int rc;
 
-    if (s->list_file != NULL) {
+    if (s->restart_file != NULL) {
+        /* -F: the items of the restart file (spec §2.1: positional files are ignored). */
+        args = u->rs.items;
+        nargs = u->rs.nitems;
+    } else if (s->list_file != NULL) {
         rc = fs_list_read(&list, s->list_file, FS_MAX_FILES, msg, sizeof(msg));
         if (rc < 0) {
             log_errx("%s", msg);
@@ -62,6 +66,14 @@ static int collect_files(struct uftp *u, char **args, size_t nargs)
         log_errx("at most %d files may be given", FS_MAX_FILES);
         fs_list_free(&list);
         return SENDER_EXIT_PARAM;
+    }
+    if (u->rs_path != NULL && s->restart_file == NULL) {
+        /* -f: the items as given, for a later -F. */
+        u->rs.items = calloc(nargs, sizeof(char *));
+        if (u->rs.items == NULL)
+            fatalx(SENDER_EXIT_ALLOC, "out of memory");
+        for (size_t i = 0; i < nargs; i++)
+            u->rs.items[u->rs.nitems++] = xstrdup(args[i]);
     }
     if (s->exclude_file != NULL) {
         rc = fs_list_read(&excl, s->exclude_file, FS_MAX_EXCLUDES, msg, sizeof(msg));
@@ -191,6 +203,16 @@ static int check_settings(const struct uftp_settings *s)
         log_errx("option -W needs a fixed rate (-R)");
         return SENDER_EXIT_PARAM;
     }
+    /* spec §2.1: -F takes its receivers from the restart file, and not in sync mode. */
+    if (s->restart_file != NULL && s->dests.n > 0) {
+        log_errx("options -H and -F cannot be combined");
+        return SENDER_EXIT_PARAM;
+    }
+    if ((s->restart_file != NULL || s->restartable || s->restart_path != NULL) &&
+        (s->sync || s->sync_preview)) {
+        log_errx("restart mode (-f, -F) cannot be combined with sync mode (-z, -Z)");
+        return SENDER_EXIT_PARAM;
+    }
     struct sender_config c;
     sender_config_defaults(&c);
     return resolve_addresses(s, &c);
@@ -283,6 +305,47 @@ static int setup_key(struct uftp *u)
     return rc < 0 ? SENDER_EXIT_CRYPTO : 0;
 }
 
+/* ---- restart (issue 13: -f, -F, restart.h) ---- */
+
+static int setup_restart(struct uftp *u)
+{
+    struct uftp_settings *s = &u->set;
+    char msg[256];
+    if (s->restart_file != NULL) {
+        if (restart_read(s->restart_file, &u->rs, msg, sizeof(msg)) < 0) {
+            log_errx("restart file %s: %s", s->restart_file, msg);
+            return SENDER_EXIT_PARAM;
+        }
+        if (u->rs.group_inst == 0xFF) {
+            log_errx("restart file %s: maximum number of restarts reached", s->restart_file);
+            return SENDER_EXIT_PARAM;
+        }
+        /* The file stays current for this session (and a further -F). */
+        u->rs_path = xstrdup(s->restart_path ? s->restart_path : s->restart_file);
+        log_info("resuming group %08X (instance %u) for %s", u->rs.group_id,
+                 (unsigned)u->rs.group_inst + 1,
+                 u->rs.open ? "an open group" : "the receivers listed");
+    } else if (s->restartable || s->restart_path != NULL) {
+        u->rs_path = s->restart_path ? xstrdup(s->restart_path) : NULL; /* named at start */
+        if (u->rs_path == NULL)
+            u->rs_path = xstrdup(""); /* resume_start names it after the group */
+    }
+    return 0;
+}
+
+static struct sender_dest *restart_dests(const struct restart *r)
+{
+    struct sender_dest *d = calloc(r->nclients ? r->nclients : 1, sizeof(*d));
+    if (d == NULL)
+        fatalx(SENDER_EXIT_ALLOC, "out of memory");
+    for (size_t i = 0; i < r->nclients; i++) {
+        d[i].id = r->clients[i].id;
+        memcpy(d[i].fp, r->clients[i].fp, r->clients[i].fplen);
+        d[i].fplen = r->clients[i].fplen;
+    }
+    return d;
+}
+
 /* ---- configuration ---- */
 
 static int build_config(struct uftp *u)
@@ -315,6 +378,17 @@ static int build_config(struct uftp *u)
     u->dests = dest_array(&s->dests);
     c->dests = u->dests;
     c->ndest = s->dests.n;
+    if (s->restart_file != NULL) {
+        /* -F: the same group, its next instance, the receivers still owed files. */
+        c->group_id = u->rs.group_id;
+        c->group_inst = (uint8_t)(u->rs.group_inst + 1);
+        if (!u->rs.open) {
+            free(u->dests);
+            u->dests = restart_dests(&u->rs);
+            c->dests = u->dests;
+            c->ndest = u->rs.nclients;
+        }
+    }
     u->proxies = dest_array(&s->proxies);
     c->proxies = u->proxies;
     c->nproxy = s->proxies.n;
@@ -406,6 +480,8 @@ int main(int argc, char **argv)
     int64_t start_us = daemon_mono_us() + daemon_wall_offset_us();
     rc = setup_logging(&u);
     if (rc == 0)
+        rc = setup_restart(&u);
+    if (rc == 0)
         rc = setup_key(&u);
     if (rc == 0)
         rc = collect_files(&u, argv + cmd.optind, (size_t)(argc - cmd.optind));
@@ -427,6 +503,8 @@ int main(int argc, char **argv)
     free(u.proxies);
     crypto_key_free(u.key);
     free_files(&u);
+    restart_free(&u.rs);
+    free(u.rs_path);
     status_sink_close(u.summary.status);
     conf_free(&uftp_conf_spec, &u.set);
     log_close();

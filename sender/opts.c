@@ -83,19 +83,6 @@ static int cc_print(const struct conf_option *o, const void *src, char *buf, siz
     return 0;
 }
 
-/* A reserved option: its letter keeps the reference meaning, not implemented yet. */
-static int reserved_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
-{
-    if (o->type == CONF_BOOL) {
-        bool b;
-        memcpy(&b, val, sizeof(b));
-        if (!b)
-            return 0;
-    }
-    snprintf(msg, ml, "is not supported yet");
-    return CONF_EVALUE;
-}
-
 /* -K rsa:BITS | ec:CURVE (spec §2.1, §2.2), checked when given rather than at start-up. */
 static int keygen_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
 {
@@ -539,18 +526,23 @@ static const struct conf_option opts[] = {
      .short_name = 'f',
      .type = CONF_BOOL,
      .section = "Modes",
-     .flags = CONF_IGNORED | CONF_NOFILE,
-     .help = "restartable session (accepted for the reference's command lines; no restart file "
-             "is written: restart is not supported yet)",
+     .help = "restartable: keep a restart file (_group_ID_restart here, or --restart-file) "
+             "current from the start; removed when every receiver got every file",
      CONF_FIELD(S, restartable)},
+    {.name = "restart-file",
+     .type = CONF_STRING,
+     .section = "Modes",
+     .argname = "FILE",
+     .help = "where -f keeps the restart file (implies -f)",
+     CONF_FIELD(S, restart_path)},
     {.name = "restart",
      .short_name = 'F',
      .type = CONF_STRING,
      .section = "Modes",
      .argname = "FILE",
      .flags = CONF_NOFILE,
-     .help = "restart a failed session (not supported yet)",
-     .check = reserved_check,
+     .help = "resume a failed session from its restart file: same group, next instance, the same "
+             "items, only the receivers that did not get every file (not with -H, -z, -Z)",
      CONF_FIELD(S, restart_file)},
 
     /* Logging / status */

@@ -65,8 +65,9 @@ struct uftp_settings {
     /* Modes */
     bool sync;          /* -z */
     bool sync_preview;  /* -Z */
-    bool restartable;   /* -f (reserved) */
-    char *restart_file; /* -F (reserved) */
+    bool restartable;   /* -f */
+    char *restart_path; /* --restart-file: where -f writes it */
+    char *restart_file; /* -F */
     /* Logging / status */
     char *logfile;         /* -L */
     int log_level;         /* -x */

@@ -25,9 +25,18 @@ static void on_send(void *ctx, const struct eng_out *out)
     }
 }
 
+/* The engine's events: the results and -S (summary.c), the restart file (resume.c). */
+static void on_event(void *ctx, const struct sender_event *ev)
+{
+    struct uftp *u = ctx;
+    summary_event(&u->summary, ev);
+    resume_event(u, ev);
+}
+
 static void on_tick(void *ctx, uint64_t now)
 {
     struct uftp *u = ctx;
+    resume_tick(u);
     struct sender_stats st;
     sender_stats(u->eng, &st);
     const struct result_table *r = &u->summary.res;
@@ -45,8 +54,9 @@ static void log_end(struct uftp *u, int code, uint64_t start_us)
     progress_bytes(b, sizeof(b), (double)st.data_bytes);
     progress_bytes(r, sizeof(r), secs > 0 ? (double)st.data_bytes / secs : 0);
     log_info("session %08X ended (exit %d): %" PRIu32 " file%s, %s of data in %.2f s (%s/s), "
-             "%" PRIu64 " NAKs",
-             st.group_id, code, st.files_done, st.files_done == 1 ? "" : "s", b, secs, r, st.naks);
+             "%" PRIu64 " NAKs, %" PRIu64 " data bytes",
+             st.group_id, code, st.files_done, st.files_done == 1 ? "" : "s", b, secs, r, st.naks,
+             st.data_bytes);
     if (st.auth_failed + st.replayed + st.cleartext + st.nokeys + st.pk_limited > 0)
         log_info("dropped: %" PRIu64 " unauthenticated, %" PRIu64 " replayed, %" PRIu64
                  " cleartext, %" PRIu64 " without keys, %" PRIu64 " over the public-key budget",
@@ -65,10 +75,10 @@ int shell_run(struct uftp *u)
         if (results_get(&u->summary.res, u->set.dests.v[i].id, u->set.dests.v[i].name) == NULL)
             break;
     struct sender_env env = {
-        .ctx = &u->summary,
+        .ctx = u,
         .rng = daemon_rng,
         .storage = file_storage,
-        .event = summary_event,
+        .event = on_event,
         .log = *log_elog(),
     };
     u->cfg.wall_offset_us = daemon_wall_offset_us();
@@ -81,6 +91,8 @@ int shell_run(struct uftp *u)
     sender_stats(u->eng, &st);
     log_info("starting session %08X, %zu item%s", st.group_id, u->nitems,
              u->nitems == 1 ? "" : "s");
+    if ((rc = resume_start(u)) != 0)
+        return rc;
 
     struct loop_config lc = {
         .name = "sender",
@@ -104,5 +116,6 @@ int shell_run(struct uftp *u)
     loop_free(l);
     log_end(u, code, start_us);
     summary_end(&u->summary);
+    resume_end(u, code);
     return code;
 }

@@ -17,6 +17,7 @@
 #include "sender/engine/engine.h"
 #include "sender/opts.h"
 #include "sender/progress.h"
+#include "sender/restart.h"
 #include "sender/summary.h"
 
 struct uftp {
@@ -32,10 +33,21 @@ struct uftp {
     bool tty_progress; /* the progress line on the terminal */
     struct progress progress;
     struct summary summary; /* the results, -S */
+    /* -f / -F (issue 13, resume.c): the restart file kept current. */
+    struct restart rs;
+    char *rs_path; /* NULL: no restart file */
+    bool rs_dirty;
+    uint32_t rs_files; /* files whose results are in */
 };
 
 /* shell.c: runs the session to its end; returns the exit code (spec §2.1). */
 int shell_run(struct uftp *u);
+
+/* resume.c: the restart file of -f / -F (restart.h) through the session. */
+int resume_start(struct uftp *u); /* after sender_new: the first version; exit code or 0 */
+void resume_event(struct uftp *u, const struct sender_event *ev);
+void resume_tick(struct uftp *u);
+void resume_end(struct uftp *u, int code); /* kept for the failed receivers, or removed */
 
 /* storage.c: the engine's file reads. */
 extern const struct sender_storage file_storage;

@@ -18,4 +18,13 @@
 int fs_dir_names(DIR *d, char ***out, size_t *count);
 void fs_names_free(char **v, size_t n); /* v may be NULL */
 
+/*
+ * Replaces the file leaf (in the directory dirfd, AT_FDCWD for the current
+ * one) with data[0..len) crash-safely (issue 13: restart state): written
+ * to leaf + ".tmp", fsync'd, renamed over leaf, the directory fsync'd. A
+ * crash leaves the old contents or the new, never a mix; a stale .tmp is
+ * harmless. Mode 0600. Returns 0 or a negated errno.
+ */
+int fs_replace(int dirfd, const char *leaf, const void *data, size_t len);
+
 #endif

@@ -290,6 +290,7 @@ static ENG_ACTION(next_file)
         if (open_file(s, &s->cfg.files[idx], idx))
             break;
     }
+    f->partial = true; /* until a FILEINFO_ACK without PARTIAL (xfer.c) */
     f->file_id = s->next_file_id++;
     if (s->next_file_id == 0)
         s->next_file_id = 1; /* spec §1.4: wraps and skips 0 */

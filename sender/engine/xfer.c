@@ -50,7 +50,9 @@ SENDER_HANDLER(xfer_fileinfo_ack)
                  c->state == D_ACTIVE ? "+" : "", c->id);
         client_step(s, c, CE_FILEINFO_ACK);
     }
-    s->file.partial = false; /* restart (-F) is a later issue */
+    /* spec §1.6 step 5: the first pass starts at its end (DONE first) only when every
+     * client holds part of the file from an earlier instance (issue 13). */
+    s->file.partial = s->file.partial && (a->flags & FLAG_PARTIAL) != 0;
 heard:
     session_event(s, SE_HEARD, NULL);
 }

@@ -44,12 +44,21 @@ expect 0 'cipher = "aes256-gcm";' "$UFTP" --check
 expect 0 'dest = \[ "/var/lib/uftpd/incoming" \];' "$UFTPD" --check
 expect 0 'cache = 1048576;' "$UFTPD" --check
 expect 0 'port = 1044;' "$UFTPD" --check
-# Reserved letters: reference meaning, not implemented yet.
-expect 1 "option -F: .* is not supported yet" "$UFTP" -Y none -F restart "$T/f"
+# Restart (issue 13): -f / -F, the restart file's checks, the refused combinations.
+expect 0 'restartable = true;' "$UFTP" -Y none -f --check
+expect 1 "restart file $T/none: No such file" "$UFTP" -Y none -F "$T/none"
+expect 1 "options -H and -F cannot be combined" "$UFTP" -Y none -H 0x01020304 -F "$T/none"
+expect 1 "cannot be combined with sync mode" "$UFTP" -Y none -f -z "$T/f"
+expect 1 "cannot be combined with sync mode" "$UFTP" -Y none -F "$T/none" -Z
+printf 'uftp-restart 1\ngroup 0x12345678\ninstance 0\nitem %s\nclient 0x0A000002\n' "$T/f" >"$T/rs"
+expect 1 "restart file $T/rs: .*truncated" "$UFTP" -Y none -F "$T/rs"
+printf 'uftp-restart 2\n' >"$T/rs"
+expect 1 "restart file $T/rs: line 1: unknown version" "$UFTP" -Y none -F "$T/rs"
+printf 'uftp-restart 1\ngroup 0x12345678\ninstance 255\nitem %s\nopen\nend\n' "$T/f" >"$T/rs"
+expect 1 "maximum number of restarts reached" "$UFTP" -Y none -F "$T/rs"
 # Letters the reference takes for what has no meaning here (Windows key
-# stores; -f, a restart file we cannot write yet): accepted, one warning each.
+# stores): accepted, one warning each.
 expect 0 "option -y ignored: Windows machine key store" "$UFTP" -Y none -y --check
-expect 0 "option -f ignored: restartable session" "$UFTP" -Y none -f --check
 expect 0 "option -m ignored: Windows machine key store" "$UFTPD" -m --check
 [ "$(grep -c "ignored" "$T/out")" = 1 ] || fail "uftpd -m: not exactly one warning: $(cat "$T/out")"
 # Heartbeats (issue 5): hosts must resolve, the interval is 1..3600 s.
