@@ -197,8 +197,11 @@ int main(int argc, char **argv)
     if (rc == 0) {
         rc = store_init(&d.store, (const char *const *)s->dests.v, s->dests.n, s->tempdir,
                         s->tempfiles, (size_t)s->cache, UFTPD_DEF_DEST);
-        if (rc == 0)
+        if (rc == 0) {
             d.store.prealloc = (uint64_t)s->preallocate;
+            d.store.restart_keep_s = s->tempdir != NULL ? s->restart_keep : 0;
+            store_reclaim(&d.store); /* issue 13: what a killed daemon left */
+        }
         if (rc == 0 && s->backups.n > 0)
             rc = store_set_backups(&d.store, (const char *const *)s->backups.v, s->backups.n);
         if (rc < 0)

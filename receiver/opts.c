@@ -349,6 +349,16 @@ static const struct conf_option opts[] = {
      .max = 1099511627776LL,
      .help = "reserve disk space at most this far ahead of the data received (0 = never)",
      CONF_FIELD(S, preallocate)},
+    {.name = "restart-keep",
+     .type = CONF_INT,
+     .section = "Files",
+     .argname = "SECONDS",
+     .def = "86400",
+     .min = 0,
+     .max = 31536000,
+     .help = "with -T, keep a failed session's files and block record this long for a restart "
+             "by the same server (0 = discard at once)",
+     CONF_FIELD(S, restart_keep)},
 
     /* Heartbeat */
     {.name = "heartbeat-hosts",

@@ -58,6 +58,7 @@ struct uftpd_settings {
     /* Files */
     struct conf_list dests;        /* -D */
     char *tempdir;                 /* -T */
+    long long restart_keep;        /* --restart-keep, seconds (issue 13) */
     bool tempfiles;                /* -t */
     struct conf_list backups;      /* -A */
     bool move_each;                /* -i */

@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include "core/fs/beneath.h"
+#include "core/fs/fs.h"
 #include "core/base/file.h"
 #include "core/log.h"
 #include "core/wire/wire.h"
+#include "receiver/rstate.h"
 
 enum wmode {
     W_TMPFILE, /* unnamed O_TMPFILE, linked in at the end */
@@ -44,6 +46,12 @@ struct wfile {
     struct wfile *qnext; /* on the store's list of files with a queue */
     bool queued;
     int err; /* sticky: the first write error */
+    /* Issue 13 (-T): blocks written (1 bit each, f->blocksize), and the record's schedule. */
+    uint8_t *map;
+    uint32_t blocksize, blocks;
+    struct store_sess *sess;
+    uint64_t unsynced;  /* bytes written since the record was last brought up to date */
+    uint64_t synced_at; /* CLOCK_MONOTONIC µs of that */
 };
 
 /* ---- directories ---- */
@@ -162,6 +170,8 @@ int store_init(struct store *st, const char *const *dests, size_t ndest, const c
     return 0;
 }
 
+static void sess_release(struct store_sess *s);
+
 void store_free(struct store *st)
 {
     for (size_t i = 0; i < FILE_MAX_DIRS; i++) {
@@ -172,11 +182,8 @@ void store_free(struct store *st)
         st->destfd[i] = st->backupfd[i] = -1;
     }
     st->nbackup = 0;
-    for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++) {
-        if (st->sess[i].fd >= 0)
-            close(st->sess[i].fd);
-        st->sess[i].fd = -1;
-    }
+    for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++)
+        sess_release(&st->sess[i]);
     if (st->tempfd >= 0)
         close(st->tempfd);
     st->tempfd = -1;
@@ -331,29 +338,237 @@ static struct store_sess *sess_find(struct store *st, uint32_t sid, uint32_t gid
     return NULL;
 }
 
-/* The session's temp dir (-T), opened (and created) on first use. */
-static int sess_fd(struct store *st, uint32_t sid, uint32_t gid, uint8_t inst)
+/* ---- restart state (issue 13, rstate.h) ---- */
+
+static int w_flush(struct store *st, struct wfile *w);
+
+/* A directory stream of its own (a dup'd fd would share the offset of earlier reads). */
+static DIR *dir_at(int fd)
 {
+    int d = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0)
+        return NULL;
+    DIR *r = fdopendir(d);
+    if (r == NULL)
+        close(d);
+    return r;
+}
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static bool same_fp(const struct rstate *r, const struct receiver_file *f)
+{
+    return r->fplen == f->server_fplen &&
+           (r->fplen == 0 || memcmp(r->fp, f->server_fp, r->fplen) == 0);
+}
+
+/* Removes a session dir and its record (expired, or moved into place). */
+static void rs_remove(struct store *st, const char *dirname)
+{
+    char rec[96];
+    snprintf(rec, sizeof(rec), "%s.restart", dirname);
+    int rc = fs_remove(st->tempfd, dirname);
+    if (rc < 0 && rc != -ENOENT)
+        log_warnx("cannot remove %s: %s", dirname, file_strerror(rc));
+    (void)unlinkat(st->tempfd, rec, 0);
+}
+
+/* "_group_G_I_S" parsed; false when the name is not a session dir's. */
+static bool rs_parse(const char *name, uint32_t *g, unsigned *inst, uint32_t *s)
+{
+    char tail;
+    return sscanf(name, "_group_%8X_%u_%8X%c", g, inst, s, &tail) == 3 && *inst <= 255;
+}
+
+/*
+ * A new session of server sid: the most recent failed instance of the same
+ * group, server and key fingerprint is renamed to this one's name and its
+ * record kept as s->prev. Another server's state (another server ID, or
+ * the same ID with another key) is never touched (issue 13).
+ */
+static void rs_resume(struct store *st, struct store_sess *s, const struct receiver_file *f)
+{
+    DIR *d = dir_at(st->tempfd);
+    if (d == NULL)
+        return;
+    char **names = NULL;
+    size_t n = 0;
+    if (fs_dir_names(d, &names, &n) < 0)
+        return;
+    char best[64] = "";
+    struct rstate *prev = NULL;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t g, sid;
+        unsigned inst;
+        if (!rs_parse(names[i], &g, &inst, &sid) || g != f->group_id || sid != f->server_id ||
+            inst == f->group_inst || strstr(names[i], ".") != NULL)
+            continue;
+        char leaf[96];
+        snprintf(leaf, sizeof(leaf), "%s.restart", names[i]);
+        struct rstate *r = calloc(1, sizeof(*r));
+        if (r == NULL || rstate_read(st->tempfd, leaf, r) < 0 || r->failed == 0 ||
+            r->server_id != sid || r->group_id != g || r->group_inst != inst) {
+            free(r);
+            continue;
+        }
+        if (!same_fp(r, f)) {
+            log_warnx("group %08X: restart state of %08X instance %u kept: the key differs", g, sid,
+                      inst);
+            rstate_free(r);
+            free(r);
+            continue;
+        }
+        /* The latest instance wins (instances count up, spec §1.1). */
+        if (prev == NULL || inst > prev->group_inst) {
+            if (prev != NULL) {
+                rstate_free(prev);
+                free(prev);
+            }
+            prev = r;
+            snprintf(best, sizeof(best), "%s", names[i]);
+        } else {
+            rstate_free(r);
+            free(r);
+        }
+    }
+    fs_names_free(names, n);
+    if (prev == NULL)
+        return;
+    char to[64], oldrec[96];
+    fs_session_name(to, sizeof(to), f->server_id, f->group_id, f->group_inst);
+    snprintf(oldrec, sizeof(oldrec), "%s.restart", best);
+    if (renameat(st->tempfd, best, st->tempfd, to) < 0) {
+        log_warnx("group %08X: cannot take over %s: %s", f->group_id, best, strerror(errno));
+        rstate_free(prev);
+        free(prev);
+        return;
+    }
+    (void)unlinkat(st->tempfd, oldrec, 0);
+    log_info("group %08X: resuming instance %u of server %08X (%s%s)", f->group_id,
+             (unsigned)prev->group_inst, f->server_id,
+             prev->has_file ? "a partial file: " : "no partial file",
+             prev->has_file ? prev->rel : "");
+    s->prev = prev;
+}
+
+/* The session's record, made on its first regular file. */
+static struct rstate *rs_rec(struct store_sess *s, const struct receiver_file *f)
+{
+    if (s->rec == NULL && (s->rec = calloc(1, sizeof(*s->rec))) != NULL) {
+        s->rec->server_id = f->server_id;
+        s->rec->group_id = f->group_id;
+        s->rec->group_inst = f->group_inst;
+        if (f->server_fplen > 0 && f->server_fplen <= RSTATE_FP_MAX) {
+            memcpy(s->rec->fp, f->server_fp, f->server_fplen);
+            s->rec->fplen = f->server_fplen;
+        }
+    }
+    return s->rec;
+}
+
+static void rs_write(struct store *st, struct store_sess *s)
+{
+    int rc = rstate_write(st->tempfd, s->rec);
+    if (rc < 0)
+        log_warnx("group %08X: cannot write the restart record: %s", s->group_id, strerror(-rc));
+}
+
+/*
+ * The record brought up to date with w: its data flushed and on disk first,
+ * so that no block the record calls received can be missing after a crash.
+ */
+static int rs_sync(struct store *st, struct wfile *w, bool has_file)
+{
+    struct rstate *r = w->sess ? w->sess->rec : NULL;
+    if (r == NULL)
+        return 0;
+    if (has_file) {
+        int rc = w_flush(st, w);
+        if (rc < 0)
+            return rc;
+        if (fdatasync(w->fd) < 0)
+            return -errno;
+        size_t mb = ((size_t)w->blocks + 7) / 8;
+        if (r->map == NULL || r->blocks != w->blocks) {
+            free(r->map);
+            if ((r->map = calloc(mb ? mb : 1, 1)) == NULL)
+                return -ENOMEM;
+        }
+        memcpy(r->map, w->map, mb);
+        r->blocks = w->blocks;
+    }
+    r->has_file = has_file;
+    w->unsynced = 0;
+    w->synced_at = mono_us();
+    rs_write(st, w->sess);
+    return 0;
+}
+
+/* The session's temp dir (-T), opened (and created) on first use. */
+static int sess_fd(struct store *st, const struct receiver_file *f)
+{
+    uint32_t sid = f->server_id, gid = f->group_id;
+    uint8_t inst = f->group_inst;
     struct store_sess *s = sess_find(st, sid, gid, inst);
     if (s != NULL)
         return s->fd;
     for (size_t i = 0; i < RECEIVER_MAX_SESSIONS; i++) {
         if (st->sess[i].fd >= 0)
             continue;
+        st->sess[i] = (struct store_sess){sid, gid, inst, -1, NULL, NULL};
+        if (st->restart_keep_s > 0) {
+            /* Issue 13: this exact name kept by someone else is not ours to write into. */
+            char leaf[96];
+            struct rstate r;
+            rstate_name(leaf, sizeof(leaf), sid, gid, inst);
+            if (rstate_read(st->tempfd, leaf, &r) == 0) {
+                bool mine = same_fp(&r, f);
+                rstate_free(&r);
+                if (!mine) {
+                    log_warnx("group %08X: instance %u of %08X is kept for another key", gid,
+                              (unsigned)inst, sid);
+                    return -EEXIST;
+                }
+            }
+            rs_resume(st, &st->sess[i], f);
+        }
         int fd = fs_session_open(st->tempfd, sid, gid, inst, FS_F_PARENTS);
-        if (fd < 0)
+        if (fd < 0) {
+            rstate_free(st->sess[i].prev);
+            free(st->sess[i].prev);
+            st->sess[i].prev = NULL;
             return fd;
-        st->sess[i] = (struct store_sess){sid, gid, inst, fd};
+        }
+        st->sess[i].fd = fd;
         return fd;
     }
     return -EMFILE;
+}
+
+static void sess_release(struct store_sess *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    for (struct rstate **r = &s->rec; r != NULL; r = r == &s->rec ? &s->prev : NULL) {
+        if (*r != NULL) {
+            rstate_free(*r);
+            free(*r);
+            *r = NULL;
+        }
+    }
 }
 
 /* Where f is created: its dest dir, or with -T the session's temp dir. */
 static int base_of(struct store *st, const struct receiver_file *f)
 {
     if (st->tempfd >= 0)
-        return sess_fd(st, f->server_id, f->group_id, f->group_inst);
+        return sess_fd(st, f);
     if (f->dest >= st->ndest)
         return -EINVAL;
     return st->destfd[f->dest];
@@ -428,6 +643,7 @@ static void w_free(struct store *st, struct wfile *w)
         close(w->dirfd);
     free(w->cbuf);
     free(w->qv);
+    free(w->map);
     free(w);
 }
 
@@ -507,9 +723,30 @@ static int st_open(void *ctx, const struct receiver_file *f, void **h)
         rc = -EISDIR;
         goto fail;
     }
+    int kept = 0;
     if (st->tempfd >= 0) {
         w->mode = W_INPLACE;
-        rc = w->fd = fs_file_open(dirfd, leaf, FS_F_TRUNC);
+        /* Issue 13: what an earlier instance of this session left. */
+        w->sess = sess_find(st, f->server_id, f->group_id, f->group_inst);
+        struct rstate *p = w->sess && st->restart_keep_s > 0 ? w->sess->prev : NULL;
+        if (p != NULL && p->has_file && strcmp(p->rel, f->rel) == 0 && p->size == f->size &&
+            p->blocksize == f->blocksize) {
+            rc = w->fd = fs_file_open(dirfd, leaf, 0);
+            if (rc >= 0) {
+                kept = RECEIVER_OPEN_PARTIAL;
+                w->map = p->map; /* taken over */
+                p->map = NULL;
+                p->has_file = false;
+            }
+        } else if (p != NULL && fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+                   S_ISREG(sb.st_mode) && (uint64_t)sb.st_size == f->size &&
+                   (!p->has_file || strcmp(p->rel, f->rel) != 0)) {
+            /* Not the one partial file of the record: completed before it (rstate.h). */
+            w_free(st, w);
+            return RECEIVER_OPEN_COMPLETE;
+        }
+        if (!kept)
+            rc = w->fd = fs_file_open(dirfd, leaf, FS_F_TRUNC);
     } else {
         rc = -EOPNOTSUPP;
         if (st->use_tmpfile) {
@@ -548,8 +785,27 @@ static int st_open(void *ctx, const struct receiver_file *f, void **h)
     /* The cache is allocated on first use: data written from the receive
      * buffers (store_batch_begin) never needs it. */
     w->ccap = f->size < st->cache ? (size_t)f->size : st->cache;
+    if (w->sess != NULL && st->restart_keep_s > 0 && f->blocksize > 0) {
+        /* Issue 13: the record names this file before any of its data is written. */
+        w->blocksize = f->blocksize;
+        w->blocks = (uint32_t)((f->size + f->blocksize - 1) / f->blocksize);
+        size_t mb = ((size_t)w->blocks + 7) / 8;
+        struct rstate *r = rs_rec(w->sess, f);
+        if (w->map == NULL && (w->map = calloc(mb ? mb : 1, 1)) == NULL) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+        if (r != NULL) {
+            snprintf(r->rel, sizeof(r->rel), "%s", f->rel);
+            r->size = f->size;
+            r->blocksize = f->blocksize;
+            r->failed = 0;
+            if ((rc = rs_sync(st, w, true)) < 0)
+                goto fail;
+        }
+    }
     *h = w;
-    return 0;
+    return kept;
 fail:
     fail_log(f, "cannot create", rc);
     w_free(st, w);
@@ -592,7 +848,7 @@ static int q_write(struct store *st, struct wfile *w, uint64_t off, const void *
     return 0;
 }
 
-static int st_write(void *ctx, void *h, uint64_t off, const void *data, size_t len)
+static int write_data(void *ctx, void *h, uint64_t off, const void *data, size_t len)
 {
     struct store *st = ctx;
     struct wfile *w = h;
@@ -626,6 +882,32 @@ static int st_write(void *ctx, void *h, uint64_t off, const void *data, size_t l
     return 0;
 }
 
+/* A block, and with -T restart its mark; the record follows every so often (rstate.h). */
+static int st_write(void *ctx, void *h, uint64_t off, const void *data, size_t len)
+{
+    struct store *st = ctx;
+    struct wfile *w = h;
+    int rc = write_data(ctx, h, off, data, len);
+    if (rc < 0 || w->map == NULL)
+        return rc;
+    uint64_t b = off / w->blocksize;
+    if (b < w->blocks)
+        w->map[b / 8] |= (uint8_t)(1u << (b % 8));
+    w->unsynced += len;
+    if (w->unsynced >= RSTATE_SYNC_BYTES ||
+        (w->unsynced > 0 && mono_us() - w->synced_at >= RSTATE_SYNC_US))
+        rc = w->err = rs_sync(st, w, true);
+    return rc;
+}
+
+/* The block map, for the engine after open returned RECEIVER_OPEN_PARTIAL. */
+static bool st_held(void *ctx, void *h, uint32_t block)
+{
+    const struct wfile *w = h;
+    (void)ctx;
+    return w->map != NULL && block < w->blocks && (w->map[block / 8] >> (block % 8) & 1);
+}
+
 static int finish(struct store *st, struct wfile *w, const struct receiver_file *f)
 {
     int rc = w_flush(st, w);
@@ -636,6 +918,9 @@ static int finish(struct store *st, struct wfile *w, const struct receiver_file 
         log_warn("cannot set the time of %s", w->leaf);
     switch (w->mode) {
     case W_INPLACE:
+        /* Issue 13: on disk before the record stops naming it as partial. */
+        if (w->map != NULL && fdatasync(w->fd) < 0)
+            return -errno;
         break;
     case W_TMPFILE: {
         /* Link under a temp name first: linkat cannot replace an existing file. */
@@ -676,6 +961,15 @@ static int st_close(void *ctx, void *h, enum receiver_close how, const struct re
     struct store *st = ctx;
     struct wfile *w = h;
     int rc = 0;
+    if (how == RECEIVER_CLOSE_KEEP && w->map != NULL) {
+        /* Issue 13: the session failed; the file and its record stay for a restart. */
+        rc = rs_sync(st, w, true);
+        if (rc == 0) {
+            w_free(st, w);
+            return 0;
+        }
+        fail_log(f, "cannot keep", rc);
+    }
     if (how == RECEIVER_CLOSE_DONE) {
         rc = finish(st, w, f);
         if (rc < 0)
@@ -688,6 +982,8 @@ static int st_close(void *ctx, void *h, enum receiver_close how, const struct re
         else if (w->mode == W_INPLACE)
             (void)unlinkat(w->dirfd, w->leaf, 0);
     }
+    if (w->map != NULL)
+        rs_sync(st, w, false); /* the record names no partial file any more */
     w_free(st, w);
     return rc;
 }
@@ -1004,17 +1300,20 @@ static void st_session_end(void *ctx, uint32_t server_id, uint32_t group_id, uin
             log_info("group %08X: moved %d %s%s into %s", group_id, n,
                      st->move_each ? "file" : "item", n == 1 ? "" : "s", st->dests[0]);
         }
+    } else if (st->restart_keep_s > 0 && s->rec != NULL) {
+        /* Issue 13: kept for a restart by the same server (rstate.h). */
+        s->rec->failed = (int64_t)time(NULL);
+        rs_write(st, s);
+        log_info("group %08X: session from %08X failed, its temp dir is kept %lld s for a restart",
+                 group_id, server_id, (long long)st->restart_keep_s);
+        remove = false;
     } else {
         log_info("group %08X: session from %08X failed, discarding its temp dir", group_id,
                  server_id);
     }
-    close(s->fd);
-    s->fd = -1;
-    if (remove) {
-        int rc = fs_remove(st->tempfd, name);
-        if (rc < 0 && rc != -ENOENT)
-            log_warnx("group %08X: cannot remove the temp dir: %s", group_id, file_strerror(rc));
-    }
+    sess_release(s);
+    if (remove)
+        rs_remove(st, name);
 }
 
 const struct receiver_storage store_callbacks = {
@@ -1027,4 +1326,108 @@ const struct receiver_storage store_callbacks = {
     .free_space = st_free_space,
     .stat = st_stat,
     .session_end = st_session_end,
+    .held = st_held,
 };
+
+/* ---- reclaiming what a killed daemon left (issue 13) ---- */
+
+/* -t temp files ("NAME.~uftp-XXXXXXXX-XXXX") of ours beneath dirfd; depth-limited. */
+static unsigned reclaim_named(int dirfd, int depth)
+{
+    DIR *d = dir_at(dirfd);
+    char **names = NULL;
+    size_t n = 0;
+    unsigned gone = 0;
+    if (d == NULL || fs_dir_names(d, &names, &n) < 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat sb;
+        if (fstatat(dirfd, names[i], &sb, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISDIR(sb.st_mode) && depth < 64) {
+            int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0) {
+                gone += reclaim_named(sub, depth + 1);
+                close(sub);
+            }
+            continue;
+        }
+        const char *m = strstr(names[i], ".~uftp-");
+        unsigned g, fid;
+        char tail;
+        if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid() || m == NULL ||
+            sscanf(m, ".~uftp-%8X-%4X%c", &g, &fid, &tail) != 2 || strlen(m) != 7 + 8 + 1 + 4)
+            continue;
+        if (unlinkat(dirfd, names[i], 0) == 0)
+            gone++;
+    }
+    fs_names_free(names, n);
+    return gone;
+}
+
+void store_reclaim(struct store *st)
+{
+    for (size_t i = 0; i < st->ndest; i++) {
+        unsigned n = reclaim_named(st->destfd[i], 0);
+        if (n > 0)
+            log_info("removed %u temp file%s left by a daemon that did not finish (%s)", n,
+                     n == 1 ? "" : "s", st->dests[i]);
+    }
+    if (st->tempfd < 0)
+        return;
+    DIR *d = dir_at(st->tempfd);
+    char **names = NULL;
+    size_t n = 0;
+    if (d == NULL || fs_dir_names(d, &names, &n) < 0)
+        return;
+    int64_t now = (int64_t)time(NULL);
+    unsigned kept = 0, expired = 0, stray = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t g, sid;
+        unsigned inst;
+        if (!rs_parse(names[i], &g, &inst, &sid) || strchr(names[i], '.') != NULL)
+            continue;
+        char leaf[96];
+        snprintf(leaf, sizeof(leaf), "%s.restart", names[i]);
+        struct rstate r;
+        if (st->restart_keep_s == 0 || rstate_read(st->tempfd, leaf, &r) < 0) {
+            /* No record: nothing in it can be resumed safely. */
+            rs_remove(st, names[i]);
+            stray++;
+            continue;
+        }
+        if (r.failed == 0) {
+            /* Its daemon died with it running: restartable from now on. */
+            r.failed = now;
+            (void)rstate_write(st->tempfd, &r);
+        }
+        if (now - r.failed >= st->restart_keep_s) {
+            rs_remove(st, names[i]);
+            expired++;
+        } else {
+            kept++;
+        }
+        rstate_free(&r);
+    }
+    /* Records whose dir is gone, and .tmp leftovers of a crash mid-write. */
+    for (size_t i = 0; i < n; i++) {
+        const char *dot = strchr(names[i], '.');
+        if (strncmp(names[i], "_group_", 7) != 0 || dot == NULL)
+            continue;
+        char dir[64];
+        size_t dl = (size_t)(dot - names[i]);
+        if (dl >= sizeof(dir))
+            continue;
+        memcpy(dir, names[i], dl);
+        dir[dl] = '\0';
+        struct stat sb;
+        if (strcmp(dot, ".restart.tmp") == 0 ||
+            (strcmp(dot, ".restart") == 0 && fstatat(st->tempfd, dir, &sb, 0) < 0))
+            (void)unlinkat(st->tempfd, names[i], 0);
+    }
+    fs_names_free(names, n);
+    if (kept + expired + stray > 0)
+        log_info("temp dir: %u session%s kept for a restart, %u expired, %u without a record "
+                 "removed",
+                 kept, kept == 1 ? "" : "s", expired, stray);
+}

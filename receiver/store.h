@@ -49,11 +49,17 @@
 #include "core/base/file.h"
 #include "receiver/engine/engine.h"
 
+struct rstate;
+
 struct store_sess {
     uint32_t server_id;
     uint32_t group_id;
     uint8_t group_inst;
     int fd; /* TEMP/_group_<GROUP>_<INST>_<SERVER>, -1 when unused */
+    /* Issue 13 (rstate.h): this session's record (NULL until its first regular
+     * file), and the record of the earlier instance it resumes (or NULL). */
+    struct rstate *rec;
+    struct rstate *prev;
 };
 
 /* Blocks in one queued run (one pwritev; IOV_MAX is 1024). */
@@ -88,10 +94,12 @@ struct store {
     store_received_fn received;
     void *received_arg;
     struct store_start starts[RECEIVER_MAX_SESSIONS];
-    int tempfd;        /* -T dir, or -1 */
-    bool named_temp;   /* -t: visible temp names */
-    bool use_tmpfile;  /* O_TMPFILE + link works on the first dest */
-    size_t cache;      /* -c */
+    int tempfd;       /* -T dir, or -1 */
+    bool named_temp;  /* -t: visible temp names */
+    bool use_tmpfile; /* O_TMPFILE + link works on the first dest */
+    size_t cache;     /* -c */
+    /* Issue 13: -T restart state kept this long after its session failed (0: not kept). */
+    int64_t restart_keep_s;
     uint64_t prealloc; /* --preallocate: reserve at most this far ahead of the data (0: never) */
     struct store_sess sess[RECEIVER_MAX_SESSIONS];
     /* The receive buffers of the batch being processed, and files with queued blocks. */
@@ -132,6 +140,14 @@ void store_session_begin(struct store *st, uint32_t server_id, uint32_t group_id
 
 /* Default --preallocate: 16 MiB ahead of the data. */
 #define STORE_PREALLOC_DEF (16u << 20)
+
+/*
+ * Issue 13, at start: -T state of sessions that were running when the daemon
+ * died becomes restartable (its expiry counts from now), expired state and
+ * dirs without a record go; -t temp files ("NAME.~uftp-GROUP-FILE") of ours
+ * left in the dest dirs by a killed daemon are removed. Logs what it did.
+ */
+void store_reclaim(struct store *st);
 
 /* The callbacks, with ctx = the struct store. */
 extern const struct receiver_storage store_callbacks;

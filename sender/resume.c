@@ -54,6 +54,9 @@ int resume_start(struct uftp *u)
     }
     log_info("restart file %s (group %08X, instance %u)", u->rs_path, u->rs.group_id,
              (unsigned)u->rs.group_inst);
+    if (u->cfg.keytype != KEY_NONE && u->cfg.sigkey == NULL)
+        log_warnx("restart: without -k the session's key is new each run, and uftpd -T keeps "
+                  "restart state for the same server key only: give a key file (-k)");
     return 0;
 }
 

@@ -11,7 +11,7 @@ static int end(struct receiver *r, struct rsession *s, const char *text, bool te
         s->f.comp_status = COMP_STAT_REJECTED;
         rfile_report(r, s, RECEIVER_EV_RESULT, false);
     }
-    rfile_discard(r, s);
+    rfile_keep(r, s); /* the session ends: -T keeps it for a restart (issue 13) */
     s->pending = tell ? P_ABORT : 0;
     if (tell && text != s->abort_text)
         snprintf(s->abort_text, sizeof(s->abort_text), "%s", text);

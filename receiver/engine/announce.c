@@ -225,6 +225,9 @@ RECV_ACTION(announce_start)
     s->keys = msg->keys;
     if (s->keys != NULL)
         s->verify_cost = skeys_cost_verify(a->enc.keyblob, a->enc.keylen);
+    /* Issue 13: restart state is the same server's only when its key is the same too. */
+    if (s->keys != NULL && fp_compute(a->enc.keyblob, a->enc.keylen, s->server_fp) == CRYPTO_OK)
+        s->server_fplen = FP_LEN;
     s->rank = msg->rank;
     s->src = msg->src;
     s->heard_us = r->now;

@@ -196,13 +196,28 @@ struct receiver_file {
     int64_t mtime;    /* file time, Unix seconds */
     /* FTYPE_REG in sync mode: an existing file is being replaced (back it up with -A). */
     bool overwrite;
+    /*
+     * Issue 13 (restart, -T): the session's block size, and the SHA-1
+     * fingerprint of its server's key (server_fplen 0 in clear): restart
+     * state is resumed only by the same server ID with the same key.
+     */
+    uint16_t blocksize;
+    const uint8_t *server_fp;
+    uint8_t server_fplen;
 };
 
 /* receiver_storage.close() modes. */
 enum receiver_close {
     RECEIVER_CLOSE_DONE = 0,  /* every block written: flush, set mtime, make it visible */
     RECEIVER_CLOSE_ABORT = 1, /* the file failed: discard what was written */
+    /* Issue 13: the session failed (timeout, ABORT, shutdown): storage that keeps
+     * restart state (-T) keeps what was written; other storage discards it. */
+    RECEIVER_CLOSE_KEEP = 2,
 };
+
+/* receiver_storage.open() results besides 0 and negative codes. */
+#define RECEIVER_OPEN_COMPLETE 1 /* already complete (restart): COMPLETE, nothing written */
+#define RECEIVER_OPEN_PARTIAL  2 /* reopened partial (restart): held() says which blocks */
 
 /*
  * The daemon's file system (core/fs beneath the -D dirs in uftpd, memory in
@@ -218,7 +233,10 @@ struct receiver_storage {
     /*
      * Opens (creating or truncating) the regular file f for writing; f->size
      * bytes will follow. Returns 0 and sets *h, or 1 when the file is already
-     * complete (restart; COMPLETE is sent and nothing is written), or a
+     * complete (restart; COMPLETE is sent and nothing is written), or 2 with
+     * *h when part of it is kept from an earlier instance of the session
+     * (restart, issue 13: FILEINFO_ACK says PARTIAL, held() gives the
+     * blocks on disk and only the others are NAKed and written), or a
      * negative code: COMPLETE(rejected) is sent for this file and the
      * session goes on (spec §1.6, as 5.0.1 does on open failure).
      */
@@ -257,6 +275,9 @@ struct receiver_storage {
      */
     void (*session_end)(void *ctx, uint32_t server_id, uint32_t group_id, uint8_t group_inst,
                         bool completed);
+    /* After open returned 2: whether block i (of f->blocksize bytes) of h is on disk.
+     * May be NULL when open never returns 2. */
+    bool (*held)(void *ctx, void *h, uint32_t block);
 };
 
 /* Outcomes reported through receiver_env.event (status file -F, post-receive -s; issue 7). */

@@ -21,6 +21,7 @@
 #include "core/base/fsm.h"
 #include "core/base/member.h"
 #include "core/base/quant.h"
+#include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/skeys.h"
 #include "core/proto/admit.h"
@@ -106,6 +107,7 @@ struct rfile {
     uint32_t *sec_missing; /* per section */
     uint32_t nmissing;
     uint8_t comp_status; /* what COMPLETE says */
+    bool partial;        /* restart: kept from an earlier instance (FILEINFO_ACK PARTIAL) */
     bool freespace;      /* COMPLETE carries EXT_FREESPACE_INFO */
     uint64_t freespace_val;
     /* NAK timer (spec §1.6 step 4): sections [nak_first, nak_last). */
@@ -131,6 +133,8 @@ struct rsession {
     uint8_t group_inst;
     uint32_t server_id;
     uint32_t proxy_id;
+    uint8_t server_fp[FP_LEN]; /* SHA-1 of the ANNOUNCE key blob (issue 13), if encrypted */
+    uint8_t server_fplen;
     struct addr server; /* ANNOUNCE source */
     struct addr reply;  /* where replies go */
     struct addr mcast;  /* private group; unset in unicast mode */
@@ -312,6 +316,8 @@ bool px_keyreq_output(struct receiver *r, struct eng_out *out);
 
 /* rfile.c: storage discards the open file (if any); the block maps go, the NAK timer stops. */
 void rfile_discard(struct receiver *r, struct rsession *s);
+/* The session failed: storage keeps the open file for a restart if it can (issue 13). */
+void rfile_keep(struct receiver *r, struct rsession *s);
 /* The file's outcome: COMPLETE(status) owed, counted, reported; FSM_GOTO(R_MIDGROUP). */
 int rfile_result(struct receiver *r, struct rsession *s, uint8_t status);
 /* Every block is in: storage makes it visible; then rfile_result. */

@@ -200,6 +200,7 @@ int reply_next(struct receiver *r, struct rsession *s, struct eng_out *out)
         m.func = FILEINFO_ACK;
         m.u.fileinfo_ack.ver = s->version;
         m.u.fileinfo_ack.file_id = f->rf.file_id;
+        m.u.fileinfo_ack.flags = f->partial ? FLAG_PARTIAL : 0; /* issue 13: restart */
         m.u.fileinfo_ack.tstamp = grtt_echo(s->server_ts, s->server_rx, r->now);
         return emit(r, s, &m, out);
     }

@@ -38,6 +38,11 @@ void rfile_discard(struct receiver *r, struct rsession *s)
     close_file(r, s, RECEIVER_CLOSE_ABORT);
 }
 
+void rfile_keep(struct receiver *r, struct rsession *s)
+{
+    close_file(r, s, RECEIVER_CLOSE_KEEP);
+}
+
 int rfile_result(struct receiver *r, struct rsession *s, uint8_t status)
 {
     s->f.comp_status = status;

@@ -52,13 +52,32 @@ static int fileinfo_regular(struct receiver *r, struct rsession *s)
         f->sec_missing[i] = blocks_in_section(&f->lay, i);
     f->nmissing = f->lay.blocks;
     rc = st->open(r->env.ctx, &f->rf, &f->h);
-    if (rc == 1 || rc < 0)
+    if (rc == RECEIVER_OPEN_COMPLETE || rc < 0)
         rfile_discard(r, s);
-    if (rc == 1)
+    if (rc == RECEIVER_OPEN_COMPLETE) {
+        RLOG(r, s, LL_INFO, "%s: complete from an earlier instance (restart)", f->name);
         return rfile_result(r, s, COMP_STAT_NORMAL); /* already complete */
+    }
     if (rc < 0)
         return reject(r, s, "cannot open", rc);
     f->open = true; /* (f was cleared for this FILEINFO) */
+    if (rc == RECEIVER_OPEN_PARTIAL && st->held != NULL) {
+        /* Issue 13: what an earlier instance wrote stays; only the rest is NAKed. */
+        f->partial = true;
+        for (uint32_t b = 0; b < f->lay.blocks; b++) {
+            if (!st->held(r->env.ctx, f->h, b))
+                continue;
+            bitmap_clear(&f->missing, b);
+            uint16_t sec = 0, blk = 0;
+            blocks_from_abs(&f->lay, b, &sec, &blk);
+            f->sec_missing[sec]--;
+            f->nmissing--;
+        }
+        RLOG(r, s, LL_INFO, "%s: resuming, %u of %u blocks kept", f->name,
+             f->lay.blocks - f->nmissing, f->lay.blocks);
+        if (f->nmissing == 0)
+            return rfile_finish(r, s);
+    }
     f->comp_status = f->rf.overwrite ? COMP_STAT_OVERWRITE : COMP_STAT_NORMAL;
     s->pending |= P_FILEINFO_ACK;
     slot_timeout(r, s, false); /* RECEIVING may follow RECEIVING */
@@ -150,6 +169,9 @@ RECV_ACTION(xfer_fileinfo)
         .link = f->link,
         .size = fi->size,
         .mtime = (int64_t)fi->mtime,
+        .blocksize = s->blocksize,
+        .server_fp = s->server_fplen ? s->server_fp : NULL,
+        .server_fplen = s->server_fplen,
     };
     if (fi->ftype > FTYPE_FREESPACE) {
         RLOG(r, s, LL_WARN, "invalid file type %u", fi->ftype);

@@ -622,7 +622,7 @@ static int ms_close(void *ctx, void *h, enum receiver_close how, const struct re
     struct sim_mfile *f = mf_handle(st, h);
     if (f == NULL)
         return -EINVAL;
-    if (how == RECEIVER_CLOSE_ABORT) {
+    if (how != RECEIVER_CLOSE_DONE) { /* ABORT, and KEEP: no restart state here */
         st->closes_abort++;
         mf_drop(f);
         return 0;

@@ -3,8 +3,9 @@
 # files linked in when complete), -t (visible NAME.~uftp-GROUP-FILE temp
 # files), -T (a session temp dir moved into place at the end); a complete
 # session leaves exactly the sent tree, and a session interrupted in the
-# middle of a file leaves no partial file at its name, no temp file and no
-# temp dir, and an older version of the file intact.
+# middle of a file leaves no partial file at its name, no temp file, an
+# older version of the file intact, and with -T only the session's temp dir
+# and its restart record (issue 13).
 #
 #   tempmodes.sh UFTP UFTPD
 UFTP=${1:?usage: tempmodes.sh UFTP UFTPD} UFTPD=${2:?}
@@ -61,8 +62,13 @@ for i in 2 3; do
     [ "$n" = 0 ] || fail "receiver $i: $n temp files left"
 done
 [ ! -e "$NETNS_TMP/d4/slow.bin" ] || fail "-T: partial slow.bin moved into the destination"
+# Issue 13: -T keeps the failed session for a restart: its dir with the
+# partial file, and the record naming it (uftpd --restart-keep), nothing else.
 n=$(find "$NETNS_TMP/tmp4" -mindepth 1 | wc -l)
-[ "$n" = 0 ] || fail "-T: $n entries left in the temp dir after the abort"
+[ "$n" = 3 ] || fail "-T: $n entries in the temp dir after the abort, expected 3 (dir, slow.bin, record)"
+ls "$NETNS_TMP/tmp4"/_group_*_*_*/slow.bin >/dev/null 2>&1 || fail "-T: partial slow.bin not kept"
+grep -q "^file slow.bin 8000000 " "$NETNS_TMP/tmp4"/_group_*.restart 2>/dev/null ||
+    fail "-T: no restart record naming slow.bin"
 grep -qi "abort" "$NETNS_TMP/uftpd2.log" || fail "receiver 2 logged no abort"
 
 stop_uftpd "$p2" uftpd2
