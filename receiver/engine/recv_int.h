@@ -351,6 +351,8 @@ struct rsession *slot_pick(struct receiver *r, uint8_t rank, uint64_t src, uint6
                            struct rsession **victim);
 /* The reference's set_timeout(): the timer of the session's state, from now (or rescaled). */
 void slot_timeout(struct receiver *r, struct rsession *s, bool rescale);
+/* Ends earlier instances of s's group from its server (issue 13: a restart). */
+void slot_supersede(struct receiver *r, struct rsession *s);
 /* A header GRTT: a change of more than 1 ms rescales the timer. */
 void slot_grtt(struct receiver *r, struct rsession *s, uint8_t code);
 /* JOIN / LEAVE, reference-counted (core/base/member.h). */

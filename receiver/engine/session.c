@@ -134,6 +134,8 @@ static void changed(void *obj, int from, int to)
         release(x->r, x->s, from == R_FINISHED);
     else if (to < R_FINISHED)
         slot_timeout(x->r, x->s, false);
+    if (to == R_MIDGROUP && from == R_REGISTERED && x->s->group_inst != 0)
+        slot_supersede(x->r, x->s); /* confirmed: a restart may take over (issue 13) */
 }
 
 static void label(void *obj, char *buf, size_t cap)
