@@ -785,6 +785,115 @@ static void test_prealloc_bound(void)
     teardown();
 }
 
+/*
+ * Issue 13, -T restart state: a failed session keeps its completed file,
+ * its partial file and a record of the partial file's blocks; a session of
+ * another server ID, or of the same ID with another key, resumes none of it
+ * (and leaves it alone); the same server with the same key, in a later
+ * instance, gets COMPLETE for the completed file, PARTIAL with exactly the
+ * kept blocks for the other, and a correct whole file at the end.
+ */
+static void test_restart_state(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, temppath, false, 1 << 20, NULL), 0);
+    st.restart_keep_s = 3600;
+    static uint8_t fpa[20], fpb[20];
+    memset(fpa, 0xAA, sizeof(fpa));
+    memset(fpb, 0xBB, sizeof(fpb));
+    enum { BS = 512, NB = 11, SZ = 10 * BS + 100 };
+    static uint8_t data[SZ];
+    for (size_t i = 0; i < SZ; i++)
+        data[i] = (uint8_t)(i * 7 + i / 512);
+    void *h = NULL;
+
+    /* Instance 0: done.txt complete, big with blocks 0, 1, 2 and 5, then the session fails. */
+    struct receiver_file d = rf("done.txt", FTYPE_REG, 3, 1);
+    struct receiver_file b = rf("sub/big", FTYPE_REG, SZ, 2);
+    d.blocksize = b.blocksize = BS;
+    d.server_fp = b.server_fp = fpa;
+    d.server_fplen = b.server_fplen = 20;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &d, &h), 0);
+    CU_ASSERT_EQUAL(store_callbacks.write(&st, h, 0, "abc", 3), 0);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &d), 0);
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &b, &h), 0);
+    static const int kept[] = {0, 1, 2, 5};
+    for (size_t i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(
+            store_callbacks.write(&st, h, (uint64_t)kept[i] * BS, data + kept[i] * BS, BS), 0);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_KEEP, &b), 0);
+    store_callbacks.session_end(&st, 0x01020304, 0xABCD0001, 0, false);
+    CU_ASSERT_EQUAL(access(at("temp/_group_ABCD0001_0_01020304/sub/big"), F_OK), 0);
+    CU_ASSERT_EQUAL(access(at("temp/_group_ABCD0001_0_01020304.restart"), F_OK), 0);
+    size_t len = 0;
+    char *rec = slurp(at("temp/_group_ABCD0001_0_01020304.restart"), &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+    rec[len < (1 << 22) ? len : (1 << 22) - 1] = '\0';
+    CU_ASSERT_PTR_NOT_NULL(strstr(rec, "\nfile sub/big 5220 512 11\nmap 2700\nend\n"));
+    CU_ASSERT_PTR_NULL(strstr(rec, "\nfailed 0\n"));
+    free(rec);
+
+    /* Another server reusing the group ID, and the same ID with another key: fresh files. */
+    struct receiver_file x = b;
+    x.server_id = 0x05060708;
+    x.group_inst = 1;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &x, &h), 0);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_ABORT, &x), 0);
+    store_callbacks.session_end(&st, 0x05060708, 0xABCD0001, 1, false);
+    x = b;
+    x.server_fp = fpb;
+    x.group_inst = 2;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &x, &h), 0);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_ABORT, &x), 0);
+    store_callbacks.session_end(&st, 0x01020304, 0xABCD0001, 2, false);
+    CU_ASSERT_EQUAL(access(at("temp/_group_ABCD0001_0_01020304/sub/big"), F_OK), 0);
+    CU_ASSERT_EQUAL(access(at("temp/_group_ABCD0001_0_01020304/done.txt"), F_OK), 0);
+
+    /* Instance 3 of the same server and key: resumed. */
+    d.group_inst = b.group_inst = 3;
+    CU_ASSERT_EQUAL(store_callbacks.open(&st, &d, &h), RECEIVER_OPEN_COMPLETE);
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &b, &h), RECEIVER_OPEN_PARTIAL);
+    for (uint32_t i = 0; i < NB; i++) {
+        bool want = i == 0 || i == 1 || i == 2 || i == 5;
+        CU_ASSERT_EQUAL(store_callbacks.held(&st, h, i), want);
+        if (!want) {
+            size_t n = i == NB - 1 ? SZ - i * BS : BS;
+            CU_ASSERT_EQUAL(store_callbacks.write(&st, h, (uint64_t)i * BS, data + i * BS, n), 0);
+        }
+    }
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &b), 0);
+    store_callbacks.session_end(&st, 0x01020304, 0xABCD0001, 3, true);
+    char *got = slurp(at("dest/sub/big"), &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(len, SZ);
+    CU_ASSERT(len == SZ && memcmp(got, data, SZ) == 0);
+    free(got);
+    got = slurp(at("dest/done.txt"), &len);
+    CU_ASSERT(got != NULL && len == 3 && memcmp(got, "abc", 3) == 0);
+    free(got);
+    /* Only the other server's and the other key's state is left. */
+    CU_ASSERT_EQUAL(count_entries(temppath, "_group_ABCD0001_3_"), 0);
+    CU_ASSERT_EQUAL(count_entries(temppath, "_group_ABCD0001_0_"), 0);
+    CU_ASSERT_EQUAL(count_entries(temppath, "_group_ABCD0001_1_05060708"), 2);
+    CU_ASSERT_EQUAL(count_entries(temppath, "_group_ABCD0001_2_01020304"), 2);
+
+    /* A daemon restarted later: kept state survives, expired state goes. */
+    store_free(&st);
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, temppath, false, 1 << 20, NULL), 0);
+    st.restart_keep_s = 3600;
+    put("dest/sub/stale.~uftp-ABCD0001-0002", "partial");
+    store_reclaim(&st);
+    CU_ASSERT_EQUAL(count_entries(temppath, "_group_ABCD0001_1_05060708"), 2);
+    CU_ASSERT_EQUAL(access(at("dest/sub/stale.~uftp-ABCD0001-0002"), F_OK), -1);
+    st.restart_keep_s = 1;
+    sleep(1);
+    store_reclaim(&st);
+    CU_ASSERT_EQUAL(count_entries(temppath, ""), 0);
+    store_free(&st);
+    teardown();
+}
+
 static const struct cu_test store_tests[] = {
     {"reservations follow the data (--preallocate)", test_prealloc_bound},
     {"coalesces consecutive blocks", test_coalesce},
@@ -792,6 +901,7 @@ static const struct cu_test store_tests[] = {
     {"abort keeps the old version", test_abort_keeps_old},
     {"write errors stick and leave nothing", test_write_error},
     {"-T session dir", test_session_dir},
+    {"-T restart state: kept, resumed by its server only, reclaimed", test_restart_state},
     {"links and dirs", test_links_dirs},
     {"destination dirs", test_init_dirs},
     {"post-receive hook per completed file", test_received_hook},
