@@ -602,6 +602,176 @@ static void scen_outage(uint64_t seed)
     }
 }
 
+/*
+ * Issue 13, restart: the sender dies (it just stops: a kill -9) in each
+ * phase, and `uftp -F` resumes with the same group ID, the next instance,
+ * the same files and every receiver (none had all). Receivers keep what a
+ * failed session wrote (sim_store.restart, as uftpd -T); the restart is
+ * confirmed while their first sessions still wait out --liveness, so it
+ * supersedes them. Every copy exact, no kept block written twice, and the
+ * resumed session's data is at most 1.1 x the bytes the receivers miss
+ * plus 16 blocks. Then: a receiver restarted (killed) between the two
+ * sessions; and another server reusing the group ID in between, whose own
+ * files must arrive whole and must not use or spoil the kept state.
+ */
+/* Bytes the receivers miss: at most one of them (returned), and all of them (*sum). The
+ * resumed session owes their union: the largest without loss (they lost the same tail),
+ * up to the sum after a lossy pass (each lost other blocks). */
+static uint64_t rx_missing(struct run *r, uint64_t total, uint64_t *sum)
+{
+    uint64_t worst = 0;
+    *sum = 0;
+    for (int i = 0; i < r->nrx; i++) {
+        const struct sim_store *st = sim_store(r->s, r->rx[i]);
+        uint64_t have = 0;
+        for (size_t k = 0; k < st->n; k++)
+            if (st->f[k].in_use && st->f[k].type == FTYPE_REG)
+                have += st->f[k].written; /* complete, kept, or still open in a waiting session */
+        uint64_t m = total > have ? total - have : 0;
+        *sum += m;
+        if (m > worst)
+            worst = m;
+    }
+    return worst;
+}
+
+enum { RS_PLAIN, RS_RX_RESTART, RS_FOREIGN };
+
+/* When the first sender dies: at a time, or at the first step where a phase or amount is reached.
+ */
+struct kill_point {
+    const char *name;
+    uint64_t at_us;     /* 0: by the conditions below */
+    int phase;          /* SENDER_PH_*, -1 = any */
+    uint64_t min_bytes; /* data bytes sent at least */
+    uint32_t min_pass;  /* in this pass of a file at least (a lossy path: 10 % each way) */
+};
+
+static void restart_case(uint64_t seed, const struct kill_point *kp, int variant, bool enc)
+{
+    struct run *r = run_new(seed);
+    scen_file(r->s, r->f, "a", 120000);
+    scen_file(r->s, r->f, "big", 2000000);
+    scen_file(r->s, r->f, "c", 5000);
+    uint64_t total = 120000 + 2000000 + 5000;
+    /* The foreign server's files, made now: blobs added mid-run would move the others. */
+    struct scen_files *ff = NULL;
+    if (variant == RS_FOREIGN) {
+        ff = calloc(1, sizeof(*ff));
+        scen_file(r->s, ff, "a", 120000);
+        scen_file(r->s, ff, "big", 2000000);
+        scen_file(r->s, ff, "c", 5000);
+    }
+    struct sim_link lk = {.delay_us = 2000, .loss_pct = kp->min_pass > 1 ? 10 : 0};
+    run_receivers(r, 3, &lk, NULL);
+    for (int i = 0; i < r->nrx; i++)
+        sim_store(r->s, r->rx[i])->restart = true; /* as uftpd -T */
+    run_sender(r);
+    r->sc.rate_kbps = 20000; /* 2.5 MB/s: big takes ~0.8 s */
+    r->sc.group_id = 0x5EED0013;
+    /* Restart state is resumed for the same server key only: a key of its own, not an
+     * ephemeral one (each sender_new would make another). */
+    r->sc.keytype = enc ? KEY_AES256_GCM : KEY_NONE;
+    r->sc.sigkey = enc ? scen_key(SK_EC256) : NULL;
+    run_closed(r);
+    run_add_sender(r, NULL);
+    int first = r->tx;
+    uint64_t kill_us = kp->at_us;
+    for (uint64_t t = 1000; kill_us == 0 && t < LIMIT_US; t += 1000) {
+        sim_run(r->s, t);
+        struct sender_stats st = tx_stats(r);
+        if ((kp->phase < 0 || st.phase == kp->phase) && st.data_bytes >= kp->min_bytes &&
+            st.pass >= kp->min_pass)
+            kill_us = sim_now(r->s);
+        if (sim_exit_code(r->s, first) != -1)
+            break;
+    }
+    CHECK(kill_us != 0 && sim_exit_code(r->s, first) == -1, "the first sender finished before %s",
+          kp->name);
+    sim_kill_at(r->s, first, kill_us);
+    sim_run(r->s, kill_us + 300000);
+    if (variant == RS_RX_RESTART)
+        sim_restart_receiver(r->s, r->rx[1], &r->rc[1]);
+    uint64_t sum = 0, missing = rx_missing(r, total, &sum);
+    if (variant == RS_FOREIGN) {
+        /* Another server, the same group ID and instance 1, other contents under the same names. */
+        struct sender_config fc = r->sc;
+        scen_sender_defaults(&fc, ff);
+        fc.group_id = r->sc.group_id;
+        fc.group_inst = 1;
+        fc.server_id = 0x0BADBAD0;
+        fc.rate_kbps = 100000;
+        fc.dests = r->sc.dests;
+        fc.ndest = r->sc.ndest;
+        int fx = sim_add_sender(r->s, &fc, NULL, NULL);
+        CHECK(sim_run(r->s, LIMIT_US), "foreign session did not finish");
+        CHECK(sim_exit_code(r->s, fx) == 0, "foreign sender exit %d", sim_exit_code(r->s, fx));
+        for (int i = 0; i < r->nrx; i++)
+            check_delivered(r->s, r->rx[i], ff); /* whole, its own: nothing kept was used */
+        for (int i = 0; i < r->nrx; i++)
+            CHECK(sim_store(r->s, r->rx[i])->resumed == 0,
+                  "receiver %d resumed for a foreign server", i);
+    }
+    /* uftp -F: the same group, the next instance (2 after the foreign session's 1: any other). */
+    r->sc.group_inst = variant == RS_FOREIGN ? 2 : 1;
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    run_delivered(r);
+    struct sender_stats st = tx_stats(r);
+    uint64_t bound = missing + missing / 10 + 16 * 1300;
+    if (lk.loss_pct > 0)
+        bound = sum + sum / 2 + 16 * 1300; /* the union, and repairs of the resumed pass's losses */
+    if (variant == RS_FOREIGN)
+        bound += 120000 + 5000; /* the sim's one namespace: its a and c replaced ours */
+    CHECK(st.data_bytes <= bound,
+          "resumed session sent %" PRIu64 " data bytes for %" PRIu64 " missing", st.data_bytes,
+          missing);
+    unsigned resumed = 0;
+    for (int i = 0; i < r->nrx; i++) {
+        const struct sim_store *sst = sim_store(r->s, r->rx[i]);
+        CHECK(sst->dup_writes == 0 && sst->bad_writes == 0, "receiver %d: %u dup, %u bad writes", i,
+              sst->dup_writes, sst->bad_writes);
+        resumed += sst->resumed + sst->completed_early;
+    }
+    if (missing < total)
+        CHECK(resumed > 0, "nothing resumed after a kill %s", kp->name);
+    if (scen_verbose)
+        printf("    killed %-28s at %6.3f s: missing %8" PRIu64
+               " bytes, resumed session sent %8" PRIu64 " (%.3f x)\n",
+               kp->name, (double)kill_us / 1e6, missing, st.data_bytes,
+               missing ? (double)st.data_bytes / (double)missing : 0.0);
+    run_free(r);
+    free(ff); /* (its sender, borrowing it, went with the run) */
+}
+
+static void scen_restart(uint64_t seed)
+{
+    static const struct kill_point kills[] = {
+        {"during registration", 2000, -1, 0, 1},
+        {"in FILEINFO", 0, SENDER_PH_FILEINFO, 0, 0},
+        {"in a's data", 0, SENDER_PH_DATA, 50000, 1},
+        {"between a and big", 0, SENDER_PH_FILEINFO, 120000, 0},
+        {"early in big", 0, SENDER_PH_DATA, 400000, 1},
+        {"mid-big", 0, SENDER_PH_DATA, 1100000, 1},
+        {"late in big", 0, SENDER_PH_DATA, 1900000, 1},
+        {"at big's DONEs", 0, SENDER_PH_DATA, 2120000, 1},
+        {"during completion", 0, SENDER_PH_COMPLETION, 0, 1},
+        {"in a second pass (10 % loss)", 0, SENDER_PH_DATA, 1500000, 2},
+    };
+    for (size_t k = 0; k < sizeof(kills) / sizeof(kills[0]); k++) {
+        scen_case("sender killed %s", kills[k].name);
+        restart_case(seed + k, &kills[k], RS_PLAIN, false);
+    }
+    static const struct kill_point mid = {"mid-big", 0, SENDER_PH_DATA, 1100000, 1};
+    scen_case("encrypted, killed mid-file");
+    restart_case(seed + 20, &mid, RS_PLAIN, true);
+    scen_case("a receiver restarted between the sessions");
+    restart_case(seed + 21, &mid, RS_RX_RESTART, false);
+    scen_case("another server reusing the group ID in between");
+    restart_case(seed + 22, &mid, RS_FOREIGN, false);
+    scen_case(NULL);
+}
+
 static void scen_max_passes(uint64_t seed)
 {
     struct run *r = run_new(seed);
@@ -1752,6 +1922,7 @@ static const struct scen g_scens[] = {
     {"closed_mute", scen_closed_mute, 7},
     {"lost_midway", scen_lost_midway, 8},
     {"outage", scen_outage, 131},
+    {"restart", scen_restart, 132},
     {"sender_abort", scen_sender_abort, 9},
     {"receiver_abort", scen_receiver_abort, 10},
     {"write_error", scen_write_error, 11},

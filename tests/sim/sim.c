@@ -566,6 +566,7 @@ size_t sim_store_count(const struct sim_store *st)
 static void mf_drop(struct sim_mfile *f)
 {
     free(f->data);
+    free(f->map);
     memset(f, 0, sizeof(*f));
 }
 
@@ -574,7 +575,40 @@ static int ms_open(void *ctx, const struct receiver_file *rf, void **h)
     struct sim_store *st = &((struct node *)ctx)->store;
     if (rf->rel == NULL || rf->rel[0] == '\0' || rf->rel[0] == '/' || strstr(rf->rel, ".."))
         return -EINVAL; /* the engine must never hand us these */
+    if (st->restart) {
+        /* Issue 13, as receiver/store.c: the same server and key, another instance. */
+        for (size_t i = 0; i < st->n; i++) {
+            struct sim_mfile *k = &st->f[i];
+            if (!k->in_use || k->server_id != rf->server_id || k->group_id != rf->group_id ||
+                k->group_inst == rf->group_inst || k->dest != rf->dest ||
+                strcmp(k->rel, rf->rel) != 0 || k->size != rf->size ||
+                k->fplen != rf->server_fplen ||
+                (k->fplen && memcmp(k->fp, rf->server_fp, k->fplen) != 0))
+                continue;
+            if (k->kept && k->blocksize == rf->blocksize) {
+                k->kept = false;
+                k->group_inst = rf->group_inst;
+                st->opens++;
+                st->resumed++;
+                *h = (void *)(uintptr_t)(k - st->f + 1);
+                return RECEIVER_OPEN_PARTIAL;
+            }
+            if (k->visible && k->type == FTYPE_REG) {
+                st->completed_early++;
+                return RECEIVER_OPEN_COMPLETE;
+            }
+        }
+    }
     struct sim_mfile *f = mf_new(st);
+    f->server_id = rf->server_id;
+    f->group_id = rf->group_id;
+    f->group_inst = rf->group_inst;
+    f->fplen = rf->server_fplen <= sizeof(f->fp) ? rf->server_fplen : 0;
+    if (f->fplen)
+        memcpy(f->fp, rf->server_fp, f->fplen);
+    f->blocksize = rf->blocksize;
+    if (st->restart && rf->blocksize > 0)
+        f->map = calloc((size_t)(rf->size / rf->blocksize + 8) / 8 + 1, 1);
     f->in_use = true;
     f->dest = rf->dest;
     snprintf(f->rel, sizeof(f->rel), "%s", rf->rel);
@@ -608,6 +642,12 @@ static int ms_write(void *ctx, void *h, uint64_t off, const void *data, size_t l
         return -ENOSPC;
     }
     st->bytes_written += len;
+    if (f->map != NULL) {
+        uint64_t b = off / f->blocksize;
+        if (f->map[b / 8] >> (b % 8) & 1)
+            st->dup_writes++; /* a kept block written again: the engine must skip those */
+        f->map[b / 8] |= (uint8_t)(1u << (b % 8));
+    }
     memcpy(f->data + off, data, len);
     f->digest += sim_digest(off, data, len);
     f->written += len;
@@ -622,7 +662,13 @@ static int ms_close(void *ctx, void *h, enum receiver_close how, const struct re
     struct sim_mfile *f = mf_handle(st, h);
     if (f == NULL)
         return -EINVAL;
-    if (how != RECEIVER_CLOSE_DONE) { /* ABORT, and KEEP: no restart state here */
+    if (f->kept)
+        return 0; /* (sim_restart_receiver kept it from under its handle) */
+    if (how == RECEIVER_CLOSE_KEEP && st->restart && f->map != NULL) {
+        f->kept = true; /* hidden, for a restart */
+        return 0;
+    }
+    if (how != RECEIVER_CLOSE_DONE) { /* ABORT, and KEEP without restart */
         st->closes_abort++;
         mf_drop(f);
         return 0;
@@ -718,6 +764,13 @@ static void ms_session_end(void *ctx, uint32_t server_id, uint32_t group_id, uin
         st->session_ends_ok++;
 }
 
+static bool ms_held(void *ctx, void *h, uint32_t block)
+{
+    struct sim_store *st = &((struct node *)ctx)->store;
+    struct sim_mfile *f = mf_handle(st, h);
+    return f != NULL && f->map != NULL && (f->map[block / 8] >> (block % 8) & 1);
+}
+
 static const struct receiver_storage sim_receiver_storage = {
     .open = ms_open,
     .write = ms_write,
@@ -728,6 +781,7 @@ static const struct receiver_storage sim_receiver_storage = {
     .free_space = ms_free_space,
     .stat = ms_stat,
     .session_end = ms_session_end,
+    .held = ms_held,
 };
 
 /* ------------------------------------------------------------ nodes */
@@ -838,6 +892,23 @@ void sim_set_tos(struct sim *s, int i, uint8_t tos)
 void sim_kill_at(struct sim *s, int i, uint64_t t_us)
 {
     s->nodes[i].kill_at = t_us ? t_us : 1;
+}
+
+void sim_restart_receiver(struct sim *s, int i, const struct receiver_config *cfg)
+{
+    struct node *n = &s->nodes[i];
+    struct sim_store *st = &n->store;
+    for (size_t k = 0; k < st->n; k++)
+        if (st->f[k].in_use && !st->f[k].visible && st->f[k].map != NULL && st->restart)
+            st->f[k].kept = true;
+    struct receiver_env env = {
+        .ctx = n, .rng = sim_rng, .storage = sim_receiver_storage, .log = node_log(n)};
+    receiver_free(n->rcv);
+    n->nmemb = 0; /* (what a killed process had joined goes with it) */
+    if (receiver_new(&n->rcv, cfg, &env) < 0)
+        abort();
+    n->deadline = 0;
+    n->finished = false;
 }
 
 void sim_deaf(struct sim *s, int i, uint64_t from_us, uint64_t until_us)
@@ -1209,7 +1280,7 @@ static bool all_done(struct sim *s)
 {
     for (int i = 0; i < s->nnodes; i++) {
         struct node *n = &s->nodes[i];
-        if (n->kind == SIM_SENDER && !n->finished)
+        if (n->kind == SIM_SENDER && !n->finished && !dead(n, s->now))
             return false;
         if (n->kind == SIM_RECEIVER && !dead(n, s->now)) {
             struct receiver_stats st;

@@ -79,6 +79,13 @@ struct sim_mfile {
     char link[WIRE_MAX_PATH + 1];
     bool visible; /* completed (or created) at its name */
     bool in_use;
+    /* Restart (issue 13, sim_store.restart): who wrote it, and a kept partial file's blocks. */
+    uint32_t server_id, group_id;
+    uint8_t group_inst;
+    uint8_t fp[20], fplen;
+    bool kept; /* its session failed: hidden, resumable by the same server and key */
+    uint32_t blocksize;
+    uint8_t *map; /* blocks written, 1 bit each */
 };
 
 struct sim_store {
@@ -92,6 +99,9 @@ struct sim_store {
     unsigned opens, closes_done, closes_abort, dup_writes, bad_writes;
     unsigned session_ends, session_ends_ok;
     uint64_t ended_us; /* sim time of the last session end (receiver) or ENG_DONE */
+    /* Issue 13: keep failed sessions' files for a restart, as uftpd -T does (off by default). */
+    bool restart;
+    unsigned resumed, completed_early; /* opens answered PARTIAL / COMPLETE from kept state */
 };
 
 enum sim_kind { SIM_SENDER, SIM_RECEIVER, SIM_PROXY };
@@ -181,6 +191,9 @@ void sim_set_tos(struct sim *s, int i, uint8_t tos);
 void sim_kill_at(struct sim *s, int i, uint64_t t_us);
 /* Node i receives nothing in [from, until): a stall (a full socket, a descheduled process). */
 void sim_deaf(struct sim *s, int i, uint64_t from_us, uint64_t until_us);
+/* Receiver i's daemon is killed and started again now: its sessions vanish without a word, its
+ * store stays (files being received are kept for a restart, as uftpd -T's records keep them). */
+void sim_restart_receiver(struct sim *s, int i, const struct receiver_config *cfg);
 /* Interrupts sender i (SIGINT) / shuts receiver i down at virtual time t. */
 void sim_interrupt_at(struct sim *s, int i, uint64_t t_us);
 
