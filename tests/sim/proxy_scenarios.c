@@ -481,6 +481,147 @@ static void scen_response_enc(uint64_t seed)
     response(seed, true);
 }
 
+/*
+ * Issue 13: a restart through a response proxy. The sender dies mid-file
+ * (it just stops), and resumes as uftp -F would (same group and server ID,
+ * the next instance): the proxy aggregates the receivers' FILEINFO_ACK
+ * PARTIAL (spec §3.4: ANDed), the first pass starts at its end and only
+ * the missing blocks go. Every copy exact.
+ */
+static void scen_restart_response(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    struct sim_link lan = {.delay_us = 500, .jitter_us = 100};
+    scen_file(r->s, r->f, "a", 50000);
+    scen_file(r->s, r->f, "big", 1500000);
+    run_receivers(r, 6, &lan, proxy_rx);
+    for (int i = 0; i < r->nrx; i++)
+        sim_store(r->s, r->rx[i])->restart = true; /* as uftpd -T */
+    proxy_config_defaults(&r->pc[0]);
+    r->pc[0].client_port = 1044;
+    run_proxy(r, 0, PROXY_RESPONSE, 0, -1, &lan);
+    struct sender_config *sc = sender_prep(r, true);
+    encrypt(sc, false, false);
+    sc->group_id = 0x5EED0013;
+    sc->proxies = r->proxies;
+    sc->nproxy = 1;
+    r->proxies[0].id = r->pc[0].proxy_id;
+    run_add_sender(r, &lan);
+    r->srv[0].proxy_id = r->pc[0].proxy_id;
+    int first = r->tx;
+    uint64_t kill_us = 0;
+    for (uint64_t t = 1000; kill_us == 0 && t < LIMIT_US; t += 1000) {
+        sim_run(r->s, t);
+        struct sender_stats st;
+        sender_stats(sim_sender(r->s, first), &st);
+        if (st.phase == SENDER_PH_DATA && st.data_bytes > 800000)
+            kill_us = sim_now(r->s);
+    }
+    CHECK(kill_us != 0, "no data");
+    sim_kill_at(r->s, first, kill_us);
+    sim_run(r->s, kill_us + 300000);
+    uint64_t worst = 0;
+    for (int i = 0; i < r->nrx; i++) {
+        const struct sim_store *st = sim_store(r->s, r->rx[i]);
+        uint64_t have = 0;
+        for (size_t k = 0; k < st->n; k++)
+            if (st->f[k].in_use && st->f[k].type == FTYPE_REG)
+                have += st->f[k].written;
+        if (1550000 - have > worst)
+            worst = 1550000 - have;
+    }
+    r->sc.group_inst = 1;
+    run_add_sender(r, &lan);
+    run_expect(r, 0);
+    run_delivered(r);
+    struct sender_stats st = tx_stats(r);
+    CHECK(worst > 0 && worst < 1500000, "missing %" PRIu64, worst);
+    CHECK(st.data_bytes <= worst + worst / 10 + 16 * 1300,
+          "resumed session sent %" PRIu64 " data bytes for %" PRIu64 " missing", st.data_bytes,
+          worst);
+    for (int i = 0; i < r->nrx; i++)
+        CHECK(sim_store(r->s, r->rx[i])->resumed == 1 && sim_store(r->s, r->rx[i])->dup_writes == 0,
+              "receiver %d: resumed %u, dup writes %u", i, sim_store(r->s, r->rx[i])->resumed,
+              sim_store(r->s, r->rx[i])->dup_writes);
+    if (scen_verbose)
+        printf("    missing %" PRIu64 " bytes, resumed session sent %" PRIu64 "\n", worst,
+               st.data_bytes);
+    run_free(r);
+}
+
+/*
+ * Issue 13: the same through the tunnel (sender → server proxy → client
+ * proxy → 4 receivers), encrypted: the client proxy aggregates PARTIAL and
+ * re-keys its side; the resumed session sends only what is missing.
+ */
+static void scen_restart_tunnel(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    struct sim_link lan = {.delay_us = 1000, .jitter_us = 100};
+    struct sim_link wan = {.delay_us = 10000, .jitter_us = 1000};
+    scen_file(r->s, r->f, "a", 50000);
+    scen_file(r->s, r->f, "big", 1500000);
+    sim_set_net(r->s, 2);
+    run_receivers(r, 4, &lan, proxy_rx);
+    for (int i = 0; i < r->nrx; i++)
+        sim_store(r->s, r->rx[i])->restart = true; /* as uftpd -T */
+    proxy_config_defaults(&r->pc[1]);
+    run_proxy(r, 1, PROXY_CLIENT, 1, 2, NULL);
+    sim_set_mcast_net(r->s, r->px[1], 2);
+    proxy_config_defaults(&r->pc[0]);
+    sim_node_addr_on(r->s, r->px[1], 1, &r->pc[0].down);
+    run_proxy(r, 0, PROXY_SERVER, 0, 1, &wan);
+    sim_set_net(r->s, 0);
+    struct sender_config *sc = sender_prep(r, true);
+    encrypt(sc, true, false);
+    sc->sigkey = scen_key(SK_EC256);
+    sc->group_id = 0x5EED0013;
+    sc->proxies = r->proxies;
+    sc->nproxy = 1;
+    r->proxies[0].id = r->pc[1].proxy_id;
+    run_add_sender(r, NULL);
+    r->srv[0].proxy_id = r->pc[1].proxy_id;
+    int first = r->tx;
+    uint64_t kill_us = 0;
+    for (uint64_t t = 1000; kill_us == 0 && t < LIMIT_US; t += 1000) {
+        sim_run(r->s, t);
+        struct sender_stats st;
+        sender_stats(sim_sender(r->s, first), &st);
+        if (st.phase == SENDER_PH_DATA && st.data_bytes > 800000)
+            kill_us = sim_now(r->s);
+    }
+    CHECK(kill_us != 0, "no data");
+    sim_kill_at(r->s, first, kill_us);
+    sim_run(r->s, kill_us + 300000);
+    uint64_t worst = 0;
+    for (int i = 0; i < r->nrx; i++) {
+        const struct sim_store *st = sim_store(r->s, r->rx[i]);
+        uint64_t have = 0;
+        for (size_t k = 0; k < st->n; k++)
+            if (st->f[k].in_use && st->f[k].type == FTYPE_REG)
+                have += st->f[k].written;
+        if (1550000 - have > worst)
+            worst = 1550000 - have;
+    }
+    r->sc.group_inst = 1;
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    run_delivered(r);
+    struct sender_stats st = tx_stats(r);
+    CHECK(worst > 0 && worst < 1500000, "missing %" PRIu64, worst);
+    CHECK(st.data_bytes <= worst + worst / 10 + 16 * 1300,
+          "resumed session sent %" PRIu64 " data bytes for %" PRIu64 " missing", st.data_bytes,
+          worst);
+    for (int i = 0; i < r->nrx; i++)
+        CHECK(sim_store(r->s, r->rx[i])->resumed == 1 && sim_store(r->s, r->rx[i])->dup_writes == 0,
+              "receiver %d: resumed %u, dup writes %u", i, sim_store(r->s, r->rx[i])->resumed,
+              sim_store(r->s, r->rx[i])->dup_writes);
+    if (scen_verbose)
+        printf("    missing %" PRIu64 " bytes, resumed session sent %" PRIu64 "\n", worst,
+               st.data_bytes);
+    run_free(r);
+}
+
 static void rebind(struct sim *s, void *arg);
 
 /*
@@ -685,6 +826,8 @@ static const struct scen g_scens[] = {
     {"tunnel_enc", scen_tunnel_enc, 5},
     {"tunnel_auth", scen_tunnel_auth, 6},
     {"response", scen_response, 7},
+    {"restart_response", scen_restart_response, 713},
+    {"restart_tunnel", scen_restart_tunnel, 714},
     {"response_enc", scen_response_enc, 8},
     {"chain_all", scen_chain_all, 9},
     {"determinism", scen_determinism, 10},
