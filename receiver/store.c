@@ -402,17 +402,31 @@ static void rs_resume(struct store *st, struct store_sess *s, const struct recei
         return;
     char best[64] = "";
     struct rstate *prev = NULL;
+    int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < n; i++) {
         uint32_t g, sid;
         unsigned inst;
-        if (!rs_parse(names[i], &g, &inst, &sid) || g != f->group_id || sid != f->server_id ||
-            inst == f->group_inst || strstr(names[i], ".") != NULL)
+        if (!rs_parse(names[i], &g, &inst, &sid) || strstr(names[i], ".") != NULL ||
+            (g == f->group_id && sid == f->server_id && inst == f->group_inst))
             continue;
         char leaf[96];
         snprintf(leaf, sizeof(leaf), "%s.restart", names[i]);
         struct rstate *r = calloc(1, sizeof(*r));
         if (r == NULL || rstate_read(st->tempfd, leaf, r) < 0 || r->failed == 0 ||
             r->server_id != sid || r->group_id != g || r->group_inst != inst) {
+            free(r);
+            continue;
+        }
+        if (now - r->failed >= st->restart_keep_s) {
+            /* Expired (anyone's): a running daemon drops it as each new session starts. */
+            log_info("group %08X: restart state of %08X instance %u expired", g, sid, inst);
+            rs_remove(st, names[i]);
+            rstate_free(r);
+            free(r);
+            continue;
+        }
+        if (g != f->group_id || sid != f->server_id) {
+            rstate_free(r);
             free(r);
             continue;
         }

@@ -886,7 +886,17 @@ static void test_restart_state(void)
     store_reclaim(&st);
     CU_ASSERT_EQUAL(count_entries(temppath, "_group_ABCD0001_1_05060708"), 2);
     CU_ASSERT_EQUAL(access(at("dest/sub/stale.~uftp-ABCD0001-0002"), F_OK), -1);
+    /* Expired: dropped as the next -T session starts, or at the next start. */
     st.restart_keep_s = 1;
+    sleep(1);
+    struct receiver_file n = rf("n.txt", FTYPE_REG, 3, 1);
+    n.group_id = 0xABCD0009;
+    n.blocksize = BS;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &n, &h), 0);
+    CU_ASSERT_EQUAL(count_entries(temppath, "_group_ABCD0001_"), 0);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_ABORT, &n), 0);
+    store_callbacks.session_end(&st, 0x01020304, 0xABCD0009, 0, false);
+    CU_ASSERT_EQUAL(count_entries(temppath, "_group_ABCD0009_"), 2); /* kept: dir, record */
     sleep(1);
     store_reclaim(&st);
     CU_ASSERT_EQUAL(count_entries(temppath, ""), 0);
