@@ -53,10 +53,10 @@ static void log_end(struct uftp *u, int code, uint64_t start_us)
     char b[32], r[32];
     progress_bytes(b, sizeof(b), (double)st.data_bytes);
     progress_bytes(r, sizeof(r), secs > 0 ? (double)st.data_bytes / secs : 0);
-    log_info("session %08X ended (exit %d): %" PRIu32 " file%s, %s of data in %.2f s (%s/s), "
-             "%" PRIu64 " NAKs, %" PRIu64 " data bytes",
-             st.group_id, code, st.files_done, st.files_done == 1 ? "" : "s", b, secs, r, st.naks,
-             st.data_bytes);
+    log_info("session %08X ended (exit %d): %" PRIu32 " file%s, %s (%" PRIu64
+             " bytes) of data in %.2f s (%s/s), %" PRIu64 " NAKs",
+             st.group_id, code, st.files_done, st.files_done == 1 ? "" : "s", b, st.data_bytes,
+             secs, r, st.naks);
     if (st.auth_failed + st.replayed + st.cleartext + st.nokeys + st.pk_limited > 0)
         log_info("dropped: %" PRIu64 " unauthenticated, %" PRIu64 " replayed, %" PRIu64
                  " cleartext, %" PRIu64 " without keys, %" PRIu64 " over the public-key budget",

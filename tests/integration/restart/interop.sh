@@ -83,8 +83,8 @@ done
 grep -q "PARTIAL\|partial\|restart" "$NETNS_TMP/refd.log" && grep -i "restart" "$NETNS_TMP/refd.log" | tail -n 3 | sed 's/^/    /'
 line=$(grep "ended (exit" "$NETNS_TMP/s2.log")
 echo "  $line"
-sent=$(sed -n 's/.*NAKs, \([0-9]*\) data bytes.*/\1/p' <<<"$line")
-naks=$(sed -n 's/.* \([0-9]*\) NAKs, .*/\1/p' <<<"$line")
+sent=$(sed -n 's/.* (\([0-9]*\) bytes) of data.*/\1/p' <<<"$line")
+naks=$(sed -n 's/.* \([0-9]*\) NAKs$/\1/p' <<<"$line")
 missing=$((SIZE - at))
 awk -v s="$sent" -v n="$naks" -v m="$missing" -v t0="$t0" -v t1="$t1" -v r="$RATE" 'BEGIN {
     need = m / (r * 1024 / 8);

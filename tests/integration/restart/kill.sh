@@ -77,7 +77,7 @@ check_all() {
 figures() {
     local what=$1 miss=$2 t0=$3 t1=$4 line sent
     line=$(grep "ended (exit" "$NETNS_TMP/$what.log")
-    sent=$(sed -n 's/.*NAKs, \([0-9]*\) data bytes.*/\1/p' <<<"$line")
+    sent=$(sed -n 's/.* (\([0-9]*\) bytes) of data.*/\1/p' <<<"$line")
     # Multicast: a block missing at several receivers goes once, so the sender
     # owes the union of what they lack; they lost the same stretch, so the
     # union is about the largest receiver's share.
