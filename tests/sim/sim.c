@@ -174,8 +174,10 @@ void sim_set_nic_rate(struct sim *s, uint64_t Bps)
 
 static void store_free(struct sim_store *st)
 {
-    for (size_t i = 0; i < st->n; i++)
+    for (size_t i = 0; i < st->n; i++) {
         free(st->f[i].data);
+        free(st->f[i].map);
+    }
     free(st->f);
 }
 
