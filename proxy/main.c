@@ -233,6 +233,7 @@ static int setup_engine(struct uftpproxyd *d)
     c->ssm = d->set.ssm;
     c->wall_offset_us = daemon_wall_offset_us();
     c->unconfirmed_us = (uint64_t)d->set.unconfirmed_timeout * 1000000u;
+    c->liveness_us = (uint64_t)d->set.liveness * 1000000u;
     c->announce_window_us = (uint64_t)d->set.announce_window * 1000000u;
     struct proxy_env env = {.ctx = d, .rng = daemon_rng, .log = *log_elog()};
     int rc = proxy_new(&d->eng, c, &env);

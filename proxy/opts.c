@@ -301,6 +301,16 @@ static const struct conf_option opts[] = {
      .help = "longest a session its server (or, tunnelled, the other side) never answered "
              "holds a slot, whatever GRTT and robustness it claims",
      CONF_FIELD(S, unconfirmed_timeout)},
+    {.name = "liveness",
+     .type = CONF_INT,
+     .section = "Security",
+     .argname = "SECONDS",
+     .def = "20",
+     .min = 1,
+     .max = 3600,
+     .help = "longest a running session may go without a word from its server (a path outage) "
+             "before it is forgotten",
+     CONF_FIELD(S, liveness)},
     {.name = "announce-window",
      .type = CONF_INT,
      .section = "Security",

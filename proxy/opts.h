@@ -51,6 +51,7 @@ struct uftpproxyd_settings {
     char *curve;                   /* -e (v4 response proxy ECDH key) */
     bool machine_store;            /* -m (refused) */
     long long unconfirmed_timeout; /* seconds a session nobody answered holds a slot (issue 14) */
+    long long liveness;            /* --liveness, seconds (issue 13) */
     long long announce_window;     /* seconds: signed ANNOUNCEs outside it are replays (issue 14) */
     /* Heartbeat */
     struct conf_list hb_hosts; /* -H */

@@ -27,6 +27,7 @@ void proxy_config_defaults(struct proxy_config *c)
     c->queue_bytes = PROXY_QUEUE_DEF;
     c->pk_budget_us = 500000u;
     c->unconfirmed_us = CLAIMS_UNCONFIRMED_DEF_US;
+    c->liveness_us = PROXY_LIVENESS_DEF_US;
     c->announce_window_us = (uint64_t)FRESH_WINDOW_DEF_S * 1000000u;
 }
 
@@ -75,6 +76,8 @@ static int check_config(const struct proxy_config *c, const struct proxy_env *e)
         return bad(e, "queue must be at least 64 KiB");
     if (c->unconfirmed_us < CLAIMS_EXPIRY_MIN_US)
         return bad(e, "the unconfirmed timeout must be at least 1 s");
+    if (c->liveness_us < CLAIMS_EXPIRY_MIN_US || c->liveness_us > 3600000000u)
+        return bad(e, "the liveness timeout must be 1..3600 s");
     if (c->nself > 0 && c->self == NULL)
         return bad(e, "own address array missing");
     if (c->ssm && c->role != PROXY_CLIENT) {

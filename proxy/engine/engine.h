@@ -79,6 +79,8 @@ enum proxy_exit {
 #define PROXY_MAX_LIST     100 /* -S, -C, -H entries */
 #define PROXY_FP_MAX       64
 #define PROXY_QUEUE_DEF    (2u << 20)
+/* Default --liveness (issue 13): rides out a 10 s outage with room to spare. */
+#define PROXY_LIVENESS_DEF_US 20000000u
 
 /* An -S line: serverID|IP|fingerprint. */
 struct proxy_server {
@@ -160,6 +162,13 @@ struct proxy_config {
      * encrypted session); a server proxy's downstream answered.
      */
     uint64_t unconfirmed_us;
+    /*
+     * Issue 13: the longest a running session may go without a word from its
+     * server before the proxy forgets it, however short ROBUST x GRTT is, so
+     * that a path outage is ridden out (--liveness; default
+     * PROXY_LIVENESS_DEF_US, 1..3600 s).
+     */
+    uint64_t liveness_us;
     /* Signed ANNOUNCEs further than this from our clock are replays (core/proto/fresh.h); 0 = off.
      */
     uint64_t announce_window_us;

@@ -148,7 +148,7 @@ static struct psession *new_session(struct proxy *p, struct pmsg *in)
         addr_set_port(&s->priv, p->cfg.client_port);
     }
     p_alive(p, s);
-    s->reg_end = s->encrypted ? s->idle_at : 0;
+    s->reg_end = s->encrypted ? p->now + p_grtt_times(s, s->robust) : 0;
     p_session_event(p, s, SE_OPEN, NULL);
     char gb[ADDR_STRLEN];
     PLOG(p, s, LL_INFO, "%s session of server %08X at %s, private group %s%s",

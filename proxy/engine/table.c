@@ -169,5 +169,7 @@ uint64_t p_grtt_times(const struct psession *s, uint64_t n)
 
 void p_alive(struct proxy *p, struct psession *s)
 {
-    s->idle_at = p->now + p_grtt_times(s, s->robust);
+    uint64_t t = p_grtt_times(s, s->robust);
+    /* Issue 13: an outage of the path is not the server gone. */
+    s->idle_at = p->now + (t > p->cfg.liveness_us ? t : p->cfg.liveness_us);
 }

@@ -622,6 +622,67 @@ static void scen_restart_tunnel(uint64_t seed)
     run_free(r);
 }
 
+/*
+ * Issue 13: a 10 s total outage (every datagram lost) in the middle of a
+ * transfer through a response proxy and through the tunnel, default
+ * settings: sender, proxies and receivers all ride it out.
+ */
+struct outage {
+    struct sim *s;
+    uint64_t from, until;
+};
+
+static bool outage_drop(void *arg, int from, const struct addr *dst, const uint8_t *p, size_t len)
+{
+    const struct outage *o = arg;
+    (void)from, (void)dst, (void)p, (void)len;
+    return sim_now(o->s) >= o->from && sim_now(o->s) < o->until;
+}
+
+static void scen_outage_proxies(uint64_t seed)
+{
+    for (int k = 0; k < 2; k++) {
+        scen_case(k ? "tunnel" : "response proxy");
+        struct run *r = run_new(seed + (uint64_t)k);
+        struct sim_link lan = {.delay_us = 1000, .jitter_us = 100};
+        scen_file(r->s, r->f, "a", 50000);
+        scen_file(r->s, r->f, "big", 1500000);
+        if (k == 0) {
+            run_receivers(r, 4, &lan, proxy_rx);
+            proxy_config_defaults(&r->pc[0]);
+            r->pc[0].client_port = 1044;
+            run_proxy(r, 0, PROXY_RESPONSE, 0, -1, &lan);
+        } else {
+            sim_set_net(r->s, 2);
+            run_receivers(r, 4, &lan, proxy_rx);
+            proxy_config_defaults(&r->pc[1]);
+            run_proxy(r, 1, PROXY_CLIENT, 1, 2, NULL);
+            sim_set_mcast_net(r->s, r->px[1], 2);
+            proxy_config_defaults(&r->pc[0]);
+            sim_node_addr_on(r->s, r->px[1], 1, &r->pc[0].down);
+            run_proxy(r, 0, PROXY_SERVER, 0, 1, &lan);
+            sim_set_net(r->s, 0);
+        }
+        struct sender_config *sc = sender_prep(r, true);
+        sc->rate_kbps = 2000; /* 256 KB/s: big takes ~6 s */
+        encrypt(sc, k == 1, false);
+        sc->proxies = r->proxies;
+        sc->nproxy = 1;
+        int cp = k == 0 ? 0 : 1;
+        r->proxies[0].id = r->pc[cp].proxy_id;
+        run_add_sender(r, k == 0 ? &lan : NULL);
+        r->srv[0].proxy_id = r->pc[cp].proxy_id;
+        static struct outage o;
+        o = (struct outage){.s = r->s, .from = 2 * SEC, .until = 12 * SEC};
+        sim_set_drop(r->s, outage_drop, &o);
+        run_expect(r, 0);
+        run_delivered(r);
+        CHECK(sim_now(r->s) > 12 * SEC, "finished at %.3f s: no outage?",
+              (double)sim_now(r->s) / 1e6);
+        run_free(r);
+    }
+}
+
 static void rebind(struct sim *s, void *arg);
 
 /*
@@ -828,6 +889,7 @@ static const struct scen g_scens[] = {
     {"response", scen_response, 7},
     {"restart_response", scen_restart_response, 713},
     {"restart_tunnel", scen_restart_tunnel, 714},
+    {"outage_proxies", scen_outage_proxies, 715},
     {"response_enc", scen_response_enc, 8},
     {"chain_all", scen_chain_all, 9},
     {"determinism", scen_determinism, 10},
