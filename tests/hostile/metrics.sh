@@ -49,7 +49,7 @@ head -c 7 /dev/urandom >"$NETNS_TMP/short.bin"
 M=$NETNS_TMP/prom/uftpd.prom
 
 start_daemon $R uftpd "$UFTPD" -D "$NETNS_TMP/dest" -I eth0 --metrics-file "$M" \
-    --metrics-interval 1
+    --metrics-interval 1 --liveness 2
 pid=$NETNS_LAST_PID
 
 # metric NAME[{LABELS}] [FILE]: its value, or "" when absent.
@@ -99,7 +99,14 @@ rc=$?
 [ "$forged" = 1 ] || fail "the session was never seen in uftpd's log: nothing forged"
 [ "$during" -ge 2 ] || fail "only $during versions of the metrics file during the transfer"
 [ "$active" -ge 1 ] || fail "no version showed uftpd_sessions_active 1"
-sleep 1.5 # the next write after the session's end
+# The session ends when the sender's DONE_CONF arrives, or, should the loss take
+# it, when uftpd stops repeating its COMPLETE: --liveness (2 s here) after the
+# sender fell silent (spec §1.6 "Liveness"). Then the next write of the file.
+for _ in $(seq 100); do
+    grep -q "session complete" "$NETNS_TMP/uftpd.log" && break
+    sleep 0.1
+done
+sleep 1.5
 stop_daemon "$pid" uftpd
 ls -A "$NETNS_TMP/prom" | grep -v '^uftpd.prom$' && fail "temporary files left beside the metrics file"
 
