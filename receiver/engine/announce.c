@@ -183,8 +183,8 @@ int announce_admit(struct receiver *r, struct rmsg *msg)
         why = "Invalid block size";
     else if (!a->has_enc && r->cfg.encrypted_only)
         why = "No unencrypted transfers allowed";
-    else if (a->cc_type != CC_NONE)
-        why = "Congestion control not supported"; /* TFMCC: a later issue */
+    else if (a->cc_type != CC_NONE && a->cc_type != CC_TFMCC)
+        why = "Congestion control not supported"; /* PGMCC and unknown types (spec §1.7) */
     else if (a->robust == 0)
         why = "Invalid robustness factor";
     else if (h->version == UFTP_VER4 && a->has_enc && recv_has_px4(r) && r->px4_dh == NULL)
@@ -248,6 +248,7 @@ RECV_ACTION(announce_start)
     s->max_txseq = h->seq;
     s->server_ts = a->tstamp;
     s->server_rx = r->now;
+    cc_start(r, s, msg);
     /* spec §1.6: wait for the PROXY_KEY of the proxy the -S line names (v5 only, §1.9). */
     if (msg->srv != NULL && msg->srv->proxy_id != 0 && s->version == UFTP_VER5)
         s->proxy_id = msg->srv->proxy_id;

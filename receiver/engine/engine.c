@@ -161,10 +161,12 @@ static const uint8_t msg_event[256] = {
     [ANNOUNCE] = RE_ANNOUNCE, [PROXY_KEY] = RE_PROXY_KEY, [KEYINFO] = RE_KEYINFO,
     [REG_CONF] = RE_REG_CONF, [FILEINFO] = RE_FILEINFO,   [FILESEG] = RE_FILESEG,
     [DONE] = RE_DONE,         [DONE_CONF] = RE_DONE_CONF, [ABORT] = RE_ABORT,
+    [CONG_CTRL] = RE_CONG_CTRL,
 };
 
 /* 6. dispatch: a new session's ANNOUNCE is admitted; the session's table does the rest. */
-static void dispatch(struct receiver *r, struct rsession *s, struct rmsg *msg, bool authentic)
+static void dispatch(struct receiver *r, struct rsession *s, struct rmsg *msg, bool authentic,
+                     uint8_t tos)
 {
     uint8_t func = msg->m->func;
     if (s == NULL) {
@@ -180,6 +182,9 @@ static void dispatch(struct receiver *r, struct rsession *s, struct rmsg *msg, b
             return; /* REG_CONF in an encrypted session: for clients behind a proxy, ignored */
         slot_grtt(r, s, msg->h->grtt);
     }
+    /* TFMCC counts every datagram of the sender (its seq is one counter, spec §1.7); the signed
+     * announce-phase messages of an encrypted session too, or they would look lost. */
+    cc_packet(r, s, msg, tos);
     rsess_event(r, s, msg_event[func], msg);
 }
 
@@ -187,7 +192,6 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
                    size_t len, uint8_t tos, uint64_t now_us)
 {
     (void)to;
-    (void)tos;
     if (r->shutdown)
         return;
     r->now = now_us;
@@ -291,7 +295,7 @@ void receiver_recv(struct receiver *r, const struct addr *from, const struct add
             s->max_txseq = h.seq;
     }
     struct rmsg msg = {.from = from, .h = &h, .m = &m, .pkt = pkt, .len = len};
-    dispatch(r, s, &msg, authentic);
+    dispatch(r, s, &msg, authentic, tos);
 }
 
 /* ------------------------------------------------------------ poll */

@@ -34,6 +34,7 @@
 #include "core/proto/hb.h"
 #include "core/proto/keywork.h"
 #include "core/proto/ratelim.h"
+#include "core/proto/tfmcc.h"
 #include "core/wire/msg.h"
 #include "receiver/engine/engine.h"
 
@@ -62,16 +63,18 @@ enum revent {
     RE_FILESEG,
     RE_DONE,
     RE_DONE_CONF,
-    RE_ABORT,    /* the server's ABORT */
-    RE_TIMEOUT,  /* the state's timer: resend, or give up */
-    RE_EXPIRE,   /* the resends are over (PREREGISTER, REGISTERED, COMPLETE) */
-    RE_NAK,      /* the NAK timer: a round of STATUS */
-    RE_NAK_END,  /* the round is out */
-    RE_FAIL,     /* we abort and tell the server why (s->abort_text) */
-    RE_QUIT,     /* we abort without a word (arg: the reason) */
-    RE_SHUTDOWN, /* receiver_shutdown() */
-    RE_EVICT,    /* the slot goes to a new session (issue 14 item 2; arg: its server ID) */
-    RE_CLOSE,    /* an ended session's last reply is out */
+    RE_CONG_CTRL, /* TFMCC (spec §1.7, cc.c) */
+    RE_ABORT,     /* the server's ABORT */
+    RE_TIMEOUT,   /* the state's timer: resend, or give up */
+    RE_EXPIRE,    /* the resends are over (PREREGISTER, REGISTERED, COMPLETE) */
+    RE_NAK,       /* the NAK timer: a round of STATUS */
+    RE_NAK_END,   /* the round is out */
+    RE_CC_TIMER,  /* TFMCC's feedback timer (cc.c) */
+    RE_FAIL,      /* we abort and tell the server why (s->abort_text) */
+    RE_QUIT,      /* we abort without a word (arg: the reason) */
+    RE_SHUTDOWN,  /* receiver_shutdown() */
+    RE_EVICT,     /* the slot goes to a new session (issue 14 item 2; arg: its server ID) */
+    RE_CLOSE,     /* an ended session's last reply is out */
     RE_NEVENTS
 };
 
@@ -83,6 +86,7 @@ enum {
     P_KEYINFO_ACK = 0x08,
     P_FILEINFO_ACK = 0x10,
     P_COMPLETE = 0x20,
+    P_CC_ACK = 0x40, /* TFMCC feedback (cc.c) */
 };
 
 /* spec §1.6 "Sequence checks": reorder tolerance. */
@@ -162,6 +166,8 @@ struct rsession {
     uint8_t rank;      /* 0 unlisted, 1 listed in -S, 2 listed and from its -S address */
     uint64_t heard_us; /* last datagram of the session */
     struct rfile f;
+    bool cc;              /* cc_type TFMCC (spec §1.7) */
+    struct tfmcc_rx ccrx; /* its loss history, rate and feedback timer */
 };
 
 /* A membership output (JOIN/LEAVE) for the shell. */
@@ -306,6 +312,15 @@ recv_action xfer_fileinfo, xfer_fileseg, xfer_nak, xfer_nak_end;
 recv_action done_file, done_again, done_conf, done_unconfirmed;
 /* abort.c: the server's ABORT; ours (RE_FAIL, RE_QUIT, RE_SHUTDOWN, giving up on a timer). */
 recv_action abort_server, abort_ours;
+
+/* cc.c: TFMCC (spec §1.7). cc_start at a session's first ANNOUNCE; cc_packet for every
+ * later datagram of the sender, with its TOS byte, before its handler. */
+void cc_start(struct receiver *r, struct rsession *s, const struct rmsg *msg);
+void cc_packet(struct receiver *r, struct rsession *s, const struct rmsg *msg, uint8_t tos);
+recv_action cc_cong_ctrl, cc_feedback;
+uint64_t cc_deadline(const struct rsession *s);
+/* TFMCC_ACK_INFO for a CC_ACK or STATUS (*has false: not a TFMCC session). */
+void cc_ack_info(struct receiver *r, struct rsession *s, bool *has, struct wire_tfmcc_ack *out);
 
 /* proxy.c: beyond sessions. */
 void px_recv_key4(struct receiver *r, const struct addr *from, const uint8_t *pkt, size_t len);

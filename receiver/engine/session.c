@@ -44,9 +44,9 @@ static const char *const state_names[R_NSTATES] = {"FREE",     "PREREGISTER", "R
                                                    "MIDGROUP", "RECEIVING",   "COMPLETE",
                                                    "FINISHED", "ABORTED"};
 static const char *const event_names[RE_NEVENTS] = {
-    "OTHER", "ANNOUNCE",  "PROXY_KEY", "KEYINFO", "REG_CONF", "FILEINFO", "FILESEG",
-    "DONE",  "DONE_CONF", "ABORT",     "TIMEOUT", "EXPIRE",   "NAK",      "NAK_END",
-    "FAIL",  "QUIT",      "SHUTDOWN",  "EVICT",   "CLOSE"};
+    "OTHER",   "ANNOUNCE",  "PROXY_KEY", "KEYINFO", "REG_CONF", "FILEINFO", "FILESEG",
+    "DONE",    "DONE_CONF", "CONG_CTRL", "ABORT",   "TIMEOUT",  "EXPIRE",   "NAK",
+    "NAK_END", "CC_TIMER",  "FAIL",      "QUIT",    "SHUTDOWN", "EVICT",    "CLOSE"};
 
 /* One row for each state of a running session. */
 // clang-format off
@@ -94,6 +94,10 @@ static const struct fsm_row rows[] = {
     {R_COMPLETE, RE_DONE_CONF, done_conf, R_FINISHED},
     {R_COMPLETE, RE_TIMEOUT, rsess_resend, FSM_SAME},
     {R_COMPLETE, RE_EXPIRE, done_unconfirmed, R_FINISHED},
+
+    /* TFMCC (spec §1.7, cc.c): feedback in every running state. */
+    LIVE(RE_CONG_CTRL, cc_cong_ctrl, FSM_SAME),
+    LIVE(RE_CC_TIMER, cc_feedback, FSM_SAME),
 
     /* The ways out. */
     LIVE(RE_ABORT, abort_server, R_ABORTED),
@@ -174,6 +178,8 @@ void rsess_tick(struct receiver *r, struct rsession *s)
         return;
     if (s->f.nak_at != 0 && r->now >= s->f.nak_at)
         rsess_event(r, s, RE_NAK, NULL);
+    if (rsess_live(s) && r->now >= cc_deadline(s))
+        rsess_event(r, s, RE_CC_TIMER, NULL);
     if (expiring(s) && r->now >= s->expire_at)
         rsess_event(r, s, RE_EXPIRE, NULL);
     else if (r->now >= s->timeout_at)
@@ -189,6 +195,8 @@ uint64_t rsess_deadline(const struct rsession *s)
     uint64_t t = s->timeout_at;
     if (s->f.nak_at != 0 && s->f.nak_at < t)
         t = s->f.nak_at;
+    if (cc_deadline(s) < t)
+        t = cc_deadline(s);
     /* Issue 14: the expiry does not wait for the next resend (5 GRTT may be 5000 s). */
     if (expiring(s) && s->expire_at < t)
         t = s->expire_at;

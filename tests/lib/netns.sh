@@ -91,6 +91,10 @@
 #                                       itself was too slow)
 #   netns_mtu NAME MTU [IF]             MTU of NAME's link IF (default eth0),
 #                                       both ends
+#   netns_bottleneck NAME TBF_ARGS...   a tc tbf on the bridge port towards
+#                                       NAME's eth0 (what NAME receives), e.g.
+#                                       "rate 50mbit burst 64kb latency 100ms";
+#                                       "none" removes it
 #
 #   e.g. sender on one LAN, four receivers 50 ms away on another:
 #     netns_bridge wan; netns_bridge lan
@@ -375,6 +379,19 @@ netns_mtu() {
     _netns_run ip -n "$NETNS_HUB" link set "$port" mtu "$mtu" || _netns_die "mtu $mtu on $port"
     _netns_run ip -n "$(netns_ns "$name")" link set "$ifn" mtu "$mtu" ||
         _netns_die "mtu $mtu on $name/$ifn"
+}
+
+netns_bottleneck() {
+    local name=$1 port
+    shift
+    port=${NETNS_HUBPORT["$name/eth0"]:-}
+    [ -n "$port" ] || _netns_die "no link $name/eth0"
+    if [ "$*" = none ]; then
+        tc -n "$NETNS_HUB" qdisc del dev "$port" root 2>/dev/null
+        return 0
+    fi
+    _netns_run tc -n "$NETNS_HUB" qdisc replace dev "$port" root tbf "$@" ||
+        _netns_die "tbf $* on $port"
 }
 
 _netns_wanrelay() {
