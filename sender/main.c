@@ -268,7 +268,7 @@ static int setup_network(struct uftp *u)
     so.rcvbuf = (int)s->bufsize;
     so.sndbuf = (int)s->bufsize;
     so.ttl = (int)s->ttl;
-    so.tos = net_tos((int)s->dscp, false);
+    so.tos = net_tos((int)s->dscp, s->cc.type == CC_TFMCC); /* ECT(0) under TFMCC (spec §1.7) */
     so.mcast_if = ifindex;
     so.mcast_loop = true;
     rc = net_sock_open(&u->sock, &so);
@@ -359,7 +359,11 @@ static int build_config(struct uftp *u)
     c->grtt_max_us = (uint64_t)(s->grtt.max * 1e6 + 0.5);
     c->robust = (uint8_t)s->robust;
     c->liveness_us = (uint64_t)s->liveness * 1000000u;
-    c->cc_type = (uint8_t)s->cc;
+    c->cc_type = (uint8_t)s->cc.type;
+    /* spec §1.7: K Kbps = K·1024/8 B/s. */
+    c->cc_min_Bps = (uint64_t)s->cc.min * 128;
+    c->cc_init_Bps = (uint64_t)s->cc.init * 128;
+    c->cc_max_Bps = (uint64_t)s->cc.max * 128;
     c->nak_pct = (uint8_t)s->nak_pct;
     c->nak_strikes = (uint16_t)s->nak_strikes;
     c->max_passes = (uint16_t)s->max_passes;

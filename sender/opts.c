@@ -4,8 +4,10 @@
  */
 #include "sender/opts.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/crypto/keyfile.h"
@@ -61,25 +63,81 @@ static int grtt_print(const struct conf_option *o, const void *src, char *buf, s
     return 0;
 }
 
-/* -C none | tfmcc[...]: TFMCC keeps its letter but arrives in a later version. */
+/* One K of -C tfmcc: Kbps, 1..2^30 (spec §1.7). */
+static bool cc_kbps(const char *p, const char **end, long long *out)
+{
+    char *e;
+    errno = 0;
+    long long v = strtoll(p, &e, 10);
+    if (e == p || errno != 0 || v < 1 || v > (1LL << 30) || (*e != '\0' && *e != ':'))
+        return false;
+    *out = v;
+    *end = e;
+    return true;
+}
+
+/* -C none | tfmcc[:min=K][:init=K][:max=K] in any order, or tfmcc:K (= max, the 4.7 form). */
 static int cc_parse(const struct conf_option *o, const char *text, void *dst, char *msg, size_t ml)
 {
-    int v = CC_NONE;
+    struct uftp_ccopt v = {.type = CC_NONE};
     if (strcmp(text, "none") == 0) {
         memcpy(dst, &v, sizeof(v));
         return 0;
     }
-    if (strncmp(text, "tfmcc", 5) == 0 && (text[5] == '\0' || text[5] == ':')) {
-        snprintf(msg, ml, "tfmcc is not supported yet (only none)");
+    if (strncmp(text, "tfmcc", 5) != 0 || (text[5] != '\0' && text[5] != ':')) {
+        snprintf(msg, ml,
+                 "must be none or tfmcc[:min=K][:init=K][:max=K] (pgmcc is not supported)");
         return CONF_EVALUE;
     }
-    snprintf(msg, ml, "must be none or tfmcc[:min=K][:init=K][:max=K]");
-    return CONF_EVALUE;
+    v.type = CC_TFMCC;
+    const char *p = text + 5;
+    while (*p == ':') {
+        p++;
+        long long *slot = NULL;
+        if (strncmp(p, "min=", 4) == 0) {
+            slot = &v.min;
+            p += 4;
+        } else if (strncmp(p, "init=", 5) == 0) {
+            slot = &v.init;
+            p += 5;
+        } else if (strncmp(p, "max=", 4) == 0) {
+            slot = &v.max;
+            p += 4;
+        } else if (p[0] >= '0' && p[0] <= '9' && p == text + 6) {
+            slot = &v.max; /* tfmcc:K */
+        }
+        if (slot == NULL || !cc_kbps(p, &p, slot)) {
+            snprintf(msg, ml, "tfmcc takes :min=K, :init=K, :max=K with K in Kbps, 1..2^30");
+            return CONF_EVALUE;
+        }
+    }
+    if (*p != '\0') {
+        snprintf(msg, ml, "tfmcc takes :min=K, :init=K, :max=K with K in Kbps, 1..2^30");
+        return CONF_EVALUE;
+    }
+    if ((v.max && v.min > v.max) || (v.max && v.init > v.max) || (v.init && v.min > v.init)) {
+        snprintf(msg, ml, "tfmcc needs min <= init <= max");
+        return CONF_EVALUE;
+    }
+    memcpy(dst, &v, sizeof(v));
+    return 0;
 }
 
 static int cc_print(const struct conf_option *o, const void *src, char *buf, size_t len)
 {
-    snprintf(buf, len, "none");
+    struct uftp_ccopt v;
+    memcpy(&v, src, sizeof(v));
+    if (v.type != CC_TFMCC) {
+        snprintf(buf, len, "none");
+        return 0;
+    }
+    int n = snprintf(buf, len, "tfmcc");
+    if (v.min && n >= 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, ":min=%lld", v.min);
+    if (v.init && n >= 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, ":init=%lld", v.init);
+    if (v.max && n >= 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, ":max=%lld", v.max);
     return 0;
 }
 
@@ -304,10 +362,10 @@ static const struct conf_option opts[] = {
      .section = "Rate and timing",
      .argname = "TYPE",
      .def = "none",
-     .help = "congestion control: none (tfmcc is not supported yet)",
+     .help = "congestion control: none or tfmcc[:min=K][:init=K][:max=K] (Kbps; ignores -R)",
      .parse = cc_parse,
      .print = cc_print,
-     .complete = "none",
+     .complete = "none tfmcc",
      CONF_FIELD(S, cc)},
     {.name = "max-time",
      .short_name = 'W',

@@ -19,6 +19,12 @@ struct uftp_grtt {
     double init, min, max;
 };
 
+/* -C none | tfmcc[:min=K][:init=K][:max=K] (spec §1.7): Kbps, 0 = not given. */
+struct uftp_ccopt {
+    int type; /* CC_NONE or CC_TFMCC */
+    long long min, init, max;
+};
+
 struct uftp_settings {
     /* Transport / addressing */
     char *pub;           /* -M */
@@ -35,7 +41,7 @@ struct uftp_settings {
     int protocol;        /* --protocol 5 | 4 (no letter: spec §1.9) */
     /* Rate / timing */
     long long rate;        /* -R Kbps, -1 = unpaced */
-    int cc;                /* -C: only CC_NONE for now */
+    struct uftp_ccopt cc;  /* -C */
     long long max_time;    /* -W percent, 0 = none */
     struct uftp_grtt grtt; /* -r */
     long long robust;      /* -s */

@@ -76,10 +76,20 @@ int progress_line(char *line, size_t len, const struct progress_in *in)
     char pass[24] = "";
     if (st->pass > 1)
         snprintf(pass, sizeof(pass), " pass %" PRIu32, st->pass);
+    /* -C tfmcc: the rate congestion control allows, and who limits it (the CLR). */
+    char cc[64] = "";
+    if (st->rate_Bps > 0 && st->phase == SENDER_PH_DATA) {
+        char r[32];
+        progress_bytes(r, sizeof(r), (double)st->rate_Bps);
+        if (st->clr_id != 0)
+            snprintf(cc, sizeof(cc), " (TFMCC %s/s, CLR %08" PRIX32 ")", r, st->clr_id);
+        else
+            snprintf(cc, sizeof(cc), " (TFMCC %s/s)", r);
+    }
     return snprintf(line, len,
-                    "%" PRIu32 "/%zu %s %3.0f%%%s %s/s%s | receivers: %" PRIu32 " done, %" PRIu32
+                    "%" PRIu32 "/%zu %s %3.0f%%%s %s/s%s%s | receivers: %" PRIu32 " done, %" PRIu32
                     " active, %" PRIu32 " lost",
-                    st->file_index + 1, in->nitems, name, pct, pass, rate, eta, in->done, busy,
+                    st->file_index + 1, in->nitems, name, pct, pass, rate, cc, eta, in->done, busy,
                     in->failed);
 }
 

@@ -22,6 +22,18 @@ void pace_init(struct pace *p, uint64_t rate_Bps, uint32_t pkt_bytes, uint32_t m
     p->target = (uint32_t)t;
 }
 
+void pace_set_rate(struct pace *p, uint64_t rate_Bps, uint32_t pkt_bytes, uint64_t now_us)
+{
+    uint64_t old = p->interval_ns, next = p->next_ns;
+    pace_init(p, rate_Bps, pkt_bytes, p->max_batch, now_us);
+    if (old == 0 || p->interval_ns == 0)
+        return;
+    /* The slot after the last packet sent, re-spaced: a lower rate waits
+     * longer, a higher one no longer than the new interval. */
+    uint64_t last = next > old ? next - old : 0;
+    p->next_ns = last + p->interval_ns;
+}
+
 uint64_t pace_interval_us(const struct pace *p)
 {
     return (p->interval_ns + 999) / 1000;

@@ -34,6 +34,12 @@ struct pace {
 void pace_init(struct pace *p, uint64_t rate_Bps, uint32_t pkt_bytes, uint32_t max_batch,
                uint64_t now_us);
 
+/*
+ * A new rate (TFMCC, spec §1.7) at now_us: the next slot moves by the new
+ * interval from the last packet's, the batch target follows the rate.
+ */
+void pace_set_rate(struct pace *p, uint64_t rate_Bps, uint32_t pkt_bytes, uint64_t now_us);
+
 /* The inter-packet interval in µs (rounded up; 0 when unpaced). */
 uint64_t pace_interval_us(const struct pace *p);
 

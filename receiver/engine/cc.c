@@ -21,7 +21,7 @@ static uint32_t rnd32(struct receiver *r)
     return v;
 }
 
-void cc_start(struct receiver *r, struct rsession *s, const struct rmsg *msg)
+void rcc_start(struct receiver *r, struct rsession *s, const struct rmsg *msg)
 {
     const struct wire_announce *a = &msg->m->u.announce;
     s->cc = a->cc_type == CC_TFMCC;
@@ -34,7 +34,7 @@ void cc_start(struct receiver *r, struct rsession *s, const struct rmsg *msg)
     RLOG(r, s, LL_VERBOSE, "congestion control: TFMCC (datagrams of %u bytes)", s->ccrx.pkt_size);
 }
 
-void cc_packet(struct receiver *r, struct rsession *s, const struct rmsg *msg, uint8_t tos)
+void rcc_packet(struct receiver *r, struct rsession *s, const struct rmsg *msg, uint8_t tos)
 {
     if (!s->cc)
         return;
@@ -58,7 +58,7 @@ void cc_packet(struct receiver *r, struct rsession *s, const struct rmsg *msg, u
 }
 
 /* CONG_CTRL (spec §1.7): our item, if any, says whether we are the CLR and our RTT. */
-RECV_ACTION(cc_cong_ctrl)
+RECV_ACTION(rcc_cong_ctrl)
 {
     const struct rmsg *msg = arg;
     const struct wire_cong_ctrl *c = &msg->m->u.cong_ctrl;
@@ -82,19 +82,19 @@ RECV_ACTION(cc_cong_ctrl)
 }
 
 /* The feedback timer (RFC 4654 §4.7): a CC_ACK unless suppressed. */
-RECV_ACTION(cc_feedback)
+RECV_ACTION(rcc_feedback)
 {
     if (s->cc && tfmcc_rx_timer(&s->ccrx, r->now))
         s->pending |= P_CC_ACK;
     return FSM_STAY;
 }
 
-uint64_t cc_deadline(const struct rsession *s)
+uint64_t rcc_deadline(const struct rsession *s)
 {
     return s->cc ? tfmcc_rx_deadline(&s->ccrx) : ENG_NEVER;
 }
 
-void cc_ack_info(struct receiver *r, struct rsession *s, bool *has, struct wire_tfmcc_ack *out)
+void rcc_ack_info(struct receiver *r, struct rsession *s, bool *has, struct wire_tfmcc_ack *out)
 {
     *has = s->cc;
     if (!s->cc)

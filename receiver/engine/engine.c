@@ -158,9 +158,9 @@ static bool authenticate(struct receiver *r, struct rsession *s, const struct ad
 
 /* The session event of each message the server sends (RE_OTHER: any other). */
 static const uint8_t msg_event[256] = {
-    [ANNOUNCE] = RE_ANNOUNCE, [PROXY_KEY] = RE_PROXY_KEY, [KEYINFO] = RE_KEYINFO,
-    [REG_CONF] = RE_REG_CONF, [FILEINFO] = RE_FILEINFO,   [FILESEG] = RE_FILESEG,
-    [DONE] = RE_DONE,         [DONE_CONF] = RE_DONE_CONF, [ABORT] = RE_ABORT,
+    [ANNOUNCE] = RE_ANNOUNCE,   [PROXY_KEY] = RE_PROXY_KEY, [KEYINFO] = RE_KEYINFO,
+    [REG_CONF] = RE_REG_CONF,   [FILEINFO] = RE_FILEINFO,   [FILESEG] = RE_FILESEG,
+    [DONE] = RE_DONE,           [DONE_CONF] = RE_DONE_CONF, [ABORT] = RE_ABORT,
     [CONG_CTRL] = RE_CONG_CTRL,
 };
 
@@ -184,7 +184,7 @@ static void dispatch(struct receiver *r, struct rsession *s, struct rmsg *msg, b
     }
     /* TFMCC counts every datagram of the sender (its seq is one counter, spec §1.7); the signed
      * announce-phase messages of an encrypted session too, or they would look lost. */
-    cc_packet(r, s, msg, tos);
+    rcc_packet(r, s, msg, tos);
     rsess_event(r, s, msg_event[func], msg);
 }
 

@@ -313,14 +313,14 @@ recv_action done_file, done_again, done_conf, done_unconfirmed;
 /* abort.c: the server's ABORT; ours (RE_FAIL, RE_QUIT, RE_SHUTDOWN, giving up on a timer). */
 recv_action abort_server, abort_ours;
 
-/* cc.c: TFMCC (spec §1.7). cc_start at a session's first ANNOUNCE; cc_packet for every
+/* cc.c: TFMCC (spec §1.7). rcc_start at a session's first ANNOUNCE; rcc_packet for every
  * later datagram of the sender, with its TOS byte, before its handler. */
-void cc_start(struct receiver *r, struct rsession *s, const struct rmsg *msg);
-void cc_packet(struct receiver *r, struct rsession *s, const struct rmsg *msg, uint8_t tos);
-recv_action cc_cong_ctrl, cc_feedback;
-uint64_t cc_deadline(const struct rsession *s);
+void rcc_start(struct receiver *r, struct rsession *s, const struct rmsg *msg);
+void rcc_packet(struct receiver *r, struct rsession *s, const struct rmsg *msg, uint8_t tos);
+recv_action rcc_cong_ctrl, rcc_feedback;
+uint64_t rcc_deadline(const struct rsession *s);
 /* TFMCC_ACK_INFO for a CC_ACK or STATUS (*has false: not a TFMCC session). */
-void cc_ack_info(struct receiver *r, struct rsession *s, bool *has, struct wire_tfmcc_ack *out);
+void rcc_ack_info(struct receiver *r, struct rsession *s, bool *has, struct wire_tfmcc_ack *out);
 
 /* proxy.c: beyond sessions. */
 void px_recv_key4(struct receiver *r, const struct addr *from, const uint8_t *pkt, size_t len);

@@ -200,7 +200,7 @@ int reply_next(struct receiver *r, struct rsession *s, struct eng_out *out)
         /* spec §1.7: CC_ACK = TFMCC_ACK_INFO with our rate and the echoed timestamp. */
         m.func = CC_ACK;
         m.u.cc_ack.ver = s->version;
-        cc_ack_info(r, s, &m.u.cc_ack.has_tfmcc, &m.u.cc_ack.tfmcc);
+        rcc_ack_info(r, s, &m.u.cc_ack.has_tfmcc, &m.u.cc_ack.tfmcc);
         return emit(r, s, &m, out);
     }
     if (owed(s, P_FILEINFO_ACK) && s->state == R_RECEIVING) {
@@ -226,7 +226,7 @@ int reply_next(struct receiver *r, struct rsession *s, struct eng_out *out)
         m.u.status.file_id = f->rf.file_id;
         m.u.status.section = (uint16_t)sec;
         m.u.status.naks = r->nakbuf;
-        cc_ack_info(r, s, &m.u.status.has_tfmcc, &m.u.status.tfmcc); /* spec §1.7 */
+        rcc_ack_info(r, s, &m.u.status.has_tfmcc, &m.u.status.tfmcc); /* spec §1.7 */
         m.u.status.naks_len = nbytes;
         RLOG(r, s, LL_VERBOSE, "sending %u NAKs for section %u", n, sec);
         r->st.nak_packets++;

@@ -96,8 +96,8 @@ static const struct fsm_row rows[] = {
     {R_COMPLETE, RE_EXPIRE, done_unconfirmed, R_FINISHED},
 
     /* TFMCC (spec §1.7, cc.c): feedback in every running state. */
-    LIVE(RE_CONG_CTRL, cc_cong_ctrl, FSM_SAME),
-    LIVE(RE_CC_TIMER, cc_feedback, FSM_SAME),
+    LIVE(RE_CONG_CTRL, rcc_cong_ctrl, FSM_SAME),
+    LIVE(RE_CC_TIMER, rcc_feedback, FSM_SAME),
 
     /* The ways out. */
     LIVE(RE_ABORT, abort_server, R_ABORTED),
@@ -178,7 +178,7 @@ void rsess_tick(struct receiver *r, struct rsession *s)
         return;
     if (s->f.nak_at != 0 && r->now >= s->f.nak_at)
         rsess_event(r, s, RE_NAK, NULL);
-    if (rsess_live(s) && r->now >= cc_deadline(s))
+    if (rsess_live(s) && r->now >= rcc_deadline(s))
         rsess_event(r, s, RE_CC_TIMER, NULL);
     if (expiring(s) && r->now >= s->expire_at)
         rsess_event(r, s, RE_EXPIRE, NULL);
@@ -195,8 +195,8 @@ uint64_t rsess_deadline(const struct rsession *s)
     uint64_t t = s->timeout_at;
     if (s->f.nak_at != 0 && s->f.nak_at < t)
         t = s->f.nak_at;
-    if (cc_deadline(s) < t)
-        t = cc_deadline(s);
+    if (rcc_deadline(s) < t)
+        t = rcc_deadline(s);
     /* Issue 14: the expiry does not wait for the next resend (5 GRTT may be 5000 s). */
     if (expiring(s) && s->expire_at < t)
         t = s->expire_at;

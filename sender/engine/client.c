@@ -99,6 +99,8 @@ static void c_changed(void *obj, int from, int to)
                                                         : "aborted"};
         s_report(c->s, &e);
     }
+    if (to == D_LOST || to == D_ABORT)
+        cc_client_gone(c->s, c->d);
 }
 
 static void c_label(void *obj, char *buf, size_t cap)

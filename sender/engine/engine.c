@@ -69,8 +69,12 @@ static int check_config(const struct sender_config *c, const struct sender_env *
         return bad(e, "robustness (-s) must be 10..50");
     if (c->liveness_us < 1000000u || c->liveness_us > 3600000000u)
         return bad(e, "liveness timeout must be 1..3600 s");
-    if (c->cc_type != CC_NONE)
-        return bad(e, "congestion control (-C) other than none is not supported yet");
+    if (c->cc_type != CC_NONE && c->cc_type != CC_TFMCC)
+        return bad(e, "congestion control (-C) must be none or tfmcc");
+    if ((c->cc_max_Bps && c->cc_min_Bps > c->cc_max_Bps) ||
+        (c->cc_max_Bps && c->cc_init_Bps > c->cc_max_Bps) ||
+        (c->cc_init_Bps && c->cc_min_Bps > c->cc_init_Bps))
+        return bad(e, "-C tfmcc needs min <= init <= max");
     if (c->nak_pct > 100)
         return bad(e, "NAK percentage (-N) must be 0..100");
     if (c->nak_strikes < 1 || c->nak_strikes > 1000)
@@ -247,6 +251,9 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
     grtt_init(&s->grtt, cfg->grtt_init_us, cfg->grtt_min_us, cfg->grtt_max_us);
     /* spec §1.6 step 3: the size the rate is charged per data packet. */
     s->datapacketsize = cfg->blocksize + 8 + UFTP_HDR_LEN + 8 + (s->ipv6 ? 40 : 20);
+    s->cc = cfg->cc_type == CC_TFMCC;
+    if (s->cc)
+        s->datapacketsize += 8; /* EXT_TFMCC_DATA_INFO */
     s->moff = UFTP_HDR_LEN;
     if (cfg->keytype != KEY_NONE) {
         s->datapacketsize += SKEYS_OVERHEAD;
@@ -256,7 +263,7 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
             return rc;
         }
     }
-    if (cfg->rate_kbps > 0) {
+    if (cfg->rate_kbps > 0 && !s->cc) { /* spec §1.7: -R is ignored under TFMCC */
         s->rate_Bps = (uint64_t)cfg->rate_kbps * 1024 / 8;
         s->packet_interval_us = s->datapacketsize * 1000000 / s->rate_Bps;
     }
@@ -356,13 +363,13 @@ static bool authenticate(struct sender *s, const struct uftp_hdr *h, uint8_t *pk
 static const unsigned phase_takes[SP_NSTATES] = {
     [SP_ANNOUNCE] = F(REGISTER) | F(CLIENT_KEY) | F(KEYINFO_ACK),
     [SP_FILEINFO] = F(REGISTER) | F(FILEINFO_ACK) | F(COMPLETE),
-    [SP_DATA] = F(REGISTER) | F(STATUS) | F(COMPLETE), /* REGISTER: from a proxy only */
+    [SP_DATA] = F(REGISTER) | F(STATUS) | F(COMPLETE) | F(CC_ACK), /* REGISTER: from a proxy only */
     [SP_COMPLETION] = F(COMPLETE),
 };
 static sender_handler *const handlers[] = {
     [REGISTER] = reg_register, [CLIENT_KEY] = reg_client_key, [KEYINFO_ACK] = reg_keyinfo_ack,
     [STATUS] = xfer_status,    [COMPLETE] = xfer_complete,    [FILEINFO_ACK] = xfer_fileinfo_ack,
-    [ABORT] = abort_recv,
+    [ABORT] = abort_recv,      [CC_ACK] = cc_ack_recv,
 };
 
 /* 4. dispatch to the message's family. */

@@ -109,14 +109,16 @@ struct sender_config {
     uint64_t grtt_min_us;  /* -r min: default 10000 */
     uint64_t grtt_max_us; /* -r max: default 15000000; 1000 µs ≤ min ≤ init ≤ max ≤ 1000 s */
     uint8_t robust;       /* -s: 10..50, default 20 */
-    uint8_t cc_type;      /* -C: CC_NONE (TFMCC is a later issue; others refused) */
+    uint8_t cc_type;      /* -C: CC_NONE or CC_TFMCC (spec §1.7; others refused) */
     uint8_t nak_pct;      /* -N: 0..100, default 100 (100 = no policing) */
     uint16_t nak_strikes;  /* -m: 1..1000, default 1 */
     uint16_t max_passes;   /* -a: 1..65535, default 65535 */
     uint16_t max_time_pct; /* -W: 0 = none, else 110..10000 (fixed rate only) */
-    bool quit_on_error;    /* -q */
-    bool sync_mode;        /* -z */
-    bool sync_preview;     /* -Z (implies sync_mode) */
+    /* -C tfmcc:min=K:init=K:max=K in B/s, 0 = not given; min <= init <= max (spec §1.7). */
+    uint64_t cc_min_Bps, cc_init_Bps, cc_max_Bps;
+    bool quit_on_error; /* -q */
+    bool sync_mode;     /* -z */
+    bool sync_preview;  /* -Z (implies sync_mode) */
 
     /*
      * --liveness: how long a receiver that owes an answer (FILEINFO_ACK,
@@ -326,6 +328,9 @@ struct sender_stats {
     uint64_t cleartext;   /* cleartext where encryption is required */
     uint64_t nokeys;      /* ENCRYPTED from a client without keys (spec §6.3) */
     uint64_t pk_limited;  /* REGISTER / CLIENT_KEY dropped by the public-key budget */
+    /* -C tfmcc: the current rate (B/s) and the CLR's ID (0 = none). */
+    uint64_t rate_Bps;
+    uint32_t clr_id;
 };
 
 enum sender_phase_id {

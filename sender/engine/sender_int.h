@@ -20,6 +20,7 @@
 #include "core/proto/idmap.h"
 #include "core/proto/pace.h"
 #include "core/proto/ratelim.h"
+#include "core/proto/tfmcc.h"
 #include "core/wire/msg.h"
 #include "sender/engine/engine.h"
 
@@ -76,6 +77,7 @@ struct sdest {
      */
     bool isproxy;
     uint32_t proxy;
+    struct tfmcc_peer ccp; /* -C tfmcc: its reports and RTT (cc.c) */
 };
 
 /* Phases of the session (session.c has the table). */
@@ -110,6 +112,7 @@ enum sevent {
     SE_FAIL,         /* fatal error; arg: the exit code (int *) */
     SE_INTERRUPT,    /* sender_interrupt() */
     SE_QUICK,        /* the quick resend after a FILEINFO or DONE round (session.c) */
+    SE_CC_TICK,      /* -C tfmcc: the rate's timers (CONG_CTRL, rounds; cc.c) */
     SE_NEVENTS
 };
 
@@ -233,6 +236,10 @@ struct sender {
     const uint8_t *cur_msg;     /* the decrypted message being dispatched */
     size_t cur_len;
 
+    /* -C tfmcc (spec §1.7, cc.c). */
+    bool cc;
+    struct tfmcc_tx cctx;
+
     /* Scratch for one batch. */
     struct iovec iov[ENG_MAX_SEG];
 };
@@ -327,6 +334,18 @@ void client_drop(struct sender *s, struct sdest *d, const char *why);
 /* ABORT(host 0, flags) to everyone and CE_DROP for every destination in mask. */
 void client_abort_all(struct sender *s, const char *why, uint8_t flags, unsigned mask);
 
+/* cc.c: TFMCC (spec §1.7). */
+void cc_start_file(struct sender *s);
+int cc_tick(void *obj, int ev, void *arg);
+uint64_t cc_deadline(const struct sender *s);
+void cc_feedback(struct sender *s, struct sdest *d, const struct wire_tfmcc_ack *a);
+sender_handler cc_ack_recv;
+/* d is lost or aborted: no longer the CLR. */
+void cc_client_gone(struct sender *s, struct sdest *d);
+/* The items of the next CONG_CTRL (at most max). */
+size_t cc_items(struct sender *s, struct wire_cc_item *items, size_t max);
+#define CC_MAX_ITEMS 128
+
 /* xmit.c. What xmit_job / xmit_data return: */
 enum {
     XMIT_NONE = 0,     /* nothing to send */
@@ -343,6 +362,7 @@ void job_regconf_proxied(struct sender *s);
 /* The same for a proxy's REGISTER after the announce phase: its clients, whatever their state. */
 void job_regconf_again(struct sender *s);
 void job_done(struct sender *s, uint16_t file_id, uint16_t section);
+void job_cong_ctrl(struct sender *s);
 void job_abort(struct sender *s, uint32_t host, uint8_t flags, const char *text,
                const struct addr *peer);
 /* Emits the next packet of the head job into out. */

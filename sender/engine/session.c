@@ -342,6 +342,7 @@ static bool start_data(struct sender *s)
         }
     }
     pace_init(&s->pace, s->rate_Bps, (uint32_t)s->datapacketsize, ENG_MAX_SEG, s->now);
+    cc_start_file(s);
     s->st.pass = 1;
     SLOG(s, LL_VERBOSE, "sending file, pass 1");
     return true;
@@ -720,7 +721,7 @@ static const char *const s_phase_names[SP_NSTATES] = {"START", "ANNOUNCE",   "FI
 static const char *const s_event_names[SE_NEVENTS] = {
     "START",        "TIMER",     "HEARD",    "LEFT",      "ALL_IN",   "ROUNDS_OVER", "ALL_ACKED",
     "NEXT_FILE",    "LAST_FILE", "PASS_END", "REWIND",    "MAX_TIME", "READ_ERROR",  "FILE_END",
-    "ALL_COMPLETE", "KEY_LIMIT", "FAIL",     "INTERRUPT", "QUICK"};
+    "ALL_COMPLETE", "KEY_LIMIT", "FAIL",     "INTERRUPT", "QUICK",    "CC_TICK"};
 
 static const struct fsm_row s_rows[] = {
     {SP_START, SE_START, on_start, SP_ANNOUNCE},
@@ -750,6 +751,7 @@ static const struct fsm_row s_rows[] = {
     {SP_DATA, SE_HEARD, on_heard, FSM_SAME},
     {SP_DATA, SE_LEFT, on_heard, FSM_SAME},
     {SP_DATA, SE_FILE_END, end_file, FSM_SAME}, /* exit 9, or the next file */
+    {SP_DATA, SE_CC_TICK, cc_tick, FSM_SAME},   /* -C tfmcc (cc.c) */
     {SP_DATA, SE_NEXT_FILE, next_file, SP_FILEINFO},
     {SP_DATA, SE_LAST_FILE, start_completion, SP_COMPLETION},
 
@@ -810,7 +812,7 @@ struct due {
 };
 
 /* The current phase's timers, in order of precedence. */
-static int timers(const struct sender *s, struct due t[5])
+static int timers(const struct sender *s, struct due t[6])
 {
     const struct sfile *f = &s->file;
     if (s->phase == SP_START) {
@@ -835,12 +837,13 @@ static int timers(const struct sender *s, struct due t[5])
     t[2] = (struct due){f->rewind_at != 0 ? f->rewind_at : ENG_NEVER, SE_REWIND};
     t[3] = (struct due){f->end_of_pass ? f->done_next : ENG_NEVER, SE_TIMER};
     t[4] = (struct due){f->end_of_pass ? quick : ENG_NEVER, SE_QUICK};
-    return 5;
+    t[5] = (struct due){cc_deadline(s), SE_CC_TICK};
+    return 6;
 }
 
 void session_tick(struct sender *s)
 {
-    struct due t[5];
+    struct due t[6];
     /* Each event may move to the next phase, whose timers may be due too. */
     for (int guard = 0; guard < 64; guard++) {
         int n = timers(s, t), i = 0;
@@ -854,7 +857,7 @@ void session_tick(struct sender *s)
 
 uint64_t session_deadline(const struct sender *s)
 {
-    struct due t[5];
+    struct due t[6];
     uint64_t min = s->phase == SP_DATA ? xmit_data_due(s, 0) : ENG_NEVER;
     for (int i = 0, n = timers(s, t); i < n; i++)
         if (t[i].at < min)

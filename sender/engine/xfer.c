@@ -66,6 +66,8 @@ SENDER_HANDLER(xfer_status)
              fsm_state_name(&sender_client_fsm, d->state));
         return;
     }
+    if (st->has_tfmcc)
+        cc_feedback(s, d, &st->tfmcc); /* spec §1.7: STATUS carries TFMCC_ACK_INFO too */
     if (st->file_id != f->file_id) {
         SLOG(s, LL_PROTO, "rejecting STATUS from %08X: file ID %04X, expected %04X", d->id,
              st->file_id, f->file_id);

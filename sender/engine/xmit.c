@@ -44,6 +44,11 @@ void job_done(struct sender *s, uint16_t file_id, uint16_t section)
                     .func = DONE, .filter = D_ACTIVE, .file_id = file_id, .section = section});
 }
 
+void job_cong_ctrl(struct sender *s)
+{
+    job_push(s, &(struct sjob){.func = CONG_CTRL});
+}
+
 void job_abort(struct sender *s, uint32_t host, uint8_t flags, const char *text,
                const struct addr *peer)
 {
@@ -206,6 +211,19 @@ static ssize_t encode_job(struct sender *s, struct sjob *j, uint64_t now, uint8_
         m.u.done.section = j->section;
         m.u.done.ids = list;
         break;
+    case CONG_CTRL: {
+        /* spec §1.7: the round, its suppression rate, our time, the CLR and RTTs. */
+        struct wire_cc_item items[CC_MAX_ITEMS];
+        size_t max = wire_max_cc_items(s->cfg.blocksize);
+        struct wire_cong_ctrl *c = &m.u.cong_ctrl;
+        c->ver = s->cfg.version;
+        c->cc_seq = s->cctx.cc_seq;
+        c->cc_rate = quant_rate_encode(tfmcc_tx_supp(&s->cctx));
+        c->tstamp = s_wall(s, now);
+        c->items.host = items;
+        c->items.n = cc_items(s, items, max < CC_MAX_ITEMS ? max : CC_MAX_ITEMS);
+        return wire_msg_encode(p, cap, &m);
+    }
     case DONE_CONF:
         m.u.done_conf.ver = s->cfg.version;
         m.u.done_conf.ids = list;
@@ -226,7 +244,7 @@ static ssize_t encode_job(struct sender *s, struct sjob *j, uint64_t now, uint8_
 static bool job_sealed(const struct sender *s, const struct sjob *j)
 {
     return s->keys != NULL && (j->func == FILEINFO || j->func == DONE || j->func == DONE_CONF ||
-                               (j->func == ABORT && !j->to_peer));
+                               j->func == CONG_CTRL || (j->func == ABORT && !j->to_peer));
 }
 
 /*
@@ -320,6 +338,10 @@ int xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
         case ABORT:
             end = true;
             break;
+        case CONG_CTRL:
+            end = true;
+            emit = s->cc && s->phase == SP_DATA;
+            break;
         default:
             end = true;
             emit = false;
@@ -372,8 +394,9 @@ uint64_t xmit_data_due(const struct sender *s, uint64_t now)
     return pace_due(&s->pace, now, s->pace.target);
 }
 
-/* FILESEG header bytes after the UFTP header (no TFMCC extension yet). */
-#define FILESEG_HDR 8
+/* FILESEG header bytes after the UFTP header, and with EXT_TFMCC_DATA_INFO (spec §1.7). */
+#define FILESEG_HDR    8
+#define FILESEG_HDR_CC 16
 
 int xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
 {
@@ -383,7 +406,8 @@ int xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
 
     /* Encrypted: UFTP header, ENCRYPTED header, FILESEG, tag (sealed in place below). */
     size_t moff = s->moff;
-    size_t seglen = moff + FILESEG_HDR + s->cfg.blocksize + (s->keys ? AEAD_TAG_LEN : 0);
+    size_t fhdr = s->cc ? FILESEG_HDR_CC : FILESEG_HDR;
+    size_t seglen = moff + fhdr + s->cfg.blocksize + (s->keys ? AEAD_TAG_LEN : 0);
     size_t max = out->max_seg < ENG_MAX_SEG ? out->max_seg : ENG_MAX_SEG;
     if (max > out->cap / seglen)
         max = out->cap / seglen;
@@ -414,12 +438,19 @@ int xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
             .data = NULL, /* read straight into the packet below */
             .data_len = bytes,
         };
+        if (s->cc) {
+            fs.has_tfmcc = true;
+            fs.tfmcc =
+                (struct wire_tfmcc_data){.send_rate = quant_rate_encode(s->rate_Bps),
+                                         .cc_seq = s->cctx.cc_seq,
+                                         .cc_rate = quant_rate_encode(tfmcc_tx_supp(&s->cctx))};
+        }
         put_hdr(s, seg, FILESEG);
         wire_fileseg_encode(seg + moff, seglen - moff, &fs);
-        s->iov[i].iov_base = seg + moff + FILESEG_HDR;
+        s->iov[i].iov_base = seg + moff + fhdr;
         s->iov[i].iov_len = bytes;
         datalen += bytes;
-        total = (size_t)i * seglen + moff + FILESEG_HDR + bytes + (s->keys ? AEAD_TAG_LEN : 0);
+        total = (size_t)i * seglen + moff + fhdr + bytes + (s->keys ? AEAD_TAG_LEN : 0);
         if (s->st.section != sec)
             SLOG(s, LL_VERBOSE, "sending section %u", (unsigned)sec);
         s->st.section = sec;
@@ -438,7 +469,7 @@ int xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
         /* Seal each segment in place: no copy, no allocation (DESIGN.md). */
         for (uint32_t i = 0; i < k; i++) {
             uint8_t *seg = out->buf + (size_t)i * seglen;
-            size_t mlen = FILESEG_HDR + s->iov[i].iov_len;
+            size_t mlen = fhdr + s->iov[i].iov_len;
             ssize_t sl = seal_msg(s, seg, mlen, seglen, true);
             if (sl < 0)
                 return (int)sl;

@@ -64,7 +64,14 @@ expect 0 "option -m ignored: Windows machine key store" "$UFTPD" -m --check
 # Heartbeats (issue 5): hosts must resolve, the interval is 1..3600 s.
 expect 1 "option -H: cannot resolve 'no.such.host.invalid'" "$UFTPD" -d -H no.such.host.invalid
 expect 1 "option -h: 'heartbeat-interval' must be 1..3600" "$UFTPD" -d -h 0
-expect 1 "tfmcc is not supported yet" "$UFTP" -Y none -C tfmcc "$T/f"
+# -C tfmcc (issue 12, spec §1.7): the forms of the option, and what it refuses.
+expect 0 'congestion-control = "tfmcc";' "$UFTP" -C tfmcc --check
+expect 0 'congestion-control = "tfmcc:min=100:init=1000:max=10000";' "$UFTP" \
+    -C tfmcc:max=10000:min=100:init=1000 --check
+expect 0 'congestion-control = "tfmcc:max=5000";' "$UFTP" -C tfmcc:5000 --check
+expect 1 "tfmcc needs min <= init <= max" "$UFTP" -C tfmcc:min=10:max=5 --check
+expect 1 "option -C: .*pgmcc is not supported" "$UFTP" -C pgmcc --check
+expect 1 "option -C: .*tfmcc takes" "$UFTP" -C tfmcc:max=0 --check
 # v4 (issue 6): uftp --protocol 5|4, uftpd -r host[/fingerprint].
 expect 1 "option --protocol: 'protocol' must be one of" "$UFTP" --protocol 3 "$T/f"
 expect 0 'protocol = "4";' "$UFTP" --protocol 4 --check
