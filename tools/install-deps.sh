@@ -24,6 +24,7 @@ set -eu
 #                    container the package only adds tools, nothing is started)
 #   groff-base       groff (the man page checks)
 #   time             /usr/bin/time (bench/)
+#   iperf3           the competing TCP flow of bench/tfmcc.sh (issue 12)
 #   file             CPackDeb needs it to build the .deb (tests/appliance/package.sh)
 #   openssl xxd      the independent key fingerprints of tests/integration/proxy
 #                    (Debian 12 ships xxd on its own, not in vim-common)
@@ -32,7 +33,7 @@ set -eu
 PKGS="build-essential cmake pkg-config libevent-dev libssl-dev libconfig-dev
 libcunit1-dev libisal-dev clang libclang-rt-dev tshark iproute2 nftables procps psmisc iputils-ping
 ethtool"
-PKGS="$PKGS systemd groff-base time file openssl xxd python3-jsonschema"
+PKGS="$PKGS systemd groff-base time file openssl xxd python3-jsonschema iperf3"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

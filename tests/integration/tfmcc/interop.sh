@@ -6,7 +6,7 @@
 # every file byte for byte (sha256), and the sender must exit 0.
 #
 #   5.0.1 uftp -C tfmcc -> 5.0.1 uftpd, our uftpd, our uftpd behind the bottleneck
-#   our uftp -C tfmcc   -> the same three (when our sender has TFMCC)
+#   our uftp -C tfmcc   -> the same three
 #
 # The reference is not part of this tree: UFTP_REF_BIN (or UFTP_REF_DIR) names
 # a directory with its uftp and uftpd; without it the test is skipped.
@@ -75,7 +75,7 @@ session() {
     grep -q "Sanitizer\|runtime error" "$NETNS_TMP/s$NSESS.log" && fail "sanitizer report (s$NSESS)"
 }
 
-for who in ref ${TFMCC_OUR_SENDER:-}; do
+for who in ref our; do
     session $who -Y none
     session $who -Y aes256-gcm
 done

@@ -1,0 +1,228 @@
+#!/bin/bash
+# TFMCC benchmark (not a test; issue 12). The topology of the issue: a
+# sender (lan1) and two receivers on one bridge, one of them (lan3) behind a
+# bottleneck, tc tbf on its bridge port (default rate 50mbit burst 64kb
+# latency 100ms). Each build (ours, and every --ref DIR holding uftp and
+# uftpd, e.g. the reference 5.0.1) sends one file with -C tfmcc, in the same
+# run, with its own uftpd on both receivers, twice:
+#
+#   alone      the file alone on the path
+#   with TCP   one iperf3 TCP flow (lan1 -> lan3) through the same bottleneck,
+#              started with the transfer and running until it ends
+#
+# and prints, per build and case:
+#   goodput   file bytes / time from FILEINFO to the bottleneck receiver's
+#             COMPLETE (the sender's -S status file), in Mbit/s and as a share
+#             of the bottleneck rate
+#   t80       seconds from the first data through the bottleneck to the first
+#             0.5 s window delivering >= 80 % of the bottleneck rate ("-" never)
+#   sent/B    bytes the sender put on the wire (its tx_bytes) per byte of file
+#   TCP       (with TCP) the TCP flow's mean delivered rate while the transfer's
+#             data flowed, and our/TCP: the transfer's mean delivered UDP rate
+#             over the same window divided by TCP's
+#   series    UDP Mbit/s delivered to the bottleneck receiver, per 0.5 s
+#             (counted by nftables at that receiver's IP input)
+# Every copy is checked (cmp) on both receivers; a failed run says so.
+#
+#   bench/tfmcc.sh [--build DIR] [--ref DIR]... [--mb 60] [--rate 50mbit]
+#                  [--tbf "burst 64kb latency 100ms"] [--cipher none]
+#                  [--runs N] [--no-tcp] [--args "EXTRA UFTP ARGS"]
+#
+# Targets (issue 12): goodput alone >= 85 % of the bottleneck and >= 1.5 x the
+# reference's in the same run; with TCP, our/TCP between 0.5 and 2; no
+# receiver or byte lost. Needs root, tc, nft and iperf3 (tools/install-deps.sh).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+build=$here/../build
+refs=()
+mb=60
+rate=50mbit
+tbf="burst 64kb latency 100ms"
+cipher=none
+runs=1
+tcp=1
+xargs_s=""
+while [ $# -gt 0 ]; do
+    case $1 in
+    --build) build=$2; shift 2 ;;
+    --ref) refs+=("$2"); shift 2 ;;
+    --mb) mb=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
+    --tbf) tbf=$2; shift 2 ;;
+    --cipher) cipher=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --no-tcp) tcp=0; shift ;;
+    --args) xargs_s=$2; shift 2 ;;
+    -h | --help) sed -n '2,35p' "$0"; exit 0 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+ours_s=$build/sender/uftp
+ours_d=$build/receiver/uftpd
+[ -x "$ours_s" ] && [ -x "$ours_d" ] || { echo "build first: $ours_s not found" >&2; exit 2; }
+for r in "${refs[@]}"; do
+    [ -x "$r/uftp" ] && [ -x "$r/uftpd" ] || { echo "no uftp/uftpd in $r" >&2; exit 2; }
+done
+if [ "$tcp" = 1 ] && ! command -v iperf3 >/dev/null; then
+    echo "needs iperf3 (tools/install-deps.sh), or --no-tcp" >&2
+    exit 2
+fi
+# shellcheck source=SCRIPTDIR/../tests/lib/netns.sh
+. "$here/../tests/lib/netns.sh"
+netns_require_root tc nft
+netns_init btfmcc
+
+netns_lan lan 3 # lan1 sends, lan2 fast, lan3 behind the bottleneck
+L=$(netns_lan_subnet lan)
+# shellcheck disable=SC2086
+netns_bottleneck lan3 rate "$rate" $tbf
+rate_bps=$(awk -v r="$rate" 'BEGIN { n = r + 0; u = tolower(r); sub(/^[0-9.]+/, "", u)
+    m = u == "kbit" ? 1e3 : u == "mbit" ? 1e6 : u == "gbit" ? 1e9 : u == "bit" ? 1 : 0
+    if (m == 0) { print "bad --rate " r > "/dev/stderr"; exit 1 } printf "%.0f", n * m }') || exit 2
+# Delivered bytes at the bottleneck receiver's IP input, UDP and TCP apart.
+netns_exec lan3 nft -f - <<'EOF'
+table inet bench {
+    chain input {
+        type filter hook input priority 0; policy accept;
+        meta l4proto udp counter
+        meta l4proto tcp counter
+    }
+}
+EOF
+counters() { # "udp_bytes tcp_bytes"
+    netns_exec lan3 nft list chain inet bench input |
+        awk '/l4proto udp/ { for (i = 1; i < NF; i++) if ($i == "bytes") u = $(i + 1) }
+             /l4proto tcp/ { for (i = 1; i < NF; i++) if ($i == "bytes") t = $(i + 1) }
+             END { print u + 0, t + 0 }'
+}
+
+names=(ours)
+sbins=("$ours_s")
+dbins=("$ours_d")
+for r in "${refs[@]}"; do
+    names+=("$(basename "$r")")
+    sbins+=("$r/uftp")
+    dbins+=("$r/uftpd")
+done
+F=$NETNS_TMP/file.bin
+head -c $((mb * 1048576)) /dev/urandom >"$F"
+size=$(stat -c %s "$F")
+id2=$(printf '0x0A%02X%04X' "$L" 2)
+id3=$(printf '0x0A%02X%04X' "$L" 3)
+if [ "$tcp" = 1 ]; then
+    netns_spawn lan3 "$NETNS_TMP/iperf3s.log" iperf3 -s
+    sleep 0.5
+fi
+
+failed=0
+summary=()
+# run_one K CASE RUN: build K sends the file; CASE = alone | tcp.
+run_one() {
+    local k=$1 case=$2 run=$3 d pid2 pid3 spid ipid="" rc tx0 tx1 i
+    d=$NETNS_TMP/${names[$k]}.$case.$run
+    mkdir -p "$d/r2" "$d/r3"
+    netns_spawn lan2 "$d/uftpd2.log" "${dbins[$k]}" -d -x 1 -D "$d/r2"
+    pid2=$NETNS_LAST_PID
+    netns_spawn lan3 "$d/uftpd3.log" "${dbins[$k]}" -d -x 1 -D "$d/r3"
+    pid3=$NETNS_LAST_PID
+    sleep 1
+    tx0=$(netns_exec lan1 cat /sys/class/net/eth0/statistics/tx_bytes)
+    local t0 c0
+    t0=$(date +%s.%N)
+    c0=$(counters)
+    # shellcheck disable=SC2086
+    netns_spawn lan1 "$d/uftp.log" "${sbins[$k]}" -C tfmcc -Y "$cipher" -x 2 -H "$id2,$id3" \
+        -S "$d/status" $xargs_s "$F"
+    spid=$NETNS_LAST_PID
+    if [ "$case" = tcp ]; then
+        netns_spawn lan1 "$d/iperf3.log" iperf3 -c "10.$L.0.3" -t 600 -i 0 -f m
+        ipid=$NETNS_LAST_PID
+    fi
+    # Sample the counters every 0.5 s while the sender runs.
+    : >"$d/samples"
+    while kill -0 "$spid" 2>/dev/null; do
+        echo "$(date +%s.%N) $(counters)" >>"$d/samples"
+        sleep 0.5
+    done
+    wait "$spid"
+    rc=$?
+    [ -n "$ipid" ] && netns_stop "$ipid"
+    tx1=$(netns_exec lan1 cat /sys/class/net/eth0/statistics/tx_bytes)
+    netns_stop "$pid2"
+    netns_stop "$pid3"
+    local ok=0
+    for i in 2 3; do
+        cmp -s "$F" "$d/r$i/$(basename "$F")" && ok=$((ok + 1))
+    done
+    # Goodput to the bottleneck receiver: the status file's RESULT (KB/s = 1024 B/s).
+    local kbs
+    kbs=$(awk -F';' -v id="$id3" '$1 == "RESULT" && tolower($2) == tolower(id) {
+        v = $6; sub("KB/s", "", v); print v + 0 }' "$d/status" 2>/dev/null)
+    # Rates per 0.5 s, the time to 80 %, the UDP/TCP ratio over the data window.
+    local stats
+    stats=$(awk -v t0="$t0" -v c0="$c0" -v bps="$rate_bps" '
+        BEGIN { split(c0, c, " "); pu = c[1]; pt = c[2]; pt0 = t0; first = -1 }
+        { dt = $1 - pt0; if (dt <= 0) next
+          ru = ($2 - pu) * 8 / dt; rt = ($3 - pt) * 8 / dt
+          pu = $2; pt = $3; pt0 = $1; n++
+          ser = ser sprintf("%s%.0f", n > 1 ? " " : "", ru / 1e6)
+          if (first < 0 && ru > 1e6) first = $1
+          if (first >= 0 && t80 == "" && ru >= 0.8 * bps) t80 = sprintf("%.1f", $1 - first)
+          if (ru > 1e6) { su += ru * dt; st += rt * dt; w += dt } }
+        END { if (t80 == "") t80 = "-"
+              printf "%s|%.1f|%.1f|%s\n", t80, w ? su / w / 1e6 : 0, w ? st / w / 1e6 : 0, ser }' \
+        "$d/samples")
+    local t80 udpm tcpm ser
+    IFS='|' read -r t80 udpm tcpm ser <<<"$stats"
+    local gp share sent ratio
+    gp=$(awk -v k="${kbs:-0}" 'BEGIN { printf "%.1f", k * 1024 * 8 / 1e6 }')
+    share=$(awk -v g="$gp" -v b="$rate_bps" 'BEGIN { printf "%.0f", 100 * g * 1e6 / b }')
+    sent=$(awk -v a="$tx0" -v b="$tx1" -v s="$size" 'BEGIN { printf "%.2f", (b - a) / s }')
+    ratio="-"
+    [ "$case" = tcp ] && ratio=$(awk -v u="$udpm" -v t="$tcpm" 'BEGIN {
+        if (t > 0) printf "%.2f", u / t; else print "inf" }')
+    local verdict="ok"
+    if [ "$rc" != 0 ] || [ "$ok" != 2 ]; then
+        verdict="FAILED (exit $rc, $ok/2 copies)"
+        failed=1
+        cp -r "$d" "${TMPDIR:-/tmp}/" && echo "logs kept in ${TMPDIR:-/tmp}/$(basename "$d")" >&2
+    fi
+    printf '%-12s %-6s %3s  %7s %5s%%  %5s  %6s  %8s  %6s  %s\n' "${names[$k]}" "$case" "$run" \
+        "$gp" "$share" "$t80" "$sent" "$([ "$case" = tcp ] && echo "$tcpm" || echo -)" "$ratio" \
+        "$verdict"
+    printf '    series (Mbit/s per 0.5 s): %s\n' "$ser"
+    summary+=("${names[$k]}|$case|$gp|$ratio")
+    rm -rf "$d/r2" "$d/r3"
+}
+
+echo "bottleneck: tbf rate $rate $tbf on lan3's port; file $mb MiB; -Y $cipher; $runs run(s)"
+echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+printf '%-12s %-6s %3s  %7s %6s  %5s  %6s  %8s  %6s  %s\n' build case run "goodput" share t80 \
+    "sent/B" "TCP Mb/s" "our/TCP" result
+cases="alone"
+[ "$tcp" = 1 ] && cases="alone tcp"
+for ((r = 1; r <= runs; r++)); do
+    for c in $cases; do
+        for ((k = 0; k < ${#names[@]}; k++)); do
+            run_one "$k" "$c" "$r"
+        done
+    done
+done
+
+# Medians and the targets.
+echo
+med() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2];
+    else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+for ((k = 0; k < ${#names[@]}; k++)); do
+    g=$(printf '%s\n' "${summary[@]}" | awk -F'|' -v n="${names[$k]}" '$1 == n && $2 == "alone" { print $3 }' | med)
+    line="${names[$k]}: median goodput alone $g Mbit/s ($(awk -v g="$g" -v b="$rate_bps" 'BEGIN { printf "%.0f", 100 * g * 1e6 / b }')% of the bottleneck)"
+    if [ "$tcp" = 1 ]; then
+        rt=$(printf '%s\n' "${summary[@]}" | awk -F'|' -v n="${names[$k]}" '$1 == n && $2 == "tcp" { print $4 }' | med)
+        line+=", median our/TCP $rt"
+    fi
+    echo "$line"
+    [ "$k" = 0 ] && g0=$g
+    [ "$k" -gt 0 ] && echo "  ours / ${names[$k]}: $(awk -v a="$g0" -v b="$g" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }') x (target >= 1.5)"
+done
+echo "targets: goodput alone >= 85 % of the bottleneck; with TCP, our/TCP in 0.5..2; nothing lost"
+exit $failed
