@@ -26,7 +26,9 @@
 #
 #   bench/tfmcc.sh [--build DIR] [--ref DIR]... [--mb 60] [--rate 50mbit]
 #                  [--tbf "burst 64kb latency 100ms"] [--cipher none]
-#                  [--runs N] [--no-tcp] [--args "EXTRA UFTP ARGS"]
+#                  [--runs N] [--no-tcp] [--args "EXTRA UFTP ARGS"] [--keep DIR]
+#
+#   --keep DIR   copy every run's logs, status file and samples into DIR
 #
 # Targets (issue 12): goodput alone >= 85 % of the bottleneck and >= 1.5 x the
 # reference's in the same run; with TCP, our/TCP between 0.5 and 2; no
@@ -42,6 +44,7 @@ cipher=none
 runs=1
 tcp=1
 xargs_s=""
+keep=""
 while [ $# -gt 0 ]; do
     case $1 in
     --build) build=$2; shift 2 ;;
@@ -53,7 +56,8 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --no-tcp) tcp=0; shift ;;
     --args) xargs_s=$2; shift 2 ;;
-    -h | --help) sed -n '2,35p' "$0"; exit 0 ;;
+    --keep) keep=$2; shift 2 ;;
+    -h | --help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -193,6 +197,7 @@ run_one() {
     printf '    series (Mbit/s per 0.5 s): %s\n' "$ser"
     summary+=("${names[$k]}|$case|$gp|$ratio")
     rm -rf "$d/r2" "$d/r3"
+    if [ -n "$keep" ]; then mkdir -p "$keep" && cp -r "$d" "$keep/"; fi
 }
 
 echo "bottleneck: tbf rate $rate $tbf on lan3's port; file $mb MiB; -Y $cipher; $runs run(s)"

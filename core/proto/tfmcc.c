@@ -431,9 +431,13 @@ uint64_t tfmcc_tx_adv_grtt(const struct tfmcc_tx *t)
 
 static uint64_t nofb_interval(const struct tfmcc_tx *t)
 {
-    /* RFC 5348 §4.4: max(4R, 2s/X); 5.0.1: 4 advertised GRTT. */
+    /* RFC 5348 §4.4: max(4R, 2s/X); 5.0.1: 4 advertised GRTT. R is also at
+     * least the CLR's last RTT: its answers cross the queue that delays
+     * them, and a GRTT measured before the queue grew must not halve the
+     * rate for that alone (issue 12 bench). */
     double two_pkts = 2.0 * (double)t->cfg.pkt_size * 1e6 / t->rate;
-    return umax(4 * tfmcc_tx_adv_grtt(t), two_pkts < 4e9 ? (uint64_t)two_pkts : 4000000000u);
+    uint64_t r = umax(tfmcc_tx_adv_grtt(t), t->clr != TFMCC_NO_CLR ? t->clr_rtt_us : 0);
+    return umax(4 * r, two_pkts < 4e9 ? (uint64_t)two_pkts : 4000000000u);
 }
 
 /* The initial rate: init= or one packet per GRTT (GRTT at least 1 ms). */
@@ -525,7 +529,12 @@ static void clr_report(struct tfmcc_tx *t, double x, uint64_t now)
         decrease(t, x, now);
         return;
     }
-    double r = (double)umax(t->clr_rtt_us ? t->clr_rtt_us : t->grtt_us, 1000) / 1e6;
+    /* Beyond slow start the CLR's RTT, but never below the GRTT: a sample
+     * taken while the path queue was empty (1 ms on a LAN) would let the
+     * rate climb back, or by a packet per millisecond, on every report
+     * (issue 12 bench). */
+    uint64_t rtt = t->clr_rtt_us ? t->clr_rtt_us : t->grtt_us;
+    double r = (double)umax(t->slowstart ? rtt : umax(rtt, t->grtt_us), 1000) / 1e6;
     double dt = now > t->last_up ? (double)(now - t->last_up) / 1e6 : 0.0;
     if (dt > r)
         dt = r;
@@ -555,6 +564,22 @@ void tfmcc_tx_feedback(struct tfmcc_tx *t, size_t idx, struct tfmcc_peer *p, boo
     }
     double x = (double)fb->rate;
     bool ss = fb->flags & FLAG_CC_START;
+    if (ss && !t->slowstart) {
+        /* A receiver that has seen no loss has no congestion to report: its
+         * START report (twice what it received lately, which lags every
+         * change of the rate and falls to nothing between passes) never
+         * lowers the rate nor makes it the CLR once slow start is over. A
+         * CLR without loss still counts as heard, and may let the rate rise. */
+        p->rate = to_u64(x);
+        if (idx == t->clr) {
+            tfmcc_tx_set_clr(t, idx, p->have_rtt ? p->rtt_us : t->clr_rtt_us, now);
+            if (x > t->rate)
+                clr_report(t, x, now);
+        } else if (x < (double)t->supp) {
+            t->supp = umax(to_u64(0.9 * x), 1);
+        }
+        return;
+    }
     if (!ss && !(fb->flags & FLAG_CC_RTT) && p->have_rtt)
         x = x * (double)tfmcc_tx_adv_grtt(t) / (double)p->rtt_us; /* it used the GRTT as R */
     x = clampd(x, 0.0, TFMCC_RATE_MAX);
@@ -566,6 +591,10 @@ void tfmcc_tx_feedback(struct tfmcc_tx *t, size_t idx, struct tfmcc_peer *p, boo
          * rate, the best measure of the path; fast recovery goes no higher. */
         t->slowstart = false;
         t->peak = t->ss_report > 0 ? t->ss_report / 2 : t->rate;
+        /* The first report with a loss history says what the path carried
+         * when it filled: fast recovery goes no higher than that. */
+        if (x < t->peak)
+            t->peak = x;
     }
     if (idx == t->clr) {
         tfmcc_tx_set_clr(t, idx, p->have_rtt ? p->rtt_us : t->clr_rtt_us, now);

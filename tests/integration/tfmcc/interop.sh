@@ -7,6 +7,10 @@
 #
 #   5.0.1 uftp -C tfmcc -> 5.0.1 uftpd, our uftpd, our uftpd behind the bottleneck
 #   our uftp -C tfmcc   -> the same three
+# and protocol v4 (spec §1.9 item 6), with Debian's uftp 4.10.2 when it is
+# there (/opt/uftp-debian/usr/bin, or UFTP_DEBIAN_BIN; tools/install-deps.sh):
+#   Debian uftp -C tfmcc              -> Debian uftpd, our uftpd x2 (one behind the bottleneck)
+#   our uftp --protocol 4 -C tfmcc    -> the same three
 #
 # The reference is not part of this tree: UFTP_REF_BIN (or UFTP_REF_DIR) names
 # a directory with its uftp and uftpd; without it the test is skipped.
@@ -33,6 +37,7 @@ echo "hello, congested world" >"$NETNS_TMP/src/small.txt"
 
 rm -rf "$NETNS_TMP/dref" "$NETNS_TMP/dour" "$NETNS_TMP/dneck"
 mkdir -p "$NETNS_TMP/dref" "$NETNS_TMP/dour" "$NETNS_TMP/dneck"
+PEER="5.0.1 uftpd"
 netns_spawn lan2 "$NETNS_TMP/refd.log" "$REF/uftpd" -d -x 3 -U $RID_REF -D "$NETNS_TMP/dref"
 RPID=$NETNS_LAST_PID
 start_uftpd lan3 ourd -U $RID_OUR -D "$NETNS_TMP/dour"
@@ -48,12 +53,12 @@ got() { # got DIR: the three files arrived intact
     done
 }
 NSESS=0
-# session WHO ARGS...: WHO = our|ref sends the files with -C tfmcc to the three receivers.
+# session WHO ARGS...: WHO = our|ref|deb sends the files with -C tfmcc to the three receivers.
 session() {
     local who=$1 bin rc t0 t1
     shift
     rm -rf "${NETNS_TMP:?}/dref/"* "${NETNS_TMP:?}/dour/"* "${NETNS_TMP:?}/dneck/"*
-    [ "$who" = our ] && bin=$UFTP || bin=$REF/uftp
+    case $who in our) bin=$UFTP ;; ref) bin=$REF/uftp ;; *) bin=$DEB/uftp ;; esac
     NSESS=$((NSESS + 1))
     t0=$(date +%s.%N)
     netns_spawn lan1 "$NETNS_TMP/s$NSESS.log" "$bin" -x 2 -U $SID -C tfmcc -r 0.05 \
@@ -66,8 +71,8 @@ session() {
     got "$NETNS_TMP/dref" || a=none
     got "$NETNS_TMP/dour" || b=none
     got "$NETNS_TMP/dneck" || c=none
-    printf '  %-4s -C tfmcc %-16s rc=%s %5.1fs  5.0.1 uftpd: %-4s ours: %-4s ours behind 50 Mbit/s: %s\n' \
-        "$who" "$*" "$rc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$a" "$b" "$c"
+    printf '  %-4s -C tfmcc %-30s rc=%s %5.1fs  %s: %-4s ours: %-4s ours behind 50 Mbit/s: %s\n' \
+        "$who" "$*" "$rc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$PEER" "$a" "$b" "$c"
     if [ "$a$b$c" != okokok ] || [ "$rc" != 0 ]; then
         fail "$who uftp -C tfmcc $*: exit $rc, receivers $a $b $c"
         tail -n 15 "$NETNS_TMP/s$NSESS.log"
@@ -80,6 +85,23 @@ for who in ref our; do
     session $who -Y aes256-gcm
 done
 netns_stop "$RPID"
+
+DEB=${UFTP_DEBIAN_BIN:-/opt/uftp-debian/usr/bin}
+if [ -x "$DEB/uftp" ] && [ -x "$DEB/uftpd" ] && "$DEB/uftp" 2>&1 | grep -q 'keyextype'; then
+    # 4.x clients need a key of the type of the server's (ours: EC P-256 by default).
+    PEER="4.10.2 uftpd"
+    netns_spawn lan2 "$NETNS_TMP/debd.log" "$DEB/uftpd" -d -x 3 -U $RID_REF -D "$NETNS_TMP/dref" \
+        -K ec:prime256v1
+    RPID=$NETNS_LAST_PID
+    sleep 0.3
+    session deb -Y none
+    session deb -Y aes256-gcm -h sha256 -e ecdh_ecdsa:prime256v1
+    session our --protocol 4 -Y none
+    session our --protocol 4 -Y aes256-gcm -h sha256
+    netns_stop "$RPID"
+else
+    echo "  (no Debian uftp 4.x: the v4 sessions are skipped)"
+fi
 stop_uftpd "$OPID" ourd
 stop_uftpd "$NPID" neckd
 # Our receivers took part in congestion control: they sent CC_ACKs or STATUS with TFMCC info.

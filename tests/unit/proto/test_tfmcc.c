@@ -378,10 +378,12 @@ static void test_tx_slowstart(void)
     CU_ASSERT_FALSE(t.slowstart);
     CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), 6000000);
     CU_ASSERT_EQUAL(tfmcc_tx_item_flags(&t, true), FLAG_CC_CLR | FLAG_CC_RTT);
-    /* Back up to the last START report's receive rate (10 MB/s) fast, then one packet/RTT². */
+    /* Beyond the first loss report (6 MB/s, below the last START report's receive rate of
+     * 10 MB/s: what the path carried when it filled) one packet/RTT² only (issue 12: fast
+     * recovery to a START report's rate overshot a 50 Mbit/s bottleneck by 2x). */
     f.rate = 50000000;
     tfmcc_tx_feedback(&t, 1, &p[1], false, &f, now += 10000);
-    CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), 10000000 + S * 100); /* ×2 capped at 10 MB/s, + s·dt/R² */
+    CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), 6000000 + S * 100); /* + s·dt/R² */
     uint64_t r0 = tfmcc_tx_rate(&t);
     tfmcc_tx_feedback(&t, 1, &p[1], false, &f, now += 10000);
     CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), r0 + S * 100);
@@ -390,6 +392,17 @@ static void test_tx_slowstart(void)
     tfmcc_tx_feedback(&t, 2, &p[2], false, &f, now += 1000);
     CU_ASSERT_EQUAL(t.clr, 2);
     CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), 250000); /* × 10 ms / 40 ms */
+    /* Out of slow start a START report (a receiver without loss) lowers nothing and takes
+     * no CLR role; the CLR's own may raise the rate (one packet/RTT² here). */
+    f = fb_of(FLAG_CC_START | FLAG_CC_RTT, 1000, 10000);
+    tfmcc_tx_feedback(&t, 0, &p[0], false, &f, now += 10000);
+    CU_ASSERT_EQUAL(t.clr, 2);
+    CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), 250000);
+    f.rate = 50000000;
+    tfmcc_tx_feedback(&t, 2, &p[2], false, &f, now += 10000);
+    CU_ASSERT_EQUAL(t.clr, 2);
+    CU_ASSERT_TRUE(tfmcc_tx_rate(&t) > 250000);
+    CU_ASSERT_FALSE(t.slowstart);
 }
 
 static void test_tx_timers(void)
