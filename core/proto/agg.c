@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/quant.h"
 #include "core/wire/wire.h"
 
 int agg_init(struct agg *a, unsigned nslots, size_t max_ids, size_t nak_cap, uint64_t hold_us)
@@ -83,6 +84,7 @@ static int start(struct agg *a, struct agg_slot *s, const struct agg_msg *m, uin
     s->nids = 0;
     s->naks_len = 0;
     s->adds = 0;
+    s->has_cc = false;
     return 0;
 }
 
@@ -120,6 +122,15 @@ int agg_add(struct agg *a, const struct agg_msg *m, uint32_t id, uint64_t now_us
             s->naks[i] |= m->naks[i];
         if (n > s->naks_len)
             s->naks_len = n;
+        if (m->has_cc &&
+            (!s->has_cc || quant_rate_decode(m->cc_rate) < quant_rate_decode(s->cc_rate))) {
+            s->has_cc = true;
+            s->cc_flags = m->cc_flags;
+            s->cc_seq = m->cc_seq;
+            s->cc_rate = m->cc_rate;
+            s->cc_id = m->cc_id;
+            s->cc_echo_base = (int64_t)(m->cc_echo_us - now_us);
+        }
         return idx;
     }
     if (m->func == FILEINFO_ACK)
@@ -175,6 +186,11 @@ int agg_due(const struct agg *a, uint64_t now_us, bool force)
         }
     }
     return best;
+}
+
+uint64_t agg_cc_echo(const struct agg_slot *s, uint64_t now_us)
+{
+    return (uint64_t)s->cc_echo_base + now_us; /* modulo 2^64, as agg_echo */
 }
 
 uint64_t agg_echo(const struct agg_slot *s, uint64_t now_us)

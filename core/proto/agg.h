@@ -9,6 +9,10 @@
  *   FILEINFO_ACK  same file; FLAG_PARTIAL is ANDed over the clients;
  *   STATUS        same file and section; the NAK bitmaps are ORed (no
  *                 client list: the server counts it against the proxy);
+ *                 of the clients' TFMCC_ACK_INFO (spec §1.7) the slot
+ *                 keeps the one with the lowest rate: the client that
+ *                 limits the group, named in it (spec §3.4 [DIFF]: the
+ *                 reference sends none), its echo corrected like the others;
  *   COMPLETE      same file and status, and the same EXT_FREESPACE_INFO
  *                 (an answer carrying free space joins only a slot with
  *                 the same value, so no client's report is lost; the
@@ -61,6 +65,12 @@ struct agg_msg {
     uint64_t echo_us;    /* the echoed server time it carries (wall µs) */
     const uint8_t *naks; /* STATUS bitmap */
     size_t naks_len;
+    /* STATUS: EXT_TFMCC_ACK_INFO (spec §1.7); cc_rate quantised, cc_echo_us wall µs. */
+    bool has_cc;
+    uint8_t cc_flags;
+    uint16_t cc_seq, cc_rate;
+    uint32_t cc_id;
+    uint64_t cc_echo_us;
 };
 
 struct agg_slot {
@@ -80,6 +90,12 @@ struct agg_slot {
     uint8_t *naks;
     size_t naks_len; /* longest bitmap ORed in */
     size_t adds;     /* answers merged (STATUS has no list) */
+    /* STATUS: the lowest-rate TFMCC_ACK_INFO; its echo at t is cc_echo_base + t. */
+    bool has_cc;
+    uint8_t cc_flags;
+    uint16_t cc_seq, cc_rate;
+    uint32_t cc_id;
+    int64_t cc_echo_base;
 };
 
 struct agg {
@@ -117,6 +133,8 @@ unsigned agg_pending(const struct agg *a);
  * oldest first, or -1. Read it from a->slots[i], then agg_clear(a, i).
  */
 int agg_due(const struct agg *a, uint64_t now_us, bool force);
+/* The TFMCC echo a STATUS slot sends at now_us (wall µs). */
+uint64_t agg_cc_echo(const struct agg_slot *s, uint64_t now_us);
 /* The echo a slot sends at now_us (wall µs). */
 uint64_t agg_echo(const struct agg_slot *s, uint64_t now_us);
 /* Frees slot i for reuse (its buffers are kept). */

@@ -256,6 +256,7 @@ struct proxy_stats {
     uint64_t evicted;  /* unconfirmed sessions that gave their slot to another */
     uint64_t expired;  /* sessions ended unconfirmed */
     uint64_t stale;    /* signed ANNOUNCEs refused as replays */
+    uint64_t cc_held;  /* CC_ACKs not passed upstream (no lower rate this round, issue 12) */
     struct addr down;  /* the current downstream (server proxy) */
 
     /* Issue 15 (the daemon's metrics). */

@@ -17,6 +17,7 @@
  */
 #include <string.h>
 
+#include "core/base/quant.h"
 #include "proxy/engine/proxy_int.h"
 
 static void tunnel(struct proxy *p, struct psession *s, const struct addr *to, const uint8_t *pkt,
@@ -76,9 +77,47 @@ PROXY_HANDLER(p_fwd_down)
     p_send_forward(p, &s->priv, in->pkt, in->len);
 }
 
+/*
+ * TFMCC feedback (spec §1.7) from the clients behind us: what the sender
+ * can use is the lowest rate, and the CLR's answers to every CONG_CTRL. A
+ * CC_ACK goes upstream when it opens a newer round, reports a rate below
+ * 0.9 × the lowest passed in this round (RFC 4654 §4.7's suppression, done
+ * again here, since our clients hear each other's reports only through the
+ * sender's), or comes from the client whose report was that lowest (the
+ * CLR, as far as we know): a proxy in front of many receivers passes a
+ * few reports a round, not one per receiver.
+ */
+static bool cc_pass(struct psession *s, uint32_t id, const struct wire_cc_ack *a)
+{
+    if (!a->has_tfmcc)
+        return true;
+    uint64_t rate = quant_rate_decode(a->tfmcc.cc_rate);
+    if (!s->cc_any || (int16_t)(a->tfmcc.cc_seq - s->cc_seq) > 0) {
+        s->cc_any = true;
+        s->cc_seq = a->tfmcc.cc_seq;
+        s->cc_low = rate;
+        s->cc_low_id = id;
+        return true;
+    }
+    if (id == s->cc_low_id) {
+        s->cc_low = rate;
+        return true;
+    }
+    if ((double)rate < 0.9 * (double)s->cc_low) {
+        s->cc_low = rate;
+        s->cc_low_id = id;
+        return true;
+    }
+    return false;
+}
+
 /* A client's answer we do not aggregate (CC_ACK, ...): upstream as ours. */
 PROXY_HANDLER(p_fwd_up)
 {
+    if (in->m.func == CC_ACK && !cc_pass(s, c != NULL ? c->id : in->h->src_id, &in->m.u.cc_ack)) {
+        p->st.cc_held++;
+        return;
+    }
     if (!s->encrypted) {
         if (p_send(p, &s->up, in->pkt, in->len))
             p->st.forwarded++;

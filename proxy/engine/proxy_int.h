@@ -171,6 +171,11 @@ struct psession {
     uint16_t blocksize;
     uint8_t robust;
     uint8_t cc_type;
+    /* TFMCC feedback passed upstream this round (fwd.c): its round, the lowest rate, whose. */
+    bool cc_any;
+    uint16_t cc_seq;
+    uint64_t cc_low;
+    uint32_t cc_low_id;
     uint8_t grtt_code, gsize_code; /* from the server's last header */
     uint64_t grtt_us;
     uint16_t seq_up, seq_down;

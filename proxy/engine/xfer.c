@@ -55,11 +55,18 @@ PROXY_HANDLER(p_xfer_status)
                          .file_id = st->file_id,
                          .section = st->section,
                          .naks = st->naks,
-                         .naks_len = st->naks_len};
+                         .naks_len = st->naks_len,
+                         .has_cc = st->has_tfmcc && st->tfmcc.tstamp != 0,
+                         .cc_flags = st->tfmcc.flags,
+                         .cc_seq = st->tfmcc.cc_seq,
+                         .cc_rate = st->tfmcc.cc_rate,
+                         .cc_id = c->id, /* who it is, whatever the info claims */
+                         .cc_echo_us = st->tfmcc.tstamp};
     p_aggq_add(p, s, &am, c->id);
 }
 
-/* spec §3.4 [DIFF]: no TFMCC extension in an aggregate, and no client list (counted: its adds). */
+/* spec §3.4 [DIFF]: no client list (counted: its adds); the TFMCC_ACK_INFO of the client with
+ * the lowest rate, which the reference leaves out (spec §1.7). */
 size_t p_xfer_flush_status(struct proxy *p, struct psession *s, const struct agg_slot *sl)
 {
     struct wire_msg m;
@@ -70,5 +77,13 @@ size_t p_xfer_flush_status(struct proxy *p, struct psession *s, const struct agg
     m.u.status.section = sl->section;
     m.u.status.naks = sl->naks;
     m.u.status.naks_len = sl->naks_len;
+    if (sl->has_cc) {
+        m.u.status.has_tfmcc = true;
+        m.u.status.tfmcc = (struct wire_tfmcc_ack){.flags = sl->cc_flags,
+                                                   .cc_seq = sl->cc_seq,
+                                                   .cc_rate = sl->cc_rate,
+                                                   .client_id = sl->cc_id,
+                                                   .tstamp = agg_cc_echo(sl, p->now)};
+    }
     return p_send_up(p, s, &m, UP_APP) ? sl->adds : 0;
 }
