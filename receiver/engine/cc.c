@@ -81,10 +81,14 @@ RECV_ACTION(rcc_cong_ctrl)
     return FSM_STAY;
 }
 
-/* The feedback timer (RFC 4654 §4.7): a CC_ACK unless suppressed. */
+/* The feedback timer (RFC 4654 §4.7): a CC_ACK unless suppressed. Only while receiving: a
+ * sender between files takes no CC_ACK (5.0.1 logs it as an invalid message), whereas a
+ * CONG_CTRL, which comes only in its data phase, is answered in any state. */
 RECV_ACTION(rcc_feedback)
 {
-    if (s->cc && tfmcc_rx_timer(&s->ccrx, r->now))
+    if (s->cc && s->state != R_RECEIVING)
+        s->ccrx.fb_at = 0;
+    else if (s->cc && tfmcc_rx_timer(&s->ccrx, r->now))
         s->pending |= P_CC_ACK;
     return FSM_STAY;
 }

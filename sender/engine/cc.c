@@ -25,13 +25,23 @@ static void apply(struct sender *s)
     s->st.clr_id = clr < s->ndest ? s->dests[clr].id : 0;
 }
 
-static void pick_clr(struct sender *s)
+/*
+ * The CLR when there is none yet (or it went silent): the highest-RTT live
+ * client (spec §1.7), but not `not` (the one just dropped as CLR) nor one
+ * that once gave feedback and has been silent for ROBUST GRTTs: a dead
+ * receiver stays ACTIVE until the end of the pass, and as CLR it would
+ * leave the rate halving to the floor (tf_clr_crash).
+ */
+static void pick_clr(struct sender *s, size_t not )
 {
     size_t best = TFMCC_NO_CLR;
+    uint64_t quiet = (uint64_t)s->cfg.robust * tfmcc_tx_adv_grtt(&s->cctx);
     for (size_t i = 0; i < s->ndest; i++) {
         const struct sdest *d = &s->dests[i];
         bool live = d->state == D_ACTIVE || d->state == D_ACTIVE_NAK;
-        if (!live || d->isproxy)
+        if (!live || d->isproxy || i == not )
+            continue;
+        if (d->ccp.fb_at != 0 && s->now > d->ccp.fb_at + quiet)
             continue;
         uint64_t rtt = d->ccp.have_rtt ? d->ccp.rtt_us : d->rtt_us;
         uint64_t brtt = best == TFMCC_NO_CLR          ? 0
@@ -58,7 +68,7 @@ void cc_start_file(struct sender *s)
                              .robust = s->cfg.robust};
     /* 5.0.1 starts each file in slow start (spec §1.7); the receivers keep their history. */
     tfmcc_tx_init(&s->cctx, &c, s->grtt.cur_us, s->now);
-    pick_clr(s);
+    pick_clr(s, TFMCC_NO_CLR);
     s->rate_Bps = 0; /* apply() re-paces */
     apply(s);
     SLOG(s, LL_VERBOSE, "TFMCC: starting at %llu B/s", (unsigned long long)s->rate_Bps);
@@ -68,6 +78,7 @@ void cc_start_file(struct sender *s)
 ENG_ACTION(cc_tick)
 {
     struct sender *s = obj;
+    size_t was = s->cctx.clr;
     int what = tfmcc_tx_tick(&s->cctx, s->now);
     if (what & TFMCC_TX_NEW_ROUND) {
         dest_grtt(s, true); /* spec §1.6: GRTT from this round's samples */
@@ -75,7 +86,7 @@ ENG_ACTION(cc_tick)
     }
     if (what & TFMCC_TX_CLR_LOST) {
         SLOG(s, LL_VERBOSE, "TFMCC: no feedback from the CLR, choosing another");
-        pick_clr(s);
+        pick_clr(s, was);
     }
     if (what & TFMCC_TX_SEND_CC)
         job_cong_ctrl(s);
@@ -129,7 +140,7 @@ void cc_client_gone(struct sender *s, struct sdest *d)
     if (s->cc && (size_t)(d - s->dests) == s->cctx.clr) {
         tfmcc_tx_gone(&s->cctx, (size_t)(d - s->dests));
         if (s->phase == SP_DATA)
-            pick_clr(s);
+            pick_clr(s, (size_t)(d - s->dests));
     }
 }
 

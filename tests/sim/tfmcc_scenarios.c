@@ -1,0 +1,207 @@
+/*
+ * TFMCC scenarios (issue 12, spec §1.7): our sender with -C tfmcc and our
+ * receivers in the virtual network of sim.h, with the bottleneck model
+ * (sim_set_bottleneck: a FIFO at a link rate, drop-tail, optional ECN
+ * marking). Every run must deliver every file byte for byte; the figures
+ * (-v) say how much of the bottleneck the transfer used. Run as scen.h says.
+ */
+#include <string.h>
+
+#include "scen.h"
+
+#define NECK_BPS 6250000u /* 50 Mbit/s */
+
+/* The sender with -C tfmcc (closed group of every receiver added so far); clear: the
+ * traffic counts see CONG_CTRL and CC_ACK. */
+static void tf_sender(struct run *r, int version, bool clear)
+{
+    run_sender(r);
+    r->sc.cc_type = CC_TFMCC;
+    if (clear)
+        r->sc.keytype = KEY_NONE;
+    if (version)
+        r->sc.version = (uint8_t)version;
+    run_closed(r);
+    run_add_sender(r, NULL);
+}
+
+/* The mean rate through receiver i's bottleneck, first to last departure (B/s). */
+static double neck_rate(struct run *r, int i, struct sim_bneck_stats *st)
+{
+    sim_bottleneck_stats(r->s, r->rx[i], st);
+    uint64_t span = st->last_us > st->first_us ? st->last_us - st->first_us : 1;
+    return (double)st->bytes * 1e6 / (double)span;
+}
+
+/* CC_ACKs that reached the sender per CONG_CTRL it sent. */
+static double acks_per_cc(struct run *r)
+{
+    unsigned cc = r->traffic.sent_func[CONG_CTRL], ack = r->traffic.got_func[CC_ACK];
+    CHECK(cc > 0, "no CONG_CTRL sent");
+    return cc ? (double)ack / cc : 0;
+}
+
+/*
+ * One receiver behind a 50 Mbit/s hop with 100 ms of drop-tail queue among
+ * twenty on fast links: the transfer runs at the slow one's pace, and the
+ * feedback stays about one CC_ACK (the CLR's) per CONG_CTRL, not twenty.
+ */
+static void scen_tf_bottleneck(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    scen_file(r->s, r->f, "big", 20000000);
+    scen_file(r->s, r->f, "small", 70001);
+    struct sim_link lk = {.delay_us = 3000};
+    run_receivers(r, 20, &lk, NULL);
+    struct sim_bneck bn = {.rate_Bps = NECK_BPS, .qlimit = NECK_BPS / 10};
+    sim_set_bottleneck(r->s, r->rx[7], &bn);
+    tf_sender(r, 0, true);
+    run_expect(r, 0);
+    run_delivered(r);
+    struct sim_bneck_stats st;
+    double rate = neck_rate(r, 7, &st);
+    double apc = acks_per_cc(r);
+    if (scen_verbose)
+        fprintf(stderr,
+                "tf_bottleneck: %.2f MB/s through the hop (%.0f %%), %" PRIu64
+                " drops, max delay %" PRIu64 " us, %.2f CC_ACK per CONG_CTRL\n",
+                rate / 1e6, 100 * rate / NECK_BPS, st.drops, st.max_delay_us, apc);
+    CHECK(rate >= 0.6 * NECK_BPS, "%.0f B/s through a hop of %u", rate, NECK_BPS);
+    CHECK(apc <= 3.0, "%.2f CC_ACK per CONG_CTRL from 20 receivers", apc);
+    run_free(r);
+}
+
+/* The hop halves to 25 Mbit/s a second in, and is back at 50 two seconds later. */
+static void neck_half(struct sim *s, void *arg)
+{
+    struct run *r = arg;
+    struct sim_bneck bn = {.rate_Bps = NECK_BPS / 2, .qlimit = NECK_BPS / 10};
+    sim_set_bottleneck(s, r->rx[1], &bn);
+}
+
+static void neck_full(struct sim *s, void *arg)
+{
+    struct run *r = arg;
+    struct sim_bneck bn = {.rate_Bps = NECK_BPS, .qlimit = NECK_BPS / 10};
+    sim_set_bottleneck(s, r->rx[1], &bn);
+}
+
+static void scen_tf_halving(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    scen_file(r->s, r->f, "big", 25000000);
+    struct sim_link lk = {.delay_us = 3000};
+    run_receivers(r, 3, &lk, NULL);
+    struct sim_bneck bn = {.rate_Bps = NECK_BPS, .qlimit = NECK_BPS / 10};
+    sim_set_bottleneck(r->s, r->rx[1], &bn);
+    tf_sender(r, 0, false);
+    sim_call_at(r->s, 1 * SEC, neck_half, r);
+    sim_call_at(r->s, 3 * SEC, neck_full, r);
+    run_expect(r, 0);
+    run_delivered(r);
+    struct sim_bneck_stats st;
+    double rate = neck_rate(r, 1, &st);
+    if (scen_verbose)
+        fprintf(stderr, "tf_halving: %.2f MB/s through the hop, %" PRIu64 " drops\n", rate / 1e6,
+                st.drops);
+    CHECK(rate >= 0.4 * NECK_BPS, "%.0f B/s through a hop of 25-50 Mbit/s", rate);
+    run_free(r);
+}
+
+/*
+ * The CLR (the receiver behind the hop) dies mid-file: it is lost, another
+ * CLR is chosen, the others get everything.
+ */
+static void scen_tf_clr_crash(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    scen_file(r->s, r->f, "big", 10000000);
+    scen_file(r->s, r->f, "after", 300000);
+    struct sim_link lk = {.delay_us = 2000};
+    run_receivers(r, 4, &lk, NULL);
+    struct sim_bneck bn = {.rate_Bps = NECK_BPS / 4, .qlimit = NECK_BPS / 20};
+    sim_set_bottleneck(r->s, r->rx[3], &bn);
+    tf_sender(r, 0, false);
+    sim_kill_at(r->s, r->rx[3], 2 * SEC);
+    run_expect(r, 0);
+    CHECK(scen_ev.results[SENDER_RES_LOST] >= 1, "the dead CLR was not lost");
+    for (int i = 0; i < 3; i++)
+        check_delivered(r->s, r->rx[i], r->f);
+    run_free(r);
+}
+
+/* RTT 600 ms with 1 % random loss each way (a satellite hop): slow, but complete. */
+static void scen_tf_satellite(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    scen_file(r->s, r->f, "f", 3000000);
+    scen_file(r->s, r->f, "g", 5000);
+    struct sim_link lk = {.delay_us = 150000, .loss_pct = 1};
+    run_receivers(r, 3, &lk, NULL);
+    run_sender(r);
+    r->sc.cc_type = CC_TFMCC;
+    r->sc.grtt_max_us = 15000000;
+    run_closed(r);
+    run_add_sender(r, &lk); /* 150 ms each side: 600 ms round trip */
+    run_expect(r, 0);
+    run_delivered(r);
+    run_free(r);
+}
+
+/* ECN: the hop marks above 30 KB instead of dropping; the rate follows the marks. */
+static void scen_tf_ecn(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    scen_file(r->s, r->f, "big", 15000000);
+    struct sim_link lk = {.delay_us = 3000};
+    run_receivers(r, 2, &lk, NULL);
+    struct sim_bneck bn = {.rate_Bps = NECK_BPS, .qlimit = NECK_BPS / 10, .ecn_thresh = 30000};
+    sim_set_bottleneck(r->s, r->rx[1], &bn);
+    tf_sender(r, 0, false);
+    sim_set_tos(r->s, r->tx, 0x02); /* net_tos(dscp, true): ECT(0) */
+    run_expect(r, 0);
+    run_delivered(r);
+    struct sim_bneck_stats st;
+    double rate = neck_rate(r, 1, &st);
+    if (scen_verbose)
+        fprintf(stderr,
+                "tf_ecn: %.2f MB/s through the hop (%.0f %%), %" PRIu64 " marks, %" PRIu64
+                " drops, max delay %" PRIu64 " us\n",
+                rate / 1e6, 100 * rate / NECK_BPS, st.marks, st.drops, st.max_delay_us);
+    CHECK(st.marks > 0, "no CE marks");
+    CHECK(rate >= 0.6 * NECK_BPS, "%.0f B/s through a hop of %u", rate, NECK_BPS);
+    run_free(r);
+}
+
+/* v4 sessions (spec §1.9 item 6: v4 time formats) behind the same hop. */
+static void scen_tf_v4(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    r->f->mtime_step = 86401;
+    scen_file(r->s, r->f, "big", 8000000);
+    scen_file(r->s, r->f, "small", 1301);
+    struct sim_link lk = {.delay_us = 3000};
+    run_receivers(r, 3, &lk, NULL);
+    struct sim_bneck bn = {.rate_Bps = NECK_BPS, .qlimit = NECK_BPS / 10};
+    sim_set_bottleneck(r->s, r->rx[2], &bn);
+    tf_sender(r, UFTP_VER4, true);
+    run_expect(r, 0);
+    run_delivered(r);
+    CHECK(r->traffic.got_func[CC_ACK] > 0, "no CC_ACK from v4 receivers");
+    run_free(r);
+}
+
+static const struct scen g_scens[] = {
+    {"tf_bottleneck", scen_tf_bottleneck, 121},
+    {"tf_halving", scen_tf_halving, 122},
+    {"tf_clr_crash", scen_tf_clr_crash, 123},
+    {"tf_satellite", scen_tf_satellite, 124},
+    {"tf_ecn", scen_tf_ecn, 125},
+    {"tf_v4", scen_tf_v4, 126},
+};
+
+int main(int argc, char **argv)
+{
+    static const struct scen_prog p = SCEN_PROG("sim_tfmcc", g_scens, NULL);
+    return scen_main(&p, argc, argv);
+}
