@@ -482,6 +482,85 @@ static void test_pipeline(void)
     receiver_free(r);
 }
 
+/* The next datagram the engine sends (JOINs skipped); its func, or 0 when none. */
+static uint8_t next_out(struct receiver *r, uint8_t *buf, size_t cap, struct eng_out *out)
+{
+    *out = (struct eng_out){.buf = buf, .cap = cap, .max_seg = 1};
+    int k;
+    while ((k = receiver_poll(r, r->now, out)) == ENG_JOIN)
+        ;
+    return k == ENG_SEND ? buf[1] : 0;
+}
+
+/*
+ * TFMCC (spec §1.7, issue 12): a session with cc type TFMCC is accepted; a
+ * CONG_CTRL naming us CLR is answered at once with a CC_ACK echoing its
+ * timestamp plus the time held, with our ID and the CLR flag; one not
+ * naming us is not answered at once; an unknown cc type is refused.
+ */
+static void test_tfmcc(void)
+{
+    struct receiver *r = engine_of(2);
+    uint8_t buf[UFTP_MAX_DATAGRAM];
+    struct eng_out out;
+    struct wire_msg m = {.func = ANNOUNCE};
+    m.u.announce.ver = UFTP_VER5;
+    m.u.announce.blocksize = 1000;
+    m.u.announce.robust = 20;
+    m.u.announce.cc_type = CC_TFMCC;
+    feed(r, &g_from, SERVER, GROUP, 0, &m);
+    CU_ASSERT_EQUAL(r->sess[0].state, R_REGISTERED);
+    CU_ASSERT_TRUE(r->sess[0].cc);
+    CU_ASSERT_EQUAL(next_out(r, buf, sizeof(buf), &out), REGISTER);
+    m = ids_msg(REG_CONF, g_me);
+    m.u.reg_conf.ver = UFTP_VER5;
+    feed(r, &g_from, SERVER, GROUP, 1, &m);
+    CU_ASSERT_EQUAL(r->sess[0].state, R_MIDGROUP);
+    /* Not named: nothing at once. */
+    const struct wire_cc_item other = {
+        .id = 0x0B000002, .flags = FLAG_CC_CLR | FLAG_CC_RTT, .rtt = quant_rtt_encode_us(20000)};
+    m = (struct wire_msg){.func = CONG_CTRL};
+    m.u.cong_ctrl.ver = UFTP_VER5;
+    m.u.cong_ctrl.cc_seq = 1;
+    m.u.cong_ctrl.cc_rate = quant_rate_encode(1000000);
+    m.u.cong_ctrl.tstamp = 5000000000;
+    m.u.cong_ctrl.items = (struct wire_cc_items){.host = &other, .n = 1};
+    feed(r, &g_from, SERVER, GROUP, 2, &m);
+    CU_ASSERT_EQUAL(next_out(r, buf, sizeof(buf), &out), 0);
+    /* Named CLR: a CC_ACK now, 300 µs later. */
+    const struct wire_cc_item mine = {
+        .id = ME, .flags = FLAG_CC_CLR | FLAG_CC_RTT, .rtt = quant_rtt_encode_us(20000)};
+    m.u.cong_ctrl.items = (struct wire_cc_items){.host = &mine, .n = 1};
+    m.u.cong_ctrl.tstamp = 6000000000;
+    feed(r, &g_from, SERVER, GROUP, 3, &m);
+    r->now += 300;
+    CU_ASSERT_EQUAL_FATAL(next_out(r, buf, sizeof(buf), &out), CC_ACK);
+    struct wire_cc_ack a = {.ver = UFTP_VER5};
+    CU_ASSERT_FATAL(wire_cc_ack_decode(&a, buf + UFTP_HDR_LEN, out.len - UFTP_HDR_LEN) > 0);
+    CU_ASSERT_TRUE(a.has_tfmcc);
+    CU_ASSERT_EQUAL(a.tfmcc.client_id, ME);
+    CU_ASSERT_EQUAL(a.tfmcc.tstamp, 6000000300);
+    CU_ASSERT_EQUAL(a.tfmcc.flags & (FLAG_CC_CLR | FLAG_CC_RTT | FLAG_CC_START),
+                    FLAG_CC_CLR | FLAG_CC_RTT | FLAG_CC_START); /* no loss seen yet */
+    CU_ASSERT_EQUAL(a.tfmcc.cc_seq, 1);
+    CU_ASSERT(addr_equal(&out.dst, &g_from));
+    /* PGMCC (3) is refused, naming why. */
+    struct addr b;
+    addr_set_ip(&b, ADDR_V4, (const uint8_t[]){192, 0, 2, 2}, 1044);
+    m = (struct wire_msg){.func = ANNOUNCE};
+    m.u.announce.ver = UFTP_VER5;
+    m.u.announce.blocksize = 1000;
+    m.u.announce.robust = 20;
+    m.u.announce.cc_type = 3;
+    feed(r, &b, 0x05060708, 9, 0, &m);
+    CU_ASSERT_EQUAL(r->st.sessions, 1);
+    bool said = false;
+    for (int i = 0; i < g_nlog; i++)
+        said |= strstr(g_log[i], "Congestion control not supported") != NULL;
+    CU_ASSERT_TRUE(said);
+    receiver_free(r);
+}
+
 static const struct cu_test tests[] = {
     {"the table passes fsm_check, and its shape", test_table},
     {"registration: ANNOUNCE, unexpected events, REG_CONF", test_registration},
@@ -490,6 +569,7 @@ static const struct cu_test tests[] = {
     {"ways out: the server's ABORT, QUIT, shutdown", test_ways_out},
     {"eviction, by the table and by admission", test_evict},
     {"the pipeline: admission and eviction from datagrams", test_pipeline},
+    {"TFMCC: CONG_CTRL answered by the CLR, TFMCC_ACK_INFO, cc types refused", test_tfmcc},
     {NULL, NULL},
 };
 
