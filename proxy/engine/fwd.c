@@ -80,41 +80,49 @@ PROXY_HANDLER(p_fwd_down)
 /*
  * TFMCC feedback (spec §1.7) from the clients behind us: what the sender
  * can use is the lowest rate, and the CLR's answers to every CONG_CTRL. A
- * CC_ACK goes upstream when it opens a newer round, reports a rate below
- * 0.9 × the lowest passed in this round (RFC 4654 §4.7's suppression, done
- * again here, since our clients hear each other's reports only through the
- * sender's), or comes from the client whose report was that lowest (the
- * CLR, as far as we know): a proxy in front of many receivers passes a
- * few reports a round, not one per receiver.
+ * CC_ACK goes upstream when it comes from the CLR (ours set the CLR flag;
+ * a 5.0.1 receiver never does, but only the CLR sends a second CC_ACK in a
+ * round: it answers every CONG_CTRL), opens a newer round, reports a rate
+ * below 0.9 × the lowest passed in this round (RFC 4654 §4.7's suppression,
+ * done again here, since our clients hear each other's reports only through
+ * the sender's), or comes from the client whose report was that lowest: a
+ * proxy in front of many receivers passes a few reports a round, not one
+ * per receiver, and never holds back the CLR's (the sender would halve the
+ * rate for want of them).
  */
-static bool cc_pass(struct psession *s, uint32_t id, const struct wire_cc_ack *a)
+static bool cc_pass(struct psession *s, struct pclient *c, uint32_t id, const struct wire_cc_ack *a)
 {
     if (!a->has_tfmcc)
         return true;
+    bool again = false;
+    if (c != NULL) {
+        again = c->cc_seen && c->cc_seq == a->tfmcc.cc_seq;
+        c->cc_seen = true;
+        c->cc_seq = a->tfmcc.cc_seq;
+    }
     uint64_t rate = quant_rate_decode(a->tfmcc.cc_rate);
     if (!s->cc_any || (int16_t)(a->tfmcc.cc_seq - s->cc_seq) > 0) {
+        /* A newer round: the first report of it passes. */
         s->cc_any = true;
         s->cc_seq = a->tfmcc.cc_seq;
         s->cc_low = rate;
         s->cc_low_id = id;
         return true;
     }
-    if (id == s->cc_low_id) {
-        s->cc_low = rate;
-        return true;
-    }
-    if ((double)rate < 0.9 * (double)s->cc_low) {
+    bool pass = (a->tfmcc.flags & FLAG_CC_CLR) || again || id == s->cc_low_id ||
+                (double)rate < 0.9 * (double)s->cc_low;
+    if (pass && (rate < s->cc_low || id == s->cc_low_id)) {
         s->cc_low = rate;
         s->cc_low_id = id;
-        return true;
     }
-    return false;
+    return pass;
 }
 
 /* A client's answer we do not aggregate (CC_ACK, ...): upstream as ours. */
 PROXY_HANDLER(p_fwd_up)
 {
-    if (in->m.func == CC_ACK && !cc_pass(s, c != NULL ? c->id : in->h->src_id, &in->m.u.cc_ack)) {
+    if (in->m.func == CC_ACK &&
+        !cc_pass(s, c, c != NULL ? c->id : in->h->src_id, &in->m.u.cc_ack)) {
         p->st.cc_held++;
         return;
     }

@@ -155,6 +155,8 @@ struct pclient {
     uint64_t reg_echo; /* the echo of its last REGISTER */
     uint64_t reg_rx;   /* and when that arrived */
     struct kpeer *k;   /* encrypted sessions */
+    bool cc_seen;      /* it sent a CC_ACK in round cc_seq (fwd.c) */
+    uint16_t cc_seq;
 };
 
 struct psession {

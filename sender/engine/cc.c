@@ -117,6 +117,8 @@ void cc_feedback(struct sender *s, struct sdest *d, const struct wire_tfmcc_ack 
                           .cc_seq = a->cc_seq,
                           .rate = quant_rate_decode(a->cc_rate),
                           .rtt_us = a->tstamp ? grtt_rtt_sample(s_wall(s, s->now), a->tstamp) : 0};
+    if (fb.rtt_us > s->cfg.grtt_max_us)
+        fb.rtt_us = s->cfg.grtt_max_us; /* an echo from long ago: no RTT beyond -r max */
     if (fb.rtt_us) {
         /* spec §1.6: TFMCC echoes are RTT samples for the GRTT too. */
         c->rtt_us = fb.rtt_us;

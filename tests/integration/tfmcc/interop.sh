@@ -78,6 +78,10 @@ session() {
         tail -n 15 "$NETNS_TMP/s$NSESS.log"
     fi
     grep -q "Sanitizer\|runtime error" "$NETNS_TMP/s$NSESS.log" && fail "sanitizer report (s$NSESS)"
+    # Ours ran TFMCC: its progress lines name the CLR (the first file takes seconds at 50 Mbit/s).
+    if [ "$who" = our ] && ! grep -q "CLR" "$NETNS_TMP/s$NSESS.log"; then
+        fail "our uftp -C tfmcc $*: no CLR named"
+    fi
 }
 
 for who in ref our; do

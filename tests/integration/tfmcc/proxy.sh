@@ -6,6 +6,8 @@
 # capture on the sender's link, read with tshark) the proxy passes few CC_ACKs
 # (its own suppression, fwd.c: at most a small number per CONG_CTRL round,
 # not one per receiver) and its aggregated STATUS carry TFMCC_ACK_INFO.
+# With UFTP_REF_DIR set (interop_tfmcc_proxy), the 5.0.1 uftp and uftpd are
+# at the ends and our proxy between them (proxy/common.sh, UFTP_REF_ROLE).
 #
 #   proxy.sh UFTP UFTPD UFTPPROXYD
 UFTP=${1:?usage: proxy.sh UFTP UFTPD UFTPPROXYD} UFTPD=${2:?} UFTPPROXYD=${3:?}
@@ -67,7 +69,11 @@ for enc in none aes256-gcm; do
         [ "$nack" -ge 1 ] && [ "$nack" -le $((2 * ncc + 20)) ] ||
             fail "CC_ACK from the proxy: $nack for $ncc CONG_CTRL"
     fi
-    grep -q "CLR" "$NETNS_TMP/uftp-$enc.log" || fail "$enc: the sender never named a CLR"
+    if [ -z "$REF" ] || [ "${UFTP_REF_ROLE:-ends}" = proxy ]; then
+        grep -q "CLR" "$NETNS_TMP/uftp-$enc.log" || fail "$enc: our sender never named a CLR"
+    else
+        grep -q "dynamic via TFMCC" "$NETNS_TMP/uftp-$enc.log" || fail "$enc: 5.0.1 without TFMCC"
+    fi
     stop_all
 done
 finish
