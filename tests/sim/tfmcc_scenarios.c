@@ -191,6 +191,33 @@ static void scen_tf_v4(uint64_t seed)
     run_free(r);
 }
 
+/* -R -1 (ignored under TFMCC) with 8800-byte blocks, encrypted, behind the hop. */
+static void scen_tf_big_blocks(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    scen_file(r->s, r->f, "big", 12000000);
+    scen_file(r->s, r->f, "odd", 8801);
+    struct sim_link lk = {.delay_us = 3000};
+    run_receivers(r, 3, &lk, NULL);
+    struct sim_bneck bn = {.rate_Bps = NECK_BPS, .qlimit = NECK_BPS / 10};
+    sim_set_bottleneck(r->s, r->rx[0], &bn);
+    run_sender(r);
+    r->sc.cc_type = CC_TFMCC;
+    r->sc.rate_kbps = -1;
+    r->sc.blocksize = 8800;
+    run_closed(r);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    run_delivered(r);
+    struct sim_bneck_stats st;
+    double rate = neck_rate(r, 0, &st);
+    if (scen_verbose)
+        fprintf(stderr, "tf_big_blocks: %.2f MB/s through the hop, %" PRIu64 " drops\n", rate / 1e6,
+                st.drops);
+    CHECK(rate >= 0.5 * NECK_BPS, "%.0f B/s through a hop of %u", rate, NECK_BPS);
+    run_free(r);
+}
+
 static const struct scen g_scens[] = {
     {"tf_bottleneck", scen_tf_bottleneck, 121},
     {"tf_halving", scen_tf_halving, 122},
@@ -198,6 +225,7 @@ static const struct scen g_scens[] = {
     {"tf_satellite", scen_tf_satellite, 124},
     {"tf_ecn", scen_tf_ecn, 125},
     {"tf_v4", scen_tf_v4, 126},
+    {"tf_big_blocks", scen_tf_big_blocks, 127},
 };
 
 int main(int argc, char **argv)
