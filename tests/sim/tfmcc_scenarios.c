@@ -191,6 +191,33 @@ static void scen_tf_v4(uint64_t seed)
     run_free(r);
 }
 
+/*
+ * Many receivers (300: the harness holds 400; the issue asks for 1,000), a
+ * few of them on slower, lossy links: the feedback reaching the sender stays
+ * a small constant per CONG_CTRL (the CLR's answer and the few reports the
+ * suppression lets through), not a share of the group.
+ */
+static void scen_tf_many(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    scen_file(r->s, r->f, "f", 3000000);
+    struct sim_link lk = {.delay_us = 2000, .jitter_us = 500};
+    run_receivers(r, 300, &lk, NULL);
+    for (int i = 0; i < 300; i += 60) {
+        struct sim_bneck bn = {.rate_Bps = NECK_BPS / (1 + i / 60), .qlimit = NECK_BPS / 20};
+        sim_set_bottleneck(r->s, r->rx[i], &bn);
+    }
+    tf_sender(r, 0, true);
+    run_expect(r, 0);
+    run_delivered(r);
+    double apc = acks_per_cc(r);
+    if (scen_verbose)
+        fprintf(stderr, "tf_many: %u CONG_CTRL, %u CC_ACK, %.2f per CONG_CTRL\n",
+                r->traffic.sent_func[CONG_CTRL], r->traffic.got_func[CC_ACK], apc);
+    CHECK(apc <= 4.0, "%.2f CC_ACK per CONG_CTRL from 300 receivers", apc);
+    run_free(r);
+}
+
 /* -R -1 (ignored under TFMCC) with 8800-byte blocks, encrypted, behind the hop. */
 static void scen_tf_big_blocks(uint64_t seed)
 {
@@ -226,6 +253,7 @@ static const struct scen g_scens[] = {
     {"tf_ecn", scen_tf_ecn, 125},
     {"tf_v4", scen_tf_v4, 126},
     {"tf_big_blocks", scen_tf_big_blocks, 127},
+    {"tf_many", scen_tf_many, 128},
 };
 
 int main(int argc, char **argv)
