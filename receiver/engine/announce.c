@@ -161,6 +161,33 @@ static void refuse(struct receiver *r, const struct rmsg *msg, const char *why)
                 why);
 }
 
+/*
+ * An ANNOUNCE with a cc type we do not take (PGMCC, unknown): the server is
+ * told as 5.0.1 tells it; the log names the type once per session (issue
+ * 12), not once per ANNOUNCE the server repeats.
+ */
+static int refuse_cc(struct receiver *r, const struct rmsg *msg)
+{
+    const struct uftp_hdr *h = msg->h;
+    uint8_t cc = msg->m->u.announce.cc_type;
+    uint64_t key = (uint64_t)h->src_id << 32 ^ (uint64_t)h->group_id << 8 ^ h->group_inst;
+    bool seen = false;
+    for (unsigned i = 0; i < 8; i++)
+        seen |= r->cc_refused[i] == key;
+    char ab[ADDR_STRLEN];
+    if (!seen) {
+        r->cc_refused[r->cc_refused_head++ % 8] = key;
+        refused(r,
+                "[%08X/%u] rejecting ANNOUNCE from %08X at %s: congestion control type %u (%s) "
+                "not supported (only none and TFMCC)",
+                h->group_id, h->group_inst, h->src_id, addr_str(msg->from, ab), cc,
+                cc == CC_PGMCC ? "PGMCC" : "unknown");
+    }
+    reply_stray(r, h->version == UFTP_VER4 && recv_has_px4(r) ? &r->cfg.resp_proxy : msg->from, h,
+                "Congestion control not supported");
+    return -1;
+}
+
 int announce_admit(struct receiver *r, struct rmsg *msg)
 {
     const struct uftp_hdr *h = msg->h;
@@ -184,7 +211,7 @@ int announce_admit(struct receiver *r, struct rmsg *msg)
     else if (!a->has_enc && r->cfg.encrypted_only)
         why = "No unencrypted transfers allowed";
     else if (a->cc_type != CC_NONE && a->cc_type != CC_TFMCC)
-        why = "Congestion control not supported"; /* PGMCC and unknown types (spec §1.7) */
+        return refuse_cc(r, msg); /* PGMCC and unknown types (spec §1.7) */
     else if (a->robust == 0)
         why = "Invalid robustness factor";
     else if (h->version == UFTP_VER4 && a->has_enc && recv_has_px4(r) && r->px4_dh == NULL)

@@ -205,14 +205,16 @@ struct receiver {
     bool shutdown;
     bool done_reported;
     struct receiver_stats st;
-    struct keywork pk;          /* public-key work on unauthenticated input (issue 14) */
-    uint64_t pk_log_at;         /* next "rate-limiting" log line */
-    struct amp_table amps;      /* credit of sources without a session (refused ANNOUNCEs) */
-    struct ratelim strays;      /* ... and at most AMP_STRAY_PER_S answers to them a second */
-    uint64_t amp_seed;          /* keys amp_key */
-    struct fresh fresh;         /* signed ANNOUNCEs seen (replays) */
-    struct ratelim refuse_log;  /* refusals logged at LL_WARN: a burst of 20, then 5 a second */
-    uint64_t refuse_quiet;      /* refusals since, logged at LL_PROTO only */
+    struct keywork pk;         /* public-key work on unauthenticated input (issue 14) */
+    uint64_t pk_log_at;        /* next "rate-limiting" log line */
+    struct amp_table amps;     /* credit of sources without a session (refused ANNOUNCEs) */
+    struct ratelim strays;     /* ... and at most AMP_STRAY_PER_S answers to them a second */
+    uint64_t amp_seed;         /* keys amp_key */
+    struct fresh fresh;        /* signed ANNOUNCEs seen (replays) */
+    struct ratelim refuse_log; /* refusals logged at LL_WARN: a burst of 20, then 5 a second */
+    uint64_t refuse_quiet;     /* refusals since, logged at LL_PROTO only */
+    uint64_t cc_refused[8];    /* sessions refused for their cc type, logged once (issue 12) */
+    unsigned cc_refused_head;
     struct crypto_key *own_key; /* ephemeral signing key when -k gave none */
     /* -r: the v4 response proxy's keys from its PROXY_KEY (spec §1.9 item 4) */
     struct crypto_key *px4_sig, *px4_dh;
