@@ -52,6 +52,7 @@ struct wfile {
     struct store_sess *sess;
     uint64_t unsynced;  /* bytes written since the record was last brought up to date */
     uint64_t synced_at; /* CLOCK_MONOTONIC µs of that */
+    int rfd; /* read back for parity decoding (issue 17): opened on first use, else -1 */
 };
 
 /* ---- directories ---- */
@@ -655,6 +656,8 @@ static void w_free(struct store *st, struct wfile *w)
         close(w->fd);
     if (w->dirfd >= 0)
         close(w->dirfd);
+    if (w->rfd >= 0)
+        close(w->rfd);
     free(w->cbuf);
     free(w->qv);
     free(w->map);
@@ -723,6 +726,7 @@ static int st_open(void *ctx, const struct receiver_file *f, void **h)
         return -ENOMEM;
     }
     w->fd = -1;
+    w->rfd = -1;
     w->dirfd = dirfd;
     w->mtime = f->mtime;
     int rc;
@@ -920,6 +924,36 @@ static bool st_held(void *ctx, void *h, uint32_t block)
     const struct wfile *w = h;
     (void)ctx;
     return w->map != NULL && block < w->blocks && (w->map[block / 8] >> (block % 8) & 1);
+}
+
+/* Blocks already written, read back for parity decoding (issue 17): what is still
+ * queued or cached goes to the file first. */
+static int st_read(void *ctx, void *h, uint64_t off, void *data, size_t len)
+{
+    struct store *st = ctx;
+    struct wfile *w = h;
+    int rc = w_flush(st, w);
+    if (rc < 0)
+        return rc;
+    if (w->rfd < 0) {
+        /* The file is open write-only (core/fs): the same inode, for reading,
+         * through /proc (an O_TMPFILE file has no name yet). */
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/self/fd/%d", w->fd);
+        if ((w->rfd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+            return -errno;
+    }
+    for (size_t done = 0; done < len;) {
+        ssize_t r = pread(w->rfd, (uint8_t *)data + done, len - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -errno; /* EBADF: a file we may only write */
+        if (r == 0)
+            return -EIO;
+        done += (size_t)r;
+    }
+    return 0;
 }
 
 static int finish(struct store *st, struct wfile *w, const struct receiver_file *f)
@@ -1333,6 +1367,7 @@ static void st_session_end(void *ctx, uint32_t server_id, uint32_t group_id, uin
 const struct receiver_storage store_callbacks = {
     .open = st_open,
     .write = st_write,
+    .read = st_read,
     .close = st_close,
     .mkdir = st_mkdir,
     .symlink = st_symlink,

@@ -367,6 +367,9 @@ static int build_config(struct uftp *u)
     c->nak_pct = (uint8_t)s->nak_pct;
     c->nak_strikes = (uint16_t)s->nak_strikes;
     c->max_passes = (uint16_t)s->max_passes;
+    c->fec_off = s->fec.off;
+    c->fec_pct = (uint8_t)s->fec.pct;
+    c->fec_k = (uint8_t)s->fec.k;
     c->max_time_pct = (uint16_t)s->max_time;
     c->quit_on_error = s->quit_on_error;
     c->sync_preview = s->sync_preview;

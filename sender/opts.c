@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,47 @@ static int cc_print(const struct conf_option *o, const void *src, char *buf, siz
         n += snprintf(buf + n, len - (size_t)n, ":init=%lld", v.init);
     if (v.max && n >= 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, ":max=%lld", v.max);
+    return 0;
+}
+
+/* --fec off | PCT[:K] (ours, spec §9.5): parity repair off, or proactive parity. */
+static int fec_parse(const struct conf_option *o, const char *text, void *dst, char *msg, size_t ml)
+{
+    struct uftp_fec f = {0};
+    if (strcmp(text, "off") == 0) {
+        f.off = true;
+    } else {
+        char *end;
+        long pct = strtol(text, &end, 10), k = 0;
+        if (end == text || pct < 0 || pct > 100)
+            goto bad;
+        if (*end == ':') {
+            const char *ks = end + 1;
+            k = strtol(ks, &end, 10);
+            if (end == ks || k < 2 || k > 255)
+                goto bad;
+        }
+        if (*end != '\0')
+            goto bad;
+        f.pct = (int)pct;
+        f.k = (int)k;
+    }
+    memcpy(dst, &f, sizeof(f));
+    return 0;
+bad:
+    snprintf(msg, ml, "must be off or PCT[:K] (PCT 0..100, K 2..255)");
+    return CONF_EVALUE;
+}
+
+static int fec_print(const struct conf_option *o, const void *src, char *buf, size_t len)
+{
+    const struct uftp_fec *f = src;
+    if (f->off)
+        snprintf(buf, len, "off");
+    else if (f->k)
+        snprintf(buf, len, "%d:%d", f->pct, f->k);
+    else
+        snprintf(buf, len, "%d", f->pct);
     return 0;
 }
 
@@ -438,6 +480,17 @@ static const struct conf_option opts[] = {
      .max = 65535,
      .help = "passes over a file before unfinished clients are aborted",
      CONF_FIELD(S, max_passes)},
+    {.name = "fec",
+     .type = CONF_CUSTOM,
+     .section = "Rate and timing",
+     .argname = "off|PCT[:K]",
+     .def = "0",
+     .help = "parity repair (ours, v5): off, or PCT % parity in the first pass per FEC block of "
+             "K blocks (default 128); 0 = parity only for reported losses",
+     .parse = fec_parse,
+     .print = fec_print,
+     .complete = "off 0 5 10",
+     CONF_FIELD(S, fec)},
 
     /* Encryption */
     {.name = "cipher",

@@ -25,6 +25,13 @@ struct uftp_ccopt {
     long long min, init, max;
 };
 
+/* --fec off | PCT[:K] (ours, issue 17, spec §9.5). */
+struct uftp_fec {
+    bool off;
+    int pct; /* proactive parity, 0..100 */
+    int k;   /* FEC block size, 0 = default, else 2..255 */
+};
+
 struct uftp_settings {
     /* Transport / addressing */
     char *pub;           /* -M */
@@ -49,6 +56,7 @@ struct uftp_settings {
     long long nak_pct;     /* -N */
     long long nak_strikes; /* -m */
     long long max_passes;  /* -a */
+    struct uftp_fec fec;   /* --fec (no reference letter) */
     /* Encryption (spec §1.8) */
     int keytype;        /* -Y */
     int hashtype;       /* -h */

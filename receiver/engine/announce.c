@@ -276,6 +276,7 @@ RECV_ACTION(announce_start)
     s->server_ts = a->tstamp;
     s->server_rx = r->now;
     rcc_start(r, s, msg);
+    rfec_offer(r, s, a);
     /* spec §1.6: wait for the PROXY_KEY of the proxy the -S line names (v5 only, §1.9). */
     if (msg->srv != NULL && msg->srv->proxy_id != 0 && s->version == UFTP_VER5)
         s->proxy_id = msg->srv->proxy_id;

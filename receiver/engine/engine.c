@@ -158,10 +158,10 @@ static bool authenticate(struct receiver *r, struct rsession *s, const struct ad
 
 /* The session event of each message the server sends (RE_OTHER: any other). */
 static const uint8_t msg_event[256] = {
-    [ANNOUNCE] = RE_ANNOUNCE,   [PROXY_KEY] = RE_PROXY_KEY, [KEYINFO] = RE_KEYINFO,
-    [REG_CONF] = RE_REG_CONF,   [FILEINFO] = RE_FILEINFO,   [FILESEG] = RE_FILESEG,
-    [DONE] = RE_DONE,           [DONE_CONF] = RE_DONE_CONF, [ABORT] = RE_ABORT,
-    [CONG_CTRL] = RE_CONG_CTRL,
+    [ANNOUNCE] = RE_ANNOUNCE,   [PROXY_KEY] = RE_PROXY_KEY,   [KEYINFO] = RE_KEYINFO,
+    [REG_CONF] = RE_REG_CONF,   [FILEINFO] = RE_FILEINFO,     [FILESEG] = RE_FILESEG,
+    [DONE] = RE_DONE,           [DONE_CONF] = RE_DONE_CONF,   [ABORT] = RE_ABORT,
+    [CONG_CTRL] = RE_CONG_CTRL, [FEC_PARITY] = RE_FEC_PARITY,
 };
 
 /* 6. dispatch: a new session's ANNOUNCE is admitted; the session's table does the rest. */
@@ -431,6 +431,7 @@ void receiver_free(struct receiver *r)
         rfile_discard(r, &r->sess[i]); /* open files: RECEIVER_CLOSE_ABORT */
         skeys_client_free(r->sess[i].keys);
     }
+    rfec_engine_free(r);
     crypto_key_free(r->own_key);
     crypto_key_free(r->px4_sig);
     crypto_key_free(r->px4_dh);

@@ -172,6 +172,13 @@ struct receiver_config {
 
     /* realtime − monotonic, µs: wire timestamps are now_us + wall_offset_us. */
     int64_t wall_offset_us;
+
+    /*
+     * Ours (issue 17, spec §9): a v5 session whose ANNOUNCE offers parity
+     * repair is answered DECODE in REGISTER, and FEC_PARITY rebuilds lost
+     * blocks (storage.read needed). fec_off: never (as a reference receiver).
+     */
+    bool fec_off;
 };
 
 /* Fills *c with the defaults of spec §2.2 (no addresses, ID 0, no dests). */
@@ -278,6 +285,12 @@ struct receiver_storage {
     /* After open returned 2: whether block i (of f->blocksize bytes) of h is on disk.
      * May be NULL when open never returns 2. */
     bool (*held)(void *ctx, void *h, uint32_t block);
+    /*
+     * Reads back len bytes written at off (blocks already written, for
+     * parity decoding, issue 17). 0 or a negative code (the file fails as
+     * for write). May be NULL: the receiver then never offers to decode.
+     */
+    int (*read)(void *ctx, void *h, uint64_t off, void *data, size_t len);
 };
 
 /* Outcomes reported through receiver_env.event (status file -F, post-receive -s; issue 7). */
@@ -401,6 +414,10 @@ struct receiver_stats {
     uint64_t sessions_refused; /* ANNOUNCEs refused by policy (-S, -E, a bad ANNOUNCE) */
     uint64_t sessions_completed;
     uint64_t sessions_failed[RECEIVER_FAIL_N]; /* by enum receiver_fail */
+    /* Issue 17 (spec §9). */
+    uint64_t fec_parity;  /* FEC_PARITY accepted */
+    uint64_t fec_decoded; /* blocks rebuilt from parity */
+    uint64_t fec_dropped; /* FEC_PARITY refused (spec §9.3 checks, store full) */
 };
 
 void receiver_stats(const struct receiver *r, struct receiver_stats *st);

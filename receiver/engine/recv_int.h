@@ -24,6 +24,7 @@
 #include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
 #include "core/crypto/skeys.h"
+#include "core/fec/fecrx.h"
 #include "core/proto/admit.h"
 #include "core/proto/amp.h"
 #include "core/proto/bitmap.h"
@@ -61,6 +62,7 @@ enum revent {
     RE_REG_CONF,
     RE_FILEINFO,
     RE_FILESEG,
+    RE_FEC_PARITY, /* ours (issue 17, spec §9.3) */
     RE_DONE,
     RE_DONE_CONF,
     RE_CONG_CTRL, /* TFMCC (spec §1.7, cc.c) */
@@ -128,6 +130,7 @@ struct rfile {
     struct file_name fname;
     char name[WIRE_MAX_PATH + 1];
     char link[WIRE_MAX_PATH + 1];
+    struct fec_rx *fec; /* parity held (fec.c), made at the first FEC_PARITY */
 };
 
 struct rsession {
@@ -165,6 +168,9 @@ struct rsession {
     uint64_t src;      /* amp_key of the ANNOUNCE's source */
     uint8_t rank;      /* 0 unlisted, 1 listed in -S, 2 listed and from its -S address */
     uint64_t heard_us; /* last datagram of the session */
+    /* spec §9: the ANNOUNCE offered parity and we answer DECODE (fec.c). */
+    bool fec;
+    uint8_t fec_k, fec_stride;
     struct rfile f;
     bool cc;              /* cc_type TFMCC (spec §1.7) */
     struct tfmcc_rx ccrx; /* its loss history, rate and feedback timer */
@@ -222,6 +228,10 @@ struct receiver {
     struct hb hb;       /* -H heartbeats (core/proto/hb.h) */
     uint16_t hb_seq;
     uint8_t nakbuf[BLOCKS_MAX_PERSEC / 8 + 1];
+    /* Parity decoding (fec.c): one codec, and scratch for a FEC block's symbols. */
+    struct fec_codec *fec_codec;
+    uint8_t *fec_buf;
+    size_t fec_cap;
 };
 
 #define RLOG(r, sess, lvl, fmt, ...)                                                               \
@@ -310,6 +320,16 @@ int announce_admit(struct receiver *r, struct rmsg *m);
 recv_action announce_start, announce_again, announce_proxy_key, announce_keyinfo, announce_reg_conf;
 /* xfer.c (FILEINFO, FILESEG, the NAK rounds). */
 recv_action xfer_fileinfo, xfer_fileseg, xfer_nak, xfer_nak_end;
+/* fec.c (ours, spec §9): the offer in ANNOUNCE; FEC_PARITY; decoding as blocks arrive; STATUS. */
+void rfec_offer(struct receiver *r, struct rsession *s, const struct wire_announce *a);
+recv_action fec_parity;
+/* A source block of the file arrived (section block sb): 0, or a storage error. */
+int rfec_source(struct receiver *r, struct rsession *s, uint16_t sec, uint16_t sb);
+/* The section's NAK bitmap less what held parity covers (spec §9.4); returns the bits cleared. */
+uint32_t rfec_reduce(struct receiver *r, struct rsession *s, uint32_t sec, uint8_t *naks,
+                     size_t len);
+void rfec_file_free(struct rfile *f);
+void rfec_engine_free(struct receiver *r);
 /* done.c (DONE, DONE_CONF, the completion's timers). */
 recv_action done_file, done_again, done_conf, done_unconfirmed;
 /* abort.c: the server's ABORT; ours (RE_FAIL, RE_QUIT, RE_SHUTDOWN, giving up on a timer). */

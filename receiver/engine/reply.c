@@ -181,6 +181,15 @@ int reply_next(struct receiver *r, struct rsession *s, struct eng_out *out)
             if (skeys_client_auth(s->keys))
                 s->pending |= P_CLIENT_KEY;
         }
+        /* spec §9.1: DECODE, only when the ANNOUNCE offered parity. */
+        if (s->fec) {
+            m.u.reg.has_fec = true;
+            m.u.reg.fec = (struct wire_fec_info){.version = WIRE_FEC_VERSION,
+                                                 .flags = FEC_F_DECODE,
+                                                 .code = FEC_CODE_RS8_CAUCHY,
+                                                 .k = FEC_MAX_K,
+                                                 .stride = FEC_MAX_STRIDE};
+        }
         slot_timeout(r, s, false);
         return emit(r, s, &m, out);
     }
@@ -220,6 +229,7 @@ int reply_next(struct receiver *r, struct rsession *s, struct eng_out *out)
         size_t nbytes = nblk / 8 + 1;
         uint32_t n = bitmap_extract(&f->missing, blocks_section_start(&f->lay, sec), nblk,
                                     r->nakbuf, nbytes);
+        n -= rfec_reduce(r, s, sec, r->nakbuf, nbytes); /* spec §9.4 */
         f->sent_naks = true;
         m.func = STATUS;
         m.u.status.ver = s->version;

@@ -26,6 +26,7 @@ static int close_file(struct receiver *r, struct rsession *s, enum receiver_clos
     int rc = f->open ? r->env.storage.close(r->env.ctx, f->h, how, &f->rf) : 0;
     f->open = false;
     bitmap_free(&f->missing);
+    rfec_file_free(f);
     free(f->sec_missing);
     f->sec_missing = NULL;
     f->nak_at = 0;

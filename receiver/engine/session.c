@@ -44,9 +44,10 @@ static const char *const state_names[R_NSTATES] = {"FREE",     "PREREGISTER", "R
                                                    "MIDGROUP", "RECEIVING",   "COMPLETE",
                                                    "FINISHED", "ABORTED"};
 static const char *const event_names[RE_NEVENTS] = {
-    "OTHER",   "ANNOUNCE",  "PROXY_KEY", "KEYINFO", "REG_CONF", "FILEINFO", "FILESEG",
-    "DONE",    "DONE_CONF", "CONG_CTRL", "ABORT",   "TIMEOUT",  "EXPIRE",   "NAK",
-    "NAK_END", "CC_TIMER",  "FAIL",      "QUIT",    "SHUTDOWN", "EVICT",    "CLOSE"};
+    "OTHER",   "ANNOUNCE",   "PROXY_KEY", "KEYINFO",   "REG_CONF",  "FILEINFO",
+    "FILESEG", "FEC_PARITY", "DONE",      "DONE_CONF", "CONG_CTRL", "ABORT",
+    "TIMEOUT", "EXPIRE",     "NAK",       "NAK_END",   "CC_TIMER",  "FAIL",
+    "QUIT",    "SHUTDOWN",   "EVICT",     "CLOSE"};
 
 /* One row for each state of a running session. */
 // clang-format off
@@ -59,6 +60,9 @@ static const struct fsm_row rows[] = {
     /* Data first: fsm_step() looks rows up in order. */
     {R_RECEIVING, RE_FILESEG, xfer_fileseg, FSM_SAME},
     {R_MIDGROUP, RE_FILESEG, rsess_touch, FSM_SAME}, /* a file we skipped; others receive it */
+    /* Ours (spec §9.3): parity of the file being received; between files as FILESEG. */
+    {R_RECEIVING, RE_FEC_PARITY, fec_parity, FSM_SAME},
+    {R_MIDGROUP, RE_FEC_PARITY, rsess_touch, FSM_SAME},
 
     /* Registration (spec §1.6 steps 1-3, §1.8). */
     {R_FREE, RE_ANNOUNCE, announce_start, R_REGISTERED},

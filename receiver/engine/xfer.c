@@ -248,6 +248,9 @@ RECV_ACTION(xfer_fileseg)
         f->nmissing--;
         r->st.data_packets++;
         r->st.data_bytes += fs->data_len;
+        /* spec §9: with parity held, this block may complete its FEC block. */
+        if (f->fec != NULL && (rc = rfec_source(r, s, fs->section, fs->sec_block)) < 0)
+            return file_fail(r, s, "write failed for", rc);
     } else {
         r->st.dup_packets++;
     }

@@ -60,6 +60,8 @@ static int check_config(const struct sender_config *c, const struct sender_env *
         return bad(e, "server ID (-U)");
     if (c->blocksize < UFTP_MIN_BLOCKSIZE || c->blocksize > UFTP_MAX_BLOCKSIZE)
         return bad(e, "block size (-b) must be 512..8800");
+    if (c->fec_pct > 100 || c->fec_k == 1)
+        return bad(e, "--fec: percentage 0..100, FEC block size 2..255");
     if (c->rate_kbps != -1 && (c->rate_kbps < 1 || c->rate_kbps > (INT64_C(1) << 30)))
         return bad(e, "rate (-R) must be 1..2^30 Kbps or -1");
     if (c->grtt_min_us < 1000 || c->grtt_max_us > 1000000000u || c->grtt_min_us > c->grtt_init_us ||
@@ -268,6 +270,10 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
         s->packet_interval_us = s->datapacketsize * 1000000 / s->rate_Bps;
     }
     pace_init(&s->pace, s->rate_Bps, (uint32_t)s->datapacketsize, ENG_MAX_SEG, 0);
+    if ((rc = sfec_new(s)) < 0) {
+        sender_free(s);
+        return rc;
+    }
     s->next_file_id = 1;
     s->phase = SP_START;
     s->st.group_id = s->group_id;
@@ -518,6 +524,7 @@ void sender_free(struct sender *s)
         skeys_peer_free(s->dests[i].keys);
     skeys_server_free(s->keys);
     crypto_key_free(s->own_key);
+    sfec_free(s);
     free(s->scratch);
     free(s->dk);
     free(s->dests);

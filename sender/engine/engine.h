@@ -180,6 +180,17 @@ struct sender_config {
 
     /* realtime − monotonic, µs: wire timestamps are now_us + wall_offset_us (spec §1.3). */
     int64_t wall_offset_us;
+
+    /*
+     * --fec (ours, issue 17, spec §9): every v5 session offers parity repair
+     * (EXT_FEC_INFO in ANNOUNCE) unless fec_off; receivers that answer DECODE
+     * get parity instead of their NAKed blocks. fec_pct (0..100): proactive
+     * parity in the first pass, per FEC block; fec_k: the FEC block size K
+     * (0 = FEC_DEF_K, else 2..255).
+     */
+    bool fec_off;
+    uint8_t fec_pct;
+    uint8_t fec_k;
 };
 
 /* Fills *c with the defaults of spec §2.1 (addresses unset, ids 0, no files). */
@@ -321,6 +332,9 @@ struct sender_stats {
     uint64_t data_packets; /* FILESEG sent in the session */
     uint64_t data_bytes;   /* FILESEG payload bytes sent in the session */
     uint64_t naks;         /* NAKed blocks received in the session */
+    uint64_t fec_packets;  /* FEC_PARITY sent in the session (issue 17) */
+    uint64_t fec_bytes;    /* their parity bytes */
+    uint32_t fec_decoders; /* receivers that answered DECODE */
     uint32_t files_done;   /* files finished (whatever the outcome) */
     /* Encryption: datagrams dropped by the authentication step. */
     uint64_t auth_failed; /* did not authenticate (forged, corrupted, wrong key) */

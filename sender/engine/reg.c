@@ -145,6 +145,7 @@ static void register_one(struct sender *s, struct sdest *d, const struct addr *f
     if (s->keys != NULL && d->keys == NULL && (d->keys = register_keys(s, d->id, r)) == NULL)
         return;
     bool dup = d->registered;
+    sfec_register(s, d, r);
     d->rtt_us = grtt_rtt_sample(s_wall(s, s->now), r->tstamp);
     d->rtt_measured = true;
     if (d->rtt_us > s->rtt_peak_us)

@@ -78,6 +78,8 @@ struct sdest {
     bool isproxy;
     uint32_t proxy;
     struct tfmcc_peer ccp; /* -C tfmcc: its reports and RTT (cc.c) */
+    /* spec §9.1: FEC_F_DECODE / FEC_F_AGGREGATE from its REGISTER (fec.c). */
+    uint8_t fec_flags;
 };
 
 /* Phases of the session (session.c has the table). */
@@ -239,6 +241,8 @@ struct sender {
     /* -C tfmcc (spec §1.7, cc.c). */
     bool cc;
     struct tfmcc_tx cctx;
+    /* Parity repair (fec.c, spec §9); NULL when the session does not offer it. */
+    struct sfec *fec;
 
     /* Scratch for one batch. */
     struct iovec iov[ENG_MAX_SEG];
@@ -371,5 +375,38 @@ int xmit_job(struct sender *s, uint64_t now, struct eng_out *out);
 int xmit_data(struct sender *s, uint64_t now, struct eng_out *out);
 /* When the next data batch is due (ENG_NEVER when no data is pending). */
 uint64_t xmit_data_due(const struct sender *s, uint64_t now);
+/* The UFTP header of a datagram we send (for fec.c). */
+void xmit_hdr(struct sender *s, uint8_t *p, uint8_t func);
+/* Seals a data-like message (FILESEG, FEC_PARITY) in place: its length, or XMIT_ELIMIT / _ECRYPT.
+ */
+ssize_t xmit_seal_data(struct sender *s, uint8_t *p, size_t msglen, size_t cap);
+
+/*
+ * fec.c: parity repair (spec §9, DESIGN.md "Parity repair (FEC)"), beside
+ * xmit.c. The session offers it in every v5 ANNOUNCE unless --fec off;
+ * DECODE receivers' STATUS are counts per FEC block, the rest plain NAKs.
+ */
+struct sfec;
+/* 0, or ENG_ENOMEM. Leaves s->fec NULL when the session does not offer FEC. */
+int sfec_new(struct sender *s);
+void sfec_free(struct sender *s);
+/* The ANNOUNCE's EXT_FEC_INFO (nothing when FEC is not offered). */
+void sfec_announce(const struct sender *s, struct wire_announce *a);
+/* What d's REGISTER said (DECODE / AGGREGATE). */
+void sfec_register(struct sender *s, struct sdest *d, const struct wire_register *r);
+/* A regular file's data phase starts (the first pass: proactive parity); false: out of memory. */
+bool sfec_file_start(struct sender *s);
+void sfec_file_end(struct sender *s);
+/* A STATUS of d for a section of the current file: SFEC_PLAIN (NAKed blocks, as
+ * without FEC), SFEC_COUNTS (taken as counts), SFEC_STALE (sent before this pass's
+ * repair of the section could reach d: ignored, d answers the next DONE again). */
+enum { SFEC_PLAIN = 0, SFEC_COUNTS = 1, SFEC_STALE = 2 };
+int sfec_status(struct sender *s, struct sdest *d, const struct wire_status *st);
+/* The next pass starts: the parity it sends, from the counts. */
+void sfec_rewind(struct sender *s);
+/* Parity still to send in this pass. */
+bool sfec_pending(const struct sender *s);
+/* Parity that is due before the data at the cursor: like xmit_data. */
+int sfec_xmit(struct sender *s, uint64_t now, struct eng_out *out);
 
 #endif

@@ -235,6 +235,7 @@ void session_close_file(struct sender *s)
         s->file.open = false;
     }
     bitmap_free(&s->file.naks);
+    sfec_file_end(s);
 }
 
 static bool open_file(struct sender *s, const struct file_item *it, uint32_t index)
@@ -324,7 +325,11 @@ static bool start_data(struct sender *s)
     }
     f->pass = 1;
     f->cursor = bitmap_next_set(&f->naks, 0);
-    f->end_of_pass = f->cursor >= f->lay.blocks;
+    if (!sfec_file_start(s)) {
+        SLOG(s, LL_ERR, "out of memory for the parity of %u blocks", f->lay.blocks);
+        return false;
+    }
+    f->end_of_pass = f->cursor >= f->lay.blocks && !sfec_pending(s);
     f->done_attempt = 1;
     f->done_since = s->now;
     f->done_next = s->now;
@@ -482,7 +487,8 @@ static ENG_ACTION(rewind_pass)
     f->pass++;
     s->st.pass = f->pass;
     f->cursor = bitmap_next_set(&f->naks, 0);
-    f->end_of_pass = f->cursor >= f->lay.blocks;
+    sfec_rewind(s);
+    f->end_of_pass = f->cursor >= f->lay.blocks && !sfec_pending(s);
     SLOG(s, LL_VERBOSE, "starting pass %u", f->pass);
     if (f->end_of_pass)
         f->done_next = s->now;

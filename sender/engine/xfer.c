@@ -107,8 +107,13 @@ SENDER_HANDLER(xfer_status)
         s->why = NULL;
         goto heard;
     }
-    bitmap_or_bytes(&f->naks, blocks_section_start(&f->lay, st->section), nblk, st->naks,
-                    st->naks_len);
+    /* spec §9.4: a DECODE receiver's NAKs are counts per FEC block. */
+    int fr = sfec_status(s, d, st);
+    if (fr == SFEC_STALE)
+        goto heard;
+    if (fr == SFEC_PLAIN)
+        bitmap_or_bytes(&f->naks, blocks_section_start(&f->lay, st->section), nblk, st->naks,
+                        st->naks_len);
     if (!bitmap_ok(&f->naks)) {
         SLOG(s, LL_ERR, "out of memory for the block map of %s", f->it->path);
         session_event(s, SE_FAIL, &(int){SENDER_EXIT_ALLOC});

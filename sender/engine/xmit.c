@@ -183,6 +183,7 @@ static ssize_t encode_job(struct sender *s, struct sjob *j, uint64_t now, uint8_
             a->has_enc = true;
             a->enc = *skeys_server_enc_info(s->keys);
         }
+        sfec_announce(s, a);
         break;
     }
     case REG_CONF:
@@ -318,7 +319,7 @@ int xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
                     /* The signed EXT_ENC_INFO takes room: the datagram stays within 9000. */
                     const struct wire_enc_info *e = skeys_server_enc_info(s->keys);
                     size_t hdr = UFTP_HDR_LEN + 16 + 2 * 16 + WIRE_ENC_INFO_FIXED + e->keylen +
-                                 e->dhlen + e->siglen;
+                                 e->dhlen + e->siglen + WIRE_FEC_INFO_LEN;
                     size_t room = (UFTP_MAX_DATAGRAM - hdr) / 4;
                     if (room < max)
                         max = room;
@@ -387,9 +388,19 @@ int xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
     return XMIT_NONE;
 }
 
+void xmit_hdr(struct sender *s, uint8_t *p, uint8_t func)
+{
+    put_hdr(s, p, func);
+}
+
+ssize_t xmit_seal_data(struct sender *s, uint8_t *p, size_t msglen, size_t cap)
+{
+    return seal_msg(s, p, msglen, cap, true);
+}
+
 uint64_t xmit_data_due(const struct sender *s, uint64_t now)
 {
-    if (s->phase != SP_DATA || s->file.cursor >= s->file.lay.blocks)
+    if (s->phase != SP_DATA || (s->file.cursor >= s->file.lay.blocks && !sfec_pending(s)))
         return ENG_NEVER;
     return pace_due(&s->pace, now, s->pace.target);
 }
@@ -401,8 +412,12 @@ uint64_t xmit_data_due(const struct sender *s, uint64_t now)
 int xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
 {
     struct sfile *f = &s->file;
-    if (s->phase != SP_DATA || f->cursor >= f->lay.blocks)
+    if (s->phase != SP_DATA)
         return XMIT_NONE;
+    /* Parity due before the cursor's blocks (spec §9.4, §9.5). */
+    int prc = sfec_xmit(s, now, out);
+    if (prc != XMIT_NONE || f->cursor >= f->lay.blocks)
+        return prc;
 
     /* Encrypted: UFTP header, ENCRYPTED header, FILESEG, tag (sealed in place below). */
     size_t moff = s->moff;
@@ -491,5 +506,5 @@ int xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
     out->seglen = seglen;
     out->nseg = k;
     out->len = total;
-    return f->cursor >= f->lay.blocks ? XMIT_PASS_END : XMIT_SENT;
+    return f->cursor >= f->lay.blocks && !sfec_pending(s) ? XMIT_PASS_END : XMIT_SENT;
 }

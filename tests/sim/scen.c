@@ -269,6 +269,9 @@ static void on_event(void *ctx, const struct sender_event *ev)
     case SENDER_EV_RESULT:
         scen_ev.results[ev->result]++;
         break;
+    case SENDER_EV_FILE:
+        scen_ev.file_elapsed_us = ev->elapsed_us;
+        break;
     case SENDER_EV_FREESPACE:
         scen_ev.freespace++;
         scen_ev.freespace_val = ev->freespace;

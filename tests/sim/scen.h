@@ -174,7 +174,7 @@ struct scen_traffic {
 
 /* ------------------------------------------------------------ a run */
 
-#define SCEN_MAX_RX   400
+#define SCEN_MAX_RX   1024
 #define SCEN_MAX_TAPS 4
 
 /* Sender events of a run, tallied. */
@@ -182,6 +182,7 @@ struct scen_events {
     unsigned results[8]; /* by enum sender_result */
     unsigned connects_ok, connects_fail, freespace;
     uint64_t freespace_val;
+    uint64_t file_elapsed_us; /* the last file's data phase: its start to its end */
 };
 extern struct scen_events scen_ev; /* the current run's (run_new resets it) */
 

@@ -658,6 +658,19 @@ static int ms_write(void *ctx, void *h, uint64_t off, const void *data, size_t l
     return 0;
 }
 
+/* Parity decoding reads back what was written (issue 17). */
+static int ms_read(void *ctx, void *h, uint64_t off, void *data, size_t len)
+{
+    struct sim_store *st = &((struct node *)ctx)->store;
+    struct sim_mfile *f = mf_handle(st, h);
+    if (f == NULL || off > f->size || len > f->size - off) {
+        st->bad_writes++;
+        return -EINVAL;
+    }
+    memcpy(data, f->data + off, len);
+    return 0;
+}
+
 static int ms_close(void *ctx, void *h, enum receiver_close how, const struct receiver_file *rf)
 {
     struct sim_store *st = &((struct node *)ctx)->store;
@@ -776,6 +789,7 @@ static bool ms_held(void *ctx, void *h, uint32_t block)
 static const struct receiver_storage sim_receiver_storage = {
     .open = ms_open,
     .write = ms_write,
+    .read = ms_read,
     .close = ms_close,
     .mkdir = ms_mkdir,
     .symlink = ms_symlink,

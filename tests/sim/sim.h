@@ -106,7 +106,7 @@ struct sim_store {
 
 enum sim_kind { SIM_SENDER, SIM_RECEIVER, SIM_PROXY };
 
-#define SIM_MAX_NODES 512
+#define SIM_MAX_NODES 1100
 
 struct sim;
 

@@ -1,0 +1,242 @@
+/*
+ * Parity repair (issue 17, spec §9) in whole sessions: our sender and
+ * receivers negotiate FEC and repair by parity; receivers that do not
+ * answer DECODE (fec_off: as a reference receiver behaves) are served by
+ * plain resends in the same session; a sender without FEC is plain NAK
+ * repair; proactive parity (--fec PCT) in the first pass. Every file is
+ * checked byte for byte (scen.h).
+ *
+ *   sim_fec                 every scenario (ctest)
+ *   sim_fec fec_measure     one measured case from the environment, for
+ *                           bench/fec.sh: FEC_RX receivers (100), FEC_LOSS
+ *                           % loss (1), FEC_KB file size (2048), FEC_MODE
+ *                           off | on | PCT[:K] (on), FEC_RTT_MS (600);
+ *                           prints one line of figures.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "scen.h"
+
+static void no_fec_rx(struct run *r, int i, struct receiver_config *c)
+{
+    (void)r;
+    (void)i;
+    c->fec_off = true;
+}
+
+/* Every other receiver behaves as a reference one (no DECODE). */
+static void mixed_rx(struct run *r, int i, struct receiver_config *c)
+{
+    (void)r;
+    c->fec_off = i % 2 == 1;
+}
+
+static uint64_t decoded(struct run *r, int i)
+{
+    return rx_stats(r, i).fec_decoded;
+}
+
+/* 10 receivers at 5% loss: parity repairs, nothing else decodes or fails. */
+static void scen_fec_basic(uint64_t seed)
+{
+    for (int enc = 0; enc < 2; enc++) {
+        scen_case("%s", enc ? "aes256-gcm" : "clear");
+        struct run *r = run_new(seed + (uint64_t)enc);
+        scen_file(r->s, r->f, "a", 1500000);
+        scen_file(r->s, r->f, "small", 3000);
+        struct sim_link lk = {.loss_pct = 5, .delay_us = 20000, .jitter_us = 200};
+        run_receivers(r, 10, &lk, NULL);
+        run_sender(r);
+        if (!enc)
+            r->sc.keytype = KEY_NONE;
+        run_add_sender(r, NULL);
+        run_expect(r, 0);
+        run_delivered(r);
+        struct sender_stats st = tx_stats(r);
+        CHECK(st.fec_decoders == 10, "%u decoders registered", st.fec_decoders);
+        CHECK(st.fec_packets > 0, "no parity sent");
+        uint64_t dec = 0;
+        for (int i = 0; i < r->nrx; i++) {
+            dec += decoded(r, i);
+            CHECK(rx_stats(r, i).fec_dropped == 0, "rx %d dropped %" PRIu64 " parity", i,
+                  rx_stats(r, i).fec_dropped);
+        }
+        CHECK(dec > 0, "nothing decoded");
+        /* Plain repair of 5% at 10 receivers resends ~40% of the file; parity far less. */
+        uint64_t fb = r->f->it[0].size / 1300 + 1;
+        CHECK(st.data_packets < fb * 110 / 100, "%" PRIu64 " FILESEG for %" PRIu64 " blocks",
+              st.data_packets, fb);
+        run_free(r);
+    }
+    scen_case(NULL);
+}
+
+/* Mixed: half the receivers do not decode. They get their NAKed blocks, ours parity. */
+static void scen_fec_mixed(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    scen_file(r->s, r->f, "m", 1200000);
+    struct sim_link lk = {.loss_pct = 5, .delay_us = 20000, .jitter_us = 200};
+    run_receivers(r, 8, &lk, mixed_rx);
+    run_sender(r);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    run_delivered(r);
+    struct sender_stats st = tx_stats(r);
+    CHECK(st.fec_decoders == 4, "%u decoders registered", st.fec_decoders);
+    for (int i = 0; i < r->nrx; i++) {
+        struct receiver_stats rs = rx_stats(r, i);
+        if (i % 2 == 1)
+            CHECK(rs.fec_decoded == 0 && rs.fec_parity == 0, "reference-like rx %d decoded", i);
+        else
+            CHECK(rs.fec_decoded > 0, "rx %d decoded nothing", i);
+    }
+    run_free(r);
+}
+
+/* No receiver decodes: no parity at all, plain NAK repair as 5.0.1. */
+static void scen_fec_none_decode(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    scen_file(r->s, r->f, "n", 800000);
+    struct sim_link lk = {.loss_pct = 5, .delay_us = 10000};
+    run_receivers(r, 5, &lk, no_fec_rx);
+    run_sender(r);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    run_delivered(r);
+    CHECK(tx_stats(r).fec_packets == 0, "%" PRIu64 " parity sent", tx_stats(r).fec_packets);
+    CHECK(tx_stats(r).fec_decoders == 0, "decoders");
+    run_free(r);
+}
+
+/* A sender without FEC (--fec off, or a reference sender): our receivers never see an offer. */
+static void scen_fec_sender_off(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    scen_file(r->s, r->f, "o", 800000);
+    struct sim_link lk = {.loss_pct = 5, .delay_us = 10000};
+    run_receivers(r, 5, &lk, NULL);
+    run_sender(r)->fec_off = true;
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    run_delivered(r);
+    CHECK(tx_stats(r).fec_packets == 0 && tx_stats(r).fec_decoders == 0, "parity without offer");
+    for (int i = 0; i < r->nrx; i++)
+        CHECK(rx_stats(r, i).fec_parity == 0, "rx %d got parity", i);
+    run_free(r);
+}
+
+/* --fec 10: parity in the first pass; at 1% loss the first pass is nearly always enough. */
+static void scen_fec_proactive(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    scen_file(r->s, r->f, "p", 2000000);
+    struct sim_link lk = {.loss_pct = 1, .delay_us = 50000};
+    run_receivers(r, 10, &lk, NULL);
+    run_sender(r);
+    r->sc.fec_pct = 10;
+    r->sc.fec_k = 64;
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    run_delivered(r);
+    struct sender_stats st = tx_stats(r);
+    uint64_t blocks = 2000000 / 1300 + 1;
+    CHECK(st.fec_packets >= blocks / 10, "%" PRIu64 " parity for %" PRIu64 " blocks",
+          st.fec_packets, blocks);
+    uint64_t dec = 0;
+    for (int i = 0; i < r->nrx; i++)
+        dec += decoded(r, i);
+    CHECK(dec > 0, "nothing decoded");
+    run_free(r);
+}
+
+/* Small blocks, a file of several sections and a short last block: layouts at the edges. */
+static void scen_fec_sections(uint64_t seed)
+{
+    struct run *r = run_new(seed);
+    const size_t b = 512, sec = 8 * b * b;
+    scen_file(r->s, r->f, "s2+1", 2 * sec + 1);
+    scen_file(r->s, r->f, "s1-7", sec - 7);
+    scen_file(r->s, r->f, "tiny", 700);
+    struct sim_link lk = {.loss_pct = 8, .delay_us = 5000, .jitter_us = 3000};
+    run_receivers(r, 6, &lk, mixed_rx);
+    run_sender(r);
+    r->sc.blocksize = (uint16_t)b;
+    r->sc.rate_kbps = 400000;
+    r->sc.fec_k = 40;
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    run_delivered(r);
+    run_free(r);
+}
+
+/* ------------------------------------------------------------ measured (bench/fec.sh) */
+
+static unsigned env_u(const char *name, unsigned def)
+{
+    const char *v = getenv(name);
+    return v != NULL && *v ? (unsigned)strtoul(v, NULL, 10) : def;
+}
+
+static void scen_fec_measure(uint64_t seed)
+{
+    unsigned nrx = env_u("FEC_RX", 100), loss = env_u("FEC_LOSS", 1), kb = env_u("FEC_KB", 2048);
+    unsigned rtt = env_u("FEC_RTT_MS", 600);
+    const char *mode = getenv("FEC_MODE") ? getenv("FEC_MODE") : "on";
+    struct run *r = run_new(seed);
+    size_t size = (size_t)kb * 1024;
+    scen_file(r->s, r->f, "measure", size);
+    struct sim_link lk = {.loss_pct = loss, .delay_us = (uint64_t)rtt * 500};
+    run_receivers(r, (int)nrx, &lk, NULL);
+    CHECK(r->nrx == (int)nrx, "only %d receivers (SCEN_MAX_RX)", r->nrx);
+    struct sender_config *c = run_sender(r);
+    if (strcmp(mode, "off") == 0) {
+        c->fec_off = true;
+    } else if (strcmp(mode, "on") != 0) {
+        char *end;
+        c->fec_pct = (uint8_t)strtoul(mode, &end, 10);
+        if (*end == ':')
+            c->fec_k = (uint8_t)strtoul(end + 1, NULL, 10);
+    }
+    run_closed(r);
+    run_add_sender(r, NULL);
+    run_expect(r, 0);
+    run_delivered(r);
+    struct sender_stats st = tx_stats(r);
+    double rate = (double)c->rate_kbps * 1024 / 8;
+    double min_s = (double)size / rate, data_s = (double)scen_ev.file_elapsed_us / 1e6;
+    printf("rx=%u loss=%u%% kb=%u fec=%s: sent/file %.4f (datagrams %.4f) passes %u "
+           "fileseg %" PRIu64 " parity %" PRIu64 " data %.2f s min %.2f s (%.2fx)\n",
+           nrx, loss, kb, mode, (double)(st.data_bytes + st.fec_bytes) / (double)size,
+           (double)r->traffic.sent_bytes / (double)size, st.pass, st.data_packets, st.fec_packets,
+           data_s, min_s, data_s / min_s);
+    run_free(r);
+}
+
+static const struct scen g_scens[] = {
+    {"fec_basic", scen_fec_basic, 1701},
+    {"fec_mixed", scen_fec_mixed, 1702},
+    {"fec_none_decode", scen_fec_none_decode, 1703},
+    {"fec_sender_off", scen_fec_sender_off, 1704},
+    {"fec_proactive", scen_fec_proactive, 1705},
+    {"fec_sections", scen_fec_sections, 1706},
+};
+
+static const struct scen g_measure[] = {
+    {"fec_measure", scen_fec_measure, 1799},
+};
+
+int main(int argc, char **argv)
+{
+    /* fec_measure is run by name only (bench/fec.sh), never by ctest. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "fec_measure") == 0) {
+            static const struct scen_prog m = SCEN_PROG("sim_fec", g_measure, NULL);
+            return scen_main(&m, argc, argv);
+        }
+    }
+    static const struct scen_prog p = SCEN_PROG("sim_fec", g_scens, NULL);
+    return scen_main(&p, argc, argv);
+}
