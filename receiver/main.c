@@ -229,6 +229,10 @@ int main(int argc, char **argv)
         log_verbose("received: %" PRIu64 " new blocks, %" PRIu64 " duplicates, %" PRIu64
                     " dropped; %" PRIu64 " block writes in %" PRIu64 " flushes",
                     rs.data_packets, rs.dup_packets, rs.dropped, d.store.writes, d.store.flushes);
+        if (rs.fec_parity + rs.fec_dropped > 0)
+            log_verbose("parity (issue 17): %" PRIu64 " held, %" PRIu64 " blocks rebuilt, %" PRIu64
+                        " refused",
+                        rs.fec_parity, rs.fec_decoded, rs.fec_dropped);
         if (rs.auth_failed + rs.replayed + rs.cleartext + rs.nokeys + rs.pk_limited > 0)
             log_info("dropped: %" PRIu64 " unauthenticated, %" PRIu64 " replayed, %" PRIu64
                      " cleartext, %" PRIu64 " without keys, %" PRIu64 " over the public-key budget",

@@ -57,6 +57,10 @@ static void log_end(struct uftp *u, int code, uint64_t start_us)
              " bytes) of data in %.2f s (%s/s), %" PRIu64 " NAKs",
              st.group_id, code, st.files_done, st.files_done == 1 ? "" : "s", b, st.data_bytes,
              secs, r, st.naks);
+    if (st.fec_decoders + st.fec_packets > 0)
+        log_info("parity (issue 17): %" PRIu32 " receiver%s decoding, %" PRIu64
+                 " FEC_PARITY sent, %" PRIu64 " FILESEG",
+                 st.fec_decoders, st.fec_decoders == 1 ? "" : "s", st.fec_packets, st.data_packets);
     if (st.auth_failed + st.replayed + st.cleartext + st.nokeys + st.pk_limited > 0)
         log_info("dropped: %" PRIu64 " unauthenticated, %" PRIu64 " replayed, %" PRIu64
                  " cleartext, %" PRIu64 " without keys, %" PRIu64 " over the public-key budget",
