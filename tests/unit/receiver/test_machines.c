@@ -3,8 +3,8 @@
  * fsm_check() and the table's shape (every running state can be aborted
  * and times out; ended states only close), then transitions driven
  * directly on cleartext sessions: registration, a directory and a regular
- * file to the end of the group, the timers, the ways out, eviction, and
- * every transition logged by name.
+ * file to the end of the group, the timers, the ways out, eviction,
+ * parity repair (issue 17), and every transition logged by name.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -564,6 +564,153 @@ static void test_tfmcc(void)
     receiver_free(r);
 }
 
+/* ------------------------------------------------------------ parity (issue 17, spec §9) */
+
+static uint8_t g_file[10000];
+static uint8_t g_src[10000];
+
+static int mem_write(void *ctx, void *h, uint64_t off, const void *data, size_t len)
+{
+    (void)ctx, (void)h;
+    CU_ASSERT_FATAL(off + len <= sizeof(g_file));
+    memcpy(g_file + off, data, len);
+    return 0;
+}
+
+static int mem_read(void *ctx, void *h, uint64_t off, void *data, size_t len)
+{
+    (void)ctx, (void)h;
+    CU_ASSERT_FATAL(off + len <= sizeof(g_file));
+    memcpy(data, g_file + off, len);
+    return 0;
+}
+
+static struct wire_msg parity_msg(uint16_t file, uint8_t k, uint8_t p, const uint8_t *data,
+                                  size_t len)
+{
+    struct wire_msg m = {.func = FEC_PARITY};
+    m.u.fec_parity = (struct wire_fec_parity){.file_id = file,
+                                              .code = FEC_CODE_RS8_CAUCHY,
+                                              .k = k,
+                                              .parity = p,
+                                              .data = data,
+                                              .data_len = len};
+    return m;
+}
+
+/*
+ * A 10-block file in one FEC block (K 128, stride 1): blocks 3 and 7 lost.
+ * One parity: held, the STATUS still NAKs exactly one block (one short stays
+ * NAKed); a duplicate changes nothing; the second rebuilds both blocks,
+ * byte for byte. Parity that does not fit the layout, the size or the file
+ * is refused; without the offer, all of it.
+ */
+static void test_parity(void)
+{
+    struct receiver_config c;
+    receiver_config_defaults(&c);
+    c.client_id = ME;
+    c.dests = g_dests;
+    c.ndest = 1;
+    struct receiver_env e = {
+        .rng = rng,
+        .storage = {st_open, mem_write, st_close, st_file, st_file, st_file, st_free, st_stat,
+                    st_end, NULL, mem_read},
+        .log = {.vlog = keep},
+    };
+    for (int offer = 1; offer >= 0; offer--) {
+        struct receiver *r = NULL;
+        CU_ASSERT_EQUAL_FATAL(receiver_new(&r, &c, &e), ENG_OK);
+        r->now = 1000000;
+        g_nlog = g_closed_done = 0;
+        struct wire_msg m = {.func = ANNOUNCE};
+        m.u.announce.blocksize = 1000;
+        m.u.announce.robust = 20;
+        m.u.announce.has_fec = offer;
+        m.u.announce.fec = (struct wire_fec_info){.version = WIRE_FEC_VERSION,
+                                                  .flags = FEC_F_SEND,
+                                                  .code = FEC_CODE_RS8_CAUCHY,
+                                                  .k = 128,
+                                                  .stride = 1};
+        struct uftp_hdr h = {.version = UFTP_VER5,
+                             .func = ANNOUNCE,
+                             .src_id = SERVER,
+                             .group_id = GROUP,
+                             .group_inst = 1};
+        struct rmsg rm = {.from = &g_from, .h = &h, .m = &m, .pkt = g_pkt, .len = sizeof(g_pkt)};
+        CU_ASSERT_EQUAL_FATAL(announce_admit(r, &rm), 0);
+        struct rsession *s = rm.slot;
+        CU_ASSERT_EQUAL(rsess_event(r, s, RE_ANNOUNCE, &rm), R_REGISTERED);
+        CU_ASSERT_EQUAL(s->fec, offer == 1);
+        m = fileinfo(1, FTYPE_REG, "f", sizeof(g_src));
+        CU_ASSERT_EQUAL_FATAL(msg(r, s, RE_FILEINFO, &m), R_RECEIVING);
+        for (size_t i = 0; i < sizeof(g_src); i++)
+            g_src[i] = (uint8_t)(i * 7 + i / 1000);
+        memset(g_file, 0, sizeof(g_file));
+        for (uint16_t b = 0; b < 10; b++) {
+            if (b == 3 || b == 7)
+                continue;
+            m = (struct wire_msg){.func = FILESEG};
+            m.u.fileseg.file_id = 1;
+            m.u.fileseg.sec_block = b;
+            m.u.fileseg.data = g_src + b * 1000;
+            m.u.fileseg.data_len = 1000;
+            CU_ASSERT_EQUAL(msg(r, s, RE_FILESEG, &m), R_RECEIVING);
+        }
+        CU_ASSERT_EQUAL(s->f.nmissing, 2);
+        /* Parity 0 and 1 of the FEC block, made by core/fec. */
+        static uint8_t par[2][1000];
+        const uint8_t *src[10];
+        uint8_t *pp[2] = {par[0], par[1]};
+        for (int i = 0; i < 10; i++)
+            src[i] = g_src + i * 1000;
+        struct fec_codec *codec = NULL;
+        CU_ASSERT_EQUAL_FATAL(fec_codec_new(&codec), 0);
+        CU_ASSERT_EQUAL_FATAL(fec_encode(codec, 10, 0, 2, 1000, src, pp), 0);
+        fec_codec_free(codec);
+
+        /* Refused: wrong k for the layout, wrong size, another file. */
+        m = parity_msg(1, 9, 0, par[0], 1000);
+        CU_ASSERT_EQUAL(msg(r, s, RE_FEC_PARITY, &m), R_RECEIVING);
+        m = parity_msg(1, 10, 0, par[0], 999);
+        CU_ASSERT_EQUAL(msg(r, s, RE_FEC_PARITY, &m), R_RECEIVING);
+        m = parity_msg(2, 10, 0, par[0], 1000);
+        CU_ASSERT_EQUAL(msg(r, s, RE_FEC_PARITY, &m), R_RECEIVING);
+        CU_ASSERT_EQUAL(r->st.fec_dropped, 3);
+        CU_ASSERT_EQUAL(r->st.fec_parity, 0);
+
+        /* One of the two: held; the STATUS bitmap names exactly one block. */
+        m = parity_msg(1, 10, 0, par[0], 1000);
+        CU_ASSERT_EQUAL(msg(r, s, RE_FEC_PARITY, &m), R_RECEIVING);
+        uint8_t naks[2] = {0};
+        uint32_t n = bitmap_extract(&s->f.missing, 0, 10, naks, sizeof(naks));
+        CU_ASSERT_EQUAL(n, 2);
+        n -= rfec_reduce(r, s, 0, naks, sizeof(naks));
+        if (offer) {
+            CU_ASSERT_EQUAL(r->st.fec_parity, 1);
+            CU_ASSERT_EQUAL(n, 1);
+            CU_ASSERT_EQUAL(bitmap_bytes_count(naks, sizeof(naks), 10), 1);
+            CU_ASSERT_EQUAL(s->f.nmissing, 2); /* one short stays NAKed */
+            /* The same parity again: nothing more. */
+            CU_ASSERT_EQUAL(msg(r, s, RE_FEC_PARITY, &m), R_RECEIVING);
+            CU_ASSERT_EQUAL(s->f.nmissing, 2);
+            CU_ASSERT_EQUAL(r->st.fec_decoded, 0);
+            /* The second: both blocks rebuilt, byte for byte. */
+            m = parity_msg(1, 10, 1, par[1], 1000);
+            CU_ASSERT_EQUAL(msg(r, s, RE_FEC_PARITY, &m), R_RECEIVING);
+            CU_ASSERT_EQUAL(s->f.nmissing, 0);
+            CU_ASSERT_EQUAL(r->st.fec_decoded, 2);
+            CU_ASSERT(memcmp(g_file, g_src, sizeof(g_src)) == 0);
+        } else {
+            CU_ASSERT_EQUAL(r->st.fec_parity, 0);
+            CU_ASSERT_EQUAL(r->st.fec_dropped, 4);
+            CU_ASSERT_EQUAL(n, 2);
+            CU_ASSERT_EQUAL(s->f.nmissing, 2);
+        }
+        receiver_free(r);
+    }
+}
+
 static const struct cu_test tests[] = {
     {"the table passes fsm_check, and its shape", test_table},
     {"registration: ANNOUNCE, unexpected events, REG_CONF", test_registration},
@@ -573,6 +720,7 @@ static const struct cu_test tests[] = {
     {"eviction, by the table and by admission", test_evict},
     {"the pipeline: admission and eviction from datagrams", test_pipeline},
     {"TFMCC: CONG_CTRL answered by the CLR, TFMCC_ACK_INFO, cc types refused", test_tfmcc},
+    {"parity: held, one short stays NAKed, rebuilt; refused when it does not fit", test_parity},
     {NULL, NULL},
 };
 
