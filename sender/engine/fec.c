@@ -19,6 +19,7 @@
  */
 #include "sender/engine/sender_int.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,6 +217,20 @@ int sfec_status(struct sender *s, struct sdest *d, const struct wire_status *st)
     return plain ? SFEC_PLAIN : SFEC_COUNTS;
 }
 
+/*
+ * Two standard deviations of the loss among `need` parity: the worst
+ * receiver must get `need` of what is sent, not the mean one, or a FEC
+ * block costs another pass (3·GRTT and a round trip, spec §1.6) for a
+ * symbol or two.
+ */
+static unsigned spread(unsigned need, uint32_t loss_ppm)
+{
+    if (need == 0)
+        return 0;
+    double p = loss_ppm / 1e6;
+    return (unsigned)ceil(2.0 * sqrt(need * p * (1 - p)));
+}
+
 void sfec_rewind(struct sender *s)
 {
     struct sfec *x = s->fec;
@@ -234,7 +249,8 @@ void sfec_rewind(struct sender *s)
         for (uint32_t fb = 0; fb < l.nfb; fb++) {
             uint32_t g = x->base[i] + fb;
             unsigned room = fec_max_parity(fec_layout_size(&l, fb)) - x->next[g];
-            unsigned c = fec_repair_count(x->need[g], x->loss_ppm, room);
+            unsigned c = fec_repair_count(x->need[g] + spread(x->need[g], x->loss_ppm), x->loss_ppm,
+                                          room);
             x->send[g] = (uint8_t)c;
             x->need[g] = 0;
             total += c;
