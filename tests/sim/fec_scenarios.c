@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/wire/msg.h"
 #include "scen.h"
 
 static void no_fec_rx(struct run *r, int i, struct receiver_config *c)
@@ -37,6 +38,18 @@ static uint64_t decoded(struct run *r, int i)
     return rx_stats(r, i).fec_decoded;
 }
 
+/* The sender's ENCRYPTED counters (FILESEG and FEC_PARITY alike): never reused. */
+static void nonce_tap(void *arg, int from, const struct addr *src, const struct addr *dst,
+                      const uint8_t *p, size_t len, uint64_t t)
+{
+    (void)from, (void)src, (void)dst, (void)t;
+    struct wire_datagram d;
+    if (len > UFTP_MAX_DATAGRAM || wire_datagram_decode(&d, p, len) < 0 ||
+        d.hdr.func != ENCRYPTED || d.hdr.src_id != 0x0A000101)
+        return;
+    scen_nonce(arg, d.hdr.src_id, d.enc.iv_ctr);
+}
+
 /* 10 receivers at 5% loss: parity repairs, nothing else decodes or fails. */
 static void scen_fec_basic(uint64_t seed)
 {
@@ -50,9 +63,17 @@ static void scen_fec_basic(uint64_t seed)
         run_sender(r);
         if (!enc)
             r->sc.keytype = KEY_NONE;
+        r->sc.server_id = 0x0A000101;
+        static struct scen_nonces nw;
+        memset(&nw, 0, sizeof(nw));
+        run_tap(r, nonce_tap, &nw);
         run_add_sender(r, NULL);
         run_expect(r, 0);
         run_delivered(r);
+        /* Parity is sealed like data: one counter, never reused, so the replay window holds. */
+        CHECK(nw.reused == 0 && (enc ? nw.nsrc == 1 : nw.nsrc == 0),
+              "%u counters reused, %u senders", nw.reused, nw.nsrc);
+        scen_nonces_free(&nw);
         struct sender_stats st = tx_stats(r);
         CHECK(st.fec_decoders == 10, "%u decoders registered", st.fec_decoders);
         CHECK(st.fec_packets > 0, "no parity sent");
