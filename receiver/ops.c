@@ -60,6 +60,10 @@ void uftpd_metrics_fill(struct metrics_buf *b, const struct receiver_stats *st,
             st->data_packets);
     counter(b, "uftpd_duplicate_datagrams_total", "FILESEG datagrams for blocks already held.",
             st->dup_packets);
+    counter(b, "uftpd_parity_datagrams_total", "FEC_PARITY datagrams accepted (ours, issue 17).",
+            st->fec_parity);
+    counter(b, "uftpd_rebuilt_blocks_total", "Blocks rebuilt from parity (in received bytes too).",
+            st->fec_decoded);
     counter(b, "uftpd_naks_sent_total", "Blocks asked for again (NAKs in STATUS messages).",
             st->nak_blocks);
     counter(b, "uftpd_nak_messages_sent_total", "STATUS messages (NAK lists) sent.",

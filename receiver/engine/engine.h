@@ -416,7 +416,7 @@ struct receiver_stats {
     uint64_t sessions_failed[RECEIVER_FAIL_N]; /* by enum receiver_fail */
     /* Issue 17 (spec §9). */
     uint64_t fec_parity;  /* FEC_PARITY accepted */
-    uint64_t fec_decoded; /* blocks rebuilt from parity */
+    uint64_t fec_decoded; /* blocks rebuilt from parity (their bytes are in data_bytes) */
     uint64_t fec_dropped; /* FEC_PARITY refused (spec §9.3 checks, store full) */
 };
 

@@ -115,6 +115,7 @@ static int decode(struct receiver *r, struct rsession *s, uint32_t sec, const st
         f->sec_missing[sec]--;
         f->nmissing--;
         r->st.fec_decoded++;
+        r->st.data_bytes += len; /* file data received, by parity */
     }
     RLOG(r, s, LL_DEBUG, "rebuilt %d block(s) of FEC block %u, section %u", e, fb, sec);
     return 0;
@@ -168,7 +169,7 @@ RECV_ACTION(fec_parity)
     }
     unsigned missing = missing_of(s, p->section, &l, p->fec_block);
     if (missing == 0) {
-        r->st.dup_packets++;
+        r->st.fec_parity++; /* in time, but the FEC block is whole already */
         return FSM_NEXT;
     }
     if (f->fec == NULL) {
