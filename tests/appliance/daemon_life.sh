@@ -93,7 +93,8 @@ kill -TERM "$fg"
 wait_exit "$fg" 15
 st=$?
 [ $st = 0 ] || fail "SIGTERM: exit status $st: $(tail -5 "$work/fg.err")"
-grep -q '^STOPPING=1$' "$work/notify" || fail "SIGTERM: no STOPPING=1"
+# The daemon may be gone before the listener has written what it sent last.
+wait_for "$work/notify" '^STOPPING=1$' 5 || fail "SIGTERM: no STOPPING=1"
 # The notify socket is not handed down: nothing else speaks for the daemon.
 [ -s "$work/fg.err" ] || fail "foreground: nothing logged to stderr"
 
