@@ -144,6 +144,8 @@ void check_balanced(struct sim *s, int rx);
 
 /* ------------------------------------------------------------ on the wire */
 
+#define SCEN_MAX_NODES 512
+
 /* ENCRYPTED datagrams' counters per source ID, for "a nonce is never reused". */
 #define SCEN_MAX_SRC 512
 struct scen_nonces {
@@ -169,7 +171,7 @@ struct scen_traffic {
     unsigned sent_func[32], got_func[32]; /* by message type (ENCRYPTED as one) */
     unsigned got_v4;                      /* with a v4 header */
     unsigned got_id;                      /* with source ID id */
-    unsigned got_node[SIM_MAX_NODES];     /* from each node */
+    unsigned got_node[SCEN_MAX_NODES];    /* from each node (the first SCEN_MAX_NODES) */
 };
 
 /* ------------------------------------------------------------ a run */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/net/addr.h"
 #include "core/wire/wire.h"
@@ -30,16 +31,33 @@ static uint64_t rotl(uint64_t x, int k)
 
 /* ------------------------------------------------------------ structures */
 
+/*
+ * What travels: one datagram's bytes, shared by every copy of it in the
+ * queue (a multicast datagram to 10,000 receivers is stored once).
+ */
+struct payload {
+    unsigned refs;
+    size_t len;
+    uint8_t data[];
+};
+
+/*
+ * An event of the queue: a datagram delivered to ndst nodes (the copies
+ * of one send that arrive at the same time, in the order they were
+ * scheduled: their order numbers are consecutive, so they are one event
+ * without changing what comes first), or a timed call (ndst 0).
+ */
 struct pkt {
     uint64_t t;
-    uint64_t order; /* FIFO among equal times: determinism */
-    int dst;        /* -1: a timed call */
+    uint64_t order; /* FIFO among equal times: determinism; the first copy's */
     void (*fn)(struct sim *s, void *arg);
     void *arg;
     struct addr from, to;
     uint8_t tos;
-    size_t len;
-    uint8_t data[];
+    struct payload *pl;
+    size_t ndst, capdst;
+    int *dst; /* dst1 or a larger array */
+    int dst1;
 };
 
 struct memb {
@@ -50,6 +68,7 @@ struct blob {
     char path[128];
     uint8_t *data;
     size_t len;
+    uint64_t digest; /* sim_digest of the whole */
 };
 
 struct node {
@@ -80,6 +99,11 @@ struct node {
     struct sim_bneck bn; /* in front of it */
     uint64_t bn_busy_ns; /* its FIFO is busy until */
     struct sim_bneck_stats bn_st;
+    int idx;
+    size_t hpos;     /* in the deadline heap */
+    bool busy;       /* keeps sim_run going (all_done) */
+    bool touched;    /* received something this step */
+    uint64_t cpu_ns; /* spent in its engine (sim_set_cpu_clock) */
 };
 
 struct natmap {
@@ -111,8 +135,32 @@ struct sim {
     uint64_t order;
     struct pkt **heap;
     size_t nheap, capheap;
-    struct node *nodes;
-    int nnodes;
+    struct node **nodes; /* each its own allocation: the engines keep a pointer */
+    int nnodes, capnodes;
+    /* Node addresses (every interface's) to node index + 1, open addressing. */
+    struct amap {
+        struct addr a;
+        int node;
+        int ifi;
+    } * amap;
+    size_t amap_n, amap_cap;
+    /* Multicast groups: which nodes hold a membership of each (by group address). */
+    struct group {
+        struct addr g; /* the group's IP */
+        int *mem;      /* nodes holding a membership of it, ascending */
+        size_t n, cap;
+    } * groups;
+    size_t ngroups, capgroups;
+    struct pkt *last; /* the event scheduled last (copies of one send join it) */
+    /* The nodes' deadlines, a binary heap by (deadline, index). */
+    struct node **dl;
+    /* This step's touched nodes; nodes with a kill time or an interrupt (rare). */
+    int *touch, *kl, *il;
+    size_t ntouch, nkl, nil;
+    size_t nbusy;
+    bool digest_only;
+    bool cpu_clock;
+    uint8_t *rxbuf; /* a delivered copy, decrypted in place by its receiver */
     struct blob *blobs;
     size_t nblobs;
     uint64_t hash;
@@ -126,7 +174,8 @@ struct sim {
     int trace; /* SIM_TRACE: 1 prints every delivery and the end, "hash" the end only */
 };
 
-#define SIM_BUF (ENG_MAX_SEG * 9000)
+#define SIM_BUF   (ENG_MAX_SEG * 9000)
+#define SIM_RXBUF 65536
 
 uint64_t sim_rand(struct sim *s)
 {
@@ -154,8 +203,8 @@ struct sim *sim_new(uint64_t seed)
     for (int i = 0; i < 4; i++)
         s->rng[i] = splitmix64(&x);
     s->nic_Bps = 125000000;
-    s->nodes = calloc(SIM_MAX_NODES, sizeof(*s->nodes));
     s->buf = malloc(SIM_BUF);
+    s->rxbuf = malloc(SIM_RXBUF);
     s->hash = 0xcbf29ce484222325ull;
     const char *tr = getenv("SIM_TRACE");
     s->trace = tr == NULL ? 0 : strcmp(tr, "hash") == 0 ? 2 : 1;
@@ -170,6 +219,35 @@ void sim_set_ipv6(struct sim *s, bool v6)
 void sim_set_nic_rate(struct sim *s, uint64_t Bps)
 {
     s->nic_Bps = Bps;
+}
+
+void sim_set_digest_only(struct sim *s, bool on)
+{
+    s->digest_only = on;
+}
+
+void sim_set_cpu_clock(struct sim *s, bool on)
+{
+    s->cpu_clock = on;
+}
+
+uint64_t sim_node_cpu_ns(struct sim *s, int i)
+{
+    return s->nodes[i]->cpu_ns;
+}
+
+int sim_node_count(struct sim *s)
+{
+    return s->nnodes;
+}
+
+static void pkt_free(struct pkt *p)
+{
+    if (p->pl != NULL && --p->pl->refs == 0)
+        free(p->pl);
+    if (p->dst != &p->dst1)
+        free(p->dst);
+    free(p);
 }
 
 static void store_free(struct sim_store *st)
@@ -187,18 +265,28 @@ void sim_free(struct sim *s)
         fprintf(stderr, "sim end %.6f s: %" PRIu64 " delivered, trace %016" PRIx64 "\n",
                 (double)s->now / 1e6, s->delivered, s->hash);
     for (int i = 0; i < s->nnodes; i++) {
-        struct node *n = &s->nodes[i];
+        struct node *n = s->nodes[i];
         sender_free(n->snd);
         receiver_free(n->rcv);
         proxy_free(n->prx);
         store_free(&n->store);
         free(n->memb);
+        free(n);
     }
     for (int i = 0; i < s->nnats; i++)
         free(s->nats[i].m);
     for (size_t i = 0; i < s->nheap; i++)
-        free(s->heap[i]);
+        pkt_free(s->heap[i]);
     free(s->heap);
+    for (size_t i = 0; i < s->ngroups; i++)
+        free(s->groups[i].mem);
+    free(s->groups);
+    free(s->amap);
+    free(s->dl);
+    free(s->touch);
+    free(s->kl);
+    free(s->il);
+    free(s->rxbuf);
     for (size_t i = 0; i < s->nblobs; i++)
         free(s->blobs[i].data);
     free(s->blobs);
@@ -259,30 +347,94 @@ static struct pkt *heap_pop(struct sim *s)
 
 /* ------------------------------------------------------------ addresses */
 
-/* The address node i gets on net (net 0: the original scheme). */
-static void addr_on(struct sim *s, int i, int net, struct addr *out)
+/*
+ * The address node i gets on net (net 0: the original scheme). Past the
+ * 63,000 or so nodes the original scheme can number, IPv4 receivers of
+ * net 0 get 10.1.0.0/16 and up (10.0/16 and 10.100+/16 are taken), IPv6
+ * ones a longer interface ID.
+ */
+static void addr_on(struct sim *s, int i, bool snd, int net, struct addr *out)
 {
     char txt[64];
-    bool snd = s->nodes[i].kind == SIM_SENDER;
     uint16_t port = snd ? (uint16_t)(40000 + i) : 1044;
-    if (net > 0 && s->v6)
-        snprintf(txt, sizeof(txt), "[fd%02x::%d]:%u", 0x10 + net, i + 1, port);
-    else if (net > 0)
+    int v = i + 1;
+    if (net > 0 && s->v6 && v > 9999)
+        snprintf(txt, sizeof(txt), "[fd%02x::%x:%x]:%u", 0x10 + net, v >> 16, v & 0xffff, port);
+    else if (net > 0 && s->v6)
+        snprintf(txt, sizeof(txt), "[fd%02x::%d]:%u", 0x10 + net, v, port);
+    else if (net > 0 && i / 250 < 250)
         snprintf(txt, sizeof(txt), "10.%d.%d.%d:%u", 100 + net, i / 250, i % 250 + 1, port);
-    else if (s->v6)
-        snprintf(txt, sizeof(txt), "[fd00::%d:%d]:%u", snd ? 1 : 2, i + 1, port);
-    else
-        snprintf(txt, sizeof(txt), "10.0.%d.%d:%u", snd ? 1 : 2 + (i + 1) / 250, (i + 1) % 250 + 1,
+    else if (net > 0) /* 10.100+net.250.x is the NAT's */
+        snprintf(txt, sizeof(txt), "%d.%d.%d.%d:%u", 20 + net, i >> 16 & 255, i >> 8 & 255, i & 255,
                  port);
+    else if (s->v6 && v > 9999)
+        snprintf(txt, sizeof(txt), "[fd00::%d:%x:%x]:%u", snd ? 1 : 2, v >> 16, v & 0xffff, port);
+    else if (s->v6)
+        snprintf(txt, sizeof(txt), "[fd00::%d:%d]:%u", snd ? 1 : 2, v, port);
+    else if (snd || 2 + v / 250 <= 254)
+        snprintf(txt, sizeof(txt), "10.0.%d.%d:%u", snd ? 1 : 2 + v / 250, v % 250 + 1, port);
+    else
+        snprintf(txt, sizeof(txt), "10.%d.%d.%d:%u", 1 + (v - 63250) / 62500,
+                 (v - 63250) / 250 % 250, (v - 63250) % 250 + 1, port);
     net_addr_parse(out, txt, 0);
+}
+
+/* ------------------------------------------------------------ the address map */
+
+static size_t amap_hash(const struct addr *a)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ a->family;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ a->ip[i]) * 0x100000001b3ull;
+    h = (h ^ a->port) * 0x100000001b3ull;
+    return (size_t)(h ^ h >> 32);
+}
+
+/* The node (and its interface) whose address is a, or -1. */
+static int amap_get(const struct sim *s, const struct addr *a, int *ifi)
+{
+    if (s->amap_cap == 0)
+        return -1;
+    for (size_t i = amap_hash(a) & (s->amap_cap - 1);; i = (i + 1) & (s->amap_cap - 1)) {
+        const struct amap *e = &s->amap[i];
+        if (e->node == 0)
+            return -1;
+        if (addr_equal(&e->a, a)) {
+            if (ifi != NULL)
+                *ifi = e->ifi;
+            return e->node - 1;
+        }
+    }
+}
+
+static void amap_put(struct sim *s, const struct addr *a, int node, int ifi)
+{
+    if (2 * (s->amap_n + 1) > s->amap_cap) {
+        struct amap *old = s->amap;
+        size_t oc = s->amap_cap;
+        s->amap_cap = oc ? 2 * oc : 1024;
+        s->amap = calloc(s->amap_cap, sizeof(*s->amap));
+        s->amap_n = 0;
+        for (size_t i = 0; i < oc; i++)
+            if (old[i].node != 0)
+                amap_put(s, &old[i].a, old[i].node - 1, old[i].ifi);
+        free(old);
+    }
+    if (amap_get(s, a, NULL) >= 0)
+        return; /* the first node with an address keeps it, as the old linear search did */
+    size_t i = amap_hash(a) & (s->amap_cap - 1);
+    while (s->amap[i].node != 0)
+        i = (i + 1) & (s->amap_cap - 1);
+    s->amap[i] = (struct amap){*a, node + 1, ifi};
+    s->amap_n++;
 }
 
 void sim_node_addr(struct sim *s, int i, struct addr *out)
 {
     if (i < s->nnodes)
-        *out = s->nodes[i].ifaddr[0];
+        *out = s->nodes[i]->ifaddr[0];
     else
-        addr_on(s, i, s->cur_net, out);
+        addr_on(s, i, true, s->cur_net, out); /* (as the zeroed slot of old: kind 0) */
 }
 
 static int if_on(const struct node *n, int net)
@@ -295,8 +447,8 @@ static int if_on(const struct node *n, int net)
 
 void sim_node_addr_on(struct sim *s, int i, int net, struct addr *out)
 {
-    int j = if_on(&s->nodes[i], net);
-    *out = s->nodes[i].ifaddr[j < 0 ? 0 : j];
+    int j = if_on(s->nodes[i], net);
+    *out = s->nodes[i]->ifaddr[j < 0 ? 0 : j];
 }
 
 void sim_set_net(struct sim *s, int net)
@@ -306,10 +458,11 @@ void sim_set_net(struct sim *s, int net)
 
 void sim_add_if(struct sim *s, int i, int net, struct addr *out)
 {
-    struct node *n = &s->nodes[i];
+    struct node *n = s->nodes[i];
     if (n->nif < 2 && if_on(n, net) < 0) {
         n->net[n->nif] = net;
-        addr_on(s, i, net, &n->ifaddr[n->nif]);
+        addr_on(s, i, n->kind == SIM_SENDER, net, &n->ifaddr[n->nif]);
+        amap_put(s, &n->ifaddr[n->nif], i, n->nif);
         n->nif++;
     }
     if (out)
@@ -318,7 +471,7 @@ void sim_add_if(struct sim *s, int i, int net, struct addr *out)
 
 void sim_set_mcast_net(struct sim *s, int i, int net)
 {
-    s->nodes[i].mnet = net;
+    s->nodes[i]->mnet = net;
 }
 
 int sim_add_nat(struct sim *s, int inside, int outside, uint64_t timeout_us, struct addr *pub)
@@ -394,14 +547,41 @@ void sim_group_addr(struct sim *s, int which, int k, bool ssm, struct addr *out)
 
 /* ------------------------------------------------------------ sender storage */
 
+/* The odd weight of the file's q-th aligned 8-byte word. */
+static uint64_t digest_weight(uint64_t q)
+{
+    uint64_t x = (q + 1) * 0x9e3779b97f4a7c15ull;
+    x = (x ^ x >> 31) * 0xbf58476d1ce4e5b9ull;
+    return (x ^ x >> 29) | 1;
+}
+
 uint64_t sim_digest(uint64_t off, const uint8_t *p, size_t len)
 {
-    /* A sum over bytes of a mix of (position, byte): pieces add up in any order. */
+    /*
+     * The sum, mod 2^64, of each aligned 8-byte word of the file (little
+     * endian) times its word's odd weight, a piece of a word counting as
+     * the word with only the piece's bytes in it: linear, so pieces add up
+     * to the whole in any order; a word at a time, so 10,000 receivers can
+     * afford it (issue 16); any change confined to one word changes it.
+     */
     uint64_t sum = 0;
-    for (size_t i = 0; i < len; i++) {
-        uint64_t x = ((off + i) << 8 | p[i]) * 0x9e3779b97f4a7c15ull;
-        x ^= x >> 31;
-        sum += x * 0xbf58476d1ce4e5b9ull;
+    while (len > 0) {
+        unsigned sh = (unsigned)(off & 7);
+        size_t k = 8 - sh < len ? 8 - sh : len;
+        uint64_t w = 0;
+        if (k == 8) {
+            memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            w = __builtin_bswap64(w);
+#endif
+        } else {
+            for (size_t i = 0; i < k; i++)
+                w |= (uint64_t)p[i] << 8 * (sh + i);
+        }
+        sum += w * digest_weight(off >> 3);
+        off += k;
+        p += k;
+        len -= k;
     }
     return sum;
 }
@@ -415,6 +595,15 @@ void sim_add_blob(struct sim *s, const char *path, const uint8_t *data, size_t l
     if (len)
         memcpy(b->data, data, len);
     b->len = len;
+    b->digest = sim_digest(0, b->data, len);
+}
+
+uint64_t sim_blob_digest(struct sim *s, const uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i < s->nblobs; i++)
+        if (s->blobs[i].data == data && s->blobs[i].len == len)
+            return s->blobs[i].digest;
+    return sim_digest(0, data, len);
 }
 
 const uint8_t *sim_make_blob(struct sim *s, const char *path, size_t len)
@@ -617,7 +806,7 @@ static int ms_open(void *ctx, const struct receiver_file *rf, void **h)
     f->type = FTYPE_REG;
     f->size = rf->size;
     f->mtime = rf->mtime;
-    f->data = calloc(rf->size ? rf->size : 1, 1);
+    f->data = st->digest_only ? NULL : calloc(rf->size ? rf->size : 1, 1);
     /* A separate bitmap-free check: remember how many bytes each offset got. */
     st->opens++;
     *h = (void *)(uintptr_t)(f - st->f + 1);
@@ -650,7 +839,8 @@ static int ms_write(void *ctx, void *h, uint64_t off, const void *data, size_t l
             st->dup_writes++; /* a kept block written again: the engine must skip those */
         f->map[b / 8] |= (uint8_t)(1u << (b % 8));
     }
-    memcpy(f->data + off, data, len);
+    if (f->data != NULL)
+        memcpy(f->data + off, data, len);
     f->digest += sim_digest(off, data, len);
     f->written += len;
     if (f->written > f->size)
@@ -802,24 +992,122 @@ static const struct receiver_storage sim_receiver_storage = {
 
 /* ------------------------------------------------------------ nodes */
 
+/* ------------------------------------------------------------ the deadline heap */
+
+static bool dl_before(const struct node *a, const struct node *b)
+{
+    return a->deadline < b->deadline || (a->deadline == b->deadline && a->idx < b->idx);
+}
+
+static void dl_set(struct sim *s, size_t i, struct node *n)
+{
+    s->dl[i] = n;
+    n->hpos = i;
+}
+
+/* Restores the heap after node n's deadline changed. */
+static void dl_fix(struct sim *s, struct node *n)
+{
+    size_t i = n->hpos;
+    while (i > 0 && dl_before(n, s->dl[(i - 1) / 2])) {
+        dl_set(s, i, s->dl[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        const struct node *mp = n;
+        if (l < (size_t)s->nnodes && dl_before(s->dl[l], mp)) {
+            m = l;
+            mp = s->dl[l];
+        }
+        if (r < (size_t)s->nnodes && dl_before(s->dl[r], mp))
+            m = r;
+        if (m == i)
+            break;
+        dl_set(s, i, s->dl[m]);
+        i = m;
+    }
+    dl_set(s, i, n);
+}
+
+/* Appends to out every node whose deadline is at most t (the heap's top part). */
+static void dl_due(struct sim *s, size_t i, uint64_t t)
+{
+    if (i >= (size_t)s->nnodes || s->dl[i]->deadline > t)
+        return;
+    struct node *n = s->dl[i];
+    if (!n->touched) {
+        n->touched = true;
+        s->touch[s->ntouch++] = n->idx;
+    }
+    dl_due(s, 2 * i + 1, t);
+    dl_due(s, 2 * i + 2, t);
+}
+
+/* Whether the node keeps sim_run going (all_done); counted in nbusy. */
+static void busy_update(struct sim *s, struct node *n)
+{
+    bool b = false;
+    if (n->kind == SIM_SENDER) {
+        b = !n->finished;
+    } else if (n->kind == SIM_RECEIVER && !n->finished) {
+        struct receiver_stats st;
+        receiver_stats(n->rcv, &st);
+        b = st.sessions > 0;
+    }
+    if (b != n->busy) {
+        n->busy = b;
+        if (b)
+            s->nbusy++;
+        else
+            s->nbusy--;
+    }
+}
+
+/* ------------------------------------------------------------ nodes */
+
 static struct node *new_node(struct sim *s, enum sim_kind k, const struct sim_link *link)
 {
-    if (s->nnodes == SIM_MAX_NODES)
-        return NULL;
-    struct node *n = &s->nodes[s->nnodes];
-    memset(n, 0, sizeof(*n));
+    if (s->nnodes == s->capnodes) {
+        int cap = s->capnodes ? 2 * s->capnodes : 64;
+        s->nodes = realloc(s->nodes, (size_t)cap * sizeof(*s->nodes));
+        s->dl = realloc(s->dl, (size_t)cap * sizeof(*s->dl));
+        s->touch = realloc(s->touch, (size_t)cap * sizeof(*s->touch));
+        s->capnodes = cap;
+    }
+    struct node *n = calloc(1, sizeof(*n));
+    s->nodes[s->nnodes] = n;
     n->kind = k;
     n->sim = s;
+    n->idx = s->nnodes;
     if (link)
         n->link = *link;
     n->exit_code = -1;
     n->store.free_space = UINT64_C(1) << 40;
+    n->store.digest_only = s->digest_only;
     n->nif = 1;
     n->net[0] = n->mnet = s->cur_net;
-    addr_on(s, s->nnodes, s->cur_net, &n->addr);
+    addr_on(s, s->nnodes, k == SIM_SENDER, s->cur_net, &n->addr);
     n->ifaddr[0] = n->addr;
-    s->nnodes++;
     return n;
+}
+
+/* The node's engine exists: it joins the network. Returns its index. */
+static int node_commit(struct sim *s, struct node *n)
+{
+    int idx = s->nnodes++;
+    amap_put(s, &n->addr, idx, 0);
+    dl_set(s, (size_t)idx, n);
+    dl_fix(s, n);
+    busy_update(s, n);
+    return idx;
+}
+
+static int node_discard(struct sim *s, struct node *n)
+{
+    s->nodes[n->idx] = NULL;
+    free(n);
+    return -1;
 }
 
 int sim_add_sender(struct sim *s, struct sender_config *cfg, const struct sim_link *link,
@@ -828,7 +1116,7 @@ int sim_add_sender(struct sim *s, struct sender_config *cfg, const struct sim_li
     struct node *n = new_node(s, SIM_SENDER, link);
     if (n == NULL)
         return -1;
-    int idx = s->nnodes - 1;
+    int idx = n->idx;
     if (!addr_is_set(&cfg->pub))
         sim_group_addr(s, 0, 0, false, &cfg->pub);
     if (!addr_is_set(&cfg->priv))
@@ -842,11 +1130,9 @@ int sim_add_sender(struct sim *s, struct sender_config *cfg, const struct sim_li
         .storage = {.open = src_open, .read = src_read, .close = src_close},
         .event = event,
     };
-    if (sender_new(&n->snd, cfg, &env) < 0) {
-        s->nnodes--;
-        return -1;
-    }
-    return idx;
+    if (sender_new(&n->snd, cfg, &env) < 0)
+        return node_discard(s, n);
+    return node_commit(s, n);
 }
 
 int sim_add_receiver(struct sim *s, struct receiver_config *cfg, const struct sim_link *link)
@@ -858,11 +1144,9 @@ int sim_add_receiver(struct sim *s, struct receiver_config *cfg, const struct si
         cfg->client_id = addr_id(&n->addr);
     struct receiver_env env = {
         .ctx = n, .rng = sim_rng, .storage = sim_receiver_storage, .log = node_log(n)};
-    if (receiver_new(&n->rcv, cfg, &env) < 0) {
-        s->nnodes--;
-        return -1;
-    }
-    return s->nnodes - 1;
+    if (receiver_new(&n->rcv, cfg, &env) < 0)
+        return node_discard(s, n);
+    return node_commit(s, n);
 }
 
 int sim_add_proxy(struct sim *s, struct proxy_config *cfg, const struct sim_link *link)
@@ -873,21 +1157,19 @@ int sim_add_proxy(struct sim *s, struct proxy_config *cfg, const struct sim_link
     if (cfg->proxy_id == 0)
         cfg->proxy_id = addr_id(&n->addr);
     struct proxy_env env = {.ctx = n, .rng = sim_rng, .log = node_log(n)};
-    if (proxy_new(&n->prx, cfg, &env) < 0) {
-        s->nnodes--;
-        return -1;
-    }
-    return s->nnodes - 1;
+    if (proxy_new(&n->prx, cfg, &env) < 0)
+        return node_discard(s, n);
+    return node_commit(s, n);
 }
 
 struct proxy *sim_proxy(struct sim *s, int i)
 {
-    return s->nodes[i].prx;
+    return s->nodes[i]->prx;
 }
 
 void sim_set_bottleneck(struct sim *s, int i, const struct sim_bneck *b)
 {
-    struct node *n = &s->nodes[i];
+    struct node *n = s->nodes[i];
     n->bn = b ? *b : (struct sim_bneck){0};
     if (n->bn.qlimit == 0)
         n->bn.qlimit = UINT64_MAX / 2;
@@ -897,22 +1179,39 @@ void sim_set_bottleneck(struct sim *s, int i, const struct sim_bneck *b)
 
 void sim_bottleneck_stats(struct sim *s, int i, struct sim_bneck_stats *out)
 {
-    *out = s->nodes[i].bn_st;
+    *out = s->nodes[i]->bn_st;
 }
 
 void sim_set_tos(struct sim *s, int i, uint8_t tos)
 {
-    s->nodes[i].tos = tos;
+    s->nodes[i]->tos = tos;
+}
+
+/* Adds node i to a short list kept in index order (the order sim_run visits them). */
+static void list_add(int **l, size_t *n, int i)
+{
+    size_t k = 0;
+    while (k < *n && (*l)[k] < i)
+        k++;
+    if (k < *n && (*l)[k] == i)
+        return;
+    *l = realloc(*l, (*n + 1) * sizeof(**l));
+    memmove(*l + k + 1, *l + k, (*n - k) * sizeof(**l));
+    (*l)[k] = i;
+    (*n)++;
 }
 
 void sim_kill_at(struct sim *s, int i, uint64_t t_us)
 {
-    s->nodes[i].kill_at = t_us ? t_us : 1;
+    s->nodes[i]->kill_at = t_us ? t_us : 1;
+    list_add(&s->kl, &s->nkl, i);
 }
+
+static void group_update(struct sim *s, struct node *n, const struct addr *g);
 
 void sim_restart_receiver(struct sim *s, int i, const struct receiver_config *cfg)
 {
-    struct node *n = &s->nodes[i];
+    struct node *n = s->nodes[i];
     struct sim_store *st = &n->store;
     for (size_t k = 0; k < st->n; k++)
         if (st->f[k].in_use && !st->f[k].visible && st->f[k].map != NULL && st->restart)
@@ -923,19 +1222,24 @@ void sim_restart_receiver(struct sim *s, int i, const struct receiver_config *cf
     n->nmemb = 0; /* (what a killed process had joined goes with it) */
     if (receiver_new(&n->rcv, cfg, &env) < 0)
         abort();
+    for (size_t g = 0; g < s->ngroups; g++)
+        group_update(s, n, &s->groups[g].g);
     n->deadline = 0;
     n->finished = false;
+    dl_fix(s, n);
+    busy_update(s, n);
 }
 
 void sim_deaf(struct sim *s, int i, uint64_t from_us, uint64_t until_us)
 {
-    s->nodes[i].deaf_from = from_us;
-    s->nodes[i].deaf_until = until_us;
+    s->nodes[i]->deaf_from = from_us;
+    s->nodes[i]->deaf_until = until_us;
 }
 
 void sim_interrupt_at(struct sim *s, int i, uint64_t t_us)
 {
-    s->nodes[i].intr_at = t_us ? t_us : 1;
+    s->nodes[i]->intr_at = t_us ? t_us : 1;
+    list_add(&s->il, &s->nil, i);
 }
 
 /* ------------------------------------------------------------ delivery */
@@ -998,11 +1302,21 @@ static bool bottleneck(struct node *b, size_t len, uint64_t *t_us, uint8_t *tos)
     return true;
 }
 
-static void schedule(struct sim *s, int from, int to, const struct addr *src,
-                     const struct addr *dst, const uint8_t *data, size_t len, uint64_t depart)
+static struct payload *payload_new(const uint8_t *data, size_t len)
 {
-    const struct node *a = &s->nodes[from];
-    struct node *b = &s->nodes[to];
+    struct payload *pl = malloc(sizeof(*pl) + len);
+    pl->refs = 1;
+    pl->len = len;
+    memcpy(pl->data, data, len);
+    return pl;
+}
+
+static void schedule(struct sim *s, int from, int to, const struct addr *src,
+                     const struct addr *dst, struct payload *pl, uint64_t depart)
+{
+    const struct node *a = s->nodes[from];
+    struct node *b = s->nodes[to];
+    size_t len = pl->len;
     unsigned copies = 1;
     if (pct(s) < a->link.loss_pct || pct(s) < b->link.loss_pct)
         return;
@@ -1015,74 +1329,107 @@ static void schedule(struct sim *s, int from, int to, const struct addr *src,
         uint8_t tos = a->tos;
         if (b->bn.rate_Bps && !bottleneck(b, len, &t, &tos))
             continue;
-        struct pkt *p = malloc(sizeof(*p) + len);
+        struct pkt *q = s->last;
+        if (q != NULL && q->pl == pl && q->t == t && q->tos == tos &&
+            q->order + q->ndst == s->order && addr_equal(&q->from, src) &&
+            addr_equal(&q->to, dst)) {
+            /*
+             * The next copy of the same send, due at the same time, with
+             * the next order number: one more destination of that event
+             * (delivered right after the previous, as its own event was).
+             */
+            if (q->ndst == q->capdst) {
+                q->capdst *= 2;
+                if (q->dst == &q->dst1) {
+                    q->dst = malloc(q->capdst * sizeof(*q->dst));
+                    q->dst[0] = q->dst1;
+                } else {
+                    q->dst = realloc(q->dst, q->capdst * sizeof(*q->dst));
+                }
+            }
+            q->dst[q->ndst++] = to;
+            s->order++;
+            continue;
+        }
+        struct pkt *p = calloc(1, sizeof(*p));
         p->t = t;
         p->tos = tos;
         p->order = s->order++;
-        p->dst = to;
+        p->dst = &p->dst1;
+        p->dst1 = to;
+        p->ndst = p->capdst = 1;
         p->from = *src;
         p->to = *dst;
-        p->len = len;
-        memcpy(p->data, data, len);
+        p->pl = pl;
+        pl->refs++;
         heap_push(s, p);
+        s->last = p;
     }
 }
 
 /* The source address node from uses towards dst (its multicast network's for groups). */
 static void src_for(struct sim *s, int from, const struct addr *dst, struct addr *src)
 {
-    const struct node *a = &s->nodes[from];
+    const struct node *a = s->nodes[from];
     if (addr_is_multicast(dst)) {
         int j = if_on(a, a->mnet);
         *src = a->ifaddr[j < 0 ? 0 : j];
         return;
     }
-    for (int i = 0; i < s->nnodes; i++)
-        for (int j = 0; j < s->nodes[i].nif; j++)
-            if (addr_equal(&s->nodes[i].ifaddr[j], dst)) {
-                int k = if_on(a, s->nodes[i].net[j]);
-                *src = a->ifaddr[k < 0 ? 0 : k];
-                return;
-            }
+    int j, i = amap_get(s, dst, &j);
+    if (i >= 0) {
+        int k = if_on(a, s->nodes[i]->net[j]);
+        *src = a->ifaddr[k < 0 ? 0 : k];
+        return;
+    }
     *src = a->addr;
 }
 
-static void route(struct sim *s, int from, const struct addr *dst, const uint8_t *data, size_t len,
-                  uint64_t depart)
+/* The group entry of the group address g (its IP), or NULL. */
+static struct group *group_of(struct sim *s, const struct addr *g)
 {
-    const struct node *a = &s->nodes[from];
+    for (size_t i = 0; i < s->ngroups; i++)
+        if (addr_equal_ip(&s->groups[i].g, g))
+            return &s->groups[i];
+    return NULL;
+}
+
+static void route_pl(struct sim *s, int from, const struct addr *dst, struct payload *pl,
+                     uint64_t depart)
+{
+    const struct node *a = s->nodes[from];
     struct addr src;
     if (addr_is_multicast(dst)) {
         /* Multicast stays on the network it was sent on. */
         src_for(s, from, dst, &src);
-        for (int i = 0; i < s->nnodes; i++)
-            if (i != from && if_on(&s->nodes[i], a->mnet) >= 0 && member(&s->nodes[i], dst, &src))
-                schedule(s, from, i, &src, dst, data, len, depart);
+        const struct group *g = group_of(s, dst);
+        for (size_t m = 0; g != NULL && m < g->n; m++) {
+            int i = g->mem[m];
+            if (i != from && if_on(s->nodes[i], a->mnet) >= 0 && member(s->nodes[i], dst, &src))
+                schedule(s, from, i, &src, dst, pl, depart);
+        }
         return;
     }
-    for (int i = 0; i < s->nnodes; i++) {
-        const struct node *b = &s->nodes[i];
-        for (int j = 0; j < b->nif; j++) {
-            if (i == from || !addr_equal(&b->ifaddr[j], dst))
-                continue;
-            int k = if_on(a, b->net[j]);
-            if (k >= 0) {
-                schedule(s, from, i, &a->ifaddr[k], dst, data, len, depart);
-                return;
-            }
-            /* Not on that network: out through a NAT, if one leads there. */
-            for (int t = 0; t < s->nnats; t++) {
-                struct nat *n = &s->nats[t];
-                int in = if_on(a, n->in);
-                if (n->out != b->net[j] || in < 0)
-                    continue;
-                src = n->pub;
-                addr_set_port(&src, nat_out(s, n, &a->ifaddr[in]));
-                schedule(s, from, i, &src, dst, data, len, depart);
-                return;
-            }
+    int j, i = amap_get(s, dst, &j);
+    if (i >= 0 && i != from) {
+        const struct node *b = s->nodes[i];
+        int k = if_on(a, b->net[j]);
+        if (k >= 0) {
+            schedule(s, from, i, &a->ifaddr[k], dst, pl, depart);
             return;
         }
+        /* Not on that network: out through a NAT, if one leads there. */
+        for (int t = 0; t < s->nnats; t++) {
+            struct nat *n = &s->nats[t];
+            int in = if_on(a, n->in);
+            if (n->out != b->net[j] || in < 0)
+                continue;
+            src = n->pub;
+            addr_set_port(&src, nat_out(s, n, &a->ifaddr[in]));
+            schedule(s, from, i, &src, dst, pl, depart);
+            return;
+        }
+        return;
     }
     /* Into a NAT from outside: only through a live mapping. */
     for (int t = 0; t < s->nnats; t++) {
@@ -1093,19 +1440,74 @@ static void route(struct sim *s, int from, const struct addr *dst, const uint8_t
         for (size_t m = 0; m < n->n; m++) {
             if (n->m[m].port != addr_port(dst) || !nat_live(s, n, &n->m[m]))
                 continue;
-            for (int i = 0; i < s->nnodes; i++)
-                for (int j = 0; j < s->nodes[i].nif; j++)
-                    if (addr_equal(&s->nodes[i].ifaddr[j], &n->m[m].inside)) {
-                        schedule(s, from, i, &a->ifaddr[k], &n->m[m].inside, data, len, depart);
-                        return;
-                    }
+            int in = amap_get(s, &n->m[m].inside, NULL);
+            if (in >= 0) {
+                schedule(s, from, in, &a->ifaddr[k], &n->m[m].inside, pl, depart);
+                return;
+            }
         }
         n->drops++;
         return;
     }
 }
 
-static void membership(struct node *n, const struct eng_out *o)
+static void route(struct sim *s, int from, const struct addr *dst, const uint8_t *data, size_t len,
+                  uint64_t depart)
+{
+    struct payload *pl = payload_new(data, len);
+    route_pl(s, from, dst, pl, depart);
+    if (--pl->refs == 0)
+        free(pl);
+}
+
+/* Whether node n holds any membership of group g's IP. */
+static bool holds(const struct node *n, const struct addr *g)
+{
+    for (size_t i = 0; i < n->nmemb; i++)
+        if (addr_equal_ip(&n->memb[i].group, g))
+            return true;
+    return false;
+}
+
+/* Keeps the group table in step with node n's memberships of g (after a change). */
+static void group_update(struct sim *s, struct node *n, const struct addr *g)
+{
+    struct group *e = group_of(s, g);
+    if (e == NULL) {
+        if (s->ngroups == s->capgroups) {
+            s->capgroups = s->capgroups ? 2 * s->capgroups : 8;
+            s->groups = realloc(s->groups, s->capgroups * sizeof(*s->groups));
+        }
+        e = &s->groups[s->ngroups++];
+        memset(e, 0, sizeof(*e));
+        e->g = *g;
+    }
+    size_t k = 0, lo = 0, hi = e->n;
+    while (lo < hi) { /* the first member >= n->idx */
+        size_t mid = (lo + hi) / 2;
+        if (e->mem[mid] < n->idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    k = lo;
+    bool in = k < e->n && e->mem[k] == n->idx;
+    bool want = holds(n, g);
+    if (want && !in) {
+        if (e->n == e->cap) {
+            e->cap = e->cap ? 2 * e->cap : 16;
+            e->mem = realloc(e->mem, e->cap * sizeof(*e->mem));
+        }
+        memmove(e->mem + k + 1, e->mem + k, (e->n - k) * sizeof(*e->mem));
+        e->mem[k] = n->idx;
+        e->n++;
+    } else if (!want && in) {
+        memmove(e->mem + k, e->mem + k + 1, (e->n - k - 1) * sizeof(*e->mem));
+        e->n--;
+    }
+}
+
+static void membership_list(struct node *n, const struct eng_out *o)
 {
     if (o->kind == ENG_JOIN) {
         n->joins++;
@@ -1128,6 +1530,12 @@ static void membership(struct node *n, const struct eng_out *o)
             return;
         }
     }
+}
+
+static void membership(struct node *n, const struct eng_out *o)
+{
+    membership_list(n, o);
+    group_update(n->sim, n, &o->group);
 }
 
 void sim_set_tap(struct sim *s, sim_tap_fn fn, void *arg)
@@ -1207,8 +1615,7 @@ void sim_call_at(struct sim *s, uint64_t t, void (*fn)(struct sim *s, void *arg)
     struct pkt *p = calloc(1, sizeof(*p));
     p->t = t;
     p->order = s->order++;
-    p->dst = -1;
-    p->fn = fn;
+    p->fn = fn; /* ndst 0 */
     p->arg = arg;
     heap_push(s, p);
 }
@@ -1232,10 +1639,18 @@ void sim_inject(struct sim *s, int from, const struct addr *dst, const uint8_t *
     route(s, from, dst, p, len, s->now);
 }
 
+/* The thread's CPU time in ns (sim_set_cpu_clock). */
+static uint64_t cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Drains a node's outputs at s->now. */
 static void drain(struct sim *s, int idx)
 {
-    struct node *n = &s->nodes[idx];
+    struct node *n = s->nodes[idx];
     for (int guard = 0; guard < 100000; guard++) {
         if (n->kind == SIM_SENDER && n->nic_free_ns > s->now * 1000 + 2000000) {
             /* The NIC queue is full (EAGAIN): come back when it drains. */
@@ -1247,9 +1662,12 @@ static void drain(struct sim *s, int idx)
         o.buf = s->buf;
         o.cap = SIM_BUF;
         o.max_seg = ENG_MAX_SEG;
+        uint64_t c0 = s->cpu_clock ? cpu_now() : 0;
         int k = n->kind == SIM_SENDER  ? sender_poll(n->snd, s->now, &o)
                 : n->kind == SIM_PROXY ? proxy_poll(n->prx, s->now, &o)
                                        : receiver_poll(n->rcv, s->now, &o);
+        if (s->cpu_clock)
+            n->cpu_ns += cpu_now() - c0;
         if (k < 0) {
             fprintf(stderr, "sim: poll error %d\n", k);
             abort();
@@ -1292,26 +1710,25 @@ static void drain(struct sim *s, int idx)
                                          : receiver_deadline(n->rcv);
 }
 
+/*
+ * Every sender finished and every live receiver holds no session (or has
+ * finished): the busy count, less busy receivers dead by now.
+ */
 static bool all_done(struct sim *s)
 {
-    for (int i = 0; i < s->nnodes; i++) {
-        struct node *n = &s->nodes[i];
-        if (n->kind == SIM_SENDER && !n->finished && !dead(n, s->now))
-            return false;
-        if (n->kind == SIM_RECEIVER && !dead(n, s->now)) {
-            struct receiver_stats st;
-            receiver_stats(n->rcv, &st);
-            if (st.sessions > 0 && !n->finished)
-                return false;
-        }
+    size_t gone = 0;
+    for (size_t k = 0; k < s->nkl; k++) {
+        const struct node *n = s->nodes[s->kl[k]];
+        gone += n->busy && dead(n, s->now); /* (a killed sender ends nothing either) */
     }
-    return true;
+    return s->nbusy == gone;
 }
 
-static void hash_pkt(struct sim *s, const struct pkt *p)
+static void hash_pkt(struct sim *s, const struct pkt *p, int dst)
 {
     uint64_t h = s->hash;
-    uint64_t words[3] = {p->t, (uint64_t)p->dst, p->len};
+    const uint8_t *data = p->pl->data;
+    uint64_t words[3] = {p->t, (uint64_t)dst, p->pl->len};
     const uint8_t *b = (const uint8_t *)words;
     for (size_t i = 0; i < sizeof(words); i++)
         h = (h ^ b[i]) * 0x100000001b3ull;
@@ -1321,46 +1738,93 @@ static void hash_pkt(struct sim *s, const struct pkt *p)
      * ECDSA nonces), not the sim's: of such datagrams only the UFTP header
      * (and the length, above) is part of the trace.
      */
-    size_t n = p->len;
+    size_t n = p->pl->len;
     if (n >= UFTP_HDR_LEN &&
-        (p->data[1] == ENCRYPTED || p->data[1] == KEYINFO || p->data[1] == ANNOUNCE ||
-         p->data[1] == REGISTER || p->data[1] == PROXY_KEY || p->data[1] == HB_REQ ||
-         p->data[1] == CLIENT_KEY))
+        (data[1] == ENCRYPTED || data[1] == KEYINFO || data[1] == ANNOUNCE || data[1] == REGISTER ||
+         data[1] == PROXY_KEY || data[1] == HB_REQ || data[1] == CLIENT_KEY))
         n = UFTP_HDR_LEN; /* (proxies' keys, signed heartbeats, v4's cleartext CLIENT_KEY too) */
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
-        memcpy(&w, p->data + i, 8);
+        memcpy(&w, data + i, 8);
         h = (h ^ w) * 0x100000001b3ull;
         h ^= h >> 29;
     }
     for (; i < n; i++)
-        h = (h ^ p->data[i]) * 0x100000001b3ull;
+        h = (h ^ data[i]) * 0x100000001b3ull;
     s->hash = h;
+}
+
+/* Drains node i and files its new deadline and busy state. */
+static void step(struct sim *s, int i)
+{
+    struct node *n = s->nodes[i];
+    drain(s, i);
+    dl_fix(s, n);
+    busy_update(s, n);
+}
+
+/* Delivers one copy of p to node i (unless dead or deaf) and marks it for draining. */
+static void deliver(struct sim *s, const struct pkt *p, int i)
+{
+    struct node *n = s->nodes[i];
+    if (dead(n, s->now) || (s->now >= n->deaf_from && s->now < n->deaf_until))
+        return;
+    const struct payload *pl = p->pl;
+    if (s->trace == 1)
+        fprintf(stderr, "sim %10.6f -> node %d: %s seq %u (%zu bytes)\n", (double)s->now / 1e6, i,
+                wire_func_name(pl->len > 1 ? pl->data[1] : 0),
+                pl->len > 3 ? (unsigned)(pl->data[2] << 8 | pl->data[3]) : 0, pl->len);
+    hash_pkt(s, p, i);
+    s->delivered++;
+    /* The engines decrypt in place: each gets a copy of its own. */
+    uint8_t *b = pl->len <= SIM_RXBUF ? s->rxbuf : malloc(pl->len);
+    memcpy(b, pl->data, pl->len);
+    uint64_t c0 = s->cpu_clock ? cpu_now() : 0;
+    if (n->kind == SIM_SENDER)
+        sender_recv(n->snd, &p->from, &p->to, b, pl->len, p->tos, s->now);
+    else if (n->kind == SIM_PROXY)
+        proxy_recv(n->prx, &p->from, &p->to, b, pl->len, p->tos, s->now);
+    else
+        receiver_recv(n->rcv, &p->from, &p->to, b, pl->len, p->tos, s->now);
+    if (s->cpu_clock)
+        n->cpu_ns += cpu_now() - c0;
+    if (b != s->rxbuf)
+        free(b);
+    if (!n->touched) {
+        n->touched = true;
+        s->touch[s->ntouch++] = i;
+    }
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
 }
 
 bool sim_run(struct sim *s, uint64_t limit_us)
 {
     for (int i = 0; i < s->nnodes; i++)
-        drain(s, i);
+        step(s, i);
     while (!all_done(s)) {
         uint64_t t = UINT64_MAX;
         if (s->nheap > 0)
             t = s->heap[0]->t;
-        for (int i = 0; i < s->nnodes; i++) {
-            struct node *n = &s->nodes[i];
-            if (n->deadline < t)
-                t = n->deadline;
-            if (n->intr_at && !n->intr_done && n->intr_at < t)
+        if (s->nnodes > 0 && s->dl[0]->deadline < t)
+            t = s->dl[0]->deadline;
+        for (size_t k = 0; k < s->nil; k++) {
+            const struct node *n = s->nodes[s->il[k]];
+            if (!n->intr_done && n->intr_at < t)
                 t = n->intr_at;
         }
         if (t == UINT64_MAX || t > limit_us)
             return false;
         if (t > s->now)
             s->now = t;
-        for (int i = 0; i < s->nnodes; i++) {
-            struct node *n = &s->nodes[i];
-            if (n->intr_at && !n->intr_done && s->now >= n->intr_at) {
+        for (size_t k = 0; k < s->nil; k++) {
+            struct node *n = s->nodes[s->il[k]];
+            if (!n->intr_done && s->now >= n->intr_at) {
                 n->intr_done = true;
                 if (n->kind == SIM_SENDER)
                     sender_interrupt(n->snd, s->now);
@@ -1369,62 +1833,50 @@ bool sim_run(struct sim *s, uint64_t limit_us)
                 else
                     receiver_shutdown(n->rcv, s->now);
                 n->deadline = 0;
+                dl_fix(s, n);
             }
         }
-        /* Deliver everything due now, then poll who needs it. */
-        static bool touched[SIM_MAX_NODES];
-        memset(touched, 0, sizeof(touched));
+        /* Deliver everything due now, then poll who needs it, in node order. */
         while (s->nheap > 0 && s->heap[0]->t <= s->now) {
             struct pkt *p = heap_pop(s);
-            if (p->dst < 0) {
+            if (p == s->last)
+                s->last = NULL;
+            if (p->ndst == 0)
                 p->fn(s, p->arg);
-                free(p);
-                continue;
-            }
-            struct node *n = &s->nodes[p->dst];
-            if (!dead(n, s->now) && !(s->now >= n->deaf_from && s->now < n->deaf_until)) {
-                if (s->trace == 1)
-                    fprintf(stderr, "sim %10.6f -> node %d: %s seq %u (%zu bytes)\n",
-                            (double)s->now / 1e6, p->dst,
-                            wire_func_name(p->len > 1 ? p->data[1] : 0),
-                            p->len > 3 ? (unsigned)(p->data[2] << 8 | p->data[3]) : 0, p->len);
-                hash_pkt(s, p);
-                s->delivered++;
-                if (n->kind == SIM_SENDER)
-                    sender_recv(n->snd, &p->from, &p->to, p->data, p->len, p->tos, s->now);
-                else if (n->kind == SIM_PROXY)
-                    proxy_recv(n->prx, &p->from, &p->to, p->data, p->len, p->tos, s->now);
-                else
-                    receiver_recv(n->rcv, &p->from, &p->to, p->data, p->len, p->tos, s->now);
-                touched[p->dst] = true;
-            }
-            free(p);
+            for (size_t k = 0; k < p->ndst; k++)
+                deliver(s, p, p->dst[k]);
+            pkt_free(p);
         }
-        for (int i = 0; i < s->nnodes; i++)
-            if (touched[i] || s->nodes[i].deadline <= s->now)
-                drain(s, i);
+        dl_due(s, 0, s->now);
+        qsort(s->touch, s->ntouch, sizeof(*s->touch), int_cmp);
+        size_t nt = s->ntouch;
+        s->ntouch = 0;
+        for (size_t k = 0; k < nt; k++) {
+            s->nodes[s->touch[k]]->touched = false;
+            step(s, s->touch[k]);
+        }
     }
     return true;
 }
 
 int sim_exit_code(struct sim *s, int i)
 {
-    return s->nodes[i].exit_code;
+    return s->nodes[i]->exit_code;
 }
 
 struct sim_store *sim_store(struct sim *s, int i)
 {
-    return &s->nodes[i].store;
+    return &s->nodes[i]->store;
 }
 
 struct sender *sim_sender(struct sim *s, int i)
 {
-    return s->nodes[i].snd;
+    return s->nodes[i]->snd;
 }
 
 struct receiver *sim_receiver(struct sim *s, int i)
 {
-    return s->nodes[i].rcv;
+    return s->nodes[i]->rcv;
 }
 
 uint64_t sim_now(struct sim *s)
@@ -1445,7 +1897,7 @@ uint64_t sim_packets(struct sim *s)
 void sim_membership_counts(struct sim *s, int i, unsigned *joins, unsigned *leaves,
                            unsigned *ssm_joins)
 {
-    *joins = s->nodes[i].joins;
-    *leaves = s->nodes[i].leaves;
-    *ssm_joins = s->nodes[i].ssm_joins;
+    *joins = s->nodes[i]->joins;
+    *leaves = s->nodes[i]->leaves;
+    *ssm_joins = s->nodes[i]->ssm_joins;
 }

@@ -102,11 +102,10 @@ struct sim_store {
     /* Issue 13: keep failed sessions' files for a restart, as uftpd -T does (off by default). */
     bool restart;
     unsigned resumed, completed_early; /* opens answered PARTIAL / COMPLETE from kept state */
+    bool digest_only; /* keeps no bytes, only each file's running digest (sim_set_digest_only) */
 };
 
 enum sim_kind { SIM_SENDER, SIM_RECEIVER, SIM_PROXY };
-
-#define SIM_MAX_NODES 1100
 
 struct sim;
 
@@ -121,6 +120,17 @@ void sim_set_log_level(int level);
 void sim_set_ipv6(struct sim *s, bool v6);
 /* The sender's NIC rate in bytes/s (models -R -1): default 125 MB/s. */
 void sim_set_nic_rate(struct sim *s, uint64_t Bps);
+/*
+ * Receivers added from now on keep no file bytes, only each file's running
+ * digest (sim_digest; data NULL): 10,000 receivers of a 20 MB file fit in
+ * memory, and check_delivered compares digests (issue 16).
+ */
+void sim_set_digest_only(struct sim *s, bool on);
+/* Counts the thread CPU time each node spends in its engine (sim_node_cpu_ns). */
+void sim_set_cpu_clock(struct sim *s, bool on);
+uint64_t sim_node_cpu_ns(struct sim *s, int i);
+/* The number of nodes (no fixed limit: memory is the only one). */
+int sim_node_count(struct sim *s);
 
 /* A blob the senders can send; `path` is what file_item.path names. */
 void sim_add_blob(struct sim *s, const char *path, const uint8_t *data, size_t len);
@@ -244,6 +254,8 @@ void sim_store_put(struct sim_store *st, size_t dest, const char *rel, int type,
  * (sim_digest(0, bytes, size)), which can stand for the bytes themselves.
  */
 uint64_t sim_digest(uint64_t off, const uint8_t *p, size_t len);
+/* sim_digest(0, data, len), remembered for the sim's own blobs (the sender's files). */
+uint64_t sim_blob_digest(struct sim *s, const uint8_t *data, size_t len);
 /* The number of visible entries in a store. */
 size_t sim_store_count(const struct sim_store *st);
 
