@@ -245,6 +245,7 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
             sender_free(s);
             return ENG_ENOMEM;
         }
+        d->listed = true;
         if (cd->fplen > 0) {
             d->fp = cd->fp;
             d->fplen = cd->fplen;

@@ -19,11 +19,18 @@ static void pk_log(struct sender *s)
          (unsigned long long)ratelim_take_refused(&s->pk), s->cfg.pk_budget_us);
 }
 
-/* A REGISTER's key exchange (spec §1.8), within the public-key budget. NULL = refused. */
-static struct skeys_peer *register_keys(struct sender *s, uint32_t id,
+/*
+ * A REGISTER's key exchange (spec §1.8), within the public-key budget. NULL
+ * = refused. A listed destination's (-H, -j) goes ahead over budget: one per
+ * listed ID and session (register_one keeps the first), so the list bounds
+ * that work, and a closed group of any size registers in one round.
+ */
+static struct skeys_peer *register_keys(struct sender *s, uint32_t id, bool listed,
                                         const struct wire_register *r)
 {
-    if (!ratelim_take(&s->pk, skeys_cost_ecdh(s->cfg.curve), s->now)) {
+    if (!ratelim_take(&s->pk, skeys_cost_ecdh(s->cfg.curve), s->now) && !listed) {
+        s->reg_refused++;
+        s->reg_refused_us = s->now;
         pk_log(s);
         return NULL;
     }
@@ -46,8 +53,9 @@ static struct sdest *register_new(struct sender *s, uint32_t id, const struct ad
         return NULL;
     }
     struct skeys_peer *k = NULL;
-    if (s->keys != NULL && (k = register_keys(s, id, r)) == NULL)
+    if (s->keys != NULL && (k = register_keys(s, id, false, r)) == NULL)
         return NULL;
+    s->reg_admitted_us = s->now;
     struct sdest *d = dest_add(s, id, false);
     if (d == NULL) {
         skeys_peer_free(k);
@@ -142,7 +150,8 @@ static void register_one(struct sender *s, struct sdest *d, const struct addr *f
         return;
     }
     /* The first REGISTER's ECDH key is the client's for the session. */
-    if (s->keys != NULL && d->keys == NULL && (d->keys = register_keys(s, d->id, r)) == NULL)
+    if (s->keys != NULL && d->keys == NULL &&
+        (d->keys = register_keys(s, d->id, d->listed, r)) == NULL)
         return;
     bool dup = d->registered;
     sfec_register(s, d, r);

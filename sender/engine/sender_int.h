@@ -80,6 +80,13 @@ struct sdest {
     struct tfmcc_peer ccp; /* -C tfmcc: its reports and RTT (cc.c) */
     /* spec §9.1: FEC_F_DECODE / FEC_F_AGGREGATE from its REGISTER (fec.c). */
     uint8_t fec_flags;
+    /*
+     * Listed by the operator (-H, -j): its one key exchange of the session
+     * (the first REGISTER's) goes ahead even when the public-key budget is
+     * spent, so listed receivers are admitted before strangers and the work
+     * stays bounded by the list (issue 16).
+     */
+    bool listed;
 };
 
 /* Phases of the session (session.c has the table). */
@@ -233,9 +240,19 @@ struct sender {
     size_t moff;                /* where messages start: SKEYS_MSG_OFF or UFTP_HDR_LEN */
     struct ratelim pk;          /* public-key work on unauthenticated input */
     uint64_t pk_log_at;         /* next "rate-limiting" log line */
-    uint8_t *scratch;           /* UFTP_MAX_DATAGRAM: trial decryption */
-    struct wire_destkey *dk;    /* one KEYINFO's entries */
-    const uint8_t *cur_msg;     /* the decrypted message being dispatched */
+    /*
+     * The announce phase goes on past its ROBUST rounds while the budget
+     * refuses strangers' REGISTERs and admits others (both within two of
+     * their REGISTER intervals), up to reg_ext_end (what SENDER_MAX_DEST
+     * key exchanges take at the budget's rate): strangers queue for the
+     * budget rather than being left out.
+     */
+    uint64_t reg_refused_us, reg_admitted_us; /* the last of each (0: none) */
+    uint64_t reg_refused;                     /* refusals in all */
+    uint64_t reg_ext_end;                     /* 0: not extended yet */
+    uint8_t *scratch;                         /* UFTP_MAX_DATAGRAM: trial decryption */
+    struct wire_destkey *dk;                  /* one KEYINFO's entries */
+    const uint8_t *cur_msg;                   /* the decrypted message being dispatched */
     size_t cur_len;
 
     /* -C tfmcc (spec §1.7, cc.c). */

@@ -20,6 +20,7 @@
 #include "sender/engine/sender_int.h"
 
 #include "core/crypto/keyblob.h"
+#include "core/proto/claims.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -665,6 +666,38 @@ static void (*const cycle[SP_NSTATES])(struct sender *) = {[SP_ANNOUNCE] = annou
                                                            [SP_FILEINFO] = fileinfo_cycle,
                                                            [SP_COMPLETION] = completion_cycle};
 
+/*
+ * The announce rounds are over, but the public-key budget is refusing
+ * strangers' REGISTERs while admitting others (both within two of the
+ * clients' REGISTER intervals, 5·GRTT): one more round, within the time
+ * SENDER_MAX_DEST key exchanges take at the budget's rate (issue 16: a
+ * budget against floods must not cap a legitimate open group).
+ */
+static bool announce_extend(struct sender *s)
+{
+    uint64_t win = 2 * claims_resend_us(s->grtt.cur_us, 5);
+    bool go = s->phase == SP_ANNOUNCE && !s->last_pass && s->cfg.pk_budget_us > 0 &&
+              s->reg_refused_us != 0 && s->now - s->reg_refused_us <= win &&
+              s->reg_admitted_us != 0 && s->now - s->reg_admitted_us <= win;
+    if (go && s->reg_ext_end == 0) {
+        uint64_t span = (uint64_t)SENDER_MAX_DEST * skeys_cost_ecdh(s->cfg.curve) * 1000000u /
+                        s->cfg.pk_budget_us;
+        s->reg_ext_end = s->now + span;
+        SLOG(s, LL_WARN,
+             "registration extended: the public-key budget (%u us/s of key work) is refusing "
+             "REGISTERs while admitting others; up to %.0f s more",
+             s->cfg.pk_budget_us, (double)span / 1e6);
+    }
+    if (go && s->now >= s->reg_ext_end) {
+        SLOG(s, LL_WARN,
+             "registration closed with the public-key budget (%u us/s) still refusing "
+             "REGISTERs (%llu refused in all)",
+             s->cfg.pk_budget_us, (unsigned long long)s->reg_refused);
+        go = false;
+    }
+    return go;
+}
+
 static bool owed(const struct sender *s);
 
 /*
@@ -679,6 +712,8 @@ static ENG_ACTION(on_round)
     s->attempt++;
     dest_grtt(s, false);
     s->next_send = s->now + 3 * s->grtt.cur_us;
+    if (s->attempt > s->cfg.robust && announce_extend(s))
+        s->attempt = s->cfg.robust;
     /* In a closed group the mute owe their REGISTER too. */
     bool owing = owed(s) || (s->phase == SP_ANNOUNCE && !s->open_group && s->cnt[D_MUTE] > 0);
     bool patient = owing && s->now < s->asked_at + s->cfg.liveness_us;

@@ -1662,11 +1662,12 @@ static void drain(struct sim *s, int idx)
         o.buf = s->buf;
         o.cap = SIM_BUF;
         o.max_seg = ENG_MAX_SEG;
-        uint64_t c0 = s->cpu_clock ? cpu_now() : 0;
+        bool clk = s->cpu_clock && n->kind != SIM_RECEIVER;
+        uint64_t c0 = clk ? cpu_now() : 0;
         int k = n->kind == SIM_SENDER  ? sender_poll(n->snd, s->now, &o)
                 : n->kind == SIM_PROXY ? proxy_poll(n->prx, s->now, &o)
                                        : receiver_poll(n->rcv, s->now, &o);
-        if (s->cpu_clock)
+        if (clk)
             n->cpu_ns += cpu_now() - c0;
         if (k < 0) {
             fprintf(stderr, "sim: poll error %d\n", k);
@@ -1780,14 +1781,15 @@ static void deliver(struct sim *s, const struct pkt *p, int i)
     /* The engines decrypt in place: each gets a copy of its own. */
     uint8_t *b = pl->len <= SIM_RXBUF ? s->rxbuf : malloc(pl->len);
     memcpy(b, pl->data, pl->len);
-    uint64_t c0 = s->cpu_clock ? cpu_now() : 0;
+    bool clk = s->cpu_clock && n->kind != SIM_RECEIVER;
+    uint64_t c0 = clk ? cpu_now() : 0;
     if (n->kind == SIM_SENDER)
         sender_recv(n->snd, &p->from, &p->to, b, pl->len, p->tos, s->now);
     else if (n->kind == SIM_PROXY)
         proxy_recv(n->prx, &p->from, &p->to, b, pl->len, p->tos, s->now);
     else
         receiver_recv(n->rcv, &p->from, &p->to, b, pl->len, p->tos, s->now);
-    if (s->cpu_clock)
+    if (clk)
         n->cpu_ns += cpu_now() - c0;
     if (b != s->rxbuf)
         free(b);

@@ -126,7 +126,8 @@ void sim_set_nic_rate(struct sim *s, uint64_t Bps);
  * memory, and check_delivered compares digests (issue 16).
  */
 void sim_set_digest_only(struct sim *s, bool on);
-/* Counts the thread CPU time each node spends in its engine (sim_node_cpu_ns). */
+/* Counts the thread CPU time senders and proxies spend in their engines (sim_node_cpu_ns;
+ * receivers are not clocked: a system call per datagram would cost more than they do). */
 void sim_set_cpu_clock(struct sim *s, bool on);
 uint64_t sim_node_cpu_ns(struct sim *s, int i);
 /* The number of nodes (no fixed limit: memory is the only one). */
