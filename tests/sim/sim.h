@@ -15,7 +15,8 @@
  *
  * Storage is in memory: the sender reads registered blobs; each receiver
  * keeps a table of visible files (only completed ones) and in-progress
- * handles, with optional write-failure and free-space injection.
+ * handles, with optional write-failure and free-space injection; with
+ * sim_set_digest_only a receiver keeps no bytes, only each file's digest.
  */
 #ifndef UFTP_TEST_SIM_H
 #define UFTP_TEST_SIM_H
