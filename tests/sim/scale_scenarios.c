@@ -33,7 +33,36 @@ struct big {
     uint64_t into, into_bytes;        /* datagrams reaching it */
     uint64_t into_func[32];           /* by message type (ENCRYPTED as one) */
     uint64_t reg_end_us, data_end_us; /* first seen in FILEINFO, COMPLETION */
+    /* The sender's events: clients named as not connected, or not served a file. */
+    uint32_t *named;
+    size_t nnamed, capnamed;
 };
+
+static struct big *g_big; /* the run the sender's events belong to */
+
+static void big_event(void *ctx, const struct sender_event *ev)
+{
+    (void)ctx;
+    struct big *b = g_big;
+    bool bad = (ev->kind == SENDER_EV_CONNECT && !ev->ok) ||
+               (ev->kind == SENDER_EV_RESULT && ev->result >= SENDER_RES_REJECTED);
+    if (!bad || b == NULL)
+        return;
+    if (b->nnamed == b->capnamed) {
+        b->capnamed = b->capnamed ? 2 * b->capnamed : 64;
+        b->named = realloc(b->named, b->capnamed * sizeof(*b->named));
+    }
+    b->named[b->nnamed++] = ev->client_id;
+}
+
+/* Whether the sender named client id in a failure event. */
+static bool big_named(const struct big *b, uint32_t id)
+{
+    for (size_t i = 0; i < b->nnamed; i++)
+        if (b->named[i] == id)
+            return true;
+    return false;
+}
 
 struct big_opts {
     int n;             /* receivers */
@@ -141,7 +170,8 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
         sc->proxies = b->proxies;
         sc->nproxy = (size_t)b->npx;
     }
-    b->tx = sim_add_sender(b->s, sc, &lan, NULL);
+    g_big = b;
+    b->tx = sim_add_sender(b->s, sc, &lan, big_event);
     CHECK(b->tx >= 0, "sender_new failed");
     for (int k = 0; k <= np; k++) {
         b->srv[k].id = sc->server_id;
@@ -164,6 +194,9 @@ static void big_free(struct big *b)
     free(b->srv);
     free(b->px);
     free(b->proxies);
+    free(b->named);
+    if (g_big == b)
+        g_big = NULL;
     free(b);
 }
 
@@ -209,9 +242,15 @@ static void big_run(uint64_t seed, const struct big_opts *o, int want_exit, bool
     CHECK(code == want_exit, "sender exit %d (want %d)", code, want_exit);
     int ok = big_delivered(b, o->silent);
     CHECK(ok == o->n - o->silent, "%d of %d receivers got every file", ok, o->n - o->silent);
-    for (int i = o->n - o->silent; i < o->n; i++)
+    for (int i = o->n - o->silent; i < o->n; i++) {
         CHECK(sim_store_find(sim_store(b->s, b->rx[i]), 0, "big") == NULL,
               "silent receiver %d has the file", i);
+        /* spec §2.1: the summary and status file name each (CONNECT / RESULT lines). */
+        CHECK(big_named(b, b->dests[i].id), "silent receiver %d (%08X) not named", i,
+              b->dests[i].id);
+    }
+    CHECK(b->nnamed >= (size_t)o->silent, "%zu failures named for %d silent receivers", b->nnamed,
+          o->silent);
     double wall = wall_now() - w0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -282,10 +321,21 @@ static void scen_budget_closed(uint64_t seed)
     CHECK(g_reg_us > 0 && g_reg_us < 2 * SEC, "registration took %.3f s", (double)g_reg_us / 1e6);
 }
 
+/* A closed group with 10 members that never answer: each named, exit 0 (spec §2.1). */
+static void scen_closed_silent(uint64_t seed)
+{
+    struct big_opts o = {.n = 1000,
+                         .closed = true,
+                         .enc = true,
+                         .delay_us = 1000,
+                         .file_bytes = 100000,
+                         .silent = 10};
+    big_run(seed, &o, 0, false);
+}
+
 static const struct scen g_tab[] = {
-    {"budget_open", scen_budget_open, 3},
-    {"budget_closed", scen_budget_closed, 4},
-    {"direct_2000", scen_direct_2000, 1},
+    {"closed_silent", scen_closed_silent, 5}, {"budget_open", scen_budget_open, 3},
+    {"budget_closed", scen_budget_closed, 4}, {"direct_2000", scen_direct_2000, 1},
     {"closed_2000", scen_closed_2000, 2},
 };
 
