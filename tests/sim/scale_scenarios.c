@@ -128,6 +128,9 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
     for (int i = 0; i < o->n; i++) {
         struct receiver_config *c = &b->rc[i];
         receiver_config_defaults(c);
+        /* One session is all a receiver here sees: its 100 slots' memory would be most of
+         * the simulator's at 10,000 receivers (a real uftpd has its own process). */
+        c->max_sessions = 2;
         c->dests = g_dests;
         c->ndest = 1;
         c->pub_addrs = &b->pub;

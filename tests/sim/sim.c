@@ -101,6 +101,7 @@ struct node {
     struct sim_bneck_stats bn_st;
     int idx;
     size_t hpos;     /* in the deadline heap */
+    uint64_t hkey;   /* its key there: at most deadline (a later deadline is filed lazily) */
     bool busy;       /* keeps sim_run going (all_done) */
     bool touched;    /* received something this step */
     uint64_t cpu_ns; /* spent in its engine (sim_set_cpu_clock) */
@@ -155,8 +156,8 @@ struct sim {
     /* The nodes' deadlines, a binary heap by (deadline, index). */
     struct node **dl;
     /* This step's touched nodes; nodes with a kill time or an interrupt (rare). */
-    int *touch, *kl, *il;
-    size_t ntouch, nkl, nil;
+    int *touch, *kl, *il, *rk;
+    size_t ntouch, nkl, nil, nrk;
     size_t nbusy;
     bool digest_only;
     bool cpu_clock;
@@ -284,6 +285,7 @@ void sim_free(struct sim *s)
     free(s->amap);
     free(s->dl);
     free(s->touch);
+    free(s->rk);
     free(s->kl);
     free(s->il);
     free(s->rxbuf);
@@ -994,9 +996,15 @@ static const struct receiver_storage sim_receiver_storage = {
 
 /* ------------------------------------------------------------ the deadline heap */
 
+/*
+ * Nodes by (key, index), where a node's key is at most its deadline: a
+ * deadline that moved later (a receiver's timeout, on every datagram)
+ * leaves the node where it was until its old key comes up (dl_top,
+ * dl_due), which saves most of the sifting.
+ */
 static bool dl_before(const struct node *a, const struct node *b)
 {
-    return a->deadline < b->deadline || (a->deadline == b->deadline && a->idx < b->idx);
+    return a->hkey < b->hkey || (a->hkey == b->hkey && a->idx < b->idx);
 }
 
 static void dl_set(struct sim *s, size_t i, struct node *n)
@@ -1005,9 +1013,10 @@ static void dl_set(struct sim *s, size_t i, struct node *n)
     n->hpos = i;
 }
 
-/* Restores the heap after node n's deadline changed. */
+/* Files node n at its deadline. */
 static void dl_fix(struct sim *s, struct node *n)
 {
+    n->hkey = n->deadline;
     size_t i = n->hpos;
     while (i > 0 && dl_before(n, s->dl[(i - 1) / 2])) {
         dl_set(s, i, s->dl[(i - 1) / 2]);
@@ -1030,13 +1039,33 @@ static void dl_fix(struct sim *s, struct node *n)
     dl_set(s, i, n);
 }
 
-/* Appends to out every node whose deadline is at most t (the heap's top part). */
+/* After node n's deadline changed: an earlier one is filed now, a later one lazily. */
+static void dl_note(struct sim *s, struct node *n)
+{
+    if (n->deadline < n->hkey)
+        dl_fix(s, n);
+}
+
+/* The earliest deadline of all (the top filed at its real deadline first). */
+static uint64_t dl_top(struct sim *s)
+{
+    while (s->dl[0]->hkey != s->dl[0]->deadline)
+        dl_fix(s, s->dl[0]);
+    return s->dl[0]->deadline;
+}
+
+/*
+ * Marks every node whose deadline is at most t (within the heap's part
+ * keyed at most t); those whose key was stale go to s->rk, to be filed anew.
+ */
 static void dl_due(struct sim *s, size_t i, uint64_t t)
 {
-    if (i >= (size_t)s->nnodes || s->dl[i]->deadline > t)
+    if (i >= (size_t)s->nnodes || s->dl[i]->hkey > t)
         return;
     struct node *n = s->dl[i];
-    if (!n->touched) {
+    if (n->deadline > t)
+        s->rk[s->nrk++] = n->idx;
+    else if (!n->touched) {
         n->touched = true;
         s->touch[s->ntouch++] = n->idx;
     }
@@ -1073,6 +1102,7 @@ static struct node *new_node(struct sim *s, enum sim_kind k, const struct sim_li
         s->nodes = realloc(s->nodes, (size_t)cap * sizeof(*s->nodes));
         s->dl = realloc(s->dl, (size_t)cap * sizeof(*s->dl));
         s->touch = realloc(s->touch, (size_t)cap * sizeof(*s->touch));
+        s->rk = realloc(s->rk, (size_t)cap * sizeof(*s->rk));
         s->capnodes = cap;
     }
     struct node *n = calloc(1, sizeof(*n));
@@ -1761,7 +1791,7 @@ static void step(struct sim *s, int i)
 {
     struct node *n = s->nodes[i];
     drain(s, i);
-    dl_fix(s, n);
+    dl_note(s, n);
     busy_update(s, n);
 }
 
@@ -1813,7 +1843,7 @@ bool sim_run(struct sim *s, uint64_t limit_us)
         uint64_t t = UINT64_MAX;
         if (s->nheap > 0)
             t = s->heap[0]->t;
-        if (s->nnodes > 0 && s->dl[0]->deadline < t)
+        if (s->nnodes > 0 && dl_top(s) < t)
             t = s->dl[0]->deadline;
         for (size_t k = 0; k < s->nil; k++) {
             const struct node *n = s->nodes[s->il[k]];
@@ -1850,6 +1880,9 @@ bool sim_run(struct sim *s, uint64_t limit_us)
             pkt_free(p);
         }
         dl_due(s, 0, s->now);
+        for (size_t k = 0; k < s->nrk; k++) /* (after the walk: filing moves nodes) */
+            dl_fix(s, s->nodes[s->rk[k]]);
+        s->nrk = 0;
         qsort(s->touch, s->ntouch, sizeof(*s->touch), int_cmp);
         size_t nt = s->ntouch;
         s->ntouch = 0;
