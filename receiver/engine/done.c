@@ -22,9 +22,14 @@ RECV_ACTION(done_file)
             RLOG(r, s, LL_INFO, "group complete");
             f->comp_status = COMP_STAT_NORMAL; /* (no EXT_FREESPACE_INFO with file ID 0) */
             s->pending = P_COMPLETE;
-            /* spec §1.6: COMPLETE(0) every 4·GRTT until 4·ROBUST·GRTT (≥ 1 s, ≤ 300 s),
-             * and at least --liveness (issue 13: the server must hear one after an outage). */
-            uint64_t ex = claims_expiry_us(s->grtt_us, 4u * s->robust, CLAIMS_IDLE_MAX_US);
+            /*
+             * spec §1.6: COMPLETE(0) every 4·GRTT, until 3·ROBUST·GRTT (≥ 1 s, ≤ 300 s):
+             * the server sends DONE(0) ROBUST times 3·GRTT apart, so after its first
+             * DONE(0) it is gone within that (5.0.1 goes on to 4·ROBUST·GRTT, 48 s at
+             * 600 ms, retrying into the void; issue 16); and at least --liveness
+             * (issue 13: the server must hear one after an outage).
+             */
+            uint64_t ex = claims_expiry_us(s->grtt_us, 3u * s->robust, CLAIMS_IDLE_MAX_US);
             s->expire_at = r->now + (ex > r->cfg.liveness_us ? ex : r->cfg.liveness_us);
             to = FSM_GOTO(R_COMPLETE);
         } else if (s->state == R_MIDGROUP) {
@@ -63,7 +68,7 @@ RECV_ACTION(done_conf)
     return FSM_NEXT;
 }
 
-/* No DONE_CONF within 4·ROBUST·GRTT: the files are in all the same. */
+/* No DONE_CONF within 3·ROBUST·GRTT: the files are in all the same. */
 RECV_ACTION(done_unconfirmed)
 {
     RLOG(r, s, LL_WARN, "completion unconfirmed by server");

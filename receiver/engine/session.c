@@ -6,7 +6,7 @@
  *   running --ABORT for us / FAIL / QUIT / SHUTDOWN / timeout--> ABORTED
  *   FINISHED / ABORTED --CLOSE (the last reply is out)--> FREE
  * Timers: REGISTER every 5·GRTT, COMPLETE(0) every 4·GRTT (RE_TIMEOUT)
- * until 5·ROBUST·GRTT and 4·ROBUST·GRTT (RE_EXPIRE); data timeout
+ * until 5·ROBUST·GRTT and 3·ROBUST·GRTT (RE_EXPIRE); data timeout
  * ROBUST·GRTT; all ≥ 1 s, the data timeout and COMPLETE(0)'s ≥ --liveness
  * (issue 13). NAK timer 1·GRTT (RE_NAK). The server claims
  * GRTT and ROBUST, so resends count the GRTT as at least 10 ms and

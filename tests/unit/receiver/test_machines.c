@@ -336,11 +336,13 @@ static void test_timers(void)
     CU_ASSERT_EQUAL(s->state, R_ABORTED);
     CU_ASSERT_STRING_EQUAL(s->abort_text, "Transfer timed out");
 
-    /* Completion unconfirmed: finished all the same, after 4·ROBUST·GRTT. */
+    /* Completion unconfirmed: finished all the same, after 3·ROBUST·GRTT (the server's span). */
     s = announce(r, 3);
     msg(r, s, RE_REG_CONF, &m);
     m = ids_msg(DONE, g_me);
     msg(r, s, RE_DONE, &m);
+    uint64_t ex = claims_expiry_us(s->grtt_us, 3u * s->robust, CLAIMS_IDLE_MAX_US);
+    CU_ASSERT_EQUAL(s->expire_at - r->now, ex > r->cfg.liveness_us ? ex : r->cfg.liveness_us);
     r->now = s->expire_at;
     rsess_tick(r, s);
     CU_ASSERT_EQUAL(s->state, R_FINISHED);
