@@ -71,9 +71,13 @@ enum proxy_exit {
     PROXY_EXIT_INTERRUPTED = 6,
 };
 
-/* spec §4 proxy limits. */
+/*
+ * spec §4 proxy limits; clients per session as many as a sender takes
+ * (5.0.1: 1,000, MAXPROXYDEST), so that one proxy can serve a site of
+ * thousands (issue 16): the table grows with the clients that register.
+ */
 #define PROXY_MAX_SESSIONS 100
-#define PROXY_MAX_CLIENTS  1000
+#define PROXY_MAX_CLIENTS  100000
 #define PROXY_MAX_PENDING  10
 #define PROXY_MAX_KEYS     100
 #define PROXY_MAX_LIST     100 /* -S, -C, -H entries */

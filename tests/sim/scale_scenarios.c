@@ -336,10 +336,18 @@ static void scen_closed_silent(uint64_t seed)
     big_run(seed, &o, 0, false);
 }
 
+/* One response proxy for 1,500 receivers: past 5.0.1's 1,000 per proxy (issue 16). */
+static void scen_proxy_1500(uint64_t seed)
+{
+    struct big_opts o = {
+        .n = 1500, .proxies = 1, .enc = true, .delay_us = 1000, .file_bytes = 20000};
+    big_run(seed, &o, 0, false);
+}
+
 static const struct scen g_tab[] = {
-    {"closed_silent", scen_closed_silent, 5}, {"budget_open", scen_budget_open, 3},
-    {"budget_closed", scen_budget_closed, 4}, {"direct_2000", scen_direct_2000, 1},
-    {"closed_2000", scen_closed_2000, 2},
+    {"proxy_1500", scen_proxy_1500, 6},   {"closed_silent", scen_closed_silent, 5},
+    {"budget_open", scen_budget_open, 3}, {"budget_closed", scen_budget_closed, 4},
+    {"direct_2000", scen_direct_2000, 1}, {"closed_2000", scen_closed_2000, 2},
 };
 
 int main(int argc, char **argv)
