@@ -240,6 +240,10 @@ static void big_run(uint64_t seed, const struct big_opts *o, int want_exit, bool
 {
     double w0 = wall_now();
     struct big *b = big_new(seed, o);
+    if (b->tx < 0) { /* (CHECKed) */
+        big_free(b);
+        return;
+    }
     CHECK(sim_run(b->s, LIMIT_US), "did not finish");
     int code = sim_exit_code(b->s, b->tx);
     CHECK(code == want_exit, "sender exit %d (want %d)", code, want_exit);
@@ -259,17 +263,23 @@ static void big_run(uint64_t seed, const struct big_opts *o, int want_exit, bool
     getrusage(RUSAGE_SELF, &ru);
     uint64_t end = sim_store(b->s, b->tx)->ended_us;
     g_reg_us = b->reg_end_us;
+    struct sender_stats sst;
+    sender_stats(sim_sender(b->s, b->tx), &sst);
+    uint64_t fbytes = 0;
+    for (size_t i = 0; i < b->f->n; i++)
+        fbytes += b->f->it[i].size;
     if (print || scen_verbose)
         printf("N=%d proxies=%d%s %s %s loss=%u%% delay=%lluus file=%zu: exact %d/%d exit %d; "
                "virtual reg %.3f s data %.3f s completion %.3f s; into sender %llu (%.2f per "
-               "receiver, %.2f per proxy); sender CPU %.1f us per receiver; wall %.1f s; peak "
-               "RSS %ld MB\n",
+               "receiver, %.2f per proxy); data sent %.3f x the files; sender CPU %.1f us per "
+               "receiver; wall %.1f s; peak RSS %ld MB\n",
                o->n, b->npx, o->stacked ? " stacked" : "", o->closed ? "closed" : "open",
                o->enc ? "aes256-gcm" : "clear", o->loss_pct, (unsigned long long)o->delay_us,
                o->file_bytes, ok, o->n - o->silent, code, (double)b->reg_end_us / 1e6,
                (double)(b->data_end_us - b->reg_end_us) / 1e6, (double)(end - b->data_end_us) / 1e6,
                (unsigned long long)b->into, (double)b->into / o->n,
                b->npx ? (double)b->into / b->npx : 0.0,
+               fbytes ? (double)sst.data_bytes / (double)fbytes : 0.0,
                (double)sim_node_cpu_ns(b->s, b->tx) / 1e3 / o->n, wall, ru.ru_maxrss / 1024);
     if (print || scen_verbose) {
         printf("  into the sender by type:");

@@ -1150,7 +1150,7 @@ int sim_add_sender(struct sim *s, struct sender_config *cfg, const struct sim_li
     if (!addr_is_set(&cfg->pub))
         sim_group_addr(s, 0, 0, false, &cfg->pub);
     if (!addr_is_set(&cfg->priv))
-        sim_group_addr(s, 1, idx, false, &cfg->priv);
+        sim_group_addr(s, 1, idx % 62500, false, &cfg->priv); /* (octets stay < 256) */
     if (cfg->server_id == 0)
         cfg->server_id = addr_id(&n->addr);
     struct sender_env env = {
