@@ -21,18 +21,24 @@ static void pk_log(struct sender *s)
 
 /*
  * A REGISTER's key exchange (spec §1.8), within the public-key budget. NULL
- * = refused. A listed destination's (-H, -j) goes ahead over budget: one per
- * listed ID and session (register_one keeps the first), so the list bounds
- * that work, and a closed group of any size registers in one round.
+ * = refused. A listed destination (-H, -j, *over: its pass not used yet)
+ * goes ahead once over budget: the list bounds that work, whatever forged
+ * REGISTERs carry its ID, and a closed group of any size registers in one
+ * round (issue 16).
  */
-static struct skeys_peer *register_keys(struct sender *s, uint32_t id, bool listed,
+static struct skeys_peer *register_keys(struct sender *s, uint32_t id, bool *over,
                                         const struct wire_register *r)
 {
-    if (!ratelim_take(&s->pk, skeys_cost_ecdh(s->cfg.curve), s->now) && !listed) {
-        s->reg_refused++;
-        s->reg_refused_us = s->now;
-        pk_log(s);
-        return NULL;
+    bool pass = over != NULL && !*over;
+    if (!ratelim_take(&s->pk, skeys_cost_ecdh(s->cfg.curve), s->now)) {
+        if (pass) {
+            *over = true;
+        } else {
+            s->reg_refused++;
+            s->reg_refused_us = s->now;
+            pk_log(s);
+            return NULL;
+        }
     }
     struct skeys_peer *p = NULL;
     int rc = skeys_server_register(s->keys, id, r->dhblob, r->dhlen, r->rand2, &p);
@@ -40,6 +46,7 @@ static struct skeys_peer *register_keys(struct sender *s, uint32_t id, bool list
         SLOG(s, LL_WARN, "rejecting REGISTER from %08X: %s", id, skeys_strerror(rc));
         return NULL;
     }
+    s->reg_admitted_us = s->now;
     return p;
 }
 
@@ -53,9 +60,8 @@ static struct sdest *register_new(struct sender *s, uint32_t id, const struct ad
         return NULL;
     }
     struct skeys_peer *k = NULL;
-    if (s->keys != NULL && (k = register_keys(s, id, false, r)) == NULL)
+    if (s->keys != NULL && (k = register_keys(s, id, NULL, r)) == NULL)
         return NULL;
-    s->reg_admitted_us = s->now;
     struct sdest *d = dest_add(s, id, false);
     if (d == NULL) {
         skeys_peer_free(k);
@@ -151,7 +157,7 @@ static void register_one(struct sender *s, struct sdest *d, const struct addr *f
     }
     /* The first REGISTER's ECDH key is the client's for the session. */
     if (s->keys != NULL && d->keys == NULL &&
-        (d->keys = register_keys(s, d->id, d->listed, r)) == NULL)
+        (d->keys = register_keys(s, d->id, d->listed ? &d->pk_over : NULL, r)) == NULL)
         return;
     bool dup = d->registered;
     sfec_register(s, d, r);

@@ -81,12 +81,13 @@ struct sdest {
     /* spec §9.1: FEC_F_DECODE / FEC_F_AGGREGATE from its REGISTER (fec.c). */
     uint8_t fec_flags;
     /*
-     * Listed by the operator (-H, -j): its one key exchange of the session
-     * (the first REGISTER's) goes ahead even when the public-key budget is
-     * spent, so listed receivers are admitted before strangers and the work
-     * stays bounded by the list (issue 16).
+     * Listed by the operator (-H, -j): one key exchange goes ahead even
+     * when the public-key budget is spent (pk_over: that pass is used), so
+     * listed receivers are admitted before strangers and the work stays
+     * bounded by the list (issue 16).
      */
     bool listed;
+    bool pk_over;
 };
 
 /* Phases of the session (session.c has the table). */
