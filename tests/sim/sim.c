@@ -1174,6 +1174,10 @@ int sim_add_receiver(struct sim *s, struct receiver_config *cfg, const struct si
         cfg->client_id = addr_id(&n->addr);
     struct receiver_env env = {
         .ctx = n, .rng = sim_rng, .storage = sim_receiver_storage, .log = node_log(n)};
+    /* A digest-only store keeps no bytes to read back: such a receiver does not
+     * offer to decode parity, as uftpd without /proc (issue 17). */
+    if (n->store.digest_only)
+        env.storage.read = NULL;
     if (receiver_new(&n->rcv, cfg, &env) < 0)
         return node_discard(s, n);
     return node_commit(s, n);
@@ -1248,6 +1252,10 @@ void sim_restart_receiver(struct sim *s, int i, const struct receiver_config *cf
             st->f[k].kept = true;
     struct receiver_env env = {
         .ctx = n, .rng = sim_rng, .storage = sim_receiver_storage, .log = node_log(n)};
+    /* A digest-only store keeps no bytes to read back: such a receiver does not
+     * offer to decode parity, as uftpd without /proc (issue 17). */
+    if (n->store.digest_only)
+        env.storage.read = NULL;
     receiver_free(n->rcv);
     n->nmemb = 0; /* (what a killed process had joined goes with it) */
     if (receiver_new(&n->rcv, cfg, &env) < 0)
