@@ -482,6 +482,56 @@ static void scen_response_enc(uint64_t seed)
 }
 
 /*
+ * Issue 13, both restart scenarios: the sender just started (r->tx) dies once
+ * 800,000 bytes of data are out; a second sender resumes as uftp -F would
+ * (same group and server ID, the next instance) on LINK. Every copy exact,
+ * every receiver resumed without writing a block twice, and the resumed
+ * session sends no more than the worst-off receiver's missing bytes + 10 %.
+ */
+static void kill_and_resume(struct run *r, const struct sim_link *link)
+{
+    int first = r->tx;
+    uint64_t kill_us = 0;
+    for (uint64_t t = 1000; kill_us == 0 && t < LIMIT_US; t += 1000) {
+        sim_run(r->s, t);
+        struct sender_stats st;
+        sender_stats(sim_sender(r->s, first), &st);
+        if (st.phase == SENDER_PH_DATA && st.data_bytes > 800000)
+            kill_us = sim_now(r->s);
+    }
+    CHECK(kill_us != 0, "no data");
+    sim_kill_at(r->s, first, kill_us);
+    sim_run(r->s, kill_us + 300000);
+    uint64_t worst = 0;
+    for (int i = 0; i < r->nrx; i++) {
+        const struct sim_store *st = sim_store(r->s, r->rx[i]);
+        uint64_t have = 0;
+        for (size_t k = 0; k < st->n; k++)
+            if (st->f[k].in_use && st->f[k].type == FTYPE_REG)
+                have += st->f[k].written;
+        if (1550000 - have > worst)
+            worst = 1550000 - have;
+    }
+    r->sc.group_inst = 1;
+    run_add_sender(r, link);
+    run_expect(r, 0);
+    run_delivered(r);
+    struct sender_stats st = tx_stats(r);
+    CHECK(worst > 0 && worst < 1500000, "missing %" PRIu64, worst);
+    CHECK(st.data_bytes <= worst + worst / 10 + 16 * 1300,
+          "resumed session sent %" PRIu64 " data bytes for %" PRIu64 " missing", st.data_bytes,
+          worst);
+    for (int i = 0; i < r->nrx; i++)
+        CHECK(sim_store(r->s, r->rx[i])->resumed == 1 && sim_store(r->s, r->rx[i])->dup_writes == 0,
+              "receiver %d: resumed %u, dup writes %u", i, sim_store(r->s, r->rx[i])->resumed,
+              sim_store(r->s, r->rx[i])->dup_writes);
+    if (scen_verbose)
+        printf("    missing %" PRIu64 " bytes, resumed session sent %" PRIu64 "\n", worst,
+               st.data_bytes);
+    run_free(r);
+}
+
+/*
  * Issue 13: a restart through a response proxy. The sender dies mid-file
  * (it just stops), and resumes as uftp -F would (same group and server ID,
  * the next instance): the proxy aggregates the receivers' FILEINFO_ACK
@@ -508,45 +558,7 @@ static void scen_restart_response(uint64_t seed)
     r->proxies[0].id = r->pc[0].proxy_id;
     run_add_sender(r, &lan);
     r->srv[0].proxy_id = r->pc[0].proxy_id;
-    int first = r->tx;
-    uint64_t kill_us = 0;
-    for (uint64_t t = 1000; kill_us == 0 && t < LIMIT_US; t += 1000) {
-        sim_run(r->s, t);
-        struct sender_stats st;
-        sender_stats(sim_sender(r->s, first), &st);
-        if (st.phase == SENDER_PH_DATA && st.data_bytes > 800000)
-            kill_us = sim_now(r->s);
-    }
-    CHECK(kill_us != 0, "no data");
-    sim_kill_at(r->s, first, kill_us);
-    sim_run(r->s, kill_us + 300000);
-    uint64_t worst = 0;
-    for (int i = 0; i < r->nrx; i++) {
-        const struct sim_store *st = sim_store(r->s, r->rx[i]);
-        uint64_t have = 0;
-        for (size_t k = 0; k < st->n; k++)
-            if (st->f[k].in_use && st->f[k].type == FTYPE_REG)
-                have += st->f[k].written;
-        if (1550000 - have > worst)
-            worst = 1550000 - have;
-    }
-    r->sc.group_inst = 1;
-    run_add_sender(r, &lan);
-    run_expect(r, 0);
-    run_delivered(r);
-    struct sender_stats st = tx_stats(r);
-    CHECK(worst > 0 && worst < 1500000, "missing %" PRIu64, worst);
-    CHECK(st.data_bytes <= worst + worst / 10 + 16 * 1300,
-          "resumed session sent %" PRIu64 " data bytes for %" PRIu64 " missing", st.data_bytes,
-          worst);
-    for (int i = 0; i < r->nrx; i++)
-        CHECK(sim_store(r->s, r->rx[i])->resumed == 1 && sim_store(r->s, r->rx[i])->dup_writes == 0,
-              "receiver %d: resumed %u, dup writes %u", i, sim_store(r->s, r->rx[i])->resumed,
-              sim_store(r->s, r->rx[i])->dup_writes);
-    if (scen_verbose)
-        printf("    missing %" PRIu64 " bytes, resumed session sent %" PRIu64 "\n", worst,
-               st.data_bytes);
-    run_free(r);
+    kill_and_resume(r, &lan);
 }
 
 /*
@@ -581,45 +593,7 @@ static void scen_restart_tunnel(uint64_t seed)
     r->proxies[0].id = r->pc[1].proxy_id;
     run_add_sender(r, NULL);
     r->srv[0].proxy_id = r->pc[1].proxy_id;
-    int first = r->tx;
-    uint64_t kill_us = 0;
-    for (uint64_t t = 1000; kill_us == 0 && t < LIMIT_US; t += 1000) {
-        sim_run(r->s, t);
-        struct sender_stats st;
-        sender_stats(sim_sender(r->s, first), &st);
-        if (st.phase == SENDER_PH_DATA && st.data_bytes > 800000)
-            kill_us = sim_now(r->s);
-    }
-    CHECK(kill_us != 0, "no data");
-    sim_kill_at(r->s, first, kill_us);
-    sim_run(r->s, kill_us + 300000);
-    uint64_t worst = 0;
-    for (int i = 0; i < r->nrx; i++) {
-        const struct sim_store *st = sim_store(r->s, r->rx[i]);
-        uint64_t have = 0;
-        for (size_t k = 0; k < st->n; k++)
-            if (st->f[k].in_use && st->f[k].type == FTYPE_REG)
-                have += st->f[k].written;
-        if (1550000 - have > worst)
-            worst = 1550000 - have;
-    }
-    r->sc.group_inst = 1;
-    run_add_sender(r, NULL);
-    run_expect(r, 0);
-    run_delivered(r);
-    struct sender_stats st = tx_stats(r);
-    CHECK(worst > 0 && worst < 1500000, "missing %" PRIu64, worst);
-    CHECK(st.data_bytes <= worst + worst / 10 + 16 * 1300,
-          "resumed session sent %" PRIu64 " data bytes for %" PRIu64 " missing", st.data_bytes,
-          worst);
-    for (int i = 0; i < r->nrx; i++)
-        CHECK(sim_store(r->s, r->rx[i])->resumed == 1 && sim_store(r->s, r->rx[i])->dup_writes == 0,
-              "receiver %d: resumed %u, dup writes %u", i, sim_store(r->s, r->rx[i])->resumed,
-              sim_store(r->s, r->rx[i])->dup_writes);
-    if (scen_verbose)
-        printf("    missing %" PRIu64 " bytes, resumed session sent %" PRIu64 "\n", worst,
-               st.data_bytes);
-    run_free(r);
+    kill_and_resume(r, NULL);
 }
 
 /*
