@@ -23,23 +23,12 @@ void rfec_offer(struct receiver *r, struct rsession *s, const struct wire_announ
     }
 }
 
-void rfec_file_free(struct rfile *f)
-{
-    fec_rx_free(f->fec);
-    f->fec = NULL;
-}
-
 void rfec_engine_free(struct receiver *r)
 {
     fec_codec_free(r->fec_codec);
     free(r->fec_buf);
     r->fec_codec = NULL;
     r->fec_buf = NULL;
-}
-
-static void layout(const struct rsession *s, uint32_t sec, struct fec_layout *l)
-{
-    fec_layout_init(l, blocks_in_section(&s->f.lay, sec), s->fec_k, s->fec_stride);
 }
 
 /* Source blocks of FEC block fb (of section sec) not held. */
@@ -156,7 +145,7 @@ RECV_ACTION(fec_parity)
         return FSM_NEXT;
     }
     struct fec_layout l;
-    layout(s, p->section, &l);
+    rfec_layout(s, p->section, &l);
     if (p->fec_block >= l.nfb || p->k != fec_layout_size(&l, p->fec_block)) {
         refuse(r, s, "FEC block outside the layout");
         return FSM_NEXT;
@@ -194,7 +183,7 @@ int rfec_source(struct receiver *r, struct rsession *s, uint16_t sec, uint16_t s
 {
     struct rfile *f = &s->f;
     struct fec_layout l;
-    layout(s, sec, &l);
+    rfec_layout(s, sec, &l);
     uint32_t fb = fec_layout_fb(&l, sb, NULL);
     if (fec_rx_held(f->fec, sec, (uint16_t)fb) == 0)
         return 0;
@@ -203,15 +192,4 @@ int rfec_source(struct receiver *r, struct rsession *s, uint16_t sec, uint16_t s
     if (missing > 0 && h >= missing)
         return decode(r, s, sec, &l, fb);
     return 0;
-}
-
-uint32_t rfec_reduce(struct receiver *r, struct rsession *s, uint32_t sec, uint8_t *naks,
-                     size_t len)
-{
-    (void)r;
-    if (s->f.fec == NULL)
-        return 0;
-    struct fec_layout l;
-    layout(s, sec, &l);
-    return (uint32_t)fec_rx_reduce_naks(s->f.fec, (uint16_t)sec, &l, naks, len);
 }

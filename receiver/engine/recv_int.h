@@ -328,6 +328,8 @@ int rfec_source(struct receiver *r, struct rsession *s, uint16_t sec, uint16_t s
 /* The section's NAK bitmap less what held parity covers (spec §9.4); returns the bits cleared. */
 uint32_t rfec_reduce(struct receiver *r, struct rsession *s, uint32_t sec, uint8_t *naks,
                      size_t len);
+/* FEC-block layout of section sec (parity.c). */
+void rfec_layout(const struct rsession *s, uint32_t sec, struct fec_layout *l);
 void rfec_file_free(struct rfile *f);
 void rfec_engine_free(struct receiver *r);
 /* done.c (DONE, DONE_CONF, the completion's timers). */

@@ -206,3 +206,20 @@ uint64_t rsess_deadline(const struct rsession *s)
         t = s->expire_at;
     return t;
 }
+
+/* Issue 13: a confirmed restart ends the earlier instances of the same server
+ * and key still waiting out --liveness. */
+void slot_supersede(struct receiver *r, struct rsession *s)
+{
+    for (unsigned i = 0; i < r->nslots; i++) {
+        struct rsession *o = &r->sess[i];
+        if (o == s || !rsess_live(o) || o->group_id != s->group_id ||
+            o->server_id != s->server_id || o->group_inst == s->group_inst ||
+            o->server_fplen != s->server_fplen ||
+            memcmp(o->server_fp, s->server_fp, s->server_fplen) != 0)
+            continue;
+        RLOG(r, o, LL_INFO, "superseded by instance %u of the same server (restart)",
+             (unsigned)s->group_inst);
+        rsess_event(r, o, RE_QUIT, "Superseded by a restart");
+    }
+}

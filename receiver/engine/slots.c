@@ -66,21 +66,6 @@ void slot_timeout(struct receiver *r, struct rsession *s, bool rescale)
  * still waiting out their liveness timeout (a sender killed and restarted at
  * once) end now, failed, so that storage keeps their state for s to resume.
  */
-void slot_supersede(struct receiver *r, struct rsession *s)
-{
-    for (unsigned i = 0; i < r->nslots; i++) {
-        struct rsession *o = &r->sess[i];
-        if (o == s || !rsess_live(o) || o->group_id != s->group_id ||
-            o->server_id != s->server_id || o->group_inst == s->group_inst ||
-            o->server_fplen != s->server_fplen ||
-            memcmp(o->server_fp, s->server_fp, s->server_fplen) != 0)
-            continue;
-        RLOG(r, o, LL_INFO, "superseded by instance %u of the same server (restart)",
-             (unsigned)s->group_inst);
-        rsess_event(r, o, RE_QUIT, "Superseded by a restart");
-    }
-}
-
 void slot_grtt(struct receiver *r, struct rsession *s, uint8_t code)
 {
     if (code == s->grtt_code)

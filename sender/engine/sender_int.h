@@ -397,6 +397,9 @@ uint64_t xmit_data_due(const struct sender *s, uint64_t now);
 void xmit_hdr(struct sender *s, uint8_t *p, uint8_t func);
 /* Seals a data-like message (FILESEG, FEC_PARITY) in place: its length, or XMIT_ELIMIT / _ECRYPT.
  */
+/* Seals the message at p + s->moff (header at p): the datagram's length, or
+ * XMIT_ELIMIT (DATA only: the key's usage limit is near) / XMIT_ECRYPT. */
+ssize_t xmit_seal(struct sender *s, uint8_t *p, size_t msglen, size_t cap, bool data);
 ssize_t xmit_seal_data(struct sender *s, uint8_t *p, size_t msglen, size_t cap);
 
 /*
