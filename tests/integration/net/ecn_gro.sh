@@ -23,6 +23,13 @@ N=20000
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" "$2" | tail -1; }
+# Every CE sent and received is reported CE, and there were some: the tool
+# checks each datagram's own field (wrong=0); a few datagrams lost to a
+# full socket buffer on a loaded host are reported, not failed (<= 5%).
+ce_ok() {
+    local f="$NETNS_TMP/$1"
+    [ "$(field ce "$f")" = "$(field want_ce "$f")" ] && [ "$(field ce "$f")" -ge "$2" ]
+}
 
 # case NAME RECV_OPTS SEND_OPTS DEST
 run() {
@@ -44,15 +51,15 @@ run() {
 # (gro_bufs); what is required is each datagram's own ECN field.
 run "v4 all ECT(0)" "" "" 10.100.0.2
 run "v4 all CE" "-c" "-c" 10.100.0.2
-[ "$(field ce "$NETNS_TMP/v4 all CE")" = $N ] || fail "CE lost"
+ce_ok "v4 all CE" $((N - N / 20)) || fail "CE lost"
 run "v4 every 5th CE" "-k 5" "-k 5" 10.100.0.2
-[ "$(field ce "$NETNS_TMP/v4 every 5th CE")" = $((N / 5)) ] || fail "CE count"
+ce_ok "v4 every 5th CE" $((N / 5 - N / 20)) || fail "CE count"
 [ "$(field mixed "$NETNS_TMP/v4 every 5th CE")" = 0 ] || fail "GRO merged different ECN fields"
 run "v4 every 2nd CE" "-k 2" "-k 2" 10.100.0.2
 run "v6 every 5th CE" "-6 -k 5" "-k 5" fd00:100::2
-[ "$(field ce "$NETNS_TMP/v6 every 5th CE")" = $((N / 5)) ] || fail "v6 CE count"
+ce_ok "v6 every 5th CE" $((N / 5 - N / 20)) || fail "v6 CE count"
 run "v6 all CE" "-6 -c" "-c" fd00:100::2
-[ "$(field ce "$NETNS_TMP/v6 all CE")" = $N ] || fail "v6 CE lost"
+ce_ok "v6 all CE" $((N - N / 20)) || fail "v6 CE lost"
 
 [ $fails = 0 ] && echo "ecn_gro: ok"
 exit $((fails > 0))

@@ -9,9 +9,13 @@
  *   ecn_gro_tool recv -p PORT -n COUNT [-k K] [-c] [-6] [-r READY]
  *       Receives with core/net (UDP_GRO on, TOS reported) and checks each
  *       datagram's ECN field against the sender's pattern. Prints
- *       "dgrams= bufs= gro_bufs= ce= wrong= mixed=" (mixed: coalesced
+ *       "dgrams= bufs= gro_bufs= ce= want_ce= wrong= mixed=" (want_ce: how
+ *       many of the datagrams that arrived were sent CE; mixed: coalesced
  *       buffers whose datagrams were sent with different ECN fields) and
- *       exits 0 when all COUNT arrived, each with its own ECN field.
+ *       exits 0 when each datagram that arrived had its own ECN field and
+ *       at least 95% of COUNT arrived: the sender is not paced, so a
+ *       receiver starved of CPU on a loaded host may overflow its socket
+ *       buffer; that loss is reported, it is not what is tested.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -130,7 +134,7 @@ static int do_recv(unsigned port, unsigned n, unsigned k, int all_ce, int v6, co
         if (f)
             fclose(f);
     }
-    unsigned got = 0, ce = 0, wrong = 0, mixed = 0;
+    unsigned got = 0, ce = 0, want_ce = 0, wrong = 0, mixed = 0;
     long last = now_ms();
     while (got < n && now_ms() - last < 3000) {
         struct pollfd pf = {s.fd, POLLIN, 0};
@@ -154,6 +158,7 @@ static int do_recv(unsigned port, unsigned n, unsigned k, int all_ce, int v6, co
             got++;
             int e = d.meta->tos < 0 ? -1 : d.meta->tos & 3;
             ce += e == 3;
+            want_ce += want_ecn(seq, k, all_ce) == 3;
             wrong += e != want_ecn(seq, k, all_ce);
             /* Was this buffer coalesced from datagrams sent with different marks? */
             if (d.meta != buf) {
@@ -164,12 +169,13 @@ static int do_recv(unsigned port, unsigned n, unsigned k, int all_ce, int v6, co
             }
         }
     }
-    printf("dgrams=%u bufs=%llu gro_bufs=%llu ce=%u wrong=%u mixed=%u\n", got,
-           (unsigned long long)rx.st.bufs, (unsigned long long)rx.st.gro_bufs, ce, wrong, mixed);
+    printf("dgrams=%u bufs=%llu gro_bufs=%llu ce=%u want_ce=%u wrong=%u mixed=%u\n", got,
+           (unsigned long long)rx.st.bufs, (unsigned long long)rx.st.gro_bufs, ce, want_ce, wrong,
+           mixed);
     free(seen);
     net_rx_free(&rx);
     net_sock_close(&s);
-    return got == n && wrong == 0 ? 0 : 1;
+    return got >= n - n / 20 && wrong == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
