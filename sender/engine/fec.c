@@ -41,6 +41,7 @@ struct sfec {
     uint32_t nsec;
     uint32_t *base; /* nsec + 1 */
     uint8_t *need, *next, *send;
+    uint8_t *cnt;     /* one STATUS's counts, per FEC block of its section (scratch) */
     uint64_t *rep_at; /* per section: when this pass last sent it parity (0: not yet) */
     uint32_t pc;      /* global FEC block of the next parity to prepare */
     /* The prepared symbols of one group, and their bytes. */
@@ -78,7 +79,7 @@ void sfec_file_end(struct sender *s)
     free(x->rep_at);
     x->rep_at = NULL;
     x->base = NULL;
-    x->need = x->next = x->send = NULL;
+    x->need = x->next = x->send = x->cnt = NULL;
     x->active = false;
     x->nsym = x->isym = 0;
 }
@@ -155,14 +156,15 @@ bool sfec_file_start(struct sender *s)
         n += l.nfb;
     }
     x->base[x->nsec] = n;
-    /* need, next, send in one allocation */
-    if ((x->need = calloc(3, n ? n : 1)) == NULL) {
+    /* need, next, send and cnt in one allocation */
+    if ((x->need = calloc(4, n ? n : 1)) == NULL) {
         free(x->base);
         x->base = NULL;
         return false;
     }
     x->next = x->need + n;
     x->send = x->next + n;
+    x->cnt = x->send + n;
     x->active = true;
     x->pc = 0;
     x->pass1_ppm = x->pass1_n = 0;
@@ -198,23 +200,53 @@ int sfec_status(struct sender *s, struct sdest *d, const struct wire_status *st)
         return SFEC_STALE;
     struct fec_layout l;
     layout(s, st->section, &l);
+    struct sfile *f = &s->file;
+    uint32_t abs0 = blocks_section_start(&f->lay, st->section);
+    /* A report on a section the first pass has yet to send (a restarted
+     * receiver's map of what it lacks, issue 13, spec §1.6 step 5) names
+     * blocks that pass still sends: plain, they go in it; as counts they
+     * would cost parity in the next pass besides. */
+    if (f->pass == 1 && f->cursor < abs0 + l.blocks)
+        return SFEC_PLAIN;
     uint8_t *need = x->need + x->base[st->section];
-    /* Tallied directly, then checked: a FEC block whose parity ids run out
-     * is repaired by its NAKed blocks instead (they name what is missing). */
-    fec_tally_max(&l, st->naks, st->naks_len, need);
-    bool plain = false;
+    uint8_t *cnt = x->cnt + x->base[st->section];
+    memset(cnt, 0, l.nfb);
+    fec_tally_max(&l, st->naks, st->naks_len, cnt);
+    /* Checked before anything is tallied: a FEC block whose parity ids run
+     * out is repaired by its NAKed blocks instead (they name what is
+     * missing), and so is then the whole section, once, without parity
+     * besides. */
     for (uint32_t fb = 0; fb < l.nfb; fb++) {
-        unsigned room =
-            fec_max_parity(fec_layout_size(&l, fb)) - x->next[x->base[st->section] + fb];
-        if (need[fb] + 2u > room && need[fb] > 0)
-            plain = true;
+        unsigned size = fec_layout_size(&l, fb);
+        unsigned room = fec_max_parity(size) - x->next[x->base[st->section] + fb];
+        unsigned c = cnt[fb] > need[fb] ? cnt[fb] : need[fb];
+        if (cnt[fb] < size && c + 2u > room && c > 0)
+            return SFEC_PLAIN;
     }
-    if (s->file.pass == 1 && l.blocks > 0) {
+    /* A FEC block d lacks whole goes as its blocks: k of them, where parity
+     * would be k + 1 at least and leave d decoding (a restarted receiver
+     * lacks whole FEC blocks, issue 13). The others are counts. */
+    for (uint32_t fb = 0; fb < l.nfb; fb++) {
+        unsigned size = fec_layout_size(&l, fb);
+        if (cnt[fb] == 0)
+            continue;
+        if (cnt[fb] < size) {
+            if (cnt[fb] > need[fb])
+                need[fb] = cnt[fb];
+            continue;
+        }
+        for (unsigned i = 0; i < size; i++)
+            bitmap_set(&f->naks, abs0 + fec_layout_block(&l, fb, i));
+    }
+    /* The first pass's loss, for the margin of lost parity; a first pass
+     * that started at its end (every receiver partial) sent nothing to
+     * lose: its reports are restart maps (issue 13). */
+    if (f->pass == 1 && !f->partial && l.blocks > 0) {
         x->pass1_ppm +=
             (uint64_t)bitmap_bytes_count(st->naks, st->naks_len, l.blocks) * 1000000 / l.blocks;
         x->pass1_n++;
     }
-    return plain ? SFEC_PLAIN : SFEC_COUNTS;
+    return SFEC_COUNTS;
 }
 
 /*
@@ -229,6 +261,17 @@ static unsigned spread(unsigned need, uint32_t loss_ppm)
         return 0;
     double p = loss_ppm / 1e6;
     return (unsigned)ceil(2.0 * sqrt(need * p * (1 - p)));
+}
+
+/* Every block of FEC block fb (section from abs0) is to be resent in the next pass. */
+static bool resent_whole(const struct sfile *f, const struct fec_layout *l, uint32_t abs0,
+                         uint32_t fb)
+{
+    unsigned size = fec_layout_size(l, fb);
+    for (unsigned i = 0; i < size; i++)
+        if (!bitmap_get(&f->naks, abs0 + fec_layout_block(l, fb, i)))
+            return false;
+    return true;
 }
 
 void sfec_rewind(struct sender *s)
@@ -246,11 +289,14 @@ void sfec_rewind(struct sender *s)
     for (uint32_t i = 0; i < x->nsec; i++) {
         struct fec_layout l;
         layout(s, i, &l);
+        uint32_t abs0 = blocks_section_start(&s->file.lay, i);
         for (uint32_t fb = 0; fb < l.nfb; fb++) {
             uint32_t g = x->base[i] + fb;
+            if (x->need[g] > 0 && resent_whole(&s->file, &l, abs0, fb))
+                x->need[g] = 0; /* its blocks go again: parity besides would be lost */
             unsigned room = fec_max_parity(fec_layout_size(&l, fb)) - x->next[g];
-            unsigned c = fec_repair_count(x->need[g] + spread(x->need[g], x->loss_ppm), x->loss_ppm,
-                                          room);
+            unsigned c =
+                fec_repair_count(x->need[g] + spread(x->need[g], x->loss_ppm), x->loss_ppm, room);
             x->send[g] = (uint8_t)c;
             x->need[g] = 0;
             total += c;

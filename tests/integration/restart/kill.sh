@@ -12,7 +12,8 @@
 # overhead) and its time against the time those bytes need at the rate
 # (target <= 1.2 x).
 #
-#   kill.sh UFTP UFTPD        (KILL_MB: the big file's size, default 64)
+#   kill.sh UFTP UFTPD        (KILL_MB: the big file's size, default 64; KILL_RATE:
+#                              -R, default 80000; KILL_LOG: the resuming uftp's -x, default 2)
 UFTP=${1:?usage: kill.sh UFTP UFTPD} UFTPD=${2:?}
 TEST_TAG=rskill
 . "$(dirname "$0")/../transfer/common.sh"
@@ -38,18 +39,23 @@ start_all() {
     done
 }
 
-# kill_at: kill -9 the sender once receiver 2 holds 60 % of big.bin.
+# kill_at: kill -9 the sender once receiver 2 holds 60 % of big.bin. Sets
+# GOODPUT: the bytes per second receiver 2's copy grew by until then (the
+# first session's rate as the receivers saw it: payload only).
 kill_at() {
-    local spid=$1 f at=0 k
+    local spid=$1 f at=0 k t0="" a0=0
     for ((k = 0; k < 2000; k++)); do
         f=$(find "$NETNS_TMP/t2" -name big.bin 2>/dev/null | head -n 1)
         if [ -n "$f" ]; then
             at=$(stat -c %s "$f")
+            [ -z "$t0" ] && [ "$at" -gt 0 ] && t0=$(date +%s.%N) a0=$at
             [ "$at" -ge $((SIZE * 6 / 10)) ] && break
         fi
         sleep 0.02
     done
     kill -9 "$spid"
+    GOODPUT=$(awk -v a="$at" -v a0="$a0" -v t0="${t0:-0}" -v t1="$(date +%s.%N)" \
+        'BEGIN { print (t1 > t0 && a > a0) ? (a - a0) / (t1 - t0) : 0 }')
     wait "$spid" 2>/dev/null
     echo "  uftp killed (-9) with big.bin at $at of $SIZE bytes at receiver 2"
 }
@@ -75,19 +81,23 @@ check_all() {
 }
 
 figures() {
-    local what=$1 miss=$2 t0=$3 t1=$4 line sent
+    local what=$1 miss=$2 t0=$3 t1=$4 line sent par
     line=$(grep "ended (exit" "$NETNS_TMP/$what.log")
     sent=$(sed -n 's/.* (\([0-9]*\) bytes) of data.*/\1/p' <<<"$line")
+    # Parity (issue 17) counts as sent too: blocks of 1300 bytes (-b default).
+    par=$(sed -n 's/.* \([0-9]*\) FEC_PARITY sent.*/\1/p' "$NETNS_TMP/$what.log")
     # Multicast: a block missing at several receivers goes once, so the sender
     # owes the union of what they lack; they lost the same stretch, so the
     # union is about the largest receiver's share.
     read -r mx sum nr <<<"$miss"
     [ "${nr:-0}" = "$N" ] || fail "$what: ${nr:-0} of $N receivers resumed big.bin"
-    awk -v s="${sent:-0}" -v m="${mx:-1}" -v sum="${sum:-0}" -v t0="$t0" -v t1="$t1" -v r="$RATE" -v w="$what" 'BEGIN {
+    awk -v s="${sent:-0}" -v p="${par:-0}" -v m="${mx:-1}" -v sum="${sum:-0}" -v t0="$t0" -v t1="$t1" -v r="$RATE" -v w="$what" -v g="${GOODPUT:-0}" 'BEGIN {
         need = m / (r * 128);
-        printf "  %s: resumed session sent %d data bytes; missing at the receivers: %d bytes at most, %d in all\n", w, s, m, sum;
-        printf "  %s: sent / missing %.3f (target <= 1.1 + overhead)\n", w, s / m;
+        printf "  %s: resumed session sent %d data + %d parity bytes; missing at the receivers: %d bytes at most, %d in all\n", w, s, p * 1300, m, sum;
+        printf "  %s: sent / missing %.3f (target <= 1.1 + overhead)\n", w, (s + p * 1300) / m;
         printf "  %s: %.2f s; the missing bytes need %.2f s at %d Kbps: ratio %.2f (target <= 1.2), fixed overhead %.2f s\n", w, t1 - t0, need, r, (t1 - t0) / need, (t1 - t0) - need;
+        if (g > 0)
+            printf "  %s: at the first session\x27s payload rate (%.2f MB/s at receiver 2) they need %.2f s: ratio %.2f\n", w, g / 1e6, m / g, (t1 - t0) / (m / g);
     }'
     [ -n "$sent" ] && [ "$sent" -lt "$SIZE" ] || fail "$what: resumed session sent ${sent:-?} bytes"
 }
@@ -105,7 +115,7 @@ run_first() { # run_first NAME [uftp args]
 run_resume() { # run_resume NAME -> sets RT0 RT1
     local name=$1 rc
     RT0=$(date +%s.%N)
-    netns_spawn lan1 "$NETNS_TMP/$name.log" "$UFTP" -x 2 -R "$RATE" -k "$NETNS_TMP/key.pem" \
+    netns_spawn lan1 "$NETNS_TMP/$name.log" "$UFTP" -x "${KILL_LOG:-2}" -T -R "$RATE" -k "$NETNS_TMP/key.pem" \
         -F "$NETNS_TMP/rs"
     netns_wait "$NETNS_LAST_PID" 200
     rc=$?
