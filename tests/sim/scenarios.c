@@ -714,8 +714,12 @@ static void restart_case(uint64_t seed, const struct kill_point *kp, int variant
     }
     /* uftp -F: the same group, the next instance (2 after the foreign session's 1: any other). */
     r->sc.group_inst = variant == RS_FOREIGN ? 2 : 1;
+    uint64_t t0 = sim_now(r->s);
     run_add_sender(r, NULL);
     run_expect(r, 0);
+    /* Its time against what the missing bytes need at -R (Kbit = 1024 bits, as uftp paces). */
+    double took = (double)(sim_store(r->s, r->tx)->ended_us - t0) / 1e6;
+    double need = (double)missing / (r->sc.rate_kbps * 128.0);
     run_delivered(r);
     struct sender_stats st = tx_stats(r);
     uint64_t bound = missing + missing / 10 + 16 * 1300;
@@ -739,9 +743,11 @@ static void restart_case(uint64_t seed, const struct kill_point *kp, int variant
         CHECK(resumed > 0, "nothing resumed after a kill %s", kp->name);
     if (scen_verbose)
         printf("    killed %-28s at %6.3f s: missing %8" PRIu64
-               " bytes, resumed session sent %8" PRIu64 " + %" PRIu64 " parity (%.3f x)\n",
+               " bytes, resumed session sent %8" PRIu64 " + %" PRIu64
+               " parity (%.3f x) in %.3f s, %.3f s at the rate (%.2f x)\n",
                kp->name, (double)kill_us / 1e6, missing, st.data_bytes, st.fec_bytes,
-               missing ? (double)(st.data_bytes + st.fec_bytes) / (double)missing : 0.0);
+               missing ? (double)(st.data_bytes + st.fec_bytes) / (double)missing : 0.0, took, need,
+               need > 0 ? took / need : 0.0);
     run_free(r);
     free(ff); /* (its sender, borrowing it, went with the run) */
 }
