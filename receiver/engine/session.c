@@ -221,5 +221,9 @@ void slot_supersede(struct receiver *r, struct rsession *s)
         RLOG(r, o, LL_INFO, "superseded by instance %u of the same server (restart)",
              (unsigned)s->group_inst);
         rsess_event(r, o, RE_QUIT, "Superseded by a restart");
+        /* Ended now, not at the next poll: a FILEINFO of the restart in the same
+         * batch of datagrams must find the state kept (the storage's session end). */
+        if (o->state == R_ABORTED && o->pending == 0)
+            rsess_event(r, o, RE_CLOSE, NULL);
     }
 }

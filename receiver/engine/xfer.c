@@ -137,6 +137,11 @@ RECV_ACTION(xfer_fileinfo)
         return FSM_STAY;
     }
     s->pending &= ~(uint32_t)P_REGISTER;
+    /* Issue 13: a FILEINFO that confirms a restarted session (its REG_CONF
+     * lost) supersedes the earlier instances before this file opens, so
+     * that their kept state can be resumed. */
+    if (s->state == R_REGISTERED && s->group_inst != 0)
+        slot_supersede(r, s);
     /* The server's clock for our echo (spec §1.3). */
     s->server_ts = fi->tstamp;
     s->server_rx = r->now;

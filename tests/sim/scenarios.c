@@ -635,7 +635,15 @@ static uint64_t rx_missing(struct run *r, uint64_t total, uint64_t *sum)
     return worst;
 }
 
-enum { RS_PLAIN, RS_RX_RESTART, RS_FOREIGN };
+enum { RS_PLAIN, RS_RX_RESTART, RS_FOREIGN, RS_NO_REGCONF };
+
+/* RS_NO_REGCONF: the resumed sender's REG_CONFs are lost; its FILEINFO confirms. */
+static bool lose_resumed_regconf(void *arg, int from, const struct addr *dst, const uint8_t *p,
+                                 size_t len)
+{
+    (void)dst;
+    return from == *(const int *)arg && len > 1 && p[1] == REG_CONF;
+}
 
 /* When the first sender dies: at a time, or at the first step where a phase or amount is reached.
  */
@@ -715,7 +723,10 @@ static void restart_case(uint64_t seed, const struct kill_point *kp, int variant
     /* uftp -F: the same group, the next instance (2 after the foreign session's 1: any other). */
     r->sc.group_inst = variant == RS_FOREIGN ? 2 : 1;
     uint64_t t0 = sim_now(r->s);
-    run_add_sender(r, NULL);
+    int resumed_tx = -1;
+    if (variant == RS_NO_REGCONF)
+        sim_set_drop(r->s, lose_resumed_regconf, &resumed_tx);
+    resumed_tx = run_add_sender(r, NULL);
     run_expect(r, 0);
     /* Its time against what the missing bytes need at -R (Kbit = 1024 bits, as uftp paces). */
     double took = (double)(sim_store(r->s, r->tx)->ended_us - t0) / 1e6;
@@ -741,6 +752,8 @@ static void restart_case(uint64_t seed, const struct kill_point *kp, int variant
     }
     if (missing < total)
         CHECK(resumed > 0, "nothing resumed after a kill %s", kp->name);
+    for (int i = 0; variant == RS_NO_REGCONF && i < r->nrx; i++)
+        CHECK(sim_store(r->s, r->rx[i])->resumed == 1, "receiver %d did not resume big", i);
     if (scen_verbose)
         printf("    killed %-28s at %6.3f s: missing %8" PRIu64
                " bytes, resumed session sent %8" PRIu64 " + %" PRIu64
@@ -777,6 +790,10 @@ static void scen_restart(uint64_t seed)
     restart_case(seed + 21, &mid, RS_RX_RESTART, false);
     scen_case("another server reusing the group ID in between");
     restart_case(seed + 22, &mid, RS_FOREIGN, false);
+    /* The first FILEINFO confirms the resumed session (spec §1.4): the earlier
+     * instance must be superseded and ended before that file opens. */
+    scen_case("the resumed session's REG_CONF lost");
+    restart_case(seed + 23, &mid, RS_NO_REGCONF, false);
     scen_case(NULL);
 }
 

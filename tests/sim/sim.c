@@ -772,14 +772,15 @@ static int ms_open(void *ctx, const struct receiver_file *rf, void **h)
         /* Issue 13, as receiver/store.c: the same server and key, another instance. */
         for (size_t i = 0; i < st->n; i++) {
             struct sim_mfile *k = &st->f[i];
-            if (!k->in_use || k->server_id != rf->server_id || k->group_id != rf->group_id ||
-                k->group_inst == rf->group_inst || k->dest != rf->dest ||
-                strcmp(k->rel, rf->rel) != 0 || k->size != rf->size ||
+            if (!k->in_use || k->live || k->server_id != rf->server_id ||
+                k->group_id != rf->group_id || k->group_inst == rf->group_inst ||
+                k->dest != rf->dest || strcmp(k->rel, rf->rel) != 0 || k->size != rf->size ||
                 k->fplen != rf->server_fplen ||
                 (k->fplen && memcmp(k->fp, rf->server_fp, k->fplen) != 0))
                 continue;
             if (k->kept && k->blocksize == rf->blocksize) {
                 k->kept = false;
+                k->live = true;
                 k->group_inst = rf->group_inst;
                 st->opens++;
                 st->resumed++;
@@ -803,6 +804,7 @@ static int ms_open(void *ctx, const struct receiver_file *rf, void **h)
     if (st->restart && rf->blocksize > 0)
         f->map = calloc((size_t)(rf->size / rf->blocksize + 8) / 8 + 1, 1);
     f->in_use = true;
+    f->live = true;
     f->dest = rf->dest;
     snprintf(f->rel, sizeof(f->rel), "%s", rf->rel);
     f->type = FTYPE_REG;
@@ -960,11 +962,12 @@ static int ms_stat(void *ctx, const struct receiver_file *rf, struct file_stat *
 static void ms_session_end(void *ctx, uint32_t server_id, uint32_t group_id, uint8_t inst,
                            bool completed)
 {
-    (void)server_id;
-    (void)group_id;
-    (void)inst;
     struct node *n = ctx;
     struct sim_store *st = &n->store;
+    for (size_t k = 0; k < st->n; k++)
+        if (st->f[k].server_id == server_id && st->f[k].group_id == group_id &&
+            st->f[k].group_inst == inst)
+            st->f[k].live = false;
     st->ended_us = n->sim->now;
     st->session_ends++;
     if (completed)
@@ -1247,9 +1250,11 @@ void sim_restart_receiver(struct sim *s, int i, const struct receiver_config *cf
 {
     struct node *n = s->nodes[i];
     struct sim_store *st = &n->store;
-    for (size_t k = 0; k < st->n; k++)
+    for (size_t k = 0; k < st->n; k++) {
         if (st->f[k].in_use && !st->f[k].visible && st->f[k].map != NULL && st->restart)
             st->f[k].kept = true;
+        st->f[k].live = false; /* uftpd at start makes a dead run's state resumable */
+    }
     struct receiver_env env = {
         .ctx = n, .rng = sim_rng, .storage = sim_receiver_storage, .log = node_log(n)};
     /* A digest-only store keeps no bytes to read back: such a receiver does not

@@ -85,6 +85,9 @@ struct sim_mfile {
     uint8_t group_inst;
     uint8_t fp[20], fplen;
     bool kept; /* its session failed: hidden, resumable by the same server and key */
+    /* Its session has not ended yet: as receiver/store.c, whose record says "failed" only at
+     * the session's end, nothing of it is resumed or answered COMPLETE before. */
+    bool live;
     uint32_t blocksize;
     uint8_t *map; /* blocks written, 1 bit each */
 };
