@@ -389,6 +389,15 @@ static int build_config(struct uftp *u)
         /* -F: the same group, its next instance, the receivers still owed files. */
         c->group_id = u->rs.group_id;
         c->group_inst = (uint8_t)(u->rs.group_inst + 1);
+        /* Issue 13: from the GRTT the failed session measured (within -r's MIN..MAX), not
+         * -r's INIT: its rounds (a proxy's aggregation hold, spec §3.4) start at their
+         * real length. */
+        if (u->rs.grtt_us > 0) {
+            uint64_t g = u->rs.grtt_us;
+            g = g < c->grtt_min_us ? c->grtt_min_us : g > c->grtt_max_us ? c->grtt_max_us : g;
+            c->grtt_init_us = g;
+            log_info("starting from the GRTT the failed session measured: %.3f s", (double)g / 1e6);
+        }
         if (!u->rs.open) {
             free(u->dests);
             u->dests = restart_dests(&u->rs);

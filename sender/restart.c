@@ -112,6 +112,12 @@ int restart_write(const char *path, const struct restart *r)
              r->group_id, (unsigned)r->group_inst);
     tb_str(&b, "# uftp -F resumes this session (issue 13; spec §2.1 \"Restart file\")\n");
     tb_str(&b, line);
+    if (r->grtt_us > 0) {
+        snprintf(line, sizeof(line), "grtt %llu.%06llu\n",
+                 (unsigned long long)(r->grtt_us / 1000000),
+                 (unsigned long long)(r->grtt_us % 1000000));
+        tb_str(&b, line);
+    }
     for (size_t i = 0; i < r->nitems; i++) {
         tb_str(&b, "item ");
         tb_escaped(&b, r->items[i]);
@@ -193,6 +199,7 @@ int restart_read(const char *path, struct restart *r, char *msg, size_t ml)
     char line[8192];
     unsigned ln = 0;
     int rc = 0, have = 0; /* bits: version, group, instance, end */
+    unsigned version = 0;
     size_t capitems = 0;
     while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
         ln++;
@@ -216,8 +223,10 @@ int restart_read(const char *path, struct restart *r, char *msg, size_t ml)
         if (!(have & 1)) {
             if (strcmp(line, "uftp-restart") != 0 || arg == NULL)
                 rc = bad(msg, ml, ln, "not a uftp restart file");
-            else if (strtoull(arg, &end, 10) != RESTART_VERSION || *end != '\0')
+            else if ((v = strtoull(arg, &end, 10)) < RESTART_VERSION_MIN || v > RESTART_VERSION ||
+                     *end != '\0')
                 rc = bad(msg, ml, ln, "unknown version");
+            version = (unsigned)v;
             have |= 1;
         } else if (strcmp(line, "group") == 0 && arg != NULL) {
             v = strtoull(arg, &end, 16);
@@ -231,6 +240,12 @@ int restart_read(const char *path, struct restart *r, char *msg, size_t ml)
                 rc = bad(msg, ml, ln, "bad instance");
             r->group_inst = (uint8_t)v;
             have |= 4;
+        } else if (strcmp(line, "grtt") == 0 && arg != NULL && version >= 2) {
+            double g = strtod(arg, &end);
+            if (*end != '\0' || !(g >= 0.001 && g <= 1000))
+                rc = bad(msg, ml, ln, "bad grtt");
+            else
+                r->grtt_us = (uint64_t)(g * 1e6 + 0.5);
         } else if (strcmp(line, "item") == 0 && arg != NULL) {
             if (unescape(arg) < 0 || arg[0] == '\0') {
                 rc = bad(msg, ml, ln, "bad item");

@@ -7,9 +7,10 @@
  * Our own text format, versioned (the reference writes raw C structs, spec
  * §6 item 19):
  *
- *     uftp-restart 1
+ *     uftp-restart 2                           (1 is read too: no grtt line)
  *     group 0x1234ABCD
  *     instance 0
+ *     grtt 0.010000                            (the GRTT it measured last, seconds)
  *     item <the item as given, %-escaped>      (one per item, in order)
  *     open                                     (an open group, nobody known yet)
  *     client 0x0A000002 [FINGERPRINT-HEX]      (one per receiver owed files)
@@ -30,7 +31,8 @@
 
 #include "sender/engine/engine.h"
 
-#define RESTART_VERSION 1
+#define RESTART_VERSION     2
+#define RESTART_VERSION_MIN 1 /* the oldest version read */
 
 struct restart_client {
     uint32_t id;
@@ -41,6 +43,9 @@ struct restart_client {
 struct restart {
     uint32_t group_id;
     uint8_t group_inst;
+    /* The GRTT the session had measured when the file was written (version 2;
+     * 0: none): -F starts from it instead of -r's INIT. */
+    uint64_t grtt_us;
     char **items; /* as given on the command line (or in -i) */
     size_t nitems;
     bool open; /* open group: who failed is not known (killed before registration ended) */

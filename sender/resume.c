@@ -18,6 +18,11 @@
 
 static void rs_save(struct uftp *u)
 {
+    /* The GRTT measured so far (registration is over), for -F to start from. */
+    struct sender_stats st;
+    sender_stats(u->eng, &st);
+    if (st.phase > SENDER_PH_ANNOUNCE && st.clients > 0 && st.grtt_us > 0)
+        u->rs.grtt_us = st.grtt_us;
     int rc = restart_write(u->rs_path, &u->rs);
     if (rc < 0)
         log_warnx("cannot write restart file %s: %s", u->rs_path, strerror(-rc));
@@ -64,10 +69,11 @@ void resume_event(struct uftp *u, const struct sender_event *ev)
 {
     if (u->rs_path == NULL)
         return;
-    if (ev->kind == SENDER_EV_CONNECT && u->rs.open) {
-        /* The end of registration in an open group: those in owe the files. */
+    if (ev->kind == SENDER_EV_CONNECT) {
+        /* The end of registration: the GRTT is measured; in an open group, those in
+         * owe the files. */
         u->rs_dirty = true;
-        if (ev->ok && restart_add_client(&u->rs, ev->client_id, NULL, 0) < 0)
+        if (u->rs.open && ev->ok && restart_add_client(&u->rs, ev->client_id, NULL, 0) < 0)
             log_warnx("restart file: out of memory");
     } else if (ev->kind == SENDER_EV_FILE) {
         u->rs_files++;

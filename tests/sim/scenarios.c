@@ -635,7 +635,7 @@ static uint64_t rx_missing(struct run *r, uint64_t total, uint64_t *sum)
     return worst;
 }
 
-enum { RS_PLAIN, RS_RX_RESTART, RS_FOREIGN, RS_NO_REGCONF };
+enum { RS_PLAIN, RS_RX_RESTART, RS_FOREIGN, RS_NO_REGCONF, RS_OPEN };
 
 /* RS_NO_REGCONF: the resumed sender's REG_CONFs are lost; its FILEINFO confirms. */
 static bool lose_resumed_regconf(void *arg, int from, const struct addr *dst, const uint8_t *p,
@@ -681,7 +681,8 @@ static void restart_case(uint64_t seed, const struct kill_point *kp, int variant
      * ephemeral one (each sender_new would make another). */
     r->sc.keytype = enc ? KEY_AES256_GCM : KEY_NONE;
     r->sc.sigkey = enc ? scen_key(SK_EC256) : NULL;
-    run_closed(r);
+    if (variant != RS_OPEN)
+        run_closed(r);
     run_add_sender(r, NULL);
     int first = r->tx;
     uint64_t kill_us = kp->at_us;
@@ -696,6 +697,10 @@ static void restart_case(uint64_t seed, const struct kill_point *kp, int variant
     }
     CHECK(kill_us != 0 && sim_exit_code(r->s, first) == -1, "the first sender finished before %s",
           kp->name);
+    /* An open group (no -H, spec §2.1 "Restart file"): the file lists those that had
+     * registered when it was last written; -F resumes a closed group of them, or an
+     * open group again when nobody was known yet. */
+    uint32_t registered = tx_stats(r).clients;
     sim_kill_at(r->s, first, kill_us);
     sim_run(r->s, kill_us + 300000);
     if (variant == RS_RX_RESTART)
@@ -719,6 +724,10 @@ static void restart_case(uint64_t seed, const struct kill_point *kp, int variant
         for (int i = 0; i < r->nrx; i++)
             CHECK(sim_store(r->s, r->rx[i])->resumed == 0,
                   "receiver %d resumed for a foreign server", i);
+    }
+    if (variant == RS_OPEN && registered > 0) {
+        CHECK(registered == (uint32_t)r->nrx, "%u of %d registered", registered, r->nrx);
+        run_closed(r);
     }
     /* uftp -F: the same group, the next instance (2 after the foreign session's 1: any other). */
     r->sc.group_inst = variant == RS_FOREIGN ? 2 : 1;
@@ -794,6 +803,11 @@ static void scen_restart(uint64_t seed)
      * instance must be superseded and ended before that file opens. */
     scen_case("the resumed session's REG_CONF lost");
     restart_case(seed + 23, &mid, RS_NO_REGCONF, false);
+    scen_case("open group, killed mid-file: resumed to those registered");
+    restart_case(seed + 24, &mid, RS_OPEN, false);
+    static const struct kill_point reg = {"during registration", 2000, -1, 0, 1};
+    scen_case("open group, killed during registration: resumed open");
+    restart_case(seed + 25, &reg, RS_OPEN, false);
     scen_case(NULL);
 }
 

@@ -42,7 +42,7 @@ static void put(const char *text)
 static void test_round_trip(void)
 {
     setup();
-    struct restart w = {.group_id = 0x1234ABCD, .group_inst = 7};
+    struct restart w = {.group_id = 0x1234ABCD, .group_inst = 7, .grtt_us = 12345};
     char *items[] = {"/a b/c%d", "rel/\tx", "plain"};
     w.items = items;
     w.nitems = 3;
@@ -61,6 +61,7 @@ static void test_round_trip(void)
     CU_ASSERT_EQUAL_FATAL(restart_read(path, &r, msg, sizeof(msg)), 0);
     CU_ASSERT_EQUAL(r.group_id, 0x1234ABCD);
     CU_ASSERT_EQUAL(r.group_inst, 7);
+    CU_ASSERT_EQUAL(r.grtt_us, 12345);
     CU_ASSERT_EQUAL_FATAL(r.nitems, 3);
     for (size_t i = 0; i < 3; i++)
         CU_ASSERT_STRING_EQUAL(r.items[i], items[i]);
@@ -73,13 +74,15 @@ static void test_round_trip(void)
     CU_ASSERT_EQUAL(memcmp(r.clients[1].fp, fp, 20), 0);
     restart_free(&r);
 
-    /* Replaced: an open group with nobody known yet. */
+    /* Replaced: an open group with nobody known yet, no GRTT measured. */
+    w.grtt_us = 0;
     w.nclients = 0;
     w.open = true;
     w.nitems = 1;
     CU_ASSERT_EQUAL(restart_write(path, &w), 0);
     CU_ASSERT_EQUAL_FATAL(restart_read(path, &r, msg, sizeof(msg)), 0);
     CU_ASSERT_TRUE(r.open);
+    CU_ASSERT_EQUAL(r.grtt_us, 0);
     CU_ASSERT_EQUAL(r.nclients, 0);
     CU_ASSERT_EQUAL(r.nitems, 1);
     restart_free(&r);
@@ -109,7 +112,17 @@ static void test_refused(void)
     refused("\x7f"
             "ELF\n",
             "line 1: not a uftp restart file");
-    refused("uftp-restart 2\n", "line 1: unknown version");
+    refused("uftp-restart 3\n", "line 1: unknown version");
+    refused("uftp-restart 0\n", "line 1: unknown version");
+    /* grtt is version 2's: in a version 1 file it is an unknown line. */
+    snprintf(buf, sizeof(buf), "%sgrtt 0.5\nopen\nend\n", head);
+    refused(buf, "line 5: unknown line");
+    refused("uftp-restart 2\ngroup 0x1\ninstance 1\ngrtt 0\nitem /x\nopen\nend\n",
+            "line 4: bad grtt");
+    refused("uftp-restart 2\ngroup 0x1\ninstance 1\ngrtt 1e9\nitem /x\nopen\nend\n",
+            "line 4: bad grtt");
+    refused("uftp-restart 2\ngroup 0x1\ninstance 1\ngrtt 0.5s\nitem /x\nopen\nend\n",
+            "line 4: bad grtt");
     snprintf(buf, sizeof(buf), "%sclient 0x0A000002\n", head);
     refused(buf, "truncated");
     snprintf(buf, sizeof(buf), "%sclient 0x0A000002\nend", head);
@@ -133,9 +146,29 @@ static void test_refused(void)
     teardown();
 }
 
+/* A version 1 file (no grtt line) is read as before: no GRTT, -r's INIT applies. */
+static void test_version1(void)
+{
+    setup();
+    put("uftp-restart 1\ngroup 0x12345678\ninstance 3\nitem /x\nclient 0x0A000002\nend\n");
+    struct restart r;
+    char msg[128];
+    CU_ASSERT_EQUAL_FATAL(restart_read(path, &r, msg, sizeof(msg)), 0);
+    CU_ASSERT_EQUAL(r.group_inst, 3);
+    CU_ASSERT_EQUAL(r.grtt_us, 0);
+    CU_ASSERT_EQUAL(r.nclients, 1);
+    restart_free(&r);
+    put("uftp-restart 2\ngroup 0x12345678\ninstance 3\ngrtt 2.5\nitem /x\nopen\nend\n");
+    CU_ASSERT_EQUAL_FATAL(restart_read(path, &r, msg, sizeof(msg)), 0);
+    CU_ASSERT_EQUAL(r.grtt_us, 2500000);
+    restart_free(&r);
+    teardown();
+}
+
 static const struct cu_test restart_tests[] = {
     {"written, read back, replaced", test_round_trip},
     {"refused: truncated, versions, ranges, foreign", test_refused},
+    {"version 1 read (no GRTT); version 2's grtt", test_version1},
     {NULL, NULL},
 };
 
