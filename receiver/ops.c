@@ -139,6 +139,15 @@ static void write_metrics(struct uftpd *d, const struct receiver_stats *st)
 void uftpd_ops_tick(void *ctx, uint64_t now_us)
 {
     struct uftpd *d = ctx;
+    if (d->store.tempfd >= 0 && d->store.restart_keep_s > 0 && now_us >= d->expire_at) {
+        /* Issue 13: --restart-keep runs out while idle too (an eighth of it between
+         * sweeps, 1 to 60 s), not only as the next session starts. */
+        int64_t every = d->store.restart_keep_s / 8;
+        every = every < 1 ? 1 : every > 60 ? 60 : every;
+        if (d->expire_at != 0)
+            store_expire(&d->store);
+        d->expire_at = now_us + (uint64_t)every * 1000000u;
+    }
     struct receiver_stats st;
     receiver_stats(d->eng, &st);
     if (d->set.metrics_file != NULL && now_us >= d->metrics_at) {

@@ -77,8 +77,12 @@ int uftpd_run(struct uftpd *d)
         .stop_grace_us = UFTPD_STOP_SECS * 1000000ULL,
         .stop_words = "shutting down",
         .watch_fd = runner_fd(d->runner),
-        /* Metrics and STATUS= (ops.c): at most once a second. */
-        .tick_us = d->set.metrics_file != NULL || sdnotify_enabled() ? 1000000u : 0,
+        /* Metrics, STATUS= and the expiry of -T restart state (ops.c): at most once a
+         * second. */
+        .tick_us = d->set.metrics_file != NULL || sdnotify_enabled() ||
+                           (d->store.tempfd >= 0 && d->store.restart_keep_s > 0)
+                       ? 1000000u
+                       : 0,
     };
     if (loop_new(&d->loop, &lc) < 0)
         return DAEMON_EXIT_ALLOC;

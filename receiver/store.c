@@ -52,7 +52,7 @@ struct wfile {
     struct store_sess *sess;
     uint64_t unsynced;  /* bytes written since the record was last brought up to date */
     uint64_t synced_at; /* CLOCK_MONOTONIC µs of that */
-    int rfd; /* read back for parity decoding (issue 17): opened on first use, else -1 */
+    int rfd;            /* read back for parity decoding (issue 17): opened on first use, else -1 */
 };
 
 /* ---- directories ---- */
@@ -1126,11 +1126,74 @@ static int st_remove(void *ctx, const struct receiver_file *f)
     return rc;
 }
 
+/* The bytes kept record r still lacks: what its file needs to be finished. */
+static uint64_t rs_lacks(const struct rstate *r)
+{
+    if (!r->has_file || r->blocksize == 0 || r->map == NULL)
+        return 0;
+    uint64_t need = 0;
+    for (uint32_t i = 0; i < r->blocks; i++) {
+        if (r->map[i / 8] >> (i % 8) & 1)
+            continue;
+        uint64_t off = (uint64_t)i * r->blocksize;
+        if (off < r->size)
+            need += r->size - off < r->blocksize ? r->size - off : r->blocksize;
+    }
+    return need;
+}
+
+uint64_t store_kept_need(struct store *st, uint32_t server_id, uint32_t group_id)
+{
+    if (st->tempfd < 0 || st->restart_keep_s == 0)
+        return 0;
+    DIR *d = dir_at(st->tempfd);
+    char **names = NULL;
+    size_t n = 0;
+    if (d == NULL || fs_dir_names(d, &names, &n) < 0)
+        return 0;
+    uint64_t need = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t g, sid;
+        unsigned inst;
+        if (!rs_parse(names[i], &g, &inst, &sid) || strchr(names[i], '.') != NULL ||
+            (g == group_id && sid == server_id))
+            continue;
+        char leaf[96];
+        struct rstate r;
+        snprintf(leaf, sizeof(leaf), "%s.restart", names[i]);
+        if (rstate_read(st->tempfd, leaf, &r) < 0)
+            continue;
+        if (r.failed != 0)
+            need += rs_lacks(&r);
+        rstate_free(&r);
+    }
+    fs_names_free(names, n);
+    return need;
+}
+
+/*
+ * Issue 13: what kept restart state still lacks is promised to its server's
+ * restart, so it counts against the space a session is told and checked
+ * against (not its own server's state for this group: that is what it may
+ * resume). Recomputed at most once a second per group (records are read).
+ */
 static int st_free_space(void *ctx, const struct receiver_file *f, uint64_t *avail)
 {
     struct store *st = ctx;
     int fd = st->tempfd >= 0 ? st->tempfd : st->destfd[f->dest < st->ndest ? f->dest : 0];
-    return fs_free_space(fd, avail);
+    int rc = fs_free_space(fd, avail);
+    if (rc < 0 || st->tempfd < 0 || st->restart_keep_s == 0)
+        return rc;
+    uint64_t now = mono_us();
+    if (st->kept_at == 0 || now - st->kept_at >= 1000000 || st->kept_sid != f->server_id ||
+        st->kept_gid != f->group_id) {
+        st->kept_need = store_kept_need(st, f->server_id, f->group_id);
+        st->kept_at = now;
+        st->kept_sid = f->server_id;
+        st->kept_gid = f->group_id;
+    }
+    *avail = *avail > st->kept_need ? *avail - st->kept_need : 0;
+    return 0;
 }
 
 static int st_stat(void *ctx, const struct receiver_file *f, struct file_stat *s)
@@ -1377,6 +1440,41 @@ const struct receiver_storage store_callbacks = {
     .session_end = st_session_end,
     .held = st_held,
 };
+
+unsigned store_expire(struct store *st)
+{
+    if (st->tempfd < 0 || st->restart_keep_s == 0)
+        return 0;
+    DIR *d = dir_at(st->tempfd);
+    char **names = NULL;
+    size_t n = 0;
+    if (d == NULL || fs_dir_names(d, &names, &n) < 0)
+        return 0;
+    int64_t now = (int64_t)time(NULL);
+    unsigned gone = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t g, sid;
+        unsigned inst;
+        if (!rs_parse(names[i], &g, &inst, &sid) || strchr(names[i], '.') != NULL)
+            continue;
+        char leaf[96];
+        struct rstate r;
+        snprintf(leaf, sizeof(leaf), "%s.restart", names[i]);
+        /* Running sessions (failed 0) and dirs without a record are not ours to judge here. */
+        if (rstate_read(st->tempfd, leaf, &r) < 0)
+            continue;
+        if (r.failed != 0 && now - r.failed >= st->restart_keep_s) {
+            log_info("group %08X: restart state of %08X instance %u expired", g, sid, inst);
+            rs_remove(st, names[i]);
+            gone++;
+        }
+        rstate_free(&r);
+    }
+    fs_names_free(names, n);
+    if (gone > 0)
+        st->kept_at = 0;
+    return gone;
+}
 
 /* ---- reclaiming what a killed daemon left (issue 13) ---- */
 

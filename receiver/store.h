@@ -101,6 +101,9 @@ struct store {
     /* Issue 13: -T restart state kept this long after its session failed (0: not kept). */
     int64_t restart_keep_s;
     uint64_t prealloc; /* --preallocate: reserve at most this far ahead of the data (0: never) */
+    /* What kept restart state lacks (store_kept_need), cached for free_space (1 s). */
+    uint64_t kept_need, kept_at;
+    uint32_t kept_sid, kept_gid;
     struct store_sess sess[RECEIVER_MAX_SESSIONS];
     /* The receive buffers of the batch being processed, and files with queued blocks. */
     const uint8_t *zc_lo, *zc_hi;
@@ -148,6 +151,21 @@ void store_session_begin(struct store *st, uint32_t server_id, uint32_t group_id
  * left in the dest dirs by a killed daemon are removed. Logs what it did.
  */
 void store_reclaim(struct store *st);
+
+/*
+ * Issue 13, while running: removes -T state whose --restart-keep has passed
+ * since its session failed (the daemon calls it on a timer, so that it goes
+ * while no session starts). Running sessions' state is not touched. Returns
+ * how many sessions' state went.
+ */
+unsigned store_expire(struct store *st);
+
+/*
+ * The bytes kept restart state still lacks (its partial file's missing
+ * blocks), other than server_id's for group_id: promised to their restarts,
+ * they count against the free space sessions are told and checked against.
+ */
+uint64_t store_kept_need(struct store *st, uint32_t server_id, uint32_t group_id);
 
 /* The callbacks, with ctx = the struct store. */
 extern const struct receiver_storage store_callbacks;

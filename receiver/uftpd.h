@@ -57,6 +57,7 @@ struct uftpd {
     /* The operator's view (ops.c, issue 15). */
     struct metrics_buf metrics;
     uint64_t metrics_at; /* the next write, monotonic µs */
+    uint64_t expire_at;  /* issue 13: the next sweep of expired -T restart state, monotonic µs */
     bool metrics_failed; /* the last write failed (said once) */
     uint64_t rate_at, rate_bytes;
     char status_line[160]; /* the last STATUS= sent */

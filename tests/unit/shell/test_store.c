@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/fs/beneath.h"
+#include "core/fs/fs.h"
 #include "core/wire/wire.h"
 #include "cu.h"
 #include "receiver/store.h"
@@ -904,6 +905,60 @@ static void test_restart_state(void)
     teardown();
 }
 
+/*
+ * Issue 13: what kept state lacks counts against free space (another server's
+ * session is told less; the state's own server, which may resume it, is not),
+ * and --restart-keep runs out on a timer (store_expire) with no session
+ * starting, never for a running session's state.
+ */
+static void test_restart_need_expire(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, temppath, false, 1 << 20, NULL), 0);
+    st.restart_keep_s = 3600;
+    enum { BS = 512, SZ = 10 * BS + 100 };
+    static uint8_t data[SZ];
+    void *h = NULL, *h2 = NULL;
+    struct receiver_file b = rf("big", FTYPE_REG, SZ, 1);
+    b.blocksize = BS;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &b, &h), 0);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(store_callbacks.write(&st, h, (uint64_t)i * BS, data, BS), 0);
+    /* Running: nothing promised yet, and never expired. */
+    CU_ASSERT_EQUAL(store_kept_need(&st, 0x05060708, 0xABCD0002), 0);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_KEEP, &b), 0);
+    store_callbacks.session_end(&st, 0x01020304, 0xABCD0001, 0, false);
+    /* Failed: 8 blocks lacking, the last one 100 bytes. */
+    CU_ASSERT_EQUAL(store_kept_need(&st, 0x05060708, 0xABCD0002), 7 * BS + 100);
+    CU_ASSERT_EQUAL(store_kept_need(&st, 0x05060708, 0xABCD0001), 7 * BS + 100);
+    CU_ASSERT_EQUAL(store_kept_need(&st, 0x01020304, 0xABCD0001), 0); /* its own */
+    uint64_t raw = 0, told = 0;
+    struct receiver_file o = rf("other", FTYPE_REG, 10, 1);
+    o.server_id = 0x05060708;
+    o.group_id = 0xABCD0002;
+    CU_ASSERT_EQUAL(store_callbacks.free_space(&st, &o, &told), 0);
+    CU_ASSERT_EQUAL(fs_free_space(st.tempfd, &raw), 0);
+    /* (other writers on the file system may move raw a little between the two calls) */
+    CU_ASSERT(told + 7 * BS + 100 <= raw + (1u << 20) && told + 7 * BS + 100 + (1u << 20) >= raw);
+    /* A running session of another group: its state is never expired. */
+    b.group_id = 0xABCD0003;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &b, &h2), 0);
+    CU_ASSERT_EQUAL(store_callbacks.write(&st, h2, 0, data, BS), 0);
+    CU_ASSERT_EQUAL(store_expire(&st), 0); /* kept an hour */
+    CU_ASSERT_EQUAL(count_entries(temppath, "_group_ABCD0001_"), 2);
+    st.restart_keep_s = 1;
+    sleep(1);
+    CU_ASSERT_EQUAL(store_expire(&st), 1);
+    CU_ASSERT_EQUAL(count_entries(temppath, "_group_ABCD0001_"), 0);
+    CU_ASSERT_EQUAL(count_entries(temppath, "_group_ABCD0003_"), 2); /* running: dir, record */
+    CU_ASSERT_EQUAL(store_kept_need(&st, 0x05060708, 0xABCD0002), 0);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h2, RECEIVER_CLOSE_ABORT, &b), 0);
+    store_callbacks.session_end(&st, 0x01020304, 0xABCD0003, 0, false);
+    store_free(&st);
+    teardown();
+}
+
 static const struct cu_test store_tests[] = {
     {"reservations follow the data (--preallocate)", test_prealloc_bound},
     {"coalesces consecutive blocks", test_coalesce},
@@ -912,6 +967,7 @@ static const struct cu_test store_tests[] = {
     {"write errors stick and leave nothing", test_write_error},
     {"-T session dir", test_session_dir},
     {"-T restart state: kept, resumed by its server only, reclaimed", test_restart_state},
+    {"-T restart state: counts against free space, expires on a timer", test_restart_need_expire},
     {"links and dirs", test_links_dirs},
     {"destination dirs", test_init_dirs},
     {"post-receive hook per completed file", test_received_hook},
