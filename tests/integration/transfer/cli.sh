@@ -52,7 +52,7 @@ expect 1 "cannot be combined with sync mode" "$UFTP" -Y none -f -z "$T/f"
 expect 1 "cannot be combined with sync mode" "$UFTP" -Y none -F "$T/none" -Z
 printf 'uftp-restart 1\ngroup 0x12345678\ninstance 0\nitem %s\nclient 0x0A000002\n' "$T/f" >"$T/rs"
 expect 1 "restart file $T/rs: .*truncated" "$UFTP" -Y none -F "$T/rs"
-printf 'uftp-restart 2\n' >"$T/rs"
+printf 'uftp-restart 3\n' >"$T/rs"
 expect 1 "restart file $T/rs: line 1: unknown version" "$UFTP" -Y none -F "$T/rs"
 printf 'uftp-restart 1\ngroup 0x12345678\ninstance 255\nitem %s\nopen\nend\n' "$T/f" >"$T/rs"
 expect 1 "maximum number of restarts reached" "$UFTP" -Y none -F "$T/rs"
