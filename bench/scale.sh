@@ -7,7 +7,10 @@
 # registration (until the first FILEINFO), data (until COMPLETION) and
 # completion, the datagrams reaching the sender in all and per receiver (and
 # per proxy through proxies), by message type, the sender engine's CPU per
-# receiver, the simulator's wall time and its peak RSS.
+# receiver, the simulator's wall time and its peak RSS. Behind response
+# proxies each proxy and its receivers are a site of their own (a network
+# the sender's multicast reaches and the proxy's own multicast does not
+# leave, sim_set_site), as such a deployment is wired.
 #
 #   bench/scale.sh [--build DIR] [--mb 20] [--n "1000 10000"] [--proxied "100000:100"]
 #                  [--closed] [--loss PCT] [--delay US]

@@ -4,9 +4,12 @@
  * file (sim_set_digest_only); every file still checked by check_delivered.
  * Run as scen.h says; besides:
  *
- *   sim_scale --bench N [PROXIES [LOSS_PCT [DELAY_US [FILE_BYTES [closed]]]]]
- *       one run of N receivers (behind PROXIES response proxies when > 0),
- *       printed as one line of figures for bench/scale.sh.
+ *   sim_scale --bench N [PROXIES [LOSS_PCT [DELAY_US [FILE_BYTES [WORD...]]]]]
+ *       one run of N receivers (behind PROXIES response proxies when > 0,
+ *       each with its receivers on a site of its own), printed as one line
+ *       of figures for bench/scale.sh. WORDs: closed (every receiver
+ *       listed), clear (no encryption), silent=K, onenet (proxies and
+ *       receivers all on one network, as before sites), stacked.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +71,7 @@ struct big_opts {
     int n;             /* receivers */
     int proxies;       /* response proxies (0: direct) */
     bool stacked;      /* proxies behind proxies: sqrt(proxies) upper ones */
+    bool sites;        /* each proxy and its receivers on a site of their own (sim_set_site) */
     bool closed;       /* the sender lists every receiver */
     bool enc;          /* AES-256-GCM, P-256 (else clear) */
     unsigned loss_pct; /* each receiver's link */
@@ -124,6 +128,14 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
     b->proxies = calloc((size_t)(np + upper + 1), sizeof(*b->proxies));
     struct sim_link lk = {.loss_pct = o->loss_pct, .delay_us = o->delay_us};
     struct sim_link lan = {.delay_us = 500};
+    /*
+     * Behind response proxies each proxy has a site, a network of its own
+     * (sim_set_site) where its receivers are: the sender's multicast reaches
+     * every site, a proxy's only its own, as a real deployment is wired.
+     */
+    bool sites = o->sites && np > 0 && !o->stacked;
+    for (int k = 0; sites && k < np; k++)
+        sim_set_site(b->s, k + 1, 0);
     /* Receivers, in groups of n / np behind each response proxy when there are proxies. */
     for (int i = 0; i < o->n; i++) {
         struct receiver_config *c = &b->rc[i];
@@ -139,6 +151,8 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
             c->servers = &b->srv[i % np];
             c->nserver = 1;
         }
+        if (sites)
+            sim_set_net(b->s, i % np + 1);
         b->rx[i] = sim_add_receiver(b->s, c, &lk);
         CHECK(b->rx[i] >= 0, "receiver %d: receiver_new failed", i);
         b->dests[i] = (struct sender_dest){.id = c->client_id};
@@ -146,6 +160,7 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
             sim_kill_at(b->s, b->rx[i], 0);
     }
     b->nrx = o->n;
+    sim_set_net(b->s, 0);
     for (int k = 0; k < np + upper; k++) {
         struct proxy_config *c = &b->pc[k];
         proxy_config_defaults(c);
@@ -156,6 +171,10 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
         c->client_port = 1044;
         b->px[k] = sim_add_proxy(b->s, c, &lan);
         CHECK(b->px[k] >= 0, "proxy %d: proxy_new failed", k);
+        if (sites && b->px[k] >= 0) { /* its clients' side: its site */
+            sim_add_if(b->s, b->px[k], k + 1, NULL);
+            sim_set_mcast_net(b->s, b->px[k], k + 1);
+        }
         b->proxies[k].id = c->proxy_id;
     }
     b->npx = np + upper;
@@ -226,7 +245,8 @@ static int big_delivered(struct big *b, int skip_last)
     return ok;
 }
 
-static uint64_t g_reg_us; /* the last run's registration time */
+static uint64_t g_reg_us;    /* the last run's registration time */
+static uint64_t g_delivered; /* the last run's copies delivered (sim_packets) */
 
 static double wall_now(void)
 {
@@ -238,6 +258,7 @@ static double wall_now(void)
 /* One run, checked; with print, one line of figures (bench/scale.sh). */
 static void big_run(uint64_t seed, const struct big_opts *o, int want_exit, bool print)
 {
+    g_delivered = 0;
     double w0 = wall_now();
     struct big *b = big_new(seed, o);
     if (b->tx < 0) { /* (CHECKed) */
@@ -263,6 +284,7 @@ static void big_run(uint64_t seed, const struct big_opts *o, int want_exit, bool
     getrusage(RUSAGE_SELF, &ru);
     uint64_t end = sim_store(b->s, b->tx)->ended_us;
     g_reg_us = b->reg_end_us;
+    g_delivered = sim_packets(b->s);
     struct sender_stats sst;
     sender_stats(sim_sender(b->s, b->tx), &sst);
     uint64_t fbytes = 0;
@@ -273,12 +295,16 @@ static void big_run(uint64_t seed, const struct big_opts *o, int want_exit, bool
                "virtual reg %.3f s data %.3f s completion %.3f s; into sender %llu (%.2f per "
                "receiver, %.2f per proxy); data sent %.3f x the files; sender CPU %.1f us per "
                "receiver; wall %.1f s; peak RSS %ld MB\n",
-               o->n, b->npx, o->stacked ? " stacked" : "", o->closed ? "closed" : "open",
-               o->enc ? "aes256-gcm" : "clear", o->loss_pct, (unsigned long long)o->delay_us,
-               o->file_bytes, ok, o->n - o->silent, code, (double)b->reg_end_us / 1e6,
-               (double)(b->data_end_us - b->reg_end_us) / 1e6, (double)(end - b->data_end_us) / 1e6,
-               (unsigned long long)b->into, (double)b->into / o->n,
-               b->npx ? (double)b->into / b->npx : 0.0,
+               o->n, b->npx,
+               o->stacked               ? " stacked"
+               : o->sites && b->npx > 0 ? " sites"
+               : b->npx > 0             ? " onenet"
+                                        : "",
+               o->closed ? "closed" : "open", o->enc ? "aes256-gcm" : "clear", o->loss_pct,
+               (unsigned long long)o->delay_us, o->file_bytes, ok, o->n - o->silent, code,
+               (double)b->reg_end_us / 1e6, (double)(b->data_end_us - b->reg_end_us) / 1e6,
+               (double)(end - b->data_end_us) / 1e6, (unsigned long long)b->into,
+               (double)b->into / o->n, b->npx ? (double)b->into / b->npx : 0.0,
                fbytes ? (double)sst.data_bytes / (double)fbytes : 0.0,
                (double)sim_node_cpu_ns(b->s, b->tx) / 1e3 / o->n, wall, ru.ru_maxrss / 1024);
     if (print || scen_verbose) {
@@ -346,6 +372,32 @@ static void scen_closed_silent(uint64_t seed)
     big_run(seed, &o, 0, false);
 }
 
+/*
+ * 1,000 receivers behind 10 response proxies, each proxy on a site of its
+ * own with its 100 receivers (sim_set_site): its REG_CONF, KEYINFO and
+ * PROXY_KEY reach only them, the sender's multicast reaches everyone. Each
+ * receiver's copies: what the sender multicast plus its own proxy's, not
+ * every proxy's (the one-network topology: 11.5 GB at 100,000, issue 16).
+ */
+static void scen_sites_1000(uint64_t seed)
+{
+    struct big_opts o = {.n = 1000,
+                         .proxies = 10,
+                         .sites = true,
+                         .enc = true,
+                         .delay_us = 1000,
+                         .file_bytes = 20000};
+    g_delivered = 0;
+    big_run(seed, &o, 0, false);
+    struct big_opts one = o;
+    one.sites = false;
+    uint64_t with_sites = g_delivered;
+    big_run(seed, &one, 0, false);
+    CHECK(with_sites > 0 && 4 * with_sites < g_delivered,
+          "%llu copies delivered with sites, %llu on one network", (unsigned long long)with_sites,
+          (unsigned long long)g_delivered);
+}
+
 /* One response proxy for 1,500 receivers: past 5.0.1's 1,000 per proxy (issue 16). */
 static void scen_proxy_1500(uint64_t seed)
 {
@@ -358,6 +410,7 @@ static const struct scen g_tab[] = {
     {"proxy_1500", scen_proxy_1500, 6},   {"closed_silent", scen_closed_silent, 5},
     {"budget_open", scen_budget_open, 3}, {"budget_closed", scen_budget_closed, 4},
     {"direct_2000", scen_direct_2000, 1}, {"closed_2000", scen_closed_2000, 2},
+    {"sites_1000", scen_sites_1000, 7},
 };
 
 int main(int argc, char **argv)
@@ -369,6 +422,7 @@ int main(int argc, char **argv)
             .n = atoi(argv[2]), .enc = true, .delay_us = 1000, .file_bytes = 20000000};
         if (argc > 3)
             o.proxies = atoi(argv[3]);
+        o.sites = true; /* behind proxies, a site each ("onenet": all on one network) */
         if (argc > 4)
             o.loss_pct = (unsigned)atoi(argv[4]);
         if (argc > 5)
@@ -378,6 +432,8 @@ int main(int argc, char **argv)
         for (int a = 7; a < argc; a++) {
             o.closed |= strcmp(argv[a], "closed") == 0;
             o.stacked |= strcmp(argv[a], "stacked") == 0;
+            if (strcmp(argv[a], "onenet") == 0)
+                o.sites = false;
             if (strcmp(argv[a], "clear") == 0)
                 o.enc = false;
             if (strncmp(argv[a], "silent=", 7) == 0)

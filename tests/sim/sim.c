@@ -145,13 +145,24 @@ struct sim {
         int ifi;
     } * amap;
     size_t amap_n, amap_cap;
-    /* Multicast groups: which nodes hold a membership of each (by group address). */
+    /*
+     * Multicast groups: which nodes hold a membership of each (by group
+     * address), per network they are on (a node on two networks is listed
+     * on both): a send walks only the lists of the networks it reaches.
+     */
     struct group {
         struct addr g; /* the group's IP */
-        int *mem;      /* nodes holding a membership of it, ascending */
-        size_t n, cap;
+        struct gnet {
+            int net;
+            int *mem; /* nodes on net holding a membership of it, ascending */
+            size_t n, cap;
+        } * nets;
+        size_t nnets;
     } * groups;
     size_t ngroups, capgroups;
+    /* Sites (sim_set_site): parent[k] is net k's parent network + 1, 0 for none. */
+    int *parent;
+    int nparent;
     struct pkt *last; /* the event scheduled last (copies of one send join it) */
     /* The nodes' deadlines, a binary heap by (deadline, index). */
     struct node **dl;
@@ -279,9 +290,13 @@ void sim_free(struct sim *s)
     for (size_t i = 0; i < s->nheap; i++)
         pkt_free(s->heap[i]);
     free(s->heap);
-    for (size_t i = 0; i < s->ngroups; i++)
-        free(s->groups[i].mem);
+    for (size_t i = 0; i < s->ngroups; i++) {
+        for (size_t k = 0; k < s->groups[i].nnets; k++)
+            free(s->groups[i].nets[k].mem);
+        free(s->groups[i].nets);
+    }
     free(s->groups);
+    free(s->parent);
     free(s->amap);
     free(s->dl);
     free(s->touch);
@@ -439,6 +454,8 @@ void sim_node_addr(struct sim *s, int i, struct addr *out)
         addr_on(s, i, true, s->cur_net, out); /* (as the zeroed slot of old: kind 0) */
 }
 
+static void group_update(struct sim *s, struct node *n, const struct addr *g);
+
 static int if_on(const struct node *n, int net)
 {
     for (int j = 0; j < n->nif; j++)
@@ -458,6 +475,42 @@ void sim_set_net(struct sim *s, int net)
     s->cur_net = net;
 }
 
+void sim_set_site(struct sim *s, int net, int parent)
+{
+    if (net >= s->nparent) {
+        int n = net + 16;
+        s->parent = realloc(s->parent, (size_t)n * sizeof(*s->parent));
+        memset(s->parent + s->nparent, 0, (size_t)(n - s->nparent) * sizeof(*s->parent));
+        s->nparent = n;
+    }
+    s->parent[net] = parent + 1;
+}
+
+/* Net's parent network (sim_set_site), or -1. */
+static int net_parent(const struct sim *s, int net)
+{
+    return net >= 0 && net < s->nparent ? s->parent[net] - 1 : -1;
+}
+
+/*
+ * The interface of node n that unicast towards a node on net leaves from:
+ * n's own on net, else (sites) one on net's parent, on a site of n's net, or
+ * on a sibling site; -1 when net is not reachable so.
+ */
+static int uni_if(const struct sim *s, const struct node *n, int net)
+{
+    int j = if_on(n, net);
+    if (j >= 0 || s->nparent == 0)
+        return j;
+    int up = net_parent(s, net);
+    for (j = 0; j < n->nif; j++) {
+        int m = n->net[j], mp = net_parent(s, m);
+        if (m == up || mp == net || (up >= 0 && mp == up))
+            return j;
+    }
+    return -1;
+}
+
 void sim_add_if(struct sim *s, int i, int net, struct addr *out)
 {
     struct node *n = s->nodes[i];
@@ -466,6 +519,8 @@ void sim_add_if(struct sim *s, int i, int net, struct addr *out)
         addr_on(s, i, n->kind == SIM_SENDER, net, &n->ifaddr[n->nif]);
         amap_put(s, &n->ifaddr[n->nif], i, n->nif);
         n->nif++;
+        for (size_t m = 0; m < n->nmemb; m++) /* (its memberships now count on net too) */
+            group_update(s, n, &n->memb[m].group);
     }
     if (out)
         sim_node_addr_on(s, i, net, out);
@@ -1244,8 +1299,6 @@ void sim_kill_at(struct sim *s, int i, uint64_t t_us)
     list_add(&s->kl, &s->nkl, i);
 }
 
-static void group_update(struct sim *s, struct node *n, const struct addr *g);
-
 void sim_restart_receiver(struct sim *s, int i, const struct receiver_config *cfg)
 {
     struct node *n = s->nodes[i];
@@ -1265,8 +1318,10 @@ void sim_restart_receiver(struct sim *s, int i, const struct receiver_config *cf
     n->nmemb = 0; /* (what a killed process had joined goes with it) */
     if (receiver_new(&n->rcv, cfg, &env) < 0)
         abort();
-    for (size_t g = 0; g < s->ngroups; g++)
-        group_update(s, n, &s->groups[g].g);
+    for (size_t g = 0; g < s->ngroups; g++) {
+        struct addr ga = s->groups[g].g;
+        group_update(s, n, &ga);
+    }
     n->deadline = 0;
     n->finished = false;
     dl_fix(s, n);
@@ -1421,11 +1476,29 @@ static void src_for(struct sim *s, int from, const struct addr *dst, struct addr
     }
     int j, i = amap_get(s, dst, &j);
     if (i >= 0) {
-        int k = if_on(a, s->nodes[i]->net[j]);
+        int k = uni_if(s, a, s->nodes[i]->net[j]);
         *src = a->ifaddr[k < 0 ? 0 : k];
         return;
     }
     *src = a->addr;
+}
+
+/* Group g's list for net, or NULL. */
+static const struct gnet *gnet_of(const struct group *g, int net)
+{
+    for (size_t k = 0; k < g->nnets; k++)
+        if (g->nets[k].net == net)
+            return &g->nets[k];
+    return NULL;
+}
+
+/* Whether site is the first of node b's networks whose parent is net (one copy per node). */
+static bool first_site(const struct sim *s, const struct node *b, int net, int site)
+{
+    for (int j = 0; j < b->nif; j++)
+        if (net_parent(s, b->net[j]) == net)
+            return b->net[j] == site;
+    return false;
 }
 
 /* The group entry of the group address g (its IP), or NULL. */
@@ -1446,17 +1519,32 @@ static void route_pl(struct sim *s, int from, const struct addr *dst, struct pay
         /* Multicast stays on the network it was sent on. */
         src_for(s, from, dst, &src);
         const struct group *g = group_of(s, dst);
-        for (size_t m = 0; g != NULL && m < g->n; m++) {
-            int i = g->mem[m];
-            if (i != from && if_on(s->nodes[i], a->mnet) >= 0 && member(s->nodes[i], dst, &src))
+        const struct gnet *e = g != NULL ? gnet_of(g, a->mnet) : NULL;
+        for (size_t m = 0; e != NULL && m < e->n; m++) {
+            int i = e->mem[m];
+            if (i != from && member(s->nodes[i], dst, &src))
                 schedule(s, from, i, &src, dst, pl, depart);
+        }
+        /* Sites of that network hear it too (sim_set_site), once per node. */
+        for (size_t k = 0; g != NULL && s->nparent > 0 && k < g->nnets; k++) {
+            e = &g->nets[k];
+            if (net_parent(s, e->net) != a->mnet)
+                continue;
+            for (size_t m = 0; m < e->n; m++) {
+                int i = e->mem[m];
+                const struct node *b = s->nodes[i];
+                if (i == from || if_on(b, a->mnet) >= 0 || !first_site(s, b, a->mnet, e->net) ||
+                    !member(b, dst, &src))
+                    continue;
+                schedule(s, from, i, &src, dst, pl, depart);
+            }
         }
         return;
     }
     int j, i = amap_get(s, dst, &j);
     if (i >= 0 && i != from) {
         const struct node *b = s->nodes[i];
-        int k = if_on(a, b->net[j]);
+        int k = uni_if(s, a, b->net[j]);
         if (k >= 0) {
             schedule(s, from, i, &a->ifaddr[k], dst, pl, depart);
             return;
@@ -1513,18 +1601,9 @@ static bool holds(const struct node *n, const struct addr *g)
 }
 
 /* Keeps the group table in step with node n's memberships of g (after a change). */
-static void group_update(struct sim *s, struct node *n, const struct addr *g)
+/* Keeps list e (of a network node n is on) in step with n's memberships of g. */
+static void gnet_update(struct gnet *e, const struct node *n, bool want)
 {
-    struct group *e = group_of(s, g);
-    if (e == NULL) {
-        if (s->ngroups == s->capgroups) {
-            s->capgroups = s->capgroups ? 2 * s->capgroups : 8;
-            s->groups = realloc(s->groups, s->capgroups * sizeof(*s->groups));
-        }
-        e = &s->groups[s->ngroups++];
-        memset(e, 0, sizeof(*e));
-        e->g = *g;
-    }
     size_t k = 0, lo = 0, hi = e->n;
     while (lo < hi) { /* the first member >= n->idx */
         size_t mid = (lo + hi) / 2;
@@ -1535,7 +1614,6 @@ static void group_update(struct sim *s, struct node *n, const struct addr *g)
     }
     k = lo;
     bool in = k < e->n && e->mem[k] == n->idx;
-    bool want = holds(n, g);
     if (want && !in) {
         if (e->n == e->cap) {
             e->cap = e->cap ? 2 * e->cap : 16;
@@ -1547,6 +1625,36 @@ static void group_update(struct sim *s, struct node *n, const struct addr *g)
     } else if (!want && in) {
         memmove(e->mem + k, e->mem + k + 1, (e->n - k - 1) * sizeof(*e->mem));
         e->n--;
+    }
+}
+
+/* Keeps the group table in step with node n's memberships of g (after a change). */
+static void group_update(struct sim *s, struct node *n, const struct addr *g)
+{
+    bool want = holds(n, g);
+    struct group *e = group_of(s, g);
+    if (e == NULL && !want)
+        return;
+    if (e == NULL) {
+        if (s->ngroups == s->capgroups) {
+            s->capgroups = s->capgroups ? 2 * s->capgroups : 8;
+            s->groups = realloc(s->groups, s->capgroups * sizeof(*s->groups));
+        }
+        e = &s->groups[s->ngroups++];
+        memset(e, 0, sizeof(*e));
+        e->g = *g;
+    }
+    for (int j = 0; j < n->nif; j++) {
+        struct gnet *l = (struct gnet *)gnet_of(e, n->net[j]);
+        if (l == NULL && !want)
+            continue;
+        if (l == NULL) {
+            e->nets = realloc(e->nets, (e->nnets + 1) * sizeof(*e->nets));
+            l = &e->nets[e->nnets++];
+            memset(l, 0, sizeof(*l));
+            l->net = n->net[j];
+        }
+        gnet_update(l, n, want);
     }
 }
 

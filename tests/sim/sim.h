@@ -176,6 +176,15 @@ void sim_set_net(struct sim *s, int net);
 /* Gives node i a second interface on net; returns its address in out (may be NULL). */
 void sim_add_if(struct sim *s, int i, int net, struct addr *out);
 void sim_set_mcast_net(struct sim *s, int i, int net);
+/*
+ * Makes net a site of parent (issue 16), as a deployment behind response
+ * proxies is wired: multicast sent on parent reaches the site's members
+ * too (a router forwards it down), multicast sent on the site stays there
+ * (scoped, so a site's proxy reaches only its own receivers), and unicast
+ * is routed between the site, its parent and the parent's other sites.
+ * Without sites nothing changes: networks stay disjoint.
+ */
+void sim_set_site(struct sim *s, int net, int parent);
 /* Node i's address on net (its first interface's when it has none there). */
 void sim_node_addr_on(struct sim *s, int i, int net, struct addr *out);
 
