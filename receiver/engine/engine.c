@@ -423,6 +423,11 @@ void receiver_stats(const struct receiver *r, struct receiver_stats *st)
     *st = r->st;
 }
 
+unsigned receiver_sessions(const struct receiver *r)
+{
+    return r->st.sessions;
+}
+
 void receiver_free(struct receiver *r)
 {
     if (r == NULL)

@@ -421,6 +421,8 @@ struct receiver_stats {
 };
 
 void receiver_stats(const struct receiver *r, struct receiver_stats *st);
+/* receiver_stats' sessions alone, without copying the rest (a host polling it often). */
+unsigned receiver_sessions(const struct receiver *r);
 
 /* Frees the engine; open files are closed with RECEIVER_CLOSE_ABORT. NULL is a no-op. */
 void receiver_free(struct receiver *r);
