@@ -321,6 +321,12 @@ static void big_run(uint64_t seed, const struct big_opts *o, int want_exit, bool
             if (b->into_func[f])
                 printf(" %s %llu", wire_func_name((uint8_t)f), (unsigned long long)b->into_func[f]);
         printf("\n");
+        /* A clean session's rounds of answers: registration (REGISTER, KEYINFO_ACK when
+         * encrypted), FILEINFO_ACK and COMPLETE per file, COMPLETE(0). */
+        size_t rounds = (o->enc ? 3 : 2) + 2 * b->f->n;
+        if (b->npx > 0)
+            printf("  per proxy per round (%zu rounds if clean): %.2f\n", rounds,
+                   (double)b->into / b->npx / (double)rounds);
     }
     fflush(stdout);
     big_free(b);
