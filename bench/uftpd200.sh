@@ -146,7 +146,7 @@ one_case() {
         "$name" "$loss" "$([ "$proxied" = 1 ] && echo "$NPX response proxies" || echo direct)" \
         "$ok" "$total" "$rc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$rss_s" \
         "$([ -n "$pxpid" ] && echo ", proxy peak RSS $rss_p kB")"
-    grep -h "sent\|resent\|ended" "$NETNS_TMP/$name-uftp.log" | tail -n 4 | sed 's/^/    uftp: /'
+    grep -h "session .* ended\|parity (issue 17)" "$NETNS_TMP/$name-uftp.log" | sed "s/^/    /"
 }
 
 echo "$((NS * PER)) uftpd in $NS namespaces, ${MB} MiB + 3 small files, -R $RATE, AES-256-GCM"
