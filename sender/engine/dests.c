@@ -17,7 +17,8 @@ struct sdest *dest_of(struct sender *s, uint32_t id)
 
 struct sdest *dest_add(struct sender *s, uint32_t id, bool isproxy)
 {
-    if (s->ndest >= SENDER_MAX_DEST)
+    /* Up to SENDER_MAX_DEST receivers and as many proxies (issue 16). */
+    if ((isproxy ? s->nproxy : s->ndest - s->nproxy) >= SENDER_MAX_DEST)
         return NULL;
     if (s->ndest == s->capdest) {
         size_t cap = s->capdest ? s->capdest * 2 : 64;

@@ -85,8 +85,9 @@ static int check_config(const struct sender_config *c, const struct sender_env *
         return bad(e, "max passes (-a) must be 1..65535");
     if (c->max_time_pct != 0 && (c->max_time_pct < 110 || c->max_time_pct > 10000))
         return bad(e, "max time (-W) must be 110..10000");
-    if (c->ndest + c->nproxy > SENDER_MAX_DEST)
-        return bad(e, "more than 100000 destinations (-H and -j)");
+    /* Issue 16: 100,000 receivers behind their proxies (5.0.1 counts both in one 100,000). */
+    if (c->ndest > SENDER_MAX_DEST || c->nproxy > SENDER_MAX_DEST)
+        return bad(e, "more than 100000 receivers (-H) or proxies (-j)");
     if ((c->ndest > 0 && c->dests == NULL) || (c->nproxy > 0 && c->proxies == NULL) ||
         (c->nfiles > 0 && c->files == NULL))
         return bad(e, "destination, proxy or file array missing");

@@ -277,7 +277,7 @@ struct sender;
  * yet: the first sender_poll starts the announce phase.
  * Errors: ENG_EINVAL (a config value out of range, missing address,
  * pub/priv of different families, a closed group with an invalid ID or
- * more than SENDER_MAX_DEST entries, a storage/rng callback missing),
+ * more than SENDER_MAX_DEST receivers or proxies, a storage/rng callback missing),
  * ENG_ENOMEM, ENG_ERNG. *out is NULL on error.
  */
 int sender_new(struct sender **out, const struct sender_config *cfg, const struct sender_env *env);

@@ -54,7 +54,7 @@ static struct skeys_peer *register_keys(struct sender *s, uint32_t id, bool *ove
 static struct sdest *register_new(struct sender *s, uint32_t id, const struct addr *from,
                                   const struct wire_register *r)
 {
-    if (id == 0 || id == UINT32_MAX || s->ndest >= SENDER_MAX_DEST) {
+    if (id == 0 || id == UINT32_MAX || s->ndest - s->nproxy >= SENDER_MAX_DEST) {
         SLOG(s, LL_WARN, "rejecting REGISTER from %08X: max destinations exceeded", id);
         job_abort(s, id, 0, "Max destinations exceeded", from);
         return NULL;
