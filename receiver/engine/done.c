@@ -38,7 +38,17 @@ RECV_ACTION(done_file)
             to = rfile_finish(r, s);
         } else if (f->nak_at == 0 && !f->nak_emit) {
             reply_nak_arm(r, s, f->last_section, (uint32_t)d->section + 1, true);
+        } else if (s->fec && f->nak_at != 0 && !f->nak_emit) {
+            /* Issue 17: a section boundary's timer still waits for stragglers; the DONE
+             * left after the pass's last block, so the round goes now and takes in
+             * every section to the end: the sender's repair counts on all of them
+             * one round trip after its DONE (sender/engine/fec.c). */
+            f->nak_last = (uint32_t)d->section + 1;
+            f->nak_at = r->now ? r->now : 1;
+            f->got_done = true;
         }
+        if (s->fec && s->state == R_RECEIVING)
+            f->done_seen = true;
         if (s->file_id != 0)
             f->last_section = (uint32_t)d->section + 1;
     } else if (s->state == R_RECEIVING && s->file_id != 0) {

@@ -176,6 +176,9 @@ RECV_ACTION(fec_parity)
     r->st.fec_parity++;
     if (rc == FEC_RX_DECODE && (rc = decode(r, s, p->section, &l, p->fec_block)) < 0)
         return fail(r, s, rc);
+    /* Rebuilt after the file's DONE: COMPLETE now, not at the next DONE (spec §9.4). */
+    if (f->nmissing == 0 && f->done_seen && !f->nak_emit)
+        return rfile_finish(r, s);
     return FSM_NEXT;
 }
 

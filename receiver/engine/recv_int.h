@@ -121,6 +121,7 @@ struct rfile {
     uint64_t nak_round_at; /* when the last round of STATUS started (0: none yet) */
     uint32_t nak_first, nak_last;
     bool got_done;
+    bool done_seen; /* a DONE listing us came for this file (parity: COMPLETE at the last block) */
     uint32_t last_section;
     /* STATUS emission in progress over [nak_cur, nak_last). */
     bool nak_emit;

@@ -256,6 +256,9 @@ RECV_ACTION(xfer_fileseg)
         /* spec §9: with parity held, this block may complete its FEC block. */
         if (f->fec != NULL && (rc = rfec_source(r, s, fs->section, fs->sec_block)) < 0)
             return file_fail(r, s, "write failed for", rc);
+        /* Issue 17: repaired after its DONE: COMPLETE now, not at the next DONE. */
+        if (f->nmissing == 0 && f->done_seen && !f->nak_emit)
+            return rfile_finish(r, s);
     } else {
         r->st.dup_packets++;
     }

@@ -43,6 +43,7 @@ struct sfec {
     uint8_t *need, *next, *send;
     uint8_t *cnt;     /* one STATUS's counts, per FEC block of its section (scratch) */
     uint64_t *rep_at; /* per section: when this pass last sent it parity (0: not yet) */
+    bool all_counts;  /* every destination of the file reports counts (DECODE or AGGREGATE) */
     uint32_t pc;      /* global FEC block of the next parity to prepare */
     /* The prepared symbols of one group, and their bytes. */
     uint8_t *gbuf;
@@ -166,6 +167,17 @@ bool sfec_file_start(struct sender *s)
     x->send = x->next + n;
     x->cnt = x->send + n;
     x->active = true;
+    x->all_counts = true;
+    for (size_t i = 0; i < s->ndest; i++) {
+        const struct sdest *d = &s->dests[i];
+        if (!((M_ACTIVE | 1u << D_REGISTERED) & 1u << d->state))
+            continue;
+        /* a proxy's client answers through its proxy; a direct one must decode */
+        bool ok = d->isproxy ? (d->fec_flags & FEC_F_AGGREGATE) != 0
+                             : d->proxy != 0 || (d->fec_flags & FEC_F_DECODE) != 0;
+        if (!ok)
+            x->all_counts = false;
+    }
     x->pc = 0;
     x->pass1_ppm = x->pass1_n = 0;
     x->loss_ppm = 0;
@@ -247,6 +259,15 @@ int sfec_status(struct sender *s, struct sdest *d, const struct wire_status *st)
         x->pass1_n++;
     }
     return SFEC_COUNTS;
+}
+
+uint64_t sfec_answer_wait(const struct sender *s)
+{
+    const struct sfec *x = s->fec;
+    if (x == NULL || !x->active || !x->all_counts || s->rtt_peak_us == 0)
+        return 0;
+    /* One round trip of the farthest receiver, an eighth more for its jitter. */
+    return s->rtt_peak_us + s->rtt_peak_us / 8 + SENDER_QUICK_MIN_US;
 }
 
 /*

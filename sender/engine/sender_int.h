@@ -425,6 +425,9 @@ enum { SFEC_PLAIN = 0, SFEC_COUNTS = 1, SFEC_STALE = 2 };
 int sfec_status(struct sender *s, struct sdest *d, const struct wire_status *st);
 /* The next pass starts: the parity it sends, from the counts. */
 void sfec_rewind(struct sender *s);
+/* After a pass's first DONE, how long its answers take when every destination reports
+ * parity counts (the rewind need not wait 3·GRTT for them); 0: keep the plain rule. */
+uint64_t sfec_answer_wait(const struct sender *s);
 /* Parity still to send in this pass. */
 bool sfec_pending(const struct sender *s);
 /* Parity that is due before the data at the cursor: like xmit_data. */

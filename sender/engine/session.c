@@ -396,6 +396,13 @@ void session_rewind_check(struct sender *s)
     uint64_t at = s->now + 3 * s_adv_grtt(s);
     if (f->lay.sections <= 1 && s->cnt[D_ACTIVE] == 0 && s->pcnt[D_ACTIVE] == 0)
         at = s->now;
+    /* Issue 17: with parity, the pass's answers are in one round trip after its DONE
+     * (receivers that decode NAK every section at a DONE, receiver/engine/done.c); a
+     * receiver not heard by then most likely needs no more than the worst one heard
+     * (and what it still needs, it NAKs at the next DONE). */
+    uint64_t wait = sfec_answer_wait(s);
+    if (wait > 0 && f->done_since + wait < at)
+        at = f->done_since + wait > s->now ? f->done_since + wait : s->now;
     if (f->rewind_at == 0 || at < f->rewind_at) {
         if (f->rewind_at == 0)
             SLOG(s, LL_DEBUG, "starting rewind timer");

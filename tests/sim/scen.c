@@ -175,6 +175,15 @@ void scen_tree(struct sim *s, struct scen_files *f, int n, size_t max)
     }
 }
 
+const uint8_t *scen_readback(void *arg, const char *rel, uint64_t size)
+{
+    const struct scen_files *f = arg;
+    for (size_t i = 0; i < f->n; i++)
+        if (f->it[i].type == FTYPE_REG && f->it[i].size == size && strcmp(f->names[i], rel) == 0)
+            return f->data[i];
+    return NULL;
+}
+
 /* ------------------------------------------------------------ checks on receivers */
 
 /* As scen_same, with the digest of data[0..len) known. */
@@ -262,6 +271,8 @@ void scen_nonces_free(struct scen_nonces *w)
 
 /* ------------------------------------------------------------ a run */
 
+static struct sim *ev_sim; /* the sim of the sender scen_ev tallies */
+
 static void on_event(void *ctx, const struct sender_event *ev)
 {
     (void)ctx;
@@ -277,6 +288,7 @@ static void on_event(void *ctx, const struct sender_event *ev)
         break;
     case SENDER_EV_FILE:
         scen_ev.file_elapsed_us = ev->elapsed_us;
+        scen_ev.file_end_us = ev_sim != NULL ? sim_now(ev_sim) : 0;
         break;
     case SENDER_EV_FREESPACE:
         scen_ev.freespace++;
@@ -344,6 +356,8 @@ void run_free(struct run *r)
                 (double)sim_now(r->s) / 1e6);
         traffic_print(&r->traffic);
     }
+    if (ev_sim == r->s)
+        ev_sim = NULL;
     sim_free(r->s);
     free(r->f);
     free(r);
@@ -416,6 +430,7 @@ void run_closed(struct run *r)
 
 int run_add_sender(struct run *r, const struct sim_link *link)
 {
+    ev_sim = r->s;
     r->tx = sim_add_sender(r->s, &r->sc, link, on_event);
     CHECK(r->tx >= 0, "sender_new failed");
     r->srv[0].id = r->sc.server_id;

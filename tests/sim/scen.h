@@ -125,6 +125,8 @@ struct file_item *scen_file(struct sim *s, struct scen_files *f, const char *nam
 struct file_item *scen_entry(struct scen_files *f, int type, const char *name, const char *link);
 /* n files "dA/subB/fNNN" of up to max-1 bytes (sizes from the sim's PRNG). */
 void scen_tree(struct sim *s, struct scen_files *f, int n, size_t max);
+/* sim_readback_fn over a struct scen_files (arg): the bytes of the regular file named rel. */
+const uint8_t *scen_readback(void *arg, const char *rel, uint64_t size);
 
 /* ------------------------------------------------------------ checks on receivers */
 
@@ -185,6 +187,7 @@ struct scen_events {
     unsigned connects_ok, connects_fail, freespace;
     uint64_t freespace_val;
     uint64_t file_elapsed_us; /* the last file's data phase: its start to its end */
+    uint64_t file_end_us;     /* the virtual time of the last file's end (SENDER_EV_FILE) */
 };
 extern struct scen_events scen_ev; /* the current run's (run_new resets it) */
 

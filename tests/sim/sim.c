@@ -171,6 +171,8 @@ struct sim {
     size_t ntouch, nkl, nil, nrk;
     size_t nbusy;
     bool digest_only;
+    sim_readback_fn rb_src;
+    void *rb_arg;
     bool cpu_clock;
     uint8_t *rxbuf; /* a delivered copy, decrypted in place by its receiver */
     struct blob *blobs;
@@ -236,6 +238,12 @@ void sim_set_nic_rate(struct sim *s, uint64_t Bps)
 void sim_set_digest_only(struct sim *s, bool on)
 {
     s->digest_only = on;
+}
+
+void sim_set_digest_readback(struct sim *s, sim_readback_fn src, void *arg)
+{
+    s->rb_src = src;
+    s->rb_arg = arg;
 }
 
 void sim_set_cpu_clock(struct sim *s, bool on)
@@ -853,6 +861,7 @@ static void mf_drop(struct sim_mfile *f)
 {
     free(f->data);
     free(f->map);
+    free(f->wmap);
     memset(f, 0, sizeof(*f));
 }
 
@@ -904,6 +913,10 @@ static int ms_open(void *ctx, const struct receiver_file *rf, void **h)
     f->size = rf->size;
     f->mtime = rf->mtime;
     f->data = st->digest_only ? NULL : calloc(rf->size ? rf->size : 1, 1);
+    struct sim *s = ((struct node *)ctx)->sim;
+    if (st->digest_only && s->rb_src != NULL && rf->blocksize > 0 &&
+        (f->ref = s->rb_src(s->rb_arg, rf->rel, rf->size)) != NULL)
+        f->wmap = calloc((size_t)(rf->size / rf->blocksize + 8) / 8 + 1, 1);
     /* A separate bitmap-free check: remember how many bytes each offset got. */
     st->opens++;
     *h = (void *)(uintptr_t)(f - st->f + 1);
@@ -938,6 +951,9 @@ static int ms_write(void *ctx, void *h, uint64_t off, const void *data, size_t l
     }
     if (f->data != NULL)
         memcpy(f->data + off, data, len);
+    if (f->wmap != NULL && len > 0)
+        for (uint64_t b = off / f->blocksize; b <= (off + len - 1) / f->blocksize; b++)
+            f->wmap[b / 8] |= (uint8_t)(1u << (b % 8));
     f->digest += sim_digest(off, data, len);
     f->written += len;
     if (f->written > f->size)
@@ -953,6 +969,18 @@ static int ms_read(void *ctx, void *h, uint64_t off, void *data, size_t len)
     if (f == NULL || off > f->size || len > f->size - off) {
         st->bad_writes++;
         return -EINVAL;
+    }
+    if (f->data == NULL) {
+        /* Digest-only: the sender's bytes, for blocks this receiver wrote. */
+        if (f->ref == NULL || f->wmap == NULL)
+            return -EIO;
+        for (uint64_t b = off / f->blocksize; len > 0 && b <= (off + len - 1) / f->blocksize; b++)
+            if (!(f->wmap[b / 8] >> (b % 8) & 1)) {
+                st->bad_writes++;
+                return -EIO;
+            }
+        memcpy(data, f->ref + off, len);
+        return 0;
     }
     memcpy(data, f->data + off, len);
     return 0;
@@ -1268,9 +1296,9 @@ int sim_add_receiver(struct sim *s, struct receiver_config *cfg, const struct si
         cfg->client_id = addr_id(&n->addr);
     struct receiver_env env = {
         .ctx = n, .rng = sim_rng, .storage = sim_receiver_storage, .log = node_log(n)};
-    /* A digest-only store keeps no bytes to read back: such a receiver does not
-     * offer to decode parity, as uftpd without /proc (issue 17). */
-    if (n->store.digest_only)
+    /* A digest-only store without sim_set_digest_readback has nothing to read back: such a receiver
+     * does not offer to decode parity, as uftpd without /proc (issue 17). */
+    if (n->store.digest_only && n->sim->rb_src == NULL)
         env.storage.read = NULL;
     if (receiver_new(&n->rcv, cfg, &env) < 0)
         return node_discard(s, n);
@@ -1346,9 +1374,9 @@ void sim_restart_receiver(struct sim *s, int i, const struct receiver_config *cf
     }
     struct receiver_env env = {
         .ctx = n, .rng = sim_rng, .storage = sim_receiver_storage, .log = node_log(n)};
-    /* A digest-only store keeps no bytes to read back: such a receiver does not
-     * offer to decode parity, as uftpd without /proc (issue 17). */
-    if (n->store.digest_only)
+    /* A digest-only store without sim_set_digest_readback has nothing to read back: such a receiver
+     * does not offer to decode parity, as uftpd without /proc (issue 17). */
+    if (n->store.digest_only && n->sim->rb_src == NULL)
         env.storage.read = NULL;
     receiver_free(n->rcv);
     n->nmemb = 0; /* (what a killed process had joined goes with it) */

@@ -90,6 +90,9 @@ struct sim_mfile {
     bool live;
     uint32_t blocksize;
     uint8_t *map; /* blocks written, 1 bit each */
+    /* Digest-only with sim_set_digest_readback: the sender's bytes, and the blocks written. */
+    const uint8_t *ref;
+    uint8_t *wmap;
 };
 
 struct sim_store {
@@ -130,6 +133,17 @@ void sim_set_nic_rate(struct sim *s, uint64_t Bps);
  * memory, and check_delivered compares digests (issue 16).
  */
 void sim_set_digest_only(struct sim *s, bool on);
+/*
+ * What a digest-only receiver reads back to decode parity (issue 17):
+ * src(arg, rel, size) returns the sender's bytes of the file (NULL: none),
+ * and a read is served from them, but only for blocks the receiver wrote
+ * (a read of any other block fails and counts in bad_writes); the digest
+ * check at the end proves that what it wrote was these bytes. Without it a
+ * digest-only receiver has nothing to read back and does not offer to
+ * decode. Call before adding receivers.
+ */
+typedef const uint8_t *(*sim_readback_fn)(void *arg, const char *rel, uint64_t size);
+void sim_set_digest_readback(struct sim *s, sim_readback_fn src, void *arg);
 /* Counts the thread CPU time senders and proxies spend in their engines (sim_node_cpu_ns;
  * receivers are not clocked: a system call per datagram would cost more than they do). */
 void sim_set_cpu_clock(struct sim *s, bool on);
