@@ -43,7 +43,7 @@ static bool matches(const struct agg_slot *s, const struct agg_msg *m)
     case FILEINFO_ACK:
         return s->file_id == m->file_id;
     case STATUS:
-        return s->file_id == m->file_id && s->section == m->section;
+        return s->file_id == m->file_id && s->section == m->section && s->counts == m->counts;
     case COMPLETE:
         return s->file_id == m->file_id && s->status == m->status &&
                s->has_freespace == m->has_freespace &&
@@ -64,9 +64,16 @@ static bool listed(const struct agg_slot *s, uint32_t id)
 static int start(struct agg *a, struct agg_slot *s, const struct agg_msg *m, uint64_t now_us)
 {
     if (m->func == STATUS) {
-        if (s->naks == NULL && (s->naks = malloc(a->nak_cap)) == NULL)
-            return AGG_ENOMEM;
-        memset(s->naks, 0, a->nak_cap);
+        /* counts: one per FEC block, at most one per block of the section (8·nak_cap) */
+        size_t want = m->counts ? 8 * a->nak_cap : a->nak_cap;
+        if (s->naks_cap < want) {
+            uint8_t *n = realloc(s->naks, want);
+            if (n == NULL)
+                return AGG_ENOMEM;
+            s->naks = n;
+            s->naks_cap = want;
+        }
+        memset(s->naks, 0, want);
     } else if (s->ids == NULL && (s->ids = malloc(a->max_ids * sizeof(*s->ids))) == NULL) {
         return AGG_ENOMEM;
     }
@@ -83,6 +90,8 @@ static int start(struct agg *a, struct agg_slot *s, const struct agg_msg *m, uin
     s->full = false;
     s->nids = 0;
     s->naks_len = 0;
+    s->counts = m->counts;
+    s->bits_len = 0;
     s->adds = 0;
     s->has_cc = false;
     return 0;
@@ -115,13 +124,26 @@ int agg_add(struct agg *a, const struct agg_msg *m, uint32_t id, uint64_t now_us
     }
     struct agg_slot *s = &a->slots[idx];
     s->adds++;
-    if (m->func == STATUS) {
+    if (m->func == STATUS && m->counts) {
+        /* The largest count per FEC block: what the worst client needs (spec §9.4). */
+        size_t n = m->naks_len < 8 * a->nak_cap ? m->naks_len : 8 * a->nak_cap;
+        for (size_t i = 0; i < n; i++)
+            if (m->naks[i] > s->naks[i])
+                s->naks[i] = m->naks[i];
+        if (n > s->naks_len)
+            s->naks_len = n;
+        size_t b = m->bits_len < a->nak_cap ? m->bits_len : a->nak_cap;
+        if (b > s->bits_len)
+            s->bits_len = b;
+    } else if (m->func == STATUS) {
         /* OR in what the client sent, up to what a section can need. */
         size_t n = m->naks_len < a->nak_cap ? m->naks_len : a->nak_cap;
         for (size_t i = 0; i < n; i++)
             s->naks[i] |= m->naks[i];
         if (n > s->naks_len)
             s->naks_len = n;
+    }
+    if (m->func == STATUS) {
         if (m->has_cc &&
             (!s->has_cc || quant_rate_decode(m->cc_rate) < quant_rate_decode(s->cc_rate))) {
             s->has_cc = true;
@@ -207,6 +229,8 @@ void agg_clear(struct agg *a, int i)
     s->func = 0;
     s->nids = 0;
     s->naks_len = 0;
+    s->counts = false;
+    s->bits_len = 0;
     s->full = false;
     s->adds = 0;
 }

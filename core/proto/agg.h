@@ -9,6 +9,10 @@
  *   FILEINFO_ACK  same file; FLAG_PARTIAL is ANDed over the clients;
  *   STATUS        same file and section; the NAK bitmaps are ORed (no
  *                 client list: the server counts it against the proxy);
+ *                 a count STATUS (m->counts: a parity count per FEC block,
+ *                 spec §9.4, issue 17) joins only a count slot, where the
+ *                 counts are merged by maximum, and a plain one only a
+ *                 plain slot;
  *                 of the clients' TFMCC_ACK_INFO (spec §1.7) the slot
  *                 keeps the one with the lowest rate: the client that
  *                 limits the group, named in it (spec §3.4 [DIFF]: the
@@ -63,8 +67,10 @@ struct agg_msg {
     uint64_t freespace;
     bool has_echo;       /* REGISTER, FILEINFO_ACK */
     uint64_t echo_us;    /* the echoed server time it carries (wall µs) */
-    const uint8_t *naks; /* STATUS bitmap */
+    const uint8_t *naks; /* STATUS bitmap; with counts, the counts (naks_len of them) */
     size_t naks_len;
+    bool counts;     /* STATUS: naks holds counts (at most 8·nak_cap), merged by maximum */
+    size_t bits_len; /* with counts: the client's bitmap length, kept as the longest */
     /* STATUS: EXT_TFMCC_ACK_INFO (spec §1.7); cc_rate quantised, cc_echo_us wall µs. */
     bool has_cc;
     uint8_t cc_flags;
@@ -88,7 +94,10 @@ struct agg_slot {
     uint32_t *ids;
     size_t nids;
     uint8_t *naks;
-    size_t naks_len; /* longest bitmap ORed in */
+    size_t naks_len; /* longest bitmap ORed in; with counts, the most counts merged */
+    size_t naks_cap; /* bytes allocated at naks */
+    bool counts;     /* STATUS: naks holds counts merged by maximum */
+    size_t bits_len; /* with counts: the longest client bitmap */
     size_t adds;     /* answers merged (STATUS has no list) */
     /* STATUS: the lowest-rate TFMCC_ACK_INFO; its echo at t is cc_echo_base + t. */
     bool has_cc;

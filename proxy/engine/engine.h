@@ -262,6 +262,8 @@ struct proxy_stats {
     uint64_t stale;    /* signed ANNOUNCEs refused as replays */
     uint64_t cc_held;  /* CC_ACKs not passed upstream (no lower rate this round, issue 12) */
     struct addr down;  /* the current downstream (server proxy) */
+    /* Issue 17: parity count reports (STATUS with COUNTS) sent upstream. */
+    uint64_t fec_counts;
 
     /* Issue 15 (the daemon's metrics). */
     uint64_t malformed;          /* bad length, not UFTP, undecodable (also in dropped) */

@@ -157,6 +157,7 @@ struct pclient {
     struct kpeer *k;   /* encrypted sessions */
     bool cc_seen;      /* it sent a CC_ACK in round cc_seq (fwd.c) */
     uint16_t cc_seq;
+    bool decodes; /* spec §9.1: its REGISTER said DECODE for the session's code, K, S */
 };
 
 struct psession {
@@ -192,6 +193,11 @@ struct psession {
     size_t ccnt[PC_NSTATES]; /* clients per enum pcstate */
     struct idmap cmap;       /* client ID → index in cl */
     struct agg agg;
+    /* Issue 17, spec §9.4: the ANNOUNCE offered parity (code, K, S): we aggregate our
+     * DECODE clients' STATUS as count reports; fec_buf holds one client's counts. */
+    bool fec;
+    uint8_t fec_k, fec_stride;
+    uint8_t *fec_buf;
     struct ksess *k; /* encrypted sessions */
     /* Issue 14: what the session may send, and its standing for slots and key work. */
     struct amp amp;             /* credit: 3 x the bytes received for it (core/proto/amp.h) */

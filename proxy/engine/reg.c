@@ -15,10 +15,12 @@
  * every session, not only encrypted ones, and -C on REGISTER, not only on
  * CLIENT_KEY (14).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/crypto/crypto.h"
 #include "core/crypto/skeys.h"
+#include "core/fec/fec.h"
 #include "proxy/engine/proxy_int.h"
 
 static size_t max_ids(const struct psession *s)
@@ -140,6 +142,18 @@ static struct psession *new_session(struct proxy *p, struct pmsg *in)
     if (agg_init(&s->agg, p->cfg.max_pending, max_ids(s), s->blocksize, s->grtt_us) < 0) {
         p_slot_release(p, s);
         return NULL;
+    }
+    /* spec §9.1, §9.4: a v5 session offering parity in a code we read: count reports.
+     * Response proxies only: a client proxy's clients get the data and parity from it
+     * (fwd.c), and it does not re-multicast FEC_PARITY. */
+    if (p->cfg.role == PROXY_RESPONSE) {
+        if (h->version == UFTP_VER5 && a->has_fec && a->fec.version == WIRE_FEC_VERSION &&
+            (a->fec.flags & FEC_F_SEND) && a->fec.code == FEC_CODE_RS8_CAUCHY && a->fec.k > 0 &&
+            a->fec.stride > 0 && (s->fec_buf = malloc(8 * (size_t)s->blocksize)) != NULL) {
+            s->fec = true;
+            s->fec_k = a->fec.k;
+            s->fec_stride = a->fec.stride;
+        }
     }
     if (p->cfg.role == PROXY_RESPONSE) {
         /* spec §3.3: it hears the server's private group like its clients. */
@@ -293,6 +307,9 @@ PROXY_HANDLER(p_reg_register)
     c->addr = *in->from;
     c->reg_echo = r->tstamp;
     c->reg_rx = p->now;
+    c->decodes = s->fec && r->has_fec && r->fec.version == WIRE_FEC_VERSION &&
+                 (r->fec.flags & FEC_F_DECODE) && r->fec.code == FEC_CODE_RS8_CAUCHY &&
+                 r->fec.k >= s->fec_k && r->fec.stride >= s->fec_stride;
     bool dup = c->state != PC_MUTE;
     if (s->encrypted && !peer_keys(p, s, c, r, in->from))
         return;
@@ -445,6 +462,15 @@ size_t p_reg_flush(struct proxy *p, struct psession *s, const struct agg_slot *s
     r->ver = s->version;
     r->tstamp = agg_echo(sl, p->now);
     r->ids = wire_ids_of(sl->ids, sl->nids);
+    if (s->fec) {
+        /* spec §9.1: we aggregate (our STATUS may be a count report), for any K and S. */
+        r->has_fec = true;
+        r->fec = (struct wire_fec_info){.version = WIRE_FEC_VERSION,
+                                        .flags = FEC_F_AGGREGATE,
+                                        .code = FEC_CODE_RS8_CAUCHY,
+                                        .k = 255,
+                                        .stride = 255};
+    }
     if (s->encrypted) {
         size_t dl;
         r->dhblob = keys_dh_up(s->k, &dl);

@@ -94,6 +94,7 @@ void p_slot_release(struct proxy *p, struct psession *s)
     free(s->cl);
     idmap_free(&s->cmap);
     agg_free(&s->agg);
+    free(s->fec_buf);
     keys_free(s->k);
     memset(s, 0, sizeof(*s));
     while (p->nslots > 0 && p->sess[p->nslots - 1].phase == PP_FREE)

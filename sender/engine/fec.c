@@ -44,6 +44,7 @@ struct sfec {
     uint8_t *cnt;     /* one STATUS's counts, per FEC block of its section (scratch) */
     uint64_t *rep_at; /* per section: when this pass last sent it parity (0: not yet) */
     bool all_counts;  /* every destination of the file reports counts (DECODE or AGGREGATE) */
+    bool proxied;     /* some answer through a proxy (which holds them one GRTT) */
     uint32_t pc;      /* global FEC block of the next parity to prepare */
     /* The prepared symbols of one group, and their bytes. */
     uint8_t *gbuf;
@@ -168,6 +169,7 @@ bool sfec_file_start(struct sender *s)
     x->cnt = x->send + n;
     x->active = true;
     x->all_counts = true;
+    x->proxied = false;
     for (size_t i = 0; i < s->ndest; i++) {
         const struct sdest *d = &s->dests[i];
         if (!((M_ACTIVE | 1u << D_REGISTERED) & 1u << d->state))
@@ -177,6 +179,8 @@ bool sfec_file_start(struct sender *s)
                              : d->proxy != 0 || (d->fec_flags & FEC_F_DECODE) != 0;
         if (!ok)
             x->all_counts = false;
+        if (d->isproxy)
+            x->proxied = true;
     }
     x->pc = 0;
     x->pass1_ppm = x->pass1_n = 0;
@@ -208,7 +212,10 @@ int sfec_status(struct sender *s, struct sdest *d, const struct wire_status *st)
     /* A count that left d before this pass's parity of the section reached it
      * is stale: taken, it would repair the section twice. d NAKs again at the
      * next DONE. */
-    if (x->rep_at[st->section] != 0 && s->now < x->rep_at[st->section] + d->rtt_us)
+    uint64_t win = d->rtt_us;
+    if (d->isproxy) /* its clients' answers wait up to one hold (our GRTT) there (spec §3.4) */
+        win += s_adv_grtt(s);
+    if (x->rep_at[st->section] != 0 && s->now < x->rep_at[st->section] + win)
         return SFEC_STALE;
     struct fec_layout l;
     layout(s, st->section, &l);
@@ -266,8 +273,10 @@ uint64_t sfec_answer_wait(const struct sender *s)
     const struct sfec *x = s->fec;
     if (x == NULL || !x->active || !x->all_counts || s->rtt_peak_us == 0)
         return 0;
-    /* One round trip of the farthest receiver, an eighth more for its jitter. */
-    return s->rtt_peak_us + s->rtt_peak_us / 8 + SENDER_QUICK_MIN_US;
+    /* One round trip of the farthest receiver, an eighth more for its jitter; through
+     * a proxy, the GRTT it holds an aggregate more. */
+    return s->rtt_peak_us + s->rtt_peak_us / 8 + SENDER_QUICK_MIN_US +
+           (x->proxied ? s_adv_grtt(s) : 0);
 }
 
 /*

@@ -9,7 +9,8 @@
  *       each with its receivers on a site of its own), printed as one line
  *       of figures for bench/scale.sh. WORDs: closed (every receiver
  *       listed), clear (no encryption), silent=K, onenet (proxies and
- *       receivers all on one network, as before sites), stacked.
+ *       receivers all on one network, as before sites), stacked, fec
+ *       (receivers decode parity), nofec (the sender offers none; issue 17).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,8 @@ struct big_opts {
     size_t file_bytes;
     int silent;            /* the last `silent` receivers never answer (closed group) */
     uint32_t pk_budget_us; /* the sender's public-key budget (0: its default) */
+    bool fec;              /* receivers read back (sim_set_digest_readback): they decode parity */
+    bool nofec;            /* the sender offers no parity (--fec off) */
 };
 
 static void big_tap(void *arg, int from, const struct addr *src, const struct addr *dst,
@@ -112,6 +115,8 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
     b->f = calloc(1, sizeof(*b->f));
     b->tx = -1;
     sim_set_digest_only(b->s, true);
+    if (o->fec)
+        sim_set_digest_readback(b->s, scen_readback, b->f);
     sim_set_cpu_clock(b->s, true);
     sim_group_addr(b->s, 0, 0, false, &b->pub);
     sim_set_tap(b->s, big_tap, b);
@@ -184,6 +189,7 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
         sc->keytype = KEY_NONE;
     if (o->pk_budget_us != 0)
         sc->pk_budget_us = o->pk_budget_us;
+    sc->fec_off = o->nofec;
     if (o->closed) {
         sc->dests = b->dests;
         sc->ndest = (size_t)o->n;
@@ -315,6 +321,11 @@ static void big_run(uint64_t seed, const struct big_opts *o, int want_exit, bool
                (double)b->into / o->n, b->npx ? (double)b->into / b->npx : 0.0,
                fbytes ? (double)sst.data_bytes / (double)fbytes : 0.0,
                (double)sim_node_cpu_ns(b->s, b->tx) / 1e3 / o->n, wall, ru.ru_maxrss / 1024);
+    if ((print || scen_verbose) && (o->fec || o->nofec))
+        printf("  parity (issue 17): FILESEG + FEC_PARITY payload %.4f x the files, parity %llu, "
+               "%u decoders, passes of the last file %u\n",
+               fbytes ? (double)(sst.data_bytes + sst.fec_bytes) / (double)fbytes : 0.0,
+               (unsigned long long)sst.fec_packets, sst.fec_decoders, sst.pass);
     if (print || scen_verbose) {
         printf("  into the sender by type:");
         for (int f = 0; f < 32; f++)
@@ -455,6 +466,8 @@ int main(int argc, char **argv)
                 o.enc = false;
             if (strncmp(argv[a], "silent=", 7) == 0)
                 o.silent = atoi(argv[a] + 7);
+            o.fec |= strcmp(argv[a], "fec") == 0;
+            o.nofec |= strcmp(argv[a], "nofec") == 0;
         }
         big_run(1, &o, 0, true);
         return scen_fails ? 1 : 0;
