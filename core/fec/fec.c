@@ -298,6 +298,44 @@ unsigned fec_repair_count(unsigned need, uint32_t loss_ppm, unsigned room)
     return c < room ? c : room;
 }
 
+/* pmf[i] = P(Binom(n, p) = i), i ≤ n (n ≤ FEC_SYMBOLS). */
+static void binom_pmf(unsigned n, double p, double *pmf)
+{
+    pmf[0] = pow(1 - p, n);
+    for (unsigned i = 0; i < n; i++)
+        pmf[i + 1] = pmf[i] * (double)(n - i) / (double)(i + 1) * p / (1 - p);
+}
+
+unsigned fec_repair_count_n(unsigned need, unsigned k, uint32_t loss_ppm, uint32_t receivers,
+                            double eps, unsigned room)
+{
+    unsigned c = fec_repair_count(need, loss_ppm, room);
+    if (need == 0 || c >= room || loss_ppm == 0 || k == 0 || k > FEC_MAX_K)
+        return c;
+    double p = loss_ppm >= 500000 ? 0.5 : loss_ppm / 1e6;
+    double nj[FEC_SYMBOLS + 1], pmf[FEC_SYMBOLS + 1], tail[FEC_SYMBOLS + 2];
+    binom_pmf(k, p, nj);
+    for (unsigned j = 0; j <= need && j <= k; j++) {
+        nj[j] *= receivers > 0 ? receivers : 1;
+        if (j == need && nj[j] < 1)
+            nj[j] = 1;
+    }
+    for (; c < room; c++) {
+        /* tail[t] = P(Binom(c,p) ≥ t): a receiver needing j is short when more than c − j are lost
+         */
+        binom_pmf(c, p, pmf);
+        tail[c + 1] = 0;
+        for (unsigned t = c + 1; t-- > 0;)
+            tail[t] = tail[t + 1] + pmf[t];
+        double shortfall = 0;
+        for (unsigned j = 1; j <= need && j <= k; j++)
+            shortfall += nj[j] * tail[c - j + 1];
+        if (shortfall <= eps)
+            break;
+    }
+    return c;
+}
+
 void fec_tally_max(const struct fec_layout *l, const uint8_t *naks, size_t naks_len, uint8_t *need)
 {
     /* One pass over the set bits, counting per FEC block; counts ≤ k ≤ 255. */

@@ -45,6 +45,7 @@ struct sfec {
     uint64_t *rep_at; /* per section: when this pass last sent it parity (0: not yet) */
     bool all_counts;  /* every destination of the file reports counts (DECODE or AGGREGATE) */
     bool proxied;     /* some answer through a proxy (which holds them one GRTT) */
+    uint32_t nrx;     /* receivers that decode: direct DECODE ones and proxies' clients */
     uint32_t pc;      /* global FEC block of the next parity to prepare */
     /* The prepared symbols of one group, and their bytes. */
     uint8_t *gbuf;
@@ -170,6 +171,7 @@ bool sfec_file_start(struct sender *s)
     x->active = true;
     x->all_counts = true;
     x->proxied = false;
+    x->nrx = 0;
     for (size_t i = 0; i < s->ndest; i++) {
         const struct sdest *d = &s->dests[i];
         if (!((M_ACTIVE | 1u << D_REGISTERED) & 1u << d->state))
@@ -181,6 +183,8 @@ bool sfec_file_start(struct sender *s)
             x->all_counts = false;
         if (d->isproxy)
             x->proxied = true;
+        if (!d->isproxy && (d->proxy != 0 || (d->fec_flags & FEC_F_DECODE)))
+            x->nrx++;
     }
     x->pc = 0;
     x->pass1_ppm = x->pass1_n = 0;
@@ -280,18 +284,11 @@ uint64_t sfec_answer_wait(const struct sender *s)
 }
 
 /*
- * Two standard deviations of the loss among `need` parity: the worst
- * receiver must get `need` of what is sent, not the mean one, or a FEC
- * block costs another pass (3·GRTT and a round trip, spec §1.6) for a
- * symbol or two.
+ * The chance, summed over the FEC blocks a repair pass sends parity for, that
+ * some receiver still cannot decode one of them after it: a second repair
+ * pass costs 3·GRTT and a round trip (spec §1.6) for a symbol or two.
  */
-static unsigned spread(unsigned need, uint32_t loss_ppm)
-{
-    if (need == 0)
-        return 0;
-    double p = loss_ppm / 1e6;
-    return (unsigned)ceil(2.0 * sqrt(need * p * (1 - p)));
-}
+#define SFEC_SHORT_EPS 0.05
 
 /* Every block of FEC block fb (section from abs0) is to be resent in the next pass. */
 static bool resent_whole(const struct sfile *f, const struct fec_layout *l, uint32_t abs0,
@@ -315,7 +312,12 @@ void sfec_rewind(struct sender *s)
         x->loss_ppm = ppm > 500000 ? 500000 : (uint32_t)ppm;
     }
     memset(x->rep_at, 0, x->nsec * sizeof(*x->rep_at));
-    uint32_t total = 0, fbs = 0;
+    uint32_t total = 0, fbs = 0, needy = 0;
+    for (uint32_t g = 0; g < x->base[x->nsec]; g++)
+        needy += x->need[g] > 0;
+    /* Per FEC block the worst receiver's need, and what its peers near it may lose of
+     * the parity: a second repair pass only with probability SFEC_SHORT_EPS. */
+    double eps = needy ? SFEC_SHORT_EPS / needy : SFEC_SHORT_EPS;
     for (uint32_t i = 0; i < x->nsec; i++) {
         struct fec_layout l;
         layout(s, i, &l);
@@ -324,9 +326,9 @@ void sfec_rewind(struct sender *s)
             uint32_t g = x->base[i] + fb;
             if (x->need[g] > 0 && resent_whole(&s->file, &l, abs0, fb))
                 x->need[g] = 0; /* its blocks go again: parity besides would be lost */
-            unsigned room = fec_max_parity(fec_layout_size(&l, fb)) - x->next[g];
-            unsigned c =
-                fec_repair_count(x->need[g] + spread(x->need[g], x->loss_ppm), x->loss_ppm, room);
+            unsigned k = fec_layout_size(&l, fb);
+            unsigned room = fec_max_parity(k) - x->next[g];
+            unsigned c = fec_repair_count_n(x->need[g], k, x->loss_ppm, x->nrx, eps, room);
             x->send[g] = (uint8_t)c;
             x->need[g] = 0;
             total += c;

@@ -454,8 +454,10 @@ static ENG_ACTION(done_round)
         f->done_next = s->now + done_interval(s, f->done_attempt);
         f->done_attempt++;
         /* A file of several sections keeps the DONE span alone: its receivers may be
-         * draining a backlog, and its transfer, not a lost DONE, sets its time. */
-        if (f->lay.sections <= 1)
+         * draining a backlog, and its transfer, not a lost DONE, sets its time. But after
+         * a repair pass of parity (every destination reporting counts, issue 17) the
+         * receivers are idle, and a lost DONE or COMPLETE would cost 3·GRTT. */
+        if (f->lay.sections <= 1 || (f->pass > 1 && sfec_answer_wait(s) > 0))
             arm_quick(s, f->done_next);
     } else if (f->rewind_at == 0) {
         SLOG(s, LL_WARN, "file %04X timed out waiting for clients", f->file_id);

@@ -445,6 +445,15 @@ static void test_planning(void)
     CU_ASSERT_EQUAL(fec_repair_count(5, 0, 100), 6);
     CU_ASSERT_EQUAL(fec_repair_count(10, 50000, 100), 12);
     CU_ASSERT_EQUAL(fec_repair_count(10, 50000, 4), 4);
+    /* For many receivers (values from exact binomial sums computed apart): at 1% the
+     * mean-loss rule is enough; at 5% the worst receiver's peers need 4 more. */
+    CU_ASSERT_EQUAL(fec_repair_count_n(0, 128, 10000, 1000, 0.05, 100), 0);
+    CU_ASSERT_EQUAL(fec_repair_count_n(6, 128, 10000, 1000, 0.05 / 126, 128), 8);
+    CU_ASSERT_EQUAL(fec_repair_count_n(15, 128, 50000, 1000, 0.05 / 126, 128), 21);
+    CU_ASSERT_EQUAL(fec_repair_count(15, 50000, 128), 17);
+    CU_ASSERT_EQUAL(fec_repair_count_n(15, 128, 50000, 1, 0.05, 128), 18);
+    CU_ASSERT_EQUAL(fec_repair_count_n(3, 128, 10000, 10, 0.05, 4), 4); /* room */
+    CU_ASSERT_EQUAL(fec_repair_count_n(5, 128, 0, 1000, 0.05, 100), 6); /* no loss seen */
     CU_ASSERT_EQUAL(fec_choose_k(10000, 1000), FEC_DEF_K);
     /* 50% loss at a million receivers: the worst loses ~k/2 + 5.3 sd. */
     unsigned k = fec_choose_k(500000, 1000000);
