@@ -144,16 +144,13 @@ static struct psession *new_session(struct proxy *p, struct pmsg *in)
         return NULL;
     }
     /* spec §9.1, §9.4: a v5 session offering parity in a code we read: count reports.
-     * Response proxies only: a client proxy's clients get the data and parity from it
-     * (fwd.c), and it does not re-multicast FEC_PARITY. */
-    if (p->cfg.role == PROXY_RESPONSE) {
-        if (h->version == UFTP_VER5 && a->has_fec && a->fec.version == WIRE_FEC_VERSION &&
-            (a->fec.flags & FEC_F_SEND) && a->fec.code == FEC_CODE_RS8_CAUCHY && a->fec.k > 0 &&
-            a->fec.stride > 0 && (s->fec_buf = malloc(8 * (size_t)s->blocksize)) != NULL) {
-            s->fec = true;
-            s->fec_k = a->fec.k;
-            s->fec_stride = a->fec.stride;
-        }
+     * (A client proxy passes the server's FEC_PARITY down like its data, fwd.c.) */
+    if (h->version == UFTP_VER5 && a->has_fec && a->fec.version == WIRE_FEC_VERSION &&
+        (a->fec.flags & FEC_F_SEND) && a->fec.code == FEC_CODE_RS8_CAUCHY && a->fec.k > 0 &&
+        a->fec.stride > 0 && (s->fec_buf = malloc(8 * (size_t)s->blocksize)) != NULL) {
+        s->fec = true;
+        s->fec_k = a->fec.k;
+        s->fec_stride = a->fec.stride;
     }
     if (p->cfg.role == PROXY_RESPONSE) {
         /* spec §3.3: it hears the server's private group like its clients. */

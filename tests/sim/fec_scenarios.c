@@ -205,37 +205,55 @@ static void proxied_rx(struct run *r, int i, struct receiver_config *c)
 }
 
 /*
- * Issue 17, spec §9.4: 8 receivers at 5% loss behind a response proxy,
+ * Issue 17, spec §9.4: 8 receivers at 5% loss behind one of our proxies,
  * encrypted. The proxy registers AGGREGATE and sends count reports (per FEC
  * block the most any of its decoding clients needs); the sender repairs by
- * parity, every copy exact. Mixed: half the receivers do not decode, so the
- * proxy also sends plain NAKs for them, which the sender resends as blocks.
+ * parity, every copy exact. Cases: a response proxy; the same with half the
+ * receivers not decoding (the proxy also sends plain NAKs for them, which
+ * the sender resends as blocks); a tunnel (server proxy, client proxy that
+ * passes the parity down and aggregates).
  */
 static void scen_fec_proxy(uint64_t seed)
 {
-    for (int mixed = 0; mixed < 2; mixed++) {
-        scen_case("%s", mixed ? "mixed" : "all decode");
+    static const char *const names[] = {"response", "response, mixed", "tunnel"};
+    for (int c = 0; c < 3; c++) {
+        scen_case("%s", names[c]);
+        bool mixed = c == 1, tunnel = c == 2;
         g_px_mixed = mixed;
-        struct run *r = run_new(seed + (uint64_t)mixed);
+        struct run *r = run_new(seed + (uint64_t)c);
         scen_file(r->s, r->f, "big", 1500000);
         scen_file(r->s, r->f, "small", 20000);
         struct sim_link lk = {.loss_pct = 5, .delay_us = 20000, .jitter_us = 200};
         struct sim_link lan = {.delay_us = 500, .jitter_us = 100};
-        run_receivers(r, 8, &lk, proxied_rx);
-        proxy_config_defaults(&r->pc[0]);
-        r->pc[0].client_port = 1044;
-        run_proxy(r, 0, PROXY_RESPONSE, 0, -1, &lan);
+        int k = 0; /* the proxy the receivers answer to */
+        if (tunnel) {
+            sim_set_net(r->s, 2);
+            run_receivers(r, 8, &lk, proxied_rx);
+            proxy_config_defaults(&r->pc[1]);
+            run_proxy(r, 1, PROXY_CLIENT, 1, 2, NULL);
+            sim_set_mcast_net(r->s, r->px[1], 2);
+            proxy_config_defaults(&r->pc[0]);
+            sim_node_addr_on(r->s, r->px[1], 1, &r->pc[0].down);
+            run_proxy(r, 0, PROXY_SERVER, 0, 1, &lan);
+            sim_set_net(r->s, 0);
+            k = 1;
+        } else {
+            run_receivers(r, 8, &lk, proxied_rx);
+            proxy_config_defaults(&r->pc[0]);
+            r->pc[0].client_port = 1044;
+            run_proxy(r, 0, PROXY_RESPONSE, 0, -1, &lan);
+        }
         run_sender(r)->rate_kbps = 50000;
         run_closed(r);
         r->sc.proxies = r->proxies;
         r->sc.nproxy = 1;
-        r->proxies[0].id = r->pc[0].proxy_id;
-        run_add_sender(r, &lan);
-        r->srv[0].proxy_id = r->pc[0].proxy_id;
+        r->proxies[0].id = r->pc[k].proxy_id;
+        run_add_sender(r, tunnel ? NULL : &lan);
+        r->srv[0].proxy_id = r->pc[k].proxy_id;
         run_expect(r, 0);
         run_delivered(r);
         struct sender_stats st = tx_stats(r);
-        struct proxy_stats ps = px_stats(r, 0);
+        struct proxy_stats ps = px_stats(r, k);
         CHECK(st.fec_packets > 0, "no parity sent");
         CHECK(ps.fec_counts > 0, "no count report from the proxy");
         uint64_t dec = 0;
