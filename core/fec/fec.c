@@ -265,22 +265,6 @@ int fec_decode(struct fec_codec *c, unsigned k, size_t len, const uint8_t *const
 
 /* ------------------------------------------------------------ planning */
 
-unsigned fec_choose_k(uint32_t loss_ppm, uint32_t receivers)
-{
-    double p = loss_ppm / 1e6;
-    if (p > 0.5)
-        p = 0.5;
-    /* The worst of n receivers loses about mean + z·sd of K blocks, with
-     * z ≈ sqrt(2 ln n) (normal tail); keep K + 2× that within the code. */
-    double z = sqrt(2.0 * log(receivers > 1 ? (double)receivers : 2.0));
-    for (unsigned k = FEC_DEF_K; k > 16; k -= 8) {
-        double worst = k * p + z * sqrt(k * p * (1 - p)) + 1;
-        if (k + 2 * worst <= FEC_SYMBOLS)
-            return k;
-    }
-    return 16;
-}
-
 unsigned fec_proactive(unsigned k, unsigned pct)
 {
     unsigned m = (unsigned)(((uint64_t)k * pct + 99) / 100);

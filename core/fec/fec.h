@@ -160,15 +160,6 @@ size_t fec_codec_mem(const struct fec_codec *c);
 /* ------------------------------------------------------------ planning */
 
 /*
- * The FEC block size to offer for a session: K = FEC_DEF_K, lowered when
- * the expected loss (ppm) would need more parity than the code has room
- * for (K + repair of the worst of `receivers` ≤ 256 with margin), and
- * never below 16. A section smaller than K simply has fewer, smaller FEC
- * blocks (fec_layout).
- */
-unsigned fec_choose_k(uint32_t loss_ppm, uint32_t receivers);
-
-/*
  * Proactive parity of a FEC block of k blocks for --fec PCT: ceil(pct·k /
  * 100), capped at fec_max_parity(k).
  */
