@@ -299,8 +299,10 @@ unsigned fec_repair_count_n(unsigned need, unsigned k, uint32_t loss_ppm, uint32
     double p = loss_ppm >= 500000 ? 0.5 : loss_ppm / 1e6;
     double nj[FEC_SYMBOLS + 1], pmf[FEC_SYMBOLS + 1], tail[FEC_SYMBOLS + 2];
     binom_pmf(k, p, nj);
-    for (unsigned j = 0; j <= need && j <= k; j++) {
-        nj[j] *= receivers > 0 ? receivers : 1;
+    /* Those heard need at most `need`; those whose DONE or STATUS was lost, any j. */
+    double n = receivers > 0 ? receivers : 1, unheard = n * (1 - (1 - p) * (1 - p));
+    for (unsigned j = 0; j <= k; j++) {
+        nj[j] *= j <= need ? n : unheard;
         if (j == need && nj[j] < 1)
             nj[j] = 1;
     }
@@ -312,8 +314,8 @@ unsigned fec_repair_count_n(unsigned need, unsigned k, uint32_t loss_ppm, uint32
         for (unsigned t = c + 1; t-- > 0;)
             tail[t] = tail[t + 1] + pmf[t];
         double shortfall = 0;
-        for (unsigned j = 1; j <= need && j <= k; j++)
-            shortfall += nj[j] * tail[c - j + 1];
+        for (unsigned j = 1; j <= k; j++)
+            shortfall += nj[j] * (j <= c ? tail[c - j + 1] : 1.0);
         if (shortfall <= eps)
             break;
     }

@@ -177,12 +177,14 @@ unsigned fec_repair_count(unsigned need, uint32_t loss_ppm, unsigned room);
 /*
  * The same for `receivers` that decode, so that a second repair pass is
  * rare (issue 17): each receiver lost each of the FEC block's k source
- * blocks, and loses each parity sent, with probability p = loss_ppm. Of
- * n_j = receivers·P(Binom(k,p) = j) receivers needing j (at least one
- * needing `need`, the worst reported), the expected number still short
- * after c parity is Σ_{j ≤ need} n_j·P(Binom(c,p) > c − j); the result is
- * the least c with that at most eps, and at least fec_repair_count(),
- * capped at room. 0 when need is 0.
+ * blocks, and loses each parity sent, with probability p = loss_ppm.
+ * Receivers needing j: n_j = receivers·P(Binom(k,p) = j) for j ≤ need (at
+ * least one needing `need`, the worst reported), and for j > need only
+ * those not heard (their DONE or STATUS lost: receivers·(1−(1−p)²) times
+ * P(Binom(k,p) = j)). The expected number still short after c parity is
+ * Σ_j n_j·P(Binom(c,p) > c − j); the result is the least c with that at
+ * most eps, and at least fec_repair_count(), capped at room. 0 when need
+ * is 0.
  */
 unsigned fec_repair_count_n(unsigned need, unsigned k, uint32_t loss_ppm, uint32_t receivers,
                             double eps, unsigned room);
