@@ -21,24 +21,34 @@
 # Modes: off (plain NAK repair, as 5.0.1), on (reactive parity, the
 # default), PCT[:K] (--fec PCT[:K]: proactive parity in the first pass).
 #
-#   bench/fec.sh [--build DIR] [--quick] [--seed N]
+#   bench/fec.sh [--build DIR] [--quick] [--no-proxies] [--seed N]
 #
 # Receivers keep only a digest of each file and read back from the
 # sender's copy to decode (sim_set_digest_readback: reads of blocks a
 # receiver never wrote fail), so the issue's 20 MB fit at 1,000 receivers:
 # about 0.9 GB and 35 s of CPU per case (the wall time is printed).
 # --quick runs only the 100-receiver cases.
+#
+# Then 10,000 receivers behind 10 response proxies (1,000 each), 1% loss,
+# 600 ms RTT, a 2 MB file and a 1,000-byte one (tests/sim/sim_scale --bench,
+# closed group; 20 MB does not fit: the 2 MB run takes about 100 s of CPU
+# and 3.5 GB, most of it the receivers' decoding buffers), with parity
+# (receivers decode, the proxies send count reports) and without:
+#   parity ...     FILESEG + FEC_PARITY payload per byte of the two files
+# --no-proxies leaves it out.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=$here/../build
 quick=0
+proxies=1
 seed=1799
 while [ $# -gt 0 ]; do
     case $1 in
     --build) build=$2; shift ;;
     --quick) quick=1 ;;
+    --no-proxies) proxies=0 ;;
     --seed) seed=$2; shift ;;
-    *) echo "usage: $0 [--build DIR] [--quick] [--seed N]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--build DIR] [--quick] [--no-proxies] [--seed N]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -70,4 +80,12 @@ for loss in 0 1 5; do
     for mode in off on 10; do
         run 1000 $loss 20480 $mode
     done
+done
+[ $proxies = 1 ] || exit 0
+scale=$build/tests/sim/sim_scale
+[ -x "$scale" ] || { echo "build first: $scale not found" >&2; exit 2; }
+for mode in nofec fec; do
+    echo "rx=10000 via 10 response proxies loss=1% 2 MB + 1000 B fec=$mode:"
+    timed nice -n 5 "$scale" --bench 10000 10 1 300000 2097152 closed $mode 2>&1 |
+        grep -E '^N=|parity|^  cost:|FAIL' | sed 's/^/  /'
 done
