@@ -226,6 +226,48 @@ static void test_strerror(void)
     CU_ASSERT_STRING_EQUAL(agg_strerror(0), "unknown aggregation error");
 }
 
+/* Issue 17: count STATUS (parity needs per FEC block) merge by maximum, apart from plain ones. */
+static void test_counts_max(void)
+{
+    struct agg a;
+    CU_ASSERT_EQUAL_FATAL(agg_init(&a, 4, 325, 100, 50000), 0);
+    uint8_t c1[5] = {3, 0, 7, 1, 0}, c2[7] = {1, 4, 2, 1, 0, 0, 9}, nak[3] = {0x81, 0, 0x10};
+    struct agg_msg m1 = msg(STATUS, 1, 0), m2 = m1, p = m1;
+    m1.counts = m2.counts = true;
+    m1.naks = c1;
+    m1.naks_len = sizeof(c1);
+    m1.bits_len = 20;
+    m2.naks = c2;
+    m2.naks_len = sizeof(c2);
+    m2.bits_len = 30;
+    p.naks = nak;
+    p.naks_len = sizeof(nak);
+    CU_ASSERT_EQUAL(agg_add(&a, &m1, 1, 1000), 0);
+    CU_ASSERT_EQUAL(agg_add(&a, &p, 2, 1000), 1); /* a plain one: its own slot */
+    CU_ASSERT_EQUAL(agg_add(&a, &m2, 3, 1000), 0);
+    const struct agg_slot *s = &a.slots[0];
+    CU_ASSERT_TRUE(s->counts);
+    CU_ASSERT_EQUAL(s->naks_len, 7);
+    CU_ASSERT_EQUAL(s->bits_len, 30);
+    CU_ASSERT_EQUAL(s->adds, 2);
+    static const uint8_t want[7] = {3, 4, 7, 1, 0, 0, 9};
+    CU_ASSERT_EQUAL(memcmp(s->naks, want, sizeof(want)), 0);
+    CU_ASSERT_FALSE(a.slots[1].counts);
+    CU_ASSERT_EQUAL(a.slots[1].naks[0], 0x81);
+    /* Counts go up to 8 per bitmap byte (a FEC block per block at K = 1); no further. */
+    uint8_t big[900];
+    memset(big, 2, sizeof(big));
+    struct agg_msg m3 = m1;
+    m3.naks = big;
+    m3.naks_len = sizeof(big);
+    m3.file_id = 2;
+    CU_ASSERT_EQUAL(agg_add(&a, &m3, 4, 1000), 2);
+    CU_ASSERT_EQUAL(a.slots[2].naks_len, 800);
+    agg_clear(&a, 0);
+    CU_ASSERT_FALSE(a.slots[0].counts);
+    agg_free(&a);
+}
+
 static const struct cu_test agg_tests[] = {
     {"slot matching", test_matching},
     {"PARTIAL is ANDed", test_partial_and},
@@ -234,6 +276,7 @@ static const struct cu_test agg_tests[] = {
     {"echo: longest RTT, held time added", test_echo},
     {"limits: full ID list, no free slot", test_limits},
     {"error messages", test_strerror},
+    {"parity count reports: maximum per FEC block, apart from plain NAKs", test_counts_max},
     {NULL, NULL},
 };
 
