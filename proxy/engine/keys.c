@@ -435,6 +435,10 @@ int keys_new(struct ksess **out, const struct ksess_params *kp, const struct wir
     k->client_auth = (e->flags & FLAG_CLIENT_AUTH) != 0;
     k->proxy_id = kp->proxy_id;
     k->sigkey = kp->sigkey;
+    /* Our ABORTs are sealed under the server's application key: on a counter range of
+     * our own, as in v4, never on the server's (a nonce used twice), and ahead of it
+     * (from 0 they fell behind the clients' replay window after ~2,000 server datagrams). */
+    k->down_ctr = UINT64_C(1) << 63 | (uint64_t)kp->proxy_id << 31;
     memcpy(k->rand2, kp->rand2, WIRE_RAND_LEN);
     replay_init(&k->srv_win);
     int rc = keyblob_import(e->keyblob, e->keylen, 0, &k->srv_sig);
