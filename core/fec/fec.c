@@ -322,6 +322,35 @@ unsigned fec_repair_count_n(unsigned need, unsigned k, uint32_t loss_ppm, uint32
     return c;
 }
 
+/* E[max of m Binom(k, p)] = Σ_{j<k} 1 − P(X ≤ j)^m. */
+static double mean_max(unsigned k, double p, double m)
+{
+    double pmf[FEC_SYMBOLS + 1], cdf = 0, e = 0;
+    binom_pmf(k, p, pmf);
+    for (unsigned j = 0; j < k; j++) {
+        cdf += pmf[j];
+        e += 1 - pow(cdf < 1 ? cdf : 1, m);
+    }
+    return e;
+}
+
+uint32_t fec_loss_from_max(double want, unsigned k, uint32_t m)
+{
+    if (want <= 0 || k == 0 || k > FEC_MAX_K)
+        return 0;
+    double lo = 0, hi = 0.5, mm = m > 0 ? m : 1;
+    if (mean_max(k, hi, mm) <= want)
+        return 500000;
+    for (int i = 0; i < 40; i++) {
+        double mid = (lo + hi) / 2;
+        if (mean_max(k, mid, mm) < want)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (uint32_t)(hi * 1e6 + 0.5);
+}
+
 void fec_tally_max(const struct fec_layout *l, const uint8_t *naks, size_t naks_len, uint8_t *need)
 {
     /* One pass over the set bits, counting per FEC block; counts ≤ k ≤ 255. */

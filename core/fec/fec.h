@@ -190,6 +190,14 @@ unsigned fec_repair_count_n(unsigned need, unsigned k, uint32_t loss_ppm, uint32
                             double eps, unsigned room);
 
 /*
+ * The loss (ppm, at most 500000) at which the worst of m receivers misses,
+ * on average, mean_max of a FEC block of k: E[max of m Binom(k,p)] =
+ * mean_max. What a proxy's count reports (per FEC block the most any of
+ * its m clients needs) say of the loss its clients see.
+ */
+uint32_t fec_loss_from_max(double mean_max, unsigned k, uint32_t m);
+
+/*
  * Tallies a NAK bitmap (spec §1.4 STATUS: bit i of byte i/8, LSB first,
  * = section block i missing) into per-FEC-block maxima: for every FEC block
  * f < l->nfb, need[f] = max(need[f], NAKed members of f). A receiver that

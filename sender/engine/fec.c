@@ -36,6 +36,8 @@ struct sfec {
     unsigned k, stride, pct;
     uint32_t loss_ppm;           /* the mean loss DECODE receivers reported in the first pass */
     uint64_t pass1_ppm, pass1_n; /* the sum of their STATUS' NAK fractions, and how many */
+    uint64_t px_max, px_fbs;     /* proxies' count reports in the first pass: counts, FEC blocks */
+    uint32_t nproxies;           /* proxies reporting counts (AGGREGATE) */
     /* The current file. */
     bool active;
     uint32_t nsec;
@@ -172,6 +174,7 @@ bool sfec_file_start(struct sender *s)
     x->all_counts = true;
     x->proxied = false;
     x->nrx = 0;
+    x->nproxies = 0;
     for (size_t i = 0; i < s->ndest; i++) {
         const struct sdest *d = &s->dests[i];
         if (!((M_ACTIVE | 1u << D_REGISTERED) & 1u << d->state))
@@ -183,11 +186,14 @@ bool sfec_file_start(struct sender *s)
             x->all_counts = false;
         if (d->isproxy)
             x->proxied = true;
+        if (d->isproxy && (d->fec_flags & FEC_F_AGGREGATE))
+            x->nproxies++;
         if (!d->isproxy && (d->proxy != 0 || (d->fec_flags & FEC_F_DECODE)))
             x->nrx++;
     }
     x->pc = 0;
     x->pass1_ppm = x->pass1_n = 0;
+    x->px_max = x->px_fbs = 0;
     x->loss_ppm = 0;
     /* spec §9.5: proactive parity, ceil(pct·k/100) per FEC block of the first pass. */
     if (x->pct > 0) {
@@ -264,7 +270,11 @@ int sfec_status(struct sender *s, struct sdest *d, const struct wire_status *st)
     /* The first pass's loss, for the margin of lost parity; a first pass
      * that started at its end (every receiver partial) sent nothing to
      * lose: its reports are restart maps (issue 13). */
-    if (f->pass == 1 && !f->partial && l.blocks > 0) {
+    if (f->pass == 1 && !f->partial && l.blocks > 0 && d->isproxy) {
+        /* A proxy's counts are its worst client's, not a mean: kept apart (sfec_rewind). */
+        x->px_max += bitmap_bytes_count(st->naks, st->naks_len, l.blocks);
+        x->px_fbs += l.nfb;
+    } else if (f->pass == 1 && !f->partial && l.blocks > 0) {
         x->pass1_ppm +=
             (uint64_t)bitmap_bytes_count(st->naks, st->naks_len, l.blocks) * 1000000 / l.blocks;
         x->pass1_n++;
@@ -310,6 +320,11 @@ void sfec_rewind(struct sender *s)
         /* The first pass's mean loss among those that decode: the margin for lost parity. */
         uint64_t ppm = x->pass1_ppm / x->pass1_n;
         x->loss_ppm = ppm > 500000 ? 500000 : (uint32_t)ppm;
+    } else if (s->file.pass == 2 && x->px_fbs > 0 && x->nproxies > 0) {
+        /* Only proxies reported: the loss at which the worst of a proxy's clients needs,
+         * on average, what they said (per FEC block of K). */
+        uint32_t per = x->nrx / x->nproxies;
+        x->loss_ppm = fec_loss_from_max((double)x->px_max / (double)x->px_fbs, x->k, per);
     }
     memset(x->rep_at, 0, x->nsec * sizeof(*x->rep_at));
     uint32_t total = 0, fbs = 0, needy = 0;

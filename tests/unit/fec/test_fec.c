@@ -455,6 +455,13 @@ static void test_planning(void)
     CU_ASSERT_EQUAL(fec_repair_count_n(15, 128, 50000, 1, 0.05, 128), 18);
     CU_ASSERT_EQUAL(fec_repair_count_n(3, 128, 10000, 10, 0.05, 4), 4); /* room */
     CU_ASSERT_EQUAL(fec_repair_count_n(5, 128, 0, 1000, 0.05, 100), 6); /* no loss seen */
+    /* A proxy's counts are maxima: E[max of 1,000 Binom(128, 1%)] = 6.19, of one 1.28. */
+    uint32_t ppm = fec_loss_from_max(6.19, 128, 1000);
+    CU_ASSERT_TRUE(ppm > 9900 && ppm < 10100);
+    ppm = fec_loss_from_max(1.28, 128, 1);
+    CU_ASSERT_TRUE(ppm > 9900 && ppm < 10100);
+    CU_ASSERT_EQUAL(fec_loss_from_max(0, 128, 1000), 0);
+    CU_ASSERT_EQUAL(fec_loss_from_max(200, 128, 1000), 500000);
 }
 
 static const struct cu_test code_tests[] = {
