@@ -244,13 +244,17 @@ int sfec_status(struct sender *s, struct sdest *d, const struct wire_status *st)
     /* Checked before anything is tallied: a FEC block whose parity ids run
      * out is repaired by its NAKed blocks instead (they name what is
      * missing), and so is then the whole section, once, without parity
-     * besides. */
+     * besides. A proxy's bits only count (the first members, spec §9.4):
+     * for it such a FEC block goes whole, as one a receiver lacks whole. */
     for (uint32_t fb = 0; fb < l.nfb; fb++) {
         unsigned size = fec_layout_size(&l, fb);
         unsigned room = fec_max_parity(size) - x->next[x->base[st->section] + fb];
         unsigned c = cnt[fb] > need[fb] ? cnt[fb] : need[fb];
-        if (cnt[fb] < size && c + 2u > room && c > 0)
-            return SFEC_PLAIN;
+        if (cnt[fb] < size && c + 2u > room && c > 0) {
+            if (!d->isproxy)
+                return SFEC_PLAIN;
+            cnt[fb] = (uint8_t)size;
+        }
     }
     /* A FEC block d lacks whole goes as its blocks: k of them, where parity
      * would be k + 1 at least and leave d decoding (a restarted receiver
