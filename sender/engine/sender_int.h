@@ -258,6 +258,7 @@ struct sender {
 
     /* -C tfmcc (spec §1.7, cc.c). */
     bool cc;
+    bool ref_proxy_status_seen; /* xfer.c: a 5.0.1 proxy's misaligned STATUS, logged once */
     struct tfmcc_tx cctx;
     /* Parity repair (fec.c, spec §9); NULL when the session does not offer it. */
     struct sfec *fec;

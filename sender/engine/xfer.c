@@ -4,6 +4,8 @@
  * completion phase; a proxy's answer stands for the clients it lists (spec
  * §3.4). engine.c has checked that the phase takes the message.
  */
+#include <string.h>
+
 #include "sender/engine/sender_int.h"
 
 /* The clients a proxy's answer lists, each of them behind it. */
@@ -57,9 +59,57 @@ heard:
     session_event(s, SE_HEARD, NULL);
 }
 
+/*
+ * spec §3.4 (reference defect): a 5.0.1 client or response proxy merges its
+ * clients' STATUS bitmaps read at a fixed offset after the STATUS header, so
+ * in a TFMCC session, where every v5 receiver puts its 20-byte
+ * EXT_TFMCC_ACK_INFO first (spec §1.7), the STATUS it sends upstream has no
+ * extension and a bitmap that starts with the clients' merged extensions and
+ * lacks their last 20 bytes: NAKs for the wrong blocks, and the blocks the
+ * receivers miss never resent. Ours always answers with the extension when
+ * its clients do (proxy/engine/xfer.c), so a proxy's extension-less STATUS
+ * whose bitmap starts with the extension's fixed bytes (type, length 5,
+ * reserved 0) is that one: its bitmap is realigned, and the blocks of the
+ * lost tail are taken as NAKed (resent rather than never).
+ */
+static const struct wire_status *ref_proxy_status(struct sender *s, const struct sdest *d,
+                                                  const struct wire_status *st,
+                                                  struct wire_status *fixed, uint8_t *buf)
+{
+    const size_t ext = 20;
+    if (!s->cc || !d->isproxy || st->has_tfmcc || st->has_fec || st->naks_len <= ext ||
+        st->naks_len > UFTP_MAX_BLOCKSIZE || st->naks[0] != EXT_TFMCC_ACK_INFO ||
+        st->naks[1] != ext / 4 || st->naks[3] != 0)
+        return st;
+    if (!s->ref_proxy_status_seen) {
+        SLOG(s, LL_WARN,
+             "proxy %08X merges TFMCC STATUS at the wrong offset (a 5.0.1 "
+             "proxy): realigning its NAKs",
+             d->id);
+        s->ref_proxy_status_seen = true;
+    }
+    size_t keep = st->naks_len - ext, len = st->naks_len;
+    memset(buf, 0, UFTP_MAX_BLOCKSIZE);
+    memcpy(buf, st->naks + ext, keep);
+    if (st->file_id == s->file.file_id && st->section < s->file.lay.sections) {
+        uint32_t nblk = blocks_in_section(&s->file.lay, st->section);
+        if (len < nblk / 8 + 1)
+            len = nblk / 8 + 1 <= UFTP_MAX_BLOCKSIZE ? nblk / 8 + 1 : UFTP_MAX_BLOCKSIZE;
+        for (uint32_t b = (uint32_t)keep * 8; b < nblk && b / 8 < len; b++)
+            buf[b / 8] |= (uint8_t)(1u << (b % 8));
+    }
+    *fixed = *st;
+    fixed->naks = buf;
+    fixed->naks_len = len;
+    return fixed;
+}
+
 SENDER_HANDLER(xfer_status)
 {
     const struct wire_status *st = &m->u.status;
+    struct wire_status fixed;
+    uint8_t fixbuf[UFTP_MAX_BLOCKSIZE];
+    st = ref_proxy_status(s, d, st, &fixed, fixbuf);
     struct sfile *f = &s->file;
     if (!client_accepts(d, CE_STATUS)) {
         SLOG(s, LL_PROTO, "received invalid message STATUS from %08X (%s)", d->id,
