@@ -105,6 +105,10 @@ void rcc_ack_info(struct receiver *r, struct rsession *s, bool *has, struct wire
         return;
     struct tfmcc_ack a;
     tfmcc_rx_ack(&s->ccrx, r->now, &a);
+    /* -x 5: what the CLR's rate comes from (the bench diagnosis of issue 12). */
+    RLOG(r, s, LL_DEBUG, "TFMCC: rate %llu B/s, p %.6f, RTT %.3f ms, %llu events, %llu losses",
+         (unsigned long long)a.rate, tfmcc_rx_p(&s->ccrx), (double)tfmcc_rx_rtt(&s->ccrx) / 1e3,
+         (unsigned long long)s->ccrx.events, (unsigned long long)s->ccrx.losses);
     out->flags = a.flags;
     out->cc_seq = a.cc_seq;
     out->cc_rate = quant_rate_encode(a.rate);
