@@ -203,6 +203,10 @@ static int check_settings(const struct uftp_settings *s)
         log_errx("option -W needs a fixed rate (-R)");
         return SENDER_EXIT_PARAM;
     }
+    /* spec §1.6 step 7: -W bounds a file by the time its fixed rate needs; under TFMCC
+     * there is none, and 5.0.1 ignores -W silently. Said once here, not per file. */
+    if (s->max_time != 0 && s->cc.type == CC_TFMCC)
+        log_warnx("option -W applies to a fixed rate only: ignored with -C tfmcc");
     /* spec §2.1: -F takes its receivers from the restart file, and not in sync mode. */
     if (s->restart_file != NULL && s->dests.n > 0) {
         log_errx("options -H and -F cannot be combined");

@@ -418,7 +418,8 @@ static const struct conf_option opts[] = {
      .min = 0,
      .max = 10000,
      .check = maxtime_check,
-     .help = "give up after PCT % of the time the rate needs (0 = never; 110..10000)",
+     .help = "give up after PCT % of the time the rate needs (0 = never; 110..10000; not with -C "
+             "tfmcc)",
      CONF_FIELD(S, max_time)},
     {.name = "grtt",
      .short_name = 'r',

@@ -270,6 +270,16 @@ int sender_new(struct sender **out, const struct sender_config *cfg, const struc
     if (cfg->rate_kbps > 0 && !s->cc) { /* spec §1.7: -R is ignored under TFMCC */
         s->rate_Bps = (uint64_t)cfg->rate_kbps * 1024 / 8;
         s->packet_interval_us = s->datapacketsize * 1000000 / s->rate_Bps;
+    } else if (s->cc) {
+        /* spec §1.7: until the first data phase 5.0.1 runs at min(1000 Kbps, init, max), which
+         * floors the GRTT it advertises at one packet at that rate (cc.c follows the TFMCC
+         * rate from then on). Its ANNOUNCE/FILEINFO lists go out unpaced here as with -R. */
+        uint64_t ann = 1000 * 1024 / 8;
+        if (cfg->cc_init_Bps != 0 && cfg->cc_init_Bps < ann)
+            ann = cfg->cc_init_Bps;
+        if (cfg->cc_max_Bps != 0 && cfg->cc_max_Bps < ann)
+            ann = cfg->cc_max_Bps;
+        s->packet_interval_us = s->datapacketsize * 1000000 / ann;
     }
     pace_init(&s->pace, s->rate_Bps, (uint32_t)s->datapacketsize, ENG_MAX_SEG, 0);
     if ((rc = sfec_new(s)) < 0) {

@@ -14,9 +14,11 @@
 #     or UFTP_REF_DIR: a directory with a 5.0.1 uftpproxyd built outside this
 #     tree; skipped without it): as a response proxy for 4 receivers on the
 #     sender's LAN, then as server proxy and client proxy in the tunnel
-#     topology above. Clear only: 5.0.1's client proxy strands receivers
-#     without keys under loss (proxy/common.sh ref_stranded), and the
-#     encrypted paths through it are covered by interop_proxy_*.
+#     topology above. Clear only: encrypted, 5.0.1's client and response
+#     proxies forward CC_ACK sealed under the client's key, which no sender
+#     can read (spec §6 item 7): no CLR feedback, the rate halves to the
+#     floor, with 5.0.1's sender as with ours. The encrypted paths through
+#     them without TFMCC are covered by interop_proxy_*.
 mode=${1:?usage: roles.sh tunnel|ref UFTP UFTPD UFTPPROXYD}
 shift
 UFTP=${1:?usage: roles.sh tunnel|ref UFTP UFTPD UFTPPROXYD} UFTPD=${2:?} UFTPPROXYD=${3:?}
@@ -127,7 +129,7 @@ tunnel() {
 
 # rlan: rsnd 10.98.5.1, rrp .2, q1..q4 .11-.14 (q4 behind the bottleneck)
 response() {
-    local i
+    local enc i
     netns_bridge rlan
     netns_add rsnd
     netns_link rsnd rlan eth0 10.98.5.1/24
@@ -143,16 +145,18 @@ response() {
     netns_bottleneck q4 rate 50mbit burst 64kb latency 100ms
     id_of 10.98.5.2 >"$NETNS_TMP/proxies-q"
     echo "$(id_of 10.98.5.1)|10.98.5.1|$(id_of 10.98.5.2)" >"$NETNS_TMP/servers-q"
-    start_proxy rrp rp-none -r
-    start_receivers q none
-    session "response-none" rsnd q "$NETNS_TMP/proxies-q" none
-    stop_all
+    for enc in "$@"; do
+        start_proxy rrp "rp-$enc" -r
+        start_receivers q "$enc"
+        session "response-$enc" rsnd q "$NETNS_TMP/proxies-q" "$enc"
+        stop_all
+    done
 }
 
 if [ "$mode" = tunnel ]; then
     tunnel none aes256-gcm
 else
-    response
+    response none
     tunnel none
 fi
 finish
