@@ -2,6 +2,19 @@
  * machine: DONE (NAKs, COMPLETE for the file; DONE(0): COMPLETE(0)), DONE_CONF. */
 #include "receiver/engine/recv_int.h"
 
+/*
+ * A DONE listing us again after our COMPLETE: answer, but behind a proxy at
+ * most every 2·GRTT. A 5.0.1 client or response proxy holds a pending
+ * COMPLETE 1·GRTT and restarts that hold at each copy from the same client
+ * (spec §6 item 7's set_timeout), so answers to a sender's quick DONE
+ * repeats kept it from ever passing ours on: the sender dropped the
+ * receiver (seen with -C tfmcc, tests/integration/tfmcc/roles.sh).
+ */
+static bool answer_again(const struct receiver *r, const struct rsession *s)
+{
+    return s->proxy_id == 0 || s->complete_at == 0 || r->now >= s->complete_at + 2 * s->grtt_us;
+}
+
 /* DONE in MIDGROUP or RECEIVING. */
 RECV_ACTION(done_file)
 {
@@ -33,7 +46,8 @@ RECV_ACTION(done_file)
             s->expire_at = r->now + (ex > r->cfg.liveness_us ? ex : r->cfg.liveness_us);
             to = FSM_GOTO(R_COMPLETE);
         } else if (s->state == R_MIDGROUP) {
-            s->pending |= P_COMPLETE;
+            if (answer_again(r, s))
+                s->pending |= P_COMPLETE;
         } else if (f->nmissing == 0) {
             to = rfile_finish(r, s);
         } else if (f->nak_at == 0 && !f->nak_emit) {
@@ -64,7 +78,7 @@ RECV_ACTION(done_file)
 RECV_ACTION(done_again)
 {
     const struct wire_done *d = &((const struct rmsg *)arg)->m->u.done;
-    if (d->file_id == 0 && wire_ids_contains(&d->ids, r->cfg.client_id))
+    if (d->file_id == 0 && wire_ids_contains(&d->ids, r->cfg.client_id) && answer_again(r, s))
         s->pending |= P_COMPLETE;
     return FSM_NEXT;
 }

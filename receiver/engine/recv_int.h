@@ -141,6 +141,7 @@ struct rsession {
     uint8_t group_inst;
     uint32_t server_id;
     uint32_t proxy_id;
+    uint64_t complete_at; /* when a COMPLETE last went out (done.c: answers to repeated DONEs) */
     uint8_t server_fp[FP_LEN]; /* SHA-1 of the ANNOUNCE key blob (issue 13), if encrypted */
     uint8_t server_fplen;
     struct addr server; /* ANNOUNCE source */

@@ -254,6 +254,7 @@ int reply_next(struct receiver *r, struct rsession *s, struct eng_out *out)
         }
         if (s->state == R_COMPLETE)
             slot_timeout(r, s, false);
+        s->complete_at = r->now;
         return emit(r, s, &m, out);
     }
     return REPLY_NONE;
