@@ -309,6 +309,10 @@ static void scen_tf_ref_proxy(uint64_t seed)
     run_sender(r);
     r->sc.cc_type = CC_TFMCC;
     r->sc.keytype = KEY_NONE;
+    /* The model is our response proxy with its STATUS rewritten 5.0.1's way; a
+     * 5.0.1 proxy knows no parity (issue 17), so the session offers none:
+     * otherwise ours would send count reports (spec §9.4) that no 5.0.1 proxy sends. */
+    r->sc.fec_off = true;
     r->sc.proxies = r->proxies;
     r->sc.nproxy = 1;
     r->proxies[0].id = r->pc[0].proxy_id;
