@@ -1142,33 +1142,62 @@ static uint64_t rs_lacks(const struct rstate *r)
     return need;
 }
 
-uint64_t store_kept_need(struct store *st, uint32_t server_id, uint32_t group_id)
+/*
+ * Each kept restart record under the temp dir (a session dir named as
+ * rs_parse reads it, with its record readable): fn gets the dir's name and ids
+ * and the record, freed after. Nothing when restart state is not kept.
+ */
+struct kept_id {
+    const char *name; /* the session dir */
+    uint32_t group_id, server_id;
+    unsigned inst;
+};
+typedef void kept_fn(struct store *st, const struct kept_id *id, const struct rstate *r, void *arg);
+
+static void kept_each(struct store *st, kept_fn *fn, void *arg)
 {
     if (st->tempfd < 0 || st->restart_keep_s == 0)
-        return 0;
+        return;
     DIR *d = dir_at(st->tempfd);
     char **names = NULL;
     size_t n = 0;
     if (d == NULL || fs_dir_names(d, &names, &n) < 0)
-        return 0;
-    uint64_t need = 0;
+        return;
     for (size_t i = 0; i < n; i++) {
-        uint32_t g, sid;
-        unsigned inst;
-        if (!rs_parse(names[i], &g, &inst, &sid) || strchr(names[i], '.') != NULL ||
-            (g == group_id && sid == server_id))
+        struct kept_id id = {.name = names[i]};
+        if (!rs_parse(names[i], &id.group_id, &id.inst, &id.server_id) ||
+            strchr(names[i], '.') != NULL)
             continue;
         char leaf[96];
         struct rstate r;
         snprintf(leaf, sizeof(leaf), "%s.restart", names[i]);
         if (rstate_read(st->tempfd, leaf, &r) < 0)
             continue;
-        if (r.failed != 0)
-            need += rs_lacks(&r);
+        fn(st, &id, &r, arg);
         rstate_free(&r);
     }
     fs_names_free(names, n);
-    return need;
+}
+
+struct kept_need {
+    uint32_t server_id, group_id;
+    uint64_t need;
+};
+
+static void kept_need_one(struct store *st, const struct kept_id *id, const struct rstate *r,
+                          void *arg)
+{
+    (void)st;
+    struct kept_need *k = arg;
+    if (r->failed != 0 && !(id->group_id == k->group_id && id->server_id == k->server_id))
+        k->need += rs_lacks(r);
+}
+
+uint64_t store_kept_need(struct store *st, uint32_t server_id, uint32_t group_id)
+{
+    struct kept_need k = {.server_id = server_id, .group_id = group_id};
+    kept_each(st, kept_need_one, &k);
+    return k.need;
 }
 
 /*
@@ -1441,39 +1470,31 @@ const struct receiver_storage store_callbacks = {
     .held = st_held,
 };
 
+struct kept_expire {
+    int64_t now;
+    unsigned gone;
+};
+
+/* Running sessions (failed 0) and dirs without a record are not ours to judge here. */
+static void kept_expire_one(struct store *st, const struct kept_id *id, const struct rstate *r,
+                            void *arg)
+{
+    struct kept_expire *k = arg;
+    if (r->failed != 0 && k->now - r->failed >= st->restart_keep_s) {
+        log_info("group %08X: restart state of %08X instance %u expired", id->group_id,
+                 id->server_id, id->inst);
+        rs_remove(st, id->name);
+        k->gone++;
+    }
+}
+
 unsigned store_expire(struct store *st)
 {
-    if (st->tempfd < 0 || st->restart_keep_s == 0)
-        return 0;
-    DIR *d = dir_at(st->tempfd);
-    char **names = NULL;
-    size_t n = 0;
-    if (d == NULL || fs_dir_names(d, &names, &n) < 0)
-        return 0;
-    int64_t now = (int64_t)time(NULL);
-    unsigned gone = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t g, sid;
-        unsigned inst;
-        if (!rs_parse(names[i], &g, &inst, &sid) || strchr(names[i], '.') != NULL)
-            continue;
-        char leaf[96];
-        struct rstate r;
-        snprintf(leaf, sizeof(leaf), "%s.restart", names[i]);
-        /* Running sessions (failed 0) and dirs without a record are not ours to judge here. */
-        if (rstate_read(st->tempfd, leaf, &r) < 0)
-            continue;
-        if (r.failed != 0 && now - r.failed >= st->restart_keep_s) {
-            log_info("group %08X: restart state of %08X instance %u expired", g, sid, inst);
-            rs_remove(st, names[i]);
-            gone++;
-        }
-        rstate_free(&r);
-    }
-    fs_names_free(names, n);
-    if (gone > 0)
+    struct kept_expire k = {.now = (int64_t)time(NULL)};
+    kept_each(st, kept_expire_one, &k);
+    if (k.gone > 0)
         st->kept_at = 0;
-    return gone;
+    return k.gone;
 }
 
 /* ---- reclaiming what a killed daemon left (issue 13) ---- */
