@@ -7,6 +7,7 @@
 #include "core/base/addr.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -83,23 +84,37 @@ int addr_parse_port(const char *s, uint16_t *port)
     return 0;
 }
 
-/* "a.b.c.d" into out (room for 16 bytes); returns the length. */
-static int fmt_v4(char *out, const uint8_t *p)
+/*
+ * Appends to the text of length o in out[cap] and returns the new length, at
+ * most cap - 1 (what does not fit is cut; addr_format sizes text for the
+ * longest form, so nothing is).
+ */
+static int put(char *out, size_t cap, int o, const char *fmt, ...)
 {
-    return sprintf(out, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out + o, cap - (size_t)o, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return o;
+    return (size_t)(o + n) < cap ? o + n : (int)cap - 1;
 }
 
-/* RFC 5952 §4 text of a 16-byte address into out (room for 46 bytes). */
-static int fmt_v6(char *out, const uint8_t *ip)
+/* "a.b.c.d" appended at o in out[cap]; returns the new length. */
+static int fmt_v4(char *out, size_t cap, int o, const uint8_t *p)
+{
+    return put(out, cap, o, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+}
+
+/* RFC 5952 §4 text of a 16-byte address appended at o in out[cap]. */
+static int fmt_v6(char *out, size_t cap, int o, const uint8_t *ip)
 {
     unsigned w[8];
-    int best = -1, bestlen = 0, o = 0;
+    int best = -1, bestlen = 0;
 
     /* §5: an IPv4-mapped address is written in mixed notation. */
-    if (memcmp(ip, v4mapped_prefix, 12) == 0) {
-        o = sprintf(out, "::ffff:");
-        return o + fmt_v4(out + o, ip + 12);
-    }
+    if (memcmp(ip, v4mapped_prefix, 12) == 0)
+        return fmt_v4(out, cap, put(out, cap, o, "::ffff:"), ip + 12);
     for (int i = 0; i < 8; i++)
         w[i] = (unsigned)ip[2 * i] << 8 | ip[2 * i + 1];
     /* §4.2.1–4.2.3: the longest run of ≥ 2 zero groups, the first on a tie. */
@@ -115,12 +130,12 @@ static int fmt_v6(char *out, const uint8_t *ip)
     }
     for (int i = 0; i < 8; i++) {
         if (i == best) {
-            o += sprintf(out + o, "::");
+            o = put(out, cap, o, "::");
             i += bestlen - 1;
             continue;
         }
         /* §4.1, §4.3: no leading zeros, lower case. */
-        o += sprintf(out + o, "%s%x", (i > 0 && i != best + bestlen) ? ":" : "", w[i]);
+        o = put(out, cap, o, "%s%x", (i > 0 && i != best + bestlen) ? ":" : "", w[i]);
     }
     return o;
 }
@@ -134,17 +149,17 @@ int addr_format(const struct addr *a, char *out, size_t cap, unsigned flags)
         out[0] = '\0';
     switch (addr_family(a)) {
     case ADDR_V4:
-        n = fmt_v4(text, a->ip);
+        n = fmt_v4(text, sizeof(text), 0, a->ip);
         if (flags & ADDR_FMT_PORT)
-            n += sprintf(text + n, ":%u", a->port);
+            n = put(text, sizeof(text), n, ":%u", a->port);
         break;
     case ADDR_V6:
-        n = (flags & ADDR_FMT_PORT) ? sprintf(text, "[") : 0;
-        n += fmt_v6(text + n, a->ip);
+        n = (flags & ADDR_FMT_PORT) ? put(text, sizeof(text), 0, "[") : 0;
+        n = fmt_v6(text, sizeof(text), n, a->ip);
         if (a->scope != 0)
-            n += sprintf(text + n, "%%%lu", (unsigned long)a->scope);
+            n = put(text, sizeof(text), n, "%%%lu", (unsigned long)a->scope);
         if (flags & ADDR_FMT_PORT)
-            n += sprintf(text + n, "]:%u", a->port);
+            n = put(text, sizeof(text), n, "]:%u", a->port);
         break;
     default:
         return -EAFNOSUPPORT;
