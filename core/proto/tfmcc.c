@@ -306,10 +306,15 @@ static bool suppressed(const struct tfmcc_rx *r, uint64_t now)
     return r->supp < umax(tfmcc_rx_rate(r, now), r->rate_round);
 }
 
+bool tfmcc_rx_new_round(const struct tfmcc_rx *r, uint16_t cc_seq)
+{
+    return !r->have_round || (int16_t)(cc_seq - r->cc_seq) > 0;
+}
+
 static void round_update(struct tfmcc_rx *r, uint16_t cc_seq, uint64_t supp, uint32_t rnd,
                          uint64_t now)
 {
-    if (!r->have_round || (int16_t)(cc_seq - r->cc_seq) > 0) {
+    if (tfmcc_rx_new_round(r, cc_seq)) {
         r->have_round = true;
         r->cc_seq = cc_seq;
         r->supp = supp;

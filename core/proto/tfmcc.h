@@ -153,6 +153,10 @@ void tfmcc_rx_sender_ts(struct tfmcc_rx *r, uint64_t ts, uint64_t now);
 void tfmcc_rx_data_info(struct tfmcc_rx *r, uint16_t cc_seq, uint64_t supp_rate, uint64_t send_rate,
                         uint32_t rnd, uint64_t now);
 
+/* Whether cc_seq opens a new feedback round, the only time tfmcc_rx_data_info
+ * and tfmcc_rx_cong_ctrl read rnd: a caller draws it only then (not per datagram). */
+bool tfmcc_rx_new_round(const struct tfmcc_rx *r, uint16_t cc_seq);
+
 /* What a CONG_CTRL told this receiver. */
 struct tfmcc_rx_cc {
     uint16_t cc_seq;

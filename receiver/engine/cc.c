@@ -13,9 +13,12 @@ static uint32_t pkt_size(const struct rsession *s, const struct addr *from)
            UFTP_HDR_LEN + recv_hdr_bytes(from);
 }
 
-static uint32_t rnd32(struct receiver *r)
+/* A random number for the feedback timer, drawn only when cc_seq opens a round. */
+static uint32_t rnd32(struct receiver *r, const struct tfmcc_rx *x, uint16_t cc_seq)
 {
     uint32_t v = 0;
+    if (!tfmcc_rx_new_round(x, cc_seq))
+        return 0;
     if (r->env.rng(r->env.ctx, &v, sizeof(v)) < 0)
         v = (uint32_t)(r->now * 2654435761u); /* never a failure to send feedback */
     return v;
@@ -51,7 +54,7 @@ void rcc_packet(struct receiver *r, struct rsession *s, const struct rmsg *msg, 
     if (m->func == FILESEG && m->u.fileseg.has_tfmcc) {
         const struct wire_tfmcc_data *d = &m->u.fileseg.tfmcc;
         tfmcc_rx_data_info(x, d->cc_seq, quant_rate_decode(d->cc_rate),
-                           quant_rate_decode(d->send_rate), rnd32(r), r->now);
+                           quant_rate_decode(d->send_rate), rnd32(r, x, d->cc_seq), r->now);
     } else if (m->func == FILEINFO) {
         tfmcc_rx_sender_ts(x, m->u.fileinfo.tstamp, r->now);
     }
@@ -76,7 +79,7 @@ RECV_ACTION(rcc_cong_ctrl)
         cc.rtt_us = quant_rtt_decode_us(it.rtt);
         break;
     }
-    if (tfmcc_rx_cong_ctrl(&s->ccrx, &cc, rnd32(r), r->now) == TFMCC_RX_ANSWER)
+    if (tfmcc_rx_cong_ctrl(&s->ccrx, &cc, rnd32(r, &s->ccrx, cc.cc_seq), r->now) == TFMCC_RX_ANSWER)
         s->pending |= P_CC_ACK; /* the CLR answers every CONG_CTRL at once */
     return FSM_STAY;
 }
