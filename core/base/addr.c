@@ -89,7 +89,8 @@ int addr_parse_port(const char *s, uint16_t *port)
  * most cap - 1 (what does not fit is cut; addr_format sizes text for the
  * longest form, so nothing is).
  */
-static int put(char *out, size_t cap, int o, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int put(char *out, size_t cap, int o, const char *fmt,
+                                                     ...)
 {
     va_list ap;
     va_start(ap, fmt);
