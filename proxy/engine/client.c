@@ -23,6 +23,21 @@ PX_ACTION(c_register_up)
     return FSM_NEXT;
 }
 
+/*
+ * Its REGISTER again while it waits for the server. Encrypted, ours went up
+ * since the server's latest round: that round's answer (or our own retry,
+ * session.c) is what it waits for; sending it up again only doubles the
+ * aggregates (issue 16: a GRTT lowered by the server's ANNOUNCE makes the
+ * clients' retries fall due just before its REG_CONF).
+ */
+PX_ACTION(c_register_again)
+{
+    if (s->encrypted && c->up_at != 0 && c->up_at > s->ann_at)
+        return FSM_NEXT;
+    p_client_register_up(p, s, c);
+    return FSM_NEXT;
+}
+
 /* In once its key exchange is done (under client authentication: CLIENT_KEY first). */
 PX_ACTION(on_register)
 {
@@ -60,7 +75,7 @@ static const char *const c_event_names[CE_NEVENTS] = {
 
 static const struct fsm_row c_rows[] = {
     {PC_MUTE, CE_REGISTER, on_register, PC_REGISTERED},
-    {PC_REGISTERED, CE_REGISTER, c_register_up, FSM_SAME},
+    {PC_REGISTERED, CE_REGISTER, c_register_again, FSM_SAME},
     {PC_CONF, CE_REGISTER, c_keyinfo_again, FSM_SAME},
     {PC_READY, CE_REGISTER, NULL, FSM_SAME},
     {PC_DONE, CE_REGISTER, NULL, FSM_SAME},
@@ -130,6 +145,7 @@ void p_client_register_up(struct proxy *p, struct psession *s, struct pclient *c
     /* Its REGISTER's echo, held since it arrived (a CLIENT_KEY may come later). */
     am.echo_us = c->reg_echo + (p->now - c->reg_rx);
     p_aggq_add(p, s, &am, c->id);
+    c->up_at = p->now ? p->now : 1;
     if (s->encrypted)
         s->regup_at = p->now ? p->now : 1;
 }

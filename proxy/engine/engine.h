@@ -277,6 +277,11 @@ struct proxy_stats {
 
 void proxy_stats(const struct proxy *p, struct proxy_stats *st);
 
+/* Client IDs one aggregate upstream lists at most at this block size (spec §4:
+ * blocksize/4, and within a datagram the server reads): with n clients a
+ * round of answers takes at least ceil(n / this) aggregates (issue 16). */
+size_t proxy_agg_max_ids(uint16_t blocksize);
+
 /* Frees everything. NULL is a no-op. */
 void proxy_free(struct proxy *p);
 

@@ -154,6 +154,7 @@ struct pclient {
     struct addr addr;  /* where it answers from: per-client aborts go here */
     uint64_t reg_echo; /* the echo of its last REGISTER */
     uint64_t reg_rx;   /* and when that arrived */
+    uint64_t up_at;    /* when its REGISTER last joined an aggregate upstream */
     struct kpeer *k;   /* encrypted sessions */
     bool cc_seen;      /* it sent a CC_ACK in round cc_seq (fwd.c) */
     uint16_t cc_seq;
@@ -186,6 +187,8 @@ struct psession {
     uint64_t reg_end;    /* registration window (encrypted sessions) */
     uint64_t keyinfo_at; /* last KEYINFO to the clients, while some are owed; 0 = none */
     uint64_t regup_at;   /* last REGISTER upstream, while clients await REG_CONF; 0 = none */
+    uint64_t ann_at;     /* the server's latest ANNOUNCE of the session (its round) */
+    uint64_t ann_grtt;   /* and the GRTT it carried */
     bool encrypted;
     bool limit_logged;
     struct pclient *cl;

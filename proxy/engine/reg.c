@@ -23,12 +23,17 @@
 #include "core/fec/fec.h"
 #include "proxy/engine/proxy_int.h"
 
-static size_t max_ids(const struct psession *s)
+size_t proxy_agg_max_ids(uint16_t blocksize)
 {
     /* spec §4: blocksize/4, and never past a datagram the server can read. */
-    size_t n = wire_max_ids(s->blocksize);
+    size_t n = wire_max_ids(blocksize);
     size_t room = (UFTP_MAX_DATAGRAM - UFTP_HDR_LEN - KEYS_OVERHEAD - 44 - KEYBLOB_EC_MAX) / 4;
     return n < room ? n : room;
+}
+
+static size_t max_ids(const struct psession *s)
+{
+    return proxy_agg_max_ids(s->blocksize);
 }
 
 /* An encrypted session's keys (keys.h), after the checks that cost nothing; NULL = refused. */
@@ -159,6 +164,8 @@ static struct psession *new_session(struct proxy *p, struct pmsg *in)
         addr_set_port(&s->priv, p->cfg.client_port);
     }
     p_alive(p, s);
+    s->ann_at = p->now;
+    s->ann_grtt = s->grtt_us;
     s->reg_end = s->encrypted ? p->now + p_grtt_times(s, s->robust) : 0;
     p_session_event(p, s, SE_OPEN, NULL);
     char gb[ADDR_STRLEN];
@@ -200,6 +207,8 @@ PROXY_HANDLER(p_reg_announce)
     } else {
         p_heard(p, s, in->len);
         p_take_grtt(s, in->h);
+        s->ann_at = p->now; /* a new round of the server's: its REG_CONF / KEYINFO follow */
+        s->ann_grtt = s->grtt_us;
         p_alive(p, s);
         if (s->encrypted)
             p_session_event(p, s, SE_REGISTERING, NULL);

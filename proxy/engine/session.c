@@ -14,8 +14,9 @@
  *                       server, our key exchange failed, shut down
  * A cleartext session stays REGISTERED until DONE or FREE. While
  * REGISTERED or READY, clients the server has not confirmed are registered
- * again every 2 GRTT (a lost REG_CONF would leave them waiting for their
- * own retry while the server's FILEINFO round runs out).
+ * again every 2 GRTT, once the server's round has had its chance to answer
+ * (register_due; a lost REG_CONF would leave them waiting for their own
+ * retry while the server's FILEINFO round runs out).
  *
  * A timer runs only in the states whose rows take its event. Entering FREE
  * releases the slot (on_change, after the transition is logged).
@@ -252,6 +253,33 @@ struct psession *p_session_new(struct proxy *p, const struct pmsg *in,
 static const int timer_order[] = {SE_UNCONFIRMED,    SE_FLUSH,   SE_KEYINFO_TIMER,
                                   SE_REGISTER_TIMER, SE_REG_END, SE_IDLE};
 
+/*
+ * Our REGISTER for unconfirmed clients goes up again 2·GRTT after the last
+ * (spec §3.4), but not before the server has had its round to answer it:
+ * a server (ours and 5.0.1) answers REGISTERs with REG_CONF / KEYINFO only
+ * at its announce rounds, every 3·GRTT, beside its ANNOUNCE. Sent up before
+ * the latest ANNOUNCE: 1·GRTT after that ANNOUNCE (its answers have come by
+ * then). Sent up since: 3·GRTT after it at the GRTT it carried (the next
+ * round; a KEYINFO carrying a lower GRTT may come before the ANNOUNCE, as
+ * 5.0.1 sends them) and 1·GRTT more (the answers' trip). A lost REG_CONF or
+ * aggregate is retried the round after; once the rounds have ended, 4·GRTT
+ * after the last. Issue 16: the retry at 2·GRTT came before the server's
+ * round, and a round lowering the GRTT made it due just before the REG_CONF
+ * it awaited: two needless aggregates per registration (3 datagrams each
+ * for 1,000 clients).
+ */
+static uint64_t register_due(const struct psession *s, uint64_t resend)
+{
+    uint64_t wait = claims_resend_us(s->grtt_us, 1);
+    if (s->regup_at > s->ann_at) { /* the next round: 3 GRTT as the server had it then */
+        uint64_t round = claims_resend_us(s->ann_grtt, 3);
+        wait = round > UINT64_MAX - wait ? UINT64_MAX : round + wait;
+    }
+    uint64_t after = s->ann_at > UINT64_MAX - wait ? UINT64_MAX : s->ann_at + wait;
+    uint64_t t = s->regup_at > UINT64_MAX - resend ? UINT64_MAX : s->regup_at + resend;
+    return after > t ? after : t;
+}
+
 /* When the timer of ev is due; ENG_NEVER when not armed, or not in this phase. */
 static uint64_t due(const struct proxy *p, const struct psession *s, int ev)
 {
@@ -267,7 +295,7 @@ static uint64_t due(const struct proxy *p, const struct psession *s, int ev)
     case SE_KEYINFO_TIMER:
         return s->keyinfo_at != 0 ? s->keyinfo_at + resend : ENG_NEVER;
     case SE_REGISTER_TIMER:
-        return s->regup_at != 0 ? s->regup_at + resend : ENG_NEVER;
+        return s->regup_at != 0 ? register_due(s, resend) : ENG_NEVER;
     case SE_REG_END:
         return s->reg_end != 0 ? s->reg_end : ENG_NEVER;
     default:
