@@ -10,14 +10,21 @@
 # receiver, the simulator's wall time and its peak RSS. Behind response
 # proxies each proxy and its receivers are a site of their own (a network
 # the sender's multicast reaches and the proxy's own multicast does not
-# leave, sim_set_site), as such a deployment is wired.
+# leave, sim_set_site), as such a deployment is wired. Through proxies it
+# also prints the aggregates per proxy per round and their packing floor at
+# the block size used (ceil(clients per proxy / IDs per aggregate) a round).
+# --tunnels runs proxies two deep: each aggregating proxy a client proxy
+# behind a server proxy of its own (aggregating proxies do not stack on each
+# other, spec §3).
 #
 #   bench/scale.sh [--build DIR] [--mb 20] [--n "1000 10000"] [--proxied "100000:100"]
-#                  [--closed] [--loss PCT] [--delay US]
+#                  [--tunnels "10000:10"] [--closed] [--loss PCT] [--delay US]
 #
 #   --n LIST        direct sessions of these sizes (default "1000 10000")
 #   --proxied LIST  N:P sessions through P response proxies (default "100000:100";
 #                   "" for none)
+#   --tunnels LIST  N:P sessions through P client proxies, each behind its own
+#                   server proxy (default "" for none)
 #   --closed        closed groups (every receiver listed)
 #
 # Targets (issue 16): every receiver exact; registration <= 10 s virtual at
@@ -29,6 +36,7 @@ build=build
 mb=20
 ns="1000 10000"
 proxied="100000:100"
+tunnels=""
 extra=""
 loss=0
 delay=1000
@@ -38,10 +46,11 @@ while [ $# -gt 0 ]; do
     --mb) mb=$2; shift ;;
     --n) ns=$2; shift ;;
     --proxied) proxied=$2; shift ;;
+    --tunnels) tunnels=$2; shift ;;
     --closed) extra="$extra closed" ;;
     --loss) loss=$2; shift ;;
     --delay) delay=$2; shift ;;
-    *) echo "usage: $0 [--build DIR] [--mb MB] [--n LIST] [--proxied N:P LIST] [--closed] [--loss PCT] [--delay US]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--build DIR] [--mb MB] [--n LIST] [--proxied N:P LIST] [--tunnels N:P LIST] [--closed] [--loss PCT] [--delay US]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -54,5 +63,8 @@ for n in $ns; do
 done
 for np in $proxied; do
     "$prog" --bench "${np%%:*}" "${np##*:}" "$loss" "$delay" "$bytes" $extra || rc=1
+done
+for np in $tunnels; do
+    "$prog" --bench "${np%%:*}" "${np##*:}" "$loss" "$delay" "$bytes" tunnels $extra || rc=1
 done
 exit $rc

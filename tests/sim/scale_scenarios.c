@@ -9,7 +9,9 @@
  *       each with its receivers on a site of its own), printed as one line
  *       of figures for bench/scale.sh. WORDs: closed (every receiver
  *       listed), clear (no encryption), silent=K, onenet (proxies and
- *       receivers all on one network, as before sites), stacked, fec
+ *       receivers all on one network, as before sites), tunnels (each
+ *       aggregating proxy a client proxy behind a server proxy of its own:
+ *       proxies two deep, as spec §3 lets them stack), fec
  *       (receivers decode parity), nofec (the sender offers none; issue 17).
  */
 #include <stdlib.h>
@@ -71,7 +73,7 @@ static bool big_named(const struct big *b, uint32_t id)
 struct big_opts {
     int n;             /* receivers */
     int proxies;       /* response proxies (0: direct) */
-    bool stacked;      /* proxies behind proxies: sqrt(proxies) upper ones */
+    bool tunnels;      /* each proxy a client proxy behind a server proxy of its own */
     bool sites;        /* each proxy and its receivers on a site of their own (sim_set_site) */
     bool closed;       /* the sender lists every receiver */
     bool enc;          /* AES-256-GCM, P-256 (else clear) */
@@ -126,7 +128,15 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
     b->rx = calloc((size_t)o->n, sizeof(*b->rx));
     b->dests = calloc((size_t)o->n, sizeof(*b->dests));
     int np = o->proxies;
-    int upper = o->stacked ? (int)(np > 1 ? 10 : 1) : 0; /* 10 x (np / 10) when stacked */
+    /*
+     * Proxies two deep (spec §3): a response or client proxy takes no REGISTER
+     * listing clients (reg.c), so aggregating proxies do not stack; a server
+     * proxy tunnels to one client proxy (§3.1, chains of server proxies lead
+     * to one). With tunnels, proxy k is a client proxy on network 2k+1 whose
+     * receivers are on 2k+2, behind a server proxy of its own on the sender's
+     * network and 2k+1.
+     */
+    int upper = o->tunnels ? np : 0;
     b->srv = calloc((size_t)(np + 1), sizeof(*b->srv));
     b->pc = calloc((size_t)(np + upper + 1), sizeof(*b->pc));
     b->px = calloc((size_t)(np + upper + 1), sizeof(*b->px));
@@ -138,7 +148,7 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
      * (sim_set_site) where its receivers are: the sender's multicast reaches
      * every site, a proxy's only its own, as a real deployment is wired.
      */
-    bool sites = o->sites && np > 0 && !o->stacked;
+    bool sites = o->sites && np > 0 && !o->tunnels;
     for (int k = 0; sites && k < np; k++)
         sim_set_site(b->s, k + 1, 0);
     /* Receivers, in groups of n / np behind each response proxy when there are proxies. */
@@ -158,6 +168,8 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
         }
         if (sites)
             sim_set_net(b->s, i % np + 1);
+        if (o->tunnels)
+            sim_set_net(b->s, 2 * (i % np) + 2);
         b->rx[i] = sim_add_receiver(b->s, c, &lk);
         CHECK(b->rx[i] >= 0, "receiver %d: receiver_new failed", i);
         b->dests[i] = (struct sender_dest){.id = c->client_id};
@@ -169,20 +181,33 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
     for (int k = 0; k < np + upper; k++) {
         struct proxy_config *c = &b->pc[k];
         proxy_config_defaults(c);
-        c->role = PROXY_RESPONSE;
+        c->role = o->tunnels ? (k < np ? PROXY_CLIENT : PROXY_SERVER) : PROXY_RESPONSE;
         c->key = scen_key(SK_PROXY0 + k % 4);
         c->pub_addrs = &b->pub;
         c->npub = 1;
         c->client_port = 1044;
+        if (o->tunnels && k < np)
+            sim_set_net(b->s, 2 * k + 1);
+        if (o->tunnels && k >= np) { /* the server proxy of client proxy k - np */
+            sim_set_net(b->s, 0);
+            sim_node_addr_on(b->s, b->px[k - np], 2 * (k - np) + 1, &c->down);
+        }
         b->px[k] = sim_add_proxy(b->s, c, &lan);
         CHECK(b->px[k] >= 0, "proxy %d: proxy_new failed", k);
         if (sites && b->px[k] >= 0) { /* its clients' side: its site */
             sim_add_if(b->s, b->px[k], k + 1, NULL);
             sim_set_mcast_net(b->s, b->px[k], k + 1);
         }
+        if (o->tunnels && b->px[k] >= 0) {
+            int net = k < np ? 2 * k + 2 : 2 * (k - np) + 1; /* its receivers / its client proxy */
+            sim_add_if(b->s, b->px[k], net, NULL);
+            if (k < np)
+                sim_set_mcast_net(b->s, b->px[k], net);
+        }
         b->proxies[k].id = c->proxy_id;
     }
-    b->npx = np + upper;
+    sim_set_net(b->s, 0);
+    b->npx = np; /* the aggregating ones: the sender lists them (not the server proxies) */
     struct sender_config *sc = &b->sc;
     scen_sender_defaults(sc, b->f);
     if (!o->enc)
@@ -329,7 +354,7 @@ static void big_run(uint64_t seed, const struct big_opts *o, int want_exit, bool
                "receiver, %.2f per proxy); data sent %.3f x the files; sender CPU %.1f us per "
                "receiver; wall %.1f s; peak RSS %ld MB\n",
                o->n, b->npx,
-               o->stacked               ? " stacked"
+               o->tunnels               ? " tunnels"
                : o->sites && b->npx > 0 ? " sites"
                : b->npx > 0             ? " onenet"
                                         : "",
@@ -453,6 +478,25 @@ static void scen_sites_1000(uint64_t seed)
           (unsigned long long)g_delivered);
 }
 
+/*
+ * Proxies two deep (issue 16, spec §3): 1,000 receivers behind 10 client
+ * proxies, each behind a server proxy of its own (aggregating proxies take
+ * no REGISTER listing clients, so they do not stack on each other). Every
+ * receiver exact, the answers packed to the floor.
+ */
+static void scen_tunnels_1000(uint64_t seed)
+{
+    struct big_opts o = {.n = 1000,
+                         .proxies = 10,
+                         .tunnels = true,
+                         .enc = true,
+                         .delay_us = 1000,
+                         .file_bytes = 20000};
+    big_run(seed, &o, 0, false);
+    CHECK(g_into <= g_floor * 10, "%llu datagrams into the sender from 10 proxies, floor %llu each",
+          (unsigned long long)g_into, (unsigned long long)g_floor);
+}
+
 /* One response proxy for 1,500 receivers: past 5.0.1's 1,000 per proxy (issue 16). */
 static void scen_proxy_1500(uint64_t seed)
 {
@@ -465,7 +509,7 @@ static const struct scen g_tab[] = {
     {"proxy_1500", scen_proxy_1500, 6},   {"closed_silent", scen_closed_silent, 5},
     {"budget_open", scen_budget_open, 3}, {"budget_closed", scen_budget_closed, 4},
     {"direct_2000", scen_direct_2000, 1}, {"closed_2000", scen_closed_2000, 2},
-    {"sites_1000", scen_sites_1000, 7},
+    {"sites_1000", scen_sites_1000, 7},   {"tunnels_1000", scen_tunnels_1000, 8},
 };
 
 int main(int argc, char **argv)
@@ -486,7 +530,7 @@ int main(int argc, char **argv)
             o.file_bytes = strtoull(argv[6], NULL, 0);
         for (int a = 7; a < argc; a++) {
             o.closed |= strcmp(argv[a], "closed") == 0;
-            o.stacked |= strcmp(argv[a], "stacked") == 0;
+            o.tunnels |= strcmp(argv[a], "tunnels") == 0;
             if (strcmp(argv[a], "onenet") == 0)
                 o.sites = false;
             if (strcmp(argv[a], "clear") == 0)
