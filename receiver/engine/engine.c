@@ -432,6 +432,7 @@ void receiver_free(struct receiver *r)
 {
     if (r == NULL)
         return;
+    free(r->nakbuf);
     for (unsigned i = 0; r->sess != NULL && i < r->cfg.max_sessions; i++) {
         rfile_discard(r, &r->sess[i]); /* open files: RECEIVER_CLOSE_ABORT */
         skeys_client_free(r->sess[i].keys);

@@ -195,6 +195,8 @@ struct rstray {
 
 #define RSTRAY_RING 8
 
+#define NAKBUF_LEN (BLOCKS_MAX_PERSEC / 8 + 1)
+
 struct receiver {
     struct receiver_config cfg;
     struct receiver_env env;
@@ -229,7 +231,9 @@ struct receiver {
     uint64_t keyreq_at; /* next KEY_REQ while px4_dh is NULL */
     struct hb hb;       /* -H heartbeats (core/proto/hb.h) */
     uint16_t hb_seq;
-    uint8_t nakbuf[BLOCKS_MAX_PERSEC / 8 + 1];
+    /* A STATUS's bitmap, NAKBUF_LEN bytes, allocated at the first NAK: a clean session never
+     * needs it, and 10,000 receivers in one process had 8 KB each (issue 16). */
+    uint8_t *nakbuf;
     /* Parity decoding (fec.c): one codec, and scratch for a FEC block's symbols. */
     struct fec_codec *fec_codec;
     uint8_t *fec_buf;

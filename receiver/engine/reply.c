@@ -224,6 +224,10 @@ int reply_next(struct receiver *r, struct rsession *s, struct eng_out *out)
         uint32_t sec = next_nak_section(f);
         if (sec >= f->nak_last)
             return REPLY_NAK_END;
+        if (r->nakbuf == NULL && (r->nakbuf = malloc(NAKBUF_LEN)) == NULL) {
+            RLOG(r, s, LL_WARN, "out of memory for a STATUS: NAKs held until the next round");
+            return REPLY_NAK_END;
+        }
         f->nak_cur = sec + 1;
         uint32_t nblk = blocks_in_section(&f->lay, sec);
         size_t nbytes = nblk / 8 + 1;
