@@ -19,6 +19,7 @@
 #
 #   bench/scale.sh [--build DIR] [--mb 20] [--n "1000 10000"] [--proxied "100000:100"]
 #                  [--tunnels "10000:10"] [--closed] [--loss PCT] [--delay US]
+#                  [--block BYTES]
 #
 #   --n LIST        direct sessions of these sizes (default "1000 10000")
 #   --proxied LIST  N:P sessions through P response proxies (default "100000:100";
@@ -26,6 +27,8 @@
 #   --tunnels LIST  N:P sessions through P client proxies, each behind its own
 #                   server proxy (default "" for none)
 #   --closed        closed groups (every receiver listed)
+#   --block BYTES   the sender's -b (default 1300); through proxies the packing
+#                   floor is ceil(clients per proxy / IDs per aggregate) a round
 #
 # Targets (issue 16): every receiver exact; registration <= 10 s virtual at
 # 10,000 (closed group, 1 ms links); <= 3 datagrams into the sender per
@@ -48,9 +51,10 @@ while [ $# -gt 0 ]; do
     --proxied) proxied=$2; shift ;;
     --tunnels) tunnels=$2; shift ;;
     --closed) extra="$extra closed" ;;
+    --block) extra="$extra block=$2"; shift ;;
     --loss) loss=$2; shift ;;
     --delay) delay=$2; shift ;;
-    *) echo "usage: $0 [--build DIR] [--mb MB] [--n LIST] [--proxied N:P LIST] [--tunnels N:P LIST] [--closed] [--loss PCT] [--delay US]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--build DIR] [--mb MB] [--n LIST] [--proxied N:P LIST] [--tunnels N:P LIST] [--closed] [--loss PCT] [--delay US] [--block BYTES]" >&2; exit 2 ;;
     esac
     shift
 done

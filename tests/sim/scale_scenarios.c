@@ -12,7 +12,9 @@
  *       receivers all on one network, as before sites), tunnels (each
  *       aggregating proxy a client proxy behind a server proxy of its own:
  *       proxies two deep, as spec §3 lets them stack), fec
- *       (receivers decode parity), nofec (the sender offers none; issue 17).
+ *       (receivers decode parity), nofec (the sender offers none; issue 17),
+ *       block=N (the sender's -b: a bigger block carries more ids in each
+ *       proxy's aggregate).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +86,7 @@ struct big_opts {
     uint32_t pk_budget_us; /* the sender's public-key budget (0: its default) */
     bool fec;              /* receivers read back (sim_set_digest_readback): they decode parity */
     bool nofec;            /* the sender offers no parity (--fec off) */
+    unsigned blocksize;    /* the sender's -b (0: its default) */
 };
 
 static void big_tap(void *arg, int from, const struct addr *src, const struct addr *dst,
@@ -215,6 +218,8 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
     if (o->pk_budget_us != 0)
         sc->pk_budget_us = o->pk_budget_us;
     sc->fec_off = o->nofec;
+    if (o->blocksize != 0)
+        sc->blocksize = (uint16_t)o->blocksize;
     if (o->closed) {
         sc->dests = b->dests;
         sc->ndest = (size_t)o->n;
@@ -539,6 +544,8 @@ int main(int argc, char **argv)
                 o.silent = atoi(argv[a] + 7);
             o.fec |= strcmp(argv[a], "fec") == 0;
             o.nofec |= strcmp(argv[a], "nofec") == 0;
+            if (strncmp(argv[a], "block=", 6) == 0)
+                o.blocksize = (unsigned)atoi(argv[a] + 6);
         }
         big_run(1, &o, 0, true);
         return scen_fails ? 1 : 0;
