@@ -165,11 +165,21 @@ double tfmcc_rx_p(const struct tfmcc_rx *r)
 static void new_event(struct tfmcc_rx *r, uint64_t seq, uint64_t t)
 {
     if (!r->lossy) {
-        /* RFC 5348 §6.3.1: seed the history with the interval that gives the
-         * rate the path delivered in the last RTT (5.0.1 made it 64 times
-         * too short: a bits/bytes slip, spec §6). */
+        /* RFC 5348 §6.3.1: seed the history with the interval that gives
+         * the rate the path delivered in the last RTT (5.0.1 made it 64
+         * times too short: a bits/bytes slip, spec §6), for an R that
+         * counts half the queue the slow start's overshoot built: the RTT
+         * at its first loss includes that queue, up to the whole buffer,
+         * and rate × that RTT would be an interval for which the CLR keeps
+         * the buffer full for good (issue 12 bench: 81 ms, p = 4.5e-5, a
+         * standing 40 ms queue and over 3x a competing TCP flow's share).
+         * Half the queue as TCP halves its window, but the whole path's
+         * own RTT, so that a buffer shallower than the path still leaves
+         * it full (spec §1.7). */
         uint64_t rtt = tfmcc_rx_rtt(r);
         uint64_t x = tfmcc_rx_recv_rate(r, umax(rtt, r->grtt_us), t);
+        if (r->rtt_min_us && r->rtt_min_us < rtt)
+            rtt = r->rtt_min_us + (rtt - r->rtt_min_us) / 2;
         double p = x ? tfmcc_equation_p(r->pkt_size, (double)rtt / 1e6, (double)x) : 1.0;
         double first = 1.0 / p;
         r->intv[0] = first < 1.0 ? 1 : first > 1e12 ? (uint64_t)1e12 : (uint64_t)first;
@@ -370,6 +380,8 @@ int tfmcc_rx_cong_ctrl(struct tfmcc_rx *r, const struct tfmcc_rx_cc *cc, uint32_
         r->owd_base = had_ts ? prev_owd : r->owd_last;
         r->have_owd = true;
     }
+    if (r->have_rtt && (r->rtt_min_us == 0 || tfmcc_rx_rtt(r) < r->rtt_min_us))
+        r->rtt_min_us = tfmcc_rx_rtt(r);
     round_update(r, cc->cc_seq, cc->supp_rate, rnd, now);
     if (r->clr) {
         r->fb_at = 0;
@@ -590,16 +602,21 @@ void tfmcc_tx_feedback(struct tfmcc_tx *t, size_t idx, struct tfmcc_peer *p, boo
     x = clampd(x, 0.0, TFMCC_RATE_MAX);
     p->rate = to_u64(x);
     if (ss) {
-        t->ss_report = x;
+        /* Only the reports that drive the rate (the CLR's, or one that makes
+         * its sender the CLR): a fast receiver's START report is twice the
+         * sending rate, not what the slowest path carries. */
+        if (idx == t->clr || t->clr == TFMCC_NO_CLR || x < t->rate)
+            t->ss_report = x;
     } else if (t->slowstart) {
-        /* Out of slow start: the last START report was twice the receive
-         * rate, the best measure of the path; fast recovery goes no higher. */
+        /* Out of slow start: the CLR's last START report was twice its
+         * receive rate, the best measure of the path; fast recovery goes
+         * no higher. Not the first loss report: since the first loss
+         * interval is seeded at half the receive rate (tfmcc_rx), that
+         * report is half the path or less while the overshoot's queue
+         * drains, and capping at it left a 50 Mbit/s path to a climb of
+         * one packet per GRTT² (issue 12 bench, sim tf_bottleneck). */
         t->slowstart = false;
         t->peak = t->ss_report > 0 ? t->ss_report / 2 : t->rate;
-        /* The first report with a loss history says what the path carried
-         * when it filled: fast recovery goes no higher than that. */
-        if (x < t->peak)
-            t->peak = x;
     }
     if (idx == t->clr) {
         tfmcc_tx_set_clr(t, idx, p->have_rtt ? p->rtt_us : t->clr_rtt_us, now);

@@ -110,6 +110,9 @@ struct tfmcc_rx {
     int64_t owd_base; /* one-way delay (rx − ts, offset included) when rtt_us was set */
     int64_t owd_last; /* that of the latest sender timestamp */
     bool have_owd;
+    /* The lowest RTT seen at a CONG_CTRL (the path without its queue), for
+     * the first loss interval only (RFC 5348 §6.3.1, spec §1.7). */
+    uint64_t rtt_min_us; /* 0 = none yet */
     /* The sender's last timestamp, for echoes. */
     bool have_ts;
     uint64_t ts, ts_rx;

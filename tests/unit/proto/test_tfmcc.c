@@ -165,6 +165,25 @@ static void test_first_interval(void)
     struct tfmcc_ack a;
     tfmcc_rx_ack(&r, 505000, &a);
     CU_ASSERT_EQUAL(a.flags & FLAG_CC_START, 0);
+
+    /* The RTT grew from 20 to 60 ms before the loss (the overshoot's queue): the
+     * interval counts half of that queue (R = 40 ms, spec §1.7), so at the 60 ms of
+     * the moment the rate is 1.36 MB/s × 40/60, not all of what arrived (issue 12). */
+    rx_setup(&r, 20000, 20000, 0);
+    feed(&r, 0, 1, 300, NULL, 0, NULL, 0);
+    struct tfmcc_rx_cc cc = {.cc_seq = 1,
+                             .supp_rate = TFMCC_SUPP_INF,
+                             .tstamp = 300000,
+                             .listed = true,
+                             .flags = FLAG_CC_RTT,
+                             .rtt_us = 100000};
+    tfmcc_rx_cong_ctrl(&r, &cc, 0, 300000);
+    CU_ASSERT_EQUAL(tfmcc_rx_rtt(&r), 60000);
+    CU_ASSERT_EQUAL(r.rtt_min_us, 20000);
+    feed(&r, 0, 301, 505, drop, 1, NULL, 0);
+    CU_ASSERT_EQUAL(r.events, 1);
+    x = tfmcc_rx_rate(&r, 505000);
+    CU_ASSERT_DOUBLE_EQUAL(x / (1.36e6 * 40 / 60), 1.0, 0.05);
 }
 
 static void test_outage(void)
@@ -372,21 +391,29 @@ static void test_tx_slowstart(void)
     CU_ASSERT_EQUAL(t.clr, 1);
     CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), 20000000);
     CU_ASSERT_EQUAL(tfmcc_tx_supp(&t), 18000000); /* 0.9 × the lowest non-CLR report */
+    /* A faster client's START report (twice the sending rate) changes nothing, and is
+     * not what fast recovery aims at later. */
+    f.rate = 80000000;
+    tfmcc_tx_feedback(&t, 0, &p[0], false, &f, now += 1000);
+    CU_ASSERT_EQUAL(t.clr, 1);
+    CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), 20000000);
     /* The first report without START ends slow start; the rate follows it down. */
     f = fb_of(FLAG_CC_RTT, 6000000, 10000);
     tfmcc_tx_feedback(&t, 1, &p[1], false, &f, now += 10000);
     CU_ASSERT_FALSE(t.slowstart);
     CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), 6000000);
     CU_ASSERT_EQUAL(tfmcc_tx_item_flags(&t, true), FLAG_CC_CLR | FLAG_CC_RTT);
-    /* Beyond the first loss report (6 MB/s, below the last START report's receive rate of
-     * 10 MB/s: what the path carried when it filled) one packet/RTT² only (issue 12: fast
-     * recovery to a START report's rate overshot a 50 Mbit/s bottleneck by 2x). */
+    /* Fast recovery (doubling per RTT) up to the CLR's last START report's receive rate
+     * (10 MB/s: what the path carried when it filled), however low the first loss report
+     * (the seeded interval gives half of it, less while the queue drains); beyond it one
+     * packet/RTT² only (issue 12: fast recovery to a fast receiver's START report
+     * overshot a 50 Mbit/s bottleneck by 2x). */
     f.rate = 50000000;
     tfmcc_tx_feedback(&t, 1, &p[1], false, &f, now += 10000);
-    CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), 6000000 + S * 100); /* + s·dt/R² */
+    CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), 10000000 + S * 100); /* 2 × 6, capped at 10, + s·dt/R² */
     uint64_t r0 = tfmcc_tx_rate(&t);
     tfmcc_tx_feedback(&t, 1, &p[1], false, &f, now += 10000);
-    CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), r0 + S * 100);
+    CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), r0 + S * 100); /* + s·dt/R² */
     /* A report of a client without RTT (no START, no RTT flag) used the GRTT: scaled. */
     f = fb_of(0, 1000000, 40000);
     tfmcc_tx_feedback(&t, 2, &p[2], false, &f, now += 1000);
