@@ -26,9 +26,16 @@
 #
 #   bench/tfmcc.sh [--build DIR] [--ref DIR]... [--mb 60] [--rate 50mbit]
 #                  [--tbf "burst 64kb latency 100ms"] [--cipher none]
-#                  [--runs N] [--no-tcp] [--args "EXTRA UFTP ARGS"] [--keep DIR]
+#                  [--runs N] [--no-tcp] [--tcp-cc ALGO] [--args "EXTRA UFTP ARGS"]
+#                  [--keep DIR]
 #
-#   --keep DIR   copy every run's logs, status file and samples into DIR
+#   --tcp-cc ALGO  the competing flow's TCP congestion control (iperf3 -C:
+#                  cubic, reno, bbr; see net.ipv4.tcp_available_congestion_control);
+#                  default: the system's (net.ipv4.tcp_congestion_control),
+#                  printed in the header. TFMCC's equation is Reno's; BBR,
+#                  with the ~10 us minimum RTT of a namespace, keeps only a
+#                  few segments in flight and yields to any standing queue.
+#   --keep DIR     copy every run's logs, status file and samples into DIR
 #
 # Targets (issue 12): goodput alone >= 85 % of the bottleneck and >= 1.5 x the
 # reference's in the same run; with TCP, our/TCP between 0.5 and 2; no
@@ -45,6 +52,7 @@ runs=1
 tcp=1
 xargs_s=""
 keep=""
+tcpcc=""
 while [ $# -gt 0 ]; do
     case $1 in
     --build) build=$2; shift 2 ;;
@@ -57,7 +65,8 @@ while [ $# -gt 0 ]; do
     --no-tcp) tcp=0; shift ;;
     --args) xargs_s=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
-    -h | --help) sed -n '2,37p' "$0"; exit 0 ;;
+    --tcp-cc) tcpcc=$2; shift 2 ;;
+    -h | --help) sed -n '2,42p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -139,7 +148,7 @@ run_one() {
         -S "$d/status" $xargs_s "$F"
     spid=$NETNS_LAST_PID
     if [ "$case" = tcp ]; then
-        netns_spawn lan1 "$d/iperf3.log" iperf3 -c "10.$L.0.3" -t 600 -i 0 -f m
+        netns_spawn lan1 "$d/iperf3.log" iperf3 -c "10.$L.0.3" -t 600 -i 0 -f m ${tcpcc:+-C "$tcpcc"}
         ipid=$NETNS_LAST_PID
     fi
     # Sample the counters every 0.5 s while the sender runs.
@@ -201,6 +210,7 @@ run_one() {
 }
 
 echo "bottleneck: tbf rate $rate $tbf on lan3's port; file $mb MiB; -Y $cipher; $runs run(s)"
+[ "$tcp" = 1 ] && echo "competing TCP: iperf3, congestion control ${tcpcc:-$(netns_exec lan1 cat /proc/sys/net/ipv4/tcp_congestion_control) (system default)}"
 echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 printf '%-12s %-6s %3s  %7s %6s  %5s  %6s  %8s  %6s  %s\n' build case run "goodput" share t80 \
     "sent/B" "TCP Mb/s" "our/TCP" result

@@ -250,8 +250,8 @@ enum {
 struct tfmcc_tx {
     struct tfmcc_tx_cfg cfg;
     double rate;      /* B/s */
-    double peak;      /* highest rate reached out of slow start: fast recovery below it */
-    double ss_report; /* the last START report (2 × a receive rate) */
+    double peak;      /* ss_report / 2 or the highest rate since: fast recovery below it */
+    double ss_report; /* the CLR's last START report (2 × its receive rate) */
     bool slowstart;
     size_t clr; /* index of the CLR, TFMCC_NO_CLR when none */
     uint64_t clr_rtt_us;
