@@ -30,7 +30,9 @@
  * shell processes one receive batch (store_batch_begin .. store_batch_end)
  * a block whose data lies in its receive buffers is not copied but queued
  * as an iovec, and consecutive blocks leave with one pwritev (at most -c
- * bytes, STORE_QUEUE_MAX blocks) when the run breaks or the batch ends.
+ * bytes, STORE_QUEUE_MAX blocks) when the run breaks or the batch ends,
+ * up to the run's last page boundary: the bytes past it (less than a page,
+ * copied to the cache) lead the next run, unless the run ends the file.
  * Data from anywhere else goes through a per-file cache of -c bytes
  * (allocated on first use, for the file's size when that is smaller),
  * flushed with one pwrite. Memory is bounded by -c and the number of
@@ -64,6 +66,9 @@ struct store_sess {
 
 /* Blocks in one queued run (one pwritev; IOV_MAX is 1024). */
 #define STORE_QUEUE_MAX 1024
+/* A queued run is written up to its last multiple of this; the rest (less)
+ * waits in the cache for the run that follows it (store.c w_flush_queue). */
+#define STORE_PAGE 4096
 
 struct wfile;
 
