@@ -736,6 +736,57 @@ static void test_batch_cap(void)
 }
 
 /*
+ * Issue 18: runs shorter than a page (one block a batch) wait in the cache
+ * until the data crosses a page boundary, then leave up to it; the run that
+ * ends the file leaves whole. The file is exact.
+ */
+static void test_batch_page_tails(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, NULL, false, 1 << 20, NULL), 0);
+    const size_t blk = 1000, nblk = 20, size = blk * nblk;
+    uint8_t *rx = malloc(size);
+    for (size_t i = 0; i < size; i++)
+        rx[i] = (uint8_t)(i * 29 + i / 251);
+    struct receiver_file f = rf("tails.bin", FTYPE_REG, size, 1);
+    void *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &f, &h), 0);
+    pw_calls = pw_outside = pw_maxcnt = pw_midpage = 0;
+    pw_outside_bytes = 0;
+    pw_lo = rx;
+    pw_hi = rx + size;
+    fs_set_pwritev(counting_pwritev);
+    int calls[20]; /* nblk */
+    for (size_t b = 0; b < nblk; b++) {
+        store_batch_begin(&st, rx, size);
+        CU_ASSERT_EQUAL(store_callbacks.write(&st, h, b * blk, rx + b * blk, blk), 0);
+        store_batch_end(&st);
+        calls[b] = pw_calls;
+    }
+    fs_set_pwritev(NULL);
+    /* Writes when a block crosses 4096, 8192, 12288, 16384, and at the end of the file. */
+    CU_ASSERT_EQUAL(calls[3], 0);
+    CU_ASSERT_EQUAL(calls[4], 1);
+    CU_ASSERT_EQUAL(calls[8], 2);
+    CU_ASSERT_EQUAL(calls[12], 3);
+    CU_ASSERT_EQUAL(calls[16], 4);
+    CU_ASSERT_EQUAL(calls[18], 4);
+    CU_ASSERT_EQUAL(pw_calls, 5);
+    CU_ASSERT_EQUAL(pw_midpage, 1); /* only the end of the file */
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &f), 0);
+    size_t len;
+    char *got = slurp(at("dest/tails.bin"), &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(len, size);
+    CU_ASSERT(memcmp(got, rx, size) == 0);
+    free(got);
+    free(rx);
+    store_free(&st);
+    teardown();
+}
+
+/*
  * A write error found when a batch's queue is flushed sticks: the file's
  * next write and its close(DONE) fail, nothing is left; a file closed
  * (aborted) with blocks queued drops them, and the batch's end no longer
@@ -997,6 +1048,7 @@ static const struct cu_test store_tests[] = {
     {"-T moves the top level, one hook call", test_move_all},
     {"receive batch: queued, not copied", test_batch_zero_copy},
     {"receive batch: runs capped at -c", test_batch_cap},
+    {"receive batch: sub-page runs wait for a page boundary", test_batch_page_tails},
     {"receive batch: errors stick, aborts drop", test_batch_errors},
     {NULL, NULL},
 };
