@@ -7,8 +7,10 @@
 # run, with its own uftpd on both receivers, twice:
 #
 #   alone      the file alone on the path
-#   with TCP   one iperf3 TCP flow (lan1 -> lan3) through the same bottleneck,
-#              started with the transfer and running until it ends
+#   with TCP   one iperf3 TCP flow (lan4 -> lan3) through the same bottleneck,
+#              started with the transfer and running until it ends; lan4 is a
+#              host of its own on the bridge so that the sender's interface
+#              carries only the transfer (sent/B)
 #
 # and prints, per build and case:
 #   goodput   file bytes / time from FILEINFO to the bottleneck receiver's
@@ -85,7 +87,7 @@ fi
 netns_require_root tc nft
 netns_init btfmcc
 
-netns_lan lan 3 # lan1 sends, lan2 fast, lan3 behind the bottleneck
+netns_lan lan 4 # lan1 sends, lan2 fast, lan3 behind the bottleneck, lan4 the TCP flow
 L=$(netns_lan_subnet lan)
 # shellcheck disable=SC2086
 netns_bottleneck lan3 rate "$rate" $tbf
@@ -148,7 +150,7 @@ run_one() {
         -S "$d/status" $xargs_s "$F"
     spid=$NETNS_LAST_PID
     if [ "$case" = tcp ]; then
-        netns_spawn lan1 "$d/iperf3.log" iperf3 -c "10.$L.0.3" -t 600 -i 0 -f m ${tcpcc:+-C "$tcpcc"}
+        netns_spawn lan4 "$d/iperf3.log" iperf3 -c "10.$L.0.3" -t 600 -i 0 -f m ${tcpcc:+-C "$tcpcc"}
         ipid=$NETNS_LAST_PID
     fi
     # Sample the counters every 0.5 s while the sender runs.
@@ -210,7 +212,7 @@ run_one() {
 }
 
 echo "bottleneck: tbf rate $rate $tbf on lan3's port; file $mb MiB; -Y $cipher; $runs run(s)"
-[ "$tcp" = 1 ] && echo "competing TCP: iperf3, congestion control ${tcpcc:-$(netns_exec lan1 cat /proc/sys/net/ipv4/tcp_congestion_control) (system default)}"
+[ "$tcp" = 1 ] && echo "competing TCP: iperf3, congestion control ${tcpcc:-$(netns_exec lan4 cat /proc/sys/net/ipv4/tcp_congestion_control) (system default)}"
 echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 printf '%-12s %-6s %3s  %7s %6s  %5s  %6s  %8s  %6s  %s\n' build case run "goodput" share t80 \
     "sent/B" "TCP Mb/s" "our/TCP" result
