@@ -6,9 +6,9 @@
  *
  *   struct settings { long long port; bool debug; char *logfile; ... };
  *   static const struct conf_option opts[] = {
- *       {.name = "port", .short_name = 'p', .type = CONF_INT, .min = 1, .max = 65535,
- *        .def = "1044", .argname = "PORT", .section = "Transport",
- *        .help = "UDP port to listen on", CONF_FIELD(struct settings, port)},
+ *       CONF_ROW("port", 'p', CONF_INT, .section = "Transport", .argname = "PORT",
+ *                .def = "1044", .min = 1, .max = 65535, .help = "UDP port to listen on",
+ *                CONF_FIELD(struct settings, port)),
  *       ...
  *       {.name = NULL}};
  *
@@ -147,39 +147,31 @@ struct conf_option {
 
 #define CONF_FIELD(type, field) .offset = offsetof(type, field), .size = sizeof(((type *)0)->field)
 
+/*
+ * A row (as above): the long name, the reference's letter (0: none) and the
+ * type, then the other fields by name.
+ */
+#define CONF_ROW(nm, letter, typ, ...)                                                             \
+    {                                                                                              \
+        .name = (nm), .short_name = (letter), .type = (typ), __VA_ARGS__                           \
+    }
+
 /* Entries every program shares, in section SEC, for settings struct T with
  * the fields log_roll_mb and log_keep (-g, -n: spec §2 log rolling)... */
 #define CONF_OPTS_LOG_ROLL(T, SEC)                                                                 \
-    {.name = "log-roll-mb",                                                                        \
-     .short_name = 'g',                                                                            \
-     .type = CONF_INT,                                                                             \
-     .section = SEC,                                                                               \
-     .argname = "MB",                                                                              \
-     .def = "0",                                                                                   \
-     .min = 0,                                                                                     \
-     .max = 1024,                                                                                  \
-     .help = "roll the log file at this size (0 = never)",                                         \
-     CONF_FIELD(T, log_roll_mb)},                                                                  \
-    {                                                                                              \
-        .name = "log-keep", .short_name = 'n', .type = CONF_INT, .section = SEC, .argname = "N",   \
-        .def = "5", .min = 1, .max = 1000, .help = "rolled log files kept",                        \
-        CONF_FIELD(T, log_keep)                                                                    \
-    }
+    CONF_ROW("log-roll-mb", 'g', CONF_INT, .section = SEC, .argname = "MB", .def = "0", .min = 0,  \
+             .max = 1024, .help = "roll the log file at this size (0 = never)",                    \
+             CONF_FIELD(T, log_roll_mb)),                                                          \
+        CONF_ROW("log-keep", 'n', CONF_INT, .section = SEC, .argname = "N", .def = "5", .min = 1,  \
+                 .max = 1000, .help = "rolled log files kept", CONF_FIELD(T, log_keep))
 
 /* ...and those of the daemons, with pidfile and nice (-P, -N). */
 #define CONF_OPTS_DAEMON(T, SEC)                                                                   \
-    {.name = "pid-file",                                                                           \
-     .short_name = 'P',                                                                            \
-     .type = CONF_STRING,                                                                          \
-     .section = SEC,                                                                               \
-     .argname = "FILE",                                                                            \
-     .help = "write the daemon's PID here",                                                        \
-     .check = conf_abs_check,                                                                      \
-     CONF_FIELD(T, pidfile)},                                                                      \
-    {                                                                                              \
-        .name = "nice", .short_name = 'N', .type = CONF_INT, .section = SEC, .argname = "PRIO",    \
-        .def = "0", .min = -20, .max = 19, .help = "scheduling priority", CONF_FIELD(T, nice)      \
-    }
+    CONF_ROW("pid-file", 'P', CONF_STRING, .section = SEC, .argname = "FILE",                      \
+             .help = "write the daemon's PID here", .check = conf_abs_check,                       \
+             CONF_FIELD(T, pidfile)),                                                              \
+        CONF_ROW("nice", 'N', CONF_INT, .section = SEC, .argname = "PRIO", .def = "0", .min = -20, \
+                 .max = 19, .help = "scheduling priority", CONF_FIELD(T, nice))
 
 /*
  * The daemons' metrics (issue 15, core/daemon/metrics.h): a Prometheus
@@ -187,19 +179,14 @@ struct conf_option {
  * metrics-interval seconds; off without metrics-file.
  */
 #define CONF_OPTS_METRICS(T, SEC)                                                                  \
-    {.name = "metrics-file",                                                                       \
-     .type = CONF_STRING,                                                                          \
-     .section = SEC,                                                                               \
-     .argname = "FILE",                                                                            \
-     .help = "write Prometheus metrics here (node_exporter's textfile collector; default: off)",   \
-     .check = conf_abs_check,                                                                      \
-     .complete = "@file",                                                                          \
-     CONF_FIELD(T, metrics_file)},                                                                 \
-    {                                                                                              \
-        .name = "metrics-interval", .type = CONF_INT, .section = SEC, .argname = "SECONDS",        \
-        .def = "5", .min = 1, .max = 3600, .help = "how often the metrics file is rewritten",      \
-        CONF_FIELD(T, metrics_interval)                                                            \
-    }
+    CONF_ROW("metrics-file", 0, CONF_STRING, .section = SEC, .argname = "FILE",                    \
+             .help = "write Prometheus metrics here "                                              \
+                     "(node_exporter's textfile collector; default: off)",                         \
+             .check = conf_abs_check, .complete = "@file", CONF_FIELD(T, metrics_file)),           \
+        CONF_ROW("metrics-interval", 0, CONF_INT, .section = SEC, .argname = "SECONDS",            \
+                 .def = "5", .min = 1, .max = 3600,                                                \
+                 .help = "how often the metrics file is rewritten",                                \
+                 CONF_FIELD(T, metrics_interval))
 
 /* Spec flags. */
 enum {

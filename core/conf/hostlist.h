@@ -117,5 +117,9 @@ int conf_hostlist_opt_parse(const struct conf_option *o, const char *text, void 
                             size_t msglen);
 int conf_hostlist_opt_print(const struct conf_option *o, const void *src, char *buf, size_t len);
 void conf_hostlist_opt_free(const struct conf_option *o, void *dst);
+/* Those callbacks in a CONF_ROW of type CONF_CUSTOM, over the conf_hl_spec `spec`. */
+#define CONF_HOSTLIST(spec)                                                                        \
+    .parse = conf_hostlist_opt_parse, .print = conf_hostlist_opt_print,                            \
+    .free = conf_hostlist_opt_free, .arg = &(spec)
 
 #endif
