@@ -5,11 +5,8 @@
 
 ssize_t wire_abort_decode(struct wire_abort *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int rc = msg_open(p, len, ABORT, ver, WIRE_ABORT_LEN, &h, &b);
+    int rc = MSG_BEGIN(m, p, len, ABORT, WIRE_ABORT_LEN, &h, &b);
     if (rc)
         return rc;
     m->flags = rb_u8(&h);
@@ -24,11 +21,7 @@ ssize_t wire_abort_decode(struct wire_abort *m, const uint8_t *p, size_t len)
     for (size_t i = n; i < WIRE_ABORT_TEXT_LEN; i++)
         if (t[i])
             m->lossy = true; /* bytes after the NUL are dropped */
-    if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
-        return rc;
-    if ((rc = body_empty(&b)))
-        return rc;
-    return (ssize_t)len;
+    return msg_end(&h, &b, &m->lossy, NULL, len);
 }
 
 ssize_t wire_abort_encode(uint8_t *out, size_t cap, const struct wire_abort *m)
@@ -38,9 +31,7 @@ ssize_t wire_abort_encode(uint8_t *out, size_t cap, const struct wire_abort *m)
     size_t n = strnlen(m->text, sizeof(m->text));
     if (n > WIRE_ABORT_TEXT_LEN)
         return WIRE_EINVAL;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, ABORT);
-    wb_u8(&w, WIRE_ABORT_LEN / 4);
+    struct wbuf w = wb_msg(out, cap, ABORT, WIRE_ABORT_LEN);
     wb_u8(&w, m->flags);
     wb_u8(&w, 0);
     wb_u32(&w, m->host);

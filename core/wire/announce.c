@@ -7,9 +7,8 @@
 
 ssize_t wire_enc_info_decode(struct wire_enc_info *e, const uint8_t *p, size_t len)
 {
+    MSG_CLEAR(e);
     uint8_t ver = e->ver;
-    memset(e, 0, sizeof(*e));
-    e->ver = ver;
     if (!ver_ok(ver))
         return WIRE_EVERSION;
     if (len < 2)
@@ -107,11 +106,8 @@ static size_t announce_iplen(uint8_t flags)
 
 ssize_t wire_announce_decode(struct wire_announce *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int rc = msg_open(p, len, ANNOUNCE, ver, ANNOUNCE_FIXED, &h, &b);
+    int rc = MSG_BEGIN(m, p, len, ANNOUNCE, ANNOUNCE_FIXED, &h, &b);
     if (rc)
         return rc;
     m->flags = rb_u8(&h);
@@ -119,7 +115,7 @@ ssize_t wire_announce_decode(struct wire_announce *m, const uint8_t *p, size_t l
     m->cc_type = rb_u8(&h);
     rb_rsv(&h, 1, &m->lossy);
     m->blocksize = rb_u16(&h);
-    if (!rb_ts(&h, ver, &m->tstamp, &m->lossy))
+    if (!rb_ts(&h, m->ver, &m->tstamp, &m->lossy))
         return WIRE_ERANGE;
     size_t iplen = announce_iplen(m->flags);
     /* spec §1.4: hlen*4 ≥ 16 + 2·iplen. */
@@ -127,36 +123,11 @@ ssize_t wire_announce_decode(struct wire_announce *m, const uint8_t *p, size_t l
     rb_copy(&h, m->priv_addr, iplen);
     if (h.err)
         return WIRE_EHLEN;
-    uint8_t type;
-    struct rbuf ext;
-    while ((rc = ext_next(&h, &type, &ext)) > 0) {
-        if (type == EXT_FEC_INFO) {
-            if (m->has_fec)
-                return WIRE_ERANGE;
-            if ((rc = ext_fec_read(&ext, &m->fec, &m->lossy)) < 0)
-                return rc;
-            m->has_fec = rc > 0;
-            continue;
-        }
-        if (type != EXT_ENC_INFO) {
-            m->lossy = true;
-            continue;
-        }
-        if (m->has_enc)
-            return WIRE_ERANGE;
-        m->enc.ver = ver;
-        ssize_t n = wire_enc_info_decode(&m->enc, ext.p, ext.len);
-        if (n < 0)
-            return n;
-        m->has_enc = true;
-        m->lossy |= m->enc.lossy;
-    }
-    if (rc < 0)
+    struct ext_slot ext[] = {{EXT_FEC_INFO, &m->fec, &m->has_fec},
+                             {EXT_ENC_INFO, &m->enc, &m->has_enc}};
+    if ((rc = ext_read(&h, m->ver, &m->lossy, ext, 2)))
         return rc;
-    rc = ids_decode(&m->ids, &b);
-    if (rc)
-        return rc;
-    return (ssize_t)len;
+    return msg_end(&h, &b, &m->lossy, &m->ids, len);
 }
 
 ssize_t wire_announce_encode(uint8_t *out, size_t cap, const struct wire_announce *m)
@@ -178,9 +149,7 @@ ssize_t wire_announce_encode(uint8_t *out, size_t cap, const struct wire_announc
     }
     if (hl > WIRE_MAX_HLEN || !ts_ok(m->ver, m->tstamp) || !ids_ok(&m->ids))
         return WIRE_EINVAL;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, ANNOUNCE);
-    wb_u8(&w, (uint8_t)(hl / 4));
+    struct wbuf w = wb_msg(out, cap, ANNOUNCE, hl);
     wb_u8(&w, m->flags);
     wb_u8(&w, m->robust);
     wb_u8(&w, m->cc_type);
@@ -203,39 +172,22 @@ ssize_t wire_announce_encode(uint8_t *out, size_t cap, const struct wire_announc
 
 ssize_t wire_register_decode(struct wire_register *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int rc = msg_open(p, len, REGISTER, ver, REGISTER_FIXED, &h, &b);
+    int rc = MSG_BEGIN(m, p, len, REGISTER, REGISTER_FIXED, &h, &b);
     if (rc)
         return rc;
     m->dhlen = rb_u16(&h);
-    if (!rb_ts(&h, ver, &m->tstamp, &m->lossy))
+    if (!rb_ts(&h, m->ver, &m->tstamp, &m->lossy))
         return WIRE_ERANGE;
     rb_copy(&h, m->rand2, WIRE_RAND_LEN);
     if (m->dhlen > rb_left(&h))
         return WIRE_ECOUNT;
     m->dhblob = rb_ptr(&h, m->dhlen);
     rb_pad4(&h, &m->lossy);
-    uint8_t type;
-    struct rbuf ext;
-    while ((rc = ext_next(&h, &type, &ext)) > 0) {
-        if (type != EXT_FEC_INFO) {
-            m->lossy = true;
-            continue;
-        }
-        if (m->has_fec)
-            return WIRE_ERANGE;
-        if ((rc = ext_fec_read(&ext, &m->fec, &m->lossy)) < 0)
-            return rc;
-        m->has_fec = rc > 0;
-    }
-    if (rc < 0)
+    struct ext_slot ext = {EXT_FEC_INFO, &m->fec, &m->has_fec};
+    if ((rc = ext_read(&h, m->ver, &m->lossy, &ext, 1)))
         return rc;
-    if ((rc = ids_decode(&m->ids, &b)))
-        return rc;
-    return (ssize_t)len;
+    return msg_end(&h, &b, &m->lossy, &m->ids, len);
 }
 
 ssize_t wire_register_encode(uint8_t *out, size_t cap, const struct wire_register *m)
@@ -246,9 +198,7 @@ ssize_t wire_register_encode(uint8_t *out, size_t cap, const struct wire_registe
     if (hl > WIRE_MAX_HLEN || !ts_ok(m->ver, m->tstamp) || !ids_ok(&m->ids) ||
         (m->has_fec && !ext_fec_ok(&m->fec)))
         return WIRE_EINVAL;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, REGISTER);
-    wb_u8(&w, (uint8_t)(hl / 4));
+    struct wbuf w = wb_msg(out, cap, REGISTER, hl);
     wb_u16(&w, m->dhlen);
     wb_ts(&w, m->ver, m->tstamp);
     wb_bytes(&w, m->rand2, WIRE_RAND_LEN);
@@ -266,11 +216,8 @@ ssize_t wire_register_encode(uint8_t *out, size_t cap, const struct wire_registe
 
 ssize_t wire_client_key_decode(struct wire_client_key *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int rc = msg_open(p, len, CLIENT_KEY, ver, CLIENT_KEY_FIXED, &h, &b);
+    int rc = MSG_BEGIN(m, p, len, CLIENT_KEY, CLIENT_KEY_FIXED, &h, &b);
     if (rc)
         return rc;
     rb_rsv(&h, 2, &m->lossy);
@@ -281,11 +228,7 @@ ssize_t wire_client_key_decode(struct wire_client_key *m, const uint8_t *p, size
     m->keyblob = rb_ptr(&h, m->keylen);
     m->sig = rb_ptr(&h, m->siglen);
     rb_pad4(&h, &m->lossy);
-    if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
-        return rc;
-    if ((rc = body_empty(&b)))
-        return rc;
-    return (ssize_t)len;
+    return msg_end(&h, &b, &m->lossy, NULL, len);
 }
 
 ssize_t wire_client_key_encode(uint8_t *out, size_t cap, const struct wire_client_key *m)
@@ -295,9 +238,7 @@ ssize_t wire_client_key_encode(uint8_t *out, size_t cap, const struct wire_clien
     size_t hl = pad4(CLIENT_KEY_FIXED + (size_t)m->keylen + m->siglen);
     if (hl > WIRE_MAX_HLEN)
         return WIRE_EINVAL;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, CLIENT_KEY);
-    wb_u8(&w, (uint8_t)(hl / 4));
+    struct wbuf w = wb_msg(out, cap, CLIENT_KEY, hl);
     wb_u16(&w, 0);
     wb_u16(&w, m->keylen);
     wb_u16(&w, m->siglen);
@@ -313,19 +254,12 @@ ssize_t wire_client_key_encode(uint8_t *out, size_t cap, const struct wire_clien
 
 ssize_t wire_reg_conf_decode(struct wire_reg_conf *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int rc = msg_open(p, len, REG_CONF, ver, REG_CONF_FIXED, &h, &b);
+    int rc = MSG_BEGIN(m, p, len, REG_CONF, REG_CONF_FIXED, &h, &b);
     if (rc)
         return rc;
     rb_rsv(&h, 2, &m->lossy);
-    if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
-        return rc;
-    if ((rc = ids_decode(&m->ids, &b)))
-        return rc;
-    return (ssize_t)len;
+    return msg_end(&h, &b, &m->lossy, &m->ids, len);
 }
 
 ssize_t wire_reg_conf_encode(uint8_t *out, size_t cap, const struct wire_reg_conf *m)
@@ -334,9 +268,7 @@ ssize_t wire_reg_conf_encode(uint8_t *out, size_t cap, const struct wire_reg_con
         return WIRE_EVERSION;
     if (!ids_ok(&m->ids))
         return WIRE_EINVAL;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, REG_CONF);
-    wb_u8(&w, REG_CONF_FIXED / 4);
+    struct wbuf w = wb_msg(out, cap, REG_CONF, REG_CONF_FIXED);
     wb_u16(&w, 0);
     ids_encode(&w, &m->ids);
     return wb_result(&w);
@@ -373,14 +305,11 @@ const uint8_t *wire_destkeys_find(const struct wire_destkeys *l, uint32_t id)
 
 ssize_t wire_keyinfo_decode(struct wire_keyinfo *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int rc = msg_open(p, len, KEYINFO, ver, KEYINFO_FIXED, &h, &b);
+    int rc = MSG_BEGIN(m, p, len, KEYINFO, KEYINFO_FIXED, &h, &b);
     if (rc)
         return rc;
-    if (ver == UFTP_VER4)
+    if (m->ver == UFTP_VER4)
         rb_rsv(&h, 2, &m->lossy); /* spec §1.9: v4 KEYINFO is unsigned */
     else
         m->siglen = rb_u16(&h);
@@ -389,13 +318,9 @@ ssize_t wire_keyinfo_decode(struct wire_keyinfo *m, const uint8_t *p, size_t len
         return WIRE_ECOUNT;
     m->sig = rb_ptr(&h, m->siglen);
     rb_pad4(&h, &m->lossy);
-    if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
+    if ((rc = ext_skip_all(&h, &m->lossy)) < 0 ||
+        (rc = body_array(&b, WIRE_DESTKEY_LEN, &m->keys.be, &m->keys.n)))
         return rc;
-    size_t n = rb_left(&b);
-    if (n % WIRE_DESTKEY_LEN)
-        return WIRE_ETRAIL;
-    m->keys.n = n / WIRE_DESTKEY_LEN;
-    m->keys.be = n ? rb_ptr(&b, n) : NULL;
     return (ssize_t)len;
 }
 
@@ -407,19 +332,12 @@ ssize_t wire_keyinfo_encode(uint8_t *out, size_t cap, const struct wire_keyinfo 
     if (hl > WIRE_MAX_HLEN || (m->ver == UFTP_VER4 && m->siglen) ||
         (m->keys.n && !m->keys.be && !m->keys.host))
         return WIRE_EINVAL;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, KEYINFO);
-    wb_u8(&w, (uint8_t)(hl / 4));
+    struct wbuf w = wb_msg(out, cap, KEYINFO, hl);
     wb_u16(&w, m->siglen);
     wb_u64(&w, m->iv_ctr);
     wb_blob(&w, m->sig, m->siglen);
     wb_pad4(&w);
-    if (m->keys.n > (SIZE_MAX - w.off) / WIRE_DESTKEY_LEN ||
-        !wb_need(&w, m->keys.n * WIRE_DESTKEY_LEN))
-        return WIRE_ENOSPC;
-    if (m->keys.be) {
-        wb_bytes(&w, m->keys.be, m->keys.n * WIRE_DESTKEY_LEN);
-    } else {
+    if (wb_array(&w, m->keys.be, m->keys.n, WIRE_DESTKEY_LEN)) {
         for (size_t i = 0; i < m->keys.n; i++) {
             wb_u32(&w, m->keys.host[i].id);
             wb_bytes(&w, m->keys.host[i].master, WIRE_ENC_MASTER_LEN);
@@ -435,13 +353,10 @@ ssize_t wire_keyinfo_encode(uint8_t *out, size_t cap, const struct wire_keyinfo 
 
 ssize_t wire_keyinfo_ack_decode(struct wire_keyinfo_ack *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int v4 = ver == UFTP_VER4;
+    int v4 = m->ver == UFTP_VER4;
     int rc =
-        msg_open(p, len, KEYINFO_ACK, ver, v4 ? KEYINFO_ACK_V4_FIXED : KEYINFO_ACK_FIXED, &h, &b);
+        MSG_BEGIN(m, p, len, KEYINFO_ACK, v4 ? KEYINFO_ACK_V4_FIXED : KEYINFO_ACK_FIXED, &h, &b);
     if (rc)
         return rc;
     if (v4) {
@@ -461,11 +376,7 @@ ssize_t wire_keyinfo_ack_decode(struct wire_keyinfo_ack *m, const uint8_t *p, si
     }
     m->verify = rb_ptr(&h, m->verify_len);
     rb_pad4(&h, &m->lossy);
-    if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
-        return rc;
-    if ((rc = body_empty(&b)))
-        return rc;
-    return (ssize_t)len;
+    return msg_end(&h, &b, &m->lossy, NULL, len);
 }
 
 ssize_t wire_keyinfo_ack_encode(uint8_t *out, size_t cap, const struct wire_keyinfo_ack *m)
@@ -475,9 +386,7 @@ ssize_t wire_keyinfo_ack_encode(uint8_t *out, size_t cap, const struct wire_keyi
     size_t hl = pad4(KEYINFO_ACK_FIXED + (size_t)m->verify_len);
     if (hl > WIRE_MAX_HLEN || (m->ver == UFTP_VER4 && m->verify_len != WIRE_V4_VERIFY_LEN))
         return WIRE_EINVAL;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, KEYINFO_ACK);
-    wb_u8(&w, (uint8_t)(hl / 4));
+    struct wbuf w = wb_msg(out, cap, KEYINFO_ACK, hl);
     wb_u16(&w, m->ver == UFTP_VER4 ? 0 : m->verify_len);
     wb_blob(&w, m->verify, m->verify_len);
     wb_pad4(&w);

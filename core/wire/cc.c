@@ -17,25 +17,18 @@ struct wire_cc_item wire_cc_items_get(const struct wire_cc_items *l, size_t i)
 
 ssize_t wire_cong_ctrl_decode(struct wire_cong_ctrl *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int rc = msg_open(p, len, CONG_CTRL, ver, CONG_CTRL_FIXED, &h, &b);
+    int rc = MSG_BEGIN(m, p, len, CONG_CTRL, CONG_CTRL_FIXED, &h, &b);
     if (rc)
         return rc;
     rb_rsv(&h, 2, &m->lossy);
     m->cc_seq = rb_u16(&h);
     m->cc_rate = rb_u16(&h);
-    if (!rb_ts(&h, ver, &m->tstamp, &m->lossy))
+    if (!rb_ts(&h, m->ver, &m->tstamp, &m->lossy))
         return WIRE_ERANGE;
-    if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
+    if ((rc = ext_skip_all(&h, &m->lossy)) < 0 ||
+        (rc = body_array(&b, WIRE_CC_ITEM_LEN, &m->items.be, &m->items.n)))
         return rc;
-    size_t n = rb_left(&b);
-    if (n % WIRE_CC_ITEM_LEN)
-        return WIRE_ETRAIL;
-    m->items.n = n / WIRE_CC_ITEM_LEN;
-    m->items.be = n ? rb_ptr(&b, n) : NULL;
     return (ssize_t)len;
 }
 
@@ -45,19 +38,12 @@ ssize_t wire_cong_ctrl_encode(uint8_t *out, size_t cap, const struct wire_cong_c
         return WIRE_EVERSION;
     if (!ts_ok(m->ver, m->tstamp) || (m->items.n && !m->items.be && !m->items.host))
         return WIRE_EINVAL;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, CONG_CTRL);
-    wb_u8(&w, CONG_CTRL_FIXED / 4);
+    struct wbuf w = wb_msg(out, cap, CONG_CTRL, CONG_CTRL_FIXED);
     wb_u16(&w, 0);
     wb_u16(&w, m->cc_seq);
     wb_u16(&w, m->cc_rate);
     wb_ts(&w, m->ver, m->tstamp);
-    if (m->items.n > (SIZE_MAX - w.off) / WIRE_CC_ITEM_LEN ||
-        !wb_need(&w, m->items.n * WIRE_CC_ITEM_LEN))
-        return WIRE_ENOSPC;
-    if (m->items.be) {
-        wb_bytes(&w, m->items.be, m->items.n * WIRE_CC_ITEM_LEN);
-    } else {
+    if (wb_array(&w, m->items.be, m->items.n, WIRE_CC_ITEM_LEN)) {
         for (size_t i = 0; i < m->items.n; i++) {
             wb_u32(&w, m->items.host[i].id);
             wb_u8(&w, m->items.host[i].flags);
@@ -70,32 +56,15 @@ ssize_t wire_cong_ctrl_encode(uint8_t *out, size_t cap, const struct wire_cong_c
 
 ssize_t wire_cc_ack_decode(struct wire_cc_ack *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int rc = msg_open(p, len, CC_ACK, ver, CC_ACK_FIXED, &h, &b);
+    int rc = MSG_BEGIN(m, p, len, CC_ACK, CC_ACK_FIXED, &h, &b);
     if (rc)
         return rc;
     rb_rsv(&h, 2, &m->lossy);
-    uint8_t type;
-    struct rbuf ext;
-    while ((rc = ext_next(&h, &type, &ext)) > 0) {
-        if (type != EXT_TFMCC_ACK_INFO) {
-            m->lossy = true;
-            continue;
-        }
-        if (m->has_tfmcc)
-            return WIRE_ERANGE;
-        if ((rc = ext_tfmcc_ack_read(&ext, ver, &m->tfmcc, &m->lossy)))
-            return rc;
-        m->has_tfmcc = true;
-    }
-    if (rc < 0)
+    struct ext_slot ext = {EXT_TFMCC_ACK_INFO, &m->tfmcc, &m->has_tfmcc};
+    if ((rc = ext_read(&h, m->ver, &m->lossy, &ext, 1)))
         return rc;
-    if ((rc = body_empty(&b)))
-        return rc;
-    return (ssize_t)len;
+    return msg_end(&h, &b, &m->lossy, NULL, len);
 }
 
 ssize_t wire_cc_ack_encode(uint8_t *out, size_t cap, const struct wire_cc_ack *m)
@@ -104,9 +73,7 @@ ssize_t wire_cc_ack_encode(uint8_t *out, size_t cap, const struct wire_cc_ack *m
         return WIRE_EVERSION;
     if (m->has_tfmcc && !ts_ok(m->ver, m->tfmcc.tstamp))
         return WIRE_EINVAL;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, CC_ACK);
-    wb_u8(&w, (uint8_t)((CC_ACK_FIXED + (m->has_tfmcc ? EXT_TFMCC_ACK_LEN : 0)) / 4));
+    struct wbuf w = wb_msg(out, cap, CC_ACK, CC_ACK_FIXED + (m->has_tfmcc ? EXT_TFMCC_ACK_LEN : 0));
     wb_u16(&w, 0);
     if (m->has_tfmcc)
         ext_tfmcc_ack_write(&w, m->ver, &m->tfmcc);

@@ -5,9 +5,8 @@
 
 ssize_t wire_encrypted_decode(struct wire_encrypted *m, const uint8_t *p, size_t len)
 {
+    MSG_CLEAR(m);
     uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     if (!ver_ok(ver))
         return WIRE_EVERSION;
     struct rbuf r = rb_init(p, len);

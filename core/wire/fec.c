@@ -94,11 +94,8 @@ size_t wire_fec_parity_hdr_len(const struct wire_fec_parity *m)
 
 ssize_t wire_fec_parity_decode(struct wire_fec_parity *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int rc = msg_open(p, len, FEC_PARITY, ver, WIRE_FEC_PARITY_FIXED, &h, &b);
+    int rc = MSG_BEGIN(m, p, len, FEC_PARITY, WIRE_FEC_PARITY_FIXED, &h, &b);
     if (rc)
         return rc;
     m->file_id = rb_u16(&h);
@@ -111,26 +108,8 @@ ssize_t wire_fec_parity_decode(struct wire_fec_parity *m, const uint8_t *p, size
     /* Symbol ids are bytes: k + p ≤ 255 (core/fec). */
     if (m->k == 0 || (unsigned)m->k + m->parity > 255)
         return WIRE_ERANGE;
-    uint8_t type;
-    struct rbuf ext;
-    while ((rc = ext_next(&h, &type, &ext)) > 0) {
-        if (type != EXT_TFMCC_DATA_INFO) {
-            m->lossy = true;
-            continue;
-        }
-        if (m->has_tfmcc)
-            return WIRE_ERANGE;
-        if (ext.len < EXT_TFMCC_DATA_LEN)
-            return WIRE_EHLEN;
-        if (ext.len > EXT_TFMCC_DATA_LEN)
-            m->lossy = true;
-        rb_skip(&ext, 2);
-        m->tfmcc.send_rate = rb_u16(&ext);
-        m->tfmcc.cc_seq = rb_u16(&ext);
-        m->tfmcc.cc_rate = rb_u16(&ext);
-        m->has_tfmcc = true;
-    }
-    if (rc < 0)
+    struct ext_slot ext = {EXT_TFMCC_DATA_INFO, &m->tfmcc, &m->has_tfmcc};
+    if ((rc = ext_read(&h, m->ver, &m->lossy, &ext, 1)))
         return rc;
     m->data_len = rb_left(&b);
     m->data = rb_ptr(&b, m->data_len);
@@ -143,9 +122,7 @@ ssize_t wire_fec_parity_encode(uint8_t *out, size_t cap, const struct wire_fec_p
         return WIRE_EVERSION;
     if (m->k == 0 || (unsigned)m->k + m->parity > 255)
         return WIRE_EINVAL;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, FEC_PARITY);
-    wb_u8(&w, (uint8_t)(wire_fec_parity_hdr_len(m) / 4));
+    struct wbuf w = wb_msg(out, cap, FEC_PARITY, wire_fec_parity_hdr_len(m));
     wb_u16(&w, m->file_id);
     wb_u16(&w, m->section);
     wb_u16(&w, m->fec_block);
@@ -153,13 +130,8 @@ ssize_t wire_fec_parity_encode(uint8_t *out, size_t cap, const struct wire_fec_p
     wb_u8(&w, m->k);
     wb_u8(&w, m->parity);
     wb_u8(&w, 0);
-    if (m->has_tfmcc) {
-        wb_u8(&w, EXT_TFMCC_DATA_INFO);
-        wb_u8(&w, EXT_TFMCC_DATA_LEN / 4);
-        wb_u16(&w, m->tfmcc.send_rate);
-        wb_u16(&w, m->tfmcc.cc_seq);
-        wb_u16(&w, m->tfmcc.cc_rate);
-    }
+    if (m->has_tfmcc)
+        ext_tfmcc_data_write(&w, &m->tfmcc);
     if (m->data)
         wb_bytes(&w, m->data, m->data_len);
     else

@@ -30,18 +30,15 @@ static const char *rb_name(struct rbuf *r, size_t words, size_t *len, bool *loss
 
 ssize_t wire_fileinfo_decode(struct wire_fileinfo *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int rc = msg_open(p, len, FILEINFO, ver, FILEINFO_FIXED, &h, &b);
+    int rc = MSG_BEGIN(m, p, len, FILEINFO, FILEINFO_FIXED, &h, &b);
     if (rc)
         return rc;
     m->file_id = rb_u16(&h);
     m->ftype = rb_u8(&h);
     rb_rsv(&h, 1, &m->lossy);
     uint64_t mt_hi = 0;
-    if (ver == UFTP_VER4)
+    if (m->ver == UFTP_VER4)
         rb_rsv(&h, 2, &m->lossy); /* spec §1.9: v4 has only the low 32 bits */
     else
         mt_hi = rb_u16(&h);
@@ -50,7 +47,7 @@ ssize_t wire_fileinfo_decode(struct wire_fileinfo *m, const uint8_t *p, size_t l
     uint64_t sz_hi = rb_u16(&h);
     m->size = sz_hi << 32 | rb_u32(&h);
     m->mtime = mt_hi << 32 | rb_u32(&h);
-    if (!rb_ts(&h, ver, &m->tstamp, &m->lossy))
+    if (!rb_ts(&h, m->ver, &m->tstamp, &m->lossy))
         return WIRE_ERANGE;
     /* The client's check (spec §1.4): each field at most 300 bytes. */
     if (namew * 4 > WIRE_MAX_PATH || linkw * 4 > WIRE_MAX_PATH)
@@ -59,11 +56,7 @@ ssize_t wire_fileinfo_decode(struct wire_fileinfo *m, const uint8_t *p, size_t l
         return WIRE_EHLEN;
     m->name = rb_name(&h, namew, &m->name_len, &m->lossy, &m->name_junk);
     m->link = rb_name(&h, linkw, &m->link_len, &m->lossy, &m->link_junk);
-    if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
-        return rc;
-    if ((rc = ids_decode(&m->ids, &b)))
-        return rc;
-    return (ssize_t)len;
+    return msg_end(&h, &b, &m->lossy, &m->ids, len);
 }
 
 static bool name_ok(const char *s, size_t n)
@@ -81,9 +74,7 @@ ssize_t wire_fileinfo_encode(uint8_t *out, size_t cap, const struct wire_fileinf
         !ts_ok(m->ver, m->tstamp) || !ids_ok(&m->ids))
         return WIRE_EINVAL;
     size_t namew = pad4(m->name_len) / 4, linkw = pad4(m->link_len) / 4;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, FILEINFO);
-    wb_u8(&w, (uint8_t)((FILEINFO_FIXED + 4 * (namew + linkw)) / 4));
+    struct wbuf w = wb_msg(out, cap, FILEINFO, FILEINFO_FIXED + 4 * (namew + linkw));
     wb_u16(&w, m->file_id);
     wb_u8(&w, m->ftype);
     wb_u8(&w, 0);
@@ -104,23 +95,16 @@ ssize_t wire_fileinfo_encode(uint8_t *out, size_t cap, const struct wire_fileinf
 
 ssize_t wire_fileinfo_ack_decode(struct wire_fileinfo_ack *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int rc = msg_open(p, len, FILEINFO_ACK, ver, FILEINFO_ACK_FIXED, &h, &b);
+    int rc = MSG_BEGIN(m, p, len, FILEINFO_ACK, FILEINFO_ACK_FIXED, &h, &b);
     if (rc)
         return rc;
     m->file_id = rb_u16(&h);
     m->flags = rb_u8(&h);
     rb_rsv(&h, 3, &m->lossy);
-    if (!rb_ts(&h, ver, &m->tstamp, &m->lossy))
+    if (!rb_ts(&h, m->ver, &m->tstamp, &m->lossy))
         return WIRE_ERANGE;
-    if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
-        return rc;
-    if ((rc = ids_decode(&m->ids, &b)))
-        return rc;
-    return (ssize_t)len;
+    return msg_end(&h, &b, &m->lossy, &m->ids, len);
 }
 
 ssize_t wire_fileinfo_ack_encode(uint8_t *out, size_t cap, const struct wire_fileinfo_ack *m)
@@ -129,9 +113,7 @@ ssize_t wire_fileinfo_ack_encode(uint8_t *out, size_t cap, const struct wire_fil
         return WIRE_EVERSION;
     if (!ts_ok(m->ver, m->tstamp) || !ids_ok(&m->ids))
         return WIRE_EINVAL;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, FILEINFO_ACK);
-    wb_u8(&w, FILEINFO_ACK_FIXED / 4);
+    struct wbuf w = wb_msg(out, cap, FILEINFO_ACK, FILEINFO_ACK_FIXED);
     wb_u16(&w, m->file_id);
     wb_u8(&w, m->flags);
     wb_zero(&w, 3);

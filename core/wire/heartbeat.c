@@ -8,11 +8,8 @@
 
 ssize_t wire_hb_req_decode(struct wire_hb_req *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int rc = msg_open(p, len, HB_REQ, ver, HB_REQ_FIXED, &h, &b);
+    int rc = MSG_BEGIN(m, p, len, HB_REQ, HB_REQ_FIXED, &h, &b);
     if (rc)
         return rc;
     rb_rsv(&h, 2, &m->lossy);
@@ -24,11 +21,7 @@ ssize_t wire_hb_req_decode(struct wire_hb_req *m, const uint8_t *p, size_t len)
     m->keyblob = rb_ptr(&h, m->keylen);
     m->sig = rb_ptr(&h, m->siglen);
     rb_pad4(&h, &m->lossy);
-    if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
-        return rc;
-    if ((rc = body_empty(&b)))
-        return rc;
-    return (ssize_t)len;
+    return msg_end(&h, &b, &m->lossy, NULL, len);
 }
 
 ssize_t wire_hb_req_encode(uint8_t *out, size_t cap, const struct wire_hb_req *m)
@@ -38,9 +31,7 @@ ssize_t wire_hb_req_encode(uint8_t *out, size_t cap, const struct wire_hb_req *m
     size_t hl = pad4(HB_REQ_FIXED + (size_t)m->keylen + m->siglen);
     if (hl > WIRE_MAX_HLEN)
         return WIRE_EINVAL;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, HB_REQ);
-    wb_u8(&w, (uint8_t)(hl / 4));
+    struct wbuf w = wb_msg(out, cap, HB_REQ, hl);
     wb_u16(&w, 0);
     wb_u16(&w, m->keylen);
     wb_u16(&w, m->siglen);
@@ -53,30 +44,21 @@ ssize_t wire_hb_req_encode(uint8_t *out, size_t cap, const struct wire_hb_req *m
 
 ssize_t wire_hb_resp_decode(struct wire_hb_resp *m, const uint8_t *p, size_t len)
 {
-    uint8_t ver = m->ver;
-    memset(m, 0, sizeof(*m));
-    m->ver = ver;
     struct rbuf h, b;
-    int rc = msg_open(p, len, HB_RESP, ver, HB_RESP_FIXED, &h, &b);
+    int rc = MSG_BEGIN(m, p, len, HB_RESP, HB_RESP_FIXED, &h, &b);
     if (rc)
         return rc;
     m->auth = rb_u8(&h);
     rb_rsv(&h, 1, &m->lossy);
     m->nonce = rb_u32(&h);
-    if ((rc = ext_skip_all(&h, &m->lossy)) < 0)
-        return rc;
-    if ((rc = body_empty(&b)))
-        return rc;
-    return (ssize_t)len;
+    return msg_end(&h, &b, &m->lossy, NULL, len);
 }
 
 ssize_t wire_hb_resp_encode(uint8_t *out, size_t cap, const struct wire_hb_resp *m)
 {
     if (!ver_ok(m->ver))
         return WIRE_EVERSION;
-    struct wbuf w = wb_init(out, cap);
-    wb_u8(&w, HB_RESP);
-    wb_u8(&w, HB_RESP_FIXED / 4);
+    struct wbuf w = wb_msg(out, cap, HB_RESP, HB_RESP_FIXED);
     wb_u8(&w, m->auth);
     wb_u8(&w, 0);
     wb_u32(&w, m->nonce);

@@ -100,10 +100,34 @@ static inline void wb_blob(struct wbuf *w, const void *p, size_t n)
 int msg_open(const uint8_t *p, size_t len, uint8_t func, uint8_t ver, size_t fixed,
              struct rbuf *hdr, struct rbuf *body);
 
-/* A body that must be empty: WIRE_ETRAIL otherwise. */
-static inline int body_empty(const struct rbuf *body)
+/* Clears a message struct but for its ver (the version to decode, set by the caller). */
+static inline void msg_clear(void *m, size_t size, uint8_t *ver)
 {
-    return rb_left(body) ? WIRE_ETRAIL : 0;
+    uint8_t v = *ver;
+    memset(m, 0, size);
+    *ver = v;
+}
+#define MSG_CLEAR(m) msg_clear((m), sizeof(*(m)), &(m)->ver)
+
+/* Every decoder starts here: *m cleared but for m->ver, then msg_open() in that version. */
+#define MSG_BEGIN(m, p, len, func, fixed, hdr, body)                                               \
+    (MSG_CLEAR(m), msg_open((p), (len), (func), (m)->ver, (fixed), (hdr), (body)))
+
+/*
+ * Every decoder ends here: the extensions left in the header are skipped
+ * (lossy: unknown to this message), then the body is read as an ID list
+ * into *ids or, with ids NULL, must be empty (WIRE_ETRAIL otherwise).
+ * Returns len or an error.
+ */
+ssize_t msg_end(struct rbuf *hdr, struct rbuf *body, bool *lossy, struct wire_ids *ids, size_t len);
+
+/* Every encoder starts here: func and hlen (hdr_len bytes, a multiple of 4). */
+static inline struct wbuf wb_msg(uint8_t *out, size_t cap, uint8_t func, size_t hdr_len)
+{
+    struct wbuf w = wb_init(out, cap);
+    wb_u8(&w, func);
+    wb_u8(&w, (uint8_t)(hdr_len / 4));
+    return w;
 }
 
 /* True when a timestamp can be written in this version. */
@@ -148,9 +172,37 @@ static inline bool ids_ok(const struct wire_ids *l)
     return l->n == 0 || l->be || l->host;
 }
 
-/* A body of 4-byte IDs; WIRE_ETRAIL when not a whole number of IDs. */
+/*
+ * A body of n entries of `size` bytes in network order (IDs, KEYINFO keys,
+ * CC items): WIRE_ETRAIL when not a whole number of entries.
+ */
+int body_array(struct rbuf *body, size_t size, const uint8_t **be, size_t *n);
+/*
+ * Makes room for n entries of `size` bytes and copies them from be when
+ * given. True when the caller is to write them from host order (be NULL);
+ * false when done or out of room (w->err set).
+ */
+bool wb_array(struct wbuf *w, const uint8_t *be, size_t n, size_t size);
+
+/* A body of 4-byte IDs (body_array). */
 int ids_decode(struct wire_ids *l, struct rbuf *body);
 void ids_encode(struct wbuf *w, const struct wire_ids *l);
+
+/*
+ * The known extensions of a message: its type, where it is read to and the
+ * message's has_ flag. ext_read() walks the extension area: a known type
+ * fills its slot (a second one of a type is WIRE_ERANGE), any other is
+ * skipped and makes the message lossy. `val` is a struct wire_fec_info,
+ * wire_tfmcc_ack, wire_tfmcc_data, wire_enc_info, or a uint64_t free space.
+ * An EXT_FEC_INFO of a version this code does not know leaves *has false.
+ * Returns 0 or an error.
+ */
+struct ext_slot {
+    uint8_t type;
+    void *val;
+    bool *has;
+};
+int ext_read(struct rbuf *hdr, uint8_t ver, bool *lossy, const struct ext_slot *slots, size_t n);
 
 /*
  * Known-extension bodies. `ext` spans the whole extension; shorter than the
@@ -171,5 +223,6 @@ void ext_fec_write(struct wbuf *w, const struct wire_fec_info *f);
 bool ext_fec_ok(const struct wire_fec_info *f);
 int ext_tfmcc_ack_read(struct rbuf *ext, uint8_t ver, struct wire_tfmcc_ack *t, bool *lossy);
 void ext_tfmcc_ack_write(struct wbuf *w, uint8_t ver, const struct wire_tfmcc_ack *t);
+void ext_tfmcc_data_write(struct wbuf *w, const struct wire_tfmcc_data *t);
 
 #endif
