@@ -11,16 +11,11 @@ ssize_t wire_enc_info_decode(struct wire_enc_info *e, const uint8_t *p, size_t l
     uint8_t ver = e->ver;
     if (!ver_ok(ver))
         return WIRE_EVERSION;
-    if (len < 2)
-        return WIRE_ETRUNC;
-    if (p[0] != EXT_ENC_INFO)
-        return WIRE_EFUNC;
-    size_t el = (size_t)p[1] * 4;
-    if (el > len)
-        return WIRE_ETRUNC;
-    if (el < WIRE_ENC_INFO_FIXED)
-        return WIRE_EHLEN;
-    struct rbuf r = rb_init(p, el);
+    struct rbuf r;
+    int rc = frame_open(p, len, EXT_ENC_INFO, WIRE_ENC_INFO_FIXED, &r);
+    if (rc)
+        return rc;
+    size_t el = r.len;
     rb_skip(&r, 2);
     e->flags = rb_u8(&r);
     uint8_t b3 = rb_u8(&r);

@@ -3,23 +3,31 @@
 
 #include "core/wire/announce.h"
 
+int frame_open(const uint8_t *p, size_t len, uint8_t type, size_t min, struct rbuf *r)
+{
+    if (len < 2)
+        return WIRE_ETRUNC;
+    if (p[0] != type)
+        return WIRE_EFUNC;
+    size_t fl = (size_t)p[1] * 4;
+    if (fl > len)
+        return WIRE_ETRUNC;
+    if (fl < min)
+        return WIRE_EHLEN;
+    *r = rb_init(p, fl);
+    return 0;
+}
+
 int msg_open(const uint8_t *p, size_t len, uint8_t func, uint8_t ver, size_t fixed,
              struct rbuf *hdr, struct rbuf *body)
 {
     if (!ver_ok(ver))
         return WIRE_EVERSION;
-    if (len < 2)
-        return WIRE_ETRUNC;
-    if (p[0] != func)
-        return WIRE_EFUNC;
-    size_t hl = (size_t)p[1] * 4;
-    if (hl > len)
-        return WIRE_ETRUNC;
-    if (hl < fixed)
-        return WIRE_EHLEN;
-    *hdr = rb_init(p, hl);
+    int rc = frame_open(p, len, func, fixed, hdr);
+    if (rc)
+        return rc;
     rb_skip(hdr, 2);
-    *body = rb_init(p + hl, len - hl);
+    *body = rb_init(p + hdr->len, len - hdr->len);
     return 0;
 }
 

@@ -56,24 +56,15 @@ bool ext_fec_ok(const struct wire_fec_info *f)
 ssize_t wire_fec_info_decode(struct wire_fec_info *e, const uint8_t *p, size_t len)
 {
     memset(e, 0, sizeof(*e));
-    if (len < 2)
-        return WIRE_ETRUNC;
-    if (p[0] != EXT_FEC_INFO)
-        return WIRE_EFUNC;
-    size_t el = (size_t)p[1] * 4;
-    if (el == 0)
-        return WIRE_EHLEN;
-    if (el > len)
-        return WIRE_ETRUNC;
-    struct rbuf r = rb_init(p, el);
+    struct rbuf r;
     bool lossy = false;
-    int rc = ext_fec_read(&r, e, &lossy);
+    int rc = frame_open(p, len, EXT_FEC_INFO, 1, &r);
+    if (rc == 0 && (rc = ext_fec_read(&r, e, &lossy)) == 0)
+        rc = WIRE_ERANGE; /* a version this code does not know */
     if (rc < 0)
         return rc;
-    if (rc == 0)
-        return WIRE_ERANGE;
     e->lossy = lossy;
-    return (ssize_t)el;
+    return (ssize_t)r.len;
 }
 
 ssize_t wire_fec_info_encode(uint8_t *out, size_t cap, const struct wire_fec_info *e)

@@ -91,6 +91,14 @@ static inline void wb_blob(struct wbuf *w, const void *p, size_t n)
 #define WIRE_MAX_HLEN 1020
 
 /*
+ * Opens a type-and-length frame (a message header, or an extension on its
+ * own): p[0] is `type`, p[1] the length in 4-byte words, at least `min`
+ * bytes and inside [p, p+len). *r reads the frame from its first byte.
+ * Returns 0 or WIRE_ETRUNC, WIRE_EFUNC, WIRE_EHLEN.
+ */
+int frame_open(const uint8_t *p, size_t len, uint8_t type, size_t min, struct rbuf *r);
+
+/*
  * Opens a message: checks the version, the func byte, that the header
  * (hlen*4 bytes) is at least `fixed` bytes and lies inside the datagram.
  * On success *hdr reads the header [p, p+hlen*4) positioned after func and
