@@ -31,40 +31,17 @@ static bool shown(const struct conf_option *o)
     return !(o->flags & CONF_HIDDEN);
 }
 
-/* "1..65535", "one of none, tfmcc", "at most 10 entries", or "". */
+/* conf_range_text() as prose: "1..65535", "one of none, tfmcc", "at most 10 entries", or "". */
 static void range_text(const struct conf_option *o, char *buf, size_t len)
 {
+    char r[480];
+    conf_range_text(o, r, sizeof(r));
     buf[0] = '\0';
-    switch (o->type) {
-    case CONF_INT:
-    case CONF_SIZE:
-        if (o->min || o->max)
-            snprintf(buf, len, "%lld..%lld%s", o->min, o->max,
-                     o->type == CONF_SIZE ? " bytes" : "");
-        break;
-    case CONF_DOUBLE:
-        if (o->dmin != 0 || o->dmax != 0)
-            snprintf(buf, len, "%g..%g", o->dmin, o->dmax);
-        break;
-    case CONF_ENUM: {
-        size_t off = 0;
-        int n = snprintf(buf, len, "one of ");
-        off = n > 0 ? (size_t)n : 0;
-        for (const struct conf_word *w = o->words; w && w->word && off < len; w++) {
-            n = snprintf(buf + off, len - off, "%s%s", w == o->words ? "" : ", ", w->word);
-            if (n < 0)
-                break;
-            off += (size_t)n;
-        }
-        break;
-    }
-    case CONF_LIST:
-        if (o->list_max)
-            snprintf(buf, len, "at most %zu entries", o->list_max);
-        break;
-    default:
-        break;
-    }
+    if (r[0])
+        snprintf(buf, len, "%s%s%s", o->type == CONF_ENUM ? "one of " : "", r,
+                 o->type == CONF_SIZE   ? " bytes"
+                 : o->type == CONF_LIST ? " entries"
+                                        : "");
 }
 
 /* The .TP tag: "\fB\-p\fR, \fB\-\-port\fR=\fIPORT\fR". */

@@ -212,7 +212,7 @@ int conf_parse_size(const char *text, long long min, long long max, long long *o
     return 0;
 }
 
-static void range_text(const struct conf_option *o, char *buf, size_t len)
+void conf_range_text(const struct conf_option *o, char *buf, size_t len)
 {
     long long lo, hi;
     buf[0] = '\0';
@@ -319,7 +319,7 @@ static int parse_list(const struct conf_option *o, const char *text, struct conf
 static int bad_value(const struct conf_option *o, int rc, const char *text, char *msg, size_t ml)
 {
     char r[RANGE], t[80];
-    range_text(o, r, sizeof(r));
+    conf_range_text(o, r, sizeof(r));
     show(text, t, sizeof(t));
     if (rc == CONF_ERANGE && r[0] && o->type != CONF_ENUM && o->type != CONF_LIST) {
         snprintf(msg, ml, "must be %s", r);
@@ -1297,7 +1297,7 @@ void conf_help(const struct conf_spec *s, FILE *f)
                 fprintf(f, "\n%s:\n", sec->section ? sec->section : "Options");
             any = true;
             left_col(o, left, sizeof(left));
-            range_text(o, r + 7, sizeof(r) - 7);
+            conf_range_text(o, r + 7, sizeof(r) - 7);
             memcpy(r, "one of ", 7);
             const char *rt = o->type == CONF_ENUM ? r : r + 7;
             char extra[RANGE + 128] = "";
@@ -1348,7 +1348,7 @@ void conf_doc(const struct conf_spec *s, FILE *f)
                 fprintf(f, "\n## %s\n", sec->section ? sec->section : "Options");
             any = true;
             char r[RANGE];
-            range_text(o, r, sizeof(r));
+            conf_range_text(o, r, sizeof(r));
             fprintf(f, "\n# %s", o->help ? o->help : o->name);
             if (o->short_name && r[0])
                 fprintf(f, " (-%c; %s)", o->short_name, r);

@@ -304,6 +304,10 @@ int conf_parse_size(const char *text, long long min, long long max, long long *o
 /* Option-table check for a CONF_STRING path: unset or absolute. */
 int conf_abs_check(const struct conf_option *o, const void *val, char *msg, size_t ml);
 
+/* A row's range as --help shows it: "1..65535", "a, b, c" (CONF_ENUM), "at most 8" (CONF_LIST), or
+ * "". */
+void conf_range_text(const struct conf_option *o, char *buf, size_t len);
+
 /* The text conf_print uses for a double: short, exact, readable back by strtod and libconfig. */
 void conf_format_double(char *buf, size_t len, double d);
 
