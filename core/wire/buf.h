@@ -29,6 +29,42 @@ struct wbuf {
     bool err;
 };
 
+/* Big-endian at a pointer the caller has bounds-checked. */
+static inline void be16_put(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void be32_put(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static inline void be64_put(uint8_t *p, uint64_t v)
+{
+    be32_put(p, (uint32_t)(v >> 32));
+    be32_put(p + 4, (uint32_t)v);
+}
+
+static inline uint16_t be16_get(const uint8_t *p)
+{
+    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t be32_get(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t be64_get(const uint8_t *p)
+{
+    return (uint64_t)be32_get(p) << 32 | be32_get(p + 4);
+}
+
 static inline struct rbuf rb_init(const uint8_t *p, size_t len)
 {
     struct rbuf r = {p, len, 0, false};
@@ -61,18 +97,16 @@ static inline uint16_t rb_u16(struct rbuf *r)
 {
     if (!rb_need(r, 2))
         return 0;
-    const uint8_t *q = r->p + r->off;
     r->off += 2;
-    return (uint16_t)((unsigned)q[0] << 8 | q[1]);
+    return be16_get(r->p + r->off - 2);
 }
 
 static inline uint32_t rb_u32(struct rbuf *r)
 {
     if (!rb_need(r, 4))
         return 0;
-    const uint8_t *q = r->p + r->off;
     r->off += 4;
-    return (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+    return be32_get(r->p + r->off - 4);
 }
 
 static inline uint64_t rb_u64(struct rbuf *r)
@@ -150,18 +184,16 @@ static inline void wb_u16(struct wbuf *w, uint16_t v)
 {
     if (!wb_need(w, 2))
         return;
-    w->p[w->off++] = (uint8_t)(v >> 8);
-    w->p[w->off++] = (uint8_t)v;
+    be16_put(w->p + w->off, v);
+    w->off += 2;
 }
 
 static inline void wb_u32(struct wbuf *w, uint32_t v)
 {
     if (!wb_need(w, 4))
         return;
-    w->p[w->off++] = (uint8_t)(v >> 24);
-    w->p[w->off++] = (uint8_t)(v >> 16);
-    w->p[w->off++] = (uint8_t)(v >> 8);
-    w->p[w->off++] = (uint8_t)v;
+    be32_put(w->p + w->off, v);
+    w->off += 4;
 }
 
 static inline void wb_u64(struct wbuf *w, uint64_t v)
@@ -194,41 +226,6 @@ static inline uint8_t *wb_reserve(struct wbuf *w, size_t n)
     uint8_t *q = w->p + w->off;
     w->off += n;
     return q;
-}
-
-static inline void be16_put(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline void be32_put(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static inline void be64_put(uint8_t *p, uint64_t v)
-{
-    be32_put(p, (uint32_t)(v >> 32));
-    be32_put(p + 4, (uint32_t)v);
-}
-
-static inline uint16_t be16_get(const uint8_t *p)
-{
-    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static inline uint32_t be32_get(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint64_t be64_get(const uint8_t *p)
-{
-    return (uint64_t)be32_get(p) << 32 | be32_get(p + 4);
 }
 
 #endif
