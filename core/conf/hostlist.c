@@ -12,13 +12,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int conf_resolve_system(const char *host, int family, struct sockaddr_storage *out,
-                        socklen_t *outlen)
+/* getaddrinfo() of host into *out; flags AI_NUMERICHOST: offline (IPv6 scope ids allowed). */
+static int resolve(const char *host, int family, int flags, struct sockaddr_storage *out,
+                   socklen_t *outlen)
 {
     struct addrinfo hints, *ai;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = family;
     hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = flags;
     if (getaddrinfo(host, NULL, &hints, &ai) != 0)
         return -1;
     int rc = -1;
@@ -31,24 +33,10 @@ int conf_resolve_system(const char *host, int family, struct sockaddr_storage *o
     return rc;
 }
 
-/* A numeric address, offline (IPv6 scope ids allowed). */
-static int numeric_addr(const char *s, int family, struct sockaddr_storage *out, socklen_t *len)
+int conf_resolve_system(const char *host, int family, struct sockaddr_storage *out,
+                        socklen_t *outlen)
 {
-    struct addrinfo hints, *ai;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = family;
-    hints.ai_socktype = SOCK_DGRAM;
-    hints.ai_flags = AI_NUMERICHOST;
-    if (getaddrinfo(s, NULL, &hints, &ai) != 0)
-        return -1;
-    int rc = -1;
-    if (ai->ai_addrlen <= sizeof(*out)) {
-        memcpy(out, ai->ai_addr, ai->ai_addrlen);
-        *len = ai->ai_addrlen;
-        rc = 0;
-    }
-    freeaddrinfo(ai);
-    return rc;
+    return resolve(host, family, 0, out, outlen);
 }
 
 int conf_parse_id(const char *s, bool allow_zero, uint32_t *id)
@@ -309,7 +297,7 @@ static int parse_line(struct ctx *c, char *line, unsigned lineno, const char *wh
                 return CONF_EVALUE;
             }
             h.addrlen = sizeof(h.addr);
-            if (numeric_addr(v, AF_UNSPEC, &h.addr, &h.addrlen) < 0 &&
+            if (resolve(v, AF_UNSPEC, AI_NUMERICHOST, &h.addr, &h.addrlen) < 0 &&
                 (!c->spec->resolve || c->spec->resolve(v, AF_UNSPEC, &h.addr, &h.addrlen) < 0)) {
                 snprintf(c->msg, c->ml, "%s'%s' is not an IP address%s", where,
                          show(v, t, sizeof(t)), c->spec->resolve ? " or a known host name" : "");
