@@ -11,7 +11,7 @@
 
 #include "core/crypto/fp.h"
 #include "core/crypto/keyblob.h"
-#include "core/crypto/keyfile.h"
+#include "core/daemon/start.h"
 #include "core/net/addr.h"
 #include "core/net/sock.h"
 #include "proxy/engine/engine.h"
@@ -51,20 +51,6 @@ static int curve_check(const struct conf_option *o, const void *val, char *msg, 
     if (s != NULL && keyblob_curve_by_name(s) == 0) {
         snprintf(msg, ml, "must be prime256v1, secp256r1, secp384r1 or secp521r1, not '%s'", s);
         return CONF_EVALUE;
-    }
-    return 0;
-}
-
-static int keygen_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
-{
-    const struct conf_list *l = val;
-    for (size_t i = 0; i < l->n; i++) {
-        int type, param;
-        if (keyfile_parse_spec(l->v[i], &type, &param) != 0) {
-            snprintf(msg, ml, "must be rsa:BITS (%d..%d) or ec:CURVE, not '%s'", KEYFILE_RSA_MIN,
-                     KEYFILE_RSA_MAX, l->v[i]);
-            return CONF_EVALUE;
-        }
     }
     return 0;
 }
@@ -171,7 +157,7 @@ static const struct conf_option opts[] = {
         .list_max = PROXY_MAX_KEYS,
         .help =
             "generate signing keys (saved to the -k files, which must not exist; as many as -k)",
-        .check = keygen_check,
+        .check = daemon_keygen_check,
         .complete = "rsa:2048 rsa:3072 ec:prime256v1 ec:secp384r1 ec:secp521r1",
         CONF_FIELD(S, keygen)),
     CONF_ROW("ecdh-curve", 'e', CONF_STRING, .section = "Security", .argname = "CURVE",

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/crypto/keyfile.h"
+#include "core/daemon/start.h"
 #include "core/base/file.h"
 #include "core/net/addr.h"
 #include "core/net/sock.h"
@@ -19,20 +19,6 @@
 
 /* spec §4 client limits: 200 interfaces and public addresses. */
 #define UFTPD_MAX_ADDRS 200
-
-/* -K rsa:BITS | ec:CURVE (spec §2.1, §2.2), checked when given rather than at start-up. */
-static int keygen_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
-{
-    const char *s;
-    int type, param;
-    memcpy(&s, val, sizeof(s));
-    if (s != NULL && keyfile_parse_spec(s, &type, &param) != 0) {
-        snprintf(msg, ml, "must be rsa:BITS (%d..%d) or ec:CURVE, not '%s'", KEYFILE_RSA_MIN,
-                 KEYFILE_RSA_MAX, s);
-        return CONF_EVALUE;
-    }
-    return 0;
-}
 
 /* -D entries are absolute paths (spec §2.2). */
 static int abs_list_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
@@ -124,7 +110,7 @@ static const struct conf_option opts[] = {
     CONF_ROW("key-generate", 'K', CONF_STRING, .section = "Security", .argname = "SPEC",
              .help = "generate a signing key rsa:BITS or ec:CURVE; with -k, save it there",
              .complete = "rsa:2048 rsa:3072 ec:prime256v1 ec:secp384r1 ec:secp521r1",
-             .check = keygen_check, CONF_FIELD(S, keygen)),
+             .check = daemon_keygen_check, CONF_FIELD(S, keygen)),
     CONF_ROW(
         "machine-store", 'm', CONF_BOOL, .section = "Security", .flags = CONF_IGNORED | CONF_NOFILE,
         .help = "Windows machine key store (accepted for the reference's command lines; none here)",

@@ -316,3 +316,26 @@ void daemon_reload_diff(const struct conf_spec *spec, const void *was, const voi
 {
     (void)conf_diff(spec, was, now, changed, (void *)live);
 }
+
+int daemon_keygen_check(const struct conf_option *o, const void *val, char *msg, size_t ml)
+{
+    const char *one;
+    const char *const *v = &one;
+    size_t n;
+    if (o->type == CONF_LIST) {
+        v = (const char *const *)((const struct conf_list *)val)->v;
+        n = ((const struct conf_list *)val)->n;
+    } else {
+        memcpy(&one, val, sizeof(one));
+        n = one != NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int type, param;
+        if (keyfile_parse_spec(v[i], &type, &param) != 0) {
+            snprintf(msg, ml, "must be rsa:BITS (%d..%d) or ec:CURVE, not '%s'", KEYFILE_RSA_MIN,
+                     KEYFILE_RSA_MAX, v[i]);
+            return CONF_EVALUE;
+        }
+    }
+    return 0;
+}

@@ -121,6 +121,8 @@ int daemon_socket(struct net_sock *s, struct net_sock_opts *o);
  * code (CRYPTO_EIO: errno says why) with *step "generate", "write" or
  * "read".
  */
+/* Option-table check of -K: rsa:BITS or ec:CURVE (spec §2.1, §2.2), a string or a list of them. */
+int daemon_keygen_check(const struct conf_option *o, const void *val, char *msg, size_t ml);
 int daemon_key(const char *keyfile, const char *keygen, struct crypto_key **out, const char **step);
 /* "<what> RSA-2048 key with fingerprint ..." (or "EC <curve>") in the log. */
 void daemon_log_key(const char *what, const struct crypto_key *k);
