@@ -40,11 +40,6 @@ void log_set_level(int level)
     lg.level = level;
 }
 
-int log_get_level(void)
-{
-    return lg.level;
-}
-
 void log_set_timestamps(bool on)
 {
     lg.timestamps = on;
@@ -300,14 +295,6 @@ LOG_FN(log_info, LL_INFO)
 LOG_FN(log_verbose, LL_VERBOSE)
 LOG_FN(log_proto, LL_PROTO)
 LOG_FN(log_debug, LL_DEBUG)
-
-void log_err(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vlog_errno(LL_ERR, fmt, ap);
-    va_end(ap);
-}
 
 void log_warn(const char *fmt, ...)
 {

@@ -26,7 +26,6 @@ enum log_sink {
 /* Sets the program name and level; logs to stderr until told otherwise. */
 void log_init(const char *progname, int level);
 void log_set_level(int level);
-int log_get_level(void);
 /* Prefix every stderr/file line with a timestamp. */
 void log_set_timestamps(bool on);
 /*
@@ -78,7 +77,6 @@ void log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_proto(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 _Noreturn void fatal(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 _Noreturn void fatalx(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
