@@ -661,80 +661,56 @@ static int apply_setting(const struct conf_option *o, void *st, const config_set
                          const char *where, struct conf_err *e)
 {
     int t = config_setting_type(cs);
+    bool is_int = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
     char text[64];
+    const char *value = NULL; /* the setting as text, when the row takes its type */
 
-    switch (o->type) {
-    case CONF_BOOL:
-        if (t == CONFIG_TYPE_BOOL)
-            return set_text(o, st, config_setting_get_bool(cs) ? "true" : "false", false, where, e);
-        break;
-    case CONF_INT:
-    case CONF_SIZE:
-        if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
-            snprintf(text, sizeof(text), "%lld", int_setting(cs));
-            return set_text(o, st, text, false, where, e);
+    /* A string goes to any row but a boolean or a number (a size may be "256K"); an
+     * integer to a number or a custom row; a float to a double or a custom row. */
+    if (t == CONFIG_TYPE_STRING && o->type != CONF_BOOL && o->type != CONF_INT &&
+        o->type != CONF_DOUBLE) {
+        value = config_setting_get_string(cs);
+    } else if (t == CONFIG_TYPE_BOOL && o->type == CONF_BOOL) {
+        value = config_setting_get_bool(cs) ? "true" : "false";
+    } else if (is_int && (o->type == CONF_INT || o->type == CONF_SIZE || o->type == CONF_CUSTOM)) {
+        snprintf(text, sizeof(text), "%lld", int_setting(cs));
+        value = text;
+    } else if ((is_int && o->type == CONF_DOUBLE) ||
+               (t == CONFIG_TYPE_FLOAT && (o->type == CONF_DOUBLE || o->type == CONF_CUSTOM))) {
+        double d = is_int ? (double)int_setting(cs) : config_setting_get_float(cs);
+        snprintf(text, sizeof(text), "%.17g", d);
+        value = text;
+    }
+    if (value)
+        return set_text(o, st, value, false, where, e);
+    if (o->type == CONF_LIST && (t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST)) {
+        struct conf_list l = {NULL, 0};
+        int n = config_setting_length(cs);
+        int rc = 0;
+        for (int i = 0; i < n && rc == 0; i++) {
+            const config_setting_t *el = config_setting_get_elem(cs, (unsigned)i);
+            const char *sv = config_setting_type(el) == CONFIG_TYPE_STRING
+                                 ? config_setting_get_string(el)
+                                 : NULL;
+            if (!sv)
+                rc = fail(e, CONF_ETYPE, "%s: '%s' must be %s; entry %d is %s", where, o->name,
+                          want_type(o), i + 1, type_name(config_setting_type(el)));
+            else if (!sv[0])
+                rc = fail(e, CONF_EVALUE, "%s: '%s' has an empty entry", where, o->name);
+            else if (o->list_max && l.n >= o->list_max)
+                rc = fail(e, CONF_ECOUNT, "%s: '%s' takes at most %zu entries", where, o->name,
+                          o->list_max);
+            else if (list_add(&l, sv, strlen(sv)) < 0)
+                rc = fail(e, CONF_ENOMEM, "%s: out of memory", where);
         }
-        if (o->type == CONF_SIZE && t == CONFIG_TYPE_STRING)
-            return set_text(o, st, config_setting_get_string(cs), false, where, e);
-        break;
-    case CONF_DOUBLE:
-        if (t == CONFIG_TYPE_FLOAT || t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
-            double d =
-                t == CONFIG_TYPE_FLOAT ? config_setting_get_float(cs) : (double)int_setting(cs);
-            snprintf(text, sizeof(text), "%.17g", d);
-            return set_text(o, st, text, false, where, e);
+        char msg[MSG];
+        if (rc == 0 && o->check && (rc = o->check(o, &l, msg, sizeof(msg))) < 0)
+            fail(e, rc, "%s: '%s' %s", where, o->name, msg);
+        if (rc < 0) {
+            list_free(&l);
+            return rc;
         }
-        break;
-    case CONF_STRING:
-    case CONF_ENUM:
-        if (t == CONFIG_TYPE_STRING)
-            return set_text(o, st, config_setting_get_string(cs), false, where, e);
-        break;
-    case CONF_CUSTOM:
-        if (t == CONFIG_TYPE_STRING)
-            return set_text(o, st, config_setting_get_string(cs), false, where, e);
-        if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
-            snprintf(text, sizeof(text), "%lld", int_setting(cs));
-            return set_text(o, st, text, false, where, e);
-        }
-        if (t == CONFIG_TYPE_FLOAT) {
-            snprintf(text, sizeof(text), "%.17g", config_setting_get_float(cs));
-            return set_text(o, st, text, false, where, e);
-        }
-        break;
-    case CONF_LIST:
-        if (t == CONFIG_TYPE_STRING)
-            return set_text(o, st, config_setting_get_string(cs), false, where, e);
-        if (t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST) {
-            struct conf_list l = {NULL, 0};
-            int n = config_setting_length(cs);
-            int rc = 0;
-            for (int i = 0; i < n && rc == 0; i++) {
-                const config_setting_t *el = config_setting_get_elem(cs, (unsigned)i);
-                const char *sv = config_setting_type(el) == CONFIG_TYPE_STRING
-                                     ? config_setting_get_string(el)
-                                     : NULL;
-                if (!sv)
-                    rc = fail(e, CONF_ETYPE, "%s: '%s' must be %s; entry %d is %s", where, o->name,
-                              want_type(o), i + 1, type_name(config_setting_type(el)));
-                else if (!sv[0])
-                    rc = fail(e, CONF_EVALUE, "%s: '%s' has an empty entry", where, o->name);
-                else if (o->list_max && l.n >= o->list_max)
-                    rc = fail(e, CONF_ECOUNT, "%s: '%s' takes at most %zu entries", where, o->name,
-                              o->list_max);
-                else if (list_add(&l, sv, strlen(sv)) < 0)
-                    rc = fail(e, CONF_ENOMEM, "%s: out of memory", where);
-            }
-            char msg[MSG];
-            if (rc == 0 && o->check && (rc = o->check(o, &l, msg, sizeof(msg))) < 0)
-                fail(e, rc, "%s: '%s' %s", where, o->name, msg);
-            if (rc < 0) {
-                list_free(&l);
-                return rc;
-            }
-            return commit(o, st, &l, false);
-        }
-        break;
+        return commit(o, st, &l, false);
     }
     return fail(e, CONF_ETYPE, "%s: '%s' must be %s, not %s", where, o->name, want_type(o),
                 type_name(t));
