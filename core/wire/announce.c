@@ -45,6 +45,18 @@ ssize_t wire_enc_info_decode(struct wire_enc_info *e, const uint8_t *p, size_t l
     return (ssize_t)el;
 }
 
+/* EXT_ENC_INFO inside ANNOUNCE, as an ext_slot reader. */
+static int enc_info_read(struct rbuf *ext, uint8_t ver, void *val, bool *lossy)
+{
+    struct wire_enc_info *e = val;
+    e->ver = ver;
+    ssize_t n = wire_enc_info_decode(e, ext->p, ext->len);
+    if (n < 0)
+        return (int)n;
+    *lossy |= e->lossy;
+    return 1;
+}
+
 static size_t enc_info_len(const struct wire_enc_info *e)
 {
     return (size_t)WIRE_ENC_INFO_FIXED + e->keylen + e->dhlen + e->siglen;
@@ -118,8 +130,8 @@ ssize_t wire_announce_decode(struct wire_announce *m, const uint8_t *p, size_t l
     rb_copy(&h, m->priv_addr, iplen);
     if (h.err)
         return WIRE_EHLEN;
-    struct ext_slot ext[] = {{EXT_FEC_INFO, &m->fec, &m->has_fec},
-                             {EXT_ENC_INFO, &m->enc, &m->has_enc}};
+    struct ext_slot ext[] = {{EXT_FEC_INFO, ext_fec_read, &m->fec, &m->has_fec},
+                             {EXT_ENC_INFO, enc_info_read, &m->enc, &m->has_enc}};
     if ((rc = ext_read(&h, m->ver, &m->lossy, ext, 2)))
         return rc;
     return msg_end(&h, &b, &m->lossy, &m->ids, len);
@@ -179,7 +191,7 @@ ssize_t wire_register_decode(struct wire_register *m, const uint8_t *p, size_t l
         return WIRE_ECOUNT;
     m->dhblob = rb_ptr(&h, m->dhlen);
     rb_pad4(&h, &m->lossy);
-    struct ext_slot ext = {EXT_FEC_INFO, &m->fec, &m->has_fec};
+    struct ext_slot ext = {EXT_FEC_INFO, ext_fec_read, &m->fec, &m->has_fec};
     if ((rc = ext_read(&h, m->ver, &m->lossy, &ext, 1)))
         return rc;
     return msg_end(&h, &b, &m->lossy, &m->ids, len);

@@ -61,7 +61,7 @@ ssize_t wire_cc_ack_decode(struct wire_cc_ack *m, const uint8_t *p, size_t len)
     if (rc)
         return rc;
     rb_rsv(&h, 2, &m->lossy);
-    struct ext_slot ext = {EXT_TFMCC_ACK_INFO, &m->tfmcc, &m->has_tfmcc};
+    struct ext_slot ext = {EXT_TFMCC_ACK_INFO, ext_tfmcc_ack_read, &m->tfmcc, &m->has_tfmcc};
     if ((rc = ext_read(&h, m->ver, &m->lossy, &ext, 1)))
         return rc;
     return msg_end(&h, &b, &m->lossy, NULL, len);

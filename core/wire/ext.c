@@ -1,8 +1,6 @@
 /* Message framing shared by every codec: hlen, extensions, ID bodies. */
 #include "core/wire/wire_int.h"
 
-#include "core/wire/announce.h"
-
 int frame_open(const uint8_t *p, size_t len, uint8_t type, size_t min, struct rbuf *r)
 {
     if (len < 2)
@@ -70,8 +68,9 @@ static int ext_begin(struct rbuf *ext, size_t fixed, bool *lossy)
     return 0;
 }
 
-int ext_tfmcc_ack_read(struct rbuf *ext, uint8_t ver, struct wire_tfmcc_ack *t, bool *lossy)
+int ext_tfmcc_ack_read(struct rbuf *ext, uint8_t ver, void *val, bool *lossy)
 {
+    struct wire_tfmcc_ack *t = val;
     int rc = ext_begin(ext, EXT_TFMCC_ACK_LEN, lossy);
     if (rc)
         return rc;
@@ -83,7 +82,7 @@ int ext_tfmcc_ack_read(struct rbuf *ext, uint8_t ver, struct wire_tfmcc_ack *t, 
     /* spec §1.9 item 6: the v4 time format in v4 sessions. */
     if (!rb_ts(ext, ver, &t->tstamp, lossy))
         return WIRE_ERANGE;
-    return ext->err ? WIRE_EHLEN : 0;
+    return ext->err ? WIRE_EHLEN : 1;
 }
 
 void ext_tfmcc_ack_write(struct wbuf *w, uint8_t ver, const struct wire_tfmcc_ack *t)
@@ -98,15 +97,16 @@ void ext_tfmcc_ack_write(struct wbuf *w, uint8_t ver, const struct wire_tfmcc_ac
     wb_ts(w, ver, t->tstamp);
 }
 
-static int ext_tfmcc_data_read(struct rbuf *ext, struct wire_tfmcc_data *t, bool *lossy)
+int ext_tfmcc_data_read(struct rbuf *ext, uint8_t ver, void *val, bool *lossy)
 {
+    struct wire_tfmcc_data *t = val;
     int rc = ext_begin(ext, EXT_TFMCC_DATA_LEN, lossy);
     if (rc)
         return rc;
     t->send_rate = rb_u16(ext);
     t->cc_seq = rb_u16(ext);
     t->cc_rate = rb_u16(ext);
-    return 0;
+    return 1;
 }
 
 void ext_tfmcc_data_write(struct wbuf *w, const struct wire_tfmcc_data *t)
@@ -118,47 +118,15 @@ void ext_tfmcc_data_write(struct wbuf *w, const struct wire_tfmcc_data *t)
     wb_u16(w, t->cc_rate);
 }
 
-static int ext_freespace_read(struct rbuf *ext, uint64_t *freespace, bool *lossy)
+int ext_freespace_read(struct rbuf *ext, uint8_t ver, void *val, bool *lossy)
 {
+    uint64_t *freespace = val;
     int rc = ext_begin(ext, EXT_FREESPACE_LEN, lossy);
     if (rc)
         return rc;
     rb_rsv(ext, 2, lossy);
     *freespace = rb_u64(ext); /* big-endian hi, lo (the 4.1.1 fix) */
-    return 0;
-}
-
-/* One known extension into its slot: 1 when read, 0 when skipped, or an error. */
-static int ext_read_one(struct rbuf *ext, uint8_t ver, bool *lossy, const struct ext_slot *s)
-{
-    if (*s->has)
-        return WIRE_ERANGE;
-    switch (s->type) {
-    case EXT_FEC_INFO:
-        return ext_fec_read(ext, s->val, lossy);
-    case EXT_TFMCC_ACK_INFO: {
-        int rc = ext_tfmcc_ack_read(ext, ver, s->val, lossy);
-        return rc ? rc : 1;
-    }
-    case EXT_TFMCC_DATA_INFO: {
-        int rc = ext_tfmcc_data_read(ext, s->val, lossy);
-        return rc ? rc : 1;
-    }
-    case EXT_FREESPACE_INFO: {
-        int rc = ext_freespace_read(ext, s->val, lossy);
-        return rc ? rc : 1;
-    }
-    case EXT_ENC_INFO: {
-        struct wire_enc_info *e = s->val;
-        e->ver = ver;
-        ssize_t n = wire_enc_info_decode(e, ext->p, ext->len);
-        if (n < 0)
-            return (int)n;
-        *lossy |= e->lossy;
-        return 1;
-    }
-    }
-    return WIRE_EINVAL; /* a slot of a type this file does not read: a programming error */
+    return 1;
 }
 
 int ext_read(struct rbuf *hdr, uint8_t ver, bool *lossy, const struct ext_slot *slots, size_t n)
@@ -174,7 +142,9 @@ int ext_read(struct rbuf *hdr, uint8_t ver, bool *lossy, const struct ext_slot *
             *lossy = true; /* unknown here: ignored, as the spec says */
             continue;
         }
-        if ((rc = ext_read_one(&ext, ver, lossy, &slots[i])) < 0)
+        if (*slots[i].has)
+            return WIRE_ERANGE;
+        if ((rc = slots[i].read(&ext, ver, slots[i].val, lossy)) < 0)
             return rc;
         *slots[i].has = rc > 0;
     }

@@ -5,8 +5,10 @@
 
 /* ---- EXT_FEC_INFO ---- */
 
-int ext_fec_read(struct rbuf *ext, struct wire_fec_info *f, bool *msg_lossy)
+int ext_fec_read(struct rbuf *ext, uint8_t ver, void *val, bool *msg_lossy)
 {
+    struct wire_fec_info *f = val;
+    (void)ver; /* the same in v4 and v5 */
     memset(f, 0, sizeof(*f));
     bool l = false, *lossy = &l;
     if (ext->len < 3)
@@ -59,7 +61,7 @@ ssize_t wire_fec_info_decode(struct wire_fec_info *e, const uint8_t *p, size_t l
     struct rbuf r;
     bool lossy = false;
     int rc = frame_open(p, len, EXT_FEC_INFO, 1, &r);
-    if (rc == 0 && (rc = ext_fec_read(&r, e, &lossy)) == 0)
+    if (rc == 0 && (rc = ext_fec_read(&r, UFTP_VER5, e, &lossy)) == 0)
         rc = WIRE_ERANGE; /* a version this code does not know */
     if (rc < 0)
         return rc;
@@ -99,7 +101,7 @@ ssize_t wire_fec_parity_decode(struct wire_fec_parity *m, const uint8_t *p, size
     /* Symbol ids are bytes: k + p ≤ 255 (core/fec). */
     if (m->k == 0 || (unsigned)m->k + m->parity > 255)
         return WIRE_ERANGE;
-    struct ext_slot ext = {EXT_TFMCC_DATA_INFO, &m->tfmcc, &m->has_tfmcc};
+    struct ext_slot ext = {EXT_TFMCC_DATA_INFO, ext_tfmcc_data_read, &m->tfmcc, &m->has_tfmcc};
     if ((rc = ext_read(&h, m->ver, &m->lossy, &ext, 1)))
         return rc;
     m->data_len = rb_left(&b);

@@ -20,7 +20,7 @@ ssize_t wire_fileseg_decode(struct wire_fileseg *m, const uint8_t *p, size_t len
     m->file_id = rb_u16(&h);
     m->section = rb_u16(&h);
     m->sec_block = rb_u16(&h);
-    struct ext_slot ext = {EXT_TFMCC_DATA_INFO, &m->tfmcc, &m->has_tfmcc};
+    struct ext_slot ext = {EXT_TFMCC_DATA_INFO, ext_tfmcc_data_read, &m->tfmcc, &m->has_tfmcc};
     if ((rc = ext_read(&h, m->ver, &m->lossy, &ext, 1)))
         return rc;
     /* The data is whatever follows; its size is checked against the file by the engine. */
@@ -90,8 +90,8 @@ ssize_t wire_status_decode(struct wire_status *m, const uint8_t *p, size_t len)
     m->file_id = rb_u16(&h);
     m->section = rb_u16(&h);
     rb_rsv(&h, 2, &m->lossy);
-    struct ext_slot ext[] = {{EXT_FEC_INFO, &m->fec, &m->has_fec},
-                             {EXT_TFMCC_ACK_INFO, &m->tfmcc, &m->has_tfmcc}};
+    struct ext_slot ext[] = {{EXT_FEC_INFO, ext_fec_read, &m->fec, &m->has_fec},
+                             {EXT_TFMCC_ACK_INFO, ext_tfmcc_ack_read, &m->tfmcc, &m->has_tfmcc}};
     if ((rc = ext_read(&h, m->ver, &m->lossy, ext, 2)))
         return rc;
     /* spec §6 item 6: the bitmap starts at hlen*4, never at a fixed offset. */
@@ -132,7 +132,8 @@ ssize_t wire_complete_decode(struct wire_complete *m, const uint8_t *p, size_t l
     m->file_id = rb_u16(&h);
     m->status = rb_u8(&h);
     rb_rsv(&h, 3, &m->lossy);
-    struct ext_slot ext = {EXT_FREESPACE_INFO, &m->freespace, &m->has_freespace};
+    struct ext_slot ext = {EXT_FREESPACE_INFO, ext_freespace_read, &m->freespace,
+                           &m->has_freespace};
     if ((rc = ext_read(&h, m->ver, &m->lossy, &ext, 1)))
         return rc;
     return msg_end(&h, &b, &m->lossy, &m->ids, len);

@@ -197,40 +197,44 @@ int ids_decode(struct wire_ids *l, struct rbuf *body);
 void ids_encode(struct wbuf *w, const struct wire_ids *l);
 
 /*
- * The known extensions of a message: its type, where it is read to and the
- * message's has_ flag. ext_read() walks the extension area: a known type
- * fills its slot (a second one of a type is WIRE_ERANGE), any other is
- * skipped and makes the message lossy. `val` is a struct wire_fec_info,
- * wire_tfmcc_ack, wire_tfmcc_data, wire_enc_info, or a uint64_t free space.
- * An EXT_FEC_INFO of a version this code does not know leaves *has false.
- * Returns 0 or an error.
+ * A known extension's reader: ext spans the extension (as from ext_next);
+ * val is where it goes. Returns 1 when read, 0 when skipped (a version
+ * this code does not know: the message is lossy), or an error. Shorter
+ * than the extension's size is WIRE_EHLEN; longer is accepted (as the
+ * reference does) but lossy.
+ */
+typedef int (*ext_read_fn)(struct rbuf *ext, uint8_t ver, void *val, bool *lossy);
+
+/*
+ * The known extensions of a message: its type, its reader, where it goes
+ * and the message's has_ flag. ext_read() walks the extension area: a known
+ * type fills its slot (a second one of a type is WIRE_ERANGE), any other is
+ * skipped and makes the message lossy. Returns 0 or an error.
  */
 struct ext_slot {
     uint8_t type;
+    ext_read_fn read;
     void *val;
     bool *has;
 };
 int ext_read(struct rbuf *hdr, uint8_t ver, bool *lossy, const struct ext_slot *slots, size_t n);
 
-/*
- * Known-extension bodies. `ext` spans the whole extension; shorter than the
- * extension's size → WIRE_EHLEN; longer is accepted (as the reference does)
- * but lossy.
- */
+/* The known extensions' bodies (ext_read_fn readers, val as named). */
 #define EXT_TFMCC_DATA_LEN 8
 #define EXT_TFMCC_ACK_LEN  20
 #define EXT_FREESPACE_LEN  12
-/*
- * EXT_FEC_INFO (fec.h): reads one (ext spans it, as from ext_next).
- * Returns 1 with *f filled, 0 for a version this code does not know
- * (skipped: the message is lossy), or WIRE_EHLEN.
- */
-int ext_fec_read(struct rbuf *ext, struct wire_fec_info *f, bool *lossy);
+/* struct wire_fec_info (fec.h); 0 for a version this code does not know. */
+int ext_fec_read(struct rbuf *ext, uint8_t ver, void *val, bool *lossy);
 void ext_fec_write(struct wbuf *w, const struct wire_fec_info *f);
 /* An EXT_FEC_INFO an encoder can write: version 1, known flags. */
 bool ext_fec_ok(const struct wire_fec_info *f);
-int ext_tfmcc_ack_read(struct rbuf *ext, uint8_t ver, struct wire_tfmcc_ack *t, bool *lossy);
+/* struct wire_tfmcc_ack, the v4 time format in v4 sessions. */
+int ext_tfmcc_ack_read(struct rbuf *ext, uint8_t ver, void *val, bool *lossy);
 void ext_tfmcc_ack_write(struct wbuf *w, uint8_t ver, const struct wire_tfmcc_ack *t);
+/* struct wire_tfmcc_data. */
+int ext_tfmcc_data_read(struct rbuf *ext, uint8_t ver, void *val, bool *lossy);
 void ext_tfmcc_data_write(struct wbuf *w, const struct wire_tfmcc_data *t);
+/* uint64_t free bytes. */
+int ext_freespace_read(struct rbuf *ext, uint8_t ver, void *val, bool *lossy);
 
 #endif
