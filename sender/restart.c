@@ -221,10 +221,13 @@ int restart_read(const char *path, struct restart *r, char *msg, size_t ml)
         unsigned long long v;
         char *end;
         if (!(have & 1)) {
-            if (strcmp(line, "uftp-restart") != 0 || arg == NULL)
+            /* The first line names the format; anything else is not read further. */
+            if (strcmp(line, "uftp-restart") != 0 || arg == NULL) {
                 rc = bad(msg, ml, ln, "not a uftp restart file");
-            else if ((v = strtoull(arg, &end, 10)) < RESTART_VERSION_MIN || v > RESTART_VERSION ||
-                     *end != '\0')
+                break;
+            }
+            v = strtoull(arg, &end, 10);
+            if (v < RESTART_VERSION_MIN || v > RESTART_VERSION || *end != '\0')
                 rc = bad(msg, ml, ln, "unknown version");
             version = (unsigned)v;
             have |= 1;
