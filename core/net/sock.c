@@ -27,6 +27,21 @@ static bool carries_v4(const struct net_sock *s)
     return s->family == AF_INET || !s->v6only;
 }
 
+/* Sets an IP-level option on each side the socket carries: the IPv4 one when
+ * IPv4 flows through it (IPv4 or dual-stack), the IPv6 one on an IPv6 socket. */
+static int setopt_ip(struct net_sock *s, int v4, const char *v4name, int v6, const char *v6name,
+                     int val)
+{
+    int rc;
+
+    if (carries_v4(s) && (rc = setopt_int(s->fd, IPPROTO_IP, v4, val, v4name)) < 0)
+        return rc;
+    if (s->family == AF_INET6 && (rc = setopt_int(s->fd, IPPROTO_IPV6, v6, val, v6name)) < 0)
+        return rc;
+    return 0;
+}
+#define SETOPT_IP(s, v4, v6, val) setopt_ip(s, v4, #v4, v6, #v6, val)
+
 void net_sock_opts_init(struct net_sock_opts *o, int family)
 {
     memset(o, 0, sizeof(*o));
@@ -106,29 +121,14 @@ int net_sock_set_buffers(struct net_sock *s, int rcvbuf, int sndbuf)
 
 int net_sock_set_ttl(struct net_sock *s, int ttl)
 {
-    int rc;
-
     if (ttl < 1 || ttl > 255)
         return -EINVAL;
-    if (carries_v4(s) &&
-        (rc = setopt_int(s->fd, IPPROTO_IP, IP_MULTICAST_TTL, ttl, "IP_MULTICAST_TTL")) < 0)
-        return rc;
-    if (s->family == AF_INET6 &&
-        (rc = setopt_int(s->fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, ttl, "IPV6_MULTICAST_HOPS")) < 0)
-        return rc;
-    return 0;
+    return SETOPT_IP(s, IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS, ttl);
 }
 
 int net_sock_set_tos(struct net_sock *s, uint8_t tos)
 {
-    int rc;
-
-    if (carries_v4(s) && (rc = setopt_int(s->fd, IPPROTO_IP, IP_TOS, tos, "IP_TOS")) < 0)
-        return rc;
-    if (s->family == AF_INET6 &&
-        (rc = setopt_int(s->fd, IPPROTO_IPV6, IPV6_TCLASS, tos, "IPV6_TCLASS")) < 0)
-        return rc;
-    return 0;
+    return SETOPT_IP(s, IP_TOS, IPV6_TCLASS, tos);
 }
 
 int net_sock_set_mcast_if(struct net_sock *s, unsigned int ifindex)
@@ -151,15 +151,7 @@ int net_sock_set_mcast_if(struct net_sock *s, unsigned int ifindex)
 
 int net_sock_set_mcast_loop(struct net_sock *s, bool on)
 {
-    int rc;
-
-    if (carries_v4(s) &&
-        (rc = setopt_int(s->fd, IPPROTO_IP, IP_MULTICAST_LOOP, on, "IP_MULTICAST_LOOP")) < 0)
-        return rc;
-    if (s->family == AF_INET6 &&
-        (rc = setopt_int(s->fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on, "IPV6_MULTICAST_LOOP")) < 0)
-        return rc;
-    return 0;
+    return SETOPT_IP(s, IP_MULTICAST_LOOP, IPV6_MULTICAST_LOOP, on);
 }
 
 int net_sock_set_gro(struct net_sock *s, bool on)
@@ -202,29 +194,16 @@ static int set_recv_opts(struct net_sock *s, const struct net_sock_opts *o)
 {
     int rc;
 
-    if (o->recv_pktinfo) {
-        if (carries_v4(s) && (rc = setopt_int(s->fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO")) < 0)
-            return rc;
-        if (s->family == AF_INET6 &&
-            (rc = setopt_int(s->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO")) < 0)
-            return rc;
-    }
+    if (o->recv_pktinfo && (rc = SETOPT_IP(s, IP_PKTINFO, IPV6_RECVPKTINFO, 1)) < 0)
+        return rc;
     /* The kernel's drop count with each datagram (net_rx_stats.sock_drops,
      * the daemons' metrics); a kernel without it only loses the figure. */
     if (o->recv_pktinfo)
         (void)setopt_int(s->fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL");
-    if (o->recv_tos) {
-        if (carries_v4(s) && (rc = setopt_int(s->fd, IPPROTO_IP, IP_RECVTOS, 1, "IP_RECVTOS")) < 0)
-            return rc;
-        if (s->family == AF_INET6 &&
-            (rc = setopt_int(s->fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "IPV6_RECVTCLASS")) < 0)
-            return rc;
-    }
+    if (o->recv_tos && (rc = SETOPT_IP(s, IP_RECVTOS, IPV6_RECVTCLASS, 1)) < 0)
+        return rc;
     if (o->recverr) {
-        if (carries_v4(s) && (rc = setopt_int(s->fd, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR")) < 0)
-            return rc;
-        if (s->family == AF_INET6 &&
-            (rc = setopt_int(s->fd, IPPROTO_IPV6, IPV6_RECVERR, 1, "IPV6_RECVERR")) < 0)
+        if ((rc = SETOPT_IP(s, IP_RECVERR, IPV6_RECVERR, 1)) < 0)
             return rc;
         s->recverr = true;
     }
