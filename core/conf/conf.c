@@ -1037,34 +1037,18 @@ size_t conf_ignored(const struct conf_spec *s, const void *st,
 
 static void put_string(FILE *f, const char *s)
 {
+    /* The characters written as a backslash and a letter, and their letters. */
+    static const char special[] = "\"\\\n\r\t\f", letter[] = "\"\\nrtf";
     fputc('"', f);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        switch (c) {
-        case '"':
-            fputs("\\\"", f);
-            break;
-        case '\\':
-            fputs("\\\\", f);
-            break;
-        case '\n':
-            fputs("\\n", f);
-            break;
-        case '\r':
-            fputs("\\r", f);
-            break;
-        case '\t':
-            fputs("\\t", f);
-            break;
-        case '\f':
-            fputs("\\f", f);
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                fprintf(f, "\\x%02x", c);
-            else
-                fputc(c, f);
-        }
+        const char *e = strchr(special, c);
+        if (e != NULL)
+            fprintf(f, "\\%c", letter[e - special]);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\x%02x", c);
+        else
+            fputc(c, f);
     }
     fputc('"', f);
 }
