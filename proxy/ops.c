@@ -15,19 +15,6 @@
 #include "core/loop/loop.h"
 #include "proxy/uftpproxyd.h"
 
-static const char *const fail_reason[PROXY_FAIL_N] = {
-    [PROXY_FAIL_SERVER] = "server_abort",
-    [PROXY_FAIL_IDLE] = "idle",
-    [PROXY_FAIL_KEYS] = "keys",
-    [PROXY_FAIL_SHUTDOWN] = "shutdown",
-};
-
-static void counter(struct metrics_buf *b, const char *name, const char *help, uint64_t v)
-{
-    metrics_family(b, name, "counter", help);
-    metrics_u64(b, name, NULL, v);
-}
-
 static uint64_t sub0(uint64_t a, uint64_t b)
 {
     return a > b ? a - b : 0;
@@ -36,39 +23,39 @@ static uint64_t sub0(uint64_t a, uint64_t b)
 void uftpproxyd_metrics_fill(struct metrics_buf *b, const struct proxy_stats *st,
                              const struct loop_stats *ls)
 {
-    char l[64];
     metrics_family(b, "uftpproxyd_sessions_active", "gauge", "Sessions in progress.");
     metrics_u64(b, "uftpproxyd_sessions_active", NULL, st->sessions);
     metrics_family(b, "uftpproxyd_clients_active", "gauge",
                    "Clients (receivers or proxies) in the sessions in progress.");
     metrics_u64(b, "uftpproxyd_clients_active", NULL, st->clients);
-    counter(b, "uftpproxyd_sessions_started_total", "Sessions accepted.", st->sessions_seen);
-    counter(b, "uftpproxyd_sessions_completed_total", "Sessions that ended complete.",
-            st->sessions_completed);
-    metrics_family(b, "uftpproxyd_sessions_failed_total", "counter",
-                   "Sessions that ended before every client was done, by reason.");
-    for (int i = 0; i < PROXY_FAIL_N; i++) {
-        snprintf(l, sizeof(l), "reason=\"%s\"", fail_reason[i]);
-        metrics_u64(b, "uftpproxyd_sessions_failed_total", l, st->sessions_failed[i]);
-    }
-    metrics_u64(b, "uftpproxyd_sessions_failed_total", "reason=\"unconfirmed\"", st->expired);
-    metrics_u64(b, "uftpproxyd_sessions_failed_total", "reason=\"evicted\"", st->evicted);
-    counter(b, "uftpproxyd_forwarded_datagrams_total", "Datagrams forwarded unchanged.",
-            st->forwarded);
-    counter(b, "uftpproxyd_aggregated_answers_total",
-            "Client answers merged into aggregates (the proxy's aggregation, in).",
-            st->aggregated_in);
-    counter(b, "uftpproxyd_aggregates_sent_total",
-            "Aggregated messages sent upstream (the proxy's aggregation, out).",
-            st->aggregated_out);
+    metrics_counter(b, "uftpproxyd_sessions_started_total", "Sessions accepted.",
+                    st->sessions_seen);
+    metrics_counter(b, "uftpproxyd_sessions_completed_total", "Sessions that ended complete.",
+                    st->sessions_completed);
+    const struct metrics_row failed[] = {
+        {"server_abort", st->sessions_failed[PROXY_FAIL_SERVER]},
+        {"idle", st->sessions_failed[PROXY_FAIL_IDLE]},
+        {"keys", st->sessions_failed[PROXY_FAIL_KEYS]},
+        {"shutdown", st->sessions_failed[PROXY_FAIL_SHUTDOWN]},
+        {"unconfirmed", st->expired},
+        {"evicted", st->evicted},
+    };
+    metrics_counters(b, "uftpproxyd_sessions_failed_total",
+                     "Sessions that ended before every client was done, by reason.", "reason",
+                     failed, sizeof(failed) / sizeof(failed[0]));
+    metrics_counter(b, "uftpproxyd_forwarded_datagrams_total", "Datagrams forwarded unchanged.",
+                    st->forwarded);
+    metrics_counter(b, "uftpproxyd_aggregated_answers_total",
+                    "Client answers merged into aggregates (the proxy's aggregation, in).",
+                    st->aggregated_in);
+    metrics_counter(b, "uftpproxyd_aggregates_sent_total",
+                    "Aggregated messages sent upstream (the proxy's aggregation, out).",
+                    st->aggregated_out);
 
     /* Each refused datagram once. "limits": a session, client or slot over
      * a limit; "other": what the pipeline drops for no reason named here. */
     uint64_t named = st->malformed + st->auth_failed;
-    const struct {
-        const char *reason;
-        uint64_t v;
-    } refused[] = {
+    const struct metrics_row refused[] = {
         {"authentication", st->auth_failed + st->hb_auth_failed},
         {"replay", st->stale},
         {"malformed", st->malformed},
@@ -77,28 +64,26 @@ void uftpproxyd_metrics_fill(struct metrics_buf *b, const struct proxy_stats *st
         {"queue_full", st->queue_drops},
         {"other", sub0(st->dropped, named)},
     };
-    metrics_family(b, "uftpproxyd_datagrams_refused_total", "counter",
-                   "Datagrams dropped or refused, by reason.");
-    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-        snprintf(l, sizeof(l), "reason=\"%s\"", refused[i].reason);
-        metrics_u64(b, "uftpproxyd_datagrams_refused_total", l, refused[i].v);
-    }
-    counter(b, "uftpproxyd_held_datagrams_total",
-            "Datagrams not sent: beyond 3 x what their session or source sent.", st->amp_held);
-    metrics_family(b, "uftpproxyd_public_key_operations_total", "counter",
-                   "Public-key work on unauthenticated input, done or refused by the budget.");
-    metrics_u64(b, "uftpproxyd_public_key_operations_total", "result=\"done\"", st->pk_done);
-    metrics_u64(b, "uftpproxyd_public_key_operations_total", "result=\"refused\"", st->pk_limited);
-    metrics_family(b, "uftpproxyd_heartbeats_total", "counter",
-                   "Heartbeats checked in fingerprint mode, by result.");
-    metrics_u64(b, "uftpproxyd_heartbeats_total", "result=\"ok\"", st->hb_auth_ok);
-    metrics_u64(b, "uftpproxyd_heartbeats_total", "result=\"failed\"", st->hb_auth_failed);
+    metrics_counters(b, "uftpproxyd_datagrams_refused_total",
+                     "Datagrams dropped or refused, by reason.", "reason", refused,
+                     sizeof(refused) / sizeof(refused[0]));
+    metrics_counter(b, "uftpproxyd_held_datagrams_total",
+                    "Datagrams not sent: beyond 3 x what their session or source sent.",
+                    st->amp_held);
+    const struct metrics_row pk[] = {{"done", st->pk_done}, {"refused", st->pk_limited}};
+    metrics_counters(b, "uftpproxyd_public_key_operations_total",
+                     "Public-key work on unauthenticated input, done or refused by the budget.",
+                     "result", pk, 2);
+    const struct metrics_row hb[] = {{"ok", st->hb_auth_ok}, {"failed", st->hb_auth_failed}};
+    metrics_counters(b, "uftpproxyd_heartbeats_total",
+                     "Heartbeats checked in fingerprint mode, by result.", "result", hb, 2);
     if (ls != NULL) {
-        counter(b, "uftpproxyd_received_datagrams_total", "Datagrams read from the socket.",
-                ls->rx.dgrams);
-        counter(b, "uftpproxyd_socket_drops_total",
-                "Datagrams the kernel dropped on the socket (SO_RXQ_OVFL).", ls->rx.sock_drops);
-        counter(b, "uftpproxyd_sent_datagrams_total", "Datagrams sent.", ls->tx.dgrams);
+        metrics_counter(b, "uftpproxyd_received_datagrams_total", "Datagrams read from the socket.",
+                        ls->rx.dgrams);
+        metrics_counter(b, "uftpproxyd_socket_drops_total",
+                        "Datagrams the kernel dropped on the socket (SO_RXQ_OVFL).",
+                        ls->rx.sock_drops);
+        metrics_counter(b, "uftpproxyd_sent_datagrams_total", "Datagrams sent.", ls->tx.dgrams);
     }
 }
 

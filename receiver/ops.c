@@ -15,18 +15,6 @@
 #include "core/loop/loop.h"
 #include "receiver/uftpd.h"
 
-static const char *const fail_reason[RECEIVER_FAIL_N] = {
-    [RECEIVER_FAIL_SERVER] = "server_abort", [RECEIVER_FAIL_TIMEOUT] = "timeout",
-    [RECEIVER_FAIL_ERROR] = "error",         [RECEIVER_FAIL_SECURITY] = "security",
-    [RECEIVER_FAIL_SHUTDOWN] = "shutdown",
-};
-
-static void counter(struct metrics_buf *b, const char *name, const char *help, uint64_t v)
-{
-    metrics_family(b, name, "counter", help);
-    metrics_u64(b, name, NULL, v);
-}
-
 static uint64_t sub0(uint64_t a, uint64_t b)
 {
     return a > b ? a - b : 0;
@@ -37,46 +25,47 @@ void uftpd_metrics_fill(struct metrics_buf *b, const struct receiver_stats *st,
 {
     metrics_family(b, "uftpd_sessions_active", "gauge", "Sessions in progress.");
     metrics_u64(b, "uftpd_sessions_active", NULL, st->sessions);
-    counter(b, "uftpd_sessions_started_total", "Sessions accepted.", st->sessions_seen);
-    counter(b, "uftpd_sessions_completed_total", "Sessions that ended complete.",
-            st->sessions_completed);
-    metrics_family(b, "uftpd_sessions_failed_total", "counter",
-                   "Sessions that ended without completing, by reason.");
-    char l[64];
-    for (int i = 0; i < RECEIVER_FAIL_N; i++) {
-        snprintf(l, sizeof(l), "reason=\"%s\"", fail_reason[i]);
-        metrics_u64(b, "uftpd_sessions_failed_total", l, st->sessions_failed[i]);
-    }
-    metrics_u64(b, "uftpd_sessions_failed_total", "reason=\"evicted\"", st->evicted);
-    metrics_family(b, "uftpd_sessions_refused_total", "counter",
-                   "ANNOUNCEs refused, by reason (not allowed, or no slot free).");
-    metrics_u64(b, "uftpd_sessions_refused_total", "reason=\"policy\"", st->sessions_refused);
-    metrics_u64(b, "uftpd_sessions_refused_total", "reason=\"slots_full\"", st->slots_full);
-    counter(b, "uftpd_files_received_total", "Files received whole.", st->files_ok);
-    counter(b, "uftpd_files_failed_total", "Files rejected or aborted.", st->files_failed);
-    counter(b, "uftpd_received_bytes_total", "File data received (new blocks only).",
-            st->data_bytes);
-    counter(b, "uftpd_data_datagrams_total", "FILESEG datagrams with a new block.",
-            st->data_packets);
-    counter(b, "uftpd_duplicate_datagrams_total", "FILESEG datagrams for blocks already held.",
-            st->dup_packets);
-    counter(b, "uftpd_parity_datagrams_total", "FEC_PARITY datagrams accepted (ours, issue 17).",
-            st->fec_parity);
-    counter(b, "uftpd_rebuilt_blocks_total", "Blocks rebuilt from parity (in received bytes too).",
-            st->fec_decoded);
-    counter(b, "uftpd_naks_sent_total", "Blocks asked for again (NAKs in STATUS messages).",
-            st->nak_blocks);
-    counter(b, "uftpd_nak_messages_sent_total", "STATUS messages (NAK lists) sent.",
-            st->nak_packets);
+    metrics_counter(b, "uftpd_sessions_started_total", "Sessions accepted.", st->sessions_seen);
+    metrics_counter(b, "uftpd_sessions_completed_total", "Sessions that ended complete.",
+                    st->sessions_completed);
+    const struct metrics_row failed[] = {
+        {"server_abort", st->sessions_failed[RECEIVER_FAIL_SERVER]},
+        {"timeout", st->sessions_failed[RECEIVER_FAIL_TIMEOUT]},
+        {"error", st->sessions_failed[RECEIVER_FAIL_ERROR]},
+        {"security", st->sessions_failed[RECEIVER_FAIL_SECURITY]},
+        {"shutdown", st->sessions_failed[RECEIVER_FAIL_SHUTDOWN]},
+        {"evicted", st->evicted},
+    };
+    metrics_counters(b, "uftpd_sessions_failed_total",
+                     "Sessions that ended without completing, by reason.", "reason", failed,
+                     sizeof(failed) / sizeof(failed[0]));
+    const struct metrics_row refused_sessions[] = {{"policy", st->sessions_refused},
+                                                   {"slots_full", st->slots_full}};
+    metrics_counters(b, "uftpd_sessions_refused_total",
+                     "ANNOUNCEs refused, by reason (not allowed, or no slot free).", "reason",
+                     refused_sessions, 2);
+    metrics_counter(b, "uftpd_files_received_total", "Files received whole.", st->files_ok);
+    metrics_counter(b, "uftpd_files_failed_total", "Files rejected or aborted.", st->files_failed);
+    metrics_counter(b, "uftpd_received_bytes_total", "File data received (new blocks only).",
+                    st->data_bytes);
+    metrics_counter(b, "uftpd_data_datagrams_total", "FILESEG datagrams with a new block.",
+                    st->data_packets);
+    metrics_counter(b, "uftpd_duplicate_datagrams_total",
+                    "FILESEG datagrams for blocks already held.", st->dup_packets);
+    metrics_counter(b, "uftpd_parity_datagrams_total",
+                    "FEC_PARITY datagrams accepted (ours, issue 17).", st->fec_parity);
+    metrics_counter(b, "uftpd_rebuilt_blocks_total",
+                    "Blocks rebuilt from parity (in received bytes too).", st->fec_decoded);
+    metrics_counter(b, "uftpd_naks_sent_total", "Blocks asked for again (NAKs in STATUS messages).",
+                    st->nak_blocks);
+    metrics_counter(b, "uftpd_nak_messages_sent_total", "STATUS messages (NAK lists) sent.",
+                    st->nak_packets);
 
     /* Each refused datagram once; "other": what the pipeline drops for no
      * reason named here (out-of-window sequence numbers, a wrong source ID). */
     uint64_t named = st->auth_failed + st->cleartext + st->nokeys + st->replayed + st->stale +
                      st->malformed + st->pk_limited;
-    const struct {
-        const char *reason;
-        uint64_t v;
-    } refused[] = {
+    const struct metrics_row refused[] = {
         {"authentication", st->auth_failed},
         {"cleartext", st->cleartext},
         {"no_keys", st->nokeys},
@@ -86,25 +75,23 @@ void uftpd_metrics_fill(struct metrics_buf *b, const struct receiver_stats *st,
         {"public_key_budget", st->pk_limited},
         {"other", sub0(st->dropped, named)},
     };
-    metrics_family(b, "uftpd_datagrams_refused_total", "counter",
-                   "Datagrams dropped before they could act, by reason.");
-    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-        snprintf(l, sizeof(l), "reason=\"%s\"", refused[i].reason);
-        metrics_u64(b, "uftpd_datagrams_refused_total", l, refused[i].v);
-    }
-    counter(b, "uftpd_replies_held_total",
-            "Replies not sent: beyond 3 x what their peer sent (amplification limit).",
-            st->amp_held);
-    metrics_family(b, "uftpd_public_key_operations_total", "counter",
-                   "Public-key work on unauthenticated input, done or refused by the budget.");
-    metrics_u64(b, "uftpd_public_key_operations_total", "result=\"done\"", st->pk_done);
-    metrics_u64(b, "uftpd_public_key_operations_total", "result=\"refused\"", st->pk_limited);
+    metrics_counters(b, "uftpd_datagrams_refused_total",
+                     "Datagrams dropped before they could act, by reason.", "reason", refused,
+                     sizeof(refused) / sizeof(refused[0]));
+    metrics_counter(b, "uftpd_replies_held_total",
+                    "Replies not sent: beyond 3 x what their peer sent (amplification limit).",
+                    st->amp_held);
+    const struct metrics_row pk[] = {{"done", st->pk_done}, {"refused", st->pk_limited}};
+    metrics_counters(b, "uftpd_public_key_operations_total",
+                     "Public-key work on unauthenticated input, done or refused by the budget.",
+                     "result", pk, 2);
     if (ls != NULL) {
-        counter(b, "uftpd_received_datagrams_total", "Datagrams read from the socket.",
-                ls->rx.dgrams);
-        counter(b, "uftpd_socket_drops_total",
-                "Datagrams the kernel dropped on the socket (SO_RXQ_OVFL).", ls->rx.sock_drops);
-        counter(b, "uftpd_sent_datagrams_total", "Datagrams sent.", ls->tx.dgrams);
+        metrics_counter(b, "uftpd_received_datagrams_total", "Datagrams read from the socket.",
+                        ls->rx.dgrams);
+        metrics_counter(b, "uftpd_socket_drops_total",
+                        "Datagrams the kernel dropped on the socket (SO_RXQ_OVFL).",
+                        ls->rx.sock_drops);
+        metrics_counter(b, "uftpd_sent_datagrams_total", "Datagrams sent.", ls->tx.dgrams);
     }
 }
 

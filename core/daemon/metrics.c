@@ -88,6 +88,20 @@ void metrics_f64(struct metrics_buf *b, const char *name, const char *labels, do
         v);
 }
 
+void metrics_counter(struct metrics_buf *b, const char *name, const char *help, uint64_t v)
+{
+    metrics_family(b, name, "counter", help);
+    metrics_u64(b, name, NULL, v);
+}
+
+void metrics_counters(struct metrics_buf *b, const char *name, const char *help, const char *label,
+                      const struct metrics_row *rows, size_t n)
+{
+    metrics_family(b, name, "counter", help);
+    for (size_t i = 0; i < n; i++)
+        put(b, "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, rows[i].value, rows[i].v);
+}
+
 int metrics_write(const struct metrics_buf *b, const char *path)
 {
     if (b->oom)

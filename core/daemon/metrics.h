@@ -44,6 +44,18 @@ void metrics_family(struct metrics_buf *b, const char *name, const char *type, c
 void metrics_u64(struct metrics_buf *b, const char *name, const char *labels, uint64_t v);
 void metrics_f64(struct metrics_buf *b, const char *name, const char *labels, double v);
 
+/* A counter family of one series. */
+void metrics_counter(struct metrics_buf *b, const char *name, const char *help, uint64_t v);
+
+/* One series of a family split by a label: its value (a constant) and count. */
+struct metrics_row {
+    const char *value;
+    uint64_t v;
+};
+/* A counter family with a series per row, in order: name{label="value"} v. */
+void metrics_counters(struct metrics_buf *b, const char *name, const char *help, const char *label,
+                      const struct metrics_row *rows, size_t n);
+
 /*
  * Writes the buffer to path through "<dir>/.<name>.XXXXXX" (mode 0644: the
  * collector runs as another user), renamed over path. Returns 0,
