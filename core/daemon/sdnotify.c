@@ -15,7 +15,6 @@ static struct {
     bool on;
     struct sockaddr_un sa;
     socklen_t salen;
-    uint64_t wd_usec;
 } sn;
 
 static int status_then(const char *status, const char *tail);
@@ -45,21 +44,7 @@ static int set_addr(const char *name)
 int sdnotify_init(void)
 {
     sdnotify_reset();
-    const char *wd = getenv("WATCHDOG_USEC");
-    const char *wdpid = getenv("WATCHDOG_PID");
-    if (wd) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(wd, &end, 10);
-        bool mine = true;
-        if (wdpid) {
-            char *pend;
-            long p = strtol(wdpid, &pend, 10);
-            mine = *pend == '\0' && p == (long)getpid();
-        }
-        if (errno == 0 && *end == '\0' && end != wd && mine)
-            sn.wd_usec = v;
-    }
+    /* No watchdog pings are sent: the child processes must not inherit one either. */
     unsetenv("WATCHDOG_USEC");
     unsetenv("WATCHDOG_PID");
 
@@ -77,11 +62,6 @@ int sdnotify_init(void)
 bool sdnotify_enabled(void)
 {
     return sn.on;
-}
-
-uint64_t sdnotify_watchdog_usec(void)
-{
-    return sn.on ? sn.wd_usec : 0;
 }
 
 int sdnotify_send(const char *msg)

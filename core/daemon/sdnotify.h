@@ -50,13 +50,6 @@ int sdnotify_stopping(void);
 /* "STATUS=..." (printf-style; cut to fit, newlines replaced by spaces). */
 int sdnotify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/*
- * The watchdog interval systemd asked for (WatchdogSec=), in microseconds,
- * or 0 when none or when it was meant for another process. Send
- * sdnotify_send("WATCHDOG=1") at half this interval.
- */
-uint64_t sdnotify_watchdog_usec(void);
-
 /* Forgets the socket (tests; a forked child that must not notify). */
 void sdnotify_reset(void);
 
