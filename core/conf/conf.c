@@ -25,37 +25,6 @@
 #define MSG   512 /* room for one predicate */
 #define RANGE 200 /* room for a range or a list of words */
 
-const char *conf_strerror(int code)
-{
-    switch (code) {
-    case CONF_OK:
-        return "success";
-    case CONF_EUNKNOWN:
-        return "unknown option";
-    case CONF_ETYPE:
-        return "wrong type";
-    case CONF_EVALUE:
-        return "bad value";
-    case CONF_ERANGE:
-        return "value out of range";
-    case CONF_ECOUNT:
-        return "too many entries";
-    case CONF_ESYNTAX:
-        return "syntax error";
-    case CONF_EIO:
-        return "cannot read file";
-    case CONF_EARG:
-        return "bad command line";
-    case CONF_ENOMEM:
-        return "out of memory";
-    case CONF_ETABLE:
-        return "bad option table";
-    case CONF_EPLACE:
-        return "option not allowed here";
-    }
-    return "unknown error";
-}
-
 __attribute__((format(printf, 3, 4))) static int fail(struct conf_err *e, int code, const char *fmt,
                                                       ...)
 {

@@ -311,6 +311,4 @@ void conf_range_text(const struct conf_option *o, char *buf, size_t len);
 /* The text conf_print uses for a double: short, exact, readable back by strtod and libconfig. */
 void conf_format_double(char *buf, size_t len, double d);
 
-const char *conf_strerror(int code);
-
 #endif

@@ -99,12 +99,6 @@ void daemon_detach_done(int code)
     (void)to_devnull(STDERR_FILENO, O_WRONLY);
 }
 
-bool daemon_under_systemd(void)
-{
-    const char *id = getenv("INVOCATION_ID");
-    return id && *id;
-}
-
 bool daemon_stderr_is_journal(void)
 {
     const char *js = getenv("JOURNAL_STREAM");

@@ -48,9 +48,6 @@ int daemon_detach(void);
  */
 void daemon_detach_done(int code);
 
-/* Whether this process was started by systemd as (part of) a unit: $INVOCATION_ID. */
-bool daemon_under_systemd(void);
-
 /*
  * Whether stderr is connected to the journal: $JOURNAL_STREAM is
  * "device:inode" of fd 2 (systemd.exec(5)). Then lines go to stderr with

@@ -82,12 +82,6 @@ void metrics_u64(struct metrics_buf *b, const char *name, const char *labels, ui
         close_brace(labels), v);
 }
 
-void metrics_f64(struct metrics_buf *b, const char *name, const char *labels, double v)
-{
-    put(b, "%s%s%s%s %.6g\n", name, open_brace(labels), labels ? labels : "", close_brace(labels),
-        v);
-}
-
 void metrics_counter(struct metrics_buf *b, const char *name, const char *help, uint64_t v)
 {
     metrics_family(b, name, "counter", help);

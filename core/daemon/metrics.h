@@ -42,7 +42,6 @@ void metrics_reset(struct metrics_buf *b);
 void metrics_family(struct metrics_buf *b, const char *name, const char *type, const char *help);
 /* "name{labels} value"; labels NULL or "" for none. */
 void metrics_u64(struct metrics_buf *b, const char *name, const char *labels, uint64_t v);
-void metrics_f64(struct metrics_buf *b, const char *name, const char *labels, double v);
 
 /* A counter family of one series. */
 void metrics_counter(struct metrics_buf *b, const char *name, const char *help, uint64_t v);

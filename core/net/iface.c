@@ -133,12 +133,6 @@ const struct net_iface *net_iflist_by_name(const struct net_iflist *l, const cha
     return name != NULL ? pick(l, name, 0, family) : NULL;
 }
 
-const struct net_iface *net_iflist_by_index(const struct net_iflist *l, unsigned int index,
-                                            int family)
-{
-    return index != 0 ? pick(l, NULL, index, family) : NULL;
-}
-
 const struct net_iface *net_iflist_by_addr(const struct net_iflist *l, const struct addr *a)
 {
     struct addr want = *a;

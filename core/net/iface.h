@@ -53,9 +53,6 @@ const struct net_iface *net_iflist_by_name(const struct net_iflist *l, const cha
                                            int family);
 /* Entry holding this address (port and scope ignored), or NULL. */
 const struct net_iface *net_iflist_by_addr(const struct net_iflist *l, const struct addr *a);
-/* First entry with this ifindex, preferring family as for by_name; or NULL. */
-const struct net_iface *net_iflist_by_index(const struct net_iflist *l, unsigned int index,
-                                            int family);
 
 /*
  * Resolves an interface spec as the reference's -I does (spec §2.2): an

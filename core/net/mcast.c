@@ -189,23 +189,6 @@ int net_mcast_leave(struct net_mcast *m, const struct addr *group, const struct 
     return 0;
 }
 
-size_t net_mcast_leave_group(struct net_mcast *m, const struct addr *group)
-{
-    struct addr g;
-    size_t left = 0;
-
-    norm(&g, group);
-    for (size_t i = 0; i < m->n;) {
-        if (addr_equal(&m->v[i].group, &g)) {
-            remove_at(m, i);
-            left++;
-        } else {
-            i++;
-        }
-    }
-    return left;
-}
-
 bool net_mcast_joined(const struct net_mcast *m, const struct addr *group,
                       const struct addr *source, unsigned int ifindex)
 {

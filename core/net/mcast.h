@@ -68,9 +68,6 @@ int net_mcast_join_all(struct net_mcast *m, const struct addr *group, const stru
 int net_mcast_leave(struct net_mcast *m, const struct addr *group, const struct addr *source,
                     unsigned int ifindex);
 
-/* Leaves every membership of group (all sources, all interfaces). Returns the count. */
-size_t net_mcast_leave_group(struct net_mcast *m, const struct addr *group);
-
 /* True when exactly this membership is held. */
 bool net_mcast_joined(const struct net_mcast *m, const struct addr *group,
                       const struct addr *source, unsigned int ifindex);

@@ -23,24 +23,6 @@ const char *eng_strerror(int err)
     }
 }
 
-const char *eng_out_kind_name(int kind)
-{
-    switch (kind) {
-    case ENG_NONE:
-        return "none";
-    case ENG_SEND:
-        return "send";
-    case ENG_JOIN:
-        return "join";
-    case ENG_LEAVE:
-        return "leave";
-    case ENG_DONE:
-        return "done";
-    default:
-        return "?";
-    }
-}
-
 void eng_out_reset(struct eng_out *out)
 {
     out->kind = ENG_NONE;

@@ -86,9 +86,6 @@ struct eng_out {
 /* A message for an enum eng_err code, for logs ("unknown engine error" otherwise). */
 const char *eng_strerror(int err);
 
-/* A short name for an eng_out_kind, for logs. */
-const char *eng_out_kind_name(int kind);
-
 /*
  * Resets the engine-written fields of *out (kind = ENG_NONE, addresses unset,
  * lengths 0), keeping buf / cap / max_seg. Engines call it first in poll.

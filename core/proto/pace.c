@@ -34,11 +34,6 @@ void pace_set_rate(struct pace *p, uint64_t rate_Bps, uint32_t pkt_bytes, uint64
     p->next_ns = last + p->interval_ns;
 }
 
-uint64_t pace_interval_us(const struct pace *p)
-{
-    return (p->interval_ns + 999) / 1000;
-}
-
 uint32_t pace_allow(struct pace *p, uint64_t now_us, uint32_t want)
 {
     if (p->interval_ns == 0)

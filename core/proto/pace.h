@@ -40,9 +40,6 @@ void pace_init(struct pace *p, uint64_t rate_Bps, uint32_t pkt_bytes, uint32_t m
  */
 void pace_set_rate(struct pace *p, uint64_t rate_Bps, uint32_t pkt_bytes, uint64_t now_us);
 
-/* The inter-packet interval in µs (rounded up; 0 when unpaced). */
-uint64_t pace_interval_us(const struct pace *p);
-
 /* How many packets (≤ want) may be sent at now_us. */
 uint32_t pace_allow(struct pace *p, uint64_t now_us, uint32_t want);
 

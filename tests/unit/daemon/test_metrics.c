@@ -50,13 +50,16 @@ static void test_format(void)
     metrics_u64(&b, "x_total", NULL, 3);
     metrics_u64(&b, "x_total", "", 4);
     metrics_u64(&b, "x_total", "reason=\"a\"", 18446744073709551615ULL);
-    metrics_family(&b, "y", "gauge", "A level.");
-    metrics_f64(&b, "y", NULL, 0.5);
+    metrics_counter(&b, "y_total", "One.", 5);
+    const struct metrics_row rows[] = {{"a", 1}, {"b", 2}};
+    metrics_counters(&b, "z_total", "Split.", "why", rows, 2);
     CU_ASSERT_FALSE(b.oom);
     CU_ASSERT_STRING_EQUAL(b.p, "# HELP x_total Things.\n# TYPE x_total counter\n"
                                 "x_total 3\nx_total 4\n"
                                 "x_total{reason=\"a\"} 18446744073709551615\n"
-                                "# HELP y A level.\n# TYPE y gauge\ny 0.5\n");
+                                "# HELP y_total One.\n# TYPE y_total counter\ny_total 5\n"
+                                "# HELP z_total Split.\n# TYPE z_total counter\n"
+                                "z_total{why=\"a\"} 1\nz_total{why=\"b\"} 2\n");
     metrics_reset(&b);
     CU_ASSERT_EQUAL(b.len, 0);
     /* Past the first allocation: the buffer grows. */

@@ -63,7 +63,8 @@ static void test_bookkeeping(void)
     CU_ASSERT_TRUE(net_mcast_joined(&m, &g, &src2, LO));
     CU_ASSERT_FALSE(net_mcast_joined(&m, &g, NULL, LO));
     CU_ASSERT_EQUAL(net_mcast_join(&m, &g, NULL, LO), -EINVAL); /* and not the reverse */
-    CU_ASSERT_EQUAL(net_mcast_leave_group(&m, &g), 2);
+    CU_ASSERT_EQUAL(net_mcast_leave(&m, &g, &src, LO), 0);
+    CU_ASSERT_EQUAL(net_mcast_leave(&m, &g, &src2, LO), 0);
     CU_ASSERT_EQUAL(m.n, 1);
 
     /* Refusals. */

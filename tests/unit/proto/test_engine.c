@@ -33,13 +33,6 @@ static void test_check_reset(void)
     CU_ASSERT_EQUAL(eng_out_check(&o), ENG_ENOSPC);
 }
 
-static void test_names(void)
-{
-    CU_ASSERT_STRING_EQUAL(eng_out_kind_name(ENG_SEND), "send");
-    CU_ASSERT_STRING_EQUAL(eng_out_kind_name(ENG_DONE), "done");
-    CU_ASSERT_STRING_EQUAL(eng_out_kind_name(99), "?");
-}
-
 /* Every code has its own message; nothing prints as a bare number. */
 static void test_strerror(void)
 {
@@ -58,7 +51,6 @@ static void test_strerror(void)
 
 static const struct cu_test engine_tests[] = {
     {"eng_out check and reset", test_check_reset},
-    {"kind names", test_names},
     {"error messages", test_strerror},
     {NULL, NULL},
 };
