@@ -213,19 +213,10 @@ static int set_recv_opts(struct net_sock *s, const struct net_sock_opts *o)
 /* Path-MTU discovery off: the reference never sets DF (spec §0). */
 static int set_pmtu_off(struct net_sock *s)
 {
-    int rc;
-
-    if (carries_v4(s) && (rc = setopt_int(s->fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT,
-                                          "IP_MTU_DISCOVER")) < 0)
-        return rc;
-    if (s->family == AF_INET6) {
-        if ((rc = setopt_int(s->fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IP_PMTUDISC_DONT,
-                             "IPV6_MTU_DISCOVER")) < 0)
-            return rc;
-        if ((rc = setopt_int(s->fd, IPPROTO_IPV6, IPV6_DONTFRAG, 0, "IPV6_DONTFRAG")) < 0)
-            return rc;
-    }
-    return 0;
+    int rc = SETOPT_IP(s, IP_MTU_DISCOVER, IPV6_MTU_DISCOVER, IP_PMTUDISC_DONT);
+    if (rc == 0 && s->family == AF_INET6)
+        rc = setopt_int(s->fd, IPPROTO_IPV6, IPV6_DONTFRAG, 0, "IPV6_DONTFRAG");
+    return rc;
 }
 
 static int do_bind(struct net_sock *s, const struct net_sock_opts *o)
