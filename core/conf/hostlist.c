@@ -280,22 +280,21 @@ static int parse_line(struct ctx *c, char *line, unsigned lineno, const char *wh
     for (size_t i = 0; i < nwant; i++) {
         const char *v = i < nf ? f[i] : "";
         int rc = 0;
+        /* Every field but the fingerprint must be there. */
+        if (!v[0] && want[i] != 'F') {
+            snprintf(c->msg, c->ml, "%smissing %s (%sthe format is %s)", where,
+                     want[i] == 'I'   ? "ID"
+                     : want[i] == 'A' ? "IP address"
+                                      : "proxy ID",
+                     want[i] == 'P' ? "0 for none; " : "", format_of(c->spec->kind));
+            return CONF_EVALUE;
+        }
         switch (want[i]) {
         case 'I':
-            if (!v[0]) {
-                snprintf(c->msg, c->ml, "%smissing ID (the format is %s)", where,
-                         format_of(c->spec->kind));
-                return CONF_EVALUE;
-            }
             if ((rc = parse_id_field(c, v, &h, where)) < 0)
                 return rc;
             break;
         case 'A':
-            if (!v[0]) {
-                snprintf(c->msg, c->ml, "%smissing IP address (the format is %s)", where,
-                         format_of(c->spec->kind));
-                return CONF_EVALUE;
-            }
             h.addrlen = sizeof(h.addr);
             if (resolve(v, AF_UNSPEC, AI_NUMERICHOST, &h.addr, &h.addrlen) < 0 &&
                 (!c->spec->resolve || c->spec->resolve(v, AF_UNSPEC, &h.addr, &h.addrlen) < 0)) {
@@ -305,11 +304,6 @@ static int parse_line(struct ctx *c, char *line, unsigned lineno, const char *wh
             }
             break;
         case 'P':
-            if (!v[0]) {
-                snprintf(c->msg, c->ml, "%smissing proxy ID (0 for none; the format is %s)", where,
-                         format_of(c->spec->kind));
-                return CONF_EVALUE;
-            }
             if ((rc = conf_parse_id(v, true, &h.proxy_id)) < 0) {
                 snprintf(c->msg, c->ml, "%sproxy ID '%s' %s", where, show(v, t, sizeof(t)),
                          rc == CONF_ERANGE ? "is reserved" : "is not a hex ID");
