@@ -81,24 +81,6 @@ void bitmap_fill(struct bitmap *b, bool set)
     }
 }
 
-void bitmap_set(struct bitmap *b, uint32_t i)
-{
-    uint32_t ci = i >> BITMAP_CHUNK_SHIFT;
-    uint64_t *w = b->c[ci];
-    if (w == NULL) {
-        if (b->n[ci] != 0)
-            return; /* all set already */
-        if ((w = materialize(b, ci)) == NULL)
-            return;
-    }
-    uint64_t m = UINT64_C(1) << (i & 63), *p = &w[(i >> 6) & (BITMAP_CHUNK_WORDS - 1)];
-    if (*p & m)
-        return;
-    *p |= m;
-    b->n[ci]++;
-    settle(b, ci);
-}
-
 bool bitmap_test_clear(struct bitmap *b, uint32_t i)
 {
     uint32_t ci = i >> BITMAP_CHUNK_SHIFT;
@@ -195,6 +177,11 @@ static void or_word(struct bitmap *b, uint64_t wi, uint64_t v)
     *p |= add;
     b->n[ci] += (uint32_t)__builtin_popcountll(add);
     settle(b, ci);
+}
+
+void bitmap_set(struct bitmap *b, uint32_t i)
+{
+    or_word(b, i >> 6, UINT64_C(1) << (i & 63));
 }
 
 static uint64_t low_mask(uint32_t n)
