@@ -85,7 +85,7 @@ static struct receiver *engine_of(unsigned max_sessions)
     struct receiver_env e = {
         .rng = rng,
         .storage = {st_open, st_write, st_close, st_file, st_file, st_file, st_free, st_stat,
-                    st_end},
+                    st_end, NULL, NULL}, /* no partial reopen (held), no parity read-back */
         .log = {.vlog = keep},
     };
     struct receiver *r = NULL;
