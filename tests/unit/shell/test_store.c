@@ -108,6 +108,17 @@ static char *slurp(const char *path, size_t *len)
     return b;
 }
 
+/* The file at rel (under the test's directory) holds exactly want[0..size). */
+static void expect_file(const char *rel, const void *want, size_t size)
+{
+    size_t len;
+    char *got = slurp(at(rel), &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(len, size);
+    CU_ASSERT(len == size && memcmp(got, want, size) == 0);
+    free(got);
+}
+
 static void put(const char *rel, const char *content)
 {
     FILE *f = fopen(at(rel), "w");
@@ -177,12 +188,7 @@ static void test_out_of_order(void)
             CU_ASSERT_EQUAL(store_callbacks.write(&st, h, b * blk, data + b * blk, blk), 0);
     }
     CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &f), 0);
-    size_t len;
-    char *got = slurp(at("dest/ooo.bin"), &len);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
-    CU_ASSERT_EQUAL(len, size);
-    CU_ASSERT(memcmp(got, data, size) == 0);
-    free(got);
+    expect_file("dest/ooo.bin", data, size);
     free(data);
     store_free(&st);
     teardown();
@@ -682,17 +688,8 @@ static void test_batch_zero_copy(void)
     fs_set_pwritev(NULL);
     memcpy(rx + 150 * blk, copy, blk);
 
-    size_t len;
-    char *got = slurp(at("dest/a.bin"), &len);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
-    CU_ASSERT_EQUAL(len, size);
-    CU_ASSERT(memcmp(got, rx, size) == 0);
-    free(got);
-    got = slurp(at("dest/b.bin"), &len);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
-    CU_ASSERT_EQUAL(len, size);
-    CU_ASSERT(memcmp(got, rx + size, size) == 0);
-    free(got);
+    expect_file("dest/a.bin", rx, size);
+    expect_file("dest/b.bin", rx + size, size);
     free(rx);
     store_free(&st);
     teardown();
@@ -724,12 +721,7 @@ static void test_batch_cap(void)
     CU_ASSERT_EQUAL(pw_calls, 4);
     CU_ASSERT_EQUAL(pw_maxcnt, 10);
     CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &f), 0);
-    size_t len;
-    char *got = slurp(at("dest/cap.bin"), &len);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
-    CU_ASSERT_EQUAL(len, size);
-    CU_ASSERT(memcmp(got, rx, size) == 0);
-    free(got);
+    expect_file("dest/cap.bin", rx, size);
     free(rx);
     store_free(&st);
     teardown();
@@ -775,12 +767,7 @@ static void test_batch_page_tails(void)
     CU_ASSERT_EQUAL(pw_calls, 5);
     CU_ASSERT_EQUAL(pw_midpage, 1); /* only the end of the file */
     CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &f), 0);
-    size_t len;
-    char *got = slurp(at("dest/tails.bin"), &len);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
-    CU_ASSERT_EQUAL(len, size);
-    CU_ASSERT(memcmp(got, rx, size) == 0);
-    free(got);
+    expect_file("dest/tails.bin", rx, size);
     free(rx);
     store_free(&st);
     teardown();
