@@ -583,11 +583,6 @@ struct skeys_dir *skeys_server_tx(struct skeys_server *s)
     return &s->tx;
 }
 
-uint8_t skeys_server_ver(const struct skeys_server *s)
-{
-    return s->ver;
-}
-
 uint64_t *skeys_server_ctr(struct skeys_server *s)
 {
     return &s->ctr;
@@ -1060,16 +1055,6 @@ void skeys_client_free(struct skeys_client *c)
 uint8_t skeys_client_ver(const struct skeys_client *c)
 {
     return c->ver;
-}
-
-int skeys_client_keytype(const struct skeys_client *c)
-{
-    return c->keytype;
-}
-
-int skeys_client_hashtype(const struct skeys_client *c)
-{
-    return c->hashtype;
 }
 
 bool skeys_client_auth(const struct skeys_client *c)

@@ -212,8 +212,6 @@ int skeys_server_sign_announce(struct skeys_server *s, uint8_t *dg, size_t len);
 
 /* The server application key (FILEINFO, FILESEG, DONE, DONE_CONF, ABORT, ...). */
 struct skeys_dir *skeys_server_tx(struct skeys_server *s);
-/* The session's protocol version (UFTP_VER5 or UFTP_VER4). */
-uint8_t skeys_server_ver(const struct skeys_server *s);
 /* The server's one counter, for ENCRYPTED and KEYINFO alike (spec §1.8). */
 uint64_t *skeys_server_ctr(struct skeys_server *s);
 
@@ -334,8 +332,6 @@ int skeys_client_verify_announce(struct skeys_client *c, const struct wire_enc_i
 
 /* The session's parameters. */
 uint8_t skeys_client_ver(const struct skeys_client *c);
-int skeys_client_keytype(const struct skeys_client *c);
-int skeys_client_hashtype(const struct skeys_client *c);
 bool skeys_client_auth(const struct skeys_client *c);
 
 /*
