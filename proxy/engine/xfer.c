@@ -45,48 +45,46 @@ size_t p_xfer_flush_fileinfo_ack(struct proxy *p, struct psession *s, const stru
 }
 
 /*
- * A client's counts per FEC block from its NAK bitmap (naks_len bytes) into
- * out (8·blocksize bytes): the FEC block of section block b depends on K and
- * S only (spec §9.2), so the section's size is not needed. Returns how many
- * FEC blocks the bitmap spans.
+ * The FEC layout a NAK bitmap of len bytes spans: which FEC block a section
+ * block belongs to depends on K and S only (spec §9.2), so the bitmap's bits
+ * stand in for the section's size, which the proxy does not track.
+ */
+static int bitmap_layout(const struct psession *s, size_t len, struct fec_layout *l)
+{
+    size_t bits = 8 * len;
+    return fec_layout_init(l, bits < 65536 ? (uint32_t)bits : 65536, s->fec_k, s->fec_stride);
+}
+
+/*
+ * A client's counts per FEC block from its NAK bitmap into out (8·blocksize
+ * bytes; a layout has at most one FEC block per bit). Returns how many FEC
+ * blocks the bitmap spans.
  */
 static size_t fec_counts(const struct psession *s, const uint8_t *naks, size_t naks_len,
                          uint8_t *out)
 {
-    size_t cap = 8 * (size_t)s->blocksize;
+    struct fec_layout l;
     if (naks_len > s->blocksize)
         naks_len = s->blocksize;
-    uint32_t bits = (uint32_t)naks_len * 8, span = (uint32_t)s->fec_k * s->fec_stride;
-    size_t nfb = (size_t)((bits + span - 1) / span) * s->fec_stride;
-    if (nfb > cap)
-        nfb = cap;
-    memset(out, 0, nfb);
-    for (uint32_t i = 0; i < naks_len; i++) {
-        for (uint8_t v = naks[i]; v != 0; v &= (uint8_t)(v - 1)) {
-            uint32_t b = i * 8 + (uint32_t)__builtin_ctz(v);
-            uint32_t fb = fec_fb_of(s->fec_k, s->fec_stride, b, NULL);
-            if (fb < nfb && out[fb] < 255)
-                out[fb]++;
-        }
-    }
-    return nfb;
+    if (bitmap_layout(s, naks_len, &l) < 0)
+        return 0;
+    memset(out, 0, l.nfb);
+    fec_tally_max(&l, naks, naks_len, out);
+    return l.nfb;
 }
 
 /* The bitmap of a count report (spec §9.4): the first count members of every FEC block. */
 static size_t counts_bitmap(const struct psession *s, const struct agg_slot *sl, uint8_t *out)
 {
-    size_t len = sl->bits_len;
-    memset(out, 0, len);
-    uint32_t k = s->fec_k, st = s->fec_stride, bits = (uint32_t)len * 8;
-    for (size_t fb = 0; fb < sl->naks_len; fb++) {
-        uint32_t first = (uint32_t)(fb / st) * st * k + (uint32_t)(fb % st);
-        for (uint32_t i = 0; i < sl->naks[fb] && i < k; i++) {
-            uint32_t b = first + i * st;
-            if (b < bits)
-                out[b / 8] |= (uint8_t)(1u << (b % 8));
-        }
+    struct fec_layout l;
+    if (bitmap_layout(s, sl->bits_len, &l) < 0) {
+        memset(out, 0, sl->bits_len);
+        return sl->bits_len;
     }
-    return len;
+    if (l.nfb > sl->naks_len)
+        l.nfb = (uint32_t)sl->naks_len;
+    fec_counts_to_naks(&l, sl->naks, out, sl->bits_len);
+    return sl->bits_len;
 }
 
 /* STATUS: the NAKs of one section, ORed over the clients. */
