@@ -34,7 +34,8 @@
 #   --quiet-wait S  before each run wait up to S seconds (default 30) for a
 #                second in which the machine is at least 80 % idle
 #
-# Wall time is from the sender's start to its exit (it includes its
+# Wall time is from the sender's start to its exit, as the bash that runs it
+# notes them (to the microsecond; it includes its
 # announcement and registration phase, the same for every build: -x 1, the
 # receivers listed with -H). Each run starts with sync. Needs root
 # (namespaces), nft and diff; --gaps needs dumpcap. The 5,000-file cells are
@@ -171,12 +172,19 @@ run_one() {
     fi
     sleep 1
     t0=$(now)
-    # shellcheck disable=SC2086
-    netns_spawn lan1 "$d/uftp.log" "${sbins[$k]}" -Y "$cipher" -R "$rate" -x 1 -H "$ids" \
+    # The sender runs under a bash that notes its own start and exit
+    # ($EPOCHREALTIME, microseconds) in $d/wall: netns_wait polls every 0.1 s,
+    # too coarse for runs well under a second. A TERM (netns_stop on timeout)
+    # is passed on to the sender.
+    # shellcheck disable=SC2086,SC2016
+    netns_spawn lan1 "$d/uftp.log" bash -c 'trap "kill \$c 2>/dev/null" TERM
+        s=$EPOCHREALTIME; "$@" & c=$!; wait $c; rc=$?; echo "$s $EPOCHREALTIME" >"$0"; exit $rc' \
+        "$d/wall" "${sbins[$k]}" -Y "$cipher" -R "$rate" -x 1 -H "$ids" \
         -S "$d/status" $xargs_s "$tree"
     netns_wait "$NETNS_LAST_PID" "$tmo"
     rc=$?
     t1=$(now)
+    if [ -s "$d/wall" ]; then read -r t0 t1 <"$d/wall"; fi
     [ -z "$cap" ] || netns_capture_stop "$cap"
     for i in "${tpids[@]}"; do netns_stop "$i"; done
     netns_loss_clear
