@@ -50,6 +50,9 @@ static int settings_explain(const void *settings, int argc, char **argv, const s
         /* The last of them in the table's order names the conflict. */
         what = s->response ? "response-proxy" : "client-proxy";
         m = "only one of -s, -c, -r may be given";
+    } else if (s->server != NULL && (s->up_proxy != 0 || s->downs.n > 0)) {
+        what = s->up_proxy != 0 ? "upstream-proxy" : "downstream";
+        m = "stacked proxies (spec §3.5) are response or client proxies, not server proxies";
     } else if (s->ssm && !s->client && s->servers.n == 0) {
         what = "ssm";
         m = "-o (SSM) needs -S with the servers' addresses";
@@ -275,6 +278,21 @@ int main(int argc, char **argv)
     rc = daemon_start_begin(&d.start);
     if (rc == 0)
         rc = uftpproxyd_lists(&d, s) < 0 ? PROXY_EXIT_ALLOC : 0;
+    if (rc == 0 && s->downs.n > 0) {
+        /* spec §3.5: read at start only (a reload does not change them). */
+        if ((d.downs = calloc(s->downs.n, sizeof(*d.downs))) == NULL)
+            rc = PROXY_EXIT_ALLOC;
+        for (size_t i = 0; rc == 0 && i < s->downs.n; i++) {
+            const struct conf_host *h = &s->downs.v[i];
+            size_t n = h->fp_len < PROXY_FP_MAX ? h->fp_len : PROXY_FP_MAX;
+            d.downs[i].id = h->id;
+            memcpy(d.downs[i].fp, h->fp, n);
+            d.downs[i].fplen = (uint8_t)n;
+        }
+        d.cfg.downs = d.downs;
+        d.cfg.ndown = s->downs.n;
+    }
+    d.cfg.up_proxy = s->up_proxy;
     if (rc == 0)
         rc = setup_keys(&d);
     if (rc == 0)
@@ -321,6 +339,7 @@ int main(int argc, char **argv)
     free(d.hbs);
     free(d.servers);
     free(d.clients);
+    free(d.downs);
     conf_free(&uftpproxyd_conf_spec, s);
     log_close();
     return rc;

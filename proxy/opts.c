@@ -147,6 +147,14 @@ static const struct conf_option opts[] = {
                  "clients: lines 'clientID[|fingerprint]'; others are refused, fingerprints are "
                  "checked under client authentication",
              CONF_HOSTLIST(hl_clients), CONF_FIELD(S, clients)),
+    CONF_ROW("upstream-proxy", 0, CONF_CUSTOM, .section = "Security", .argname = "0xID",
+             .help = "stacked proxies, cleartext sessions: send our aggregates to this response "
+                     "or client proxy (from where its PROXY_KEY comes), not to the server",
+             .parse = conf_id_parse, .print = conf_id_print, CONF_FIELD(S, up_proxy)),
+    CONF_ROW("downstream", 0, CONF_CUSTOM, .section = "Security", .argname = "FILE",
+             .help = "stacked proxies, cleartext sessions: lines 'proxyID[|fingerprint]' of the "
+                     "proxies whose answers listing clients we take; nobody else may list clients",
+             CONF_HOSTLIST(hl_clients), CONF_FIELD(S, downs)),
     CONF_ROW("key-file", 'k', CONF_LIST, .section = "Security", .argname = "FILE,...",
              .list_max = PROXY_MAX_KEYS,
              .help = "signing keys; the first signs PROXY_KEY, KEYINFO, CLIENT_KEY and heartbeats "

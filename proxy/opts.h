@@ -46,6 +46,8 @@ struct uftpproxyd_settings {
     /* Security */
     struct conf_hostlist servers;  /* -S */
     struct conf_hostlist clients;  /* -C */
+    uint32_t up_proxy;             /* --upstream-proxy (spec §3.5), 0 = none */
+    struct conf_hostlist downs;    /* --downstream (spec §3.5) */
     struct conf_list keyfiles;     /* -k */
     struct conf_list keygen;       /* -K */
     char *curve;                   /* -e (v4 response proxy ECDH key) */

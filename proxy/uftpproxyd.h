@@ -33,6 +33,7 @@ struct uftpproxyd {
     struct addr self[2];
     struct proxy_server *servers;
     struct proxy_client *clients;
+    struct proxy_client *downs; /* --downstream (spec §3.5) */
     struct crypto_key *keys[100];
     size_t nkeys;
     struct crypto_key *dh4; /* -e: a response proxy's long-lived ECDH key (v4) */

@@ -33,6 +33,12 @@ void agg_set_hold(struct agg *a, uint64_t hold_us)
     a->hold_us = hold_us;
 }
 
+void agg_due_by(struct agg *a, int i, uint64_t t_us)
+{
+    if (i >= 0 && i < AGG_MAX_SLOTS && a->slots[i].func != 0 && a->slots[i].due_us > t_us)
+        a->slots[i].due_us = t_us;
+}
+
 static bool matches(const struct agg_slot *s, const struct agg_msg *m)
 {
     if (s->func != m->func)

@@ -124,6 +124,8 @@ int agg_init(struct agg *a, unsigned nslots, size_t max_ids, size_t nak_cap, uin
 void agg_free(struct agg *a);
 /* A new hold time (the GRTT changed); slots already pending keep theirs. */
 void agg_set_hold(struct agg *a, uint64_t hold_us);
+/* Slot i is due at t_us at the latest (an answer that was held before it came). */
+void agg_due_by(struct agg *a, int i, uint64_t t_us);
 
 /*
  * Merges client id's answer m, received at now_us (monotonic). A client

@@ -25,7 +25,7 @@ void p_aggq_flush(struct proxy *p, struct psession *s, bool force)
         flush_slot(p, s, i);
 }
 
-void p_aggq_add(struct proxy *p, struct psession *s, const struct agg_msg *am, uint32_t id)
+int p_aggq_add(struct proxy *p, struct psession *s, const struct agg_msg *am, uint32_t id)
 {
     int rc = agg_add(&s->agg, am, id, p->now);
     if (rc == AGG_EFULL) {
@@ -43,8 +43,9 @@ void p_aggq_add(struct proxy *p, struct psession *s, const struct agg_msg *am, u
     if (rc < 0) {
         PLOG(p, s, LL_WARN, "cannot aggregate %s from %08X: %s", wire_func_name(am->func), id,
              agg_strerror(rc));
-        return;
+        return rc;
     }
     p->st.aggregated_in++;
     p->dirty = true;
+    return rc;
 }

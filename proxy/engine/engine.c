@@ -165,7 +165,7 @@ static PROXY_HANDLER(server_only)
 static proxy_handler *const no_session[] = {[HB_REQ] = p_hb_req_recv,
                                             [HB_RESP] = p_hb_resp_recv,
                                             [KEY_REQ] = p_reg_key_req,
-                                            [PROXY_KEY] = ignore};
+                                            [PROXY_KEY] = p_stack_proxy_key};
 /* 6. A client or response proxy: from the session's server; the rest goes to the clients. */
 static proxy_handler *const from_server_tab[] = {[KEYINFO] = p_reg_keyinfo,
                                                  [REG_CONF] = p_reg_reg_conf,
@@ -180,6 +180,17 @@ static proxy_handler *const from_client_tab[] = {
     [REG_CONF] = server_only,          [FILEINFO] = server_only,
     [FILESEG] = server_only,           [DONE] = server_only,
     [DONE_CONF] = server_only,         [CONG_CTRL] = server_only};
+/* ... and from a downstream proxy (cfg.downs; spec §3.5, cleartext sessions). */
+static PROXY_HANDLER(down_other);
+static proxy_handler *const from_down_tab[] = {[REGISTER] = p_stack_register,
+                                               [FILEINFO_ACK] = p_stack_fileinfo_ack,
+                                               [STATUS] = p_stack_status,
+                                               [COMPLETE] = p_stack_complete,
+                                               [ABORT] = p_stack_abort};
+static PROXY_HANDLER(down_other)
+{
+    p_drop(p, in->from, "unexpected message from a downstream proxy");
+}
 /* What a client of an encrypted session sends ENCRYPTED only (spec §1.4). */
 #define SEALED_ONLY                                                                                \
     (1u << CLIENT_KEY | 1u << KEYINFO_ACK | 1u << FILEINFO_ACK | 1u << STATUS | 1u << COMPLETE)
@@ -325,6 +336,16 @@ static void from_client(struct proxy *p, struct psession *s, struct pmsg *in)
         }
         if (!decode(p, in))
             return;
+    }
+    if (p_down_entry(p, h->src_id) != NULL) {
+        if (s->encrypted) {
+            /* spec §3.5: not built for encrypted sessions (its lists would be unkeyed). */
+            p_drop(p, in->from, "a downstream proxy in an encrypted session");
+            return;
+        }
+        p_alive(p, s);
+        HANDLER(from_down_tab, in->m.func, down_other)(p, s, NULL, in);
+        return;
     }
     if (c == NULL && in->m.func != REGISTER) {
         p_drop(p, in->from, "not a registered client of this session");

@@ -126,6 +126,16 @@ struct proxy_config {
     size_t nserver;
     const struct proxy_client *clients;
     size_t nclient;
+    /*
+     * Stacked aggregating proxies (issue 16, spec §3.5 [EXT]), cleartext
+     * sessions only. up_proxy (--upstream-proxy): our aggregates go to this
+     * aggregating proxy (the source of its PROXY_KEY for the session), not
+     * to the server; 0 = to the server. downs (--downstream): the only
+     * proxies whose answers listing clients we take and re-aggregate.
+     */
+    uint32_t up_proxy;
+    const struct proxy_client *downs;
+    size_t ndown;
 
     /* The first -k key: PROXY_KEY, KEYINFO, CLIENT_KEY and heartbeats. Borrowed. */
     const struct crypto_key *key;

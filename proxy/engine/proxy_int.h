@@ -7,6 +7,7 @@
  *               KEYINFO, REG_CONF at client and response proxies
  *   xfer.c      FILEINFO_ACK and STATUS, complete.c COMPLETE: aggregated both ways
  *   abort.c     ABORT; hb.c heartbeats; fwd.c tunnelling and relaying
+ *   stack.c     stacked proxies (spec §3.5): a downstream proxy's aggregates
  *   session.c   the session machines and their timers
  *   client.c    the client table and the per-client machine
  *   aggq.c      aggregates waiting to go upstream; send.c what we send
@@ -159,6 +160,7 @@ struct pclient {
     bool cc_seen;      /* it sent a CC_ACK in round cc_seq (fwd.c) */
     uint16_t cc_seq;
     bool decodes; /* spec §9.1: its REGISTER said DECODE for the session's code, K, S */
+    uint32_t via; /* spec §3.5: the downstream proxy whose aggregates list it; 0 = its own */
 };
 
 struct psession {
@@ -167,7 +169,8 @@ struct psession {
     uint32_t group_id;
     uint8_t group_inst;
     uint32_t server_id;
-    struct addr up;   /* the ANNOUNCE source: everything upstream goes there */
+    struct addr up;   /* the ANNOUNCE source: everything upstream goes there, */
+    struct addr via;  /* ... or to our upstream proxy (cfg.up_proxy; spec §3.5), once known */
     struct addr pub;  /* ANNOUNCE's public address (port: client_port) */
     struct addr priv; /* private address; unset in unicast mode */
     struct addr ssm_src;
@@ -190,6 +193,7 @@ struct psession {
     uint64_t ann_at;     /* the server's latest ANNOUNCE of the session (its round) */
     uint64_t ann_grtt;   /* and the GRTT it carried */
     bool encrypted;
+    bool lower; /* spec §3.5: cleartext, our aggregates go to an upstream proxy (cfg.up_proxy) */
     bool limit_logged;
     struct pclient *cl;
     size_t ncl, capcl;
@@ -262,6 +266,16 @@ struct proxy {
                      (unsigned)(s)->group_inst, ##__VA_ARGS__);                                    \
     } while (0)
 
+/*
+ * How long answers wait for others (agg.h): 1 GRTT; spec §3.5: half at a
+ * proxy with an upstream proxy, and a downstream proxy's answers half at the
+ * upstream one (stack.c), so that two levels hold no longer than one.
+ */
+static inline uint64_t p_hold(const struct psession *s)
+{
+    return s->lower ? s->grtt_us / 2 : s->grtt_us;
+}
+
 static inline uint64_t p_wall(const struct proxy *p, uint64_t now_us)
 {
     return (uint64_t)((int64_t)now_us + p->cfg.wall_offset_us);
@@ -291,6 +305,9 @@ typedef PROXY_HANDLER(proxy_handler);
 proxy_handler p_reg_announce, p_reg_key_req, p_reg_register, p_reg_fileinfo, p_reg_client_key,
     p_reg_keyinfo_ack, p_reg_keyinfo, p_reg_reg_conf, p_reg_proven;
 agg_flusher p_reg_flush;
+/* stack.c (spec §3.5): the upstream proxy's PROXY_KEY; a downstream proxy's aggregates. */
+proxy_handler p_stack_proxy_key, p_stack_register, p_stack_fileinfo_ack, p_stack_status,
+    p_stack_complete, p_stack_abort;
 /* xfer.c */
 proxy_handler p_xfer_fileinfo_ack, p_xfer_status;
 agg_flusher p_xfer_flush_fileinfo_ack, p_xfer_flush_status;
@@ -336,8 +353,8 @@ void p_client_register_up(struct proxy *p, struct psession *s, struct pclient *c
 
 /* ------------------------------------------------------------ aggq.c */
 
-/* Adds a client's answer to the session's aggregates (flushing all first when full). */
-void p_aggq_add(struct proxy *p, struct psession *s, const struct agg_msg *am, uint32_t id);
+/* Adds a client's answer to the session's aggregates (flushing all first when full); its slot. */
+int p_aggq_add(struct proxy *p, struct psession *s, const struct agg_msg *am, uint32_t id);
 /* Sends the aggregates that are due (all with force). */
 void p_aggq_flush(struct proxy *p, struct psession *s, bool force);
 
@@ -377,6 +394,8 @@ void p_slot_join(struct proxy *p, struct psession *s, const struct addr *group,
                  const struct addr *from);
 const struct proxy_server *p_server(const struct proxy *p, uint32_t id);
 const struct proxy_client *p_client_entry(const struct proxy *p, uint32_t id);
+/* id's entry in the downstream proxies (cfg.downs, spec §3.5), or NULL. */
+const struct proxy_client *p_down_entry(const struct proxy *p, uint32_t id);
 /* The amp_key of an address (its IP). */
 uint64_t p_src_key(const struct proxy *p, const struct addr *a);
 /* A server's rank (issue 14): 2 listed in -S and from the line's address, 1 listed, 0 not. */

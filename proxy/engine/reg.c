@@ -142,9 +142,10 @@ static struct psession *new_session(struct proxy *p, struct pmsg *in)
     }
     s->k = k;
     s->encrypted = k != NULL;
+    s->lower = p->cfg.up_proxy != 0 && !s->encrypted;
     s->pub = pub;
     s->priv = priv;
-    if (agg_init(&s->agg, p->cfg.max_pending, max_ids(s), s->blocksize, s->grtt_us) < 0) {
+    if (agg_init(&s->agg, p->cfg.max_pending, max_ids(s), s->blocksize, p_hold(s)) < 0) {
         p_slot_release(p, s);
         return NULL;
     }
@@ -172,6 +173,11 @@ static struct psession *new_session(struct proxy *p, struct pmsg *in)
     PLOG(p, s, LL_INFO, "%s session of server %08X at %s, private group %s%s",
          s->encrypted ? "encrypted" : "unencrypted", s->server_id, addr_str(in->from, ab),
          addr_str(&s->priv, gb), s->encrypted && keys_client_auth(k) ? ", client auth" : "");
+    if (p->cfg.up_proxy != 0 && s->encrypted)
+        PLOG(p, s, LL_INFO,
+             "encrypted: registering with the server, not through proxy %08X "
+             "(stacked proxies are cleartext only, spec §3.5)",
+             p->cfg.up_proxy);
     return s;
 }
 

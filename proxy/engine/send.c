@@ -69,7 +69,14 @@ bool p_send_up(struct proxy *p, struct psession *s, const struct wire_msg *m, en
         }
         len = (size_t)r;
     }
-    return p_send(p, &s->up, b, len);
+    const struct addr *to = &s->up;
+    if (s->lower) {
+        /* spec §3.5: through our upstream proxy; until its PROXY_KEY, nothing (retried). */
+        if (!addr_is_set(&s->via))
+            return false;
+        to = &s->via;
+    }
+    return p_send(p, to, b, len);
 }
 
 static void abort_msg(struct wire_msg *m, const struct psession *s, uint32_t host, uint8_t flags,

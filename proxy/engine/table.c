@@ -130,6 +130,14 @@ const struct proxy_client *p_client_entry(const struct proxy *p, uint32_t id)
     return NULL;
 }
 
+const struct proxy_client *p_down_entry(const struct proxy *p, uint32_t id)
+{
+    for (size_t i = 0; i < p->cfg.ndown; i++)
+        if (p->cfg.downs[i].id == id)
+            return &p->cfg.downs[i];
+    return NULL;
+}
+
 uint64_t p_src_key(const struct proxy *p, const struct addr *a)
 {
     uint8_t ip[16];
@@ -157,7 +165,7 @@ void p_take_grtt(struct psession *s, const struct uftp_hdr *h)
     if (h->grtt != s->grtt_code || s->grtt_us == 0) {
         s->grtt_code = h->grtt;
         s->grtt_us = quant_rtt_decode_us(h->grtt);
-        agg_set_hold(&s->agg, s->grtt_us);
+        agg_set_hold(&s->agg, p_hold(s));
     }
     s->gsize_code = h->gsize;
 }

@@ -114,7 +114,9 @@ PROXY_HANDLER(p_xfer_status)
         am.naks = s->fec_buf;
         am.naks_len = fec_counts(s, st->naks, st->naks_len, s->fec_buf);
     }
-    p_aggq_add(p, s, &am, c->id);
+    int i = p_aggq_add(p, s, &am, c->id);
+    if (c->via != 0) /* a downstream proxy's, held there half a GRTT (p_hold, spec §3.5) */
+        agg_due_by(&s->agg, i, p->now + s->grtt_us / 2);
 }
 
 /* spec §3.4 [DIFF]: no client list (counted: its adds); the TFMCC_ACK_INFO of the client with

@@ -11,11 +11,14 @@
  *       listed), clear (no encryption), silent=K, onenet (proxies and
  *       receivers all on one network, as before sites), tunnels (each
  *       aggregating proxy a client proxy behind a server proxy of its own:
- *       proxies two deep, as spec §3 lets them stack), fec
+ *       proxies two deep, as spec §3 lets them stack), stacked=Q (Q response
+ *       proxies behind each of the PROXIES, receivers behind those: spec
+ *       §3.5), fec
  *       (receivers decode parity), nofec (the sender offers none; issue 17),
  *       block=N (the sender's -b: a bigger block carries more ids in each
  *       proxy's aggregate).
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -33,10 +36,13 @@ struct big {
     struct sender_dest *dests;
     struct receiver_server *srv; /* per proxy (one when direct): -S with the proxy's ID */
     struct proxy_config *pc;
+    struct proxy_client *downs; /* stacked: each upper proxy's lower ones (cfg.downs) */
     struct sender_dest *proxies;
     struct addr pub;
     int tx, *rx, nrx, *px, npx;
-    struct addr at; /* the sender's address */
+    int lower0;          /* stacked: the first lower proxy's node (INT_MAX: none) */
+    uint64_t into_lower; /* datagrams from lower proxies into the sender */
+    struct addr at;      /* the sender's address */
     /* Measured at the sender. */
     uint64_t into, into_bytes;        /* datagrams reaching it */
     uint64_t into_func[32];           /* by message type (ENCRYPTED as one) */
@@ -76,6 +82,7 @@ struct big_opts {
     int n;             /* receivers */
     int proxies;       /* response proxies (0: direct) */
     bool tunnels;      /* each proxy a client proxy behind a server proxy of its own */
+    int lower;         /* stacked (spec §3.5): this many response proxies behind each proxy */
     bool sites;        /* each proxy and its receivers on a site of their own (sim_set_site) */
     bool closed;       /* the sender lists every receiver */
     bool enc;          /* AES-256-GCM, P-256 (else clear) */
@@ -104,6 +111,8 @@ static void big_tap(void *arg, int from, const struct addr *src, const struct ad
         if (b->data_end_us == 0 && st.phase >= SENDER_PH_COMPLETION)
             b->data_end_us = t;
     } else if (addr_equal(dst, &b->at)) {
+        if (from >= b->lower0)
+            b->into_lower++; /* stacked: a lower proxy's answer reached the sender */
         b->into++;
         b->into_bytes += len;
         if (len > 1)
@@ -119,6 +128,7 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
     b->s = sim_new(seed);
     b->f = calloc(1, sizeof(*b->f));
     b->tx = -1;
+    b->lower0 = INT_MAX;
     sim_set_digest_only(b->s, true);
     if (o->fec)
         sim_set_digest_readback(b->s, scen_readback, b->f);
@@ -140,7 +150,17 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
      * network and 2k+1.
      */
     int upper = o->tunnels ? np : 0;
-    b->srv = calloc((size_t)(np + 1), sizeof(*b->srv));
+    /*
+     * Stacked (spec §3.5): np upper response proxies, each with o->lower
+     * response proxies behind it whose aggregates it takes (cfg.downs); the
+     * receivers behind the lower ones (-S with the lower proxy's ID). One
+     * network: a lower proxy hears its upper proxy's PROXY_KEY.
+     */
+    int nlow = o->tunnels ? 0 : np * o->lower;
+    upper += nlow;
+    int nbehind = nlow > 0 ? nlow : np; /* the proxies receivers register with */
+    b->srv = calloc((size_t)(nbehind + 1), sizeof(*b->srv));
+    b->downs = calloc((size_t)(nlow + 1), sizeof(*b->downs));
     b->pc = calloc((size_t)(np + upper + 1), sizeof(*b->pc));
     b->px = calloc((size_t)(np + upper + 1), sizeof(*b->px));
     b->proxies = calloc((size_t)(np + upper + 1), sizeof(*b->proxies));
@@ -151,7 +171,7 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
      * (sim_set_site) where its receivers are: the sender's multicast reaches
      * every site, a proxy's only its own, as a real deployment is wired.
      */
-    bool sites = o->sites && np > 0 && !o->tunnels;
+    bool sites = o->sites && np > 0 && !o->tunnels && nlow == 0;
     for (int k = 0; sites && k < np; k++)
         sim_set_site(b->s, k + 1, 0);
     /* Receivers, in groups of n / np behind each response proxy when there are proxies. */
@@ -166,7 +186,7 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
         c->pub_addrs = &b->pub;
         c->npub = 1;
         if (np > 0) {
-            c->servers = &b->srv[i % np];
+            c->servers = &b->srv[i % nbehind];
             c->nserver = 1;
         }
         if (sites)
@@ -185,6 +205,12 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
         struct proxy_config *c = &b->pc[k];
         proxy_config_defaults(c);
         c->role = o->tunnels ? (k < np ? PROXY_CLIENT : PROXY_SERVER) : PROXY_RESPONSE;
+        if (nlow > 0 && k < np) { /* an upper proxy: its lower ones' IDs filled in below */
+            c->downs = &b->downs[k * o->lower];
+            c->ndown = (size_t)o->lower;
+        }
+        if (nlow > 0 && k >= np) /* lower proxy k - np, behind upper (k - np) / lower */
+            c->up_proxy = b->pc[(k - np) / o->lower].proxy_id;
         c->key = scen_key(SK_PROXY0 + k % 4);
         c->pub_addrs = &b->pub;
         c->npub = 1;
@@ -208,6 +234,11 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
                 sim_set_mcast_net(b->s, b->px[k], net);
         }
         b->proxies[k].id = c->proxy_id;
+        if (nlow > 0 && k >= np) {
+            b->downs[k - np].id = c->proxy_id;
+            if (k == np)
+                b->lower0 = b->px[k];
+        }
     }
     sim_set_net(b->s, 0);
     b->npx = np; /* the aggregating ones: the sender lists them (not the server proxies) */
@@ -231,10 +262,10 @@ static struct big *big_new(uint64_t seed, const struct big_opts *o)
     g_big = b;
     b->tx = sim_add_sender(b->s, sc, &lan, big_event);
     CHECK(b->tx >= 0, "sender_new failed");
-    for (int k = 0; k <= np; k++) {
+    for (int k = 0; k <= nbehind; k++) {
         b->srv[k].id = sc->server_id;
-        if (k < np)
-            b->srv[k].proxy_id = b->pc[k].proxy_id;
+        if (k < nbehind)
+            b->srv[k].proxy_id = b->pc[nlow > 0 ? np + k : k].proxy_id;
     }
     if (b->tx >= 0)
         sim_node_addr(b->s, b->tx, &b->at);
@@ -250,6 +281,7 @@ static void big_free(struct big *b)
     free(b->dests);
     free(b->pc);
     free(b->srv);
+    free(b->downs);
     free(b->px);
     free(b->proxies);
     free(b->named);
@@ -281,11 +313,12 @@ static int big_delivered(struct big *b, int skip_last)
     return ok;
 }
 
-static uint64_t g_reg_us;    /* the last run's registration time */
-static uint64_t g_delivered; /* the last run's copies delivered (sim_packets) */
-static uint64_t g_pk_max;    /* the last run's most public-key operations by one receiver */
-static uint64_t g_into;      /* the last run's datagrams into the sender */
-static uint64_t g_floor;     /* through proxies, the fewest that can carry its rounds */
+static uint64_t g_reg_us;     /* the last run's registration time */
+static uint64_t g_delivered;  /* the last run's copies delivered (sim_packets) */
+static uint64_t g_pk_max;     /* the last run's most public-key operations by one receiver */
+static uint64_t g_into;       /* the last run's datagrams into the sender */
+static uint64_t g_floor;      /* through proxies, the fewest that can carry its rounds */
+static uint64_t g_into_lower; /* stacked: of g_into, from lower proxies (spec §3.5: none) */
 
 /* The packing floor through proxies: each round of a proxy's c clients' answers takes at
  * least ceil(c / m) aggregates of m IDs; KEYINFO_ACK is the proxy's own, one. Per proxy. */
@@ -343,6 +376,7 @@ static void big_run(uint64_t seed, const struct big_opts *o, int want_exit, bool
             g_pk_max = rs.pk_done;
     }
     g_into = b->into;
+    g_into_lower = b->into_lower;
     g_floor = 0;
     if (o->proxies > 0) {
         size_t m, c, per;
@@ -359,7 +393,8 @@ static void big_run(uint64_t seed, const struct big_opts *o, int want_exit, bool
                "receiver, %.2f per proxy); data sent %.3f x the files; sender CPU %.1f us per "
                "receiver; wall %.1f s; peak RSS %ld MB\n",
                o->n, b->npx,
-               o->tunnels               ? " tunnels"
+               o->lower > 0             ? " stacked"
+               : o->tunnels             ? " tunnels"
                : o->sites && b->npx > 0 ? " sites"
                : b->npx > 0             ? " onenet"
                                         : "",
@@ -370,6 +405,11 @@ static void big_run(uint64_t seed, const struct big_opts *o, int want_exit, bool
                (double)b->into / o->n, b->npx ? (double)b->into / b->npx : 0.0,
                fbytes ? (double)sst.data_bytes / (double)fbytes : 0.0,
                (double)sim_node_cpu_ns(b->s, b->tx) / 1e3 / o->n, wall, ru.ru_maxrss / 1024);
+    if ((print || scen_verbose) && o->lower > 0)
+        printf("  stacked: %d upper x %d lower response proxies, %d receivers each; %llu "
+               "datagrams from lower proxies into the sender\n",
+               o->proxies, o->lower, o->n / (o->proxies * o->lower),
+               (unsigned long long)b->into_lower);
     if ((print || scen_verbose) && (o->fec || o->nofec))
         printf("  parity (issue 17): FILESEG + FEC_PARITY payload %.4f x the files, parity %llu, "
                "%u decoders, passes of the last file %u\n",
@@ -502,6 +542,40 @@ static void scen_tunnels_1000(uint64_t seed)
           (unsigned long long)g_into, (unsigned long long)g_floor);
 }
 
+/*
+ * Stacked aggregating proxies (issue 16, spec §3.5): 60 receivers behind 6
+ * lower response proxies, 3 behind each of 2 upper ones, cleartext, clean
+ * and at 1 % loss on the receivers' links. Every receiver exact, nothing
+ * from a lower proxy reaches the sender, and the sender hears only the 2
+ * upper proxies (on main the upper proxies drop the lower ones' REGISTER:
+ * nobody registers). Encrypted, the lower proxies register with the server
+ * themselves (§3.5: stacking is cleartext only): every receiver exact too.
+ */
+static void scen_stacked_60(uint64_t seed)
+{
+    struct big_opts o = {.n = 60, .proxies = 2, .lower = 3, .delay_us = 1000, .file_bytes = 200000};
+    for (unsigned loss = 0; loss <= 1; loss++) {
+        o.loss_pct = loss;
+        big_run(seed, &o, 0, false);
+        CHECK(g_into > 0 && g_into_lower == 0, "%llu into the sender, %llu from lower proxies",
+              (unsigned long long)g_into, (unsigned long long)g_into_lower);
+        /* Clean: the floor, but for one more FILEINFO_ACK a file (2 here): the answers to
+         * the sender's quick FILEINFO repeat, 1 GRTT after the first, which one level's
+         * hold of 1 GRTT folds in and two levels' halves do not (spec §3.5). */
+        if (loss == 0)
+            CHECK(g_into <= (g_floor + 2) * 2,
+                  "%llu datagrams into the sender from 2 proxies, floor %llu each",
+                  (unsigned long long)g_into, (unsigned long long)g_floor);
+    }
+    o.loss_pct = 0;
+    o.closed = true;
+    big_run(seed, &o, 0, false);
+    CHECK(g_into_lower == 0, "closed: %llu from lower proxies", (unsigned long long)g_into_lower);
+    o.closed = false;
+    o.enc = true;
+    big_run(seed, &o, 0, false);
+}
+
 /* One response proxy for 1,500 receivers: past 5.0.1's 1,000 per proxy (issue 16). */
 static void scen_proxy_1500(uint64_t seed)
 {
@@ -515,6 +589,7 @@ static const struct scen g_tab[] = {
     {"budget_open", scen_budget_open, 3}, {"budget_closed", scen_budget_closed, 4},
     {"direct_2000", scen_direct_2000, 1}, {"closed_2000", scen_closed_2000, 2},
     {"sites_1000", scen_sites_1000, 7},   {"tunnels_1000", scen_tunnels_1000, 8},
+    {"stacked_60", scen_stacked_60, 9},
 };
 
 int main(int argc, char **argv)
@@ -536,6 +611,8 @@ int main(int argc, char **argv)
         for (int a = 7; a < argc; a++) {
             o.closed |= strcmp(argv[a], "closed") == 0;
             o.tunnels |= strcmp(argv[a], "tunnels") == 0;
+            if (strncmp(argv[a], "stacked=", 8) == 0) /* PROXIES upper x this many lower each */
+                o.lower = atoi(argv[a] + 8);
             if (strcmp(argv[a], "onenet") == 0)
                 o.sites = false;
             if (strcmp(argv[a], "clear") == 0)

@@ -1,0 +1,176 @@
+/*
+ * Stacked aggregating proxies (issue 16, spec §3.5 [EXT]; cleartext
+ * sessions only). A lower proxy configured with an upstream proxy
+ * (cfg.up_proxy) sends its aggregates to the address that proxy's PROXY_KEY
+ * for the session came from (send.c), as a receiver behind it would. An
+ * upper proxy takes the answers listing clients only from the proxies of
+ * its downstream list (cfg.downs, engine.c dispatches them here): every
+ * listed ID becomes a client of ours reached through that proxy (c->via),
+ * under the same -C list and client limit as a direct one, and belongs to
+ * that proxy alone; its answers join our aggregates as a direct client's
+ * would, so the server sees one ordinary proxy (a 5.0.1 sender too).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/fec/fec.h"
+#include "proxy/engine/proxy_int.h"
+
+/* PROXY_KEY of another proxy (spec §1.8): our upstream proxy's gives its address. */
+PROXY_HANDLER(p_stack_proxy_key)
+{
+    const struct uftp_hdr *h = in->h;
+    if (p->cfg.up_proxy == 0 || h->src_id != p->cfg.up_proxy || p->cfg.role == PROXY_SERVER ||
+        h->version != UFTP_VER5)
+        return; /* another proxy's, for its clients */
+    s = p_find(p, h->group_id, h->group_inst);
+    if (s == NULL || s->encrypted || s->version != UFTP_VER5)
+        return; /* (encrypted: we register with the server ourselves, spec §3.5) */
+    char ab[ADDR_STRLEN];
+    if (addr_is_set(&s->via)) {
+        /* Learned once a session: a forged one cannot move our aggregates elsewhere. */
+        if (!addr_equal(&s->via, in->from))
+            p_drop(p, in->from, "PROXY_KEY of our upstream proxy from another address");
+        return;
+    }
+    s->via = *in->from;
+    PLOG(p, s, LL_INFO, "upstream proxy %08X at %s", h->src_id, addr_str(in->from, ab));
+}
+
+/* A downstream proxy's answer joins our aggregates; it held it half a GRTT already (p_hold). */
+static void add(struct proxy *p, struct psession *s, const struct agg_msg *am, uint32_t id)
+{
+    int i = p_aggq_add(p, s, am, id);
+    if (i >= 0)
+        agg_due_by(&s->agg, i, p->now + s->grtt_us / 2);
+}
+
+/* Client id as listed by downstream proxy down; NULL when it is not one of its. */
+static struct pclient *listed(struct psession *s, uint32_t id, uint32_t down)
+{
+    struct pclient *c = p_client_of(s, id);
+    return c != NULL && c->via == down ? c : NULL;
+}
+
+PROXY_HANDLER(p_stack_register)
+{
+    const struct wire_register *r = &in->m.u.reg;
+    uint32_t down = in->h->src_id;
+    if (r->ids.n == 0) {
+        p_drop(p, in->from, "REGISTER of a downstream proxy listing no clients");
+        return;
+    }
+    size_t n = 0, refused = 0;
+    for (size_t i = 0; i < r->ids.n; i++) {
+        uint32_t id = wire_ids_get(&r->ids, i);
+        struct pclient *cl = p_client_of(s, id);
+        if (cl == NULL) {
+            /* A proxy is no receiver; -C, reserved IDs and the limit as for a direct one. */
+            if (p_down_entry(p, id) != NULL || (cl = p_client_add(p, s, id, in->from)) == NULL) {
+                refused++;
+                continue;
+            }
+            cl->via = down;
+        } else if (cl->via != down) {
+            refused++; /* a direct client, or another proxy's */
+            continue;
+        }
+        if (!p_client_accepts(cl, CE_REGISTER))
+            continue; /* aborted */
+        cl->addr = *in->from;
+        /* The proxy's echo stands for each (agg.h: it is its clients' longest RTT already). */
+        cl->reg_echo = r->tstamp;
+        cl->reg_rx = p->now;
+        p_client_step(p, s, cl, CE_REGISTER, NULL);
+        n++;
+    }
+    PLOG(p, s, refused ? LL_PROTO : LL_VERBOSE,
+         "REGISTER from downstream proxy %08X: %zu clients, %zu refused", down, n, refused);
+}
+
+PROXY_HANDLER(p_stack_fileinfo_ack)
+{
+    const struct wire_fileinfo_ack *fa = &in->m.u.fileinfo_ack;
+    struct agg_msg am = {.func = FILEINFO_ACK,
+                         .file_id = fa->file_id,
+                         .partial = (fa->flags & FLAG_PARTIAL) != 0,
+                         .has_echo = true,
+                         .echo_us = fa->tstamp};
+    for (size_t i = 0; i < fa->ids.n; i++) {
+        struct pclient *cl = listed(s, wire_ids_get(&fa->ids, i), in->h->src_id);
+        if (cl != NULL && cl->state != PC_ABORTED)
+            add(p, s, &am, cl->id);
+    }
+}
+
+/*
+ * Its STATUS is an aggregate without a list: ORed into ours as one client's
+ * (xfer.c), a count report (spec §9.4) as a DECODE client's, whose counts its
+ * bitmap carries as the first members of each FEC block; the TFMCC client it
+ * names, when one of its, stays named.
+ */
+PROXY_HANDLER(p_stack_status)
+{
+    const struct wire_status *st = &in->m.u.status;
+    uint32_t down = in->h->src_id;
+    uint32_t named = st->has_tfmcc ? st->tfmcc.client_id : 0;
+    struct pclient as = {.id = named != 0 && listed(s, named, down) != NULL ? named : down,
+                         .state = PC_REGISTERED,
+                         .via = down,
+                         .decodes = s->fec && st->has_fec && st->fec.version == WIRE_FEC_VERSION &&
+                                    (st->fec.flags & FEC_F_COUNTS) &&
+                                    st->fec.code == FEC_CODE_RS8_CAUCHY && st->fec.k == s->fec_k &&
+                                    st->fec.stride == s->fec_stride};
+    p_xfer_status(p, s, &as, in);
+}
+
+PROXY_HANDLER(p_stack_complete)
+{
+    const struct wire_complete *cm = &in->m.u.complete;
+    struct agg_msg am = {.func = COMPLETE,
+                         .file_id = cm->file_id,
+                         .status = cm->status,
+                         .has_freespace = cm->has_freespace,
+                         .freespace = cm->freespace};
+    for (size_t i = 0; i < cm->ids.n; i++) {
+        struct pclient *cl = listed(s, wire_ids_get(&cm->ids, i), in->h->src_id);
+        if (cl == NULL || cl->state == PC_ABORTED)
+            continue;
+        if (cm->file_id == 0) {
+            p_client_step(p, s, cl, CE_COMPLETE, NULL);
+            p_session_event(p, s, SE_CLIENT_DONE, NULL);
+        }
+        add(p, s, &am, cl->id);
+    }
+}
+
+/* One of its clients aborted (host), or the proxy itself (0, or its ID): all of its. */
+PROXY_HANDLER(p_stack_abort)
+{
+    const struct wire_abort *a = &in->m.u.abort;
+    uint32_t down = in->h->src_id;
+    char text[WIRE_ABORT_TEXT_LEN + 1];
+    snprintf(text, sizeof(text), "%s", a->text);
+    for (char *x = text; *x; x++)
+        if ((unsigned char)*x < 0x20 || *x == 0x7f)
+            *x = '?';
+    if (a->host != 0 && a->host != down) {
+        struct pclient *cl = listed(s, a->host, down);
+        if (cl == NULL) {
+            p_drop(p, in->from, "ABORT of a downstream proxy for a client not its");
+            return;
+        }
+        PLOG(p, s, LL_WARN, "transfer aborted by client %08X (via %08X): %s", cl->id, down, text);
+        p_client_step(p, s, cl, CE_ABORT, NULL);
+        p_send_abort_up(p, s, cl->id, text);
+        return;
+    }
+    PLOG(p, s, LL_WARN, "downstream proxy %08X aborted: %s", down, text);
+    for (size_t i = 0; i < s->ncl; i++) {
+        struct pclient *cl = &s->cl[i];
+        if (cl->via == down && cl->state != PC_ABORTED) {
+            p_client_step(p, s, cl, CE_ABORT, NULL);
+            p_send_abort_up(p, s, cl->id, text);
+        }
+    }
+}
