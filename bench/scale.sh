@@ -14,18 +14,25 @@
 # also prints the aggregates per proxy per round and their packing floor at
 # the block size used (ceil(clients per proxy / IDs per aggregate) a round).
 # --tunnels runs proxies two deep: each aggregating proxy a client proxy
-# behind a server proxy of its own (aggregating proxies do not stack on each
-# other, spec §3).
+# behind a server proxy of its own. --stacked runs aggregating proxies two
+# deep (spec §3.5 [EXT], cleartext sessions only, so those runs are clear):
+# P upper response proxies, Q lower ones behind each, N / (P x Q) receivers
+# behind each lower one, all on one network; "per proxy" is per upper proxy,
+# and a line says how many datagrams from lower proxies reached the sender
+# (0: the tree held).
 #
 #   bench/scale.sh [--build DIR] [--mb 20] [--n "1000 10000"] [--proxied "100000:100"]
 #                  [--tunnels "10000:10"] [--closed] [--loss PCT] [--delay US]
-#                  [--block BYTES]
+#                  [--block BYTES] [--stacked "10000:10x10"] [--clear]
 #
 #   --n LIST        direct sessions of these sizes (default "1000 10000")
 #   --proxied LIST  N:P sessions through P response proxies (default "100000:100";
 #                   "" for none)
 #   --tunnels LIST  N:P sessions through P client proxies, each behind its own
 #                   server proxy (default "" for none)
+#   --stacked LIST  N:PxQ sessions through P upper x Q lower response proxies,
+#                   cleartext (default "" for none)
+#   --clear         no encryption in every run (compare --proxied with --stacked)
 #   --closed        closed groups (every receiver listed)
 #   --block BYTES   the sender's -b (default 1300); through proxies the packing
 #                   floor is ceil(clients per proxy / IDs per aggregate) a round
@@ -40,6 +47,7 @@ mb=20
 ns="1000 10000"
 proxied="100000:100"
 tunnels=""
+stacked=""
 extra=""
 loss=0
 delay=1000
@@ -50,11 +58,13 @@ while [ $# -gt 0 ]; do
     --n) ns=$2; shift ;;
     --proxied) proxied=$2; shift ;;
     --tunnels) tunnels=$2; shift ;;
+    --stacked) stacked=$2; shift ;;
+    --clear) extra="$extra clear" ;;
     --closed) extra="$extra closed" ;;
     --block) extra="$extra block=$2"; shift ;;
     --loss) loss=$2; shift ;;
     --delay) delay=$2; shift ;;
-    *) echo "usage: $0 [--build DIR] [--mb MB] [--n LIST] [--proxied N:P LIST] [--tunnels N:P LIST] [--closed] [--loss PCT] [--delay US] [--block BYTES]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--build DIR] [--mb MB] [--n LIST] [--proxied N:P LIST] [--tunnels N:P LIST] [--closed] [--loss PCT] [--delay US] [--block BYTES] [--stacked N:PxQ LIST] [--clear]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -70,5 +80,9 @@ for np in $proxied; do
 done
 for np in $tunnels; do
     "$prog" --bench "${np%%:*}" "${np##*:}" "$loss" "$delay" "$bytes" tunnels $extra || rc=1
+done
+for npq in $stacked; do
+    n=${npq%%:*} pq=${npq##*:}
+    "$prog" --bench "$n" "${pq%%x*}" "$loss" "$delay" "$bytes" onenet clear "stacked=${pq##*x}" $extra || rc=1
 done
 exit $rc

@@ -10,7 +10,9 @@
  * never lie in the past after a drain, and shutdown must end with ENG_DONE
  * at once. Limits are small so that the refusal paths run. Seeds
  * (corpus/proxy/) are sessions through proxies in the simulator
- * (`sim_proxy --corpus DIR NAME`) and through the reference binaries.
+ * (`sim_proxy --corpus DIR NAME`) and through the reference binaries. The
+ * client proxy is a lower proxy of 0A650003 and the response proxy an upper
+ * one of 0A650101 (stacked proxies, spec §3.5; seeds stacked-*).
  */
 #include "fuzz_engine.h"
 
@@ -30,6 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static uint8_t fp[FP_LEN];
     static int init;
     static struct crypto_key *dh4;
+    static const struct proxy_client downs[] = {{.id = 0x0A650101}};
     if (!init) {
         if (keyfile_gen_ec(CURVE_P256, &key) != 0 || ecdh_keygen(CURVE_P256, &dh4) != 0)
             __builtin_trap();
@@ -71,13 +74,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 2:
         c.role = PROXY_CLIENT;
+        c.up_proxy = 0x0A650003; /* spec §3.5: a lower proxy, when that PROXY_KEY comes */
         c.hb_hosts = &peers[0];
         c.nhb = 1;
         c.hb_interval_us = 1000000;
         break;
     default:
         c.role = PROXY_RESPONSE;
-        c.dh4 = dh4; /* KEY_REQ and encrypted v4 sessions (spec §1.9 item 5) */
+        c.dh4 = dh4;     /* KEY_REQ and encrypted v4 sessions (spec §1.9 item 5) */
+        c.downs = downs; /* spec §3.5: an upper proxy of the proxy with that ID */
+        c.ndown = 1;
         break;
     }
     struct proxy_env e = {.rng = fz_rng, .log = fz_log};

@@ -511,6 +511,129 @@ static void test_client_aggregation(void)
     proxy_free(p);
 }
 
+/* A datagram from src at address from (a client, a proxy, the server), at now. */
+static void feed(struct proxy *p, const char *from, uint32_t src, const struct wire_msg *m,
+                 uint64_t now)
+{
+    uint8_t b[2048];
+    struct addr a = addr_of(from);
+    size_t n = dgram(b, sizeof(b), src, 0x77, m);
+    proxy_recv(p, &a, NULL, b, n, 0, now);
+}
+
+static struct wire_msg listing(uint8_t func, const uint32_t *ids, size_t n, uint64_t tstamp)
+{
+    struct wire_msg m;
+    memset(&m, 0, sizeof(m));
+    m.func = func;
+    if (func == REGISTER) {
+        m.u.reg.ver = UFTP_VER5;
+        m.u.reg.tstamp = tstamp;
+        m.u.reg.ids = wire_ids_of(ids, n);
+    } else {
+        m.u.fileinfo_ack.ver = UFTP_VER5;
+        m.u.fileinfo_ack.file_id = 1;
+        m.u.fileinfo_ack.tstamp = tstamp;
+        m.u.fileinfo_ack.ids = wire_ids_of(ids, n);
+    }
+    return m;
+}
+
+/*
+ * Stacked proxies (spec §3.5): the upper proxy takes lists only from its
+ * --downstream proxies, only IDs no one else holds, and re-aggregates them
+ * with its own clients (echo composed, its slot due 1/2 GRTT after); a lower
+ * proxy sends nothing up before its upper proxy's PROXY_KEY, then to it.
+ */
+static void test_stacked(void)
+{
+    keys();
+    static const struct proxy_client downs[] = {{.id = 0x0A000900}};
+    struct proxy_config c;
+    proxy_config_defaults(&c);
+    c.role = PROXY_CLIENT;
+    c.proxy_id = 0x0A000003;
+    c.key = g_key;
+    c.downs = downs;
+    c.ndown = 1;
+    struct proxy_env e = {.rng = rng};
+    struct proxy *p;
+    CU_ASSERT_EQUAL_FATAL(proxy_new(&p, &c, &e), 0);
+    struct addr sp = addr_of("10.0.1.2:1044");
+    uint8_t b[2048];
+    struct sent s;
+    struct wire_datagram d;
+    uint64_t now = 1000000, g = quant_rtt_decode_us(quant_rtt_encode_us(100000));
+    size_t n = announce(b, 0x0A000105, 0x77);
+    proxy_recv(p, &sp, NULL, b, n, 0, now);
+    drain(p, now);
+    struct wire_msg m = listing(REGISTER, NULL, 0, 7000000);
+    feed(p, "10.0.3.1:1044", 0x0A000301, &m, now); /* a direct client */
+    static const uint32_t stranger[] = {0x0A000501};
+    m = listing(REGISTER, stranger, 1, 7000000);
+    feed(p, "10.0.9.9:1044", 0x0A000999, &m, now + 1000); /* not --downstream: dropped */
+    static const uint32_t mine[] = {0x0A000401, 0x0A000402, 0x0A000301, 0x0A000900};
+    m = listing(REGISTER, mine, 4, 6000000);
+    feed(p, "10.0.9.1:1044", 0x0A000900, &m, now + 2000);
+    CU_ASSERT_EQUAL(next_send(p, now + g, &s), ENG_SEND);
+    CU_ASSERT(addr_equal(&s.dst, &sp));
+    CU_ASSERT_FATAL(wire_datagram_decode(&d, s.buf, s.len) > 0);
+    CU_ASSERT_EQUAL_FATAL(d.msg.func, REGISTER);
+    /* Its own client and the two the downstream proxy may list; not the direct client
+     * again, not the proxy's own ID, not the stranger's. */
+    CU_ASSERT_EQUAL(d.msg.u.reg.ids.n, 3);
+    CU_ASSERT_TRUE(wire_ids_contains(&d.msg.u.reg.ids, 0x0A000301));
+    CU_ASSERT_TRUE(wire_ids_contains(&d.msg.u.reg.ids, 0x0A000401));
+    CU_ASSERT_TRUE(wire_ids_contains(&d.msg.u.reg.ids, 0x0A000402));
+    CU_ASSERT_FALSE(wire_ids_contains(&d.msg.u.reg.ids, 0x0A000501));
+    CU_ASSERT_FALSE(wire_ids_contains(&d.msg.u.reg.ids, 0x0A000900));
+    /* The longest RTT over both levels: the proxy's echo, 6000000 held since now + 2000. */
+    CU_ASSERT_EQUAL(d.msg.u.reg.tstamp, 6000000 + g - 2000);
+    CU_ASSERT_EQUAL(next_send(p, now + g, &s), ENG_NONE);
+    /* FILEINFO_ACK listing its two and the stranger's: its two, due 1/2 GRTT later. */
+    static const uint32_t acks[] = {0x0A000401, 0x0A000501, 0x0A000402};
+    m = listing(FILEINFO_ACK, acks, 3, 8000000);
+    uint64_t t = now + 300000;
+    feed(p, "10.0.9.1:1044", 0x0A000900, &m, t);
+    CU_ASSERT_EQUAL(proxy_deadline(p), 0); /* (input arrived: the timers run) */
+    CU_ASSERT_EQUAL(next_send(p, t, &s), ENG_NONE);
+    CU_ASSERT_EQUAL(proxy_deadline(p), t + g / 2);
+    CU_ASSERT_EQUAL(next_send(p, t + g / 2, &s), ENG_SEND);
+    CU_ASSERT_FATAL(wire_datagram_decode(&d, s.buf, s.len) > 0);
+    CU_ASSERT_EQUAL_FATAL(d.msg.func, FILEINFO_ACK);
+    CU_ASSERT_EQUAL(d.msg.u.fileinfo_ack.ids.n, 2);
+    CU_ASSERT_FALSE(wire_ids_contains(&d.msg.u.fileinfo_ack.ids, 0x0A000501));
+    proxy_free(p);
+
+    /* The lower proxy. */
+    c.downs = NULL;
+    c.ndown = 0;
+    c.proxy_id = 0x0A000900;
+    c.up_proxy = 0x0A000003;
+    CU_ASSERT_EQUAL_FATAL(proxy_new(&p, &c, &e), 0);
+    proxy_recv(p, &sp, NULL, b, n, 0, now);
+    drain(p, now);
+    m = listing(REGISTER, NULL, 0, 7000000);
+    feed(p, "10.0.4.1:1044", 0x0A000401, &m, now);
+    CU_ASSERT_EQUAL(next_send(p, now + g, &s), ENG_NONE); /* no upstream proxy heard yet */
+    struct wire_msg pk;
+    memset(&pk, 0, sizeof(pk));
+    pk.func = PROXY_KEY;
+    pk.u.proxy_key.ver = UFTP_VER5;
+    feed(p, "10.0.2.7:1044", 0x0A000004, &pk, now + g); /* another proxy's: ignored */
+    feed(p, "10.0.2.3:1044", 0x0A000003, &pk, now + g);
+    feed(p, "10.0.2.8:1044", 0x0A000003, &pk, now + g); /* learned once a session */
+    feed(p, "10.0.4.1:1044", 0x0A000401, &m, now + 2 * g);
+    CU_ASSERT_EQUAL(next_send(p, now + 2 * g + g / 2 - 1, &s), ENG_NONE);
+    CU_ASSERT_EQUAL(next_send(p, now + 2 * g + g / 2, &s), ENG_SEND); /* held 1/2 GRTT */
+    struct addr up = addr_of("10.0.2.3:1044");
+    CU_ASSERT(addr_equal(&s.dst, &up));
+    CU_ASSERT_FATAL(wire_datagram_decode(&d, s.buf, s.len) > 0);
+    CU_ASSERT_EQUAL(d.msg.func, REGISTER);
+    CU_ASSERT_EQUAL(d.msg.u.reg.ids.n, 1);
+    proxy_free(p);
+}
+
 static void test_limits(void)
 {
     /* spec §6.18: a full session table is refused, not dereferenced. */
@@ -671,6 +794,8 @@ static const struct cu_test engine_tests[] = {
     {"client proxy: REGISTER and STATUS aggregated, server traffic forwarded",
      test_client_aggregation},
     {"limits: full session table, too many clients; shutdown", test_limits},
+    {"stacked proxies: lists from --downstream only, re-aggregated; the lower sends to the upper",
+     test_stacked},
     {"configuration refusals", test_config},
     {"response proxy: KEY_REQ answered by a v4 PROXY_KEY, rate-limited", test_key_req},
     {"(free the keys)", test_zz_cleanup},
