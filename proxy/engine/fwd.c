@@ -127,7 +127,9 @@ PROXY_HANDLER(p_fwd_up)
         return;
     }
     if (!s->encrypted) {
-        if (p_send(p, &s->up, in->pkt, in->len))
+        /* spec §3.5: a lower proxy's go through its upstream proxy, once heard. */
+        const struct addr *to = s->lower && addr_is_set(&s->via) ? &s->via : &s->up;
+        if (p_send(p, to, in->pkt, in->len))
             p->st.forwarded++;
         return;
     }
