@@ -158,8 +158,16 @@ static void test_timing(void)
     CU_ASSERT_EQUAL(agg_due(&a, 0, true), 1);
     /* A new hold applies to new slots. */
     agg_set_hold(&a, 10);
-    agg_add(&a, &r, 3, 100);
+    int i = agg_add(&a, &r, 3, 100);
     CU_ASSERT_EQUAL(agg_deadline(&a), 110);
+    /* Due by a time (an answer held before, spec §3.5): only ever earlier; a free slot not. */
+    agg_due_by(&a, i, 200);
+    CU_ASSERT_EQUAL(agg_deadline(&a), 110);
+    agg_due_by(&a, i, 105);
+    CU_ASSERT_EQUAL(agg_deadline(&a), 105);
+    agg_due_by(&a, 9, 1);
+    agg_due_by(&a, -1, 1);
+    CU_ASSERT_EQUAL(agg_deadline(&a), 105);
     agg_free(&a);
 }
 
