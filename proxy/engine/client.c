@@ -41,7 +41,9 @@ PX_ACTION(c_register_again)
 /* In once its key exchange is done (under client authentication: CLIENT_KEY first). */
 PX_ACTION(on_register)
 {
-    if (s->encrypted && !keys_peer_registered(s->k, c->k))
+    /* spec §3.5: one listed by a downstream proxy, once that proxy proved its key. */
+    if (s->encrypted &&
+        !(c->via != 0 ? p_down_authed(s, c->via) : keys_peer_registered(s->k, c->k)))
         return FSM_STAY;
     p_client_register_up(p, s, c);
     return FSM_NEXT;
@@ -193,4 +195,106 @@ struct pclient *p_client_add(struct proxy *p, struct psession *s, uint32_t id,
     c->addr = *from;
     s->ccnt[PC_MUTE]++;
     return c;
+}
+
+/* ------------------------------------------------------------ downstream proxies */
+
+struct pdref {
+    struct proxy *p;
+    struct psession *s;
+    struct pdown *d;
+};
+
+/* Once authenticated (the move done), it enters. */
+static int d_authed(void *obj, int ev, void *arg)
+{
+    (void)obj, (void)ev, (void)arg;
+    return FSM_THEN(DE_ENTER);
+}
+
+/* Its clients whose REGISTER came before its CLIENT_KEY are in now; it gets our KEYINFO. */
+static int d_enter(void *obj, int ev, void *arg)
+{
+    const struct pdref *r = obj;
+    (void)ev, (void)arg;
+    for (size_t i = 0; i < r->s->ncl; i++) {
+        struct pclient *c = &r->s->cl[i];
+        if (c->via == r->d->id && c->state == PC_MUTE)
+            p_client_step(r->p, r->s, c, CE_REGISTER, NULL);
+    }
+    uint32_t one = r->d->id;
+    struct wire_ids l = wire_ids_of(&one, 1);
+    p_send_keyinfo(r->p, r->s, &l);
+    return FSM_NEXT;
+}
+
+static int d_keyed(void *obj, int ev, void *arg)
+{
+    const struct pdref *r = obj;
+    (void)ev, (void)arg;
+    keys_peer_end_handshake(r->d->k);
+    return FSM_NEXT;
+}
+
+static const char *const d_state_names[PD_NSTATES] = {"key exchange", "authenticated", "ready",
+                                                      "refused"};
+static const char *const d_event_names[DE_NEVENTS] = {"CLIENT_KEY", "KEYINFO_ACK", "PROVEN",
+                                                      "REFUSE", "ENTER"};
+
+static const struct fsm_row d_rows[] = {
+    {PD_KEYX, DE_CLIENT_KEY, d_authed, PD_AUTHED}, {PD_AUTHED, DE_ENTER, d_enter, FSM_SAME},
+    {PD_AUTHED, DE_CLIENT_KEY, d_enter, FSM_SAME}, /* its REGISTER again: our KEYINFO was lost */
+    {PD_READY, DE_CLIENT_KEY, NULL, FSM_SAME},     {PD_AUTHED, DE_KEYINFO_ACK, d_keyed, PD_READY},
+    {PD_AUTHED, DE_PROVEN, d_keyed, PD_READY},     {PD_KEYX, DE_REFUSE, NULL, PD_REFUSED},
+    {PD_AUTHED, DE_REFUSE, NULL, PD_REFUSED},
+};
+
+static void d_label(void *obj, char *buf, size_t cap)
+{
+    const struct pdref *r = obj;
+    snprintf(buf, cap, "[%08X/%u] downstream proxy %08X", r->s->group_id,
+             (unsigned)r->s->group_inst, r->d->id);
+}
+
+const struct fsm_def proxy_down_fsm = {.name = "downstream proxy",
+                                       .state_names = d_state_names,
+                                       .nstates = PD_NSTATES,
+                                       .event_names = d_event_names,
+                                       .nevents = DE_NEVENTS,
+                                       .rows = d_rows,
+                                       .nrows = sizeof(d_rows) / sizeof(d_rows[0]),
+                                       .label = d_label};
+
+int p_down_step(struct proxy *p, struct psession *s, struct pdown *d, int ev, void *arg)
+{
+    struct pdref r = {p, s, d};
+    return fsm_step(&proxy_down_fsm, &d->state, ev, &r, arg, &p->env.log);
+}
+
+struct pdown *p_down_of(struct psession *s, uint32_t id)
+{
+    for (size_t i = 0; i < s->ndn; i++)
+        if (s->dn[i].id == id)
+            return &s->dn[i];
+    return NULL;
+}
+
+bool p_down_authed(struct psession *s, uint32_t id)
+{
+    const struct pdown *d = p_down_of(s, id);
+    return d != NULL && (d->state == PD_AUTHED || d->state == PD_READY);
+}
+
+struct pdown *p_down_add(struct proxy *p, struct psession *s, uint32_t id)
+{
+    /* At most one per --downstream line: the array is sized once. */
+    if (s->dn == NULL && (s->dn = calloc(p->cfg.ndown ? p->cfg.ndown : 1, sizeof(*s->dn))) == NULL)
+        return NULL;
+    if (s->ndn >= p->cfg.ndown)
+        return NULL;
+    struct pdown *d = &s->dn[s->ndn++];
+    memset(d, 0, sizeof(*d));
+    d->id = id;
+    d->state = PD_KEYX;
+    return d;
 }

@@ -180,13 +180,19 @@ static proxy_handler *const from_client_tab[] = {
     [REG_CONF] = server_only,          [FILEINFO] = server_only,
     [FILESEG] = server_only,           [DONE] = server_only,
     [DONE_CONF] = server_only,         [CONG_CTRL] = server_only};
-/* ... and from a downstream proxy (cfg.downs; spec §3.5, cleartext sessions). */
+/* ... and from a downstream proxy (cfg.downs; spec §3.5). */
 static PROXY_HANDLER(down_other);
 static proxy_handler *const from_down_tab[] = {[REGISTER] = p_stack_register,
+                                               [CLIENT_KEY] = p_stack_client_key,
+                                               [KEYINFO_ACK] = p_stack_keyinfo_ack,
                                                [FILEINFO_ACK] = p_stack_fileinfo_ack,
                                                [STATUS] = p_stack_status,
                                                [COMPLETE] = p_stack_complete,
-                                               [ABORT] = p_stack_abort};
+                                               [ABORT] = p_stack_abort,
+                                               /* its own, to its clients on a shared group */
+                                               [KEYINFO] = ignore};
+/* ... and, at a lower proxy of an encrypted session, from our upstream proxy (spec §3.5). */
+static proxy_handler *const from_upper_tab[] = {[KEYINFO] = p_reg_keyinfo};
 static PROXY_HANDLER(down_other)
 {
     p_drop(p, in->from, "unexpected message from a downstream proxy");
@@ -318,9 +324,76 @@ static bool authenticate(struct proxy *p, struct psession *s, struct pclient *c,
     return true;
 }
 
+/*
+ * A downstream proxy (spec §3.5). Encrypted (v5): its ENCRYPTED datagrams
+ * open under its handshake key (its CLIENT_KEY) or its application key;
+ * only REGISTER and ABORT come in clear.
+ */
+static void from_down(struct proxy *p, struct psession *s, struct pmsg *in)
+{
+    const struct uftp_hdr *h = in->h;
+    if (s->encrypted && s->version != UFTP_VER5) {
+        p_drop(p, in->from, "a downstream proxy in an encrypted v4 session");
+        return;
+    }
+    if (h->func == ENCRYPTED) {
+        struct pdown *d = s->encrypted ? p_down_of(s, h->src_id) : NULL;
+        if (d == NULL || d->k == NULL || d->state == PD_REFUSED) {
+            p_drop(p, in->from, "encrypted, no keys for this downstream proxy");
+            return;
+        }
+        bool under_hs = false;
+        int rc = keys_peer_open(s->k, d->k, !keys_peer_has_app(d->k), in->pkt, in->len, p->scratch,
+                                &in->msg, &in->mlen, &under_hs);
+        if (rc != CRYPTO_OK) {
+            PLOG(p, s, LL_PROTO, "message from downstream proxy %08X rejected: %s", d->id,
+                 keys_strerror(rc));
+            p->st.dropped++;
+            p->st.auth_failed++;
+            return;
+        }
+        ssize_t n = wire_msg_decode(&in->m, s->version, in->msg, in->mlen);
+        if (n < 0 || (under_hs && in->m.func != CLIENT_KEY) || in->m.func == ANNOUNCE) {
+            p->st.malformed++;
+            p_drop(p, in->from, n < 0 ? wire_strerror((int)n) : "unexpected message type");
+            return;
+        }
+        in->sealed = true;
+        if (!under_hs && in->m.func != KEYINFO_ACK && d->state == PD_AUTHED)
+            p_down_step(p, s, d, DE_PROVEN, NULL); /* its KEYINFO_ACK was lost */
+    } else {
+        if (s->encrypted && h->func < 32 && (SEALED_ONLY & 1u << h->func)) {
+            PLOG(p, s, LL_PROTO, "rejecting cleartext %s from downstream proxy %08X",
+                 wire_func_name(h->func), h->src_id);
+            p->st.dropped++;
+            return;
+        }
+        if (!decode(p, in))
+            return;
+    }
+    /* Encrypted: its lists count once it proved its key (client.c); ABORT always. */
+    p_alive(p, s);
+    HANDLER(from_down_tab, in->m.func, down_other)(p, s, NULL, in);
+}
+
+/* Our upstream proxy's KEYINFO (spec §3.5), signed by it; nothing else comes from it. */
+static void from_upper(struct proxy *p, struct psession *s, struct pmsg *in)
+{
+    if (in->h->func == ENCRYPTED || !decode(p, in)) {
+        if (in->h->func == ENCRYPTED)
+            p_drop(p, in->from, "encrypted message from our upstream proxy");
+        return;
+    }
+    HANDLER(from_upper_tab, in->m.func, down_other)(p, s, NULL, in);
+}
+
 static void from_client(struct proxy *p, struct psession *s, struct pmsg *in)
 {
     const struct uftp_hdr *h = in->h;
+    if (p_down_entry(p, h->src_id) != NULL) {
+        from_down(p, s, in);
+        return;
+    }
     struct pclient *c = p_client_of(s, h->src_id);
     if (h->func == ENCRYPTED) {
         if (!authenticate(p, s, c, in))
@@ -336,16 +409,6 @@ static void from_client(struct proxy *p, struct psession *s, struct pmsg *in)
         }
         if (!decode(p, in))
             return;
-    }
-    if (p_down_entry(p, h->src_id) != NULL) {
-        if (s->encrypted) {
-            /* spec §3.5: not built for encrypted sessions (its lists would be unkeyed). */
-            p_drop(p, in->from, "a downstream proxy in an encrypted session");
-            return;
-        }
-        p_alive(p, s);
-        HANDLER(from_down_tab, in->m.func, down_other)(p, s, NULL, in);
-        return;
     }
     if (c == NULL && in->m.func != REGISTER) {
         p_drop(p, in->from, "not a registered client of this session");
@@ -374,6 +437,9 @@ static void session_recv(struct proxy *p, struct pmsg *in)
     p_heard(p, s, in->len);
     if (addr_equal(in->from, &s->up))
         from_server(p, s, in);
+    else if (s->encrypted && s->lower && h->src_id == p->cfg.up_proxy &&
+             addr_equal(in->from, &s->via))
+        from_upper(p, s, in);
     else
         from_client(p, s, in);
 }

@@ -53,6 +53,11 @@ struct ksess {
     uint8_t gm4[KS4_GM_LEN];
     struct ks4_keys grp4;
     const struct crypto_key *sub_sig; /* client proxy: our key in ANNOUNCE, borrowed */
+    /* spec §3.5: keyed by our upstream proxy (its PROXY_KEY) instead of the server. */
+    bool stacked;
+    struct crypto_key *up_sig, *up_dh;
+    uint8_t up_pctx[KEYSCHED_P_CTX_MAX];
+    size_t up_plen;
 };
 
 struct kpeer {
@@ -61,8 +66,9 @@ struct kpeer {
     uint8_t rand2[WIRE_RAND_LEN];
     uint8_t *ckhdr; /* its CLIENT_KEY message, once verified (v4: its key blob) */
     size_t cklen;
-    bool authed; /* CLIENT_KEY verified */
-    bool app;    /* application keys derived */
+    bool authed;    /* CLIENT_KEY verified */
+    bool must_auth; /* a downstream proxy (spec §3.5): CLIENT_KEY whatever the session */
+    bool app;       /* application keys derived */
     bool hs_gone;
     struct ks5_hs hs;
     struct ks5_client ak;
@@ -507,6 +513,8 @@ void keys_free(struct ksess *k)
     crypto_key_free(k->srv_dh);
     crypto_key_free(k->dh_up);
     crypto_key_free(k->dh_down);
+    crypto_key_free(k->up_sig);
+    crypto_key_free(k->up_dh);
     skeys_dir_clear(&k->up_tx);
     skeys_dir_clear(&k->hs_tx);
     skeys_dir_clear(&k->srv_rx);
@@ -542,8 +550,100 @@ const uint8_t *keys_client_key(const struct ksess *k, size_t *len)
 {
     if (k->v4 && k->client_auth)
         return skeys_client_client_key(k->up4, len);
-    *len = k->client_auth ? k->cklen : 0;
-    return k->client_auth ? k->ck : NULL;
+    bool ck = k->client_auth || k->stacked;
+    *len = ck ? k->cklen : 0;
+    return ck ? k->ck : NULL;
+}
+
+/*
+ * spec §3.5: our upstream proxy's PROXY_KEY msg[0..len) (from its func
+ * byte) takes the server's place in our handshake: its signature over
+ * "UFTP 5, PROXY_KEY" || S_ctx || P_ctx(its) checked, our premaster with
+ * its ECDH key, C_ctx1 with its P_ctx, and our CLIENT_KEY (always: it is
+ * how the upstream proxy checks our --downstream fingerprint) in C_ctx2.
+ */
+int keys_upstream_proxy(struct ksess *k, uint32_t up_id, const uint8_t *msg, size_t len,
+                        const uint8_t *fp, size_t fplen)
+{
+    if (k->v4 || k->keyed || k->stacked)
+        return KEYS_ESTATE;
+    struct wire_proxy_key m = {.ver = UFTP_VER5};
+    if (wire_proxy_key_decode(&m, msg, len) < 0 || m.keylen == 0 || m.dhlen == 0 || m.siglen == 0 ||
+        m.sig < msg || m.sig + m.siglen > msg + len || (size_t)msg[1] * 4 > len ||
+        (size_t)msg[1] * 4 > KEYSCHED_HDR_MAX)
+        return KEYS_EFRAME;
+    if (fplen > 0 && !fp_match(fp, fplen, m.keyblob, m.keylen))
+        return KEYS_EFP;
+    struct crypto_key *sk = NULL, *dh = NULL;
+    int rc = keyblob_import(m.keyblob, m.keylen, 0, &sk);
+    if (rc == CRYPTO_OK)
+        rc = keyblob_import(m.dhblob, m.dhlen, KEYBLOB_EC, &dh);
+    if (rc == CRYPTO_OK && crypto_key_curve(dh) != k->curve)
+        rc = KEYS_ETYPE;
+    uint8_t hdr[KEYSCHED_HDR_MAX];
+    size_t hl = (size_t)msg[1] * 4;
+    if (rc == CRYPTO_OK) {
+        memcpy(hdr, msg, hl);
+        memset(hdr + (m.sig - msg), 0, m.siglen);
+        ssize_t pl = keysched_p_ctx(k->up_pctx, sizeof(k->up_pctx), up_id, hdr, hl);
+        rc = pl < 0 ? KEYS_EFRAME : CRYPTO_OK;
+        k->up_plen = pl < 0 ? 0 : (size_t)pl;
+    }
+    if (rc == CRYPTO_OK) {
+        static const char pfx[] = KEYSCHED_SIG_PROXY_KEY;
+        struct crypto_iov v[3] = {
+            {pfx, sizeof(pfx) - 1}, {k->s_ctx, k->slen}, {k->up_pctx, k->up_plen}};
+        rc = sig_verify(sk, k->hashtype, v, 3, m.sig, m.siglen);
+    }
+    bool moved = rc == CRYPTO_OK; /* from here on our contexts change */
+    uint8_t pm[CRYPTO_HASH_MAX];
+    if (rc == CRYPTO_OK) {
+        int n = ecdh_premaster(k->dh_up, dh, HASH_SHA256, pm);
+        rc = n < 0 ? n : CRYPTO_OK;
+    }
+    if (rc == CRYPTO_OK) {
+        size_t dl;
+        const uint8_t *our = crypto_key_blob(k->dh_up, &dl);
+        ssize_t n = keysched_c_ctx1(k->c1, sizeof(k->c1), k->s_ctx, k->slen, k->up_pctx, k->up_plen,
+                                    k->proxy_id, our, dl, k->rand2);
+        rc = n < 0 ? KEYS_EFRAME : CRYPTO_OK;
+        k->c1len = n < 0 ? 0 : (size_t)n;
+    }
+    struct ks5_hs hs;
+    if (rc == CRYPTO_OK)
+        rc = ks5_handshake(k->hashtype, k->keytype, pm, 32, k->c1, k->c1len, &hs);
+    crypto_wipe(pm, sizeof(pm));
+    if (rc == CRYPTO_OK) {
+        crypto_wipe(&k->hs, sizeof(k->hs));
+        k->hs = hs;
+        crypto_wipe(&hs, sizeof(hs));
+        rc = make_client_key(k);
+    }
+    if (rc == CRYPTO_OK) {
+        skeys_dir_clear(&k->hs_tx);
+        rc = skeys_dir_init(&k->hs_tx, k->keytype, &k->hs.c, AEAD_DIR_SEAL);
+    }
+    if (rc == CRYPTO_OK) {
+        ssize_t n = keysched_c_ctx2(k->c2, sizeof(k->c2), k->c1, k->c1len, k->ck, k->cklen);
+        rc = n < 0 ? KEYS_EFRAME : CRYPTO_OK;
+        k->c2len = n < 0 ? 0 : (size_t)n;
+    }
+    if (rc != CRYPTO_OK) {
+        crypto_key_free(sk);
+        crypto_key_free(dh);
+        /* Half moved: the session cannot key through the server either. */
+        k->stacked = moved;
+        return rc == CRYPTO_EINVAL ? KEYS_ETYPE : rc;
+    }
+    k->up_sig = sk;
+    k->up_dh = dh;
+    k->stacked = true;
+    return CRYPTO_OK;
+}
+
+bool keys_stacked(const struct ksess *k)
+{
+    return k->stacked;
 }
 
 int keys_keyinfo(struct ksess *k, uint8_t *dg, size_t len, const struct wire_keyinfo *ki)
@@ -555,11 +655,15 @@ int keys_keyinfo(struct ksess *k, uint8_t *dg, size_t len, const struct wire_key
         return KEYS_ENOENT;
     if (k->keyed)
         return CRYPTO_OK;
-    /* spec §1.8 / §7.4: "UFTP 5, KEYINFO" || S_ctx || datagram (no P_ctx from a server). */
+    /* spec §1.8 / §7.4: "UFTP 5, KEYINFO" || S_ctx || datagram (no P_ctx from a server);
+     * spec §3.5: our upstream proxy's, with its P_ctx, under its key. */
+    if (k->stacked && k->up_sig == NULL)
+        return KEYS_ESTATE;
     static const char pfx[] = KEYSCHED_SIG_KEYINFO;
-    struct crypto_iov pre[2] = {{pfx, sizeof(pfx) - 1}, {k->s_ctx, k->slen}};
-    int rc =
-        verify_zeroed(k->srv_sig, k->hashtype, pre, 2, dg, len, (uint8_t *)ki->sig, ki->siglen);
+    struct crypto_iov pre[3] = {
+        {pfx, sizeof(pfx) - 1}, {k->s_ctx, k->slen}, {k->up_pctx, k->up_plen}};
+    int rc = verify_zeroed(k->stacked ? k->up_sig : k->srv_sig, k->hashtype, pre,
+                           k->stacked ? 3 : 2, dg, len, (uint8_t *)ki->sig, ki->siglen);
     if (rc)
         return rc;
     uint8_t enc[KS5_GM_ENC_LEN];
@@ -709,7 +813,17 @@ void keys_peer_free(struct kpeer *c)
 
 bool keys_peer_registered(const struct ksess *k, const struct kpeer *c)
 {
-    return c != NULL && (!k->client_auth || c->authed);
+    return c != NULL && ((!k->client_auth && !c->must_auth) || c->authed);
+}
+
+int keys_peer_require_auth(struct ksess *k, struct kpeer *c)
+{
+    if (k->v4)
+        return KEYS_ETYPE;
+    c->must_auth = true;
+    if (skeys_dir_ready(&c->hs_rx) || c->authed)
+        return CRYPTO_OK;
+    return skeys_dir_init(&c->hs_rx, k->keytype, &c->hs.c, AEAD_DIR_OPEN);
 }
 
 bool keys_peer_has_app(const struct kpeer *c)
@@ -760,7 +874,7 @@ static int keys_peer_client_key4(struct ksess *k, struct kpeer *c, const uint8_t
 int keys_peer_client_key(struct ksess *k, struct kpeer *c, uint32_t id, const uint8_t *msg,
                          size_t len, const uint8_t *fp, size_t fplen)
 {
-    if (!k->client_auth || c->authed || c->hs_gone)
+    if ((!k->client_auth && !c->must_auth) || c->authed || c->hs_gone)
         return KEYS_ESTATE;
     if (k->v4)
         return keys_peer_client_key4(k, c, msg, len, fp, fplen);

@@ -136,8 +136,22 @@ const uint8_t *keys_proxy_key(const struct ksess *k, size_t *len);
 /* REGISTER's ECDH blob and rand2. */
 const uint8_t *keys_dh_up(const struct ksess *k, size_t *len);
 const uint8_t *keys_rand2(const struct ksess *k);
-/* Our CLIENT_KEY message (plaintext, from func), or NULL without client auth. */
+/* Our CLIENT_KEY message (plaintext, from func), or NULL without client auth (and not stacked). */
 const uint8_t *keys_client_key(const struct ksess *k, size_t *len);
+
+/*
+ * spec §3.5: a lower proxy's handshake moves from the server to its
+ * upstream proxy up_id, from that proxy's v5 PROXY_KEY msg[0..len) (from
+ * its func byte; fp/fplen: its fingerprint, 0 = any): signature checked,
+ * premaster with its ECDH key, its P_ctx in our C_ctx1, our CLIENT_KEY
+ * (sent whatever the session's client authentication) in C_ctx2; our
+ * KEYINFO then comes from it (keys_keyinfo checks its signature). Once.
+ * Errors: KEYS_ESTATE (v4, keyed or done already), KEYS_EFRAME, KEYS_EFP,
+ * KEYS_ETYPE, CRYPTO_EBLOB, CRYPTO_ESIG, CRYPTO_ENOMEM, CRYPTO_ELIB.
+ */
+int keys_upstream_proxy(struct ksess *k, uint32_t up_id, const uint8_t *msg, size_t len,
+                        const uint8_t *fp, size_t fplen);
+bool keys_stacked(const struct ksess *k);
 
 /*
  * Our KEYINFO entry in a server KEYINFO dg[0..len) (writable): signature
@@ -177,6 +191,8 @@ int keys_open_server(struct ksess *k, uint8_t *dg, size_t len, const uint8_t **m
 int keys_peer_new(struct ksess *k, struct kpeer **out, uint32_t id, const uint8_t *dh, size_t dhlen,
                   const uint8_t rand2[static WIRE_RAND_LEN]);
 void keys_peer_free(struct kpeer *c);
+/* spec §3.5: the peer is a downstream proxy: its CLIENT_KEY is required (v5). */
+int keys_peer_require_auth(struct ksess *k, struct kpeer *c);
 /* True once the peer's handshake is complete (REGISTER, + CLIENT_KEY under client auth). */
 bool keys_peer_registered(const struct ksess *k, const struct kpeer *c);
 bool keys_peer_has_app(const struct kpeer *c);

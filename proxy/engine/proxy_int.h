@@ -124,6 +124,26 @@ enum cevent {
     CE_NEVENTS
 };
 
+/*
+ * spec §3.5: a downstream proxy of an encrypted session at its upstream
+ * proxy, keyed as a client is but no receiver (client.c has the table).
+ */
+enum pdstate {
+    PD_KEYX = 0,   /* its REGISTER: key exchange done, its CLIENT_KEY awaited */
+    PD_AUTHED = 1, /* CLIENT_KEY verified (--downstream fingerprint): our KEYINFO owed */
+    PD_READY = 2,  /* KEYINFO_ACK verified, or a message under its application key */
+    PD_REFUSED = 3,
+    PD_NSTATES
+};
+enum devent {
+    DE_CLIENT_KEY,  /* its CLIENT_KEY verified, or repeated */
+    DE_KEYINFO_ACK, /* its KEYINFO_ACK verified */
+    DE_PROVEN,      /* a message under its application key */
+    DE_REFUSE,      /* its key exchange or CLIENT_KEY failed */
+    DE_ENTER,       /* (follows CLIENT_KEY) its clients come in; our KEYINFO goes to it */
+    DE_NEVENTS
+};
+
 /* Clients not keyed yet, as a mask of enum pcstate. */
 #define PC_UNKEYED (1u << PC_MUTE | 1u << PC_REGISTERED | 1u << PC_CONF)
 
@@ -161,6 +181,13 @@ struct pclient {
     uint16_t cc_seq;
     bool decodes; /* spec §9.1: its REGISTER said DECODE for the session's code, K, S */
     uint32_t via; /* spec §3.5: the downstream proxy whose aggregates list it; 0 = its own */
+};
+
+struct pdown {
+    uint32_t id;
+    int state; /* enum pdstate; written only by p_down_step() */
+    struct addr addr;
+    struct kpeer *k;
 };
 
 struct psession {
@@ -205,7 +232,9 @@ struct psession {
     bool fec;
     uint8_t fec_k, fec_stride;
     uint8_t *fec_buf;
-    struct ksess *k; /* encrypted sessions */
+    struct ksess *k;  /* encrypted sessions */
+    struct pdown *dn; /* spec §3.5: downstream proxies keyed by us (encrypted v5) */
+    size_t ndn;
     /* Issue 14: what the session may send, and its standing for slots and key work. */
     struct amp amp;             /* credit: 3 x the bytes received for it (core/proto/amp.h) */
     uint64_t src;               /* amp_key of the ANNOUNCE's source */
@@ -307,7 +336,7 @@ proxy_handler p_reg_announce, p_reg_key_req, p_reg_register, p_reg_fileinfo, p_r
 agg_flusher p_reg_flush;
 /* stack.c (spec §3.5): the upstream proxy's PROXY_KEY; a downstream proxy's aggregates. */
 proxy_handler p_stack_proxy_key, p_stack_register, p_stack_fileinfo_ack, p_stack_status,
-    p_stack_complete, p_stack_abort;
+    p_stack_complete, p_stack_abort, p_stack_client_key, p_stack_keyinfo_ack;
 /* xfer.c */
 proxy_handler p_xfer_fileinfo_ack, p_xfer_status;
 agg_flusher p_xfer_flush_fileinfo_ack, p_xfer_flush_status;
@@ -350,6 +379,13 @@ bool p_fsm_accepts(const struct fsm_def *def, int state, int ev);
 bool p_client_accepts(const struct pclient *c, int ev);
 /* Its REGISTER goes into the next aggregate upstream (with its echo, held since). */
 void p_client_register_up(struct proxy *p, struct psession *s, struct pclient *c);
+/* spec §3.5: downstream proxies keyed by us (encrypted v5); p_down_add: NULL when full. */
+extern const struct fsm_def proxy_down_fsm;
+struct pdown *p_down_of(struct psession *s, uint32_t id);
+struct pdown *p_down_add(struct proxy *p, struct psession *s, uint32_t id);
+int p_down_step(struct proxy *p, struct psession *s, struct pdown *d, int ev, void *arg);
+/* Its CLIENT_KEY is verified: its clients are in (registered) once their REGISTER came. */
+bool p_down_authed(struct psession *s, uint32_t id);
 
 /* ------------------------------------------------------------ aggq.c */
 
@@ -373,7 +409,8 @@ void p_send_abort_up(struct proxy *p, struct psession *s, uint32_t host, const c
 /* Our ABORT to client c by unicast, or (c NULL) to the private group with flags. */
 void p_send_abort_down(struct proxy *p, struct psession *s, const struct pclient *c, uint8_t flags,
                        const char *text);
-/* KEYINFO to the clients in CONF (only those in list, when given); arms the resend. */
+/* KEYINFO to the clients in CONF and (spec §3.5) the downstream proxies in AUTHED, by
+ * unicast (only those in list, when given); arms the resend. */
 void p_send_keyinfo(struct proxy *p, struct psession *s, const struct wire_ids *list);
 
 /* ------------------------------------------------------------ table.c */

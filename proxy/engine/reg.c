@@ -142,7 +142,8 @@ static struct psession *new_session(struct proxy *p, struct pmsg *in)
     }
     s->k = k;
     s->encrypted = k != NULL;
-    s->lower = p->cfg.up_proxy != 0 && !s->encrypted;
+    /* spec §3.5: encrypted v5 too (keyed by the upstream proxy); v4 registers with the server. */
+    s->lower = p->cfg.up_proxy != 0 && (!s->encrypted || h->version == UFTP_VER5);
     s->pub = pub;
     s->priv = priv;
     if (agg_init(&s->agg, p->cfg.max_pending, max_ids(s), s->blocksize, p_hold(s)) < 0) {
@@ -173,10 +174,10 @@ static struct psession *new_session(struct proxy *p, struct pmsg *in)
     PLOG(p, s, LL_INFO, "%s session of server %08X at %s, private group %s%s",
          s->encrypted ? "encrypted" : "unencrypted", s->server_id, addr_str(in->from, ab),
          addr_str(&s->priv, gb), s->encrypted && keys_client_auth(k) ? ", client auth" : "");
-    if (p->cfg.up_proxy != 0 && s->encrypted)
+    if (p->cfg.up_proxy != 0 && !s->lower)
         PLOG(p, s, LL_INFO,
-             "encrypted: registering with the server, not through proxy %08X "
-             "(stacked proxies are cleartext only, spec §3.5)",
+             "encrypted v4: registering with the server, not through proxy %08X "
+             "(stacked proxies are v5 only, spec §3.5)",
              p->cfg.up_proxy);
     return s;
 }
@@ -433,6 +434,11 @@ static void confirmed(struct proxy *p, struct psession *s, const struct wire_ids
         if (cl != NULL && p_client_accepts(cl, CE_REG_CONF)) {
             p_client_step(p, s, cl, CE_REG_CONF, NULL);
             n++;
+            if (cl->via != 0) {
+                /* spec §3.5: its downstream proxy keys it, not we (that proxy has our keys). */
+                p_client_step(p, s, cl, CE_PROVEN, NULL);
+                p_session_event(p, s, SE_CLIENT_KEYED, NULL);
+            }
         }
     }
     PLOG(p, s, LL_VERBOSE, "%s for %zu of our clients", by, n);
@@ -490,7 +496,8 @@ size_t p_reg_flush(struct proxy *p, struct psession *s, const struct agg_slot *s
         memcpy(r->rand2, keys_rand2(s->k), WIRE_RAND_LEN);
     }
     bool sent = p_send_up(p, s, &m, UP_CLEAR);
-    if (s->encrypted && keys_client_auth(s->k)) {
+    /* spec §3.5: to an upstream proxy always (it checks our --downstream fingerprint). */
+    if (s->encrypted && (keys_client_auth(s->k) || keys_stacked(s->k))) {
         size_t cl;
         const uint8_t *ck = keys_client_key(s->k, &cl);
         memset(&m, 0, sizeof(m));

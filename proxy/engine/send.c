@@ -144,6 +144,35 @@ void p_send_abort_down(struct proxy *p, struct psession *s, const struct pclient
     }
 }
 
+/* One KEYINFO (counter ctr) with n entries to, signed; false when it cannot be built. */
+static bool keyinfo_out(struct proxy *p, struct psession *s, const struct wire_destkey *keys,
+                        size_t n, uint64_t ctr, size_t siglen, const struct addr *to)
+{
+    struct wire_msg m;
+    memset(&m, 0, sizeof(m));
+    m.func = KEYINFO;
+    m.u.keyinfo.ver = s->version;
+    m.u.keyinfo.iv_ctr = ctr;
+    m.u.keyinfo.siglen = (uint16_t)siglen; /* sig NULL: zeros to sign over */
+    m.u.keyinfo.keys.host = keys;
+    m.u.keyinfo.keys.n = n;
+    uint8_t *b = p->scratch;
+    ssize_t len = wire_msg_encode(b + UFTP_HDR_LEN, sizeof(p->scratch) - UFTP_HDR_LEN, &m);
+    if (len < 0)
+        return false;
+    p_send_hdr(p, s, b, KEYINFO, true, 0);
+    /* spec §1.9 item 5: v4 KEYINFO comes as from the server (its ID is in the IV). */
+    if (s->version == UFTP_VER4)
+        be32_put(b + 4, s->server_id);
+    len += UFTP_HDR_LEN;
+    if (keys_sign_keyinfo(s->k, b, (size_t)len) != CRYPTO_OK) {
+        PLOG(p, s, LL_WARN, "cannot sign KEYINFO");
+        return false;
+    }
+    p_send(p, to, b, (size_t)len);
+    return true;
+}
+
 void p_send_keyinfo(struct proxy *p, struct psession *s, const struct wire_ids *list)
 {
     if (!s->encrypted || !keys_keyed(s->k))
@@ -165,7 +194,7 @@ void p_send_keyinfo(struct proxy *p, struct psession *s, const struct wire_ids *
         size_t n = 0;
         for (; i < s->ncl && n < per; i++) {
             struct pclient *c = &s->cl[i];
-            if (c->state != PC_CONF)
+            if (c->state != PC_CONF || c->k == NULL) /* (k NULL: a downstream proxy's) */
                 continue;
             owed = true;
             if (list != NULL && !wire_ids_contains(list, c->id))
@@ -180,29 +209,28 @@ void p_send_keyinfo(struct proxy *p, struct psession *s, const struct wire_ids *
         }
         if (n == 0)
             continue;
-        struct wire_msg m;
-        memset(&m, 0, sizeof(m));
-        m.func = KEYINFO;
-        m.u.keyinfo.ver = s->version;
-        m.u.keyinfo.iv_ctr = ctr;
-        m.u.keyinfo.siglen = (uint16_t)siglen; /* sig NULL: zeros to sign over */
-        m.u.keyinfo.keys.host = keys;
-        m.u.keyinfo.keys.n = n;
-        uint8_t *b = p->scratch;
-        ssize_t len = wire_msg_encode(b + UFTP_HDR_LEN, sizeof(p->scratch) - UFTP_HDR_LEN, &m);
-        if (len < 0)
+        if (!keyinfo_out(p, s, keys, n, ctr, siglen, &s->priv))
             break;
-        p_send_hdr(p, s, b, KEYINFO, true, 0);
-        /* spec §1.9 item 5: v4 KEYINFO comes as from the server (its ID is in the IV). */
-        if (s->version == UFTP_VER4)
-            be32_put(b + 4, s->server_id);
-        len += UFTP_HDR_LEN;
-        if (keys_sign_keyinfo(s->k, b, (size_t)len) != CRYPTO_OK) {
-            PLOG(p, s, LL_WARN, "cannot sign KEYINFO");
-            break;
-        }
-        p_send(p, &s->priv, b, (size_t)len);
         sent += n;
+    }
+    /* spec §3.5: a downstream proxy gets its own, by unicast (it is no member of our group). */
+    for (size_t j = 0; j < s->ndn; j++) {
+        struct pdown *d = &s->dn[j];
+        if (d->state != PD_AUTHED)
+            continue;
+        owed = true;
+        if (list != NULL && !wire_ids_contains(list, d->id))
+            continue;
+        uint64_t ctr = keys_keyinfo_ctr(s->k);
+        int rc = keys_peer_wrap(s->k, d->k, d->id, ctr, keys[0].master);
+        if (rc < 0) {
+            PLOG(p, s, LL_WARN, "cannot wrap the group master for downstream proxy %08X: %s", d->id,
+                 keys_strerror(rc));
+            continue;
+        }
+        keys[0].id = d->id;
+        if (keyinfo_out(p, s, keys, 1, ctr, siglen, &d->addr))
+            PLOG(p, s, LL_VERBOSE, "sent KEYINFO to downstream proxy %08X", d->id);
     }
     crypto_wipe(keys, per * sizeof(*keys));
     free(keys);

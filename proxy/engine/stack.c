@@ -1,14 +1,21 @@
 /*
- * Stacked aggregating proxies (issue 16, spec §3.5 [EXT]; cleartext
- * sessions only). A lower proxy configured with an upstream proxy
- * (cfg.up_proxy) sends its aggregates to the address that proxy's PROXY_KEY
- * for the session came from (send.c), as a receiver behind it would. An
- * upper proxy takes the answers listing clients only from the proxies of
- * its downstream list (cfg.downs, engine.c dispatches them here): every
- * listed ID becomes a client of ours reached through that proxy (c->via),
- * under the same -C list and client limit as a direct one, and belongs to
- * that proxy alone; its answers join our aggregates as a direct client's
- * would, so the server sees one ordinary proxy (a 5.0.1 sender too).
+ * Stacked aggregating proxies (issue 16, spec §3.5 [EXT]). A lower proxy configured with an
+ * upstream proxy (cfg.up_proxy) sends its aggregates to the address that proxy's PROXY_KEY for the
+ * session came from (send.c), as a receiver behind it would. An upper proxy takes the answers
+ * listing clients only from the proxies of its downstream list (cfg.downs, engine.c dispatches them
+ * here): every listed ID becomes a client of ours reached through that proxy (c->via), under the
+ * same -C list and client limit as a direct one, and belongs to that proxy alone; its answers join
+ * our aggregates as a direct client's would, so the server sees one ordinary proxy (a 5.0.1 sender
+ * too).
+ *
+ * Encrypted v5 sessions: the lower proxy keys with the upper one as a
+ * client does, against its PROXY_KEY (keys_upstream_proxy), and always
+ * proves its key with CLIENT_KEY (checked against the --downstream
+ * fingerprint); the upper proxy keeps it as a keyed peer that is no
+ * receiver (s->dn, client.c's downstream machine), takes its listed clients
+ * once it is authenticated, and sends it our KEYINFO by unicast; its
+ * aggregates then come sealed under its application key (engine.c opens
+ * them). The lower proxy re-keys its own clients with the group master.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,14 +31,28 @@ PROXY_HANDLER(p_stack_proxy_key)
         h->version != UFTP_VER5)
         return; /* another proxy's, for its clients */
     s = p_find(p, h->group_id, h->group_inst);
-    if (s == NULL || s->encrypted || s->version != UFTP_VER5)
-        return; /* (encrypted: we register with the server ourselves, spec §3.5) */
+    if (s == NULL || !s->lower || s->version != UFTP_VER5)
+        return;
     char ab[ADDR_STRLEN];
     if (addr_is_set(&s->via)) {
         /* Learned once a session: a forged one cannot move our aggregates elsewhere. */
         if (!addr_equal(&s->via, in->from))
             p_drop(p, in->from, "PROXY_KEY of our upstream proxy from another address");
         return;
+    }
+    if (s->encrypted) {
+        /* Our handshake moves from the server to it (a verification and an agreement). */
+        if (!p_pk_budget(p, p_src_key(p, in->from), 0, keys_cost_peer(s->k),
+                         "upstream proxy key exchange"))
+            return; /* its next PROXY_KEY comes with the server's next ANNOUNCE */
+        int rc = keys_upstream_proxy(s->k, h->src_id, in->pkt + UFTP_HDR_LEN,
+                                     in->len - UFTP_HDR_LEN, NULL, 0);
+        if (rc < 0) {
+            PLOG(p, s, LL_WARN, "PROXY_KEY of upstream proxy %08X at %s rejected: %s", h->src_id,
+                 addr_str(in->from, ab), keys_strerror(rc));
+            p->st.auth_failed++;
+            return;
+        }
     }
     s->via = *in->from;
     PLOG(p, s, LL_INFO, "upstream proxy %08X at %s", h->src_id, addr_str(in->from, ab));
@@ -52,6 +73,39 @@ static struct pclient *listed(struct psession *s, uint32_t id, uint32_t down)
     return c != NULL && c->via == down ? c : NULL;
 }
 
+/* Encrypted: its key exchange with us, as a client's (reg.c peer_keys); false: not now. */
+static bool down_keys(struct proxy *p, struct psession *s, const struct pmsg *in)
+{
+    const struct wire_register *r = &in->m.u.reg;
+    uint32_t down = in->h->src_id;
+    struct pdown *d = p_down_of(s, down);
+    if (d == NULL && (d = p_down_add(p, s, down)) == NULL)
+        return false;
+    if (d->state == PD_REFUSED)
+        return false;
+    d->addr = *in->from;
+    if (d->k != NULL)
+        return true;
+    if (r->dhlen == 0) {
+        PLOG(p, s, LL_WARN, "downstream proxy %08X registered without an ECDH key", down);
+        p_down_step(p, s, d, DE_REFUSE, NULL);
+        return false;
+    }
+    if (!p_pk_budget(p, p_src_key(p, in->from), 0, keys_cost_peer(s->k),
+                     "downstream proxy key exchange"))
+        return false; /* it registers again */
+    int rc = keys_peer_new(s->k, &d->k, down, r->dhblob, r->dhlen, r->rand2);
+    if (rc == CRYPTO_OK)
+        rc = keys_peer_require_auth(s->k, d->k);
+    if (rc < 0) {
+        PLOG(p, s, LL_WARN, "REGISTER from downstream proxy %08X rejected: %s", down,
+             keys_strerror(rc));
+        p_down_step(p, s, d, DE_REFUSE, NULL);
+        return false;
+    }
+    return true;
+}
+
 PROXY_HANDLER(p_stack_register)
 {
     const struct wire_register *r = &in->m.u.reg;
@@ -60,6 +114,8 @@ PROXY_HANDLER(p_stack_register)
         p_drop(p, in->from, "REGISTER of a downstream proxy listing no clients");
         return;
     }
+    if (s->encrypted && !down_keys(p, s, in))
+        return;
     size_t n = 0, refused = 0;
     for (size_t i = 0; i < r->ids.n; i++) {
         uint32_t id = wire_ids_get(&r->ids, i);
@@ -86,6 +142,48 @@ PROXY_HANDLER(p_stack_register)
     }
     PLOG(p, s, refused ? LL_PROTO : LL_VERBOSE,
          "REGISTER from downstream proxy %08X: %zu clients, %zu refused", down, n, refused);
+}
+
+/*
+ * Its CLIENT_KEY (under its handshake key): the --downstream fingerprint,
+ * when given, and its signature; then its clients are in and it gets our
+ * KEYINFO (client.c). A repeat (its REGISTER again) brings the KEYINFO again.
+ */
+PROXY_HANDLER(p_stack_client_key)
+{
+    uint32_t down = in->h->src_id;
+    struct pdown *d = s->encrypted ? p_down_of(s, down) : NULL;
+    if (d == NULL || d->k == NULL || !p_fsm_accepts(&proxy_down_fsm, d->state, DE_CLIENT_KEY))
+        return;
+    if (!keys_peer_registered(s->k, d->k)) {
+        const struct proxy_client *de = p_down_entry(p, down);
+        int rc = keys_peer_client_key(s->k, d->k, down, in->msg, in->mlen, de ? de->fp : NULL,
+                                      de ? de->fplen : 0);
+        if (rc < 0) {
+            PLOG(p, s, LL_WARN, "CLIENT_KEY from downstream proxy %08X rejected: %s", down,
+                 rc == KEYS_EFP ? "fingerprint differs from --downstream" : keys_strerror(rc));
+            p->st.auth_failed++;
+            p_down_step(p, s, d, DE_REFUSE, NULL);
+            return;
+        }
+        PLOG(p, s, LL_VERBOSE, "downstream proxy %08X authenticated", down);
+    }
+    p_down_step(p, s, d, DE_CLIENT_KEY, NULL);
+}
+
+PROXY_HANDLER(p_stack_keyinfo_ack)
+{
+    const struct wire_keyinfo_ack *ka = &in->m.u.keyinfo_ack;
+    struct pdown *d = s->encrypted ? p_down_of(s, in->h->src_id) : NULL;
+    if (d == NULL || !keys_peer_has_app(d->k) ||
+        !p_fsm_accepts(&proxy_down_fsm, d->state, DE_KEYINFO_ACK))
+        return; /* a repeat, or unexpected */
+    if (!keys_peer_verify(s->k, d->k, ka->verify, ka->verify_len)) {
+        PLOG(p, s, LL_WARN, "KEYINFO_ACK from downstream proxy %08X: verify data mismatch", d->id);
+        return;
+    }
+    PLOG(p, s, LL_VERBOSE, "downstream proxy %08X keyed", d->id);
+    p_down_step(p, s, d, DE_KEYINFO_ACK, NULL);
 }
 
 PROXY_HANDLER(p_stack_fileinfo_ack)

@@ -92,6 +92,9 @@ void p_slot_release(struct proxy *p, struct psession *s)
     for (size_t i = 0; i < s->ncl; i++)
         keys_peer_free(s->cl[i].k);
     free(s->cl);
+    for (size_t i = 0; i < s->ndn; i++)
+        keys_peer_free(s->dn[i].k);
+    free(s->dn);
     idmap_free(&s->cmap);
     agg_free(&s->agg);
     free(s->fec_buf);

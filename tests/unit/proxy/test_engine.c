@@ -634,6 +634,199 @@ static void test_stacked(void)
     proxy_free(p);
 }
 
+/* ------------------------------------------------------------ encrypted stacking */
+
+#define ST_GROUP  0x77u
+#define ST_SERVER 0x0A000105u
+#define ST_UPPER  0x0A000003u
+#define ST_LOWER  0x0A000900u
+#define ST_CLIENT 0x0A000401u
+
+/* The next datagram p sends to dst (NULL: anywhere) with header func; false when none by now. */
+static bool next_to(struct proxy *p, uint64_t now, const char *dst, uint8_t func, struct sent *s)
+{
+    struct addr a;
+    if (dst != NULL)
+        a = addr_of(dst);
+    while (next_send(p, now, s) == ENG_SEND)
+        if ((dst == NULL || addr_equal(&s->dst, &a)) && s->buf[1] == func)
+            return true;
+    return false;
+}
+
+static void feed_raw(struct proxy *p, const char *from, uint8_t *b, size_t n, uint64_t now)
+{
+    struct addr a = addr_of(from);
+    proxy_recv(p, &a, NULL, b, n, 0, now);
+}
+
+static struct proxy *st_proxy(uint32_t id, const struct crypto_key *k, uint32_t up,
+                              const struct proxy_client *downs, size_t ndown)
+{
+    struct proxy_config c;
+    proxy_config_defaults(&c);
+    c.role = PROXY_CLIENT;
+    c.proxy_id = id;
+    c.key = k;
+    c.up_proxy = up;
+    c.downs = downs;
+    c.ndown = ndown;
+    struct proxy_env e = {.rng = rng};
+    struct proxy *p = NULL;
+    CU_ASSERT_EQUAL_FATAL(proxy_new(&p, &c, &e), 0);
+    return p;
+}
+
+/*
+ * spec §3.5, encrypted (AES-256-GCM): a server, an upper proxy U (its
+ * --downstream line for L with fingerprint fpkey's) and a lower proxy L
+ * (signing key g_mine) with one client. L keys against U's PROXY_KEY and
+ * proves its key with CLIENT_KEY; with the right fingerprint U lists L's
+ * client (not L) to the server, and once the server keys U, U keys L by
+ * unicast with a KEYINFO L accepts (L's KEYINFO_ACK), resent every 2 GRTT
+ * until that KEYINFO_ACK. With another key's fingerprint U refuses L: no
+ * REGISTER upstream, an authentication failure counted.
+ */
+static void stacked_enc(const struct crypto_key *fpkey)
+{
+    keys();
+    bool good = fpkey == g_mine;
+    struct proxy_client downs[1] = {{.id = ST_LOWER, .fplen = FP_LEN}};
+    size_t bl;
+    const uint8_t *blob = crypto_key_blob(fpkey, &bl);
+    CU_ASSERT_EQUAL_FATAL(fp_compute(blob, bl, downs[0].fp), 0);
+    struct skeys_server_cfg sc = {.keytype = KEY_AES256_GCM,
+                                  .hashtype = HASH_SHA256,
+                                  .curve = CURVE_P256,
+                                  .sigkey = g_other,
+                                  .group_id = ST_GROUP,
+                                  .server_id = ST_SERVER};
+    crypto_random(sc.rand1, sizeof(sc.rand1));
+    crypto_random(sc.group_master, sizeof(sc.group_master));
+    struct skeys_server *srv = NULL;
+    CU_ASSERT_EQUAL_FATAL(skeys_server_new(&srv, &sc), CRYPTO_OK);
+    struct proxy *u = st_proxy(ST_UPPER, g_key, 0, downs, 1);
+    struct proxy *l = st_proxy(ST_LOWER, g_mine, ST_UPPER, NULL, 0);
+    uint64_t now = 1000000, g = quant_rtt_decode_us(quant_rtt_encode_us(100000));
+    const char *SRV = "10.0.1.2:1044", *UP = "10.0.2.3:1044", *LOW = "10.0.9.1:1044";
+    /* The server's signed ANNOUNCE, to both proxies. */
+    struct wire_msg m;
+    memset(&m, 0, sizeof(m));
+    m.func = ANNOUNCE;
+    m.u.announce.ver = UFTP_VER5;
+    m.u.announce.robust = 20;
+    m.u.announce.blocksize = 1300;
+    m.u.announce.tstamp = now;
+    static const uint8_t pub[4] = {230, 4, 4, 1}, priv[4] = {230, 5, 5, 7};
+    memcpy(m.u.announce.pub_addr, pub, 4);
+    memcpy(m.u.announce.priv_addr, priv, 4);
+    m.u.announce.has_enc = true;
+    m.u.announce.enc = *skeys_server_enc_info(srv);
+    uint8_t ann[2048], b[2048];
+    size_t an = dgram(ann, sizeof(ann), ST_SERVER, ST_GROUP, &m);
+    CU_ASSERT_EQUAL_FATAL(skeys_server_sign_announce(srv, ann, an), CRYPTO_OK);
+    memcpy(b, ann, an);
+    feed_raw(u, SRV, b, an, now);
+    struct sent s, s2;
+    CU_ASSERT_FATAL(next_to(u, now, NULL, PROXY_KEY, &s));
+    memcpy(b, ann, an);
+    feed_raw(l, SRV, b, an, now);
+    drain(l, now);
+    /* U's PROXY_KEY reaches L: L's handshake moves to U. */
+    feed_raw(l, UP, s.buf, s.len, now + 1000);
+    /* A client of L registers (its own ECDH key). */
+    struct crypto_key *cdh = NULL;
+    CU_ASSERT_EQUAL_FATAL(ecdh_keygen(CURVE_P256, &cdh), CRYPTO_OK);
+    memset(&m, 0, sizeof(m));
+    m.func = REGISTER;
+    m.u.reg.ver = UFTP_VER5;
+    m.u.reg.tstamp = 7000000;
+    size_t dl;
+    m.u.reg.dhblob = crypto_key_blob(cdh, &dl);
+    m.u.reg.dhlen = (uint16_t)dl;
+    memset(m.u.reg.rand2, 0x5A, sizeof(m.u.reg.rand2));
+    feed(l, "10.0.4.1:1044", ST_CLIENT, &m, now + 2000);
+    /* L: its REGISTER (held 1/2 GRTT), then its CLIENT_KEY sealed, both to U. */
+    uint64_t t = now + 2000 + g / 2;
+    CU_ASSERT_FATAL(next_to(l, t, UP, REGISTER, &s));
+    CU_ASSERT_FATAL(next_to(l, t, UP, ENCRYPTED, &s2));
+    struct proxy_stats st;
+    feed_raw(u, LOW, s.buf, s.len, t);
+    feed_raw(u, LOW, s2.buf, s2.len, t);
+    proxy_stats(u, &st);
+    CU_ASSERT_EQUAL(st.auth_failed, good ? 0 : 1);
+    /* U's REGISTER to the server lists L's client only (refused: nothing goes up). */
+    t += g;
+    bool up = next_to(u, t, SRV, REGISTER, &s);
+    CU_ASSERT_EQUAL(up, good);
+    if (!good) {
+        CU_ASSERT_FALSE(next_to(u, t + 4 * g, LOW, KEYINFO, &s));
+        goto out;
+    }
+    struct wire_datagram d;
+    CU_ASSERT_FATAL(wire_datagram_decode(&d, s.buf, s.len) > 0);
+    CU_ASSERT_EQUAL(d.msg.u.reg.ids.n, 1);
+    CU_ASSERT_TRUE(wire_ids_contains(&d.msg.u.reg.ids, ST_CLIENT));
+    /* The server keys U (its KEYINFO for U). */
+    struct skeys_peer *peer = NULL;
+    CU_ASSERT_EQUAL_FATAL(skeys_server_register(srv, ST_UPPER, d.msg.u.reg.dhblob,
+                                                d.msg.u.reg.dhlen, d.msg.u.reg.rand2, &peer),
+                          CRYPTO_OK);
+    uint64_t ctr;
+    CU_ASSERT_EQUAL_FATAL(skeys_server_keyinfo_ctr(srv, &ctr), CRYPTO_OK);
+    struct wire_destkey dk = {.id = ST_UPPER};
+    CU_ASSERT_EQUAL_FATAL(skeys_server_wrap(srv, peer, ctr, dk.master), CRYPTO_OK);
+    memset(&m, 0, sizeof(m));
+    m.func = KEYINFO;
+    m.u.keyinfo.ver = UFTP_VER5;
+    m.u.keyinfo.iv_ctr = ctr;
+    m.u.keyinfo.siglen = (uint16_t)skeys_server_siglen(srv);
+    m.u.keyinfo.keys.host = &dk;
+    m.u.keyinfo.keys.n = 1;
+    size_t kn = dgram(b, sizeof(b), ST_SERVER, ST_GROUP, &m);
+    CU_ASSERT_EQUAL_FATAL(skeys_server_sign_keyinfo(srv, b, kn), CRYPTO_OK);
+    t += 1000;
+    feed_raw(u, SRV, b, kn, t);
+    /* U: its KEYINFO_ACK to the server, and a KEYINFO for L alone, by unicast. */
+    CU_ASSERT_FATAL(next_to(u, t, LOW, KEYINFO, &s));
+    CU_ASSERT_FATAL(wire_datagram_decode(&d, s.buf, s.len) > 0);
+    CU_ASSERT_EQUAL(d.hdr.src_id, ST_UPPER);
+    CU_ASSERT_EQUAL(d.msg.u.keyinfo.keys.n, 1);
+    CU_ASSERT_PTR_NOT_NULL(wire_destkeys_find(&d.msg.u.keyinfo.keys, ST_LOWER));
+    /* A copy with a byte of its entry changed is refused (U's signature over it)... */
+    memcpy(b, s.buf, s.len);
+    b[s.len - 1] ^= 1;
+    feed_raw(l, UP, b, s.len, t);
+    CU_ASSERT_FALSE(next_to(l, t, UP, ENCRYPTED, &s2));
+    /* ... the real one opens (U's signature, U's P_ctx): L's KEYINFO_ACK, sealed, to U. */
+    feed_raw(l, UP, s.buf, s.len, t);
+    CU_ASSERT_FATAL(next_to(l, t, UP, ENCRYPTED, &s2));
+    /* Unacknowledged, U sends L's KEYINFO again 2 GRTT later; acknowledged, no more. */
+    CU_ASSERT_FATAL(next_to(u, t + 2 * g + 1000, LOW, KEYINFO, &s));
+    feed_raw(u, LOW, s2.buf, s2.len, t + 2 * g + 2000);
+    CU_ASSERT_FALSE(next_to(u, t + 5 * g, LOW, KEYINFO, &s));
+    proxy_stats(u, &st);
+    CU_ASSERT_EQUAL(st.auth_failed, 0);
+    skeys_peer_free(peer);
+out:
+    crypto_key_free(cdh);
+    proxy_free(u);
+    proxy_free(l);
+    skeys_server_free(srv);
+}
+
+static void test_stacked_enc(void)
+{
+    keys();
+    stacked_enc(g_mine);
+}
+
+static void test_stacked_enc_refused(void)
+{
+    keys();
+    stacked_enc(g_key);
+}
+
 static void test_limits(void)
 {
     /* spec §6.18: a full session table is refused, not dereferenced. */
@@ -796,6 +989,10 @@ static const struct cu_test engine_tests[] = {
     {"limits: full session table, too many clients; shutdown", test_limits},
     {"stacked proxies: lists from --downstream only, re-aggregated; the lower sends to the upper",
      test_stacked},
+    {"stacked proxies, AES-256-GCM: the lower keyed by the upper (CLIENT_KEY, unicast KEYINFO)",
+     test_stacked_enc},
+    {"stacked proxies, AES-256-GCM: a downstream proxy's fingerprint differs: refused",
+     test_stacked_enc_refused},
     {"configuration refusals", test_config},
     {"response proxy: KEY_REQ answered by a v4 PROXY_KEY, rate-limited", test_key_req},
     {"(free the keys)", test_zz_cleanup},

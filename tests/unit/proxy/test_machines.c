@@ -98,12 +98,15 @@ static void test_tables(void)
     CU_ASSERT_EQUAL(fsm_check(&proxy_session_fsm, msg, sizeof(msg)), 0);
     CU_ASSERT_EQUAL(fsm_check(&proxy_tunnel_fsm, msg, sizeof(msg)), 0);
     CU_ASSERT_EQUAL(fsm_check(&proxy_client_fsm, msg, sizeof(msg)), 0);
+    CU_ASSERT_EQUAL(fsm_check(&proxy_down_fsm, msg, sizeof(msg)), 0);
     CU_ASSERT_STRING_EQUAL(msg, "");
     CU_ASSERT_STRING_EQUAL(fsm_state_name(&proxy_session_fsm, PP_RECEIVING), "RECEIVING");
     CU_ASSERT_STRING_EQUAL(fsm_state_name(&proxy_tunnel_fsm, PT_OPEN), "OPEN");
     CU_ASSERT_STRING_EQUAL(fsm_event_name(&proxy_session_fsm, SE_REGISTER_TIMER), "REGISTER_TIMER");
     CU_ASSERT_STRING_EQUAL(fsm_state_name(&proxy_client_fsm, PC_CONF), "conf");
     CU_ASSERT_STRING_EQUAL(fsm_event_name(&proxy_client_fsm, CE_PROVEN), "PROVEN");
+    CU_ASSERT_STRING_EQUAL(fsm_state_name(&proxy_down_fsm, PD_AUTHED), "authenticated");
+    CU_ASSERT_STRING_EQUAL(fsm_event_name(&proxy_down_fsm, DE_ENTER), "ENTER");
 }
 
 static void test_clients(void)
