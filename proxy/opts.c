@@ -148,12 +148,12 @@ static const struct conf_option opts[] = {
                  "checked under client authentication",
              CONF_HOSTLIST(hl_clients), CONF_FIELD(S, clients)),
     CONF_ROW("upstream-proxy", 0, CONF_CUSTOM, .section = "Security", .argname = "0xID",
-             .help = "stacked proxies, cleartext sessions: send our aggregates to this response "
-                     "or client proxy (from where its PROXY_KEY comes), not to the server",
+             .help = "stacked proxies: send our aggregates to this response or client proxy (from "
+                     "where its PROXY_KEY comes), not to the server; encrypted (v5): keyed by it",
              .parse = conf_id_parse, .print = conf_id_print, CONF_FIELD(S, up_proxy)),
     CONF_ROW("downstream", 0, CONF_CUSTOM, .section = "Security", .argname = "FILE",
-             .help = "stacked proxies, cleartext sessions: lines 'proxyID[|fingerprint]' of the "
-                     "proxies whose answers listing clients we take; nobody else may list clients",
+             .help = "stacked proxies: lines 'proxyID[|fingerprint]' of the proxies whose answers "
+                     "listing clients we take (encrypted: we key them, fingerprint checked)",
              CONF_HOSTLIST(hl_clients), CONF_FIELD(S, downs)),
     CONF_ROW("key-file", 'k', CONF_LIST, .section = "Security", .argname = "FILE,...",
              .list_max = PROXY_MAX_KEYS,
