@@ -192,7 +192,12 @@ static proxy_handler *const from_down_tab[] = {[REGISTER] = p_stack_register,
                                                /* its own, to its clients on a shared group */
                                                [KEYINFO] = ignore};
 /* ... and, at a lower proxy of an encrypted session, from our upstream proxy (spec §3.5). */
+static PROXY_HANDLER(upper_other);
 static proxy_handler *const from_upper_tab[] = {[KEYINFO] = p_reg_keyinfo};
+static PROXY_HANDLER(upper_other)
+{
+    p_drop(p, in->from, "unexpected message from our upstream proxy");
+}
 static PROXY_HANDLER(down_other)
 {
     p_drop(p, in->from, "unexpected message from a downstream proxy");
@@ -384,7 +389,7 @@ static void from_upper(struct proxy *p, struct psession *s, struct pmsg *in)
             p_drop(p, in->from, "encrypted message from our upstream proxy");
         return;
     }
-    HANDLER(from_upper_tab, in->m.func, down_other)(p, s, NULL, in);
+    HANDLER(from_upper_tab, in->m.func, upper_other)(p, s, NULL, in);
 }
 
 static void from_client(struct proxy *p, struct psession *s, struct pmsg *in)
