@@ -29,7 +29,7 @@
 #   bench/tfmcc.sh [--build DIR] [--ref DIR]... [--mb 60] [--rate 50mbit]
 #                  [--tbf "burst 64kb latency 100ms"] [--cipher none]
 #                  [--runs N] [--no-tcp] [--tcp-cc ALGO] [--args "EXTRA UFTP ARGS"]
-#                  [--keep DIR]
+#                  [--tcp-vs ALGO[,ALGO...]] [--tcp-secs 20] [--keep DIR]
 #
 #   --tcp-cc ALGO  the competing flow's TCP congestion control (iperf3 -C:
 #                  cubic, reno, bbr; see net.ipv4.tcp_available_congestion_control);
@@ -37,6 +37,14 @@
 #                  printed in the header. TFMCC's equation is Reno's; BBR,
 #                  with the ~10 us minimum RTT of a namespace, keeps only a
 #                  few segments in flight and yields to any standing queue.
+#   --tcp-vs ALGO[,ALGO...]
+#                  the baseline of "fair" on this path: per run and per ALGO,
+#                  one more case (build "tcp:ALGO"), no UFTP: an iperf3 flow
+#                  with ALGO from the sender's host (lan1) in place of the
+#                  transfer, against the competing flow (lan4, --tcp-cc) for
+#                  --tcp-secs seconds (default 20); its row gives ALGO's Mbit/s
+#                  in the goodput column and ALGO/TCP over the whole run in
+#                  the our/TCP column (e.g. --tcp-cc cubic --tcp-vs cubic,bbr)
 #   --keep DIR     copy every run's logs, status file and samples into DIR
 #
 # Targets (issue 12): goodput alone >= 85 % of the bottleneck and >= 1.5 x the
@@ -55,6 +63,8 @@ tcp=1
 xargs_s=""
 keep=""
 tcpcc=""
+tcpvs=""
+tcpsecs=20
 while [ $# -gt 0 ]; do
     case $1 in
     --build) build=$2; shift 2 ;;
@@ -68,7 +78,9 @@ while [ $# -gt 0 ]; do
     --args) xargs_s=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
     --tcp-cc) tcpcc=$2; shift 2 ;;
-    -h | --help) sed -n '2,42p' "$0"; exit 0 ;;
+    --tcp-vs) tcpvs=${2//,/ }; shift 2 ;;
+    --tcp-secs) tcpsecs=$2; shift 2 ;;
+    -h | --help) sed -n '2,50p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -78,6 +90,7 @@ ours_d=$build/receiver/uftpd
 for r in "${refs[@]}"; do
     [ -x "$r/uftp" ] && [ -x "$r/uftpd" ] || { echo "no uftp/uftpd in $r" >&2; exit 2; }
 done
+[ -n "$tcpvs" ] && [ "$tcp" = 0 ] && { echo "--tcp-vs needs the competing flow (no --no-tcp)" >&2; exit 2; }
 if [ "$tcp" = 1 ] && ! command -v iperf3 >/dev/null; then
     echo "needs iperf3 (tools/install-deps.sh), or --no-tcp" >&2
     exit 2
@@ -101,14 +114,16 @@ table inet bench {
         type filter hook input priority 0; policy accept;
         meta l4proto udp counter
         meta l4proto tcp counter
+        tcp dport 5202 counter
     }
 }
 EOF
-counters() { # "udp_bytes tcp_bytes"
+counters() { # "udp_bytes tcp_bytes tcp_bytes_to_5202" (5202: the --tcp-vs flow)
     netns_exec lan3 nft list chain inet bench input |
         awk '/l4proto udp/ { for (i = 1; i < NF; i++) if ($i == "bytes") u = $(i + 1) }
              /l4proto tcp/ { for (i = 1; i < NF; i++) if ($i == "bytes") t = $(i + 1) }
-             END { print u + 0, t + 0 }'
+             /dport 5202/ { for (i = 1; i < NF; i++) if ($i == "bytes") v = $(i + 1) }
+             END { print u + 0, t + 0, v + 0 }'
 }
 
 names=(ours)
@@ -126,6 +141,7 @@ id2=$(printf '0x0A%02X%04X' "$L" 2)
 id3=$(printf '0x0A%02X%04X' "$L" 3)
 if [ "$tcp" = 1 ]; then
     netns_spawn lan3 "$NETNS_TMP/iperf3s.log" iperf3 -s
+    [ -n "$tcpvs" ] && netns_spawn lan3 "$NETNS_TMP/iperf3s2.log" iperf3 -s -p 5202
     sleep 0.5
 fi
 
@@ -211,6 +227,52 @@ run_one() {
     if [ -n "$keep" ]; then mkdir -p "$keep" && cp -r "$d" "$keep/"; fi
 }
 
+# run_vs ALGO RUN: the TCP baseline, one iperf3 flow with ALGO (lan1 -> lan3:5202)
+# against the competing flow (lan4 -> lan3:5201), started together, for
+# $tcpsecs s; delivered bytes counted at lan3 as for the transfer.
+run_vs() {
+    local algo=$1 run=$2 d pa pb t0 c0 c1 t1
+    d=$NETNS_TMP/tcp-$algo.$run
+    mkdir -p "$d"
+    t0=$(date +%s.%N)
+    c0=$(counters)
+    netns_spawn lan1 "$d/iperf3a.log" iperf3 -c "10.$L.0.3" -p 5202 -t "$tcpsecs" -i 0 -f m -C "$algo"
+    pa=$NETNS_LAST_PID
+    netns_spawn lan4 "$d/iperf3b.log" iperf3 -c "10.$L.0.3" -t "$tcpsecs" -i 0 -f m ${tcpcc:+-C "$tcpcc"}
+    pb=$NETNS_LAST_PID
+    : >"$d/samples"
+    while kill -0 "$pa" 2>/dev/null || kill -0 "$pb" 2>/dev/null; do
+        echo "$(date +%s.%N) $(counters)" >>"$d/samples"
+        sleep 0.5
+    done
+    local rca=0 rcb=0
+    wait "$pa" || rca=$?
+    wait "$pb" || rcb=$?
+    t1=$(date +%s.%N)
+    c1=$(counters)
+    # A = the 5202 flow, B = all other TCP (the competing flow).
+    local a b ratio share ser
+    read -r a b < <(awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" 'BEGIN {
+        split(c0, x, " "); split(c1, y, " "); va = y[3] - x[3]; vb = y[2] - x[2] - va
+        printf "%.1f %.1f\n", va * 8 / (t1 - t0) / 1e6, vb * 8 / (t1 - t0) / 1e6 }')
+    ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }')
+    share=$(awk -v g="$a" -v r="$rate_bps" 'BEGIN { printf "%.0f", 100 * g * 1e6 / r }')
+    ser=$(awk -v t0="$t0" -v c0="$c0" 'BEGIN { split(c0, c, " "); pa = c[3]; pb = c[2] - c[3]; pt = t0 }
+        { dt = $1 - pt; if (dt <= 0) next; va = $4 - pa; vb = $3 - $4 - pb
+          ser = ser sprintf("%s%.0f/%.0f", n++ ? " " : "", va * 8 / dt / 1e6, vb * 8 / dt / 1e6)
+          pa = $4; pb = $3 - $4; pt = $1 } END { print ser }' "$d/samples")
+    local verdict=ok
+    if [ "$rca" != 0 ] || [ "$rcb" != 0 ]; then
+        verdict="FAILED (iperf3 exit $rca/$rcb)"
+        failed=1
+    fi
+    printf '%-12s %-6s %3s  %7s %5s%%  %5s  %6s  %8s  %6s  %s\n' "tcp:$algo" tcp "$run" \
+        "$a" "$share" - - "$b" "$ratio" "$verdict"
+    printf '    series (Mbit/s per 0.5 s, %s/TCP): %s\n' "$algo" "$ser"
+    summary+=("tcp:$algo|tcp|$a|$ratio")
+    if [ -n "$keep" ]; then mkdir -p "$keep" && cp -r "$d" "$keep/"; fi
+}
+
 echo "bottleneck: tbf rate $rate $tbf on lan3's port; file $mb MiB; -Y $cipher; $runs run(s)"
 [ "$tcp" = 1 ] && echo "competing TCP: iperf3, congestion control ${tcpcc:-$(netns_exec lan4 cat /proc/sys/net/ipv4/tcp_congestion_control) (system default)}"
 echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
@@ -223,6 +285,9 @@ for ((r = 1; r <= runs; r++)); do
         for ((k = 0; k < ${#names[@]}; k++)); do
             run_one "$k" "$c" "$r"
         done
+    done
+    for a in $tcpvs; do
+        run_vs "$a" "$r"
     done
 done
 
@@ -240,6 +305,10 @@ for ((k = 0; k < ${#names[@]}; k++)); do
     echo "$line"
     [ "$k" = 0 ] && g0=$g
     [ "$k" -gt 0 ] && echo "  ours / ${names[$k]}: $(awk -v a="$g0" -v b="$g" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }') x (target >= 1.5)"
+done
+for a in $tcpvs; do
+    rt=$(printf '%s\n' "${summary[@]}" | awk -F'|' -v n="tcp:$a" '$1 == n { print $4 }' | med)
+    echo "tcp:$a (baseline, no UFTP): median $a/TCP $rt"
 done
 echo "targets: goodput alone >= 85 % of the bottleneck; with TCP, our/TCP in 0.5..2; nothing lost"
 exit $failed
