@@ -52,22 +52,52 @@ double tfmcc_equation(double s, double r_sec, double p)
     return x < TFMCC_RATE_MAX ? x : TFMCC_RATE_MAX;
 }
 
-double tfmcc_equation_p(double s, double r_sec, double x)
+double tfmcc_equation_cubic(double s, double r_sec, double p)
 {
-    if (!(x > tfmcc_equation(s, r_sec, 1.0)))
+    if (!(p > 0))
+        return TFMCC_RATE_MAX;
+    if (p > 1)
+        p = 1;
+    if (!(r_sec >= 1e-6))
+        r_sec = 1e-6;
+    /* Packets per RTT: Reno's 1/√(2p/3), or CUBIC's average window, the
+     * larger (CUBIC itself runs at the larger of its window and Reno's:
+     * RFC 9438 §4.3). (C·(3+β)/(4·(1−β)))^¼ with C = 0.4, β = 0.7. */
+    double w_reno = 1.0 / sqrt(2.0 * p / 3.0);
+    double k = pow(0.4 * (3.0 + 0.7) / (4.0 * (1.0 - 0.7)), 0.25);
+    double w_cubic = k * pow(r_sec / p, 0.75);
+    double w = w_cubic > w_reno ? w_cubic : w_reno;
+    double f = 1.0 / w + 12.0 * sqrt(3.0 * p / 8.0) * p * (1.0 + 32.0 * p * p);
+    double x = s / (r_sec * f);
+    return x < TFMCC_RATE_MAX ? x : TFMCC_RATE_MAX;
+}
+
+/* The inverse in p of eq (either falls monotonically in p): bisect on log p. */
+static double invert(double (*eq)(double, double, double), double s, double r_sec, double x)
+{
+    if (!(x > eq(s, r_sec, 1.0)))
         return 1.0;
-    if (x >= tfmcc_equation(s, r_sec, 1e-12))
+    if (x >= eq(s, r_sec, 1e-12))
         return 1e-12;
-    /* The equation falls monotonically in p: bisect on log p. */
     double lo = log(1e-12), hi = 0.0;
     for (int i = 0; i < 64; i++) {
         double mid = 0.5 * (lo + hi);
-        if (tfmcc_equation(s, r_sec, exp(mid)) > x)
+        if (eq(s, r_sec, exp(mid)) > x)
             lo = mid;
         else
             hi = mid;
     }
     return exp(hi);
+}
+
+double tfmcc_equation_p(double s, double r_sec, double x)
+{
+    return invert(tfmcc_equation, s, r_sec, x);
+}
+
+double tfmcc_equation_cubic_p(double s, double r_sec, double x)
+{
+    return invert(tfmcc_equation_cubic, s, r_sec, x);
 }
 
 /* ------------------------------------------------------------ receiver */
@@ -180,7 +210,7 @@ static void new_event(struct tfmcc_rx *r, uint64_t seq, uint64_t t)
         uint64_t x = tfmcc_rx_recv_rate(r, umax(rtt, r->grtt_us), t);
         if (r->rtt_min_us && r->rtt_min_us < rtt)
             rtt = r->rtt_min_us + (rtt - r->rtt_min_us) / 2;
-        double p = x ? tfmcc_equation_p(r->pkt_size, (double)rtt / 1e6, (double)x) : 1.0;
+        double p = x ? tfmcc_equation_cubic_p(r->pkt_size, (double)rtt / 1e6, (double)x) : 1.0;
         double first = 1.0 / p;
         r->intv[0] = first < 1.0 ? 1 : first > 1e12 ? (uint64_t)1e12 : (uint64_t)first;
         r->nint = 1;
@@ -300,7 +330,7 @@ uint64_t tfmcc_rx_rate(const struct tfmcc_rx *r, uint64_t now)
     if (!r->lossy)
         x = 2.0 * (double)tfmcc_rx_recv_rate(r, 4 * r->grtt_us, now);
     else
-        x = tfmcc_equation(r->pkt_size, (double)tfmcc_rx_rtt(r) / 1e6, tfmcc_rx_p(r));
+        x = tfmcc_equation_cubic(r->pkt_size, (double)tfmcc_rx_rtt(r) / 1e6, tfmcc_rx_p(r));
     return umax(to_u64(x), 1);
 }
 

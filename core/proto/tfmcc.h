@@ -76,6 +76,21 @@ double tfmcc_equation(double s, double r_sec, double p);
  */
 double tfmcc_equation_p(double s, double r_sec, double x);
 
+/*
+ * The rate a receiver reports (spec §1.7, DESIGN.md "Congestion control"):
+ * the equation above with its window term 1/√(2p/3) (Reno's packets per
+ * RTT) replaced by 1/W, W the larger of Reno's window and CUBIC's average
+ * window (C·(3+β)/(4·(1−β)))^¼ · (R/p)^¾ with C = 0.4, β = 0.7 (RFC 8312
+ * §5.1, RFC 9438 §5.1; R in seconds): the TCP that shares today's paths is
+ * CUBIC, which at a large R/p runs well above Reno's rate. The timeout
+ * term stays, so under heavy loss both give the same. Where Reno's window is
+ * the larger (small R/p: a LAN) this is tfmcc_equation exactly. Same
+ * limits as tfmcc_equation.
+ */
+double tfmcc_equation_cubic(double s, double r_sec, double p);
+/* Its inverse in p, as tfmcc_equation_p. */
+double tfmcc_equation_cubic_p(double s, double r_sec, double x);
+
 /* ------------------------------------------------------------ receiver */
 
 enum { TFMCC_RX_NOTHING = 0, TFMCC_RX_ANSWER = 1 };
@@ -197,7 +212,7 @@ double tfmcc_rx_p(const struct tfmcc_rx *r);
 uint64_t tfmcc_rx_recv_rate(const struct tfmcc_rx *r, uint64_t window_us, uint64_t now);
 /*
  * The rate to report (B/s): in slow start 2 × the receive rate over the
- * last 4 GRTT (the wire's meaning of a START report), else the equation.
+ * last 4 GRTT (the wire's meaning of a START report), else tfmcc_equation_cubic.
  */
 uint64_t tfmcc_rx_rate(const struct tfmcc_rx *r, uint64_t now);
 

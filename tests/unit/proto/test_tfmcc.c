@@ -38,6 +38,39 @@ static void test_equation(void)
     CU_ASSERT_EQUAL(tfmcc_equation_p(1000, 0.1, TFMCC_RATE_MAX), 1e-12);
 }
 
+static void test_equation_cubic(void)
+{
+    /* Hand-computed: W = max(1/√(2p/3), 1.0538 · (R/p)^¾) packets per RTT (C = 0.4,
+     * β = 0.7), X = s / (R · (1/W + 12·√(3p/8)·p·(1 + 32p²))). */
+    CU_ASSERT_DOUBLE_EQUAL(tfmcc_equation_cubic(1360, 0.08, 1e-4), 2691726.427, 1.0);
+    CU_ASSERT_DOUBLE_EQUAL(tfmcc_equation_cubic(1360, 0.08, 1e-5), 15151184.07, 5.0);
+    CU_ASSERT_DOUBLE_EQUAL(tfmcc_equation_cubic(8900, 0.6, 0.01), 288650.387, 0.1);
+    /* At a small R/p Reno's window is the larger: the Reno equation exactly. */
+    CU_ASSERT_EQUAL(tfmcc_equation_cubic(1000, 0.1, 0.01), tfmcc_equation(1000, 0.1, 0.01));
+    CU_ASSERT_EQUAL(tfmcc_equation_cubic(1360, 0.012, 1e-4), tfmcc_equation(1360, 0.012, 1e-4));
+    /* Heavy loss: the timeout term rules both (s·W/R alone would give 1874 B/s, 45×). */
+    CU_ASSERT_DOUBLE_EQUAL(tfmcc_equation_cubic(1000, 0.1, 1.0), 41.0988, 0.001);
+    CU_ASSERT_DOUBLE_EQUAL(tfmcc_equation_cubic(1360, 0.6, 0.1), 4089.509, 0.01);
+    /* Never below Reno's; falls with p (the inverse bisects on that). */
+    double prev = TFMCC_RATE_MAX;
+    for (double p = 1e-9; p < 1; p *= 1.9) {
+        double x = tfmcc_equation_cubic(1360, 0.07, p);
+        CU_ASSERT(x >= tfmcc_equation(1360, 0.07, p));
+        CU_ASSERT(x <= prev);
+        prev = x;
+        CU_ASSERT_DOUBLE_EQUAL(tfmcc_equation_cubic_p(1360, 0.07, x) / p, 1.0, 1e-6);
+    }
+    /* Edges as tfmcc_equation. */
+    CU_ASSERT_EQUAL(tfmcc_equation_cubic(1000, 0.1, 0), TFMCC_RATE_MAX);
+    CU_ASSERT_EQUAL(tfmcc_equation_cubic(1000, 0.1, 5.0), tfmcc_equation_cubic(1000, 0.1, 1.0));
+    CU_ASSERT_EQUAL(tfmcc_equation_cubic(1000, 0, 0.01), tfmcc_equation_cubic(1000, 1e-6, 0.01));
+    CU_ASSERT(tfmcc_equation_cubic(1000, NAN, 0.01) <= TFMCC_RATE_MAX);
+    CU_ASSERT(tfmcc_equation_cubic(1000, 0.1, NAN) <= TFMCC_RATE_MAX);
+    CU_ASSERT_EQUAL(tfmcc_equation_cubic(1000, 1e-6, 1e-15), TFMCC_RATE_MAX);
+    CU_ASSERT_EQUAL(tfmcc_equation_cubic_p(1000, 0.1, 0), 1.0);
+    CU_ASSERT_EQUAL(tfmcc_equation_cubic_p(1000, 0.1, TFMCC_RATE_MAX), 1e-12);
+}
+
 /* ------------------------------------------------------------ receiver */
 
 #define S 1360
@@ -184,6 +217,33 @@ static void test_first_interval(void)
     CU_ASSERT_EQUAL(r.events, 1);
     x = tfmcc_rx_rate(&r, 505000);
     CU_ASSERT_DOUBLE_EQUAL(x / (1.36e6 * 40 / 60), 1.0, 0.05);
+}
+
+static void test_rate_cubic(void)
+{
+    /* The receiver reports CUBIC's rate where it exceeds Reno's (spec §1.7): RTT
+     * 80 ms, p = 1e-4 (one loss event in 10,000 packets, a full 100 ms tbf buffer
+     * shared with CUBIC, issue 12) gives 1.29 × the Reno equation. */
+    struct tfmcc_rx r;
+    rx_setup(&r, 80000, 80000, 0);
+    r.lossy = true;
+    r.nint = 1;
+    r.intv[0] = 10000;
+    r.ev_seq = r.max_seq; /* open interval of 1: p = 1/10000 */
+    CU_ASSERT_DOUBLE_EQUAL(tfmcc_rx_p(&r), 1e-4, 1e-15);
+    double x = (double)tfmcc_rx_rate(&r, 1000);
+    CU_ASSERT_DOUBLE_EQUAL(x, tfmcc_equation_cubic(S, 0.08, 1e-4), 1.0);
+    CU_ASSERT(x > 1.25 * tfmcc_equation(S, 0.08, 1e-4));
+    struct tfmcc_ack a;
+    tfmcc_rx_ack(&r, 1000, &a);
+    CU_ASSERT_EQUAL(a.rate, (uint64_t)x);
+    /* A LAN RTT: Reno's, unchanged. */
+    rx_setup(&r, 2000, 2000, 0);
+    r.lossy = true;
+    r.nint = 1;
+    r.intv[0] = 10000;
+    r.ev_seq = r.max_seq;
+    CU_ASSERT_DOUBLE_EQUAL((double)tfmcc_rx_rate(&r, 1000), tfmcc_equation(S, 0.002, 1e-4), 1.0);
 }
 
 static void test_outage(void)
@@ -596,10 +656,12 @@ static void test_loop_shallow(void)
 
 static const struct cu_test tfmcc_tests[] = {
     {"throughput equation and its inverse", test_equation},
+    {"CUBIC's response function and its inverse", test_equation_cubic},
     {"loss events: grouping within an RTT, NDUPACK, reordering", test_loss_events},
     {"loss event rate: RFC 5348 weights", test_loss_rate_weights},
     {"ECN CE marks are losses", test_ecn_marks},
     {"the first loss interval from the receive rate", test_first_interval},
+    {"the rate: CUBIC's where above Reno's", test_rate_cubic},
     {"an outage: one event per RTT, huge gaps", test_outage},
     {"RTT: first sample, one-way delay, echo", test_rtt_and_echo},
     {"feedback timer distribution", test_feedback_timer},
