@@ -24,6 +24,8 @@
 #             over the same window divided by TCP's
 #   series    UDP Mbit/s delivered to the bottleneck receiver, per 0.5 s
 #             (counted by nftables at that receiver's IP input)
+#   queue     the tbf's backlog (tc -s) sampled every 0.5 s while data flowed,
+#             mean and max in ms at the bottleneck rate, and its drops
 # Every copy is checked (cmp) on both receivers; a failed run says so.
 #
 #   bench/tfmcc.sh [--build DIR] [--ref DIR]... [--mb 60] [--rate 50mbit]
@@ -104,6 +106,7 @@ netns_lan lan 4 # lan1 sends, lan2 fast, lan3 behind the bottleneck, lan4 the TC
 L=$(netns_lan_subnet lan)
 # shellcheck disable=SC2086
 netns_bottleneck lan3 rate "$rate" $tbf
+qport=${NETNS_HUBPORT["lan3/eth0"]}
 rate_bps=$(awk -v r="$rate" 'BEGIN { n = r + 0; u = tolower(r); sub(/^[0-9.]+/, "", u)
     m = u == "kbit" ? 1e3 : u == "mbit" ? 1e6 : u == "gbit" ? 1e9 : u == "bit" ? 1 : 0
     if (m == 0) { print "bad --rate " r > "/dev/stderr"; exit 1 } printf "%.0f", n * m }') || exit 2
@@ -118,6 +121,13 @@ table inet bench {
     }
 }
 EOF
+qstat() { # "backlog_bytes drops" of the bottleneck's tbf
+    tc -n "$NETNS_HUB" -s qdisc show dev "$qport" |
+        awk '/dropped/ { for (i = 1; i < NF; i++) if ($i == "(dropped") { d = $(i + 1); sub(",", "", d) } }
+             /backlog/ { b = $2; m = 1; if (b ~ /Mb$/) m = 1048576; else if (b ~ /Kb$/) m = 1024
+                         b = b + 0; b *= m }
+             END { printf "%.0f %d\n", b, d }'
+}
 counters() { # "udp_bytes tcp_bytes tcp_bytes_to_5202" (5202: the --tcp-vs flow)
     netns_exec lan3 nft list chain inet bench input |
         awk '/l4proto udp/ { for (i = 1; i < NF; i++) if ($i == "bytes") u = $(i + 1) }
@@ -158,9 +168,10 @@ run_one() {
     pid3=$NETNS_LAST_PID
     sleep 1
     tx0=$(netns_exec lan1 cat /sys/class/net/eth0/statistics/tx_bytes)
-    local t0 c0
+    local t0 c0 q0
     t0=$(date +%s.%N)
     c0=$(counters)
+    q0=$(qstat)
     # shellcheck disable=SC2086
     netns_spawn lan1 "$d/uftp.log" "${sbins[$k]}" -C tfmcc -Y "$cipher" -x 2 -H "$id2,$id3" \
         -S "$d/status" $xargs_s "$F"
@@ -172,7 +183,7 @@ run_one() {
     # Sample the counters every 0.5 s while the sender runs.
     : >"$d/samples"
     while kill -0 "$spid" 2>/dev/null; do
-        echo "$(date +%s.%N) $(counters)" >>"$d/samples"
+        echo "$(date +%s.%N) $(counters) $(qstat)" >>"$d/samples"
         sleep 0.5
     done
     wait "$spid"
@@ -190,7 +201,13 @@ run_one() {
     kbs=$(awk -F';' -v id="$id3" '$1 == "RESULT" && tolower($2) == tolower(id) {
         v = $6; sub("KB/s", "", v); print v + 0 }' "$d/status" 2>/dev/null)
     # Rates per 0.5 s, the time to 80 %, the UDP/TCP ratio over the data window.
-    local stats
+    local stats qline
+    qline=$(awk -v q0="$q0" -v bps="$rate_bps" 'BEGIN { split(q0, q, " "); d0 = q[2] }
+        { if (NR > 1 && $2 - pu > 0 && ($1 - pt) > 0 && ($2 - pu) * 8 / ($1 - pt) > 1e6) {
+              ms = $5 * 8 / bps * 1e3; s += ms; n++; if (ms > mx) mx = ms }
+          pu = $2; pt = $1; d1 = $6 }
+        END { printf "mean %.0f ms, max %.0f ms while data flowed; tbf drops %d", n ? s / n : 0, mx, d1 - d0 }' \
+        "$d/samples")
     stats=$(awk -v t0="$t0" -v c0="$c0" -v bps="$rate_bps" '
         BEGIN { split(c0, c, " "); pu = c[1]; pt = c[2]; pt0 = t0; first = -1 }
         { dt = $1 - pt0; if (dt <= 0) next
@@ -222,6 +239,7 @@ run_one() {
         "$gp" "$share" "$t80" "$sent" "$([ "$case" = tcp ] && echo "$tcpm" || echo -)" "$ratio" \
         "$verdict"
     printf '    series (Mbit/s per 0.5 s): %s\n' "$ser"
+    printf '    queue: %s\n' "$qline"
     summary+=("${names[$k]}|$case|$gp|$ratio")
     rm -rf "$d/r2" "$d/r3"
     if [ -n "$keep" ]; then mkdir -p "$keep" && cp -r "$d" "$keep/"; fi
@@ -231,18 +249,19 @@ run_one() {
 # against the competing flow (lan4 -> lan3:5201), started together, for
 # $tcpsecs s; delivered bytes counted at lan3 as for the transfer.
 run_vs() {
-    local algo=$1 run=$2 d pa pb t0 c0 c1 t1
+    local algo=$1 run=$2 d pa pb t0 c0 c1 t1 q0
     d=$NETNS_TMP/tcp-$algo.$run
     mkdir -p "$d"
     t0=$(date +%s.%N)
     c0=$(counters)
+    q0=$(qstat)
     netns_spawn lan1 "$d/iperf3a.log" iperf3 -c "10.$L.0.3" -p 5202 -t "$tcpsecs" -i 0 -f m -C "$algo"
     pa=$NETNS_LAST_PID
     netns_spawn lan4 "$d/iperf3b.log" iperf3 -c "10.$L.0.3" -t "$tcpsecs" -i 0 -f m ${tcpcc:+-C "$tcpcc"}
     pb=$NETNS_LAST_PID
     : >"$d/samples"
     while kill -0 "$pa" 2>/dev/null || kill -0 "$pb" 2>/dev/null; do
-        echo "$(date +%s.%N) $(counters)" >>"$d/samples"
+        echo "$(date +%s.%N) $(counters) $(qstat)" >>"$d/samples"
         sleep 0.5
     done
     local rca=0 rcb=0
@@ -269,6 +288,9 @@ run_vs() {
     printf '%-12s %-6s %3s  %7s %5s%%  %5s  %6s  %8s  %6s  %s\n' "tcp:$algo" tcp "$run" \
         "$a" "$share" - - "$b" "$ratio" "$verdict"
     printf '    series (Mbit/s per 0.5 s, %s/TCP): %s\n' "$algo" "$ser"
+    printf '    queue: %s\n' "$(awk -v q0="$q0" -v bps="$rate_bps" 'BEGIN { split(q0, q, " "); d0 = q[2] }
+        { ms = $5 * 8 / bps * 1e3; s += ms; n++; if (ms > mx) mx = ms; d1 = $6 }
+        END { printf "mean %.0f ms, max %.0f ms; tbf drops %d", n ? s / n : 0, mx, d1 - d0 }' "$d/samples")"
     summary+=("tcp:$algo|tcp|$a|$ratio")
     if [ -n "$keep" ]; then mkdir -p "$keep" && cp -r "$d" "$keep/"; fi
 }
