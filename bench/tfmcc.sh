@@ -36,7 +36,8 @@
 #   --tcp-cc ALGO  the competing flow's TCP congestion control (iperf3 -C:
 #                  cubic, reno, bbr; see net.ipv4.tcp_available_congestion_control);
 #                  default: the system's (net.ipv4.tcp_congestion_control),
-#                  printed in the header. TFMCC's equation is Reno's; BBR,
+#                  printed in the header. Our receivers' rate is the larger
+#                  of Reno's and CUBIC's response (DESIGN.md); BBR,
 #                  with the ~10 us minimum RTT of a namespace, keeps only a
 #                  few segments in flight and yields to any standing queue.
 #   --tcp-vs ALGO[,ALGO...]
@@ -82,7 +83,7 @@ while [ $# -gt 0 ]; do
     --tcp-cc) tcpcc=$2; shift 2 ;;
     --tcp-vs) tcpvs=${2//,/ }; shift 2 ;;
     --tcp-secs) tcpsecs=$2; shift 2 ;;
-    -h | --help) sed -n '2,50p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^set -u/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
