@@ -227,42 +227,18 @@ static int keys_keyinfo4(struct ksess *k, uint8_t *dg, size_t len, const struct 
     return CRYPTO_OK;
 }
 
-static int keys_peer_new4(struct ksess *k, struct kpeer **out, const uint8_t *dh, size_t dhlen,
-                          const uint8_t rand2[static WIRE_RAND_LEN])
+/* spec §1.9: premaster = SHA-1(ECDH secret) with our long-lived key, then the handshake key. */
+static int peer_handshake4(struct ksess *k, struct kpeer *c, const struct crypto_key *cdh)
 {
-    struct crypto_key *cdh = NULL;
-    int rc = keyblob_import(dh, dhlen, KEYBLOB_EC, &cdh);
-    if (rc)
-        return rc;
-    if (crypto_key_curve(cdh) != k->curve) {
-        crypto_key_free(cdh);
-        return KEYS_ETYPE;
-    }
-    struct kpeer *c = calloc(1, sizeof(*c));
-    if (c == NULL) {
-        crypto_key_free(cdh);
-        return CRYPTO_ENOMEM;
-    }
-    memcpy(c->dh, dh, dhlen);
-    c->dhlen = (uint16_t)dhlen;
-    memcpy(c->rand2, rand2, WIRE_RAND_LEN);
-    replay_init(&c->win);
-    /* spec §1.9: premaster = SHA-1(ECDH secret) with our long-lived key. */
     int n = ecdh_premaster(k->dh4, cdh, HASH_SHA1, c->pm4);
-    crypto_key_free(cdh);
-    rc = n < 0 ? n : CRYPTO_OK;
+    int rc = n < 0 ? n : CRYPTO_OK;
     uint8_t master[KS4_MASTER_LEN];
     if (rc == CRYPTO_OK)
         rc = ks4_master(k->hashtype, c->pm4, (size_t)n, k->rand1, c->rand2, master);
     if (rc == CRYPTO_OK)
         rc = ks4_handshake(k->hashtype, k->keytype, master, k->rand1, c->rand2, &c->hs4);
     crypto_wipe(master, sizeof(master));
-    if (rc) {
-        keys_peer_free(c);
-        return rc;
-    }
-    *out = c;
-    return CRYPTO_OK;
+    return rc;
 }
 
 static int keys_peer_wrap4(struct ksess *k, struct kpeer *c, uint64_t ctr,
@@ -274,10 +250,9 @@ static int keys_peer_wrap4(struct ksess *k, struct kpeer *c, uint64_t ctr,
         /* spec §1.9: its finished value, over the verify data with its key blob (client
          * auth: c->ckhdr holds the blob in v4) and the group master. */
         uint8_t vb[KEYSCHED_V4_CTX_MAX];
-        ssize_t vn = keysched_v4_verify_ctx(vb, sizeof(vb), k->group_id, k->addr, k->addrlen,
-                                            k->rand1, c->rand2, c->pm4, 20,
-                                            k->client_auth ? c->ckhdr : NULL,
-                                            k->client_auth ? c->cklen : 0, k->gm4);
+        ssize_t vn = keysched_v4_verify_ctx(
+            vb, sizeof(vb), k->group_id, k->addr, k->addrlen, k->rand1, c->rand2, c->pm4, 20,
+            k->client_auth ? c->ckhdr : NULL, k->client_auth ? c->cklen : 0, k->gm4);
         int rc =
             vn < 0 ? KEYS_EFRAME : ks4_finished(k->hashtype, k->gm4, vb, (size_t)vn, c->verify4);
         crypto_wipe(vb, sizeof(vb));
@@ -752,16 +727,29 @@ static int peer_ctx(struct ksess *k, const struct kpeer *c, uint32_t id, bool c2
     return CRYPTO_OK;
 }
 
+static int peer_handshake(struct ksess *k, struct kpeer *c, uint32_t id,
+                          const struct crypto_key *cdh)
+{
+    uint8_t pm[CRYPTO_HASH_MAX];
+    int n = ecdh_premaster(k->dh_down, cdh, HASH_SHA256, pm);
+    int rc = n < 0 ? n : CRYPTO_OK;
+    size_t c1len = 0;
+    if (rc == CRYPTO_OK)
+        rc = peer_ctx(k, c, id, false, &c1len);
+    if (rc == CRYPTO_OK)
+        rc = ks5_handshake(k->hashtype, k->keytype, pm, 32, k->ctx, c1len, &c->hs);
+    crypto_wipe(pm, sizeof(pm));
+    if (rc == CRYPTO_OK && k->client_auth)
+        rc = skeys_dir_init(&c->hs_rx, k->keytype, &c->hs.c, AEAD_DIR_OPEN);
+    return rc;
+}
+
 int keys_peer_new(struct ksess *k, struct kpeer **out, uint32_t id, const uint8_t *dh, size_t dhlen,
                   const uint8_t rand2[static WIRE_RAND_LEN])
 {
     *out = NULL;
     if (dhlen == 0 || dhlen > KEYBLOB_EC_MAX)
         return CRYPTO_EBLOB;
-    if (k->v4) {
-        (void)id;
-        return keys_peer_new4(k, out, dh, dhlen, rand2);
-    }
     struct crypto_key *cdh = NULL;
     int rc = keyblob_import(dh, dhlen, KEYBLOB_EC, &cdh);
     if (rc)
@@ -779,18 +767,8 @@ int keys_peer_new(struct ksess *k, struct kpeer **out, uint32_t id, const uint8_
     c->dhlen = (uint16_t)dhlen;
     memcpy(c->rand2, rand2, WIRE_RAND_LEN);
     replay_init(&c->win);
-    uint8_t pm[CRYPTO_HASH_MAX];
-    int n = ecdh_premaster(k->dh_down, cdh, HASH_SHA256, pm);
+    rc = k->v4 ? peer_handshake4(k, c, cdh) : peer_handshake(k, c, id, cdh);
     crypto_key_free(cdh);
-    rc = n < 0 ? n : CRYPTO_OK;
-    size_t c1len = 0;
-    if (rc == CRYPTO_OK)
-        rc = peer_ctx(k, c, id, false, &c1len);
-    if (rc == CRYPTO_OK)
-        rc = ks5_handshake(k->hashtype, k->keytype, pm, 32, k->ctx, c1len, &c->hs);
-    crypto_wipe(pm, sizeof(pm));
-    if (rc == CRYPTO_OK && k->client_auth)
-        rc = skeys_dir_init(&c->hs_rx, k->keytype, &c->hs.c, AEAD_DIR_OPEN);
     if (rc) {
         keys_peer_free(c);
         return rc;
@@ -832,53 +810,18 @@ bool keys_peer_has_app(const struct kpeer *c)
 }
 
 /*
- * v4 (spec §1.9): a cleartext CLIENT_KEY whose signature covers the verify
- * data without blob and group master: group_id, the private address, rand1
- * (the server's, which the clients saw), its rand2 and our premaster with it.
- * Its key blob is kept for its finished value.
+ * CLIENT_KEY: v5 signs "UFTP 5, CLIENT_KEY" || C_ctx1, and its header is
+ * kept for C_ctx2. v4 (spec §1.9) is cleartext and signs the verify data
+ * without blob and group master: group_id, the private address, rand1 (the
+ * server's, which the clients saw), its rand2 and our premaster with it; its
+ * key blob is kept for its finished value.
  */
-static int keys_peer_client_key4(struct ksess *k, struct kpeer *c, const uint8_t *msg, size_t len,
-                                 const uint8_t *fp, size_t fplen)
-{
-    struct wire_client_key m = {.ver = UFTP_VER4};
-    if (wire_client_key_decode(&m, msg, len) < 0 || m.keylen == 0 || m.siglen == 0)
-        return KEYS_EFRAME;
-    if (fplen > 0 && !fp_match(fp, fplen, m.keyblob, m.keylen))
-        return KEYS_EFP;
-    struct crypto_key *key = NULL;
-    int rc = keyblob_import(m.keyblob, m.keylen, 0, &key);
-    if (rc)
-        return rc;
-    uint8_t vb[KEYSCHED_V4_CTX_MAX];
-    ssize_t vn = keysched_v4_verify_ctx(vb, sizeof(vb), k->group_id, k->addr, k->addrlen,
-                                        k->rand1, c->rand2, c->pm4, 20, NULL, 0, NULL);
-    if (vn < 0) {
-        rc = KEYS_EFRAME;
-    } else {
-        struct crypto_iov v = {vb, (size_t)vn};
-        rc = sig_verify(key, k->hashtype, &v, 1, m.sig, m.siglen);
-    }
-    crypto_wipe(vb, sizeof(vb));
-    crypto_key_free(key);
-    if (rc)
-        return rc;
-    c->ckhdr = malloc(m.keylen);
-    if (c->ckhdr == NULL)
-        return CRYPTO_ENOMEM;
-    memcpy(c->ckhdr, m.keyblob, m.keylen);
-    c->cklen = m.keylen;
-    c->authed = true;
-    return CRYPTO_OK;
-}
-
 int keys_peer_client_key(struct ksess *k, struct kpeer *c, uint32_t id, const uint8_t *msg,
                          size_t len, const uint8_t *fp, size_t fplen)
 {
     if ((!k->client_auth && !c->must_auth) || c->authed || c->hs_gone)
         return KEYS_ESTATE;
-    if (k->v4)
-        return keys_peer_client_key4(k, c, msg, len, fp, fplen);
-    struct wire_client_key m = {.ver = UFTP_VER5};
+    struct wire_client_key m = {.ver = k->v4 ? UFTP_VER4 : UFTP_VER5};
     if (wire_client_key_decode(&m, msg, len) < 0 || m.keylen == 0 || m.siglen == 0)
         return KEYS_EFRAME;
     if (fplen > 0 && !fp_match(fp, fplen, m.keyblob, m.keylen))
@@ -887,22 +830,32 @@ int keys_peer_client_key(struct ksess *k, struct kpeer *c, uint32_t id, const ui
     int rc = keyblob_import(m.keyblob, m.keylen, 0, &key);
     if (rc)
         return rc;
-    size_t c1len;
-    rc = peer_ctx(k, c, id, false, &c1len);
-    if (rc == CRYPTO_OK) {
-        static const char pfx[] = KEYSCHED_SIG_CLIENT_KEY;
-        struct crypto_iov v[2] = {{pfx, sizeof(pfx) - 1}, {k->ctx, c1len}};
-        rc = sig_verify(key, k->hashtype, v, 2, m.sig, m.siglen);
+    if (k->v4) {
+        uint8_t vb[KEYSCHED_V4_CTX_MAX];
+        ssize_t vn = keysched_v4_verify_ctx(vb, sizeof(vb), k->group_id, k->addr, k->addrlen,
+                                            k->rand1, c->rand2, c->pm4, 20, NULL, 0, NULL);
+        struct crypto_iov v = {vb, vn < 0 ? 0 : (size_t)vn};
+        rc = vn < 0 ? KEYS_EFRAME : sig_verify(key, k->hashtype, &v, 1, m.sig, m.siglen);
+        crypto_wipe(vb, sizeof(vb));
+    } else {
+        size_t c1len;
+        rc = peer_ctx(k, c, id, false, &c1len);
+        if (rc == CRYPTO_OK) {
+            static const char pfx[] = KEYSCHED_SIG_CLIENT_KEY;
+            struct crypto_iov v[2] = {{pfx, sizeof(pfx) - 1}, {k->ctx, c1len}};
+            rc = sig_verify(key, k->hashtype, v, 2, m.sig, m.siglen);
+        }
     }
     crypto_key_free(key);
     if (rc)
         return rc;
-    size_t hl = (size_t)msg[1] * 4;
-    c->ckhdr = malloc(hl);
+    const uint8_t *keep = k->v4 ? m.keyblob : msg;
+    size_t kl = k->v4 ? m.keylen : (size_t)msg[1] * 4;
+    c->ckhdr = malloc(kl);
     if (c->ckhdr == NULL)
         return CRYPTO_ENOMEM;
-    memcpy(c->ckhdr, msg, hl);
-    c->cklen = hl;
+    memcpy(c->ckhdr, keep, kl);
+    c->cklen = kl;
     c->authed = true;
     return CRYPTO_OK;
 }
