@@ -70,32 +70,30 @@ static void limit_blocks(int keytype, struct skeys_dir *d)
     d->forge_limit = f > UINT64_MAX / SKEYS_FORGE_SLACK ? UINT64_MAX : f * SKEYS_FORGE_SLACK;
 }
 
-int skeys_dir_init(struct skeys_dir *d, int keytype, const struct ks5_dir *k, int dir)
+/* A direction of version ver from key and iv (v5: the nonce's IV, v4: its salt). */
+static int dir_init(struct skeys_dir *d, int keytype, const uint8_t *key, const uint8_t *iv,
+                    size_t ivlen, uint8_t ver, int dir)
 {
     memset(d, 0, sizeof(*d));
     if (dir != AEAD_DIR_SEAL && dir != AEAD_DIR_OPEN)
         return CRYPTO_EINVAL;
-    int rc = aead_new_dir(&d->aead, keytype, k->key, dir);
+    int rc = aead_new_dir(&d->aead, keytype, key, dir);
     if (rc)
         return rc;
-    memcpy(d->iv, k->iv, AEAD_NONCE_LEN);
-    d->ver = UFTP_VER5;
+    memcpy(d->iv, iv, ivlen);
+    d->ver = ver;
     limit_blocks(keytype, d);
     return CRYPTO_OK;
 }
 
+int skeys_dir_init(struct skeys_dir *d, int keytype, const struct ks5_dir *k, int dir)
+{
+    return dir_init(d, keytype, k->key, k->iv, AEAD_NONCE_LEN, UFTP_VER5, dir);
+}
+
 int skeys_dir_init4(struct skeys_dir *d, int keytype, const struct ks4_keys *k, int dir)
 {
-    memset(d, 0, sizeof(*d));
-    if (dir != AEAD_DIR_SEAL && dir != AEAD_DIR_OPEN)
-        return CRYPTO_EINVAL;
-    int rc = aead_new_dir(&d->aead, keytype, k->key, dir);
-    if (rc)
-        return rc;
-    memcpy(d->iv, k->salt, AEAD_SALT4_LEN);
-    d->ver = UFTP_VER4;
-    limit_blocks(keytype, d);
-    return CRYPTO_OK;
+    return dir_init(d, keytype, k->key, k->salt, AEAD_SALT4_LEN, UFTP_VER4, dir);
 }
 
 /* The nonce of counter c for datagram dg under d (spec §1.8; v4 §1.9: the header's src_id). */
@@ -442,9 +440,6 @@ struct skeys_server {
 };
 
 struct skeys_peer {
-    uint32_t id;
-    int keytype, hashtype;
-    uint8_t ver;
     bool client_auth;
     bool hs_live, keyed, authed;
     struct ks5_hs hs;
@@ -641,35 +636,55 @@ static int peer_derive_app4(const struct skeys_server *s, struct skeys_peer *p, 
     return rc;
 }
 
-static int server_register4(struct skeys_server *s, uint32_t client_id, struct crypto_key *peer,
-                            const uint8_t rand2[static WIRE_RAND_LEN], struct skeys_peer **out)
+/* v4: the premaster and handshake key; without client auth also the group key (spec §1.9). */
+static int server_register4(struct skeys_server *s, struct skeys_peer *p, struct crypto_key *peer,
+                            const uint8_t rand2[static WIRE_RAND_LEN])
 {
-    struct skeys_peer *p = calloc(1, sizeof(*p));
-    if (p == NULL) {
-        crypto_key_free(peer);
-        return CRYPTO_ENOMEM;
-    }
-    p->id = client_id;
-    p->keytype = s->keytype;
-    p->hashtype = s->hashtype;
-    p->ver = UFTP_VER4;
-    p->client_auth = s->client_auth;
-    replay_init(&p->win);
     memcpy(p->rand2, rand2, WIRE_RAND_LEN);
     int rc =
         v4_handshake(s->hashtype, s->keytype, s->dh, peer, s->rand1, p->rand2, p->pm4, &p->hs4);
-    crypto_key_free(peer);
     if (rc == CRYPTO_OK) {
         p->hs_live = true;
         if (!s->client_auth)
             rc = peer_derive_app4(s, p, NULL, 0);
     }
-    if (rc) {
-        skeys_peer_free(p);
+    return rc;
+}
+
+/* v5: C_ctx1 and the handshake key; without client auth also the application key. */
+static int server_register5(struct skeys_server *s, struct skeys_peer *p, struct crypto_key *peer,
+                            uint32_t client_id, const uint8_t *dh, size_t dhlen,
+                            const uint8_t rand2[static WIRE_RAND_LEN])
+{
+    uint8_t pm[PM_MAX];
+    int rc = ecdh_premaster(s->dh, peer, HASH_SHA256, pm);
+    if (rc < 0)
         return rc;
+    uint8_t *c1 = malloc(KEYSCHED_C_CTX1_MAX);
+    ssize_t c1len = c1 == NULL ? 0
+                               : keysched_c_ctx1(c1, KEYSCHED_C_CTX1_MAX, s->s_ctx, s->slen, NULL,
+                                                 0, client_id, dh, dhlen, rand2);
+    if (c1 == NULL)
+        rc = CRYPTO_ENOMEM;
+    else if (c1len < 0)
+        rc = CRYPTO_EBLOB;
+    else if ((p->ctx = malloc((size_t)c1len - s->slen)) == NULL)
+        rc = CRYPTO_ENOMEM;
+    else {
+        p->c1len = p->c2len = (size_t)c1len - s->slen;
+        memcpy(p->ctx, c1 + s->slen, p->c1len);
+        rc = ks5_handshake(s->hashtype, s->keytype, pm, sizeof(pm), c1, (size_t)c1len, &p->hs);
     }
-    *out = p;
-    return CRYPTO_OK;
+    if (rc == CRYPTO_OK) {
+        p->hs_live = true;
+        if (s->client_auth)
+            rc = skeys_dir_init(&p->c_hs, s->keytype, &p->hs.c, AEAD_DIR_OPEN);
+        else
+            rc = peer_derive_app(s, p, c1, (size_t)c1len); /* C_ctx2 = C_ctx1 */
+    }
+    crypto_wipe(pm, sizeof(pm));
+    free(c1);
+    return rc;
 }
 
 int skeys_server_register(struct skeys_server *s, uint32_t client_id, const uint8_t *dh,
@@ -686,57 +701,21 @@ int skeys_server_register(struct skeys_server *s, uint32_t client_id, const uint
         crypto_key_free(peer);
         return SKEYS_ETYPE;
     }
-    if (s->ver == UFTP_VER4)
-        return server_register4(s, client_id, peer, rand2, out);
-    uint8_t pm[PM_MAX];
-    int rc = ecdh_premaster(s->dh, peer, HASH_SHA256, pm);
-    crypto_key_free(peer);
-    if (rc < 0)
-        return rc;
     struct skeys_peer *p = calloc(1, sizeof(*p));
-    uint8_t *c1 = malloc(KEYSCHED_C_CTX1_MAX);
-    if (p == NULL || c1 == NULL) {
-        free(p);
-        free(c1);
-        crypto_wipe(pm, sizeof(pm));
-        return CRYPTO_ENOMEM;
+    int rc = CRYPTO_ENOMEM;
+    if (p != NULL) {
+        p->client_auth = s->client_auth;
+        replay_init(&p->win);
+        rc = s->ver == UFTP_VER4 ? server_register4(s, p, peer, rand2)
+                                 : server_register5(s, p, peer, client_id, dh, dhlen, rand2);
     }
-    p->id = client_id;
-    p->keytype = s->keytype;
-    p->hashtype = s->hashtype;
-    p->client_auth = s->client_auth;
-    replay_init(&p->win);
-    ssize_t c1len = keysched_c_ctx1(c1, KEYSCHED_C_CTX1_MAX, s->s_ctx, s->slen, NULL, 0, client_id,
-                                    dh, dhlen, rand2);
-    if (c1len < 0) {
-        rc = CRYPTO_EBLOB;
-        goto fail;
+    crypto_key_free(peer);
+    if (rc) {
+        skeys_peer_free(p);
+        return rc;
     }
-    p->c1len = p->c2len = (size_t)c1len - s->slen;
-    if ((p->ctx = malloc(p->c1len)) == NULL) {
-        rc = CRYPTO_ENOMEM;
-        goto fail;
-    }
-    memcpy(p->ctx, c1 + s->slen, p->c1len);
-    rc = ks5_handshake(s->hashtype, s->keytype, pm, sizeof(pm), c1, (size_t)c1len, &p->hs);
-    if (rc)
-        goto fail;
-    p->hs_live = true;
-    if (s->client_auth)
-        rc = skeys_dir_init(&p->c_hs, s->keytype, &p->hs.c, AEAD_DIR_OPEN);
-    else
-        rc = peer_derive_app(s, p, c1, (size_t)c1len); /* C_ctx2 = C_ctx1 */
-    if (rc)
-        goto fail;
-    crypto_wipe(pm, sizeof(pm));
-    free(c1);
     *out = p;
     return CRYPTO_OK;
-fail:
-    crypto_wipe(pm, sizeof(pm));
-    free(c1);
-    skeys_peer_free(p);
-    return rc;
 }
 
 int skeys_server_client_key(struct skeys_server *s, struct skeys_peer *p, const uint8_t *msg,
@@ -1062,41 +1041,6 @@ bool skeys_client_auth(const struct skeys_client *c)
     return c->client_auth;
 }
 
-/* With client auth: our CLIENT_KEY, signed over "UFTP 5, CLIENT_KEY" || C_ctx1; C_ctx2 follows. */
-static int client_key_build(struct skeys_client *c, const uint8_t *c1, size_t c1len)
-{
-    size_t kl;
-    const uint8_t *blob = crypto_key_blob(c->sigkey, &kl);
-    struct wire_client_key m = {.ver = UFTP_VER5,
-                                .keyblob = blob,
-                                .keylen = (uint16_t)kl,
-                                .sig = NULL,
-                                .siglen = (uint16_t)sig_len(c->sigkey)};
-    uint8_t buf[KEYSCHED_HDR_MAX];
-    ssize_t n = wire_client_key_encode(buf, sizeof(buf), &m);
-    if (n < 0)
-        return SKEYS_ETYPE;
-    static const char pfx[] = KEYSCHED_SIG_CLIENT_KEY;
-    struct crypto_iov v[2] = {{pfx, sizeof(pfx) - 1}, {c1, c1len}};
-    uint8_t sig[SIG_MAX];
-    int rc = sig_sign(c->sigkey, c->hashtype, v, 2, sig, sizeof(sig));
-    if (rc < 0)
-        return rc;
-    if ((size_t)rc != m.siglen)
-        return CRYPTO_ELIB;
-    /* C_ctx2 takes the header with the signature still zero. */
-    ssize_t c2len = keysched_c_ctx2(c->c2, KEYSCHED_C_CTX2_MAX, c1, c1len, buf, (size_t)n);
-    if (c2len < 0)
-        return SKEYS_ETYPE;
-    c->c2len = (size_t)c2len;
-    memcpy(buf + 8 + kl, sig, m.siglen);
-    if ((c->ck = malloc((size_t)n)) == NULL)
-        return CRYPTO_ENOMEM;
-    memcpy(c->ck, buf, (size_t)n);
-    c->cklen = (size_t)n;
-    return CRYPTO_OK;
-}
-
 int skeys_client_proxy_key(struct skeys_client *c, uint32_t proxy_id, const uint8_t *msg,
                            size_t len, const uint8_t *fp, size_t fplen)
 {
@@ -1141,12 +1085,16 @@ static struct v4ctx client_v4ctx(const struct skeys_client *c)
                           c->rand1,    c->rand2,    c->pm4};
 }
 
-/* v4 (spec §1.9): a cleartext CLIENT_KEY signing the verify data without blob and group master. */
-static int client_key_build4(struct skeys_client *c)
+/*
+ * With client auth, our CLIENT_KEY into c->ck. v5: signed over
+ * "UFTP 5, CLIENT_KEY" || C_ctx1 (c1), and C_ctx2 follows. v4 (spec §1.9):
+ * cleartext, signing the verify data without blob and group master.
+ */
+static int client_key_build(struct skeys_client *c, const uint8_t *c1, size_t c1len)
 {
     size_t kl;
     const uint8_t *blob = crypto_key_blob(c->sigkey, &kl);
-    struct wire_client_key m = {.ver = UFTP_VER4,
+    struct wire_client_key m = {.ver = c->ver,
                                 .keyblob = blob,
                                 .keylen = (uint16_t)kl,
                                 .sig = NULL,
@@ -1155,19 +1103,32 @@ static int client_key_build4(struct skeys_client *c)
     ssize_t n = wire_client_key_encode(buf, sizeof(buf), &m);
     if (n < 0)
         return SKEYS_ETYPE;
-    struct v4ctx v = client_v4ctx(c);
+    static const char pfx[] = KEYSCHED_SIG_CLIENT_KEY;
+    struct crypto_iov v[2] = {{pfx, sizeof(pfx) - 1}, {c1, c1len}};
+    size_t nv = 2;
     uint8_t vb[KEYSCHED_V4_CTX_MAX];
-    ssize_t vn = v4_vctx(&v, NULL, 0, NULL, vb);
-    if (vn < 0)
-        return CRYPTO_EINVAL;
-    struct crypto_iov iv1 = {vb, (size_t)vn};
+    if (c->ver == UFTP_VER4) {
+        struct v4ctx x = client_v4ctx(c);
+        ssize_t vn = v4_vctx(&x, NULL, 0, NULL, vb);
+        if (vn < 0)
+            return CRYPTO_EINVAL;
+        v[0] = (struct crypto_iov){vb, (size_t)vn};
+        nv = 1;
+    }
     uint8_t sig[SIG_MAX];
-    int rc = sig_sign(c->sigkey, c->hashtype, &iv1, 1, sig, sizeof(sig));
+    int rc = sig_sign(c->sigkey, c->hashtype, v, nv, sig, sizeof(sig));
     crypto_wipe(vb, sizeof(vb));
     if (rc < 0)
         return rc;
     if ((size_t)rc != m.siglen)
         return CRYPTO_ELIB;
+    if (c->ver == UFTP_VER5) {
+        /* C_ctx2 takes the header with the signature still zero. */
+        ssize_t c2len = keysched_c_ctx2(c->c2, KEYSCHED_C_CTX2_MAX, c1, c1len, buf, (size_t)n);
+        if (c2len < 0)
+            return SKEYS_ETYPE;
+        c->c2len = (size_t)c2len;
+    }
     memcpy(buf + 8 + kl, sig, m.siglen);
     if ((c->ck = malloc((size_t)n)) == NULL)
         return CRYPTO_ENOMEM;
@@ -1183,7 +1144,7 @@ static int client_handshake4(struct skeys_client *c)
         rc = v4_handshake(c->hashtype, c->keytype, c->dh, c->srv_dh, c->rand1, c->rand2, c->pm4,
                           &c->hs4);
     if (rc == CRYPTO_OK && c->client_auth)
-        rc = client_key_build4(c);
+        rc = client_key_build(c, NULL, 0);
     if (rc) {
         crypto_wipe(&c->hs4, sizeof(c->hs4));
         crypto_wipe(c->pm4, sizeof(c->pm4));
