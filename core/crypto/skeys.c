@@ -311,9 +311,8 @@ static bool types_ok(int keytype, int hashtype)
     return aead_supported(keytype) && crypto_hash_session_ok(hashtype);
 }
 
-/* Verifies sig (which lies inside dg) over pre || dg with the sig zeroed, then restores it. */
-static int verify_in_place(const struct crypto_key *k, int hashtype, const struct crypto_iov *pre,
-                           size_t npre, uint8_t *dg, size_t len, uint8_t *sig, size_t siglen)
+int skeys_verify_in_place(const struct crypto_key *k, int hashtype, const struct crypto_iov *pre,
+                          size_t npre, uint8_t *dg, size_t len, uint8_t *sig, size_t siglen)
 {
     if (siglen == 0 || siglen > SIG_MAX || sig < dg || sig + siglen > dg + len)
         return CRYPTO_ESIG;
@@ -330,9 +329,8 @@ static int verify_in_place(const struct crypto_key *k, int hashtype, const struc
     return rc;
 }
 
-/* Signs pre || dg (sig zeroed) and writes the signature at sig. */
-static int sign_in_place(const struct crypto_key *k, int hashtype, const struct crypto_iov *pre,
-                         size_t npre, uint8_t *dg, size_t len, uint8_t *sig, size_t siglen)
+int skeys_sign_in_place(const struct crypto_key *k, int hashtype, const struct crypto_iov *pre,
+                        size_t npre, uint8_t *dg, size_t len, uint8_t *sig, size_t siglen)
 {
     memset(sig, 0, siglen);
     struct crypto_iov v[4];
@@ -570,7 +568,7 @@ int skeys_server_sign_announce(struct skeys_server *s, uint8_t *dg, size_t len)
     uint8_t *sig = announce_sig(dg, len, &siglen);
     if (sig == NULL || siglen != s->siglen)
         return SKEYS_EFRAME;
-    return sign_in_place(s->sigkey, s->hashtype, NULL, 0, dg, len, sig, siglen);
+    return skeys_sign_in_place(s->sigkey, s->hashtype, NULL, 0, dg, len, sig, siglen);
 }
 
 struct skeys_dir *skeys_server_tx(struct skeys_server *s)
@@ -830,7 +828,7 @@ int skeys_server_sign_keyinfo(struct skeys_server *s, uint8_t *dg, size_t len)
         return SKEYS_EFRAME;
     static const char pfx[] = KEYSCHED_SIG_KEYINFO;
     struct crypto_iov pre[2] = {{pfx, sizeof(pfx) - 1}, {s->s_ctx, s->slen}};
-    return sign_in_place(s->sigkey, s->hashtype, pre, 2, dg, len, dg + UFTP_HDR_LEN + 12, sl);
+    return skeys_sign_in_place(s->sigkey, s->hashtype, pre, 2, dg, len, dg + UFTP_HDR_LEN + 12, sl);
 }
 
 bool skeys_peer_verify(const struct skeys_peer *p, const uint8_t *v, size_t len)
@@ -1000,7 +998,7 @@ int skeys_client_verify_announce(struct skeys_client *c, const struct wire_enc_i
     uint8_t *sig = announce_sig(dg, len, &siglen);
     if (sig == NULL || sig != e->sig || siglen != e->siglen)
         return SKEYS_EFRAME;
-    return verify_in_place(c->srv_sig, c->hashtype, NULL, 0, dg, len, sig, siglen);
+    return skeys_verify_in_place(c->srv_sig, c->hashtype, NULL, 0, dg, len, sig, siglen);
 }
 
 int skeys_client_gm4(const struct skeys_client *c, uint8_t out[static KS4_GM_LEN])
@@ -1250,8 +1248,8 @@ int skeys_client_keyinfo_verify(struct skeys_client *c, uint8_t *dg, size_t len,
     /* spec §1.8: a proxy signs the KEYINFO it sends its clients, with P_ctx. */
     static const char pfx[] = KEYSCHED_SIG_KEYINFO;
     struct crypto_iov pre[3] = {{pfx, sizeof(pfx) - 1}, {c->s_ctx, c->slen}, {c->p_ctx, c->plen}};
-    int rc = verify_in_place(c->px_sig ? c->px_sig : c->srv_sig, c->hashtype, pre, 3, dg, len,
-                             (uint8_t *)k->sig, k->siglen);
+    int rc = skeys_verify_in_place(c->px_sig ? c->px_sig : c->srv_sig, c->hashtype, pre, 3, dg, len,
+                                   (uint8_t *)k->sig, k->siglen);
     if (rc == CRYPTO_OK)
         replay_update(win, k->iv_ctr);
     return rc;

@@ -158,6 +158,17 @@ ssize_t skeys_seal(struct skeys_dir *d, uint64_t *ctr, uint8_t *dg, size_t msgle
 int skeys_open(struct skeys_dir *const *keys, size_t n, struct replay *win, uint8_t *dg, size_t len,
                uint8_t *scratch, const uint8_t **msg, size_t *msglen, size_t *which);
 
+/*
+ * Signatures over pre[0..npre) || dg[0..len) with the signature field sig
+ * (inside dg, siglen bytes) zeroed (spec §1.4, §1.8), npre at most 3:
+ * verify restores the field, sign writes the signature there.
+ * Errors: CRYPTO_ESIG (the field out of dg), and sig_verify's or sig_sign's.
+ */
+int skeys_verify_in_place(const struct crypto_key *k, int hashtype, const struct crypto_iov *pre,
+                          size_t npre, uint8_t *dg, size_t len, uint8_t *sig, size_t siglen);
+int skeys_sign_in_place(const struct crypto_key *k, int hashtype, const struct crypto_iov *pre,
+                        size_t npre, uint8_t *dg, size_t len, uint8_t *sig, size_t siglen);
+
 /* The counter of an ENCRYPTED datagram (0 if it is not one). */
 uint64_t skeys_ctr_of(const uint8_t *dg, size_t len);
 

@@ -193,16 +193,7 @@ int keys_announce4(struct ksess *k, uint8_t *dg, size_t len, const struct wire_e
     memcpy(kb, blob, bl);
     memcpy(db, dh, dl);
     /* spec §1.4: over the whole datagram with the signature field zeroed. */
-    memset(sg, 0, sl);
-    struct crypto_iov v = {dg, len};
-    uint8_t sig[SIG_MAX];
-    rc = sig_sign(k->sub_sig, k->hashtype, &v, 1, sig, sizeof(sig));
-    if (rc < 0)
-        return rc;
-    if ((size_t)rc != sl)
-        return CRYPTO_ELIB;
-    memcpy(sg, sig, sl);
-    return CRYPTO_OK;
+    return skeys_sign_in_place(k->sub_sig, k->hashtype, NULL, 0, dg, len, sg, sl);
 }
 
 static int keys_keyinfo4(struct ksess *k, uint8_t *dg, size_t len, const struct wire_keyinfo *ki)
@@ -377,25 +368,6 @@ ssize_t keys_proxy4_key_build(uint8_t *out, size_t cap, const struct crypto_key 
     return n;
 }
 
-/* Verifies a signature over prefix || ctx... || dg with dg's signature field zeroed. */
-static int verify_zeroed(const struct crypto_key *key, int hashtype, const struct crypto_iov *pre,
-                         size_t npre, uint8_t *dg, size_t len, uint8_t *sigp, size_t siglen)
-{
-    uint8_t sig[SIG_MAX];
-    if (siglen > sizeof(sig) || sigp < dg || sigp + siglen > dg + len)
-        return CRYPTO_ESIG;
-    memcpy(sig, sigp, siglen);
-    memset(sigp, 0, siglen);
-    struct crypto_iov v[4];
-    for (size_t i = 0; i < npre; i++)
-        v[i] = pre[i];
-    v[npre].p = dg;
-    v[npre].len = len;
-    int rc = sig_verify(key, hashtype, v, npre + 1, sig, siglen);
-    memcpy(sigp, sig, siglen);
-    return rc;
-}
-
 int keys_new(struct ksess **out, const struct ksess_params *kp, const struct wire_enc_info *e,
              uint8_t *dg, size_t len)
 {
@@ -428,7 +400,8 @@ int keys_new(struct ksess **out, const struct ksess_params *kp, const struct wir
     if (rc == CRYPTO_OK) {
         k->curve = crypto_key_curve(k->srv_dh);
         /* spec §1.4: the signature covers the whole datagram, its field zeroed. */
-        rc = verify_zeroed(k->srv_sig, k->hashtype, NULL, 0, dg, len, (uint8_t *)e->sig, e->siglen);
+        rc = skeys_verify_in_place(k->srv_sig, k->hashtype, NULL, 0, dg, len, (uint8_t *)e->sig,
+                                   e->siglen);
     }
     if (rc == CRYPTO_OK) {
         ssize_t sl = keysched_s_ctx(k->s_ctx, sizeof(k->s_ctx), kp->group_id, kp->group_inst,
@@ -637,8 +610,8 @@ int keys_keyinfo(struct ksess *k, uint8_t *dg, size_t len, const struct wire_key
     static const char pfx[] = KEYSCHED_SIG_KEYINFO;
     struct crypto_iov pre[3] = {
         {pfx, sizeof(pfx) - 1}, {k->s_ctx, k->slen}, {k->up_pctx, k->up_plen}};
-    int rc = verify_zeroed(k->stacked ? k->up_sig : k->srv_sig, k->hashtype, pre,
-                           k->stacked ? 3 : 2, dg, len, (uint8_t *)ki->sig, ki->siglen);
+    int rc = skeys_verify_in_place(k->stacked ? k->up_sig : k->srv_sig, k->hashtype, pre,
+                                   k->stacked ? 3 : 2, dg, len, (uint8_t *)ki->sig, ki->siglen);
     if (rc)
         return rc;
     uint8_t enc[KS5_GM_ENC_LEN];
@@ -947,13 +920,7 @@ int keys_sign_keyinfo(struct ksess *k, uint8_t *dg, size_t len)
     size_t off = UFTP_HDR_LEN + 12;
     if (len < off + sl)
         return KEYS_EFRAME;
-    memset(dg + off, 0, sl);
     static const char pfx[] = KEYSCHED_SIG_KEYINFO;
-    struct crypto_iov v[4] = {
-        {pfx, sizeof(pfx) - 1}, {k->s_ctx, k->slen}, {k->p_ctx, k->plen}, {dg, len}};
-    uint8_t sig[SIG_MAX];
-    int rc = sign(k, v, 4, sig, sl);
-    if (rc == CRYPTO_OK)
-        memcpy(dg + off, sig, sl);
-    return rc;
+    struct crypto_iov pre[3] = {{pfx, sizeof(pfx) - 1}, {k->s_ctx, k->slen}, {k->p_ctx, k->plen}};
+    return skeys_sign_in_place(k->sigkey, k->hashtype, pre, 3, dg, len, dg + off, sl);
 }
