@@ -228,7 +228,7 @@ void log_raw(const char *line)
         maybe_roll();
 }
 
-void log_vmsg(int level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_vmsg(int level, const char *fmt, va_list ap)
 {
     if (!log_enabled(level))
         return;

@@ -20,8 +20,9 @@ static uint64_t sub0(uint64_t a, uint64_t b)
     return a > b ? a - b : 0;
 }
 
-void uftpproxyd_metrics_fill(struct metrics_buf *b, const struct proxy_stats *st,
-                             const struct loop_stats *ls)
+/* The metrics of st and ls (ls may be NULL) into b: what the file holds. */
+static void uftpproxyd_metrics_fill(struct metrics_buf *b, const struct proxy_stats *st,
+                                    const struct loop_stats *ls)
 {
     metrics_family(b, "uftpproxyd_sessions_active", "gauge", "Sessions in progress.");
     metrics_u64(b, "uftpproxyd_sessions_active", NULL, st->sessions);

@@ -60,11 +60,6 @@ void uftpproxyd_reload(struct uftpproxyd *d);
 void uftpproxyd_ops_tick(void *ctx, uint64_t now_us);
 /* The last metrics written (while the loop still exists), the buffer freed. */
 void uftpproxyd_ops_close(struct uftpproxyd *d);
-struct loop;
-struct loop_stats;
-/* The metrics of st and ls (ls may be NULL) into b: what the file holds. */
-void uftpproxyd_metrics_fill(struct metrics_buf *b, const struct proxy_stats *st,
-                             const struct loop_stats *ls);
 
 /* shell.c: runs the engine until it is done or stopped; returns the exit code. */
 int uftpproxyd_run(struct uftpproxyd *d);

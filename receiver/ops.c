@@ -20,8 +20,9 @@ static uint64_t sub0(uint64_t a, uint64_t b)
     return a > b ? a - b : 0;
 }
 
-void uftpd_metrics_fill(struct metrics_buf *b, const struct receiver_stats *st,
-                        const struct loop_stats *ls)
+/* The metrics of st and ls (ls may be NULL) into b: what the file holds. */
+static void uftpd_metrics_fill(struct metrics_buf *b, const struct receiver_stats *st,
+                               const struct loop_stats *ls)
 {
     metrics_family(b, "uftpd_sessions_active", "gauge", "Sessions in progress.");
     metrics_u64(b, "uftpd_sessions_active", NULL, st->sessions);

@@ -71,10 +71,6 @@ int uftpd_ops_open(struct uftpd *d);
 void uftpd_ops_tick(void *ctx, uint64_t now_us);
 /* The last metrics written (while the loop still exists), the buffer freed. */
 void uftpd_ops_close(struct uftpd *d);
-struct loop_stats;
-/* The metrics of st and ls (ls may be NULL) into b: what the file holds. */
-void uftpd_metrics_fill(struct metrics_buf *b, const struct receiver_stats *st,
-                        const struct loop_stats *ls);
 
 /* shell.c: runs until shutdown; returns the exit code. */
 int uftpd_run(struct uftpd *d);

@@ -126,12 +126,8 @@ int net_sock_set_ttl(struct net_sock *s, int ttl)
     return SETOPT_IP(s, IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS, ttl);
 }
 
-int net_sock_set_tos(struct net_sock *s, uint8_t tos)
-{
-    return SETOPT_IP(s, IP_TOS, IPV6_TCLASS, tos);
-}
-
-int net_sock_set_mcast_if(struct net_sock *s, unsigned int ifindex)
+/* Outgoing multicast interface by ifindex (0 = by route). Returns 0 or -errno. */
+static int set_mcast_if(struct net_sock *s, unsigned int ifindex)
 {
     if (carries_v4(s)) {
         struct ip_mreqn m;
@@ -265,9 +261,9 @@ static int configure(struct net_sock *s, const struct net_sock_opts *o)
         return rc;
     if (o->ttl != 0 && (rc = net_sock_set_ttl(s, o->ttl)) < 0)
         return rc;
-    if (o->tos >= 0 && (rc = net_sock_set_tos(s, (uint8_t)o->tos)) < 0)
+    if (o->tos >= 0 && (rc = SETOPT_IP(s, IP_TOS, IPV6_TCLASS, (uint8_t)o->tos)) < 0)
         return rc;
-    if (o->mcast_if != 0 && (rc = net_sock_set_mcast_if(s, o->mcast_if)) < 0)
+    if (o->mcast_if != 0 && (rc = set_mcast_if(s, o->mcast_if)) < 0)
         return rc;
     if ((rc = net_sock_set_mcast_loop(s, o->mcast_loop)) < 0)
         return rc;

@@ -108,10 +108,6 @@ int net_sock_set_buffers(struct net_sock *s, int rcvbuf, int sndbuf);
 
 /* Multicast TTL / hop limit, 1..255. Returns 0, -EINVAL or -errno. */
 int net_sock_set_ttl(struct net_sock *s, int ttl);
-/* TOS / traffic class byte for everything sent. Returns 0 or -errno. */
-int net_sock_set_tos(struct net_sock *s, uint8_t tos);
-/* Outgoing multicast interface by ifindex (0 = by route). Returns 0 or -errno. */
-int net_sock_set_mcast_if(struct net_sock *s, unsigned int ifindex);
 /* Multicast loopback to local receivers. Returns 0 or -errno. */
 int net_sock_set_mcast_loop(struct net_sock *s, bool on);
 /*
