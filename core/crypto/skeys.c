@@ -147,13 +147,6 @@ ssize_t skeys_seal(struct skeys_dir *d, uint64_t *ctr, uint8_t *dg, size_t msgle
     return (ssize_t)total;
 }
 
-uint64_t skeys_ctr_of(const uint8_t *dg, size_t len)
-{
-    if (len < SKEYS_MSG_OFF || dg[1] != ENCRYPTED)
-        return 0;
-    return (uint64_t)be32_get(dg + UFTP_HDR_LEN) << 32 | be32_get(dg + UFTP_HDR_LEN + 4);
-}
-
 int skeys_open(struct skeys_dir *const *keys, size_t n, struct replay *win, uint8_t *dg, size_t len,
                uint8_t *scratch, const uint8_t **msg, size_t *msglen, size_t *which)
 {

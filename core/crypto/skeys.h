@@ -169,9 +169,6 @@ int skeys_verify_in_place(const struct crypto_key *k, int hashtype, const struct
 int skeys_sign_in_place(const struct crypto_key *k, int hashtype, const struct crypto_iov *pre,
                         size_t npre, uint8_t *dg, size_t len, uint8_t *sig, size_t siglen);
 
-/* The counter of an ENCRYPTED datagram (0 if it is not one). */
-uint64_t skeys_ctr_of(const uint8_t *dg, size_t len);
-
 /* ------------------------------------------------------------ the server */
 
 struct skeys_server_cfg {

@@ -765,7 +765,9 @@ static void test_replay_window(void)
     memcpy(dg, pk[5], len[5]);
     CU_ASSERT_EQUAL(skeys_client_open(x.cli, dg, len[5], &m, &ml), SKEYS_EOLD);
     CU_ASSERT_EQUAL(skeys_client_rx(x.cli)->ok, 1000);
-    CU_ASSERT_EQUAL(skeys_ctr_of(pk[7], len[7]), 2 + 7); /* KEYINFO took counter 1 */
+    /* ENCRYPTED's counter, after the header (spec §1.8); KEYINFO took counter 1. */
+    CU_ASSERT_EQUAL(pk[7][1], ENCRYPTED);
+    CU_ASSERT_EQUAL(be64_get(pk[7] + UFTP_HDR_LEN), 2 + 7);
     sess_free(&x);
     crypto_key_free(ec);
 }
