@@ -125,7 +125,6 @@ int store_init(struct store *st, const char *const *dests, size_t ndest, const c
         return -EINVAL;
     st->dests = dests;
     st->ndest = ndest;
-    st->named_temp = named_temp;
     st->cache = cache;
     st->prealloc = STORE_PREALLOC_DEF;
     for (size_t i = 0; i < ndest; i++) {

@@ -100,7 +100,6 @@ struct store {
     void *received_arg;
     struct store_start starts[RECEIVER_MAX_SESSIONS];
     int tempfd;       /* -T dir, or -1 */
-    bool named_temp;  /* -t: visible temp names */
     bool use_tmpfile; /* O_TMPFILE + link works on the first dest */
     size_t cache;     /* -c */
     /* Issue 13: -T restart state kept this long after its session failed (0: not kept). */

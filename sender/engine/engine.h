@@ -326,7 +326,6 @@ struct sender_stats {
     uint32_t file_index;   /* index into config.files of the current file */
     uint16_t file_id;      /* 0 outside the file phase */
     uint64_t file_size;    /* current file */
-    uint32_t file_blocks;  /* current file */
     uint32_t pass;         /* current pass over the current file, from 1 */
     uint32_t section;      /* section being sent */
     uint64_t data_packets; /* FILESEG sent in the session */

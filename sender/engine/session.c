@@ -310,7 +310,6 @@ static ENG_ACTION(next_file)
     s->st.file_index = f->index;
     s->st.file_id = f->file_id;
     s->st.file_size = f->ftype == FTYPE_REG ? f->it->size : 0;
-    s->st.file_blocks = f->lay.blocks;
     s->st.pass = 0;
     s->st.section = 0;
     return FSM_NEXT;
