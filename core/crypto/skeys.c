@@ -432,7 +432,7 @@ struct skeys_server {
 
 struct skeys_peer {
     bool client_auth;
-    bool hs_live, keyed, authed;
+    bool hs_live, keyed;
     struct ks5_hs hs;
     struct skeys_dir c_hs;  /* CLIENT_KEY (open), client auth only */
     struct skeys_dir c_app; /* everything else from the client (open) */
@@ -736,8 +736,6 @@ int skeys_server_client_key(struct skeys_server *s, struct skeys_peer *p, const 
         }
         if (r4 == CRYPTO_OK)
             r4 = peer_derive_app4(s, p, ck.keyblob, ck.keylen);
-        if (r4 == CRYPTO_OK)
-            p->authed = true;
         crypto_key_free(pub);
         return r4;
     }
@@ -766,8 +764,6 @@ int skeys_server_client_key(struct skeys_server *s, struct skeys_peer *p, const 
     p->ctx = nctx;
     p->c2len = (size_t)c2len - s->slen;
     rc = peer_derive_app(s, p, c2, (size_t)c2len);
-    if (rc == CRYPTO_OK)
-        p->authed = true;
 out:
     crypto_key_free(pub);
     free(c1);
@@ -778,11 +774,6 @@ out:
 bool skeys_peer_keyed(const struct skeys_peer *p)
 {
     return p->keyed;
-}
-
-bool skeys_peer_authenticated(const struct skeys_peer *p)
-{
-    return p->authed;
 }
 
 int skeys_server_keyinfo_ctr(struct skeys_server *s, uint64_t *ctr)

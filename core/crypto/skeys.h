@@ -248,10 +248,8 @@ int skeys_server_register(struct skeys_server *s, uint32_t client_id, const uint
 int skeys_server_client_key(struct skeys_server *s, struct skeys_peer *p, const uint8_t *msg,
                             size_t len, const uint8_t *fp, size_t fplen);
 
-/* True once p's application keys exist (after REGISTER, or CLIENT_KEY with client auth). */
+/* True once p's application keys exist (after REGISTER, or a valid CLIENT_KEY with client auth). */
 bool skeys_peer_keyed(const struct skeys_peer *p);
-/* True when p sent a valid CLIENT_KEY. */
-bool skeys_peer_authenticated(const struct skeys_peer *p);
 
 /*
  * The next KEYINFO IV counter (from the server counter).

@@ -185,9 +185,11 @@ static bool sess_run(struct sess *x, int keytype, int hashtype, int curve, struc
         const uint8_t *blob = crypto_key_blob(ck, &kl);
         uint8_t fp[FP_LEN];
         fp_compute(blob, kl, fp);
+        /* Under client auth only a valid CLIENT_KEY keys the peer. */
+        CU_ASSERT_FALSE(skeys_peer_keyed(x->peer));
         if (skeys_server_client_key(x->srv, x->peer, m, cl, fp, FP_LEN) != CRYPTO_OK)
             return false;
-        CU_ASSERT_TRUE(skeys_peer_authenticated(x->peer));
+        CU_ASSERT_TRUE(skeys_peer_keyed(x->peer));
     }
     uint8_t dg[2048];
     size_t kl = make_keyinfo(x->srv, x->peer, dg, sizeof(dg));

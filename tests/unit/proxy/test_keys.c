@@ -272,8 +272,9 @@ static void test_subst(void)
     struct skeys_peer *sp = NULL;
     CU_ASSERT_EQUAL_FATAL(skeys_server_register(srv, PROXY, udh, udl, keys_rand2(k), &sp),
                           CRYPTO_OK);
+    CU_ASSERT_FALSE(skeys_peer_keyed(sp)); /* client auth: keyed by a valid CLIENT_KEY only */
     CU_ASSERT_EQUAL(skeys_server_client_key(srv, sp, ck, ckl, NULL, 0), CRYPTO_OK);
-    CU_ASSERT_TRUE(skeys_peer_authenticated(sp));
+    CU_ASSERT_TRUE(skeys_peer_keyed(sp));
     skeys_peer_free(sp);
     /* A client of ours, with the ANNOUNCE as we forward it. */
     CU_ASSERT_EQUAL_FATAL(keys_announce4(k, dg, len, &a.enc), CRYPTO_OK);
