@@ -1013,11 +1013,6 @@ void skeys_client_free(struct skeys_client *c)
     free(c);
 }
 
-uint8_t skeys_client_ver(const struct skeys_client *c)
-{
-    return c->ver;
-}
-
 bool skeys_client_auth(const struct skeys_client *c)
 {
     return c->client_auth;

@@ -336,8 +336,7 @@ void skeys_client_free(struct skeys_client *c);
 int skeys_client_verify_announce(struct skeys_client *c, const struct wire_enc_info *e, uint8_t *dg,
                                  size_t len);
 
-/* The session's parameters. */
-uint8_t skeys_client_ver(const struct skeys_client *c);
+/* Whether the session asks for client authentication. */
 bool skeys_client_auth(const struct skeys_client *c);
 
 /*
