@@ -90,32 +90,16 @@ int status_snd_result(char *buf, size_t cap, const char *client, const char *fil
     lw_fmt(&w, ";");
     lw_text(&w, file);
     lw_fmt(&w, ";%" PRIu64 "KB;", size / 1024);
-    switch (res) {
-    case STATUS_SND_COPY:
-        lw_fmt(&w, "copy;%.2fKB/s", kbps);
-        break;
-    case STATUS_SND_OVERWRITTEN:
-        lw_fmt(&w, "overwritten;%.2fKB/s", kbps);
-        break;
-    case STATUS_SND_SKIPPED:
-        lw_fmt(&w, "skipped;");
-        break;
-    case STATUS_SND_REJECTED:
-        lw_fmt(&w, "rejected;");
-        break;
-    case STATUS_SND_MUTE:
-        lw_fmt(&w, "mute;");
-        break;
-    case STATUS_SND_LOST:
-        lw_fmt(&w, "lost;");
-        break;
-    case STATUS_SND_ABORTED:
-        lw_fmt(&w, "aborted;");
-        break;
-    default:
-        lw_fmt(&w, "Unknown;");
-        break;
-    }
+    static const char *const words[] = {[STATUS_SND_COPY] = "copy",
+                                        [STATUS_SND_SKIPPED] = "skipped",
+                                        [STATUS_SND_OVERWRITTEN] = "overwritten",
+                                        [STATUS_SND_REJECTED] = "rejected",
+                                        [STATUS_SND_MUTE] = "mute",
+                                        [STATUS_SND_LOST] = "lost",
+                                        [STATUS_SND_ABORTED] = "aborted"};
+    lw_fmt(&w, "%s;", (unsigned)res < sizeof(words) / sizeof(words[0]) ? words[res] : "Unknown");
+    if (res == STATUS_SND_COPY || res == STATUS_SND_OVERWRITTEN)
+        lw_fmt(&w, "%.2fKB/s", kbps);
     return lw_end(&w);
 }
 
