@@ -39,7 +39,8 @@ static uint64_t umax(uint64_t a, uint64_t b)
 
 /* ------------------------------------------------------------ the equation */
 
-double tfmcc_equation(double s, double r_sec, double p)
+/* RFC 5348 §3.1 with Reno's window, or with the larger of Reno's and CUBIC's. */
+static double equation(double s, double r_sec, double p, bool cubic)
 {
     if (!(p > 0))
         return TFMCC_RATE_MAX;
@@ -47,29 +48,29 @@ double tfmcc_equation(double s, double r_sec, double p)
         p = 1;
     if (!(r_sec >= 1e-6))
         r_sec = 1e-6;
-    double f = sqrt(2.0 * p / 3.0) + 12.0 * sqrt(3.0 * p / 8.0) * p * (1.0 + 32.0 * p * p);
+    double inv_w = sqrt(2.0 * p / 3.0); /* 1 / Reno's packets per RTT */
+    if (cubic) {
+        /* CUBIC's average window, when larger (CUBIC itself runs at the larger
+         * of its window and Reno's: RFC 9438 §4.3). (C·(3+β)/(4·(1−β)))^¼ with
+         * C = 0.4, β = 0.7. */
+        double w_reno = 1.0 / inv_w;
+        double k = pow(0.4 * (3.0 + 0.7) / (4.0 * (1.0 - 0.7)), 0.25);
+        double w_cubic = k * pow(r_sec / p, 0.75);
+        inv_w = 1.0 / (w_cubic > w_reno ? w_cubic : w_reno);
+    }
+    double f = inv_w + 12.0 * sqrt(3.0 * p / 8.0) * p * (1.0 + 32.0 * p * p);
     double x = s / (r_sec * f);
     return x < TFMCC_RATE_MAX ? x : TFMCC_RATE_MAX;
 }
 
+double tfmcc_equation(double s, double r_sec, double p)
+{
+    return equation(s, r_sec, p, false);
+}
+
 double tfmcc_equation_cubic(double s, double r_sec, double p)
 {
-    if (!(p > 0))
-        return TFMCC_RATE_MAX;
-    if (p > 1)
-        p = 1;
-    if (!(r_sec >= 1e-6))
-        r_sec = 1e-6;
-    /* Packets per RTT: Reno's 1/√(2p/3), or CUBIC's average window, the
-     * larger (CUBIC itself runs at the larger of its window and Reno's:
-     * RFC 9438 §4.3). (C·(3+β)/(4·(1−β)))^¼ with C = 0.4, β = 0.7. */
-    double w_reno = 1.0 / sqrt(2.0 * p / 3.0);
-    double k = pow(0.4 * (3.0 + 0.7) / (4.0 * (1.0 - 0.7)), 0.25);
-    double w_cubic = k * pow(r_sec / p, 0.75);
-    double w = w_cubic > w_reno ? w_cubic : w_reno;
-    double f = 1.0 / w + 12.0 * sqrt(3.0 * p / 8.0) * p * (1.0 + 32.0 * p * p);
-    double x = s / (r_sec * f);
-    return x < TFMCC_RATE_MAX ? x : TFMCC_RATE_MAX;
+    return equation(s, r_sec, p, true);
 }
 
 /* The inverse in p of eq (either falls monotonically in p): bisect on log p. */
