@@ -301,6 +301,32 @@ static void from_server(struct proxy *p, struct psession *s, struct pmsg *in)
     HANDLER(from_server_tab, in->m.func, in->sealed ? ignore : p_fwd_down)(p, s, NULL, in);
 }
 
+/*
+ * An ENCRYPTED datagram from a peer with keys k (a client, or a downstream
+ * proxy: who names it in the log), opened in place under its handshake key
+ * when hs, and decoded (spec §1.8); false when dropped.
+ */
+static bool open_peer(struct proxy *p, struct psession *s, struct kpeer *k, bool hs,
+                      const char *who, uint32_t id, struct pmsg *in, bool *under_hs)
+{
+    int rc =
+        keys_peer_open(s->k, k, hs, in->pkt, in->len, p->scratch, &in->msg, &in->mlen, under_hs);
+    if (rc != CRYPTO_OK) {
+        PLOG(p, s, LL_PROTO, "message from %s%08X rejected: %s", who, id, keys_strerror(rc));
+        p->st.dropped++;
+        p->st.auth_failed++;
+        return false;
+    }
+    ssize_t n = wire_msg_decode(&in->m, s->version, in->msg, in->mlen);
+    if (n < 0 || (*under_hs && in->m.func != CLIENT_KEY) || in->m.func == ANNOUNCE) {
+        p->st.malformed++;
+        p_drop(p, in->from, n < 0 ? wire_strerror((int)n) : "unexpected message type");
+        return false;
+    }
+    in->sealed = true;
+    return true;
+}
+
 /* A client's ENCRYPTED datagram, opened in place (spec §1.8); false when dropped. */
 static bool authenticate(struct proxy *p, struct psession *s, struct pclient *c, struct pmsg *in)
 {
@@ -309,21 +335,8 @@ static bool authenticate(struct proxy *p, struct psession *s, struct pclient *c,
         return false;
     }
     bool hs = keys_client_auth(s->k) && !keys_peer_has_app(c->k), under_hs = false;
-    int rc = keys_peer_open(s->k, c->k, hs, in->pkt, in->len, p->scratch, &in->msg, &in->mlen,
-                            &under_hs);
-    if (rc != CRYPTO_OK) {
-        PLOG(p, s, LL_PROTO, "message from %08X rejected: %s", c->id, keys_strerror(rc));
-        p->st.dropped++;
-        p->st.auth_failed++;
+    if (!open_peer(p, s, c->k, hs, "", c->id, in, &under_hs))
         return false;
-    }
-    ssize_t n = wire_msg_decode(&in->m, s->version, in->msg, in->mlen);
-    if (n < 0 || (under_hs && in->m.func != CLIENT_KEY) || in->m.func == ANNOUNCE) {
-        p->st.malformed++;
-        p_drop(p, in->from, n < 0 ? wire_strerror((int)n) : "unexpected message type");
-        return false;
-    }
-    in->sealed = true;
     if (!under_hs)
         p_reg_proven(p, s, c, in);
     return true;
@@ -348,22 +361,9 @@ static void from_down(struct proxy *p, struct psession *s, struct pmsg *in)
             return;
         }
         bool under_hs = false;
-        int rc = keys_peer_open(s->k, d->k, !keys_peer_has_app(d->k), in->pkt, in->len, p->scratch,
-                                &in->msg, &in->mlen, &under_hs);
-        if (rc != CRYPTO_OK) {
-            PLOG(p, s, LL_PROTO, "message from downstream proxy %08X rejected: %s", d->id,
-                 keys_strerror(rc));
-            p->st.dropped++;
-            p->st.auth_failed++;
+        if (!open_peer(p, s, d->k, !keys_peer_has_app(d->k), "downstream proxy ", d->id, in,
+                       &under_hs))
             return;
-        }
-        ssize_t n = wire_msg_decode(&in->m, s->version, in->msg, in->mlen);
-        if (n < 0 || (under_hs && in->m.func != CLIENT_KEY) || in->m.func == ANNOUNCE) {
-            p->st.malformed++;
-            p_drop(p, in->from, n < 0 ? wire_strerror((int)n) : "unexpected message type");
-            return;
-        }
-        in->sealed = true;
         if (!under_hs && in->m.func != KEYINFO_ACK && d->state == PD_AUTHED)
             p_down_step(p, s, d, DE_PROVEN, NULL); /* its KEYINFO_ACK was lost */
     } else {
