@@ -4,18 +4,8 @@
  * it names only the current file), names one of our clients, or names us
  * (then we tell our clients, who cannot recognise it).
  */
-#include <stdio.h>
 
 #include "proxy/engine/proxy_int.h"
-
-/* Network text, for our logs and our own ABORT: controls replaced. */
-static void clean(char *text, size_t cap, const char *src)
-{
-    snprintf(text, cap, "%s", src);
-    for (char *x = text; *x; x++)
-        if ((unsigned char)*x < 0x20 || *x == 0x7f)
-            *x = '?';
-}
 
 PROXY_HANDLER(p_abort_from_client)
 {
@@ -26,7 +16,7 @@ PROXY_HANDLER(p_abort_from_client)
         return;
     }
     char text[WIRE_ABORT_TEXT_LEN + 1];
-    clean(text, sizeof(text), in->m.u.abort.text);
+    p_clean_text(text, sizeof(text), in->m.u.abort.text);
     PLOG(p, s, LL_WARN, "transfer aborted by client %08X: %s", c->id, text);
     p_client_step(p, s, c, CE_ABORT, NULL);
     p_send_abort_up(p, s, c->id, text);
@@ -44,7 +34,7 @@ PROXY_HANDLER(p_abort_from_server)
         p_send_forward(p, &s->priv, in->pkt, in->len);
     }
     char text[WIRE_ABORT_TEXT_LEN + 1];
-    clean(text, sizeof(text), a->text);
+    p_clean_text(text, sizeof(text), a->text);
     if (a->host == 0 || a->host == p->cfg.proxy_id) {
         bool current = (a->flags & FLAG_CURRENT_FILE) != 0;
         PLOG(p, s, LL_WARN, "aborted by the server%s: %s", current ? " (current file)" : "", text);

@@ -405,6 +405,8 @@ enum up_how { UP_CLEAR, UP_APP, UP_HS };
 /* m upstream, clear or sealed (never an encrypted session's answer in the clear: logged). */
 bool p_send_up(struct proxy *p, struct psession *s, const struct wire_msg *m, enum up_how how);
 /* ABORT upstream for host (0: ourselves), sealed once keyed. */
+/* Network text (an ABORT's) for our logs and our own ABORT: controls replaced. */
+void p_clean_text(char *text, size_t cap, const char *src);
 void p_send_abort_up(struct proxy *p, struct psession *s, uint32_t host, const char *text);
 /* Our ABORT to client c by unicast, or (c NULL) to the private group with flags. */
 void p_send_abort_down(struct proxy *p, struct psession *s, const struct pclient *c, uint8_t flags,

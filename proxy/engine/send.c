@@ -79,6 +79,15 @@ bool p_send_up(struct proxy *p, struct psession *s, const struct wire_msg *m, en
     return p_send(p, to, b, len);
 }
 
+/* Network text, for our logs and our own ABORT: controls replaced. */
+void p_clean_text(char *text, size_t cap, const char *src)
+{
+    snprintf(text, cap, "%s", src);
+    for (char *x = text; *x; x++)
+        if ((unsigned char)*x < 0x20 || *x == 0x7f)
+            *x = '?';
+}
+
 static void abort_msg(struct wire_msg *m, const struct psession *s, uint32_t host, uint8_t flags,
                       const char *text)
 {

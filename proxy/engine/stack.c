@@ -17,7 +17,6 @@
  * aggregates then come sealed under its application key (engine.c opens
  * them). The lower proxy re-keys its own clients with the group master.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "core/fec/fec.h"
@@ -248,10 +247,7 @@ PROXY_HANDLER(p_stack_abort)
     const struct wire_abort *a = &in->m.u.abort;
     uint32_t down = in->h->src_id;
     char text[WIRE_ABORT_TEXT_LEN + 1];
-    snprintf(text, sizeof(text), "%s", a->text);
-    for (char *x = text; *x; x++)
-        if ((unsigned char)*x < 0x20 || *x == 0x7f)
-            *x = '?';
+    p_clean_text(text, sizeof(text), a->text);
     if (a->host != 0 && a->host != down) {
         struct pclient *cl = listed(s, a->host, down);
         if (cl == NULL) {
