@@ -368,6 +368,51 @@ ssize_t keys_proxy4_key_build(uint8_t *out, size_t cap, const struct crypto_key 
     return n;
 }
 
+/*
+ * Our handshake upstream (spec §1.8): the premaster of our dh_up with the
+ * peer's ECDH key (the server's, or our upstream proxy's, whose P_ctx then
+ * joins C_ctx1, spec §3.5), the handshake keys, and with ck our CLIENT_KEY
+ * and its sealing direction; C_ctx2 with it or without.
+ */
+static int up_handshake(struct ksess *k, const struct crypto_key *peer_dh, const uint8_t *pctx,
+                        size_t plen, bool ck)
+{
+    uint8_t pm[CRYPTO_HASH_MAX];
+    int n = ecdh_premaster(k->dh_up, peer_dh, HASH_SHA256, pm);
+    int rc = n < 0 ? n : CRYPTO_OK;
+    if (rc == CRYPTO_OK) {
+        size_t dl;
+        const uint8_t *our = crypto_key_blob(k->dh_up, &dl);
+        ssize_t l = keysched_c_ctx1(k->c1, sizeof(k->c1), k->s_ctx, k->slen, pctx, plen,
+                                    k->proxy_id, our, dl, k->rand2);
+        rc = l < 0 ? KEYS_EFRAME : CRYPTO_OK;
+        k->c1len = l < 0 ? 0 : (size_t)l;
+    }
+    struct ks5_hs hs;
+    if (rc == CRYPTO_OK)
+        rc = ks5_handshake(k->hashtype, k->keytype, pm, 32, k->c1, k->c1len, &hs);
+    crypto_wipe(pm, sizeof(pm));
+    if (rc == CRYPTO_OK) {
+        crypto_wipe(&k->hs, sizeof(k->hs));
+        k->hs = hs;
+        crypto_wipe(&hs, sizeof(hs));
+    }
+    if (rc == CRYPTO_OK && ck) {
+        rc = make_client_key(k);
+        if (rc == CRYPTO_OK) {
+            skeys_dir_clear(&k->hs_tx);
+            rc = skeys_dir_init(&k->hs_tx, k->keytype, &k->hs.c, AEAD_DIR_SEAL);
+        }
+    }
+    if (rc == CRYPTO_OK) {
+        ssize_t l = keysched_c_ctx2(k->c2, sizeof(k->c2), k->c1, k->c1len, ck ? k->ck : NULL,
+                                    ck ? k->cklen : 0);
+        rc = l < 0 ? KEYS_EFRAME : CRYPTO_OK;
+        k->c2len = l < 0 ? 0 : (size_t)l;
+    }
+    return rc;
+}
+
 int keys_new(struct ksess **out, const struct ksess_params *kp, const struct wire_enc_info *e,
              uint8_t *dg, size_t len)
 {
@@ -415,33 +460,8 @@ int keys_new(struct ksess **out, const struct ksess_params *kp, const struct wir
         rc = ecdh_keygen(k->curve, &k->dh_up);
     if (rc == CRYPTO_OK)
         rc = ecdh_keygen(k->curve, &k->dh_down);
-    uint8_t pm[CRYPTO_HASH_MAX];
-    if (rc == CRYPTO_OK) {
-        int n = ecdh_premaster(k->dh_up, k->srv_dh, HASH_SHA256, pm);
-        rc = n < 0 ? n : CRYPTO_OK;
-    }
-    if (rc == CRYPTO_OK) {
-        size_t dl;
-        const uint8_t *dh = crypto_key_blob(k->dh_up, &dl);
-        ssize_t n = keysched_c_ctx1(k->c1, sizeof(k->c1), k->s_ctx, k->slen, NULL, 0, kp->proxy_id,
-                                    dh, dl, k->rand2);
-        rc = n < 0 ? KEYS_EFRAME : CRYPTO_OK;
-        k->c1len = n < 0 ? 0 : (size_t)n;
-    }
     if (rc == CRYPTO_OK)
-        rc = ks5_handshake(k->hashtype, k->keytype, pm, 32, k->c1, k->c1len, &k->hs);
-    crypto_wipe(pm, sizeof(pm));
-    if (rc == CRYPTO_OK && k->client_auth) {
-        rc = make_client_key(k);
-        if (rc == CRYPTO_OK)
-            rc = skeys_dir_init(&k->hs_tx, k->keytype, &k->hs.c, AEAD_DIR_SEAL);
-    }
-    if (rc == CRYPTO_OK) {
-        ssize_t n = keysched_c_ctx2(k->c2, sizeof(k->c2), k->c1, k->c1len,
-                                    k->client_auth ? k->ck : NULL, k->client_auth ? k->cklen : 0);
-        rc = n < 0 ? KEYS_EFRAME : CRYPTO_OK;
-        k->c2len = n < 0 ? 0 : (size_t)n;
-    }
+        rc = up_handshake(k, k->srv_dh, NULL, 0, k->client_auth);
     if (rc == CRYPTO_OK)
         rc = make_proxy_key(k);
     if (rc != CRYPTO_OK) {
@@ -544,38 +564,8 @@ int keys_upstream_proxy(struct ksess *k, uint32_t up_id, const uint8_t *msg, siz
         rc = sig_verify(sk, k->hashtype, v, 3, m.sig, m.siglen);
     }
     bool moved = rc == CRYPTO_OK; /* from here on our contexts change */
-    uint8_t pm[CRYPTO_HASH_MAX];
-    if (rc == CRYPTO_OK) {
-        int n = ecdh_premaster(k->dh_up, dh, HASH_SHA256, pm);
-        rc = n < 0 ? n : CRYPTO_OK;
-    }
-    if (rc == CRYPTO_OK) {
-        size_t dl;
-        const uint8_t *our = crypto_key_blob(k->dh_up, &dl);
-        ssize_t n = keysched_c_ctx1(k->c1, sizeof(k->c1), k->s_ctx, k->slen, k->up_pctx, k->up_plen,
-                                    k->proxy_id, our, dl, k->rand2);
-        rc = n < 0 ? KEYS_EFRAME : CRYPTO_OK;
-        k->c1len = n < 0 ? 0 : (size_t)n;
-    }
-    struct ks5_hs hs;
     if (rc == CRYPTO_OK)
-        rc = ks5_handshake(k->hashtype, k->keytype, pm, 32, k->c1, k->c1len, &hs);
-    crypto_wipe(pm, sizeof(pm));
-    if (rc == CRYPTO_OK) {
-        crypto_wipe(&k->hs, sizeof(k->hs));
-        k->hs = hs;
-        crypto_wipe(&hs, sizeof(hs));
-        rc = make_client_key(k);
-    }
-    if (rc == CRYPTO_OK) {
-        skeys_dir_clear(&k->hs_tx);
-        rc = skeys_dir_init(&k->hs_tx, k->keytype, &k->hs.c, AEAD_DIR_SEAL);
-    }
-    if (rc == CRYPTO_OK) {
-        ssize_t n = keysched_c_ctx2(k->c2, sizeof(k->c2), k->c1, k->c1len, k->ck, k->cklen);
-        rc = n < 0 ? KEYS_EFRAME : CRYPTO_OK;
-        k->c2len = n < 0 ? 0 : (size_t)n;
-    }
+        rc = up_handshake(k, dh, k->up_pctx, k->up_plen, true);
     if (rc != CRYPTO_OK) {
         crypto_key_free(sk);
         crypto_key_free(dh);
