@@ -10,50 +10,14 @@
 
 #include "core/fs/fs.h"
 
-/* Grows a malloc'd text buffer. */
-struct tbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-};
-
-static void tb_put(struct tbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (q == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void tb_str(struct tbuf *b, const char *s)
-{
-    tb_put(b, s, strlen(s));
-}
-
 /* An item %-escaped: '%', control characters, space and DEL become %XX. */
-static void tb_escaped(struct tbuf *b, const char *s)
+static void put_escaped(FILE *f, const char *s)
 {
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c <= ' ' || *c == '%' || *c == 0x7F) {
-            char e[4];
-            snprintf(e, sizeof(e), "%%%02X", *c);
-            tb_put(b, e, 3);
-        } else {
-            tb_put(b, (const char *)c, 1);
-        }
+        if (*c <= ' ' || *c == '%' || *c == 0x7F)
+            fprintf(f, "%%%02X", *c);
+        else
+            fputc(*c, f);
     }
 }
 
@@ -106,39 +70,36 @@ void restart_free(struct restart *r)
 
 int restart_write(const char *path, const struct restart *r)
 {
-    struct tbuf b = {0};
-    char line[64 + 2 * SENDER_FP_MAX];
-    snprintf(line, sizeof(line), "uftp-restart %d\ngroup 0x%08X\ninstance %u\n", RESTART_VERSION,
-             r->group_id, (unsigned)r->group_inst);
-    tb_str(&b, "# uftp -F resumes this session (issue 13; spec §2.1 \"Restart file\")\n");
-    tb_str(&b, line);
-    if (r->grtt_us > 0) {
-        snprintf(line, sizeof(line), "grtt %llu.%06llu\n",
-                 (unsigned long long)(r->grtt_us / 1000000),
-                 (unsigned long long)(r->grtt_us % 1000000));
-        tb_str(&b, line);
-    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (f == NULL)
+        return -errno;
+    fprintf(f, "# uftp -F resumes this session (issue 13; spec §2.1 \"Restart file\")\n");
+    fprintf(f, "uftp-restart %d\ngroup 0x%08X\ninstance %u\n", RESTART_VERSION, r->group_id,
+            (unsigned)r->group_inst);
+    if (r->grtt_us > 0)
+        fprintf(f, "grtt %llu.%06llu\n", (unsigned long long)(r->grtt_us / 1000000),
+                (unsigned long long)(r->grtt_us % 1000000));
     for (size_t i = 0; i < r->nitems; i++) {
-        tb_str(&b, "item ");
-        tb_escaped(&b, r->items[i]);
-        tb_str(&b, "\n");
+        fputs("item ", f);
+        put_escaped(f, r->items[i]);
+        fputc('\n', f);
     }
     if (r->open)
-        tb_str(&b, "open\n");
+        fputs("open\n", f);
     for (size_t i = 0; i < r->nclients; i++) {
         const struct restart_client *c = &r->clients[i];
-        int n = snprintf(line, sizeof(line), "client 0x%08X", c->id);
-        if (c->fplen > 0) {
-            line[n++] = ' ';
-            for (size_t k = 0; k < c->fplen; k++)
-                n += snprintf(line + n, sizeof(line) - (size_t)n, "%02X", c->fp[k]);
-        }
-        snprintf(line + n, sizeof(line) - (size_t)n, "\n");
-        tb_str(&b, line);
+        fprintf(f, "client 0x%08X", c->id);
+        if (c->fplen > 0)
+            fputc(' ', f);
+        for (size_t k = 0; k < c->fplen; k++)
+            fprintf(f, "%02X", c->fp[k]);
+        fputc('\n', f);
     }
-    tb_str(&b, "end\n");
-    if (b.oom) {
-        free(b.p);
+    fputs("end\n", f);
+    if (fclose(f) != 0) {
+        free(buf);
         return -ENOMEM;
     }
     /* The directory and the leaf: fs_replace renames and syncs within one directory. */
@@ -148,7 +109,7 @@ int restart_write(const char *path, const struct restart *r)
     if (slash != NULL) {
         size_t dl = slash == path ? 1 : (size_t)(slash - path);
         if (dl >= sizeof(dir)) {
-            free(b.p);
+            free(buf);
             return -ENAMETOOLONG;
         }
         memcpy(dir, path, dl);
@@ -156,14 +117,14 @@ int restart_write(const char *path, const struct restart *r)
         leaf = slash + 1;
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0) {
-            free(b.p);
+            free(buf);
             return -errno;
         }
     }
-    int rc = fs_replace(dfd, leaf, b.p, b.n);
+    int rc = fs_replace(dfd, leaf, buf, len);
     if (dfd != AT_FDCWD)
         close(dfd);
-    free(b.p);
+    free(buf);
     return rc;
 }
 
