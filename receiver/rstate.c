@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/fs/beneath.h"
@@ -78,47 +79,40 @@ static int hexval(char c)
     return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
+/* n bytes from 2n upper-case hex digits; -1 on any other character. */
+static int unhex(const char *s, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int h = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        if (h < 0 || lo < 0)
+            return -1;
+        out[i] = (uint8_t)(h << 4 | lo);
+    }
+    return 0;
+}
+
 /* The whole file (at most 64 MiB: a map for 2^32 blocks is 1 GiB of hex, refused). */
 static char *slurp(int tempfd, const char *leaf, size_t *len)
 {
     int fd = openat(tempfd, leaf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (f == NULL) {
+        if (fd >= 0)
+            close(fd);
         return NULL;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap + 1);
-    while (b != NULL) {
-        if (n == cap) {
-            if (cap >= (64u << 20)) {
-                free(b);
-                b = NULL;
-                break;
-            }
-            char *q = realloc(b, cap * 2 + 1);
-            if (q == NULL) {
-                free(b);
-                b = NULL;
-                break;
-            }
-            b = q;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, b + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
+    }
+    struct stat st;
+    char *b = NULL;
+    if (fstat(fd, &st) == 0 && st.st_size < (64 << 20) &&
+        (b = malloc((size_t)st.st_size + 1)) != NULL) {
+        *len = (size_t)st.st_size;
+        b[*len] = '\0';
+        if (fread(b, 1, *len, f) != *len) {
             free(b);
             b = NULL;
-            break;
         }
-        if (r == 0)
-            break;
-        n += (size_t)r;
     }
-    close(fd);
-    if (b != NULL) {
-        b[n] = '\0';
-        *len = n;
-    }
+    fclose(f);
     return b;
 }
 
@@ -168,14 +162,8 @@ int rstate_read(int tempfd, const char *leaf, struct rstate *r)
         } else if (strcmp(line, "fingerprint") == 0) {
             if (strcmp(arg, "-") != 0) {
                 size_t l = strlen(arg);
-                if (l % 2 || l / 2 > RSTATE_FP_MAX || l == 0)
+                if (l % 2 || l / 2 > RSTATE_FP_MAX || l == 0 || unhex(arg, r->fp, l / 2) < 0)
                     goto out;
-                for (size_t i = 0; i < l / 2; i++) {
-                    int h = hexval(arg[2 * i]), lo = hexval(arg[2 * i + 1]);
-                    if (h < 0 || lo < 0)
-                        goto out;
-                    r->fp[i] = (uint8_t)(h << 4 | lo);
-                }
                 r->fplen = (uint8_t)(l / 2);
             }
             have |= 16;
@@ -216,14 +204,9 @@ int rstate_read(int tempfd, const char *leaf, struct rstate *r)
             r->has_file = true;
         } else if (strcmp(line, "map") == 0 && r->has_file && r->map == NULL) {
             size_t mb = map_bytes(r);
-            if (strlen(arg) != 2 * mb || (r->map = calloc(mb ? mb : 1, 1)) == NULL)
+            if (strlen(arg) != 2 * mb || (r->map = calloc(mb ? mb : 1, 1)) == NULL ||
+                unhex(arg, r->map, mb) < 0)
                 goto out;
-            for (size_t i = 0; i < mb; i++) {
-                int h = hexval(arg[2 * i]), lo = hexval(arg[2 * i + 1]);
-                if (h < 0 || lo < 0)
-                    goto out;
-                r->map[i] = (uint8_t)(h << 4 | lo);
-            }
         } else {
             goto out;
         }
