@@ -352,15 +352,10 @@ static void apply_log(struct uftpd *d, struct uftpd_settings *ns)
 {
     log_set_level(ns->log_level);
     SWAP(log_level);
-    if (d->set.foreground) {
-        /* stderr or the journal: -L is ignored with -d, as in 5.0.1. */
-        SWAP(logfile);
-        SWAP(log_roll_mb);
-        SWAP(log_keep);
-        return;
-    }
-    if (str_differ(d->set.logfile, ns->logfile) || d->set.log_roll_mb != ns->log_roll_mb ||
-        d->set.log_keep != ns->log_keep) {
+    /* With -d the log stays on stderr or the journal: -L is ignored with -d, as in 5.0.1. */
+    if (!d->set.foreground &&
+        (str_differ(d->set.logfile, ns->logfile) || d->set.log_roll_mb != ns->log_roll_mb ||
+         d->set.log_keep != ns->log_keep)) {
         struct daemon_log_cfg lc = {.foreground = false,
                                     .logfile = ns->logfile,
                                     .roll_mb = ns->log_roll_mb,
