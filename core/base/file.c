@@ -375,74 +375,49 @@ int file_backup_name(char *out, size_t cap, const struct tm *start, const char *
     return (int)(o + (size_t)n);
 }
 
+/* By -1000 - code (the FILE_E* codes count down from -1000, file.h). */
+static const char *const file_errs[] = {
+    [-1000 - FILE_ENAME_EMPTY] = "empty name",
+    [-1000 - FILE_ENAME_LONG] = "name too long",
+    [-1000 - FILE_ENAME_EMPTYCOMP] = "empty path component",
+    [-1000 - FILE_ENAME_DOT] = "'.' path component",
+    [-1000 - FILE_ENAME_DOTDOT] = "'..' path component",
+    [-1000 - FILE_ENAME_BACKSLASH] = "backslash in name",
+    [-1000 - FILE_ENAME_CTRL] = "control character in name",
+    [-1000 - FILE_ENAME_COMPLONG] = "path component too long",
+    [-1000 - FILE_ENAME_DEPTH] = "too many path components",
+    [-1000 - FILE_ENAME_ABS] = "absolute names not allowed",
+    [-1000 - FILE_ENAME_NOTUNDER] = "absolute name under no destination directory",
+    [-1000 - FILE_ENAME_ISDEST] = "name is a destination directory",
+    [-1000 - FILE_ELINK_EMPTY] = "empty link target",
+    [-1000 - FILE_ELINK_LONG] = "link target too long",
+    [-1000 - FILE_ELINK_CTRL] = "control character in link target",
+    [-1000 - FILE_ELINK_ABS] = "absolute link target refused",
+    [-1000 - FILE_ELINK_NONE] = "symbolic links refused (--symlinks none)",
+    [-1000 - FILE_ELINK_OUTSIDE] =
+        "link target resolves outside the destination (--symlinks beneath)",
+    [-1000 - FILE_ELINK_DOTDOT] = "link target with '..' refused",
+    [-1000 - FILE_ESYMLINK] = "symlink in path",
+    [-1000 - FILE_EFINALLINK] = "target is a symlink",
+    [-1000 - FILE_ENOTREG] = "target is not a regular file",
+    [-1000 - FILE_EHARDLINK] = "target has other hard links",
+    [-1000 - FILE_EDEPTH] = "directory tree too deep",
+    [-1000 - FILE_EWALK_EXCLUDED] = "excluded",
+    [-1000 - FILE_EWALK_SPECIAL] = "special file",
+    [-1000 - FILE_EWALK_NOBASE] = "under no base directory",
+    [-1000 - FILE_EWALK_LONG] = "name longer than 300 bytes",
+    [-1000 - FILE_EWALK_LOOP] = "directory loop",
+    [-1000 - FILE_EWALK_BADNAME] = "no usable name",
+    [-1000 - FILE_EWALK_LIST] = "bad list file",
+};
+
 const char *file_strerror(int err)
 {
-    switch (err) {
-    case FILE_OK:
+    if (err == FILE_OK)
         return "success";
-    case FILE_ENAME_EMPTY:
-        return "empty name";
-    case FILE_ENAME_LONG:
-        return "name too long";
-    case FILE_ENAME_EMPTYCOMP:
-        return "empty path component";
-    case FILE_ENAME_DOT:
-        return "'.' path component";
-    case FILE_ENAME_DOTDOT:
-        return "'..' path component";
-    case FILE_ENAME_BACKSLASH:
-        return "backslash in name";
-    case FILE_ENAME_CTRL:
-        return "control character in name";
-    case FILE_ENAME_COMPLONG:
-        return "path component too long";
-    case FILE_ENAME_DEPTH:
-        return "too many path components";
-    case FILE_ENAME_ABS:
-        return "absolute names not allowed";
-    case FILE_ENAME_NOTUNDER:
-        return "absolute name under no destination directory";
-    case FILE_ENAME_ISDEST:
-        return "name is a destination directory";
-    case FILE_ELINK_EMPTY:
-        return "empty link target";
-    case FILE_ELINK_LONG:
-        return "link target too long";
-    case FILE_ELINK_CTRL:
-        return "control character in link target";
-    case FILE_ELINK_ABS:
-        return "absolute link target refused";
-    case FILE_ELINK_NONE:
-        return "symbolic links refused (--symlinks none)";
-    case FILE_ELINK_OUTSIDE:
-        return "link target resolves outside the destination (--symlinks beneath)";
-    case FILE_ELINK_DOTDOT:
-        return "link target with '..' refused";
-    case FILE_ESYMLINK:
-        return "symlink in path";
-    case FILE_EFINALLINK:
-        return "target is a symlink";
-    case FILE_ENOTREG:
-        return "target is not a regular file";
-    case FILE_EHARDLINK:
-        return "target has other hard links";
-    case FILE_EDEPTH:
-        return "directory tree too deep";
-    case FILE_EWALK_EXCLUDED:
-        return "excluded";
-    case FILE_EWALK_SPECIAL:
-        return "special file";
-    case FILE_EWALK_NOBASE:
-        return "under no base directory";
-    case FILE_EWALK_LONG:
-        return "name longer than 300 bytes";
-    case FILE_EWALK_LOOP:
-        return "directory loop";
-    case FILE_EWALK_BADNAME:
-        return "no usable name";
-    case FILE_EWALK_LIST:
-        return "bad list file";
-    }
+    if (err <= -1000 && err > -1000 - (int)(sizeof(file_errs) / sizeof(file_errs[0])) &&
+        file_errs[-1000 - err] != NULL)
+        return file_errs[-1000 - err];
     if (err < 0 && err > -4096)
         return strerror(-err);
     return "unknown error";
