@@ -295,13 +295,7 @@ static int top_item(struct fs_walk *w, const char *item, struct file_item *it)
         /* 5.0.1 sends the free-space query with the name "." (server_send.c). */
         snprintf(w->name, sizeof(w->name), ".");
         w->path[0] = '\0';
-        memset(it, 0, sizeof(*it));
-        it->type = FTYPE_FREESPACE;
-        it->path = w->path;
-        it->name = w->name;
-        it->link = "";
-        w->emitted++;
-        return 1;
+        return emit(w, it, FTYPE_FREESPACE, NULL);
     }
     if (!strncmp(item, "@DELETE:", 8)) {
         item += 8;
