@@ -215,19 +215,8 @@ int restart_read(const char *path, struct restart *r, char *msg, size_t ml)
                 rc = bad(msg, ml, ln, "bad item");
                 break;
             }
-            if (r->nitems == capitems) {
-                capitems = capitems ? capitems * 2 : 16;
-                char **n = realloc(r->items, capitems * sizeof(*n));
-                if (n == NULL) {
-                    rc = bad(msg, ml, ln, "out of memory");
-                    break;
-                }
-                r->items = n;
-            }
-            if ((r->items[r->nitems] = strdup(arg)) == NULL)
+            if (fs_names_push(&r->items, &r->nitems, &capitems, arg) < 0)
                 rc = bad(msg, ml, ln, "out of memory");
-            else
-                r->nitems++;
         } else if (strcmp(line, "open") == 0 && arg == NULL) {
             r->open = true;
         } else if (strcmp(line, "client") == 0 && arg != NULL) {

@@ -16,6 +16,22 @@ void fs_names_free(char **v, size_t n)
     free(v);
 }
 
+int fs_names_push(char ***v, size_t *n, size_t *cap, const char *name)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        char **nv = realloc(*v, nc * sizeof(*nv));
+        if (!nv)
+            return -ENOMEM;
+        *v = nv;
+        *cap = nc;
+    }
+    if (!((*v)[*n] = strdup(name)))
+        return -ENOMEM;
+    (*n)++;
+    return 0;
+}
+
 static int cmp_name(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -31,21 +47,8 @@ int fs_dir_names(DIR *d, char ***out, size_t *count)
     while ((de = readdir(d)) != NULL) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            char **nv = realloc(v, nc * sizeof(*nv));
-            if (!nv) {
-                rc = -ENOMEM;
-                break;
-            }
-            v = nv;
-            cap = nc;
-        }
-        if (!(v[n] = strdup(de->d_name))) {
-            rc = -ENOMEM;
+        if ((rc = fs_names_push(&v, &n, &cap, de->d_name)) < 0)
             break;
-        }
-        n++;
         errno = 0;
     }
     if (rc == 0 && errno)

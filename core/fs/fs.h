@@ -17,6 +17,8 @@
  * Returns 0, -ENOMEM or a negated errno of readdir. */
 int fs_dir_names(DIR *d, char ***out, size_t *count);
 void fs_names_free(char **v, size_t n); /* v may be NULL */
+/* Appends a copy of name to the vector v[0..*n) of *cap slots, grown as needed. 0 or -ENOMEM. */
+int fs_names_push(char ***v, size_t *n, size_t *cap, const char *name);
 
 /*
  * Replaces the file leaf (in the directory dirfd, AT_FDCWD for the current

@@ -435,23 +435,10 @@ int fs_list_read_fp(struct fs_list *out, FILE *f, const char *label, size_t max,
                 snprintf(msg, msglen, "%s:%zu: more than %zu entries", label, lineno, max);
                 break;
             }
-            if (out->n == cap) {
-                size_t nc = cap ? cap * 2 : 16;
-                char **nv = realloc(out->v, nc * sizeof(*nv));
-                if (!nv) {
-                    rc = -ENOMEM;
-                    snprintf(msg, msglen, "%s: out of memory", label);
-                    break;
-                }
-                out->v = nv;
-                cap = nc;
-            }
-            if (!(out->v[out->n] = strdup(line))) {
-                rc = -ENOMEM;
+            if ((rc = fs_names_push(&out->v, &out->n, &cap, line)) < 0) {
                 snprintf(msg, msglen, "%s: out of memory", label);
                 break;
             }
-            out->n++;
         }
         if (c == EOF)
             break;
