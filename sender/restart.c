@@ -61,9 +61,7 @@ int restart_add_client(struct restart *r, uint32_t id, const uint8_t *fp, uint8_
 
 void restart_free(struct restart *r)
 {
-    for (size_t i = 0; i < r->nitems; i++)
-        free(r->items[i]);
-    free(r->items);
+    fs_names_free(r->items, r->nitems);
     free(r->clients);
     memset(r, 0, sizeof(*r));
 }

@@ -558,8 +558,6 @@ int fs_session_move(int sessfd, int destfd, fs_move_fn exists, void *arg)
         }
         moved++;
     }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    fs_names_free(names, n);
     return rc < 0 ? rc : moved;
 }
