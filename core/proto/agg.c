@@ -179,16 +179,8 @@ int agg_add(struct agg *a, const struct agg_msg *m, uint32_t id, uint64_t now_us
 
 uint64_t agg_deadline(const struct agg *a)
 {
-    uint64_t t = UINT64_MAX;
-    for (unsigned i = 0; i < a->nslots; i++) {
-        const struct agg_slot *s = &a->slots[i];
-        if (s->func == 0)
-            continue;
-        uint64_t d = s->full ? 0 : s->due_us;
-        if (d < t)
-            t = d;
-    }
-    return t;
+    int i = agg_due(a, 0, true); /* forced: the slot in use due first */
+    return i < 0 ? UINT64_MAX : a->slots[i].full ? 0 : a->slots[i].due_us;
 }
 
 unsigned agg_pending(const struct agg *a)
