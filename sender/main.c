@@ -342,11 +342,7 @@ static struct sender_dest *restart_dests(const struct restart *r)
     struct sender_dest *d = calloc(r->nclients ? r->nclients : 1, sizeof(*d));
     if (d == NULL)
         fatalx(SENDER_EXIT_ALLOC, "out of memory");
-    for (size_t i = 0; i < r->nclients; i++) {
-        d[i].id = r->clients[i].id;
-        memcpy(d[i].fp, r->clients[i].fp, r->clients[i].fplen);
-        d[i].fplen = r->clients[i].fplen;
-    }
+    memcpy(d, r->clients, r->nclients * sizeof(*d)); /* -F: never none (restart_read) */
     return d;
 }
 

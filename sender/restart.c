@@ -43,13 +43,13 @@ int restart_add_client(struct restart *r, uint32_t id, const uint8_t *fp, uint8_
 {
     if (r->nclients == r->capclients) {
         size_t cap = r->capclients ? r->capclients * 2 : 16;
-        struct restart_client *n = realloc(r->clients, cap * sizeof(*n));
+        struct sender_dest *n = realloc(r->clients, cap * sizeof(*n));
         if (n == NULL)
             return -ENOMEM;
         r->clients = n;
         r->capclients = cap;
     }
-    struct restart_client *c = &r->clients[r->nclients++];
+    struct sender_dest *c = &r->clients[r->nclients++];
     memset(c, 0, sizeof(*c));
     c->id = id;
     if (fp != NULL && fplen > 0 && fplen <= SENDER_FP_MAX) {
@@ -87,7 +87,7 @@ int restart_write(const char *path, const struct restart *r)
     if (r->open)
         fputs("open\n", f);
     for (size_t i = 0; i < r->nclients; i++) {
-        const struct restart_client *c = &r->clients[i];
+        const struct sender_dest *c = &r->clients[i];
         fprintf(f, "client 0x%08X", c->id);
         if (c->fplen > 0)
             fputc(' ', f);

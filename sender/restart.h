@@ -34,12 +34,6 @@
 #define RESTART_VERSION     2
 #define RESTART_VERSION_MIN 1 /* the oldest version read */
 
-struct restart_client {
-    uint32_t id;
-    uint8_t fp[SENDER_FP_MAX];
-    uint8_t fplen;
-};
-
 struct restart {
     uint32_t group_id;
     uint8_t group_inst;
@@ -49,7 +43,7 @@ struct restart {
     char **items; /* as given on the command line (or in -i) */
     size_t nitems;
     bool open; /* open group: who failed is not known (killed before registration ended) */
-    struct restart_client *clients;
+    struct sender_dest *clients; /* the receivers owed files, as the engine takes -H's */
     size_t nclients, capclients;
 };
 
