@@ -60,12 +60,6 @@ void slot_timeout(struct receiver *r, struct rsession *s, bool rescale)
     s->timeout_at = s->timeout_start + t;
 }
 
-/*
- * Issue 13: s, a confirmed session, is a restart (another instance of the
- * same group) of the same server with the same key: its earlier instances
- * still waiting out their liveness timeout (a sender killed and restarted at
- * once) end now, failed, so that storage keeps their state for s to resume.
- */
 void slot_grtt(struct receiver *r, struct rsession *s, uint8_t code)
 {
     if (code == s->grtt_code)
