@@ -118,10 +118,12 @@ static int fail(struct receiver *r, struct rsession *s, int rc)
     return rfile_result(r, s, COMP_STAT_REJECTED);
 }
 
-static void refuse(struct receiver *r, struct rsession *s, const char *why)
+/* A FEC_PARITY dropped: counted and logged, and the session goes on. */
+static int refuse(struct receiver *r, struct rsession *s, const char *why)
 {
     r->st.fec_dropped++;
     RLOG(r, s, LL_PROTO, "rejecting FEC_PARITY: %s", why);
+    return FSM_NEXT;
 }
 
 /* FEC_PARITY in RECEIVING (spec §9.3): checked, held, and decoded when it completes a FEC block. */
@@ -131,25 +133,17 @@ RECV_ACTION(fec_parity)
     const struct wire_fec_parity *p = &msg->m->u.fec_parity;
     struct rfile *f = &s->f;
     slot_timeout(r, s, false);
-    if (!s->fec) {
-        refuse(r, s, "parity not negotiated");
-        return FSM_NEXT;
-    }
-    if (p->file_id != f->rf.file_id || f->rf.ftype != FTYPE_REG) {
-        refuse(r, s, "not the current file");
-        return FSM_NEXT;
-    }
+    if (!s->fec)
+        return refuse(r, s, "parity not negotiated");
+    if (p->file_id != f->rf.file_id || f->rf.ftype != FTYPE_REG)
+        return refuse(r, s, "not the current file");
     if (p->section >= f->lay.sections || p->code != FEC_CODE_RS8_CAUCHY ||
-        p->data_len != s->blocksize) {
-        refuse(r, s, "section, code or length");
-        return FSM_NEXT;
-    }
+        p->data_len != s->blocksize)
+        return refuse(r, s, "section, code or length");
     struct fec_layout l;
     rfec_layout(s, p->section, &l);
-    if (p->fec_block >= l.nfb || p->k != fec_layout_size(&l, p->fec_block)) {
-        refuse(r, s, "FEC block outside the layout");
-        return FSM_NEXT;
-    }
+    if (p->fec_block >= l.nfb || p->k != fec_layout_size(&l, p->fec_block))
+        return refuse(r, s, "FEC block outside the layout");
     /* Like FILESEG (xfer.c): the newest packet of a later section starts the NAK timer. */
     if (msg->h->seq == s->max_txseq) {
         if (p->section > f->last_section && f->nak_at == 0)
@@ -163,16 +157,12 @@ RECV_ACTION(fec_parity)
     }
     if (f->fec == NULL) {
         size_t slots = f->lay.blocks < RFEC_SLOTS ? f->lay.blocks : RFEC_SLOTS;
-        if (fec_rx_new(&f->fec, slots, s->blocksize) < 0) {
-            refuse(r, s, "out of memory");
-            return FSM_NEXT;
-        }
+        if (fec_rx_new(&f->fec, slots, s->blocksize) < 0)
+            return refuse(r, s, "out of memory");
     }
     int rc = fec_rx_add(f->fec, p->section, p->fec_block, p->k, p->parity, missing, p->data);
-    if (rc < 0 || rc == FEC_RX_FULL) {
-        refuse(r, s, rc < 0 ? "inconsistent with earlier parity" : "parity store full");
-        return FSM_NEXT;
-    }
+    if (rc < 0 || rc == FEC_RX_FULL)
+        return refuse(r, s, rc < 0 ? "inconsistent with earlier parity" : "parity store full");
     r->st.fec_parity++;
     if (rc == FEC_RX_DECODE && (rc = decode(r, s, p->section, &l, p->fec_block)) < 0)
         return fail(r, s, rc);
