@@ -524,15 +524,6 @@ void tfmcc_tx_set_grtt(struct tfmcc_tx *t, uint64_t grtt_us)
     t->grtt_us = umax(grtt_us, 1);
 }
 
-size_t tfmcc_tx_pick_clr(const struct tfmcc_cand *c, size_t n)
-{
-    size_t best = TFMCC_NO_CLR;
-    for (size_t i = 0; i < n; i++)
-        if (c[i].live && !c[i].proxy && (best == TFMCC_NO_CLR || c[i].rtt_us > c[best].rtt_us))
-            best = i;
-    return best;
-}
-
 void tfmcc_tx_set_clr(struct tfmcc_tx *t, size_t idx, uint64_t rtt_us, uint64_t now)
 {
     t->clr = idx;

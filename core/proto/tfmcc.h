@@ -27,8 +27,8 @@
  * Sender, one struct tfmcc_tx per session, struct tfmcc_peer in each
  * client's record:
  *   tfmcc_tx_init() per file (5.0.1 restarts slow start per file), the
- *   initial CLR from tfmcc_tx_pick_clr() (the highest-RTT live client that
- *   is not a proxy) set with tfmcc_tx_set_clr();
+ *   initial CLR (the caller's pick: the highest-RTT live client that is
+ *   not a proxy) set with tfmcc_tx_set_clr();
  *   each TFMCC_ACK_INFO (CC_ACK or STATUS): tfmcc_tx_feedback() with the
  *   RTT sample of its echo; a client dropped or aborted: tfmcc_tx_gone();
  *   GRTT recomputed (each round): tfmcc_tx_set_grtt();
@@ -245,13 +245,6 @@ struct tfmcc_peer {
     uint64_t fb_at;  /* last feedback, 0 = none */
 };
 
-/* A candidate for the initial CLR. */
-struct tfmcc_cand {
-    uint64_t rtt_us;
-    bool live;  /* active, not dropped, aborted or lost */
-    bool proxy; /* a proxy speaks for others: never the CLR */
-};
-
 #define TFMCC_NO_CLR SIZE_MAX
 
 /* What tfmcc_tx_tick() asks for (bits). */
@@ -282,8 +275,6 @@ void tfmcc_tx_init(struct tfmcc_tx *t, const struct tfmcc_tx_cfg *cfg, uint64_t 
 /* The measured GRTT changed (the caller's GRTT module, spec §1.6). */
 void tfmcc_tx_set_grtt(struct tfmcc_tx *t, uint64_t grtt_us);
 
-/* The initial CLR: the highest-RTT live non-proxy (first of equals); TFMCC_NO_CLR if none. */
-size_t tfmcc_tx_pick_clr(const struct tfmcc_cand *c, size_t n);
 void tfmcc_tx_set_clr(struct tfmcc_tx *t, size_t idx, uint64_t rtt_us, uint64_t now);
 
 /* A TFMCC_ACK_INFO from client idx (CC_ACK or STATUS). */

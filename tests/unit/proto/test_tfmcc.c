@@ -412,17 +412,6 @@ static void test_tx_init_and_clr(void)
     /* GRTT 0: no division by zero, 1 ms floor. */
     tfmcc_tx_init(&t, &cfg0, 0, 0);
     CU_ASSERT_EQUAL(tfmcc_tx_rate(&t), 1360000);
-    /* Initial CLR: the highest-RTT live client that is not a proxy (5.0.1 before 4.9.10: lowest).
-     */
-    struct tfmcc_cand cand[] = {{5000, true, false},
-                                {90000, true, true},
-                                {80000, false, false},
-                                {30000, true, false},
-                                {30000, true, false}};
-    CU_ASSERT_EQUAL(tfmcc_tx_pick_clr(cand, 5), 3);
-    cand[3].live = cand[4].live = cand[0].live = false;
-    CU_ASSERT_EQUAL(tfmcc_tx_pick_clr(cand, 5), TFMCC_NO_CLR);
-    CU_ASSERT_EQUAL(tfmcc_tx_pick_clr(cand, 0), TFMCC_NO_CLR);
 }
 
 static void test_tx_slowstart(void)
