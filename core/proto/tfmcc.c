@@ -73,32 +73,22 @@ double tfmcc_equation_cubic(double s, double r_sec, double p)
     return equation(s, r_sec, p, true);
 }
 
-/* The inverse in p of eq (either falls monotonically in p): bisect on log p. */
-static double invert(double (*eq)(double, double, double), double s, double r_sec, double x)
+/* The inverse in p (the equation falls monotonically in p): bisect on log p. */
+double tfmcc_equation_cubic_p(double s, double r_sec, double x)
 {
-    if (!(x > eq(s, r_sec, 1.0)))
+    if (!(x > tfmcc_equation_cubic(s, r_sec, 1.0)))
         return 1.0;
-    if (x >= eq(s, r_sec, 1e-12))
+    if (x >= tfmcc_equation_cubic(s, r_sec, 1e-12))
         return 1e-12;
     double lo = log(1e-12), hi = 0.0;
     for (int i = 0; i < 64; i++) {
         double mid = 0.5 * (lo + hi);
-        if (eq(s, r_sec, exp(mid)) > x)
+        if (tfmcc_equation_cubic(s, r_sec, exp(mid)) > x)
             lo = mid;
         else
             hi = mid;
     }
     return exp(hi);
-}
-
-double tfmcc_equation_p(double s, double r_sec, double x)
-{
-    return invert(tfmcc_equation, s, r_sec, x);
-}
-
-double tfmcc_equation_cubic_p(double s, double r_sec, double x)
-{
-    return invert(tfmcc_equation_cubic, s, r_sec, x);
 }
 
 /* ------------------------------------------------------------ receiver */

@@ -70,13 +70,6 @@
 double tfmcc_equation(double s, double r_sec, double p);
 
 /*
- * The inverse in p: the loss event rate for which the equation gives x
- * (bisection; RFC 5348 §6.3.1 uses it to seed the loss history). Returns a
- * value in [1e-12, 1]; 1 when x is at or below the equation's value at p = 1.
- */
-double tfmcc_equation_p(double s, double r_sec, double x);
-
-/*
  * The rate a receiver reports (spec §1.7, DESIGN.md "Congestion control"):
  * the equation above with its window term 1/√(2p/3) (Reno's packets per
  * RTT) replaced by 1/W, W the larger of Reno's window and CUBIC's average
@@ -88,7 +81,11 @@ double tfmcc_equation_p(double s, double r_sec, double x);
  * limits as tfmcc_equation.
  */
 double tfmcc_equation_cubic(double s, double r_sec, double p);
-/* Its inverse in p, as tfmcc_equation_p. */
+/*
+ * Its inverse in p: the loss event rate for which it gives x (bisection;
+ * RFC 5348 §6.3.1 uses it to seed the loss history). Returns a value in
+ * [1e-12, 1]; 1 when x is at or below the equation's value at p = 1.
+ */
 double tfmcc_equation_cubic_p(double s, double r_sec, double x);
 
 /* ------------------------------------------------------------ receiver */
