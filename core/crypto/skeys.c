@@ -910,8 +910,8 @@ struct skeys_client {
     uint8_t pm4[PM4_LEN];
     /* A proxy's KEYINFO counts on its own counter (issue 5), not the server's. */
     struct replay pxwin;
-    bool keep_gm4, has_gm4;
-    uint8_t gm4[KS4_GM_LEN];
+    bool proxy, has_gm;
+    uint8_t gm[KS4_GM_LEN]; /* cfg.proxy: the group master (v5: its first KS5_GM_LEN bytes) */
 };
 
 int skeys_client_new(struct skeys_client **out, const struct skeys_client_cfg *cfg,
@@ -943,8 +943,8 @@ int skeys_client_new(struct skeys_client **out, const struct skeys_client_cfg *c
     if (ver == UFTP_VER4) {
         memcpy(c->addr, cfg->addr, cfg->addrlen);
         c->addrlen = cfg->addrlen;
-        c->keep_gm4 = cfg->keep_gm4;
     }
+    c->proxy = cfg->proxy;
     c->client_auth = (e->flags & FLAG_CLIENT_AUTH) != 0;
     c->group_id = cfg->group_id;
     c->group_inst = cfg->group_inst;
@@ -985,12 +985,25 @@ int skeys_client_verify_announce(struct skeys_client *c, const struct wire_enc_i
     return skeys_verify_in_place(c->srv_sig, c->hashtype, NULL, 0, dg, len, sig, siglen);
 }
 
-int skeys_client_gm4(const struct skeys_client *c, uint8_t out[static KS4_GM_LEN])
+int skeys_client_gm(const struct skeys_client *c, uint8_t out[static KS4_GM_LEN])
 {
-    if (!c->has_gm4)
+    if (!c->has_gm)
         return SKEYS_ESTATE;
-    memcpy(out, c->gm4, KS4_GM_LEN);
+    memcpy(out, c->gm, KS4_GM_LEN);
     return CRYPTO_OK;
+}
+
+/* The v5 handshake is over, or (cfg.proxy) moves to a proxy: its secrets go. */
+static void client_end_handshake(struct skeys_client *c)
+{
+    crypto_wipe(&c->hs, sizeof(c->hs));
+    c->hs_live = false;
+    skeys_dir_clear(&c->hs_tx);
+    if (c->c2 != NULL)
+        crypto_wipe(c->c2, c->c2len);
+    free(c->c2);
+    c->c2 = NULL;
+    c->c1len = c->c2len = 0;
 }
 
 void skeys_client_free(struct skeys_client *c)
@@ -1001,12 +1014,8 @@ void skeys_client_free(struct skeys_client *c)
     crypto_key_free(c->px_sig);
     crypto_key_free(c->srv_dh);
     crypto_key_free(c->dh);
-    if (c->c2 != NULL) {
-        crypto_wipe(c->c2, c->c2len);
-        free(c->c2);
-    }
+    client_end_handshake(c);
     free(c->ck);
-    skeys_dir_clear(&c->hs_tx);
     skeys_dir_clear(&c->app_tx);
     skeys_dir_clear(&c->app_rx);
     crypto_wipe(c, sizeof(*c));
@@ -1021,7 +1030,7 @@ bool skeys_client_auth(const struct skeys_client *c)
 int skeys_client_proxy_key(struct skeys_client *c, uint32_t proxy_id, const uint8_t *msg,
                            size_t len, const uint8_t *fp, size_t fplen)
 {
-    if (c->hs_live || c->keyed || c->px_sig != NULL)
+    if ((c->hs_live && !c->proxy) || c->keyed || c->px_sig != NULL)
         return SKEYS_ESTATE;
     struct wire_proxy_key m = {.ver = UFTP_VER5};
     if (wire_proxy_key_decode(&m, msg, len) < 0 || m.keylen == 0 || m.dhlen == 0 || m.siglen == 0)
@@ -1032,6 +1041,9 @@ int skeys_client_proxy_key(struct skeys_client *c, uint32_t proxy_id, const uint
     int rc = CRYPTO_EBLOB;
     if (keyblob_import(m.keyblob, m.keylen, 0, &sk) != CRYPTO_OK ||
         keyblob_import(m.dhblob, m.dhlen, KEYBLOB_EC, &dh) != CRYPTO_OK)
+        goto fail;
+    rc = SKEYS_ETYPE; /* our ECDH key, made already (cfg.proxy), is on the server's curve */
+    if (c->dh != NULL && crypto_key_curve(dh) != crypto_key_curve(c->dh))
         goto fail;
     uint8_t p_ctx[KEYSCHED_P_CTX_MAX];
     ssize_t pl = keysched_p_ctx(p_ctx, sizeof(p_ctx), proxy_id, msg, (size_t)msg[1] * 4);
@@ -1049,6 +1061,8 @@ int skeys_client_proxy_key(struct skeys_client *c, uint32_t proxy_id, const uint
     c->px_sig = sk;
     crypto_key_free(c->srv_dh);
     c->srv_dh = dh;
+    if (c->hs_live)
+        client_end_handshake(c); /* to be made again with the proxy's key */
     return CRYPTO_OK;
 fail:
     crypto_key_free(sk);
@@ -1107,6 +1121,7 @@ static int client_key_build(struct skeys_client *c, const uint8_t *c1, size_t c1
         c->c2len = (size_t)c2len;
     }
     memcpy(buf + 8 + kl, sig, m.siglen);
+    free(c->ck); /* a handshake made again (cfg.proxy) */
     if ((c->ck = malloc((size_t)n)) == NULL)
         return CRYPTO_ENOMEM;
     memcpy(c->ck, buf, (size_t)n);
@@ -1160,7 +1175,8 @@ int skeys_client_handshake(struct skeys_client *c)
     if (rc)
         goto out;
     c->hs_live = true;
-    if (c->client_auth) {
+    /* spec §3.5: a proxy proves its key to its upstream proxy whatever the session. */
+    if (c->client_auth || (c->proxy && c->px_sig != NULL)) {
         /* c2 holds C_ctx1; the builder appends CLIENT_KEY after a copy of it. */
         uint8_t *c1 = malloc(c->c1len);
         if (c1 == NULL) {
@@ -1256,9 +1272,9 @@ static int client_keyinfo4(struct skeys_client *c, const uint8_t *dg, size_t len
         struct v4ctx v = client_v4ctx(c);
         rc = v4_finished(&v, blob, bl, gm, c->verify);
     }
-    if (rc == CRYPTO_OK && c->keep_gm4) {
-        memcpy(c->gm4, gm, KS4_GM_LEN);
-        c->has_gm4 = true;
+    if (rc == CRYPTO_OK && c->proxy) {
+        memcpy(c->gm, gm, KS4_GM_LEN);
+        c->has_gm = true;
     }
     if (rc == CRYPTO_OK) {
         c->vlen = KS4_VERIFY_LEN;
@@ -1306,14 +1322,14 @@ int skeys_client_keyinfo(struct skeys_client *c, uint8_t *dg, size_t len,
         c->vlen = crypto_hash_len(c->hashtype);
         memcpy(c->verify, kc.verify, c->vlen);
         c->keyed = true;
-        /* The handshake is over: its secrets go. */
-        crypto_wipe(&c->hs, sizeof(c->hs));
-        c->hs_live = false;
-        skeys_dir_clear(&c->hs_tx);
-        crypto_wipe(c->c2, c->c2len);
-        free(c->c2);
-        c->c2 = NULL;
-        c->c1len = c->c2len = 0;
+        /* The handshake is over: its secrets go (a proxy's stay: it sends its CLIENT_KEY
+         * again with each REGISTER for late clients). */
+        if (c->proxy) {
+            memcpy(c->gm, gm, KS5_GM_LEN);
+            c->has_gm = true;
+        } else {
+            client_end_handshake(c);
+        }
     } else {
         skeys_dir_clear(&c->app_rx);
         skeys_dir_clear(&c->app_tx);

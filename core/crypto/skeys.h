@@ -310,9 +310,12 @@ struct skeys_client_cfg {
     /* v4 through a response proxy (uftpd -r, spec §1.9 item 4): its
      * long-lived ECDH key, used instead of the server's (copied). */
     const struct crypto_key *peer_dh4;
-    /* A v4 response proxy (issue 6) re-keys its clients with the group
-     * master: keep it (wiped when freed) for skeys_client_gm4. */
-    bool keep_gm4;
+    /* A proxy's upstream side (issues 5, 6): it re-keys its clients with the
+     * group master, so keep it (wiped when freed) for skeys_client_gm; and
+     * (spec §3.5) its upstream proxy's PROXY_KEY may move a handshake
+     * already made, after which CLIENT_KEY goes whatever the session's
+     * client authentication (it is how that proxy checks our fingerprint). */
+    bool proxy;
 };
 
 struct skeys_client;
@@ -346,9 +349,11 @@ bool skeys_client_auth(const struct skeys_client *c);
  * P_ctx and verifies the signature over "UFTP 5, PROXY_KEY" || S_ctx ||
  * P_ctx. From then on the key exchange is with the proxy's ECDH key, C_ctx1
  * holds P_ctx, and KEYINFO is verified with the proxy's key. Call before
- * skeys_client_handshake.
+ * skeys_client_handshake (cfg.proxy: a handshake made already is undone,
+ * to be made again).
  * Errors: SKEYS_ESTATE (handshake done, or a proxy already set),
- * SKEYS_EFRAME, SKEYS_EFP, CRYPTO_EBLOB, CRYPTO_ESIG, CRYPTO_ENOMEM, CRYPTO_ELIB.
+ * SKEYS_EFRAME, SKEYS_EFP, CRYPTO_EBLOB, SKEYS_ETYPE (not on the curve of
+ * our ECDH key), CRYPTO_ESIG, CRYPTO_ENOMEM, CRYPTO_ELIB.
  */
 int skeys_client_proxy_key(struct skeys_client *c, uint32_t proxy_id, const uint8_t *msg,
                            size_t len, const uint8_t *fp, size_t fplen);
@@ -396,8 +401,9 @@ int skeys_client_keyinfo_verify(struct skeys_client *c, uint8_t *dg, size_t len,
 bool skeys_client_keyed(const struct skeys_client *c);
 /* KEYINFO_ACK's verify data. */
 const uint8_t *skeys_client_verify_data(const struct skeys_client *c, size_t *len);
-/* The v4 group master, once keyed with cfg.keep_gm4. Errors: SKEYS_ESTATE. */
-int skeys_client_gm4(const struct skeys_client *c, uint8_t out[static KS4_GM_LEN]);
+/* The group master (v5: its first KS5_GM_LEN bytes), once keyed with cfg.proxy. Errors:
+ * SKEYS_ESTATE. */
+int skeys_client_gm(const struct skeys_client *c, uint8_t out[static KS4_GM_LEN]);
 
 /* Our handshake key (CLIENT_KEY), our application key, the server's application key. */
 struct skeys_dir *skeys_client_hs_tx(struct skeys_client *c);

@@ -18,46 +18,34 @@ struct ksess {
     bool client_auth;
     uint32_t proxy_id;
     const struct crypto_key *sigkey;
-    struct crypto_key *srv_sig, *srv_dh, *dh_up, *dh_down;
+    struct crypto_key *dh_down;
     uint8_t rand2[WIRE_RAND_LEN];
     uint8_t s_ctx[KEYSCHED_S_CTX_MAX];
     size_t slen;
     uint8_t p_ctx[KEYSCHED_P_CTX_MAX];
     size_t plen;
-    uint8_t c1[KEYSCHED_C_CTX1_MAX], c2[KEYSCHED_C_CTX2_MAX]; /* ours towards the server */
-    size_t c1len, c2len;
-    struct ks5_hs hs; /* ours with the server */
+    /* Ourselves as the server's client (spec §3.5: or our upstream proxy's), v5 and v4. */
+    struct skeys_client *up;
     uint8_t pk[KEYSCHED_HDR_MAX];
     size_t pklen;
-    uint8_t ck[KEYSCHED_HDR_MAX];
-    size_t cklen;
     bool keyed;
-    uint8_t gm[KS5_GM_LEN];
-    struct ks5_client app; /* our application secret and verify data */
-    struct skeys_dir up_tx, hs_tx, srv_rx;
+    uint8_t gm[KS4_GM_LEN]; /* the group master (v5: its first KS5_GM_LEN bytes) */
     struct skeys_dir
-        down_tx; /* sealing our ABORTs: the server application key (v4: the group key) */
-    struct replay srv_win;
-    uint64_t ctr;                     /* our upstream counter */
-    uint64_t down_ctr;                /* its counter: a range of our own */
-    uint64_t ki_ctr;                  /* downstream KEYINFO counter */
+        down_tx;       /* sealing our ABORTs: the server application key (v4: the group key) */
+    uint64_t down_ctr; /* its counter: a range of our own */
+    uint64_t ki_ctr;   /* downstream KEYINFO counter */
     uint8_t ctx[KEYSCHED_C_CTX2_MAX]; /* scratch for a client's contexts */
     /* v4 (spec §1.9) */
     bool v4;
-    struct skeys_client *up4;     /* ourselves as the server's client */
     const struct crypto_key *dh4; /* the long-lived key, borrowed */
     uint32_t group_id, server_id;
     uint8_t rand1[WIRE_RAND_LEN];
     uint8_t addr[16];
     size_t addrlen;
-    uint8_t gm4[KS4_GM_LEN];
     struct ks4_keys grp4;
     const struct crypto_key *sub_sig; /* client proxy: our key in ANNOUNCE, borrowed */
     /* spec §3.5: keyed by our upstream proxy (its PROXY_KEY) instead of the server. */
     bool stacked;
-    struct crypto_key *up_sig, *up_dh;
-    uint8_t up_pctx[KEYSCHED_P_CTX_MAX];
-    size_t up_plen;
 };
 
 struct kpeer {
@@ -90,89 +78,24 @@ const char *keys_strerror(int err)
 
 /* ------------------------------------------------------------ v4 (spec §1.9) */
 
-static int keys_new4(struct ksess **out, const struct ksess_params *kp,
-                     const struct wire_enc_info *e, uint8_t *dg, size_t len)
+/* A v4 client proxy's -k key of the server's type and size (the ANNOUNCE keeps its layout). */
+static int subst_key(const struct ksess_params *kp, const struct wire_enc_info *e,
+                     const struct crypto_key **sub)
 {
-    if (!kp->subst4 && kp->dh4 == NULL)
-        return KEYS_ETYPE;
-    const struct crypto_key *sub = NULL;
-    if (kp->subst4) {
-        /* spec §1.9 item 5: a key of the server's type and size (the ANNOUNCE keeps its layout). */
-        struct crypto_key *sk = NULL;
-        if (keyblob_import(e->keyblob, e->keylen, 0, &sk) != CRYPTO_OK)
-            return CRYPTO_EBLOB;
-        for (size_t i = 0; i < kp->nsigkeys && sub == NULL; i++) {
-            const struct crypto_key *c = kp->sigkeys[i];
-            size_t bl;
-            if (c != NULL && crypto_key_has_private(c) &&
-                crypto_key_type(c) == crypto_key_type(sk) &&
-                crypto_key_bits(c) == crypto_key_bits(sk) &&
-                crypto_key_curve(c) == crypto_key_curve(sk) && crypto_key_blob(c, &bl) != NULL &&
-                bl == e->keylen && sig_len(c) == e->siglen)
-                sub = c;
-        }
-        crypto_key_free(sk);
-        if (sub == NULL)
-            return KEYS_ENOKEY;
+    struct crypto_key *sk = NULL;
+    if (keyblob_import(e->keyblob, e->keylen, 0, &sk) != CRYPTO_OK)
+        return CRYPTO_EBLOB;
+    for (size_t i = 0; i < kp->nsigkeys && *sub == NULL; i++) {
+        const struct crypto_key *c = kp->sigkeys[i];
+        size_t bl;
+        if (c != NULL && crypto_key_has_private(c) && crypto_key_type(c) == crypto_key_type(sk) &&
+            crypto_key_bits(c) == crypto_key_bits(sk) &&
+            crypto_key_curve(c) == crypto_key_curve(sk) && crypto_key_blob(c, &bl) != NULL &&
+            bl == e->keylen && sig_len(c) == e->siglen)
+            *sub = c;
     }
-    struct ksess *k = calloc(1, sizeof(*k));
-    if (k == NULL)
-        return CRYPTO_ENOMEM;
-    k->v4 = true;
-    /* spec §1.9: under client auth we send our CLIENT_KEY upstream (skeys_client builds
-     * it, v4: in clear) and check each client's, its key blob in its finished value. */
-    k->client_auth = (e->flags & FLAG_CLIENT_AUTH) != 0;
-    k->keytype = e->keytype;
-    k->hashtype = e->hashtype;
-    k->curve = kp->dh4 ? crypto_key_curve(kp->dh4) : 0;
-    k->proxy_id = kp->proxy_id;
-    k->sigkey = kp->sigkey;
-    k->dh4 = kp->dh4;
-    k->sub_sig = sub;
-    k->group_id = kp->group_id;
-    k->server_id = kp->server_id;
-    memcpy(k->rand1, e->rand1, WIRE_RAND_LEN);
-    memcpy(k->addr, kp->addr, sizeof(k->addr));
-    k->addrlen = kp->addrlen;
-    k->down_ctr = UINT64_C(1) << 63 | (uint64_t)kp->proxy_id << 31;
-    struct skeys_client_cfg cc = {.group_id = kp->group_id,
-                                  .group_inst = kp->group_inst,
-                                  .server_id = kp->server_id,
-                                  .client_id = kp->proxy_id,
-                                  .fp = kp->server_fp,
-                                  .fplen = kp->server_fplen,
-                                  .sigkey = kp->sigkey,
-                                  .addrlen = kp->addrlen,
-                                  .keep_gm4 = true};
-    memcpy(cc.rand2, kp->rand2, WIRE_RAND_LEN);
-    memcpy(cc.addr, kp->addr, sizeof(cc.addr));
-    int rc = skeys_client_new(&k->up4, &cc, e, dg, len);
-    crypto_wipe(cc.rand2, sizeof(cc.rand2));
-    if (rc == CRYPTO_OK)
-        rc = skeys_client_handshake(k->up4);
-    if (rc == CRYPTO_OK)
-        skeys_client_rand2(k->up4, k->rand2);
-    if (rc == CRYPTO_OK && sub != NULL) {
-        /* Our downstream key on the server's curve: the blob keeps its size. */
-        struct crypto_key *sdh = NULL;
-        rc = keyblob_import(e->dhblob, e->dhlen, KEYBLOB_EC, &sdh);
-        if (rc == CRYPTO_OK)
-            rc = ecdh_keygen(crypto_key_curve(sdh), &k->dh_down);
-        crypto_key_free(sdh);
-        size_t dl = 0;
-        if (rc == CRYPTO_OK && (crypto_key_blob(k->dh_down, &dl) == NULL || dl != e->dhlen))
-            rc = KEYS_EFRAME;
-        if (rc == CRYPTO_OK) {
-            k->dh4 = k->dh_down;
-            k->curve = crypto_key_curve(k->dh_down);
-        }
-    }
-    if (rc != CRYPTO_OK) {
-        keys_free(k);
-        return rc;
-    }
-    *out = k;
-    return CRYPTO_OK;
+    crypto_key_free(sk);
+    return *sub == NULL ? KEYS_ENOKEY : CRYPTO_OK;
 }
 
 int keys_announce4(struct ksess *k, uint8_t *dg, size_t len, const struct wire_enc_info *e)
@@ -187,35 +110,13 @@ int keys_announce4(struct ksess *k, uint8_t *dg, size_t len, const struct wire_e
         kb + bl > dg + len || db < dg || db + dl > dg + len || sg < dg || sg + sl > dg + len)
         return KEYS_EFRAME;
     /* Only what the server signed gets our signature. */
-    int rc = skeys_client_verify_announce(k->up4, e, dg, len);
+    int rc = skeys_client_verify_announce(k->up, e, dg, len);
     if (rc)
         return rc;
     memcpy(kb, blob, bl);
     memcpy(db, dh, dl);
     /* spec §1.4: over the whole datagram with the signature field zeroed. */
     return skeys_sign_in_place(k->sub_sig, k->hashtype, NULL, 0, dg, len, sg, sl);
-}
-
-static int keys_keyinfo4(struct ksess *k, uint8_t *dg, size_t len, const struct wire_keyinfo *ki)
-{
-    if (wire_destkeys_find(&ki->keys, k->proxy_id) == NULL)
-        return KEYS_ENOENT;
-    if (k->keyed)
-        return CRYPTO_OK;
-    int rc = skeys_client_keyinfo(k->up4, dg, len, ki);
-    if (rc == CRYPTO_OK)
-        rc = skeys_client_gm4(k->up4, k->gm4);
-    if (rc == CRYPTO_OK)
-        rc = ks4_group(k->hashtype, k->keytype, k->gm4, k->rand1, &k->grp4);
-    if (rc == CRYPTO_OK)
-        rc = skeys_dir_init4(&k->down_tx, k->keytype, &k->grp4, AEAD_DIR_SEAL);
-    if (rc != CRYPTO_OK) {
-        crypto_wipe(k->gm4, sizeof(k->gm4));
-        crypto_wipe(&k->grp4, sizeof(k->grp4));
-        return rc;
-    }
-    k->keyed = true;
-    return CRYPTO_OK;
 }
 
 /* spec §1.9: premaster = SHA-1(ECDH secret) with our long-lived key, then the handshake key. */
@@ -243,9 +144,9 @@ static int keys_peer_wrap4(struct ksess *k, struct kpeer *c, uint64_t ctr,
         uint8_t vb[KEYSCHED_V4_CTX_MAX];
         ssize_t vn = keysched_v4_verify_ctx(
             vb, sizeof(vb), k->group_id, k->addr, k->addrlen, k->rand1, c->rand2, c->pm4, 20,
-            k->client_auth ? c->ckhdr : NULL, k->client_auth ? c->cklen : 0, k->gm4);
+            k->client_auth ? c->ckhdr : NULL, k->client_auth ? c->cklen : 0, k->gm);
         int rc =
-            vn < 0 ? KEYS_EFRAME : ks4_finished(k->hashtype, k->gm4, vb, (size_t)vn, c->verify4);
+            vn < 0 ? KEYS_EFRAME : ks4_finished(k->hashtype, k->gm, vb, (size_t)vn, c->verify4);
         crypto_wipe(vb, sizeof(vb));
         if (rc == CRYPTO_OK)
             rc = skeys_dir_init4(&c->rx4, k->keytype, &k->grp4, AEAD_DIR_OPEN);
@@ -254,7 +155,7 @@ static int keys_peer_wrap4(struct ksess *k, struct kpeer *c, uint64_t ctr,
         c->app = true;
     }
     /* The KEYINFO goes out under the server's ID: the IV holds it (spec §1.9 item 5). */
-    return ks4_gm_wrap(k->keytype, &c->hs4, k->server_id, ctr, k->gm4, out);
+    return ks4_gm_wrap(k->keytype, &c->hs4, k->server_id, ctr, k->gm, out);
 }
 
 /* ------------------------------------------------------------ the session */
@@ -281,26 +182,6 @@ static int sign(const struct ksess *k, const struct crypto_iov *v, size_t n, uin
     if (rc < 0)
         return rc;
     return (size_t)rc == siglen ? CRYPTO_OK : CRYPTO_ELIB;
-}
-
-/* Our CLIENT_KEY: key blob and a signature over "UFTP 5, CLIENT_KEY" || C_ctx1. */
-static int make_client_key(struct ksess *k)
-{
-    size_t bl;
-    const uint8_t *blob = crypto_key_blob(k->sigkey, &bl);
-    size_t sl = sig_len(k->sigkey);
-    struct wire_client_key m = {.ver = UFTP_VER5,
-                                .keyblob = blob,
-                                .keylen = (uint16_t)bl,
-                                .sig = NULL,
-                                .siglen = (uint16_t)sl};
-    ssize_t n = wire_client_key_encode(k->ck, sizeof(k->ck), &m);
-    if (n < 0)
-        return KEYS_EFRAME;
-    k->cklen = (size_t)n;
-    static const char pfx[] = KEYSCHED_SIG_CLIENT_KEY;
-    struct crypto_iov v[2] = {{pfx, sizeof(pfx) - 1}, {k->c1, k->c1len}};
-    return sign(k, v, 2, k->ck + 8 + bl, sl);
 }
 
 /* PROXY_KEY (spec §1.8): signing key, downstream ECDH key, signature over
@@ -368,105 +249,85 @@ ssize_t keys_proxy4_key_build(uint8_t *out, size_t cap, const struct crypto_key 
     return n;
 }
 
-/*
- * Our handshake upstream (spec §1.8): the premaster of our dh_up with the
- * peer's ECDH key (the server's, or our upstream proxy's, whose P_ctx then
- * joins C_ctx1, spec §3.5), the handshake keys, and with ck our CLIENT_KEY
- * and its sealing direction; C_ctx2 with it or without.
- */
-static int up_handshake(struct ksess *k, const struct crypto_key *peer_dh, const uint8_t *pctx,
-                        size_t plen, bool ck)
-{
-    uint8_t pm[CRYPTO_HASH_MAX];
-    int n = ecdh_premaster(k->dh_up, peer_dh, HASH_SHA256, pm);
-    int rc = n < 0 ? n : CRYPTO_OK;
-    if (rc == CRYPTO_OK) {
-        size_t dl;
-        const uint8_t *our = crypto_key_blob(k->dh_up, &dl);
-        ssize_t l = keysched_c_ctx1(k->c1, sizeof(k->c1), k->s_ctx, k->slen, pctx, plen,
-                                    k->proxy_id, our, dl, k->rand2);
-        rc = l < 0 ? KEYS_EFRAME : CRYPTO_OK;
-        k->c1len = l < 0 ? 0 : (size_t)l;
-    }
-    struct ks5_hs hs;
-    if (rc == CRYPTO_OK)
-        rc = ks5_handshake(k->hashtype, k->keytype, pm, 32, k->c1, k->c1len, &hs);
-    crypto_wipe(pm, sizeof(pm));
-    if (rc == CRYPTO_OK) {
-        crypto_wipe(&k->hs, sizeof(k->hs));
-        k->hs = hs;
-        crypto_wipe(&hs, sizeof(hs));
-    }
-    if (rc == CRYPTO_OK && ck) {
-        rc = make_client_key(k);
-        if (rc == CRYPTO_OK) {
-            skeys_dir_clear(&k->hs_tx);
-            rc = skeys_dir_init(&k->hs_tx, k->keytype, &k->hs.c, AEAD_DIR_SEAL);
-        }
-    }
-    if (rc == CRYPTO_OK) {
-        ssize_t l = keysched_c_ctx2(k->c2, sizeof(k->c2), k->c1, k->c1len, ck ? k->ck : NULL,
-                                    ck ? k->cklen : 0);
-        rc = l < 0 ? KEYS_EFRAME : CRYPTO_OK;
-        k->c2len = l < 0 ? 0 : (size_t)l;
-    }
-    return rc;
-}
-
 int keys_new(struct ksess **out, const struct ksess_params *kp, const struct wire_enc_info *e,
              uint8_t *dg, size_t len)
 {
     *out = NULL;
     if (!aead_supported(e->keytype) || !crypto_hash_session_ok(e->hashtype))
         return KEYS_ETYPE;
-    if (len > 0 && dg[0] == UFTP_VER4)
-        return keys_new4(out, kp, e, dg, len);
-    if (kp->sigkey == NULL || !crypto_key_has_private(kp->sigkey))
+    bool v4 = len > 0 && dg[0] == UFTP_VER4;
+    const struct crypto_key *sub = NULL;
+    if (v4 && !kp->subst4 && kp->dh4 == NULL)
         return KEYS_ETYPE;
-    if (kp->server_fplen > 0 && !fp_match(kp->server_fp, kp->server_fplen, e->keyblob, e->keylen))
-        return KEYS_EFP;
+    if (!v4 && (kp->sigkey == NULL || !crypto_key_has_private(kp->sigkey)))
+        return KEYS_ETYPE;
+    int rc = v4 && kp->subst4 ? subst_key(kp, e, &sub) : CRYPTO_OK;
+    if (rc)
+        return rc;
     struct ksess *k = calloc(1, sizeof(*k));
     if (k == NULL)
         return CRYPTO_ENOMEM;
+    k->v4 = v4;
+    /* Under client auth we send our CLIENT_KEY upstream (skeys_client builds it; v4: in
+     * clear, spec §1.9) and check each client's. */
+    k->client_auth = (e->flags & FLAG_CLIENT_AUTH) != 0;
     k->keytype = e->keytype;
     k->hashtype = e->hashtype;
-    k->client_auth = (e->flags & FLAG_CLIENT_AUTH) != 0;
+    k->curve = v4 && kp->dh4 ? crypto_key_curve(kp->dh4) : 0;
     k->proxy_id = kp->proxy_id;
     k->sigkey = kp->sigkey;
+    k->dh4 = v4 ? kp->dh4 : NULL;
+    k->sub_sig = sub;
+    k->group_id = kp->group_id;
+    k->server_id = kp->server_id;
+    memcpy(k->rand1, e->rand1, WIRE_RAND_LEN);
+    memcpy(k->addr, kp->addr, sizeof(k->addr));
+    k->addrlen = kp->addrlen;
     /* Our ABORTs are sealed under the server's application key: on a counter range of
      * our own, as in v4, never on the server's (a nonce used twice), and ahead of it
      * (from 0 they fell behind the clients' replay window after ~2,000 server datagrams). */
     k->down_ctr = UINT64_C(1) << 63 | (uint64_t)kp->proxy_id << 31;
-    memcpy(k->rand2, kp->rand2, WIRE_RAND_LEN);
-    replay_init(&k->srv_win);
-    int rc = keyblob_import(e->keyblob, e->keylen, 0, &k->srv_sig);
+    struct skeys_client_cfg cc = {.group_id = kp->group_id,
+                                  .group_inst = kp->group_inst,
+                                  .server_id = kp->server_id,
+                                  .client_id = kp->proxy_id,
+                                  .fp = kp->server_fp,
+                                  .fplen = kp->server_fplen,
+                                  .sigkey = kp->sigkey,
+                                  .addrlen = kp->addrlen,
+                                  .proxy = true};
+    memcpy(cc.rand2, kp->rand2, WIRE_RAND_LEN);
+    memcpy(cc.addr, kp->addr, sizeof(cc.addr));
+    /* The ANNOUNCE checked (cipher, hash, -S fingerprint, signature), our handshake. */
+    rc = skeys_client_new(&k->up, &cc, e, dg, len);
+    crypto_wipe(cc.rand2, sizeof(cc.rand2));
     if (rc == CRYPTO_OK)
-        rc = keyblob_import(e->dhblob, e->dhlen, KEYBLOB_EC, &k->srv_dh);
-    if (rc == CRYPTO_OK) {
-        k->curve = crypto_key_curve(k->srv_dh);
-        /* spec §1.4: the signature covers the whole datagram, its field zeroed. */
-        rc = skeys_verify_in_place(k->srv_sig, k->hashtype, NULL, 0, dg, len, (uint8_t *)e->sig,
-                                   e->siglen);
+        rc = skeys_client_handshake(k->up);
+    if (rc == CRYPTO_OK)
+        skeys_client_rand2(k->up, k->rand2);
+    if (rc == CRYPTO_OK && (!v4 || sub != NULL)) {
+        /* Our downstream key on the server's curve (v4: the blob keeps its size). */
+        int type, curve;
+        rc = keyblob_check(e->dhblob, e->dhlen, KEYBLOB_EC, &type, &curve);
+        if (rc == CRYPTO_OK)
+            rc = ecdh_keygen(curve, &k->dh_down);
+        size_t dl = 0;
+        if (rc == CRYPTO_OK && v4 && (crypto_key_blob(k->dh_down, &dl) == NULL || dl != e->dhlen))
+            rc = KEYS_EFRAME;
+        if (rc == CRYPTO_OK) {
+            k->curve = curve;
+            k->dh4 = v4 ? k->dh_down : NULL;
+        }
     }
-    if (rc == CRYPTO_OK) {
+    if (rc == CRYPTO_OK && !v4) {
         ssize_t sl = keysched_s_ctx(k->s_ctx, sizeof(k->s_ctx), kp->group_id, kp->group_inst,
                                     kp->server_id, e->raw, e->raw_len);
-        if (sl < 0)
-            rc = KEYS_EFRAME;
-        else
-            k->slen = (size_t)sl;
+        k->slen = sl < 0 ? 0 : (size_t)sl;
+        rc = sl < 0 ? KEYS_EFRAME : make_proxy_key(k);
     }
-    if (rc == CRYPTO_OK)
-        rc = ecdh_keygen(k->curve, &k->dh_up);
-    if (rc == CRYPTO_OK)
-        rc = ecdh_keygen(k->curve, &k->dh_down);
-    if (rc == CRYPTO_OK)
-        rc = up_handshake(k, k->srv_dh, NULL, 0, k->client_auth);
-    if (rc == CRYPTO_OK)
-        rc = make_proxy_key(k);
     if (rc != CRYPTO_OK) {
         keys_free(k);
-        return rc == CRYPTO_EINVAL ? KEYS_ETYPE : rc;
+        return rc == CRYPTO_EINVAL && !v4 ? KEYS_ETYPE : rc;
     }
     *out = k;
     return CRYPTO_OK;
@@ -476,16 +337,8 @@ void keys_free(struct ksess *k)
 {
     if (k == NULL)
         return;
-    skeys_client_free(k->up4);
-    crypto_key_free(k->srv_sig);
-    crypto_key_free(k->srv_dh);
-    crypto_key_free(k->dh_up);
+    skeys_client_free(k->up);
     crypto_key_free(k->dh_down);
-    crypto_key_free(k->up_sig);
-    crypto_key_free(k->up_dh);
-    skeys_dir_clear(&k->up_tx);
-    skeys_dir_clear(&k->hs_tx);
-    skeys_dir_clear(&k->srv_rx);
     skeys_dir_clear(&k->down_tx);
     crypto_wipe(k, sizeof(*k));
     free(k);
@@ -504,9 +357,7 @@ const uint8_t *keys_proxy_key(const struct ksess *k, size_t *len)
 
 const uint8_t *keys_dh_up(const struct ksess *k, size_t *len)
 {
-    if (k->v4)
-        return skeys_client_dh(k->up4, len);
-    return crypto_key_blob(k->dh_up, len);
+    return skeys_client_dh(k->up, len);
 }
 
 const uint8_t *keys_rand2(const struct ksess *k)
@@ -516,11 +367,7 @@ const uint8_t *keys_rand2(const struct ksess *k)
 
 const uint8_t *keys_client_key(const struct ksess *k, size_t *len)
 {
-    if (k->v4 && k->client_auth)
-        return skeys_client_client_key(k->up4, len);
-    bool ck = k->client_auth || k->stacked;
-    *len = ck ? k->cklen : 0;
-    return ck ? k->ck : NULL;
+    return skeys_client_client_key(k->up, len);
 }
 
 /*
@@ -535,48 +382,12 @@ int keys_upstream_proxy(struct ksess *k, uint32_t up_id, const uint8_t *msg, siz
 {
     if (k->v4 || k->keyed || k->stacked)
         return KEYS_ESTATE;
-    struct wire_proxy_key m = {.ver = UFTP_VER5};
-    if (wire_proxy_key_decode(&m, msg, len) < 0 || m.keylen == 0 || m.dhlen == 0 || m.siglen == 0 ||
-        m.sig < msg || m.sig + m.siglen > msg + len || (size_t)msg[1] * 4 > len ||
-        (size_t)msg[1] * 4 > KEYSCHED_HDR_MAX)
-        return KEYS_EFRAME;
-    if (fplen > 0 && !fp_match(fp, fplen, m.keyblob, m.keylen))
-        return KEYS_EFP;
-    struct crypto_key *sk = NULL, *dh = NULL;
-    int rc = keyblob_import(m.keyblob, m.keylen, 0, &sk);
+    int rc = skeys_client_proxy_key(k->up, up_id, msg, len, fp, fplen);
+    /* Moved from here on: a failed handshake cannot key through the server either. */
+    k->stacked = rc == CRYPTO_OK;
     if (rc == CRYPTO_OK)
-        rc = keyblob_import(m.dhblob, m.dhlen, KEYBLOB_EC, &dh);
-    if (rc == CRYPTO_OK && crypto_key_curve(dh) != k->curve)
-        rc = KEYS_ETYPE;
-    uint8_t hdr[KEYSCHED_HDR_MAX];
-    size_t hl = (size_t)msg[1] * 4;
-    if (rc == CRYPTO_OK) {
-        memcpy(hdr, msg, hl);
-        memset(hdr + (m.sig - msg), 0, m.siglen);
-        ssize_t pl = keysched_p_ctx(k->up_pctx, sizeof(k->up_pctx), up_id, hdr, hl);
-        rc = pl < 0 ? KEYS_EFRAME : CRYPTO_OK;
-        k->up_plen = pl < 0 ? 0 : (size_t)pl;
-    }
-    if (rc == CRYPTO_OK) {
-        static const char pfx[] = KEYSCHED_SIG_PROXY_KEY;
-        struct crypto_iov v[3] = {
-            {pfx, sizeof(pfx) - 1}, {k->s_ctx, k->slen}, {k->up_pctx, k->up_plen}};
-        rc = sig_verify(sk, k->hashtype, v, 3, m.sig, m.siglen);
-    }
-    bool moved = rc == CRYPTO_OK; /* from here on our contexts change */
-    if (rc == CRYPTO_OK)
-        rc = up_handshake(k, dh, k->up_pctx, k->up_plen, true);
-    if (rc != CRYPTO_OK) {
-        crypto_key_free(sk);
-        crypto_key_free(dh);
-        /* Half moved: the session cannot key through the server either. */
-        k->stacked = moved;
-        return rc == CRYPTO_EINVAL ? KEYS_ETYPE : rc;
-    }
-    k->up_sig = sk;
-    k->up_dh = dh;
-    k->stacked = true;
-    return CRYPTO_OK;
+        rc = skeys_client_handshake(k->up);
+    return rc == CRYPTO_EINVAL ? KEYS_ETYPE : rc;
 }
 
 bool keys_stacked(const struct ksess *k)
@@ -584,47 +395,34 @@ bool keys_stacked(const struct ksess *k)
     return k->stacked;
 }
 
+/*
+ * Our entry in a KEYINFO: the server's (spec §1.8 / §7.4) or our upstream proxy's (spec
+ * §3.5, with its P_ctx, under its key); v4 unsigned (spec §1.9). The group master then
+ * gives the key our ABORTs are sealed with downstream.
+ */
 int keys_keyinfo(struct ksess *k, uint8_t *dg, size_t len, const struct wire_keyinfo *ki)
 {
-    const uint8_t *ent = wire_destkeys_find(&ki->keys, k->proxy_id);
-    if (k->v4)
-        return keys_keyinfo4(k, dg, len, ki);
-    if (ent == NULL)
+    if (wire_destkeys_find(&ki->keys, k->proxy_id) == NULL)
         return KEYS_ENOENT;
     if (k->keyed)
         return CRYPTO_OK;
-    /* spec §1.8 / §7.4: "UFTP 5, KEYINFO" || S_ctx || datagram (no P_ctx from a server);
-     * spec §3.5: our upstream proxy's, with its P_ctx, under its key. */
-    if (k->stacked && k->up_sig == NULL)
-        return KEYS_ESTATE;
-    static const char pfx[] = KEYSCHED_SIG_KEYINFO;
-    struct crypto_iov pre[3] = {
-        {pfx, sizeof(pfx) - 1}, {k->s_ctx, k->slen}, {k->up_pctx, k->up_plen}};
-    int rc = skeys_verify_in_place(k->stacked ? k->up_sig : k->srv_sig, k->hashtype, pre,
-                                   k->stacked ? 3 : 2, dg, len, (uint8_t *)ki->sig, ki->siglen);
-    if (rc)
-        return rc;
-    uint8_t enc[KS5_GM_ENC_LEN];
-    memcpy(enc, ent, sizeof(enc));
-    rc = ks5_gm_unwrap(k->keytype, &k->hs, ki->iv_ctr, k->c2, k->c2len, enc, k->gm);
-    if (rc)
-        return rc;
-    struct ks5_dir sapp;
-    rc = ks5_server_app(k->hashtype, k->keytype, k->gm, k->s_ctx, k->slen, &sapp);
+    int rc = skeys_client_keyinfo(k->up, dg, len, ki);
     if (rc == CRYPTO_OK)
-        rc = ks5_client_app(k->hashtype, k->keytype, k->gm, k->c2, k->c2len, &k->app);
-    if (rc == CRYPTO_OK)
-        rc = skeys_dir_init(&k->srv_rx, k->keytype, &sapp, AEAD_DIR_OPEN);
-    if (rc == CRYPTO_OK)
-        rc = skeys_dir_init(&k->down_tx, k->keytype, &sapp, AEAD_DIR_SEAL);
-    if (rc == CRYPTO_OK)
-        rc = skeys_dir_init(&k->up_tx, k->keytype, &k->app.c, AEAD_DIR_SEAL);
-    crypto_wipe(&sapp, sizeof(sapp));
-    if (rc) {
+        rc = skeys_client_gm(k->up, k->gm);
+    if (rc == CRYPTO_OK && k->v4) {
+        rc = ks4_group(k->hashtype, k->keytype, k->gm, k->rand1, &k->grp4);
+        if (rc == CRYPTO_OK)
+            rc = skeys_dir_init4(&k->down_tx, k->keytype, &k->grp4, AEAD_DIR_SEAL);
+    } else if (rc == CRYPTO_OK) {
+        struct ks5_dir sapp;
+        rc = ks5_server_app(k->hashtype, k->keytype, k->gm, k->s_ctx, k->slen, &sapp);
+        if (rc == CRYPTO_OK)
+            rc = skeys_dir_init(&k->down_tx, k->keytype, &sapp, AEAD_DIR_SEAL);
+        crypto_wipe(&sapp, sizeof(sapp));
+    }
+    if (rc != CRYPTO_OK) {
         crypto_wipe(k->gm, sizeof(k->gm));
-        skeys_dir_clear(&k->srv_rx);
-        skeys_dir_clear(&k->down_tx);
-        skeys_dir_clear(&k->up_tx);
+        crypto_wipe(&k->grp4, sizeof(k->grp4));
         return rc;
     }
     k->keyed = true;
@@ -638,20 +436,14 @@ bool keys_keyed(const struct ksess *k)
 
 const uint8_t *keys_verify_data(const struct ksess *k, size_t *len)
 {
-    if (k->v4)
-        return skeys_client_verify_data(k->up4, len);
-    *len = crypto_hash_len(k->hashtype);
-    return k->app.verify;
+    return skeys_client_verify_data(k->up, len);
 }
 
 ssize_t keys_seal_up(struct ksess *k, bool hs, uint8_t *dg, size_t msglen, size_t cap)
 {
-    if (k->v4)
-        return hs || !k->keyed ? KEYS_ESTATE
-                               : skeys_seal(skeys_client_app_tx(k->up4), skeys_client_ctr(k->up4),
-                                            dg, msglen, cap);
     /* One counter for both keys, as every client has (spec §1.8). */
-    return skeys_seal(hs ? &k->hs_tx : &k->up_tx, &k->ctr, dg, msglen, cap);
+    return skeys_seal(hs ? skeys_client_hs_tx(k->up) : skeys_client_app_tx(k->up),
+                      skeys_client_ctr(k->up), dg, msglen, cap);
 }
 
 ssize_t keys_seal_down(struct ksess *k, uint8_t *dg, size_t msglen, size_t cap)
@@ -665,10 +457,7 @@ ssize_t keys_seal_down(struct ksess *k, uint8_t *dg, size_t msglen, size_t cap)
 
 int keys_open_server(struct ksess *k, uint8_t *dg, size_t len, const uint8_t **msg, size_t *msglen)
 {
-    if (k->v4)
-        return skeys_client_open(k->up4, dg, len, msg, msglen);
-    struct skeys_dir *d = &k->srv_rx;
-    return skeys_open(&d, 1, &k->srv_win, dg, len, NULL, msg, msglen, NULL);
+    return skeys_client_open(k->up, dg, len, msg, msglen);
 }
 
 /* ------------------------------------------------------------ clients */

@@ -3,7 +3,8 @@
  * (spec §1.8 "Proxy re-keying"), built from core/crypto and the context
  * strings of core/proto/keysched:
  *
- *   upstream    the proxy is a client of the server: it checks the
+ *   upstream    the proxy is a client of the server (a core/crypto
+ *               skeys_client made with cfg.proxy, v5 and v4): it checks the
  *               ANNOUNCE (cipher, hash, -S fingerprint, signature), makes
  *               its ECDH key, derives its handshake with an empty P_ctx,
  *               sends its own CLIENT_KEY under client authentication, takes
@@ -30,8 +31,7 @@
  * after too many failed opens. Secrets are wiped when freed.
  *
  * v4 sessions (spec §1.9 item 5), with or without client authentication: upstream
- * the proxy is a v4 client of the server (a core/crypto skeys_client,
- * keeping the group master); downstream its clients exchange keys with a
+ * the proxy is a v4 client of the server; downstream its clients exchange keys with a
  * response proxy's long-lived ECDH key (-e, advertised in the v4
  * PROXY_KEY), or with the key a client proxy writes into the forwarded
  * ANNOUNCE with its own signing key (keys_announce4): SHA-1 premaster, TLS 1.2 PRF handshake key,
