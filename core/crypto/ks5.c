@@ -6,26 +6,17 @@
 #include "core/crypto/ks5.h"
 #include "core/proto/keysched.h"
 
-/* key and iv from a traffic secret (spec §1.8). */
-static int derive_dir(int hashtype, int keytype, struct ks5_dir *d)
-{
-    size_t hl = crypto_hash_len(hashtype);
-    int rc = hkdf_expand_label(hashtype, d->secret, hl, KEYSCHED_LABEL_KEY, NULL, 0, d->key,
-                               aead_key_len(keytype));
-    if (rc == CRYPTO_OK)
-        rc = hkdf_expand_label(hashtype, d->secret, hl, KEYSCHED_LABEL_IV, NULL, 0, d->iv,
-                               AEAD_NONCE_LEN);
-    return rc;
-}
-
 static bool types_ok(int hashtype, int keytype)
 {
     return crypto_hash_session_ok(hashtype) && aead_supported(keytype);
 }
 
-/* secret = Expand-Label(Extract(0, ikm), label, H(ctx), hash_len). */
-static int traffic_secret(int hashtype, const uint8_t *ikm, size_t ikmlen, const char *label,
-                          const uint8_t *ctx, size_t ctxlen, uint8_t *secret)
+/*
+ * One direction (spec §1.8): its secret = Expand-Label(Extract(0, ikm), label, H(ctx),
+ * hash_len), then its key and iv from the secret.
+ */
+static int traffic_dir(int hashtype, int keytype, const uint8_t *ikm, size_t ikmlen,
+                       const char *label, const uint8_t *ctx, size_t ctxlen, struct ks5_dir *d)
 {
     size_t hl = crypto_hash_len(hashtype);
     uint8_t prk[CRYPTO_HASH_MAX], h[CRYPTO_HASH_MAX];
@@ -33,7 +24,13 @@ static int traffic_secret(int hashtype, const uint8_t *ikm, size_t ikmlen, const
     if (rc == CRYPTO_OK)
         rc = crypto_hash(hashtype, ctx, ctxlen, h);
     if (rc == CRYPTO_OK)
-        rc = hkdf_expand_label(hashtype, prk, hl, label, h, hl, secret, hl);
+        rc = hkdf_expand_label(hashtype, prk, hl, label, h, hl, d->secret, hl);
+    if (rc == CRYPTO_OK)
+        rc = hkdf_expand_label(hashtype, d->secret, hl, KEYSCHED_LABEL_KEY, NULL, 0, d->key,
+                               aead_key_len(keytype));
+    if (rc == CRYPTO_OK)
+        rc = hkdf_expand_label(hashtype, d->secret, hl, KEYSCHED_LABEL_IV, NULL, 0, d->iv,
+                               AEAD_NONCE_LEN);
     crypto_wipe(prk, sizeof(prk));
     return rc;
 }
@@ -44,15 +41,11 @@ int ks5_handshake(int hashtype, int keytype, const uint8_t *premaster, size_t pl
     memset(out, 0, sizeof(*out));
     if (!types_ok(hashtype, keytype))
         return CRYPTO_EINVAL;
-    int rc = traffic_secret(hashtype, premaster, plen, KEYSCHED_LABEL_S_HS, c_ctx1, c1len,
-                            out->s.secret);
+    int rc = traffic_dir(hashtype, keytype, premaster, plen, KEYSCHED_LABEL_S_HS, c_ctx1, c1len,
+                         &out->s);
     if (rc == CRYPTO_OK)
-        rc = traffic_secret(hashtype, premaster, plen, KEYSCHED_LABEL_C_HS, c_ctx1, c1len,
-                            out->c.secret);
-    if (rc == CRYPTO_OK)
-        rc = derive_dir(hashtype, keytype, &out->s);
-    if (rc == CRYPTO_OK)
-        rc = derive_dir(hashtype, keytype, &out->c);
+        rc = traffic_dir(hashtype, keytype, premaster, plen, KEYSCHED_LABEL_C_HS, c_ctx1, c1len,
+                         &out->c);
     if (rc)
         crypto_wipe(out, sizeof(*out));
     return rc;
@@ -64,10 +57,7 @@ int ks5_server_app(int hashtype, int keytype, const uint8_t gm[static KS5_GM_LEN
     memset(out, 0, sizeof(*out));
     if (!types_ok(hashtype, keytype))
         return CRYPTO_EINVAL;
-    int rc =
-        traffic_secret(hashtype, gm, KS5_GM_LEN, KEYSCHED_LABEL_S_APP, s_ctx, slen, out->secret);
-    if (rc == CRYPTO_OK)
-        rc = derive_dir(hashtype, keytype, out);
+    int rc = traffic_dir(hashtype, keytype, gm, KS5_GM_LEN, KEYSCHED_LABEL_S_APP, s_ctx, slen, out);
     if (rc)
         crypto_wipe(out, sizeof(*out));
     return rc;
@@ -80,10 +70,8 @@ int ks5_client_app(int hashtype, int keytype, const uint8_t gm[static KS5_GM_LEN
     if (!types_ok(hashtype, keytype))
         return CRYPTO_EINVAL;
     size_t hl = crypto_hash_len(hashtype);
-    int rc = traffic_secret(hashtype, gm, KS5_GM_LEN, KEYSCHED_LABEL_C_APP, c_ctx2, c2len,
-                            out->c.secret);
-    if (rc == CRYPTO_OK)
-        rc = derive_dir(hashtype, keytype, &out->c);
+    int rc = traffic_dir(hashtype, keytype, gm, KS5_GM_LEN, KEYSCHED_LABEL_C_APP, c_ctx2, c2len,
+                         &out->c);
     /* spec §7 item 2: from the app *secret*, and HMAC over the raw contexts. */
     if (rc == CRYPTO_OK)
         rc = hkdf_expand_label(hashtype, out->c.secret, hl, KEYSCHED_LABEL_FINISHED, NULL, 0,
