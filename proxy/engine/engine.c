@@ -272,7 +272,7 @@ static void tunnel_recv(struct proxy *p, struct pmsg *in)
 static bool open_server(struct proxy *p, struct psession *s, struct pmsg *in)
 {
     if (!s->encrypted || !keys_keyed(s->k) ||
-        (in->len != KEYS_MSG_OFF + WIRE_ABORT_LEN + AEAD_TAG_LEN && s->ccnt[PC_REGISTERED] == 0))
+        (in->len != SKEYS_MSG_OFF + WIRE_ABORT_LEN + AEAD_TAG_LEN && s->ccnt[PC_REGISTERED] == 0))
         return false;
     memcpy(p->scratch, in->pkt, in->len);
     return keys_open_server(s->k, p->scratch, in->len, &in->msg, &in->mlen) == CRYPTO_OK &&

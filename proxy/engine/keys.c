@@ -175,10 +175,11 @@ uint32_t keys_cost_peer(const struct ksess *k)
     return k->curve == CURVE_P256 ? 200 : k->curve == CURVE_P384 ? 900 : 1800;
 }
 
-static int sign(const struct ksess *k, const struct crypto_iov *v, size_t n, uint8_t *sig,
-                size_t siglen)
+/* A signature of siglen bytes by key into sig. */
+static int sign(const struct crypto_key *key, int hashtype, const struct crypto_iov *v, size_t n,
+                uint8_t *sig, size_t siglen)
 {
-    int rc = sig_sign(k->sigkey, k->hashtype, v, n, sig, siglen);
+    int rc = sig_sign(key, hashtype, v, n, sig, siglen);
     if (rc < 0)
         return rc;
     return (size_t)rc == siglen ? CRYPTO_OK : CRYPTO_ELIB;
@@ -209,7 +210,7 @@ static int make_proxy_key(struct ksess *k)
     k->plen = (size_t)pl;
     static const char pfx[] = KEYSCHED_SIG_PROXY_KEY;
     struct crypto_iov v[3] = {{pfx, sizeof(pfx) - 1}, {k->s_ctx, k->slen}, {k->p_ctx, k->plen}};
-    return sign(k, v, 3, k->pk + 8 + bl + dl, sl);
+    return sign(k->sigkey, k->hashtype, v, 3, k->pk + 8 + bl + dl, sl);
 }
 
 ssize_t keys_proxy4_key_build(uint8_t *out, size_t cap, const struct crypto_key *sigkey,
@@ -239,14 +240,8 @@ ssize_t keys_proxy4_key_build(uint8_t *out, size_t cap, const struct crypto_key 
     uint8_t nb[4] = {(uint8_t)(nonce >> 24), (uint8_t)(nonce >> 16), (uint8_t)(nonce >> 8),
                      (uint8_t)nonce};
     struct crypto_iov v = {nb, sizeof(nb)};
-    uint8_t sig[SIG_MAX];
-    int rc = sig_sign(sigkey, HASH_SHA1, &v, 1, sig, sizeof(sig));
-    if (rc < 0)
-        return rc;
-    if ((size_t)rc != sl)
-        return CRYPTO_ELIB;
-    memcpy(out + 12 + bl + dl, sig, sl);
-    return n;
+    int rc = sign(sigkey, HASH_SHA1, &v, 1, out + 12 + bl + dl, sl);
+    return rc < 0 ? rc : n;
 }
 
 int keys_new(struct ksess **out, const struct ksess_params *kp, const struct wire_enc_info *e,
@@ -629,7 +624,7 @@ int keys_peer_open(struct ksess *k, struct kpeer *c, bool hs, uint8_t *dg, size_
     if (rc != CRYPTO_OK)
         return rc;
     /* The message stays in dg (tried out of place in scratch). */
-    uint8_t *ct = dg + KEYS_MSG_OFF;
+    uint8_t *ct = dg + SKEYS_MSG_OFF;
     if (*msg != ct)
         memcpy(ct, *msg, *msglen);
     *msg = ct;

@@ -60,10 +60,6 @@
 
 struct crypto_key;
 
-/* Where a message starts in an ENCRYPTED datagram, and what framing adds. */
-#define KEYS_MSG_OFF  (UFTP_HDR_LEN + WIRE_ENCRYPTED_HDR_LEN)
-#define KEYS_OVERHEAD (WIRE_ENCRYPTED_HDR_LEN + AEAD_TAG_LEN)
-
 /* Errors: enum crypto_err, enum skeys_err (core/crypto/skeys.h) and these. */
 enum keys_err {
     KEYS_ETYPE = SKEYS_ETYPE,   /* cipher, hash, curve or key type not acceptable */
@@ -166,7 +162,7 @@ bool keys_keyed(const struct ksess *k);
 const uint8_t *keys_verify_data(const struct ksess *k, size_t *len);
 
 /*
- * Seals the message at dg[KEYS_MSG_OFF .. +msglen) in place into an
+ * Seals the message at dg[SKEYS_MSG_OFF .. +msglen) in place into an
  * ENCRYPTED datagram whose UFTP header dg[0..16) is already written (its
  * func byte becomes ENCRYPTED). cap is the room at dg. Returns the
  * datagram length. up: our c_app key (hs: our c_hs key, for CLIENT_KEY);

@@ -27,7 +27,7 @@ size_t proxy_agg_max_ids(uint16_t blocksize)
 {
     /* spec §4: blocksize/4, and never past a datagram the server can read. */
     size_t n = wire_max_ids(blocksize);
-    size_t room = (UFTP_MAX_DATAGRAM - UFTP_HDR_LEN - KEYS_OVERHEAD - 44 - KEYBLOB_EC_MAX) / 4;
+    size_t room = (UFTP_MAX_DATAGRAM - UFTP_HDR_LEN - SKEYS_OVERHEAD - 44 - KEYBLOB_EC_MAX) / 4;
     return n < room ? n : room;
 }
 

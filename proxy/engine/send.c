@@ -52,7 +52,7 @@ bool p_send_up(struct proxy *p, struct psession *s, const struct wire_msg *m, en
              wire_func_name(m->func));
         return false;
     }
-    size_t off = seal ? KEYS_MSG_OFF : UFTP_HDR_LEN;
+    size_t off = seal ? SKEYS_MSG_OFF : UFTP_HDR_LEN;
     ssize_t n = wire_msg_encode(b + off, cap - off - AEAD_TAG_LEN, m);
     if (n < 0) {
         PLOG(p, s, LL_WARN, "cannot encode %s: %s", wire_func_name(m->func), wire_strerror((int)n));
@@ -137,7 +137,7 @@ void p_send_abort_down(struct proxy *p, struct psession *s, const struct pclient
     abort_msg(&m, s, c != NULL ? c->id : 0, flags, text);
     uint8_t *b = p->scratch;
     if (how & ABORT_SEALED) {
-        ssize_t n = wire_msg_encode(b + KEYS_MSG_OFF, sizeof(p->scratch) - KEYS_MSG_OFF, &m);
+        ssize_t n = wire_msg_encode(b + SKEYS_MSG_OFF, sizeof(p->scratch) - SKEYS_MSG_OFF, &m);
         p_send_hdr(p, s, b, ABORT, true, s->seq_down++);
         ssize_t r = n < 0 ? n : keys_seal_down(s->k, b, (size_t)n, sizeof(p->scratch));
         if (r > 0)
