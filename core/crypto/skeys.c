@@ -390,10 +390,9 @@ static int v4_finished(const struct v4ctx *v, const uint8_t *blob, size_t bloble
     return rc;
 }
 
-/* The premaster and the handshake key of a v4 key exchange. */
-static int v4_handshake(int hashtype, int keytype, const struct crypto_key *priv,
-                        const struct crypto_key *peer, const uint8_t *rand1, const uint8_t *rand2,
-                        uint8_t pm[static PM4_LEN], struct ks4_keys *hs)
+int skeys_v4_handshake(int hashtype, int keytype, const struct crypto_key *priv,
+                       const struct crypto_key *peer, const uint8_t *rand1, const uint8_t *rand2,
+                       uint8_t pm[static PM4_LEN], struct ks4_keys *hs)
 {
     uint8_t master[KS4_MASTER_LEN];
     int rc = ecdh_premaster(priv, peer, HASH_SHA1, pm) == PM4_LEN ? CRYPTO_OK : CRYPTO_ELIB;
@@ -632,8 +631,8 @@ static int server_register4(struct skeys_server *s, struct skeys_peer *p, struct
                             const uint8_t rand2[static WIRE_RAND_LEN])
 {
     memcpy(p->rand2, rand2, WIRE_RAND_LEN);
-    int rc =
-        v4_handshake(s->hashtype, s->keytype, s->dh, peer, s->rand1, p->rand2, p->pm4, &p->hs4);
+    int rc = skeys_v4_handshake(s->hashtype, s->keytype, s->dh, peer, s->rand1, p->rand2, p->pm4,
+                                &p->hs4);
     if (rc == CRYPTO_OK) {
         p->hs_live = true;
         if (!s->client_auth)
@@ -1133,8 +1132,8 @@ static int client_handshake4(struct skeys_client *c)
 {
     int rc = c->dh ? CRYPTO_OK : ecdh_keygen(crypto_key_curve(c->srv_dh), &c->dh);
     if (rc == CRYPTO_OK)
-        rc = v4_handshake(c->hashtype, c->keytype, c->dh, c->srv_dh, c->rand1, c->rand2, c->pm4,
-                          &c->hs4);
+        rc = skeys_v4_handshake(c->hashtype, c->keytype, c->dh, c->srv_dh, c->rand1, c->rand2,
+                                c->pm4, &c->hs4);
     if (rc == CRYPTO_OK && c->client_auth)
         rc = client_key_build(c, NULL, 0);
     if (rc) {

@@ -427,6 +427,14 @@ const struct skeys_dir *skeys_client_rx(const struct skeys_client *c);
 int skeys_proxy4_key(const uint8_t *msg, size_t len, const uint8_t *fp, size_t fplen,
                      struct crypto_key **sig, struct crypto_key **dh);
 
+/*
+ * The v4 key exchange (spec §1.9) of every role: the premaster SHA-1(ECDH secret of priv and
+ * peer) into pm (20 bytes), and from it the handshake key hs. Errors: CRYPTO_ELIB, CRYPTO_EINVAL.
+ */
+int skeys_v4_handshake(int hashtype, int keytype, const struct crypto_key *priv,
+                       const struct crypto_key *peer, const uint8_t *rand1, const uint8_t *rand2,
+                       uint8_t pm[static 20], struct ks4_keys *hs);
+
 /* ------------------------------------------------------------ costs */
 
 /*

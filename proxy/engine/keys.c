@@ -119,20 +119,6 @@ int keys_announce4(struct ksess *k, uint8_t *dg, size_t len, const struct wire_e
     return skeys_sign_in_place(k->sub_sig, k->hashtype, NULL, 0, dg, len, sg, sl);
 }
 
-/* spec §1.9: premaster = SHA-1(ECDH secret) with our long-lived key, then the handshake key. */
-static int peer_handshake4(struct ksess *k, struct kpeer *c, const struct crypto_key *cdh)
-{
-    int n = ecdh_premaster(k->dh4, cdh, HASH_SHA1, c->pm4);
-    int rc = n < 0 ? n : CRYPTO_OK;
-    uint8_t master[KS4_MASTER_LEN];
-    if (rc == CRYPTO_OK)
-        rc = ks4_master(k->hashtype, c->pm4, (size_t)n, k->rand1, c->rand2, master);
-    if (rc == CRYPTO_OK)
-        rc = ks4_handshake(k->hashtype, k->keytype, master, k->rand1, c->rand2, &c->hs4);
-    crypto_wipe(master, sizeof(master));
-    return rc;
-}
-
 static int keys_peer_wrap4(struct ksess *k, struct kpeer *c, uint64_t ctr,
                            uint8_t out[static KS5_GM_ENC_LEN])
 {
@@ -514,7 +500,10 @@ int keys_peer_new(struct ksess *k, struct kpeer **out, uint32_t id, const uint8_
     c->dhlen = (uint16_t)dhlen;
     memcpy(c->rand2, rand2, WIRE_RAND_LEN);
     replay_init(&c->win);
-    rc = k->v4 ? peer_handshake4(k, c, cdh) : peer_handshake(k, c, id, cdh);
+    /* spec §1.9: v4 with our long-lived key. */
+    rc = k->v4 ? skeys_v4_handshake(k->hashtype, k->keytype, k->dh4, cdh, k->rand1, c->rand2,
+                                    c->pm4, &c->hs4)
+               : peer_handshake(k, c, id, cdh);
     crypto_key_free(cdh);
     if (rc) {
         keys_peer_free(c);
