@@ -60,13 +60,13 @@ struct kpeer {
     bool hs_gone;
     struct ks5_hs hs;
     struct ks5_client ak;
-    struct skeys_dir hs_rx, rx;
+    struct skeys_dir hs_rx;
+    struct skeys_dir rx; /* its application key (v4: the group key) */
     struct replay win;
     /* v4 */
     uint8_t pm4[CRYPTO_HASH_MAX]; /* SHA-1 premaster (20 bytes) */
     struct ks4_keys hs4;
     uint8_t verify4[KS4_VERIFY_LEN];
-    struct skeys_dir rx4;
 };
 
 const char *keys_strerror(int err)
@@ -135,7 +135,7 @@ static int keys_peer_wrap4(struct ksess *k, struct kpeer *c, uint64_t ctr,
             vn < 0 ? KEYS_EFRAME : ks4_finished(k->hashtype, k->gm, vb, (size_t)vn, c->verify4);
         crypto_wipe(vb, sizeof(vb));
         if (rc == CRYPTO_OK)
-            rc = skeys_dir_init4(&c->rx4, k->keytype, &k->grp4, AEAD_DIR_OPEN);
+            rc = skeys_dir_init4(&c->rx, k->keytype, &k->grp4, AEAD_DIR_OPEN);
         if (rc)
             return rc;
         c->app = true;
@@ -519,7 +519,6 @@ void keys_peer_free(struct kpeer *c)
         return;
     skeys_dir_clear(&c->hs_rx);
     skeys_dir_clear(&c->rx);
-    skeys_dir_clear(&c->rx4);
     free(c->ckhdr);
     crypto_wipe(c, sizeof(*c));
     free(c);
@@ -605,8 +604,8 @@ int keys_peer_open(struct ksess *k, struct kpeer *c, bool hs, uint8_t *dg, size_
     bool try_hs = !k->v4 && hs && skeys_dir_ready(&c->hs_rx);
     if (try_hs)
         keys[n++] = &c->hs_rx;
-    if (skeys_dir_ready(k->v4 ? &c->rx4 : &c->rx))
-        keys[n++] = k->v4 ? &c->rx4 : &c->rx;
+    if (skeys_dir_ready(&c->rx))
+        keys[n++] = &c->rx;
     if (n == 0)
         return KEYS_ESTATE;
     int rc = skeys_open(keys, n, &c->win, dg, len, scratch, msg, msglen, &which);
