@@ -128,6 +128,55 @@ static void test_gcm_kat(void)
 }
 
 /*
+ * GCM spec test case 16 (AES-256, AAD, 60 bytes) sealed and opened on a
+ * context that has just sealed, opened, and failed to open under other
+ * nonces: every packet's nonce (and tag) must replace the last one's, as the
+ * per-packet nonce parameter does (issue 18).
+ */
+static void test_gcm_reused_context(void)
+{
+    static const char k2[] = "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308";
+    static const char iv[] = "cafebabefacedbaddecaf888";
+    static const char aad[] = "feedfacedeadbeeffeedfacedeadbeefabaddad2";
+    static const char p3[] = "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+                             "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255";
+    static const char c16[] =
+        "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b10"
+        "56828838c5f61e6393ba7a0abcc9f662";
+    static const char t16[] = "76fc6ece0f4e1768cddf8853bb2d551b";
+    uint8_t key[32], nonce[12], other[12], a[20], p[64], buf[64], tag[16], t2[16];
+    tv_hex(key, sizeof(key), k2);
+    tv_hex(nonce, sizeof(nonce), iv);
+    tv_hex(a, sizeof(a), aad);
+    tv_hex(p, sizeof(p), p3);
+    memcpy(other, nonce, sizeof(other));
+    other[11] ^= 1;
+    struct aead *ctx;
+    CU_ASSERT_EQUAL_FATAL(aead_new(&ctx, KEY_AES256_GCM, key), CRYPTO_OK);
+    for (int round = 0; round < 3; round++) {
+        /* Another nonce first: seal, open, and a failed open. */
+        memcpy(buf, p, 60);
+        CU_ASSERT_EQUAL(aead_seal(ctx, other, a, sizeof(a), buf, buf, 60, t2), CRYPTO_OK);
+        CU_ASSERT_FALSE(tv_eq(buf, 60, c16));
+        CU_ASSERT_EQUAL(aead_open(ctx, other, a, sizeof(a), buf, buf, 60, t2), CRYPTO_OK);
+        CU_ASSERT_EQUAL(memcmp(buf, p, 60), 0);
+        CU_ASSERT_EQUAL(aead_seal(ctx, other, a, sizeof(a), buf, buf, 60, t2), CRYPTO_OK);
+        CU_ASSERT_EQUAL(aead_open(ctx, nonce, a, sizeof(a), buf, buf, 60, t2), CRYPTO_EAUTH);
+        /* The known answer. */
+        memcpy(buf, p, 60);
+        CU_ASSERT_EQUAL(aead_seal(ctx, nonce, a, sizeof(a), buf, buf, 60, tag), CRYPTO_OK);
+        CU_ASSERT_TRUE(tv_eq(buf, 60, c16));
+        CU_ASSERT_TRUE(tv_eq(tag, 16, t16));
+        CU_ASSERT_EQUAL(aead_open(ctx, other, a, sizeof(a), buf, buf, 60, tag), CRYPTO_EAUTH);
+        memcpy(buf, p, 60);
+        CU_ASSERT_EQUAL(aead_seal(ctx, nonce, a, sizeof(a), buf, buf, 60, tag), CRYPTO_OK);
+        CU_ASSERT_EQUAL(aead_open(ctx, nonce, a, sizeof(a), buf, buf, 60, tag), CRYPTO_OK);
+        CU_ASSERT_EQUAL(memcmp(buf, p, 60), 0);
+    }
+    aead_free(ctx);
+}
+
+/*
  * AES-CCM, 12-byte nonce (L = 3), 16-byte tag. No published vector has
  * exactly these parameters, so these were made with a pure-Python CCM
  * written from NIST SP 800-38C over AES-ECB, which first reproduced SP
@@ -339,6 +388,7 @@ static void test_limits(void)
 static const struct cu_test aead_tests[] = {
     {"per-packet seal/open allocates nothing", test_no_alloc_per_packet},
     {"AES-GCM known answers (GCM spec 1-4, 13-16)", test_gcm_kat},
+    {"AES-GCM known answer on a reused context", test_gcm_reused_context},
     {"AES-CCM known answers (12-byte nonce, 16-byte tag)", test_ccm_kat},
     {"tampering fails and wipes", test_tamper},
     {"key types and length limits", test_types_and_lengths},
