@@ -2,7 +2,7 @@
  * The sender's session machine (spec §1.6):
  *   START → ANNOUNCE → { FILEINFO → DATA }* → COMPLETION → FINISHED
  * ANNOUNCE   ANNOUNCE (+REG_CONF / KEYINFO) every 3·GRTT, ROBUST rounds; a
- *            closed group ends 1·GRTT after everyone registered. Nobody: exit 7.
+ *            closed group ends a few RTTs after everyone registered. Nobody: exit 7.
  * FILEINFO   FILEINFO every 3·GRTT, ROBUST rounds, listing non-responders;
  *            ends as soon as everyone answered. Nobody: exit 8.
  * DATA       passes of FILESEG; DONE every 3·GRTT at the end of a pass;
@@ -149,11 +149,22 @@ static ENG_ACTION(quick_announce)
     return FSM_NEXT;
 }
 
-/* Everyone answered: one last round of 1·GRTT for late answers (spec §1.6). */
+/*
+ * Everyone answered: one last short wait for late answers (spec §1.6 says
+ * 1·GRTT). Nobody else is owed then: a closed group's listed hosts are all
+ * in (a REG_CONF lost on the way is made good by the FILEINFO that lists
+ * the receiver, spec §1.4; an encrypted one is in only after its
+ * KEYINFO_ACK), and after COMPLETE(0) from all the only message left is
+ * DONE_CONF, whose loss a receiver repeats COMPLETE(0) for only after
+ * 4·GRTT, long after a 1·GRTT wait too. So the wait is the quick resend's
+ * few measured RTTs (at most 1·GRTT), not the GRTT floor of 10 ms: a
+ * duplicate still in flight is taken (issue 18, DESIGN.md "What bounds a
+ * file's latency").
+ */
 static void last_round(struct sender *s, const char *what)
 {
     dest_grtt(s, false);
-    s->next_send = s->now + s->grtt.cur_us;
+    s->next_send = s->now + quick_interval(s);
     if (!s->last_pass)
         SLOG(s, LL_VERBOSE, "%s", what);
     s->last_pass = true;
@@ -622,7 +633,7 @@ static ENG_ACTION(completion_left)
     struct sender *s = obj;
     if (s->cnt[D_ACTIVE] == 0 && !s->last_pass) {
         s->last_pass = true;
-        s->next_send = s->now + s->grtt.cur_us;
+        s->next_send = s->now + quick_interval(s);
     }
     return FSM_NEXT;
 }
