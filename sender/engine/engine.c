@@ -390,6 +390,13 @@ static sender_handler *const handlers[] = {
     [ABORT] = abort_recv,      [CC_ACK] = cc_ack_recv,
 };
 
+/* Whether the phase takes func; a file whose data went out with its FILEINFO
+ * (session.c early_data()) takes STATUS in the FILEINFO phase too. */
+static bool takes(const struct sender *s, uint8_t func)
+{
+    return func < 32 && ((phase_takes[s->phase] & F(func)) || (func == STATUS && s_sending(s)));
+}
+
 /* 4. dispatch to the message's family. */
 static void dispatch(struct sender *s, const struct addr *from, const struct uftp_hdr *h,
                      const struct wire_msg *m)
@@ -401,7 +408,7 @@ static void dispatch(struct sender *s, const struct addr *from, const struct uft
     } else if (m->func != ABORT && d == NULL && m->func != REGISTER) {
         SLOG(s, LL_PROTO, "expected REGISTER from %08X, got %s", h->src_id,
              wire_func_name(m->func));
-    } else if (m->func != ABORT && (m->func >= 32 || !(phase_takes[s->phase] & F(m->func)))) {
+    } else if (m->func != ABORT && !takes(s, m->func)) {
         SLOG(s, LL_PROTO, "received invalid message %s from %08X", wire_func_name(m->func),
              h->src_id);
     } else {
@@ -486,7 +493,7 @@ int sender_poll(struct sender *s, uint64_t now_us, struct eng_out *out)
     session_tick(s);
     if (sent(s, xmit_job(s, now_us, out)))
         return out->kind;
-    if (s->phase == SP_DATA && sent(s, xmit_data(s, now_us, out)))
+    if (s_sending(s) && sent(s, xmit_data(s, now_us, out)))
         return out->kind;
     if (s->phase == SP_DATA && s->job_n == 0) {
         /* A read error may have ended the file; let the timers move on. */

@@ -44,6 +44,15 @@ void job_done(struct sender *s, uint16_t file_id, uint16_t section)
                     .func = DONE, .filter = D_ACTIVE, .file_id = file_id, .section = section});
 }
 
+void job_done_early(struct sender *s, uint16_t file_id, uint16_t section)
+{
+    job_push(s, &(struct sjob){.func = DONE,
+                               .filter = D_ACTIVE,
+                               .and_registered = true,
+                               .file_id = file_id,
+                               .section = section});
+}
+
 void job_cong_ctrl(struct sender *s)
 {
     job_push(s, &(struct sjob){.func = CONG_CTRL});

@@ -128,11 +128,12 @@ enum sevent {
 
 /* A queued control message; list messages are emitted one packet per poll. */
 struct sjob {
-    uint8_t func;   /* ANNOUNCE, REG_CONF, KEYINFO, FILEINFO, DONE, DONE_CONF, ABORT */
-    uint8_t filter; /* dest state listed */
-    bool conf;      /* REG_CONF / DONE_CONF: only those not yet confirmed */
-    bool proxied;   /* REG_CONF: only clients behind proxies (encrypted sessions) */
-    bool anystate;  /* list every destination still in the session, whatever its state */
+    uint8_t func;        /* ANNOUNCE, REG_CONF, KEYINFO, FILEINFO, DONE, DONE_CONF, ABORT */
+    uint8_t filter;      /* dest state listed */
+    bool conf;           /* REG_CONF / DONE_CONF: only those not yet confirmed */
+    bool proxied;        /* REG_CONF: only clients behind proxies (encrypted sessions) */
+    bool anystate;       /* list every destination still in the session, whatever its state */
+    bool and_registered; /* DONE: those still owing their FILEINFO_ACK too (early data) */
     bool sent_any;
     uint32_t cursor; /* next dest index */
     uint16_t file_id;
@@ -148,6 +149,9 @@ struct sjob {
 #define SJOB_RING 32
 /* Shortest span of the DONEs at the end of a pass (session.c done_interval()). */
 #define SENDER_DONE_SPAN_US 3000000u
+/* A file of one section and at most this many blocks goes out with its FILEINFO
+ * (session.c early_data()). */
+#define SENDER_EARLY_BLOCKS 128u
 /* The quick resend comes SENDER_QUICK_RTTS measured RTTs after its round, at least
  * SENDER_QUICK_MIN_US, at most 1·GRTT (session.c arm_quick()). */
 #define SENDER_QUICK_RTTS   4u
@@ -168,6 +172,8 @@ struct sfile {
     bool end_of_pass;
     bool got_naks;
     bool partial;
+    /* The first pass and its DONE went out with the FILEINFO (session.c early_data()). */
+    bool early;
     bool max_passes_exceeded;
     uint32_t done_attempt;
     uint64_t done_next; /* when the next DONE is due (end of pass) */
@@ -284,6 +290,12 @@ static inline uint64_t s_adv_grtt(const struct sender *s)
     return grtt_adv(&s->grtt, s->packet_interval_us);
 }
 
+/* Whether data goes out now: the data phase, or a file sent with its FILEINFO. */
+static inline bool s_sending(const struct sender *s)
+{
+    return s->phase == SP_DATA || (s->phase == SP_FILEINFO && s->file.early);
+}
+
 static inline bool d_error(const struct sdest *d)
 {
     return d->state == D_MUTE || d->state == D_LOST || d->state == D_ABORT;
@@ -385,6 +397,8 @@ void job_regconf_proxied(struct sender *s);
 /* The same for a proxy's REGISTER after the announce phase: its clients, whatever their state. */
 void job_regconf_again(struct sender *s);
 void job_done(struct sender *s, uint16_t file_id, uint16_t section);
+/* The same, listing also those still owing their FILEINFO_ACK (early data, session.c). */
+void job_done_early(struct sender *s, uint16_t file_id, uint16_t section);
 void job_cong_ctrl(struct sender *s);
 void job_abort(struct sender *s, uint32_t host, uint8_t flags, const char *text,
                const struct addr *peer);

@@ -290,6 +290,34 @@ static bool open_file(struct sender *s, const struct file_item *it, uint32_t ind
     return true;
 }
 
+static bool start_data(struct sender *s);
+
+/*
+ * A small file's data, and its DONE, go out right behind its FILEINFO
+ * rather than after the last FILEINFO_ACK: one round trip a file, not two
+ * (issue 18, DESIGN.md "What bounds a file's latency"). The wire allows it:
+ * a receiver takes datagrams in order, and both uftpd and 5.0.1 open the
+ * file while handling the FILEINFO, before they answer it (spec §1.6 file
+ * phase step 2), so the FILESEGs behind it find the file open; a receiver
+ * that lost the FILEINFO drops them (5.0.1: "not a regular file" or a wrong
+ * file ID in MIDGROUP) and NAKs them at a later DONE once the FILEINFO's
+ * resend reached it. The DONE lists those still owing FILEINFO_ACK too: a
+ * receiver that has the file answers it with COMPLETE or STATUS; one that
+ * lost the FILEINFO ignores it (ours: another file ID; 5.0.1 in MIDGROUP
+ * answers COMPLETE for its previous file, which we reject). Only a file of
+ * one section and at most SENDER_EARLY_BLOCKS blocks, without TFMCC (its
+ * rate starts with the data phase) or proxies (a proxy's aggregation is
+ * per phase, spec §3.4): what it costs when a receiver answers PARTIAL
+ * (restart, which it would otherwise skip) or skips the file (sync mode)
+ * is that little data.
+ */
+static bool early_data(const struct sender *s)
+{
+    const struct sfile *f = &s->file;
+    return f->ftype == FTYPE_REG && f->lay.sections == 1 && f->lay.blocks > 0 &&
+           f->lay.blocks <= SENDER_EARLY_BLOCKS && !s->cc && s->nproxy == 0;
+}
+
 /* SE_NEXT_FILE: the next file that opens, and its FILEINFO rounds. */
 static ENG_ACTION(next_file)
 {
@@ -323,6 +351,13 @@ static ENG_ACTION(next_file)
     s->st.file_size = f->ftype == FTYPE_REG ? f->it->size : 0;
     s->st.pass = 0;
     s->st.section = 0;
+    f->early = early_data(s);
+    if (f->early && !start_data(s)) {
+        s->exit_code = SENDER_EXIT_ALLOC;
+        return FSM_GOTO(SP_FINISHED);
+    }
+    if (f->early)
+        arm_quick(s, s->next_send); /* (start_data() cleared it) */
     return FSM_NEXT;
 }
 
@@ -330,7 +365,7 @@ static ENG_ACTION(next_file)
 static bool start_data(struct sender *s)
 {
     struct sfile *f = &s->file;
-    if (bitmap_init(&f->naks, f->lay.blocks, !f->partial) < 0) {
+    if (bitmap_init(&f->naks, f->lay.blocks, f->early || !f->partial) < 0) {
         SLOG(s, LL_ERR, "out of memory for %u blocks", f->lay.blocks);
         return false;
     }
@@ -378,12 +413,19 @@ static ENG_ACTION(acks_over)
             anyerror = true;
         }
     }
-    int rc = verdict(s, anyerror, s->cnt[D_ACTIVE] + s->cnt[D_DONE] > 0, SENDER_EXIT_NO_FILEINFO,
-                     "answered FILEINFO");
-    if (rc == 0 && s->cnt[D_ACTIVE] == 0) /* all COMPLETE: skipped, rejected, not a file */
+    /* (D_ACTIVE_NAK: a STATUS for early data, early_data().) */
+    size_t on = s->cnt[D_ACTIVE] + s->cnt[D_ACTIVE_NAK];
+    int rc =
+        verdict(s, anyerror, on + s->cnt[D_DONE] > 0, SENDER_EXIT_NO_FILEINFO, "answered FILEINFO");
+    if (rc == 0 && on == 0) /* all COMPLETE: skipped, rejected, not a file */
         return FSM_THEN(SE_FILE_END);
-    if (rc == 0 && !start_data(s))
+    if (rc == 0 && !s->file.early && !start_data(s))
         rc = SENDER_EXIT_ALLOC;
+    /* Early data (early_data()): the pass goes on, or its DONE went; a quick one follows. */
+    if (rc == 0 && s->file.early)
+        s->quick_at = 0;
+    if (rc == 0 && s->file.early && s->file.end_of_pass)
+        arm_quick(s, s->file.done_next);
     if (rc == 0)
         return FSM_NEXT;
     s->exit_code = rc;
@@ -451,6 +493,20 @@ static uint64_t done_interval(const struct sender *s, uint32_t attempt)
     uint64_t floor =
         used < SENDER_DONE_SPAN_US ? (SENDER_DONE_SPAN_US - used) / (robust - quick) : 0;
     return iv > floor ? iv : floor;
+}
+
+/* SE_PASS_END in FILEINFO (early data): the pass's first DONE at once, to all still in. */
+static ENG_ACTION(early_pass_end)
+{
+    struct sender *s = obj;
+    struct sfile *f = &s->file;
+    f->end_of_pass = true;
+    f->done_since = s->now;
+    job_done_early(s, f->file_id, 0);
+    f->done_next = s->now + done_interval(s, 1);
+    f->done_attempt = 2;
+    session_rewind_check(s);
+    return FSM_NEXT;
 }
 
 /* SE_TIMER in DATA: the next DONE, or the file timed out. */
@@ -523,10 +579,12 @@ static ENG_ACTION(max_time)
     return FSM_THEN(SE_FILE_END);
 }
 
-/* The receivers still on the file are aborted for it (spec §1.4); the others stay. */
+/* The receivers still on the file are aborted for it (spec §1.4); the others stay.
+ * With early data (FILEINFO phase) those yet to acknowledge it too; the data
+ * phase then ends the file. */
 static ENG_ACTION(read_error)
 {
-    client_abort_all(obj, "Error reading file", FLAG_CURRENT_FILE, M_ACTIVE);
+    client_abort_all(obj, "Error reading file", FLAG_CURRENT_FILE, M_ACTIVE | 1u << D_REGISTERED);
     return FSM_NEXT;
 }
 
@@ -801,6 +859,8 @@ static const struct fsm_row s_rows[] = {
     {SP_FILEINFO, SE_ALL_ACKED, acks_over, SP_DATA}, /* exit 8, or data */
     {SP_FILEINFO, SE_ROUNDS_OVER, acks_over, SP_DATA},
     {SP_FILEINFO, SE_QUICK, quick_fileinfo, FSM_SAME},
+    {SP_FILEINFO, SE_PASS_END, early_pass_end, FSM_SAME}, /* early data (early_data()) */
+    {SP_FILEINFO, SE_READ_ERROR, read_error, SP_DATA},
 
     {SP_DATA, SE_PASS_END, pass_end, FSM_SAME},
     {SP_DATA, SE_TIMER, done_round, FSM_SAME},
@@ -918,7 +978,7 @@ void session_tick(struct sender *s)
 uint64_t session_deadline(const struct sender *s)
 {
     struct due t[6];
-    uint64_t min = s->phase == SP_DATA ? xmit_data_due(s, 0) : ENG_NEVER;
+    uint64_t min = xmit_data_due(s, 0);
     for (int i = 0, n = timers(s, t); i < n; i++)
         if (t[i].at < min)
             min = t[i].at;

@@ -21,7 +21,8 @@ static size_t collect(struct sender *s, struct sjob *j, uint32_t *ids, size_t ma
     size_t n = 0;
     while (j->cursor < s->ndest && n < max) {
         struct sdest *d = &s->dests[j->cursor++];
-        if (j->anystate ? d_error(d) : d->state != j->filter)
+        if (j->anystate ? d_error(d)
+                        : d->state != j->filter && !(j->and_registered && d->state == D_REGISTERED))
             continue;
         /* Proxies answer for their clients: they are named only in ANNOUNCE and KEYINFO. */
         if (d->isproxy && j->func != ANNOUNCE && j->func != KEYINFO)
@@ -285,7 +286,7 @@ int xmit_job(struct sender *s, uint64_t now, struct eng_out *out)
 
 uint64_t xmit_data_due(const struct sender *s, uint64_t now)
 {
-    if (s->phase != SP_DATA || (s->file.cursor >= s->file.lay.blocks && !sfec_pending(s)))
+    if (!s_sending(s) || (s->file.cursor >= s->file.lay.blocks && !sfec_pending(s)))
         return ENG_NEVER;
     return pace_due(&s->pace, now, s->pace.target);
 }
@@ -297,7 +298,7 @@ uint64_t xmit_data_due(const struct sender *s, uint64_t now)
 int xmit_data(struct sender *s, uint64_t now, struct eng_out *out)
 {
     struct sfile *f = &s->file;
-    if (s->phase != SP_DATA)
+    if (!s_sending(s))
         return XMIT_NONE;
     /* Parity due before the cursor's blocks (spec §9.4, §9.5). */
     int prc = sfec_xmit(s, now, out);
