@@ -174,6 +174,7 @@ struct sfile {
     bool partial;
     /* The first pass and its DONE went out with the FILEINFO (session.c early_data()). */
     bool early;
+    bool early_resent; /* its FILEINFO went again: someone may lack the early data */
     bool max_passes_exceeded;
     uint32_t done_attempt;
     uint64_t done_next; /* when the next DONE is due (end of pass) */

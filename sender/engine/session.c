@@ -233,6 +233,7 @@ static ENG_ACTION(quick_fileinfo)
     struct sender *s = obj;
     s->quick_at = 0;
     if (s->cnt[D_REGISTERED] > 0 && !s->last_pass) {
+        s->file.early_resent = s->file.early;
         fileinfo_cycle(s);
         arm_quick(s, s->next_send); /* again, until the next round */
     }
@@ -421,11 +422,16 @@ static ENG_ACTION(acks_over)
         return FSM_THEN(SE_FILE_END);
     if (rc == 0 && !s->file.early && !start_data(s))
         rc = SENDER_EXIT_ALLOC;
-    /* Early data (early_data()): the pass goes on, or its DONE went; a quick one follows. */
-    if (rc == 0 && s->file.early)
+    /* Early data (early_data()): the pass goes on, or its DONE went; a quick one follows,
+     * or one at once when the FILEINFO had to go again: whoever lacked it dropped the data
+     * and NAKs it all at this DONE. */
+    struct sfile *f = &s->file;
+    if (rc == 0 && f->early)
         s->quick_at = 0;
-    if (rc == 0 && s->file.early && s->file.end_of_pass)
-        arm_quick(s, s->file.done_next);
+    if (rc == 0 && f->early && f->end_of_pass && f->early_resent && s->cnt[D_ACTIVE] > 0)
+        job_done(s, f->file_id, 0);
+    if (rc == 0 && f->early && f->end_of_pass)
+        arm_quick(s, f->done_next);
     if (rc == 0)
         return FSM_NEXT;
     s->exit_code = rc;
@@ -797,6 +803,8 @@ static ENG_ACTION(on_round)
     if (s->last_pass || (s->attempt > s->cfg.robust && !patient))
         return FSM_THEN(SE_ROUNDS_OVER);
     cycle[s->phase](s);
+    if (s->phase == SP_FILEINFO)
+        s->file.early_resent = s->file.early;
     if (s->phase == SP_FILEINFO)
         arm_quick(s, s->next_send);
     else if (s->phase == SP_ANNOUNCE)
