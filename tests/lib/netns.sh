@@ -33,6 +33,11 @@
 #   netns_link NAME BR IF [ADDR/LEN...] veth from host NAME (interface IF) to
 #                                       bridge BR, with addresses; IPv4 multicast
 #                                       (224/4) is routed out of the first link
+#   netns_tunnel P SND SP CP LAN L      the proxies' three networks: bridges wan,
+#                                       mid and LAN; SND on wan (P.1.1), server
+#                                       proxy SP on wan (P.1.2) and mid (P.2.2),
+#                                       client proxy CP on mid (P.2.3) and LAN
+#                                       (P.L.3); P is "10.N", all /24
 #   netns_forwarding NAME               make NAME a router (IPv4 + IPv6)
 #   netns_route NAME ROUTE...           "ip route add ROUTE..." in NAME
 #   netns_lan_subnet BR                 the L of a netns_lan's 10.L.0.0/24, fd00:L::/64
@@ -216,6 +221,22 @@ netns_link() {
         ip -n "$ns" route add 224.0.0.0/4 dev "$ifn"
         NETNS_MCROUTE[$name]=1
     fi
+}
+
+# netns_tunnel P SND SP CP LAN L (see the building blocks above).
+netns_tunnel() {
+    local p=$1 snd=$2 sp=$3 cp=$4 lan=$5 l=$6
+    netns_bridge wan
+    netns_bridge mid
+    netns_bridge "$lan"
+    netns_add "$snd"
+    netns_link "$snd" wan eth0 "$p.1.1/24"
+    netns_add "$sp"
+    netns_link "$sp" wan eth0 "$p.1.2/24"
+    netns_link "$sp" mid eth1 "$p.2.2/24"
+    netns_add "$cp"
+    netns_link "$cp" mid eth0 "$p.2.3/24"
+    netns_link "$cp" "$lan" eth1 "$p.$l.3/24"
 }
 
 # netns_lan BR N [PREFIX]: bridge BR and hosts PREFIX1..PREFIXN (PREFIX defaults

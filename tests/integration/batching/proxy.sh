@@ -11,17 +11,7 @@ TEST_TAG=bproxy
 unset UFTP_REF_DIR # ours at every hop: the counters are ours
 . "$(dirname "$0")/../proxy/common.sh"
 
-netns_bridge wan
-netns_bridge mid
-netns_bridge lan
-netns_add snd
-netns_link snd wan eth0 10.95.1.1/24
-netns_add sp
-netns_link sp wan eth0 10.95.1.2/24
-netns_link sp mid eth1 10.95.2.2/24
-netns_add cp
-netns_link cp mid eth0 10.95.2.3/24
-netns_link cp lan eth1 10.95.3.3/24
+netns_tunnel 10.95 snd sp cp lan 3
 ids=""
 for i in 1 2; do
     netns_add "r$i"

@@ -11,17 +11,7 @@ UFTP=${1:?usage: tunnel.sh UFTP UFTPD UFTPPROXYD} UFTPD=${2:?} UFTPPROXYD=${3:?}
 TEST_TAG=tunnel
 . "$(dirname "$0")/common.sh"
 
-netns_bridge wan
-netns_bridge mid
-netns_bridge lan
-netns_add snd
-netns_link snd wan eth0 10.94.1.1/24
-netns_add sp
-netns_link sp wan eth0 10.94.1.2/24
-netns_link sp mid eth1 10.94.2.2/24
-netns_add cp
-netns_link cp mid eth0 10.94.2.3/24
-netns_link cp lan eth1 10.94.3.3/24
+netns_tunnel 10.94 snd sp cp lan 3
 ids=""
 for i in 1 2 3 4; do
     netns_add "r$i"

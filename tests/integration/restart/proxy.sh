@@ -32,17 +32,7 @@ make_key "$NETNS_TMP/snd.key"
 
 # 1: wan 10.93.1.0/24 (snd .1, sp .2), mid 10.93.2.0/24 (sp .2, cp .3),
 #    lan 10.93.4.0/24 (cp .3, c1..c4 .11-.14)
-netns_bridge wan
-netns_bridge mid
-netns_bridge lan
-netns_add snd
-netns_link snd wan eth0 10.93.1.1/24
-netns_add sp
-netns_link sp wan eth0 10.93.1.2/24
-netns_link sp mid eth1 10.93.2.2/24
-netns_add cp
-netns_link cp mid eth0 10.93.2.3/24
-netns_link cp lan eth1 10.93.4.3/24
+netns_tunnel 10.93 snd sp cp lan 4
 cids=""
 for i in 1 2 3 4; do
     netns_add "c$i"

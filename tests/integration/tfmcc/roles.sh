@@ -92,17 +92,7 @@ start_receivers() { # start_receivers RXPREFIX TAG
 # wan: tsnd 10.98.1.1, tsp .2 | mid: tsp 10.98.2.2, tcp .3 | lan: tcp 10.98.3.3, t1..t4 .11-.14
 tunnel() {
     local enc i
-    netns_bridge wan
-    netns_bridge mid
-    netns_bridge lan
-    netns_add tsnd
-    netns_link tsnd wan eth0 10.98.1.1/24
-    netns_add tsp
-    netns_link tsp wan eth0 10.98.1.2/24
-    netns_link tsp mid eth1 10.98.2.2/24
-    netns_add tcp
-    netns_link tcp mid eth0 10.98.2.3/24
-    netns_link tcp lan eth1 10.98.3.3/24
+    netns_tunnel 10.98 tsnd tsp tcp lan 3
     ids=""
     for i in 1 2 3 4; do
         netns_add "t$i"

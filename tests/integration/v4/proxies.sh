@@ -117,17 +117,7 @@ netns_stop "$DEBPX"
 
 # ---- 3b: disjoint networks, tunnelled by our server and client proxies.
 echo "3b. Debian uftp -> our uftpproxyd -s -> our uftpproxyd -c -> our uftpd x2:"
-netns_bridge wan
-netns_bridge mid
-netns_bridge lanc
-netns_add snd
-netns_link snd wan eth0 10.96.1.1/24
-netns_add sp
-netns_link sp wan eth0 10.96.1.2/24
-netns_link sp mid eth1 10.96.2.2/24
-netns_add cp
-netns_link cp mid eth0 10.96.2.3/24
-netns_link cp lanc eth1 10.96.3.3/24
+netns_tunnel 10.96 snd sp cp lanc 3
 for i in 1 2; do
     netns_add "c$i"
     netns_link "c$i" lanc eth0 "10.96.3.1$i/24"
