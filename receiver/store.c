@@ -53,6 +53,7 @@ struct wfile {
     uint64_t unsynced;  /* bytes written since the record was last brought up to date */
     uint64_t synced_at; /* CLOCK_MONOTONIC µs of that */
     int rfd;            /* read back for parity decoding (issue 17): opened on first use, else -1 */
+    bool fresh;         /* nothing was at the final name when the file was opened */
 };
 
 /* ---- directories ---- */
@@ -786,9 +787,13 @@ static int st_open(void *ctx, const struct receiver_file *f, void **h)
     memcpy(w->leaf, leaf, strlen(leaf) + 1);
     /* A directory in the way would only fail the final rename: refuse now. */
     struct stat sb;
-    if (fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode)) {
-        rc = -EISDIR;
-        goto fail;
+    if (fstatat(dirfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (S_ISDIR(sb.st_mode)) {
+            rc = -EISDIR;
+            goto fail;
+        }
+    } else {
+        w->fresh = errno == ENOENT;
     }
     int kept = 0;
     if (st->tempfd >= 0) {
@@ -1005,6 +1010,37 @@ static int st_read(void *ctx, void *h, uint64_t off, void *data, size_t len)
     return 0;
 }
 
+/*
+ * An unnamed file whose final name was free when it was opened is linked
+ * straight to it (a new file: nothing to replace, nothing to back up): one
+ * linkat instead of a temp name, its rename and their directory handles
+ * (issue 18, per-file cost of small files), and a name too long for a temp
+ * name still works. The deferred write errors close() reports (NFS, FUSE
+ * flush) are collected first, on a duplicate, so the name never shows a
+ * file that failed. -EEXIST: the name was taken since; the caller renames
+ * over it as for any existing file. Otherwise 0 or a negative errno with
+ * nothing at the final name.
+ */
+static int link_fresh(struct store *st, struct wfile *w, const struct receiver_file *f)
+{
+    int keep = fcntl(w->fd, F_DUPFD_CLOEXEC, 0);
+    if (keep < 0)
+        return -errno;
+    int rc = close(w->fd);
+    w->fd = keep;
+    if (rc < 0)
+        return -errno;
+    rc = tmpfile_link(w->fd, w->dirfd, w->leaf);
+    if (rc < 0)
+        return rc;
+    close(w->fd); /* written, flushed and checked above */
+    w->fd = -1;
+    w->mode = W_NAMED; /* linked: st_close and w_free have no temp name to remove */
+    w->tmp[0] = '\0';
+    received(st, f->group_id, st->dests[f->dest], f->rel);
+    return 0;
+}
+
 static int finish(struct store *st, struct wfile *w, const struct receiver_file *f)
 {
     int rc = w_flush(st, w);
@@ -1020,12 +1056,18 @@ static int finish(struct store *st, struct wfile *w, const struct receiver_file 
             return -errno;
         break;
     case W_TMPFILE: {
-        /* Link under a temp name first: linkat cannot replace an existing file. */
+        if (w->fresh && (rc = link_fresh(st, w, f)) != -EEXIST)
+            return rc;
+        /* Link under a temp name first: linkat cannot replace an existing
+         * file. A stale one of a killed daemon's is in the way only then. */
         rc = fs_temp_name(w->tmp, sizeof(w->tmp), w->leaf, f->group_id, f->file_id);
         if (rc < 0)
             return rc;
-        (void)unlinkat(w->dirfd, w->tmp, 0);
         rc = tmpfile_link(w->fd, w->dirfd, w->tmp);
+        if (rc == -EEXIST) {
+            (void)unlinkat(w->dirfd, w->tmp, 0);
+            rc = tmpfile_link(w->fd, w->dirfd, w->tmp);
+        }
         if (rc < 0) {
             w->tmp[0] = '\0';
             return rc;

@@ -224,6 +224,52 @@ static void test_abort_keeps_old(void)
     }
 }
 
+/*
+ * Issue 18: an unnamed temp file whose name was free is linked straight to
+ * it, so a name too long to take the temp suffix (".~uftp-GROUP-FILE", 20
+ * more bytes) completes; a name taken while the file was received is still
+ * replaced whole (temp name, rename), and a stale temp name is no obstacle.
+ */
+static void test_fresh_link(void)
+{
+    setup();
+    struct store st;
+    CU_ASSERT_EQUAL_FATAL(store_init(&st, dests, 1, NULL, false, 1 << 20, NULL), 0);
+    if (!st.use_tmpfile) { /* the file system has no O_TMPFILE: nothing to see */
+        store_free(&st);
+        teardown();
+        return;
+    }
+    char lname[NAME_MAX + 1];
+    memset(lname, 'L', 245);
+    lname[245] = '\0';
+    char rel[NAME_MAX + 8];
+    snprintf(rel, sizeof(rel), "dest/%s", lname);
+    struct receiver_file f = rf(lname, FTYPE_REG, 5, 4);
+    void *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &f, &h), 0);
+    CU_ASSERT_EQUAL(store_callbacks.write(&st, h, 0, "fresh", 5), 0);
+    CU_ASSERT_EQUAL(access(at(rel), F_OK), -1);
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &f), 0);
+    expect_file(rel, "fresh", 5);
+    struct stat sb;
+    CU_ASSERT_EQUAL(stat(at(rel), &sb), 0);
+    CU_ASSERT_EQUAL(sb.st_mtime, 1000000000);
+
+    /* Free at open, taken before the end (with a stale temp name of ours). */
+    struct receiver_file g = rf("g.txt", FTYPE_REG, 3, 5);
+    CU_ASSERT_EQUAL_FATAL(store_callbacks.open(&st, &g, &h), 0);
+    CU_ASSERT_EQUAL(store_callbacks.write(&st, h, 0, "new", 3), 0);
+    put("dest/g.txt", "someone else's");
+    put("dest/g.txt.~uftp-ABCD0001-0005", "stale");
+    CU_ASSERT_EQUAL(store_callbacks.close(&st, h, RECEIVER_CLOSE_DONE, &g), 0);
+    expect_file("dest/g.txt", "new", 3);
+    CU_ASSERT_EQUAL(count_entries(destpath, "g.txt.~"), 0);
+    CU_ASSERT_EQUAL(count_entries(destpath, ""), 2);
+    store_free(&st);
+    teardown();
+}
+
 static int fail_after;
 static ssize_t failing_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off)
 {
@@ -1023,6 +1069,7 @@ static const struct cu_test store_tests[] = {
     {"coalesces consecutive blocks", test_coalesce},
     {"blocks out of order", test_out_of_order},
     {"abort keeps the old version", test_abort_keeps_old},
+    {"a new name is linked straight, a taken one replaced", test_fresh_link},
     {"write errors stick and leave nothing", test_write_error},
     {"-T session dir", test_session_dir},
     {"-T restart state: kept, resumed by its server only, reclaimed", test_restart_state},
