@@ -13,7 +13,9 @@
  * successful close(RECEIVER_CLOSE_DONE). Any write error (a full disk, EIO)
  * makes the file fail: the temp file is removed and the engine reports
  * the file rejected. An existing file at the final name stays intact until
- * the new one replaces it atomically. A file's blocks are reserved as its
+ * the new one replaces it atomically (linked under the temp name, then
+ * renamed); where the name was free the unnamed file is linked straight to
+ * it (issue 18: fewer syscalls per small file). A file's blocks are reserved as its
  * data arrives (fallocate, where the file system has it), at most
  * --preallocate bytes ahead of the data (issue 14 item 7: not the size a
  * FILEINFO claims, which would let one 70-byte datagram take all free
