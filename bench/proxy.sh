@@ -86,6 +86,7 @@ fi
 
 # shellcheck source=SCRIPTDIR/../tests/lib/netns.sh
 . "$here/../tests/lib/netns.sh"
+. "$here/lib.sh" # busy_s, quiet
 netns_require_root ip
 netns_init bproxy
 
@@ -110,16 +111,6 @@ head -c $((mb * 1048576)) /dev/urandom >"$f"
 sz=$(stat -c %s "$f")
 hz=$(getconf CLK_TCK)
 
-busy_s() { awk '$1 == "cpu" { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / 100 }' /proc/stat; }
-quiet() {
-    local t a b
-    for ((t = 0; t < quiet_max; t++)); do
-        a=$(busy_s)
-        sleep 1
-        b=$(busy_s)
-        awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN { exit !((b - a) / n < 0.2) }' && return 0
-    done
-}
 # cpu_s PID: user + system seconds so far.
 cpu_s() { awk -v hz="$hz" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"; }
 # UDP datagrams dropped for want of socket buffer in namespace $1 so far.

@@ -84,6 +84,7 @@ for r in "${refs[@]}"; do
 done
 # shellcheck source=SCRIPTDIR/../tests/lib/netns.sh
 . "$here/../tests/lib/netns.sh"
+. "$here/lib.sh" # busy_s, quiet
 tools=(ip nft diff)
 [ "$gaps" = 0 ] || tools+=(dumpcap tshark)
 netns_require_root "${tools[@]}"
@@ -101,19 +102,6 @@ for r in "${refs[@]}"; do
     dbins+=("$r/uftpd")
 done
 
-# Busy CPU seconds of the whole machine so far (all CPUs, from /proc/stat).
-busy_s() { awk '$1 == "cpu" { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / 100 }' /proc/stat; }
-quiet() {
-    local t a b
-    [ "$quiet_max" -gt 0 ] || return 0
-    for ((t = 0; t < quiet_max; t++)); do
-        a=$(busy_s)
-        sleep 1
-        b=$(busy_s)
-        awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN { exit !((b - a) / n < 0.2) }' && return 0
-    done
-    echo "note: the machine stayed busy for ${quiet_max}s; running anyway" >&2
-}
 now() { date +%s.%N; }
 
 # make_tree DIR N: N files of 1..64 KiB (sizes from bash's RANDOM, seeded),

@@ -92,6 +92,7 @@ for r in "${refs[@]}"; do
 done
 # shellcheck source=SCRIPTDIR/../tests/lib/netns.sh
 . "$here/../tests/lib/netns.sh"
+. "$here/lib.sh" # busy_s, quiet
 netns_require_root ip
 netns_init bxfer
 
@@ -201,21 +202,6 @@ udp_counts() {
         END { print i + 0, d + 0 }' /proc/net/snmp /proc/net/snmp6
 }
 
-# Busy CPU seconds of the whole machine so far (all CPUs, from /proc/stat).
-busy_s() { awk '$1 == "cpu" { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / 100 }' /proc/stat; }
-# quiet: waits (at most --quiet-wait seconds) until the machine was at least
-# 80 % idle for a second, so that other work disturbs the runs less.
-quiet() {
-    local t a b
-    [ "$quiet_max" -gt 0 ] || return 0
-    for ((t = 0; t < quiet_max; t++)); do
-        a=$(busy_s)
-        sleep 1
-        b=$(busy_s)
-        awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN { exit !((b - a) / n < 0.2) }' && return 0
-    done
-    echo "note: the machine stayed busy for ${quiet_max}s; running anyway" >&2
-}
 
 # Statistics over space-separated numbers.
 avg() { awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; printf "%.1f", NF ? s / NF : 0 }' <<<"$1"; }
