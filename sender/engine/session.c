@@ -501,17 +501,16 @@ static uint64_t done_interval(const struct sender *s, uint32_t attempt)
     return iv > floor ? iv : floor;
 }
 
-/* SE_PASS_END in FILEINFO (early data): the pass's first DONE at once, to all still in. */
+/* SE_PASS_END in FILEINFO (early data): as pass_end, and the pass's first DONE
+ * at once (no done_round in this phase), to all still in. */
 static ENG_ACTION(early_pass_end)
 {
     struct sender *s = obj;
     struct sfile *f = &s->file;
-    f->end_of_pass = true;
-    f->done_since = s->now;
+    pass_end(obj, ev, arg);
     job_done_early(s, f->file_id, 0);
     f->done_next = s->now + done_interval(s, 1);
     f->done_attempt = 2;
-    session_rewind_check(s);
     return FSM_NEXT;
 }
 
@@ -803,11 +802,10 @@ static ENG_ACTION(on_round)
     if (s->last_pass || (s->attempt > s->cfg.robust && !patient))
         return FSM_THEN(SE_ROUNDS_OVER);
     cycle[s->phase](s);
-    if (s->phase == SP_FILEINFO)
+    if (s->phase == SP_FILEINFO) {
         s->file.early_resent = s->file.early;
-    if (s->phase == SP_FILEINFO)
         arm_quick(s, s->next_send);
-    else if (s->phase == SP_ANNOUNCE)
+    } else if (s->phase == SP_ANNOUNCE)
         s->quick_at = 0; /* the next answer arms this round's */
     return FSM_NEXT;
 }
