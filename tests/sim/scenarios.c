@@ -1940,8 +1940,8 @@ static void small_files(uint64_t seed, unsigned loss_pct, const char *scen)
         if (scen_verbose)
             printf("%s: %u files, the sender done at %.3f s virtual; FILEINFO gaps "
                    "median %.1f ms, p90 %.1f ms, max %.1f ms\n",
-                   scen, w.n, (double)end / 1e6, (double)gap[(w.n - 1) / 2] / 1e3, (double)p90 / 1e3,
-                   (double)gap[w.n - 2] / 1e3);
+                   scen, w.n, (double)end / 1e6, (double)gap[(w.n - 1) / 2] / 1e3,
+                   (double)p90 / 1e3, (double)gap[w.n - 2] / 1e3);
         /* A lost message costs the quick resend (a few RTTs), not a round of 3·GRTT
          * (30 ms here) or the DONE span's share (150 ms): before issue 18 the run
          * took 22.9 s and the 90th percentile was 234 ms. */
